@@ -1,0 +1,156 @@
+// Events the engine sends to rules, and the read-only view of the abstract state they carry.
+
+import type { Node } from 'web-tree-sitter';
+import type { ApiEntry } from '../kb/lock-api.js';
+import type { TraceStep } from '../types.js';
+
+/** State of one lock on one path. 'unknown' is never a reason to report. */
+export type LockStateName = 'read' | 'write' | 'held' | 'none' | 'unknown';
+
+export interface HeldLock {
+  /** Normalised key, e.g. `mmap:mm` or `vma:vma`. */
+  key: string;
+  /** The lock expression as written where it was taken, e.g. `mm` or `vma->vm_mm`. */
+  display: string;
+  state: 'read' | 'write' | 'held';
+  /** Where it was taken (or asserted); null when known from the function's entry annotation. */
+  origin: TraceStep | null;
+}
+
+/** What is known about a pointer that came from a VMA lookup. */
+export interface PointerFact {
+  /** The function it came from (`find_vma`, `lock_vma_under_rcu`, ...). */
+  api: string;
+  /** Where it was looked up. */
+  origin: TraceStep;
+  /** May be NULL / is certainly NULL / known non-NULL on this path. */
+  nullness: 'maybe-null' | 'null' | 'nonnull';
+  /** Fields of the pointee that a branch condition on this path tested (e.g. `vm_start`). */
+  testedFields: ReadonlySet<string>;
+  /** Keys of the locks held when it was looked up (for staleness). */
+  lockedBy: readonly string[];
+  /** Set when one of those locks was dropped since: where. */
+  staleSince: TraceStep | null;
+}
+
+export interface StateView {
+  /** mmap locks known held on this path. */
+  heldMmapLocks(): HeldLock[];
+  /** VMA read locks known held on this path. */
+  heldVmaLocks(): HeldLock[];
+  /** The state of a lock key (`mmap:...` / `vma:...`). */
+  lockState(key: string): LockStateName;
+  /** True inside pagefault_disable() ... pagefault_enable(). */
+  pagefaultDisabled(): boolean;
+  /** Facts about a pointer expression (by its normalised key), when it came from a VMA lookup. */
+  pointer(key: string): PointerFact | undefined;
+  /** The steps on this path that concern any of the given keys (lock or pointer keys), in order. */
+  trace(keys: string[]): TraceStep[];
+}
+
+export interface FunctionInfo {
+  name: string;
+  node: Node;
+  /** 'pointer' | 'bool' | 'int' | 'void' | 'other' */
+  returnKind: ReturnKind;
+}
+
+export type ReturnKind = 'pointer' | 'bool' | 'int' | 'void' | 'other';
+
+export interface EventBase {
+  file: string;
+  fn: FunctionInfo;
+  state: StateView;
+  /** Normalise an expression to the key the state uses (null when not a plain path). */
+  keyOf(expr: Node): string | null;
+  /** Lock key for an expression naming an mm (`mm`, `vma->vm_mm`, `&mm->mmap_lock`). */
+  mmapKeyOf(expr: Node): string | null;
+  step(node: Node, message: string): TraceStep;
+}
+
+export interface CallEvent extends EventBase {
+  node: Node;
+  /** Callee name when the callee is a plain identifier. */
+  callee: string | null;
+  api: ApiEntry | undefined;
+  args: Node[];
+}
+
+export interface DerefEvent extends EventBase {
+  node: Node;
+  /** The pointer expression that is dereferenced. */
+  pointer: Node;
+  pointerKey: string;
+  /** Field name for `p->field`, null for `*p` and `p[i]`. */
+  field: string | null;
+}
+
+export interface LockOpEvent extends EventBase {
+  node: Node;
+  callee: string;
+  op: 'acquire' | 'release' | 'downgrade';
+  lock: 'mmap' | 'vma';
+  mode: 'read' | 'write' | undefined;
+  key: string;
+  display: string;
+  trylock: boolean;
+  /** State of this lock just before the operation. */
+  before: LockStateName;
+  /** Where the lock was taken, if it is held before the operation. */
+  beforeOrigin: TraceStep | null;
+}
+
+/** Abstract return value: bits of {zero/NULL/false, positive/valid/true, negative errno, ERR_PTR}. */
+export const V_ZERO = 1;
+export const V_POS = 2;
+export const V_NEG = 4;
+export const V_ERR = 8;
+export const V_ANY = V_ZERO | V_POS | V_NEG | V_ERR;
+
+export interface ExitPath {
+  state: StateView;
+  /** The return statement (null when the function falls off its end). */
+  returnNode: Node | null;
+  /** Abstract value returned (V_* bits), V_ANY when unknown. */
+  returned: number;
+  /** Lock facts at exit, by key, with whether the function itself took the lock on this path. */
+  locks: ReadonlyMap<string, { state: LockStateName; acquiredHere: boolean; origin: TraceStep | null; display: string }>;
+}
+
+export interface FunctionExitEvent {
+  file: string;
+  fn: FunctionInfo;
+  exits: ExitPath[];
+  /** Position of the function's closing brace, for findings about falling off the end. */
+  endStep(message: string): TraceStep;
+  step(node: Node, message: string): TraceStep;
+}
+
+export interface CommentInfo {
+  node: Node;
+  text: string;
+}
+
+/** What the engine learnt about one function of the file. */
+export interface FunctionResult {
+  info: FunctionInfo;
+  /** Return statements on feasible paths that return failure for the function's return kind. */
+  failureReturns: { node: Node | null; returned: number }[];
+}
+
+export interface FileEvent {
+  file: string;
+  root: Node;
+  comments: CommentInfo[];
+  functions: ReadonlyMap<string, FunctionResult>;
+  step(node: Node, message: string): TraceStep;
+}
+
+/** What a rule reports; the engine adds rule id, severity, file, function and line text. */
+export interface FindingInput {
+  node: Node;
+  message: string;
+  trace: TraceStep[];
+  /** Enclosing function name (null outside functions). */
+  function: string | null;
+}

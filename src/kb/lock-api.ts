@@ -1,0 +1,291 @@
+// The knowledge base: what the kernel's lock API does, as data.
+// The engine reads this table; rules never name kernel functions themselves.
+// Source of truth: ../shared/lock-model.md and the 6.12 headers (include/linux/mmap_lock.h,
+// include/linux/mm.h, include/linux/pagewalk.h, include/linux/uaccess.h).
+
+/** Which lock an entry acts on. */
+export type LockClass = 'mmap' | 'vma';
+export type LockMode = 'read' | 'write';
+
+/**
+ * When a lock operation takes effect:
+ * - always: unconditionally;
+ * - ret-zero: only when the call returns 0 (the `_killable` forms: 0 = locked, -EINTR = not);
+ * - ret-true: only when it returns true/non-zero (trylock forms, vma_start_read);
+ * - ret-nonnull: only when it returns a non-NULL pointer (lock_vma_under_rcu, lock_mm_and_find_vma).
+ */
+export type LockCondition = 'always' | 'ret-zero' | 'ret-true' | 'ret-nonnull';
+
+/**
+ * Where the lock object comes from:
+ * - a number: that argument (0-based) names the mm (mmap lock) or the VMA (VMA lock);
+ * - 'ret': the returned pointer is the VMA whose lock is taken.
+ */
+export type LockTarget = number | 'ret';
+
+export interface LockEffect {
+  lock: LockClass;
+  /** acquire, release, downgrade (write -> read), assert (a fact at this point), forget (may release: state becomes unknown). */
+  op: 'acquire' | 'release' | 'downgrade' | 'assert' | 'forget';
+  /** read or write; undefined on release means "either" and on assert means "held, mode unknown". */
+  mode?: LockMode;
+  target: LockTarget;
+  when: LockCondition;
+  /**
+   * The argument is the rwsem itself (`&mm->mmap_lock`): the effect applies only when the argument
+   * is the mmap_lock (or older mmap_sem) field of an mm; other rwsems are not ours.
+   */
+  rawRwsem?: boolean;
+  /** trylock forms never block, so taking them while holding other locks is not a deadlock. */
+  trylock?: boolean;
+}
+
+/** How a function reports failure, for branch refinement and for stale-cannot-fail. */
+export type FailureStyle =
+  | 'zero-ok' // 0 = success, non-zero (negative errno) = failure
+  | 'true-ok' // true/non-zero = success, false = failure
+  | 'null-fail' // NULL = failure
+  | 'errptr-fail' // ERR_PTR = failure
+  | 'null-or-errptr-fail';
+
+export interface ApiEntry {
+  name: string;
+  lock?: LockEffect[];
+  /** The call may fault on user memory (takes the mmap lock for read in the fault handler). */
+  mayFault?: boolean;
+  /** The returned pointer may be NULL and must be checked before use. */
+  returnsNullable?: boolean;
+  /** Returns the first VMA ending above the address, which may start above it (find_vma semantics). */
+  mayStartAbove?: boolean;
+  /** The function returns a VMA pointer (the result is a VMA whose stability depends on a lock). */
+  returnsVma?: boolean;
+  /** How failure is returned; such calls can fail. */
+  fails?: FailureStyle;
+  /** Arguments (0-based) the function dereferences: passing NULL there is a NULL dereference. */
+  derefsArgs?: number[];
+  /** Calling it ends the path. */
+  noreturn?: boolean;
+  /** pagefault_disable / pagefault_enable. */
+  pagefault?: 'disable' | 'enable';
+  /** The condition argument is asserted false past this call: BUG_ON(c) ends the path when c is true. */
+  assertsFalseArg?: number;
+  /** Function-like macro that returns its argument (likely/unlikely): transparent for conditions. */
+  transparent?: boolean;
+  /** The call checks that the VMA in arg 0 contains an address (a range check for find_vma results). */
+  rangeCheck?: boolean;
+}
+
+const A = (lock: LockClass, mode: LockMode | undefined, when: LockCondition, extra: Partial<LockEffect> = {}): LockEffect => ({
+  lock,
+  op: 'acquire',
+  mode,
+  target: 0,
+  when,
+  ...extra,
+});
+const R = (lock: LockClass, mode: LockMode | undefined, extra: Partial<LockEffect> = {}): LockEffect => ({
+  lock,
+  op: 'release',
+  mode,
+  target: 0,
+  when: 'always',
+  ...extra,
+});
+const ASSERT = (lock: LockClass, mode: LockMode | undefined, extra: Partial<LockEffect> = {}): LockEffect => ({
+  lock,
+  op: 'assert',
+  mode,
+  target: 0,
+  when: 'always',
+  ...extra,
+});
+
+const entries: ApiEntry[] = [
+  // ---- mmap lock, wrappers (include/linux/mmap_lock.h) ----
+  { name: 'mmap_read_lock', lock: [A('mmap', 'read', 'always')] },
+  { name: 'mmap_read_lock_killable', lock: [A('mmap', 'read', 'ret-zero')], fails: 'zero-ok' },
+  { name: 'mmap_read_trylock', lock: [A('mmap', 'read', 'ret-true', { trylock: true })], fails: 'true-ok' },
+  { name: 'mmap_read_unlock', lock: [R('mmap', 'read')] },
+  { name: 'mmap_read_unlock_non_owner', lock: [R('mmap', 'read')] },
+  { name: 'mmap_write_lock', lock: [A('mmap', 'write', 'always')] },
+  { name: 'mmap_write_lock_nested', lock: [A('mmap', 'write', 'always')] },
+  { name: 'mmap_write_lock_killable', lock: [A('mmap', 'write', 'ret-zero')], fails: 'zero-ok' },
+  { name: 'mmap_write_trylock', lock: [A('mmap', 'write', 'ret-true', { trylock: true })], fails: 'true-ok' },
+  { name: 'mmap_write_unlock', lock: [R('mmap', 'write')] },
+  { name: 'mmap_write_downgrade', lock: [{ lock: 'mmap', op: 'downgrade', target: 0, when: 'always' }] },
+  { name: 'mmap_assert_locked', lock: [ASSERT('mmap', undefined)] },
+  { name: 'mmap_assert_write_locked', lock: [ASSERT('mmap', 'write')] },
+  // Helpers whose lock effect depends on their result.
+  { name: 'lock_mm_and_find_vma', lock: [A('mmap', 'read', 'ret-nonnull')], returnsNullable: true, returnsVma: true, fails: 'null-fail' },
+  { name: 'get_mmap_lock_carefully', lock: [A('mmap', 'read', 'ret-true')], fails: 'true-ok' },
+  { name: 'mmap_lock_speculate_try_begin', fails: 'true-ok' },
+
+  // ---- mmap lock, raw rwsem forms on &mm->mmap_lock ----
+  { name: 'down_read', lock: [A('mmap', 'read', 'always', { rawRwsem: true })] },
+  { name: 'down_read_nested', lock: [A('mmap', 'read', 'always', { rawRwsem: true })] },
+  { name: 'down_read_killable', lock: [A('mmap', 'read', 'ret-zero', { rawRwsem: true })], fails: 'zero-ok' },
+  { name: 'down_read_interruptible', lock: [A('mmap', 'read', 'ret-zero', { rawRwsem: true })], fails: 'zero-ok' },
+  { name: 'down_read_trylock', lock: [A('mmap', 'read', 'ret-true', { rawRwsem: true, trylock: true })], fails: 'true-ok' },
+  { name: 'up_read', lock: [R('mmap', 'read', { rawRwsem: true })] },
+  { name: 'up_read_non_owner', lock: [R('mmap', 'read', { rawRwsem: true })] },
+  { name: 'down_write', lock: [A('mmap', 'write', 'always', { rawRwsem: true })] },
+  { name: 'down_write_nested', lock: [A('mmap', 'write', 'always', { rawRwsem: true })] },
+  { name: 'down_write_killable', lock: [A('mmap', 'write', 'ret-zero', { rawRwsem: true })], fails: 'zero-ok' },
+  { name: 'down_write_trylock', lock: [A('mmap', 'write', 'ret-true', { rawRwsem: true, trylock: true })], fails: 'true-ok' },
+  { name: 'up_write', lock: [R('mmap', 'write', { rawRwsem: true })] },
+  { name: 'downgrade_write', lock: [{ lock: 'mmap', op: 'downgrade', target: 0, when: 'always', rawRwsem: true }] },
+  { name: 'lockdep_assert_held', lock: [ASSERT('mmap', undefined, { rawRwsem: true })] },
+  { name: 'lockdep_assert_held_read', lock: [ASSERT('mmap', 'read', { rawRwsem: true })] },
+  { name: 'lockdep_assert_held_write', lock: [ASSERT('mmap', 'write', { rawRwsem: true })] },
+  { name: 'rwsem_assert_held', lock: [ASSERT('mmap', undefined, { rawRwsem: true })] },
+  { name: 'rwsem_assert_held_write', lock: [ASSERT('mmap', 'write', { rawRwsem: true })] },
+
+  // ---- per-VMA locks (include/linux/mm.h) ----
+  {
+    name: 'lock_vma_under_rcu',
+    lock: [{ lock: 'vma', op: 'acquire', mode: 'read', target: 'ret', when: 'ret-nonnull' }],
+    returnsNullable: true,
+    returnsVma: true,
+    fails: 'null-fail',
+  },
+  { name: 'vma_start_read', lock: [A('vma', 'read', 'ret-true')], fails: 'true-ok', derefsArgs: [0] },
+  { name: 'vma_start_read_locked', lock: [A('vma', 'read', 'ret-true')], fails: 'true-ok', derefsArgs: [0] },
+  { name: 'vma_start_read_locked_nested', lock: [A('vma', 'read', 'ret-true')], fails: 'true-ok', derefsArgs: [0] },
+  { name: 'vma_end_read', lock: [R('vma', 'read')], derefsArgs: [0] },
+  { name: 'vma_assert_locked', lock: [ASSERT('vma', undefined)], derefsArgs: [0] },
+  { name: 'vma_start_write', derefsArgs: [0] },
+  { name: 'vma_start_write_killable', fails: 'zero-ok', derefsArgs: [0] },
+  { name: 'vma_assert_write_locked', derefsArgs: [0] },
+  // The fault handler may drop the VMA lock or the mmap lock (VM_FAULT_RETRY / VM_FAULT_COMPLETED):
+  // after it, the state of both is not known from the call alone.
+  {
+    name: 'handle_mm_fault',
+    lock: [
+      { lock: 'vma', op: 'forget', target: 0, when: 'always' },
+    ],
+    derefsArgs: [0],
+  },
+
+  // ---- VMA lookups ----
+  { name: 'vma_lookup', returnsNullable: true, returnsVma: true, fails: 'null-fail' },
+  { name: 'find_vma', returnsNullable: true, returnsVma: true, mayStartAbove: true, fails: 'null-fail' },
+  { name: 'find_vma_intersection', returnsNullable: true, returnsVma: true, fails: 'null-fail' },
+  { name: 'find_vma_prev', returnsNullable: true, returnsVma: true, mayStartAbove: true, fails: 'null-fail' },
+  { name: 'vma_find', returnsNullable: true, returnsVma: true, fails: 'null-fail' },
+  { name: 'vma_next', returnsNullable: true, returnsVma: true, fails: 'null-fail' },
+  { name: 'vma_prev', returnsNullable: true, returnsVma: true, fails: 'null-fail' },
+  { name: 'vma_iter_load', returnsNullable: true, returnsVma: true, fails: 'null-fail' },
+  { name: 'vma_iter_next_range', returnsNullable: true, returnsVma: true, fails: 'null-fail' },
+  { name: 'vma_iter_prev_range', returnsNullable: true, returnsVma: true, fails: 'null-fail' },
+  { name: 'find_extend_vma_locked', returnsNullable: true, returnsVma: true, fails: 'null-fail' },
+  { name: 'find_extend_vma', returnsNullable: true, returnsVma: true, fails: 'null-fail' },
+  { name: 'expand_stack', returnsNullable: true, returnsVma: true, fails: 'null-fail' },
+  { name: 'range_in_vma', rangeCheck: true },
+  { name: 'vma_contains', rangeCheck: true },
+
+  // ---- user memory that can fault (include/linux/uaccess.h and friends) ----
+  ...[
+    'copy_from_user',
+    'copy_to_user',
+    '_copy_from_user',
+    '_copy_to_user',
+    '__copy_from_user',
+    '__copy_to_user',
+    'raw_copy_from_user',
+    'raw_copy_to_user',
+    'copy_in_user',
+    'get_user',
+    'put_user',
+    '__get_user',
+    '__put_user',
+    'clear_user',
+    '__clear_user',
+    'strncpy_from_user',
+    'strnlen_user',
+    'fault_in_readable',
+    'fault_in_writeable',
+    'fault_in_safe_writeable',
+    'fault_in_subpage_writeable',
+    'fault_in_iov_iter_readable',
+    'fault_in_iov_iter_writeable',
+    'copy_struct_from_user',
+    'check_zeroed_user',
+    'memdup_user',
+    'memdup_user_nul',
+    'vmemdup_user',
+    'strndup_user',
+    'memdup_array_user',
+    'vmemdup_array_user',
+    'copy_from_iter',
+    'copy_to_iter',
+    'copy_page_from_iter',
+    'copy_page_to_iter',
+    'import_iovec',
+    'import_single_range',
+    'import_ubuf',
+    'get_user_pages_fast',
+    'pin_user_pages_fast',
+  ].map((name): ApiEntry => ({ name, mayFault: true })),
+
+  // ---- page fault disabling ----
+  { name: 'pagefault_disable', pagefault: 'disable' },
+  { name: 'pagefault_enable', pagefault: 'enable' },
+
+  // ---- paths that end ----
+  ...['BUG', 'panic', 'do_exit', 'do_group_exit', 'make_task_dead', '__builtin_unreachable', 'unreachable', 'kthread_exit', 'machine_halt', 'emergency_restart'].map(
+    (name): ApiEntry => ({ name, noreturn: true }),
+  ),
+  // BUG_ON(c): c is false past the call. VM_BUG_ON* state the same invariant (compiled out without
+  // CONFIG_DEBUG_VM, but the code relies on it either way).
+  ...['BUG_ON', 'VM_BUG_ON', 'VM_BUG_ON_VMA', 'VM_BUG_ON_MM', 'VM_BUG_ON_PAGE', 'VM_BUG_ON_FOLIO'].map(
+    (name): ApiEntry => ({ name, assertsFalseArg: 0 }),
+  ),
+  ...['likely', 'unlikely', 'READ_ONCE', 'data_race'].map((name): ApiEntry => ({ name, transparent: true })),
+];
+
+export interface GuardClass {
+  /** The API entry whose effect the guard has on entry to its scope. */
+  acquire: string;
+  /** The API entry applied when the scope is left. */
+  release: string;
+}
+
+/** Lock guard classes usable with guard(NAME)(args) and scoped_guard(NAME, args) {...}. */
+export const GUARD_CLASSES: Record<string, GuardClass> = {
+  mmap_read_lock: { acquire: 'mmap_read_lock', release: 'mmap_read_unlock' },
+  mmap_write_lock: { acquire: 'mmap_write_lock', release: 'mmap_write_unlock' },
+  mmap_read_lock_killable: { acquire: 'mmap_read_lock_killable', release: 'mmap_read_unlock' },
+  mmap_write_lock_killable: { acquire: 'mmap_write_lock_killable', release: 'mmap_write_unlock' },
+  rwsem_read: { acquire: 'down_read', release: 'up_read' },
+  rwsem_read_try: { acquire: 'down_read_trylock', release: 'up_read' },
+  rwsem_read_intr: { acquire: 'down_read_interruptible', release: 'up_read' },
+  rwsem_write: { acquire: 'down_write', release: 'up_write' },
+  rwsem_write_try: { acquire: 'down_write_trylock', release: 'up_write' },
+  rwsem_write_kill: { acquire: 'down_write_killable', release: 'up_write' },
+  vma_read: { acquire: 'vma_start_read', release: 'vma_end_read' },
+};
+
+/** Field names of struct mm_struct that are its mmap rwsem (6.12 and older kernels). */
+export const MMAP_RWSEM_FIELDS = ['mmap_lock', 'mmap_sem'];
+
+/** Macro names of iterator loops beyond the generic `*for_each*` pattern. */
+export const ITERATOR_MACRO_PATTERN = /for_each|^mas_for_|^xas_for_|^vma_iter_for|^hash_for|^radix_tree_for/;
+
+const table = new Map<string, ApiEntry>(entries.map((e) => [e.name, e]));
+
+/** The knowledge-base entry for a called function name, if the kernel API is known. */
+export function lookupApi(name: string): ApiEntry | undefined {
+  return table.get(name);
+}
+
+/** All entries (for documentation and tests). */
+export function allApis(): readonly ApiEntry[] {
+  return entries;
+}
+
+/** Adds or replaces entries (config files extend the table in later work). */
+export function extendApi(more: ApiEntry[]): void {
+  for (const e of more) {
+    table.set(e.name, e);
+  }
+}

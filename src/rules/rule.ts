@@ -1,0 +1,54 @@
+// The contract between the engine and the rules (checkers). A rule is one module exporting a
+// `Rule`: its metadata and documentation, and `create()`, which returns the event handlers it
+// needs. The engine computes lock states along paths and calls the handlers; it knows nothing
+// of what a rule looks for. Modelled on ESLint's meta + create and on the Clang Static
+// Analyzer's checker callbacks.
+
+import type { Severity } from '../types.js';
+import type { CallEvent, DerefEvent, LockOpEvent, FunctionExitEvent, FileEvent, FindingInput } from '../engine/events.js';
+
+export interface RuleDocs {
+  /** What the rule reports, one paragraph. */
+  what: string;
+  /** Why it is a bug: the kernel rule it enforces. */
+  why: string;
+  /** A wrong example (C). */
+  wrong: string;
+  /** The correct form of the same code (C). */
+  right: string;
+}
+
+export interface RuleMeta {
+  /** Stable id, used in every output format and on the command line. */
+  id: string;
+  severity: Severity;
+  /** One line. */
+  shortDescription: string;
+  /** A few sentences. */
+  fullDescription: string;
+  docs: RuleDocs;
+}
+
+/** What a rule can do while it runs: report findings. */
+export interface RuleContext {
+  report(finding: FindingInput): void;
+}
+
+/** Handlers a rule may provide; each is called with the abstract state on one path. */
+export interface RuleVisitor {
+  /** A call is about to be evaluated (arguments already evaluated). */
+  call?(event: CallEvent): void;
+  /** A pointer is dereferenced (`p->f`, `*p`, `p[i]`). */
+  deref?(event: DerefEvent): void;
+  /** A lock operation from the knowledge base, with the state of that lock before it. */
+  lockOp?(event: LockOpEvent): void;
+  /** Once per function, with every state that reaches its exit. */
+  functionExit?(event: FunctionExitEvent): void;
+  /** Once per file, after every function was analysed: comments and per-function results. */
+  file?(event: FileEvent): void;
+}
+
+export interface Rule {
+  meta: RuleMeta;
+  create(context: RuleContext): RuleVisitor;
+}

@@ -1,0 +1,75 @@
+// Shared data types of vmalint: what a finding is, what a run produces.
+// Everything here is plain data so that reporters, the JSON schema and tests agree.
+
+export type Severity = 'error' | 'warning' | 'note';
+
+/** A position in a source file. Lines and columns are 1-based; columns count characters (a tab is one). */
+export interface Position {
+  line: number;
+  column: number;
+}
+
+/** One step of the explanation of a finding: where the lock was taken, the branch taken, the call. */
+export interface TraceStep {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+}
+
+export interface Finding {
+  ruleId: string;
+  severity: Severity;
+  /** Path of the file as it was given on the command line (or found under a given directory). */
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  /** Name of the enclosing function, or null for a finding outside any function. */
+  function: string | null;
+  message: string;
+  /** Steps that make the finding true, in path order; the last one is usually the finding itself. */
+  trace: TraceStep[];
+  /** Text of the primary line with white space folded, used for stable fingerprints. */
+  lineText: string;
+}
+
+/** A file that could not be analysed (fully or at all). */
+export interface FileNotification {
+  file: string;
+  level: 'error' | 'warning' | 'note';
+  message: string;
+}
+
+export interface RunStats {
+  files: number;
+  filesFailed: number;
+  bytes: number;
+  functions: number;
+  /** Functions whose control-flow graph could not be built (the builder gave up). */
+  cfgGiveUps: number;
+  /** Functions that contain tree-sitter ERROR nodes the builder had to step over. */
+  functionsWithParseErrors: number;
+  /** Functions whose state budget was exceeded (analysed with merged, less precise states). */
+  functionsWidened: number;
+  parseMs: number;
+  analyzeMs: number;
+  totalMs: number;
+  findingsByRule: Record<string, number>;
+}
+
+export interface RunResult {
+  findings: Finding[];
+  notifications: FileNotification[];
+  stats: RunStats;
+}
+
+export interface AnalyzeOptions {
+  /** Rule ids to run; all rules when undefined. */
+  rules?: string[];
+  /** Macros defined (-D NAME or -D NAME=VALUE) for #if/#ifdef inside functions. */
+  defines?: Map<string, string>;
+  /** Macros undefined (-U NAME). */
+  undefines?: Set<string>;
+}
