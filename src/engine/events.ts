@@ -1,6 +1,6 @@
 // Events the engine sends to rules, and the read-only view of the abstract state they carry.
 
-import type { Node } from 'web-tree-sitter';
+import type { AstNode as Node } from '../parse/ast.js';
 import type { ApiEntry } from '../kb/lock-api.js';
 import type { TraceStep } from '../types.js';
 
@@ -21,6 +21,10 @@ export interface HeldLock {
 export interface PointerFact {
   /** The function it came from (`find_vma`, `lock_vma_under_rcu`, ...). */
   api: string;
+  /** That function may return NULL. */
+  nullable: boolean;
+  /** That function returns the first VMA ending above the address, which may start above it. */
+  mayStartAbove: boolean;
   /** Where it was looked up. */
   origin: TraceStep;
   /** May be NULL / is certainly NULL / known non-NULL on this path. */
@@ -140,9 +144,11 @@ export interface FunctionResult {
 
 export interface FileEvent {
   file: string;
-  root: Node;
   comments: CommentInfo[];
+  /** Function results by name (the first definition when #ifdef halves define a name twice). */
   functions: ReadonlyMap<string, FunctionResult>;
+  /** Every function definition of the file, in source order. */
+  definitions: readonly FunctionResult[];
   step(node: Node, message: string): TraceStep;
 }
 

@@ -69,8 +69,10 @@ export interface ApiEntry {
   pagefault?: 'disable' | 'enable';
   /** The condition argument is asserted false past this call: BUG_ON(c) ends the path when c is true. */
   assertsFalseArg?: number;
-  /** Function-like macro that returns its argument (likely/unlikely): transparent for conditions. */
+  /** Function-like macro that returns its first argument (likely/unlikely, WARN_ON): transparent for conditions. */
   transparent?: boolean;
+  /** Tests a pointer for an error value: IS_ERR (ERR_PTR) or IS_ERR_OR_NULL (ERR_PTR or NULL). */
+  errorTest?: 'err' | 'err-or-null';
   /** The call checks that the VMA in arg 0 contains an address (a range check for find_vma results). */
   rangeCheck?: boolean;
 }
@@ -240,7 +242,14 @@ const entries: ApiEntry[] = [
   ...['BUG_ON', 'VM_BUG_ON', 'VM_BUG_ON_VMA', 'VM_BUG_ON_MM', 'VM_BUG_ON_PAGE', 'VM_BUG_ON_FOLIO'].map(
     (name): ApiEntry => ({ name, assertsFalseArg: 0 }),
   ),
-  ...['likely', 'unlikely', 'READ_ONCE', 'data_race'].map((name): ApiEntry => ({ name, transparent: true })),
+  ...['likely', 'unlikely', 'READ_ONCE', 'data_race', 'WARN_ON', 'WARN_ON_ONCE', 'WARN', 'WARN_ONCE', 'VM_WARN_ON', 'VM_WARN_ON_ONCE'].map(
+    (name): ApiEntry => ({ name, transparent: true }),
+  ),
+  { name: 'IS_ERR', errorTest: 'err' },
+  { name: 'IS_ERR_VALUE', errorTest: 'err' },
+  { name: 'IS_ERR_OR_NULL', errorTest: 'err-or-null' },
+  { name: 'ERR_PTR', fails: 'errptr-fail' },
+  { name: 'ERR_CAST', fails: 'errptr-fail' },
 ];
 
 export interface GuardClass {

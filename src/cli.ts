@@ -1,0 +1,388 @@
+// The command line: `vmalint [paths..]` analyses, `vmalint explain RULE` documents a rule.
+// `main()` does everything but end the process, so that tests can run it in-process with their
+// own streams; `runFromCommandLine()` (called by bin/vmalint) is the only place that touches the
+// process's exit status.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import yargs from 'yargs';
+import type { Argv } from 'yargs';
+import { analyzeFiles } from './analyze.js';
+import { discoverFiles } from './discover.js';
+import { formatJson } from './report/json.js';
+import { everyFileFailed } from './report/outcome.js';
+import { formatSarif } from './report/sarif.js';
+import { formatStatsTable, formatText } from './report/text.js';
+import { toolInfo } from './report/tool-info.js';
+import type { RuleMeta } from './rules/rule.js';
+import { allRules } from './rules/index.js';
+import type { AnalyzeOptions, RunResult } from './types.js';
+import { UsageError } from './usage-error.js';
+
+export const EXIT_CLEAN = 0;
+export const EXIT_FINDINGS = 1;
+export const EXIT_USAGE = 2;
+
+export const OUTPUT_FORMATS = ['text', 'json', 'sarif'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** Where the CLI writes and what it knows of its surroundings (the real process by default). */
+export interface CliStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+export interface CliEnvironment {
+  stdout: CliStream;
+  stderr: CliStream;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Absolute working directory; SARIF locations are relative to it. */
+  cwd: string;
+}
+
+export function processEnvironment(): CliEnvironment {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+}
+
+/** The options of the analyse command once yargs has parsed them. */
+interface AnalyseArguments {
+  paths: string[];
+  format: OutputFormat;
+  output: string | undefined;
+  ruleIds: string[];
+  disabledRuleIds: string[];
+  listRules: boolean;
+  stats: boolean;
+  defines: string[];
+  undefines: string[];
+  exitZero: boolean;
+}
+
+type Command =
+  | { kind: 'analyse'; args: AnalyseArguments }
+  | { kind: 'explain'; ruleId: string; format: OutputFormat }
+  | { kind: 'print'; text: string };
+
+/** Runs vmalint with the given arguments (without the node and script paths); returns the exit status. */
+export async function main(argv: string[], environment: CliEnvironment = processEnvironment()): Promise<number> {
+  try {
+    const command = await parseCommandLine(argv);
+    switch (command.kind) {
+      case 'print':
+        environment.stdout.write(command.text.endsWith('\n') ? command.text : `${command.text}\n`);
+        return EXIT_CLEAN;
+      case 'explain':
+        environment.stdout.write(explainRule(command.ruleId, command.format));
+        return EXIT_CLEAN;
+      case 'analyse':
+        return await runAnalyse(command.args, environment);
+    }
+  } catch (error) {
+    reportError(error, environment);
+    return EXIT_USAGE;
+  }
+}
+
+/** Entry point of bin/vmalint. */
+export async function runFromCommandLine(): Promise<void> {
+  process.stdout.on('error', ignoreBrokenPipe);
+  // exitCode rather than exit(): a report piped to another program is flushed completely.
+  process.exitCode = await main(process.argv.slice(2));
+}
+
+function ignoreBrokenPipe(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'EPIPE') throw error;
+}
+
+function reportError(error: unknown, environment: CliEnvironment): void {
+  const message = error instanceof Error ? error.message : String(error);
+  environment.stderr.write(`vmalint: ${message}\n`);
+  if (!(error instanceof UsageError) && environment.env['VMALINT_DEBUG'] && error instanceof Error && error.stack) {
+    environment.stderr.write(`${error.stack}\n`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+
+function buildParser(): Argv {
+  const tool = toolInfo();
+  return yargs()
+    .scriptName('vmalint')
+    .usage('Usage: $0 [options] <path..>\n\nFinds mmap_lock and per-VMA lock bugs in Linux kernel C sources.')
+    .command('$0 [paths..]', 'Analyse C files and directories (their *.c and *.h files)', (command) =>
+      command.positional('paths', { type: 'string', array: true, describe: 'Files and directories to analyse' }),
+    )
+    .command('explain <rule>', "Print a rule's documentation: what, why, a wrong and a right example", (command) =>
+      command.positional('rule', { type: 'string', describe: 'Rule id (see --list-rules)' }),
+    )
+    .option('format', {
+      alias: 'f',
+      choices: OUTPUT_FORMATS,
+      default: 'text' as OutputFormat,
+      describe: 'Report format',
+    })
+    .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'Write the report to FILE instead of stdout' })
+    .option('rule', { type: 'string', requiresArg: true, describe: 'Run only this rule (repeatable, comma-separated)' })
+    .option('disable', { type: 'string', requiresArg: true, describe: 'Do not run this rule (repeatable, comma-separated)' })
+    .option('list-rules', { type: 'boolean', default: false, describe: 'List the rules and exit' })
+    .option('stats', { type: 'boolean', default: false, describe: 'Print run statistics to stderr' })
+    .option('D', { alias: 'define', type: 'string', requiresArg: true, describe: 'Define NAME[=VALUE] for #if/#ifdef (repeatable)' })
+    .option('U', { alias: 'undefine', type: 'string', requiresArg: true, describe: 'Undefine NAME for #if/#ifdef (repeatable)' })
+    .option('exit-zero', { type: 'boolean', default: false, describe: 'Exit with 0 even when there are findings' })
+    .epilogue(
+      'Exit status: 0 no findings, 1 findings, 2 usage error or nothing could be analysed.\n' +
+        'Colour is used on a terminal unless NO_COLOR is set.',
+    )
+    .strict()
+    .help()
+    .alias('help', 'h')
+    .version(tool.version)
+    .exitProcess(false)
+    .fail((message: string | undefined, error: Error | undefined) => {
+      throw new UsageError(message ?? error?.message ?? 'invalid command line');
+    });
+}
+
+type ParsedArguments = Record<string, unknown> & { _: (string | number)[] };
+
+async function parseCommandLine(argv: string[]): Promise<Command> {
+  const parser = buildParser();
+  const { parsed, output } = await new Promise<{ parsed: ParsedArguments; output: string }>((resolve, reject) => {
+    void parser.parse(splitAttachedDefines(argv), {}, (error: Error | null | undefined, args: unknown, output: string) => {
+      if (error) reject(error);
+      else resolve({ parsed: args as ParsedArguments, output });
+    });
+  });
+  // --help and --version: yargs hands back the text to print instead of printing it.
+  if (output) return { kind: 'print', text: output };
+  const format = parsed['format'] as OutputFormat;
+  if (parsed._[0] === 'explain') return { kind: 'explain', ruleId: String(parsed['rule']), format };
+  return {
+    kind: 'analyse',
+    args: {
+      paths: stringList(parsed['paths']),
+      format,
+      output: typeof parsed['output'] === 'string' ? parsed['output'] : undefined,
+      ruleIds: commaSeparatedList(parsed['rule']),
+      disabledRuleIds: commaSeparatedList(parsed['disable']),
+      listRules: parsed['listRules'] === true,
+      stats: parsed['stats'] === true,
+      defines: stringList(parsed['D']),
+      undefines: stringList(parsed['U']),
+      exitZero: parsed['exitZero'] === true,
+    },
+  };
+}
+
+/** `-DNAME=1` and `-UNAME` (compiler style, no space) become `-D NAME=1` and `-U NAME`. */
+export function splitAttachedDefines(argv: readonly string[]): string[] {
+  const result: string[] = [];
+  let afterDoubleDash = false;
+  for (const arg of argv) {
+    if (afterDoubleDash) {
+      result.push(arg);
+      continue;
+    }
+    if (arg === '--') afterDoubleDash = true;
+    const attached = /^-([DU])(.+)$/.exec(arg);
+    if (attached && !afterDoubleDash) result.push(`-${attached[1]}`, attached[2]!);
+    else result.push(arg);
+  }
+  return result;
+}
+
+/** A repeatable option's value(s) as a list (yargs gives a string once, an array when repeated). */
+function stringList(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  const values = Array.isArray(value) ? value : [value];
+  return values.map((item) => String(item));
+}
+
+function commaSeparatedList(value: unknown): string[] {
+  return stringList(value)
+    .flatMap((item) => item.split(','))
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules
+
+function ruleMetadata(): RuleMeta[] {
+  return allRules().map((rule) => rule.meta);
+}
+
+function requireKnownRule(ruleId: string, rules: readonly RuleMeta[]): RuleMeta {
+  const rule = rules.find((candidate) => candidate.id === ruleId);
+  if (rule) return rule;
+  const known = rules.length > 0 ? rules.map((candidate) => candidate.id).join(', ') : '(none registered)';
+  throw new UsageError(`unknown rule '${ruleId}'; known rules: ${known}`);
+}
+
+/** The rule ids to run (undefined: all), from --rule and --disable. */
+function selectRules(args: AnalyseArguments, rules: readonly RuleMeta[]): string[] | undefined {
+  for (const ruleId of [...args.ruleIds, ...args.disabledRuleIds]) requireKnownRule(ruleId, rules);
+  if (args.ruleIds.length === 0 && args.disabledRuleIds.length === 0) return undefined;
+  const chosen = args.ruleIds.length > 0 ? unique(args.ruleIds) : rules.map((rule) => rule.id);
+  const selected = chosen.filter((ruleId) => !args.disabledRuleIds.includes(ruleId));
+  if (selected.length === 0) throw new UsageError('no rule left to run after --rule and --disable');
+  return selected;
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
+
+export function formatRuleList(rules: readonly RuleMeta[], format: OutputFormat): string {
+  if (format === 'json') {
+    const listed = rules.map((rule) => ({
+      id: rule.id,
+      severity: rule.severity,
+      shortDescription: rule.shortDescription,
+      fullDescription: rule.fullDescription,
+    }));
+    return `${JSON.stringify(listed, null, 2)}\n`;
+  }
+  if (rules.length === 0) return '';
+  const idWidth = Math.max(...rules.map((rule) => rule.id.length));
+  const severityWidth = Math.max(...rules.map((rule) => rule.severity.length));
+  return rules
+    .map((rule) => `${rule.id.padEnd(idWidth)}  ${rule.severity.padEnd(severityWidth)}  ${rule.shortDescription}\n`)
+    .join('');
+}
+
+function explainRule(ruleId: string, format: OutputFormat): string {
+  const rule = requireKnownRule(ruleId, ruleMetadata());
+  if (format === 'json') return `${JSON.stringify(rule, null, 2)}\n`;
+  return formatRuleExplanation(rule);
+}
+
+export function formatRuleExplanation(rule: RuleMeta): string {
+  return [
+    `${rule.id} (${rule.severity})`,
+    rule.shortDescription,
+    '',
+    rule.fullDescription,
+    '',
+    'What it reports:',
+    indent(rule.docs.what),
+    '',
+    'Why it is a bug:',
+    indent(rule.docs.why),
+    '',
+    'Wrong:',
+    indent(rule.docs.wrong),
+    '',
+    'Right:',
+    indent(rule.docs.right),
+    '',
+  ].join('\n');
+}
+
+function indent(text: string): string {
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((line) => (line.length > 0 ? `    ${line}` : ''))
+    .join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Analysis
+
+const MACRO_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** -D NAME[=VALUE] (VALUE defaults to 1, as with a compiler) and -U NAME, as AnalyzeOptions. */
+export function macroOptions(
+  definitions: readonly string[],
+  undefinitions: readonly string[],
+): Required<Pick<AnalyzeOptions, 'defines' | 'undefines'>> {
+  const defines = new Map<string, string>();
+  for (const definition of definitions) {
+    const separator = definition.indexOf('=');
+    const name = separator < 0 ? definition : definition.slice(0, separator);
+    const value = separator < 0 ? '1' : definition.slice(separator + 1);
+    defines.set(requireMacroName(name, '-D'), value);
+  }
+  const undefines = new Set(undefinitions.map((name) => requireMacroName(name, '-U')));
+  return { defines, undefines };
+}
+
+function requireMacroName(name: string, option: string): string {
+  if (!MACRO_NAME.test(name)) throw new UsageError(`${option}: '${name}' is not a macro name`);
+  return name;
+}
+
+async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): Promise<number> {
+  const rules = ruleMetadata();
+  const selectedRuleIds = selectRules(args, rules);
+  if (args.listRules) {
+    await writeReport(formatRuleList(rules, args.format), args.output, environment);
+    return EXIT_CLEAN;
+  }
+  const options: AnalyzeOptions = { ...macroOptions(args.defines, args.undefines) };
+  if (selectedRuleIds) options.rules = selectedRuleIds;
+
+  const files = await filesToAnalyse(args.paths, environment);
+  const result = await analyzeFiles(files, options);
+
+  const color = args.output === undefined && wantsColor(environment);
+  await writeReport(formatReport(result, args.format, rules, environment.cwd, color), args.output, environment);
+  if (args.stats) environment.stderr.write(formatStatsTable(result.stats));
+  return exitStatus(result, args.exitZero, environment);
+}
+
+async function filesToAnalyse(paths: string[], environment: CliEnvironment): Promise<string[]> {
+  if (paths.length === 0) throw new UsageError('no files or directories given (try: vmalint ./linux/mm, or vmalint --help)');
+  const discovery = await discoverFiles(paths);
+  for (const directory of discovery.directoriesWithoutCFiles) {
+    environment.stderr.write(`vmalint: warning: ${directory}: no C files (*.c, *.h) in this directory\n`);
+  }
+  if (discovery.files.length === 0) throw new UsageError('nothing to analyse: no C files found');
+  return discovery.files;
+}
+
+/** Colour on a terminal, unless NO_COLOR is set to anything but the empty string. */
+export function wantsColor(environment: CliEnvironment): boolean {
+  const noColor = environment.env['NO_COLOR'];
+  return environment.stdout.isTTY === true && (noColor === undefined || noColor === '');
+}
+
+export function formatReport(
+  result: RunResult,
+  format: OutputFormat,
+  rules: readonly RuleMeta[],
+  workingDirectory: string,
+  color: boolean,
+): string {
+  switch (format) {
+    case 'text':
+      return formatText(result, { color });
+    case 'json':
+      return formatJson(result, toolInfo());
+    case 'sarif':
+      return formatSarif(result, rules, toolInfo(), { workingDirectory });
+  }
+}
+
+async function writeReport(report: string, output: string | undefined, environment: CliEnvironment): Promise<void> {
+  if (output === undefined) {
+    if (report.length > 0) environment.stdout.write(report);
+    return;
+  }
+  try {
+    await writeFile(path.resolve(environment.cwd, output), report, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error));
+    throw new UsageError(`cannot write ${output}: ${reason}`);
+  }
+}
+
+function exitStatus(result: RunResult, exitZero: boolean, environment: CliEnvironment): number {
+  if (everyFileFailed(result.stats)) {
+    environment.stderr.write(`vmalint: none of the ${result.stats.files} files could be analysed\n`);
+    return EXIT_USAGE;
+  }
+  if (result.findings.length > 0 && !exitZero) return EXIT_FINDINGS;
+  return EXIT_CLEAN;
+}

@@ -1,0 +1,100 @@
+// Turns command-line paths into the list of files to analyse: a directory contributes its C
+// sources and headers (found with glob, without following symbolic links), a file is taken as it
+// is whatever its extension. The result is sorted and free of duplicates.
+import { realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { glob } from 'glob';
+import { UsageError } from './usage-error.js';
+
+/** Patterns of the files a directory contributes. */
+export const C_SOURCE_PATTERNS = ['**/*.c', '**/*.h'];
+/** Directories never searched. */
+const IGNORED_DIRECTORIES = ['**/node_modules/**', '**/.git/**'];
+
+export interface Discovery {
+  /** Files to analyse, as given on the command line or joined to the directory given, sorted. */
+  files: string[];
+  /** Directories given on the command line that hold no C file. */
+  directoriesWithoutCFiles: string[];
+}
+
+/**
+ * Expands command-line paths. A path that does not exist is a usage error; a directory without
+ * C files is reported in `directoriesWithoutCFiles` (the caller decides whether that is fatal).
+ */
+export async function discoverFiles(paths: readonly string[]): Promise<Discovery> {
+  const candidates: string[] = [];
+  const directoriesWithoutCFiles: string[] = [];
+  for (const given of paths) {
+    const kind = await pathKind(given);
+    if (kind === 'directory') {
+      const found = await cFilesUnder(given);
+      if (found.length === 0) directoriesWithoutCFiles.push(given);
+      candidates.push(...found);
+    } else {
+      candidates.push(given);
+    }
+  }
+  return { files: await sortedUnique(candidates), directoriesWithoutCFiles };
+}
+
+async function pathKind(given: string): Promise<'directory' | 'file'> {
+  try {
+    const stats = await stat(given);
+    return stats.isDirectory() ? 'directory' : 'file';
+  } catch (error) {
+    throw new UsageError(`${given}: ${describeStatError(error)}`);
+  }
+}
+
+function describeStatError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return 'no such file or directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'ELOOP') return 'too many levels of symbolic links';
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** C files under a directory, as paths that start with the directory as it was given. */
+async function cFilesUnder(directory: string): Promise<string[]> {
+  const relativePaths = await glob(C_SOURCE_PATTERNS, {
+    cwd: directory,
+    nodir: true,
+    follow: false,
+    dot: false,
+    ignore: IGNORED_DIRECTORIES,
+  });
+  return relativePaths.map((relative) => path.join(directory, relative));
+}
+
+/**
+ * Sorts by path (code-unit order, independent of the locale) and drops paths that name a file
+ * already in the list, through another spelling or a symbolic link.
+ */
+async function sortedUnique(candidates: string[]): Promise<string[]> {
+  const sorted = [...candidates].sort(compareCodeUnits);
+  const seenIdentities = new Set<string>();
+  const unique: string[] = [];
+  for (const file of sorted) {
+    const identity = await fileIdentity(file);
+    if (seenIdentities.has(identity)) continue;
+    seenIdentities.add(identity);
+    unique.push(file);
+  }
+  return unique;
+}
+
+async function fileIdentity(file: string): Promise<string> {
+  try {
+    return await realpath(file);
+  } catch {
+    // A dangling link or an unreadable path: the analysis reports it; identify it by its name.
+    return path.resolve(file);
+  }
+}
+
+export function compareCodeUnits(a: string, b: string): number {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  return 0;
+}

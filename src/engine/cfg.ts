@@ -1,0 +1,603 @@
+// Per-function control-flow graph, built from the syntax tree of kernel C as tree-sitter
+// recovers it: iterator macros and scoped_guard() parse as a call missing its `;` followed by
+// the body; guard(kind)(args); holds a lock until its block is left by any way; #if/#ifdef
+// inside a function are branches (decided by -D/-U when they can be).
+//
+// Conditions are decomposed (&&, ||, !, ?:, likely()/unlikely()) into atomic condition nodes
+// so that each branch can refine the facts the dataflow keeps.
+
+import { AstNode, calleeName, callArgs, stripParens, walk } from '../parse/ast.js';
+import { lookupApi, ITERATOR_MACRO_PATTERN } from '../kb/lock-api.js';
+
+export type CfgKind =
+  | 'entry'
+  | 'exit'
+  | 'nop'
+  /** Evaluate an expression or a declaration. */
+  | 'eval'
+  /** Atomic condition: succs[0] when true, succs[1] when false. */
+  | 'cond'
+  /** Nondeterministic choice between succs (#ifdef halves, iterator loop tests, switch). */
+  | 'branch'
+  | 'return'
+  | 'guard-acquire'
+  | 'guard-release'
+  /** Start of one iteration of an iterator macro: its arguments are (re)assigned, pointers non-NULL. */
+  | 'iter-begin'
+  /** The iterator loop is done: its arguments hold unknown values. */
+  | 'iter-end';
+
+export interface GuardUse {
+  /** Guard class, e.g. `mmap_read_lock` or `rwsem_read`. */
+  cls: string;
+  args: AstNode[];
+  node: AstNode;
+}
+
+export interface CfgNode {
+  id: number;
+  kind: CfgKind;
+  ast: AstNode | null;
+  succs: number[];
+  guard?: GuardUse;
+  /** For iter-begin / iter-end: the iterator's arguments. */
+  iterArgs?: AstNode[];
+  /** For cond: the condition as written when it was reached through `!` (for traces). */
+  negatedFrom?: AstNode;
+}
+
+export interface Cfg {
+  nodes: CfgNode[];
+  entry: number;
+  exit: number;
+  /** Tree-sitter ERROR nodes the builder stepped over. */
+  parseErrors: number;
+}
+
+export interface PreprocessorChoices {
+  defines: ReadonlyMap<string, string>;
+  undefines: ReadonlySet<string>;
+}
+
+interface Scope {
+  block: AstNode | null;
+  guards: GuardUse[];
+  /** A loop, switch or scoped_guard: `break` leaves it. */
+  breakable: boolean;
+}
+
+interface Ctx {
+  scopes: Scope[];
+  breakTarget: number | null;
+  breakDepth: number;
+  continueTarget: number | null;
+  continueDepth: number;
+}
+
+const STATEMENT_TYPES = new Set([
+  'compound_statement',
+  'expression_statement',
+  'declaration',
+  'if_statement',
+  'while_statement',
+  'do_statement',
+  'for_statement',
+  'switch_statement',
+  'case_statement',
+  'break_statement',
+  'continue_statement',
+  'return_statement',
+  'goto_statement',
+  'labeled_statement',
+  'preproc_ifdef',
+  'preproc_if',
+  'attributed_statement',
+]);
+
+export class CfgBuilder {
+  private nodes: CfgNode[] = [];
+  private labels = new Map<string, { nop: number; ancestors: Set<AstNode> }>();
+  private parseErrors = 0;
+
+  constructor(private readonly pp: PreprocessorChoices) {}
+
+  build(fn: AstNode): Cfg {
+    const entry = this.add('entry', null);
+    const exit = this.add('exit', null);
+    const body = fn.child('body');
+    this.collectLabels(fn);
+    const ctx: Ctx = { scopes: [], breakTarget: null, breakDepth: 0, continueTarget: null, continueDepth: 0 };
+    const first = body ? this.stmt(body, exit, ctx) : exit;
+    this.nodes[entry].succs.push(first);
+    return { nodes: this.nodes, entry, exit, parseErrors: this.parseErrors };
+  }
+
+  private add(kind: CfgKind, ast: AstNode | null, succs: number[] = []): number {
+    const id = this.nodes.length;
+    this.nodes.push({ id, kind, ast, succs });
+    return id;
+  }
+
+  private collectLabels(fn: AstNode): void {
+    walk(fn, (n) => {
+      if (n.type === 'labeled_statement') {
+        const label = n.child('label');
+        if (label) {
+          const ancestors = new Set<AstNode>();
+          for (let p = n.parent; p; p = p.parent) ancestors.add(p);
+          this.labels.set(label.text, { nop: this.add('nop', n), ancestors });
+        }
+      }
+    });
+  }
+
+  /** Release chain for the guards of scopes[from..] (innermost first), then `target`. */
+  private releaseChain(ctx: Ctx, fromDepth: number, target: number, keep?: (s: Scope) => boolean): number {
+    let cur = target;
+    for (let d = fromDepth; d < ctx.scopes.length; d++) {
+      const scope = ctx.scopes[d];
+      if (keep && keep(scope)) continue;
+      for (const g of scope.guards) {
+        const id = this.add('guard-release', g.node, [cur]);
+        this.nodes[id].guard = g;
+        cur = id;
+      }
+    }
+    return cur;
+  }
+
+  /** Builds `s` so that it continues to `next`; returns its entry node. */
+  private stmt(s: AstNode, next: number, ctx: Ctx): number {
+    switch (s.type) {
+      case 'compound_statement':
+        return this.block(s, s.namedChildren, next, ctx);
+      case 'expression_statement': {
+        const expr = s.namedChildren[0];
+        if (!expr) return next;
+        const guard = this.guardStatement(expr);
+        if (guard) {
+          // A lone guard statement outside a block sequence (e.g. the body of an if): it is
+          // released at once when its (one-statement) scope ends.
+          const rel = this.add('guard-release', guard.node, [next]);
+          this.nodes[rel].guard = guard;
+          const acq = this.add('guard-acquire', guard.node, [rel]);
+          this.nodes[acq].guard = guard;
+          return acq;
+        }
+        return this.add('eval', expr, [next]);
+      }
+      case 'declaration':
+        return this.add('eval', s, [next]);
+      case 'if_statement': {
+        const cond = s.child('condition');
+        const cons = s.child('consequence');
+        const alt = s.child('alternative');
+        const thenEntry = cons ? this.stmt(cons, next, ctx) : next;
+        let elseEntry = next;
+        if (alt) {
+          const altStmt = alt.type === 'else_clause' ? alt.namedChildren[0] : alt;
+          if (altStmt) elseEntry = this.stmt(altStmt, next, ctx);
+        }
+        return cond ? this.cond(cond, thenEntry, elseEntry) : this.branch([thenEntry, elseEntry]);
+      }
+      case 'while_statement': {
+        const header = this.add('nop', s);
+        const inner = this.loopCtx(ctx, next, header);
+        const body = s.child('body');
+        const bodyEntry = body ? this.stmt(body, header, inner) : header;
+        const cond = s.child('condition');
+        this.nodes[header].succs.push(cond ? this.cond(cond, bodyEntry, next) : bodyEntry);
+        return header;
+      }
+      case 'do_statement': {
+        const condNop = this.add('nop', s);
+        const inner = this.loopCtx(ctx, next, condNop);
+        const body = s.child('body');
+        const bodyEntry = body ? this.stmt(body, condNop, inner) : condNop;
+        const cond = s.child('condition');
+        this.nodes[condNop].succs.push(cond ? this.cond(cond, bodyEntry, next) : bodyEntry);
+        return bodyEntry;
+      }
+      case 'for_statement': {
+        const header = this.add('nop', s);
+        const update = s.child('update');
+        const updateEntry = update ? this.add('eval', update, [header]) : header;
+        const inner = this.loopCtx(ctx, next, updateEntry);
+        const body = s.child('body');
+        const bodyEntry = body ? this.stmt(body, updateEntry, inner) : updateEntry;
+        const cond = s.child('condition');
+        this.nodes[header].succs.push(cond ? this.cond(cond, bodyEntry, next) : bodyEntry);
+        const init = s.child('initializer');
+        if (!init) return header;
+        return this.add('eval', init, [header]);
+      }
+      case 'switch_statement':
+        return this.switchStmt(s, next, ctx);
+      case 'case_statement':
+        // A case label outside a switch body sequence: just its statements.
+        return this.block(null, s.namedChildren.filter((c) => c.field !== 'value'), next, ctx, false);
+      case 'break_statement':
+        if (ctx.breakTarget === null) return next;
+        return this.releaseChain(ctx, ctx.breakDepth, ctx.breakTarget);
+      case 'continue_statement':
+        if (ctx.continueTarget === null) return next;
+        return this.releaseChain(ctx, ctx.continueDepth, ctx.continueTarget);
+      case 'return_statement': {
+        const value = s.namedChildren[0] ?? null;
+        const afterGuards = this.releaseChain(ctx, 0, 1);
+        return this.add('return', value ?? s, [afterGuards]).valueOf();
+      }
+      case 'goto_statement': {
+        const label = s.child('label');
+        const target = label ? this.labels.get(label.text) : undefined;
+        if (!target) return next;
+        return this.releaseChain(ctx, 0, target.nop, (scope) => scope.block !== null && target.ancestors.has(scope.block));
+      }
+      case 'labeled_statement': {
+        const label = s.child('label');
+        const info = label ? this.labels.get(label.text) : undefined;
+        const inner = s.namedChildren.filter((c) => c.field !== 'label');
+        const entry = this.block(null, inner, next, ctx, false);
+        if (!info) return entry;
+        this.nodes[info.nop].succs.push(entry);
+        return info.nop;
+      }
+      case 'attributed_statement': {
+        const inner = s.namedChildren.filter((c) => c.type !== 'attribute_declaration');
+        return this.block(null, inner, next, ctx, false);
+      }
+      case 'preproc_ifdef':
+      case 'preproc_if':
+      case 'preproc_elif':
+      case 'preproc_elifdef':
+      case 'preproc_else':
+        return this.preproc(s, next, ctx);
+      case 'ERROR':
+        this.parseErrors++;
+        return this.block(null, s.namedChildren, next, ctx, false);
+      case 'comment':
+      case 'preproc_call':
+      case 'preproc_def':
+      case 'preproc_function_def':
+      case 'preproc_include':
+      case 'type_definition':
+      case 'struct_specifier':
+      case 'union_specifier':
+      case 'enum_specifier':
+      case ';':
+        return next;
+      default:
+        // An expression where a statement was expected (error recovery): evaluate it.
+        if (s.named) return this.add('eval', s, [next]);
+        return next;
+    }
+  }
+
+  private loopCtx(ctx: Ctx, breakTarget: number, continueTarget: number): Ctx {
+    return {
+      scopes: ctx.scopes,
+      breakTarget,
+      breakDepth: ctx.scopes.length,
+      continueTarget,
+      continueDepth: ctx.scopes.length,
+    };
+  }
+
+  private branch(succs: number[]): number {
+    const uniq = [...new Set(succs)];
+    if (uniq.length === 1) return uniq[0];
+    return this.add('branch', null, uniq);
+  }
+
+  /**
+   * A sequence of statements forming one scope (a `{}` block when `scoped`). Handles the macro
+   * shapes that only show in sequence: an iterator or scoped_guard call missing its `;` whose
+   * body is the next statement, and guard(kind)(args); which holds until the scope ends.
+   */
+  private block(block: AstNode | null, stmts: AstNode[], next: number, ctx: Ctx, scoped = true): number {
+    // Pair macro calls with the body statement that follows them.
+    const items: { stmt: AstNode; body?: AstNode; macro?: 'iterator' | 'scoped_guard'; guard?: GuardUse }[] = [];
+    for (let i = 0; i < stmts.length; i++) {
+      const s = stmts[i];
+      if (s.type === 'comment') continue;
+      const macro = this.bodyMacro(s);
+      if (macro) {
+        let j = i + 1;
+        while (j < stmts.length && stmts[j].type === 'comment') j++;
+        if (j < stmts.length && this.isStatement(stmts[j])) {
+          items.push({ stmt: s, body: stmts[j], macro });
+          i = j;
+          continue;
+        }
+      }
+      const expr = s.type === 'expression_statement' ? s.namedChildren[0] : undefined;
+      const guard = expr ? this.guardStatement(expr) : null;
+      items.push(guard ? { stmt: s, guard } : { stmt: s });
+    }
+    if (!scoped) {
+      // Not a real scope: guards declared here belong to the enclosing one. Build plainly.
+      return this.sequence(items, next, ctx, null);
+    }
+    const scope: Scope = { block, guards: [], breakable: false };
+    const inner: Ctx = { ...ctx, scopes: [...ctx.scopes, scope] };
+    // At the end of the block, every guard of the block is released.
+    const allGuards = items.filter((it) => it.guard).map((it) => it.guard!);
+    let end = next;
+    for (const g of allGuards) {
+      const id = this.add('guard-release', g.node, [end]);
+      this.nodes[id].guard = g;
+      end = id;
+    }
+    return this.sequence(items, end, inner, scope);
+  }
+
+  private sequence(
+    items: { stmt: AstNode; body?: AstNode; macro?: 'iterator' | 'scoped_guard'; guard?: GuardUse }[],
+    next: number,
+    ctx: Ctx,
+    scope: Scope | null,
+  ): number {
+    let cur = next;
+    for (let k = items.length - 1; k >= 0; k--) {
+      const it = items[k];
+      if (scope) {
+        // Guards active at position k: those declared before it in this block.
+        scope.guards = items.slice(0, k).filter((x) => x.guard).map((x) => x.guard!);
+      }
+      if (it.guard) {
+        const id = this.add('guard-acquire', it.guard.node, [cur]);
+        this.nodes[id].guard = it.guard;
+        cur = id;
+      } else if (it.macro === 'iterator') {
+        cur = this.iteratorLoop(it.stmt, it.body!, cur, ctx);
+      } else if (it.macro === 'scoped_guard') {
+        cur = this.scopedGuard(it.stmt, it.body!, cur, ctx);
+      } else {
+        cur = this.stmt(it.stmt, cur, ctx);
+      }
+    }
+    if (scope) scope.guards = [];
+    return cur;
+  }
+
+  private isStatement(n: AstNode): boolean {
+    return STATEMENT_TYPES.has(n.type);
+  }
+
+  /** `for_each_vma(vmi, vma)` / `scoped_guard(k, a)` parsed as a call statement missing its `;`. */
+  private bodyMacro(s: AstNode): 'iterator' | 'scoped_guard' | null {
+    if (s.type !== 'expression_statement') return null;
+    const call = s.namedChildren[0];
+    if (!call || call.type !== 'call_expression') return null;
+    const semi = s.children[s.children.length - 1];
+    const missingSemi = !semi || semi.missing || semi.type !== ';';
+    if (!missingSemi) return null;
+    const name = calleeName(call);
+    if (!name) return null;
+    if (name === 'scoped_guard' || name === 'scoped_cond_guard') return 'scoped_guard';
+    if (ITERATOR_MACRO_PATTERN.test(name)) return 'iterator';
+    return null;
+  }
+
+  /** `guard(kind)(args)` */
+  private guardStatement(expr: AstNode): GuardUse | null {
+    if (expr.type !== 'call_expression') return null;
+    const inner = expr.child('function');
+    if (!inner || inner.type !== 'call_expression' || calleeName(inner) !== 'guard') return null;
+    const clsArg = callArgs(inner)[0];
+    if (!clsArg) return null;
+    return { cls: clsArg.text, args: callArgs(expr), node: expr };
+  }
+
+  private iteratorLoop(macroStmt: AstNode, body: AstNode, next: number, ctx: Ctx): number {
+    const call = macroStmt.namedChildren[0];
+    const args = callArgs(call);
+    const header = this.add('branch', call);
+    const end = this.add('iter-end', call, [next]);
+    this.nodes[end].iterArgs = args;
+    const inner = this.loopCtx(ctx, end, header);
+    const bodyEntry = this.stmt(body, header, inner);
+    const begin = this.add('iter-begin', call, [bodyEntry]);
+    this.nodes[begin].iterArgs = args;
+    // Evaluate the macro's arguments once (derefs in them), then loop.
+    this.nodes[header].succs.push(begin, end);
+    return header;
+  }
+
+  private scopedGuard(macroStmt: AstNode, body: AstNode, next: number, ctx: Ctx): number {
+    const call = macroStmt.namedChildren[0];
+    const args = callArgs(call);
+    const isCond = calleeName(call) === 'scoped_cond_guard';
+    const cls = args[0]?.text ?? '';
+    const guard: GuardUse = { cls, args: args.slice(isCond ? 2 : 1), node: call };
+    const release = this.add('guard-release', call, [next]);
+    this.nodes[release].guard = guard;
+    // `break` inside scoped_guard leaves the guard's scope (it is a for loop underneath).
+    const scope: Scope = { block: body, guards: [guard], breakable: true };
+    const inner: Ctx = {
+      scopes: [...ctx.scopes, scope],
+      breakTarget: next,
+      breakDepth: ctx.scopes.length,
+      continueTarget: next,
+      continueDepth: ctx.scopes.length,
+    };
+    const bodyEntry = this.stmt(body, release, inner);
+    const acquire = this.add('guard-acquire', call, [bodyEntry]);
+    this.nodes[acquire].guard = guard;
+    return acquire;
+  }
+
+  private switchStmt(s: AstNode, next: number, ctx: Ctx): number {
+    const cond = s.child('condition');
+    const body = s.child('body');
+    const inner: Ctx = { ...ctx, breakTarget: next, breakDepth: ctx.scopes.length };
+    const entries: number[] = [];
+    let hasDefault = false;
+    let cur = next;
+    const stmts = body ? body.namedChildren : [];
+    // Flatten: case labels are markers in one statement sequence (fallthrough).
+    const flat: ({ label: AstNode } | { stmt: AstNode })[] = [];
+    for (const st of stmts) {
+      if (st.type === 'case_statement') {
+        flat.push({ label: st });
+        for (const c of st.namedChildren) if (c.field !== 'value') flat.push({ stmt: c });
+      } else {
+        flat.push({ stmt: st });
+      }
+    }
+    // Build backwards, pairing macro bodies inside the sequence.
+    const seq: AstNode[] = [];
+    const flush = (): void => {
+      if (seq.length) {
+        cur = this.block(null, seq.splice(0).reverse(), cur, inner, false);
+      }
+    };
+    for (let k = flat.length - 1; k >= 0; k--) {
+      const item = flat[k];
+      if ('stmt' in item) {
+        seq.push(item.stmt);
+      } else {
+        flush();
+        if (item.label.children.some((c) => c.type === 'default')) hasDefault = true;
+        const nop = this.add('nop', item.label, [cur]);
+        entries.push(nop);
+        cur = nop;
+      }
+    }
+    flush();
+    if (!hasDefault) entries.push(next);
+    const choice = this.branch(entries.length ? entries : [next]);
+    return cond ? this.add('eval', cond, [choice]) : choice;
+  }
+
+  /** #if / #ifdef inside a function: each half is a path unless -D/-U decides. */
+  private preproc(s: AstNode, next: number, ctx: Ctx): number {
+    const alternatives: number[] = [];
+    let cur: AstNode | null = s;
+    let decided = false;
+    while (cur && !decided) {
+      const body = cur.namedChildren.filter(
+        (c) => c.field !== 'name' && c.field !== 'condition' && c.field !== 'alternative',
+      );
+      const verdict = cur.type === 'preproc_else' ? true : this.decide(cur);
+      if (verdict !== false) alternatives.push(this.block(null, body, next, ctx, false));
+      if (verdict === true) {
+        decided = true;
+        break;
+      }
+      cur = cur.child('alternative');
+    }
+    if (!decided) alternatives.push(next);
+    return this.branch(alternatives);
+  }
+
+  /** true/false when the command line decides a preprocessor condition, null when both are possible. */
+  private decide(n: AstNode): boolean | null {
+    if (n.type === 'preproc_ifdef' || n.type === 'preproc_elifdef') {
+      const name = n.child('name')?.text;
+      if (!name) return null;
+      const negated = n.children.some((c) => c.type === '#ifndef' || c.type === '#elifndef');
+      const d = this.isDefined(name);
+      if (d === null) return null;
+      return negated ? !d : d;
+    }
+    const cond = n.child('condition');
+    return cond ? this.evalPp(cond) : null;
+  }
+
+  private isDefined(name: string): boolean | null {
+    if (this.pp.defines.has(name)) return true;
+    if (this.pp.undefines.has(name)) return false;
+    return null;
+  }
+
+  /** Evaluates simple #if expressions: 0/1, defined(X), IS_ENABLED(X), !, &&, ||. */
+  private evalPp(e: AstNode): boolean | null {
+    const n = stripParens(e);
+    switch (n.type) {
+      case 'number_literal':
+        return Number.parseInt(n.text, 10) !== 0;
+      case 'preproc_defined': {
+        const id = n.namedChildren[0];
+        return id ? this.isDefined(id.text) : null;
+      }
+      case 'identifier': {
+        if (this.pp.defines.has(n.text)) {
+          const v = this.pp.defines.get(n.text)!;
+          return v === '' || v !== '0';
+        }
+        if (this.pp.undefines.has(n.text)) return false;
+        return null;
+      }
+      case 'call_expression': {
+        const name = calleeName(n);
+        const arg = callArgs(n)[0];
+        if (arg && (name === 'IS_ENABLED' || name === 'IS_BUILTIN' || name === 'IS_REACHABLE' || name === 'defined')) {
+          return this.isDefined(arg.text);
+        }
+        return null;
+      }
+      case 'unary_expression': {
+        if (n.operator !== '!') return null;
+        const v = this.evalPp(n.namedChildren[0]);
+        return v === null ? null : !v;
+      }
+      case 'binary_expression': {
+        const l = this.evalPp(n.child('left')!);
+        const r = this.evalPp(n.child('right')!);
+        if (n.operator === '&&') {
+          if (l === false || r === false) return false;
+          return l === true && r === true ? true : null;
+        }
+        if (n.operator === '||') {
+          if (l === true || r === true) return true;
+          return l === false && r === false ? false : null;
+        }
+        return null;
+      }
+      default:
+        return null;
+    }
+  }
+
+  /** Decomposes a condition into atomic condition nodes; returns the entry. */
+  private cond(e: AstNode, t: number, f: number, negatedFrom?: AstNode): number {
+    const n = stripParens(e);
+    if (n.type === 'unary_expression' && n.operator === '!') {
+      const arg = n.namedChildren[0];
+      if (arg) return this.cond(arg, f, t, negatedFrom ? undefined : n);
+    }
+    if (n.type === 'binary_expression') {
+      const op = n.operator;
+      const left = n.child('left');
+      const right = n.child('right');
+      if (left && right) {
+        if (op === '&&') return this.cond(left, this.cond(right, t, f), f);
+        if (op === '||') return this.cond(left, t, this.cond(right, t, f));
+      }
+    }
+    if (n.type === 'conditional_expression') {
+      const c = n.child('condition');
+      const a = n.child('consequence');
+      const b = n.child('alternative');
+      if (c && a && b) return this.cond(c, this.cond(a, t, f), this.cond(b, t, f));
+    }
+    if (n.type === 'comma_expression') {
+      const left = n.child('left');
+      const right = n.child('right');
+      if (left && right) return this.add('eval', left, [this.cond(right, t, f)]);
+    }
+    if (n.type === 'call_expression') {
+      const name = calleeName(n);
+      const args = callArgs(n);
+      if (name && args.length >= 1 && lookupApi(name)?.transparent) return this.cond(args[0], t, f);
+    }
+    const id = this.add('cond', n, [t, f]);
+    if (negatedFrom) this.nodes[id].negatedFrom = negatedFrom;
+    return id;
+  }
+}
+
+export function buildCfg(fn: AstNode, pp: PreprocessorChoices): Cfg {
+  return new CfgBuilder(pp).build(fn);
+}

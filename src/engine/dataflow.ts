@@ -1,0 +1,144 @@
+// Worklist dataflow over a function's CFG with a set of states per node (path-sensitive up to a
+// bound). When a node collects more than MAX_PRECISE distinct states, it keeps one joined state
+// per lock signature (values and pointer facts that differ are dropped); past MAX_GROUPS
+// signatures it keeps a single joined state. The lattice is finite and joins only go up, so it
+// terminates; a step budget bounds the work on pathological input.
+
+import type { Cfg, CfgNode } from './cfg.js';
+import { State, joinStates } from './state.js';
+import type { Transfer } from './transfer.js';
+
+const MAX_PRECISE = 32;
+const MAX_GROUPS = 12;
+const STEP_BUDGET = 60_000;
+
+type Mode = 'precise' | 'grouped' | 'single';
+
+class NodeStates {
+  mode: Mode = 'precise';
+  map = new Map<string, State>();
+
+  keyFor(st: State): string {
+    return this.mode === 'precise' ? st.hash() : this.mode === 'grouped' ? st.lockSignature() : '*';
+  }
+
+  /** Adds a state; returns the states that are new here (to propagate). */
+  insert(st: State): State[] {
+    const k = this.keyFor(st);
+    const existing = this.map.get(k);
+    if (this.mode === 'precise') {
+      if (existing) return [];
+      this.map.set(k, st);
+      if (this.map.size > MAX_PRECISE) return this.regroup('grouped');
+      return [st];
+    }
+    if (!existing) {
+      this.map.set(k, st);
+      if (this.mode === 'grouped' && this.map.size > MAX_GROUPS) return this.regroup('single');
+      return [st];
+    }
+    const joined = joinStates(existing, st);
+    if (joined.hash() === existing.hash()) return [];
+    this.map.set(k, joined);
+    return [joined];
+  }
+
+  private regroup(mode: Mode): State[] {
+    const old = [...this.map.values()];
+    this.mode = mode;
+    this.map = new Map();
+    for (const st of old) {
+      const k = this.keyFor(st);
+      const ex = this.map.get(k);
+      this.map.set(k, ex ? joinStates(ex, st) : st);
+    }
+    if (mode === 'grouped' && this.map.size > MAX_GROUPS) return this.regroup('single');
+    return [...this.map.values()];
+  }
+}
+
+export interface DataflowResult {
+  /** States reaching each node (its in-states). */
+  states: Map<number, State[]>;
+  /** Some node had to merge states. */
+  widened: boolean;
+  /** The step budget ran out: results cover only part of the paths. */
+  budgetExceeded: boolean;
+}
+
+/** What leaves node `n` in state `st`: [successor, state] pairs. */
+export function successors(cfg: Cfg, n: CfgNode, st: State, tf: Transfer): [number, State][] {
+  const out: [number, State][] = [];
+  switch (n.kind) {
+    case 'entry':
+    case 'nop':
+    case 'branch':
+      for (const s of n.succs) out.push([s, st]);
+      break;
+    case 'exit':
+      break;
+    case 'eval':
+      for (const s of tf.evalNode(n.ast!, st)) out.push([n.succs[0], s]);
+      break;
+    case 'cond': {
+      const r = tf.evalCondition(n.ast!, st, n.negatedFrom);
+      for (const s of r.t) out.push([n.succs[0], s]);
+      for (const s of r.f) out.push([n.succs[1], s]);
+      break;
+    }
+    case 'return':
+      for (const s of tf.evalReturn(n.ast!, st)) out.push([n.succs[0], s]);
+      break;
+    case 'guard-acquire':
+      for (const s of tf.guard(n.guard!, st, 'acquire')) out.push([n.succs[0], s]);
+      break;
+    case 'guard-release':
+      for (const s of tf.guard(n.guard!, st, 'release')) out.push([n.succs[0], s]);
+      break;
+    case 'iter-begin':
+      for (const s of tf.iterBegin(n.iterArgs ?? [], st)) out.push([n.succs[0], s]);
+      break;
+    case 'iter-end':
+      for (const s of tf.iterEnd(n.iterArgs ?? [], st)) out.push([n.succs[0], s]);
+      break;
+  }
+  return out;
+}
+
+export function runDataflow(cfg: Cfg, tf: Transfer, entry: State): DataflowResult {
+  const nodeStates = new Map<number, NodeStates>();
+  const work: [number, State][] = [];
+  let widened = false;
+  const push = (id: number, st: State): void => {
+    let ns = nodeStates.get(id);
+    if (!ns) {
+      ns = new NodeStates();
+      nodeStates.set(id, ns);
+    }
+    const before = ns.mode;
+    for (const s of ns.insert(st)) work.push([id, s]);
+    if (ns.mode !== before) widened = true;
+  };
+  push(cfg.entry, entry);
+  let steps = 0;
+  let budgetExceeded = false;
+  let head = 0;
+  while (head < work.length) {
+    if (++steps > STEP_BUDGET) {
+      budgetExceeded = true;
+      break;
+    }
+    const [id, st] = work[head++];
+    if (head > 4096 && head * 2 > work.length) {
+      work.splice(0, head);
+      head = 0;
+    }
+    const ns = nodeStates.get(id)!;
+    // A state that was replaced by a join in the meantime is not worth propagating.
+    if (ns.mode !== 'precise' && ns.map.get(ns.keyFor(st)) !== st) continue;
+    for (const [succ, s] of successors(cfg, cfg.nodes[id], st, tf)) push(succ, s);
+  }
+  const states = new Map<number, State[]>();
+  for (const [id, ns] of nodeStates) states.set(id, [...ns.map.values()]);
+  return { states, widened, budgetExceeded };
+}

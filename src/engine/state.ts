@@ -1,0 +1,211 @@
+// The abstract state the dataflow keeps on each path: lock states per normalised lock key,
+// abstract values of pure expressions (for branch correlation), facts about pointers returned
+// by VMA lookups, pagefault_disable() depth, the returned value, and the trace of the path.
+// States are copy-on-write: transfer functions clone before they change anything.
+
+import type { TraceStep } from '../types.js';
+import { V_ANY, V_ZERO, type LockStateName } from './events.js';
+
+export interface LockFact {
+  state: Exclude<LockStateName, 'unknown'> | 'unknown';
+  /** Taken by this function on this path (not known from entry or an assertion). */
+  acquiredHere: boolean;
+  origin: TraceStep | null;
+  display: string;
+}
+
+export interface PtrFact {
+  api: string;
+  nullable: boolean;
+  mayStartAbove: boolean;
+  origin: TraceStep;
+  tested: readonly string[];
+  lockedBy: readonly string[];
+  staleSince: TraceStep | null;
+}
+
+/** One step of a path's trace, shared between states (a persistent list). */
+export interface TraceLink {
+  step: TraceStep;
+  keys: readonly string[];
+  prev: TraceLink | null;
+  length: number;
+}
+
+const PF_MAX = 4;
+
+export class State {
+  locks: Map<string, LockFact>;
+  vals: Map<string, number>;
+  ptrs: Map<string, PtrFact>;
+  pf: number;
+  /** Abstract value of the return statement that ended the path (-1 before any). */
+  ret: number;
+  retNode: unknown;
+  trace: TraceLink | null;
+  private hashCache: string | null = null;
+
+  constructor(from?: State) {
+    if (from) {
+      this.locks = new Map(from.locks);
+      this.vals = new Map(from.vals);
+      this.ptrs = new Map(from.ptrs);
+      this.pf = from.pf;
+      this.ret = from.ret;
+      this.retNode = from.retNode;
+      this.trace = from.trace;
+    } else {
+      this.locks = new Map();
+      this.vals = new Map();
+      this.ptrs = new Map();
+      this.pf = 0;
+      this.ret = -1;
+      this.retNode = null;
+      this.trace = null;
+    }
+  }
+
+  clone(): State {
+    return new State(this);
+  }
+
+  /** Identity of the state for the worklist: everything but the trace. */
+  hash(): string {
+    if (this.hashCache !== null) return this.hashCache;
+    const parts: string[] = [];
+    for (const k of [...this.locks.keys()].sort()) {
+      const l = this.locks.get(k)!;
+      parts.push(`L${k}=${l.state}${l.acquiredHere ? '+' : ''}`);
+    }
+    for (const k of [...this.vals.keys()].sort()) parts.push(`V${k}=${this.vals.get(k)}`);
+    for (const k of [...this.ptrs.keys()].sort()) {
+      const p = this.ptrs.get(k)!;
+      parts.push(`P${k}=${p.api}/${p.tested.join(',')}/${p.staleSince ? 's' : ''}`);
+    }
+    parts.push(`pf${this.pf}`, `r${this.ret}`);
+    this.hashCache = parts.join('|');
+    return this.hashCache;
+  }
+
+  /** Coarse identity used once a node has too many states: locks and pagefault depth only. */
+  lockSignature(): string {
+    const parts: string[] = [];
+    for (const k of [...this.locks.keys()].sort()) parts.push(`${k}=${this.locks.get(k)!.state}`);
+    parts.push(`pf${this.pf}`);
+    return parts.join('|');
+  }
+
+  addStep(step: TraceStep, keys: readonly string[]): void {
+    const length = (this.trace?.length ?? 0) + 1;
+    this.trace = { step, keys, prev: this.trace, length };
+  }
+
+  setLock(key: string, fact: LockFact): void {
+    this.locks.set(key, fact);
+    this.hashCache = null;
+  }
+
+  lockState(key: string): LockStateName {
+    return this.locks.get(key)?.state ?? 'unknown';
+  }
+
+  getVal(key: string): number {
+    return this.vals.get(key) ?? V_ANY;
+  }
+
+  setVal(key: string, bits: number): void {
+    if (bits === V_ANY) this.vals.delete(key);
+    else this.vals.set(key, bits);
+    this.hashCache = null;
+  }
+
+  setPtr(key: string, fact: PtrFact | undefined): void {
+    if (fact) this.ptrs.set(key, fact);
+    else this.ptrs.delete(key);
+    this.hashCache = null;
+  }
+
+  setPf(depth: number): void {
+    this.pf = Math.max(0, Math.min(PF_MAX, depth));
+    this.hashCache = null;
+  }
+
+  setRet(bits: number, node: unknown): void {
+    this.ret = bits;
+    this.retNode = node;
+    this.hashCache = null;
+  }
+
+  /** Forgets every fact about `key` and about expressions built on it (after an assignment). */
+  kill(key: string): void {
+    for (const k of [...this.vals.keys()]) if (mentions(k, key)) this.vals.delete(k);
+    for (const k of [...this.ptrs.keys()]) if (mentions(k, key)) this.ptrs.delete(k);
+    this.hashCache = null;
+  }
+
+  /** Marks pointers obtained under `lockKey` as stale from `step` on. */
+  markStale(lockKey: string, step: TraceStep): void {
+    for (const [k, p] of this.ptrs) {
+      if (p.lockedBy.includes(lockKey) && !p.staleSince) {
+        this.ptrs.set(k, { ...p, staleSince: step });
+        this.hashCache = null;
+      }
+    }
+  }
+
+  /** Pointer nullness from the value bits. */
+  nullness(key: string): 'null' | 'maybe-null' | 'nonnull' {
+    const bits = this.getVal(key);
+    if (bits === V_ZERO) return 'null';
+    return bits & V_ZERO ? 'maybe-null' : 'nonnull';
+  }
+}
+
+/** Does the expression key `k` mention the path `key` (as itself or as a prefix of a field path)? */
+export function mentions(k: string, key: string): boolean {
+  if (k === key) return true;
+  let from = 0;
+  for (;;) {
+    const i = k.indexOf(key, from);
+    if (i < 0) return false;
+    const before = i === 0 ? '' : k[i - 1];
+    const after = k[i + key.length] ?? '';
+    if (!/[A-Za-z0-9_]/.test(before) && !/[A-Za-z0-9_]/.test(after)) return true;
+    from = i + 1;
+  }
+}
+
+/** Joins two states whose lock signatures are equal: values and pointer facts that differ are dropped. */
+export function joinStates(a: State, b: State): State {
+  const out = a.clone();
+  for (const [k, v] of a.vals) {
+    const w = b.vals.get(k);
+    if (w === undefined) out.vals.delete(k);
+    else out.vals.set(k, v | w);
+  }
+  for (const [k, v] of out.vals) if (v === V_ANY) out.vals.delete(k);
+  for (const [k, p] of a.ptrs) {
+    const q = b.ptrs.get(k);
+    if (!q || q.api !== p.api) {
+      out.ptrs.delete(k);
+      continue;
+    }
+    const tested = p.tested.filter((f) => q.tested.includes(f));
+    const staleSince = p.staleSince && q.staleSince ? p.staleSince : null;
+    if (tested.length !== p.tested.length || staleSince !== p.staleSince) out.ptrs.set(k, { ...p, tested, staleSince });
+  }
+  for (const [k, l] of a.locks) {
+    const m = b.locks.get(k);
+    if (!m) {
+      out.locks.set(k, { ...l, state: 'unknown', acquiredHere: false });
+    } else if (m.state !== l.state) {
+      out.locks.set(k, { ...l, state: 'unknown', acquiredHere: false });
+    } else if (m.acquiredHere !== l.acquiredHere) {
+      out.locks.set(k, { ...l, acquiredHere: l.acquiredHere && m.acquiredHere });
+    }
+  }
+  for (const [k, m] of b.locks) if (!a.locks.has(k)) out.locks.set(k, { ...m, state: 'unknown', acquiredHere: false });
+  if (a.pf !== b.pf) out.pf = Math.min(a.pf, b.pf);
+  if (a.ret !== b.ret) out.ret = a.ret < 0 || b.ret < 0 ? -1 : a.ret | b.ret;
+  return new State(out);
+}

@@ -1,0 +1,821 @@
+// Transfer functions: how evaluating one statement, condition or call changes the abstract state.
+// Evaluation can split a state (a lock call that may fail gives a "locked, returned 0" and a
+// "not locked, returned -EINTR" state), so every function here returns a list of states.
+// What calls do comes from the knowledge base (src/kb/lock-api.ts); nothing here is about a rule.
+
+import { AstNode, calleeName, callArgs, stripParens } from '../parse/ast.js';
+import { lookupApi, GUARD_CLASSES, MMAP_RWSEM_FIELDS, type ApiEntry, type LockEffect } from '../kb/lock-api.js';
+import type { TraceStep } from '../types.js';
+import { State, type PtrFact } from './state.js';
+import { V_ANY, V_ERR, V_NEG, V_POS, V_ZERO, type LockStateName } from './events.js';
+import type { GuardUse } from './cfg.js';
+
+export interface Value {
+  bits: number;
+  /** Normalised key of the expression when it is a pure path (its value can be refined). */
+  key: string | null;
+  ptr?: PtrFact;
+  /** The returned pointer carries a lock that the variable it is assigned to will name. */
+  lockOnRet?: { effect: LockEffect; step: TraceStep; display: string };
+}
+
+export interface Out {
+  st: State;
+  v: Value;
+}
+
+export interface LockOpInfo {
+  node: AstNode;
+  callee: string;
+  op: 'acquire' | 'release' | 'downgrade';
+  lock: 'mmap' | 'vma';
+  mode: 'read' | 'write' | undefined;
+  key: string;
+  display: string;
+  trylock: boolean;
+  before: LockStateName;
+  beforeOrigin: TraceStep | null;
+}
+
+/** Receives what happens along a path during the reporting pass (null during the fixpoint). */
+export interface EventSink {
+  call(node: AstNode, callee: string | null, api: ApiEntry | undefined, args: AstNode[], st: State): void;
+  deref(node: AstNode, pointer: AstNode, key: string, field: string | null, st: State): void;
+  lockOp(info: LockOpInfo, st: State): void;
+}
+
+const ANY: Value = { bits: V_ANY, key: null };
+const NONZERO = V_POS | V_NEG | V_ERR;
+
+/** Normalised key of a pure expression (identifiers, field paths, `*p`, `&x`, constants, bit tests). */
+export function keyOf(n: AstNode): string | null {
+  switch (n.type) {
+    case 'identifier':
+    case 'field_identifier':
+    case 'number_literal':
+      return n.text;
+    case 'true':
+    case 'false':
+    case 'null':
+      return n.text;
+    case 'parenthesized_expression': {
+      const inner = n.namedChildren[0];
+      return inner ? keyOf(inner) : null;
+    }
+    case 'cast_expression': {
+      const v = n.child('value');
+      return v ? keyOf(v) : null;
+    }
+    case 'field_expression': {
+      const arg = n.child('argument');
+      const field = n.child('field');
+      const op = n.operator;
+      if (!arg || !field) return null;
+      const base = keyOf(arg);
+      return base === null ? null : `${base}${op === '.' ? '.' : '->'}${field.text}`;
+    }
+    case 'pointer_expression': {
+      const arg = n.child('argument');
+      const base = arg ? keyOf(arg) : null;
+      if (base === null) return null;
+      return `${n.operator === '&' ? '&' : '*'}${base}`;
+    }
+    case 'subscript_expression': {
+      const arg = n.child('argument');
+      const idx = n.child('index');
+      const a = arg ? keyOf(arg) : null;
+      const i = idx ? keyOf(idx) : null;
+      return a !== null && i !== null ? `${a}[${i}]` : null;
+    }
+    case 'binary_expression': {
+      const op = n.operator;
+      if (op !== '&' && op !== '|' && op !== '>>' && op !== '<<') return null;
+      const l = n.child('left');
+      const r = n.child('right');
+      const lk = l ? keyOf(l) : null;
+      const rk = r ? keyOf(r) : null;
+      return lk !== null && rk !== null ? `(${lk} ${op} ${rk})` : null;
+    }
+    default:
+      return null;
+  }
+}
+
+function literalBits(text: string): number {
+  const t = text.replace(/[uUlL]+$/, '');
+  const v = t.startsWith('0x') || t.startsWith('0X') ? Number.parseInt(t, 16) : Number.parseFloat(t);
+  if (Number.isNaN(v)) return V_ANY;
+  return v === 0 ? V_ZERO : V_POS;
+}
+
+function isZeroLiteral(n: AstNode): boolean {
+  const s = stripParens(n);
+  if (s.type === 'null' || s.type === 'false') return true;
+  if (s.type === 'number_literal') return literalBits(s.text) === V_ZERO;
+  if (s.type === 'cast_expression') {
+    const v = s.child('value');
+    return v ? isZeroLiteral(v) : false;
+  }
+  return false;
+}
+
+/** What the function being analysed provides to its transfer functions. */
+export interface FunctionContext {
+  readonly file: string;
+  /** Canonical form of a lock expression key, following single assignments (`mm = vma->vm_mm`). */
+  canonical(key: string): string;
+  step(node: AstNode, message: string): TraceStep;
+  sink: EventSink | null;
+}
+
+export class Transfer {
+  constructor(private readonly fx: FunctionContext) {}
+
+  // ---------------------------------------------------------------- statements
+
+  /** An `eval` node: an expression, or a declaration with initialisers. */
+  evalNode(n: AstNode, st: State): State[] {
+    if (n.type === 'declaration') return this.declaration(n, st);
+    return this.expr(n, st).map((o) => o.st);
+  }
+
+  private declaration(n: AstNode, st: State): State[] {
+    let states = [st];
+    for (const d of n.childrenOf('declarator')) {
+      const next: State[] = [];
+      for (const s of states) {
+        if (d.type === 'init_declarator') {
+          const name = declaredName(d.child('declarator'));
+          const value = d.child('value');
+          if (!value) {
+            next.push(s);
+            continue;
+          }
+          for (const o of this.expr(value, s)) {
+            if (name) next.push(this.assign(name, o.v, o.st, value));
+            else next.push(o.st);
+          }
+        } else {
+          const name = declaredName(d);
+          if (name && (s.vals.size || s.ptrs.size)) {
+            const c = s.clone();
+            c.kill(name);
+            next.push(c);
+          } else next.push(s);
+        }
+      }
+      states = next;
+    }
+    return states;
+  }
+
+  evalReturn(n: AstNode, st: State): State[] {
+    if (n.type === 'return_statement') {
+      const c = st.clone();
+      c.setRet(V_ANY, n);
+      return [c];
+    }
+    return this.expr(n, st).map((o) => {
+      const c = o.st.clone();
+      c.setRet(o.v.bits, n);
+      return c;
+    });
+  }
+
+  /** An atomic condition node: the states where it is true and where it is false. */
+  evalCondition(n: AstNode, st: State, negatedFrom?: AstNode): { t: State[]; f: State[] } {
+    this.negated = negatedFrom ? { atom: n, shown: negatedFrom } : null;
+    try {
+      return this.cond(n, this.markTestedFields(n, st));
+    } finally {
+      this.negated = null;
+    }
+  }
+
+  /** The atomic condition being evaluated was written negated (`!vma`): traces show it so. */
+  private negated: { atom: AstNode; shown: AstNode } | null = null;
+
+  guard(g: GuardUse, st: State, phase: 'acquire' | 'release'): State[] {
+    const cls = GUARD_CLASSES[g.cls];
+    if (!cls) return [st];
+    const name = phase === 'acquire' ? cls.acquire : cls.release;
+    const api = lookupApi(name);
+    if (!api) return [st];
+    const outs = this.applyApi(name, api, g.node, g.args, st);
+    // A conditional guard whose lock attempt fails leaves its scope without running it.
+    const conditional = phase === 'acquire' ? api.lock?.find((e) => e.when !== 'always') : undefined;
+    if (!conditional) return outs.map((o) => o.st);
+    const okBits = conditional.when === 'ret-zero' ? V_ZERO : NONZERO;
+    return outs.filter((o) => o.v.bits & okBits).map((o) => o.st);
+  }
+
+  iterBegin(args: AstNode[], st: State): State[] {
+    const c = st.clone();
+    for (const a of args) {
+      const k = keyOf(a);
+      if (k && a.type === 'identifier') {
+        c.kill(k);
+        c.setVal(k, NONZERO);
+      }
+    }
+    return [c];
+  }
+
+  iterEnd(args: AstNode[], st: State): State[] {
+    const c = st.clone();
+    for (const a of args) {
+      const k = keyOf(a);
+      if (k && a.type === 'identifier') c.kill(k);
+    }
+    return [c];
+  }
+
+  // ---------------------------------------------------------------- conditions
+
+  /** A branch that reads `p->field` where p came from a lookup: the field was tested on this path. */
+  private markTestedFields(n: AstNode, st: State): State {
+    if (st.ptrs.size === 0) return st;
+    let out = st;
+    const stack = [n];
+    while (stack.length) {
+      const x = stack.pop()!;
+      if (x.type === 'field_expression' && x.operator === '->') {
+        const arg = x.child('argument');
+        const field = x.child('field');
+        const k = arg ? keyOf(arg) : null;
+        const p = k ? out.ptrs.get(k) : undefined;
+        if (k && p && field && !p.tested.includes(field.text)) {
+          if (out === st) out = st.clone();
+          out.setPtr(k, { ...p, tested: [...p.tested, field.text].sort() });
+        }
+      }
+      if (x.type === 'call_expression') {
+        const name = calleeName(x);
+        const api = name ? lookupApi(name) : undefined;
+        const a0 = callArgs(x)[0];
+        const k = a0 ? keyOf(a0) : null;
+        const p = k ? out.ptrs.get(k) : undefined;
+        if (api?.rangeCheck && k && p && !p.tested.includes('vm_start')) {
+          if (out === st) out = st.clone();
+          out.setPtr(k, { ...p, tested: [...p.tested, 'vm_start'].sort() });
+        }
+      }
+      for (const c of x.children) stack.push(c);
+    }
+    return out;
+  }
+
+  cond(e: AstNode, st: State): { t: State[]; f: State[] } {
+    const n = stripParens(e);
+    if (n.type === 'unary_expression' && n.operator === '!') {
+      const r = this.cond(n.namedChildren[0], st);
+      return { t: r.f, f: r.t };
+    }
+    if (n.type === 'binary_expression') {
+      const op = n.operator;
+      const l = n.child('left')!;
+      const r = n.child('right')!;
+      if (op === '&&' || op === '||') {
+        const L = this.cond(l, st);
+        const t: State[] = [];
+        const f: State[] = [];
+        const cont = op === '&&' ? L.t : L.f;
+        for (const s of cont) {
+          const R = this.cond(r, s);
+          t.push(...R.t);
+          f.push(...R.f);
+        }
+        if (op === '&&') f.push(...L.f);
+        else t.push(...L.t);
+        return { t, f };
+      }
+      if ((op === '==' || op === '!=') && (isZeroLiteral(r) || isZeroLiteral(l))) {
+        const other = isZeroLiteral(r) ? l : r;
+        const c = this.cond(other, st);
+        return op === '==' ? { t: c.f, f: c.t } : c;
+      }
+      if ((op === '<' || op === '>=' || op === '>' || op === '<=') && isZeroLiteral(r)) {
+        // Sign tests against 0: x < 0 is the errno test.
+        const t: State[] = [];
+        const f: State[] = [];
+        const trueBits = op === '<' ? V_NEG : op === '>=' ? V_ZERO | V_POS : op === '>' ? V_POS : V_ZERO | V_NEG;
+        for (const o of this.expr(l, st)) {
+          const a = this.refine(o.st, o.v, trueBits, n, true);
+          const b = this.refine(o.st, o.v, V_ANY & ~trueBits, n, false);
+          if (a) t.push(a);
+          if (b) f.push(b);
+        }
+        return { t, f };
+      }
+    }
+    if (n.type === 'call_expression') {
+      const name = calleeName(n);
+      const api = name ? lookupApi(name) : undefined;
+      const args = callArgs(n);
+      if (api?.transparent && args.length >= 1) {
+        if (this.fx.sink) this.fx.sink.call(n, name, api, args, st);
+        return this.cond(args[0], st);
+      }
+      if (api?.errorTest && args.length >= 1) {
+        if (this.fx.sink) this.fx.sink.call(n, name, api, args, st);
+        const bad = api.errorTest === 'err' ? V_ERR : V_ERR | V_ZERO;
+        const t: State[] = [];
+        const f: State[] = [];
+        for (const o of this.expr(args[0], st)) {
+          const a = this.refine(o.st, o.v, bad, n, true);
+          const b = this.refine(o.st, o.v, V_ANY & ~bad, n, false);
+          if (a) t.push(a);
+          if (b) f.push(b);
+        }
+        return { t, f };
+      }
+    }
+    const t: State[] = [];
+    const f: State[] = [];
+    for (const o of this.expr(n, st)) {
+      const a = this.refine(o.st, o.v, NONZERO, n, true);
+      const b = this.refine(o.st, o.v, V_ZERO, n, false);
+      if (a) t.push(a);
+      if (b) f.push(b);
+    }
+    return { t, f };
+  }
+
+  /** The state where value `v` has bits within `bits`, or null when that is impossible. */
+  private refine(st: State, v: Value, bits: number, cond: AstNode, truth: boolean): State | null {
+    const have = v.bits & bits;
+    if (have === 0) return null;
+    if (v.key === null) return st;
+    const cur = st.getVal(v.key) & bits;
+    if (cur === 0) return null;
+    if (cur === st.getVal(v.key)) return st;
+    const c = st.clone();
+    c.setVal(v.key, cur);
+    const pointer = c.ptrs.has(v.key);
+    if (this.negated && this.negated.atom === cond) {
+      cond = this.negated.shown;
+      truth = !truth;
+    }
+    c.addStep(this.fx.step(cond, `condition \`${oneLine(cond.text)}\` is ${truth ? 'true' : 'false'}: \`${v.key}\` ${describeBits(cur, pointer)}`), [v.key]);
+    return c;
+  }
+
+  // ---------------------------------------------------------------- expressions
+
+  expr(n: AstNode, st: State, addressOnly = false): Out[] {
+    switch (n.type) {
+      case 'identifier': {
+        const k = n.text;
+        return [{ st, v: { bits: st.getVal(k), key: k, ptr: st.ptrs.get(k) } }];
+      }
+      case 'number_literal':
+        return [{ st, v: { bits: literalBits(n.text), key: null } }];
+      case 'true':
+        return [{ st, v: { bits: V_POS, key: null } }];
+      case 'false':
+      case 'null':
+        return [{ st, v: { bits: V_ZERO, key: null } }];
+      case 'string_literal':
+      case 'concatenated_string':
+        return [{ st, v: { bits: V_POS, key: null } }];
+      case 'parenthesized_expression': {
+        const inner = n.namedChildren[0];
+        return inner ? this.expr(inner, st, addressOnly) : [{ st, v: ANY }];
+      }
+      case 'cast_expression': {
+        const v = n.child('value');
+        return v ? this.expr(v, st) : [{ st, v: ANY }];
+      }
+      case 'field_expression':
+        return this.field(n, st, addressOnly);
+      case 'pointer_expression': {
+        const arg = n.child('argument');
+        if (!arg) return [{ st, v: ANY }];
+        if (n.operator === '&') {
+          return this.expr(arg, st, true).map((o) => ({ st: o.st, v: { bits: V_POS, key: keyOf(n) } }));
+        }
+        return this.expr(arg, st).map((o) => {
+          const k = keyOf(arg);
+          if (k && this.fx.sink) this.fx.sink.deref(n, arg, k, null, o.st);
+          const key = keyOf(n);
+          return { st: o.st, v: { bits: key ? o.st.getVal(key) : V_ANY, key } };
+        });
+      }
+      case 'subscript_expression': {
+        const arg = n.child('argument');
+        const idx = n.child('index');
+        let outs = arg ? this.expr(arg, st) : [{ st, v: ANY }];
+        if (idx) outs = outs.flatMap((o) => this.expr(idx, o.st));
+        return outs.map((o) => {
+          const k = arg ? keyOf(arg) : null;
+          if (k && arg && this.fx.sink && !addressOnly) this.fx.sink.deref(n, arg, k, null, o.st);
+          const key = keyOf(n);
+          return { st: o.st, v: { bits: key ? o.st.getVal(key) : V_ANY, key } };
+        });
+      }
+      case 'unary_expression': {
+        const arg = n.namedChildren[0];
+        if (!arg) return [{ st, v: ANY }];
+        const op = n.operator;
+        return this.expr(arg, st).map((o) => {
+          let bits = V_ANY;
+          if (op === '!') {
+            bits = o.v.bits === V_ZERO ? V_POS : o.v.bits & V_ZERO ? V_ZERO | V_POS : V_ZERO;
+          } else if (op === '-') {
+            if (arg.type === 'number_literal') bits = literalBits(arg.text) === V_ZERO ? V_ZERO : V_NEG;
+            else if (arg.type === 'identifier' && /^E[A-Z0-9]+$/.test(arg.text)) bits = V_NEG;
+          }
+          return { st: o.st, v: { bits, key: null } };
+        });
+      }
+      case 'binary_expression': {
+        const l = n.child('left');
+        const r = n.child('right');
+        let outs = l ? this.expr(l, st) : [{ st, v: ANY }];
+        if (r) outs = outs.flatMap((o) => this.expr(r, o.st));
+        const op = n.operator ?? '';
+        const comparison = ['==', '!=', '<', '>', '<=', '>=', '&&', '||'].includes(op);
+        const key = keyOf(n);
+        return outs.map((o) => ({ st: o.st, v: { bits: comparison ? V_ZERO | V_POS : key ? o.st.getVal(key) : V_ANY, key } }));
+      }
+      case 'assignment_expression':
+        return this.assignment(n, st);
+      case 'update_expression': {
+        const arg = n.child('argument') ?? n.namedChildren[0];
+        const k = arg ? keyOf(arg) : null;
+        const outs = arg ? this.expr(arg, st) : [{ st, v: ANY }];
+        return outs.map((o) => {
+          if (!k) return { st: o.st, v: ANY };
+          const c = o.st.clone();
+          c.kill(k);
+          return { st: c, v: ANY };
+        });
+      }
+      case 'call_expression':
+        return this.call(n, st);
+      case 'conditional_expression': {
+        const c = n.child('condition');
+        const a = n.child('consequence');
+        const b = n.child('alternative');
+        if (!c) return [{ st, v: ANY }];
+        const r = this.cond(c, st);
+        const outs: Out[] = [];
+        for (const s of r.t) outs.push(...(a ? this.expr(a, s) : [{ st: s, v: ANY }]));
+        for (const s of r.f) outs.push(...(b ? this.expr(b, s) : [{ st: s, v: ANY }]));
+        return outs;
+      }
+      case 'comma_expression': {
+        const l = n.child('left');
+        const r = n.child('right');
+        let outs = l ? this.expr(l, st) : [{ st, v: ANY }];
+        if (r) outs = outs.flatMap((o) => this.expr(r, o.st));
+        return outs;
+      }
+      case 'sizeof_expression':
+      case 'alignof_expression':
+      case 'offsetof_expression':
+      case 'generic_expression':
+      case 'gnu_asm_expression':
+      case 'char_literal':
+        return [{ st, v: ANY }];
+      case 'statement_expression': {
+        let states = [st];
+        const body = n.namedChildren[0];
+        for (const s of body ? body.namedChildren : []) {
+          if (s.type === 'expression_statement' && s.namedChildren[0]) {
+            const e = s.namedChildren[0];
+            states = states.flatMap((x) => this.expr(e, x).map((o) => o.st));
+          } else if (s.type === 'declaration') {
+            states = states.flatMap((x) => this.declaration(s, x));
+          }
+        }
+        return states.map((x) => ({ st: x, v: ANY }));
+      }
+      default: {
+        let outs: Out[] = [{ st, v: ANY }];
+        for (const c of n.namedChildren) outs = outs.flatMap((o) => this.expr(c, o.st).map((p) => ({ st: p.st, v: ANY })));
+        return outs;
+      }
+    }
+  }
+
+  private field(n: AstNode, st: State, addressOnly: boolean): Out[] {
+    const arg = n.child('argument');
+    const field = n.child('field');
+    if (!arg) return [{ st, v: ANY }];
+    const arrow = n.operator === '->';
+    return this.expr(arg, st, !arrow && addressOnly).map((o) => {
+      if (arrow && !addressOnly && this.fx.sink) {
+        const k = keyOf(arg);
+        if (k) this.fx.sink.deref(n, arg, k, field ? field.text : null, o.st);
+      }
+      const key = keyOf(n);
+      return { st: o.st, v: { bits: key ? o.st.getVal(key) : V_ANY, key, ptr: key ? o.st.ptrs.get(key) : undefined } };
+    });
+  }
+
+  private assignment(n: AstNode, st: State): Out[] {
+    const left = n.child('left');
+    const right = n.child('right');
+    const op = n.operator ?? '=';
+    if (!left) return [{ st, v: ANY }];
+    let outs = right ? this.expr(right, st) : [{ st, v: ANY }];
+    // The left side is evaluated for its dereferences (p->f = ... dereferences p).
+    if (left.type !== 'identifier') {
+      outs = outs.flatMap((o) => this.expr(left, o.st, false).map((l) => ({ st: l.st, v: o.v })));
+    }
+    const key = keyOf(left);
+    return outs.map((o) => {
+      if (!key) return { st: o.st, v: ANY };
+      if (op !== '=') {
+        const c = o.st.clone();
+        c.kill(key);
+        return { st: c, v: { bits: V_ANY, key } };
+      }
+      const s = this.assign(key, o.v, o.st, right ?? n);
+      return { st: s, v: { bits: o.v.bits, key, ptr: o.v.ptr } };
+    });
+  }
+
+  /** `key = value`: the old facts about key go, the value's facts come. */
+  private assign(key: string, v: Value, st: State, at: AstNode): State {
+    const c = st.clone();
+    c.kill(key);
+    c.setVal(key, v.bits);
+    if (v.ptr) c.setPtr(key, v.ptr);
+    if (v.lockOnRet) {
+      const lockKey = `${v.lockOnRet.effect.lock}:${this.fx.canonical(key)}`;
+      this.lockOp(c, v.lockOnRet.effect, lockKey, key, at, v.lockOnRet.display, v.lockOnRet.step);
+    }
+    return c;
+  }
+
+  // ---------------------------------------------------------------- calls
+
+  private call(n: AstNode, st: State): Out[] {
+    const fnExpr = n.child('function');
+    const name = calleeName(n);
+    const args = callArgs(n);
+    let states: State[] = [st];
+    if (fnExpr && fnExpr.type !== 'identifier') states = this.expr(fnExpr, st).map((o) => o.st);
+    const api = name ? lookupApi(name) : undefined;
+    if (api?.errorTest || api?.transparent || api?.assertsFalseArg !== undefined) {
+      // Evaluated through the condition logic (arguments included).
+      return states.flatMap((s) => this.applyApi(name!, api, n, args, s));
+    }
+    for (const a of args) states = states.flatMap((s) => this.expr(a, s).map((o) => o.st));
+    if (!api) {
+      return states.map((s) => {
+        if (this.fx.sink) this.fx.sink.call(n, name, undefined, args, s);
+        return { st: this.havocAddressed(args, s), v: ANY };
+      });
+    }
+    return states.flatMap((s) => this.applyApi(name!, api, n, args, s));
+  }
+
+  /** An unknown callee may write through `&x` arguments: forget x. */
+  private havocAddressed(args: AstNode[], st: State): State {
+    let out = st;
+    for (const a of args) {
+      const s = stripParens(a);
+      if (s.type === 'pointer_expression' && s.operator === '&') {
+        const inner = s.child('argument');
+        const k = inner ? keyOf(inner) : null;
+        if (k && (out.vals.size || out.ptrs.size)) {
+          if (out === st) out = st.clone();
+          out.kill(k);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Applies a knowledge-base entry to a call whose arguments were evaluated. */
+  applyApi(name: string, api: ApiEntry, n: AstNode, args: AstNode[], st: State): Out[] {
+    if (this.fx.sink) this.fx.sink.call(n, name, api, args, st);
+    if (api.noreturn) return [];
+    if (api.transparent) return args[0] ? this.expr(args[0], st) : [{ st, v: ANY }];
+    if (api.errorTest) {
+      const r = this.cond(n, st);
+      return [...r.t.map((s) => ({ st: s, v: { bits: V_POS, key: null } })), ...r.f.map((s) => ({ st: s, v: { bits: V_ZERO, key: null } }))];
+    }
+    if (api.assertsFalseArg !== undefined) {
+      const c = args[api.assertsFalseArg];
+      if (!c) return [{ st, v: ANY }];
+      return this.cond(c, st).f.map((s) => ({ st: s, v: ANY }));
+    }
+    let cur = st;
+    if (api.pagefault) {
+      cur = st.clone();
+      cur.setPf(cur.pf + (api.pagefault === 'disable' ? 1 : -1));
+    }
+    const baseBits = bitsForFailure(api);
+    let variants: { st: State; bits: number; lockOnRet?: Value['lockOnRet'] }[] = [{ st: cur, bits: baseBits }];
+    for (const effect of api.lock ?? []) {
+      if (effect.target === 'ret') {
+        const step = this.fx.step(n, `${name}() returns a ${effect.mode ?? ''}-locked VMA when not NULL`);
+        variants = variants.flatMap((v) => this.split(effect, v.bits).map((sp) => ({
+          st: v.st,
+          bits: sp.bits,
+          lockOnRet: sp.ok ? { effect, step, display: '' } : v.lockOnRet,
+        })));
+        continue;
+      }
+      const target = args[effect.target];
+      if (!target) continue;
+      const key = this.lockKey(effect, target);
+      if (!key) continue;
+      const display = displayOf(effect, target);
+      if (effect.when === 'always') {
+        variants = variants.map((v) => {
+          const c = v.st.clone();
+          this.lockOp(c, effect, key, name, n, display);
+          return { ...v, st: c };
+        });
+        continue;
+      }
+      variants = variants.flatMap((v) =>
+        this.split(effect, v.bits).map((sp) => {
+          const c = v.st.clone();
+          if (sp.ok) {
+            this.lockOp(c, effect, key, name, n, display);
+          } else {
+            if (this.fx.sink) this.fx.sink.lockOp(this.opInfo(c, effect, key, name, n, display), c);
+            const prior = c.locks.get(key);
+            if (!prior || prior.state === 'unknown' || prior.state === 'none') {
+              c.setLock(key, { state: 'none', acquiredHere: false, origin: null, display });
+            }
+            c.addStep(this.fx.step(n, `${name}() failed here: ${lockName(effect)} of \`${display}\` is not taken`), [key]);
+          }
+          return { ...v, st: c, bits: sp.bits };
+        }),
+      );
+    }
+    let ptr: PtrFact | undefined;
+    if (api.returnsVma || api.returnsNullable) {
+      const lockedBy = [...cur.locks.entries()].filter(([, l]) => l.state === 'read' || l.state === 'write' || l.state === 'held').map(([k]) => k);
+      ptr = { api: name, nullable: !!api.returnsNullable, mayStartAbove: !!api.mayStartAbove, origin: this.fx.step(n, `${name}() ${api.returnsNullable ? 'may return NULL' : 'returns a VMA'}`), tested: [], lockedBy, staleSince: null };
+    }
+    return variants.map((v) => ({ st: v.st, v: { bits: v.bits, key: null, ptr, lockOnRet: v.lockOnRet } }));
+  }
+
+  private split(effect: LockEffect, bits: number): { ok: boolean; bits: number }[] {
+    let okBits: number;
+    switch (effect.when) {
+      case 'ret-zero':
+        okBits = V_ZERO;
+        break;
+      case 'ret-true':
+      case 'ret-nonnull':
+        okBits = NONZERO;
+        break;
+      default:
+        return [{ ok: true, bits }];
+    }
+    const out: { ok: boolean; bits: number }[] = [];
+    if (bits & okBits) out.push({ ok: true, bits: bits & okBits });
+    if (bits & ~okBits & V_ANY) out.push({ ok: false, bits: bits & ~okBits & V_ANY });
+    return out;
+  }
+
+  /** Lock key of the object a lock call acts on, or null when it is not an mmap/VMA lock. */
+  lockKey(effect: LockEffect, target: AstNode): string | null {
+    let expr = stripParens(target);
+    if (effect.rawRwsem) {
+      if (expr.type !== 'pointer_expression' || expr.operator !== '&') return null;
+      const f = stripParens(expr.child('argument')!);
+      if (f.type !== 'field_expression' || !MMAP_RWSEM_FIELDS.includes(f.child('field')?.text ?? '')) return null;
+      expr = f.child('argument')!;
+    }
+    const k = keyOf(expr);
+    return k ? `${effect.lock}:${this.fx.canonical(k)}` : null;
+  }
+
+  private opInfo(st: State, effect: LockEffect, key: string, callee: string, n: AstNode, display: string): LockOpInfo {
+    const prior = st.locks.get(key);
+    return {
+      node: n,
+      callee,
+      op: effect.op === 'acquire' ? 'acquire' : effect.op === 'downgrade' ? 'downgrade' : 'release',
+      lock: effect.lock,
+      mode: effect.mode,
+      key,
+      display,
+      trylock: !!effect.trylock,
+      before: prior?.state ?? 'unknown',
+      beforeOrigin: prior?.origin ?? null,
+    };
+  }
+
+  /** Applies one lock operation to `c` (already a private copy). */
+  private lockOp(c: State, effect: LockEffect, key: string, callee: string, n: AstNode, display: string, origin?: TraceStep): void {
+    const prior = c.locks.get(key);
+    const what = lockName(effect);
+    switch (effect.op) {
+      case 'acquire': {
+        if (this.fx.sink) this.fx.sink.lockOp(this.opInfo(c, effect, key, callee, n, display), c);
+        const step = origin ?? this.fx.step(n, `${what} of \`${display}\` taken here (${callee}())`);
+        c.setLock(key, { state: effect.mode ?? 'held', acquiredHere: true, origin: step, display });
+        c.addStep(step, [key]);
+        break;
+      }
+      case 'release': {
+        if (this.fx.sink) this.fx.sink.lockOp(this.opInfo(c, effect, key, callee, n, display), c);
+        const step = this.fx.step(n, `${what} of \`${display}\` released here (${callee}())`);
+        c.setLock(key, { state: 'none', acquiredHere: prior?.acquiredHere ?? false, origin: null, display });
+        c.markStale(key, step);
+        c.addStep(step, [key]);
+        break;
+      }
+      case 'downgrade': {
+        if (this.fx.sink) this.fx.sink.lockOp(this.opInfo(c, effect, key, callee, n, display), c);
+        const step = this.fx.step(n, `mmap lock of \`${display}\` downgraded to read here (${callee}())`);
+        c.setLock(key, { state: 'read', acquiredHere: prior?.acquiredHere ?? false, origin: prior?.origin ?? step, display });
+        c.addStep(step, [key]);
+        break;
+      }
+      case 'assert': {
+        if (prior && (prior.state === 'read' || prior.state === 'write')) {
+          if (effect.mode && prior.state !== effect.mode && prior.state === 'read') break;
+          break;
+        }
+        if (prior && prior.state === 'held' && !effect.mode) break;
+        const step = this.fx.step(n, `${callee}() asserts the ${what} of \`${display}\` is held`);
+        c.setLock(key, { state: effect.mode ?? 'held', acquiredHere: prior?.acquiredHere ?? false, origin: prior?.origin ?? step, display });
+        c.addStep(step, [key]);
+        break;
+      }
+      case 'forget': {
+        if (prior) {
+          c.setLock(key, { ...prior, state: 'unknown', acquiredHere: false });
+          c.addStep(this.fx.step(n, `${callee}() may release the ${what} of \`${display}\``), [key]);
+        }
+        break;
+      }
+    }
+  }
+}
+
+function bitsForFailure(api: ApiEntry): number {
+  switch (api.fails) {
+    case 'zero-ok':
+      return V_ZERO | V_NEG;
+    case 'true-ok':
+      return V_ZERO | V_POS;
+    case 'null-fail':
+      return V_ZERO | V_POS;
+    case 'errptr-fail':
+      return V_ERR;
+    case 'null-or-errptr-fail':
+      return V_ZERO | V_POS | V_ERR;
+    default:
+      return api.returnsNullable ? V_ZERO | V_POS : V_ANY;
+  }
+}
+
+/** Words for an abstract value on a branch: "is NULL", "is non-zero", "is negative"... */
+function describeBits(bits: number, pointer: boolean): string {
+  if (bits === V_ZERO) return pointer ? 'is NULL' : 'is 0';
+  if ((bits & V_ZERO) === 0) {
+    if (bits === V_NEG) return 'is negative';
+    if (bits === V_ERR) return 'is an ERR_PTR';
+    return pointer ? 'is not NULL' : 'is non-zero';
+  }
+  if (bits === (V_ZERO | V_POS)) return 'is not negative';
+  return 'is not an ERR_PTR';
+}
+
+function lockName(effect: LockEffect): string {
+  const mode = effect.mode ? `${effect.mode} ` : '';
+  return effect.lock === 'mmap' ? `mmap ${mode}lock` : `VMA ${mode}lock`;
+}
+
+function displayOf(effect: LockEffect, target: AstNode): string {
+  let t = stripParens(target);
+  if (effect.rawRwsem && t.type === 'pointer_expression') {
+    const f = t.child('argument');
+    const base = f ? stripParens(f).child('argument') : null;
+    if (base) t = base;
+  }
+  return oneLine(t.text);
+}
+
+export function oneLine(s: string): string {
+  const folded = s.replace(/\s+/g, ' ').trim();
+  return folded.length > 60 ? `${folded.slice(0, 57)}...` : folded;
+}
+
+/** The identifier a declarator declares (through pointers, arrays, attributes). */
+export function declaredName(d: AstNode | null): string | null {
+  let cur = d;
+  while (cur) {
+    if (cur.type === 'identifier') return cur.text;
+    const next: AstNode | null = cur.child('declarator');
+    if (!next) {
+      const id = cur.namedChildren.find((c) => c.type === 'identifier');
+      return id ? id.text : null;
+    }
+    cur = next;
+  }
+  return null;
+}

@@ -1,0 +1,75 @@
+// The JSON report: a stable, versioned document (see docs/json-format.md). Keys are written in a
+// fixed order and every field is copied explicitly, so the output changes only when the schema
+// version does.
+import { compareCodeUnits } from '../discover.js';
+import type { FileNotification, Finding, RunResult, RunStats, TraceStep } from '../types.js';
+import type { ToolInfo } from './tool-info.js';
+
+/** Bumped on any incompatible change of the document's shape. */
+export const JSON_FORMAT_VERSION = 1;
+
+export interface JsonReport {
+  version: number;
+  tool: { name: string; version: string };
+  findings: Finding[];
+  notifications: FileNotification[];
+  stats: RunStats;
+}
+
+export function buildJsonReport(result: RunResult, tool: Pick<ToolInfo, 'name' | 'version'>): JsonReport {
+  return {
+    version: JSON_FORMAT_VERSION,
+    tool: { name: tool.name, version: tool.version },
+    findings: result.findings.map(copyFinding),
+    notifications: result.notifications.map(copyNotification),
+    stats: copyStats(result.stats),
+  };
+}
+
+export function formatJson(result: RunResult, tool: Pick<ToolInfo, 'name' | 'version'>): string {
+  return `${JSON.stringify(buildJsonReport(result, tool), null, 2)}\n`;
+}
+
+function copyFinding(finding: Finding): Finding {
+  return {
+    ruleId: finding.ruleId,
+    severity: finding.severity,
+    file: finding.file,
+    line: finding.line,
+    column: finding.column,
+    endLine: finding.endLine,
+    endColumn: finding.endColumn,
+    function: finding.function,
+    message: finding.message,
+    trace: finding.trace.map(copyTraceStep),
+    lineText: finding.lineText,
+  };
+}
+
+function copyTraceStep(step: TraceStep): TraceStep {
+  return { file: step.file, line: step.line, column: step.column, message: step.message };
+}
+
+function copyNotification(notification: FileNotification): FileNotification {
+  return { file: notification.file, level: notification.level, message: notification.message };
+}
+
+function copyStats(stats: RunStats): RunStats {
+  const findingsByRule: Record<string, number> = {};
+  for (const ruleId of Object.keys(stats.findingsByRule).sort(compareCodeUnits)) {
+    findingsByRule[ruleId] = stats.findingsByRule[ruleId] ?? 0;
+  }
+  return {
+    files: stats.files,
+    filesFailed: stats.filesFailed,
+    bytes: stats.bytes,
+    functions: stats.functions,
+    cfgGiveUps: stats.cfgGiveUps,
+    functionsWithParseErrors: stats.functionsWithParseErrors,
+    functionsWidened: stats.functionsWidened,
+    parseMs: stats.parseMs,
+    analyzeMs: stats.analyzeMs,
+    totalMs: stats.totalMs,
+    findingsByRule,
+  };
+}

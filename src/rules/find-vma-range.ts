@@ -1,0 +1,56 @@
+// find-vma-range: a find_vma() result used as the VMA containing the address without a vm_start check.
+import type { Rule, RuleContext } from './rule.js';
+import type { EventBase } from '../engine/events.js';
+import type { AstNode } from '../parse/ast.js';
+
+/** Fields that may be read to decide whether the VMA contains the address. */
+const BOUNDARY_FIELDS = new Set(['vm_start', 'vm_end']);
+
+function check(context: RuleContext, ev: EventBase, at: AstNode, key: string, how: string): void {
+  const p = ev.state.pointer(key);
+  if (!p || !p.mayStartAbove || p.nullness !== 'nonnull' || p.staleSince) return;
+  if (p.testedFields.has('vm_start')) return;
+  context.report({
+    node: at,
+    function: ev.fn.name,
+    message:
+      `\`${key}\` from ${p.api}() (line ${p.origin.line}) is ${how} as the VMA containing the address, but ${p.api}() ` +
+      'returns the first VMA ending above it, which may start above it: no `vm_start` check on this path (use vma_lookup()?)',
+    trace: [p.origin, ...ev.state.trace([key]).filter((s) => s !== p.origin), ev.step(at, `\`${key}\` ${how} here`)],
+  });
+}
+
+export const findVmaRange: Rule = {
+  meta: {
+    id: 'find-vma-range',
+    severity: 'warning',
+    shortDescription: 'A find_vma() result is used as the VMA containing the address without checking vm_start.',
+    fullDescription:
+      'find_vma(mm, addr) returns the first VMA whose vm_end is above addr; that VMA may start above addr. Reports a ' +
+      'use of the result (a field other than vm_start/vm_end, or passing it on) on a path where no condition compared ' +
+      'its vm_start. vma_lookup() returns only a VMA that contains addr.',
+    docs: {
+      what: 'The VMA returned by find_vma()/find_vma_prev() is used on a path where its vm_start was never compared with the address.',
+      why:
+        'find_vma() is "the first VMA ending above addr", not "the VMA containing addr". Without a vm_start check the code ' +
+        'acts on a mapping that does not cover the address: wrong permissions, wrong file, wrong page offset.',
+      wrong: ['vma = find_vma(mm, addr);', 'if (!vma)', '\treturn -EFAULT;', 'if (vma->vm_flags & VM_WRITE)', '\treturn 0;'].join('\n'),
+      right: ['vma = vma_lookup(mm, addr);', 'if (!vma)', '\treturn -EFAULT;', 'if (vma->vm_flags & VM_WRITE)', '\treturn 0;'].join('\n'),
+    },
+  },
+  create(context) {
+    return {
+      deref(ev) {
+        if (ev.field && BOUNDARY_FIELDS.has(ev.field)) return;
+        check(context, ev, ev.node, ev.pointerKey, 'used');
+      },
+      call(ev) {
+        if (ev.api && (ev.api.transparent || ev.api.errorTest || ev.api.rangeCheck || ev.api.assertsFalseArg !== undefined)) return;
+        for (const arg of ev.args) {
+          const key = ev.keyOf(arg);
+          if (key) check(context, ev, arg, key, `passed to ${ev.callee ?? 'a function'}()`);
+        }
+      },
+    };
+  },
+};

@@ -1,0 +1,91 @@
+// Shared check of mmap-lock-imbalance and vma-lock-imbalance: one lock class each.
+// At each lock operation: taken twice, released when not held, released with the wrong kind.
+// At the function's exits: a lock this function took is held on some exits and released on
+// others, and the return value does not say which (the lock-returning helper pattern).
+
+import type { RuleContext, RuleVisitor } from './rule.js';
+import { V_ANY, V_ERR, V_NEG, V_POS, V_ZERO, type ExitPath, type ReturnKind } from '../engine/events.js';
+
+const HELD = new Set(['read', 'write', 'held']);
+
+/** Does the return value tell a caller whether the lock is held (held <=> success value)? */
+function returnSaysHeld(held: number, free: number, kind: ReturnKind): boolean {
+  if (held === 0 || free === 0 || held === V_ANY || free === V_ANY || (held & free) !== 0) return false;
+  const within = (bits: number, allowed: number): boolean => (bits & ~allowed) === 0;
+  if (kind === 'pointer') return within(held, V_POS) && within(free, V_ZERO | V_ERR);
+  if (kind === 'bool' || kind === 'int' || kind === 'other') {
+    return (within(held, V_ZERO) && within(free, V_NEG | V_POS | V_ERR)) || (within(held, V_POS) && within(free, V_ZERO | V_NEG));
+  }
+  return false;
+}
+
+function describe(state: string, what: string, display: string): string {
+  const mode = state === 'held' ? '' : `${state} `;
+  return `${what} ${mode}lock of \`${display}\``;
+}
+
+export function lockBalanceVisitor(context: RuleContext, lockClass: 'mmap' | 'vma'): RuleVisitor {
+  const what = lockClass === 'mmap' ? 'mmap' : 'VMA';
+  return {
+    lockOp(ev) {
+      if (ev.lock !== lockClass) return;
+      const taken = ev.beforeOrigin ? ` (taken at line ${ev.beforeOrigin.line})` : '';
+      const report = (message: string, note: string): void =>
+        context.report({
+          node: ev.node,
+          function: ev.fn.name,
+          message,
+          trace: [...ev.state.trace([ev.key]), ev.step(ev.node, note)],
+        });
+      if (ev.op === 'acquire') {
+        if (HELD.has(ev.before) && !ev.trylock) {
+          report(`${ev.callee}() takes the ${describe(ev.before, what, ev.display)} again while it is held${taken}: self-deadlock`, `taken again here`);
+        }
+        return;
+      }
+      if (ev.before === 'none') {
+        report(`${ev.callee}() releases the ${what} lock of \`${ev.display}\`, which is not held on this path`, `released here without being held`);
+        return;
+      }
+      if (ev.op === 'release' && ev.mode && (ev.before === 'read' || ev.before === 'write') && ev.before !== ev.mode) {
+        report(`${ev.callee}() releases a ${ev.mode} lock, but the ${what} lock of \`${ev.display}\` is held for ${ev.before}${taken}`, `wrong kind of unlock here`);
+        return;
+      }
+      if (ev.op === 'downgrade' && ev.before === 'read') {
+        report(`${ev.callee}() downgrades the ${what} lock of \`${ev.display}\`, which is held for read only${taken}`, `downgraded here`);
+      }
+    },
+    functionExit(ev) {
+      const keys = new Set<string>();
+      for (const exit of ev.exits) for (const k of exit.locks.keys()) if (k.startsWith(`${lockClass}:`)) keys.add(k);
+      for (const key of keys) {
+        const held: ExitPath[] = [];
+        const free: ExitPath[] = [];
+        for (const exit of ev.exits) {
+          const l = exit.locks.get(key);
+          if (!l || l.state === 'none') free.push(exit);
+          else if (HELD.has(l.state) && l.acquiredHere) held.push(exit);
+        }
+        if (held.length === 0 || free.length === 0) continue;
+        const heldBits = held.reduce((b, e) => b | e.returned, 0);
+        const freeBits = free.reduce((b, e) => b | e.returned, 0);
+        if (returnSaysHeld(heldBits, freeBits, ev.fn.returnKind)) continue;
+        for (const exit of held) {
+          const l = exit.locks.get(key)!;
+          const taken = l.origin ? ` (taken at line ${l.origin.line})` : '';
+          const message = `${exit.returnNode ? 'returns' : 'falls off the end'} with the ${describe(l.state, what, l.display)} held${taken}, while other paths out of ${ev.fn.name}() release it`;
+          const at = exit.returnNode;
+          const last = at ? ev.step(at, 'leaves the function with the lock held') : ev.endStep('leaves the function with the lock held');
+          const node = at && at.type !== 'return_statement' && at.parent?.type === 'return_statement' ? at.parent : at;
+          if (node) {
+            context.report({ node, function: ev.fn.name, message, trace: [...exit.state.trace([key]), last] });
+          } else {
+            const body = ev.fn.node.child('body') ?? ev.fn.node;
+            const closing = body.children[body.children.length - 1] ?? body;
+            context.report({ node: closing, function: ev.fn.name, message, trace: [...exit.state.trace([key]), last] });
+          }
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,47 @@
+// mmap-lock-imbalance: mmap lock leaked on some paths, released twice or when not held, released
+// with the wrong kind, or taken twice.
+import type { Rule } from './rule.js';
+import { lockBalanceVisitor } from './lock-balance.js';
+
+export const mmapLockImbalance: Rule = {
+  meta: {
+    id: 'mmap-lock-imbalance',
+    severity: 'error',
+    shortDescription: 'The mmap lock is not released on every path, released twice, or released with the wrong kind.',
+    fullDescription:
+      'Reports a path out of a function that still holds an mmap lock the function took while other paths release it ' +
+      '(unless the return value says which: the lock-returning helper pattern, e.g. lock_mm_and_find_vma()), an unlock ' +
+      'of a lock that is not held (including after a failed mmap_read_lock_killable() or mmap_read_trylock()), a read ' +
+      'unlock of a write-held lock or the reverse, and taking the lock again while it is held.',
+    docs: {
+      what: 'The mmap lock is leaked on an error path, released twice or without being held, released with the wrong kind, or taken twice on one mm.',
+      why:
+        'A leaked mmap lock blocks every later mmap/munmap/fault of the process forever; a double or unbalanced unlock ' +
+        'corrupts the rwsem count; a second down_read() on the same mm deadlocks as soon as a writer queues between them.',
+      wrong: [
+        'mmap_read_lock(mm);',
+        'vma = vma_lookup(mm, addr);',
+        'if (!vma)',
+        '\treturn -EFAULT;\t/* lock leaked */',
+        'ret = do_work(vma);',
+        'mmap_read_unlock(mm);',
+        'return ret;',
+      ].join('\n'),
+      right: [
+        'mmap_read_lock(mm);',
+        'vma = vma_lookup(mm, addr);',
+        'if (!vma) {',
+        '\tret = -EFAULT;',
+        '\tgoto out_unlock;',
+        '}',
+        'ret = do_work(vma);',
+        'out_unlock:',
+        'mmap_read_unlock(mm);',
+        'return ret;',
+      ].join('\n'),
+    },
+  },
+  create(context) {
+    return lockBalanceVisitor(context, 'mmap');
+  },
+};

@@ -1,0 +1,185 @@
+// stale-cannot-fail: a comment claims a call cannot fail, but the function has a failure path.
+import type { Rule } from './rule.js';
+import { AstNode, calleeName, callArgs, stripParens, walk } from '../parse/ast.js';
+import { lookupApi, type FailureStyle } from '../kb/lock-api.js';
+import { V_ERR, V_NEG, V_ZERO, type FunctionResult, type FileEvent } from '../engine/events.js';
+import type { TraceStep } from '../types.js';
+
+const CLAIM = /\b(?:can\s?not|can'?t|can’t|never)\s+fails?\b|\balways\s+succeeds?\b/i;
+
+const STATEMENTS = new Set([
+  'expression_statement',
+  'declaration',
+  'return_statement',
+  'if_statement',
+  'while_statement',
+  'do_statement',
+  'for_statement',
+  'switch_statement',
+]);
+
+/** The call a statement is about: `x = f()`, `if (!f())`, `WARN_ON(!f())`, `return f();` -> f(). */
+function principalCall(n: AstNode | null): AstNode | null {
+  let cur = n;
+  for (let i = 0; cur && i < 16; i++) {
+    cur = stripParens(cur);
+    switch (cur.type) {
+      case 'expression_statement':
+        cur = cur.namedChildren[0] ?? null;
+        break;
+      case 'declaration': {
+        const init = cur.childrenOf('declarator').find((d) => d.type === 'init_declarator');
+        cur = init?.child('value') ?? null;
+        break;
+      }
+      case 'return_statement':
+        cur = cur.namedChildren[0] ?? null;
+        break;
+      case 'if_statement':
+      case 'while_statement':
+      case 'switch_statement':
+        cur = cur.child('condition');
+        break;
+      case 'assignment_expression':
+        cur = cur.child('right');
+        break;
+      case 'unary_expression':
+      case 'pointer_expression':
+        cur = cur.namedChildren[0] ?? null;
+        break;
+      case 'cast_expression':
+        cur = cur.child('value');
+        break;
+      case 'binary_expression':
+        cur = cur.child('left');
+        break;
+      case 'call_expression': {
+        const name = calleeName(cur);
+        const api = name ? lookupApi(name) : undefined;
+        if (api && (api.transparent || api.assertsFalseArg !== undefined)) {
+          cur = callArgs(cur)[0] ?? null;
+          break;
+        }
+        return cur;
+      }
+      default:
+        return null;
+    }
+  }
+  return null;
+}
+
+function firstStatementAt(defs: readonly FunctionResult[], row: number, before?: number): AstNode | null {
+  for (const d of defs) {
+    const fn = d.info.node;
+    if (row < fn.row || row > fn.endRow) continue;
+    let found: AstNode | null = null;
+    walk(fn, (n) => {
+      if (found) return false;
+      if (n.endRow < row || n.row > row) return false;
+      if (STATEMENTS.has(n.type) && n.row === row && (before === undefined || n.start < before)) {
+        found = n;
+        return false;
+      }
+      return true;
+    });
+    if (found) return found;
+  }
+  return null;
+}
+
+const STYLE_WORDS: Record<FailureStyle, string> = {
+  'zero-ok': 'returns a negative errno on failure',
+  'true-ok': 'returns false on failure',
+  'null-fail': 'returns NULL on failure',
+  'errptr-fail': 'returns an ERR_PTR on failure',
+  'null-or-errptr-fail': 'returns NULL or an ERR_PTR on failure',
+};
+
+function failureWord(bits: number): string {
+  if (bits === V_ZERO) return 'NULL/false';
+  if (bits & V_ERR) return 'an ERR_PTR';
+  if (bits & V_NEG) return 'a negative errno';
+  return 'failure';
+}
+
+/** Why `name` can fail, with the trace to show it; null when it cannot (or nothing is known). */
+function failureOf(ev: FileEvent, name: string): { why: string; steps: TraceStep[] } | null {
+  const def = ev.functions.get(name);
+  if (def) {
+    const f = def.failureReturns[0];
+    if (!f) return null;
+    const steps = f.node ? [ev.step(f.node, `${name}() returns ${failureWord(f.returned)} here`)] : [];
+    return { why: `it returns ${failureWord(f.returned)}${f.node ? ` at line ${f.node.row + 1}` : ''}`, steps };
+  }
+  const api = lookupApi(name);
+  if (api?.fails) return { why: `it ${STYLE_WORDS[api.fails]}`, steps: [] };
+  return null;
+}
+
+export const staleCannotFail: Rule = {
+  meta: {
+    id: 'stale-cannot-fail',
+    severity: 'warning',
+    shortDescription: 'A comment says a call cannot fail, but the function can return failure.',
+    fullDescription:
+      'Reports a comment that says "cannot fail", "can\'t fail", "never fails" or "always succeeds" about the call on ' +
+      'the statement below it (or on its own line), or about the function it documents, when that function has a path ' +
+      'that returns failure: false, NULL, an ERR_PTR or a negative errno. Readers trust such comments and skip the ' +
+      'error handling the call needs.',
+    docs: {
+      what: 'A "cannot fail" comment about a function that has a failure return.',
+      why:
+        'Functions change: vma_start_read_locked() could not fail when it was written and can now. A stale comment tells ' +
+        'reviewers the result need not be checked; the unchecked failure then surfaces as a use of an unlocked VMA.',
+      wrong: [
+        'static bool vma_start_read_locked(struct vm_area_struct *vma)',
+        '{',
+        '\tif (unlikely(vma_refcount_overflow(vma)))',
+        '\t\treturn false;',
+        '\t...',
+        '\treturn true;',
+        '}',
+        '',
+        '\t/* This cannot fail: we hold the mmap lock. */',
+        '\tvma_start_read_locked(vma);',
+      ].join('\n'),
+      right: ['\t/* Fails only when the reference count would overflow. */', '\tif (!vma_start_read_locked(vma))', '\t\treturn -EAGAIN;'].join('\n'),
+    },
+  },
+  create(context) {
+    return {
+      file(ev) {
+        for (const c of ev.comments) {
+          const m = CLAIM.exec(c.text);
+          if (!m) continue;
+          const claim = m[0].replace(/\s+/g, ' ');
+          let name: string | null = null;
+          let fnName: string | null = null;
+          // A comment on the line of a statement, after its code.
+          const lineStart = c.node.file.text.lastIndexOf('\n', c.node.start - 1) + 1;
+          const codeBefore = c.node.file.text.slice(lineStart, c.node.start).trim().length > 0;
+          const stmt = codeBefore ? firstStatementAt(ev.definitions, c.node.row, c.node.start) : firstStatementAt(ev.definitions, c.node.endRow + 1);
+          if (stmt) {
+            const call = principalCall(stmt);
+            name = call ? calleeName(call) : null;
+            fnName = ev.definitions.find((d) => d.info.node.row <= stmt.row && d.info.node.endRow >= stmt.row)?.info.name ?? null;
+          } else if (!codeBefore) {
+            // A comment right above a function definition documents that function.
+            const def = ev.definitions.find((d) => d.info.node.row === c.node.endRow + 1);
+            if (def) name = def.info.name;
+          }
+          if (!name) continue;
+          const failure = failureOf(ev, name);
+          if (!failure) continue;
+          context.report({
+            node: c.node,
+            function: fnName,
+            message: `comment says "${claim}", but ${name}() can fail: ${failure.why}`,
+            trace: [ev.step(c.node, `the comment claims ${name}() ${claim.toLowerCase().replace(/^(can\s?not|can'?t|can’t)/, 'cannot')}`), ...failure.steps],
+          });
+        }
+      },
+    };
+  },
+};
