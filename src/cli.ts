@@ -133,6 +133,8 @@ function buildParser(): Argv {
       'Exit status: 0 no findings, 1 findings, 2 usage error or nothing could be analysed.\n' +
         'Colour is used on a terminal unless NO_COLOR is set.',
     )
+    // Unknown options are named once, as written (no camelCase twin, no --no-X negation).
+    .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false })
     .strict()
     .help()
     .alias('help', 'h')
@@ -165,11 +167,11 @@ async function parseCommandLine(argv: string[]): Promise<Command> {
       output: typeof parsed['output'] === 'string' ? parsed['output'] : undefined,
       ruleIds: commaSeparatedList(parsed['rule']),
       disabledRuleIds: commaSeparatedList(parsed['disable']),
-      listRules: parsed['listRules'] === true,
+      listRules: parsed['list-rules'] === true,
       stats: parsed['stats'] === true,
       defines: stringList(parsed['D']),
       undefines: stringList(parsed['U']),
-      exitZero: parsed['exitZero'] === true,
+      exitZero: parsed['exit-zero'] === true,
     },
   };
 }
