@@ -28,7 +28,7 @@ export interface SarifLog {
 export interface SarifRun {
   tool: { driver: SarifDriver };
   originalUriBaseIds: Record<string, { uri: string; description: SarifMessage }>;
-  columnKind: 'unicodeCodePoints';
+  columnKind: 'utf16CodeUnits';
   results: SarifResult[];
   invocations: [SarifInvocation];
 }
@@ -125,7 +125,7 @@ export function buildSarifLog(
             description: { text: 'The directory vmalint was run from.' },
           },
         },
-        columnKind: 'unicodeCodePoints',
+        columnKind: 'utf16CodeUnits',
         results: result.findings.map((finding, index) =>
           sarifResult(finding, ruleIndexById.get(finding.ruleId), fingerprints[index] ?? '', locate),
         ),
