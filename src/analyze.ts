@@ -7,7 +7,10 @@ import { performance } from 'node:perf_hooks';
 import type { AnalyzeOptions, FileNotification, Finding, RunResult, RunStats } from './types.js';
 import { initParser, parseC, query } from './parse/parser.js';
 import { AstNode, toAst, type SourceFile } from './parse/ast.js';
-import { analyzeFunction, stepAt } from './engine/function.js';
+import { analyzeFunction, functionInfo, stepAt } from './engine/function.js';
+import { CONDITIONAL_DIRECTIVES, PreprocessorEvaluator, type PreprocessorChoices } from './engine/preprocessor.js';
+import { DEFAULT_DEFINES } from './kb/lock-api.js';
+import type { Node } from 'web-tree-sitter';
 import type { CommentInfo, FunctionResult, FindingInput } from './engine/events.js';
 import { allRules } from './rules/index.js';
 import type { Rule, RuleVisitor } from './rules/rule.js';
@@ -59,12 +62,65 @@ function compareFindings(a: Finding, b: Finding): number {
   return a.message < b.message ? -1 : a.message > b.message ? 1 : 0;
 }
 
+/** A conditional directive with just what deciding it needs (its name or condition), not its body. */
+function shallowDirective(p: Node, file: SourceFile): AstNode {
+  const node = new AstNode(file, p.type, true, null, false, p.startIndex, p.endIndex, p.startPosition.row, p.startPosition.column, p.endPosition.row, p.endPosition.column);
+  const first = p.child(0);
+  if (first) {
+    node.children.push(new AstNode(file, first.type, false, null, false, first.startIndex, first.endIndex, 0, 0, 0, 0));
+  }
+  for (const field of ['name', 'condition']) {
+    const c = p.childForFieldName(field);
+    if (!c) continue;
+    const copy = toAst(c, file);
+    const withField = new AstNode(file, copy.type, copy.named, field, false, copy.start, copy.end, copy.row, copy.col, copy.endRow, copy.endCol);
+    withField.children.push(...copy.children);
+    node.children.push(withField);
+  }
+  return node;
+}
+
+/** Is a top-level node inside #if regions that -D/-U (and the default defines) leave enabled? */
+function inEnabledRegion(node: Node, pre: PreprocessorEvaluator, file: SourceFile): boolean {
+  let child: Node = node;
+  let p = node.parent;
+  while (p) {
+    if (CONDITIONAL_DIRECTIVES.has(p.type)) {
+      const verdict = pre.decide(shallowDirective(p, file));
+      const alt = p.childForFieldName('alternative');
+      if (alt && alt.id === child.id) {
+        if (verdict === true) return false;
+      } else if (verdict === false) {
+        return false;
+      }
+    }
+    child = p;
+    p = p.parent;
+  }
+  return true;
+}
+
+/** Effective macros: the knowledge base's defaults, then -D, then -U. */
+function preprocessorChoices(options: AnalyzeOptions): PreprocessorChoices {
+  const defines = new Map(DEFAULT_DEFINES);
+  for (const [k, v] of options.defines ?? []) defines.set(k, v);
+  const undefines = new Set(options.undefines ?? []);
+  for (const u of undefines) defines.delete(u);
+  return { defines, undefines };
+}
+
 class FileAnalyzer {
+  private readonly pp: PreprocessorChoices;
+  private readonly pre: PreprocessorEvaluator;
+
   constructor(
     private readonly rules: Rule[],
-    private readonly options: AnalyzeOptions,
+    options: AnalyzeOptions,
     private readonly stats: RunStats,
-  ) {}
+  ) {
+    this.pp = preprocessorChoices(options);
+    this.pre = new PreprocessorEvaluator(this.pp);
+  }
 
   analyze(file: SourceFile, findings: Finding[], notifications: FileNotification[]): void {
     const t0 = performance.now();
@@ -74,6 +130,7 @@ class FileAnalyzer {
     try {
       functionNodes = query('functions')
         .captures(tree.rootNode)
+        .filter((c) => inEnabledRegion(c.node, this.pre, file))
         .map((c) => toAst(c.node, file));
       comments = query('comments')
         .captures(tree.rootNode)
@@ -115,14 +172,15 @@ class FileAnalyzer {
       }),
     );
 
-    const pp = { defines: this.options.defines ?? new Map(), undefines: this.options.undefines ?? new Set<string>() };
+    const pp = this.pp;
+    const localDefinitions = new Set(functionNodes.map((fn) => functionInfo(fn).name));
     const results = new Map<string, FunctionResult>();
     const definitions: FunctionResult[] = [];
     for (const fn of functionNodes) {
       this.stats.functions++;
       try {
         currentFunction = null;
-        const a = analyzeFunction(fn, file.path, pp, visitors);
+        const a = analyzeFunction(fn, file.path, pp, visitors, localDefinitions);
         currentFunction = a.info.name;
         if (!results.has(a.info.name)) results.set(a.info.name, a.result);
         definitions.push(a.result);

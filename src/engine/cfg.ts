@@ -8,6 +8,9 @@
 
 import { AstNode, calleeName, callArgs, stripParens, walk } from '../parse/ast.js';
 import { lookupApi, ITERATOR_MACRO_PATTERN } from '../kb/lock-api.js';
+import { PreprocessorEvaluator, type PreprocessorChoices } from './preprocessor.js';
+
+export type { PreprocessorChoices } from './preprocessor.js';
 
 export type CfgKind =
   | 'entry'
@@ -54,10 +57,6 @@ export interface Cfg {
   parseErrors: number;
 }
 
-export interface PreprocessorChoices {
-  defines: ReadonlyMap<string, string>;
-  undefines: ReadonlySet<string>;
-}
 
 interface Scope {
   block: AstNode | null;
@@ -99,7 +98,11 @@ export class CfgBuilder {
   private labels = new Map<string, { nop: number; ancestors: Set<AstNode> }>();
   private parseErrors = 0;
 
-  constructor(private readonly pp: PreprocessorChoices) {}
+  private readonly pre: PreprocessorEvaluator;
+
+  constructor(pp: PreprocessorChoices) {
+    this.pre = new PreprocessorEvaluator(pp);
+  }
 
   build(fn: AstNode): Cfg {
     const entry = this.add('entry', null);
@@ -395,7 +398,8 @@ export class CfgBuilder {
     const header = this.add('branch', call);
     const end = this.add('iter-end', call, [next]);
     this.nodes[end].iterArgs = args;
-    const inner = this.loopCtx(ctx, end, header);
+    // `break` leaves the cursor where it stopped: it goes straight on, not through iter-end.
+    const inner = this.loopCtx(ctx, next, header);
     const bodyEntry = this.stmt(body, header, inner);
     const begin = this.add('iter-begin', call, [bodyEntry]);
     this.nodes[begin].iterArgs = args;
@@ -479,7 +483,7 @@ export class CfgBuilder {
       const body = cur.namedChildren.filter(
         (c) => c.field !== 'name' && c.field !== 'condition' && c.field !== 'alternative',
       );
-      const verdict = cur.type === 'preproc_else' ? true : this.decide(cur);
+      const verdict = cur.type === 'preproc_else' ? true : this.pre.decide(cur);
       if (verdict !== false) alternatives.push(this.block(null, body, next, ctx, false));
       if (verdict === true) {
         decided = true;
@@ -489,75 +493,6 @@ export class CfgBuilder {
     }
     if (!decided) alternatives.push(next);
     return this.branch(alternatives);
-  }
-
-  /** true/false when the command line decides a preprocessor condition, null when both are possible. */
-  private decide(n: AstNode): boolean | null {
-    if (n.type === 'preproc_ifdef' || n.type === 'preproc_elifdef') {
-      const name = n.child('name')?.text;
-      if (!name) return null;
-      const negated = n.children.some((c) => c.type === '#ifndef' || c.type === '#elifndef');
-      const d = this.isDefined(name);
-      if (d === null) return null;
-      return negated ? !d : d;
-    }
-    const cond = n.child('condition');
-    return cond ? this.evalPp(cond) : null;
-  }
-
-  private isDefined(name: string): boolean | null {
-    if (this.pp.defines.has(name)) return true;
-    if (this.pp.undefines.has(name)) return false;
-    return null;
-  }
-
-  /** Evaluates simple #if expressions: 0/1, defined(X), IS_ENABLED(X), !, &&, ||. */
-  private evalPp(e: AstNode): boolean | null {
-    const n = stripParens(e);
-    switch (n.type) {
-      case 'number_literal':
-        return Number.parseInt(n.text, 10) !== 0;
-      case 'preproc_defined': {
-        const id = n.namedChildren[0];
-        return id ? this.isDefined(id.text) : null;
-      }
-      case 'identifier': {
-        if (this.pp.defines.has(n.text)) {
-          const v = this.pp.defines.get(n.text)!;
-          return v === '' || v !== '0';
-        }
-        if (this.pp.undefines.has(n.text)) return false;
-        return null;
-      }
-      case 'call_expression': {
-        const name = calleeName(n);
-        const arg = callArgs(n)[0];
-        if (arg && (name === 'IS_ENABLED' || name === 'IS_BUILTIN' || name === 'IS_REACHABLE' || name === 'defined')) {
-          return this.isDefined(arg.text);
-        }
-        return null;
-      }
-      case 'unary_expression': {
-        if (n.operator !== '!') return null;
-        const v = this.evalPp(n.namedChildren[0]);
-        return v === null ? null : !v;
-      }
-      case 'binary_expression': {
-        const l = this.evalPp(n.child('left')!);
-        const r = this.evalPp(n.child('right')!);
-        if (n.operator === '&&') {
-          if (l === false || r === false) return false;
-          return l === true && r === true ? true : null;
-        }
-        if (n.operator === '||') {
-          if (l === true || r === true) return true;
-          return l === false && r === false ? false : null;
-        }
-        return null;
-      }
-      default:
-        return null;
-    }
   }
 
   /** Decomposes a condition into atomic condition nodes; returns the entry. */

@@ -96,10 +96,10 @@ export function successors(cfg: Cfg, n: CfgNode, st: State, tf: Transfer): [numb
       for (const s of tf.guard(n.guard!, st, 'release')) out.push([n.succs[0], s]);
       break;
     case 'iter-begin':
-      for (const s of tf.iterBegin(n.iterArgs ?? [], st)) out.push([n.succs[0], s]);
+      for (const s of tf.iterBegin(n.ast!, n.iterArgs ?? [], st)) out.push([n.succs[0], s]);
       break;
     case 'iter-end':
-      for (const s of tf.iterEnd(n.iterArgs ?? [], st)) out.push([n.succs[0], s]);
+      for (const s of tf.iterEnd(n.ast!, n.iterArgs ?? [], st)) out.push([n.succs[0], s]);
       break;
   }
   return out;

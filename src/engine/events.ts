@@ -35,6 +35,8 @@ export interface PointerFact {
   lockedBy: readonly string[];
   /** Set when one of those locks was dropped since: where. */
   staleSince: TraceStep | null;
+  /** It was stored where other code sees it (`s->vma = ...`): a NULL check may be out of sight. */
+  escaped: boolean;
 }
 
 export interface StateView {
@@ -118,8 +120,24 @@ export interface ExitPath {
   /** Abstract value returned (V_* bits), V_ANY when unknown. */
   returned: number;
   /** Lock facts at exit, by key, with whether the function itself took the lock on this path. */
-  locks: ReadonlyMap<string, { state: LockStateName; acquiredHere: boolean; origin: TraceStep | null; display: string }>;
+  locks: ReadonlyMap<string, ExitLockFact>;
 }
+
+export interface ExitLockFact {
+  state: LockStateName;
+  /** This function took the lock on this path. */
+  acquiredHere: boolean;
+  /**
+   * On this path the function released a lock it had not taken, or handed it to a callee that may
+   * release it: evidence that the function is called with the lock held.
+   */
+  releasedUnowned: boolean;
+  origin: TraceStep | null;
+  display: string;
+}
+
+/** Key suffix of the pseudo lock recording that a callee may have dropped a lock of the class. */
+export const FORGOTTEN_SUFFIX = ':*';
 
 export interface FunctionExitEvent {
   file: string;

@@ -1,7 +1,7 @@
 // Analysis of one function: CFG, entry state, fixpoint, then a reporting pass that replays each
 // node on each state that reached it and hands the events to the rules' visitors.
 
-import { AstNode, stripParens, walk } from '../parse/ast.js';
+import { AstNode, calleeName, stripParens, walk } from '../parse/ast.js';
 import type { TraceStep } from '../types.js';
 import type { RuleVisitor } from '../rules/rule.js';
 import { buildCfg, type Cfg, type PreprocessorChoices } from './cfg.js';
@@ -22,7 +22,7 @@ import {
   type ReturnKind,
   type StateView,
 } from './events.js';
-import { MMAP_RWSEM_FIELDS } from '../kb/lock-api.js';
+import { MMAP_RWSEM_FIELDS, lookupApi } from '../kb/lock-api.js';
 
 export interface FunctionAnalysis {
   info: FunctionInfo;
@@ -135,6 +135,61 @@ function canonicalizer(aliases: Map<string, string>): (key: string) => string {
   };
 }
 
+/**
+ * Local flags that decide whether a lock operation runs: `if (locked) mmap_read_unlock(mm);`,
+ * `if (!*locked) mmap_read_lock(mm);`. The kernel passes such flags to callees that may drop the
+ * lock (`int *locked`), so a callee receiving one may have changed the lock state.
+ */
+function collectLockFlags(fn: AstNode): Set<string> {
+  const flags = new Set<string>();
+  const body = fn.child('body');
+  if (!body) return flags;
+  const hasLockOp = (n: AstNode): boolean => {
+    let found = false;
+    walk(n, (x) => {
+      if (found) return false;
+      if (x.type === 'call_expression') {
+        const name = calleeName(x);
+        const api = name ? lookupApi(name) : undefined;
+        if (api?.lock?.some((e) => e.op === 'acquire' || e.op === 'release')) found = true;
+      }
+      return !found;
+    });
+    return found;
+  };
+  // A flag set right beside a lock operation: `mmap_read_unlock(mm); locked = false;`.
+  walk(body, (n) => {
+    if (n.type !== 'compound_statement') return true;
+    const stmts = n.namedChildren;
+    for (let i = 0; i < stmts.length; i++) {
+      if (!hasLockOp(stmts[i]) || stmts[i].type !== 'expression_statement') continue;
+      for (const j of [i - 1, i + 1]) {
+        const e = stmts[j]?.type === 'expression_statement' ? stmts[j].namedChildren[0] : undefined;
+        if (e?.type !== 'assignment_expression') continue;
+        const left = e.child('left');
+        const right = e.child('right');
+        const target = left?.type === 'pointer_expression' ? left.child('argument') : left;
+        if (target?.type === 'identifier' && right && /^(true|false|0|1)$/.test(right.text)) flags.add(target.text);
+      }
+    }
+    return true;
+  });
+  walk(body, (n) => {
+    if (n.type !== 'if_statement') return true;
+    const cond = n.child('condition');
+    const cons = n.child('consequence');
+    const alt = n.child('alternative');
+    if (!cond || !((cons && hasLockOp(cons)) || (alt && hasLockOp(alt)))) return true;
+    walk(cond, (x) => {
+      if (x.type === 'call_expression' || x.type === 'field_expression') return false;
+      if (x.type === 'identifier') flags.add(x.text);
+      return true;
+    });
+    return true;
+  });
+  return flags;
+}
+
 /** Lock facts at entry from sparse annotations after the declarator. */
 function entryState(fn: AstNode, canonical: (k: string) => string, file: string): State {
   const st = new State();
@@ -193,6 +248,7 @@ class View implements StateView {
       testedFields: new Set(p.tested),
       lockedBy: p.lockedBy,
       staleSince: p.staleSince,
+      escaped: !!p.escaped,
     };
   }
 
@@ -235,12 +291,13 @@ export function analyzeFunction(
   file: string,
   pp: PreprocessorChoices,
   visitors: RuleVisitor[],
+  localDefinitions: ReadonlySet<string> = new Set(),
 ): FunctionAnalysis {
   const info = functionInfo(fn);
   const cfg: Cfg = buildCfg(fn, pp);
   const canonical = canonicalizer(collectAliases(fn));
   const step = (node: AstNode, message: string): TraceStep => stepAt(file, node, message);
-  const fx: FunctionContext = { file, canonical, step, sink: null };
+  const fx: FunctionContext = { file, canonical, step, sink: null, lockFlags: collectLockFlags(fn), localDefinitions };
   const tf = new Transfer(fx);
   const entry = entryState(fn, canonical, file);
   const flow = runDataflow(cfg, tf, entry);
@@ -288,7 +345,9 @@ export function analyzeFunction(
     state: viewOf(st),
     returnNode: (st.retNode as AstNode | null) ?? null,
     returned: st.ret < 0 ? V_ANY : st.ret,
-    locks: new Map([...st.locks].map(([k, l]) => [k, { state: l.state, acquiredHere: l.acquiredHere, origin: l.origin, display: l.display }])),
+    locks: new Map(
+      [...st.locks].map(([k, l]) => [k, { state: l.state, acquiredHere: l.acquiredHere, releasedUnowned: !!l.releasedUnowned, origin: l.origin, display: l.display }]),
+    ),
   }));
   if (!flow.budgetExceeded) {
     const body = fn.child('body');

@@ -10,18 +10,27 @@ export interface LockFact {
   state: Exclude<LockStateName, 'unknown'> | 'unknown';
   /** Taken by this function on this path (not known from entry or an assertion). */
   acquiredHere: boolean;
+  /**
+   * On this path the function released (or handed to a callee that may release) this lock while
+   * it did not know it held it: evidence that its callers hold the lock at entry.
+   */
+  releasedUnowned?: boolean;
   origin: TraceStep | null;
   display: string;
 }
 
 export interface PtrFact {
   api: string;
+  /** Key of the address it was looked up with (find_vma's second argument), when pure. */
+  addr: string | null;
   nullable: boolean;
   mayStartAbove: boolean;
   origin: TraceStep;
   tested: readonly string[];
   lockedBy: readonly string[];
   staleSince: TraceStep | null;
+  /** Stored where other code can see it (`s->vma = ...`): its NULL check may live elsewhere. */
+  escaped?: boolean;
 }
 
 /** One step of a path's trace, shared between states (a persistent list). */
@@ -75,12 +84,12 @@ export class State {
     const parts: string[] = [];
     for (const k of [...this.locks.keys()].sort()) {
       const l = this.locks.get(k)!;
-      parts.push(`L${k}=${l.state}${l.acquiredHere ? '+' : ''}`);
+      parts.push(`L${k}=${l.state}${l.acquiredHere ? '+' : ''}${l.releasedUnowned ? '~' : ''}`);
     }
     for (const k of [...this.vals.keys()].sort()) parts.push(`V${k}=${this.vals.get(k)}`);
     for (const k of [...this.ptrs.keys()].sort()) {
       const p = this.ptrs.get(k)!;
-      parts.push(`P${k}=${p.api}/${p.tested.join(',')}/${p.staleSince ? 's' : ''}`);
+      parts.push(`P${k}=${p.api}/${p.tested.join(',')}/${p.staleSince ? 's' : ''}${p.escaped ? 'e' : ''}`);
     }
     parts.push(`pf${this.pf}`, `r${this.ret}`);
     this.hashCache = parts.join('|');
@@ -192,7 +201,8 @@ export function joinStates(a: State, b: State): State {
     }
     const tested = p.tested.filter((f) => q.tested.includes(f));
     const staleSince = p.staleSince && q.staleSince ? p.staleSince : null;
-    if (tested.length !== p.tested.length || staleSince !== p.staleSince) out.ptrs.set(k, { ...p, tested, staleSince });
+    const escaped = !!(p.escaped || q.escaped);
+    if (tested.length !== p.tested.length || staleSince !== p.staleSince || escaped !== !!p.escaped) out.ptrs.set(k, { ...p, tested, staleSince, escaped });
   }
   for (const [k, l] of a.locks) {
     const m = b.locks.get(k);
@@ -200,8 +210,8 @@ export function joinStates(a: State, b: State): State {
       out.locks.set(k, { ...l, state: 'unknown', acquiredHere: false });
     } else if (m.state !== l.state) {
       out.locks.set(k, { ...l, state: 'unknown', acquiredHere: false });
-    } else if (m.acquiredHere !== l.acquiredHere) {
-      out.locks.set(k, { ...l, acquiredHere: l.acquiredHere && m.acquiredHere });
+    } else if (m.acquiredHere !== l.acquiredHere || !!m.releasedUnowned !== !!l.releasedUnowned) {
+      out.locks.set(k, { ...l, acquiredHere: l.acquiredHere && m.acquiredHere, releasedUnowned: !!(l.releasedUnowned || m.releasedUnowned) });
     }
   }
   for (const [k, m] of b.locks) if (!a.locks.has(k)) out.locks.set(k, { ...m, state: 'unknown', acquiredHere: false });

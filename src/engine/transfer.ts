@@ -4,10 +4,10 @@
 // What calls do comes from the knowledge base (src/kb/lock-api.ts); nothing here is about a rule.
 
 import { AstNode, calleeName, callArgs, stripParens } from '../parse/ast.js';
-import { lookupApi, GUARD_CLASSES, MMAP_RWSEM_FIELDS, type ApiEntry, type LockEffect } from '../kb/lock-api.js';
+import { lookupApi, GUARD_CLASSES, MMAP_RWSEM_FIELDS, VMA_RWSEM_PATH, VMA_ITERATORS, type ApiEntry, type LockEffect, type LockClass } from '../kb/lock-api.js';
 import type { TraceStep } from '../types.js';
-import { State, type PtrFact } from './state.js';
-import { V_ANY, V_ERR, V_NEG, V_POS, V_ZERO, type LockStateName } from './events.js';
+import { State, mentions, type PtrFact } from './state.js';
+import { FORGOTTEN_SUFFIX, V_ANY, V_ERR, V_NEG, V_POS, V_ZERO, type LockStateName } from './events.js';
 import type { GuardUse } from './cfg.js';
 
 export interface Value {
@@ -16,7 +16,7 @@ export interface Value {
   key: string | null;
   ptr?: PtrFact;
   /** The returned pointer carries a lock that the variable it is assigned to will name. */
-  lockOnRet?: { effect: LockEffect; step: TraceStep; display: string };
+  lockOnRet?: { effect: LockEffect; step: TraceStep; display: string; callee: string; ok: boolean };
 }
 
 export interface Out {
@@ -101,6 +101,34 @@ export function keyOf(n: AstNode): string | null {
   }
 }
 
+/** Normalised key of a comparison of two pure expressions, and whether the test is its positive form. */
+function relationKey(n: AstNode): { key: string; positive: boolean } | null {
+  const op = n.operator;
+  const l = n.child('left');
+  const r = n.child('right');
+  if (!l || !r || !op) return null;
+  const lk = keyOf(stripParens(l));
+  const rk = keyOf(stripParens(r));
+  if (lk === null || rk === null) return null;
+  switch (op) {
+    case '==':
+    case '!=': {
+      const [a, b] = [lk, rk].sort();
+      return { key: `(${a} == ${b})`, positive: op === '==' };
+    }
+    case '<':
+      return { key: `(${lk} < ${rk})`, positive: true };
+    case '>=':
+      return { key: `(${lk} < ${rk})`, positive: false };
+    case '>':
+      return { key: `(${rk} < ${lk})`, positive: true };
+    case '<=':
+      return { key: `(${rk} < ${lk})`, positive: false };
+    default:
+      return null;
+  }
+}
+
 function literalBits(text: string): number {
   const t = text.replace(/[uUlL]+$/, '');
   const v = t.startsWith('0x') || t.startsWith('0X') ? Number.parseInt(t, 16) : Number.parseFloat(t);
@@ -122,14 +150,38 @@ function isZeroLiteral(n: AstNode): boolean {
 /** What the function being analysed provides to its transfer functions. */
 export interface FunctionContext {
   readonly file: string;
+  /** Functions this file defines itself: their bodies, not the knowledge base, say what they return. */
+  localDefinitions: ReadonlySet<string>;
   /** Canonical form of a lock expression key, following single assignments (`mm = vma->vm_mm`). */
   canonical(key: string): string;
   step(node: AstNode, message: string): TraceStep;
   sink: EventSink | null;
+  /**
+   * Local flags that guard lock operations in this function (`if (locked) mmap_read_unlock(mm)`):
+   * a callee that receives one (or its address) may have released the lock and cleared it.
+   */
+  lockFlags: ReadonlySet<string>;
+}
+
+/** Pseudo lock key recording that a callee may have dropped some lock of a class on this path. */
+export function forgottenKey(lock: LockClass): string {
+  return `${lock}${FORGOTTEN_SUFFIX}`;
 }
 
 export class Transfer {
   constructor(private readonly fx: FunctionContext) {}
+
+  /**
+   * The knowledge-base entry for a callee. A function the file defines itself (nommu.c's own
+   * find_vma(), say) is described by its body: only what this analysis cannot yet derive from a
+   * body (lock effects, faulting) is kept from the table.
+   */
+  apiOf(name: string): ApiEntry | undefined {
+    const e = lookupApi(name);
+    if (!e || !this.fx.localDefinitions.has(name)) return e;
+    if (!e.lock && !e.mayFault) return undefined;
+    return { name, lock: e.lock, mayFault: e.mayFault };
+  }
 
   // ---------------------------------------------------------------- statements
 
@@ -209,33 +261,67 @@ export class Transfer {
     return outs.filter((o) => o.v.bits & okBits).map((o) => o.st);
   }
 
-  iterBegin(args: AstNode[], st: State): State[] {
+  /** One iteration starts: the macro assigns its arguments; a VMA cursor is a VMA, not NULL. */
+  iterBegin(macro: AstNode, args: AstNode[], st: State): State[] {
     const c = st.clone();
+    const cursor = this.vmaCursor(macro, args);
     for (const a of args) {
       const k = keyOf(a);
-      if (k && a.type === 'identifier') {
-        c.kill(k);
-        c.setVal(k, NONZERO);
+      if (!k || a.type !== 'identifier') continue;
+      c.kill(k);
+      c.setVal(k, NONZERO);
+      if (a === cursor) c.setPtr(k, this.cursorFact(macro, c));
+    }
+    return [c];
+  }
+
+  /** The loop ran out: a VMA cursor is NULL now; other arguments hold unknown values. */
+  iterEnd(macro: AstNode, args: AstNode[], st: State): State[] {
+    const c = st.clone();
+    const cursor = this.vmaCursor(macro, args);
+    for (const a of args) {
+      const k = keyOf(a);
+      if (!k || a.type !== 'identifier') continue;
+      c.kill(k);
+      if (a === cursor) {
+        c.setVal(k, V_ZERO);
+        c.setPtr(k, this.cursorFact(macro, c));
       }
     }
     return [c];
   }
 
-  iterEnd(args: AstNode[], st: State): State[] {
-    const c = st.clone();
-    for (const a of args) {
-      const k = keyOf(a);
-      if (k && a.type === 'identifier') c.kill(k);
-    }
-    return [c];
+  private vmaCursor(macro: AstNode, args: AstNode[]): AstNode | undefined {
+    const name = calleeName(macro);
+    const index = name ? VMA_ITERATORS[name] : undefined;
+    return index === undefined ? undefined : args[index];
+  }
+
+  private cursorFact(macro: AstNode, st: State): PtrFact {
+    const name = calleeName(macro) ?? 'iterator';
+    const lockedBy = [...st.locks.entries()].filter(([, l]) => l.state === 'read' || l.state === 'write' || l.state === 'held').map(([k]) => k);
+    return { api: name, addr: null, nullable: true, mayStartAbove: false, origin: this.fx.step(macro, `${name}() leaves its cursor NULL when it runs out`), tested: [], lockedBy, staleSince: null };
   }
 
   // ---------------------------------------------------------------- conditions
 
-  /** A branch that reads `p->field` where p came from a lookup: the field was tested on this path. */
+  /**
+   * A branch that reads `p->field` where p came from a lookup: the field was tested on this path.
+   * A branch that relates the looked-up VMA to the address it was looked up with (a predicate
+   * taking both, or a comparison of a value derived from the VMA with one derived from the
+   * address) tests its boundaries: `vm_start` counts as tested.
+   */
   private markTestedFields(n: AstNode, st: State): State {
     if (st.ptrs.size === 0) return st;
     let out = st;
+    const mark = (k: string, field: string): void => {
+      const p = out.ptrs.get(k);
+      if (!p || p.tested.includes(field)) return;
+      if (out === st) out = st.clone();
+      for (const [k2, q] of [...out.ptrs]) {
+        if (q.origin === p.origin && !q.tested.includes(field)) out.setPtr(k2, { ...q, tested: [...q.tested, field].sort() });
+      }
+    };
     const stack = [n];
     while (stack.length) {
       const x = stack.pop()!;
@@ -243,21 +329,29 @@ export class Transfer {
         const arg = x.child('argument');
         const field = x.child('field');
         const k = arg ? keyOf(arg) : null;
-        const p = k ? out.ptrs.get(k) : undefined;
-        if (k && p && field && !p.tested.includes(field.text)) {
-          if (out === st) out = st.clone();
-          out.setPtr(k, { ...p, tested: [...p.tested, field.text].sort() });
-        }
+        if (k && field && out.ptrs.has(k)) mark(k, field.text);
       }
       if (x.type === 'call_expression') {
         const name = calleeName(x);
-        const api = name ? lookupApi(name) : undefined;
-        const a0 = callArgs(x)[0];
-        const k = a0 ? keyOf(a0) : null;
-        const p = k ? out.ptrs.get(k) : undefined;
-        if (api?.rangeCheck && k && p && !p.tested.includes('vm_start')) {
-          if (out === st) out = st.clone();
-          out.setPtr(k, { ...p, tested: [...p.tested, 'vm_start'].sort() });
+        const api = name ? this.apiOf(name) : undefined;
+        const args = callArgs(x);
+        for (const a of args) {
+          const k = keyOf(stripParens(a));
+          const p = k ? out.ptrs.get(k) : undefined;
+          if (!k || !p) continue;
+          if ((api?.rangeCheck && a === args[0]) || (p.addr && args.some((b) => b !== a && mentions(b.text, p.addr!)))) mark(k, 'vm_start');
+        }
+      }
+      if (x.type === 'binary_expression' && ['<', '<=', '>', '>='].includes(x.operator ?? '')) {
+        const l = x.child('left');
+        const r = x.child('right');
+        for (const [k, p] of [...out.ptrs]) {
+          if (!p.addr || !l || !r) continue;
+          // The VMA side must be about its start: `vma->vm_start` or a helper given the VMA
+          // (vm_start_gap(vma)); `vma->vm_end` alone says nothing about where it starts.
+          const aboutStart = (side: AstNode): boolean =>
+            mentions(side.text, `${k}->vm_start`) || new RegExp(`\\(\\s*${k.replace(/[^\w]/g, (c) => `\\${c}`)}\\s*[,)]`).test(side.text);
+          if ((aboutStart(l) && mentions(r.text, p.addr)) || (aboutStart(r) && mentions(l.text, p.addr))) mark(k, 'vm_start');
         }
       }
       for (const c of x.children) stack.push(c);
@@ -308,9 +402,28 @@ export class Transfer {
         return { t, f };
       }
     }
+    if (n.type === 'binary_expression') {
+      const rel = relationKey(n);
+      if (rel) {
+        // A comparison of two pure expressions is remembered, so a later test of the same
+        // comparison (`if (mm != &init_mm)` twice) takes the same branch.
+        const l = n.child('left')!;
+        const r = n.child('right')!;
+        const t: State[] = [];
+        const f: State[] = [];
+        for (const o of this.expr(l, st).flatMap((x) => this.expr(r, x.st))) {
+          const v: Value = { bits: o.st.getVal(rel.key), key: rel.key };
+          const a = this.refine(o.st, v, rel.positive ? NONZERO : V_ZERO, n, true);
+          const b = this.refine(o.st, v, rel.positive ? V_ZERO : NONZERO, n, false);
+          if (a) t.push(a);
+          if (b) f.push(b);
+        }
+        return { t, f };
+      }
+    }
     if (n.type === 'call_expression') {
       const name = calleeName(n);
-      const api = name ? lookupApi(name) : undefined;
+      const api = name ? this.apiOf(name) : undefined;
       const args = callArgs(n);
       if (api?.transparent && args.length >= 1) {
         if (this.fx.sink) this.fx.sink.call(n, name, api, args, st);
@@ -351,6 +464,11 @@ export class Transfer {
     if (cur === st.getVal(v.key)) return st;
     const c = st.clone();
     c.setVal(v.key, cur);
+    // Other names of the same looked-up pointer (`*vmap = vma = find_vma(...)`) learn the same.
+    const origin = c.ptrs.get(v.key)?.origin;
+    if (origin) {
+      for (const [k, p] of c.ptrs) if (k !== v.key && p.origin === origin) c.setVal(k, c.getVal(k) & bits || cur);
+    }
     const pointer = c.ptrs.has(v.key);
     if (this.negated && this.negated.atom === cond) {
       cond = this.negated.shown;
@@ -431,6 +549,11 @@ export class Transfer {
       case 'binary_expression': {
         const l = n.child('left');
         const r = n.child('right');
+        if (l && r && (n.operator === '&&' || n.operator === '||')) {
+          // Short-circuit: the right side is evaluated only where the left side lets it be.
+          const c = this.cond(n, this.markTestedFields(n, st));
+          return [...c.t.map((s) => ({ st: s, v: { bits: V_POS, key: null } })), ...c.f.map((s) => ({ st: s, v: { bits: V_ZERO, key: null } }))];
+        }
         let outs = l ? this.expr(l, st) : [{ st, v: ANY }];
         if (r) outs = outs.flatMap((o) => this.expr(r, o.st));
         const op = n.operator ?? '';
@@ -458,7 +581,7 @@ export class Transfer {
         const a = n.child('consequence');
         const b = n.child('alternative');
         if (!c) return [{ st, v: ANY }];
-        const r = this.cond(c, st);
+        const r = this.cond(c, this.markTestedFields(c, st));
         const outs: Out[] = [];
         for (const s of r.t) outs.push(...(a ? this.expr(a, s) : [{ st: s, v: ANY }]));
         for (const s of r.f) outs.push(...(b ? this.expr(b, s) : [{ st: s, v: ANY }]));
@@ -533,7 +656,7 @@ export class Transfer {
         return { st: c, v: { bits: V_ANY, key } };
       }
       const s = this.assign(key, o.v, o.st, right ?? n);
-      return { st: s, v: { bits: o.v.bits, key, ptr: o.v.ptr } };
+      return { st: s, v: { bits: o.v.bits, key, ptr: s.ptrs.get(key) } };
     });
   }
 
@@ -542,10 +665,25 @@ export class Transfer {
     const c = st.clone();
     c.kill(key);
     c.setVal(key, v.bits);
-    if (v.ptr) c.setPtr(key, v.ptr);
+    if (v.ptr) {
+      const stored = /[.>*[]/.test(key);
+      if (stored && v.ptr.nullable && !v.ptr.escaped) {
+        // Stored where other code sees it: a NULL check may happen there, out of our sight.
+        for (const [k, p] of [...c.ptrs]) if (p.origin === v.ptr.origin) c.setPtr(k, { ...p, escaped: true });
+        c.setPtr(key, { ...v.ptr, escaped: true });
+      } else {
+        c.setPtr(key, v.ptr);
+      }
+    }
     if (v.lockOnRet) {
       const lockKey = `${v.lockOnRet.effect.lock}:${this.fx.canonical(key)}`;
-      this.lockOp(c, v.lockOnRet.effect, lockKey, key, at, v.lockOnRet.display, v.lockOnRet.step);
+      const display = v.lockOnRet.display || key;
+      if (v.lockOnRet.ok) {
+        this.lockOp(c, v.lockOnRet.effect, lockKey, v.lockOnRet.callee, at, display, v.lockOnRet.step);
+      } else {
+        // The lookup failed: the pointer is NULL and no VMA is locked through it.
+        c.setLock(lockKey, { state: 'none', acquiredHere: false, origin: null, display });
+      }
     }
     return c;
   }
@@ -558,7 +696,7 @@ export class Transfer {
     const args = callArgs(n);
     let states: State[] = [st];
     if (fnExpr && fnExpr.type !== 'identifier') states = this.expr(fnExpr, st).map((o) => o.st);
-    const api = name ? lookupApi(name) : undefined;
+    const api = name ? this.apiOf(name) : undefined;
     if (api?.errorTest || api?.transparent || api?.assertsFalseArg !== undefined) {
       // Evaluated through the condition logic (arguments included).
       return states.flatMap((s) => this.applyApi(name!, api, n, args, s));
@@ -567,27 +705,49 @@ export class Transfer {
     if (!api) {
       return states.map((s) => {
         if (this.fx.sink) this.fx.sink.call(n, name, undefined, args, s);
-        return { st: this.havocAddressed(args, s), v: ANY };
+        return { st: this.havocUnknownCall(n, name, args, s), v: ANY };
       });
     }
     return states.flatMap((s) => this.applyApi(name!, api, n, args, s));
   }
 
-  /** An unknown callee may write through `&x` arguments: forget x. */
-  private havocAddressed(args: AstNode[], st: State): State {
+  /**
+   * An unknown callee may write through `&x` and through pointer arguments: forget x and `*p`.
+   * One that receives a lock flag of this function may have dropped the lock.
+   */
+  private havocUnknownCall(n: AstNode, name: string | null, args: AstNode[], st: State): State {
     let out = st;
+    let flag: string | null = null;
     for (const a of args) {
       const s = stripParens(a);
-      if (s.type === 'pointer_expression' && s.operator === '&') {
-        const inner = s.child('argument');
-        const k = inner ? keyOf(inner) : null;
-        if (k && (out.vals.size || out.ptrs.size)) {
-          if (out === st) out = st.clone();
-          out.kill(k);
-        }
+      const addressed = s.type === 'pointer_expression' && s.operator === '&' ? s.child('argument') : null;
+      const target = addressed ?? s;
+      if (target.type === 'identifier' && this.fx.lockFlags.has(target.text)) flag = target.text;
+      const k = keyOf(target);
+      if (!k || (out.vals.size === 0 && out.ptrs.size === 0)) continue;
+      if (out === st) out = st.clone();
+      if (addressed) out.kill(k);
+      else out.kill(`*${k}`);
+    }
+    if (flag !== null) {
+      if (out === st) out = st.clone();
+      for (const lock of ['mmap', 'vma'] as const) {
+        this.forgetAll(out, lock, n, `${name ?? 'the callee'}() receives \`${flag}\`, which tracks whether the lock is held: it may have released the lock`);
       }
     }
     return out;
+  }
+
+  /** Every lock of a class on this path becomes unknown (a callee may have dropped it). */
+  private forgetAll(c: State, lock: LockClass, n: AstNode, message: string): void {
+    const step = this.fx.step(n, message);
+    for (const [key, prior] of [...c.locks]) {
+      if (!key.startsWith(`${lock}:`) || prior.state === 'unknown') continue;
+      c.setLock(key, { ...prior, state: 'unknown', acquiredHere: false, releasedUnowned: !!prior.releasedUnowned || !prior.acquiredHere });
+      c.addStep(step, [key]);
+    }
+    const star = forgottenKey(lock);
+    if (!c.locks.has(star)) c.setLock(star, { state: 'unknown', acquiredHere: false, releasedUnowned: true, origin: step, display: '*' });
   }
 
   /** Applies a knowledge-base entry to a call whose arguments were evaluated. */
@@ -617,8 +777,16 @@ export class Transfer {
         variants = variants.flatMap((v) => this.split(effect, v.bits).map((sp) => ({
           st: v.st,
           bits: sp.bits,
-          lockOnRet: sp.ok ? { effect, step, display: '' } : v.lockOnRet,
+          lockOnRet: { effect, step, display: '', callee: name, ok: sp.ok },
         })));
+        continue;
+      }
+      if (effect.target === 'all') {
+        variants = variants.map((v) => {
+          const c = v.st.clone();
+          this.forgetAll(c, effect.lock, n, `${name}() may release the ${effect.lock === 'mmap' ? 'mmap' : 'VMA'} lock`);
+          return { ...v, st: c };
+        });
         continue;
       }
       const target = args[effect.target];
@@ -639,7 +807,7 @@ export class Transfer {
           const c = v.st.clone();
           if (sp.ok) {
             this.lockOp(c, effect, key, name, n, display);
-          } else {
+          } else if (effect.op === 'acquire') {
             if (this.fx.sink) this.fx.sink.lockOp(this.opInfo(c, effect, key, name, n, display), c);
             const prior = c.locks.get(key);
             if (!prior || prior.state === 'unknown' || prior.state === 'none') {
@@ -654,7 +822,9 @@ export class Transfer {
     let ptr: PtrFact | undefined;
     if (api.returnsVma || api.returnsNullable) {
       const lockedBy = [...cur.locks.entries()].filter(([, l]) => l.state === 'read' || l.state === 'write' || l.state === 'held').map(([k]) => k);
-      ptr = { api: name, nullable: !!api.returnsNullable, mayStartAbove: !!api.mayStartAbove, origin: this.fx.step(n, `${name}() ${api.returnsNullable ? 'may return NULL' : 'returns a VMA'}`), tested: [], lockedBy, staleSince: null };
+      const addrArg = api.mayStartAbove ? args[1] : undefined;
+      const addr = addrArg ? keyOf(stripParens(addrArg)) : null;
+      ptr = { api: name, addr, nullable: !!api.returnsNullable, mayStartAbove: !!api.mayStartAbove, origin: this.fx.step(n, `${name}() ${api.returnsNullable ? 'may return NULL' : 'returns a VMA'}`), tested: [], lockedBy, staleSince: null };
     }
     return variants.map((v) => ({ st: v.st, v: { bits: v.bits, key: null, ptr, lockOnRet: v.lockOnRet } }));
   }
@@ -682,10 +852,9 @@ export class Transfer {
   lockKey(effect: LockEffect, target: AstNode): string | null {
     let expr = stripParens(target);
     if (effect.rawRwsem) {
-      if (expr.type !== 'pointer_expression' || expr.operator !== '&') return null;
-      const f = stripParens(expr.child('argument')!);
-      if (f.type !== 'field_expression' || !MMAP_RWSEM_FIELDS.includes(f.child('field')?.text ?? '')) return null;
-      expr = f.child('argument')!;
+      const base = rwsemOwner(expr, effect.lock);
+      if (!base) return null;
+      expr = base;
     }
     const k = keyOf(expr);
     return k ? `${effect.lock}:${this.fx.canonical(k)}` : null;
@@ -715,14 +884,15 @@ export class Transfer {
       case 'acquire': {
         if (this.fx.sink) this.fx.sink.lockOp(this.opInfo(c, effect, key, callee, n, display), c);
         const step = origin ?? this.fx.step(n, `${what} of \`${display}\` taken here (${callee}())`);
-        c.setLock(key, { state: effect.mode ?? 'held', acquiredHere: true, origin: step, display });
+        c.setLock(key, { state: effect.mode ?? 'held', acquiredHere: true, origin: step, display, releasedUnowned: prior?.releasedUnowned });
         c.addStep(step, [key]);
         break;
       }
       case 'release': {
         if (this.fx.sink) this.fx.sink.lockOp(this.opInfo(c, effect, key, callee, n, display), c);
         const step = this.fx.step(n, `${what} of \`${display}\` released here (${callee}())`);
-        c.setLock(key, { state: 'none', acquiredHere: prior?.acquiredHere ?? false, origin: null, display });
+        const unowned = !prior || prior.state === 'unknown' || !!prior.releasedUnowned || !prior.acquiredHere;
+        c.setLock(key, { state: 'none', acquiredHere: prior?.acquiredHere ?? false, origin: null, display, releasedUnowned: unowned });
         c.markStale(key, step);
         c.addStep(step, [key]);
         break;
@@ -747,13 +917,33 @@ export class Transfer {
       }
       case 'forget': {
         if (prior) {
-          c.setLock(key, { ...prior, state: 'unknown', acquiredHere: false });
+          c.setLock(key, { ...prior, state: 'unknown', acquiredHere: false, releasedUnowned: !!prior.releasedUnowned || !prior.acquiredHere });
           c.addStep(this.fx.step(n, `${callee}() may release the ${what} of \`${display}\``), [key]);
         }
         break;
       }
     }
   }
+}
+
+/**
+ * For a raw rwsem argument, the object whose lock it is: `&mm->mmap_lock` -> `mm`,
+ * `&vma->vm_lock->lock` -> `vma`; null for any other rwsem.
+ */
+export function rwsemOwner(arg: AstNode, lock: LockClass): AstNode | null {
+  const e = stripParens(arg);
+  if (e.type !== 'pointer_expression' || e.operator !== '&') return null;
+  let f: AstNode | null = stripParens(e.child('argument')!);
+  const path = lock === 'mmap' ? null : [...VMA_RWSEM_PATH].reverse();
+  if (!path) {
+    if (f.type !== 'field_expression' || !MMAP_RWSEM_FIELDS.includes(f.child('field')?.text ?? '')) return null;
+    return f.child('argument');
+  }
+  for (const name of path) {
+    if (!f || f.type !== 'field_expression' || f.child('field')?.text !== name) return null;
+    f = f.child('argument') ? stripParens(f.child('argument')!) : null;
+  }
+  return f;
 }
 
 function bitsForFailure(api: ApiEntry): number {
@@ -791,12 +981,7 @@ function lockName(effect: LockEffect): string {
 }
 
 function displayOf(effect: LockEffect, target: AstNode): string {
-  let t = stripParens(target);
-  if (effect.rawRwsem && t.type === 'pointer_expression') {
-    const f = t.child('argument');
-    const base = f ? stripParens(f).child('argument') : null;
-    if (base) t = base;
-  }
+  const t = effect.rawRwsem ? rwsemOwner(target, effect.lock) ?? target : stripParens(target);
   return oneLine(t.text);
 }
 

@@ -19,9 +19,10 @@ export type LockCondition = 'always' | 'ret-zero' | 'ret-true' | 'ret-nonnull';
 /**
  * Where the lock object comes from:
  * - a number: that argument (0-based) names the mm (mmap lock) or the VMA (VMA lock);
- * - 'ret': the returned pointer is the VMA whose lock is taken.
+ * - 'ret': the returned pointer is the VMA whose lock is taken;
+ * - 'all': every lock of the class known on the path (a callee that may drop "the" mmap lock).
  */
-export type LockTarget = number | 'ret';
+export type LockTarget = number | 'ret' | 'all';
 
 export interface LockEffect {
   lock: LockClass;
@@ -32,8 +33,9 @@ export interface LockEffect {
   target: LockTarget;
   when: LockCondition;
   /**
-   * The argument is the rwsem itself (`&mm->mmap_lock`): the effect applies only when the argument
-   * is the mmap_lock (or older mmap_sem) field of an mm; other rwsems are not ours.
+   * The argument is the rwsem itself: the effect applies only when the argument is the mmap
+   * rwsem of an mm (`&mm->mmap_lock`, older `mmap_sem`) or, for VMA locks, the VMA's lock
+   * (`&vma->vm_lock->lock` in 6.12); other rwsems are not ours.
    */
   rawRwsem?: boolean;
   /** trylock forms never block, so taking them while holding other locks is not a deadlock. */
@@ -102,6 +104,14 @@ const ASSERT = (lock: LockClass, mode: LockMode | undefined, extra: Partial<Lock
   ...extra,
 });
 
+const FORGET = (lock: LockClass, target: LockTarget): LockEffect => ({ lock, op: 'forget', target, when: 'always' });
+
+/** Macros assumed defined unless -U says otherwise: the lock model is the MMU kernel's. */
+export const DEFAULT_DEFINES: ReadonlyMap<string, string> = new Map([['CONFIG_MMU', '1']]);
+
+/** The VMA lock's rwsem, as a field path from the VMA (6.12: `vma->vm_lock->lock`). */
+export const VMA_RWSEM_PATH = ['vm_lock', 'lock'];
+
 const entries: ApiEntry[] = [
   // ---- mmap lock, wrappers (include/linux/mmap_lock.h) ----
   { name: 'mmap_read_lock', lock: [A('mmap', 'read', 'always')] },
@@ -120,16 +130,20 @@ const entries: ApiEntry[] = [
   // Helpers whose lock effect depends on their result.
   { name: 'lock_mm_and_find_vma', lock: [A('mmap', 'read', 'ret-nonnull')], returnsNullable: true, returnsVma: true, fails: 'null-fail' },
   { name: 'get_mmap_lock_carefully', lock: [A('mmap', 'read', 'ret-true')], fails: 'true-ok' },
+  // Upgrades (mm/memory.c): the read lock becomes the write lock when they return true.
+  { name: 'mmap_upgrade_trylock', lock: [R('mmap', 'read', { when: 'ret-true' }), A('mmap', 'write', 'ret-true', { trylock: true })], fails: 'true-ok' },
+  // Drops the read lock, then returns true with the write lock held or false with no lock.
+  { name: 'upgrade_mmap_lock_carefully', lock: [R('mmap', 'read'), A('mmap', 'write', 'ret-true')], fails: 'true-ok' },
   { name: 'mmap_lock_speculate_try_begin', fails: 'true-ok' },
 
   // ---- mmap lock, raw rwsem forms on &mm->mmap_lock ----
-  { name: 'down_read', lock: [A('mmap', 'read', 'always', { rawRwsem: true })] },
-  { name: 'down_read_nested', lock: [A('mmap', 'read', 'always', { rawRwsem: true })] },
+  { name: 'down_read', lock: [A('mmap', 'read', 'always', { rawRwsem: true }), A('vma', 'read', 'always', { rawRwsem: true })] },
+  { name: 'down_read_nested', lock: [A('mmap', 'read', 'always', { rawRwsem: true }), A('vma', 'read', 'always', { rawRwsem: true })] },
   { name: 'down_read_killable', lock: [A('mmap', 'read', 'ret-zero', { rawRwsem: true })], fails: 'zero-ok' },
   { name: 'down_read_interruptible', lock: [A('mmap', 'read', 'ret-zero', { rawRwsem: true })], fails: 'zero-ok' },
-  { name: 'down_read_trylock', lock: [A('mmap', 'read', 'ret-true', { rawRwsem: true, trylock: true })], fails: 'true-ok' },
-  { name: 'up_read', lock: [R('mmap', 'read', { rawRwsem: true })] },
-  { name: 'up_read_non_owner', lock: [R('mmap', 'read', { rawRwsem: true })] },
+  { name: 'down_read_trylock', lock: [A('mmap', 'read', 'ret-true', { rawRwsem: true, trylock: true }), A('vma', 'read', 'ret-true', { rawRwsem: true, trylock: true })], fails: 'true-ok' },
+  { name: 'up_read', lock: [R('mmap', 'read', { rawRwsem: true }), R('vma', 'read', { rawRwsem: true })] },
+  { name: 'up_read_non_owner', lock: [R('mmap', 'read', { rawRwsem: true }), R('vma', 'read', { rawRwsem: true })] },
   { name: 'down_write', lock: [A('mmap', 'write', 'always', { rawRwsem: true })] },
   { name: 'down_write_nested', lock: [A('mmap', 'write', 'always', { rawRwsem: true })] },
   { name: 'down_write_killable', lock: [A('mmap', 'write', 'ret-zero', { rawRwsem: true })], fails: 'zero-ok' },
@@ -160,13 +174,25 @@ const entries: ApiEntry[] = [
   { name: 'vma_assert_write_locked', derefsArgs: [0] },
   // The fault handler may drop the VMA lock or the mmap lock (VM_FAULT_RETRY / VM_FAULT_COMPLETED):
   // after it, the state of both is not known from the call alone.
-  {
-    name: 'handle_mm_fault',
-    lock: [
-      { lock: 'vma', op: 'forget', target: 0, when: 'always' },
-    ],
-    derefsArgs: [0],
-  },
+  { name: 'handle_mm_fault', lock: [FORGET('vma', 0), FORGET('mmap', 'all')], derefsArgs: [0] },
+  // Callees that may drop the mmap lock (and say so through `*locked`, `*unlocked`, their result
+  // or an `unlock` argument): after them the lock state is not known from the call alone.
+  ...[
+    'fixup_user_fault',
+    'get_user_pages_remote',
+    'pin_user_pages_remote',
+    'get_user_page_vma_remote',
+    '__get_user_pages',
+    '__get_user_pages_locked',
+    'faultin_page',
+    'faultin_page_range',
+    'populate_vma_page_range',
+    'userfaultfd_remove',
+    'do_vmi_munmap',
+    'do_vmi_align_munmap',
+    'vms_complete_munmap_vmas',
+    'mmap_read_lock_maybe_expand',
+  ].map((name): ApiEntry => ({ name, lock: [FORGET('mmap', 'all')] })),
 
   // ---- VMA lookups ----
   { name: 'vma_lookup', returnsNullable: true, returnsVma: true, fails: 'null-fail' },
@@ -181,7 +207,8 @@ const entries: ApiEntry[] = [
   { name: 'vma_iter_prev_range', returnsNullable: true, returnsVma: true, fails: 'null-fail' },
   { name: 'find_extend_vma_locked', returnsNullable: true, returnsVma: true, fails: 'null-fail' },
   { name: 'find_extend_vma', returnsNullable: true, returnsVma: true, fails: 'null-fail' },
-  { name: 'expand_stack', returnsNullable: true, returnsVma: true, fails: 'null-fail' },
+  // Drops the read lock; returns the VMA with the read lock held again, or NULL with no lock.
+  { name: 'expand_stack', lock: [R('mmap', 'read'), A('mmap', 'read', 'ret-nonnull')], returnsNullable: true, returnsVma: true, fails: 'null-fail' },
   { name: 'range_in_vma', rangeCheck: true },
   { name: 'vma_contains', rangeCheck: true },
 
@@ -276,6 +303,15 @@ export const GUARD_CLASSES: Record<string, GuardClass> = {
 
 /** Field names of struct mm_struct that are its mmap rwsem (6.12 and older kernels). */
 export const MMAP_RWSEM_FIELDS = ['mmap_lock', 'mmap_sem'];
+
+/**
+ * VMA iterator macros: which argument is the VMA cursor. It is a VMA inside the body and NULL once
+ * the loop runs out (a `break` leaves it pointing at the VMA it stopped at).
+ */
+export const VMA_ITERATORS: Record<string, number> = {
+  for_each_vma: 1,
+  for_each_vma_range: 1,
+};
 
 /** Macro names of iterator loops beyond the generic `*for_each*` pattern. */
 export const ITERATOR_MACRO_PATTERN = /for_each|^mas_for_|^xas_for_|^vma_iter_for|^hash_for|^radix_tree_for/;

@@ -4,7 +4,7 @@
 // others, and the return value does not say which (the lock-returning helper pattern).
 
 import type { RuleContext, RuleVisitor } from './rule.js';
-import { V_ANY, V_ERR, V_NEG, V_POS, V_ZERO, type ExitPath, type ReturnKind } from '../engine/events.js';
+import { FORGOTTEN_SUFFIX, V_ANY, V_ERR, V_NEG, V_POS, V_ZERO, type ExitPath, type ReturnKind } from '../engine/events.js';
 
 const HELD = new Set(['read', 'write', 'held']);
 
@@ -12,7 +12,8 @@ const HELD = new Set(['read', 'write', 'held']);
 function returnSaysHeld(held: number, free: number, kind: ReturnKind): boolean {
   if (held === 0 || free === 0 || held === V_ANY || free === V_ANY || (held & free) !== 0) return false;
   const within = (bits: number, allowed: number): boolean => (bits & ~allowed) === 0;
-  if (kind === 'pointer') return within(held, V_POS) && within(free, V_ZERO | V_ERR);
+  // A pointer: the other exits return NULL or an ERR_PTR, which the held exits never return.
+  if (kind === 'pointer') return within(free, V_ZERO | V_ERR);
   if (kind === 'bool' || kind === 'int' || kind === 'other') {
     return (within(held, V_ZERO) && within(free, V_NEG | V_POS | V_ERR)) || (within(held, V_POS) && within(free, V_ZERO | V_NEG));
   }
@@ -57,20 +58,30 @@ export function lockBalanceVisitor(context: RuleContext, lockClass: 'mmap' | 'vm
     },
     functionExit(ev) {
       const keys = new Set<string>();
-      for (const exit of ev.exits) for (const k of exit.locks.keys()) if (k.startsWith(`${lockClass}:`)) keys.add(k);
+      for (const exit of ev.exits) {
+        for (const k of exit.locks.keys()) if (k.startsWith(`${lockClass}:`) && !k.endsWith(FORGOTTEN_SUFFIX)) keys.add(k);
+      }
+      const forgotten = `${lockClass}${FORGOTTEN_SUFFIX}`;
       for (const key of keys) {
+        // When some path drops a lock it did not take (or lets a callee drop it), the function is
+        // called with the lock held: a path that never touches it returns it still held.
+        const heldAtEntry = ev.exits.some((e) => e.locks.get(key)?.releasedUnowned || e.locks.has(forgotten));
         const held: ExitPath[] = [];
         const free: ExitPath[] = [];
         for (const exit of ev.exits) {
           const l = exit.locks.get(key);
-          if (!l || l.state === 'none') free.push(exit);
+          if (!l) {
+            if (!heldAtEntry) free.push(exit);
+          } else if (l.state === 'none') free.push(exit);
           else if (HELD.has(l.state) && l.acquiredHere) held.push(exit);
         }
         if (held.length === 0 || free.length === 0) continue;
         const heldBits = held.reduce((b, e) => b | e.returned, 0);
         const freeBits = free.reduce((b, e) => b | e.returned, 0);
         if (returnSaysHeld(heldBits, freeBits, ev.fn.returnKind)) continue;
-        for (const exit of held) {
+        // The exits that break the pattern: held, yet returning what the releasing exits return.
+        const breaking = held.filter((e) => (e.returned & freeBits) !== 0);
+        for (const exit of breaking.length ? breaking : held) {
           const l = exit.locks.get(key)!;
           const taken = l.origin ? ` (taken at line ${l.origin.line})` : '';
           const message = `${exit.returnNode ? 'returns' : 'falls off the end'} with the ${describe(l.state, what, l.display)} held${taken}, while other paths out of ${ev.fn.name}() release it`;

@@ -7,6 +7,12 @@ import type { TraceStep } from '../types.js';
 
 const CLAIM = /\b(?:can\s?not|can'?t|can’t|never)\s+fails?\b|\balways\s+succeeds?\b/i;
 
+/**
+ * A claim the comment itself qualifies ("never fail if called from module exit; otherwise it
+ * returns failure"): the comment already tells the reader when the call fails.
+ */
+const QUALIFIED = /\b(?:unless|otherwise|except)\b|\b(?:returns?|report|reports)\s+(?:a\s+)?(?:failure|an?\s+error)\b|\b(?:may|can|could|might)\s+fail\b/i;
+
 const STATEMENTS = new Set([
   'expression_statement',
   'declaration',
@@ -151,8 +157,10 @@ export const staleCannotFail: Rule = {
     return {
       file(ev) {
         for (const c of ev.comments) {
-          const m = CLAIM.exec(c.text);
-          if (!m) continue;
+          // One line of prose: comment markers and the leading `*` of block-comment lines removed.
+          const prose = c.text.replace(/^\/\*+|\*+\/$|^\/\//g, ' ').replace(/\n\s*\*+/g, ' ').replace(/\s+/g, ' ');
+          const m = CLAIM.exec(prose);
+          if (!m || QUALIFIED.test(prose)) continue;
           const claim = m[0].replace(/\s+/g, ' ');
           let name: string | null = null;
           let fnName: string | null = null;

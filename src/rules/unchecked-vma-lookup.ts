@@ -7,6 +7,7 @@ import type { RuleContext } from './rule.js';
 function check(context: RuleContext, ev: EventBase, at: AstNode, key: string, how: string): void {
   const p = ev.state.pointer(key);
   if (!p || !p.nullable || p.nullness === 'nonnull') return;
+  if (p.escaped && p.nullness !== 'null') return;
   const message =
     p.nullness === 'null'
       ? `\`${key}\` is NULL on this path (${p.api}() returned NULL at line ${p.origin.line}) and is ${how}`

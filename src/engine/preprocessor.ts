@@ -1,0 +1,81 @@
+// Decides #if / #ifdef conditions from the command line's -D / -U (and the knowledge base's
+// default defines). A condition that the given macros do not decide is null: both sides possible.
+
+import { AstNode, calleeName, callArgs, stripParens } from '../parse/ast.js';
+
+export interface PreprocessorChoices {
+  defines: ReadonlyMap<string, string>;
+  undefines: ReadonlySet<string>;
+}
+
+export class PreprocessorEvaluator {
+  constructor(private readonly pp: PreprocessorChoices) {}
+
+  /** true/false when the macros decide a conditional directive, null when both sides are possible. */
+  decide(n: AstNode): boolean | null {
+    if (n.type === 'preproc_ifdef' || n.type === 'preproc_elifdef') {
+      const name = n.child('name')?.text;
+      if (!name) return null;
+      const negated = n.children.some((c) => c.type === '#ifndef' || c.type === '#elifndef');
+      const d = this.isDefined(name);
+      if (d === null) return null;
+      return negated ? !d : d;
+    }
+    const cond = n.child('condition');
+    return cond ? this.evaluate(cond) : null;
+  }
+
+  private isDefined(name: string): boolean | null {
+    if (this.pp.undefines.has(name)) return false;
+    if (this.pp.defines.has(name)) return true;
+    return null;
+  }
+
+  /** Simple #if expressions: 0/1, NAME, defined(X), IS_ENABLED(X), !, &&, ||. */
+  private evaluate(e: AstNode): boolean | null {
+    const n = stripParens(e);
+    switch (n.type) {
+      case 'number_literal':
+        return Number.parseInt(n.text, 10) !== 0;
+      case 'preproc_defined': {
+        const id = n.namedChildren[0];
+        return id ? this.isDefined(id.text) : null;
+      }
+      case 'identifier': {
+        if (this.pp.undefines.has(n.text)) return false;
+        if (this.pp.defines.has(n.text)) return this.pp.defines.get(n.text) !== '0';
+        return null;
+      }
+      case 'call_expression': {
+        const name = calleeName(n);
+        const arg = callArgs(n)[0];
+        if (arg && (name === 'IS_ENABLED' || name === 'IS_BUILTIN' || name === 'IS_REACHABLE' || name === 'defined')) {
+          return this.isDefined(arg.text);
+        }
+        return null;
+      }
+      case 'unary_expression': {
+        if (n.operator !== '!') return null;
+        const v = this.evaluate(n.namedChildren[0]);
+        return v === null ? null : !v;
+      }
+      case 'binary_expression': {
+        const l = this.evaluate(n.child('left')!);
+        const r = this.evaluate(n.child('right')!);
+        if (n.operator === '&&') {
+          if (l === false || r === false) return false;
+          return l === true && r === true ? true : null;
+        }
+        if (n.operator === '||') {
+          if (l === true || r === true) return true;
+          return l === false && r === false ? false : null;
+        }
+        return null;
+      }
+      default:
+        return null;
+    }
+  }
+}
+
+export const CONDITIONAL_DIRECTIVES = new Set(['preproc_ifdef', 'preproc_if', 'preproc_elif', 'preproc_elifdef']);
