@@ -25,6 +25,8 @@ export type CfgKind =
   | 'return'
   | 'guard-acquire'
   | 'guard-release'
+  /** Entering a `case` of a switch: the switch expression equals the case value (ast). */
+  | 'case'
   /** Start of one iteration of an iterator macro: its arguments are (re)assigned, pointers non-NULL. */
   | 'iter-begin'
   /** The iterator loop is done: its arguments hold unknown values. */
@@ -47,6 +49,8 @@ export interface CfgNode {
   iterArgs?: AstNode[];
   /** For cond: the condition as written when it was reached through `!` (for traces). */
   negatedFrom?: AstNode;
+  /** For case: the switch expression. */
+  switchOn?: AstNode;
 }
 
 export interface Cfg {
@@ -462,9 +466,17 @@ export class CfgBuilder {
         seq.push(item.stmt);
       } else {
         flush();
-        if (item.label.children.some((c) => c.type === 'default')) hasDefault = true;
+        const isDefault = item.label.children.some((c) => c.type === 'default');
+        if (isDefault) hasDefault = true;
         const nop = this.add('nop', item.label, [cur]);
-        entries.push(nop);
+        const value = item.label.child('value');
+        if (!isDefault && value && cond) {
+          const guard = this.add('case', value, [nop]);
+          this.nodes[guard].switchOn = cond;
+          entries.push(guard);
+        } else {
+          entries.push(nop);
+        }
         cur = nop;
       }
     }

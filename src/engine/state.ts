@@ -47,6 +47,8 @@ export class State {
   locks: Map<string, LockFact>;
   vals: Map<string, number>;
   ptrs: Map<string, PtrFact>;
+  /** Flags defined by a pure condition (`bool need = cmd != A && cmd != B;`), by variable. */
+  defs: Map<string, { text: string; node: unknown }>;
   pf: number;
   /** Abstract value of the return statement that ended the path (-1 before any). */
   ret: number;
@@ -59,6 +61,7 @@ export class State {
       this.locks = new Map(from.locks);
       this.vals = new Map(from.vals);
       this.ptrs = new Map(from.ptrs);
+      this.defs = new Map(from.defs);
       this.pf = from.pf;
       this.ret = from.ret;
       this.retNode = from.retNode;
@@ -67,6 +70,7 @@ export class State {
       this.locks = new Map();
       this.vals = new Map();
       this.ptrs = new Map();
+      this.defs = new Map();
       this.pf = 0;
       this.ret = -1;
       this.retNode = null;
@@ -91,6 +95,7 @@ export class State {
       const p = this.ptrs.get(k)!;
       parts.push(`P${k}=${p.api}/${p.tested.join(',')}/${p.staleSince ? 's' : ''}${p.escaped ? 'e' : ''}`);
     }
+    for (const k of [...this.defs.keys()].sort()) parts.push(`D${k}=${this.defs.get(k)!.text}`);
     parts.push(`pf${this.pf}`, `r${this.ret}`);
     this.hashCache = parts.join('|');
     return this.hashCache;
@@ -149,6 +154,12 @@ export class State {
   kill(key: string): void {
     for (const k of [...this.vals.keys()]) if (mentions(k, key)) this.vals.delete(k);
     for (const k of [...this.ptrs.keys()]) if (mentions(k, key)) this.ptrs.delete(k);
+    for (const [k, d] of [...this.defs]) if (mentions(k, key) || mentions(d.text, key)) this.defs.delete(k);
+    this.hashCache = null;
+  }
+
+  setDef(key: string, text: string, node: unknown): void {
+    this.defs.set(key, { text, node });
     this.hashCache = null;
   }
 
@@ -193,6 +204,7 @@ export function joinStates(a: State, b: State): State {
     else out.vals.set(k, v | w);
   }
   for (const [k, v] of out.vals) if (v === V_ANY) out.vals.delete(k);
+  for (const [k, d] of a.defs) if (b.defs.get(k)?.text !== d.text) out.defs.delete(k);
   for (const [k, p] of a.ptrs) {
     const q = b.ptrs.get(k);
     if (!q || q.api !== p.api) {

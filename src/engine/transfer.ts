@@ -101,6 +101,32 @@ export function keyOf(n: AstNode): string | null {
   }
 }
 
+/** Key of `a == b` whichever way round it is written. */
+function equalityKey(a: string, b: string): string {
+  const [x, y] = [a, b].sort();
+  return `(${x} == ${y})`;
+}
+
+/** A condition of pure expressions only (no calls, no assignments): it can be re-tested later. */
+function isPureCondition(n: AstNode): boolean {
+  const s = stripParens(n);
+  switch (s.type) {
+    case 'unary_expression':
+      return s.operator === '!' && isPureCondition(s.namedChildren[0]);
+    case 'binary_expression': {
+      const op = s.operator ?? '';
+      const l = s.child('left');
+      const r = s.child('right');
+      if (!l || !r) return false;
+      if (op === '&&' || op === '||') return isPureCondition(l) && isPureCondition(r);
+      if (['==', '!=', '<', '>', '<=', '>='].includes(op)) return keyOf(stripParens(l)) !== null && keyOf(stripParens(r)) !== null;
+      return false;
+    }
+    default:
+      return false;
+  }
+}
+
 /** Normalised key of a comparison of two pure expressions, and whether the test is its positive form. */
 function relationKey(n: AstNode): { key: string; positive: boolean } | null {
   const op = n.operator;
@@ -112,10 +138,8 @@ function relationKey(n: AstNode): { key: string; positive: boolean } | null {
   if (lk === null || rk === null) return null;
   switch (op) {
     case '==':
-    case '!=': {
-      const [a, b] = [lk, rk].sort();
-      return { key: `(${a} == ${b})`, positive: op === '==' };
-    }
+    case '!=':
+      return { key: equalityKey(lk, rk), positive: op === '==' };
     case '<':
       return { key: `(${lk} < ${rk})`, positive: true };
     case '>=':
@@ -443,6 +467,16 @@ export class Transfer {
         return { t, f };
       }
     }
+    const def = n.type === 'identifier' ? st.defs.get(n.text) : undefined;
+    if (def) {
+      // A flag defined by a condition: testing it tests that condition too.
+      const r = this.cond(def.node as AstNode, st);
+      const v = (s: State): Value => ({ bits: s.getVal(n.text), key: n.text });
+      return {
+        t: r.t.map((s) => this.refine(s, v(s), NONZERO, n, true)).filter((s): s is State => s !== null),
+        f: r.f.map((s) => this.refine(s, v(s), V_ZERO, n, false)).filter((s): s is State => s !== null),
+      };
+    }
     const t: State[] = [];
     const f: State[] = [];
     for (const o of this.expr(n, st)) {
@@ -452,6 +486,16 @@ export class Transfer {
       if (b) f.push(b);
     }
     return { t, f };
+  }
+
+  /** Entering `case value:` of `switch (on)`: on == value here. */
+  assumeCase(on: AstNode, value: AstNode, st: State): State[] {
+    const lk = keyOf(stripParens(on));
+    const rk = keyOf(stripParens(value));
+    if (lk === null || rk === null) return [st];
+    const key = equalityKey(lk, rk);
+    const r = this.refine(st, { bits: st.getVal(key), key }, NONZERO, value, true);
+    return r ? [r] : [];
   }
 
   /** The state where value `v` has bits within `bits`, or null when that is impossible. */
@@ -665,6 +709,7 @@ export class Transfer {
     const c = st.clone();
     c.kill(key);
     c.setVal(key, v.bits);
+    if (/^\w+$/.test(key) && isPureCondition(at) && !mentions(at.text, key)) c.setDef(key, at.text, at);
     if (v.ptr) {
       const stored = /[.>*[]/.test(key);
       if (stored && v.ptr.nullable && !v.ptr.escaped) {

@@ -11,7 +11,8 @@ const CLAIM = /\b(?:can\s?not|can'?t|can’t|never)\s+fails?\b|\balways\s+succee
  * A claim the comment itself qualifies ("never fail if called from module exit; otherwise it
  * returns failure"): the comment already tells the reader when the call fails.
  */
-const QUALIFIED = /\b(?:unless|otherwise|except)\b|\b(?:returns?|report|reports)\s+(?:a\s+)?(?:failure|an?\s+error)\b|\b(?:may|can|could|might)\s+fail\b/i;
+const QUALIFIED =
+  /\b(?:unless|otherwise|except)\b|\b(?:returns?|reports?)\s+(?:a\s+)?(?:failure|an?\s+error|NULL|false|ERR_PTR)\b|\b(?:may|can|could|might)\s+fail\b|-E[A-Z]{2,}\b/i;
 
 const STATEMENTS = new Set([
   'expression_statement',
