@@ -49,8 +49,9 @@ export interface CfgNode {
   iterArgs?: AstNode[];
   /** For cond: the condition as written when it was reached through `!` (for traces). */
   negatedFrom?: AstNode;
-  /** For case: the switch expression. */
+  /** For case: the switch expression, and the texts of all its case labels. */
   switchOn?: AstNode;
+  caseLabels?: string[];
 }
 
 export interface Cfg {
@@ -453,6 +454,7 @@ export class CfgBuilder {
         flat.push({ stmt: st });
       }
     }
+    const labels = flat.flatMap((it) => ('label' in it && it.label.child('value') ? [it.label.child('value')!.text] : []));
     // Build backwards, pairing macro bodies inside the sequence.
     const seq: AstNode[] = [];
     const flush = (): void => {
@@ -470,9 +472,10 @@ export class CfgBuilder {
         if (isDefault) hasDefault = true;
         const nop = this.add('nop', item.label, [cur]);
         const value = item.label.child('value');
-        if (!isDefault && value && cond) {
-          const guard = this.add('case', value, [nop]);
+        if (cond) {
+          const guard = this.add('case', isDefault ? null : value, [nop]);
           this.nodes[guard].switchOn = cond;
+          this.nodes[guard].caseLabels = labels;
           entries.push(guard);
         } else {
           entries.push(nop);

@@ -96,7 +96,7 @@ export function successors(cfg: Cfg, n: CfgNode, st: State, tf: Transfer): [numb
       for (const s of tf.guard(n.guard!, st, 'release')) out.push([n.succs[0], s]);
       break;
     case 'case':
-      for (const s of tf.assumeCase(n.switchOn!, n.ast!, st)) out.push([n.succs[0], s]);
+      for (const s of tf.assumeCase(n.switchOn!, n.ast, n.caseLabels ?? [], st)) out.push([n.succs[0], s]);
       break;
     case 'iter-begin':
       for (const s of tf.iterBegin(n.ast!, n.iterArgs ?? [], st)) out.push([n.succs[0], s]);

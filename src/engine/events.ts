@@ -119,6 +119,8 @@ export interface ExitPath {
   returnNode: Node | null;
   /** Abstract value returned (V_* bits), V_ANY when unknown. */
   returned: number;
+  /** Values the function left in `*param` out-parameters (`*mmap_locked = true`), by key. */
+  outFlags: ReadonlyMap<string, number>;
   /** Lock facts at exit, by key, with whether the function itself took the lock on this path. */
   locks: ReadonlyMap<string, ExitLockFact>;
 }

@@ -345,6 +345,7 @@ export function analyzeFunction(
     state: viewOf(st),
     returnNode: (st.retNode as AstNode | null) ?? null,
     returned: st.ret < 0 ? V_ANY : st.ret,
+    outFlags: new Map([...st.vals].filter(([k]) => /^\*\w+$/.test(k))),
     locks: new Map(
       [...st.locks].map(([k, l]) => [k, { state: l.state, acquiredHere: l.acquiredHere, releasedUnowned: !!l.releasedUnowned, origin: l.origin, display: l.display }]),
     ),

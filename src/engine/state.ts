@@ -49,6 +49,8 @@ export class State {
   ptrs: Map<string, PtrFact>;
   /** Flags defined by a pure condition (`bool need = cmd != A && cmd != B;`), by variable. */
   defs: Map<string, { text: string; node: unknown }>;
+  /** Variables last assigned a constant or a literal (`op = TASK_FIRST;`), with its text. */
+  consts: Map<string, string>;
   pf: number;
   /** Abstract value of the return statement that ended the path (-1 before any). */
   ret: number;
@@ -62,6 +64,7 @@ export class State {
       this.vals = new Map(from.vals);
       this.ptrs = new Map(from.ptrs);
       this.defs = new Map(from.defs);
+      this.consts = new Map(from.consts);
       this.pf = from.pf;
       this.ret = from.ret;
       this.retNode = from.retNode;
@@ -71,6 +74,7 @@ export class State {
       this.vals = new Map();
       this.ptrs = new Map();
       this.defs = new Map();
+      this.consts = new Map();
       this.pf = 0;
       this.ret = -1;
       this.retNode = null;
@@ -96,6 +100,7 @@ export class State {
       parts.push(`P${k}=${p.api}/${p.tested.join(',')}/${p.staleSince ? 's' : ''}${p.escaped ? 'e' : ''}`);
     }
     for (const k of [...this.defs.keys()].sort()) parts.push(`D${k}=${this.defs.get(k)!.text}`);
+    for (const k of [...this.consts.keys()].sort()) parts.push(`C${k}=${this.consts.get(k)}`);
     parts.push(`pf${this.pf}`, `r${this.ret}`);
     this.hashCache = parts.join('|');
     return this.hashCache;
@@ -155,6 +160,12 @@ export class State {
     for (const k of [...this.vals.keys()]) if (mentions(k, key)) this.vals.delete(k);
     for (const k of [...this.ptrs.keys()]) if (mentions(k, key)) this.ptrs.delete(k);
     for (const [k, d] of [...this.defs]) if (mentions(k, key) || mentions(d.text, key)) this.defs.delete(k);
+    this.consts.delete(key);
+    this.hashCache = null;
+  }
+
+  setConst(key: string, text: string): void {
+    this.consts.set(key, text);
     this.hashCache = null;
   }
 
@@ -205,6 +216,7 @@ export function joinStates(a: State, b: State): State {
   }
   for (const [k, v] of out.vals) if (v === V_ANY) out.vals.delete(k);
   for (const [k, d] of a.defs) if (b.defs.get(k)?.text !== d.text) out.defs.delete(k);
+  for (const [k, v] of a.consts) if (b.consts.get(k) !== v) out.consts.delete(k);
   for (const [k, p] of a.ptrs) {
     const q = b.ptrs.get(k);
     if (!q || q.api !== p.api) {

@@ -488,9 +488,18 @@ export class Transfer {
     return { t, f };
   }
 
-  /** Entering `case value:` of `switch (on)`: on == value here. */
-  assumeCase(on: AstNode, value: AstNode, st: State): State[] {
+  /**
+   * Entering `case value:` of `switch (on)`: on == value here. When `on` was assigned another of
+   * this switch's case labels, this case cannot be taken (labels are distinct constants).
+   */
+  assumeCase(on: AstNode, value: AstNode | null, labels: readonly string[], st: State): State[] {
     const lk = keyOf(stripParens(on));
+    const known = lk !== null ? st.consts.get(lk) : undefined;
+    if (known !== undefined && labels.includes(known)) {
+      if (value === null) return [];
+      if (known !== value.text) return [];
+    }
+    if (value === null) return [st];
     const rk = keyOf(stripParens(value));
     if (lk === null || rk === null) return [st];
     const key = equalityKey(lk, rk);
@@ -593,7 +602,8 @@ export class Transfer {
       case 'binary_expression': {
         const l = n.child('left');
         const r = n.child('right');
-        if (l && r && (n.operator === '&&' || n.operator === '||')) {
+        const zeroTest = (n.operator === '==' || n.operator === '!=') && l && r && (isZeroLiteral(l) || isZeroLiteral(r));
+        if (l && r && (n.operator === '&&' || n.operator === '||' || zeroTest)) {
           // Short-circuit: the right side is evaluated only where the left side lets it be.
           const c = this.cond(n, this.markTestedFields(n, st));
           return [...c.t.map((s) => ({ st: s, v: { bits: V_POS, key: null } })), ...c.f.map((s) => ({ st: s, v: { bits: V_ZERO, key: null } }))];
@@ -710,6 +720,12 @@ export class Transfer {
     c.kill(key);
     c.setVal(key, v.bits);
     if (/^\w+$/.test(key) && isPureCondition(at) && !mentions(at.text, key)) c.setDef(key, at.text, at);
+    const rhs = stripParens(at);
+    if (/^\w+$/.test(key) && (rhs.type === 'identifier' || rhs.type === 'number_literal') && rhs.text !== key) c.setConst(key, rhs.text);
+    // The variable names another object now: a VMA lock known not held on the old one says nothing.
+    const vmaKey = `vma:${this.fx.canonical(key)}`;
+    const old = c.locks.get(vmaKey);
+    if (old && (old.state === 'none' || old.state === 'unknown') && !old.releasedUnowned) c.locks.delete(vmaKey);
     if (v.ptr) {
       const stored = /[.>*[]/.test(key);
       if (stored && v.ptr.nullable && !v.ptr.escaped) {

@@ -76,12 +76,14 @@ export function lockBalanceVisitor(context: RuleContext, lockClass: 'mmap' | 'vm
           else if (HELD.has(l.state) && l.acquiredHere) held.push(exit);
         }
         if (held.length === 0 || free.length === 0) continue;
-        const heldBits = held.reduce((b, e) => b | e.returned, 0);
-        const freeBits = free.reduce((b, e) => b | e.returned, 0);
-        if (returnSaysHeld(heldBits, freeBits, ev.fn.returnKind)) continue;
-        // The exits that break the pattern: held, yet returning what the releasing exits return.
-        const breaking = held.filter((e) => (e.returned & freeBits) !== 0);
-        for (const exit of breaking.length ? breaking : held) {
+        // A held exit is fine when every releasing exit can be told from it: by the return value
+        // (held <=> success) or by an out-parameter flag (`*mmap_locked = true`). A held exit
+        // whose return value is not known is not judged (unknown never makes a finding).
+        const kind = ev.fn.returnKind;
+        const told = (h: ExitPath, f: ExitPath): boolean =>
+          returnSaysHeld(h.returned, f.returned, kind) || [...h.outFlags].some(([k, bits]) => f.outFlags.has(k) && (f.outFlags.get(k)! & bits) === 0);
+        const breaking = held.filter((h) => (kind === 'void' || h.returned !== V_ANY) && free.some((f) => !told(h, f)));
+        for (const exit of breaking) {
           const l = exit.locks.get(key)!;
           const taken = l.origin ? ` (taken at line ${l.origin.line})` : '';
           const message = `${exit.returnNode ? 'returns' : 'falls off the end'} with the ${describe(l.state, what, l.display)} held${taken}, while other paths out of ${ev.fn.name}() release it`;

@@ -185,7 +185,7 @@ export const staleCannotFail: Rule = {
             node: c.node,
             function: fnName,
             message: `comment says "${claim}", but ${name}() can fail: ${failure.why}`,
-            trace: [ev.step(c.node, `the comment claims ${name}() ${claim.toLowerCase().replace(/^(can\s?not|can'?t|can’t)/, 'cannot')}`), ...failure.steps],
+            trace: [ev.step(c.node, `the comment says ${name}() cannot fail ("${claim}")`), ...failure.steps],
           });
         }
       },
