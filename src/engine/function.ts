@@ -5,7 +5,7 @@ import { AstNode, calleeName, stripParens, walk } from '../parse/ast.js';
 import type { TraceStep } from '../types.js';
 import type { RuleVisitor } from '../rules/rule.js';
 import { buildCfg, type Cfg, type PreprocessorChoices } from './cfg.js';
-import { runDataflow, successors } from './dataflow.js';
+import { runDataflow } from './dataflow.js';
 import { State } from './state.js';
 import { Transfer, keyOf, declaredName, type EventSink, type FunctionContext } from './transfer.js';
 import {
@@ -13,7 +13,6 @@ import {
   V_ERR,
   V_NEG,
   V_ZERO,
-  type EventBase,
   type ExitPath,
   type FunctionInfo,
   type FunctionResult,
@@ -300,9 +299,9 @@ export function analyzeFunction(
   const fx: FunctionContext = { file, canonical, step, sink: null, lockFlags: collectLockFlags(fn), localDefinitions };
   const tf = new Transfer(fx);
   const entry = entryState(fn, canonical, file);
-  const flow = runDataflow(cfg, tf, entry);
 
-  // Reporting pass.
+  // Rules see each state as the fixpoint computes it: every state a node receives is a real path
+  // state (joins only happen past the path bound), and findings are de-duplicated downstream.
   const mmapKeyOf = (expr: AstNode): string | null => {
     const e = stripParens(expr);
     if (e.type === 'pointer_expression' && e.operator === '&') {
@@ -315,30 +314,30 @@ export function analyzeFunction(
     const k = keyOf(e);
     return k ? `mmap:${canonical(k)}` : null;
   };
-  const base = (st: State): EventBase => ({ file, fn: info, state: viewOf(st), keyOf, mmapKeyOf, step });
+  const callVisitors = visitors.filter((v) => v.call);
+  const derefVisitors = visitors.filter((v) => v.deref);
+  const lockVisitors = visitors.filter((v) => v.lockOp);
   if (visitors.length) {
-    const sink: EventSink = {
+    fx.sink = {
       call(node, callee, api, args, st) {
-        const ev = { ...base(st), node, callee, api, args };
-        for (const v of visitors) v.call?.(ev);
+        if (!callVisitors.length) return;
+        const ev = { file, fn: info, state: viewOf(st), keyOf, mmapKeyOf, step, node, callee, api, args };
+        for (const v of callVisitors) v.call!(ev);
       },
       deref(node, pointer, pointerKey, field, st) {
-        const ev = { ...base(st), node, pointer, pointerKey, field };
-        for (const v of visitors) v.deref?.(ev);
+        if (!derefVisitors.length || !st.ptrs.has(pointerKey)) return;
+        const ev = { file, fn: info, state: viewOf(st), keyOf, mmapKeyOf, step, node, pointer, pointerKey, field };
+        for (const v of derefVisitors) v.deref!(ev);
       },
       lockOp(op, st) {
-        const ev = { ...base(st), ...op };
-        for (const v of visitors) v.lockOp?.(ev);
+        if (!lockVisitors.length) return;
+        const ev = { file, fn: info, state: viewOf(st), keyOf, mmapKeyOf, step, ...op };
+        for (const v of lockVisitors) v.lockOp!(ev);
       },
-    };
-    fx.sink = sink;
-    for (const node of cfg.nodes) {
-      const states = flow.states.get(node.id);
-      if (!states) continue;
-      for (const st of states) successors(cfg, node, st, tf);
-    }
-    fx.sink = null;
+    } satisfies EventSink;
   }
+  const flow = runDataflow(cfg, tf, entry);
+  fx.sink = null;
 
   const exitStates = flow.states.get(cfg.exit) ?? [];
   const exits: ExitPath[] = exitStates.map((st) => ({

@@ -38,7 +38,7 @@ export interface RuleContext {
 export interface RuleVisitor {
   /** A call is about to be evaluated (arguments already evaluated). */
   call?(event: CallEvent): void;
-  /** A pointer is dereferenced (`p->f`, `*p`, `p[i]`). */
+  /** A pointer the engine tracks (a VMA lookup result or iterator cursor) is dereferenced (`p->f`, `*p`, `p[i]`). */
   deref?(event: DerefEvent): void;
   /** A lock operation from the knowledge base, with the state of that lock before it. */
   lockOp?(event: LockOpEvent): void;
