@@ -12,7 +12,18 @@ const CLAIM = /\b(?:can\s?not|can'?t|can’t|never)\s+fails?\b|\balways\s+succee
  * returns failure"): the comment already tells the reader when the call fails.
  */
 const QUALIFIED =
-  /\b(?:unless|otherwise|except)\b|\b(?:returns?|reports?)\s+(?:a\s+)?(?:failure|an?\s+error|NULL|false|ERR_PTR)\b|\b(?:may|can|could|might)\s+fail\b|-E[A-Z]{2,}\b/i;
+  /\b(?:unless|otherwise|except)\b|\b(?:returns?|reports?)\s+(?:a\s+)?(?:failure|an?\s+error|NULL|false|ERR_PTR)\b|\b(?:may|can|could|might)\s+fail\b|-E[A-Z]{2,}\b|\b(?:on|if|in\s+case\s+of)\s+(?:an?\s+)?(?:error|failure)\b|\b(?:error|failure)\s+here\b/i;
+
+/**
+ * Words that may follow the claim when it is about the call itself. Any other word makes it a
+ * different claim: "cannot fail STARTING callbacks" (fail has an object), "cannot fail to
+ * allocate", or a conditional one ("always succeeds when GFP_NOFS").
+ */
+const CLAIM_FOLLOWERS = new Set([
+  'here', 'now', 'because', 'since', 'as', 'so', 'at', 'in', 'on', 'for', 'but', 'and', 'anymore', 'either',
+  'with', 'after', 'before', 'while', 'once', 'under', 'given', 'we', 'it', 'this', 'there', 'though', 'then',
+  'anyway', 'yet', 'from', 'due', 'thanks', 'per', 'by',
+]);
 
 const STATEMENTS = new Set([
   'expression_statement',
@@ -162,6 +173,8 @@ export const staleCannotFail: Rule = {
           const prose = c.text.replace(/^\/\*+|\*+\/$|^\/\//g, ' ').replace(/\n\s*\*+/g, ' ').replace(/\s+/g, ' ');
           const m = CLAIM.exec(prose);
           if (!m || QUALIFIED.test(prose)) continue;
+          const follower = /^\s*([A-Za-z_][\w/]*)/.exec(prose.slice(m.index + m[0].length))?.[1];
+          if (follower && !CLAIM_FOLLOWERS.has(follower.toLowerCase())) continue;
           const claim = m[0].replace(/\s+/g, ' ');
           let name: string | null = null;
           let fnName: string | null = null;
