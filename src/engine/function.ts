@@ -189,6 +189,24 @@ function collectLockFlags(fn: AstNode): Set<string> {
   return flags;
 }
 
+/** Parameters declared as pointers to a scalar flag (`int *locked`, `bool *unlocked`). */
+function collectPointerParams(fn: AstNode): Set<string> {
+  const out = new Set<string>();
+  const decl = fn.child('declarator');
+  if (!decl) return out;
+  walk(decl, (n) => {
+    if (n.type !== 'parameter_declaration') return true;
+    const d = n.child('declarator');
+    const type = n.child('type')?.text ?? '';
+    if (d?.type === 'pointer_declarator' && /^(bool|_Bool|int|unsigned( int)?|long|unsigned long)$/.test(type)) {
+      const name = declaredName(d);
+      if (name) out.add(name);
+    }
+    return false;
+  });
+  return out;
+}
+
 /** Lock facts at entry from sparse annotations after the declarator. */
 function entryState(fn: AstNode, canonical: (k: string) => string, file: string): State {
   const st = new State();
@@ -296,7 +314,7 @@ export function analyzeFunction(
   const cfg: Cfg = buildCfg(fn, pp);
   const canonical = canonicalizer(collectAliases(fn));
   const step = (node: AstNode, message: string): TraceStep => stepAt(file, node, message);
-  const fx: FunctionContext = { file, canonical, step, sink: null, lockFlags: collectLockFlags(fn), localDefinitions };
+  const fx: FunctionContext = { file, canonical, step, sink: null, lockFlags: collectLockFlags(fn), pointerParams: collectPointerParams(fn), localDefinitions };
   const tf = new Transfer(fx);
   const entry = entryState(fn, canonical, file);
 

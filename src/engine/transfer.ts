@@ -185,6 +185,8 @@ export interface FunctionContext {
    * a callee that receives one (or its address) may have released the lock and cleared it.
    */
   lockFlags: ReadonlySet<string>;
+  /** Parameters declared as pointers (`int *locked`). */
+  pointerParams: ReadonlySet<string>;
 }
 
 /** Pseudo lock key recording that a callee may have dropped some lock of a class on this path. */
@@ -783,7 +785,11 @@ export class Transfer {
       const s = stripParens(a);
       const addressed = s.type === 'pointer_expression' && s.operator === '&' ? s.child('argument') : null;
       const target = addressed ?? s;
-      if (target.type === 'identifier' && this.fx.lockFlags.has(target.text)) flag = target.text;
+      // A callee can tell its caller it dropped the lock only through the flag's address, or
+      // through a flag pointer the function itself was given (`int *locked`).
+      if (target.type === 'identifier' && this.fx.lockFlags.has(target.text) && (addressed || this.fx.pointerParams.has(target.text))) {
+        flag = target.text;
+      }
       const k = keyOf(target);
       if (!k || (out.vals.size === 0 && out.ptrs.size === 0)) continue;
       if (out === st) out = st.clone();

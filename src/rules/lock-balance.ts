@@ -14,7 +14,9 @@ function returnSaysHeld(held: number, free: number, kind: ReturnKind): boolean {
   const within = (bits: number, allowed: number): boolean => (bits & ~allowed) === 0;
   // A pointer: the other exits return NULL or an ERR_PTR, which the held exits never return.
   if (kind === 'pointer') return within(free, V_ZERO | V_ERR);
-  if (kind === 'bool' || kind === 'int' || kind === 'other') {
+  // A bool lock helper means true = locked (mmap_read_trylock(), vma_start_read()).
+  if (kind === 'bool') return within(held, V_POS) && within(free, V_ZERO);
+  if (kind === 'int' || kind === 'other') {
     return (within(held, V_ZERO) && within(free, V_NEG | V_POS | V_ERR)) || (within(held, V_POS) && within(free, V_ZERO | V_NEG));
   }
   return false;
@@ -27,6 +29,8 @@ function describe(state: string, what: string, display: string): string {
 
 export function lockBalanceVisitor(context: RuleContext, lockClass: 'mmap' | 'vma'): RuleVisitor {
   const what = lockClass === 'mmap' ? 'mmap' : 'VMA';
+  // Locks of the current function already reported as taken twice: their exits are a consequence.
+  const takenTwice = new Set<string>();
   return {
     lockOp(ev) {
       if (ev.lock !== lockClass) return;
@@ -40,6 +44,7 @@ export function lockBalanceVisitor(context: RuleContext, lockClass: 'mmap' | 'vm
         });
       if (ev.op === 'acquire') {
         if (HELD.has(ev.before) && !ev.trylock) {
+          takenTwice.add(ev.key);
           report(`${ev.callee}() takes the ${describe(ev.before, what, ev.display)} again while it is held${taken}: self-deadlock`, `taken again here`);
         }
         return;
@@ -62,7 +67,10 @@ export function lockBalanceVisitor(context: RuleContext, lockClass: 'mmap' | 'vm
         for (const k of exit.locks.keys()) if (k.startsWith(`${lockClass}:`) && !k.endsWith(FORGOTTEN_SUFFIX)) keys.add(k);
       }
       const forgotten = `${lockClass}${FORGOTTEN_SUFFIX}`;
+      const doubled = new Set(takenTwice);
+      takenTwice.clear();
       for (const key of keys) {
+        if (doubled.has(key)) continue;
         // When some path drops a lock it did not take (or lets a callee drop it), the function is
         // called with the lock held: a path that never touches it returns it still held.
         const heldAtEntry = ev.exits.some((e) => e.locks.get(key)?.releasedUnowned || e.locks.has(forgotten));
