@@ -7,7 +7,7 @@ import type { RuleVisitor } from '../rules/rule.js';
 import { buildCfg, type Cfg, type PreprocessorChoices } from './cfg.js';
 import { runDataflow } from './dataflow.js';
 import { State } from './state.js';
-import { Transfer, keyOf, declaredName, type EventSink, type FunctionContext } from './transfer.js';
+import { Transfer, keyOf, declaredName, rwsemOwner, type EventSink, type FunctionContext } from './transfer.js';
 import {
   V_ANY,
   V_ERR,
@@ -321,15 +321,7 @@ export function analyzeFunction(
   // Rules see each state as the fixpoint computes it: every state a node receives is a real path
   // state (joins only happen past the path bound), and findings are de-duplicated downstream.
   const mmapKeyOf = (expr: AstNode): string | null => {
-    const e = stripParens(expr);
-    if (e.type === 'pointer_expression' && e.operator === '&') {
-      const f = e.child('argument');
-      if (f && f.type === 'field_expression' && MMAP_RWSEM_FIELDS.includes(f.child('field')?.text ?? '')) {
-        const k = keyOf(f.child('argument')!);
-        return k ? `mmap:${canonical(k)}` : null;
-      }
-    }
-    const k = keyOf(e);
+    const k = keyOf(rwsemOwner(expr, 'mmap') ?? stripParens(expr));
     return k ? `mmap:${canonical(k)}` : null;
   };
   const callVisitors = visitors.filter((v) => v.call);
