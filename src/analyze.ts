@@ -2,16 +2,20 @@
 // Per-file isolation: a file that cannot be read, parsed or analysed yields a notification and
 // the run goes on with the others.
 
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { AnalyzeOptions, FileNotification, Finding, RunResult, RunStats } from './types.js';
+import type { AnalyzeOptions, FileNotification, Finding, RunResult, RunStats, TraceStep } from './types.js';
 import { initParser, parseC, query } from './parse/parser.js';
-import { AstNode, toAst, type SourceFile } from './parse/ast.js';
-import { analyzeFunction, functionInfo, stepAt } from './engine/function.js';
+import { AstNode, calleeName, toAst, walk, type SourceFile } from './parse/ast.js';
+import { analyzeFunction, functionInfo, stepAt, type CallSite, type EntryLock, type FunctionAnalysis, type HeldAtCall } from './engine/function.js';
 import { CONDITIONAL_DIRECTIVES, PreprocessorEvaluator, type PreprocessorChoices } from './engine/preprocessor.js';
-import { DEFAULT_DEFINES } from './kb/lock-api.js';
+import { DEFAULT_DEFINES, lookupApi, type ApiEntry } from './kb/lock-api.js';
+import { summaryFingerprint } from './engine/summary.js';
+import { declaredName } from './engine/transfer.js';
 import type { Node } from 'web-tree-sitter';
-import type { CommentInfo, FunctionResult, FindingInput } from './engine/events.js';
+import type { CommentInfo, FunctionInfo, FunctionResult, FindingInput } from './engine/events.js';
 import { allRules } from './rules/index.js';
 import type { Rule, RuleVisitor } from './rules/rule.js';
 
@@ -30,6 +34,10 @@ function emptyStats(): RunStats {
     cfgGiveUps: 0,
     functionsWithParseErrors: 0,
     functionsWidened: 0,
+    summaryRounds: 0,
+    fileReanalyses: 0,
+    functionsWithCallerEntry: 0,
+    headerSummaries: 0,
     parseMs: 0,
     analyzeMs: 0,
     totalMs: 0,
@@ -109,6 +117,164 @@ function preprocessorChoices(options: AnalyzeOptions): PreprocessorChoices {
   return { defines, undefines };
 }
 
+/** A C file of the run, read when it is analysed (again, when a later round needs it). */
+interface RunSource {
+  path: string;
+  read(): Promise<{ text: string } | { error: string }>;
+}
+
+/** What the analysis of one file produced (replaced when the file is analysed again). */
+interface FileOutcome {
+  findings: Finding[];
+  notifications: FileNotification[];
+  functions: number;
+  cfgGiveUps: number;
+  functionsWithParseErrors: number;
+  functionsWidened: number;
+  functionsWithCallerEntry: number;
+  failed: boolean;
+  bytes: number;
+}
+
+/** Summaries of one file's functions and the names the file looked up outside itself. */
+interface FileKnowledge {
+  /** Non-static functions: what the rest of the run may call. */
+  exported: Map<string, ApiEntry>;
+  /** File-scope initializers of non-static variables. */
+  initializers: Map<string, Map<string, string>>;
+  /** Names of functions defined elsewhere that the analysis asked about. */
+  lookedUp: Set<string>;
+}
+
+/** Knowledge-base entry and summary of one function merged: the KB is the contract where it speaks. */
+function mergeEntry(summary: ApiEntry | undefined, kb: ApiEntry | undefined, definedHere: boolean): ApiEntry | undefined {
+  if (!summary) {
+    if (!kb || !definedHere) return kb;
+    // The file defines the function but its summary is not computed yet (recursion): only what a
+    // body cannot show is taken from the table.
+    return kb.lock || kb.mayFault ? { name: kb.name, lock: kb.lock, mayFault: kb.mayFault } : undefined;
+  }
+  if (!kb) return summary;
+  if (definedHere) {
+    // The file's own definition (nommu.c's find_vma()) says what it returns; lock effects and
+    // faulting stay the table's.
+    return { ...summary, lock: kb.lock ?? summary.lock, mayFault: !!(kb.mayFault || summary.mayFault) || undefined };
+  }
+  const merged: ApiEntry = { ...summary, ...kb, mayFault: !!(kb.mayFault || summary.mayFault) || undefined };
+  delete merged.returns;
+  if (summary.requires && !kb.requires) merged.requires = summary.requires;
+  return merged;
+}
+
+/** Strongly connected components of a call graph, callees before callers (Tarjan). */
+function bottomUp(nodes: readonly string[], edges: ReadonlyMap<string, ReadonlySet<string>>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const out: string[][] = [];
+  let next = 0;
+  for (const root of nodes) {
+    if (index.has(root)) continue;
+    // Iterative DFS: deep call chains must not overflow the JS stack.
+    const work: { v: string; it: Iterator<string> }[] = [];
+    const open = (v: string): void => {
+      index.set(v, next);
+      low.set(v, next);
+      next++;
+      stack.push(v);
+      onStack.add(v);
+      work.push({ v, it: (edges.get(v) ?? new Set<string>()).values() });
+    };
+    open(root);
+    while (work.length) {
+      const top = work[work.length - 1];
+      const step = top.it.next();
+      if (!step.done) {
+        const w = step.value;
+        if (!edges.has(w)) continue;
+        if (!index.has(w)) open(w);
+        else if (onStack.has(w)) low.set(top.v, Math.min(low.get(top.v)!, index.get(w)!));
+        continue;
+      }
+      work.pop();
+      if (work.length) {
+        const parent = work[work.length - 1].v;
+        low.set(parent, Math.min(low.get(parent)!, low.get(top.v)!));
+      }
+      if (low.get(top.v) === index.get(top.v)) {
+        const scc: string[] = [];
+        let w: string;
+        do {
+          w = stack.pop()!;
+          onStack.delete(w);
+          scc.push(w);
+        } while (w !== top.v);
+        out.push(scc);
+      }
+    }
+  }
+  return out;
+}
+
+/** Names of the functions a function body calls directly. */
+function calledNames(fn: AstNode): Set<string> {
+  const out = new Set<string>();
+  walk(fn, (n) => {
+    if (n.type === 'call_expression') {
+      const name = calleeName(n);
+      if (name) out.add(name);
+    }
+    return true;
+  });
+  return out;
+}
+
+/** `.field = value` pairs of a brace initializer. */
+function initializerFields(list: AstNode): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const pair of list.namedChildren) {
+    if (pair.type !== 'initializer_pair') continue;
+    const designator = pair.namedChildren.find((c) => c.type === 'field_designator');
+    const value = pair.child('value');
+    const field = designator?.namedChildren[0]?.text;
+    if (field && value) out.set(field, value.text.replace(/\s+/g, ' ').trim());
+  }
+  return out;
+}
+
+const MAX_SCC_ITERATIONS = 4;
+/** Rounds of the cross-file fixed point: a file is analysed again when a summary it used changed. */
+const MAX_ROUNDS = 6;
+/** Summaries are computed for the kernel headers that wrap the lock API. */
+const KERNEL_HEADERS = ['include/linux/mmap_lock.h', 'include/linux/mm.h', 'include/linux/pagewalk.h', 'include/linux/uaccess.h'];
+
+/** Run-wide summary tables and their change history. */
+class RunKnowledge {
+  /** Non-static functions defined in the run's files (the first definition of a name wins). */
+  readonly run = new Map<string, { entry: ApiEntry; file: string }>();
+  readonly imported = new Map<string, ApiEntry>();
+  readonly headers = new Map<string, ApiEntry>();
+  readonly initializers = new Map<string, Map<string, string>>();
+  /** Generation at which each name's summary last changed. */
+  readonly changedAt = new Map<string, number>();
+  generation = 0;
+
+  summaryOf(name: string): ApiEntry | undefined {
+    return this.run.get(name)?.entry ?? this.imported.get(name) ?? this.headers.get(name);
+  }
+
+  publish(file: string, k: FileKnowledge): void {
+    for (const [name, entry] of k.exported) {
+      const prior = this.run.get(name);
+      if (prior && prior.file !== file) continue;
+      if (!prior || summaryFingerprint(prior.entry) !== summaryFingerprint(entry)) this.changedAt.set(name, this.generation);
+      this.run.set(name, { entry, file });
+    }
+    for (const [name, fields] of k.initializers) if (!this.initializers.has(name)) this.initializers.set(name, fields);
+  }
+}
+
 class FileAnalyzer {
   private readonly pp: PreprocessorChoices;
   private readonly pre: PreprocessorEvaluator;
@@ -117,28 +283,49 @@ class FileAnalyzer {
     private readonly rules: Rule[],
     options: AnalyzeOptions,
     private readonly stats: RunStats,
+    private readonly knowledge: RunKnowledge,
   ) {
     this.pp = preprocessorChoices(options);
     this.pre = new PreprocessorEvaluator(this.pp);
   }
 
-  analyze(file: SourceFile, findings: Finding[], notifications: FileNotification[]): void {
+  /**
+   * Analyses one file: its functions callees first (so that a chain of helpers is summarised at
+   * any depth; recursive groups are iterated), then each static function again with the locks
+   * every caller holds at entry, then the file-level checks.
+   */
+  analyze(file: SourceFile, out: FileOutcome, opts: { report: boolean; exportAll?: boolean }): FileKnowledge {
     const t0 = performance.now();
     const tree = parseC(file.text);
     let functionNodes: AstNode[];
     let comments: CommentInfo[];
+    const fileInitializers = new Map<string, { fields: Map<string, string>; isStatic: boolean }>();
     try {
       functionNodes = query('functions')
         .captures(tree.rootNode)
         .filter((c) => inEnabledRegion(c.node, this.pre, file))
         .map((c) => toAst(c.node, file));
-      comments = query('comments')
-        .captures(tree.rootNode)
-        .map((c) => {
-          const n = c.node;
-          const node = new AstNode(file, 'comment', true, null, false, n.startIndex, n.endIndex, n.startPosition.row, n.startPosition.column, n.endPosition.row, n.endPosition.column);
-          return { node, text: node.text };
-        });
+      comments = opts.report
+        ? query('comments')
+            .captures(tree.rootNode)
+            .map((c) => {
+              const n = c.node;
+              const node = new AstNode(file, 'comment', true, null, false, n.startIndex, n.endIndex, n.startPosition.row, n.startPosition.column, n.endPosition.row, n.endPosition.column);
+              return { node, text: node.text };
+            })
+        : [];
+      for (const c of query('initializers').captures(tree.rootNode)) {
+        let p = c.node.parent;
+        while (p && p.type !== 'function_definition') p = p.parent;
+        if (p) continue;
+        const decl = toAst(c.node, file);
+        const init = decl.child('declarator');
+        const name = declaredName(init?.child('declarator') ?? null);
+        const value = init?.child('value');
+        if (!name || !value) continue;
+        const isStatic = decl.namedChildren.some((x) => x.type === 'storage_class_specifier' && x.text === 'static');
+        if (!fileInitializers.has(name)) fileInitializers.set(name, { fields: initializerFields(value), isStatic });
+      }
     } finally {
       tree.delete();
     }
@@ -148,121 +335,353 @@ class FileAnalyzer {
     const lines = file.text.split('\n');
     const seen = new Set<string>();
     let currentFunction: string | null = null;
-    const visitors: RuleVisitor[] = this.rules.map((rule) =>
-      rule.create({
-        report: (f: FindingInput) => {
-          const finding: Finding = {
-            ruleId: rule.meta.id,
-            severity: rule.meta.severity,
-            file: file.path,
-            line: f.node.row + 1,
-            column: f.node.col + 1,
-            endLine: f.node.endRow + 1,
-            endColumn: f.node.endCol + 1,
-            function: f.function ?? currentFunction,
-            message: f.message,
-            trace: f.trace,
-            lineText: (lines[f.node.row] ?? '').replace(/\s+/g, ' ').trim(),
-          };
-          const key = `${finding.ruleId}|${finding.line}|${finding.column}|${finding.message}`;
-          if (seen.has(key)) return;
-          seen.add(key);
-          findings.push(finding);
-        },
-      }),
-    );
+    /** While a static function is analysed with its callers' locks: report at the call instead. */
+    let relocation: { site: CallSite; entrySteps: Set<TraceStep>; callee: string; callers: number } | null = null;
+    const push = (finding: Finding): void => {
+      const key = `${finding.ruleId}|${finding.file}|${finding.line}|${finding.column}|${finding.message}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      out.findings.push(finding);
+    };
+    const visitors: RuleVisitor[] = opts.report
+      ? this.rules.map((rule) =>
+          rule.create({
+            report: (f: FindingInput) => {
+              const finding: Finding = {
+                ruleId: rule.meta.id,
+                severity: rule.meta.severity,
+                file: file.path,
+                line: f.node.row + 1,
+                column: f.node.col + 1,
+                endLine: f.node.endRow + 1,
+                endColumn: f.node.endCol + 1,
+                function: f.function ?? currentFunction,
+                message: f.message,
+                trace: f.trace,
+                lineText: (lines[f.node.row] ?? '').replace(/\s+/g, ' ').trim(),
+              };
+              if (!relocation) {
+                push(finding);
+                return;
+              }
+              // Found only because the callers hold a lock: report it at the call, where the lock is held.
+              const r = relocation;
+              if (!f.trace.some((s) => r.entrySteps.has(s))) return;
+              const call = r.site.step;
+              const others = r.callers > 1 ? ` (and ${r.callers - 1} other call${r.callers > 2 ? 's' : ''} in this file)` : '';
+              push({
+                ...finding,
+                line: call.line,
+                column: call.column,
+                endLine: call.line,
+                endColumn: call.column,
+                function: r.site.step.message.replace(/\(\) calls .*$/, ''),
+                message: `in ${r.callee}() (line ${finding.line}), called here with the lock held${others}: ${finding.message}`,
+                trace: f.trace.map((s) => (r.entrySteps.has(s) ? call : s)),
+                lineText: (lines[call.line - 1] ?? '').replace(/\s+/g, ' ').trim(),
+              });
+            },
+          }),
+        )
+      : [];
 
-    const pp = this.pp;
-    const localDefinitions = new Set(functionNodes.map((fn) => functionInfo(fn).name));
-    const results = new Map<string, FunctionResult>();
-    const definitions: FunctionResult[] = [];
+    const infos = new Map<AstNode, FunctionInfo>();
+    const byName = new Map<string, AstNode>();
     for (const fn of functionNodes) {
-      this.stats.functions++;
+      const info = functionInfo(fn);
+      infos.set(fn, info);
+      if (!byName.has(info.name)) byName.set(info.name, fn);
+    }
+    const localSummaries = new Map<string, ApiEntry>();
+    const knowledge: FileKnowledge = { exported: new Map(), initializers: new Map(), lookedUp: new Set() };
+    for (const [name, v] of fileInitializers) if (!v.isStatic) knowledge.initializers.set(name, v.fields);
+    const run = this.knowledge;
+    const resolve = (name: string): ApiEntry | undefined => {
+      const kb = lookupApi(name);
+      if (byName.has(name)) return mergeEntry(localSummaries.get(name), kb, true);
+      knowledge.lookedUp.add(name);
+      return mergeEntry(run.summaryOf(name), kb, false);
+    };
+    const initializerField = (variable: string, field: string): string | undefined =>
+      (fileInitializers.get(variable)?.fields ?? run.initializers.get(variable))?.get(field);
+    // Static functions called only by name in this file (not stored as callbacks): their callers are all here.
+    const statics = new Set<string>();
+    for (const [name, fn] of byName) {
+      if (!infos.get(fn)!.isStatic) continue;
+      const uses = file.text.match(new RegExp(`\\b${name}\\b`, 'g'))?.length ?? 0;
+      const calls = file.text.match(new RegExp(`\\b${name}\\s*\\(`, 'g'))?.length ?? 0;
+      if (uses === calls) statics.add(name);
+    }
+
+    const results = new Map<string, FunctionResult>();
+    const definitions = new Map<AstNode, FunctionResult>();
+    const callSitesOf = new Map<AstNode, CallSite[]>();
+    const failed = new Set<AstNode>();
+    const analyzeOne = (fn: AstNode, withVisitors: boolean, entry?: EntryLock[]): FunctionAnalysis | null => {
+      if (failed.has(fn)) return null;
       try {
-        currentFunction = null;
-        const a = analyzeFunction(fn, file.path, pp, visitors, localDefinitions);
-        currentFunction = a.info.name;
-        if (!results.has(a.info.name)) results.set(a.info.name, a.result);
-        definitions.push(a.result);
-        if (a.parseErrors) this.stats.functionsWithParseErrors++;
-        if (a.widened) this.stats.functionsWidened++;
-        if (a.budgetExceeded) {
-          notifications.push({ file: file.path, level: 'note', message: `function ${a.info.name} (line ${fn.row + 1}) was not fully analysed: it exceeds the path budget` });
-        }
+        currentFunction = infos.get(fn)!.name;
+        return analyzeFunction(fn, file.path, this.pp, withVisitors ? visitors : [], { resolve, initializerField, summarize: true, statics, entry });
       } catch (err) {
-        this.stats.cfgGiveUps++;
-        notifications.push({
+        failed.add(fn);
+        out.cfgGiveUps++;
+        out.notifications.push({
           file: file.path,
           level: 'warning',
           message: `could not analyse the function at line ${fn.row + 1}: ${err instanceof Error ? err.message : String(err)}`,
         });
+        return null;
+      }
+    };
+    const record = (fn: AstNode, a: FunctionAnalysis): void => {
+      const name = a.info.name;
+      if (a.summary && byName.get(name) === fn) {
+        localSummaries.set(name, a.summary);
+        if (!a.info.isStatic || opts.exportAll) knowledge.exported.set(name, a.summary);
+      }
+      callSitesOf.set(fn, a.callSites);
+    };
+
+    // Callees first. Each name is one node of the graph (its first definition; #ifdef twins follow it).
+    const edges = new Map<string, Set<string>>();
+    for (const [name, fn] of byName) edges.set(name, new Set([...calledNames(fn)].filter((c) => byName.has(c))));
+    const order = bottomUp([...byName.keys()], edges);
+    const twins = new Map<string, AstNode[]>();
+    for (const fn of functionNodes) {
+      const name = infos.get(fn)!.name;
+      const list = twins.get(name) ?? [];
+      list.push(fn);
+      twins.set(name, list);
+    }
+    for (const scc of order) {
+      const recursive = scc.length > 1 || edges.get(scc[0])!.has(scc[0]);
+      if (recursive) {
+        for (let i = 0; i < MAX_SCC_ITERATIONS; i++) {
+          let changed = false;
+          for (const name of scc) {
+            const fn = byName.get(name)!;
+            const before = summaryFingerprint(localSummaries.get(name));
+            const a = analyzeOne(fn, false);
+            if (a) record(fn, a);
+            if (summaryFingerprint(localSummaries.get(name)) !== before) changed = true;
+          }
+          if (!changed) break;
+        }
+      }
+      for (const name of scc) {
+        for (const fn of twins.get(name)!) {
+          out.functions++;
+          const a = analyzeOne(fn, true);
+          if (!a) continue;
+          record(fn, a);
+          if (!results.has(a.info.name)) results.set(a.info.name, a.result);
+          definitions.set(fn, a.result);
+          if (a.parseErrors) out.functionsWithParseErrors++;
+          if (a.widened) out.functionsWidened++;
+          if (a.budgetExceeded && opts.report) {
+            out.notifications.push({ file: file.path, level: 'note', message: `function ${a.info.name} (line ${fn.row + 1}) was not fully analysed: it exceeds the path budget` });
+          }
+        }
+      }
+    }
+
+    // Callers first: a static function every one of whose calls holds a lock starts with it held.
+    if (opts.report) {
+      for (const scc of [...order].reverse()) {
+        for (const name of scc) {
+          if (!statics.has(name)) continue;
+          const fn = byName.get(name)!;
+          if (twins.get(name)!.length > 1) continue;
+          const sites: CallSite[] = [];
+          for (const [caller, list] of callSitesOf) if (caller !== fn) sites.push(...list.filter((s) => s.callee === name));
+          const entry = entryFromCallers(sites, name);
+          if (!entry.length) continue;
+          relocation = { site: sites[0], entrySteps: new Set(entry.map((e) => e.step)), callee: name, callers: sites.length };
+          try {
+            const a = analyzeOne(fn, true, entry);
+            if (a) {
+              out.functionsWithCallerEntry++;
+              callSitesOf.set(fn, a.callSites);
+            }
+          } finally {
+            relocation = null;
+          }
+        }
       }
     }
     currentFunction = null;
+    const ordered = functionNodes.map((fn) => definitions.get(fn)).filter((d): d is FunctionResult => !!d);
     for (const v of visitors) {
       v.file?.({
         file: file.path,
         comments,
         functions: results,
-        definitions,
+        definitions: ordered,
+        resolve,
         step: (node, message) => stepAt(file.path, node, message),
       });
     }
     this.stats.analyzeMs += performance.now() - t1;
+    return knowledge;
   }
 }
 
-async function run(load: () => AsyncIterable<{ path: string; text: string | null; error?: string }>, options: AnalyzeOptions): Promise<RunResult> {
+/** Locks held at every call of a static function, on its parameters (what its entry can assume). */
+function entryFromCallers(sites: readonly CallSite[], callee: string): EntryLock[] {
+  if (!sites.length || sites.some((s) => s.held.length === 0)) return [];
+  const all = sites.flatMap((s) => s.held);
+  const sig = (h: HeldAtCall): string => `${h.lock}|${h.target}|${h.path ?? ''}`;
+  const common = new Map<string, HeldAtCall>();
+  for (const h of all[0]) common.set(sig(h), h);
+  for (const held of all.slice(1)) {
+    const here = new Map(held.map((h) => [sig(h), h]));
+    for (const [k, h] of [...common]) {
+      const o = here.get(k);
+      if (!o) common.delete(k);
+      else if (o.state !== h.state) common.set(k, { ...h, state: 'held' });
+    }
+  }
+  const site = sites[0];
+  return [...common.values()].map((h) => {
+    const what = h.lock === 'mmap' ? 'mmap' : h.lock === 'vma' ? 'VMA' : 'VMA write';
+    const taken = h.origin ? ` (taken at ${h.origin.file === site.step.file ? '' : `${h.origin.file}:`}line ${h.origin.line})` : '';
+    const step = { ...site.step, message: `${site.step.message.replace(/ here$/, '')} with the ${what} ${h.state === 'held' ? '' : `${h.state} `}lock of \`${h.display}\` held${taken}${sites.length > 1 ? `, as do its ${sites.length - 1} other call(s)` : ''}: ${callee}() starts with it held` };
+    return { lock: h.lock, target: h.target, path: h.path, state: h.state, step, display: h.display };
+  });
+}
+
+function emptyOutcome(): FileOutcome {
+  return { findings: [], notifications: [], functions: 0, cfgGiveUps: 0, functionsWithParseErrors: 0, functionsWidened: 0, functionsWithCallerEntry: 0, failed: false, bytes: 0 };
+}
+
+/** The kernel tree a path lies in (a directory with include/linux/mm.h), or null. */
+function findKernelRoot(paths: readonly string[]): string | null {
+  for (const p of paths) {
+    let dir = path.resolve(p);
+    for (let i = 0; i < 64; i++) {
+      if (existsSync(path.join(dir, 'include/linux/mm.h'))) return dir;
+      const up = path.dirname(dir);
+      if (up === dir) break;
+      dir = up;
+    }
+  }
+  return null;
+}
+
+async function run(sources: readonly RunSource[], options: AnalyzeOptions): Promise<RunResult> {
   const start = performance.now();
   await initParser();
   const stats = emptyStats();
+  const knowledge = new RunKnowledge();
+  for (const [name, entry] of Object.entries(options.summariesIn ?? {})) knowledge.imported.set(name, { ...entry, name });
+  const analyzer = new FileAnalyzer(selectRules(options), options, stats, knowledge);
+
+  // The kernel's own wrappers (static inlines in the mm headers) are summarised first.
+  const root = options.kernelRoot === false ? null : options.kernelRoot ?? findKernelRoot(sources.map((s) => s.path));
+  if (root) {
+    for (let round = 0; round < 2; round++) {
+      for (const rel of KERNEL_HEADERS) {
+        let text: string | null;
+        try {
+          text = decodeSource(await readFile(path.join(root, rel)));
+        } catch {
+          continue;
+        }
+        if (text === null) continue;
+        const k = analyzer.analyze({ path: path.join(root, rel), text }, emptyOutcome(), { report: false, exportAll: true });
+        for (const [name, entry] of k.exported) if (!knowledge.headers.has(name) || round > 0) knowledge.headers.set(name, entry);
+      }
+    }
+    stats.headerSummaries = knowledge.headers.size;
+  }
+
+  const outcomes = new Map<string, FileOutcome>();
+  const analyzedAt = new Map<string, number>();
+  const lookedUp = new Map<string, Set<string>>();
+  const analyzeSource = async (src: RunSource): Promise<void> => {
+    const out = emptyOutcome();
+    outcomes.set(src.path, out);
+    analyzedAt.set(src.path, knowledge.generation);
+    const got = await src.read();
+    if ('error' in got) {
+      out.failed = true;
+      out.notifications.push({ file: src.path, level: 'error', message: got.error });
+      return;
+    }
+    out.bytes = Buffer.byteLength(got.text);
+    try {
+      const k = analyzer.analyze({ path: src.path, text: got.text }, out, { report: true });
+      lookedUp.set(src.path, k.lookedUp);
+      knowledge.generation++;
+      knowledge.publish(src.path, k);
+    } catch (err) {
+      out.findings.length = 0;
+      out.failed = true;
+      out.notifications.push({ file: src.path, level: 'error', message: `could not be analysed: ${err instanceof Error ? err.message : String(err)}` });
+    }
+  };
+  for (const src of sources) await analyzeSource(src);
+  stats.summaryRounds = 1;
+  for (let round = 1; round < MAX_ROUNDS; round++) {
+    const dirty = sources.filter((src) => {
+      const at = analyzedAt.get(src.path) ?? 0;
+      for (const name of lookedUp.get(src.path) ?? []) if ((knowledge.changedAt.get(name) ?? -1) >= at) return true;
+      return false;
+    });
+    if (!dirty.length) break;
+    stats.summaryRounds++;
+    stats.fileReanalyses += dirty.length;
+    for (const src of dirty) await analyzeSource(src);
+  }
+
   const findings: Finding[] = [];
   const notifications: FileNotification[] = [];
-  const analyzer = new FileAnalyzer(selectRules(options), options, stats);
-  for await (const src of load()) {
+  for (const src of sources) {
+    const o = outcomes.get(src.path)!;
     stats.files++;
-    if (src.text === null) {
-      stats.filesFailed++;
-      notifications.push({ file: src.path, level: 'error', message: src.error ?? 'could not be read' });
-      continue;
-    }
-    stats.bytes += Buffer.byteLength(src.text);
-    const before = findings.length;
-    try {
-      analyzer.analyze({ path: src.path, text: src.text }, findings, notifications);
-    } catch (err) {
-      findings.length = before;
-      stats.filesFailed++;
-      notifications.push({ file: src.path, level: 'error', message: `could not be analysed: ${err instanceof Error ? err.message : String(err)}` });
-    }
+    if (o.failed) stats.filesFailed++;
+    stats.bytes += o.bytes;
+    stats.functions += o.functions;
+    stats.cfgGiveUps += o.cfgGiveUps;
+    stats.functionsWithParseErrors += o.functionsWithParseErrors;
+    stats.functionsWidened += o.functionsWidened;
+    stats.functionsWithCallerEntry += o.functionsWithCallerEntry;
+    findings.push(...o.findings);
+    notifications.push(...o.notifications);
   }
   findings.sort(compareFindings);
   for (const f of findings) stats.findingsByRule[f.ruleId] = (stats.findingsByRule[f.ruleId] ?? 0) + 1;
   stats.totalMs = performance.now() - start;
-  return { findings, notifications, stats };
+  const summaries: Record<string, ApiEntry> = {};
+  for (const name of [...knowledge.run.keys()].sort()) summaries[name] = knowledge.run.get(name)!.entry;
+  return { findings, notifications, stats, summaries };
 }
 
 /** Analyses files read from disk. Findings are sorted by file, line, column, rule. */
 export async function analyzeFiles(paths: string[], options: AnalyzeOptions = {}): Promise<RunResult> {
-  return run(async function* () {
-    for (const path of paths) {
-      let bytes: Buffer;
-      try {
-        bytes = await readFile(path);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        yield { path, text: null, error: `cannot read: ${code === 'EACCES' ? 'permission denied' : code === 'ENOENT' ? 'no such file' : code ?? String(err)}` };
-        continue;
-      }
-      const text = decodeSource(bytes);
-      yield text === null ? { path, text: null, error: 'binary file, not C source: skipped' } : { path, text };
-    }
-  }, options);
+  return run(
+    paths.map((p) => ({
+      path: p,
+      async read() {
+        let bytes: Buffer;
+        try {
+          bytes = await readFile(p);
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          return { error: `cannot read: ${code === 'EACCES' ? 'permission denied' : code === 'ENOENT' ? 'no such file' : code ?? String(err)}` };
+        }
+        const text = decodeSource(bytes);
+        return text === null ? { error: 'binary file, not C source: skipped' } : { text };
+      },
+    })),
+    options,
+  );
 }
 
 /** Analyses sources held in memory. */
 export async function analyzeSources(sources: SourceInput[], options: AnalyzeOptions = {}): Promise<RunResult> {
-  return run(async function* () {
-    for (const s of sources) yield { path: s.path, text: s.text };
-  }, options);
+  return run(
+    sources.map((s) => ({ path: s.path, read: async () => ({ text: s.text }) })),
+    { kernelRoot: false, ...options },
+  );
 }

@@ -53,6 +53,13 @@ export interface RunStats {
   functionsWithParseErrors: number;
   /** Functions whose state budget was exceeded (analysed with merged, less precise states). */
   functionsWidened: number;
+  /** Rounds of the cross-file summary fixed point, and file analyses beyond the first per file. */
+  summaryRounds: number;
+  fileReanalyses: number;
+  /** Functions analysed with the locks their callers hold at entry. */
+  functionsWithCallerEntry: number;
+  /** Header functions summarised from the kernel tree's include/linux. */
+  headerSummaries: number;
   parseMs: number;
   analyzeMs: number;
   totalMs: number;
@@ -63,7 +70,15 @@ export interface RunResult {
   findings: Finding[];
   notifications: FileNotification[];
   stats: RunStats;
+  /** Summaries of the run's non-static functions (for --summaries-out), by name. */
+  summaries: Record<string, SummaryRecord>;
 }
+
+/**
+ * A function summary as plain data: the same fields as a knowledge-base entry
+ * (src/kb/lock-api.ts ApiEntry), computed from the function's body.
+ */
+export type SummaryRecord = import('./kb/lock-api.js').ApiEntry;
 
 export interface AnalyzeOptions {
   /** Rule ids to run; all rules when undefined. */
@@ -72,4 +87,11 @@ export interface AnalyzeOptions {
   defines?: Map<string, string>;
   /** Macros undefined (-U NAME). */
   undefines?: Set<string>;
+  /** Summaries learnt by an earlier run (--summaries-in), used for functions this run does not define. */
+  summariesIn?: Record<string, SummaryRecord>;
+  /**
+   * Root of a kernel tree whose include/linux headers are summarised (mm.h, mmap_lock.h,
+   * pagewalk.h, uaccess.h); undefined = found upward from the analysed files; false = none.
+   */
+  kernelRoot?: string | false;
 }

@@ -53,6 +53,10 @@ function stats(overrides: Partial<RunStats> = {}): RunStats {
     cfgGiveUps: 0,
     functionsWithParseErrors: 1,
     functionsWidened: 0,
+    summaryRounds: 1,
+    fileReanalyses: 0,
+    functionsWithCallerEntry: 0,
+    headerSummaries: 0,
     parseMs: 10.4,
     analyzeMs: 20.6,
     totalMs: 31,
@@ -101,7 +105,7 @@ function imbalanceFinding(overrides: Partial<Finding> = {}): Finding {
 const NOTIFICATION: FileNotification = { file: 'mm/broken.c', level: 'error', message: 'could not read the file' };
 
 function runResult(findings: Finding[], notifications: FileNotification[] = [], runStats: RunStats = stats()): RunResult {
-  return { findings, notifications, stats: runStats };
+  return { findings, notifications, stats: runStats, summaries: {} };
 }
 
 function sarifOf(result: RunResult, rules: readonly RuleMeta[] = RULES): SarifLog {

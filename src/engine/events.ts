@@ -1,7 +1,7 @@
 // Events the engine sends to rules, and the read-only view of the abstract state they carry.
 
 import type { AstNode as Node } from '../parse/ast.js';
-import type { ApiEntry } from '../kb/lock-api.js';
+import type { ApiEntry, LockClass } from '../kb/lock-api.js';
 import type { TraceStep } from '../types.js';
 
 /** State of one lock on one path. 'unknown' is never a reason to report. */
@@ -37,6 +37,8 @@ export interface PointerFact {
   staleSince: TraceStep | null;
   /** It was stored where other code sees it (`s->vma = ...`): a NULL check may be out of sight. */
   escaped: boolean;
+  /** A new VMA not yet in the tree (vm_area_alloc, vm_area_dup): nothing else can reach it yet. */
+  fresh: boolean;
 }
 
 export interface StateView {
@@ -52,6 +54,11 @@ export interface StateView {
   pointer(key: string): PointerFact | undefined;
   /** The steps on this path that concern any of the given keys (lock or pointer keys), in order. */
   trace(keys: string[]): TraceStep[];
+  /**
+   * The mmap lock that protects a VMA (by the VMA's key): its own mm's lock when the path knows
+   * it, else the one mmap lock the path knows about; null when nothing is known.
+   */
+  mmapLockOfVma(vmaKey: string): { key: string; state: LockStateName; origin: TraceStep | null; display: string } | null;
 }
 
 export interface FunctionInfo {
@@ -59,6 +66,10 @@ export interface FunctionInfo {
   node: Node;
   /** 'pointer' | 'bool' | 'int' | 'void' | 'other' */
   returnKind: ReturnKind;
+  /** Declared `static`: only this file can call it by name. */
+  isStatic: boolean;
+  /** Parameter names in order ('' for an unnamed one). */
+  params: readonly string[];
 }
 
 export type ReturnKind = 'pointer' | 'bool' | 'int' | 'void' | 'other';
@@ -72,14 +83,45 @@ export interface EventBase {
   /** Lock key for an expression naming an mm (`mm`, `vma->vm_mm`, `&mm->mmap_lock`). */
   mmapKeyOf(expr: Node): string | null;
   step(node: Node, message: string): TraceStep;
+  /** Declared type of a variable or parameter of the function (`struct vm_area_struct *`), when declared there. */
+  typeOf(name: string): string | undefined;
+  /**
+   * The value of `.field` in the initializer of a file-scope variable (`static const struct
+   * mm_walk_ops ops = { .walk_lock = PGWALK_RDLOCK }`): same file first, then the rest of the run.
+   */
+  initializerField(variable: string, field: string): string | undefined;
+}
+
+/** A callee's entry requirement, in the caller's terms (lock key of the caller's state). */
+export interface CallRequirement {
+  lock: LockClass;
+  /** undefined: held in either mode. */
+  mode: 'read' | 'write' | undefined;
+  key: string;
+  display: string;
+  /** Where the callee shows it needs the lock. */
+  at: TraceStep | null;
 }
 
 export interface CallEvent extends EventBase {
   node: Node;
   /** Callee name when the callee is a plain identifier. */
   callee: string | null;
+  /** What is known of the callee: knowledge base, config or computed summary. */
   api: ApiEntry | undefined;
   args: Node[];
+  /** What the callee needs held on entry, in this caller's lock keys. */
+  requires: CallRequirement[];
+}
+
+/** `object->field = value` (any assignment operator). */
+export interface WriteEvent extends EventBase {
+  node: Node;
+  object: Node;
+  objectKey: string | null;
+  field: string;
+  /** `->` (through a pointer) or `.`. */
+  arrow: boolean;
 }
 
 export interface DerefEvent extends EventBase {
@@ -95,7 +137,9 @@ export interface LockOpEvent extends EventBase {
   node: Node;
   callee: string;
   op: 'acquire' | 'release' | 'downgrade';
-  lock: 'mmap' | 'vma';
+  lock: LockClass;
+  /** The call names the rwsem itself (`down_read(&mm->mmap_lock)`) rather than the mmap_* wrapper. */
+  raw: boolean;
   mode: 'read' | 'write' | undefined;
   key: string;
   display: string;
@@ -169,6 +213,8 @@ export interface FileEvent {
   functions: ReadonlyMap<string, FunctionResult>;
   /** Every function definition of the file, in source order. */
   definitions: readonly FunctionResult[];
+  /** What the run knows of a function by name (this file's summaries, the run's, the KB). */
+  resolve(name: string): ApiEntry | undefined;
   step(node: Node, message: string): TraceStep;
 }
 

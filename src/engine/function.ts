@@ -7,7 +7,9 @@ import type { RuleVisitor } from '../rules/rule.js';
 import { buildCfg, type Cfg, type PreprocessorChoices } from './cfg.js';
 import { runDataflow } from './dataflow.js';
 import { State } from './state.js';
-import { Transfer, keyOf, declaredName, rwsemOwner, type EventSink, type FunctionContext } from './transfer.js';
+import { Transfer, keyOf, declaredName, rwsemOwner, type EventSink, type FunctionContext, type SummaryFacts } from './transfer.js';
+import { summarize } from './summary.js';
+import type { State as StateT } from './state.js';
 import {
   V_ANY,
   V_ERR,
@@ -21,14 +23,61 @@ import {
   type ReturnKind,
   type StateView,
 } from './events.js';
-import { MMAP_RWSEM_FIELDS, lookupApi } from '../kb/lock-api.js';
+import { MMAP_RWSEM_FIELDS, lookupApi, type ApiEntry, type LockClass } from '../kb/lock-api.js';
 
 export interface FunctionAnalysis {
   info: FunctionInfo;
   result: FunctionResult;
+  /** What a call of this function does (null when not asked for). */
+  summary: ApiEntry | null;
+  /** Calls this function makes to the file's static functions, with the locks held at each. */
+  callSites: CallSite[];
   parseErrors: number;
   widened: boolean;
   budgetExceeded: boolean;
+}
+
+/** A lock held at a call, expressed on the callee's parameters. */
+export interface HeldAtCall {
+  lock: LockClass;
+  /** Callee parameter index and path from it (`$->vm_mm`). */
+  target: number;
+  path?: string;
+  state: 'read' | 'write' | 'held';
+  origin: TraceStep | null;
+  display: string;
+}
+
+export interface CallSite {
+  callee: string;
+  step: TraceStep;
+  /** For each state that reaches the call: the locks held on the callee's parameters. */
+  held: HeldAtCall[][];
+}
+
+/** A lock the function's callers hold on entry (from its call sites). */
+export interface EntryLock {
+  lock: LockClass;
+  target: number;
+  path?: string;
+  state: 'read' | 'write' | 'held';
+  /** The step that says so (in the caller), shown in traces. */
+  step: TraceStep;
+  display: string;
+}
+
+/** What the analysis of a function needs from around it. */
+export interface FunctionEnv {
+  /** What a callee does: summary, config or knowledge base. */
+  resolve(name: string): ApiEntry | undefined;
+  /** A field of a file-scope initializer (same file first, then the run). */
+  initializerField(variable: string, field: string): string | undefined;
+  /** Compute the summary. */
+  summarize: boolean;
+  /** Static functions of the file whose call sites are recorded (for entry states from callers). */
+  statics: ReadonlySet<string>;
+  /** Locks held at entry, from the callers. */
+  entry?: readonly EntryLock[];
 }
 
 const MAX_TRACE = 10;
@@ -55,6 +104,12 @@ export function functionInfo(fn: AstNode): FunctionInfo {
     if (first) name = `${m[1] ? 'compat_' : ''}sys_${first.text}`;
   }
   const type = fn.child('type')?.text ?? '';
+  const isStatic = fn.namedChildren.some((c) => c.type === 'storage_class_specifier' && c.text === 'static');
+  const params: string[] = [];
+  for (const p of d?.child('parameters')?.namedChildren ?? []) {
+    if (p.type !== 'parameter_declaration') continue;
+    params.push(declaredName(p.child('declarator')) ?? '');
+  }
   let returnKind: ReturnKind = 'other';
   if (pointer) returnKind = 'pointer';
   else if (type === 'bool' || type === '_Bool') returnKind = 'bool';
@@ -62,7 +117,29 @@ export function functionInfo(fn: AstNode): FunctionInfo {
   else if (/^(unsigned |signed |long |short )*(int|long|char|short|ssize_t|size_t|vm_fault_t|s32|s64|u32|u64|loff_t|__poll_t)$/.test(type) || type === 'unsigned') {
     returnKind = 'int';
   }
-  return { name, node: fn, returnKind };
+  return { name, node: fn, returnKind, isStatic, params };
+}
+
+/** Declared types of the function's parameters and locals, by name (`struct vm_area_struct *`). */
+function collectTypes(fn: AstNode): Map<string, string> {
+  const types = new Map<string, string>();
+  walk(fn, (n) => {
+    if (n.type !== 'parameter_declaration' && n.type !== 'declaration') return true;
+    const base = n.child('type')?.text ?? '';
+    for (const d of n.type === 'declaration' ? n.childrenOf('declarator') : [n.child('declarator')]) {
+      if (!d) continue;
+      let stars = '';
+      let cur: AstNode | null = d.type === 'init_declarator' ? d.child('declarator') : d;
+      while (cur && cur.type === 'pointer_declarator') {
+        stars += '*';
+        cur = cur.child('declarator');
+      }
+      const name = declaredName(d.type === 'init_declarator' ? d.child('declarator') : d);
+      if (name && !types.has(name)) types.set(name, stars ? `${base} ${stars}` : base);
+    }
+    return n.type === 'declaration' ? false : false;
+  });
+  return types;
 }
 
 /** Single-assignment aliases of lock expressions: `struct mm_struct *mm = vma->vm_mm;`. */
@@ -207,9 +284,17 @@ function collectPointerParams(fn: AstNode): Set<string> {
   return out;
 }
 
-/** Lock facts at entry from sparse annotations after the declarator. */
-function entryState(fn: AstNode, canonical: (k: string) => string, file: string): State {
+/** Lock facts at entry: sparse annotations after the declarator, and what every caller holds. */
+function entryState(fn: AstNode, canonical: (k: string) => string, file: string, params: readonly string[], fromCallers: readonly EntryLock[] = []): State {
   const st = new State();
+  for (const e of fromCallers) {
+    const name = params[e.target];
+    if (!name) continue;
+    const expr = e.path ? e.path.replace('$', name) : name;
+    const key = `${e.lock}:${canonical(expr.replace(/^\*&/, ''))}`;
+    st.setLock(key, { state: e.state, acquiredHere: false, origin: e.step, display: expr });
+    st.addStep(e.step, [key]);
+  }
   const body = fn.child('body');
   const head = body ? fn.file.text.slice(fn.start, body.start) : fn.text;
   const re = /__(must_hold|releases|acquires)\s*\(\s*&?\s*([^()]*?)\s*->\s*(\w+)\s*\)/g;
@@ -218,13 +303,24 @@ function entryState(fn: AstNode, canonical: (k: string) => string, file: string)
     const base = m[2].replace(/\s+/g, '');
     const key = `mmap:${canonical(base)}`;
     const step: TraceStep = { file, line: fn.row + 1, column: fn.col + 1, message: `__${m[1]}(${m[2]}->${m[3]}): the mmap lock is ${m[1] === 'acquires' ? 'not held' : 'held'} on entry` };
-    st.setLock(key, { state: m[1] === 'acquires' ? 'none' : 'held', acquiredHere: false, origin: step, display: m[2] });
+    if (m[1] === 'acquires') st.setLock(key, { state: 'none', acquiredHere: false, origin: step, display: m[2] });
+    else st.setLock(key, { state: 'held', acquiredHere: false, origin: step, display: m[2], required: 'held', requiredAt: step });
   }
   return st;
 }
 
 class View implements StateView {
-  constructor(private readonly st: State) {}
+  constructor(
+    private readonly st: State,
+    private readonly tf?: Transfer,
+  ) {}
+
+  mmapLockOfVma(vmaKey: string) {
+    const found = this.tf?.mmapLockOfVma(vmaKey, this.st);
+    if (!found) return null;
+    const l = this.st.locks.get(found.key);
+    return { key: found.key, state: found.state, origin: l?.origin ?? null, display: l?.display ?? found.key.slice(5) };
+  }
 
   private held(prefix: string): HeldLock[] {
     const out: HeldLock[] = [];
@@ -266,6 +362,7 @@ class View implements StateView {
       lockedBy: p.lockedBy,
       staleSince: p.staleSince,
       escaped: !!p.escaped,
+      fresh: !!p.fresh,
     };
   }
 
@@ -285,8 +382,8 @@ class View implements StateView {
   }
 }
 
-export function viewOf(st: State): StateView {
-  return new View(st);
+export function viewOf(st: State, tf?: Transfer): StateView {
+  return new View(st, tf);
 }
 
 function isFailure(bits: number, kind: ReturnKind): boolean {
@@ -303,20 +400,46 @@ function isFailure(bits: number, kind: ReturnKind): boolean {
   }
 }
 
-export function analyzeFunction(
-  fn: AstNode,
-  file: string,
-  pp: PreprocessorChoices,
-  visitors: RuleVisitor[],
-  localDefinitions: ReadonlySet<string> = new Set(),
-): FunctionAnalysis {
+/** A held lock of the caller, expressed on the callee's parameters (null when no argument reaches it). */
+function heldOnParams(lockKey: string, args: readonly AstNode[], canonical: (k: string) => string): { target: number; path?: string } | null {
+  const expr = lockKey.slice(lockKey.indexOf(':') + 1);
+  for (let i = 0; i < args.length; i++) {
+    const k0 = keyOf(stripParens(args[i]));
+    if (!k0) continue;
+    const a = canonical(k0);
+    if (expr === a) return { target: i };
+    if (expr.startsWith(`${a}->`)) return { target: i, path: `$${expr.slice(a.length)}` };
+    if (a.startsWith('&')) {
+      const inner = a.slice(1);
+      if (expr === inner) return { target: i, path: '*$' };
+      if (expr.startsWith(`${inner}.`)) return { target: i, path: `$->${expr.slice(inner.length + 1)}` };
+    }
+  }
+  return null;
+}
+
+export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoices, visitors: RuleVisitor[], env: FunctionEnv): FunctionAnalysis {
   const info = functionInfo(fn);
   const cfg: Cfg = buildCfg(fn, pp);
   const canonical = canonicalizer(collectAliases(fn));
   const step = (node: AstNode, message: string): TraceStep => stepAt(file, node, message);
-  const fx: FunctionContext = { file, canonical, step, sink: null, lockFlags: collectLockFlags(fn), pointerParams: collectPointerParams(fn), localDefinitions };
+  const facts: SummaryFacts | null = env.summarize ? { fault: null, derefs: new Set(), modifies: new Set(), modifiesAt: new Map() } : null;
+  const fx: FunctionContext = {
+    file,
+    canonical,
+    step,
+    sink: null,
+    lockFlags: collectLockFlags(fn),
+    pointerParams: collectPointerParams(fn),
+    resolve: env.resolve,
+    params: info.params,
+    facts,
+  };
   const tf = new Transfer(fx);
-  const entry = entryState(fn, canonical, file);
+  const entry = entryState(fn, canonical, file, info.params, env.entry);
+  const types = collectTypes(fn);
+  const typeOf = (name: string): string | undefined => types.get(name);
+  const initializerField = env.initializerField;
 
   // Rules see each state as the fixpoint computes it: every state a node receives is a real path
   // state (joins only happen past the path bound), and findings are de-duplicated downstream.
@@ -324,25 +447,47 @@ export function analyzeFunction(
     const k = keyOf(rwsemOwner(expr, 'mmap') ?? stripParens(expr));
     return k ? `mmap:${canonical(k)}` : null;
   };
+  const base = (st: StateT) => ({ file, fn: info, state: viewOf(st, tf), keyOf, mmapKeyOf, step, typeOf, initializerField });
   const callVisitors = visitors.filter((v) => v.call);
   const derefVisitors = visitors.filter((v) => v.deref);
   const lockVisitors = visitors.filter((v) => v.lockOp);
-  if (visitors.length) {
+  const writeVisitors = visitors.filter((v) => v.write);
+  const callSites = new Map<AstNode, CallSite>();
+  if (visitors.length || env.statics.size) {
     fx.sink = {
-      call(node, callee, api, args, st) {
+      call(node, callee, api, args, st, requires) {
+        if (callee && env.statics.has(callee)) {
+          let site = callSites.get(node);
+          if (!site) {
+            site = { callee, step: step(node, `${info.name}() calls ${callee}() here`), held: [] };
+            callSites.set(node, site);
+          }
+          const held: HeldAtCall[] = [];
+          for (const [key, l] of st.locks) {
+            if (l.state !== 'read' && l.state !== 'write' && l.state !== 'held') continue;
+            const where = heldOnParams(key, args, canonical);
+            if (where) held.push({ lock: key.slice(0, key.indexOf(':')) as LockClass, ...where, state: l.state, origin: l.origin, display: l.display });
+          }
+          site.held.push(held);
+        }
         if (!callVisitors.length) return;
-        const ev = { file, fn: info, state: viewOf(st), keyOf, mmapKeyOf, step, node, callee, api, args };
+        const ev = { ...base(st), node, callee, api, args, requires };
         for (const v of callVisitors) v.call!(ev);
       },
       deref(node, pointer, pointerKey, field, st) {
         if (!derefVisitors.length || !st.ptrs.has(pointerKey)) return;
-        const ev = { file, fn: info, state: viewOf(st), keyOf, mmapKeyOf, step, node, pointer, pointerKey, field };
+        const ev = { ...base(st), node, pointer, pointerKey, field };
         for (const v of derefVisitors) v.deref!(ev);
       },
       lockOp(op, st) {
         if (!lockVisitors.length) return;
-        const ev = { file, fn: info, state: viewOf(st), keyOf, mmapKeyOf, step, ...op };
+        const ev = { ...base(st), ...op };
         for (const v of lockVisitors) v.lockOp!(ev);
+      },
+      write(node, object, objectKey, field, arrow, st) {
+        if (!writeVisitors.length) return;
+        const ev = { ...base(st), node, object, objectKey, field, arrow };
+        for (const v of writeVisitors) v.write!(ev);
       },
     } satisfies EventSink;
   }
@@ -351,7 +496,7 @@ export function analyzeFunction(
 
   const exitStates = flow.states.get(cfg.exit) ?? [];
   const exits: ExitPath[] = exitStates.map((st) => ({
-    state: viewOf(st),
+    state: viewOf(st, tf),
     returnNode: (st.retNode as AstNode | null) ?? null,
     returned: st.ret < 0 ? V_ANY : st.ret,
     outFlags: new Map([...st.vals].filter(([k]) => /^\*\w+$/.test(k))),
@@ -374,11 +519,36 @@ export function analyzeFunction(
   const failureReturns = exits
     .filter((e) => isFailure(e.returned, info.returnKind))
     .map((e) => ({ node: e.returnNode, returned: e.returned }));
+  let summary: ApiEntry | null = null;
+  if (facts) {
+    // A function whose analysis ran out of budget says nothing reliable about its exits.
+    const usable = flow.budgetExceeded ? [] : exitStates;
+    summary = summarize({
+      name: info.name,
+      file,
+      line: fn.row + 1,
+      returnKind: info.returnKind,
+      params: info.params,
+      exits: usable,
+      facts: flow.budgetExceeded ? { fault: facts.fault, derefs: new Set(), modifies: new Set(), modifiesAt: new Map() } : facts,
+      failureReturns: flow.budgetExceeded
+        ? []
+        : failureReturns.map((f) => ({ step: stepAt(file, f.node ?? fn, f.node ? `returns ${describeFailure(f.returned, info.returnKind)} here` : 'falls off the end'), returned: f.returned })),
+    });
+  }
   return {
     info,
     result: { info, failureReturns },
+    summary,
+    callSites: [...callSites.values()],
     parseErrors: cfg.parseErrors,
     widened: flow.widened,
     budgetExceeded: flow.budgetExceeded,
   };
+}
+
+function describeFailure(bits: number, kind: ReturnKind): string {
+  if (kind === 'pointer') return bits === V_ZERO ? 'NULL' : bits === V_ERR ? 'an ERR_PTR' : 'NULL or an ERR_PTR';
+  if (kind === 'bool') return 'false';
+  return 'a negative errno';
 }

@@ -15,6 +15,12 @@ export interface LockFact {
    * it did not know it held it: evidence that its callers hold the lock at entry.
    */
   releasedUnowned?: boolean;
+  /**
+   * The first thing this path did with the lock was to assert it or release it: the function
+   * needs it held on entry ('held' = either mode), shown at `requiredAt`.
+   */
+  required?: 'read' | 'write' | 'held';
+  requiredAt?: TraceStep | null;
   origin: TraceStep | null;
   display: string;
 }
@@ -31,6 +37,8 @@ export interface PtrFact {
   staleSince: TraceStep | null;
   /** Stored where other code can see it (`s->vma = ...`): its NULL check may live elsewhere. */
   escaped?: boolean;
+  /** A new VMA not yet in the tree (vm_area_alloc): no lock protects it yet, none is needed. */
+  fresh?: boolean;
 }
 
 /** One step of a path's trace, shared between states (a persistent list). */
@@ -55,6 +63,8 @@ export class State {
   /** Abstract value of the return statement that ended the path (-1 before any). */
   ret: number;
   retNode: unknown;
+  /** Facts about the pointer returned (a VMA from a lookup), for the function's summary. */
+  retPtr: PtrFact | undefined;
   trace: TraceLink | null;
   private hashCache: string | null = null;
 
@@ -68,6 +78,7 @@ export class State {
       this.pf = from.pf;
       this.ret = from.ret;
       this.retNode = from.retNode;
+      this.retPtr = from.retPtr;
       this.trace = from.trace;
     } else {
       this.locks = new Map();
@@ -78,6 +89,7 @@ export class State {
       this.pf = 0;
       this.ret = -1;
       this.retNode = null;
+      this.retPtr = undefined;
       this.trace = null;
     }
   }
@@ -92,7 +104,7 @@ export class State {
     const parts: string[] = [];
     for (const k of [...this.locks.keys()].sort()) {
       const l = this.locks.get(k)!;
-      parts.push(`L${k}=${l.state}${l.acquiredHere ? '+' : ''}${l.releasedUnowned ? '~' : ''}`);
+      parts.push(`L${k}=${l.state}${l.acquiredHere ? '+' : ''}${l.releasedUnowned ? '~' : ''}${l.required ? `!${l.required}` : ''}`);
     }
     for (const k of [...this.vals.keys()].sort()) parts.push(`V${k}=${this.vals.get(k)}`);
     for (const k of [...this.ptrs.keys()].sort()) {
@@ -149,9 +161,10 @@ export class State {
     this.hashCache = null;
   }
 
-  setRet(bits: number, node: unknown): void {
+  setRet(bits: number, node: unknown, ptr?: PtrFact): void {
     this.ret = bits;
     this.retNode = node;
+    this.retPtr = ptr;
     this.hashCache = null;
   }
 
@@ -234,8 +247,9 @@ export function joinStates(a: State, b: State): State {
       out.locks.set(k, { ...l, state: 'unknown', acquiredHere: false });
     } else if (m.state !== l.state) {
       out.locks.set(k, { ...l, state: 'unknown', acquiredHere: false });
-    } else if (m.acquiredHere !== l.acquiredHere || !!m.releasedUnowned !== !!l.releasedUnowned) {
-      out.locks.set(k, { ...l, acquiredHere: l.acquiredHere && m.acquiredHere, releasedUnowned: !!(l.releasedUnowned || m.releasedUnowned) });
+    } else if (m.acquiredHere !== l.acquiredHere || !!m.releasedUnowned !== !!l.releasedUnowned || m.required !== l.required) {
+      const required = l.required === m.required ? l.required : l.required && m.required ? 'held' : undefined;
+      out.locks.set(k, { ...l, acquiredHere: l.acquiredHere && m.acquiredHere, releasedUnowned: !!(l.releasedUnowned || m.releasedUnowned), required });
     }
   }
   for (const [k, m] of b.locks) if (!a.locks.has(k)) out.locks.set(k, { ...m, state: 'unknown', acquiredHere: false });

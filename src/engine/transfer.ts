@@ -4,7 +4,7 @@
 // What calls do comes from the knowledge base (src/kb/lock-api.ts); nothing here is about a rule.
 
 import { AstNode, calleeName, callArgs, stripParens } from '../parse/ast.js';
-import { lookupApi, GUARD_CLASSES, MMAP_RWSEM_FIELDS, VMA_RWSEM_PATH, VMA_ITERATORS, type ApiEntry, type LockEffect, type LockClass } from '../kb/lock-api.js';
+import { lookupApi, GUARD_CLASSES, MMAP_RWSEM_FIELDS, VMA_RWSEM_PATH, VMA_ITERATORS, VMA_MMAP_WRITE_FIELDS, type ApiEntry, type LockEffect, type LockClass } from '../kb/lock-api.js';
 import type { TraceStep } from '../types.js';
 import { State, mentions, type PtrFact } from './state.js';
 import { FORGOTTEN_SUFFIX, V_ANY, V_ERR, V_NEG, V_POS, V_ZERO, type LockStateName } from './events.js';
@@ -28,7 +28,9 @@ export interface LockOpInfo {
   node: AstNode;
   callee: string;
   op: 'acquire' | 'release' | 'downgrade';
-  lock: 'mmap' | 'vma';
+  lock: LockClass;
+  /** The call names the rwsem itself (`down_read(&mm->mmap_lock)`), not a wrapper. */
+  raw: boolean;
   mode: 'read' | 'write' | undefined;
   key: string;
   display: string;
@@ -39,9 +41,36 @@ export interface LockOpInfo {
 
 /** Receives what happens along a path during the reporting pass (null during the fixpoint). */
 export interface EventSink {
-  call(node: AstNode, callee: string | null, api: ApiEntry | undefined, args: AstNode[], st: State): void;
+  call(node: AstNode, callee: string | null, api: ApiEntry | undefined, args: AstNode[], st: State, requires: ResolvedRequirement[]): void;
   deref(node: AstNode, pointer: AstNode, key: string, field: string | null, st: State): void;
   lockOp(info: LockOpInfo, st: State): void;
+  /** `object->field = ...` (or `object.field`, compound assignments included). */
+  write(node: AstNode, object: AstNode, objectKey: string | null, field: string, arrow: boolean, st: State): void;
+}
+
+/** A callee's entry requirement, in the caller's terms. */
+export interface ResolvedRequirement {
+  lock: LockClass;
+  mode: 'read' | 'write' | undefined;
+  key: string;
+  display: string;
+  /** Where the callee shows it needs the lock. */
+  at: TraceStep | null;
+}
+
+/**
+ * What the analysis of a function learns for its summary beyond its exit states: where it may
+ * fault, which parameters it dereferences or modifies as a VMA without knowing the lock.
+ */
+export interface SummaryFacts {
+  /** The first call that may fault with the caller's locks still in place: the chain down to the access. */
+  fault: TraceStep[] | null;
+  /** Parameter indexes dereferenced before any test of them. */
+  derefs: Set<number>;
+  /** Parameter indexes whose VMA is modified (needs the mmap write lock) while this function does not know that lock. */
+  modifies: Set<number>;
+  /** Where each of those modifications is. */
+  modifiesAt: Map<number, TraceStep>;
 }
 
 const ANY: Value = { bits: V_ANY, key: null };
@@ -174,8 +203,12 @@ function isZeroLiteral(n: AstNode): boolean {
 /** What the function being analysed provides to its transfer functions. */
 export interface FunctionContext {
   readonly file: string;
-  /** Functions this file defines itself: their bodies, not the knowledge base, say what they return. */
-  localDefinitions: ReadonlySet<string>;
+  /** What a callee does: its summary, config entry or knowledge-base entry (see analyze.ts for the order). */
+  resolve(name: string): ApiEntry | undefined;
+  /** Parameter names, in order. */
+  params: readonly string[];
+  /** Collects the summary facts of this function (null when nobody needs them). */
+  facts: SummaryFacts | null;
   /** Canonical form of a lock expression key, following single assignments (`mm = vma->vm_mm`). */
   canonical(key: string): string;
   step(node: AstNode, message: string): TraceStep;
@@ -203,10 +236,13 @@ export class Transfer {
    * body (lock effects, faulting) is kept from the table.
    */
   apiOf(name: string): ApiEntry | undefined {
-    const e = lookupApi(name);
-    if (!e || !this.fx.localDefinitions.has(name)) return e;
-    if (!e.lock && !e.mayFault) return undefined;
-    return { name, lock: e.lock, mayFault: e.mayFault };
+    return this.fx.resolve(name);
+  }
+
+  /** The parameter a key is rooted at (`vma->vm_mm` -> vma's index), or -1. */
+  private paramOf(key: string): number {
+    const m = /^[*&]*([A-Za-z_]\w*)/.exec(key);
+    return m ? this.fx.params.indexOf(m[1]) : -1;
   }
 
   // ---------------------------------------------------------------- statements
@@ -255,7 +291,7 @@ export class Transfer {
     }
     return this.expr(n, st).map((o) => {
       const c = o.st.clone();
-      c.setRet(o.v.bits, n);
+      c.setRet(o.v.bits, n, o.v.ptr);
       return c;
     });
   }
@@ -452,11 +488,11 @@ export class Transfer {
       const api = name ? this.apiOf(name) : undefined;
       const args = callArgs(n);
       if (api?.transparent && args.length >= 1) {
-        if (this.fx.sink) this.fx.sink.call(n, name, api, args, st);
+        if (this.fx.sink) this.fx.sink.call(n, name, api, args, st, []);
         return this.cond(args[0], st);
       }
       if (api?.errorTest && args.length >= 1) {
-        if (this.fx.sink) this.fx.sink.call(n, name, api, args, st);
+        if (this.fx.sink) this.fx.sink.call(n, name, api, args, st, []);
         const bad = api.errorTest === 'err' ? V_ERR : V_ERR | V_ZERO;
         const t: State[] = [];
         const f: State[] = [];
@@ -569,6 +605,7 @@ export class Transfer {
         }
         return this.expr(arg, st).map((o) => {
           const k = keyOf(arg);
+          if (k) this.noteDeref(k, o.st);
           if (k && this.fx.sink) this.fx.sink.deref(n, arg, k, null, o.st);
           const key = keyOf(n);
           return { st: o.st, v: { bits: key ? o.st.getVal(key) : V_ANY, key } };
@@ -684,13 +721,49 @@ export class Transfer {
     if (!arg) return [{ st, v: ANY }];
     const arrow = n.operator === '->';
     return this.expr(arg, st, !arrow && addressOnly).map((o) => {
-      if (arrow && !addressOnly && this.fx.sink) {
+      if (arrow && !addressOnly) {
         const k = keyOf(arg);
-        if (k) this.fx.sink.deref(n, arg, k, field ? field.text : null, o.st);
+        if (k) this.noteDeref(k, o.st);
+        if (k && this.fx.sink) this.fx.sink.deref(n, arg, k, field ? field.text : null, o.st);
       }
       const key = keyOf(n);
       return { st: o.st, v: { bits: key ? o.st.getVal(key) : V_ANY, key, ptr: key ? o.st.ptrs.get(key) : undefined } };
     });
+  }
+
+  /** A parameter dereferenced before anything was learnt about it: the function needs it valid. */
+  private noteDeref(key: string, st: State): void {
+    if (!this.fx.facts || !/^\w+$/.test(key)) return;
+    const i = this.fx.params.indexOf(key);
+    if (i >= 0 && !st.vals.has(key)) this.fx.facts.derefs.add(i);
+  }
+
+  /** A VMA reached through a parameter is modified: a summary fact when this function does not know the mmap lock. */
+  private noteModify(vmaKey: string, st: State, n: AstNode, what: string): void {
+    if (!this.fx.facts || !/^\w+$/.test(vmaKey)) return;
+    const i = this.fx.params.indexOf(vmaKey);
+    if (i < 0 || this.fx.facts.modifies.has(i)) return;
+    const mm = this.mmapLockOfVma(vmaKey, st);
+    if (mm && mm.state !== 'unknown') return;
+    this.fx.facts.modifies.add(i);
+    this.fx.facts.modifiesAt.set(i, this.fx.step(n, what));
+  }
+
+  /**
+   * The mmap lock that protects a VMA: `mmap:<vma>->vm_mm` when the path knows it, else the one
+   * mmap lock the path knows anything about (a function works on one mm at a time).
+   */
+  mmapLockOfVma(vmaKey: string, st: State): { key: string; state: LockStateName } | null {
+    const own = `mmap:${this.fx.canonical(`${vmaKey}->vm_mm`)}`;
+    const fact = st.locks.get(own);
+    if (fact && fact.state !== 'unknown') return { key: own, state: fact.state };
+    let found: { key: string; state: LockStateName } | null = null;
+    for (const [k, l] of st.locks) {
+      if (!k.startsWith('mmap:') || k.endsWith(FORGOTTEN_SUFFIX) || l.state === 'unknown') continue;
+      if (found) return null;
+      found = { key: k, state: l.state };
+    }
+    return found ?? (fact ? { key: own, state: fact.state } : null);
   }
 
   private assignment(n: AstNode, st: State): Out[] {
@@ -699,6 +772,18 @@ export class Transfer {
     const op = n.operator ?? '=';
     if (!left) return [{ st, v: ANY }];
     let outs = right ? this.expr(right, st) : [{ st, v: ANY }];
+    const target = stripParens(left);
+    if (target.type === 'field_expression') {
+      const obj = target.child('argument');
+      const field = target.child('field')?.text;
+      if (obj && field) {
+        const objKey = keyOf(obj);
+        for (const o of outs) {
+          if (this.fx.sink) this.fx.sink.write(n, obj, objKey, field, target.operator === '->', o.st);
+          if (objKey && target.operator === '->' && VMA_MMAP_WRITE_FIELDS.includes(field)) this.noteModify(objKey, o.st, n, `writes \`${oneLine(target.text)}\``);
+        }
+      }
+    }
     // The left side is evaluated for its dereferences (p->f = ... dereferences p).
     if (left.type !== 'identifier') {
       outs = outs.flatMap((o) => this.expr(left, o.st, false).map((l) => ({ st: l.st, v: o.v })));
@@ -767,7 +852,7 @@ export class Transfer {
     for (const a of args) states = states.flatMap((s) => this.expr(a, s).map((o) => o.st));
     if (!api) {
       return states.map((s) => {
-        if (this.fx.sink) this.fx.sink.call(n, name, undefined, args, s);
+        if (this.fx.sink) this.fx.sink.call(n, name, undefined, args, s, []);
         return { st: this.havocUnknownCall(n, name, args, s), v: ANY };
       });
     }
@@ -791,10 +876,11 @@ export class Transfer {
         flag = target.text;
       }
       const k = keyOf(target);
-      if (!k || (out.vals.size === 0 && out.ptrs.size === 0)) continue;
+      if (!k) continue;
       if (out === st) out = st.clone();
       if (addressed) out.kill(k);
       else out.kill(`*${k}`);
+      this.forgetRepointed(out, addressed ? k : `*${k}`);
     }
     if (flag !== null) {
       if (out === st) out = st.clone();
@@ -805,11 +891,21 @@ export class Transfer {
     return out;
   }
 
+  /**
+   * A callee may have pointed `key` (a VMA variable given by address, `*vmap`) at another VMA: a
+   * VMA lock known not held on the old one says nothing about the new one.
+   */
+  private forgetRepointed(c: State, key: string): void {
+    const vmaKey = `vma:${this.fx.canonical(key)}`;
+    const old = c.locks.get(vmaKey);
+    if (old && (old.state === 'none' || old.state === 'unknown') && !old.releasedUnowned) c.locks.delete(vmaKey);
+  }
+
   /** Every lock of a class on this path becomes unknown (a callee may have dropped it). */
   private forgetAll(c: State, lock: LockClass, n: AstNode, message: string): void {
     const step = this.fx.step(n, message);
     for (const [key, prior] of [...c.locks]) {
-      if (!key.startsWith(`${lock}:`) || prior.state === 'unknown') continue;
+      if (!(key.startsWith(`${lock}:`) || (lock === 'mmap' && key.startsWith('vma-write:'))) || prior.state === 'unknown') continue;
       c.setLock(key, { ...prior, state: 'unknown', acquiredHere: false, releasedUnowned: !!prior.releasedUnowned || !prior.acquiredHere });
       c.addStep(step, [key]);
     }
@@ -819,7 +915,8 @@ export class Transfer {
 
   /** Applies a knowledge-base entry to a call whose arguments were evaluated. */
   applyApi(name: string, api: ApiEntry, n: AstNode, args: AstNode[], st: State): Out[] {
-    if (this.fx.sink) this.fx.sink.call(n, name, api, args, st);
+    const requires = this.resolveRequirements(name, api, args);
+    if (this.fx.sink) this.fx.sink.call(n, name, api, args, st, requires);
     if (api.noreturn) return [];
     if (api.transparent) return args[0] ? this.expr(args[0], st) : [{ st, v: ANY }];
     if (api.errorTest) {
@@ -835,6 +932,24 @@ export class Transfer {
     if (api.pagefault) {
       cur = st.clone();
       cur.setPf(cur.pf + (api.pagefault === 'disable' ? 1 : -1));
+    }
+    if (this.fx.facts) this.noteCallFacts(name, api, n, args, st);
+    if (requires.length) {
+      cur = cur === st ? st.clone() : cur;
+      for (const r of requires) this.applyRequirement(cur, r, name, n);
+    }
+    if (api.source?.kind === 'summary') {
+      // A function the run defines may write through pointer arguments like any other callee.
+      for (const a of args) {
+        const s0 = stripParens(a);
+        const addressed = s0.type === 'pointer_expression' && s0.operator === '&' ? s0.child('argument') : null;
+        const k = keyOf(addressed ?? s0);
+        if (!k || (!addressed && !/^\w+$/.test(k))) continue;
+        cur = cur === st ? st.clone() : cur;
+        if (addressed) cur.kill(k);
+        else cur.kill(`*${k}`);
+        this.forgetRepointed(cur, addressed ? k : `*${k}`);
+      }
     }
     const baseBits = bitsForFailure(api);
     let variants: { st: State; bits: number; lockOnRet?: Value['lockOnRet'] }[] = [{ st: cur, bits: baseBits }];
@@ -891,14 +1006,55 @@ export class Transfer {
       const lockedBy = [...cur.locks.entries()].filter(([, l]) => l.state === 'read' || l.state === 'write' || l.state === 'held').map(([k]) => k);
       const addrArg = api.mayStartAbove ? args[1] : undefined;
       const addr = addrArg ? keyOf(stripParens(addrArg)) : null;
-      ptr = { api: name, addr, nullable: !!api.returnsNullable, mayStartAbove: !!api.mayStartAbove, origin: this.fx.step(n, `${name}() ${api.returnsNullable ? 'may return NULL' : 'returns a VMA'}`), tested: [], lockedBy, staleSince: null };
+      ptr = { api: name, addr, nullable: !!api.returnsNullable, mayStartAbove: !!api.mayStartAbove, origin: this.fx.step(n, `${name}() ${api.returnsNullable ? 'may return NULL' : api.freshVma ? 'returns a new VMA, not yet in the tree' : 'returns a VMA'}`), tested: [], lockedBy, staleSince: null, fresh: api.freshVma };
     }
     return variants.map((v) => ({ st: v.st, v: { bits: v.bits, key: null, ptr, lockOnRet: v.lockOnRet } }));
+  }
+
+  /** A callee's requirements, in terms of this call's arguments. */
+  private resolveRequirements(name: string, api: ApiEntry, args: AstNode[]): ResolvedRequirement[] {
+    if (!api.requires?.length) return [];
+    const out: ResolvedRequirement[] = [];
+    for (const r of api.requires) {
+      const target = args[r.target];
+      if (!target) continue;
+      const effect: LockEffect = { lock: r.lock, op: 'assert', mode: r.mode, target: r.target, when: 'always', path: r.path };
+      const key = this.lockKey(effect, target);
+      if (!key) continue;
+      out.push({ lock: r.lock, mode: r.mode, key, display: displayOf(effect, target), at: r.at ?? null });
+    }
+    return out;
+  }
+
+  /** The callee needs the lock held: like an assertion, the path holds it from here (unless known otherwise). */
+  private applyRequirement(c: State, r: ResolvedRequirement, callee: string, n: AstNode): void {
+    const prior = c.locks.get(r.key);
+    if (prior && prior.state !== 'unknown') return;
+    const step = this.fx.step(n, `${callee}() needs the ${r.lock === 'mmap' ? 'mmap' : 'VMA'} ${r.mode ? `${r.mode} ` : ''}lock of \`${r.display}\` held${r.at ? ` (${r.at.file}:${r.at.line})` : ''}`);
+    const required = prior ? prior.required : (r.mode ?? 'held');
+    c.setLock(r.key, { state: r.mode ?? 'held', acquiredHere: false, origin: prior?.origin ?? step, display: r.display, releasedUnowned: prior?.releasedUnowned, required, requiredAt: prior ? prior.requiredAt : step });
+    c.addStep(step, [r.key]);
+  }
+
+  /** Summary facts of a call: it may fault, it modifies a VMA the function was given. */
+  private noteCallFacts(name: string, api: ApiEntry, n: AstNode, args: AstNode[], st: State): void {
+    const facts = this.fx.facts!;
+    if (api.mayFault && !facts.fault && st.pf === 0 && !droppedCallersMmapLock(st)) {
+      facts.fault = [this.fx.step(n, `${name}() may fault on user memory`), ...(api.faultVia ?? [])].slice(0, 6);
+    }
+    for (const i of api.modifiesVma ?? []) {
+      const a = args[i];
+      const k = a ? keyOf(stripParens(a)) : null;
+      if (k) this.noteModify(k, st, n, `${name}() modifies \`${k}\``);
+    }
   }
 
   private split(effect: LockEffect, bits: number): { ok: boolean; bits: number }[] {
     let okBits: number;
     switch (effect.when) {
+      case 'ret-bits':
+        okBits = effect.okBits ?? V_ANY;
+        break;
       case 'ret-zero':
         okBits = V_ZERO;
         break;
@@ -924,7 +1080,7 @@ export class Transfer {
       expr = base;
     }
     const k = keyOf(expr);
-    return k ? `${effect.lock}:${this.fx.canonical(k)}` : null;
+    return k ? `${effect.lock}:${this.fx.canonical(effect.path ? applyPath(effect.path, k) : k)}` : null;
   }
 
   private opInfo(st: State, effect: LockEffect, key: string, callee: string, n: AstNode, display: string): LockOpInfo {
@@ -934,6 +1090,7 @@ export class Transfer {
       callee,
       op: effect.op === 'acquire' ? 'acquire' : effect.op === 'downgrade' ? 'downgrade' : 'release',
       lock: effect.lock,
+      raw: !!effect.rawRwsem,
       mode: effect.mode,
       key,
       display,
@@ -951,7 +1108,9 @@ export class Transfer {
       case 'acquire': {
         if (this.fx.sink) this.fx.sink.lockOp(this.opInfo(c, effect, key, callee, n, display), c);
         const step = origin ?? this.fx.step(n, `${what} of \`${display}\` taken here (${callee}())`);
-        c.setLock(key, { state: effect.mode ?? 'held', acquiredHere: true, origin: step, display, releasedUnowned: prior?.releasedUnowned });
+        // A VMA write lock has no unlock call: it ends with the mmap write lock, so it is never "taken here" for balance.
+        const own = effect.lock !== 'vma-write';
+        c.setLock(key, { state: effect.mode ?? 'held', acquiredHere: own, origin: step, display, releasedUnowned: prior?.releasedUnowned, required: prior?.required, requiredAt: prior?.requiredAt });
         c.addStep(step, [key]);
         break;
       }
@@ -959,16 +1118,20 @@ export class Transfer {
         if (this.fx.sink) this.fx.sink.lockOp(this.opInfo(c, effect, key, callee, n, display), c);
         const step = this.fx.step(n, `${what} of \`${display}\` released here (${callee}())`);
         const unowned = !prior || prior.state === 'unknown' || !!prior.releasedUnowned || !prior.acquiredHere;
-        c.setLock(key, { state: 'none', acquiredHere: prior?.acquiredHere ?? false, origin: null, display, releasedUnowned: unowned });
+        const required = prior ? prior.required : (effect.mode ?? 'held');
+        c.setLock(key, { state: 'none', acquiredHere: prior?.acquiredHere ?? false, origin: null, display, releasedUnowned: unowned, required, requiredAt: prior ? prior.requiredAt : step });
         c.markStale(key, step);
         c.addStep(step, [key]);
+        if (effect.endsVmaWriteLocks) endVmaWriteLocks(c);
         break;
       }
       case 'downgrade': {
         if (this.fx.sink) this.fx.sink.lockOp(this.opInfo(c, effect, key, callee, n, display), c);
         const step = this.fx.step(n, `mmap lock of \`${display}\` downgraded to read here (${callee}())`);
-        c.setLock(key, { state: 'read', acquiredHere: prior?.acquiredHere ?? false, origin: prior?.origin ?? step, display });
+        const required = prior ? prior.required : 'write';
+        c.setLock(key, { state: 'read', acquiredHere: prior?.acquiredHere ?? false, origin: prior?.origin ?? step, display, releasedUnowned: prior?.releasedUnowned, required, requiredAt: prior ? prior.requiredAt : step });
         c.addStep(step, [key]);
+        if (effect.endsVmaWriteLocks) endVmaWriteLocks(c);
         break;
       }
       case 'assert': {
@@ -978,7 +1141,8 @@ export class Transfer {
         }
         if (prior && prior.state === 'held' && !effect.mode) break;
         const step = this.fx.step(n, `${callee}() asserts the ${what} of \`${display}\` is held`);
-        c.setLock(key, { state: effect.mode ?? 'held', acquiredHere: prior?.acquiredHere ?? false, origin: prior?.origin ?? step, display });
+        const required = prior ? prior.required : (effect.mode ?? 'held');
+        c.setLock(key, { state: effect.mode ?? 'held', acquiredHere: prior?.acquiredHere ?? false, origin: prior?.origin ?? step, display, releasedUnowned: prior?.releasedUnowned, required, requiredAt: prior ? prior.requiredAt : step });
         c.addStep(step, [key]);
         break;
       }
@@ -1014,6 +1178,7 @@ export function rwsemOwner(arg: AstNode, lock: LockClass): AstNode | null {
 }
 
 function bitsForFailure(api: ApiEntry): number {
+  if (api.returns !== undefined) return api.returns;
   switch (api.fails) {
     case 'zero-ok':
       return V_ZERO | V_NEG;
@@ -1044,12 +1209,42 @@ function describeBits(bits: number, pointer: boolean): string {
 
 function lockName(effect: LockEffect): string {
   const mode = effect.mode ? `${effect.mode} ` : '';
-  return effect.lock === 'mmap' ? `mmap ${mode}lock` : `VMA ${mode}lock`;
+  return effect.lock === 'mmap' ? `mmap ${mode}lock` : effect.lock === 'vma' ? `VMA ${mode}lock` : 'VMA write lock';
 }
 
 function displayOf(effect: LockEffect, target: AstNode): string {
   const t = effect.rawRwsem ? rwsemOwner(target, effect.lock) ?? target : stripParens(target);
-  return oneLine(t.text);
+  const text = oneLine(t.text);
+  return effect.path ? effect.path.replace('$', /^[\w>.-]+$/.test(text) ? text : `(${text})`) : text;
+}
+
+/**
+ * A lock path template applied to an argument's key: `$->vm_mm` with `vma` is `vma->vm_mm`;
+ * `*$` with `&vma` is `vma`; `$->vm_mm` with `&v` is `v.vm_mm`.
+ */
+export function applyPath(path: string, k: string): string {
+  if (k.startsWith('&')) {
+    const inner = k.slice(1);
+    if (path.startsWith('*$')) return inner + path.slice(2);
+    if (path.startsWith('$->')) return `${inner}.${path.slice(3)}`;
+  }
+  return path.replace('$', k);
+}
+
+/** The mmap write lock is gone: so is every VMA write lock taken under it. */
+function endVmaWriteLocks(c: State): void {
+  for (const [k, l] of [...c.locks]) {
+    if (k.startsWith('vma-write:') && l.state !== 'none') c.setLock(k, { ...l, state: 'none', acquiredHere: false });
+  }
+}
+
+/** On this path the function has let go of an mmap lock its caller held (it is not held any more). */
+function droppedCallersMmapLock(st: State): boolean {
+  for (const [k, l] of st.locks) {
+    if (!k.startsWith('mmap:')) continue;
+    if ((l.state === 'none' || l.state === 'unknown') && (l.releasedUnowned || (!l.acquiredHere && l.required))) return true;
+  }
+  return false;
 }
 
 export function oneLine(s: string): string {

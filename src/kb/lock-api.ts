@@ -3,8 +3,11 @@
 // Source of truth: ../shared/lock-model.md and the 6.12 headers (include/linux/mmap_lock.h,
 // include/linux/mm.h, include/linux/pagewalk.h, include/linux/uaccess.h).
 
-/** Which lock an entry acts on. */
-export type LockClass = 'mmap' | 'vma';
+/**
+ * Which lock an entry acts on: the mmap lock, a VMA's read lock, or a VMA's write lock (taken by
+ * vma_start_write() under the mmap write lock, and dropped only with that lock).
+ */
+export type LockClass = 'mmap' | 'vma' | 'vma-write';
 export type LockMode = 'read' | 'write';
 
 /**
@@ -12,9 +15,10 @@ export type LockMode = 'read' | 'write';
  * - always: unconditionally;
  * - ret-zero: only when the call returns 0 (the `_killable` forms: 0 = locked, -EINTR = not);
  * - ret-true: only when it returns true/non-zero (trylock forms, vma_start_read);
- * - ret-nonnull: only when it returns a non-NULL pointer (lock_vma_under_rcu, lock_mm_and_find_vma).
+ * - ret-nonnull: only when it returns a non-NULL pointer (lock_vma_under_rcu, lock_mm_and_find_vma);
+ * - ret-bits: only when the returned value is one of `okBits` (V_* bits; computed summaries use it).
  */
-export type LockCondition = 'always' | 'ret-zero' | 'ret-true' | 'ret-nonnull';
+export type LockCondition = 'always' | 'ret-zero' | 'ret-true' | 'ret-nonnull' | 'ret-bits';
 
 /**
  * Where the lock object comes from:
@@ -40,6 +44,27 @@ export interface LockEffect {
   rawRwsem?: boolean;
   /** trylock forms never block, so taking them while holding other locks is not a deadlock. */
   trylock?: boolean;
+  /** With when = 'ret-bits': the returned values (V_* bits) on which the effect happens. */
+  okBits?: number;
+  /**
+   * The lock object relative to the target argument, `$` standing for it: `$->vm_mm` (the mm of a
+   * VMA argument), `*$` (the VMA an out-parameter points to). Absent means the argument itself.
+   */
+  path?: string;
+  /** Releasing the mmap write lock (or downgrading it) also ends every VMA write lock of that mm. */
+  endsVmaWriteLocks?: boolean;
+}
+
+/** A lock state a function needs on entry (it asserts it, or releases a lock it did not take). */
+export interface LockRequirement {
+  lock: LockClass;
+  /** undefined: held, either mode. */
+  mode?: LockMode;
+  /** The argument (0-based) naming the object, and the path from it (see LockEffect.path). */
+  target: number;
+  path?: string;
+  /** Where the callee shows the requirement (an assertion, an unlock). */
+  at?: { file: string; line: number; column: number; message: string };
 }
 
 /** How a function reports failure, for branch refinement and for stale-cannot-fail. */
@@ -77,6 +102,23 @@ export interface ApiEntry {
   errorTest?: 'err' | 'err-or-null';
   /** The call checks that the VMA in arg 0 contains an address (a range check for find_vma results). */
   rangeCheck?: boolean;
+  /**
+   * Arguments (0-based) naming a VMA the call modifies in a way that needs the mmap write lock
+   * (vma_start_write, vm_flags_set/clear/mod/reset).
+   */
+  modifiesVma?: number[];
+  /** Returns a VMA that is new and not yet in the tree (vm_area_alloc, vm_area_dup): no lock protects it yet. */
+  freshVma?: boolean;
+  /** The values it returns (V_* bits of src/engine/events.ts), when a summary knows them. */
+  returns?: number;
+  /** Lock states the function needs on entry. */
+  requires?: LockRequirement[];
+  /** How it comes to fault (for a computed summary: the chain of calls down to the user access). */
+  faultVia?: { file: string; line: number; column: number; message: string }[];
+  /** Where its failure returns are (computed summaries), for explanations. */
+  failureAt?: { file: string; line: number; column: number; message: string }[];
+  /** Where the entry comes from: the knowledge base, a config file, or a summary of a definition. */
+  source?: { kind: 'kb' | 'config' | 'summary'; file?: string; line?: number };
 }
 
 const A = (lock: LockClass, mode: LockMode | undefined, when: LockCondition, extra: Partial<LockEffect> = {}): LockEffect => ({
@@ -123,8 +165,8 @@ const entries: ApiEntry[] = [
   { name: 'mmap_write_lock_nested', lock: [A('mmap', 'write', 'always')] },
   { name: 'mmap_write_lock_killable', lock: [A('mmap', 'write', 'ret-zero')], fails: 'zero-ok' },
   { name: 'mmap_write_trylock', lock: [A('mmap', 'write', 'ret-true', { trylock: true })], fails: 'true-ok' },
-  { name: 'mmap_write_unlock', lock: [R('mmap', 'write')] },
-  { name: 'mmap_write_downgrade', lock: [{ lock: 'mmap', op: 'downgrade', target: 0, when: 'always' }] },
+  { name: 'mmap_write_unlock', lock: [R('mmap', 'write', { endsVmaWriteLocks: true })] },
+  { name: 'mmap_write_downgrade', lock: [{ lock: 'mmap', op: 'downgrade', target: 0, when: 'always', endsVmaWriteLocks: true }] },
   { name: 'mmap_assert_locked', lock: [ASSERT('mmap', undefined)] },
   { name: 'mmap_assert_write_locked', lock: [ASSERT('mmap', 'write')] },
   // Helpers whose lock effect depends on their result.
@@ -148,8 +190,8 @@ const entries: ApiEntry[] = [
   { name: 'down_write_nested', lock: [A('mmap', 'write', 'always', { rawRwsem: true })] },
   { name: 'down_write_killable', lock: [A('mmap', 'write', 'ret-zero', { rawRwsem: true })], fails: 'zero-ok' },
   { name: 'down_write_trylock', lock: [A('mmap', 'write', 'ret-true', { rawRwsem: true, trylock: true })], fails: 'true-ok' },
-  { name: 'up_write', lock: [R('mmap', 'write', { rawRwsem: true })] },
-  { name: 'downgrade_write', lock: [{ lock: 'mmap', op: 'downgrade', target: 0, when: 'always', rawRwsem: true }] },
+  { name: 'up_write', lock: [R('mmap', 'write', { rawRwsem: true, endsVmaWriteLocks: true })] },
+  { name: 'downgrade_write', lock: [{ lock: 'mmap', op: 'downgrade', target: 0, when: 'always', rawRwsem: true, endsVmaWriteLocks: true }] },
   { name: 'lockdep_assert_held', lock: [ASSERT('mmap', undefined, { rawRwsem: true })] },
   { name: 'lockdep_assert_held_read', lock: [ASSERT('mmap', 'read', { rawRwsem: true })] },
   { name: 'lockdep_assert_held_write', lock: [ASSERT('mmap', 'write', { rawRwsem: true })] },
@@ -169,9 +211,17 @@ const entries: ApiEntry[] = [
   { name: 'vma_start_read_locked_nested', lock: [A('vma', 'read', 'ret-true')], fails: 'true-ok', derefsArgs: [0] },
   { name: 'vma_end_read', lock: [R('vma', 'read')], derefsArgs: [0] },
   { name: 'vma_assert_locked', lock: [ASSERT('vma', undefined)], derefsArgs: [0] },
-  { name: 'vma_start_write', derefsArgs: [0] },
-  { name: 'vma_start_write_killable', fails: 'zero-ok', derefsArgs: [0] },
-  { name: 'vma_assert_write_locked', derefsArgs: [0] },
+  // VMA write locks need the mmap write lock and end with it (no unlock call of their own).
+  { name: 'vma_start_write', lock: [A('vma-write', 'write', 'always')], modifiesVma: [0], derefsArgs: [0] },
+  { name: 'vma_start_write_killable', lock: [A('vma-write', 'write', 'ret-zero')], modifiesVma: [0], fails: 'zero-ok', derefsArgs: [0] },
+  { name: 'vma_assert_write_locked', lock: [ASSERT('vma-write', 'write')], derefsArgs: [0] },
+  // VMA flag helpers (include/linux/mm.h): set/clear/mod write-lock the VMA themselves, reset asserts it.
+  ...['vm_flags_set', 'vm_flags_clear', 'vm_flags_mod'].map((name): ApiEntry => ({ name, lock: [A('vma-write', 'write', 'always')], modifiesVma: [0], derefsArgs: [0] })),
+  { name: 'vm_flags_reset', lock: [ASSERT('vma-write', 'write')], modifiesVma: [0], derefsArgs: [0] },
+  { name: 'vm_flags_reset_once', lock: [ASSERT('vma-write', 'write')], modifiesVma: [0], derefsArgs: [0] },
+  // New VMAs, not yet in the tree: nothing else can see them until they are inserted.
+  { name: 'vm_area_alloc', returnsVma: true, freshVma: true },
+  { name: 'vm_area_dup', returnsVma: true, freshVma: true },
   // The fault handler may drop the VMA lock or the mmap lock (VM_FAULT_RETRY / VM_FAULT_COMPLETED):
   // after it, the state of both is not known from the call alone.
   { name: 'handle_mm_fault', lock: [FORGET('vma', 0), FORGET('mmap', 'all')], derefsArgs: [0] },
@@ -299,6 +349,24 @@ export const GUARD_CLASSES: Record<string, GuardClass> = {
   rwsem_write_try: { acquire: 'down_write_trylock', release: 'up_write' },
   rwsem_write_kill: { acquire: 'down_write_killable', release: 'up_write' },
   vma_read: { acquire: 'vma_start_read', release: 'vma_end_read' },
+};
+
+/** VMA fields whose writers must hold the mmap write lock (readers under the mmap lock depend on them). */
+export const VMA_MMAP_WRITE_FIELDS = ['vm_start', 'vm_end', 'vm_pgoff', 'vm_page_prot'];
+
+/** VMA fields that readers under the per-VMA lock depend on: writers also hold the VMA write lock. */
+export const VMA_LOCKED_FIELDS = ['vm_policy', 'vm_page_prot', 'anon_vma', 'anon_name', 'vm_userfaultfd_ctx', 'vm_start', 'vm_end', 'vm_pgoff'];
+
+/** The VMA field that must never be written directly (`__vm_flags` is written through the helpers). */
+export const VMA_READONLY_FIELDS = ['vm_flags'];
+
+/** Page walk entry points: which argument is the ops struct, and which names the mm or the VMA. */
+export const PAGE_WALKS: Record<string, { ops: number; mm?: number; vma?: number }> = {
+  walk_page_range: { ops: 3, mm: 0 },
+  walk_page_range_novma: { ops: 3, mm: 0 },
+  walk_page_range_vma: { ops: 3, vma: 0 },
+  walk_page_vma: { ops: 1, vma: 0 },
+  walk_page_mapping: { ops: 3 },
 };
 
 /** Field names of struct mm_struct that are its mmap rwsem (6.12 and older kernels). */

@@ -5,7 +5,7 @@
 // Analyzer's checker callbacks.
 
 import type { Severity } from '../types.js';
-import type { CallEvent, DerefEvent, LockOpEvent, FunctionExitEvent, FileEvent, FindingInput } from '../engine/events.js';
+import type { CallEvent, DerefEvent, LockOpEvent, FunctionExitEvent, FileEvent, FindingInput, WriteEvent } from '../engine/events.js';
 
 export interface RuleDocs {
   /** What the rule reports, one paragraph. */
@@ -42,6 +42,8 @@ export interface RuleVisitor {
   deref?(event: DerefEvent): void;
   /** A lock operation from the knowledge base, with the state of that lock before it. */
   lockOp?(event: LockOpEvent): void;
+  /** An assignment to a field (`p->f = v`, `s.f |= v`), with the state before it. */
+  write?(event: WriteEvent): void;
   /** Once per function, with every state that reaches its exit. */
   functionExit?(event: FunctionExitEvent): void;
   /** Once per file, after every function was analysed: comments and per-function results. */

@@ -1,0 +1,216 @@
+// Function summaries: what a call does, computed from the callee's own flow graph, in the same
+// vocabulary as the knowledge base (an ApiEntry), so that the transfer functions apply a summary
+// exactly as they apply a built-in entry. A summary says:
+// - its lock effect on each lock reachable from a parameter (`mm`, `vma->vm_mm`, `*vmap`):
+//   acquire / release / downgrade / drop-and-retake, unconditional or tied to the return value,
+//   or "may change" (forget) when no return value tells;
+// - what it requires on entry (it asserts the lock, or releases one it did not take);
+// - whether it may fault on user memory with its caller's locks in place, and through what;
+// - what it returns (abstract bits), whether that is a VMA that may be NULL, how it fails;
+// - which pointer parameters it dereferences, which VMA parameters it modifies.
+
+import type { ApiEntry, FailureStyle, LockClass, LockEffect, LockMode, LockRequirement } from '../kb/lock-api.js';
+import type { TraceStep } from '../types.js';
+import type { State, LockFact } from './state.js';
+import type { SummaryFacts } from './transfer.js';
+import { FORGOTTEN_SUFFIX, V_ANY, V_ERR, V_ZERO, type ReturnKind } from './events.js';
+
+export interface SummaryInput {
+  name: string;
+  file: string;
+  line: number;
+  returnKind: ReturnKind;
+  params: readonly string[];
+  /** States that reach the function's exit. */
+  exits: readonly State[];
+  facts: SummaryFacts;
+  failureReturns: readonly { step: TraceStep; returned: number }[];
+}
+
+/** How one exit path leaves a lock, relative to entry. */
+type Change = 'same' | 'acquired' | 'released' | 'retaken' | 'downgraded' | 'unknown';
+
+const LOCK_CLASSES: readonly LockClass[] = ['mmap', 'vma', 'vma-write'];
+
+function changeOf(lock: LockClass, f: LockFact | undefined): { change: Change; mode?: LockMode } {
+  if (!f) return { change: 'same' };
+  if (f.state === 'unknown') return { change: 'unknown' };
+  const mode = f.state === 'read' || f.state === 'write' ? f.state : undefined;
+  if (f.state === 'none') return { change: f.releasedUnowned || f.required ? 'released' : 'same' };
+  if (lock === 'vma-write') return { change: f.required ? 'same' : 'acquired', mode };
+  if (f.acquiredHere) return { change: f.releasedUnowned || f.required ? 'retaken' : 'acquired', mode };
+  if (f.required === 'write' && f.state === 'read') return { change: 'downgraded' };
+  return { change: 'same' };
+}
+
+/** `vma->vm_mm` with params [vma] -> { target: 0, path: '$->vm_mm' }. */
+function parametrize(expr: string, params: readonly string[]): { target: number; path?: string } | null {
+  const m = /^([*&]*)([A-Za-z_]\w*)/.exec(expr);
+  if (!m) return null;
+  const target = params.indexOf(m[2]);
+  if (target < 0) return null;
+  const path = `${m[1]}$${expr.slice(m[0].length)}`;
+  return path === '$' ? { target } : { target, path };
+}
+
+function retBits(st: State): number {
+  return st.ret < 0 ? V_ANY : st.ret;
+}
+
+/** Return bits that tell the `yes` exits from the `no` exits, or null when the return value does not. */
+function separating(yes: readonly State[], no: readonly State[]): number | null {
+  let a = 0;
+  let b = 0;
+  for (const s of yes) a |= retBits(s);
+  for (const s of no) b |= retBits(s);
+  if (a === V_ANY || b === V_ANY || (a & b) !== 0 || a === 0 || b === 0) return null;
+  return a;
+}
+
+function modeOf(changes: { mode?: LockMode }[]): LockMode | undefined {
+  const modes = new Set(changes.map((c) => c.mode));
+  return modes.size === 1 ? [...modes][0] : undefined;
+}
+
+function lockEffects(lock: LockClass, key: string, where: { target: number; path?: string }, exits: readonly State[], kind: ReturnKind): LockEffect[] {
+  const base = { lock, target: where.target, ...(where.path ? { path: where.path } : {}) };
+  const forget: LockEffect[] = [{ ...base, op: 'forget', when: 'always' }];
+  const byChange = new Map<Change, { st: State; mode?: LockMode }[]>();
+  for (const st of exits) {
+    const c = changeOf(lock, st.locks.get(key));
+    const list = byChange.get(c.change) ?? [];
+    list.push({ st, mode: c.mode });
+    byChange.set(c.change, list);
+  }
+  const kinds = [...byChange.keys()].filter((k) => k !== 'same').sort().join(',');
+  if (kinds === '') return [];
+  if (byChange.has('unknown')) return forget;
+  const get = (c: Change) => byChange.get(c) ?? [];
+  const same = get('same');
+  const when = (yes: { st: State }[], no: { st: State }[]): Partial<LockEffect> | null => {
+    if (no.length === 0) return { when: 'always' };
+    if (kind === 'void') return null;
+    const bits = separating(yes.map((y) => y.st), no.map((n) => n.st));
+    return bits === null ? null : { when: 'ret-bits', okBits: bits };
+  };
+  switch (kinds) {
+    case 'acquired': {
+      const w = when(get('acquired'), same);
+      return w ? [{ ...base, op: 'acquire', mode: modeOf(get('acquired')), when: 'always', ...w }] : forget;
+    }
+    case 'released': {
+      const w = when(get('released'), same);
+      return w ? [{ ...base, op: 'release', mode: undefined, when: 'always', ...w }] : forget;
+    }
+    case 'retaken': {
+      if (same.length) return forget;
+      return [
+        { ...base, op: 'release', when: 'always' },
+        { ...base, op: 'acquire', mode: modeOf(get('retaken')), when: 'always' },
+      ];
+    }
+    case 'released,retaken': {
+      if (same.length) return forget;
+      const w = when(get('retaken'), get('released'));
+      return w
+        ? [
+            { ...base, op: 'release', when: 'always' },
+            { ...base, op: 'acquire', mode: modeOf(get('retaken')), when: 'always', ...w },
+          ]
+        : forget;
+    }
+    case 'downgraded':
+      return same.length ? forget : [{ ...base, op: 'downgrade', when: 'always' }];
+    default:
+      return forget;
+  }
+}
+
+function requirementOf(lock: LockClass, key: string, where: { target: number; path?: string }, exits: readonly State[]): LockRequirement | null {
+  if (exits.length === 0) return null;
+  const facts = exits.map((st) => st.locks.get(key));
+  if (facts.some((f) => !f || !f.required)) return null;
+  const modes = new Set(facts.map((f) => f!.required));
+  const only = modes.size === 1 ? [...modes][0] : 'held';
+  const at = facts.find((f) => f!.requiredAt)?.requiredAt ?? undefined;
+  return { lock, ...(only === 'held' ? {} : { mode: only as LockMode }), target: where.target, ...(where.path ? { path: where.path } : {}), ...(at ? { at } : {}) };
+}
+
+function failureStyle(kind: ReturnKind, failures: readonly { returned: number }[]): FailureStyle | undefined {
+  if (failures.length === 0) return undefined;
+  switch (kind) {
+    case 'pointer': {
+      const nul = failures.some((f) => f.returned & V_ZERO);
+      const err = failures.some((f) => f.returned & V_ERR);
+      return nul && err ? 'null-or-errptr-fail' : err ? 'errptr-fail' : 'null-fail';
+    }
+    case 'bool':
+      return 'true-ok';
+    case 'int':
+      return 'zero-ok';
+    default:
+      return undefined;
+  }
+}
+
+/** The summary of one analysed function. */
+export function summarize(input: SummaryInput): ApiEntry {
+  const { exits, params } = input;
+  const lock: LockEffect[] = [];
+  const requires: LockRequirement[] = [];
+  const keys = new Set<string>();
+  for (const st of exits) for (const k of st.locks.keys()) keys.add(k);
+  for (const key of [...keys].sort()) {
+    const colon = key.indexOf(':');
+    const cls = key.slice(0, colon) as LockClass;
+    if (!LOCK_CLASSES.includes(cls)) continue;
+    if (key.endsWith(FORGOTTEN_SUFFIX)) {
+      if (cls !== 'vma-write') lock.push({ lock: cls, op: 'forget', target: 'all', when: 'always' });
+      continue;
+    }
+    const where = parametrize(key.slice(colon + 1), params);
+    if (!where) continue;
+    lock.push(...lockEffects(cls, key, where, exits, input.returnKind));
+    const r = requirementOf(cls, key, where, exits);
+    if (r) requires.push(r);
+  }
+  const entry: ApiEntry = { name: input.name, source: { kind: 'summary', file: input.file, line: input.line } };
+  if (lock.length) entry.lock = lock;
+  if (requires.length) entry.requires = requires;
+  if (input.facts.fault) {
+    entry.mayFault = true;
+    entry.faultVia = input.facts.fault;
+  }
+  if (input.returnKind !== 'void' && exits.length) {
+    let bits = 0;
+    for (const st of exits) bits |= retBits(st);
+    if (bits !== V_ANY) entry.returns = bits;
+  }
+  if (input.returnKind === 'pointer') {
+    const vma = exits.filter((st) => st.retPtr && !st.retPtr.fresh);
+    if (vma.length && vma.length + exits.filter((st) => st.ret === V_ZERO || st.ret === V_ERR || st.ret === (V_ZERO | V_ERR)).length === exits.length) {
+      entry.returnsVma = true;
+      if (exits.some((st) => retBits(st) & V_ZERO)) entry.returnsNullable = true;
+    }
+    if (exits.length && exits.every((st) => st.retPtr?.fresh || (retBits(st) & ~(V_ZERO | V_ERR)) === 0) && exits.some((st) => st.retPtr?.fresh)) {
+      entry.returnsVma = true;
+      entry.freshVma = true;
+    }
+  }
+  const fails = failureStyle(input.returnKind, input.failureReturns);
+  if (fails) {
+    entry.fails = fails;
+    entry.failureAt = input.failureReturns.slice(0, 3).map((f) => f.step);
+  }
+  if (input.facts.derefs.size) entry.derefsArgs = [...input.facts.derefs].sort((a, b) => a - b);
+  if (input.facts.modifies.size) entry.modifiesVma = [...input.facts.modifies].sort((a, b) => a - b);
+  return entry;
+}
+
+/** Everything about a summary that a caller's analysis depends on (for change detection). */
+export function summaryFingerprint(e: ApiEntry | undefined): string {
+  if (!e) return '';
+  const { source: _s, faultVia, failureAt: _f, requires, ...rest } = e;
+  return JSON.stringify({ ...rest, fault: faultVia?.length ?? 0, requires: requires?.map(({ at: _a, ...r }) => r) });
+}
+
