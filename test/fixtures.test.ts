@@ -10,6 +10,10 @@
 //                                             no finding at all inside that function
 //   /* vmalint-args: -D NAME -U NAME */       first line only: macros decided on the command line
 //
+// A folder named `*.run` is one run over all its .c files (for what crosses files: summaries,
+// callers in another file). When it has `include/linux/mm.h`, it is the kernel tree of the run and
+// its headers are summarised as the real tree's are. Expectations are read per file as above.
+//
 // One test per fixture file; any missing or extra (line, rule) pair fails it with every
 // difference listed. One more test checks that every registered rule has fixtures.
 
@@ -26,7 +30,7 @@ import type { Finding } from '../src/types.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FIXTURES = path.join(ROOT, 'fixtures');
 /** Fixture folders that are not named after a rule. */
-const SHAPE_DIRS = new Set(['shapes']);
+const SHAPE_DIRS = new Set(['shapes', 'summaries']);
 
 interface Expectation {
   line: number;
@@ -54,12 +58,23 @@ interface Fixture {
   problems: string[];
 }
 
-function listFixtures(dir: string): string[] {
-  const out: string[] = [];
+/** Fixture runs: a single .c file, or every .c file of a `*.run` folder (its include/ excepted). */
+function listFixtures(dir: string, into?: string[]): string[][] {
+  const out: string[][] = [];
   for (const name of readdirSync(dir).sort()) {
     const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...listFixtures(p));
-    else if (name.endsWith('.c')) out.push(p);
+    if (statSync(p).isDirectory()) {
+      if (into) {
+        if (name !== 'include') listFixtures(p, into);
+      } else if (name.endsWith('.run')) {
+        const files: string[] = [];
+        listFixtures(p, files);
+        out.push(files);
+      } else out.push(...listFixtures(p));
+    } else if (name.endsWith('.c')) {
+      if (into) into.push(p);
+      else out.push([p]);
+    }
   }
   return out;
 }
@@ -201,18 +216,19 @@ function describeFinding(f: Finding): string {
   return `${f.line}:${f.column} [${f.ruleId}]${fn}: ${f.message}`;
 }
 
-const fixtureFiles = existsSync(FIXTURES) ? listFixtures(FIXTURES) : [];
-const fixtures = fixtureFiles.map(readFixture);
+const fixtureRuns = existsSync(FIXTURES) ? listFixtures(FIXTURES).map((files) => files.map(readFixture)) : [];
+const fixtures = fixtureRuns.flat();
 
-for (const fx of fixtures) {
-  test(fx.rel, async () => {
-    assert.deepEqual(fx.problems, [], `${fx.rel}: bad annotations`);
-
-    const result = await analyzeSources([{ path: fx.rel, text: fx.text }], {
-      defines: fx.defines,
-      undefines: fx.undefines,
-    });
-
+for (const group of fixtureRuns) {
+  const first = group[0]!;
+  const runDir = group.length > 1 || /\.run\//.test(first.rel) ? first.rel.replace(/(\.run)\/.*$/, '$1') : null;
+  test(runDir ?? first.rel, async () => {
+    for (const fx of group) assert.deepEqual(fx.problems, [], `${fx.rel}: bad annotations`);
+    const root = runDir && existsSync(path.join(ROOT, runDir, 'include/linux/mm.h')) ? path.join(ROOT, runDir) : false;
+    const result = await analyzeSources(
+      group.map((fx) => ({ path: fx.rel, text: fx.text })),
+      { defines: first.defines, undefines: first.undefines, kernelRoot: root },
+    );
     const failures: string[] = [];
     for (const n of result.notifications) {
       if (n.level === 'error') failures.push(`notification: ${n.file}: ${n.message}`);
@@ -220,6 +236,20 @@ for (const fx of fixtures) {
     if (result.stats.cfgGiveUps > 0) {
       failures.push(`the CFG builder gave up on ${result.stats.cfgGiveUps} function(s)`);
     }
+    if (root && result.stats.headerSummaries === 0) failures.push(`no header of ${runDir}/include was summarised`);
+    for (const fx of group) failures.push(...compareFixture(fx, result.findings.filter((f) => f.file === fx.rel)));
+    const strays = result.findings.filter((f) => !group.some((fx) => fx.rel === f.file));
+    for (const f of strays) failures.push(`finding outside the fixture files: ${f.file}:${describeFinding(f)}`);
+    if (failures.length) {
+      assert.fail(`${runDir ?? first.rel}: ${failures.length} difference(s)\n  ${[...new Set(failures)].join('\n  ')}`);
+    }
+  });
+}
+
+/** Differences between a fixture's annotations and the findings in its file. */
+function compareFixture(fx: Fixture, findings: Finding[]): string[] {
+    const failures: string[] = [];
+    const result = { findings };
 
     const key = (line: number, ruleId: string): string => `${line}\u0000${ruleId}`;
     const expected = new Map<string, Expectation>();
@@ -250,11 +280,7 @@ for (const fx of fixtures) {
         failures.push(`clean function ${c.name}() (marked at line ${c.markerLine}) has a finding: ${fx.rel}:${describeFinding(f)}`);
       }
     }
-
-    if (failures.length) {
-      assert.fail(`${fx.rel}: ${failures.length} difference(s)\n  ${[...new Set(failures)].join('\n  ')}`);
-    }
-  });
+    return failures;
 }
 
 test('every registered rule has fixtures: one that expects it, one clean function in its folder', () => {
