@@ -140,6 +140,8 @@ interface FileOutcome {
 interface FileKnowledge {
   /** Non-static functions: what the rest of the run may call. */
   exported: Map<string, ApiEntry>;
+  /** Static functions (kept only for AnalyzeOptions.staticSummaries). */
+  statics: Map<string, ApiEntry>;
   /** File-scope initializers of non-static variables. */
   initializers: Map<string, Map<string, string>>;
   /** Names of functions defined elsewhere that the analysis asked about. */
@@ -160,9 +162,10 @@ function mergeEntry(summary: ApiEntry | undefined, kb: ApiEntry | undefined, def
     // faulting stay the table's.
     return { ...summary, lock: kb.lock ?? summary.lock, mayFault: !!(kb.mayFault || summary.mayFault) || undefined };
   }
-  const merged: ApiEntry = { ...summary, ...kb, mayFault: !!(kb.mayFault || summary.mayFault) || undefined };
+  const merged: ApiEntry = { ...summary, ...kb, mayFault: !!(kb.mayFault || summary.mayFault) || undefined, source: { kind: 'kb' } };
+  // The table is the contract where it speaks: what it returns and what it needs are its own.
   delete merged.returns;
-  if (summary.requires && !kb.requires) merged.requires = summary.requires;
+  merged.requires = kb.requires;
   return merged;
 }
 
@@ -256,6 +259,8 @@ class RunKnowledge {
   readonly imported = new Map<string, ApiEntry>();
   readonly headers = new Map<string, ApiEntry>();
   readonly initializers = new Map<string, Map<string, string>>();
+  /** Static functions' summaries by `file#name` (only with AnalyzeOptions.staticSummaries). */
+  readonly statics = new Map<string, ApiEntry>();
   /** Generation at which each name's summary last changed. */
   readonly changedAt = new Map<string, number>();
   generation = 0;
@@ -271,11 +276,13 @@ class RunKnowledge {
       if (!prior || summaryFingerprint(prior.entry) !== summaryFingerprint(entry)) this.changedAt.set(name, this.generation);
       this.run.set(name, { entry, file });
     }
+    for (const [name, entry] of k.statics) this.statics.set(`${file}#${name}`, entry);
     for (const [name, fields] of k.initializers) if (!this.initializers.has(name)) this.initializers.set(name, fields);
   }
 }
 
 class FileAnalyzer {
+  private readonly keepStatics: boolean;
   private readonly pp: PreprocessorChoices;
   private readonly pre: PreprocessorEvaluator;
 
@@ -285,6 +292,7 @@ class FileAnalyzer {
     private readonly stats: RunStats,
     private readonly knowledge: RunKnowledge,
   ) {
+    this.keepStatics = !!options.staticSummaries;
     this.pp = preprocessorChoices(options);
     this.pre = new PreprocessorEvaluator(this.pp);
   }
@@ -393,7 +401,7 @@ class FileAnalyzer {
       if (!byName.has(info.name)) byName.set(info.name, fn);
     }
     const localSummaries = new Map<string, ApiEntry>();
-    const knowledge: FileKnowledge = { exported: new Map(), initializers: new Map(), lookedUp: new Set() };
+    const knowledge: FileKnowledge = { exported: new Map(), statics: new Map(), initializers: new Map(), lookedUp: new Set() };
     for (const [name, v] of fileInitializers) if (!v.isStatic) knowledge.initializers.set(name, v.fields);
     const run = this.knowledge;
     const resolve = (name: string): ApiEntry | undefined => {
@@ -438,6 +446,7 @@ class FileAnalyzer {
       if (a.summary && byName.get(name) === fn) {
         localSummaries.set(name, a.summary);
         if (!a.info.isStatic || opts.exportAll) knowledge.exported.set(name, a.summary);
+        else if (this.keepStatics) knowledge.statics.set(name, a.summary);
       }
       callSitesOf.set(fn, a.callSites);
     };
@@ -654,6 +663,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
   stats.totalMs = performance.now() - start;
   const summaries: Record<string, ApiEntry> = {};
   for (const name of [...knowledge.run.keys()].sort()) summaries[name] = knowledge.run.get(name)!.entry;
+  for (const name of [...knowledge.statics.keys()].sort()) summaries[name] = knowledge.statics.get(name)!;
   return { findings, notifications, stats, summaries };
 }
 

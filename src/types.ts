@@ -94,4 +94,6 @@ export interface AnalyzeOptions {
    * pagewalk.h, uaccess.h); undefined = found upward from the analysed files; false = none.
    */
   kernelRoot?: string | false;
+  /** Also return the summaries of static functions, as `file#name` (for inspecting the analysis). */
+  staticSummaries?: boolean;
 }

@@ -65,6 +65,8 @@ export class State {
   retNode: unknown;
   /** Facts about the pointer returned (a VMA from a lookup), for the function's summary. */
   retPtr: PtrFact | undefined;
+  /** Key of the returned expression when it is a plain path (`vma`), for locks it carries. */
+  retKey: string | null;
   trace: TraceLink | null;
   private hashCache: string | null = null;
 
@@ -79,6 +81,7 @@ export class State {
       this.ret = from.ret;
       this.retNode = from.retNode;
       this.retPtr = from.retPtr;
+      this.retKey = from.retKey;
       this.trace = from.trace;
     } else {
       this.locks = new Map();
@@ -90,6 +93,7 @@ export class State {
       this.ret = -1;
       this.retNode = null;
       this.retPtr = undefined;
+      this.retKey = null;
       this.trace = null;
     }
   }
@@ -161,18 +165,19 @@ export class State {
     this.hashCache = null;
   }
 
-  setRet(bits: number, node: unknown, ptr?: PtrFact): void {
+  setRet(bits: number, node: unknown, ptr?: PtrFact, key: string | null = null): void {
     this.ret = bits;
     this.retNode = node;
     this.retPtr = ptr;
+    this.retKey = key;
     this.hashCache = null;
   }
 
   /** Forgets every fact about `key` and about expressions built on it (after an assignment). */
   kill(key: string): void {
-    for (const k of [...this.vals.keys()]) if (mentions(k, key)) this.vals.delete(k);
-    for (const k of [...this.ptrs.keys()]) if (mentions(k, key)) this.ptrs.delete(k);
-    for (const [k, d] of [...this.defs]) if (mentions(k, key) || mentions(d.text, key)) this.defs.delete(k);
+    for (const k of [...this.vals.keys()]) if (mentions(k, key, true)) this.vals.delete(k);
+    for (const k of [...this.ptrs.keys()]) if (mentions(k, key, true)) this.ptrs.delete(k);
+    for (const [k, d] of [...this.defs]) if (mentions(k, key, true) || mentions(d.text, key, true)) this.defs.delete(k);
     this.consts.delete(key);
     this.hashCache = null;
   }
@@ -205,8 +210,12 @@ export class State {
   }
 }
 
-/** Does the expression key `k` mention the path `key` (as itself or as a prefix of a field path)? */
-export function mentions(k: string, key: string): boolean {
+/**
+ * Does the expression key `k` mention the path `key` (as itself or as a prefix of a field path)?
+ * With `byValue`, only mentions whose value depends on `key`: `&key` (or `&key.f`) is an address,
+ * which no assignment to key changes.
+ */
+export function mentions(k: string, key: string, byValue = false): boolean {
   if (k === key) return true;
   let from = 0;
   for (;;) {
@@ -214,7 +223,10 @@ export function mentions(k: string, key: string): boolean {
     if (i < 0) return false;
     const before = i === 0 ? '' : k[i - 1];
     const after = k[i + key.length] ?? '';
-    if (!/[A-Za-z0-9_]/.test(before) && !/[A-Za-z0-9_]/.test(after)) return true;
+    if (!/[A-Za-z0-9_]/.test(before) && !/[A-Za-z0-9_]/.test(after)) {
+      const addressOnly = byValue && before === '&' && !key.startsWith('*') && k.slice(i + key.length, i + key.length + 2) !== '->';
+      if (!addressOnly) return true;
+    }
     from = i + 1;
   }
 }

@@ -126,6 +126,27 @@ function lockEffects(lock: LockClass, key: string, where: { target: number; path
   }
 }
 
+/**
+ * A lock-returning lookup (`uffd_lock_vma()`): the exits that return a VMA hold its read lock,
+ * taken here, and the return value tells them from the others.
+ */
+function returnedVmaLock(exits: readonly State[]): LockEffect[] {
+  const yes: State[] = [];
+  const no: State[] = [];
+  let mode: LockMode | undefined;
+  for (const st of exits) {
+    const f = st.retKey ? st.locks.get(`vma:${st.retKey}`) : undefined;
+    if (f && (f.state === 'read' || f.state === 'held') && f.acquiredHere) {
+      yes.push(st);
+      mode = f.state === 'read' ? 'read' : mode;
+    } else no.push(st);
+  }
+  if (!yes.length) return [];
+  const bits = no.length ? separating(yes, no) : V_ANY & ~(V_ZERO | V_ERR);
+  if (bits === null) return [];
+  return [{ lock: 'vma', op: 'acquire', mode: mode ?? 'read', target: 'ret', when: 'ret-bits', okBits: bits }];
+}
+
 function requirementOf(lock: LockClass, key: string, where: { target: number; path?: string }, exits: readonly State[]): LockRequirement | null {
   if (exits.length === 0) return null;
   const facts = exits.map((st) => st.locks.get(key));
@@ -174,6 +195,7 @@ export function summarize(input: SummaryInput): ApiEntry {
     const r = requirementOf(cls, key, where, exits);
     if (r) requires.push(r);
   }
+  if (input.returnKind === 'pointer') lock.push(...returnedVmaLock(exits));
   const entry: ApiEntry = { name: input.name, source: { kind: 'summary', file: input.file, line: input.line } };
   if (lock.length) entry.lock = lock;
   if (requires.length) entry.requires = requires;

@@ -291,7 +291,7 @@ export class Transfer {
     }
     return this.expr(n, st).map((o) => {
       const c = o.st.clone();
-      c.setRet(o.v.bits, n, o.v.ptr);
+      c.setRet(o.v.bits, n, o.v.ptr, o.v.key ? this.fx.canonical(o.v.key) : null);
       return c;
     });
   }
