@@ -12,6 +12,7 @@ import { summarize } from './summary.js';
 import type { State as StateT } from './state.js';
 import {
   V_ANY,
+  V_POS,
   V_ERR,
   V_NEG,
   V_ZERO,
@@ -294,6 +295,8 @@ function entryState(fn: AstNode, canonical: (k: string) => string, file: string,
     const key = `${e.lock}:${canonical(expr.replace(/^\*&/, ''))}`;
     st.setLock(key, { state: e.state, acquiredHere: false, origin: e.step, display: expr });
     st.addStep(e.step, [key]);
+    // A VMA whose lock the callers hold is a VMA, not NULL.
+    if (e.lock !== 'mmap' && !e.path) st.setVal(name, V_POS);
   }
   const body = fn.child('body');
   const head = body ? fn.file.text.slice(fn.start, body.start) : fn.text;
@@ -501,7 +504,10 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     returned: st.ret < 0 ? V_ANY : st.ret,
     outFlags: new Map([...st.vals].filter(([k]) => /^\*\w+$/.test(k))),
     locks: new Map(
-      [...st.locks].map(([k, l]) => [k, { state: l.state, acquiredHere: l.acquiredHere, releasedUnowned: !!l.releasedUnowned, origin: l.origin, display: l.display }]),
+      [...st.locks, ...[...st.lockAliases].filter(([, to]) => st.locks.has(to)).map(([from, to]) => [from, st.locks.get(to)!] as const)].map(([k, l]) => [
+        k,
+        { state: l.state, acquiredHere: l.acquiredHere, releasedUnowned: !!l.releasedUnowned, origin: l.origin, display: l.display },
+      ]),
     ),
   }));
   if (!flow.budgetExceeded) {

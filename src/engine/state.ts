@@ -59,6 +59,11 @@ export class State {
   defs: Map<string, { text: string; node: unknown }>;
   /** Variables last assigned a constant or a literal (`op = TASK_FIRST;`), with its text. */
   consts: Map<string, string>;
+  /**
+   * Lock keys that name a lock tracked under another key: after `*vmap = vma;` with vma locked,
+   * the lock is tracked as `vma:*vmap` and `vma:vma` leads there.
+   */
+  lockAliases: Map<string, string>;
   pf: number;
   /** Abstract value of the return statement that ended the path (-1 before any). */
   ret: number;
@@ -77,6 +82,7 @@ export class State {
       this.ptrs = new Map(from.ptrs);
       this.defs = new Map(from.defs);
       this.consts = new Map(from.consts);
+      this.lockAliases = from.lockAliases.size ? new Map(from.lockAliases) : from.lockAliases;
       this.pf = from.pf;
       this.ret = from.ret;
       this.retNode = from.retNode;
@@ -89,6 +95,7 @@ export class State {
       this.ptrs = new Map();
       this.defs = new Map();
       this.consts = new Map();
+      this.lockAliases = new Map();
       this.pf = 0;
       this.ret = -1;
       this.retNode = null;
@@ -117,6 +124,7 @@ export class State {
     }
     for (const k of [...this.defs.keys()].sort()) parts.push(`D${k}=${this.defs.get(k)!.text}`);
     for (const k of [...this.consts.keys()].sort()) parts.push(`C${k}=${this.consts.get(k)}`);
+    for (const k of [...this.lockAliases.keys()].sort()) parts.push(`A${k}=${this.lockAliases.get(k)}`);
     parts.push(`pf${this.pf}`, `r${this.ret}`);
     this.hashCache = parts.join('|');
     return this.hashCache;
@@ -141,7 +149,25 @@ export class State {
   }
 
   lockState(key: string): LockStateName {
-    return this.locks.get(key)?.state ?? 'unknown';
+    return this.locks.get(this.lockKeyOf(key))?.state ?? 'unknown';
+  }
+
+  /** The key a lock is tracked under (following lockAliases). */
+  lockKeyOf(key: string): string {
+    return this.lockAliases.get(key) ?? key;
+  }
+
+  setLockAlias(from: string, to: string): void {
+    if (this.lockAliases.size === 0) this.lockAliases = new Map();
+    for (const [k, v] of this.lockAliases) if (v === from) this.lockAliases.set(k, to);
+    this.lockAliases.set(from, to);
+    this.hashCache = null;
+  }
+
+  dropLockAlias(from: string): void {
+    if (!this.lockAliases.has(from)) return;
+    this.lockAliases.delete(from);
+    this.hashCache = null;
   }
 
   getVal(key: string): number {

@@ -811,8 +811,24 @@ export class Transfer {
     if (/^\w+$/.test(key) && (rhs.type === 'identifier' || rhs.type === 'number_literal') && rhs.text !== key) c.setConst(key, rhs.text);
     // The variable names another object now: a VMA lock known not held on the old one says nothing.
     const vmaKey = `vma:${this.fx.canonical(key)}`;
+    c.dropLockAlias(vmaKey);
     const old = c.locks.get(vmaKey);
     if (old && (old.state === 'none' || old.state === 'unknown') && !old.releasedUnowned) c.locks.delete(vmaKey);
+    // `*vmap = vma;` with vma locked: the caller will know the lock by `*vmap`, and so does the rest of this function.
+    if (/^\*\w+$/.test(key) && v.key && !v.lockOnRet) {
+      const from = c.lockKeyOf(`vma:${this.fx.canonical(v.key)}`);
+      const f = c.locks.get(from);
+      if (f && from !== vmaKey && (f.state === 'read' || f.state === 'held')) {
+        if (/^vma:\*\w+$/.test(from)) {
+          c.setLockAlias(vmaKey, from);
+        } else {
+          c.locks.delete(from);
+          c.setLock(vmaKey, { ...f, display: key });
+          c.setLockAlias(from, vmaKey);
+        }
+        c.addStep(this.fx.step(at, `\`${key}\` now names the VMA locked as \`${v.key}\``), [from, vmaKey]);
+      }
+    }
     if (v.ptr) {
       const stored = /[.>*[]/.test(key);
       if (stored && v.ptr.nullable && !v.ptr.escaped) {
@@ -825,6 +841,9 @@ export class Transfer {
     }
     if (v.lockOnRet) {
       const lockKey = `${v.lockOnRet.effect.lock}:${this.fx.canonical(key)}`;
+      // A new object: what was known of the lock of the one the variable named before is not about it.
+      const prior = c.locks.get(lockKey);
+      if (prior && !prior.releasedUnowned && !prior.acquiredHere) c.locks.delete(lockKey);
       const display = v.lockOnRet.display || key;
       if (v.lockOnRet.ok) {
         this.lockOp(c, v.lockOnRet.effect, lockKey, v.lockOnRet.callee, at, display, v.lockOnRet.step);
@@ -897,8 +916,9 @@ export class Transfer {
    */
   private forgetRepointed(c: State, key: string): void {
     const vmaKey = `vma:${this.fx.canonical(key)}`;
+    c.dropLockAlias(vmaKey);
     const old = c.locks.get(vmaKey);
-    if (old && (old.state === 'none' || old.state === 'unknown') && !old.releasedUnowned) c.locks.delete(vmaKey);
+    if (old && old.state === 'none' && !old.releasedUnowned) c.setLock(vmaKey, { ...old, state: 'unknown', acquiredHere: false });
   }
 
   /** Every lock of a class on this path becomes unknown (a callee may have dropped it). */
@@ -990,10 +1010,11 @@ export class Transfer {
           if (sp.ok) {
             this.lockOp(c, effect, key, name, n, display);
           } else if (effect.op === 'acquire') {
-            if (this.fx.sink) this.fx.sink.lockOp(this.opInfo(c, effect, key, name, n, display), c);
-            const prior = c.locks.get(key);
+            const k = c.lockKeyOf(key);
+            if (this.fx.sink) this.fx.sink.lockOp(this.opInfo(c, effect, k, name, n, display), c);
+            const prior = c.locks.get(k);
             if (!prior || prior.state === 'unknown' || prior.state === 'none') {
-              c.setLock(key, { state: 'none', acquiredHere: false, origin: null, display });
+              c.setLock(k, { state: 'none', acquiredHere: false, origin: null, display });
             }
             c.addStep(this.fx.step(n, `${name}() failed here: ${lockName(effect)} of \`${display}\` is not taken`), [key]);
           }
@@ -1027,7 +1048,8 @@ export class Transfer {
   }
 
   /** The callee needs the lock held: like an assertion, the path holds it from here (unless known otherwise). */
-  private applyRequirement(c: State, r: ResolvedRequirement, callee: string, n: AstNode): void {
+  private applyRequirement(c: State, r0: ResolvedRequirement, callee: string, n: AstNode): void {
+    const r = { ...r0, key: c.lockKeyOf(r0.key) };
     const prior = c.locks.get(r.key);
     if (prior && prior.state !== 'unknown') return;
     const step = this.fx.step(n, `${callee}() needs the ${r.lock === 'mmap' ? 'mmap' : 'VMA'} ${r.mode ? `${r.mode} ` : ''}lock of \`${r.display}\` held${r.at ? ` (${r.at.file}:${r.at.line})` : ''}`);
@@ -1101,7 +1123,8 @@ export class Transfer {
   }
 
   /** Applies one lock operation to `c` (already a private copy). */
-  private lockOp(c: State, effect: LockEffect, key: string, callee: string, n: AstNode, display: string, origin?: TraceStep): void {
+  private lockOp(c: State, effect: LockEffect, named: string, callee: string, n: AstNode, display: string, origin?: TraceStep): void {
+    const key = c.lockKeyOf(named);
     const prior = c.locks.get(key);
     const what = lockName(effect);
     switch (effect.op) {

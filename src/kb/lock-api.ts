@@ -326,6 +326,9 @@ const entries: ApiEntry[] = [
   { name: 'IS_ERR_VALUE', errorTest: 'err' },
   { name: 'IS_ERR_OR_NULL', errorTest: 'err-or-null' },
   { name: 'ERR_PTR', fails: 'errptr-fail' },
+  // The errno inside an ERR_PTR (V_NEG = 4; V_ZERO | V_NEG = 5, see src/engine/events.ts).
+  { name: 'PTR_ERR', returns: 4 },
+  { name: 'PTR_ERR_OR_ZERO', returns: 5 },
   { name: 'ERR_CAST', fails: 'errptr-fail' },
 ];
 
