@@ -116,6 +116,11 @@ export function keyOf(n: AstNode): string | null {
       const i = idx ? keyOf(idx) : null;
       return a !== null && i !== null ? `${a}[${i}]` : null;
     }
+    case 'unary_expression': {
+      // A negative constant: -1, -EFAULT.
+      const arg = n.namedChildren[0];
+      return n.operator === '-' && arg && (arg.type === 'number_literal' || (arg.type === 'identifier' && /^[A-Z][A-Z0-9_]*$/.test(arg.text))) ? `-${arg.text}` : null;
+    }
     case 'binary_expression': {
       const op = n.operator;
       if (op !== '&' && op !== '|' && op !== '>>' && op !== '<<') return null;
@@ -809,6 +814,9 @@ export class Transfer {
     if (/^\w+$/.test(key) && isPureCondition(at) && !mentions(at.text, key)) c.setDef(key, at.text, at);
     const rhs = stripParens(at);
     if (/^\w+$/.test(key) && (rhs.type === 'identifier' || rhs.type === 'number_literal') && rhs.text !== key) c.setConst(key, rhs.text);
+    // `addr = -EFAULT;`: a later `addr != -EFAULT` is decided until addr changes.
+    const rk = keyOf(rhs);
+    if (/^\w+$/.test(key) && rk && rk !== key && /^-?([0-9]\w*|[A-Z][A-Z0-9_]*)$/.test(rk)) c.setVal(equalityKey(key, rk), V_POS);
     // The variable names another object now: a VMA lock known not held on the old one says nothing.
     const vmaKey = `vma:${this.fx.canonical(key)}`;
     c.dropLockAlias(vmaKey);
