@@ -376,6 +376,8 @@ class FileAnalyzer {
               const r = relocation;
               if (!f.trace.some((s) => r.entrySteps.has(s))) return;
               const call = r.site.step;
+              // The caller's own analysis may have reported it at the call already, through the callee's summary.
+              if (out.findings.some((o) => o.ruleId === finding.ruleId && o.file === call.file && o.line === call.line)) return;
               const others = r.callers > 1 ? ` (and ${r.callers - 1} other call${r.callers > 2 ? 's' : ''} in this file)` : '';
               push({
                 ...finding,
@@ -555,7 +557,7 @@ function entryFromCallers(sites: readonly CallSite[], callee: string): EntryLock
     const what = h.lock === 'mmap' ? 'mmap' : h.lock === 'vma' ? 'VMA' : 'VMA write';
     const taken = h.origin ? ` (taken at ${h.origin.file === site.step.file ? '' : `${h.origin.file}:`}line ${h.origin.line})` : '';
     const step = { ...site.step, message: `${site.step.message.replace(/ here$/, '')} with the ${what} ${h.state === 'held' ? '' : `${h.state} `}lock of \`${h.display}\` held${taken}${sites.length > 1 ? `, as do its ${sites.length - 1} other call(s)` : ''}: ${callee}() starts with it held` };
-    return { lock: h.lock, target: h.target, path: h.path, state: h.state, step, display: h.display };
+    return { lock: h.lock, target: h.target, path: h.path, state: h.state, step, origin: h.origin, display: h.display };
   });
 }
 

@@ -69,7 +69,7 @@ function listFixtures(dir: string, into?: string[]): string[][] {
       } else if (name.endsWith('.run')) {
         const files: string[] = [];
         listFixtures(p, files);
-        out.push(files);
+        if (files.length) out.push(files);
       } else out.push(...listFixtures(p));
     } else if (name.endsWith('.c')) {
       if (into) into.push(p);

@@ -62,8 +62,10 @@ export interface EntryLock {
   target: number;
   path?: string;
   state: 'read' | 'write' | 'held';
-  /** The step that says so (in the caller), shown in traces. */
+  /** The step that says so (the call), shown in traces. */
   step: TraceStep;
+  /** Where the (first) caller took the lock. */
+  origin: TraceStep | null;
   display: string;
 }
 
@@ -293,7 +295,8 @@ function entryState(fn: AstNode, canonical: (k: string) => string, file: string,
     if (!name) continue;
     const expr = e.path ? e.path.replace('$', name) : name;
     const key = `${e.lock}:${canonical(expr.replace(/^\*&/, ''))}`;
-    st.setLock(key, { state: e.state, acquiredHere: false, origin: e.step, display: expr });
+    st.setLock(key, { state: e.state, acquiredHere: false, origin: e.origin ?? e.step, display: expr });
+    if (e.origin) st.addStep(e.origin, [key]);
     st.addStep(e.step, [key]);
     // A VMA whose lock the callers hold is a VMA, not NULL.
     if (e.lock !== 'mmap' && !e.path) st.setVal(name, V_POS);

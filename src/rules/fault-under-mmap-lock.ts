@@ -44,11 +44,15 @@ export const faultUnderMmapLock: Rule = {
         const lock = held[0];
         const mode = lock.state === 'held' ? '' : `${lock.state} `;
         const where = lock.origin ? ` (taken at line ${lock.origin.line})` : '';
+        // Through a helper (its summary): the chain of calls down to the user access.
+        const via = ev.api.faultVia ?? [];
+        const access = via.length ? via[via.length - 1] : null;
+        const through = access ? ` (through ${access.message.replace(/ may fault on user memory$/, '')} at ${access.file === ev.file ? `line ${access.line}` : `${access.file}:${access.line}`})` : '';
         context.report({
           node: ev.node,
           function: ev.fn.name,
-          message: `${ev.callee}() can fault on user memory while the mmap ${mode}lock of \`${lock.display}\` is held${where}: the fault handler takes that lock again`,
-          trace: [...ev.state.trace([lock.key]), ev.step(ev.node, `${ev.callee}() may fault here with the lock held`)],
+          message: `${ev.callee}() can fault on user memory${through} while the mmap ${mode}lock of \`${lock.display}\` is held${where}: the fault handler takes that lock again`,
+          trace: [...ev.state.trace([lock.key]), ev.step(ev.node, `${ev.callee}() may fault here with the lock held`), ...via],
         });
       },
     };
