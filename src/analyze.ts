@@ -144,8 +144,10 @@ interface FileKnowledge {
   statics: Map<string, ApiEntry>;
   /** File-scope initializers of non-static variables. */
   initializers: Map<string, Map<string, string>>;
-  /** Names of functions defined elsewhere that the analysis asked about. */
+  /** Names of functions defined elsewhere that the flow analysis asked about. */
   lookedUp: Set<string>;
+  /** Names the file-level checks asked about (they read the whole summary). */
+  lookedUpWhole: Set<string>;
 }
 
 /** Knowledge-base entry and summary of one function merged: the KB is the contract where it speaks. */
@@ -261,8 +263,9 @@ class RunKnowledge {
   readonly initializers = new Map<string, Map<string, string>>();
   /** Static functions' summaries by `file#name` (only with AnalyzeOptions.staticSummaries). */
   readonly statics = new Map<string, ApiEntry>();
-  /** Generation at which each name's summary last changed. */
+  /** Generation at which each name's summary last changed: in what the flow uses, in anything. */
   readonly changedAt = new Map<string, number>();
+  readonly wholeChangedAt = new Map<string, number>();
   generation = 0;
 
   summaryOf(name: string): ApiEntry | undefined {
@@ -273,7 +276,8 @@ class RunKnowledge {
     for (const [name, entry] of k.exported) {
       const prior = this.run.get(name);
       if (prior && prior.file !== file) continue;
-      if (!prior || summaryFingerprint(prior.entry) !== summaryFingerprint(entry)) this.changedAt.set(name, this.generation);
+      if (summaryFingerprint(prior?.entry, 'flow') !== summaryFingerprint(entry, 'flow')) this.changedAt.set(name, this.generation);
+      if (summaryFingerprint(prior?.entry) !== summaryFingerprint(entry)) this.wholeChangedAt.set(name, this.generation);
       this.run.set(name, { entry, file });
     }
     for (const [name, entry] of k.statics) this.statics.set(`${file}#${name}`, entry);
@@ -283,6 +287,7 @@ class RunKnowledge {
 
 class FileAnalyzer {
   private readonly keepStatics: boolean;
+  private readonly useSummaries: boolean;
   private readonly pp: PreprocessorChoices;
   private readonly pre: PreprocessorEvaluator;
 
@@ -293,6 +298,7 @@ class FileAnalyzer {
     private readonly knowledge: RunKnowledge,
   ) {
     this.keepStatics = !!options.staticSummaries;
+    this.useSummaries = options.summaries !== false;
     this.pp = preprocessorChoices(options);
     this.pre = new PreprocessorEvaluator(this.pp);
   }
@@ -403,11 +409,13 @@ class FileAnalyzer {
       if (!byName.has(info.name)) byName.set(info.name, fn);
     }
     const localSummaries = new Map<string, ApiEntry>();
-    const knowledge: FileKnowledge = { exported: new Map(), statics: new Map(), initializers: new Map(), lookedUp: new Set() };
+    const knowledge: FileKnowledge = { exported: new Map(), statics: new Map(), initializers: new Map(), lookedUp: new Set(), lookedUpWhole: new Set() };
     for (const [name, v] of fileInitializers) if (!v.isStatic) knowledge.initializers.set(name, v.fields);
     const run = this.knowledge;
+    const useSummaries = this.useSummaries;
     const resolve = (name: string): ApiEntry | undefined => {
       const kb = lookupApi(name);
+      if (!useSummaries) return byName.has(name) ? mergeEntry(undefined, kb, true) : kb;
       if (byName.has(name)) return mergeEntry(localSummaries.get(name), kb, true);
       knowledge.lookedUp.add(name);
       return mergeEntry(run.summaryOf(name), kb, false);
@@ -497,7 +505,7 @@ class FileAnalyzer {
     }
 
     // Callers first: a static function every one of whose calls holds a lock starts with it held.
-    if (opts.report) {
+    if (opts.report && this.useSummaries) {
       for (const scc of [...order].reverse()) {
         for (const name of scc) {
           if (!statics.has(name)) continue;
@@ -528,7 +536,10 @@ class FileAnalyzer {
         comments,
         functions: results,
         definitions: ordered,
-        resolve,
+        resolve: (name) => {
+          if (!byName.has(name)) knowledge.lookedUpWhole.add(name);
+          return resolve(name);
+        },
         step: (node, message) => stepAt(file.path, node, message),
       });
     }
@@ -579,6 +590,50 @@ function findKernelRoot(paths: readonly string[]): string | null {
   return null;
 }
 
+/**
+ * The run's files in an order where a file comes after the files defining what it calls (as far
+ * as cycles allow), from a quick parse of each: fewer files need a second analysis.
+ */
+async function calleesFirst(sources: readonly RunSource[], stats: RunStats): Promise<RunSource[]> {
+  if (sources.length < 3) return [...sources];
+  const t0 = performance.now();
+  const definedIn = new Map<string, string>();
+  const calls = new Map<string, Set<string>>();
+  for (const src of sources) {
+    const got = await src.read();
+    if ('error' in got) continue;
+    const tree = parseC(got.text);
+    try {
+      const called = new Set<string>();
+      for (const c of query('calls').captures(tree.rootNode)) {
+        if (c.name === 'call') called.add(c.node.text);
+        else if (!definedIn.has(c.node.text)) {
+          // A definition (not a prototype): the declarator's parent is a function_definition.
+          let p = c.node.parent;
+          while (p && p.type !== 'function_definition' && p.type !== 'declaration' && p.type !== 'translation_unit') p = p.parent;
+          if (p?.type === 'function_definition') definedIn.set(c.node.text, src.path);
+        }
+      }
+      calls.set(src.path, called);
+    } finally {
+      tree.delete();
+    }
+  }
+  const edges = new Map<string, Set<string>>();
+  for (const src of sources) {
+    const deps = new Set<string>();
+    for (const name of calls.get(src.path) ?? []) {
+      const f = definedIn.get(name);
+      if (f && f !== src.path) deps.add(f);
+    }
+    edges.set(src.path, deps);
+  }
+  const byPath = new Map(sources.map((s) => [s.path, s]));
+  const ordered = bottomUp(sources.map((s) => s.path), edges).flat().map((p) => byPath.get(p)!);
+  stats.parseMs += performance.now() - t0;
+  return ordered;
+}
+
 async function run(sources: readonly RunSource[], options: AnalyzeOptions): Promise<RunResult> {
   const start = performance.now();
   await initParser();
@@ -608,7 +663,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
 
   const outcomes = new Map<string, FileOutcome>();
   const analyzedAt = new Map<string, number>();
-  const lookedUp = new Map<string, Set<string>>();
+  const lookedUp = new Map<string, FileKnowledge>();
   const analyzeSource = async (src: RunSource): Promise<void> => {
     const out = emptyOutcome();
     outcomes.set(src.path, out);
@@ -622,7 +677,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     out.bytes = Buffer.byteLength(got.text);
     try {
       const k = analyzer.analyze({ path: src.path, text: got.text }, out, { report: true });
-      lookedUp.set(src.path, k.lookedUp);
+      lookedUp.set(src.path, k);
       knowledge.generation++;
       knowledge.publish(src.path, k);
     } catch (err) {
@@ -631,12 +686,15 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
       out.notifications.push({ file: src.path, level: 'error', message: `could not be analysed: ${err instanceof Error ? err.message : String(err)}` });
     }
   };
-  for (const src of sources) await analyzeSource(src);
+  for (const src of await calleesFirst(sources, stats)) await analyzeSource(src);
   stats.summaryRounds = 1;
   for (let round = 1; round < MAX_ROUNDS; round++) {
     const dirty = sources.filter((src) => {
       const at = analyzedAt.get(src.path) ?? 0;
-      for (const name of lookedUp.get(src.path) ?? []) if ((knowledge.changedAt.get(name) ?? -1) >= at) return true;
+      const k = lookedUp.get(src.path);
+      if (!k) return false;
+      for (const name of k.lookedUp) if ((knowledge.changedAt.get(name) ?? -1) >= at) return true;
+      for (const name of k.lookedUpWhole) if ((knowledge.wholeChangedAt.get(name) ?? -1) >= at) return true;
       return false;
     });
     if (!dirty.length) break;

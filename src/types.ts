@@ -94,6 +94,11 @@ export interface AnalyzeOptions {
    * pagewalk.h, uaccess.h); undefined = found upward from the analysed files; false = none.
    */
   kernelRoot?: string | false;
+  /**
+   * false: calls are known only from the knowledge base (and config), as in a purely
+   * intra-procedural analysis; for measuring what summaries change.
+   */
+  summaries?: boolean;
   /** Also return the summaries of static functions, as `file#name` (for inspecting the analysis). */
   staticSummaries?: boolean;
 }

@@ -229,10 +229,24 @@ export function summarize(input: SummaryInput): ApiEntry {
   return entry;
 }
 
-/** Everything about a summary that a caller's analysis depends on (for change detection). */
-export function summaryFingerprint(e: ApiEntry | undefined): string {
+/**
+ * What of a summary a caller's analysis depends on, for change detection across files. `flow`
+ * leaves out what only refines a caller's precision (returned bits, dereferenced arguments, the
+ * failure style): a caller analysed before such a change is not analysed again for it.
+ */
+export function summaryFingerprint(e: ApiEntry | undefined, part: 'all' | 'flow' = 'all'): string {
   if (!e) return '';
-  const { source: _s, faultVia, failureAt: _f, requires, ...rest } = e;
-  return JSON.stringify({ ...rest, fault: faultVia?.length ?? 0, requires: requires?.map(({ at: _a, ...r }) => r) });
+  const { source: _s, name: _n, faultVia: _v, failureAt: _f, requires, ...all } = e;
+  const rest: Partial<ApiEntry> = all;
+  if (part === 'flow') {
+    delete rest.returns;
+    delete rest.fails;
+    delete rest.derefsArgs;
+  }
+  const shown: Record<string, unknown> = { ...rest };
+  if (requires) shown.requires = requires.map(({ at: _a, ...r }) => r);
+  for (const k of Object.keys(shown)) if (shown[k] === undefined) delete shown[k];
+  // An empty summary is what a caller assumed before there was one.
+  return Object.keys(shown).length ? JSON.stringify(shown) : '';
 }
 
