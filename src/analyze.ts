@@ -655,7 +655,12 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
         }
         if (text === null) continue;
         const k = analyzer.analyze({ path: path.join(root, rel), text }, emptyOutcome(), { report: false, exportAll: true });
-        for (const [name, entry] of k.exported) if (!knowledge.headers.has(name) || round > 0) knowledge.headers.set(name, entry);
+        for (const [name, entry] of k.exported) {
+          // `extern f();` in one #ifdef branch, a static inline stub in the other: which one the
+          // build uses depends on the architecture, so the stub says nothing.
+          if (new RegExp(`\\bextern\\b[^;{}]*\\b${name}\\s*\\(`).test(text)) continue;
+          if (!knowledge.headers.has(name) || round > 0) knowledge.headers.set(name, entry);
+        }
       }
     }
     stats.headerSummaries = knowledge.headers.size;

@@ -27,8 +27,11 @@ export interface PointerFact {
   mayStartAbove: boolean;
   /** Where it was looked up. */
   origin: TraceStep;
-  /** May be NULL / is certainly NULL / known non-NULL on this path. */
-  nullness: 'maybe-null' | 'null' | 'nonnull';
+  /**
+   * May be NULL / is certainly NULL / known non-NULL on this path; 'unknown' when paths that had
+   * tested it (NULL on one, not NULL on another) were merged: not evidence of a missing check.
+   */
+  nullness: 'maybe-null' | 'null' | 'nonnull' | 'unknown';
   /** Fields of the pointee that a branch condition on this path tested (e.g. `vm_start`). */
   testedFields: ReadonlySet<string>;
   /** Keys of the locks held when it was looked up (for staleness). */

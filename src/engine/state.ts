@@ -39,6 +39,8 @@ export interface PtrFact {
   escaped?: boolean;
   /** A new VMA not yet in the tree (vm_area_alloc): no lock protects it yet, none is needed. */
   fresh?: boolean;
+  /** Paths that knew it NULL and paths that knew it non-NULL were merged here. */
+  nullnessMerged?: boolean;
 }
 
 /** One step of a path's trace, shared between states (a persistent list). */
@@ -229,9 +231,10 @@ export class State {
   }
 
   /** Pointer nullness from the value bits. */
-  nullness(key: string): 'null' | 'maybe-null' | 'nonnull' {
+  nullness(key: string): 'null' | 'maybe-null' | 'nonnull' | 'unknown' {
     const bits = this.getVal(key);
     if (bits === V_ZERO) return 'null';
+    if (bits & V_ZERO && this.ptrs.get(key)?.nullnessMerged) return 'unknown';
     return bits & V_ZERO ? 'maybe-null' : 'nonnull';
   }
 }
@@ -275,6 +278,12 @@ export function joinStates(a: State, b: State): State {
       continue;
     }
     const tested = p.tested.filter((f) => q.tested.includes(f));
+    const va = a.getVal(k);
+    const vb = b.getVal(k);
+    if (va !== vb && va !== V_ANY && vb !== V_ANY && ((va === V_ZERO) !== (vb === V_ZERO))) {
+      out.ptrs.set(k, { ...p, tested, staleSince: p.staleSince && q.staleSince ? p.staleSince : null, escaped: !!(p.escaped || q.escaped), nullnessMerged: true });
+      continue;
+    }
     const staleSince = p.staleSince && q.staleSince ? p.staleSince : null;
     const escaped = !!(p.escaped || q.escaped);
     if (tested.length !== p.tested.length || staleSince !== p.staleSince || escaped !== !!p.escaped) out.ptrs.set(k, { ...p, tested, staleSince, escaped });

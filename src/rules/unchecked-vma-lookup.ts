@@ -6,7 +6,7 @@ import type { RuleContext } from './rule.js';
 
 function check(context: RuleContext, ev: EventBase, at: AstNode, key: string, how: string): void {
   const p = ev.state.pointer(key);
-  if (!p || !p.nullable || p.nullness === 'nonnull') return;
+  if (!p || !p.nullable || p.nullness === 'nonnull' || p.nullness === 'unknown') return;
   if (p.escaped && p.nullness !== 'null') return;
   const message =
     p.nullness === 'null'
