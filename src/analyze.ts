@@ -594,14 +594,19 @@ function findKernelRoot(paths: readonly string[]): string | null {
  * The run's files in an order where a file comes after the files defining what it calls (as far
  * as cycles allow), from a quick parse of each: fewer files need a second analysis.
  */
-async function calleesFirst(sources: readonly RunSource[], stats: RunStats): Promise<RunSource[]> {
-  if (sources.length < 3) return [...sources];
+async function calleesFirst(sources: readonly RunSource[], stats: RunStats, localHeaders: Set<string>): Promise<RunSource[]> {
   const t0 = performance.now();
   const definedIn = new Map<string, string>();
   const calls = new Map<string, Set<string>>();
   for (const src of sources) {
     const got = await src.read();
     if ('error' in got) continue;
+    // `#include "internal.h"`: the file's own headers, whose inline helpers are summarised too.
+    for (const m of got.text.matchAll(/^[ \t]*#[ \t]*include[ \t]+"([^"]+\.h)"/gm)) {
+      const h = path.resolve(path.dirname(src.path), m[1]);
+      if (existsSync(h)) localHeaders.add(h);
+    }
+    if (sources.length < 3) continue;
     const tree = parseC(got.text);
     try {
       const called = new Set<string>();
@@ -619,6 +624,7 @@ async function calleesFirst(sources: readonly RunSource[], stats: RunStats): Pro
       tree.delete();
     }
   }
+  if (sources.length < 3) return [...sources];
   const edges = new Map<string, Set<string>>();
   for (const src of sources) {
     const deps = new Set<string>();
@@ -642,19 +648,28 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
   for (const [name, entry] of Object.entries(options.summariesIn ?? {})) knowledge.imported.set(name, { ...entry, name });
   const analyzer = new FileAnalyzer(selectRules(options), options, stats, knowledge);
 
-  // The kernel's own wrappers (static inlines in the mm headers) are summarised first.
+  // Headers first: the kernel's wrappers of the lock API (static inlines in the mm headers) and
+  // the run's own headers (`#include "internal.h"`), twice so that helpers calling helpers settle.
+  const localHeaders = new Set<string>();
+  const ordered = await calleesFirst(sources, stats, localHeaders);
   const root = options.kernelRoot === false ? null : options.kernelRoot ?? findKernelRoot(sources.map((s) => s.path));
-  if (root) {
+  const headerFiles = [...(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []), ...[...localHeaders].sort()];
+  if (headerFiles.length && options.summaries !== false) {
     for (let round = 0; round < 2; round++) {
-      for (const rel of KERNEL_HEADERS) {
+      for (const file of headerFiles) {
         let text: string | null;
         try {
-          text = decodeSource(await readFile(path.join(root, rel)));
+          text = decodeSource(await readFile(file));
         } catch {
           continue;
         }
         if (text === null) continue;
-        const k = analyzer.analyze({ path: path.join(root, rel), text }, emptyOutcome(), { report: false, exportAll: true });
+        let k: FileKnowledge;
+        try {
+          k = analyzer.analyze({ path: file, text }, emptyOutcome(), { report: false, exportAll: true });
+        } catch {
+          continue;
+        }
         for (const [name, entry] of k.exported) {
           // `extern f();` in one #ifdef branch, a static inline stub in the other: which one the
           // build uses depends on the architecture, so the stub says nothing.
@@ -691,7 +706,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
       out.notifications.push({ file: src.path, level: 'error', message: `could not be analysed: ${err instanceof Error ? err.message : String(err)}` });
     }
   };
-  for (const src of await calleesFirst(sources, stats)) await analyzeSource(src);
+  for (const src of ordered) await analyzeSource(src);
   stats.summaryRounds = 1;
   for (let round = 1; round < MAX_ROUNDS; round++) {
     const dirty = sources.filter((src) => {
