@@ -130,9 +130,15 @@ function failureOf(ev: FileEvent, name: string): { why: string; steps: TraceStep
     const steps = f.node ? [ev.step(f.node, `${name}() returns ${failureWord(f.returned)} here`)] : [];
     return { why: `it returns ${failureWord(f.returned)}${f.node ? ` at line ${f.node.row + 1}` : ''}`, steps };
   }
-  const api = lookupApi(name);
-  if (api?.fails) return { why: `it ${STYLE_WORDS[api.fails]}`, steps: [] };
-  return null;
+  // Defined elsewhere in the run (its summary), or known to the knowledge base.
+  const api = ev.resolve(name);
+  if (!api?.fails) return null;
+  const at = api.source?.kind === 'summary' ? api.failureAt?.[0] : undefined;
+  if (at) {
+    const where = at.file === ev.file ? `line ${at.line}` : `${at.file}:${at.line}`;
+    return { why: `it ${at.message.replace(/ here$/, '')} at ${where}`, steps: [{ ...at, message: `${name}() ${at.message}` }] };
+  }
+  return { why: `it ${STYLE_WORDS[api.fails]}`, steps: [] };
 }
 
 export const staleCannotFail: Rule = {
