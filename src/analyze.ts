@@ -424,11 +424,13 @@ class FileAnalyzer {
       (fileInitializers.get(variable)?.fields ?? run.initializers.get(variable))?.get(field);
     // Static functions called only by name in this file (not stored as callbacks): their callers are all here.
     const statics = new Set<string>();
-    for (const [name, fn] of byName) {
-      if (!infos.get(fn)!.isStatic) continue;
-      const uses = file.text.match(new RegExp(`\\b${name}\\b`, 'g'))?.length ?? 0;
-      const calls = file.text.match(new RegExp(`\\b${name}\\s*\\(`, 'g'))?.length ?? 0;
-      if (uses === calls) statics.add(name);
+    if (opts.report && [...infos.values()].some((i) => i.isStatic)) {
+      const uses = new Map<string, number>();
+      for (const m of file.text.matchAll(/\b([A-Za-z_]\w*)\b(\s*\()?/g)) {
+        // Count a use as +1000 when not a call: a name used as a value (a callback) is taken.
+        uses.set(m[1], (uses.get(m[1]) ?? 0) + (m[2] ? 1 : 1000));
+      }
+      for (const [name, fn] of byName) if (infos.get(fn)!.isStatic && (uses.get(name) ?? 0) < 1000) statics.add(name);
     }
 
     const results = new Map<string, FunctionResult>();

@@ -52,8 +52,11 @@ export interface HeldAtCall {
 export interface CallSite {
   callee: string;
   step: TraceStep;
-  /** For each state that reaches the call: the locks held on the callee's parameters. */
+  /** For each distinct state that reaches the call: the locks held on the callee's parameters. */
   held: HeldAtCall[][];
+  /** Canonical keys of the arguments. */
+  argKeys: (string | null)[];
+  seen: Set<string>;
 }
 
 /** A lock the function's callers hold on entry (from its call sites). */
@@ -407,12 +410,11 @@ function isFailure(bits: number, kind: ReturnKind): boolean {
 }
 
 /** A held lock of the caller, expressed on the callee's parameters (null when no argument reaches it). */
-function heldOnParams(lockKey: string, args: readonly AstNode[], canonical: (k: string) => string): { target: number; path?: string } | null {
+function heldOnParams(lockKey: string, argKeys: readonly (string | null)[]): { target: number; path?: string } | null {
   const expr = lockKey.slice(lockKey.indexOf(':') + 1);
-  for (let i = 0; i < args.length; i++) {
-    const k0 = keyOf(stripParens(args[i]));
-    if (!k0) continue;
-    const a = canonical(k0);
+  for (let i = 0; i < argKeys.length; i++) {
+    const a = argKeys[i];
+    if (!a) continue;
     if (expr === a) return { target: i };
     if (expr.startsWith(`${a}->`)) return { target: i, path: `$${expr.slice(a.length)}` };
     if (a.startsWith('&')) {
@@ -465,16 +467,26 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
         if (callee && env.statics.has(callee)) {
           let site = callSites.get(node);
           if (!site) {
-            site = { callee, step: step(node, `${info.name}() calls ${callee}() here`), held: [] };
+            const argKeys = args.map((a) => {
+              const k = keyOf(stripParens(a));
+              return k ? canonical(k) : null;
+            });
+            site = { callee, step: step(node, `${info.name}() calls ${callee}() here`), held: [], argKeys, seen: new Set() };
             callSites.set(node, site);
           }
           const held: HeldAtCall[] = [];
+          let sig = '';
           for (const [key, l] of st.locks) {
             if (l.state !== 'read' && l.state !== 'write' && l.state !== 'held') continue;
-            const where = heldOnParams(key, args, canonical);
-            if (where) held.push({ lock: key.slice(0, key.indexOf(':')) as LockClass, ...where, state: l.state, origin: l.origin, display: l.display });
+            const where = heldOnParams(key, site.argKeys);
+            if (!where) continue;
+            held.push({ lock: key.slice(0, key.indexOf(':')) as LockClass, ...where, state: l.state, origin: l.origin, display: l.display });
+            sig += `${key}=${l.state};`;
           }
-          site.held.push(held);
+          if (!site.seen.has(sig)) {
+            site.seen.add(sig);
+            site.held.push(held);
+          }
         }
         if (!callVisitors.length) return;
         const ev = { ...base(st), node, callee, api, args, requires };
