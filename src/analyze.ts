@@ -250,7 +250,7 @@ function initializerFields(list: AstNode): Map<string, string> {
 
 const MAX_SCC_ITERATIONS = 4;
 /** Rounds of the cross-file fixed point: a file is analysed again when a summary it used changed. */
-const MAX_ROUNDS = 6;
+const MAX_ROUNDS = 8;
 /** Summaries are computed for the kernel headers that wrap the lock API. */
 const KERNEL_HEADERS = ['include/linux/mmap_lock.h', 'include/linux/mm.h', 'include/linux/pagewalk.h', 'include/linux/uaccess.h'];
 
@@ -711,7 +711,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
   for (const src of ordered) await analyzeSource(src);
   stats.summaryRounds = 1;
   for (let round = 1; round < MAX_ROUNDS; round++) {
-    const dirty = sources.filter((src) => {
+    const dirty = ordered.filter((src) => {
       const at = analyzedAt.get(src.path) ?? 0;
       const k = lookedUp.get(src.path);
       if (!k) return false;
@@ -720,6 +720,11 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
       return false;
     });
     if (!dirty.length) break;
+    if (process.env.VMALINT_DEBUG_ROUNDS) {
+      const gen = knowledge.generation;
+      process.stderr.write(`round ${round + 1}: ${dirty.length} files: ${dirty.slice(0, 8).map((d) => d.path).join(' ')}\n`);
+      process.stderr.write(`  changed: ${[...knowledge.changedAt].filter(([, g]) => g >= gen - sources.length).map(([n]) => n).slice(0, 20).join(' ')}\n`);
+    }
     stats.summaryRounds++;
     stats.fileReanalyses += dirty.length;
     for (const src of dirty) await analyzeSource(src);
