@@ -650,15 +650,17 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
   for (const [name, entry] of Object.entries(options.summariesIn ?? {})) knowledge.imported.set(name, { ...entry, name });
   const analyzer = new FileAnalyzer(selectRules(options), options, stats, knowledge);
 
-  // Headers first: the kernel's wrappers of the lock API (static inlines in the mm headers) and
-  // the run's own headers (`#include "internal.h"`), twice so that helpers calling helpers settle.
+  // Headers first: the kernel's wrappers of the lock API (static inlines in the mm headers, twice
+  // so that helpers calling helpers settle) and the run's own headers (`#include "internal.h"`).
   const localHeaders = new Set<string>();
   const ordered = await calleesFirst(sources, stats, localHeaders);
   const root = options.kernelRoot === false ? null : options.kernelRoot ?? findKernelRoot(sources.map((s) => s.path));
   const headerFiles = [...(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []), ...[...localHeaders].sort()];
   if (headerFiles.length && options.summaries !== false) {
+    const kernelHeaders = new Set(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []);
     for (let round = 0; round < 2; round++) {
-      for (const file of headerFiles) {
+      // The kernel headers call each other's helpers; a run's own header rarely calls another's.
+      for (const file of round === 0 ? headerFiles : headerFiles.filter((f) => kernelHeaders.has(f))) {
         let text: string | null;
         try {
           text = decodeSource(await readFile(file));
