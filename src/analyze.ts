@@ -420,8 +420,7 @@ class FileAnalyzer {
       knowledge.lookedUp.add(name);
       return mergeEntry(run.summaryOf(name), kb, false);
     };
-    const initializerField = (variable: string, field: string): string | undefined =>
-      (fileInitializers.get(variable)?.fields ?? run.initializers.get(variable))?.get(field);
+    const initializer = (variable: string): ReadonlyMap<string, string> | undefined => fileInitializers.get(variable)?.fields ?? run.initializers.get(variable);
     // Static functions called only by name in this file (not stored as callbacks): their callers are all here.
     const statics = new Set<string>();
     if (opts.report && [...infos.values()].some((i) => i.isStatic)) {
@@ -441,7 +440,7 @@ class FileAnalyzer {
       if (failed.has(fn)) return null;
       try {
         currentFunction = infos.get(fn)!.name;
-        return analyzeFunction(fn, file.path, this.pp, withVisitors ? visitors : [], { resolve, initializerField, summarize: true, statics, entry });
+        return analyzeFunction(fn, file.path, this.pp, withVisitors ? visitors : [], { resolve, initializer, summarize: true, statics, entry });
       } catch (err) {
         failed.add(fn);
         out.cfgGiveUps++;

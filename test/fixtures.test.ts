@@ -8,7 +8,9 @@
 //                                             a multi-line comment)
 //   /* clean */                               on the line(s) just above a function definition:
 //                                             no finding at all inside that function
-//   /* vmalint-args: -D NAME -U NAME */       first line only: macros decided on the command line
+//   /* vmalint-args: -D NAME -U NAME */       first line only: macros decided on the command line;
+//   /* vmalint-args: --disable RULE */        also: a rule turned off (the fixture is about another
+//                                             rule's reading of the same code)
 //
 // A folder named `*.run` is one run over all its .c files (for what crosses files: summaries,
 // callers in another file). When it has `include/linux/mm.h`, it is the kernel tree of the run and
@@ -52,6 +54,8 @@ interface Fixture {
   text: string;
   defines: Map<string, string>;
   undefines: Set<string>;
+  /** Rules turned off for this fixture (`--disable RULE`): it tests another rule's reading of the same code. */
+  disabled: Set<string>;
   expectations: Expectation[];
   clean: CleanFunction[];
   /** Annotation mistakes found while reading the file. */
@@ -83,13 +87,19 @@ const EXPECT_RE = /\/\*\s*expect(-next-line)?\s*:\s*([^*]*?)\s*\*\//g;
 const ANNOTATION_LIKE_RE = /\/\*\s*(expect\S*|clean\S*|vmalint-args\S*)/g;
 const RULE_ID_RE = /^[a-z][a-z0-9-]*$/;
 
-function parseArgs(spec: string, defines: Map<string, string>, undefines: Set<string>, problems: string[]): void {
+function parseArgs(spec: string, defines: Map<string, string>, undefines: Set<string>, problems: string[], disabled: Set<string>): void {
   const tokens = spec.trim().split(/\s+/).filter(Boolean);
   for (let i = 0; i < tokens.length; i++) {
     const tok = tokens[i]!;
+    if (tok === '--disable') {
+      const id = tokens[++i];
+      if (id && RULE_ID_RE.test(id)) disabled.add(id);
+      else problems.push('vmalint-args: --disable without a rule id');
+      continue;
+    }
     const m = /^-([DU])(.*)$/.exec(tok);
     if (!m) {
-      problems.push(`vmalint-args: unknown argument "${tok}" (only -D NAME[=VALUE] and -U NAME)`);
+      problems.push(`vmalint-args: unknown argument "${tok}" (only -D NAME[=VALUE], -U NAME and --disable RULE)`);
       continue;
     }
     let value = m[2]!;
@@ -179,13 +189,14 @@ function readFixture(file: string): Fixture {
   const expectations: Expectation[] = [];
   const clean: CleanFunction[] = [];
   const problems: string[] = [];
+  const disabled = new Set<string>();
 
   lines.forEach((line, idx) => {
     const lineNo = idx + 1;
     const args = /^\s*\/\*\s*vmalint-args:(.*?)\*\/\s*$/.exec(line);
     if (args) {
       if (lineNo !== 1) problems.push(`line ${lineNo}: vmalint-args is only read on the first line`);
-      else parseArgs(args[1]!, defines, undefines, problems);
+      else parseArgs(args[1]!, defines, undefines, problems, disabled);
       return;
     }
     let known = 0;
@@ -208,7 +219,7 @@ function readFixture(file: string): Fixture {
     const lookalikes = [...line.matchAll(ANNOTATION_LIKE_RE)].length;
     if (lookalikes > known) problems.push(`line ${lineNo}: annotation not understood: ${line.trim()}`);
   });
-  return { rel, text, defines, undefines, expectations, clean, problems };
+  return { rel, text, defines, undefines, disabled, expectations, clean, problems };
 }
 
 function describeFinding(f: Finding): string {
@@ -227,7 +238,7 @@ for (const group of fixtureRuns) {
     const root = runDir && existsSync(path.join(ROOT, runDir, 'include/linux/mm.h')) ? path.join(ROOT, runDir) : false;
     const result = await analyzeSources(
       group.map((fx) => ({ path: fx.rel, text: fx.text })),
-      { defines: first.defines, undefines: first.undefines, kernelRoot: root },
+      { defines: first.defines, undefines: first.undefines, kernelRoot: root, rules: allRules().map((r) => r.meta.id).filter((id) => !first.disabled.has(id)) },
     );
     const failures: string[] = [];
     for (const n of result.notifications) {

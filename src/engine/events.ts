@@ -61,7 +61,9 @@ export interface StateView {
    * The mmap lock that protects a VMA (by the VMA's key): its own mm's lock when the path knows
    * it, else the one mmap lock the path knows about; null when nothing is known.
    */
-  mmapLockOfVma(vmaKey: string): { key: string; state: LockStateName; origin: TraceStep | null; display: string } | null;
+  mmapLockOfVma(vmaKey: string): { key: string; state: LockStateName; origin: TraceStep | null; display: string; acquiredHere: boolean } | null;
+  /** The VMA write lock of a VMA (by the VMA's key); 'unknown' also when a callee may have taken it. */
+  vmaWriteLock(vmaKey: string): LockStateName;
 }
 
 export interface FunctionInfo {
@@ -89,10 +91,11 @@ export interface EventBase {
   /** Declared type of a variable or parameter of the function (`struct vm_area_struct *`), when declared there. */
   typeOf(name: string): string | undefined;
   /**
-   * The value of `.field` in the initializer of a file-scope variable (`static const struct
-   * mm_walk_ops ops = { .walk_lock = PGWALK_RDLOCK }`): same file first, then the rest of the run.
+   * The designated fields of a file-scope variable's initializer (`static const struct
+   * mm_walk_ops ops = { .walk_lock = PGWALK_RDLOCK }` -> walk_lock: PGWALK_RDLOCK): same file
+   * first, then the rest of the run; undefined when no initializer is known.
    */
-  initializerField(variable: string, field: string): string | undefined;
+  initializer(variable: string): ReadonlyMap<string, string> | undefined;
 }
 
 /** A callee's entry requirement, in the caller's terms (lock key of the caller's state). */
@@ -104,6 +107,9 @@ export interface CallRequirement {
   display: string;
   /** Where the callee shows it needs the lock. */
   at: TraceStep | null;
+  /** The callee's argument and path it is about (as in the summary). */
+  target: number;
+  path?: string;
 }
 
 export interface CallEvent extends EventBase {

@@ -11,6 +11,7 @@ import { Transfer, keyOf, declaredName, rwsemOwner, type EventSink, type Functio
 import { summarize } from './summary.js';
 import type { State as StateT } from './state.js';
 import {
+  FORGOTTEN_SUFFIX,
   V_ANY,
   V_POS,
   V_ERR,
@@ -77,7 +78,7 @@ export interface FunctionEnv {
   /** What a callee does: summary, config or knowledge base. */
   resolve(name: string): ApiEntry | undefined;
   /** A field of a file-scope initializer (same file first, then the run). */
-  initializerField(variable: string, field: string): string | undefined;
+  initializer(variable: string): ReadonlyMap<string, string> | undefined;
   /** Compute the summary. */
   summarize: boolean;
   /** Static functions of the file whose call sites are recorded (for entry states from callers). */
@@ -328,7 +329,18 @@ class View implements StateView {
     const found = this.tf?.mmapLockOfVma(vmaKey, this.st);
     if (!found) return null;
     const l = this.st.locks.get(found.key);
-    return { key: found.key, state: found.state, origin: l?.origin ?? null, display: l?.display ?? found.key.slice(5) };
+    return { key: found.key, state: found.state, origin: l?.origin ?? null, display: l?.display ?? found.key.slice(5), acquiredHere: !!l?.acquiredHere };
+  }
+
+  vmaWriteLock(vmaKey: string) {
+    if (this.st.locks.has(`vma-write${FORGOTTEN_SUFFIX}`)) return 'unknown' as const;
+    const key = `vma-write:${this.tf ? this.tf.canonicalKey(vmaKey) : vmaKey}`;
+    const l = this.st.locks.get(this.st.lockKeyOf(key));
+    if (l) return l.state;
+    // While this function holds the mmap write lock it took, no VMA is write-locked until it says so.
+    const mm = this.tf?.mmapLockOfVma(vmaKey, this.st);
+    const f = mm ? this.st.locks.get(mm.key) : undefined;
+    return f && f.state === 'write' && f.acquiredHere ? ('none' as const) : ('unknown' as const);
   }
 
   private held(prefix: string): HeldLock[] {
@@ -447,7 +459,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
   const entry = entryState(fn, canonical, file, info.params, env.entry);
   const types = collectTypes(fn);
   const typeOf = (name: string): string | undefined => types.get(name);
-  const initializerField = env.initializerField;
+  const initializer = env.initializer;
 
   // Rules see each state as the fixpoint computes it: every state a node receives is a real path
   // state (joins only happen past the path bound), and findings are de-duplicated downstream.
@@ -455,7 +467,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     const k = keyOf(rwsemOwner(expr, 'mmap') ?? stripParens(expr));
     return k ? `mmap:${canonical(k)}` : null;
   };
-  const base = (st: StateT) => ({ file, fn: info, state: viewOf(st, tf), keyOf, mmapKeyOf, step, typeOf, initializerField });
+  const base = (st: StateT) => ({ file, fn: info, state: viewOf(st, tf), keyOf, mmapKeyOf, step, typeOf, initializer });
   const callVisitors = visitors.filter((v) => v.call);
   const derefVisitors = visitors.filter((v) => v.deref);
   const lockVisitors = visitors.filter((v) => v.lockOp);

@@ -222,8 +222,13 @@ export class State {
 
   /** Marks pointers obtained under `lockKey` as stale from `step` on. */
   markStale(lockKey: string, step: TraceStep): void {
+    const held = (k: string): boolean => {
+      const s = this.locks.get(k)?.state;
+      return s === 'read' || s === 'write' || s === 'held';
+    };
     for (const [k, p] of this.ptrs) {
-      if (p.lockedBy.includes(lockKey) && !p.staleSince) {
+      // Still kept alive by another lock it was obtained or locked under (its own VMA lock).
+      if (p.lockedBy.includes(lockKey) && !p.staleSince && !p.lockedBy.some((o) => o !== lockKey && held(o))) {
         this.ptrs.set(k, { ...p, staleSince: step });
         this.hashCache = null;
       }

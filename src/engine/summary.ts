@@ -199,6 +199,7 @@ export function summarize(input: SummaryInput): ApiEntry {
   const entry: ApiEntry = { name: input.name, source: { kind: 'summary', file: input.file, line: input.line } };
   if (lock.length) entry.lock = lock;
   if (requires.length) entry.requires = requires;
+  if (input.facts.takes) entry.takesMmapLock = input.facts.takes;
   if (input.facts.fault) {
     entry.mayFault = true;
     entry.faultVia = input.facts.fault;
@@ -236,7 +237,7 @@ export function summarize(input: SummaryInput): ApiEntry {
  */
 export function summaryFingerprint(e: ApiEntry | undefined, part: 'all' | 'flow' = 'all'): string {
   if (!e) return '';
-  const { source: _s, name: _n, faultVia: _v, failureAt: _f, requires, ...all } = e;
+  const { source: _s, name: _n, faultVia: _v, failureAt: _f, takesMmapLock, requires, ...all } = e;
   const rest: Partial<ApiEntry> = all;
   if (part === 'flow') {
     delete rest.returns;
@@ -245,6 +246,7 @@ export function summaryFingerprint(e: ApiEntry | undefined, part: 'all' | 'flow'
   }
   const shown: Record<string, unknown> = { ...rest };
   if (requires) shown.requires = requires.map(({ at: _a, ...r }) => r);
+  if (takesMmapLock) shown.takesMmapLock = true;
   for (const k of Object.keys(shown)) if (shown[k] === undefined) delete shown[k];
   // An empty summary is what a caller assumed before there was one.
   return Object.keys(shown).length ? JSON.stringify(shown) : '';

@@ -50,6 +50,8 @@ export interface EventSink {
 
 /** A callee's entry requirement, in the caller's terms. */
 export interface ResolvedRequirement {
+  target: number;
+  path?: string;
   lock: LockClass;
   mode: 'read' | 'write' | undefined;
   key: string;
@@ -67,6 +69,8 @@ export interface SummaryFacts {
   fault: TraceStep[] | null;
   /** Parameter indexes dereferenced before any test of them. */
   derefs: Set<number>;
+  /** The first blocking acquisition of an mmap lock: the chain down to it. */
+  takes?: TraceStep[] | null;
   /** Parameter indexes whose VMA is modified (needs the mmap write lock) while this function does not know that lock. */
   modifies: Set<number>;
   /** Where each of those modifications is. */
@@ -242,6 +246,11 @@ export class Transfer {
    */
   apiOf(name: string): ApiEntry | undefined {
     return this.fx.resolve(name);
+  }
+
+  /** A key as this function's lock keys write it (single-assignment aliases followed). */
+  canonicalKey(key: string): string {
+    return this.fx.canonical(key);
   }
 
   /** The parameter a key is rooted at (`vma->vm_mm` -> vma's index), or -1. */
@@ -855,6 +864,9 @@ export class Transfer {
       const display = v.lockOnRet.display || key;
       if (v.lockOnRet.ok) {
         this.lockOp(c, v.lockOnRet.effect, lockKey, v.lockOnRet.callee, at, display, v.lockOnRet.step);
+        // The VMA is kept alive by its own lock: dropping it makes the pointer stale.
+        const p = c.ptrs.get(key);
+        if (p && !p.lockedBy.includes(lockKey)) c.setPtr(key, { ...p, lockedBy: [...p.lockedBy, lockKey] });
       } else {
         // The lookup failed: the pointer is NULL and no VMA is locked through it.
         c.setLock(lockKey, { state: 'none', acquiredHere: false, origin: null, display });
@@ -908,6 +920,7 @@ export class Transfer {
       if (addressed) out.kill(k);
       else out.kill(`*${k}`);
       this.forgetRepointed(out, addressed ? k : `*${k}`);
+      this.mayWriteLock(out, addressed ? null : k);
     }
     if (flag !== null) {
       if (out === st) out = st.clone();
@@ -927,6 +940,20 @@ export class Transfer {
     c.dropLockAlias(vmaKey);
     const old = c.locks.get(vmaKey);
     if (old && old.state === 'none' && !old.releasedUnowned) c.setLock(vmaKey, { ...old, state: 'unknown', acquiredHere: false });
+  }
+
+  /**
+   * An unknown callee given a VMA may have write-locked it (vma_start_write); given an address it
+   * may have write-locked any. Only tracked while an mmap write lock is held.
+   */
+  private mayWriteLock(c: State, k: string | null): void {
+    let writing = false;
+    for (const [key, l] of c.locks) if (key.startsWith('mmap:') && l.state === 'write') writing = true;
+    if (!writing) return;
+    const key = k ? `vma-write:${this.fx.canonical(k)}` : forgottenKey('vma-write');
+    const prior = c.locks.get(key);
+    if (prior?.state === 'unknown' || prior?.state === 'write') return;
+    c.setLock(key, { state: 'unknown', acquiredHere: false, origin: null, display: k ?? '*', releasedUnowned: true });
   }
 
   /** Every lock of a class on this path becomes unknown (a callee may have dropped it). */
@@ -1050,7 +1077,7 @@ export class Transfer {
       const effect: LockEffect = { lock: r.lock, op: 'assert', mode: r.mode, target: r.target, when: 'always', path: r.path };
       const key = this.lockKey(effect, target);
       if (!key) continue;
-      out.push({ lock: r.lock, mode: r.mode, key, display: displayOf(effect, target), at: r.at ?? null });
+      out.push({ lock: r.lock, mode: r.mode, key, display: displayOf(effect, target), at: r.at ?? null, target: r.target, path: r.path });
     }
     return out;
   }
@@ -1072,6 +1099,7 @@ export class Transfer {
     if (api.mayFault && !facts.fault && st.pf === 0 && !droppedCallersMmapLock(st)) {
       facts.fault = [this.fx.step(n, `${name}() may fault on user memory`), ...(api.faultVia ?? [])].slice(0, 6);
     }
+    if (api.takesMmapLock && !facts.takes) facts.takes = [this.fx.step(n, `${name}() takes the mmap lock`), ...api.takesMmapLock].slice(0, 6);
     for (const i of api.modifiesVma ?? []) {
       const a = args[i];
       const k = a ? keyOf(stripParens(a)) : null;
@@ -1138,11 +1166,19 @@ export class Transfer {
     switch (effect.op) {
       case 'acquire': {
         if (this.fx.sink) this.fx.sink.lockOp(this.opInfo(c, effect, key, callee, n, display), c);
+        if (this.fx.facts && !this.fx.facts.takes && effect.lock === 'mmap' && !effect.trylock) {
+          this.fx.facts.takes = [this.fx.step(n, `${callee}() takes the mmap lock of \`${display}\``)];
+        }
         const step = origin ?? this.fx.step(n, `${what} of \`${display}\` taken here (${callee}())`);
         // A VMA write lock has no unlock call: it ends with the mmap write lock, so it is never "taken here" for balance.
         const own = effect.lock !== 'vma-write';
         c.setLock(key, { state: effect.mode ?? 'held', acquiredHere: own, origin: step, display, releasedUnowned: prior?.releasedUnowned, required: prior?.required, requiredAt: prior?.requiredAt });
         c.addStep(step, [key]);
+        // A VMA read-locked through a pointer is kept alive by that lock too.
+        if (effect.lock === 'vma') {
+          const p = c.ptrs.get(key.slice(4));
+          if (p && !p.staleSince && !p.lockedBy.includes(key)) c.setPtr(key.slice(4), { ...p, lockedBy: [...p.lockedBy, key] });
+        }
         break;
       }
       case 'release': {
@@ -1178,7 +1214,9 @@ export class Transfer {
         break;
       }
       case 'forget': {
-        if (prior) {
+        if (!prior && effect.lock === 'vma-write') {
+          c.setLock(key, { state: 'unknown', acquiredHere: false, origin: null, display, releasedUnowned: true });
+        } else if (prior) {
           c.setLock(key, { ...prior, state: 'unknown', acquiredHere: false, releasedUnowned: !!prior.releasedUnowned || !prior.acquiredHere });
           c.addStep(this.fx.step(n, `${callee}() may release the ${what} of \`${display}\``), [key]);
         }

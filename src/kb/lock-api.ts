@@ -113,6 +113,11 @@ export interface ApiEntry {
   returns?: number;
   /** Lock states the function needs on entry. */
   requires?: LockRequirement[];
+  /**
+   * It takes the mmap lock and waits for it (not a trylock) somewhere inside, even when it releases
+   * it again before returning: the chain of calls down to the acquisition (computed summaries).
+   */
+  takesMmapLock?: { file: string; line: number; column: number; message: string }[];
   /** How it comes to fault (for a computed summary: the chain of calls down to the user access). */
   faultVia?: { file: string; line: number; column: number; message: string }[];
   /** Where its failure returns are (computed summaries), for explanations. */

@@ -6,8 +6,29 @@ import { findVmaRange } from './find-vma-range.js';
 import { mmapLockImbalance } from './mmap-lock-imbalance.js';
 import { vmaLockImbalance } from './vma-lock-imbalance.js';
 import { staleCannotFail } from './stale-cannot-fail.js';
+import { vmaWriteWithoutMmapWrite } from './vma-write-without-mmap-write.js';
+import { vmaWriteWithoutVmaLock } from './vma-write-without-vma-lock.js';
+import { mmapLockUnderVmaLock } from './mmap-lock-under-vma-lock.js';
+import { vmaUseAfterUnlock } from './vma-use-after-unlock.js';
+import { walkLockMismatch } from './walk-lock-mismatch.js';
+import { lockRequirement } from './lock-requirement.js';
+import { rawMmapRwsem } from './raw-mmap-rwsem.js';
 
-const rules: Rule[] = [faultUnderMmapLock, uncheckedVmaLookup, findVmaRange, mmapLockImbalance, vmaLockImbalance, staleCannotFail];
+const rules: Rule[] = [
+  faultUnderMmapLock,
+  uncheckedVmaLookup,
+  findVmaRange,
+  mmapLockImbalance,
+  vmaLockImbalance,
+  staleCannotFail,
+  vmaWriteWithoutMmapWrite,
+  vmaWriteWithoutVmaLock,
+  mmapLockUnderVmaLock,
+  vmaUseAfterUnlock,
+  walkLockMismatch,
+  lockRequirement,
+  rawMmapRwsem,
+];
 
 export function allRules(): readonly Rule[] {
   return rules;

@@ -1,0 +1,45 @@
+// vma-write-without-vma-lock: under the mmap write lock, a VMA field that per-VMA-lock readers
+// depend on is written without the VMA write lock.
+import type { Rule } from './rule.js';
+import { VMA_LOCKED_FIELDS } from '../kb/lock-api.js';
+import { isFreshVma, isVma } from './vma-object.js';
+
+export const vmaWriteWithoutVmaLock: Rule = {
+  meta: {
+    id: 'vma-write-without-vma-lock',
+    severity: 'error',
+    shortDescription: 'A VMA field that per-VMA-lock readers depend on is written without vma_start_write().',
+    fullDescription:
+      'With the mmap write lock taken by this function, reports a write to vm_policy, vm_page_prot, anon_vma, anon_name, ' +
+      'vm_userfaultfd_ctx, vm_start, vm_end or vm_pgoff of a VMA that has not been write-locked on the path ' +
+      '(vma_start_write(), vma_assert_write_locked(), vm_flags_set/clear/mod()). A VMA that is new ' +
+      '(vm_area_alloc()/vm_area_dup() in the same function) is exempt; a VMA handed to a function that may have ' +
+      'write-locked it is not judged.',
+    docs: {
+      what: 'A write to a VMA field read under the per-VMA lock, with the mmap write lock held but no VMA write lock on that VMA.',
+      why:
+        'Page faults handled under lock_vma_under_rcu() hold only the VMA read lock, not the mmap lock: the mmap write lock ' +
+        'does not exclude them. vma_start_write() waits for those readers and keeps new ones out until the mmap write ' +
+        'lock is released; without it a fault sees a half-updated VMA.',
+      wrong: ['mmap_write_lock(mm);', 'vma = vma_lookup(mm, addr);', 'if (vma)', '\tvma->vm_page_prot = prot;', 'mmap_write_unlock(mm);'].join('\n'),
+      right: ['mmap_write_lock(mm);', 'vma = vma_lookup(mm, addr);', 'if (vma) {', '\tvma_start_write(vma);', '\tvma->vm_page_prot = prot;', '}', 'mmap_write_unlock(mm);'].join('\n'),
+    },
+  },
+  create(context) {
+    return {
+      write(ev) {
+        if (!ev.arrow || !VMA_LOCKED_FIELDS.includes(ev.field) || !isVma(ev, ev.objectKey) || isFreshVma(ev, ev.objectKey)) return;
+        const mm = ev.state.mmapLockOfVma(ev.objectKey);
+        if (!mm || mm.state !== 'write' || !mm.acquiredHere) return;
+        if (ev.state.vmaWriteLock(ev.objectKey) !== 'none') return;
+        const where = mm.origin ? ` (taken at line ${mm.origin.line})` : '';
+        context.report({
+          node: ev.node,
+          function: ev.fn.name,
+          message: `\`${ev.objectKey}->${ev.field}\` is written with the mmap write lock of \`${mm.display}\`${where} but without the VMA write lock: call vma_start_write(${ev.objectKey}) first (page faults under the per-VMA lock read it)`,
+          trace: [...ev.state.trace([mm.key]), ev.step(ev.node, `\`${ev.objectKey}->${ev.field}\` written here`)],
+        });
+      },
+    };
+  },
+};
