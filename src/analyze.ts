@@ -168,6 +168,10 @@ function mergeEntry(summary: ApiEntry | undefined, kb: ApiEntry | undefined, def
   // The table is the contract where it speaks: what it returns and what it needs are its own.
   delete merged.returns;
   merged.requires = kb.requires;
+  if (kb.lock) {
+    delete merged.takesMmapLock;
+    delete merged.takesMmapLockOf;
+  }
   return merged;
 }
 

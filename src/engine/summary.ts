@@ -199,7 +199,10 @@ export function summarize(input: SummaryInput): ApiEntry {
   const entry: ApiEntry = { name: input.name, source: { kind: 'summary', file: input.file, line: input.line } };
   if (lock.length) entry.lock = lock;
   if (requires.length) entry.requires = requires;
-  if (input.facts.takes) entry.takesMmapLock = input.facts.takes;
+  if (input.facts.takes) {
+    entry.takesMmapLock = input.facts.takes.chain;
+    entry.takesMmapLockOf = input.facts.takes.of;
+  }
   if (input.facts.fault) {
     entry.mayFault = true;
     entry.faultVia = input.facts.fault;

@@ -69,8 +69,11 @@ export interface SummaryFacts {
   fault: TraceStep[] | null;
   /** Parameter indexes dereferenced before any test of them. */
   derefs: Set<number>;
-  /** The first blocking acquisition of an mmap lock: the chain down to it. */
-  takes?: TraceStep[] | null;
+  /**
+   * The first blocking acquisition of the mmap lock of an mm reached from a parameter, before the
+   * function let go of a VMA lock its caller held: the chain down to it, and whose lock.
+   */
+  takes?: { chain: TraceStep[]; of: { target: number; path?: string } } | null;
   /** Parameter indexes whose VMA is modified (needs the mmap write lock) while this function does not know that lock. */
   modifies: Set<number>;
   /** Where each of those modifications is. */
@@ -251,6 +254,16 @@ export class Transfer {
   /** A key as this function's lock keys write it (single-assignment aliases followed). */
   canonicalKey(key: string): string {
     return this.fx.canonical(key);
+  }
+
+  /** An expression key as a parameter and a path from it (`vma->vm_mm` -> 0, `$->vm_mm`), or null. */
+  private parametrize(expr: string): { target: number; path?: string } | null {
+    const m = /^([*&]*)([A-Za-z_]\w*)/.exec(expr);
+    if (!m) return null;
+    const target = this.fx.params.indexOf(m[2]);
+    if (target < 0) return null;
+    const path = `${m[1]}$${expr.slice(m[0].length)}`;
+    return path === '$' ? { target } : { target, path };
   }
 
   /** The parameter a key is rooted at (`vma->vm_mm` -> vma's index), or -1. */
@@ -1099,7 +1112,12 @@ export class Transfer {
     if (api.mayFault && !facts.fault && st.pf === 0 && !droppedCallersMmapLock(st)) {
       facts.fault = [this.fx.step(n, `${name}() may fault on user memory`), ...(api.faultVia ?? [])].slice(0, 6);
     }
-    if (api.takesMmapLock && !facts.takes) facts.takes = [this.fx.step(n, `${name}() takes the mmap lock`), ...api.takesMmapLock].slice(0, 6);
+    if (api.takesMmapLock && api.takesMmapLockOf && !facts.takes && !droppedCallersVmaLock(st)) {
+      const arg = args[api.takesMmapLockOf.target];
+      const k = arg ? keyOf(stripParens(arg)) : null;
+      const of = k ? this.parametrize(this.fx.canonical(api.takesMmapLockOf.path ? applyPath(api.takesMmapLockOf.path, k) : k)) : null;
+      if (of) facts.takes = { chain: [this.fx.step(n, `${name}() takes the mmap lock`), ...api.takesMmapLock].slice(0, 8), of };
+    }
     for (const i of api.modifiesVma ?? []) {
       const a = args[i];
       const k = a ? keyOf(stripParens(a)) : null;
@@ -1166,8 +1184,9 @@ export class Transfer {
     switch (effect.op) {
       case 'acquire': {
         if (this.fx.sink) this.fx.sink.lockOp(this.opInfo(c, effect, key, callee, n, display), c);
-        if (this.fx.facts && !this.fx.facts.takes && effect.lock === 'mmap' && !effect.trylock) {
-          this.fx.facts.takes = [this.fx.step(n, `${callee}() takes the mmap lock of \`${display}\``)];
+        if (this.fx.facts && !this.fx.facts.takes && effect.lock === 'mmap' && !effect.trylock && !droppedCallersVmaLock(c)) {
+          const of = this.parametrize(key.slice(5));
+          if (of) this.fx.facts.takes = { chain: [this.fx.step(n, `${callee}() takes the mmap lock of \`${display}\``)], of };
         }
         const step = origin ?? this.fx.step(n, `${what} of \`${display}\` taken here (${callee}())`);
         // A VMA write lock has no unlock call: it ends with the mmap write lock, so it is never "taken here" for balance.
@@ -1305,6 +1324,15 @@ function endVmaWriteLocks(c: State): void {
   for (const [k, l] of [...c.locks]) {
     if (k.startsWith('vma-write:') && l.state !== 'none') c.setLock(k, { ...l, state: 'none', acquiredHere: false });
   }
+}
+
+/** On this path the function has let go of a VMA lock its caller held. */
+function droppedCallersVmaLock(st: State): boolean {
+  for (const [k, l] of st.locks) {
+    if (!k.startsWith('vma:')) continue;
+    if ((l.state === 'none' || l.state === 'unknown') && (l.releasedUnowned || (!l.acquiredHere && l.required))) return true;
+  }
+  return false;
 }
 
 /** On this path the function has let go of an mmap lock its caller held (it is not held any more). */

@@ -118,6 +118,8 @@ export interface ApiEntry {
    * it again before returning: the chain of calls down to the acquisition (computed summaries).
    */
   takesMmapLock?: { file: string; line: number; column: number; message: string }[];
+  /** Whose mmap lock that is: an argument and the path from it (see LockEffect.path). */
+  takesMmapLockOf?: { target: number; path?: string };
   /** How it comes to fault (for a computed summary: the chain of calls down to the user access). */
   faultVia?: { file: string; line: number; column: number; message: string }[];
   /** Where its failure returns are (computed summaries), for explanations. */

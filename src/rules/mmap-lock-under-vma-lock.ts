@@ -27,7 +27,9 @@ export const mmapLockUnderVmaLock: Rule = {
       call(ev) {
         const via = ev.api?.takesMmapLock;
         if (!via?.length || ev.api?.lock?.some((e) => e.lock === 'mmap' && e.op === 'acquire')) return;
-        const vmaLocks = ev.state.heldVmaLocks();
+        // A callee handed the locked VMA deals with its lock itself (and is checked on its own).
+        const passed = new Set(ev.args.map((a) => ev.keyOf(a)).filter((k): k is string => !!k));
+        const vmaLocks = ev.state.heldVmaLocks().filter((v) => !passed.has(v.key.slice(4)));
         if (vmaLocks.length === 0) return;
         const v = vmaLocks[0];
         const where = v.origin ? ` (taken at line ${v.origin.line})` : '';
