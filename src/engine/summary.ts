@@ -229,7 +229,9 @@ export function summarize(input: SummaryInput): ApiEntry {
     entry.failureAt = input.failureReturns.slice(0, 3).map((f) => f.step);
   }
   if (input.facts.derefs.size) entry.derefsArgs = [...input.facts.derefs].sort((a, b) => a - b);
-  if (input.facts.modifies.size) entry.modifiesVma = [...input.facts.modifies].sort((a, b) => a - b);
+  // Modified on every way out (not only when a flag argument says so).
+  const modifies = [...input.facts.modifiesAt.keys()].filter((i) => exits.length > 0 && exits.every((st) => st.vals.has(`#modifies:${i}`)));
+  if (modifies.length) entry.modifiesVma = modifies.sort((a, b) => a - b);
   return entry;
 }
 

@@ -766,14 +766,18 @@ export class Transfer {
   }
 
   /** A VMA reached through a parameter is modified: a summary fact when this function does not know the mmap lock. */
-  private noteModify(vmaKey: string, st: State, n: AstNode, what: string): void {
-    if (!this.fx.facts || !/^\w+$/.test(vmaKey)) return;
+  /**
+   * Returns the parameter index when the path modifies a VMA parameter without knowing its mmap
+   * lock; the summary says "modifies" when every path out does (the caller marks the state).
+   */
+  private noteModify(vmaKey: string, st: State, n: AstNode, what: string): number {
+    if (!this.fx.facts || !/^\w+$/.test(vmaKey)) return -1;
     const i = this.fx.params.indexOf(vmaKey);
-    if (i < 0 || this.fx.facts.modifies.has(i)) return;
+    if (i < 0) return -1;
     const mm = this.mmapLockOfVma(vmaKey, st);
-    if (mm && mm.state !== 'unknown') return;
-    this.fx.facts.modifies.add(i);
-    this.fx.facts.modifiesAt.set(i, this.fx.step(n, what));
+    if (mm && mm.state !== 'unknown') return -1;
+    if (!this.fx.facts.modifiesAt.has(i)) this.fx.facts.modifiesAt.set(i, this.fx.step(n, what));
+    return i;
   }
 
   /**
@@ -805,10 +809,14 @@ export class Transfer {
       const field = target.child('field')?.text;
       if (obj && field) {
         const objKey = keyOf(obj);
-        for (const o of outs) {
+        outs = outs.map((o) => {
           if (this.fx.sink) this.fx.sink.write(n, obj, objKey, field, target.operator === '->', o.st);
-          if (objKey && target.operator === '->' && VMA_MMAP_WRITE_FIELDS.includes(field)) this.noteModify(objKey, o.st, n, `writes \`${oneLine(target.text)}\``);
-        }
+          const i = objKey && target.operator === '->' && VMA_MMAP_WRITE_FIELDS.includes(field) ? this.noteModify(objKey, o.st, n, `writes \`${oneLine(target.text)}\``) : -1;
+          if (i < 0) return o;
+          const c = o.st.clone();
+          c.setVal(`#modifies:${i}`, V_POS);
+          return { st: c, v: o.v };
+        });
       }
     }
     // The left side is evaluated for its dereferences (p->f = ... dereferences p).
@@ -994,6 +1002,21 @@ export class Transfer {
     if (api.assertsFalseArg !== undefined) {
       const c = args[api.assertsFalseArg];
       if (!c) return [{ st, v: ANY }];
+      // BUG_ON(mmap_read_trylock(mm)): the trylock must fail, i.e. a writer holds the lock, and the
+      // code asserting it is that writer. A kernel idiom for "the mmap write lock is held".
+      const inner = stripParens(c);
+      const tryName = inner.type === 'call_expression' ? calleeName(inner) : null;
+      const tryApi = tryName ? this.apiOf(tryName) : undefined;
+      const tryEffect = tryApi?.lock?.find((e) => e.op === 'acquire' && e.trylock && typeof e.target === 'number');
+      if (tryEffect && tryName) {
+        const target = callArgs(inner)[tryEffect.target as number];
+        const assert: LockEffect = { ...tryEffect, op: 'assert', mode: tryEffect.mode === 'read' ? 'write' : undefined, when: 'always', trylock: false };
+        const key = target ? this.lockKey(assert, target) : null;
+        if (!key || !target) return [{ st, v: ANY }];
+        const out = st.clone();
+        this.lockOp(out, assert, key, name, n, displayOf(assert, target));
+        return [{ st: out, v: ANY }];
+      }
       return this.cond(c, st).f.map((s) => ({ st: s, v: ANY }));
     }
     let cur = st;
@@ -1001,7 +1024,13 @@ export class Transfer {
       cur = st.clone();
       cur.setPf(cur.pf + (api.pagefault === 'disable' ? 1 : -1));
     }
-    if (this.fx.facts) this.noteCallFacts(name, api, n, args, st);
+    if (this.fx.facts) {
+      const modified = this.noteCallFacts(name, api, n, args, st);
+      if (modified.length) {
+        cur = cur === st ? st.clone() : cur;
+        for (const i of modified) cur.setVal(`#modifies:${i}`, V_POS);
+      }
+    }
     if (requires.length) {
       cur = cur === st ? st.clone() : cur;
       for (const r of requires) this.applyRequirement(cur, r, name, n);
@@ -1107,7 +1136,7 @@ export class Transfer {
   }
 
   /** Summary facts of a call: it may fault, it modifies a VMA the function was given. */
-  private noteCallFacts(name: string, api: ApiEntry, n: AstNode, args: AstNode[], st: State): void {
+  private noteCallFacts(name: string, api: ApiEntry, n: AstNode, args: AstNode[], st: State): number[] {
     const facts = this.fx.facts!;
     if (api.mayFault && !facts.fault && st.pf === 0 && !droppedCallersMmapLock(st)) {
       facts.fault = [this.fx.step(n, `${name}() may fault on user memory`), ...(api.faultVia ?? [])].slice(0, 6);
@@ -1118,11 +1147,14 @@ export class Transfer {
       const of = k ? this.parametrize(this.fx.canonical(api.takesMmapLockOf.path ? applyPath(api.takesMmapLockOf.path, k) : k)) : null;
       if (of) facts.takes = { chain: [this.fx.step(n, `${name}() takes the mmap lock`), ...api.takesMmapLock].slice(0, 8), of };
     }
+    const modified: number[] = [];
     for (const i of api.modifiesVma ?? []) {
       const a = args[i];
       const k = a ? keyOf(stripParens(a)) : null;
-      if (k) this.noteModify(k, st, n, `${name}() modifies \`${k}\``);
+      const p = k ? this.noteModify(k, st, n, `${name}() modifies \`${k}\``) : -1;
+      if (p >= 0) modified.push(p);
     }
+    return modified;
   }
 
   private split(effect: LockEffect, bits: number): { ok: boolean; bits: number }[] {
