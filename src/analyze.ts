@@ -291,6 +291,8 @@ class RunKnowledge {
 
 class FileAnalyzer {
   private readonly keepStatics: boolean;
+  /** Knowledge-base entries from the configuration. */
+  private readonly config: ReadonlyMap<string, ApiEntry>;
   private readonly useSummaries: boolean;
   private readonly pp: PreprocessorChoices;
   private readonly pre: PreprocessorEvaluator;
@@ -302,6 +304,7 @@ class FileAnalyzer {
     private readonly knowledge: RunKnowledge,
   ) {
     this.keepStatics = !!options.staticSummaries;
+    this.config = new Map((options.config ?? []).map((e) => [e.name, e]));
     this.useSummaries = options.summaries !== false;
     this.pp = preprocessorChoices(options);
     this.pre = new PreprocessorEvaluator(this.pp);
@@ -417,8 +420,9 @@ class FileAnalyzer {
     for (const [name, v] of fileInitializers) if (!v.isStatic) knowledge.initializers.set(name, v.fields);
     const run = this.knowledge;
     const useSummaries = this.useSummaries;
+    const table = this.config;
     const resolve = (name: string): ApiEntry | undefined => {
-      const kb = lookupApi(name);
+      const kb = table.get(name) ?? lookupApi(name);
       if (!useSummaries) return byName.has(name) ? mergeEntry(undefined, kb, true) : kb;
       if (byName.has(name)) return mergeEntry(localSummaries.get(name), kb, true);
       knowledge.lookedUp.add(name);

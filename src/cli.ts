@@ -17,6 +17,7 @@ import type { RuleMeta } from './rules/rule.js';
 import { allRules } from './rules/index.js';
 import type { AnalyzeOptions, RunResult } from './types.js';
 import { UsageError } from './usage-error.js';
+import { CONFIG_FILE_NAME, ConfigError, findConfig, formatSummaries, loadConfig, loadSummaries } from './kb/config.js';
 
 export const EXIT_CLEAN = 0;
 export const EXIT_FINDINGS = 1;
@@ -55,6 +56,10 @@ interface AnalyseArguments {
   defines: string[];
   undefines: string[];
   exitZero: boolean;
+  /** --config FILE (otherwise .vmalint.json is looked for upward from the working directory). */
+  config: string | undefined;
+  summariesOut: string | undefined;
+  summariesIn: string[];
 }
 
 type Command =
@@ -129,6 +134,9 @@ function buildParser(): Argv {
     .option('D', { alias: 'define', type: 'string', requiresArg: true, describe: 'Define NAME[=VALUE] for #if/#ifdef (repeatable)' })
     .option('U', { alias: 'undefine', type: 'string', requiresArg: true, describe: 'Undefine NAME for #if/#ifdef (repeatable)' })
     .option('exit-zero', { type: 'boolean', default: false, describe: 'Exit with 0 even when there are findings' })
+    .option('config', { type: 'string', requiresArg: true, describe: `Read knowledge-base additions from FILE (default: the first ${CONFIG_FILE_NAME} in the working directory or above)` })
+    .option('summaries-out', { type: 'string', requiresArg: true, describe: "Write the summaries of the run's functions to FILE" })
+    .option('summaries-in', { type: 'string', requiresArg: true, describe: 'Use the summaries another run wrote to FILE (repeatable)' })
     .epilogue(
       'Exit status: 0 no findings, 1 findings, 2 usage error or nothing could be analysed.\n' +
         'Colour is used on a terminal unless NO_COLOR is set.',
@@ -172,6 +180,9 @@ async function parseCommandLine(argv: string[]): Promise<Command> {
       defines: stringList(parsed['D']),
       undefines: stringList(parsed['U']),
       exitZero: parsed['exit-zero'] === true,
+      config: typeof parsed['config'] === 'string' ? parsed['config'] : undefined,
+      summariesOut: typeof parsed['summaries-out'] === 'string' ? parsed['summaries-out'] : undefined,
+      summariesIn: stringList(parsed['summaries-in']),
     },
   };
 }
@@ -324,10 +335,22 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   }
   const options: AnalyzeOptions = { ...macroOptions(args.defines, args.undefines) };
   if (selectedRuleIds) options.rules = selectedRuleIds;
+  try {
+    const configFile = args.config !== undefined ? path.resolve(environment.cwd, args.config) : findConfig(environment.cwd);
+    if (configFile) options.config = loadConfig(configFile);
+    if (args.summariesIn.length) {
+      options.summariesIn = {};
+      for (const file of args.summariesIn) Object.assign(options.summariesIn, loadSummaries(path.resolve(environment.cwd, file)));
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
 
   const files = await filesToAnalyse(args.paths, environment);
   const result = await analyzeFiles(files, options);
 
+  if (args.summariesOut !== undefined) await writeReport(formatSummaries(result.summaries, toolInfo().version), args.summariesOut, environment);
   const color = args.output === undefined && wantsColor(environment);
   await writeReport(formatReport(result, args.format, rules, environment.cwd, color), args.output, environment);
   if (args.stats) environment.stderr.write(formatStatsTable(result.stats));

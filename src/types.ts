@@ -87,6 +87,8 @@ export interface AnalyzeOptions {
   defines?: Map<string, string>;
   /** Macros undefined (-U NAME). */
   undefines?: Set<string>;
+  /** Knowledge-base entries from a config file (they add to or replace the built-in ones). */
+  config?: import('./kb/lock-api.js').ApiEntry[];
   /** Summaries learnt by an earlier run (--summaries-in), used for functions this run does not define. */
   summariesIn?: Record<string, SummaryRecord>;
   /**
