@@ -259,39 +259,39 @@ for (const group of fixtureRuns) {
 
 /** Differences between a fixture's annotations and the findings in its file. */
 function compareFixture(fx: Fixture, findings: Finding[]): string[] {
-    const failures: string[] = [];
-    const result = { findings };
+  const failures: string[] = [];
+  const result = { findings };
 
-    const key = (line: number, ruleId: string): string => `${line}\u0000${ruleId}`;
-    const expected = new Map<string, Expectation>();
-    for (const e of fx.expectations) expected.set(key(e.line, e.ruleId), e);
-    const actual = new Map<string, Finding[]>();
-    for (const f of result.findings) {
-      const k = key(f.line, f.ruleId);
-      const list = actual.get(k) ?? [];
-      list.push(f);
-      actual.set(k, list);
-    }
+  const key = (line: number, ruleId: string): string => `${line}\u0000${ruleId}`;
+  const expected = new Map<string, Expectation>();
+  for (const e of fx.expectations) expected.set(key(e.line, e.ruleId), e);
+  const actual = new Map<string, Finding[]>();
+  for (const f of result.findings) {
+    const k = key(f.line, f.ruleId);
+    const list = actual.get(k) ?? [];
+    list.push(f);
+    actual.set(k, list);
+  }
 
-    const lines = fx.text.split('\n');
-    const sourceLine = (n: number): string => (lines[n - 1] ?? '').trim();
-    for (const [k, e] of expected) {
-      if (!actual.has(k)) failures.push(`missing ${fx.rel}:${e.line} [${e.ruleId}]   | ${sourceLine(e.line)}`);
-    }
-    for (const [k, list] of actual) {
-      if (expected.has(k)) continue;
-      for (const f of list) failures.push(`extra   ${fx.rel}:${describeFinding(f)}   | ${sourceLine(f.line)}`);
-    }
+  const lines = fx.text.split('\n');
+  const sourceLine = (n: number): string => (lines[n - 1] ?? '').trim();
+  for (const [k, e] of expected) {
+    if (!actual.has(k)) failures.push(`missing ${fx.rel}:${e.line} [${e.ruleId}]   | ${sourceLine(e.line)}`);
+  }
+  for (const [k, list] of actual) {
+    if (expected.has(k)) continue;
+    for (const f of list) failures.push(`extra   ${fx.rel}:${describeFinding(f)}   | ${sourceLine(f.line)}`);
+  }
 
-    for (const c of fx.clean) {
-      const inside = result.findings.filter(
-        (f) => f.function === c.name || (f.line >= c.startLine && f.line <= c.endLine),
-      );
-      for (const f of inside) {
-        failures.push(`clean function ${c.name}() (marked at line ${c.markerLine}) has a finding: ${fx.rel}:${describeFinding(f)}`);
-      }
+  for (const c of fx.clean) {
+    const inside = result.findings.filter(
+      (f) => f.function === c.name || (f.line >= c.startLine && f.line <= c.endLine),
+    );
+    for (const f of inside) {
+      failures.push(`clean function ${c.name}() (marked at line ${c.markerLine}) has a finding: ${fx.rel}:${describeFinding(f)}`);
     }
-    return failures;
+  }
+  return failures;
 }
 
 test('every registered rule has fixtures: one that expects it, one clean function in its folder', () => {

@@ -443,7 +443,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
   const cfg: Cfg = buildCfg(fn, pp);
   const canonical = canonicalizer(collectAliases(fn));
   const step = (node: AstNode, message: string): TraceStep => stepAt(file, node, message);
-  const facts: SummaryFacts | null = env.summarize ? { fault: null, derefs: new Set(), modifies: new Set(), modifiesAt: new Map() } : null;
+  const facts: SummaryFacts | null = env.summarize ? { fault: null, derefs: new Set(), modifiesAt: new Map() } : null;
   const fx: FunctionContext = {
     file,
     canonical,
@@ -563,7 +563,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
       returnKind: info.returnKind,
       params: info.params,
       exits: usable,
-      facts: flow.budgetExceeded ? { fault: facts.fault, derefs: new Set(), modifies: new Set(), modifiesAt: new Map() } : facts,
+      facts: flow.budgetExceeded ? { fault: facts.fault, derefs: new Set(), modifiesAt: new Map() } : facts,
       failureReturns: flow.budgetExceeded
         ? []
         : failureReturns.map((f) => ({ step: stepAt(file, f.node ?? fn, f.node ? `returns ${describeFailure(f.returned, info.returnKind)} here` : 'falls off the end'), returned: f.returned })),

@@ -74,9 +74,10 @@ export interface SummaryFacts {
    * function let go of a VMA lock its caller held: the chain down to it, and whose lock.
    */
   takes?: { chain: TraceStep[]; of: { target: number; path?: string } } | null;
-  /** Parameter indexes whose VMA is modified (needs the mmap write lock) while this function does not know that lock. */
-  modifies: Set<number>;
-  /** Where each of those modifications is. */
+  /**
+   * Parameter indexes whose VMA a path modifies (needs the mmap write lock) while this function
+   * does not know that lock, and where; the state marks `#modifies:i` on that path.
+   */
   modifiesAt: Map<number, TraceStep>;
 }
 
