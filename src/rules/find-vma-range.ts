@@ -6,11 +6,33 @@ import type { AstNode } from '../parse/ast.js';
 /** Fields that may be read to decide whether the VMA contains the address. */
 const BOUNDARY_FIELDS = new Set(['vm_start', 'vm_end']);
 
-function check(context: RuleContext, ev: EventBase, at: AstNode, key: string, how: string): void {
+/** A use found on some path; reported at the function's end unless the function range-checks that lookup later. */
+interface Candidate {
+  key: string;
+  originLine: number;
+  report: () => void;
+}
+
+/** Is the node inside the condition of an `if` whose branch leaves (goto/return/break/continue)? */
+function inBailOutCondition(at: AstNode): boolean {
+  let child: AstNode = at;
+  for (let p = at.parent; p; child = p, p = p.parent) {
+    if (p.type === 'if_statement') {
+      if (p.child('condition') !== child) return false;
+      let body = p.child('consequence');
+      if (body?.type === 'compound_statement') body = body.namedChildren[body.namedChildren.length - 1] ?? null;
+      return !!body && ['goto_statement', 'return_statement', 'break_statement', 'continue_statement'].includes(body.type);
+    }
+    if (p.type.endsWith('_statement') && p.type !== 'expression_statement' && p.type !== 'parenthesized_expression') return false;
+  }
+  return false;
+}
+
+function check(pending: Candidate[], context: RuleContext, ev: EventBase, at: AstNode, key: string, how: string): void {
   const p = ev.state.pointer(key);
   if (!p || !p.mayStartAbove || p.nullness !== 'nonnull' || p.staleSince) return;
   if (p.testedFields.has('vm_start')) return;
-  context.report({
+  const report = (): void => context.report({
     node: at,
     function: ev.fn.name,
     message:
@@ -18,6 +40,10 @@ function check(context: RuleContext, ev: EventBase, at: AstNode, key: string, ho
       'returns the first VMA ending above it, which may start above it: no `vm_start` check on this path (use vma_lookup()?)',
     trace: [p.origin, ...ev.state.trace([key]).filter((s) => s !== p.origin), ev.step(at, `\`${key}\` ${how} here`)],
   });
+  // A filter that bails out (`if (!valid_vma(vma)) goto out;`) before the range check is not a use
+  // as "the VMA containing the address": judged at the end, by whether the function checks at all.
+  if (inBailOutCondition(at)) pending.push({ key, originLine: p.origin.line, report });
+  else report();
 }
 
 export const findVmaRange: Rule = {
@@ -39,16 +65,29 @@ export const findVmaRange: Rule = {
     },
   },
   create(context) {
+    const pending: Candidate[] = [];
     return {
       deref(ev) {
         if (ev.field && BOUNDARY_FIELDS.has(ev.field)) return;
-        check(context, ev, ev.node, ev.pointerKey, 'used');
+        check(pending, context, ev, ev.node, ev.pointerKey, 'used');
       },
       call(ev) {
         if (ev.api && (ev.api.transparent || ev.api.errorTest || ev.api.rangeCheck || ev.api.assertsFalseArg !== undefined)) return;
         for (const arg of ev.args) {
           const key = ev.keyOf(arg);
-          if (key) check(context, ev, arg, key, `passed to ${ev.callee ?? 'a function'}()`);
+          if (key) check(pending, context, ev, arg, key, `passed to ${ev.callee ?? 'a function'}()`);
+        }
+      },
+      // Filters that bail out before the function compares vm_start (`if (!vma || !valid_vma(vma))
+      // goto out; if (vma->vm_start > addr) goto out;`) are reported only when it never does.
+      functionExit(ev) {
+        const list = pending.splice(0);
+        for (const c of list) {
+          const checked = ev.exits.some((e) => {
+            const p = e.state.pointer(c.key);
+            return !!p && p.origin.line === c.originLine && p.testedFields.has('vm_start');
+          });
+          if (!checked) c.report();
         }
       },
     };
