@@ -1,6 +1,7 @@
 // raw-mmap-rwsem: rwsem calls applied directly to mm->mmap_lock instead of the mmap_* wrappers.
 import type { Rule } from './rule.js';
 import type { LockOpEvent } from '../engine/events.js';
+import { lookupApi } from '../kb/lock-api.js';
 
 /** The wrapper that does what a raw rwsem operation on the mmap lock does. */
 function wrapperFor(ev: LockOpEvent): string {
@@ -35,6 +36,8 @@ export const rawMmapRwsem: Rule = {
     return {
       lockOp(ev) {
         if (ev.lock !== 'mmap' || !ev.raw) return;
+        // The wrappers themselves (include/linux/mmap_lock.h) are where the raw calls belong.
+        if (lookupApi(ev.fn.name)?.lock?.some((e) => e.lock === 'mmap')) return;
         const wrapper = wrapperFor(ev);
         context.report({
           node: ev.node,
