@@ -616,22 +616,15 @@ async function calleesFirst(sources: readonly RunSource[], stats: RunStats, loca
       if (existsSync(h)) localHeaders.add(h);
     }
     if (sources.length < 3) continue;
-    const tree = parseC(got.text);
-    try {
-      const called = new Set<string>();
-      for (const c of query('calls').captures(tree.rootNode)) {
-        if (c.name === 'call') called.add(c.node.text);
-        else if (!definedIn.has(c.node.text)) {
-          // A definition (not a prototype): the declarator's parent is a function_definition.
-          let p = c.node.parent;
-          while (p && p.type !== 'function_definition' && p.type !== 'declaration' && p.type !== 'translation_unit') p = p.parent;
-          if (p?.type === 'function_definition') definedIn.set(c.node.text, src.path);
-        }
-      }
-      calls.set(src.path, called);
-    } finally {
-      tree.delete();
+    // A textual scan is enough to order files (the fixed point makes the result exact): names
+    // followed by `(` are calls, and a line at column 0 that starts a non-static declaration and
+    // does not end in `;` defines the name before its `(`.
+    const called = new Set<string>();
+    for (const m of got.text.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) called.add(m[1]);
+    for (const m of got.text.matchAll(/^(?!static\b|typedef\b|extern\b|#)[A-Za-z_][^;{}()=\n]*?\b([A-Za-z_]\w*)\([^;\n]*$/gm)) {
+      if (!definedIn.has(m[1])) definedIn.set(m[1], src.path);
     }
+    calls.set(src.path, called);
   }
   if (sources.length < 3) return [...sources];
   const edges = new Map<string, Set<string>>();
