@@ -8,8 +8,10 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AnalyzeOptions, FileNotification, Finding, RunResult, RunStats, TraceStep } from './types.js';
 import { initParser, parseC, query } from './parse/parser.js';
-import { AstNode, calleeName, toAst, walk, type SourceFile } from './parse/ast.js';
-import { analyzeFunction, functionInfo, stepAt, type CallSite, type EntryLock, type FunctionAnalysis, type HeldAtCall } from './engine/function.js';
+import { AstNode, toAst, type SourceFile } from './parse/ast.js';
+import { analyzeFunction, functionInfo, stepAt, type CallSite, type EntryLock, type FunctionAnalysis } from './engine/function.js';
+import { bottomUp, calledNames, entryFromCallers } from './engine/callgraph.js';
+import { RunKnowledge, mergeEntry, type FileKnowledge } from './engine/knowledge.js';
 import { CONDITIONAL_DIRECTIVES, PreprocessorEvaluator, type PreprocessorChoices } from './engine/preprocessor.js';
 import { DEFAULT_DEFINES, lookupApi, type ApiEntry } from './kb/lock-api.js';
 import { summaryFingerprint } from './engine/summary.js';
@@ -136,109 +138,6 @@ interface FileOutcome {
   bytes: number;
 }
 
-/** Summaries of one file's functions and the names the file looked up outside itself. */
-interface FileKnowledge {
-  /** Non-static functions: what the rest of the run may call. */
-  exported: Map<string, ApiEntry>;
-  /** Static functions (kept only for AnalyzeOptions.staticSummaries). */
-  statics: Map<string, ApiEntry>;
-  /** File-scope initializers of non-static variables. */
-  initializers: Map<string, Map<string, string>>;
-  /** Names of functions defined elsewhere that the flow analysis asked about. */
-  lookedUp: Set<string>;
-  /** Names the file-level checks asked about (they read the whole summary). */
-  lookedUpWhole: Set<string>;
-}
-
-/** Knowledge-base entry and summary of one function merged: the KB is the contract where it speaks. */
-function mergeEntry(summary: ApiEntry | undefined, kb: ApiEntry | undefined, definedHere: boolean): ApiEntry | undefined {
-  if (!summary) {
-    if (!kb || !definedHere) return kb;
-    // The file defines the function but its summary is not computed yet (recursion): only what a
-    // body cannot show is taken from the table.
-    return kb.lock || kb.mayFault ? { name: kb.name, lock: kb.lock, mayFault: kb.mayFault } : undefined;
-  }
-  if (!kb) return summary;
-  if (definedHere) {
-    // The file's own definition (nommu.c's find_vma()) says what it returns; lock effects and
-    // faulting stay the table's.
-    return { ...summary, lock: kb.lock ?? summary.lock, mayFault: !!(kb.mayFault || summary.mayFault) || undefined };
-  }
-  const merged: ApiEntry = { ...summary, ...kb, mayFault: !!(kb.mayFault || summary.mayFault) || undefined, source: { kind: 'kb' } };
-  // The table is the contract where it speaks: what it returns and what it needs are its own.
-  delete merged.returns;
-  merged.requires = kb.requires;
-  if (kb.lock) {
-    delete merged.takesMmapLock;
-    delete merged.takesMmapLockOf;
-  }
-  return merged;
-}
-
-/** Strongly connected components of a call graph, callees before callers (Tarjan). */
-function bottomUp(nodes: readonly string[], edges: ReadonlyMap<string, ReadonlySet<string>>): string[][] {
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const onStack = new Set<string>();
-  const stack: string[] = [];
-  const out: string[][] = [];
-  let next = 0;
-  for (const root of nodes) {
-    if (index.has(root)) continue;
-    // Iterative DFS: deep call chains must not overflow the JS stack.
-    const work: { v: string; it: Iterator<string> }[] = [];
-    const open = (v: string): void => {
-      index.set(v, next);
-      low.set(v, next);
-      next++;
-      stack.push(v);
-      onStack.add(v);
-      work.push({ v, it: (edges.get(v) ?? new Set<string>()).values() });
-    };
-    open(root);
-    while (work.length) {
-      const top = work[work.length - 1];
-      const step = top.it.next();
-      if (!step.done) {
-        const w = step.value;
-        if (!edges.has(w)) continue;
-        if (!index.has(w)) open(w);
-        else if (onStack.has(w)) low.set(top.v, Math.min(low.get(top.v)!, index.get(w)!));
-        continue;
-      }
-      work.pop();
-      if (work.length) {
-        const parent = work[work.length - 1].v;
-        low.set(parent, Math.min(low.get(parent)!, low.get(top.v)!));
-      }
-      if (low.get(top.v) === index.get(top.v)) {
-        const scc: string[] = [];
-        let w: string;
-        do {
-          w = stack.pop()!;
-          onStack.delete(w);
-          scc.push(w);
-        } while (w !== top.v);
-        out.push(scc);
-      }
-    }
-  }
-  return out;
-}
-
-/** Names of the functions a function body calls directly. */
-function calledNames(fn: AstNode): Set<string> {
-  const out = new Set<string>();
-  walk(fn, (n) => {
-    if (n.type === 'call_expression') {
-      const name = calleeName(n);
-      if (name) out.add(name);
-    }
-    return true;
-  });
-  return out;
-}
-
 /** `.field = value` pairs of a brace initializer. */
 function initializerFields(list: AstNode): Map<string, string> {
   const out = new Map<string, string>();
@@ -257,37 +156,6 @@ const MAX_SCC_ITERATIONS = 4;
 const MAX_ROUNDS = 8;
 /** Summaries are computed for the kernel headers that wrap the lock API. */
 const KERNEL_HEADERS = ['include/linux/mmap_lock.h', 'include/linux/mm.h', 'include/linux/pagewalk.h', 'include/linux/uaccess.h'];
-
-/** Run-wide summary tables and their change history. */
-class RunKnowledge {
-  /** Non-static functions defined in the run's files (the first definition of a name wins). */
-  readonly run = new Map<string, { entry: ApiEntry; file: string }>();
-  readonly imported = new Map<string, ApiEntry>();
-  readonly headers = new Map<string, ApiEntry>();
-  readonly initializers = new Map<string, Map<string, string>>();
-  /** Static functions' summaries by `file#name` (only with AnalyzeOptions.staticSummaries). */
-  readonly statics = new Map<string, ApiEntry>();
-  /** Generation at which each name's summary last changed: in what the flow uses, in anything. */
-  readonly changedAt = new Map<string, number>();
-  readonly wholeChangedAt = new Map<string, number>();
-  generation = 0;
-
-  summaryOf(name: string): ApiEntry | undefined {
-    return this.run.get(name)?.entry ?? this.imported.get(name) ?? this.headers.get(name);
-  }
-
-  publish(file: string, k: FileKnowledge): void {
-    for (const [name, entry] of k.exported) {
-      const prior = this.run.get(name);
-      if (prior && prior.file !== file) continue;
-      if (summaryFingerprint(prior?.entry, 'flow') !== summaryFingerprint(entry, 'flow')) this.changedAt.set(name, this.generation);
-      if (summaryFingerprint(prior?.entry) !== summaryFingerprint(entry)) this.wholeChangedAt.set(name, this.generation);
-      this.run.set(name, { entry, file });
-    }
-    for (const [name, entry] of k.statics) this.statics.set(`${file}#${name}`, entry);
-    for (const [name, fields] of k.initializers) if (!this.initializers.has(name)) this.initializers.set(name, fields);
-  }
-}
 
 class FileAnalyzer {
   private readonly keepStatics: boolean;
@@ -555,30 +423,6 @@ class FileAnalyzer {
     this.stats.analyzeMs += performance.now() - t1;
     return knowledge;
   }
-}
-
-/** Locks held at every call of a static function, on its parameters (what its entry can assume). */
-function entryFromCallers(sites: readonly CallSite[], callee: string): EntryLock[] {
-  if (!sites.length || sites.some((s) => s.held.length === 0)) return [];
-  const all = sites.flatMap((s) => s.held);
-  const sig = (h: HeldAtCall): string => `${h.lock}|${h.target}|${h.path ?? ''}`;
-  const common = new Map<string, HeldAtCall>();
-  for (const h of all[0]) common.set(sig(h), h);
-  for (const held of all.slice(1)) {
-    const here = new Map(held.map((h) => [sig(h), h]));
-    for (const [k, h] of [...common]) {
-      const o = here.get(k);
-      if (!o) common.delete(k);
-      else if (o.state !== h.state) common.set(k, { ...h, state: 'held' });
-    }
-  }
-  const site = sites[0];
-  return [...common.values()].map((h) => {
-    const what = h.lock === 'mmap' ? 'mmap' : h.lock === 'vma' ? 'VMA' : 'VMA write';
-    const taken = h.origin ? ` (taken at ${h.origin.file === site.step.file ? '' : `${h.origin.file}:`}line ${h.origin.line})` : '';
-    const step = { ...site.step, message: `${site.step.message.replace(/ here$/, '')} with the ${what} ${h.state === 'held' ? '' : `${h.state} `}lock of \`${h.display}\` held${taken}${sites.length > 1 ? `, as do its ${sites.length - 1} other call(s)` : ''}: ${callee}() starts with it held` };
-    return { lock: h.lock, target: h.target, path: h.path, state: h.state, step, origin: h.origin, display: h.display };
-  });
 }
 
 function emptyOutcome(): FileOutcome {

@@ -267,11 +267,6 @@ export class Transfer {
     return path === '$' ? { target } : { target, path };
   }
 
-  /** The parameter a key is rooted at (`vma->vm_mm` -> vma's index), or -1. */
-  private paramOf(key: string): number {
-    const m = /^[*&]*([A-Za-z_]\w*)/.exec(key);
-    return m ? this.fx.params.indexOf(m[1]) : -1;
-  }
 
   // ---------------------------------------------------------------- statements
 

@@ -1,0 +1,94 @@
+// The call graph: who calls whom, in an order that puts callees first, and what every caller of a
+// static function holds at the call (its entry state).
+
+import { calleeName, walk, type AstNode } from '../parse/ast.js';
+import type { CallSite, EntryLock, HeldAtCall } from './function.js';
+
+/** Strongly connected components of a call graph, callees before callers (Tarjan). */
+export function bottomUp(nodes: readonly string[], edges: ReadonlyMap<string, ReadonlySet<string>>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const out: string[][] = [];
+  let next = 0;
+  for (const root of nodes) {
+    if (index.has(root)) continue;
+    // Iterative DFS: deep call chains must not overflow the JS stack.
+    const work: { v: string; it: Iterator<string> }[] = [];
+    const open = (v: string): void => {
+      index.set(v, next);
+      low.set(v, next);
+      next++;
+      stack.push(v);
+      onStack.add(v);
+      work.push({ v, it: (edges.get(v) ?? new Set<string>()).values() });
+    };
+    open(root);
+    while (work.length) {
+      const top = work[work.length - 1];
+      const step = top.it.next();
+      if (!step.done) {
+        const w = step.value;
+        if (!edges.has(w)) continue;
+        if (!index.has(w)) open(w);
+        else if (onStack.has(w)) low.set(top.v, Math.min(low.get(top.v)!, index.get(w)!));
+        continue;
+      }
+      work.pop();
+      if (work.length) {
+        const parent = work[work.length - 1].v;
+        low.set(parent, Math.min(low.get(parent)!, low.get(top.v)!));
+      }
+      if (low.get(top.v) === index.get(top.v)) {
+        const scc: string[] = [];
+        let w: string;
+        do {
+          w = stack.pop()!;
+          onStack.delete(w);
+          scc.push(w);
+        } while (w !== top.v);
+        out.push(scc);
+      }
+    }
+  }
+  return out;
+}
+
+/** Names of the functions a function body calls directly. */
+export function calledNames(fn: AstNode): Set<string> {
+  const out = new Set<string>();
+  walk(fn, (n) => {
+    if (n.type === 'call_expression') {
+      const name = calleeName(n);
+      if (name) out.add(name);
+    }
+    return true;
+  });
+  return out;
+}
+
+/** Locks held at every call of a static function, on its parameters (what its entry can assume). */
+export function entryFromCallers(sites: readonly CallSite[], callee: string): EntryLock[] {
+  if (!sites.length || sites.some((s) => s.held.length === 0)) return [];
+  const all = sites.flatMap((s) => s.held);
+  const sig = (h: HeldAtCall): string => `${h.lock}|${h.target}|${h.path ?? ''}`;
+  const common = new Map<string, HeldAtCall>();
+  for (const h of all[0]) common.set(sig(h), h);
+  for (const held of all.slice(1)) {
+    const here = new Map(held.map((h) => [sig(h), h]));
+    for (const [k, h] of [...common]) {
+      const o = here.get(k);
+      if (!o) common.delete(k);
+      else if (o.state !== h.state) common.set(k, { ...h, state: 'held' });
+    }
+  }
+  const site = sites[0];
+  return [...common.values()].map((h) => {
+    const what = h.lock === 'mmap' ? 'mmap' : h.lock === 'vma' ? 'VMA' : 'VMA write';
+    const taken = h.origin ? ` (taken at ${h.origin.file === site.step.file ? '' : `${h.origin.file}:`}line ${h.origin.line})` : '';
+    const step = { ...site.step, message: `${site.step.message.replace(/ here$/, '')} with the ${what} ${h.state === 'held' ? '' : `${h.state} `}lock of \`${h.display}\` held${taken}${sites.length > 1 ? `, as do its ${sites.length - 1} other call(s)` : ''}: ${callee}() starts with it held` };
+    return { lock: h.lock, target: h.target, path: h.path, state: h.state, step, origin: h.origin, display: h.display };
+  });
+}
+
