@@ -987,7 +987,7 @@ export class Transfer {
 
   /** Applies a knowledge-base entry to a call whose arguments were evaluated. */
   applyApi(name: string, api: ApiEntry, n: AstNode, args: AstNode[], st: State): Out[] {
-    const requires = this.resolveRequirements(name, api, args);
+    const requires = this.resolveRequirements(api, args);
     if (this.fx.sink) this.fx.sink.call(n, name, api, args, st, requires);
     if (api.noreturn) return [];
     if (api.transparent) return args[0] ? this.expr(args[0], st) : [{ st, v: ANY }];
@@ -1106,7 +1106,7 @@ export class Transfer {
   }
 
   /** A callee's requirements, in terms of this call's arguments. */
-  private resolveRequirements(name: string, api: ApiEntry, args: AstNode[]): ResolvedRequirement[] {
+  private resolveRequirements(api: ApiEntry, args: AstNode[]): ResolvedRequirement[] {
     if (!api.requires?.length) return [];
     const out: ResolvedRequirement[] = [];
     for (const r of api.requires) {
