@@ -107,6 +107,8 @@ export interface ApiEntry {
    * (vma_start_write, vm_flags_set/clear/mod/reset).
    */
   modifiesVma?: number[];
+  /** For a raw rwsem operation on the mmap lock: the mmap_* wrapper that does the same. */
+  wrapper?: string;
   /** Returns a VMA that is new and not yet in the tree (vm_area_alloc, vm_area_dup): no lock protects it yet. */
   freshVma?: boolean;
   /** The values it returns (V_* bits of src/engine/events.ts), when a summary knows them. */
@@ -186,19 +188,19 @@ const entries: ApiEntry[] = [
   { name: 'mmap_lock_speculate_try_begin', fails: 'true-ok' },
 
   // ---- mmap lock, raw rwsem forms on &mm->mmap_lock ----
-  { name: 'down_read', lock: [A('mmap', 'read', 'always', { rawRwsem: true }), A('vma', 'read', 'always', { rawRwsem: true })] },
-  { name: 'down_read_nested', lock: [A('mmap', 'read', 'always', { rawRwsem: true }), A('vma', 'read', 'always', { rawRwsem: true })] },
-  { name: 'down_read_killable', lock: [A('mmap', 'read', 'ret-zero', { rawRwsem: true })], fails: 'zero-ok' },
-  { name: 'down_read_interruptible', lock: [A('mmap', 'read', 'ret-zero', { rawRwsem: true })], fails: 'zero-ok' },
-  { name: 'down_read_trylock', lock: [A('mmap', 'read', 'ret-true', { rawRwsem: true, trylock: true }), A('vma', 'read', 'ret-true', { rawRwsem: true, trylock: true })], fails: 'true-ok' },
-  { name: 'up_read', lock: [R('mmap', 'read', { rawRwsem: true }), R('vma', 'read', { rawRwsem: true })] },
-  { name: 'up_read_non_owner', lock: [R('mmap', 'read', { rawRwsem: true }), R('vma', 'read', { rawRwsem: true })] },
-  { name: 'down_write', lock: [A('mmap', 'write', 'always', { rawRwsem: true })] },
-  { name: 'down_write_nested', lock: [A('mmap', 'write', 'always', { rawRwsem: true })] },
-  { name: 'down_write_killable', lock: [A('mmap', 'write', 'ret-zero', { rawRwsem: true })], fails: 'zero-ok' },
-  { name: 'down_write_trylock', lock: [A('mmap', 'write', 'ret-true', { rawRwsem: true, trylock: true })], fails: 'true-ok' },
-  { name: 'up_write', lock: [R('mmap', 'write', { rawRwsem: true, endsVmaWriteLocks: true })] },
-  { name: 'downgrade_write', lock: [{ lock: 'mmap', op: 'downgrade', target: 0, when: 'always', rawRwsem: true, endsVmaWriteLocks: true }] },
+  { name: 'down_read', wrapper: 'mmap_read_lock', lock: [A('mmap', 'read', 'always', { rawRwsem: true }), A('vma', 'read', 'always', { rawRwsem: true })] },
+  { name: 'down_read_nested', wrapper: 'mmap_read_lock', lock: [A('mmap', 'read', 'always', { rawRwsem: true }), A('vma', 'read', 'always', { rawRwsem: true })] },
+  { name: 'down_read_killable', wrapper: 'mmap_read_lock_killable', lock: [A('mmap', 'read', 'ret-zero', { rawRwsem: true })], fails: 'zero-ok' },
+  { name: 'down_read_interruptible', wrapper: 'mmap_read_lock_killable', lock: [A('mmap', 'read', 'ret-zero', { rawRwsem: true })], fails: 'zero-ok' },
+  { name: 'down_read_trylock', wrapper: 'mmap_read_trylock', lock: [A('mmap', 'read', 'ret-true', { rawRwsem: true, trylock: true }), A('vma', 'read', 'ret-true', { rawRwsem: true, trylock: true })], fails: 'true-ok' },
+  { name: 'up_read', wrapper: 'mmap_read_unlock', lock: [R('mmap', 'read', { rawRwsem: true }), R('vma', 'read', { rawRwsem: true })] },
+  { name: 'up_read_non_owner', wrapper: 'mmap_read_unlock_non_owner', lock: [R('mmap', 'read', { rawRwsem: true }), R('vma', 'read', { rawRwsem: true })] },
+  { name: 'down_write', wrapper: 'mmap_write_lock', lock: [A('mmap', 'write', 'always', { rawRwsem: true })] },
+  { name: 'down_write_nested', wrapper: 'mmap_write_lock_nested', lock: [A('mmap', 'write', 'always', { rawRwsem: true })] },
+  { name: 'down_write_killable', wrapper: 'mmap_write_lock_killable', lock: [A('mmap', 'write', 'ret-zero', { rawRwsem: true })], fails: 'zero-ok' },
+  { name: 'down_write_trylock', wrapper: 'mmap_write_trylock', lock: [A('mmap', 'write', 'ret-true', { rawRwsem: true, trylock: true })], fails: 'true-ok' },
+  { name: 'up_write', wrapper: 'mmap_write_unlock', lock: [R('mmap', 'write', { rawRwsem: true, endsVmaWriteLocks: true })] },
+  { name: 'downgrade_write', wrapper: 'mmap_write_downgrade', lock: [{ lock: 'mmap', op: 'downgrade', target: 0, when: 'always', rawRwsem: true, endsVmaWriteLocks: true }] },
   { name: 'lockdep_assert_held', lock: [ASSERT('mmap', undefined, { rawRwsem: true })] },
   { name: 'lockdep_assert_held_read', lock: [ASSERT('mmap', 'read', { rawRwsem: true })] },
   { name: 'lockdep_assert_held_write', lock: [ASSERT('mmap', 'write', { rawRwsem: true })] },
@@ -371,6 +373,17 @@ export const VMA_LOCKED_FIELDS = ['vm_policy', 'vm_page_prot', 'anon_vma', 'anon
 export const VMA_READONLY_FIELDS = ['vm_flags'];
 
 /** Page walk entry points: which argument is the ops struct, and which names the mm or the VMA. */
+/** What each `.walk_lock` value of struct mm_walk_ops says the caller holds (absent = PGWALK_RDLOCK). */
+export const PAGE_WALK_LOCKS: Record<string, 'read' | 'write'> = {
+  PGWALK_RDLOCK: 'read',
+  PGWALK_WRLOCK: 'write',
+  PGWALK_WRLOCK_VERIFY: 'write',
+};
+export const PAGE_WALK_DEFAULT_LOCK = 'PGWALK_RDLOCK';
+
+/** The C type of a VMA pointer, as declared (`struct vm_area_struct *vma`). */
+export const VMA_POINTER_TYPE = /^(?:const\s+)?struct\s+vm_area_struct\s*\*$/;
+
 export const PAGE_WALKS: Record<string, { ops: number; mm?: number; vma?: number }> = {
   walk_page_range: { ops: 3, mm: 0 },
   walk_page_range_novma: { ops: 3, mm: 0 },

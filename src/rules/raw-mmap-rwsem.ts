@@ -1,17 +1,6 @@
 // raw-mmap-rwsem: rwsem calls applied directly to mm->mmap_lock instead of the mmap_* wrappers.
 import type { Rule } from './rule.js';
-import type { LockOpEvent } from '../engine/events.js';
 import { lookupApi } from '../kb/lock-api.js';
-
-/** The wrapper that does what a raw rwsem operation on the mmap lock does. */
-function wrapperFor(ev: LockOpEvent): string {
-  const killable = /killable|interruptible/.test(ev.callee) ? '_killable' : '';
-  if (ev.op === 'downgrade') return 'mmap_write_downgrade()';
-  if (ev.op === 'release') return ev.mode === 'write' ? 'mmap_write_unlock()' : /non_owner/.test(ev.callee) ? 'mmap_read_unlock_non_owner()' : 'mmap_read_unlock()';
-  const nested = /nested/.test(ev.callee) && ev.mode === 'write' ? '_nested' : '';
-  if (ev.trylock) return `mmap_${ev.mode ?? 'read'}_trylock()`;
-  return `mmap_${ev.mode ?? 'read'}_lock${killable}${nested}()`;
-}
 
 export const rawMmapRwsem: Rule = {
   meta: {
@@ -38,7 +27,8 @@ export const rawMmapRwsem: Rule = {
         if (ev.lock !== 'mmap' || !ev.raw) return;
         // The wrappers themselves (include/linux/mmap_lock.h) are where the raw calls belong.
         if (lookupApi(ev.fn.name)?.lock?.some((e) => e.lock === 'mmap')) return;
-        const wrapper = wrapperFor(ev);
+        const raw = lookupApi(ev.callee);
+        const wrapper = raw?.wrapper ? `${raw.wrapper}()` : 'the mmap_* wrapper';
         context.report({
           node: ev.node,
           function: ev.fn.name,
