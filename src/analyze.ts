@@ -566,11 +566,6 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
       return false;
     });
     if (!dirty.length) break;
-    if (process.env.VMALINT_DEBUG_ROUNDS) {
-      const gen = knowledge.generation;
-      process.stderr.write(`round ${round + 1}: ${dirty.length} files: ${dirty.slice(0, 8).map((d) => d.path).join(' ')}\n`);
-      process.stderr.write(`  changed: ${[...knowledge.changedAt].filter(([, g]) => g >= gen - sources.length).map(([n]) => n).slice(0, 20).join(' ')}\n`);
-    }
     stats.summaryRounds++;
     stats.fileReanalyses += dirty.length;
     for (const src of dirty) await analyzeSource(src);

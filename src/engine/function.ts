@@ -144,7 +144,7 @@ function collectTypes(fn: AstNode): Map<string, string> {
       const name = declaredName(d.type === 'init_declarator' ? d.child('declarator') : d);
       if (name && !types.has(name)) types.set(name, stars ? `${base} ${stars}` : base);
     }
-    return n.type === 'declaration' ? false : false;
+    return false;
   });
   return types;
 }
