@@ -992,6 +992,8 @@ export class Transfer {
     if (api.noreturn) return [];
     if (api.transparent) return args[0] ? this.expr(args[0], st) : [{ st, v: ANY }];
     if (api.errorTest) {
+      // IS_ERR() without an argument (broken code): nothing to test.
+      if (!args[0]) return [{ st, v: ANY }];
       const r = this.cond(n, st);
       return [...r.t.map((s) => ({ st: s, v: { bits: V_POS, key: null } })), ...r.f.map((s) => ({ st: s, v: { bits: V_ZERO, key: null } }))];
     }
