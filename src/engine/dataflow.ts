@@ -4,6 +4,7 @@
 // signatures it keeps a single joined state. The lattice is finite and joins only go up, so it
 // terminates; a step budget bounds the work on pathological input.
 
+import { performance } from 'node:perf_hooks';
 import type { Cfg, CfgNode } from './cfg.js';
 import { State, joinStates } from './state.js';
 import type { Transfer } from './transfer.js';
@@ -11,6 +12,8 @@ import type { Transfer } from './transfer.js';
 const MAX_PRECISE = 32;
 const MAX_GROUPS = 12;
 const STEP_BUDGET = 60_000;
+/** Wall-clock budget of one function's fixpoint, checked every 256 steps. */
+const TIME_BUDGET_MS = 2_000;
 
 type Mode = 'precise' | 'grouped' | 'single';
 
@@ -126,8 +129,9 @@ export function runDataflow(cfg: Cfg, tf: Transfer, entry: State): DataflowResul
   let steps = 0;
   let budgetExceeded = false;
   let head = 0;
+  const deadline = performance.now() + TIME_BUDGET_MS;
   while (head < work.length) {
-    if (++steps > STEP_BUDGET) {
+    if (++steps > STEP_BUDGET || ((steps & 255) === 0 && performance.now() > deadline)) {
       budgetExceeded = true;
       break;
     }

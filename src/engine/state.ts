@@ -52,6 +52,7 @@ export interface TraceLink {
 }
 
 const PF_MAX = 4;
+const MAX_VALS = 128;
 
 export class State {
   locks: Map<string, LockFact>;
@@ -178,7 +179,13 @@ export class State {
 
   setVal(key: string, bits: number): void {
     if (bits === V_ANY) this.vals.delete(key);
-    else this.vals.set(key, bits);
+    else {
+      this.vals.delete(key);
+      this.vals.set(key, bits);
+      // Remembered values are a precision aid: past MAX_VALS the oldest are forgotten, so that a
+      // function of thousands of tests does not make every state thousands of facts long.
+      if (this.vals.size > MAX_VALS) this.vals.delete(this.vals.keys().next().value!);
+    }
     this.hashCache = null;
   }
 
