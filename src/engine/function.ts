@@ -438,7 +438,27 @@ function heldOnParams(lockKey: string, argKeys: readonly (string | null)[]): { t
   return null;
 }
 
+/**
+ * Syntax nesting the recursive parts of the analysis (the CFG builder, expression evaluation) accept:
+ * far beyond real code, well within the JS stack. Deeper input is reported, not analysed.
+ */
+const MAX_NESTING = 400;
+
+/** The depth of the deepest node (iterative). */
+function nestingDepth(root: AstNode): number {
+  let max = 0;
+  const stack: [AstNode, number][] = [[root, 1]];
+  while (stack.length) {
+    const [n, d] = stack.pop()!;
+    if (d > max) max = d;
+    for (const c of n.children) stack.push([c, d + 1]);
+  }
+  return max;
+}
+
 export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoices, visitors: RuleVisitor[], env: FunctionEnv): FunctionAnalysis {
+  const depth = nestingDepth(fn);
+  if (depth > MAX_NESTING) throw new Error(`its syntax is nested ${depth} levels deep (the analysis stops at ${MAX_NESTING})`);
   const info = functionInfo(fn);
   const cfg: Cfg = buildCfg(fn, pp);
   const canonical = canonicalizer(collectAliases(fn));
