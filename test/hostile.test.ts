@@ -1,0 +1,33 @@
+// Hostile inputs: each is analysed to the end with at most a one-line notification.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { analyzeSources } from '../src/analyze.js';
+
+test('hostile: 4,000 nested blocks give a notification, not a stack overflow', async () => {
+  const n = 4000;
+  const text = `int f(struct mm_struct *mm)\n{\n${'{'.repeat(n)}\nmmap_read_lock(mm);\n${'}'.repeat(n)}\nreturn 0;\n}\nint g(void) { return 1; }\n`;
+  const r = await analyzeSources([{ path: 'nested.c', text }]);
+  assert.equal(r.stats.filesFailed, 0);
+  assert.equal(r.stats.functions, 2);
+  assert.ok(r.notifications.some((x) => /nested \d+ levels deep/.test(x.message)), JSON.stringify(r.notifications));
+  assert.ok(r.notifications.every((x) => !/Maximum call stack/.test(x.message)));
+});
+
+test('hostile: 3,000 sequential branches end within the budget, reported as not fully analysed', async () => {
+  const body = Array.from({ length: 3000 }, (_, i) => `\tif (a[${i}]) r += ${i};`).join('\n');
+  const text = `int f(struct mm_struct *mm, int *a)\n{\n\tint r = 0;\n\tmmap_read_lock(mm);\n${body}\n\tmmap_read_unlock(mm);\n\treturn r;\n}\n`;
+  const r = await analyzeSources([{ path: 'branches.c', text }]);
+  assert.equal(r.stats.filesFailed, 0);
+  assert.ok(r.notifications.some((x) => /not fully analysed/.test(x.message)), JSON.stringify(r.notifications));
+});
+
+test('hostile: empty, unbalanced and truncated files are analysed without failing', async () => {
+  const r = await analyzeSources([
+    { path: 'empty.c', text: '' },
+    { path: 'unbalanced.c', text: 'int f(void) {\n  if (x) {\n    {{{ return 1;\n' },
+    { path: 'truncated.c', text: 'int f(struct mm_struct *mm) { mmap_read_lock(mm); if (' },
+    { path: 'braces.c', text: '}}}}{{{{ int ; ) ( ' },
+  ]);
+  assert.equal(r.stats.filesFailed, 0, JSON.stringify(r.notifications));
+  assert.equal(r.stats.cfgGiveUps, 0, JSON.stringify(r.notifications));
+});
