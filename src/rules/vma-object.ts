@@ -37,15 +37,16 @@ function lastStepOf(ev: EventBase, lockKey: string): TraceStep | null {
 }
 
 /**
- * Where the state of an mmap lock comes from, in words: "taken at line 12", "taken at line 12,
- * last changed at line 15" (a read lock that was a write lock: a downgrade), "since line 20" (not
- * held: a release, a failed attempt). Empty when the path says nothing.
+ * Where the state of an mmap lock comes from, in words: "since line 12" (where it was taken or
+ * asserted), "since line 12, last changed at line 15" (a read lock that was a write lock: a
+ * downgrade), "not held since line 20" (a release, a failed attempt). Empty when the path says
+ * nothing.
  */
 export function lockWhere(ev: EventBase, lock: MmapLockOfVma): string {
   const last = lastStepOf(ev, lock.key);
   const parts: string[] = [];
   if (lock.origin && (lock.state === 'read' || lock.state === 'write' || lock.state === 'held')) {
-    parts.push(`taken at line ${lock.origin.line}`);
+    parts.push(`since line ${lock.origin.line}`);
     if (lock.state === 'read' && last && last !== lock.origin && last.line !== lock.origin.line) parts.push(`last changed at line ${last.line}`);
   } else if (last) {
     parts.push(`since line ${last.line}`);
@@ -59,8 +60,8 @@ export function lockWhere(ev: EventBase, lock: MmapLockOfVma): string {
  * The path's steps about the mmap lock and the VMA (its lookup, when the engine tracks it), in
  * path order, then a final step at the offending node.
  */
-export function vmaTrace(ev: EventBase, lockKey: string, vmaKey: string, last: TraceStep): TraceStep[] {
-  const steps = ev.state.trace([lockKey, vmaKey]);
+export function vmaTrace(ev: EventBase, lockKey: string, vmaKey: string, last: TraceStep, more: string[] = []): TraceStep[] {
+  const steps = ev.state.trace([lockKey, vmaKey, ...more]);
   const origin = ev.state.pointer(vmaKey)?.origin;
   if (origin && !steps.includes(origin) && !steps.some((s) => s.file === origin.file && s.line === origin.line && s.message === origin.message)) {
     const at = steps.findIndex((s) => s.file === origin.file && s.line > origin.line);

@@ -42,9 +42,10 @@ export const vmaWriteWithoutVmaLock: Rule = {
           function: ev.fn.name,
           message:
             `\`${target}\` is written with the mmap write lock of \`${mm.display}\` held${lockWhere(ev, mm)} but \`${ev.objectKey}\` is not ` +
-            `write-locked: no vma_start_write(${ev.objectKey}) on this path since the mmap write lock was taken; page faults under ` +
-            `the per-VMA lock read this field without the mmap lock`,
-          trace: vmaTrace(ev, mm.key, ev.objectKey, ev.step(ev.node, `\`${target}\` written here without the VMA write lock`)),
+            `write-locked on this path (no vma_start_write(${ev.objectKey}) since the mmap write lock was taken, or it failed): page faults ` +
+            `under the per-VMA lock read this field without the mmap lock`,
+          // The VMA write lock's own steps (a failed vma_start_write_killable()) are under its lock key.
+          trace: vmaTrace(ev, mm.key, ev.objectKey, ev.step(ev.node, `\`${target}\` written here without the VMA write lock`), [`vma-write:${ev.objectKey}`]),
         });
       },
     };
