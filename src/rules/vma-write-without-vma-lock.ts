@@ -2,7 +2,7 @@
 // depend on is written without the VMA write lock.
 import type { Rule } from './rule.js';
 import { VMA_LOCKED_FIELDS } from '../kb/lock-api.js';
-import { isFreshVma, isVma, lockWhere, vmaTrace } from './vma-object.js';
+import { isFreshVma, isVma, lockWhere, sharedThroughStruct, vmaTrace } from './vma-object.js';
 
 export const vmaWriteWithoutVmaLock: Rule = {
   meta: {
@@ -36,6 +36,8 @@ export const vmaWriteWithoutVmaLock: Rule = {
         // 'none' only when the path shows it: the mmap write lock was taken (or re-taken) here and no
         // VMA write lock came since; unknown (from the caller, or a callee that may have taken it) is quiet.
         if (ev.state.vmaWriteLock(ev.objectKey) !== 'none') return;
+        // A callee given a structure that holds this VMA may have write-locked it: the state cannot tell.
+        if (sharedThroughStruct(ev, ev.objectKey)) return;
         const target = `${ev.objectKey}->${ev.field}`;
         context.report({
           node: ev.node,
