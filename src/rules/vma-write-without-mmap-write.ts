@@ -28,7 +28,7 @@ function check(context: RuleContext, ev: EventBase, node: AstNode, vmaKey: strin
 function summaryStep(ev: CallEvent, argKey: string): TraceStep[] {
   const src = ev.api?.source;
   if (src?.kind !== 'summary' || !src.file || !src.line) return [];
-  return [{ file: src.file, line: src.line, column: 1, message: `${ev.callee}() (defined here) modifies its VMA argument \`${argKey}\` on every path: it write-locks it, changes its flags or writes its range/offset/protection` }];
+  return [{ file: src.file, line: src.line, column: 1, message: `${ev.callee}() (defined here) modifies the VMA passed as \`${argKey}\` on every path (it write-locks it, changes its flags or writes its range, offset or protection), relying on its caller for the mmap write lock` }];
 }
 
 export const vmaWriteWithoutMmapWrite: Rule = {
