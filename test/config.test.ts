@@ -325,3 +325,37 @@ static int hidden(void) { return 0; }
   await writeFile(path.join(root, 'odd.json'), JSON.stringify({ vmalint: '0.1.0', kind: 'function-summaries', summaries: { '<anonymous>': {}, 'a.c#hidden': {}, ok: {} } }));
   assert.deepEqual(Object.keys(loadSummaries(path.join(root, 'odd.json'))), ['ok']);
 });
+
+test('config: a configured unlock wrapper makes its guard a lock flag (a callee given &flag may drop the lock)', async () => {
+  const user = `struct mm_struct;
+long pin(struct mm_struct *mm, unsigned long addr)
+{
+	int locked = 1;
+	long ret;
+
+	drv_lock_mm(mm);
+	ret = drv_pin(mm, addr, &locked);
+	if (ret < 0)
+		return ret;
+	if (locked)
+		drv_unlock_mm(mm);
+	return ret;
+}
+`;
+  const config = JSON.stringify({
+    functions: {
+      drv_lock_mm: { lock: [{ class: 'mmap', op: 'acquire', mode: 'read', arg: 0 }] },
+      drv_unlock_mm: { lock: [{ class: 'mmap', op: 'release', mode: 'read', arg: 0 }] },
+    },
+  });
+  const root = await tree({ '.vmalint.json': config, 'user.c': user });
+  // drv_pin() receives &locked, which guards the configured unlock: after it the lock state is not
+  // known, so the early return is not a leak.
+  const r = await run([path.join(root, 'user.c')], root);
+  assert.equal(r.status, 0, r.stdout);
+  // Without &locked the early return leaks the lock the configured wrapper took.
+  await writeFile(path.join(root, 'user.c'), user.replace('drv_pin(mm, addr, &locked)', 'drv_pin(mm, addr, NULL)'));
+  const leak = await run([path.join(root, 'user.c')], root);
+  assert.equal(leak.status, 1, leak.stderr);
+  assert.match(leak.stdout, /user\.c:10:\d+: error: .*\[mmap-lock-imbalance\]/);
+});
