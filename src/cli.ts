@@ -17,7 +17,7 @@ import type { RuleMeta } from './rules/rule.js';
 import { allRules } from './rules/index.js';
 import type { AnalyzeOptions, RunResult } from './types.js';
 import { UsageError } from './usage-error.js';
-import { CONFIG_FILE_NAME, ConfigError, findConfig, formatSummaries, loadConfig, loadSummaries } from './kb/config.js';
+import { CONFIG_FILE_NAME, ConfigError, findConfig, formatSummaries, loadConfig, loadSummaryFiles } from './kb/config.js';
 
 export const EXIT_CLEAN = 0;
 export const EXIT_FINDINGS = 1;
@@ -338,10 +338,7 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   try {
     const configFile = args.config !== undefined ? path.resolve(environment.cwd, args.config) : findConfig(environment.cwd);
     if (configFile) options.config = loadConfig(configFile);
-    if (args.summariesIn.length) {
-      options.summariesIn = {};
-      for (const file of args.summariesIn) Object.assign(options.summariesIn, loadSummaries(path.resolve(environment.cwd, file)));
-    }
+    if (args.summariesIn.length) options.summariesIn = loadSummaryFiles(args.summariesIn.map((file) => path.resolve(environment.cwd, file)));
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(error.message);
     throw error;

@@ -25,7 +25,7 @@ import {
   type ReturnKind,
   type StateView,
 } from './events.js';
-import { MMAP_RWSEM_FIELDS, lookupApi, type ApiEntry, type LockClass } from '../kb/lock-api.js';
+import { MMAP_RWSEM_FIELDS, type ApiEntry, type LockClass } from '../kb/lock-api.js';
 
 export interface FunctionAnalysis {
   info: FunctionInfo;
@@ -223,7 +223,7 @@ function canonicalizer(aliases: Map<string, string>): (key: string) => string {
  * `if (!*locked) mmap_read_lock(mm);`. The kernel passes such flags to callees that may drop the
  * lock (`int *locked`), so a callee receiving one may have changed the lock state.
  */
-function collectLockFlags(fn: AstNode): Set<string> {
+function collectLockFlags(fn: AstNode, resolve: (name: string) => ApiEntry | undefined): Set<string> {
   const flags = new Set<string>();
   const body = fn.child('body');
   if (!body) return flags;
@@ -233,7 +233,7 @@ function collectLockFlags(fn: AstNode): Set<string> {
       if (found) return false;
       if (x.type === 'call_expression') {
         const name = calleeName(x);
-        const api = name ? lookupApi(name) : undefined;
+        const api = name ? resolve(name) : undefined;
         if (api?.lock?.some((e) => e.op === 'acquire' || e.op === 'release')) found = true;
       }
       return !found;
@@ -469,7 +469,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     canonical,
     step,
     sink: null,
-    lockFlags: collectLockFlags(fn),
+    lockFlags: collectLockFlags(fn, env.resolve),
     pointerParams: collectPointerParams(fn),
     resolve: env.resolve,
     params: info.params,

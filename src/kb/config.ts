@@ -1,10 +1,15 @@
 // Project configuration (`.vmalint.json`) and summary files: knowledge-base entries for
 // out-of-tree wrappers, and summaries another run wrote (--summaries-out / --summaries-in).
-// Everything read here is validated; a problem is reported with the file and the key path.
+// Everything read here is validated; a problem is reported with the file and the key path
+// (`.vmalint.json: functions.drv_lock.lock[0].class: ...`). The formats are documented in
+// docs/summaries-format.md.
+//
+// Nothing here touches the module-level table of src/kb/lock-api.ts: the entries are handed to
+// the run (AnalyzeOptions.config), so that runs in one process never see each other's config.
 
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ApiEntry, FailureStyle, LockClass, LockCondition, LockEffect, LockMode, LockTarget } from './lock-api.js';
+import type { ApiEntry, FailureStyle, LockClass, LockCondition, LockEffect, LockMode, LockRequirement, LockTarget } from './lock-api.js';
 
 export const CONFIG_FILE_NAME = '.vmalint.json';
 
@@ -34,13 +39,26 @@ function readJson(file: string): unknown {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(`${file}: cannot read: ${code === 'ENOENT' ? 'no such file' : code ?? String(error)}`);
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code ?? String(error);
+    throw new ConfigError(`${file}: cannot read: ${reason}`);
   }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`${file}: not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ConfigError(`${file}: not valid JSON: ${jsonErrorText(error, text)}`);
   }
+}
+
+/** JSON.parse's message, with the line and column of the position it names (Node 20 gives only an offset). */
+function jsonErrorText(error: unknown, text: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const position = /at position (\d+)/.exec(message);
+  if (!position || /\bline \d+/.test(message)) return message;
+  const before = text.slice(0, Number(position[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `${message} (line ${line} column ${column})`;
 }
 
 type Json = Record<string, unknown>;
@@ -49,126 +67,342 @@ function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+const C_NAME = /^[A-Za-z_]\w*$/;
+
+/** `at.key`, or `at["odd key"]` when the key is not a plain name; a bare key at the top level. */
+function child(at: string, key: string): string {
+  if (!/^[A-Za-z_$][\w$-]*$/.test(key)) return `${at}[${JSON.stringify(key)}]`;
+  return at ? `${at}.${key}` : key;
+}
+
+/** Type checks that throw a ConfigError naming the file and the key path. */
 class Checker {
   constructor(private readonly file: string) {}
 
   fail(at: string, problem: string): never {
-    throw new ConfigError(`${this.file}: ${at}: ${problem}`);
+    throw new ConfigError(`${this.file}: ${at || '(top level)'}: ${problem}`);
   }
 
   object(v: unknown, at: string): Json {
-    if (!isObject(v)) this.fail(at, 'expected an object');
+    if (!isObject(v)) this.fail(at, `expected an object, got ${describe(v)}`);
+    return v;
+  }
+
+  array(v: unknown, at: string, what: string): unknown[] {
+    if (!Array.isArray(v)) this.fail(at, `expected a list of ${what}, got ${describe(v)}`);
     return v;
   }
 
   keys(o: Json, at: string, allowed: readonly string[]): void {
-    for (const k of Object.keys(o)) if (!allowed.includes(k)) this.fail(`${at}.${k}`, `unknown key (expected one of: ${allowed.join(', ')})`);
+    for (const k of Object.keys(o)) {
+      if (!allowed.includes(k)) this.fail(child(at, k), `unknown key (expected one of: ${allowed.join(', ')})`);
+    }
+  }
+
+  required(o: Json, key: string, at: string): unknown {
+    if (o[key] === undefined) this.fail(child(at, key), 'missing');
+    return o[key];
   }
 
   oneOf<T extends string>(v: unknown, at: string, allowed: readonly T[]): T {
-    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) this.fail(at, `expected one of: ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
+    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+      this.fail(at, `expected one of: ${allowed.map((a) => JSON.stringify(a)).join(', ')}; got ${describe(v)}`);
+    }
     return v as T;
   }
 
   bool(v: unknown, at: string): boolean {
-    if (typeof v !== 'boolean') this.fail(at, 'expected true or false');
+    if (typeof v !== 'boolean') this.fail(at, `expected true or false, got ${describe(v)}`);
+    return v;
+  }
+
+  string(v: unknown, at: string): string {
+    if (typeof v !== 'string') this.fail(at, `expected a string, got ${describe(v)}`);
+    return v;
+  }
+
+  /** A whole number in [min, max]. */
+  integer(v: unknown, at: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      this.fail(at, `expected a whole number${max < Number.MAX_SAFE_INTEGER ? ` from ${min} to ${max}` : min > 0 ? ` of at least ${min}` : ''}, got ${describe(v)}`);
+    }
     return v;
   }
 
   index(v: unknown, at: string): number {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 31) this.fail(at, 'expected an argument index (0, 1, 2, ...)');
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 31) this.fail(at, `expected an argument index (0, 1, 2, ...), got ${describe(v)}`);
     return v;
+  }
+
+  indexes(v: unknown, at: string): number[] {
+    return this.array(v, at, 'argument indexes').map((x, i) => this.index(x, `${at}[${i}]`));
+  }
+
+  /** A lock path written in a config file: `$->field` (repeatable) or `*$`. */
+  lockPath(v: unknown, at: string): string {
+    const s = this.string(v, at);
+    if (!/^(\*\$|\$(->[A-Za-z_]\w*)+)$/.test(s)) this.fail(at, `expected "$->field" (a field of the argument, e.g. "$->vm_mm") or "*$" (what the argument points to), got ${JSON.stringify(s)}`);
+    return s;
+  }
+
+  /** A lock path computed by a summary: an expression in which `$` stands for the argument. */
+  computedPath(v: unknown, at: string): string {
+    const s = this.string(v, at);
+    if (s.split('$').length !== 2) this.fail(at, `expected an expression with one "$" standing for the argument, got ${JSON.stringify(s)}`);
+    return s;
   }
 }
 
-const FUNCTION_KEYS = ['lock', 'mayFault', 'returnsNullable', 'returnsVma', 'mayStartAbove', 'fails', 'derefsArgs', 'noreturn'] as const;
-const LOCK_KEYS = ['class', 'op', 'mode', 'arg', 'when', 'trylock'] as const;
-const CLASSES: readonly LockClass[] = ['mmap', 'vma'];
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
+  return String(v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The configuration file
+
+const LOCK_CLASSES: readonly LockClass[] = ['mmap', 'vma', 'vma-write'];
 const OPS: readonly LockEffect['op'][] = ['acquire', 'release', 'downgrade', 'assert', 'forget'];
 const MODES: readonly LockMode[] = ['read', 'write'];
-const WHENS: readonly LockCondition[] = ['always', 'ret-zero', 'ret-true', 'ret-nonnull'];
+const CONFIG_WHENS: readonly LockCondition[] = ['always', 'ret-zero', 'ret-true', 'ret-nonnull'];
 const FAILS: readonly FailureStyle[] = ['zero-ok', 'true-ok', 'null-fail', 'errptr-fail', 'null-or-errptr-fail'];
 
-function lockEffectOf(c: Checker, v: unknown, at: string): LockEffect {
+const TOP_KEYS = ['functions', 'comment'] as const;
+const FUNCTION_FLAGS = ['mayFault', 'returnsNullable', 'returnsVma', 'mayStartAbove', 'noreturn'] as const;
+const FUNCTION_KEYS = ['lock', ...FUNCTION_FLAGS, 'fails', 'derefsArgs', 'modifiesVma', 'comment'] as const;
+const LOCK_KEYS = ['class', 'op', 'mode', 'arg', 'path', 'when', 'trylock'] as const;
+
+/** One lock effect of the config (`{ "class", "op", "mode", "arg", "path", "when", "trylock" }`). */
+function configLockEffect(c: Checker, v: unknown, at: string): LockEffect {
   const o = c.object(v, at);
   c.keys(o, at, LOCK_KEYS);
-  const lock = c.oneOf(o['class'], `${at}.class`, CLASSES);
-  const op = c.oneOf(o['op'], `${at}.op`, OPS);
-  const mode = o['mode'] === undefined ? undefined : c.oneOf(o['mode'], `${at}.mode`, MODES);
-  let target: LockTarget;
+  const lock = c.oneOf(c.required(o, 'class', at), child(at, 'class'), LOCK_CLASSES);
+  const op = c.oneOf(c.required(o, 'op', at), child(at, 'op'), OPS);
+  let mode = o['mode'] === undefined ? undefined : c.oneOf(o['mode'], child(at, 'mode'), MODES);
   const arg = o['arg'] ?? 0;
-  if (arg === 'ret' || arg === 'all') target = arg;
-  else target = c.index(arg, `${at}.arg`);
-  const when = o['when'] === undefined ? 'always' : c.oneOf(o['when'], `${at}.when`, WHENS);
-  if (target === 'ret' && (lock !== 'vma' || op !== 'acquire')) c.fail(`${at}.arg`, '"ret" is for a function that returns a locked VMA (class "vma", op "acquire")');
-  const effect: LockEffect = { lock, op, mode, target, when };
-  if (o['trylock'] !== undefined && c.bool(o['trylock'], `${at}.trylock`)) effect.trylock = true;
+  const target: LockTarget = arg === 'ret' || arg === 'all' ? arg : c.index(arg, child(at, 'arg'));
+  const when = o['when'] === undefined ? 'always' : c.oneOf(o['when'], child(at, 'when'), CONFIG_WHENS);
+
+  // What the engine could not make sense of is refused here, with the reason.
+  if (op === 'acquire' && mode === undefined && lock !== 'vma-write') c.fail(child(at, 'mode'), 'missing: an "acquire" says which mode it takes ("read" or "write")');
+  if (lock === 'vma-write') {
+    if (mode === 'read') c.fail(child(at, 'mode'), 'a "vma-write" lock is a write lock (leave "mode" out or write "write")');
+    if (op === 'downgrade' || op === 'release') c.fail(child(at, 'op'), 'a "vma-write" lock is never released or downgraded by a call: it ends with the mmap write lock');
+    mode = 'write';
+  }
+  if (op === 'downgrade') {
+    if (lock !== 'mmap') c.fail(child(at, 'class'), 'only the mmap lock is downgraded');
+    if (mode !== undefined) c.fail(child(at, 'mode'), 'a "downgrade" goes from write to read: leave "mode" out');
+  }
+  if (target === 'ret' && (lock !== 'vma' || op !== 'acquire')) c.fail(child(at, 'arg'), '"ret" is for a function that returns a locked VMA (class "vma", op "acquire")');
+  if (target === 'all' && op !== 'forget') c.fail(child(at, 'arg'), '"all" is for a function that may release every lock of the class (op "forget")');
+  if (op === 'forget' && mode !== undefined) c.fail(child(at, 'mode'), 'a "forget" makes the lock state unknown whatever the mode: leave "mode" out');
+
+  const effect: LockEffect = { lock, op, target, when };
+  if (mode !== undefined) effect.mode = mode;
+  if (o['path'] !== undefined) {
+    if (typeof target !== 'number') c.fail(child(at, 'path'), `a path applies to an argument, not to "${target}"`);
+    effect.path = c.lockPath(o['path'], child(at, 'path'));
+  }
+  if (o['trylock'] !== undefined && c.bool(o['trylock'], child(at, 'trylock'))) {
+    if (op !== 'acquire') c.fail(child(at, 'trylock'), 'only an "acquire" can be a trylock');
+    effect.trylock = true;
+  }
+  // As with mmap_write_unlock() and mmap_write_downgrade(): VMA write locks end with the mmap write lock.
+  if (lock === 'mmap' && (op === 'downgrade' || (op === 'release' && mode !== 'read'))) effect.endsVmaWriteLocks = true;
   return effect;
 }
 
 /**
  * Knowledge-base entries from a config file:
  * `{ "functions": { "name": { "lock": [{ "class", "op", "mode", "arg", "when" }], "mayFault": true, ... } } }`.
+ * An entry replaces a built-in one of the same name for the run it is given to.
  */
 export function loadConfig(file: string): ApiEntry[] {
-  const c: Checker = new Checker(file);
-  const root = c.object(readJson(file), '(top level)');
-  c.keys(root, '(top level)', ['functions']);
+  const c = new Checker(file);
+  const root = c.object(readJson(file), '');
+  c.keys(root, '', TOP_KEYS);
+  if (root['comment'] !== undefined) c.string(root['comment'], 'comment');
   const functions = c.object(root['functions'] ?? {}, 'functions');
   const out: ApiEntry[] = [];
   for (const [name, value] of Object.entries(functions)) {
-    const at = `functions.${name}`;
-    if (!/^[A-Za-z_]\w*$/.test(name)) c.fail(at, 'not a C function name');
+    const at = child('functions', name);
+    if (!C_NAME.test(name)) c.fail(at, 'not a C function name');
     const o = c.object(value, at);
     c.keys(o, at, FUNCTION_KEYS);
+    if (o['comment'] !== undefined) c.string(o['comment'], child(at, 'comment'));
     const entry: ApiEntry = { name, source: { kind: 'config', file } };
-    const lock = o['lock'];
-    if (lock !== undefined) {
-      if (!Array.isArray(lock)) c.fail(`${at}.lock`, 'expected a list of lock effects');
-      entry.lock = lock.map((e: unknown, i: number) => lockEffectOf(c, e, `${at}.lock[${i}]`));
+    if (o['lock'] !== undefined) {
+      entry.lock = c.array(o['lock'], child(at, 'lock'), 'lock effects').map((e, i) => configLockEffect(c, e, `${child(at, 'lock')}[${i}]`));
     }
-    for (const flag of ['mayFault', 'returnsNullable', 'returnsVma', 'mayStartAbove', 'noreturn'] as const) {
-      if (o[flag] !== undefined) entry[flag] = c.bool(o[flag], `${at}.${flag}`) || undefined;
+    for (const flag of FUNCTION_FLAGS) {
+      if (o[flag] !== undefined && c.bool(o[flag], child(at, flag))) entry[flag] = true;
     }
-    if (o['fails'] !== undefined) entry.fails = c.oneOf(o['fails'], `${at}.fails`, FAILS);
-    const derefs = o['derefsArgs'];
-    if (derefs !== undefined) {
-      if (!Array.isArray(derefs)) c.fail(`${at}.derefsArgs`, 'expected a list of argument indexes');
-      entry.derefsArgs = derefs.map((x: unknown, i: number) => c.index(x, `${at}.derefsArgs[${i}]`));
-    }
+    if (o['fails'] !== undefined) entry.fails = c.oneOf(o['fails'], child(at, 'fails'), FAILS);
+    if (o['derefsArgs'] !== undefined) entry.derefsArgs = c.indexes(o['derefsArgs'], child(at, 'derefsArgs'));
+    if (o['modifiesVma'] !== undefined) entry.modifiesVma = c.indexes(o['modifiesVma'], child(at, 'modifiesVma'));
+    if (entry.mayStartAbove && !entry.returnsVma) c.fail(child(at, 'mayStartAbove'), 'is about a returned VMA: add "returnsVma": true');
+    if (entry.lock?.some((e) => e.target === 'ret') && !entry.returnsVma) c.fail(child(at, 'lock'), 'a lock on the returned VMA ("arg": "ret") needs "returnsVma": true');
+    // A nullable result is a failure the caller checks (for the branch on it and for stale-cannot-fail).
     if (entry.returnsNullable && !entry.fails) entry.fails = 'null-fail';
     out.push(entry);
   }
   return out;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Summary files
+
 export const SUMMARY_FILE_KIND = 'function-summaries';
 
-/** The JSON text of a summaries file (--summaries-out). */
+/**
+ * The JSON text of a summaries file (--summaries-out). Only functions another run can call by
+ * name are written (not `<anonymous>` definitions the parser could not name, not `file#name` statics).
+ */
 export function formatSummaries(summaries: Record<string, ApiEntry>, version: string): string {
-  return `${JSON.stringify({ vmalint: version, kind: SUMMARY_FILE_KIND, summaries }, null, 1)}\n`;
+  const callable: Record<string, ApiEntry> = {};
+  for (const [name, entry] of Object.entries(summaries)) if (C_NAME.test(name)) callable[name] = entry;
+  return `${JSON.stringify({ vmalint: version, kind: SUMMARY_FILE_KIND, summaries: callable }, null, 1)}\n`;
 }
 
-/** Reads a summaries file written by --summaries-out. */
+type Step = { file: string; line: number; column: number; message: string };
+
+function step(c: Checker, v: unknown, at: string): Step {
+  const o = c.object(v, at);
+  c.keys(o, at, ['file', 'line', 'column', 'message']);
+  return {
+    file: c.string(c.required(o, 'file', at), child(at, 'file')),
+    line: c.integer(c.required(o, 'line', at), child(at, 'line'), 1),
+    column: c.integer(c.required(o, 'column', at), child(at, 'column'), 1),
+    message: c.string(c.required(o, 'message', at), child(at, 'message')),
+  };
+}
+
+function steps(c: Checker, v: unknown, at: string): Step[] {
+  return c.array(v, at, 'steps').map((s, i) => step(c, s, `${at}[${i}]`));
+}
+
+const V_BITS_MAX = 15;
+
+/**
+ * Checks of every field of ApiEntry, LockEffect and LockRequirement as a summary file holds them.
+ * The mapped types make a field added to those interfaces a compile error here until it is checked.
+ */
+type FieldChecks<T> = { [K in keyof Required<T>]: (c: Checker, v: unknown, at: string) => T[K] };
+
+const EFFECT_FIELDS: FieldChecks<LockEffect> = {
+  lock: (c, v, at) => c.oneOf(v, at, LOCK_CLASSES),
+  op: (c, v, at) => c.oneOf(v, at, OPS),
+  mode: (c, v, at) => c.oneOf(v, at, MODES),
+  target: (c, v, at) => (v === 'ret' || v === 'all' ? v : c.index(v, at)),
+  when: (c, v, at) => c.oneOf(v, at, [...CONFIG_WHENS, 'ret-bits']),
+  rawRwsem: (c, v, at) => c.bool(v, at),
+  trylock: (c, v, at) => c.bool(v, at),
+  okBits: (c, v, at) => c.integer(v, at, 0, V_BITS_MAX),
+  path: (c, v, at) => c.computedPath(v, at),
+  endsVmaWriteLocks: (c, v, at) => c.bool(v, at),
+};
+
+const REQUIREMENT_FIELDS: FieldChecks<LockRequirement> = {
+  lock: (c, v, at) => c.oneOf(v, at, LOCK_CLASSES),
+  mode: (c, v, at) => c.oneOf(v, at, MODES),
+  target: (c, v, at) => c.index(v, at),
+  path: (c, v, at) => c.computedPath(v, at),
+  at: (c, v, at) => step(c, v, at),
+};
+
+const ENTRY_FIELDS: FieldChecks<ApiEntry> = {
+  name: (c, v, at) => {
+    const name = c.string(v, at);
+    if (!C_NAME.test(name)) c.fail(at, 'not a C function name');
+    return name;
+  },
+  lock: (c, v, at) => c.array(v, at, 'lock effects').map((e, i) => record(c, e, `${at}[${i}]`, EFFECT_FIELDS, ['lock', 'op', 'target', 'when'])),
+  mayFault: (c, v, at) => c.bool(v, at),
+  returnsNullable: (c, v, at) => c.bool(v, at),
+  mayStartAbove: (c, v, at) => c.bool(v, at),
+  returnsVma: (c, v, at) => c.bool(v, at),
+  fails: (c, v, at) => c.oneOf(v, at, FAILS),
+  derefsArgs: (c, v, at) => c.indexes(v, at),
+  noreturn: (c, v, at) => c.bool(v, at),
+  pagefault: (c, v, at) => c.oneOf(v, at, ['disable', 'enable'] as const),
+  assertsFalseArg: (c, v, at) => c.index(v, at),
+  transparent: (c, v, at) => c.bool(v, at),
+  errorTest: (c, v, at) => c.oneOf(v, at, ['err', 'err-or-null'] as const),
+  rangeCheck: (c, v, at) => c.bool(v, at),
+  modifiesVma: (c, v, at) => c.indexes(v, at),
+  wrapper: (c, v, at) => c.string(v, at),
+  freshVma: (c, v, at) => c.bool(v, at),
+  returns: (c, v, at) => c.integer(v, at, 0, V_BITS_MAX),
+  requires: (c, v, at) => c.array(v, at, 'lock requirements').map((r, i) => record(c, r, `${at}[${i}]`, REQUIREMENT_FIELDS, ['lock', 'target'])),
+  takesMmapLock: (c, v, at) => steps(c, v, at),
+  takesMmapLockOf: (c, v, at) => {
+    const o = c.object(v, at);
+    c.keys(o, at, ['target', 'path']);
+    const target = c.index(c.required(o, 'target', at), child(at, 'target'));
+    return o['path'] === undefined ? { target } : { target, path: c.computedPath(o['path'], child(at, 'path')) };
+  },
+  faultVia: (c, v, at) => steps(c, v, at),
+  failureAt: (c, v, at) => steps(c, v, at),
+  source: (c, v, at) => {
+    const o = c.object(v, at);
+    c.keys(o, at, ['kind', 'file', 'line']);
+    const source: NonNullable<ApiEntry['source']> = { kind: c.oneOf(c.required(o, 'kind', at), child(at, 'kind'), ['kb', 'config', 'summary'] as const) };
+    if (o['file'] !== undefined) source.file = c.string(o['file'], child(at, 'file'));
+    if (o['line'] !== undefined) source.line = c.integer(o['line'], child(at, 'line'), 1);
+    return source;
+  },
+};
+
+/** An object whose keys are all known fields, each checked, with the required ones present. */
+function record<T>(c: Checker, v: unknown, at: string, fields: FieldChecks<T>, required: readonly (keyof T & string)[]): T {
+  const o = c.object(v, at);
+  const known = Object.keys(fields);
+  c.keys(o, at, known);
+  for (const key of required) c.required(o, key, at);
+  const out: Record<string, unknown> = {};
+  for (const key of known) {
+    if (o[key] === undefined) continue;
+    out[key] = (fields as Record<string, (c: Checker, v: unknown, at: string) => unknown>)[key]!(c, o[key], child(at, key));
+  }
+  return out as T;
+}
+
+/**
+ * Keys no call can name, skipped when read: static functions (`file#name`, from the API with
+ * staticSummaries) and definitions the parser could not name (`<anonymous>`).
+ */
+const UNCALLABLE_KEY = /^(.+#[A-Za-z_]\w*|<[\w -]+>)$/;
+
+/**
+ * Reads a summaries file written by --summaries-out: `{ "vmalint": VERSION, "kind":
+ * "function-summaries", "summaries": { NAME: ApiEntry } }`. Keys no call can name are skipped.
+ */
 export function loadSummaries(file: string): Record<string, ApiEntry> {
-  const c: Checker = new Checker(file);
-  const root = c.object(readJson(file), '(top level)');
-  if (root['kind'] !== SUMMARY_FILE_KIND) c.fail('kind', `expected "${SUMMARY_FILE_KIND}" (a file written by vmalint --summaries-out)`);
-  const summaries = c.object(root['summaries'], 'summaries');
+  const c = new Checker(file);
+  const root = c.object(readJson(file), '');
+  if (root['kind'] !== SUMMARY_FILE_KIND) c.fail('kind', `expected "${SUMMARY_FILE_KIND}" (a file written by vmalint --summaries-out), got ${describe(root['kind'])}`);
+  c.keys(root, '', ['vmalint', 'kind', 'summaries']);
+  c.string(c.required(root, 'vmalint', ''), 'vmalint');
+  const summaries = c.object(c.required(root, 'summaries', ''), 'summaries');
   const out: Record<string, ApiEntry> = {};
   for (const [name, value] of Object.entries(summaries)) {
-    const at = `summaries.${name}`;
-    const o = c.object(value, at);
-    const lock = o['lock'];
-    if (lock !== undefined) {
-      if (!Array.isArray(lock)) c.fail(`${at}.lock`, 'expected a list');
-      lock.forEach((e: unknown, i: number) => {
-        const eo = c.object(e, `${at}.lock[${i}]`);
-        c.oneOf(eo['lock'], `${at}.lock[${i}].lock`, ['mmap', 'vma', 'vma-write']);
-        c.oneOf(eo['op'], `${at}.lock[${i}].op`, OPS);
-      });
-    }
-    out[name] = { ...(o as unknown as ApiEntry), name };
+    const at = child('summaries', name);
+    if (UNCALLABLE_KEY.test(name)) continue;
+    if (!C_NAME.test(name)) c.fail(at, 'not a C function name');
+    const entry = record(c, value, at, ENTRY_FIELDS, []);
+    if (entry.name !== undefined && entry.name !== name) c.fail(child(at, 'name'), `is ${JSON.stringify(entry.name)}, but the summary is filed under ${JSON.stringify(name)}`);
+    out[name] = { ...entry, name };
   }
   return out;
+}
+
+/** The summaries of several files, a later file's summary of a name replacing an earlier one's. */
+export function loadSummaryFiles(files: readonly string[]): Record<string, ApiEntry> {
+  const merged: Record<string, ApiEntry> = {};
+  for (const file of files) Object.assign(merged, loadSummaries(file));
+  return merged;
 }
