@@ -1,7 +1,9 @@
 // Shared by the VMA write rules: is an expression a VMA (not a vm_region or anything else with a
-// vm_start field), and is it one nothing else can reach yet?
+// vm_start field), is it one nothing else can reach yet, and how to explain the lock state found.
 import type { EventBase } from '../engine/events.js';
-import { VMA_POINTER_TYPE } from '../kb/lock-api.js';
+import type { TraceStep } from '../types.js';
+import { VMA_POINTER_TYPE, lookupApi } from '../kb/lock-api.js';
+import { type AstNode, calleeName, callArgs, stripParens, walk } from '../parse/ast.js';
 
 /** The expression's key names a VMA: declared `struct vm_area_struct *` here, or a VMA the engine tracks. */
 export function isVma(ev: EventBase, key: string | null): key is string {
@@ -15,4 +17,120 @@ export function isVma(ev: EventBase, key: string | null): key is string {
 /** A VMA from vm_area_alloc()/vm_area_dup() in this function: not in the tree yet. */
 export function isFreshVma(ev: EventBase, key: string): boolean {
   return !!ev.state.pointer(key)?.fresh;
+}
+
+/** The mmap lock found for a VMA, as mmapLockOfVma() gives it. */
+export interface MmapLockOfVma {
+  key: string;
+  state: string;
+  origin: TraceStep | null;
+  display: string;
+}
+
+/**
+ * The last step of the path that concerns the lock (where its state last changed), if any. The
+ * trace also carries the branch conditions taken after the first step about the key (the engine
+ * words them `condition ...`): they are not changes of the lock.
+ */
+function lastStepOf(ev: EventBase, lockKey: string): TraceStep | null {
+  const steps = ev.state.trace([lockKey]).filter((s) => !s.message.startsWith('condition '));
+  return steps.length ? steps[steps.length - 1] : null;
+}
+
+/**
+ * Where the state of an mmap lock comes from, in words: "since line 12" (where it was taken or
+ * asserted), "since line 12, last changed at line 15" (a read lock that was a write lock: a
+ * downgrade), "not held since line 20" (a release, a failed attempt). Empty when the path says
+ * nothing.
+ */
+export function lockWhere(ev: EventBase, lock: MmapLockOfVma): string {
+  const last = lastStepOf(ev, lock.key);
+  const parts: string[] = [];
+  if (lock.origin && (lock.state === 'read' || lock.state === 'write' || lock.state === 'held')) {
+    parts.push(`since line ${lock.origin.line}`);
+    if (lock.state === 'read' && last && last !== lock.origin && last.line !== lock.origin.line) parts.push(`last changed at line ${last.line}`);
+  } else if (last) {
+    parts.push(`since line ${last.line}`);
+  } else if (lock.origin) {
+    parts.push(`see line ${lock.origin.line}`);
+  }
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
+/**
+ * The path's steps about the mmap lock and the VMA (its lookup, when the engine tracks it), in
+ * path order, then a final step at the offending node.
+ */
+export function vmaTrace(ev: EventBase, lockKey: string, vmaKey: string, last: TraceStep, more: string[] = []): TraceStep[] {
+  const steps = ev.state.trace([lockKey, vmaKey, ...more]);
+  const origin = ev.state.pointer(vmaKey)?.origin;
+  if (origin && !steps.includes(origin) && !steps.some((s) => s.file === origin.file && s.line === origin.line && s.message === origin.message)) {
+    const at = steps.findIndex((s) => s.file === origin.file && s.line > origin.line);
+    if (at < 0) steps.push(origin);
+    else steps.splice(at, 0, origin);
+  }
+  return [...steps, last];
+}
+
+/** The identifier an expression is rooted at: `vp` for `&vp`, `vp.vma`, `vmg->vma->vm_mm`, `(x)`. */
+function baseIdentifier(n: AstNode): string | null {
+  let cur: AstNode | null = stripParens(n);
+  while (cur) {
+    if (cur.type === 'identifier') return cur.text;
+    if (cur.type === 'field_expression' || cur.type === 'pointer_expression' || cur.type === 'subscript_expression') cur = cur.child('argument');
+    else if (cur.type === 'cast_expression') cur = cur.child('value');
+    else if (cur.type === 'parenthesized_expression') cur = stripParens(cur);
+    else return null;
+  }
+  return null;
+}
+
+const throughStructCache = new WeakMap<AstNode, ReadonlySet<string>>();
+
+/**
+ * Variables of the function whose value is stored into a field of a structure (`vp.vma = vma;`) or
+ * read from one (`vma = vmg->target;`), where that structure (or its address) is also handed to a
+ * function the knowledge base does not describe: a computed summary or an unknown function. Such a
+ * callee may write-lock the VMA through the structure (`vma_prepare(&vp)`), which the lock state
+ * does not connect to the variable. Flow-insensitive, so conservative.
+ */
+function reachedThroughPassedStruct(fn: AstNode): ReadonlySet<string> {
+  const hit = throughStructCache.get(fn);
+  if (hit) return hit;
+  const pairs: [string, string][] = [];
+  const passed = new Set<string>();
+  const note = (variable: AstNode | null, field: AstNode | null): void => {
+    const v = variable ? stripParens(variable) : null;
+    const f = field ? stripParens(field) : null;
+    if (v?.type !== 'identifier' || f?.type !== 'field_expression') return;
+    const base = baseIdentifier(f);
+    if (base && base !== v.text) pairs.push([v.text, base]);
+  };
+  walk(fn, (n) => {
+    if (n.type === 'assignment_expression') {
+      note(n.child('right'), n.child('left'));
+      note(n.child('left'), n.child('right'));
+    } else if (n.type === 'init_declarator') {
+      const d = n.child('declarator');
+      let id: AstNode | null = d;
+      while (id && id.type === 'pointer_declarator') id = id.child('declarator');
+      note(id, n.child('value'));
+    } else if (n.type === 'call_expression') {
+      const name = calleeName(n);
+      if (name && lookupApi(name)) return true;
+      for (const a of callArgs(n)) {
+        const b = baseIdentifier(a);
+        if (b) passed.add(b);
+      }
+    }
+    return true;
+  });
+  const out = new Set(pairs.filter(([, base]) => passed.has(base)).map(([v]) => v));
+  throughStructCache.set(fn, out);
+  return out;
+}
+
+/** The VMA variable is reachable through a structure handed to a callee the analysis does not follow precisely. */
+export function sharedThroughStruct(ev: EventBase, vmaKey: string): boolean {
+  return /^\w+$/.test(vmaKey) && reachedThroughPassedStruct(ev.fn.node).has(vmaKey);
 }

@@ -1,23 +1,34 @@
-// vma-write-without-mmap-write: a VMA modified while the mmap lock is held for read only (or not held).
+// vma-write-without-mmap-write: a VMA modified while the mmap lock is held for read only (or not held),
+// and any direct write to vma->vm_flags.
 import type { Rule } from './rule.js';
 import { VMA_MMAP_WRITE_FIELDS, VMA_READONLY_FIELDS } from '../kb/lock-api.js';
-import { isFreshVma, isVma } from './vma-object.js';
-import type { EventBase } from '../engine/events.js';
+import { isFreshVma, isVma, lockWhere, vmaTrace } from './vma-object.js';
+import type { CallEvent, EventBase } from '../engine/events.js';
 import type { AstNode } from '../parse/ast.js';
+import type { TraceStep } from '../types.js';
 import type { RuleContext } from './rule.js';
 
-function check(context: RuleContext, ev: EventBase, node: AstNode, vmaKey: string, what: string): void {
-  if (isFreshVma(ev, vmaKey)) return;
+/**
+ * Reports `what` (a change to the VMA `vmaKey`) when the mmap lock protecting that VMA is known
+ * held for read only or known not held. Unknown, held in an unknown mode, or write: quiet.
+ */
+function check(context: RuleContext, ev: EventBase, node: AstNode, vmaKey: string, what: string, via: TraceStep[]): void {
   const lock = ev.state.mmapLockOfVma(vmaKey);
   if (!lock || (lock.state !== 'read' && lock.state !== 'none')) return;
-  const where = lock.origin && lock.state === 'read' ? ` (taken at line ${lock.origin.line})` : '';
-  const has = lock.state === 'read' ? `is held for read only${where}` : 'is not held';
+  const has = lock.state === 'read' ? 'is held for read only' : 'is not held';
   context.report({
     node,
     function: ev.fn.name,
-    message: `${what} needs the mmap write lock, but the mmap lock of \`${lock.display}\` ${has} here`,
-    trace: [...ev.state.trace([lock.key]), ev.step(node, `${what} here`)],
+    message: `${what} needs the mmap write lock, but the mmap lock of \`${lock.display}\` ${has} here${lockWhere(ev, lock)}`,
+    trace: [...vmaTrace(ev, lock.key, vmaKey, ev.step(node, `${what} here, with the mmap lock ${lock.state === 'read' ? 'held for read' : 'not held'}`)), ...via],
   });
+}
+
+/** Where a computed summary says the callee modifies the VMA (its definition), for the trace. */
+function summaryStep(ev: CallEvent, argKey: string): TraceStep[] {
+  const src = ev.api?.source;
+  if (src?.kind !== 'summary' || !src.file || !src.line) return [];
+  return [{ file: src.file, line: src.line, column: 1, message: `${ev.callee}() (defined here) modifies the VMA passed as \`${argKey}\` on every path (it write-locks it, changes its flags or writes its range, offset or protection), relying on its caller for the mmap write lock` }];
 }
 
 export const vmaWriteWithoutMmapWrite: Rule = {
@@ -27,16 +38,22 @@ export const vmaWriteWithoutMmapWrite: Rule = {
     shortDescription: 'A VMA is modified while the mmap lock is held for read only, or not held.',
     fullDescription:
       'Reports vma_start_write(), vm_flags_set/clear/mod/reset() (and helpers whose summary says they modify a VMA ' +
-      'argument) and writes to vm_start, vm_end, vm_pgoff or vm_page_prot on a path where the mmap lock of that VMA ' +
-      'is known to be held for read only (also after mmap_write_downgrade()) or known not held. A VMA just created by ' +
-      'vm_area_alloc()/vm_area_dup() is not in the tree yet and is exempt. A direct write to vma->vm_flags is always ' +
-      'reported: the field is read-only, written through the vm_flags_*() helpers.',
+      'argument) and writes to vm_start, vm_end, vm_pgoff or vm_page_prot of a VMA on a path where the mmap lock of that ' +
+      'VMA is known to be held for read only (also after mmap_write_downgrade()) or known not held. A VMA just created ' +
+      'by vm_area_alloc()/vm_area_dup() is not in the tree yet: writing its fields is exempt. A direct write to ' +
+      'vma->vm_flags is always reported: the field is read-only, written through the vm_flags_*() helpers. A VMA is an ' +
+      'expression declared `struct vm_area_struct *` or a pointer the analysis tracks from a VMA lookup (nommu\'s ' +
+      'struct vm_region also has vm_start/vm_end and is not one).',
     docs: {
-      what: 'A change to a VMA (its range, offset, protection or flags, or vma_start_write()) without the mmap write lock.',
+      what:
+        'A change to a VMA (its range, offset or protection, its flags, or vma_start_write()) on a path where the mmap lock ' +
+        'of its mm is held for read only or not held; and any direct assignment to vma->vm_flags.',
       why:
         'Readers walk the VMA tree and read these fields under the mmap read lock; only the mmap write lock excludes them. ' +
-        'vma_start_write() itself requires the mmap write lock (it is released with it). vm_flags is read-only: ' +
-        'vm_flags_set()/clear()/mod() also take the VMA write lock, which per-VMA-lock readers rely on.',
+        'vma_start_write() itself requires the mmap write lock (the VMA write lock is released with it), and ' +
+        'vm_flags_set()/clear()/mod() call it. After mmap_write_downgrade() the lock is a read lock and every VMA write ' +
+        'lock is gone. vm_flags is read-only: __vm_flags is changed through vm_flags_set()/clear()/mod()/reset(), which ' +
+        'also take (or assert) the VMA write lock that per-VMA-lock readers rely on.',
       wrong: ['mmap_read_lock(mm);', 'vma = vma_lookup(mm, addr);', 'if (vma)', '\tvm_flags_set(vma, VM_LOCKED);', 'mmap_read_unlock(mm);'].join('\n'),
       right: ['mmap_write_lock(mm);', 'vma = vma_lookup(mm, addr);', 'if (vma)', '\tvm_flags_set(vma, VM_LOCKED);', 'mmap_write_unlock(mm);'].join('\n'),
     },
@@ -48,21 +65,28 @@ export const vmaWriteWithoutMmapWrite: Rule = {
           const arg = ev.args[i];
           const key = arg ? ev.keyOf(arg) : null;
           if (!key) continue;
-          check(context, ev, ev.node, key, `${ev.callee}() on \`${key}\``);
+          // A new VMA is not exempt here: vma_start_write() asserts the mmap write lock whatever the VMA.
+          check(context, ev, ev.node, key, `${ev.callee}() on \`${key}\``, summaryStep(ev, key));
         }
       },
       write(ev) {
         if (!ev.arrow || !isVma(ev, ev.objectKey)) return;
+        const target = `${ev.objectKey}->${ev.field}`;
         if (VMA_READONLY_FIELDS.includes(ev.field)) {
+          const lock = ev.state.mmapLockOfVma(ev.objectKey);
+          const state = !lock || lock.state === 'unknown' ? '' : ` (the mmap lock of \`${lock.display}\` is ${lock.state === 'none' ? 'not held' : `held${lock.state === 'held' ? '' : ` for ${lock.state}`}`} here${lockWhere(ev, lock)})`;
           context.report({
             node: ev.node,
             function: ev.fn.name,
-            message: `\`${ev.objectKey}->${ev.field}\` is written directly: it is read-only, use vm_flags_set()/vm_flags_clear()/vm_flags_mod()/vm_flags_reset(), which also take the VMA write lock`,
-            trace: [ev.step(ev.node, `direct write to ${ev.field} here`)],
+            message:
+              `\`${target}\` is written directly: the field is read-only, use vm_flags_set()/vm_flags_clear()/vm_flags_mod()/vm_flags_reset(), ` +
+              `which also take or assert the VMA write lock and need the mmap write lock${state}`,
+            trace: lock && lock.state !== 'unknown' ? vmaTrace(ev, lock.key, ev.objectKey, ev.step(ev.node, `direct write to \`${target}\` here`)) : [ev.step(ev.node, `direct write to \`${target}\` here`)],
           });
           return;
         }
-        if (VMA_MMAP_WRITE_FIELDS.includes(ev.field)) check(context, ev, ev.node, ev.objectKey, `writing \`${ev.objectKey}->${ev.field}\``);
+        if (!VMA_MMAP_WRITE_FIELDS.includes(ev.field) || isFreshVma(ev, ev.objectKey)) return;
+        check(context, ev, ev.node, ev.objectKey, `writing \`${target}\``, []);
       },
     };
   },

@@ -2,7 +2,7 @@
 // depend on is written without the VMA write lock.
 import type { Rule } from './rule.js';
 import { VMA_LOCKED_FIELDS } from '../kb/lock-api.js';
-import { isFreshVma, isVma } from './vma-object.js';
+import { isFreshVma, isVma, lockWhere, sharedThroughStruct, vmaTrace } from './vma-object.js';
 
 export const vmaWriteWithoutVmaLock: Rule = {
   meta: {
@@ -10,17 +10,19 @@ export const vmaWriteWithoutVmaLock: Rule = {
     severity: 'error',
     shortDescription: 'A VMA field that per-VMA-lock readers depend on is written without vma_start_write().',
     fullDescription:
-      'With the mmap write lock taken by this function, reports a write to vm_policy, vm_page_prot, anon_vma, anon_name, ' +
-      'vm_userfaultfd_ctx, vm_start, vm_end or vm_pgoff of a VMA that has not been write-locked on the path ' +
-      '(vma_start_write(), vma_assert_write_locked(), vm_flags_set/clear/mod()). A VMA that is new ' +
+      'With the mmap write lock known held, reports a write to vm_policy, vm_page_prot, anon_vma, anon_name, ' +
+      'vm_userfaultfd_ctx, vm_start, vm_end or vm_pgoff of a VMA that is known not write-locked on the path: no ' +
+      'vma_start_write(), vma_assert_write_locked() or vm_flags_set/clear/mod() on it since this function took the mmap ' +
+      'write lock (or since the mmap write lock was last released or downgraded). A VMA that is new ' +
       '(vm_area_alloc()/vm_area_dup() in the same function) is exempt; a VMA handed to a function that may have ' +
-      'write-locked it is not judged.',
+      'write-locked it, or one whose VMA lock state comes from the caller, is not judged.',
     docs: {
       what: 'A write to a VMA field read under the per-VMA lock, with the mmap write lock held but no VMA write lock on that VMA.',
       why:
         'Page faults handled under lock_vma_under_rcu() hold only the VMA read lock, not the mmap lock: the mmap write lock ' +
         'does not exclude them. vma_start_write() waits for those readers and keeps new ones out until the mmap write ' +
-        'lock is released; without it a fault sees a half-updated VMA.',
+        'lock is released or downgraded; without it a fault sees a half-updated VMA (a range that does not match the ' +
+        'page tables, a freed policy or anon_vma).',
       wrong: ['mmap_write_lock(mm);', 'vma = vma_lookup(mm, addr);', 'if (vma)', '\tvma->vm_page_prot = prot;', 'mmap_write_unlock(mm);'].join('\n'),
       right: ['mmap_write_lock(mm);', 'vma = vma_lookup(mm, addr);', 'if (vma) {', '\tvma_start_write(vma);', '\tvma->vm_page_prot = prot;', '}', 'mmap_write_unlock(mm);'].join('\n'),
     },
@@ -30,14 +32,22 @@ export const vmaWriteWithoutVmaLock: Rule = {
       write(ev) {
         if (!ev.arrow || !VMA_LOCKED_FIELDS.includes(ev.field) || !isVma(ev, ev.objectKey) || isFreshVma(ev, ev.objectKey)) return;
         const mm = ev.state.mmapLockOfVma(ev.objectKey);
-        if (!mm || mm.state !== 'write' || !mm.acquiredHere) return;
+        if (!mm || mm.state !== 'write') return;
+        // 'none' only when the path shows it: the mmap write lock was taken (or re-taken) here and no
+        // VMA write lock came since; unknown (from the caller, or a callee that may have taken it) is quiet.
         if (ev.state.vmaWriteLock(ev.objectKey) !== 'none') return;
-        const where = mm.origin ? ` (taken at line ${mm.origin.line})` : '';
+        // A callee given a structure that holds this VMA may have write-locked it: the state cannot tell.
+        if (sharedThroughStruct(ev, ev.objectKey)) return;
+        const target = `${ev.objectKey}->${ev.field}`;
         context.report({
           node: ev.node,
           function: ev.fn.name,
-          message: `\`${ev.objectKey}->${ev.field}\` is written with the mmap write lock of \`${mm.display}\`${where} but without the VMA write lock: call vma_start_write(${ev.objectKey}) first (page faults under the per-VMA lock read it)`,
-          trace: [...ev.state.trace([mm.key]), ev.step(ev.node, `\`${ev.objectKey}->${ev.field}\` written here`)],
+          message:
+            `\`${target}\` is written with the mmap write lock of \`${mm.display}\` held${lockWhere(ev, mm)} but \`${ev.objectKey}\` is not ` +
+            `write-locked on this path (no vma_start_write(${ev.objectKey}) since the mmap write lock was taken, or it failed): page faults ` +
+            `under the per-VMA lock read this field without the mmap lock`,
+          // The VMA write lock's own steps (a failed vma_start_write_killable()) are under its lock key.
+          trace: vmaTrace(ev, mm.key, ev.objectKey, ev.step(ev.node, `\`${target}\` written here without the VMA write lock`), [`vma-write:${ev.objectKey}`]),
         });
       },
     };
