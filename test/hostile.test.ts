@@ -31,3 +31,15 @@ test('hostile: empty, unbalanced and truncated files are analysed without failin
   assert.equal(r.stats.filesFailed, 0, JSON.stringify(r.notifications));
   assert.equal(r.stats.cfgGiveUps, 0, JSON.stringify(r.notifications));
 });
+
+test('hostile: 24 conditional expressions in one call do not split the state 2^24 ways', async () => {
+  const args = Array.from({ length: 24 }, (_, i) => `c & ${1 << (i % 30)} ? "f${i} " : ""`).join(',\n\t\t');
+  const text = `void f(struct mm_struct *mm, unsigned int c)\n{\n\tmmap_read_lock(mm);\n\tpr_info("%s%s", \n\t\t${args});\n\tmmap_read_unlock(mm);\n}\nint g(struct mm_struct *mm, unsigned int c)\n{\n\tmmap_read_lock(mm);\n\tpr_info("%d", c ? 1 : 0);\n\tif (c & 2)\n\t\treturn -EINVAL;\n\tmmap_read_unlock(mm);\n\treturn 0;\n}\n`;
+  const t0 = Date.now();
+  const r = await analyzeSources([{ path: 'ternaries.c', text }]);
+  assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
+  assert.equal(r.stats.filesFailed, 0);
+  assert.deepEqual(r.notifications, []);
+  // The lock state survives the join: g() still leaks its lock, f() does not.
+  assert.deepEqual(r.findings.map((x) => `${x.ruleId}@${x.function}`), ['mmap-lock-imbalance@g']);
+});

@@ -6,7 +6,7 @@
 import { AstNode, calleeName, callArgs, stripParens } from '../parse/ast.js';
 import { lookupApi, GUARD_CLASSES, MMAP_RWSEM_FIELDS, VMA_RWSEM_PATH, VMA_ITERATORS, VMA_MMAP_WRITE_FIELDS, type ApiEntry, type LockEffect, type LockClass } from '../kb/lock-api.js';
 import type { TraceStep } from '../types.js';
-import { State, mentions, type PtrFact } from './state.js';
+import { State, joinStates, mentions, type PtrFact } from './state.js';
 import { FORGOTTEN_SUFFIX, V_ANY, V_ERR, V_NEG, V_POS, V_ZERO, type LockStateName } from './events.js';
 import type { GuardUse } from './cfg.js';
 
@@ -82,6 +82,38 @@ export interface SummaryFacts {
 }
 
 const ANY: Value = { bits: V_ANY, key: null };
+
+/**
+ * Paths one expression may split into (`?:` in each of 23 call arguments would be 2^23): past
+ * this, states that hold the same locks are joined, as the dataflow joins at a CFG node.
+ */
+const MAX_EXPR_PATHS = 16;
+
+function collapseStates(states: State[]): State[] {
+  const bySig = new Map<string, State>();
+  for (const s of states) {
+    const sig = s.lockSignature();
+    const prior = bySig.get(sig);
+    bySig.set(sig, prior ? joinStates(prior, s) : s);
+  }
+  return [...bySig.values()];
+}
+
+function collapseOuts(outs: Out[]): Out[] {
+  const bySig = new Map<string, Out>();
+  for (const o of outs) {
+    const sig = o.st.lockSignature();
+    const prior = bySig.get(sig);
+    if (!prior) {
+      bySig.set(sig, o);
+      continue;
+    }
+    const key = prior.v.key === o.v.key ? prior.v.key : null;
+    const lockOnRet = prior.v.lockOnRet === o.v.lockOnRet ? prior.v.lockOnRet : undefined;
+    bySig.set(sig, { st: joinStates(prior.st, o.st), v: { bits: prior.v.bits | o.v.bits, key, ...(lockOnRet ? { lockOnRet } : {}) } });
+  }
+  return [...bySig.values()];
+}
 const NONZERO = V_POS | V_NEG | V_ERR;
 
 /** Normalised key of a pure expression (identifiers, field paths, `*p`, `&x`, constants, bit tests). */
@@ -595,6 +627,11 @@ export class Transfer {
   // ---------------------------------------------------------------- expressions
 
   expr(n: AstNode, st: State, addressOnly = false): Out[] {
+    const outs = this.exprPaths(n, st, addressOnly);
+    return outs.length > MAX_EXPR_PATHS ? collapseOuts(outs) : outs;
+  }
+
+  private exprPaths(n: AstNode, st: State, addressOnly: boolean): Out[] {
     switch (n.type) {
       case 'identifier': {
         const k = n.text;
@@ -727,6 +764,7 @@ export class Transfer {
           } else if (s.type === 'declaration') {
             states = states.flatMap((x) => this.declaration(s, x));
           }
+          if (states.length > MAX_EXPR_PATHS) states = collapseStates(states);
         }
         return states.map((x) => ({ st: x, v: ANY }));
       }
@@ -905,7 +943,10 @@ export class Transfer {
       // Evaluated through the condition logic (arguments included).
       return states.flatMap((s) => this.applyApi(name!, api, n, args, s));
     }
-    for (const a of args) states = states.flatMap((s) => this.expr(a, s).map((o) => o.st));
+    for (const a of args) {
+      states = states.flatMap((s) => this.expr(a, s).map((o) => o.st));
+      if (states.length > MAX_EXPR_PATHS) states = collapseStates(states);
+    }
     if (!api) {
       return states.map((s) => {
         if (this.fx.sink) this.fx.sink.call(n, name, undefined, args, s, []);
