@@ -11,7 +11,7 @@ import { discoverFiles } from './discover.js';
 import { formatJson } from './report/json.js';
 import { everyFileFailed } from './report/outcome.js';
 import { formatSarif } from './report/sarif.js';
-import { formatStatsTable, formatText } from './report/text.js';
+import { formatNotificationsText, formatStatsTable, formatText } from './report/text.js';
 import { toolInfo } from './report/tool-info.js';
 import type { RuleMeta } from './rules/rule.js';
 import { allRules } from './rules/index.js';
@@ -350,6 +350,8 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   if (args.summariesOut !== undefined) await writeReport(formatSummaries(result.summaries, toolInfo().version), args.summariesOut, environment);
   const color = args.output === undefined && wantsColor(environment);
   await writeReport(formatReport(result, args.format, rules, environment.cwd, color), args.output, environment);
+  // JSON and SARIF carry the notifications inside the report; the text report is findings only.
+  if (args.format === 'text') environment.stderr.write(formatNotificationsText(result.notifications, { color: wantsColor(environment, 'stderr') }));
   if (args.stats) environment.stderr.write(formatStatsTable(result.stats));
   return exitStatus(result, args.exitZero, environment);
 }
@@ -365,9 +367,9 @@ async function filesToAnalyse(paths: string[], environment: CliEnvironment): Pro
 }
 
 /** Colour on a terminal, unless NO_COLOR is set to anything but the empty string. */
-export function wantsColor(environment: CliEnvironment): boolean {
+export function wantsColor(environment: CliEnvironment, stream: 'stdout' | 'stderr' = 'stdout'): boolean {
   const noColor = environment.env['NO_COLOR'];
-  return environment.stdout.isTTY === true && (noColor === undefined || noColor === '');
+  return environment[stream].isTTY === true && (noColor === undefined || noColor === '');
 }
 
 export function formatReport(

@@ -2,7 +2,7 @@
 // the bin/vmalint launcher. Tests that need real findings skip while the engine is not written.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -467,4 +467,53 @@ test('cli+engine: --format sarif has relative locations and passes the validator
   assert.deepEqual(fault.locations[0]!.physicalLocation.artifactLocation, { uri: 'buggy.c', uriBaseId: '%SRCROOT%' });
   const validation = await validateSarifFile(target);
   assert.deepEqual(validation.errors, [], validation.console);
+});
+
+test('cli+engine: files that cannot be read or are binary are notified in every format; the others are analysed', { skip: engineSkip }, async () => {
+  const sample = await writeSample();
+  const dir = sample.directory;
+  await writeFile(path.join(dir, 'binary.c'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x00, 0x00, 0xff, 0xfe]));
+  // Latin-1 (not UTF-8) in a comment: analysed anyway, and its bug is found.
+  await writeFile(path.join(dir, 'latin1.c'), Buffer.concat([Buffer.from('/* D\xe9j\xe0 vu */\n', 'latin1'), Buffer.from(BUGGY_C)]));
+  await symlink(path.join(dir, 'gone'), path.join(dir, 'dangling.c'));
+  const unreadable = path.join(dir, 'secret.c');
+  await writeFile(unreadable, CLEAN_C);
+  await chmod(unreadable, 0o000);
+  // root reads a mode-0 file anyway: then only the dangling link stands for an unreadable file.
+  const secretUnreadable = process.getuid?.() !== 0;
+  const notified = secretUnreadable ? ['binary.c', 'dangling.c', 'secret.c'] : ['binary.c', 'dangling.c'];
+
+  const text = await run([dir]);
+  assert.equal(text.status, 1, text.stderr);
+  assertNoStackTrace(text.stderr);
+  assert.ok(text.stdout.includes(`${path.join(dir, 'latin1.c')}:${BUGGY_LINE + 1}:`), text.stdout);
+  assert.ok(text.stdout.includes(`${sample.buggy}:${BUGGY_LINE}:`), text.stdout);
+  assert.doesNotMatch(text.stdout, /binary\.c|dangling\.c/, 'notifications are not in the report on stdout');
+  for (const name of notified) assert.match(text.stderr, new RegExp(`^${path.join(dir, name).replace(/[.]/g, '\\.')}: (error|warning): .+$`, 'm'), text.stderr);
+  assert.match(text.stderr, /binary\.c: error: binary file/);
+  assert.match(text.stderr, /dangling\.c: error: cannot read: no such file/);
+
+  const json = await run(['--format', 'json', dir]);
+  assert.equal(json.status, 1);
+  const doc = JSON.parse(json.stdout) as { notifications: { file: string; level: string; message: string }[]; stats: { files: number; filesFailed: number } };
+  assert.deepEqual(doc.notifications.map((n) => path.basename(n.file)).sort(), notified);
+  assert.equal(doc.stats.filesFailed, notified.length);
+  assert.equal(doc.stats.files, 6);
+
+  const sarif = await run(['--format', 'sarif', dir], { cwd: dir });
+  assert.equal(sarif.status, 1);
+  const log = JSON.parse(sarif.stdout) as { runs: { invocations: { executionSuccessful: boolean; toolExecutionNotifications: { message: { text: string }; locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }[] }[] }[] };
+  const inv = log.runs[0].invocations[0];
+  assert.equal(inv.executionSuccessful, true);
+  assert.deepEqual(inv.toolExecutionNotifications.map((n) => n.locations[0].physicalLocation.artifactLocation.uri).sort(), notified);
+});
+
+test('cli+engine: when no file could be analysed the exit status is 2, with one line saying so', { skip: engineSkip }, async () => {
+  const dir = await temporaryDirectory();
+  await writeFile(path.join(dir, 'a.c'), Buffer.from([0, 1, 2, 3]));
+  await symlink(path.join(dir, 'gone'), path.join(dir, 'b.c'));
+  const result = await run([dir]);
+  assert.equal(result.status, 2);
+  assertNoStackTrace(result.stderr);
+  assert.match(result.stderr, /^vmalint: none of the 2 files could be analysed$/m);
 });

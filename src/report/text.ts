@@ -31,16 +31,21 @@ function painter(color: boolean): Paint {
   return (text, ...styles) => `${styles.join('')}${text}${ANSI.reset}`;
 }
 
-/** Findings (each followed by its trace as notes), then the files that could not be analysed. */
-export function formatText(
-  result: { findings: readonly Finding[]; notifications: readonly FileNotification[] },
-  options: TextReportOptions,
-): string {
+/** Findings, each followed by its trace as notes (the report, for standard output). */
+export function formatText(result: { findings: readonly Finding[] }, options: TextReportOptions): string {
   const paint = painter(options.color);
   const lines: string[] = [];
   for (const finding of result.findings) lines.push(...findingLines(finding, paint));
-  for (const notification of result.notifications) lines.push(notificationLine(notification, paint));
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+/**
+ * What could not be analysed, a line each (`file: warning: message`), for standard error: in the
+ * text format they are not findings and stay out of the report a script reads.
+ */
+export function formatNotificationsText(notifications: readonly FileNotification[], options: TextReportOptions): string {
+  const paint = painter(options.color);
+  return notifications.map((n) => `${notificationLine(n, paint)}\n`).join('');
 }
 
 function findingLines(finding: Finding, paint: Paint): string[] {
