@@ -43,3 +43,13 @@ test('hostile: 24 conditional expressions in one call do not split the state 2^2
   // The lock state survives the join: g() still leaks its lock, f() does not.
   assert.deepEqual(r.findings.map((x) => `${x.ruleId}@${x.function}`), ['mmap-lock-imbalance@g']);
 });
+
+test('hostile: 24 conditional expressions in one initializer list stay bounded too', async () => {
+  const items = Array.from({ length: 24 }, (_, i) => `c & ${1 << (i % 30)} ? ${i} : 0`).join(', ');
+  const text = `int f(struct mm_struct *mm, unsigned int c)\n{\n\tint t[] = { ${items} };\n\tmmap_read_lock(mm);\n\tif (c & 2)\n\t\treturn -EINVAL;\n\tmmap_read_unlock(mm);\n\treturn t[1];\n}\n`;
+  const t0 = Date.now();
+  const r = await analyzeSources([{ path: 'initializer.c', text }]);
+  assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
+  assert.deepEqual(r.notifications, []);
+  assert.deepEqual(r.findings.map((x) => `${x.ruleId}@${x.function}`), ['mmap-lock-imbalance@f']);
+});

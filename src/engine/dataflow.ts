@@ -7,12 +7,12 @@
 import { performance } from 'node:perf_hooks';
 import type { Cfg, CfgNode } from './cfg.js';
 import { State, joinStates } from './state.js';
-import type { Transfer } from './transfer.js';
+import { OutOfBudget, type Transfer } from './transfer.js';
 
 const MAX_PRECISE = 32;
 const MAX_GROUPS = 12;
 const STEP_BUDGET = 60_000;
-/** Wall-clock budget of one function's fixpoint, checked every 256 steps. */
+/** Wall-clock budget of one function's fixpoint, checked every 256 steps and inside long statements. */
 const TIME_BUDGET_MS = 2_000;
 
 type Mode = 'precise' | 'grouped' | 'single';
@@ -130,6 +130,7 @@ export function runDataflow(cfg: Cfg, tf: Transfer, entry: State): DataflowResul
   let budgetExceeded = false;
   let head = 0;
   const deadline = performance.now() + TIME_BUDGET_MS;
+  tf.deadline = deadline;
   while (head < work.length) {
     if (++steps > STEP_BUDGET || ((steps & 255) === 0 && performance.now() > deadline)) {
       budgetExceeded = true;
@@ -143,7 +144,15 @@ export function runDataflow(cfg: Cfg, tf: Transfer, entry: State): DataflowResul
     const ns = nodeStates.get(id)!;
     // A state that was replaced by a join in the meantime is not worth propagating.
     if (ns.mode !== 'precise' && ns.map.get(ns.keyFor(st)) !== st) continue;
-    for (const [succ, s] of successors(cfg, cfg.nodes[id], st, tf)) push(succ, s);
+    let next: [number, State][];
+    try {
+      next = successors(cfg, cfg.nodes[id], st, tf);
+    } catch (err) {
+      if (!(err instanceof OutOfBudget)) throw err;
+      budgetExceeded = true;
+      break;
+    }
+    for (const [succ, s] of next) push(succ, s);
   }
   const states = new Map<number, State[]>();
   for (const [id, ns] of nodeStates) states.set(id, [...ns.map.values()]);

@@ -3,6 +3,7 @@
 // "not locked, returned -EINTR" state), so every function here returns a list of states.
 // What calls do comes from the knowledge base (src/kb/lock-api.ts); nothing here is about a rule.
 
+import { performance } from 'node:perf_hooks';
 import { AstNode, calleeName, callArgs, stripParens } from '../parse/ast.js';
 import { lookupApi, GUARD_CLASSES, MMAP_RWSEM_FIELDS, VMA_RWSEM_PATH, VMA_ITERATORS, VMA_MMAP_WRITE_FIELDS, type ApiEntry, type LockEffect, type LockClass } from '../kb/lock-api.js';
 import type { TraceStep } from '../types.js';
@@ -272,7 +273,18 @@ export function forgottenKey(lock: LockClass): string {
   return `${lock}${FORGOTTEN_SUFFIX}`;
 }
 
+/** Thrown when one function's analysis is past its deadline, even inside one statement. */
+export class OutOfBudget extends Error {
+  constructor() {
+    super('out of budget');
+  }
+}
+
 export class Transfer {
+  /** Wall-clock time (performance.now()) past which evaluation stops; set by the dataflow. */
+  deadline = Infinity;
+  private evaluations = 0;
+
   constructor(private readonly fx: FunctionContext) {}
 
   /**
@@ -477,6 +489,13 @@ export class Transfer {
   }
 
   cond(e: AstNode, st: State): { t: State[]; f: State[] } {
+    const r = this.condPaths(e, st);
+    if (r.t.length > MAX_EXPR_PATHS) r.t = collapseStates(r.t);
+    if (r.f.length > MAX_EXPR_PATHS) r.f = collapseStates(r.f);
+    return r;
+  }
+
+  private condPaths(e: AstNode, st: State): { t: State[]; f: State[] } {
     const n = stripParens(e);
     if (n.type === 'unary_expression' && n.operator === '!') {
       const r = this.cond(n.namedChildren[0], st);
@@ -627,6 +646,7 @@ export class Transfer {
   // ---------------------------------------------------------------- expressions
 
   expr(n: AstNode, st: State, addressOnly = false): Out[] {
+    if ((++this.evaluations & 1023) === 0 && performance.now() > this.deadline) throw new OutOfBudget();
     const outs = this.exprPaths(n, st, addressOnly);
     return outs.length > MAX_EXPR_PATHS ? collapseOuts(outs) : outs;
   }
@@ -770,7 +790,10 @@ export class Transfer {
       }
       default: {
         let outs: Out[] = [{ st, v: ANY }];
-        for (const c of n.namedChildren) outs = outs.flatMap((o) => this.expr(c, o.st).map((p) => ({ st: p.st, v: ANY })));
+        for (const c of n.namedChildren) {
+          outs = outs.flatMap((o) => this.expr(c, o.st).map((p) => ({ st: p.st, v: ANY })));
+          if (outs.length > MAX_EXPR_PATHS) outs = collapseOuts(outs);
+        }
         return outs;
       }
     }
