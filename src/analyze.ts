@@ -310,7 +310,20 @@ class FileAnalyzer {
 
     const results = new Map<string, FunctionResult>();
     const definitions = new Map<AstNode, FunctionResult>();
-    const callSitesOf = new Map<AstNode, CallSite[]>();
+    /** Calls of this file's static functions, by callee, then by calling function. */
+    const callSitesOf = new Map<string, Map<AstNode, CallSite[]>>();
+    const calleesOf = new Map<AstNode, Set<string>>();
+    const setCallSites = (caller: AstNode, sites: readonly CallSite[]): void => {
+      for (const callee of calleesOf.get(caller) ?? []) callSitesOf.get(callee)?.delete(caller);
+      calleesOf.set(caller, new Set(sites.map((site) => site.callee)));
+      for (const site of sites) {
+        let byCaller = callSitesOf.get(site.callee);
+        if (!byCaller) callSitesOf.set(site.callee, (byCaller = new Map()));
+        let list = byCaller.get(caller);
+        if (!list) byCaller.set(caller, (list = []));
+        list.push(site);
+      }
+    };
     const failed = new Set<AstNode>();
     const analyzeOne = (fn: AstNode, withVisitors: boolean, entry?: EntryLock[]): FunctionAnalysis | null => {
       if (failed.has(fn)) return null;
@@ -335,7 +348,7 @@ class FileAnalyzer {
         if (!a.info.isStatic || opts.exportAll) knowledge.exported.set(name, a.summary);
         else if (this.keepStatics) knowledge.statics.set(name, a.summary);
       }
-      callSitesOf.set(fn, a.callSites);
+      setCallSites(fn, a.callSites);
     };
 
     // Callees first. Each name is one node of the graph (its first definition; #ifdef twins follow it).
@@ -389,7 +402,7 @@ class FileAnalyzer {
           const fn = byName.get(name)!;
           if (twins.get(name)!.length > 1) continue;
           const sites: CallSite[] = [];
-          for (const [caller, list] of callSitesOf) if (caller !== fn) sites.push(...list.filter((s) => s.callee === name));
+          for (const [caller, list] of callSitesOf.get(name) ?? []) if (caller !== fn) sites.push(...list);
           const entry = entryFromCallers(sites, name);
           if (!entry.length) continue;
           relocation = { site: sites[0], entrySteps: new Set(entry.map((e) => e.step)), callee: name, callers: sites.length };
@@ -397,7 +410,7 @@ class FileAnalyzer {
             const a = analyzeOne(fn, true, entry);
             if (a) {
               out.functionsWithCallerEntry++;
-              callSitesOf.set(fn, a.callSites);
+              setCallSites(fn, a.callSites);
             }
           } finally {
             relocation = null;
