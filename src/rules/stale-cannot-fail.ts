@@ -25,6 +25,9 @@ const CLAIM_FOLLOWERS = new Set([
   'anyway', 'yet', 'from', 'due', 'thanks', 'per', 'by',
 ]);
 
+/** A sentence that opens with a condition ("For removals, ...", "When called from exit, ..."). */
+const CONDITION_OPENING = /^\s*(?:for|when|if|once|while|after|before|with|during|in\s+the\s+case\s+of)\b[^,]*,/i;
+
 const STATEMENTS = new Set([
   'expression_statement',
   'declaration',
@@ -36,9 +39,16 @@ const STATEMENTS = new Set([
   'switch_statement',
 ]);
 
-/** The call a statement is about: `x = f()`, `if (!f())`, `WARN_ON(!f())`, `return f();` -> f(). */
-function principalCall(n: AstNode | null): AstNode | null {
+/**
+ * The call a statement is about: `x = f()`, `if (!f())`, `WARN_ON(!f())`, `return f();` -> f().
+ * `handled` when the statement acts on the call's result: tests it (`if`, `WARN_ON`), returns it,
+ * or keeps it in a variable that is read later. A claim above code that handles the failure
+ * anyway ("this should never fail" over a WARN_ON) does not lead a reader to skip the handling.
+ */
+function principalCall(n: AstNode | null, fn: AstNode | null): { call: AstNode; handled: boolean } | null {
   let cur = n;
+  let handled = false;
+  let keptIn: string | null = null;
   for (let i = 0; cur && i < 16; i++) {
     cur = stripParens(cur);
     switch (cur.type) {
@@ -47,20 +57,28 @@ function principalCall(n: AstNode | null): AstNode | null {
         break;
       case 'declaration': {
         const init = cur.childrenOf('declarator').find((d) => d.type === 'init_declarator');
+        let name = init?.child('declarator') ?? null;
+        while (name?.type === 'pointer_declarator') name = name.child('declarator');
+        if (name?.type === 'identifier') keptIn = name.text;
         cur = init?.child('value') ?? null;
         break;
       }
       case 'return_statement':
+        handled = true;
         cur = cur.namedChildren[0] ?? null;
         break;
       case 'if_statement':
       case 'while_statement':
       case 'switch_statement':
+        handled = true;
         cur = cur.child('condition');
         break;
-      case 'assignment_expression':
+      case 'assignment_expression': {
+        const left = cur.child('left');
+        if (left?.type === 'identifier') keptIn = left.text;
         cur = cur.child('right');
         break;
+      }
       case 'unary_expression':
       case 'pointer_expression':
         cur = cur.namedChildren[0] ?? null;
@@ -75,16 +93,48 @@ function principalCall(n: AstNode | null): AstNode | null {
         const name = calleeName(cur);
         const api = name ? lookupApi(name) : undefined;
         if (api && (api.transparent || api.assertsFalseArg !== undefined)) {
+          if (api.assertsFalseArg !== undefined || /^WARN/.test(name!)) handled = true;
           cur = callArgs(cur)[0] ?? null;
           break;
         }
-        return cur;
+        if (keptIn && fn && n && testedAfter(fn, keptIn, n.end)) handled = true;
+        return { call: cur, handled };
       }
       default:
         return null;
     }
   }
   return null;
+}
+
+/**
+ * Is the first read of `name` in `fn` after offset `from` a test of it: in the condition of an
+ * `if`, a loop or `?:`, in an error test or assertion (`IS_ERR(x)`, `WARN_ON(!x)`), or returned?
+ */
+function testedAfter(fn: AstNode, name: string, from: number): boolean {
+  let first: AstNode | null = null;
+  walk(fn, (x) => {
+    if (first || x.end <= from) return false;
+    if (x.type === 'identifier' && x.start >= from && x.text === name) {
+      const p = x.parent;
+      // `name = ...` writes it; anything else reads it.
+      if (!(p?.type === 'assignment_expression' && p.child('left') === x && p.operator === '=')) first = x;
+    }
+    return !first;
+  });
+  // Returned as it is (`return p;`, not `return *p;`): the caller gets to check it.
+  let direct = true;
+  for (let a = first as AstNode | null; a && a !== fn; a = a.parent) {
+    if (a.field === 'condition' || (a.type === 'return_statement' && direct)) return true;
+    if (a !== first && a.type !== 'parenthesized_expression' && a.type !== 'cast_expression') direct = false;
+    if (a.type === 'call_expression') {
+      const callee = calleeName(a);
+      const api = callee ? lookupApi(callee) : undefined;
+      if ((api && (api.errorTest || api.assertsFalseArg !== undefined)) || /^WARN/.test(callee ?? '')) return true;
+    }
+    if (STATEMENTS.has(a.type) || a.type === 'compound_statement') return false;
+  }
+  return false;
 }
 
 function firstStatementAt(defs: readonly FunctionResult[], row: number, before?: number): AstNode | null {
@@ -181,6 +231,9 @@ export const staleCannotFail: Rule = {
           if (!m || QUALIFIED.test(prose)) continue;
           const follower = /^\s*([A-Za-z_][\w/]*)/.exec(prose.slice(m.index + m[0].length))?.[1];
           if (follower && !CLAIM_FOLLOWERS.has(follower.toLowerCase())) continue;
+          // "For removals, this function never fails.": the sentence makes the claim for one case.
+          const sentence = prose.slice(0, m.index).split(/[.;:!?]\s/).pop() ?? '';
+          if (CONDITION_OPENING.test(sentence)) continue;
           const claim = m[0].replace(/\s+/g, ' ');
           let name: string | null = null;
           let fnName: string | null = null;
@@ -189,9 +242,11 @@ export const staleCannotFail: Rule = {
           const codeBefore = c.node.file.text.slice(lineStart, c.node.start).trim().length > 0;
           const stmt = codeBefore ? firstStatementAt(ev.definitions, c.node.row, c.node.start) : firstStatementAt(ev.definitions, c.node.endRow + 1);
           if (stmt) {
-            const call = principalCall(stmt);
-            name = call ? calleeName(call) : null;
-            fnName = ev.definitions.find((d) => d.info.node.row <= stmt.row && d.info.node.endRow >= stmt.row)?.info.name ?? null;
+            const def = ev.definitions.find((d) => d.info.node.row <= stmt.row && d.info.node.endRow >= stmt.row);
+            const principal = principalCall(stmt, def?.info.node ?? null);
+            if (principal?.handled) continue;
+            name = principal ? calleeName(principal.call) : null;
+            fnName = def?.info.name ?? null;
           } else if (!codeBefore) {
             // A comment right above a function definition documents that function.
             const def = ev.definitions.find((d) => d.info.node.row === c.node.endRow + 1);
