@@ -84,6 +84,9 @@ export interface SummaryFacts {
 
 const ANY: Value = { bits: V_ANY, key: null };
 
+/** `#sole:mmap:mm`: the mm has no users but this path (ApiEntry.lastUser). */
+const SOLE_USER_PREFIX = '#sole:';
+
 /**
  * Paths one expression may split into (`?:` in each of 23 call arguments would be 2^23): past
  * this, states that hold the same locks are joined, as the dataflow joins at a CFG node.
@@ -1082,7 +1085,15 @@ export class Transfer {
       return this.cond(c, st).f.map((s) => ({ st: s, v: ANY }));
     }
     let cur = st;
+    if (api.lastUser !== undefined && args[api.lastUser]) {
+      const key = this.lockKey({ lock: 'mmap', op: 'assert', target: api.lastUser, when: 'always' }, args[api.lastUser]);
+      if (key) {
+        cur = st.clone();
+        cur.setVal(`${SOLE_USER_PREFIX}${key}`, V_POS);
+      }
+    }
     if (api.pagefault) {
+      cur = cur === st ? st.clone() : cur;
       cur = st.clone();
       cur.setPf(cur.pf + (api.pagefault === 'disable' ? 1 : -1));
     }
@@ -1300,7 +1311,8 @@ export class Transfer {
         const unowned = !prior || prior.state === 'unknown' || !!prior.releasedUnowned || !prior.acquiredHere;
         const required = prior ? prior.required : (effect.mode ?? 'held');
         c.setLock(key, { state: 'none', acquiredHere: prior?.acquiredHere ?? false, origin: null, display, releasedUnowned: unowned, required, requiredAt: prior ? prior.requiredAt : step });
-        c.markStale(key, step);
+        // An mm without other users: nobody can unmap its VMAs while the lock is dropped.
+        if (c.getVal(`${SOLE_USER_PREFIX}${key}`) !== V_POS) c.markStale(key, step);
         c.addStep(step, [key]);
         if (effect.endsVmaWriteLocks) endVmaWriteLocks(c);
         break;

@@ -330,6 +330,7 @@ const ENTRY_FIELDS: FieldChecks<ApiEntry> = {
   noreturn: (c, v, at) => c.bool(v, at),
   pagefault: (c, v, at) => c.oneOf(v, at, ['disable', 'enable'] as const),
   assertsFalseArg: (c, v, at) => c.index(v, at),
+  lastUser: (c, v, at) => c.index(v, at),
   transparent: (c, v, at) => c.bool(v, at),
   errorTest: (c, v, at) => c.oneOf(v, at, ['err', 'err-or-null'] as const),
   rangeCheck: (c, v, at) => c.bool(v, at),

@@ -92,6 +92,12 @@ export interface ApiEntry {
   derefsArgs?: number[];
   /** Calling it ends the path. */
   noreturn?: boolean;
+  /**
+   * The mm in this argument has no users left once the call is made (mmu_notifier_release() runs
+   * when mm_users has dropped to zero): nothing else can change its VMA tree, so the VMAs taken
+   * from it stay valid when its lock is dropped.
+   */
+  lastUser?: number;
   /** pagefault_disable / pagefault_enable. */
   pagefault?: 'disable' | 'enable';
   /** The condition argument is asserted false past this call: BUG_ON(c) ends the path when c is true. */
@@ -317,6 +323,7 @@ const entries: ApiEntry[] = [
 
   // ---- page fault disabling ----
   { name: 'pagefault_disable', pagefault: 'disable' },
+  { name: 'mmu_notifier_release', lastUser: 0 },
   { name: 'pagefault_enable', pagefault: 'enable' },
 
   // ---- paths that end ----
