@@ -108,31 +108,44 @@ function principalCall(n: AstNode | null, fn: AstNode | null): { call: AstNode; 
 }
 
 /**
- * Is the first read of `name` in `fn` after offset `from` a test of it: in the condition of an
- * `if`, a loop or `?:`, in an error test or assertion (`IS_ERR(x)`, `WARN_ON(!x)`), or returned?
+ * Is `name`, read in `fn` after offset `from`, tested before it is used: in the condition of an
+ * `if`, a loop or `?:`, in an error test or assertion (`IS_ERR(x)`, `WARN_ON(!x)`), or returned as
+ * it is, before any dereference of it? Reads that only pass it on (to a tracepoint, say) neither
+ * test nor use it. Stops at the next assignment to it.
  */
 function testedAfter(fn: AstNode, name: string, from: number): boolean {
-  let first: AstNode | null = null;
+  const reads: AstNode[] = [];
+  let reassigned = false;
   walk(fn, (x) => {
-    if (first || x.end <= from) return false;
+    if (reassigned || x.end <= from) return false;
     if (x.type === 'identifier' && x.start >= from && x.text === name) {
       const p = x.parent;
-      // `name = ...` writes it; anything else reads it.
-      if (!(p?.type === 'assignment_expression' && p.child('left') === x && p.operator === '=')) first = x;
+      if (p?.type === 'assignment_expression' && p.child('left') === x && p.operator === '=') reassigned = true;
+      else reads.push(x);
     }
-    return !first;
+    return !reassigned;
   });
-  // Returned as it is (`return p;`, not `return *p;`): the caller gets to check it.
-  let direct = true;
-  for (let a = first as AstNode | null; a && a !== fn; a = a.parent) {
-    if (a.field === 'condition' || (a.type === 'return_statement' && direct)) return true;
-    if (a !== first && a.type !== 'parenthesized_expression' && a.type !== 'cast_expression') direct = false;
-    if (a.type === 'call_expression') {
-      const callee = calleeName(a);
-      const api = callee ? lookupApi(callee) : undefined;
-      if ((api && (api.errorTest || api.assertsFalseArg !== undefined)) || /^WARN/.test(callee ?? '')) return true;
+  for (const read of reads) {
+    const p = read.parent;
+    if (
+      (p?.type === 'pointer_expression' && p.operator === '*') ||
+      (p?.type === 'field_expression' && p.child('argument') === read && p.operator === '->') ||
+      (p?.type === 'subscript_expression' && p.child('argument') === read)
+    ) {
+      return false;
     }
-    if (STATEMENTS.has(a.type) || a.type === 'compound_statement') return false;
+    // Returned as it is (`return p;`, not `return *p;`): the caller gets to check it.
+    let direct = true;
+    for (let a: AstNode | null = read; a && a !== fn; a = a.parent) {
+      if (a.field === 'condition' || (a.type === 'return_statement' && direct)) return true;
+      if (a !== read && a.type !== 'parenthesized_expression' && a.type !== 'cast_expression') direct = false;
+      if (a.type === 'call_expression') {
+        const callee = calleeName(a);
+        const api = callee ? lookupApi(callee) : undefined;
+        if ((api && (api.errorTest || api.assertsFalseArg !== undefined)) || /^WARN/.test(callee ?? '')) return true;
+      }
+      if (STATEMENTS.has(a.type) || a.type === 'compound_statement') break;
+    }
   }
   return false;
 }
