@@ -14,6 +14,7 @@ import { bottomUp, calledNames, entryFromCallers } from './engine/callgraph.js';
 import { RunKnowledge, mergeEntry, type FileKnowledge } from './engine/knowledge.js';
 import { CONDITIONAL_DIRECTIVES, PreprocessorEvaluator, type PreprocessorChoices } from './engine/preprocessor.js';
 import { DEFAULT_DEFINES, lookupApi, type ApiEntry } from './kb/lock-api.js';
+import { noreturnDeclarations, type NoreturnIndex } from './engine/noreturn.js';
 import { summaryFingerprint } from './engine/summary.js';
 import { declaredName } from './engine/transfer.js';
 import type { Node } from 'web-tree-sitter';
@@ -289,12 +290,19 @@ class FileAnalyzer {
     const run = this.knowledge;
     const useSummaries = this.useSummaries;
     const table = this.config;
-    const resolve = (name: string): ApiEntry | undefined => {
+    const declaredNoreturn = noreturnDeclarations(file.text);
+    const known = (name: string): ApiEntry | undefined => {
       const kb = table.get(name) ?? lookupApi(name);
       if (!useSummaries) return byName.has(name) ? mergeEntry(undefined, kb, true) : kb;
       if (byName.has(name)) return mergeEntry(localSummaries.get(name), kb, true);
       knowledge.lookedUp.add(name);
       return mergeEntry(run.summaryOf(name), kb, false);
+    };
+    // Declared `__noreturn` here or in a header or file of the run that this file sees.
+    const resolve = (name: string): ApiEntry | undefined => {
+      const entry = known(name);
+      if (entry?.noreturn || !(declaredNoreturn.has(name) || run.noreturn.holds(name, file.path))) return entry;
+      return { ...(entry ?? { name }), noreturn: true };
     };
     const initializer = (variable: string): ReadonlyMap<string, string> | undefined => fileInitializers.get(variable)?.fields ?? run.initializers.get(variable);
     // Static functions called only by name in this file (not stored as callbacks): their callers are all here.
@@ -460,13 +468,20 @@ function findKernelRoot(paths: readonly string[]): string | null {
  * The run's files in an order where a file comes after the files defining what it calls (as far
  * as cycles allow), from a quick parse of each: fewer files need a second analysis.
  */
-async function calleesFirst(sources: readonly RunSource[], stats: RunStats, localHeaders: Set<string>): Promise<RunSource[]> {
+async function calleesFirst(
+  sources: readonly RunSource[],
+  stats: RunStats,
+  localHeaders: Set<string>,
+  noreturn: NoreturnIndex,
+  root: string | null,
+): Promise<RunSource[]> {
   const t0 = performance.now();
   const definedIn = new Map<string, string>();
   const calls = new Map<string, Set<string>>();
   for (const src of sources) {
     const got = await src.read();
     if ('error' in got) continue;
+    noreturn.add(src.path, got.text, root);
     // `#include "internal.h"`: the file's own headers, whose inline helpers are summarised too.
     for (const m of got.text.matchAll(/^[ \t]*#[ \t]*include[ \t]+"([^"]+\.h)"/gm)) {
       const h = path.resolve(path.dirname(src.path), m[1]);
@@ -510,8 +525,8 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
   // Headers first: the kernel's wrappers of the lock API (static inlines in the mm headers, twice
   // so that helpers calling helpers settle) and the run's own headers (`#include "internal.h"`).
   const localHeaders = new Set<string>();
-  const ordered = await calleesFirst(sources, stats, localHeaders);
   const root = options.kernelRoot === false ? null : options.kernelRoot ?? findKernelRoot(sources.map((s) => s.path));
+  const ordered = await calleesFirst(sources, stats, localHeaders, knowledge.noreturn, root);
   const headerFiles = [...(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []), ...[...localHeaders].sort()];
   if (headerFiles.length && options.summaries !== false) {
     const kernelHeaders = new Set(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []);

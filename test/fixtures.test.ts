@@ -12,7 +12,7 @@
 //   /* vmalint-args: --disable RULE */        also: a rule turned off (the fixture is about another
 //                                             rule's reading of the same code)
 //
-// A folder named `*.run` is one run over all its .c files (for what crosses files: summaries,
+// A folder named `*.run` is one run over all its .c and .h files (for what crosses files: summaries,
 // callers in another file). When it has `include/linux/mm.h`, it is the kernel tree of the run and
 // its headers are summarised as the real tree's are. Expectations are read per file as above.
 //
@@ -63,19 +63,21 @@ interface Fixture {
 }
 
 /** Fixture runs: a single .c file, or every .c file of a `*.run` folder (its include/ excepted). */
-function listFixtures(dir: string, into?: string[]): string[][] {
+function listFixtures(dir: string, into?: string[], top = false): string[][] {
   const out: string[][] = [];
   for (const name of readdirSync(dir).sort()) {
     const p = path.join(dir, name);
     if (statSync(p).isDirectory()) {
       if (into) {
-        if (name !== 'include') listFixtures(p, into);
+        // The run's own include/ is its kernel headers (summarised, not analysed); an
+        // architecture's headers (arch/x/include) are files of the run, as on the real tree.
+        if (!(top && name === 'include')) listFixtures(p, into);
       } else if (name.endsWith('.run')) {
         const files: string[] = [];
-        listFixtures(p, files);
+        listFixtures(p, files, true);
         if (files.length) out.push(files);
       } else out.push(...listFixtures(p));
-    } else if (name.endsWith('.c')) {
+    } else if (name.endsWith('.c') || (into && name.endsWith('.h'))) {
       if (into) into.push(p);
       else out.push([p]);
     }

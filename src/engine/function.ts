@@ -588,6 +588,8 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
         ? []
         : failureReturns.map((f) => ({ step: stepAt(file, f.node ?? fn, f.node ? `returns ${describeFailure(f.returned, info.returnKind)} here` : 'falls off the end'), returned: f.returned })),
     });
+    // No way out (every path ends in a noreturn call or loops forever): callers' paths end there.
+    if (!flow.budgetExceeded && exitStates.length === 0 && cfg.parseErrors === 0 && fn.child('body')) summary.noreturn = true;
   }
   return {
     info,

@@ -4,6 +4,7 @@
 
 import type { ApiEntry } from '../kb/lock-api.js';
 import { summaryFingerprint } from './summary.js';
+import { NoreturnIndex } from './noreturn.js';
 
 /** Summaries of one file's functions and the names the file looked up outside itself. */
 export interface FileKnowledge {
@@ -51,6 +52,8 @@ export class RunKnowledge {
   readonly imported = new Map<string, ApiEntry>();
   readonly headers = new Map<string, ApiEntry>();
   readonly initializers = new Map<string, Map<string, string>>();
+  /** Functions the run's files declare `__noreturn`, with where each declaration holds. */
+  readonly noreturn = new NoreturnIndex();
   /** Static functions' summaries by `file#name` (only with AnalyzeOptions.staticSummaries). */
   readonly statics = new Map<string, ApiEntry>();
   /** Generation at which each name's summary last changed: in what the flow uses, in anything. */

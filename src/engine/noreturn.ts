@@ -1,0 +1,105 @@
+// Functions declared not to return (`void die(...) __noreturn;`, `void __noreturn die(...) {`,
+// `__attribute__((noreturn))`, `_Noreturn`, `[[noreturn]]`): a path ends at their call. Found by
+// a scan of the text, since tree-sitter does not know the kernel's attribute macros; the scan
+// covers a file's own declarations and, through the run, the headers and files that declare them.
+
+import path from 'node:path';
+
+const ATTRIBUTE = /\b(?:__noreturn|_Noreturn|__attribute__\s*\(\(\s*(?:__)?noreturn(?:__)?\s*\)\))|\[\[\s*noreturn\s*\]\]/g;
+
+/** Attribute macros that take arguments and may stand next to a function's name. */
+const ATTRIBUTE_CALLS = new Set([
+  '__attribute__', '__printf', '__scanf', '__section', '__aligned', '__alias', '__must_hold', '__acquires', '__releases',
+  '__cond_acquires', '__diagnose_as', '__alloc_size', '__assume_aligned', '__counted_by', '__nocfi', '__designated_init',
+  'asmlinkage', '__visible', 'alignas', '_Alignas', '__declspec',
+]);
+
+/** Comments and preprocessor lines blanked out (same length, so positions stay). */
+function codeOnly(text: string): string {
+  return text
+    .replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, (m) => m.replace(/[^\n]/g, ' '))
+    .replace(/^[ \t]*#(?:[^\n]*\\\n)*[^\n]*/gm, (m) => m.replace(/[^\n]/g, ' '));
+}
+
+/** The names of the functions a C text declares or defines with a noreturn attribute. */
+export function noreturnDeclarations(text: string): Set<string> {
+  const names = new Set<string>();
+  if (!text.includes('noreturn') && !text.includes('Noreturn')) return names;
+  const code = codeOnly(text);
+  for (const m of code.matchAll(ATTRIBUTE)) {
+    // The declaration around the attribute: from the end of the previous one to `;` or `{`.
+    const from = Math.max(code.lastIndexOf(';', m.index), code.lastIndexOf('}', m.index), code.lastIndexOf('{', m.index)) + 1;
+    let to = m.index + m[0].length;
+    let depth = 0;
+    for (; to < code.length; to++) {
+      const ch = code[to];
+      if (ch === '(') depth++;
+      else if (ch === ')') depth--;
+      else if (depth === 0 && (ch === ';' || ch === '{' || ch === '=')) break;
+    }
+    const name = declaredFunction(code.slice(from, to));
+    if (name) names.add(name);
+  }
+  return names;
+}
+
+/** The function a declaration names: the first identifier at depth 0 followed by `(` that is not an attribute. */
+function declaredFunction(decl: string): string | null {
+  let depth = 0;
+  for (let i = 0; i < decl.length; i++) {
+    const ch = decl[i];
+    if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    else if (depth === 0 && /[A-Za-z_]/.test(ch) && (i === 0 || !/\w/.test(decl[i - 1]))) {
+      const m = /^([A-Za-z_]\w*)\s*\(/.exec(decl.slice(i));
+      if (m && !ATTRIBUTE_CALLS.has(m[1])) return m[1];
+      const word = /^\w+/.exec(decl.slice(i))![0];
+      i += word.length - 1;
+    }
+  }
+  return null;
+}
+
+/**
+ * Where a declaration holds: a header under the tree's top-level `include/` everywhere; any other
+ * file for the files under its first two directories (`arch/mips`, `drivers/gpu`, `tools/perf`),
+ * where the same name may mean another function elsewhere (each architecture has its die()).
+ */
+export function declarationScope(file: string, root: string | null): string {
+  const abs = path.resolve(file);
+  const base = root ? path.resolve(root) : path.dirname(path.dirname(abs));
+  const rel = path.relative(base, abs);
+  if (rel.startsWith('..')) return path.dirname(abs) + path.sep;
+  const parts = rel.split(path.sep);
+  if (parts[0] === 'include' && parts.length > 1) return base + path.sep;
+  const dirs = parts.slice(0, -1).slice(0, 2);
+  return path.join(base, ...dirs) + path.sep;
+}
+
+/** The run's noreturn declarations: by name, the scopes where each holds. */
+export class NoreturnIndex {
+  private readonly scopes = new Map<string, string[]>();
+
+  add(file: string, text: string, root: string | null): void {
+    const names = noreturnDeclarations(text);
+    if (!names.size) return;
+    const scope = declarationScope(file, root);
+    for (const name of names) {
+      const list = this.scopes.get(name);
+      if (!list) this.scopes.set(name, [scope]);
+      else if (!list.includes(scope)) list.push(scope);
+    }
+  }
+
+  /** Is `name` declared noreturn where `file` can see it? */
+  holds(name: string, file: string): boolean {
+    const list = this.scopes.get(name);
+    if (!list) return false;
+    const abs = path.resolve(file);
+    return list.some((scope) => abs.startsWith(scope));
+  }
+
+  get size(): number {
+    return this.scopes.size;
+  }
+}
