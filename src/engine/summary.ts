@@ -43,12 +43,17 @@ function changeOf(lock: LockClass, f: LockFact | undefined): { change: Change; m
   return { change: 'same' };
 }
 
-/** `vma->vm_mm` with params [vma] -> { target: 0, path: '$->vm_mm' }. */
-function parametrize(expr: string, params: readonly string[]): { target: number; path?: string } | null {
+/**
+ * `vma->vm_mm` with params [vma] -> { target: 0, path: '$->vm_mm' }. The current task's objects
+ * (`current->mm`, also reached through a local `mm = current->mm`) are the same for the caller:
+ * { target: 'current', path: '$->mm' }.
+ */
+function parametrize(expr: string, params: readonly string[]): { target: number | 'current'; path?: string } | null {
   const m = /^([*&]*)([A-Za-z_]\w*)/.exec(expr);
   if (!m) return null;
-  const target = params.indexOf(m[2]);
-  if (target < 0) return null;
+  const index = params.indexOf(m[2]);
+  const target = index >= 0 ? index : m[2] === 'current' && expr.length > m[0].length ? 'current' : null;
+  if (target === null) return null;
   const path = `${m[1]}$${expr.slice(m[0].length)}`;
   return path === '$' ? { target } : { target, path };
 }
@@ -72,7 +77,7 @@ function modeOf(changes: { mode?: LockMode }[]): LockMode | undefined {
   return modes.size === 1 ? [...modes][0] : undefined;
 }
 
-function lockEffects(lock: LockClass, key: string, where: { target: number; path?: string }, exits: readonly State[], kind: ReturnKind): LockEffect[] {
+function lockEffects(lock: LockClass, key: string, where: { target: number | 'current'; path?: string }, exits: readonly State[], kind: ReturnKind): LockEffect[] {
   const base = { lock, target: where.target, ...(where.path ? { path: where.path } : {}) };
   const forget: LockEffect[] = [{ ...base, op: 'forget', when: 'always' }];
   const byChange = new Map<Change, { st: State; mode?: LockMode }[]>();
@@ -192,7 +197,7 @@ export function summarize(input: SummaryInput): ApiEntry {
     const where = parametrize(key.slice(colon + 1), params);
     if (!where) continue;
     lock.push(...lockEffects(cls, key, where, exits, input.returnKind));
-    const r = requirementOf(cls, key, where, exits);
+    const r = where.target === 'current' ? null : requirementOf(cls, key, { target: where.target, path: where.path }, exits);
     if (r) requires.push(r);
   }
   if (input.returnKind === 'pointer') lock.push(...returnedVmaLock(exits));

@@ -1141,11 +1141,11 @@ export class Transfer {
         });
         continue;
       }
-      const target = args[effect.target];
-      if (!target) continue;
-      const key = this.lockKey(effect, target);
+      const target = effect.target === 'current' ? null : args[effect.target];
+      if (!target && effect.target !== 'current') continue;
+      const key = target ? this.lockKey(effect, target) : `${effect.lock}:${this.fx.canonical(applyPath(effect.path ?? '$', 'current'))}`;
       if (!key) continue;
-      const display = displayOf(effect, target);
+      const display = target ? displayOf(effect, target) : applyPath(effect.path ?? '$', 'current');
       if (effect.when === 'always') {
         variants = variants.map((v) => {
           const c = v.st.clone();

@@ -24,9 +24,10 @@ export type LockCondition = 'always' | 'ret-zero' | 'ret-true' | 'ret-nonnull' |
  * Where the lock object comes from:
  * - a number: that argument (0-based) names the mm (mmap lock) or the VMA (VMA lock);
  * - 'ret': the returned pointer is the VMA whose lock is taken;
- * - 'all': every lock of the class known on the path (a callee that may drop "the" mmap lock).
+ * - 'all': every lock of the class known on the path (a callee that may drop "the" mmap lock);
+ * - 'current': the current task (`path` `$->mm`: current->mm), the same object in caller and callee.
  */
-export type LockTarget = number | 'ret' | 'all';
+export type LockTarget = number | 'ret' | 'all' | 'current';
 
 export interface LockEffect {
   lock: LockClass;
