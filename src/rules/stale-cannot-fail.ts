@@ -12,7 +12,7 @@ const CLAIM = /\b(?:can\s?not|can'?t|can’t|never)\s+fails?\b|\balways\s+succee
  * returns failure"): the comment already tells the reader when the call fails.
  */
 const QUALIFIED =
-  /\b(?:unless|otherwise|except)\b|\b(?:returns?|reports?)\s+(?:a\s+)?(?:failure|an?\s+error|NULL|false|ERR_PTR)\b|\b(?:may|can|could|might)\s+fail\b|-E[A-Z]{2,}\b|\b(?:on|if|in\s+case\s+of)\s+(?:an?\s+)?(?:error|failure)\b|\b(?:error|failure)\s+here\b/i;
+  /\b(?:unless|otherwise|except)\b|\b(?:returns?|reports?)\s+(?:a\s+)?(?:failure|an?\s+error|NULL|false|ERR_PTR)\b|,?\s\bor\s+(?:NULL|false|an?\s+error|an?\s+ERR_PTR|a\s+negative\s+errno)\b|\b(?:may|can|could|might)\s+fail\b|-E[A-Z]{2,}\b|\b(?:on|if|in\s+case\s+of)\s+(?:an?\s+)?(?:error|failure)\b|\b(?:error|failure)\s+here\b/i;
 
 /**
  * Words that may follow the claim when it is about the call itself. Any other word makes it a
@@ -244,6 +244,8 @@ export const staleCannotFail: Rule = {
           if (!m || QUALIFIED.test(prose)) continue;
           const follower = /^\s*([A-Za-z_][\w/]*)/.exec(prose.slice(m.index + m[0].length))?.[1];
           if (follower && !CLAIM_FOLLOWERS.has(follower.toLowerCase())) continue;
+          // "Unregistration must always succeed": a requirement the design meets, not a claim about a call.
+          if (/\bmust\s+(?:always\s+)?$/i.test(prose.slice(0, m.index))) continue;
           // "For removals, this function never fails.": the sentence makes the claim for one case.
           const sentence = prose.slice(0, m.index).split(/[.;:!?]\s/).pop() ?? '';
           if (CONDITION_OPENING.test(sentence)) continue;
