@@ -223,15 +223,21 @@ class FileAnalyzer {
     this.stats.parseMs += t1 - t0;
 
     const lines = file.text.split('\n');
-    const seen = new Set<string>();
+    /** One finding per rule and place: the same bad call reached from two lock sites is one problem. */
+    const seen = new Map<string, number>();
     let currentFunction: string | null = null;
     /** While a static function is analysed with its callers' locks: report at the call instead. */
     let relocation: { site: CallSite; entrySteps: Set<TraceStep>; callee: string; callers: number } | null = null;
     const push = (finding: Finding): void => {
-      const key = `${finding.ruleId}|${finding.file}|${finding.line}|${finding.column}|${finding.message}`;
-      if (seen.has(key)) return;
-      seen.add(key);
-      out.findings.push(finding);
+      const key = `${finding.ruleId}|${finding.file}|${finding.line}|${finding.column}`;
+      const at = seen.get(key);
+      if (at === undefined) {
+        seen.set(key, out.findings.length);
+        out.findings.push(finding);
+      } else if (finding.trace.length < out.findings[at]!.trace.length) {
+        // The shorter path explains it best.
+        out.findings[at] = finding;
+      }
     };
     const visitors: RuleVisitor[] = opts.report
       ? this.rules.map((rule) =>

@@ -1,0 +1,29 @@
+// How findings are gathered: one per rule and place, whatever the number of paths to it.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { analyzeSources } from '../src/analyze.js';
+
+test('findings: a bad call reached with the lock from two sites is reported once, with the shorter path', async () => {
+  const text = [
+    'void fault(struct mm_struct *mm, int __user *uaddr, unsigned long addr)',
+    '{',
+    '\tint v;',
+    '\tif (!mmap_read_trylock(mm)) {',
+    '\t\tif (!may_wait(addr))',
+    '\t\t\treturn;',
+    'retry:',
+    '\t\tmmap_read_lock(mm);',
+    '\t}',
+    '\tget_user(v, uaddr);',
+    '\tif (handle(mm, addr) & VM_FAULT_RETRY)',
+    '\t\tgoto retry;',
+    '\tmmap_read_unlock(mm);',
+    '}',
+    '',
+  ].join('\n');
+  const r = await analyzeSources([{ path: 'two-sites.c', text }]);
+  const faults = r.findings.filter((f) => f.ruleId === 'fault-under-mmap-lock');
+  assert.equal(faults.length, 1, JSON.stringify(faults.map((f) => f.message)));
+  assert.equal(faults[0]!.line, 10);
+  assert.match(faults[0]!.message, /taken at line 4/);
+});
