@@ -6,10 +6,17 @@ import type { AstNode } from '../parse/ast.js';
 /** Fields that may be read to decide whether the VMA contains the address. */
 const BOUNDARY_FIELDS = new Set(['vm_start', 'vm_end']);
 
-/** A use found on some path; reported at the function's end unless the function range-checks that lookup later. */
+/**
+ * A use found on some path. Reported at the function's end, one per lookup (its first use: the
+ * later ones follow from the same missing check); a use in a bail-out filter only when the
+ * function never range-checks that lookup.
+ */
 interface Candidate {
   key: string;
   originLine: number;
+  lookup: string;
+  at: AstNode;
+  filter: boolean;
   report: () => void;
 }
 
@@ -42,8 +49,8 @@ function check(pending: Candidate[], context: RuleContext, ev: EventBase, at: As
   });
   // A filter that bails out (`if (!valid_vma(vma)) goto out;`) before the range check is not a use
   // as "the VMA containing the address": judged at the end, by whether the function checks at all.
-  if (inBailOutCondition(at)) pending.push({ key, originLine: p.origin.line, report });
-  else report();
+  const lookup = `${key}@${p.origin.line}:${p.origin.column}`;
+  pending.push({ key, originLine: p.origin.line, lookup, at, filter: inBailOutCondition(at), report });
 }
 
 export const findVmaRange: Rule = {
@@ -54,7 +61,7 @@ export const findVmaRange: Rule = {
     fullDescription:
       'find_vma(mm, addr) returns the first VMA whose vm_end is above addr; that VMA may start above addr. Reports a ' +
       'use of the result (a field other than vm_start/vm_end, or passing it on) on a path where no condition compared ' +
-      'its vm_start. vma_lookup() returns only a VMA that contains addr.',
+      'its vm_start, once per lookup (at its first such use). vma_lookup() returns only a VMA that contains addr.',
     docs: {
       what: 'The VMA returned by find_vma()/find_vma_prev() is used on a path where its vm_start was never compared with the address.',
       why:
@@ -82,13 +89,19 @@ export const findVmaRange: Rule = {
       // goto out; if (vma->vm_start > addr) goto out;`) are reported only when it never does.
       functionExit(ev) {
         const list = pending.splice(0);
+        const first = new Map<string, Candidate>();
         for (const c of list) {
-          const checked = ev.exits.some((e) => {
-            const p = e.state.pointer(c.key);
-            return !!p && p.origin.line === c.originLine && p.testedFields.has('vm_start');
-          });
-          if (!checked) c.report();
+          const checked =
+            c.filter &&
+            ev.exits.some((e) => {
+              const p = e.state.pointer(c.key);
+              return !!p && p.origin.line === c.originLine && p.testedFields.has('vm_start');
+            });
+          if (checked) continue;
+          const prior = first.get(c.lookup);
+          if (!prior || c.at.start < prior.at.start) first.set(c.lookup, c);
         }
+        for (const c of first.values()) c.report();
       },
     };
   },
