@@ -1094,7 +1094,6 @@ export class Transfer {
     }
     if (api.pagefault) {
       cur = cur === st ? st.clone() : cur;
-      cur = st.clone();
       cur.setPf(cur.pf + (api.pagefault === 'disable' ? 1 : -1));
     }
     if (this.fx.facts) {
