@@ -302,7 +302,7 @@ class FileAnalyzer {
       if (!useSummaries) return byName.has(name) ? mergeEntry(undefined, kb, true) : kb;
       if (byName.has(name)) return mergeEntry(localSummaries.get(name), kb, true);
       knowledge.lookedUp.add(name);
-      return mergeEntry(run.summaryOf(name), kb, false);
+      return mergeEntry(run.summaryOf(name, file.path), kb, false);
     };
     // Declared `__noreturn` here or in a header or file of the run that this file sees.
     const resolve = (name: string): ApiEntry | undefined => {
@@ -524,14 +524,14 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
   const start = performance.now();
   await initParser();
   const stats = emptyStats();
-  const knowledge = new RunKnowledge();
+  const root = options.kernelRoot === false ? null : options.kernelRoot ?? findKernelRoot(sources.map((s) => s.path));
+  const knowledge = new RunKnowledge(root);
   for (const [name, entry] of Object.entries(options.summariesIn ?? {})) knowledge.imported.set(name, { ...entry, name });
   const analyzer = new FileAnalyzer(selectRules(options), options, stats, knowledge);
 
   // Headers first: the kernel's wrappers of the lock API (static inlines in the mm headers, twice
   // so that helpers calling helpers settle) and the run's own headers (`#include "internal.h"`).
   const localHeaders = new Set<string>();
-  const root = options.kernelRoot === false ? null : options.kernelRoot ?? findKernelRoot(sources.map((s) => s.path));
   const ordered = await calleesFirst(sources, stats, localHeaders, knowledge.noreturn, root);
   const headerFiles = [...(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []), ...[...localHeaders].sort()];
   if (headerFiles.length && options.summaries !== false) {
@@ -556,11 +556,12 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
           // `extern f();` in one #ifdef branch, a static inline stub in the other: which one the
           // build uses depends on the architecture, so the stub says nothing.
           if (new RegExp(`\\bextern\\b[^;{}]*\\b${name}\\s*\\(`).test(text)) continue;
-          if (!knowledge.headers.has(name) || round > 0) knowledge.headers.set(name, entry);
+          if (!kernelHeaders.has(file)) knowledge.addLocalHeader(name, entry, file);
+          else if (!knowledge.headers.has(name) || round > 0) knowledge.headers.set(name, entry);
         }
       }
     }
-    stats.headerSummaries = knowledge.headers.size;
+    stats.headerSummaries = knowledge.headers.size + knowledge.localHeaders.size;
   }
 
   const outcomes = new Map<string, FileOutcome>();
@@ -624,7 +625,11 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
   for (const f of findings) stats.findingsByRule[f.ruleId] = (stats.findingsByRule[f.ruleId] ?? 0) + 1;
   stats.totalMs = performance.now() - start;
   const summaries: Record<string, ApiEntry> = {};
-  for (const name of [...knowledge.run.keys()].sort()) summaries[name] = knowledge.run.get(name)!.entry;
+  for (const name of [...knowledge.run.keys()].sort()) {
+    // Generic code's definition when there is one, else the first architecture's.
+    const defs = knowledge.run.get(name)!;
+    summaries[name] = (defs.find((d) => d.arch === null) ?? defs[0]).entry;
+  }
   for (const name of [...knowledge.statics.keys()].sort()) summaries[name] = knowledge.statics.get(name)!;
   return { findings, notifications, stats, summaries };
 }

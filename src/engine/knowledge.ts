@@ -4,7 +4,8 @@
 
 import type { ApiEntry } from '../kb/lock-api.js';
 import { summaryFingerprint } from './summary.js';
-import { NoreturnIndex } from './noreturn.js';
+import path from 'node:path';
+import { declarationScope, NoreturnIndex } from './noreturn.js';
 
 /** Summaries of one file's functions and the names the file looked up outside itself. */
 export interface FileKnowledge {
@@ -45,12 +46,36 @@ export function mergeEntry(summary: ApiEntry | undefined, kb: ApiEntry | undefin
   return merged;
 }
 
+/** A function's definition in the run, with the architecture whose build links it (null: every build). */
+export interface RunDefinition {
+  entry: ApiEntry;
+  file: string;
+  arch: string | null;
+}
+
+/**
+ * The architecture a file belongs to (`arch/s390`), or null for code every build may link. Each
+ * architecture defines its own do_page_fault(), raw_copy_from_user() or die(): a call resolves to
+ * the definition of the caller's architecture, never to another's.
+ */
+export function archOf(file: string, root: string | null): string | null {
+  if (!root) return null;
+  const rel = path.relative(path.resolve(root), path.resolve(file)).split(path.sep);
+  return rel[0] === 'arch' && rel.length > 2 ? `arch/${rel[1]}` : null;
+}
+
 /** Run-wide summary tables and their change history. */
 export class RunKnowledge {
-  /** Non-static functions defined in the run's files (the first definition of a name wins). */
-  readonly run = new Map<string, { entry: ApiEntry; file: string }>();
+  /**
+   * Non-static functions defined in the run's files, by name: the first definition per
+   * architecture (and one for generic code; nommu.c and mmap.c both define find_vma()).
+   */
+  readonly run = new Map<string, RunDefinition[]>();
   readonly imported = new Map<string, ApiEntry>();
+  /** Header helpers that every file sees (the kernel's mm headers). */
   readonly headers = new Map<string, ApiEntry>();
+  /** Helpers of a run's own headers (`#include "internal.h"`), with the directory tree that sees each. */
+  readonly localHeaders = new Map<string, { entry: ApiEntry; scope: string }[]>();
   readonly initializers = new Map<string, Map<string, string>>();
   /** Functions the run's files declare `__noreturn`, with where each declaration holds. */
   readonly noreturn = new NoreturnIndex();
@@ -61,20 +86,54 @@ export class RunKnowledge {
   readonly wholeChangedAt = new Map<string, number>();
   generation = 0;
 
-  summaryOf(name: string): ApiEntry | undefined {
-    return this.run.get(name)?.entry ?? this.imported.get(name) ?? this.headers.get(name);
+  constructor(readonly root: string | null = null) {}
+
+  /** The definition a call of `name` from `file` reaches, if the run has one. */
+  definitionFor(name: string, file: string): RunDefinition | undefined {
+    const defs = this.run.get(name);
+    if (!defs) return undefined;
+    const arch = archOf(file, this.root);
+    const own = defs.find((d) => d.arch === arch) ?? defs.find((d) => d.arch === null);
+    if (own || arch !== null) return own;
+    // Generic code calling an architecture's function: which one depends on the build. Only a
+    // summary all of them share says anything.
+    const first = summaryFingerprint(defs[0].entry, 'flow');
+    return defs.every((d) => summaryFingerprint(d.entry, 'flow') === first) ? defs[0] : undefined;
+  }
+
+  summaryOf(name: string, file: string): ApiEntry | undefined {
+    const defined = this.definitionFor(name, file);
+    if (defined) return defined.entry;
+    // Generic code and architectures that disagree: whichever the build links, unknown here.
+    if (this.run.has(name) && archOf(file, this.root) === null) return undefined;
+    const abs = path.resolve(file);
+    return this.imported.get(name) ?? this.localHeaders.get(name)?.find((h) => abs.startsWith(h.scope))?.entry ?? this.headers.get(name);
+  }
+
+  /** A summary from one of the run's own headers, seen by the files under the header's scope. */
+  addLocalHeader(name: string, entry: ApiEntry, header: string): void {
+    const scope = declarationScope(header, this.root);
+    const list = this.localHeaders.get(name) ?? [];
+    const at = list.findIndex((h) => h.scope === scope);
+    if (at >= 0) list[at] = { entry, scope };
+    else list.push({ entry, scope });
+    this.localHeaders.set(name, list);
   }
 
   publish(file: string, k: FileKnowledge): void {
+    const arch = archOf(file, this.root);
     for (const [name, entry] of k.exported) {
-      const prior = this.run.get(name);
+      const defs = this.run.get(name) ?? [];
+      const at = defs.findIndex((d) => d.arch === arch);
+      const prior = at >= 0 ? defs[at] : undefined;
       if (prior && prior.file !== file) continue;
       if (summaryFingerprint(prior?.entry, 'flow') !== summaryFingerprint(entry, 'flow')) this.changedAt.set(name, this.generation);
       if (summaryFingerprint(prior?.entry) !== summaryFingerprint(entry)) this.wholeChangedAt.set(name, this.generation);
-      this.run.set(name, { entry, file });
+      if (at >= 0) defs[at] = { entry, file, arch };
+      else defs.push({ entry, file, arch });
+      this.run.set(name, defs);
     }
     for (const [name, entry] of k.statics) this.statics.set(`${file}#${name}`, entry);
     for (const [name, fields] of k.initializers) if (!this.initializers.has(name)) this.initializers.set(name, fields);
   }
 }
-

@@ -1338,7 +1338,9 @@ export class Transfer {
         break;
       }
       case 'forget': {
-        if (!prior && effect.lock === 'vma-write') {
+        if (!prior) {
+          // Nothing known here, but the callee may have released it: this function's own summary
+          // must say so too (a wrapper of a conditional unlock helper).
           c.setLock(key, { state: 'unknown', acquiredHere: false, origin: null, display, releasedUnowned: true });
         } else if (prior) {
           c.setLock(key, { ...prior, state: 'unknown', acquiredHere: false, releasedUnowned: !!prior.releasedUnowned || !prior.acquiredHere });
