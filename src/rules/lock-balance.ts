@@ -94,7 +94,10 @@ export function lockBalanceVisitor(context: RuleContext, lockClass: 'mmap' | 'vm
         for (const exit of breaking) {
           const l = exit.locks.get(key)!;
           const taken = l.origin ? ` (taken at line ${l.origin.line})` : '';
-          const message = `${exit.returnNode ? 'returns' : 'falls off the end'} with the ${describe(l.state, what, l.display)} held${taken}, while other paths out of ${ev.fn.name}() release it`;
+          // Other paths either took the lock and released it, or never got it (a failed trylock).
+          const released = free.some((f) => f.locks.get(key)?.acquiredHere);
+          const others = released ? 'release it' : 'return without it';
+          const message = `${exit.returnNode ? 'returns' : 'falls off the end'} with the ${describe(l.state, what, l.display)} held${taken}, while other paths out of ${ev.fn.name}() ${others}`;
           const at = exit.returnNode;
           const last = at ? ev.step(at, 'leaves the function with the lock held') : ev.endStep('leaves the function with the lock held');
           const node = at && at.type !== 'return_statement' && at.parent?.type === 'return_statement' ? at.parent : at;
