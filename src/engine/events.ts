@@ -165,6 +165,12 @@ export const V_POS = 2;
 export const V_NEG = 4;
 export const V_ERR = 8;
 export const V_ANY = V_ZERO | V_POS | V_NEG | V_ERR;
+/**
+ * `#@i` holds what a path knew of parameter i's value when the function first assigned the
+ * parameter (V_* bits, with this marker so that "nothing known" is still a snapshot).
+ */
+export const ENTRY_SNAPSHOT = 16;
+export const entryKey = (param: number): string => `#@${param}`;
 
 export interface ExitPath {
   state: StateView;
@@ -212,7 +218,8 @@ export interface CommentInfo {
 export interface FunctionResult {
   info: FunctionInfo;
   /** Return statements on feasible paths that return failure for the function's return kind. */
-  failureReturns: { node: Node | null; returned: number }[];
+  /** Exits that return failure, with what the path knew of the arguments (`when`, by parameter). */
+  failureReturns: { node: Node | null; returned: number; when: Record<number, number> }[];
 }
 
 export interface FileEvent {

@@ -11,6 +11,8 @@ import { Transfer, keyOf, declaredName, rwsemOwner, type EventSink, type Functio
 import { summarize } from './summary.js';
 import type { State as StateT } from './state.js';
 import {
+  ENTRY_SNAPSHOT,
+  entryKey,
   FORGOTTEN_SUFFIX,
   V_ANY,
   V_POS,
@@ -125,6 +127,21 @@ export function functionInfo(fn: AstNode): FunctionInfo {
     returnKind = 'int';
   }
   return { name, node: fn, returnKind, isStatic, params };
+}
+
+/**
+ * What a path knew of the parameters' values as passed (V_* bits by parameter, only the known
+ * ones): tests of a parameter before the body assigns it, kept at the assignment.
+ */
+function entryConditions(st: StateT, params: readonly string[]): Record<number, number> {
+  const out: Record<number, number> = {};
+  params.forEach((name, i) => {
+    const snap = st.vals.get(entryKey(i));
+    // No snapshot: the path did not assign it (snapshots are never evicted).
+    const bits = snap !== undefined ? snap & ~ENTRY_SNAPSHOT : st.getVal(name);
+    if (bits !== V_ANY) out[i] = bits;
+  });
+  return out;
 }
 
 /** Declared types of the function's parameters and locals, by name (`struct vm_area_struct *`). */
@@ -294,6 +311,7 @@ function collectPointerParams(fn: AstNode): Set<string> {
 /** Lock facts at entry: sparse annotations after the declarator, and what every caller holds. */
 function entryState(fn: AstNode, canonical: (k: string) => string, file: string, params: readonly string[], fromCallers: readonly EntryLock[] = []): State {
   const st = new State();
+  st.params = new Map(params.map((p, i) => [p, i]));
   for (const e of fromCallers) {
     const name = params[e.target];
     if (!name) continue;
@@ -570,8 +588,9 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     for (const v of visitors) v.functionExit?.(ev);
   }
   const failureReturns = exits
-    .filter((e) => isFailure(e.returned, info.returnKind))
-    .map((e) => ({ node: e.returnNode, returned: e.returned }));
+    .map((e, i) => ({ e, st: exitStates[i] }))
+    .filter(({ e }) => isFailure(e.returned, info.returnKind))
+    .map(({ e, st }) => ({ node: e.returnNode, returned: e.returned, when: entryConditions(st, info.params) }));
   let summary: ApiEntry | null = null;
   if (facts) {
     // A function whose analysis ran out of budget says nothing reliable about its exits.
@@ -586,7 +605,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
       facts: flow.budgetExceeded ? { fault: facts.fault, derefs: new Set(), modifiesAt: new Map() } : facts,
       failureReturns: flow.budgetExceeded
         ? []
-        : failureReturns.map((f) => ({ step: stepAt(file, f.node ?? fn, f.node ? `returns ${describeFailure(f.returned, info.returnKind)} here` : 'falls off the end'), returned: f.returned })),
+        : failureReturns.map((f) => ({ step: stepAt(file, f.node ?? fn, f.node ? `returns ${describeFailure(f.returned, info.returnKind)} here` : 'falls off the end'), returned: f.returned, when: f.when })),
     });
     // No way out (every path ends in a noreturn call or loops forever): callers' paths end there.
     if (!flow.budgetExceeded && exitStates.length === 0 && cfg.parseErrors === 0 && fn.child('body')) summary.noreturn = true;

@@ -38,6 +38,7 @@ export function mergeEntry(summary: ApiEntry | undefined, kb: ApiEntry | undefin
   const merged: ApiEntry = { ...summary, ...kb, mayFault: !!(kb.mayFault || summary.mayFault) || undefined, source: { kind: 'kb' } };
   // The table is the contract where it speaks: what it returns and what it needs are its own.
   delete merged.returns;
+  if (kb.fails) delete merged.failsWhen;
   merged.requires = kb.requires;
   if (kb.lock) {
     delete merged.takesMmapLock;

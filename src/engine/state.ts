@@ -4,7 +4,7 @@
 // States are copy-on-write: transfer functions clone before they change anything.
 
 import type { TraceStep } from '../types.js';
-import { V_ANY, V_ZERO, type LockStateName } from './events.js';
+import { ENTRY_SNAPSHOT, entryKey, V_ANY, V_ZERO, type LockStateName } from './events.js';
 
 export interface LockFact {
   state: Exclude<LockStateName, 'unknown'> | 'unknown';
@@ -76,6 +76,8 @@ export class State {
   /** Key of the returned expression when it is a plain path (`vma`), for locks it carries. */
   retKey: string | null;
   trace: TraceLink | null;
+  /** The function's parameters by name (their index): the first assignment of one keeps what was known of it. */
+  params: ReadonlyMap<string, number>;
   private hashCache: string | null = null;
 
   constructor(from?: State) {
@@ -92,6 +94,7 @@ export class State {
       this.retPtr = from.retPtr;
       this.retKey = from.retKey;
       this.trace = from.trace;
+      this.params = from.params;
     } else {
       this.locks = new Map();
       this.vals = new Map();
@@ -105,6 +108,7 @@ export class State {
       this.retPtr = undefined;
       this.retKey = null;
       this.trace = null;
+      this.params = new Map();
     }
   }
 
@@ -184,7 +188,13 @@ export class State {
       this.vals.set(key, bits);
       // Remembered values are a precision aid: past MAX_VALS the oldest are forgotten, so that a
       // function of thousands of tests does not make every state thousands of facts long.
-      if (this.vals.size > MAX_VALS) this.vals.delete(this.vals.keys().next().value!);
+      if (this.vals.size > MAX_VALS) {
+        for (const k of this.vals.keys()) {
+          if (k.startsWith('#@')) continue;
+          this.vals.delete(k);
+          break;
+        }
+      }
     }
     this.hashCache = null;
   }
@@ -210,6 +220,8 @@ export class State {
 
   /** Forgets every fact about `key` and about expressions built on it (after an assignment). */
   kill(key: string): void {
+    const param = this.params.get(key);
+    if (param !== undefined && !this.vals.has(entryKey(param))) this.vals.set(entryKey(param), this.getVal(key) | ENTRY_SNAPSHOT);
     for (const k of [...this.vals.keys()]) if (mentions(k, key, true)) this.vals.delete(k);
     for (const k of [...this.ptrs.keys()]) if (mentions(k, key, true)) this.ptrs.delete(k);
     for (const [k, d] of [...this.defs]) if (mentions(k, key, true) || mentions(d.text, key, true)) this.defs.delete(k);
@@ -275,6 +287,17 @@ export function mentions(k: string, key: string, byValue = false): boolean {
 /** Joins two states whose lock signatures are equal: values and pointer facts that differ are dropped. */
 export function joinStates(a: State, b: State): State {
   const out = a.clone();
+  // A parameter assigned on one side only: the other side's value of it is its value as passed.
+  for (const [name, i] of a.params) {
+    const k = entryKey(i);
+    const sa = a.vals.get(k);
+    const sb = b.vals.get(k);
+    if (sa === undefined && sb === undefined) continue;
+    const joined = (sa ?? a.getVal(name) | ENTRY_SNAPSHOT) | (sb ?? b.getVal(name) | ENTRY_SNAPSHOT);
+    out.vals.set(k, joined);
+    b = b.clone();
+    b.vals.set(k, joined);
+  }
   for (const [k, v] of a.vals) {
     const w = b.vals.get(k);
     if (w === undefined) out.vals.delete(k);

@@ -24,7 +24,7 @@ export interface SummaryInput {
   /** States that reach the function's exit. */
   exits: readonly State[];
   facts: SummaryFacts;
-  failureReturns: readonly { step: TraceStep; returned: number }[];
+  failureReturns: readonly { step: TraceStep; returned: number; when: Record<number, number> }[];
 }
 
 /** How one exit path leaves a lock, relative to entry. */
@@ -232,6 +232,11 @@ export function summarize(input: SummaryInput): ApiEntry {
   if (fails) {
     entry.fails = fails;
     entry.failureAt = input.failureReturns.slice(0, 3).map((f) => f.step);
+    // Every failure needs something of the arguments: callers passing otherwise cannot get it.
+    if (input.failureReturns.every((f) => Object.keys(f.when).length > 0)) {
+      const seen = new Set<string>();
+      entry.failsWhen = input.failureReturns.map((f) => f.when).filter((w) => !seen.has(JSON.stringify(w)) && !!seen.add(JSON.stringify(w)));
+    }
   }
   if (input.facts.derefs.size) entry.derefsArgs = [...input.facts.derefs].sort((a, b) => a - b);
   // Modified on every way out (not only when a flag argument says so).

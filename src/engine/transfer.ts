@@ -1121,7 +1121,7 @@ export class Transfer {
       }
     }
     const baseBits = bitsForFailure(api);
-    let variants: { st: State; bits: number; lockOnRet?: Value['lockOnRet'] }[] = [{ st: cur, bits: baseBits }];
+    let variants: { st: State; bits: number; lockOnRet?: Value['lockOnRet'] }[] = this.failureVariants(api, args, cur, baseBits);
     for (const effect of api.lock ?? []) {
       if (effect.target === 'ret') {
         const step = this.fx.step(n, `${name}() returns a ${effect.mode ?? ''}-locked VMA when not NULL`);
@@ -1179,6 +1179,36 @@ export class Transfer {
       ptr = { api: name, addr, nullable: !!api.returnsNullable, mayStartAbove: !!api.mayStartAbove, origin: this.fx.step(n, `${name}() ${api.returnsNullable ? 'may return NULL' : api.freshVma ? 'returns a new VMA, not yet in the tree' : 'returns a VMA'}`), tested: [], lockedBy, staleSince: null, fresh: api.freshVma };
     }
     return variants.map((v) => ({ st: v.st, v: { bits: v.bits, key: null, ptr, lockOnRet: v.lockOnRet } }));
+  }
+
+  /**
+   * A call of a function that fails only for some arguments (`failsWhen`): a success path, and a
+   * failure path per condition the arguments can meet, on which the arguments are known to meet it.
+   */
+  private failureVariants(api: ApiEntry, args: AstNode[], st: State, bits: number): { st: State; bits: number }[] {
+    const failBits = api.failsWhen && api.fails ? FAILURE_BITS[api.fails] & bits : 0;
+    if (!failBits || !api.failsWhen) return [{ st, bits }];
+    const out: { st: State; bits: number }[] = [];
+    if (bits & ~failBits) out.push({ st, bits: bits & ~failBits });
+    for (const when of api.failsWhen) {
+      let c: State | null = st;
+      for (const [i, need] of Object.entries(when)) {
+        const arg = args[Number(i)];
+        if (!arg || !c) continue;
+        const e = stripParens(arg);
+        if ((argumentBits(e) & need) === 0) c = null;
+        const k = keyOf(e);
+        if (!c || !k || /^(NULL|true|false)$/.test(k)) continue;
+        const now = c.getVal(k) & need;
+        if (now === 0) c = null;
+        else if (now !== c.getVal(k)) {
+          c = c === st ? st.clone() : c;
+          c.setVal(k, now);
+        }
+      }
+      if (c) out.push({ st: c, bits: failBits });
+    }
+    return out.length ? out : [{ st, bits: bits & ~failBits || bits }];
   }
 
   /** A callee's requirements, in terms of this call's arguments. */
@@ -1371,6 +1401,30 @@ export function rwsemOwner(arg: AstNode, lock: LockClass): AstNode | null {
   }
   return f;
 }
+
+/** What an argument's text alone says of its value: a constant, NULL, `&x` (never NULL). */
+export function argumentBits(arg: AstNode): number {
+  const e = stripParens(arg);
+  if (/^(0+[uUlL]*|NULL|false)$/.test(e.text)) return V_ZERO;
+  if (e.type === 'number_literal' || e.text === 'true') return V_POS;
+  if (e.type === 'pointer_expression' && e.operator === '&') return V_POS;
+  return V_ANY;
+}
+
+/** Can a function that fails only when `failsWhen` says fail with these arguments? */
+export function mayFailWith(failsWhen: readonly Record<number, number>[] | undefined, args: readonly AstNode[]): boolean {
+  if (!failsWhen) return true;
+  return failsWhen.some((when) => Object.entries(when).every(([i, need]) => !args[Number(i)] || (argumentBits(args[Number(i)]) & need) !== 0));
+}
+
+/** The return values that are failure, by failure style. */
+const FAILURE_BITS: Record<NonNullable<ApiEntry['fails']>, number> = {
+  'zero-ok': V_NEG,
+  'true-ok': V_ZERO,
+  'null-fail': V_ZERO,
+  'errptr-fail': V_ERR,
+  'null-or-errptr-fail': V_ZERO | V_ERR,
+};
 
 function bitsForFailure(api: ApiEntry): number {
   if (api.returns !== undefined) return api.returns;

@@ -326,6 +326,13 @@ const ENTRY_FIELDS: FieldChecks<ApiEntry> = {
   mayStartAbove: (c, v, at) => c.bool(v, at),
   returnsVma: (c, v, at) => c.bool(v, at),
   fails: (c, v, at) => c.oneOf(v, at, FAILS),
+  failsWhen: (c, v, at) =>
+    c.array(v, at, 'argument conditions').map((w, i) => {
+      const o = c.object(w, `${at}[${i}]`);
+      const out: Record<number, number> = {};
+      for (const [k, bits] of Object.entries(o)) out[c.index(Number(k), `${at}[${i}].${k}`)] = c.integer(bits, `${at}[${i}].${k}`, 1, V_BITS_MAX);
+      return out;
+    }),
   derefsArgs: (c, v, at) => c.indexes(v, at),
   noreturn: (c, v, at) => c.bool(v, at),
   pagefault: (c, v, at) => c.oneOf(v, at, ['disable', 'enable'] as const),

@@ -89,6 +89,13 @@ export interface ApiEntry {
   returnsVma?: boolean;
   /** How failure is returned; such calls can fail. */
   fails?: FailureStyle;
+  /**
+   * When failure depends on the arguments: it is returned only when the arguments match one of
+   * these (by 0-based argument, the V_* bits the argument's value must have). Absent: whatever the
+   * arguments. nilfs_transaction_begin(sb, ti, vacancy_check) fails only with ti NULL (an
+   * allocation) or vacancy_check set.
+   */
+  failsWhen?: Record<number, number>[];
   /** Arguments (0-based) the function dereferences: passing NULL there is a NULL dereference. */
   derefsArgs?: number[];
   /** Calling it ends the path. */

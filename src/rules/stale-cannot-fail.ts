@@ -4,6 +4,7 @@ import { AstNode, calleeName, callArgs, stripParens, walk } from '../parse/ast.j
 import { lookupApi, type FailureStyle } from '../kb/lock-api.js';
 import { V_ERR, V_NEG, V_ZERO, type FunctionResult, type FileEvent } from '../engine/events.js';
 import type { TraceStep } from '../types.js';
+import { mayFailWith } from '../engine/transfer.js';
 
 const CLAIM = /\b(?:can\s?not|can'?t|can’t|never)\s+fails?\b|\balways\s+succeeds?\b/i;
 
@@ -185,17 +186,18 @@ function failureWord(bits: number): string {
 }
 
 /** Why `name` can fail, with the trace to show it; null when it cannot (or nothing is known). */
-function failureOf(ev: FileEvent, name: string): { why: string; steps: TraceStep[] } | null {
+function failureOf(ev: FileEvent, name: string, args: readonly AstNode[]): { why: string; steps: TraceStep[] } | null {
   const def = ev.functions.get(name);
   if (def) {
-    const f = def.failureReturns[0];
+    // A failure that needs what this call does not pass (a NULL buffer to allocate, a flag) is not one.
+    const f = def.failureReturns.find((r) => mayFailWith(Object.keys(r.when).length ? [r.when] : undefined, args));
     if (!f) return null;
     const steps = f.node ? [ev.step(f.node, `${name}() returns ${failureWord(f.returned)} here`)] : [];
     return { why: `it returns ${failureWord(f.returned)}${f.node ? ` at line ${f.node.row + 1}` : ''}`, steps };
   }
   // Defined elsewhere in the run (its summary), or known to the knowledge base.
   const api = ev.resolve(name);
-  if (!api?.fails) return null;
+  if (!api?.fails || !mayFailWith(api.failsWhen, args)) return null;
   const at = api.source?.kind === 'summary' ? api.failureAt?.[0] : undefined;
   if (at) {
     const where = at.file === ev.file ? `line ${at.line}` : `${at.file}:${at.line}`;
@@ -251,6 +253,7 @@ export const staleCannotFail: Rule = {
           if (CONDITION_OPENING.test(sentence)) continue;
           const claim = m[0].replace(/\s+/g, ' ');
           let name: string | null = null;
+          let args: AstNode[] = [];
           let fnName: string | null = null;
           // A comment on the line of a statement, after its code.
           const lineStart = c.node.file.text.lastIndexOf('\n', c.node.start - 1) + 1;
@@ -261,6 +264,7 @@ export const staleCannotFail: Rule = {
             const principal = principalCall(stmt, def?.info.node ?? null);
             if (principal?.handled) continue;
             name = principal ? calleeName(principal.call) : null;
+            args = principal ? callArgs(principal.call) : [];
             fnName = def?.info.name ?? null;
           } else if (!codeBefore) {
             // A comment right above a function definition documents that function.
@@ -268,7 +272,7 @@ export const staleCannotFail: Rule = {
             if (def) name = def.info.name;
           }
           if (!name) continue;
-          const failure = failureOf(ev, name);
+          const failure = failureOf(ev, name, args);
           if (!failure) continue;
           context.report({
             node: c.node,
