@@ -13,7 +13,7 @@ import { analyzeFunction, functionInfo, stepAt, type CallSite, type EntryLock, t
 import { bottomUp, calledNames, entryFromCallers } from './engine/callgraph.js';
 import { RunKnowledge, mergeEntry, type FileKnowledge } from './engine/knowledge.js';
 import { CONDITIONAL_DIRECTIVES, PreprocessorEvaluator, type PreprocessorChoices } from './engine/preprocessor.js';
-import { DEFAULT_DEFINES, lookupApi, type ApiEntry } from './kb/lock-api.js';
+import { DEFAULT_DEFINES, LOCK_HANDOFF_CALLBACKS, lookupApi, type ApiEntry } from './kb/lock-api.js';
 import { noreturnDeclarations, type NoreturnIndex } from './engine/noreturn.js';
 import { summaryFingerprint } from './engine/summary.js';
 import { declaredName } from './engine/transfer.js';
@@ -189,7 +189,7 @@ class FileAnalyzer {
     const tree = parseC(file.text);
     let functionNodes: AstNode[];
     let comments: CommentInfo[];
-    const fileInitializers = new Map<string, { fields: Map<string, string>; isStatic: boolean }>();
+    const fileInitializers = new Map<string, { fields: Map<string, string>; isStatic: boolean; type: string }>();
     try {
       functionNodes = query('functions')
         .captures(tree.rootNode)
@@ -214,7 +214,8 @@ class FileAnalyzer {
         const value = init?.child('value');
         if (!name || !value) continue;
         const isStatic = decl.namedChildren.some((x) => x.type === 'storage_class_specifier' && x.text === 'static');
-        if (!fileInitializers.has(name)) fileInitializers.set(name, { fields: initializerFields(value), isStatic });
+        const type = decl.child('type')?.text.replace(/\s+/g, ' ') ?? '';
+        if (!fileInitializers.has(name)) fileInitializers.set(name, { fields: initializerFields(value), isStatic, type });
       }
     } finally {
       tree.delete();
@@ -283,6 +284,15 @@ class FileAnalyzer {
         )
       : [];
 
+    // Callbacks that hand their locks to another callback of the same table (seq_file .start/.stop).
+    const handoffs = new Map<string, string>();
+    for (const { fields, type } of fileInitializers.values()) {
+      const struct = /^struct (\w+)$/.exec(type)?.[1];
+      for (const h of (struct && LOCK_HANDOFF_CALLBACKS[struct]) || []) {
+        const from = fields.get(h.keeps);
+        if (from && /^\w+$/.test(from) && fields.has(h.releases)) handoffs.set(from, `struct ${struct}.${h.releases}`);
+      }
+    }
     const infos = new Map<AstNode, FunctionInfo>();
     const byName = new Map<string, AstNode>();
     for (const fn of functionNodes) {
@@ -343,7 +353,7 @@ class FileAnalyzer {
       if (failed.has(fn)) return null;
       try {
         currentFunction = infos.get(fn)!.name;
-        return analyzeFunction(fn, file.path, this.pp, withVisitors ? visitors : [], { resolve, initializer, summarize: true, statics, entry });
+        return analyzeFunction(fn, file.path, this.pp, withVisitors ? visitors : [], { resolve, initializer, summarize: true, statics, entry, handsLocksTo: handoffs.get(infos.get(fn)!.name) });
       } catch (err) {
         failed.add(fn);
         out.cfgGiveUps++;

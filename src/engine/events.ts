@@ -75,6 +75,11 @@ export interface FunctionInfo {
   isStatic: boolean;
   /** Parameter names in order ('' for an unnamed one). */
   params: readonly string[];
+  /**
+   * Set when the function is a callback whose locks another callback of its operations table
+   * releases (`.start` of a seq_operations: `struct seq_operations.stop`): it may return with them held.
+   */
+  handsLocksTo?: string;
 }
 
 export type ReturnKind = 'pointer' | 'bool' | 'int' | 'void' | 'other';

@@ -87,6 +87,8 @@ export interface FunctionEnv {
   statics: ReadonlySet<string>;
   /** Locks held at entry, from the callers. */
   entry?: readonly EntryLock[];
+  /** The callback that releases the locks this function may return with (FunctionInfo.handsLocksTo). */
+  handsLocksTo?: string;
 }
 
 const MAX_TRACE = 10;
@@ -478,6 +480,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
   const depth = nestingDepth(fn);
   if (depth > MAX_NESTING) throw new Error(`its syntax is nested ${depth} levels deep (the analysis stops at ${MAX_NESTING})`);
   const info = functionInfo(fn);
+  if (env.handsLocksTo) info.handsLocksTo = env.handsLocksTo;
   const cfg: Cfg = buildCfg(fn, pp);
   const canonical = canonicalizer(collectAliases(fn));
   const step = (node: AstNode, message: string): TraceStep => stepAt(file, node, message);

@@ -411,6 +411,16 @@ export const PAGE_WALKS: Record<string, { ops: number; mm?: number; vma?: number
 export const MMAP_RWSEM_FIELDS = ['mmap_lock', 'mmap_sem'];
 
 /**
+ * Callbacks that hand a lock to another callback of the same operations table: seq_file calls
+ * .stop after every .start, whatever .start returned (NULL included), so a .start may return with
+ * the lock its .stop releases (/proc/PID/maps takes the mmap lock in m_start(), drops it in m_stop()).
+ * By struct type, the field of the callback that may keep a lock, and the field that releases it.
+ */
+export const LOCK_HANDOFF_CALLBACKS: Record<string, { keeps: string; releases: string }[]> = {
+  seq_operations: [{ keeps: 'start', releases: 'stop' }],
+};
+
+/**
  * VMA iterator macros: which argument is the VMA cursor. It is a VMA inside the body and NULL once
  * the loop runs out (a `break` leaves it pointing at the VMA it stopped at).
  */

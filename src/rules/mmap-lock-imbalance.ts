@@ -10,7 +10,8 @@ export const mmapLockImbalance: Rule = {
     shortDescription: 'The mmap lock is not released on every path, released twice, or released with the wrong kind.',
     fullDescription:
       'Reports a path out of a function that still holds an mmap lock the function took while other paths release it ' +
-      '(unless the return value says which: the lock-returning helper pattern, e.g. lock_mm_and_find_vma()), an unlock ' +
+      '(unless the return value says which: the lock-returning helper pattern, e.g. lock_mm_and_find_vma(); or the ' +
+      'function is the .start of a seq_operations table, whose .stop releases the lock whatever .start returned), an unlock ' +
       'of a lock that is not held (including after a failed mmap_read_lock_killable() or mmap_read_trylock()), a read ' +
       'unlock of a write-held lock or the reverse, and taking the lock again while it is held.',
     docs: {
