@@ -13,7 +13,15 @@ const CLAIM = /\b(?:can\s?not|can'?t|can’t|never)\s+fails?\b|\balways\s+succee
  * returns failure"): the comment already tells the reader when the call fails.
  */
 const QUALIFIED =
-  /\b(?:unless|otherwise|except)\b|\b(?:returns?|reports?)\s+(?:a\s+)?(?:failure|an?\s+error|NULL|false|ERR_PTR)\b|,?\s\bor\s+(?:NULL|false|an?\s+error|an?\s+ERR_PTR|a\s+negative\s+errno)\b|\b(?:may|can|could|might)\s+fail\b|-E[A-Z]{2,}\b|\b(?:on|if|in\s+case\s+of)\s+(?:an?\s+)?(?:error|failure)\b|\b(?:error|failure)\s+here\b/i;
+  /\b(?:unless|otherwise|except)\b|\b(?:returns?|reports?)\s+(?:a\s+)?(?:failure|an?\s+error|NULL|false|ERR_PTR)\b|,?\s\bor\s+(?:NULL|false|an?\s+error|an?\s+ERR_PTR|a\s+negative\s+errno)\b|\b(?:may|can|could|might)\s+fail\b|-E[A-Z]{2,}\b|\b(?:on|if|in\s+case\s+of)\s+(?:an?\s+)?(?:error|failure)\b|\b(?:error|failure)\s+here\b|\bless\s+than\s+zero\b|\ban?\s+(?:negative\s+)?error\s+code\b/i;
+
+/**
+ * What may stand before the claim, in its sentence, when a function's documentation makes it
+ * about the function itself ("Always succeeds.", "This function never fails."). Any other subject
+ * makes it a claim about something else: "guarantee pvr_queue_job_arm() can't fail", "Various
+ * destroy paths cannot fail", "If backup_len is given this cannot fail".
+ */
+const SELF_SUBJECT = /^(?:exception|note|returns?|context)?\s*(?:(?:and|so)\s+)?(?:(?:this|the)\s+(?:function|call|helper|routine|operation)|this|it|which|that|NAME(?:\(\))?)?\s*(?:will|should|does|do|is\s+(?:guaranteed|assumed|expected)\s+to)?\s*$/i;
 
 /**
  * Words that may follow the claim when it is about the call itself. Any other word makes it a
@@ -241,7 +249,14 @@ export const staleCannotFail: Rule = {
       file(ev) {
         for (const c of ev.comments) {
           // One line of prose: comment markers and the leading `*` of block-comment lines removed.
-          const prose = c.text.replace(/^\/\*+|\*+\/$|^\/\//g, ' ').replace(/\n\s*\*+/g, ' ').replace(/\s+/g, ' ');
+          const prose = c.text
+            .replace(/^\/\*+|\*+\/$|^\/\//g, ' ')
+            // A blank line ends a sentence (kernel-doc's title line has no full stop).
+            .replace(/\n[ \t]*\*?[ \t]*(?=\n)/g, ' .')
+            .replace(/\n\s*\*+/g, ' ')
+            // List bullets in kernel-doc ("Return: * 0 on success, or * an error code").
+            .replace(/(^|\s)[*-](?=\s)/g, '$1')
+            .replace(/\s+/g, ' ');
           const m = CLAIM.exec(prose);
           if (!m || QUALIFIED.test(prose)) continue;
           const follower = /^\s*([A-Za-z_][\w/]*)/.exec(prose.slice(m.index + m[0].length))?.[1];
@@ -269,7 +284,8 @@ export const staleCannotFail: Rule = {
           } else if (!codeBefore) {
             // A comment right above a function definition documents that function.
             const def = ev.definitions.find((d) => d.info.node.row === c.node.endRow + 1);
-            if (def) name = def.info.name;
+            const subject = new RegExp(SELF_SUBJECT.source.replace('NAME', def?.info.name ?? '\\b\\B'), 'i');
+            if (def && subject.test(sentence)) name = def.info.name;
           }
           if (!name) continue;
           const failure = failureOf(ev, name, args);
