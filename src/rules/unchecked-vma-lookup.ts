@@ -4,7 +4,16 @@ import type { EventBase } from '../engine/events.js';
 import type { AstNode } from '../parse/ast.js';
 import type { RuleContext } from './rule.js';
 
-function check(context: RuleContext, ev: EventBase, at: AstNode, key: string, how: string): void {
+interface Candidate {
+  at: AstNode;
+  report: () => void;
+}
+
+/**
+ * A use of a lookup's result that may be NULL. One lookup is reported once, at its first such
+ * use: the later dereferences of the same unchecked pointer follow from the same missing check.
+ */
+function check(pending: Map<string, Candidate>, context: RuleContext, ev: EventBase, at: AstNode, key: string, how: string): void {
   const p = ev.state.pointer(key);
   if (!p || !p.nullable || p.nullness === 'nonnull' || p.nullness === 'unknown') return;
   if (p.escaped && p.nullness !== 'null') return;
@@ -12,12 +21,11 @@ function check(context: RuleContext, ev: EventBase, at: AstNode, key: string, ho
     p.nullness === 'null'
       ? `\`${key}\` is NULL on this path (${p.api}() returned NULL at line ${p.origin.line}) and is ${how}`
       : `\`${key}\` from ${p.api}() (line ${p.origin.line}) may be NULL and is ${how} without a check`;
-  context.report({
-    node: at,
-    function: ev.fn.name,
-    message,
-    trace: [p.origin, ...ev.state.trace([key]).filter((s) => s !== p.origin), ev.step(at, `\`${key}\` ${how} here`)],
-  });
+  const trace = [p.origin, ...ev.state.trace([key]).filter((s) => s !== p.origin), ev.step(at, `\`${key}\` ${how} here`)];
+  const lookup = `${key}@${p.origin.line}:${p.origin.column}`;
+  const prior = pending.get(lookup);
+  if (prior && prior.at.start <= at.start) return;
+  pending.set(lookup, { at, report: () => context.report({ node: at, function: ev.fn.name, message, trace }) });
 }
 
 export const uncheckedVmaLookup: Rule = {
@@ -40,16 +48,21 @@ export const uncheckedVmaLookup: Rule = {
     },
   },
   create(context) {
+    const pending = new Map<string, Candidate>();
     return {
       deref(ev) {
-        check(context, ev, ev.node, ev.pointerKey, 'dereferenced');
+        check(pending, context, ev, ev.node, ev.pointerKey, 'dereferenced');
       },
       call(ev) {
         for (const i of ev.api?.derefsArgs ?? []) {
           const arg = ev.args[i];
           const key = arg ? ev.keyOf(arg) : null;
-          if (arg && key) check(context, ev, arg, key, `passed to ${ev.callee}(), which dereferences it`);
+          if (arg && key) check(pending, context, ev, arg, key, `passed to ${ev.callee}(), which dereferences it`);
         }
+      },
+      functionExit() {
+        for (const c of pending.values()) c.report();
+        pending.clear();
       },
     };
   },
