@@ -488,7 +488,7 @@ async function calleesFirst(
   sources: readonly RunSource[],
   stats: RunStats,
   localHeaders: Set<string>,
-  noreturn: NoreturnIndex,
+  knowledge: RunKnowledge,
   root: string | null,
 ): Promise<RunSource[]> {
   const t0 = performance.now();
@@ -497,7 +497,8 @@ async function calleesFirst(
   for (const src of sources) {
     const got = await src.read();
     if ('error' in got) continue;
-    noreturn.add(src.path, got.text, root);
+    knowledge.noreturn.add(src.path, got.text, root);
+    knowledge.addArchHeader(src.path, got.text);
     // `#include "internal.h"`: the file's own headers, whose inline helpers are summarised too.
     for (const m of got.text.matchAll(/^[ \t]*#[ \t]*include[ \t]+"([^"]+\.h)"/gm)) {
       const h = path.resolve(path.dirname(src.path), m[1]);
@@ -542,7 +543,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
   // Headers first: the kernel's wrappers of the lock API (static inlines in the mm headers, twice
   // so that helpers calling helpers settle) and the run's own headers (`#include "internal.h"`).
   const localHeaders = new Set<string>();
-  const ordered = await calleesFirst(sources, stats, localHeaders, knowledge.noreturn, root);
+  const ordered = await calleesFirst(sources, stats, localHeaders, knowledge, root);
   const headerFiles = [...(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []), ...[...localHeaders].sort()];
   if (headerFiles.length && options.summaries !== false) {
     const kernelHeaders = new Set(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []);

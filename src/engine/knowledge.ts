@@ -87,13 +87,33 @@ export class RunKnowledge {
   readonly wholeChangedAt = new Map<string, number>();
   generation = 0;
 
+  /**
+   * Names an architecture's own headers (arch/X/include) define as a macro or a static inline:
+   * that architecture's build uses them, not a generic definition of the same name elsewhere in
+   * the run (mips' ioremap() macro, not lib/logic_iomem.c's ioremap() for UML).
+   */
+  readonly archProvided = new Map<string, Set<string>>();
+
   constructor(readonly root: string | null = null) {}
+
+  /** Records the names a header under arch/X/include defines (see archProvided). */
+  addArchHeader(file: string, text: string): void {
+    const arch = archOf(file, this.root);
+    if (!arch || !this.root) return;
+    const rel = path.relative(path.resolve(this.root, arch), path.resolve(file)).split(path.sep);
+    if (rel[0] !== 'include' || !file.endsWith('.h')) return;
+    let names = this.archProvided.get(arch);
+    if (!names) this.archProvided.set(arch, (names = new Set()));
+    for (const m of text.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(/gm)) names.add(m[1]);
+    for (const m of text.matchAll(/^(?:static[ \t]+(?:__always_inline|inline)|static[ \t]+inline)\b[^;{(=]*?\b([A-Za-z_]\w*)[ \t]*\(/gm)) names.add(m[1]);
+  }
 
   /** The definition a call of `name` from `file` reaches, if the run has one. */
   definitionFor(name: string, file: string): RunDefinition | undefined {
     const defs = this.run.get(name);
     if (!defs) return undefined;
     const arch = archOf(file, this.root);
+    if (arch && this.archProvided.get(arch)?.has(name)) return defs.find((d) => d.arch === arch);
     const own = defs.find((d) => d.arch === arch) ?? defs.find((d) => d.arch === null);
     if (own || arch !== null) return own;
     // Generic code calling an architecture's function: which one depends on the build. Only a
@@ -105,6 +125,9 @@ export class RunKnowledge {
   summaryOf(name: string, file: string): ApiEntry | undefined {
     const defined = this.definitionFor(name, file);
     if (defined) return defined.entry;
+    const arch = archOf(file, this.root);
+    // The architecture's own macro or inline: nothing else in the run is what this file calls.
+    if (arch && this.archProvided.get(arch)?.has(name)) return this.imported.get(name);
     // Generic code and architectures that disagree: whichever the build links, unknown here.
     if (this.run.has(name) && archOf(file, this.root) === null) return undefined;
     const abs = path.resolve(file);
