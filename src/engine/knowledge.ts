@@ -93,6 +93,7 @@ export class RunKnowledge {
    * the run (mips' ioremap() macro, not lib/logic_iomem.c's ioremap() for UML).
    */
   readonly archProvided = new Map<string, Set<string>>();
+  private readonly archProvidedAnywhere = new Set<string>();
 
   constructor(readonly root: string | null = null) {}
 
@@ -104,8 +105,14 @@ export class RunKnowledge {
     if (rel[0] !== 'include' || !file.endsWith('.h')) return;
     let names = this.archProvided.get(arch);
     if (!names) this.archProvided.set(arch, (names = new Set()));
-    for (const m of text.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(/gm)) names.add(m[1]);
-    for (const m of text.matchAll(/^(?:static[ \t]+(?:__always_inline|inline)|static[ \t]+inline)\b[^;{(=]*?\b([A-Za-z_]\w*)[ \t]*\(/gm)) names.add(m[1]);
+    const found = [
+      ...text.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(/gm),
+      ...text.matchAll(/^static[ \t]+(?:__always_inline|inline)\b[^;{(=]*?\b([A-Za-z_]\w*)[ \t]*\(/gm),
+    ];
+    for (const m of found) {
+      names.add(m[1]);
+      this.archProvidedAnywhere.add(m[1]);
+    }
   }
 
   /** The definition a call of `name` from `file` reaches, if the run has one. */
@@ -114,10 +121,13 @@ export class RunKnowledge {
     if (!defs) return undefined;
     const arch = archOf(file, this.root);
     if (arch && this.archProvided.get(arch)?.has(name)) return defs.find((d) => d.arch === arch);
-    const own = defs.find((d) => d.arch === arch) ?? defs.find((d) => d.arch === null);
-    if (own || arch !== null) return own;
-    // Generic code calling an architecture's function: which one depends on the build. Only a
-    // summary all of them share says anything.
+    if (arch !== null) return defs.find((d) => d.arch === arch) ?? defs.find((d) => d.arch === null);
+    // Generic code: a function no architecture defines is the generic one. One that architectures
+    // define (or provide as a macro or inline) depends on the build: a generic definition is then
+    // only one configuration's (a __weak default, UML's ioremap()), and only a summary all the
+    // definitions share says anything.
+    if (this.archProvidedAnywhere.has(name)) return undefined;
+    if (!defs.some((d) => d.arch !== null)) return defs[0];
     const first = summaryFingerprint(defs[0].entry, 'flow');
     return defs.every((d) => summaryFingerprint(d.entry, 'flow') === first) ? defs[0] : undefined;
   }
