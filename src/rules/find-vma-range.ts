@@ -20,16 +20,15 @@ interface Candidate {
   report: () => void;
 }
 
-/** Is the node inside the condition of an `if` whose branch leaves (goto/return/break/continue)? */
-function inBailOutCondition(at: AstNode): boolean {
+/**
+ * Is the node inside the condition of an `if`: a filter that bails out (`if (!valid_vma(vma))
+ * goto out;`), or a test that picks which range check comes next (`if (vma->vm_private_data)
+ * <check one way> else <check another>`)?
+ */
+function inIfCondition(at: AstNode): boolean {
   let child: AstNode = at;
   for (let p = at.parent; p; child = p, p = p.parent) {
-    if (p.type === 'if_statement') {
-      if (p.child('condition') !== child) return false;
-      let body = p.child('consequence');
-      if (body?.type === 'compound_statement') body = body.namedChildren[body.namedChildren.length - 1] ?? null;
-      return !!body && ['goto_statement', 'return_statement', 'break_statement', 'continue_statement'].includes(body.type);
-    }
+    if (p.type === 'if_statement') return p.child('condition') === child;
     if (p.type.endsWith('_statement') && p.type !== 'expression_statement' && p.type !== 'parenthesized_expression') return false;
   }
   return false;
@@ -47,10 +46,11 @@ function check(pending: Candidate[], context: RuleContext, ev: EventBase, at: As
       'returns the first VMA ending above it, which may start above it: no `vm_start` check on this path (use vma_lookup()?)',
     trace: [p.origin, ...ev.state.trace([key]).filter((s) => s !== p.origin), ev.step(at, `\`${key}\` ${how} here`)],
   });
-  // A filter that bails out (`if (!valid_vma(vma)) goto out;`) before the range check is not a use
-  // as "the VMA containing the address": judged at the end, by whether the function checks at all.
+  // A test in an `if` before the range check (a filter that bails out, a choice between two range
+  // checks) is not a use as "the VMA containing the address": judged at the end, by whether the
+  // function checks at all.
   const lookup = `${key}@${p.origin.line}:${p.origin.column}`;
-  pending.push({ key, originLine: p.origin.line, lookup, at, filter: inBailOutCondition(at), report });
+  pending.push({ key, originLine: p.origin.line, lookup, at, filter: inIfCondition(at), report });
 }
 
 export const findVmaRange: Rule = {
@@ -85,7 +85,7 @@ export const findVmaRange: Rule = {
           if (key) check(pending, context, ev, arg, key, `passed to ${ev.callee ?? 'a function'}()`);
         }
       },
-      // Filters that bail out before the function compares vm_start (`if (!vma || !valid_vma(vma))
+      // Tests in an `if` before the function compares vm_start (`if (!vma || !valid_vma(vma))
       // goto out; if (vma->vm_start > addr) goto out;`) are reported only when it never does.
       functionExit(ev) {
         const list = pending.splice(0);

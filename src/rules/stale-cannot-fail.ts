@@ -261,8 +261,9 @@ export const staleCannotFail: Rule = {
           if (!m || QUALIFIED.test(prose)) continue;
           const follower = /^\s*([A-Za-z_][\w/]*)/.exec(prose.slice(m.index + m[0].length))?.[1];
           if (follower && !CLAIM_FOLLOWERS.has(follower.toLowerCase())) continue;
-          // "Unregistration must always succeed": a requirement the design meets, not a claim about a call.
-          if (/\bmust\s+(?:always\s+)?$/i.test(prose.slice(0, m.index))) continue;
+          // "Unregistration must always succeed", "Powering off is assumed to never fail": a
+          // requirement or a stated assumption the design works under, not a claim about a call.
+          if (/\b(?:must|(?:is|are)\s+assumed\s+to)\s+(?:always\s+)?$/i.test(prose.slice(0, m.index))) continue;
           // "For removals, this function never fails.": the sentence makes the claim for one case.
           const sentence = prose.slice(0, m.index).split(/[.;:!?]\s/).pop() ?? '';
           if (CONDITION_OPENING.test(sentence)) continue;
