@@ -253,9 +253,9 @@ export const staleCannotFail: Rule = {
             .replace(/^\/\*+|\*+\/$|^\/\//g, ' ')
             // A blank line ends a sentence (kernel-doc's title line has no full stop).
             .replace(/\n[ \t]*\*?[ \t]*(?=\n)/g, ' .')
-            .replace(/\n\s*\*+/g, ' ')
-            // List bullets in kernel-doc ("Return: * 0 on success, or * an error code").
-            .replace(/(^|\s)[*-](?=\s)/g, '$1')
+            // Each line's leading `*`, and a list bullet after it ("Return: * 0 on success, or * an
+            // error code"); a dash inside a line stays ("can't fail - see cifs_find_inode()").
+            .replace(/\n[ \t]*\*+(?:[ \t]+[*-](?=[ \t]))?/g, ' ')
             .replace(/\s+/g, ' ');
           const m = CLAIM.exec(prose);
           if (!m || QUALIFIED.test(prose)) continue;
