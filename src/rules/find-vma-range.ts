@@ -2,6 +2,7 @@
 import type { Rule, RuleContext } from './rule.js';
 import type { EventBase } from '../engine/events.js';
 import type { AstNode } from '../parse/ast.js';
+import { firstUsePerLookup, lookupId } from './first-use.js';
 
 /** Fields that may be read to decide whether the VMA contains the address. */
 const BOUNDARY_FIELDS = new Set(['vm_start', 'vm_end']);
@@ -49,8 +50,7 @@ function check(pending: Candidate[], context: RuleContext, ev: EventBase, at: As
   // A test in an `if` before the range check (a filter that bails out, a choice between two range
   // checks) is not a use as "the VMA containing the address": judged at the end, by whether the
   // function checks at all.
-  const lookup = `${key}@${p.origin.line}:${p.origin.column}`;
-  pending.push({ key, originLine: p.origin.line, lookup, at, filter: inIfCondition(at), report });
+  pending.push({ key, originLine: p.origin.line, lookup: lookupId(key, p), at, filter: inIfCondition(at), report });
 }
 
 export const findVmaRange: Rule = {
@@ -88,20 +88,15 @@ export const findVmaRange: Rule = {
       // Tests in an `if` before the function compares vm_start (`if (!vma || !valid_vma(vma))
       // goto out; if (vma->vm_start > addr) goto out;`) are reported only when it never does.
       functionExit(ev) {
-        const list = pending.splice(0);
-        const first = new Map<string, Candidate>();
-        for (const c of list) {
-          const checked =
-            c.filter &&
-            ev.exits.some((e) => {
+        const unchecked = pending.splice(0).filter(
+          (c) =>
+            !c.filter ||
+            !ev.exits.some((e) => {
               const p = e.state.pointer(c.key);
               return !!p && p.origin.line === c.originLine && p.testedFields.has('vm_start');
-            });
-          if (checked) continue;
-          const prior = first.get(c.lookup);
-          if (!prior || c.at.start < prior.at.start) first.set(c.lookup, c);
-        }
-        for (const c of first.values()) c.report();
+            }),
+        );
+        for (const c of firstUsePerLookup(unchecked)) c.report();
       },
     };
   },

@@ -3,8 +3,10 @@ import type { Rule } from './rule.js';
 import type { EventBase } from '../engine/events.js';
 import type { AstNode } from '../parse/ast.js';
 import type { RuleContext } from './rule.js';
+import { firstUsePerLookup, lookupId } from './first-use.js';
 
 interface Candidate {
+  lookup: string;
   at: AstNode;
   report: () => void;
 }
@@ -13,7 +15,7 @@ interface Candidate {
  * A use of a lookup's result that may be NULL. One lookup is reported once, at its first such
  * use: the later dereferences of the same unchecked pointer follow from the same missing check.
  */
-function check(pending: Map<string, Candidate>, context: RuleContext, ev: EventBase, at: AstNode, key: string, how: string): void {
+function check(pending: Candidate[], context: RuleContext, ev: EventBase, at: AstNode, key: string, how: string): void {
   const p = ev.state.pointer(key);
   if (!p || !p.nullable || p.nullness === 'nonnull' || p.nullness === 'unknown') return;
   if (p.escaped && p.nullness !== 'null') return;
@@ -22,10 +24,7 @@ function check(pending: Map<string, Candidate>, context: RuleContext, ev: EventB
       ? `\`${key}\` is NULL on this path (${p.api}() returned NULL at line ${p.origin.line}) and is ${how}`
       : `\`${key}\` from ${p.api}() (line ${p.origin.line}) may be NULL and is ${how} without a check`;
   const trace = [p.origin, ...ev.state.trace([key]).filter((s) => s !== p.origin), ev.step(at, `\`${key}\` ${how} here`)];
-  const lookup = `${key}@${p.origin.line}:${p.origin.column}`;
-  const prior = pending.get(lookup);
-  if (prior && prior.at.start <= at.start) return;
-  pending.set(lookup, { at, report: () => context.report({ node: at, function: ev.fn.name, message, trace }) });
+  pending.push({ lookup: lookupId(key, p), at, report: () => context.report({ node: at, function: ev.fn.name, message, trace }) });
 }
 
 export const uncheckedVmaLookup: Rule = {
@@ -48,7 +47,7 @@ export const uncheckedVmaLookup: Rule = {
     },
   },
   create(context) {
-    const pending = new Map<string, Candidate>();
+    const pending: Candidate[] = [];
     return {
       deref(ev) {
         check(pending, context, ev, ev.node, ev.pointerKey, 'dereferenced');
@@ -61,8 +60,7 @@ export const uncheckedVmaLookup: Rule = {
         }
       },
       functionExit() {
-        for (const c of pending.values()) c.report();
-        pending.clear();
+        for (const c of firstUsePerLookup(pending.splice(0))) c.report();
       },
     };
   },
