@@ -13,10 +13,12 @@ import { analyzeFunction, functionInfo, stepAt, type CallSite, type EntryLock, t
 import { bottomUp, calledNames, entryFromCallers } from './engine/callgraph.js';
 import { RunKnowledge, mergeEntry, type FileKnowledge } from './engine/knowledge.js';
 import { CONDITIONAL_DIRECTIVES, PreprocessorEvaluator, type PreprocessorChoices } from './engine/preprocessor.js';
-import { DEFAULT_DEFINES, LOCK_HANDOFF_CALLBACKS, lookupApi, type ApiEntry } from './kb/lock-api.js';
+import { allApis, DEFAULT_DEFINES, LOCK_HANDOFF_CALLBACKS, lookupApi, type ApiEntry } from './kb/lock-api.js';
 import { noreturnDeclarations, type NoreturnIndex } from './engine/noreturn.js';
 import { summaryFingerprint } from './engine/summary.js';
 import { declaredName } from './engine/transfer.js';
+import { keepOnly, prescan, type FilePrescan } from './engine/prescan.js';
+import { addEntry, Demand, entryRelevance, markTriggered, relevantNames } from './engine/demand.js';
 import type { Node } from 'web-tree-sitter';
 import type { CommentInfo, FunctionInfo, FunctionResult, FindingInput } from './engine/events.js';
 import { allRules } from './rules/index.js';
@@ -41,6 +43,8 @@ function emptyStats(): RunStats {
     fileReanalyses: 0,
     functionsWithCallerEntry: 0,
     headerSummaries: 0,
+    functionsInRun: 0,
+    filesParsed: 0,
     parseMs: 0,
     analyzeMs: 0,
     totalMs: 0,
@@ -159,6 +163,8 @@ const MAX_ROUNDS = 8;
 const KERNEL_HEADERS = ['include/linux/mmap_lock.h', 'include/linux/mm.h', 'include/linux/pagewalk.h', 'include/linux/uaccess.h'];
 
 class FileAnalyzer {
+  /** Prescans of the run's files (for the ranges of the functions the demand keeps). */
+  readonly prescans = new Map<string, FilePrescan>();
   private readonly keepStatics: boolean;
   /** Knowledge-base entries from the configuration. */
   private readonly config: ReadonlyMap<string, ApiEntry>;
@@ -179,20 +185,44 @@ class FileAnalyzer {
     this.pre = new PreprocessorEvaluator(this.pp);
   }
 
+  /** The text ranges of the functions ending at `ends` (with the comments above them), and the file-scope initializers. */
+  private keptRanges(file: SourceFile, ends: ReadonlySet<number>): { start: number; end: number }[] {
+    const scan = this.prescans.get(file.path);
+    if (!scan) return [];
+    return [...scan.functions.filter((f) => ends.has(f.end)), ...scan.initializers].sort((a, b) => a.start - b.start);
+  }
+
   /**
    * Analyses one file: its functions callees first (so that a chain of helpers is summarised at
    * any depth; recursive groups are iterated), then each static function again with the locks
    * every caller holds at entry, then the file-level checks.
    */
-  analyze(file: SourceFile, out: FileOutcome, opts: { report: boolean; exportAll?: boolean }): FileKnowledge {
+  analyze(file: SourceFile, out: FileOutcome, opts: { report: boolean; exportAll?: boolean; only?: ReadonlySet<number> | null; onSummary?: (name: string, entry: ApiEntry) => void }): FileKnowledge {
     const t0 = performance.now();
-    const tree = parseC(file.text);
+    // Only some functions analysed (the demand): the parser sees them alone, the rest blanked.
+    const only = opts.only ?? null;
+    this.stats.filesParsed++;
+    let tree = parseC(only ? keepOnly(file.text, this.keptRanges(file, only)) : file.text);
+    let analysed = (end: number): boolean => !only || only.has(end);
+    if (only) {
+      // The prescan delimited a function otherwise than the parser (a brace an #ifdef left
+      // unbalanced): the whole file is parsed, and what the prescan did not see is analysed.
+      const ends = query('functions').captures(tree.rootNode).map((c) => c.node.endIndex);
+      if (ends.some((e) => !only.has(e)) || new Set(ends).size < only.size) {
+        tree.delete();
+        this.stats.filesParsed++;
+        tree = parseC(file.text);
+        const known = new Set(this.prescans.get(file.path)?.functions.map((f) => f.end));
+        analysed = (end) => only.has(end) || !known.has(end);
+      }
+    }
     let functionNodes: AstNode[];
     let comments: CommentInfo[];
     const fileInitializers = new Map<string, { fields: Map<string, string>; isStatic: boolean; type: string }>();
     try {
       functionNodes = query('functions')
         .captures(tree.rootNode)
+        .filter((c) => analysed(c.node.endIndex))
         .filter((c) => inEnabledRegion(c.node, this.pre, file))
         .map((c) => toAst(c.node, file));
       comments = opts.report
@@ -368,6 +398,7 @@ class FileAnalyzer {
     const record = (fn: AstNode, a: FunctionAnalysis): void => {
       const name = a.info.name;
       if (a.summary && byName.get(name) === fn) {
+        opts.onSummary?.(name, a.summary);
         localSummaries.set(name, a.summary);
         if (!a.info.isStatic || opts.exportAll) knowledge.exported.set(name, a.summary);
         else if (this.keepStatics) knowledge.statics.set(name, a.summary);
@@ -490,6 +521,7 @@ async function calleesFirst(
   localHeaders: Set<string>,
   knowledge: RunKnowledge,
   root: string | null,
+  scan: { wanted: ReadonlySet<string>; triggers: readonly RegExp[]; out: Map<string, FilePrescan> } | null,
 ): Promise<RunSource[]> {
   const t0 = performance.now();
   const definedIn = new Map<string, string>();
@@ -497,6 +529,11 @@ async function calleesFirst(
   for (const src of sources) {
     const got = await src.read();
     if ('error' in got) continue;
+    if (scan) {
+      const p = prescan(got.text, scan.wanted);
+      markTriggered(p, got.text, scan.triggers);
+      scan.out.set(src.path, p);
+    }
     knowledge.noreturn.add(src.path, got.text, root);
     knowledge.addArchHeader(src.path, got.text);
     // `#include "internal.h"`: the file's own headers, whose inline helpers are summarised too.
@@ -538,12 +575,20 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
   const root = options.kernelRoot === false ? null : options.kernelRoot ?? findKernelRoot(sources.map((s) => s.path));
   const knowledge = new RunKnowledge(root);
   for (const [name, entry] of Object.entries(options.summariesIn ?? {})) knowledge.imported.set(name, { ...entry, name });
-  const analyzer = new FileAnalyzer(selectRules(options), options, stats, knowledge);
+  const rules = selectRules(options);
+  const analyzer = new FileAnalyzer(rules, options, stats, knowledge);
+  // What makes a function worth analysing (src/engine/demand.ts): the lock API of the knowledge
+  // base and the configuration, the summaries of earlier runs and of the headers (added below).
+  const useDemand = options.demand !== false;
+  const names = relevantNames([...allApis(), ...(options.config ?? [])]);
+  for (const entry of knowledge.imported.values()) addEntry(names, entry);
+  const triggers = rules.flatMap((r) => (r.meta.textTrigger ? [r.meta.textTrigger] : []));
 
   // Headers first: the kernel's wrappers of the lock API (static inlines in the mm headers, twice
   // so that helpers calling helpers settle) and the run's own headers (`#include "internal.h"`).
   const localHeaders = new Set<string>();
-  const ordered = await calleesFirst(sources, stats, localHeaders, knowledge, root);
+  const scan = useDemand ? { wanted: new Set([...names.lockNames, ...names.insideNames, ...names.vmaNames]), triggers, out: analyzer.prescans } : null;
+  const ordered = await calleesFirst(sources, stats, localHeaders, knowledge, root, scan);
   const headerFiles = [...(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []), ...[...localHeaders].sort()];
   if (headerFiles.length && options.summaries !== false) {
     const kernelHeaders = new Set(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []);
@@ -575,6 +620,22 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     stats.headerSummaries = knowledge.headers.size + knowledge.localHeaders.size;
   }
 
+  // The demand, once the headers' summaries are known.
+  let demand: Demand | null = null;
+  if (useDemand) {
+    for (const entry of knowledge.headers.values()) addEntry(names, entry);
+    for (const list of knowledge.localHeaders.values()) for (const h of list) addEntry(names, h.entry);
+    demand = new Demand(
+      sources.filter((src) => analyzer.prescans.has(src.path)).map((src) => ({ path: src.path, scan: analyzer.prescans.get(src.path)! })),
+      names,
+      !!options.exportSummaries,
+    );
+    demand.takeActivated();
+    stats.functionsInRun = demand.functions;
+  }
+  /** Files whose needed functions grew since their last analysis (a summary found later asks for their callers). */
+  const activated = new Set<string>();
+
   const outcomes = new Map<string, FileOutcome>();
   const analyzedAt = new Map<string, number>();
   const lookedUp = new Map<string, FileKnowledge>();
@@ -582,6 +643,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     const out = emptyOutcome();
     outcomes.set(src.path, out);
     analyzedAt.set(src.path, knowledge.generation);
+    activated.delete(src.path);
     const got = await src.read();
     if ('error' in got) {
       out.failed = true;
@@ -590,7 +652,23 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     }
     out.bytes = Buffer.byteLength(got.text);
     try {
-      const k = analyzer.analyze({ path: src.path, text: got.text }, out, { report: true });
+      // A summary that changes its callers' state makes them needed; callers in this file are
+      // analysed at once (the file again), the others when the loop reaches them.
+      const onSummary = demand
+        ? (name: string, entry: ApiEntry): void => {
+            if (entryRelevance(entry) === 'state') demand!.activate(src.path, name);
+          }
+        : undefined;
+      let k: FileKnowledge;
+      for (let pass = 0; ; pass++) {
+        const needed = demand?.neededIn(src.path);
+        const only = needed ? new Set(needed.map((f) => f.end)) : null;
+        k = analyzer.analyze({ path: src.path, text: got.text }, out, { report: true, only, onSummary });
+        const more = demand?.takeActivated() ?? new Set<string>();
+        for (const p of more) if (p !== src.path) activated.add(p);
+        if (!more.has(src.path) || pass >= 3) break;
+        Object.assign(out, { ...emptyOutcome(), bytes: out.bytes });
+      }
       lookedUp.set(src.path, k);
       knowledge.generation++;
       knowledge.publish(src.path, k);
@@ -600,10 +678,19 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
       out.notifications.push({ file: src.path, level: 'error', message: `could not be analysed: ${err instanceof Error ? err.message : String(err)}` });
     }
   };
-  for (const src of ordered) await analyzeSource(src);
+  const skipped = (src: RunSource): void => {
+    const out = emptyOutcome();
+    outcomes.set(src.path, out);
+    out.bytes = analyzer.prescans.get(src.path)?.bytes ?? 0;
+  };
+  for (const src of ordered) {
+    if (!demand || demand.fileNeeded(src.path)) await analyzeSource(src);
+    else skipped(src);
+  }
   stats.summaryRounds = 1;
   for (let round = 1; round < MAX_ROUNDS; round++) {
     const dirty = ordered.filter((src) => {
+      if (activated.has(src.path)) return true;
       const at = analyzedAt.get(src.path) ?? 0;
       const k = lookedUp.get(src.path);
       if (!k) return false;

@@ -338,6 +338,7 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   try {
     const configFile = args.config !== undefined ? path.resolve(environment.cwd, args.config) : findConfig(environment.cwd);
     if (configFile) options.config = loadConfig(configFile);
+    if (args.summariesOut !== undefined) options.exportSummaries = true;
     if (args.summariesIn.length) options.summariesIn = loadSummaryFiles(args.summariesIn.map((file) => path.resolve(environment.cwd, file)));
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(error.message);

@@ -60,6 +60,9 @@ export interface RunStats {
   functionsWithCallerEntry: number;
   /** Header functions summarised from the kernel tree's include/linux. */
   headerSummaries: number;
+  /** Functions the prescan found in the run's files, and files parsed (the others had nothing to check). */
+  functionsInRun: number;
+  filesParsed: number;
   parseMs: number;
   analyzeMs: number;
   totalMs: number;
@@ -101,6 +104,16 @@ export interface AnalyzeOptions {
    * intra-procedural analysis; for measuring what summaries change.
    */
   summaries?: boolean;
+  /**
+   * false: analyse every function, not only those the prescan finds can matter to a check
+   * (src/engine/demand.ts); for measuring that the demand changes nothing.
+   */
+  demand?: boolean;
+  /**
+   * The run's summaries are wanted (--summaries-out): every non-static function whose summary can
+   * matter to a caller is analysed, not only those this run's checks need.
+   */
+  exportSummaries?: boolean;
   /** Also return the summaries of static functions, as `file#name` (for inspecting the analysis). */
   staticSummaries?: boolean;
 }

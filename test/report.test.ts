@@ -57,6 +57,8 @@ function stats(overrides: Partial<RunStats> = {}): RunStats {
     fileReanalyses: 0,
     functionsWithCallerEntry: 0,
     headerSummaries: 0,
+    functionsInRun: 12,
+    filesParsed: 3,
     parseMs: 10.4,
     analyzeMs: 20.6,
     totalMs: 31,

@@ -61,9 +61,30 @@ export interface RunDefinition {
  */
 export function archOf(file: string, root: string | null): string | null {
   if (!root) return null;
-  const rel = path.relative(path.resolve(root), path.resolve(file)).split(path.sep);
-  return rel[0] === 'arch' && rel.length > 2 ? `arch/${rel[1]}` : null;
+  const key = `${root}\0${file}`;
+  let arch = archCache.get(key);
+  if (arch === undefined) {
+    const rel = path.relative(path.resolve(root), path.resolve(file)).split(path.sep);
+    arch = rel[0] === 'arch' && rel.length > 2 ? `arch/${rel[1]}` : null;
+    if (archCache.size > 100_000) archCache.clear();
+    archCache.set(key, arch);
+  }
+  return arch;
 }
+/** archOf() is asked about the same file for every call the file makes. */
+const archCache = new Map<string, string | null>();
+
+/** path.resolve() of a file, remembered (summaryOf() asks for every call). */
+function absolute(file: string): string {
+  let abs = absCache.get(file);
+  if (abs === undefined) {
+    abs = path.resolve(file);
+    if (absCache.size > 100_000) absCache.clear();
+    absCache.set(file, abs);
+  }
+  return abs;
+}
+const absCache = new Map<string, string>();
 
 /** Run-wide summary tables and their change history. */
 export class RunKnowledge {
@@ -140,7 +161,7 @@ export class RunKnowledge {
     if (arch && this.archProvided.get(arch)?.has(name)) return this.imported.get(name);
     // Generic code and architectures that disagree: whichever the build links, unknown here.
     if (this.run.has(name) && archOf(file, this.root) === null) return undefined;
-    const abs = path.resolve(file);
+    const abs = absolute(file);
     return this.imported.get(name) ?? this.localHeaders.get(name)?.find((h) => abs.startsWith(h.scope))?.entry ?? this.headers.get(name);
   }
 

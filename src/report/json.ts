@@ -71,6 +71,8 @@ function copyStats(stats: RunStats): RunStats {
     fileReanalyses: stats.fileReanalyses,
     functionsWithCallerEntry: stats.functionsWithCallerEntry,
     headerSummaries: stats.headerSummaries,
+    functionsInRun: stats.functionsInRun,
+    filesParsed: stats.filesParsed,
     parseMs: stats.parseMs,
     analyzeMs: stats.analyzeMs,
     totalMs: stats.totalMs,

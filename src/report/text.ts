@@ -76,6 +76,8 @@ export function formatStatsTable(stats: RunStats): string {
     ['files failed', String(stats.filesFailed)],
     ['bytes', String(stats.bytes)],
     ['functions', String(stats.functions)],
+    ['functions found by the prescan', String(stats.functionsInRun)],
+    ['files parsed', String(stats.filesParsed)],
     ['CFG give-ups', String(stats.cfgGiveUps)],
     ['functions with parse errors', String(stats.functionsWithParseErrors)],
     ['functions widened', String(stats.functionsWidened)],

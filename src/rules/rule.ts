@@ -27,6 +27,12 @@ export interface RuleMeta {
   /** A few sentences. */
   fullDescription: string;
   docs: RuleDocs;
+  /**
+   * For a rule that reads something besides the lock API (a comment): text that makes a function
+   * worth analysing for it, tested on the function with the comments above it before anything is
+   * parsed. The function and what it calls are then analysed (src/engine/demand.ts).
+   */
+  textTrigger?: RegExp;
 }
 
 /** What a rule can do while it runs: report findings. */

@@ -219,6 +219,8 @@ export const staleCannotFail: Rule = {
     id: 'stale-cannot-fail',
     severity: 'warning',
     shortDescription: 'A comment says a call cannot fail, but the function can return failure.',
+    // CLAIM, across the line breaks and `*` of a block comment.
+    textTrigger: /\b(?:can\s?not|can'?t|can’t|never)[\s*/]+fails?\b|\balways[\s*/]+succeeds?\b/i,
     fullDescription:
       'Reports a comment that says "cannot fail", "can\'t fail", "never fails" or "always succeeds" about the call on ' +
       'the statement below it (or on its own line), or about the function it documents, when that function has a path ' +

@@ -1,0 +1,305 @@
+// Which functions of the run can matter to a check. Most kernel functions never touch an mm lock:
+// analysing them costs time and finds nothing. From the prescan (src/engine/prescan.ts), before
+// anything is parsed, a function is analysed when
+// - it mentions a name of `lockNames`: the lock API, the VMA lookups, a write to a VMA field that
+//   needs a lock, a function whose known summary changes its caller's lock or VMA state;
+// - a rule's text trigger matches it (a "cannot fail" comment); then everything it calls too;
+// - an analysed function calls it, and its summary can matter there: it may fault or take the
+//   mmap lock (it mentions such a name, or calls a function that does: the caller may hold a
+//   lock), it is a static function of the same file (it is analysed again with the locks its
+//   callers hold), or it takes a VMA (its summary says which VMA arguments it dereferences);
+// and, while the run goes, when the summary computed for a function changes its callers' lock or
+// VMA state (it returns with a lock held, needs one, returns a VMA), its callers are analysed too
+// (`activate()`).
+// Calls resolve as the linker would, approximately: to the caller file's own static definition,
+// else to every non-static definition of the name (the architectures' too).
+
+import type { FilePrescan, PrescanFunction } from './prescan.js';
+import { GUARD_CLASSES, MMAP_RWSEM_FIELDS, PAGE_WALK_LOCKS, PAGE_WALKS, VMA_ITERATORS, VMA_LOCKED_FIELDS, VMA_MMAP_WRITE_FIELDS, VMA_READONLY_FIELDS, VMA_RWSEM_PATH, type ApiEntry } from '../kb/lock-api.js';
+
+/**
+ * What a call of a function with this entry brings to its caller's checks: a change of the
+ * caller's lock or VMA state, or a requirement on it ('state'); something that matters only when
+ * the caller holds a lock: a fault on user memory, taking the mmap lock inside ('inside'); or
+ * nothing the checks look at. A raw rwsem operation (down_read()) is about the mmap lock only
+ * when its argument is the mm's rwsem, which the caller then names (`mmap_lock`).
+ */
+export function entryRelevance(e: ApiEntry): 'state' | 'inside' | null {
+  if (e.lock?.some((l) => !l.rawRwsem) || e.requires?.length || e.returnsVma || e.modifiesVma?.length || e.rangeCheck || e.freshVma) return 'state';
+  if (e.lastUser !== undefined || e.pagefault) return 'state';
+  if (e.mayFault || e.takesMmapLock?.length) return 'inside';
+  return null;
+}
+
+export interface RelevantNames {
+  /** Identifiers that make a function worth analysing by themselves. */
+  lockNames: Set<string>;
+  /** Calls that matter only under a lock (they fault, or take the mmap lock inside). */
+  insideNames: Set<string>;
+  /** Identifiers of a function that takes a VMA. */
+  vmaNames: Set<string>;
+}
+
+/** The identifiers the demand looks for, given the entries the run knows (knowledge base, configuration). */
+export function relevantNames(entries: Iterable<ApiEntry>): RelevantNames {
+  const lockNames = new Set<string>([
+    ...MMAP_RWSEM_FIELDS,
+    VMA_RWSEM_PATH[0],
+    // Writes that need a lock (`vma->vm_start = ...`): the prescan records `vm_start=`.
+    ...[...VMA_READONLY_FIELDS, ...VMA_MMAP_WRITE_FIELDS, ...VMA_LOCKED_FIELDS].map((f) => `${f}=`),
+    'walk_lock',
+    ...Object.keys(PAGE_WALK_LOCKS),
+    ...Object.keys(PAGE_WALKS),
+    ...Object.keys(VMA_ITERATORS),
+  ]);
+  const insideNames = new Set<string>();
+  const byName = new Map<string, ApiEntry>();
+  for (const e of entries) {
+    byName.set(e.name, e);
+    addEntry({ lockNames, insideNames, vmaNames: new Set() }, e);
+  }
+  for (const [guard, cls] of Object.entries(GUARD_CLASSES)) {
+    const e = byName.get(cls.acquire);
+    if (e && entryRelevance(e) === 'state') lockNames.add(guard);
+  }
+  return { lockNames, insideNames, vmaNames: new Set(['vm_area_struct']) };
+}
+
+/** Adds a known function (a header's summary, an imported one) to the names. */
+export function addEntry(names: RelevantNames, e: ApiEntry): void {
+  const r = entryRelevance(e);
+  if (r === 'state') names.lockNames.add(e.name);
+  else if (r === 'inside') names.insideNames.add(e.name);
+}
+
+export interface DemandFile {
+  path: string;
+  scan: FilePrescan;
+}
+
+/** Marks the functions of a prescanned file that a rule's text trigger matches. */
+export function markTriggered(scan: FilePrescan, text: string, triggers: readonly RegExp[]): void {
+  if (!triggers.some((t) => t.test(text))) return;
+  for (const fn of scan.functions) {
+    const body = text.slice(fn.start, fn.end);
+    if (triggers.some((t) => t.test(body))) fn.triggered = true;
+  }
+}
+
+/**
+ * How far down a triggered function's calls are analysed: what it calls, and what those call (a
+ * failure returned from two calls down is still found; deeper, the summary does not know).
+ */
+const TRIGGER_DEPTH = 2;
+
+interface Definition {
+  file: number;
+  fn: PrescanFunction;
+}
+
+export class Demand {
+  private readonly nodes: Definition[] = [];
+  private readonly fileIndex = new Map<string, number>();
+  private readonly globalDefs = new Map<string, number[]>();
+  private readonly staticDefs: Map<string, number[]>[] = [];
+  private readonly callers = new Map<number, number[]>();
+  private readonly byFile: Map<number, number>[] = [];
+  private readonly needed: Uint8Array;
+  private readonly triggered: Uint8Array;
+  /** Needed for the lock checks (not only as a triggered function's callee): its callees were taken. */
+  private readonly expanded: Uint8Array;
+  private readonly inside: Uint8Array;
+  private readonly takesVma: Uint8Array;
+  private readonly activated = new Set<number>();
+  private readonly neededInFile: number[];
+  /** Files whose file-scope initializers name the lock API (`.walk_lock = PGWALK_WRLOCK`). */
+  private readonly fileScopeRelevant: Uint8Array;
+  neededFunctions = 0;
+
+  constructor(
+    private readonly files: readonly DemandFile[],
+    names: RelevantNames,
+    /** Also every non-static function whose summary can matter to a caller (for --summaries-out). */
+    exportSummaries = false,
+  ) {
+    files.forEach((f, fileIndex) => {
+      this.fileIndex.set(f.path, fileIndex);
+      const statics = new Map<string, number[]>();
+      const ends = new Map<number, number>();
+      this.staticDefs.push(statics);
+      this.byFile.push(ends);
+      for (const fn of f.scan.functions) {
+        const id = this.nodes.length;
+        this.nodes.push({ file: fileIndex, fn });
+        ends.set(fn.end, id);
+        const table = fn.isStatic ? statics : this.globalDefs;
+        const list = table.get(fn.name);
+        if (list) list.push(id);
+        else table.set(fn.name, [id]);
+      }
+    });
+    const count = this.nodes.length;
+    this.nodes.forEach((node, id) => {
+      for (const name of node.fn.ids) {
+        for (const def of this.resolve(node.file, name)) {
+          if (def === id) continue;
+          const list = this.callers.get(def);
+          if (list) list.push(id);
+          else this.callers.set(def, [id]);
+        }
+      }
+    });
+    // Functions that may fault or take the mmap lock somewhere down their calls.
+    this.inside = this.upward(new Set([...names.insideNames, ...names.lockNames]));
+    this.takesVma = new Uint8Array(count);
+    this.needed = new Uint8Array(count);
+    this.triggered = new Uint8Array(count);
+    this.expanded = new Uint8Array(count);
+    this.neededInFile = new Array<number>(files.length).fill(0);
+    this.fileScopeRelevant = new Uint8Array(files.length);
+    files.forEach((f, i) => {
+      for (const id of f.scan.fileScopeIds) if (names.lockNames.has(id)) this.fileScopeRelevant[i] = 1;
+    });
+    const lockSeeds: number[] = [];
+    const triggerSeeds: number[] = [];
+    this.nodes.forEach((node, id) => {
+      let seed = false;
+      for (const name of node.fn.ids) {
+        if (names.lockNames.has(name)) seed = true;
+        if (names.vmaNames.has(name)) this.takesVma[id] = 1;
+      }
+      if (node.fn.triggered) {
+        this.triggered[id] = TRIGGER_DEPTH;
+        triggerSeeds.push(id);
+      }
+      if (seed) lockSeeds.push(id);
+    });
+    if (exportSummaries) this.nodes.forEach((node, id) => !node.fn.isStatic && (this.inside[id] || this.takesVma[id]) && lockSeeds.push(id));
+    this.take(lockSeeds, true);
+    this.take(triggerSeeds, false);
+  }
+
+  /** The definitions a call of `name` from a file reaches. */
+  private resolve(file: number, name: string): readonly number[] {
+    return this.staticDefs[file].get(name) ?? this.globalDefs.get(name) ?? [];
+  }
+
+  /** Marks every function calling one of `base` (directly or not). */
+  private upward(base: ReadonlySet<string>): Uint8Array {
+    const marked = new Uint8Array(this.nodes.length);
+    const work: number[] = [];
+    this.nodes.forEach((node, id) => {
+      for (const name of node.fn.ids) {
+        if (base.has(name)) {
+          marked[id] = 1;
+          work.push(id);
+          break;
+        }
+      }
+    });
+    while (work.length) {
+      const id = work.pop()!;
+      for (const caller of this.callers.get(id) ?? []) {
+        if (marked[caller]) continue;
+        marked[caller] = 1;
+        work.push(caller);
+      }
+    }
+    return marked;
+  }
+
+  /**
+   * Marks functions needed, and down from them the callees whose summaries they read. A function
+   * needed for the lock checks (`expand`) brings the callees that may fault or take the mmap lock
+   * inside, its file's static callees and the callees that take a VMA; a triggered one brings what
+   * it calls, TRIGGER_DEPTH levels down.
+   */
+  private take(ids: readonly number[], expand: boolean): void {
+    const work: number[] = [];
+    const mark = (id: number, expanding: boolean): void => {
+      if (!this.needed[id]) {
+        this.needed[id] = 1;
+        this.neededFunctions++;
+        this.neededInFile[this.nodes[id].file]++;
+        this.activated.add(this.nodes[id].file);
+        work.push(id);
+      }
+      if (expanding && !this.expanded[id]) {
+        this.expanded[id] = 1;
+        work.push(id);
+      }
+    };
+    for (const id of ids) mark(id, expand);
+    while (work.length) {
+      const id = work.pop()!;
+      const node = this.nodes[id];
+      for (const name of node.fn.ids) {
+        for (const def of this.resolve(node.file, name)) {
+          const depth = this.triggered[id] - 1;
+          if (depth > this.triggered[def]) {
+            this.triggered[def] = depth;
+            // Deeper than before: its callees are taken again.
+            if (this.needed[def]) work.push(def);
+          }
+          if (depth > 0) mark(def, false);
+          if (!this.expanded[id]) continue;
+          const sameFileStatic = this.nodes[def].fn.isStatic && this.nodes[def].file === node.file;
+          if (this.inside[def] || this.takesVma[def] || sameFileStatic) mark(def, true);
+        }
+      }
+    }
+  }
+
+  get functions(): number {
+    return this.nodes.length;
+  }
+
+  /** Does the file have something to analyse: a needed function, or a lock-relevant file-scope initializer? */
+  fileNeeded(path: string): boolean {
+    const f = this.fileIndex.get(path);
+    return f === undefined || this.neededInFile[f] > 0 || this.fileScopeRelevant[f] === 1;
+  }
+
+  /**
+   * The needed functions of a file, in file order; null when the whole file is to be parsed (it
+   * was not prescanned, or a file-scope initializer of it matters).
+   */
+  neededIn(path: string): PrescanFunction[] | null {
+    const f = this.fileIndex.get(path);
+    if (f === undefined || this.fileScopeRelevant[f]) return null;
+    return [...this.byFile[f].values()].filter((id) => this.needed[id]).map((id) => this.nodes[id].fn);
+  }
+
+  /**
+   * Is the function that ends at `end` (a string index) of the file analysed? True for what the
+   * prescan did not see (a file that was not prescanned, a function it delimited otherwise).
+   */
+  isNeeded(path: string, end: number): boolean {
+    const f = this.fileIndex.get(path);
+    if (f === undefined) return true;
+    const id = this.byFile[f].get(end);
+    return id === undefined || this.needed[id] === 1;
+  }
+
+  /**
+   * The summary of `name`, defined in `path`, changes its callers' state: they are analysed too.
+   * Returns whether any function was newly marked.
+   */
+  activate(path: string, name: string): boolean {
+    const f = this.fileIndex.get(path);
+    if (f === undefined) return false;
+    const defs = (this.staticDefs[f].get(name) ?? []).concat((this.globalDefs.get(name) ?? []).filter((d) => this.nodes[d].file === f));
+    const callers: number[] = [];
+    for (const def of defs) for (const c of this.callers.get(def) ?? []) if (!this.expanded[c]) callers.push(c);
+    if (!callers.length) return false;
+    this.take(callers, true);
+    return true;
+  }
+
+  /** Files that gained needed functions since the last call (their earlier analysis skipped them). */
+  takeActivated(): Set<string> {
+    const out = new Set([...this.activated].map((f) => this.files[f].path));
+    this.activated.clear();
+    return out;
+  }
+}
