@@ -111,32 +111,20 @@ function reportError(error: unknown, environment: CliEnvironment): void {
 
 function buildParser(): Argv {
   const tool = toolInfo();
+  // Each command declares the options it reads, so that the others reject them (strict mode).
   return yargs()
     .scriptName('vmalint')
     .usage('Usage: $0 [options] <path..>\n\nFinds mmap_lock and per-VMA lock bugs in Linux kernel C sources.')
     .command('$0 [paths..]', 'Analyse C files and directories (their *.c and *.h files)', (command) =>
-      command.positional('paths', { type: 'string', array: true, describe: 'Files and directories to analyse' }),
+      withAnalyseOptions(
+        withOutputOptions(
+          withFormatOption(command.positional('paths', { type: 'string', array: true, describe: 'Files and directories to analyse' })),
+        ),
+      ),
     )
     .command('explain <rule>', "Print a rule's documentation: what, why, a wrong and a right example", (command) =>
-      command.positional('rule', { type: 'string', describe: 'Rule id (see --list-rules)' }),
+      withFormatOption(command.positional('rule', { type: 'string', describe: 'Rule id (see --list-rules)' })),
     )
-    .option('format', {
-      alias: 'f',
-      choices: OUTPUT_FORMATS,
-      default: 'text' as OutputFormat,
-      describe: 'Report format',
-    })
-    .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'Write the report to FILE instead of stdout' })
-    .option('rule', { type: 'string', requiresArg: true, describe: 'Run only this rule (repeatable, comma-separated)' })
-    .option('disable', { type: 'string', requiresArg: true, describe: 'Do not run this rule (repeatable, comma-separated)' })
-    .option('list-rules', { type: 'boolean', default: false, describe: 'List the rules and exit' })
-    .option('stats', { type: 'boolean', default: false, describe: 'Print run statistics to stderr' })
-    .option('D', { alias: 'define', type: 'string', requiresArg: true, describe: 'Define NAME[=VALUE] for #if/#ifdef (repeatable)' })
-    .option('U', { alias: 'undefine', type: 'string', requiresArg: true, describe: 'Undefine NAME for #if/#ifdef (repeatable)' })
-    .option('exit-zero', { type: 'boolean', default: false, describe: 'Exit with 0 even when there are findings' })
-    .option('config', { type: 'string', requiresArg: true, describe: `Read knowledge-base additions from FILE (default: the first ${CONFIG_FILE_NAME} in the working directory or above)` })
-    .option('summaries-out', { type: 'string', requiresArg: true, describe: "Write the summaries of the run's functions to FILE" })
-    .option('summaries-in', { type: 'string', requiresArg: true, describe: 'Use the summaries another run wrote to FILE (repeatable)' })
     .epilogue(
       'Exit status: 0 no findings, 1 findings, 2 usage error or nothing could be analysed.\n' +
         'Colour is used on a terminal unless NO_COLOR is set.',
@@ -153,33 +141,65 @@ function buildParser(): Argv {
     });
 }
 
+/** --format: of the analysis's report, of --list-rules and of explain. */
+function withFormatOption(command: Argv): Argv {
+  return command.option('format', {
+    alias: 'f',
+    choices: OUTPUT_FORMATS,
+    default: 'text' as OutputFormat,
+    describe: 'Report format',
+  });
+}
+
+/** Where a report goes and what the exit status says. */
+function withOutputOptions(command: Argv): Argv {
+  return command
+    .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'Write the report to FILE instead of stdout' })
+    .option('exit-zero', { type: 'boolean', default: false, describe: 'Exit with 0 even when there are findings' });
+}
+
+function withAnalyseOptions(command: Argv): Argv {
+  return command
+    .option('rule', { type: 'string', requiresArg: true, describe: 'Run only this rule (repeatable, comma-separated)' })
+    .option('disable', { type: 'string', requiresArg: true, describe: 'Do not run this rule (repeatable, comma-separated)' })
+    .option('list-rules', { type: 'boolean', default: false, describe: 'List the rules and exit' })
+    .option('stats', { type: 'boolean', default: false, describe: 'Print run statistics to stderr' })
+    .option('D', { alias: 'define', type: 'string', requiresArg: true, describe: 'Define NAME[=VALUE] for #if/#ifdef (repeatable)' })
+    .option('U', { alias: 'undefine', type: 'string', requiresArg: true, describe: 'Undefine NAME for #if/#ifdef (repeatable)' })
+    .option('config', { type: 'string', requiresArg: true, describe: `Read knowledge-base additions from FILE (default: the first ${CONFIG_FILE_NAME} in the working directory or above)` })
+    .option('summaries-out', { type: 'string', requiresArg: true, describe: "Write the summaries of the run's functions to FILE" })
+    .option('summaries-in', { type: 'string', requiresArg: true, describe: 'Use the summaries another run wrote to FILE (repeatable)' });
+}
+
 type ParsedArguments = Record<string, unknown> & { _: (string | number)[] };
 
 async function parseCommandLine(argv: string[]): Promise<Command> {
   const parser = buildParser();
-  const { parsed, output } = await new Promise<{ parsed: ParsedArguments; output: string }>((resolve, reject) => {
-    void parser.parse(splitAttachedDefines(argv), {}, (error: Error | null | undefined, args: unknown, output: string) => {
+  const { parsed, helpText } = await new Promise<{ parsed: ParsedArguments; helpText: string }>((resolve, reject) => {
+    void parser.parse(splitAttachedDefines(argv), {}, (error: Error | null | undefined, args: unknown, helpText: string) => {
       if (error) reject(error);
-      else resolve({ parsed: args as ParsedArguments, output });
+      else resolve({ parsed: args as ParsedArguments, helpText });
     });
   });
   // --help and --version: yargs hands back the text to print instead of printing it.
-  if (output) return { kind: 'print', text: output };
+  if (helpText) return { kind: 'print', text: helpText };
   const format = parsed['format'] as OutputFormat;
+  const output = typeof parsed['output'] === 'string' ? parsed['output'] : undefined;
+  const exitZero = parsed['exit-zero'] === true;
   if (parsed._[0] === 'explain') return { kind: 'explain', ruleId: String(parsed['rule']), format };
   return {
     kind: 'analyse',
     args: {
       paths: stringList(parsed['paths']),
       format,
-      output: typeof parsed['output'] === 'string' ? parsed['output'] : undefined,
+      output,
       ruleIds: commaSeparatedList(parsed['rule']),
       disabledRuleIds: commaSeparatedList(parsed['disable']),
       listRules: parsed['list-rules'] === true,
       stats: parsed['stats'] === true,
       defines: stringList(parsed['D']),
       undefines: stringList(parsed['U']),
-      exitZero: parsed['exit-zero'] === true,
+      exitZero,
       config: typeof parsed['config'] === 'string' ? parsed['config'] : undefined,
       summariesOut: typeof parsed['summaries-out'] === 'string' ? parsed['summaries-out'] : undefined,
       summariesIn: stringList(parsed['summaries-in']),

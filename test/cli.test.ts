@@ -170,6 +170,15 @@ test('cli: explain of an unknown rule exits 2 and lists the known ids', async ()
   for (const rule of allRules()) assert.ok(result.stderr.includes(rule.meta.id), rule.meta.id);
 });
 
+test('cli: explain rejects the options of the analysis', async () => {
+  for (const option of ['--stats', '--exit-zero', '--output=x']) {
+    const result = await run(['explain', allRules()[0]?.meta.id ?? 'x', option]);
+    assert.equal(result.status, 2, option);
+    assert.equal(result.stdout, '');
+    assert.equal(result.stderr, `vmalint: Unknown argument: ${option.slice(2).replace(/=.*/, '')}\n`);
+  }
+});
+
 test('cli: explain without a rule is a usage error', async () => {
   const result = await run(['explain']);
   assert.equal(result.status, 2);
