@@ -9,12 +9,14 @@ import type { Argv } from 'yargs';
 import { analyzeFiles } from './analyze.js';
 import { discoverFiles } from './discover.js';
 import { formatJson } from './report/json.js';
-import { everyFileFailed } from './report/outcome.js';
+import { emptyRunResult, everyFileFailed } from './report/outcome.js';
 import { formatSarif } from './report/sarif.js';
 import { formatNotificationsText, formatStatsTable, formatText } from './report/text.js';
 import { toolInfo } from './report/tool-info.js';
 import type { RuleMeta } from './rules/rule.js';
 import { allRules } from './rules/index.js';
+import { parseShard, selectShard } from './shard.js';
+import type { Shard } from './shard.js';
 import type { AnalyzeOptions, RunResult } from './types.js';
 import { UsageError } from './usage-error.js';
 import { CONFIG_FILE_NAME, ConfigError, findConfig, formatSummaries, loadConfig, loadSummaryFiles } from './kb/config.js';
@@ -60,6 +62,8 @@ interface AnalyseArguments {
   config: string | undefined;
   summariesOut: string | undefined;
   summariesIn: string[];
+  /** --shard K/N: analyse only the files of shard K of N. */
+  shard: Shard | undefined;
 }
 
 type Command =
@@ -168,7 +172,8 @@ function withAnalyseOptions(command: Argv): Argv {
     .option('U', { alias: 'undefine', type: 'string', requiresArg: true, describe: 'Undefine NAME for #if/#ifdef (repeatable)' })
     .option('config', { type: 'string', requiresArg: true, describe: `Read knowledge-base additions from FILE (default: the first ${CONFIG_FILE_NAME} in the working directory or above)` })
     .option('summaries-out', { type: 'string', requiresArg: true, describe: "Write the summaries of the run's functions to FILE" })
-    .option('summaries-in', { type: 'string', requiresArg: true, describe: 'Use the summaries another run wrote to FILE (repeatable)' });
+    .option('summaries-in', { type: 'string', requiresArg: true, describe: 'Use the summaries another run wrote to FILE (repeatable)' })
+    .option('shard', { type: 'string', requiresArg: true, describe: 'Analyse only shard K of N of the files (K/N, 1 <= K <= N; see docs/ci-sharding.md)' });
 }
 
 type ParsedArguments = Record<string, unknown> & { _: (string | number)[] };
@@ -203,6 +208,7 @@ async function parseCommandLine(argv: string[]): Promise<Command> {
       config: typeof parsed['config'] === 'string' ? parsed['config'] : undefined,
       summariesOut: typeof parsed['summaries-out'] === 'string' ? parsed['summaries-out'] : undefined,
       summariesIn: stringList(parsed['summaries-in']),
+      shard: parsed['shard'] === undefined ? undefined : parseShard(singleValue(parsed['shard'], '--shard')),
     },
   };
 }
@@ -229,6 +235,12 @@ function stringList(value: unknown): string[] {
   if (value === undefined || value === null) return [];
   const values = Array.isArray(value) ? value : [value];
   return values.map((item) => String(item));
+}
+
+/** The value of an option that may be given once only. */
+function singleValue(value: unknown, option: string): string {
+  if (Array.isArray(value)) throw new UsageError(`${option} may be given once only`);
+  return String(value);
 }
 
 function commaSeparatedList(value: unknown): string[] {
@@ -364,8 +376,10 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
     throw error;
   }
 
-  const files = await filesToAnalyse(args.paths, environment);
-  const result = await analyzeFiles(files, options);
+  const discovered = await filesToAnalyse(args.paths, environment);
+  // With --shard, a shard that got none of the files is an empty run, not an error.
+  const files = args.shard ? selectShard(discovered, args.shard, environment.cwd) : discovered;
+  const result = files.length > 0 ? await analyzeFiles(files, options) : emptyRunResult();
 
   if (args.summariesOut !== undefined) await writeReport(formatSummaries(result.summaries, toolInfo().version), args.summariesOut, environment);
   const color = args.output === undefined && wantsColor(environment);
