@@ -1,8 +1,9 @@
-// The command line: `vmalint [paths..]` analyses, `vmalint explain RULE` documents a rule.
+// The command line: `vmalint [paths..]` analyses, `vmalint explain RULE` documents a rule,
+// `vmalint merge FILE.sarif...` merges the SARIF logs of the shards of a run (`--shard K/N`).
 // `main()` does everything but end the process, so that tests can run it in-process with their
 // own streams; `runFromCommandLine()` (called by bin/vmalint) is the only place that touches the
 // process's exit status.
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
@@ -10,7 +11,10 @@ import { analyzeFiles } from './analyze.js';
 import { discoverFiles } from './discover.js';
 import { formatJson } from './report/json.js';
 import { emptyRunResult, everyFileFailed } from './report/outcome.js';
-import { formatSarif } from './report/sarif.js';
+import { formatSarif, serializeSarifLog } from './report/sarif.js';
+import type { SarifLog } from './report/sarif.js';
+import { mergeSarifLogs, parseSarifLog, SarifMergeError } from './report/sarif-merge.js';
+import type { SarifInput } from './report/sarif-merge.js';
 import { formatNotificationsText, formatStatsTable, formatText } from './report/text.js';
 import { toolInfo } from './report/tool-info.js';
 import type { RuleMeta } from './rules/rule.js';
@@ -66,8 +70,16 @@ interface AnalyseArguments {
   shard: Shard | undefined;
 }
 
+/** The arguments of `vmalint merge`. */
+interface MergeArguments {
+  files: string[];
+  output: string | undefined;
+  exitZero: boolean;
+}
+
 type Command =
   | { kind: 'analyse'; args: AnalyseArguments }
+  | { kind: 'merge'; args: MergeArguments }
   | { kind: 'explain'; ruleId: string; format: OutputFormat }
   | { kind: 'print'; text: string };
 
@@ -84,6 +96,8 @@ export async function main(argv: string[], environment: CliEnvironment = process
         return EXIT_CLEAN;
       case 'analyse':
         return await runAnalyse(command.args, environment);
+      case 'merge':
+        return await runMerge(command.args, environment);
     }
   } catch (error) {
     reportError(error, environment);
@@ -129,6 +143,9 @@ function buildParser(): Argv {
     .command('explain <rule>', "Print a rule's documentation: what, why, a wrong and a right example", (command) =>
       withFormatOption(command.positional('rule', { type: 'string', describe: 'Rule id (see --list-rules)' })),
     )
+    .command('merge <files..>', 'Merge the SARIF logs of the shards of a run (--shard K/N) into one SARIF log', (command) =>
+      withOutputOptions(command.positional('files', { type: 'string', array: true, describe: 'SARIF logs written by vmalint --format sarif --shard K/N' })),
+    )
     .epilogue(
       'Exit status: 0 no findings, 1 findings, 2 usage error or nothing could be analysed.\n' +
         'Colour is used on a terminal unless NO_COLOR is set.',
@@ -155,7 +172,7 @@ function withFormatOption(command: Argv): Argv {
   });
 }
 
-/** Where a report goes and what the exit status says. */
+/** Where a report goes and what the exit status says: the analysis's and merge's. */
 function withOutputOptions(command: Argv): Argv {
   return command
     .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'Write the report to FILE instead of stdout' })
@@ -192,6 +209,9 @@ async function parseCommandLine(argv: string[]): Promise<Command> {
   const output = typeof parsed['output'] === 'string' ? parsed['output'] : undefined;
   const exitZero = parsed['exit-zero'] === true;
   if (parsed._[0] === 'explain') return { kind: 'explain', ruleId: String(parsed['rule']), format };
+  if (parsed._[0] === 'merge') {
+    return { kind: 'merge', args: { files: stringList(parsed['files']), output, exitZero } };
+  }
   return {
     kind: 'analyse',
     args: {
@@ -433,6 +453,44 @@ async function writeReport(report: string, output: string | undefined, environme
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error));
     throw new UsageError(`cannot write ${output}: ${reason}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Merge
+
+/**
+ * `vmalint merge FILE.sarif... [-o OUT]`: one log from the shards' logs; exit 1 when it has
+ * results (unless --exit-zero), as the analysis would have.
+ */
+async function runMerge(args: MergeArguments, environment: CliEnvironment): Promise<number> {
+  const inputs: SarifInput[] = [];
+  for (const file of args.files) inputs.push({ source: file, log: await readSarifInput(file, environment) });
+  let merged: SarifLog;
+  try {
+    merged = mergeSarifLogs(inputs);
+  } catch (error) {
+    if (error instanceof SarifMergeError) throw new UsageError(error.message);
+    throw error;
+  }
+  await writeReport(serializeSarifLog(merged), args.output, environment);
+  return merged.runs[0].results.length > 0 && !args.exitZero ? EXIT_FINDINGS : EXIT_CLEAN;
+}
+
+async function readSarifInput(file: string, environment: CliEnvironment): Promise<SarifLog> {
+  let text: string;
+  try {
+    text = await readFile(path.resolve(environment.cwd, file), 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code ?? String(error);
+    throw new UsageError(`${file}: cannot read: ${reason}`);
+  }
+  try {
+    return parseSarifLog(text, file);
+  } catch (error) {
+    if (error instanceof SarifMergeError) throw new UsageError(error.message);
+    throw error;
   }
 }
 

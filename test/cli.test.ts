@@ -206,6 +206,7 @@ test('cli: --help describes the usage and the exit status, exit 0', async () => 
   assert.equal(result.status, 0);
   assert.match(result.stdout, /vmalint \[paths\.\.\]/);
   assert.match(result.stdout, /explain <rule>/);
+  assert.match(result.stdout, /merge <files\.\.>/);
   for (const option of ['--format', '--output', '--rule', '--disable', '--list-rules', '--stats', '--exit-zero', '-D', '-U', '--config', '--summaries-out', '--summaries-in', '--shard']) {
     assert.ok(result.stdout.includes(option), option);
   }
