@@ -11,6 +11,7 @@ import { analyzeFiles } from './analyze.js';
 import { discoverFiles } from './discover.js';
 import { formatJson } from './report/json.js';
 import { emptyRunResult, everyFileFailed } from './report/outcome.js';
+import { ProgressLine } from './report/progress.js';
 import { formatSarif, serializeSarifLog } from './report/sarif.js';
 import type { SarifLog } from './report/sarif.js';
 import { mergeSarifLogs, parseSarifLog, SarifMergeError } from './report/sarif-merge.js';
@@ -68,6 +69,8 @@ interface AnalyseArguments {
   summariesIn: string[];
   /** --shard K/N: analyse only the files of shard K of N. */
   shard: Shard | undefined;
+  /** --quiet: no progress line on stderr. */
+  quiet: boolean;
 }
 
 /** The arguments of `vmalint merge`. */
@@ -190,7 +193,8 @@ function withAnalyseOptions(command: Argv): Argv {
     .option('config', { type: 'string', requiresArg: true, describe: `Read knowledge-base additions from FILE (default: the first ${CONFIG_FILE_NAME} in the working directory or above)` })
     .option('summaries-out', { type: 'string', requiresArg: true, describe: "Write the summaries of the run's functions to FILE" })
     .option('summaries-in', { type: 'string', requiresArg: true, describe: 'Use the summaries another run wrote to FILE (repeatable)' })
-    .option('shard', { type: 'string', requiresArg: true, describe: 'Analyse only shard K of N of the files (K/N, 1 <= K <= N; see docs/ci-sharding.md)' });
+    .option('shard', { type: 'string', requiresArg: true, describe: 'Analyse only shard K of N of the files (K/N, 1 <= K <= N; see docs/ci-sharding.md)' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress line on stderr (shown on a terminal only)' });
 }
 
 type ParsedArguments = Record<string, unknown> & { _: (string | number)[] };
@@ -229,6 +233,7 @@ async function parseCommandLine(argv: string[]): Promise<Command> {
       summariesOut: typeof parsed['summaries-out'] === 'string' ? parsed['summaries-out'] : undefined,
       summariesIn: stringList(parsed['summaries-in']),
       shard: parsed['shard'] === undefined ? undefined : parseShard(singleValue(parsed['shard'], '--shard')),
+      quiet: parsed['quiet'] === true,
     },
   };
 }
@@ -399,7 +404,7 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   const discovered = await filesToAnalyse(args.paths, environment);
   // With --shard, a shard that got none of the files is an empty run, not an error.
   const files = args.shard ? selectShard(discovered, args.shard, environment.cwd) : discovered;
-  const result = files.length > 0 ? await analyzeFiles(files, options) : emptyRunResult();
+  const result = files.length > 0 ? await analyzeWithProgress(files, options, args.quiet, environment) : emptyRunResult();
 
   if (args.summariesOut !== undefined) await writeReport(formatSummaries(result.summaries, toolInfo().version), args.summariesOut, environment);
   const color = args.output === undefined && wantsColor(environment);
@@ -408,6 +413,21 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   if (args.format === 'text') environment.stderr.write(formatNotificationsText(result.notifications, { color: wantsColor(environment, 'stderr') }));
   if (args.stats) environment.stderr.write(formatStatsTable(result.stats));
   return exitStatus(result, args.exitZero, environment);
+}
+
+/** analyzeFiles() with the progress line on stderr (erased before returning or throwing). */
+async function analyzeWithProgress(
+  files: string[],
+  options: AnalyzeOptions,
+  quiet: boolean,
+  environment: CliEnvironment,
+): Promise<RunResult> {
+  const progress = new ProgressLine(environment.stderr, { enabled: !quiet && environment.env['TERM'] !== 'dumb' });
+  try {
+    return await analyzeFiles(files, { ...options, onProgress: (count) => progress.update(count) });
+  } finally {
+    progress.finish();
+  }
 }
 
 async function filesToAnalyse(paths: string[], environment: CliEnvironment): Promise<string[]> {

@@ -207,7 +207,7 @@ test('cli: --help describes the usage and the exit status, exit 0', async () => 
   assert.match(result.stdout, /vmalint \[paths\.\.\]/);
   assert.match(result.stdout, /explain <rule>/);
   assert.match(result.stdout, /merge <files\.\.>/);
-  for (const option of ['--format', '--output', '--rule', '--disable', '--list-rules', '--stats', '--exit-zero', '-D', '-U', '--config', '--summaries-out', '--summaries-in', '--shard']) {
+  for (const option of ['--format', '--output', '--rule', '--disable', '--list-rules', '--stats', '--exit-zero', '-D', '-U', '--config', '--summaries-out', '--summaries-in', '--shard', '--quiet']) {
     assert.ok(result.stdout.includes(option), option);
   }
   assert.match(result.stdout, /Exit status: 0 no findings, 1 findings, 2 usage error/);
