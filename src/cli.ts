@@ -1,20 +1,27 @@
-// The command line: `vmalint [paths..]` analyses, `vmalint explain RULE` documents a rule.
+// The command line: `vmalint [paths..]` analyses, `vmalint explain RULE` documents a rule,
+// `vmalint merge FILE.sarif...` merges the SARIF logs of the shards of a run (`--shard K/N`).
 // `main()` does everything but end the process, so that tests can run it in-process with their
 // own streams; `runFromCommandLine()` (called by bin/vmalint) is the only place that touches the
 // process's exit status.
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
 import { analyzeFiles } from './analyze.js';
 import { discoverFiles } from './discover.js';
 import { formatJson } from './report/json.js';
-import { everyFileFailed } from './report/outcome.js';
-import { formatSarif } from './report/sarif.js';
+import { emptyRunResult, everyFileFailed } from './report/outcome.js';
+import { ProgressLine } from './report/progress.js';
+import { formatSarif, serializeSarifLog } from './report/sarif.js';
+import type { SarifLog } from './report/sarif.js';
+import { mergeSarifLogs, parseSarifLog, SarifMergeError } from './report/sarif-merge.js';
+import type { SarifInput } from './report/sarif-merge.js';
 import { formatNotificationsText, formatStatsTable, formatText } from './report/text.js';
 import { toolInfo } from './report/tool-info.js';
 import type { RuleMeta } from './rules/rule.js';
 import { allRules } from './rules/index.js';
+import { parseShard, selectShard } from './shard.js';
+import type { Shard } from './shard.js';
 import type { AnalyzeOptions, RunResult } from './types.js';
 import { UsageError } from './usage-error.js';
 import { CONFIG_FILE_NAME, ConfigError, findConfig, formatSummaries, loadConfig, loadSummaryFiles } from './kb/config.js';
@@ -60,10 +67,22 @@ interface AnalyseArguments {
   config: string | undefined;
   summariesOut: string | undefined;
   summariesIn: string[];
+  /** --shard K/N: analyse only the files of shard K of N. */
+  shard: Shard | undefined;
+  /** --quiet: no progress line on stderr. */
+  quiet: boolean;
+}
+
+/** The arguments of `vmalint merge`. */
+interface MergeArguments {
+  files: string[];
+  output: string | undefined;
+  exitZero: boolean;
 }
 
 type Command =
   | { kind: 'analyse'; args: AnalyseArguments }
+  | { kind: 'merge'; args: MergeArguments }
   | { kind: 'explain'; ruleId: string; format: OutputFormat }
   | { kind: 'print'; text: string };
 
@@ -80,6 +99,8 @@ export async function main(argv: string[], environment: CliEnvironment = process
         return EXIT_CLEAN;
       case 'analyse':
         return await runAnalyse(command.args, environment);
+      case 'merge':
+        return await runMerge(command.args, environment);
     }
   } catch (error) {
     reportError(error, environment);
@@ -111,32 +132,23 @@ function reportError(error: unknown, environment: CliEnvironment): void {
 
 function buildParser(): Argv {
   const tool = toolInfo();
+  // Each command declares the options it reads, so that the others reject them (strict mode).
   return yargs()
     .scriptName('vmalint')
     .usage('Usage: $0 [options] <path..>\n\nFinds mmap_lock and per-VMA lock bugs in Linux kernel C sources.')
     .command('$0 [paths..]', 'Analyse C files and directories (their *.c and *.h files)', (command) =>
-      command.positional('paths', { type: 'string', array: true, describe: 'Files and directories to analyse' }),
+      withAnalyseOptions(
+        withOutputOptions(
+          withFormatOption(command.positional('paths', { type: 'string', array: true, describe: 'Files and directories to analyse' })),
+        ),
+      ),
     )
     .command('explain <rule>', "Print a rule's documentation: what, why, a wrong and a right example", (command) =>
-      command.positional('rule', { type: 'string', describe: 'Rule id (see --list-rules)' }),
+      withFormatOption(command.positional('rule', { type: 'string', describe: 'Rule id (see --list-rules)' })),
     )
-    .option('format', {
-      alias: 'f',
-      choices: OUTPUT_FORMATS,
-      default: 'text' as OutputFormat,
-      describe: 'Report format',
-    })
-    .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'Write the report to FILE instead of stdout' })
-    .option('rule', { type: 'string', requiresArg: true, describe: 'Run only this rule (repeatable, comma-separated)' })
-    .option('disable', { type: 'string', requiresArg: true, describe: 'Do not run this rule (repeatable, comma-separated)' })
-    .option('list-rules', { type: 'boolean', default: false, describe: 'List the rules and exit' })
-    .option('stats', { type: 'boolean', default: false, describe: 'Print run statistics to stderr' })
-    .option('D', { alias: 'define', type: 'string', requiresArg: true, describe: 'Define NAME[=VALUE] for #if/#ifdef (repeatable)' })
-    .option('U', { alias: 'undefine', type: 'string', requiresArg: true, describe: 'Undefine NAME for #if/#ifdef (repeatable)' })
-    .option('exit-zero', { type: 'boolean', default: false, describe: 'Exit with 0 even when there are findings' })
-    .option('config', { type: 'string', requiresArg: true, describe: `Read knowledge-base additions from FILE (default: the first ${CONFIG_FILE_NAME} in the working directory or above)` })
-    .option('summaries-out', { type: 'string', requiresArg: true, describe: "Write the summaries of the run's functions to FILE" })
-    .option('summaries-in', { type: 'string', requiresArg: true, describe: 'Use the summaries another run wrote to FILE (repeatable)' })
+    .command('merge <files..>', 'Merge the SARIF logs of the shards of a run (--shard K/N) into one SARIF log', (command) =>
+      withOutputOptions(command.positional('files', { type: 'string', array: true, describe: 'SARIF logs written by vmalint --format sarif --shard K/N' })),
+    )
     .epilogue(
       'Exit status: 0 no findings, 1 findings, 2 usage error or nothing could be analysed.\n' +
         'Colour is used on a terminal unless NO_COLOR is set.',
@@ -153,36 +165,75 @@ function buildParser(): Argv {
     });
 }
 
+/** --format: of the analysis's report, of --list-rules and of explain. */
+function withFormatOption(command: Argv): Argv {
+  return command.option('format', {
+    alias: 'f',
+    choices: OUTPUT_FORMATS,
+    default: 'text' as OutputFormat,
+    describe: 'Report format',
+  });
+}
+
+/** Where a report goes and what the exit status says: the analysis's and merge's. */
+function withOutputOptions(command: Argv): Argv {
+  return command
+    .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'Write the report to FILE instead of stdout' })
+    .option('exit-zero', { type: 'boolean', default: false, describe: 'Exit with 0 even when there are findings' });
+}
+
+function withAnalyseOptions(command: Argv): Argv {
+  return command
+    .option('rule', { type: 'string', requiresArg: true, describe: 'Run only this rule (repeatable, comma-separated)' })
+    .option('disable', { type: 'string', requiresArg: true, describe: 'Do not run this rule (repeatable, comma-separated)' })
+    .option('list-rules', { type: 'boolean', default: false, describe: 'List the rules and exit' })
+    .option('stats', { type: 'boolean', default: false, describe: 'Print run statistics to stderr' })
+    .option('D', { alias: 'define', type: 'string', requiresArg: true, describe: 'Define NAME[=VALUE] for #if/#ifdef (repeatable)' })
+    .option('U', { alias: 'undefine', type: 'string', requiresArg: true, describe: 'Undefine NAME for #if/#ifdef (repeatable)' })
+    .option('config', { type: 'string', requiresArg: true, describe: `Read knowledge-base additions from FILE (default: the first ${CONFIG_FILE_NAME} in the working directory or above)` })
+    .option('summaries-out', { type: 'string', requiresArg: true, describe: "Write the summaries of the run's functions to FILE" })
+    .option('summaries-in', { type: 'string', requiresArg: true, describe: 'Use the summaries another run wrote to FILE (repeatable)' })
+    .option('shard', { type: 'string', requiresArg: true, describe: 'Analyse only shard K of N of the files (K/N, 1 <= K <= N; see docs/ci-sharding.md)' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress line on stderr (shown on a terminal only)' });
+}
+
 type ParsedArguments = Record<string, unknown> & { _: (string | number)[] };
 
 async function parseCommandLine(argv: string[]): Promise<Command> {
   const parser = buildParser();
-  const { parsed, output } = await new Promise<{ parsed: ParsedArguments; output: string }>((resolve, reject) => {
-    void parser.parse(splitAttachedDefines(argv), {}, (error: Error | null | undefined, args: unknown, output: string) => {
+  const { parsed, helpText } = await new Promise<{ parsed: ParsedArguments; helpText: string }>((resolve, reject) => {
+    void parser.parse(splitAttachedDefines(argv), {}, (error: Error | null | undefined, args: unknown, helpText: string) => {
       if (error) reject(error);
-      else resolve({ parsed: args as ParsedArguments, output });
+      else resolve({ parsed: args as ParsedArguments, helpText });
     });
   });
   // --help and --version: yargs hands back the text to print instead of printing it.
-  if (output) return { kind: 'print', text: output };
+  if (helpText) return { kind: 'print', text: helpText };
   const format = parsed['format'] as OutputFormat;
+  const output = typeof parsed['output'] === 'string' ? parsed['output'] : undefined;
+  const exitZero = parsed['exit-zero'] === true;
   if (parsed._[0] === 'explain') return { kind: 'explain', ruleId: String(parsed['rule']), format };
+  if (parsed._[0] === 'merge') {
+    return { kind: 'merge', args: { files: stringList(parsed['files']), output, exitZero } };
+  }
   return {
     kind: 'analyse',
     args: {
       paths: stringList(parsed['paths']),
       format,
-      output: typeof parsed['output'] === 'string' ? parsed['output'] : undefined,
+      output,
       ruleIds: commaSeparatedList(parsed['rule']),
       disabledRuleIds: commaSeparatedList(parsed['disable']),
       listRules: parsed['list-rules'] === true,
       stats: parsed['stats'] === true,
       defines: stringList(parsed['D']),
       undefines: stringList(parsed['U']),
-      exitZero: parsed['exit-zero'] === true,
+      exitZero,
       config: typeof parsed['config'] === 'string' ? parsed['config'] : undefined,
       summariesOut: typeof parsed['summaries-out'] === 'string' ? parsed['summaries-out'] : undefined,
       summariesIn: stringList(parsed['summaries-in']),
+      shard: parsed['shard'] === undefined ? undefined : parseShard(singleValue(parsed['shard'], '--shard')),
+      quiet: parsed['quiet'] === true,
     },
   };
 }
@@ -209,6 +260,12 @@ function stringList(value: unknown): string[] {
   if (value === undefined || value === null) return [];
   const values = Array.isArray(value) ? value : [value];
   return values.map((item) => String(item));
+}
+
+/** The value of an option that may be given once only. */
+function singleValue(value: unknown, option: string): string {
+  if (Array.isArray(value)) throw new UsageError(`${option} may be given once only`);
+  return String(value);
 }
 
 function commaSeparatedList(value: unknown): string[] {
@@ -345,8 +402,10 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
     throw error;
   }
 
-  const files = await filesToAnalyse(args.paths, environment);
-  const result = await analyzeFiles(files, options);
+  const discovered = await filesToAnalyse(args.paths, environment);
+  // With --shard, a shard that got none of the files is an empty run, not an error.
+  const files = args.shard ? selectShard(discovered, args.shard, environment.cwd) : discovered;
+  const result = files.length > 0 ? await analyzeWithProgress(files, options, args.quiet, environment) : emptyRunResult();
 
   if (args.summariesOut !== undefined) await writeReport(formatSummaries(result.summaries, toolInfo().version), args.summariesOut, environment);
   const color = args.output === undefined && wantsColor(environment);
@@ -355,6 +414,21 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   if (args.format === 'text') environment.stderr.write(formatNotificationsText(result.notifications, { color: wantsColor(environment, 'stderr') }));
   if (args.stats) environment.stderr.write(formatStatsTable(result.stats));
   return exitStatus(result, args.exitZero, environment);
+}
+
+/** analyzeFiles() with the progress line on stderr (erased before returning or throwing). */
+async function analyzeWithProgress(
+  files: string[],
+  options: AnalyzeOptions,
+  quiet: boolean,
+  environment: CliEnvironment,
+): Promise<RunResult> {
+  const progress = new ProgressLine(environment.stderr, { enabled: !quiet && environment.env['TERM'] !== 'dumb' });
+  try {
+    return await analyzeFiles(files, { ...options, onProgress: (count) => progress.update(count) });
+  } finally {
+    progress.finish();
+  }
 }
 
 async function filesToAnalyse(paths: string[], environment: CliEnvironment): Promise<string[]> {
@@ -400,6 +474,44 @@ async function writeReport(report: string, output: string | undefined, environme
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error));
     throw new UsageError(`cannot write ${output}: ${reason}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Merge
+
+/**
+ * `vmalint merge FILE.sarif... [-o OUT]`: one log from the shards' logs; exit 1 when it has
+ * results (unless --exit-zero), as the analysis would have.
+ */
+async function runMerge(args: MergeArguments, environment: CliEnvironment): Promise<number> {
+  const inputs: SarifInput[] = [];
+  for (const file of args.files) inputs.push({ source: file, log: await readSarifInput(file, environment) });
+  let merged: SarifLog;
+  try {
+    merged = mergeSarifLogs(inputs);
+  } catch (error) {
+    if (error instanceof SarifMergeError) throw new UsageError(error.message);
+    throw error;
+  }
+  await writeReport(serializeSarifLog(merged), args.output, environment);
+  return merged.runs[0].results.length > 0 && !args.exitZero ? EXIT_FINDINGS : EXIT_CLEAN;
+}
+
+async function readSarifInput(file: string, environment: CliEnvironment): Promise<SarifLog> {
+  let text: string;
+  try {
+    text = await readFile(path.resolve(environment.cwd, file), 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code ?? String(error);
+    throw new UsageError(`${file}: cannot read: ${reason}`);
+  }
+  try {
+    return parseSarifLog(text, file);
+  } catch (error) {
+    if (error instanceof SarifMergeError) throw new UsageError(error.message);
+    throw error;
   }
 }
 

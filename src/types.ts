@@ -116,4 +116,12 @@ export interface AnalyzeOptions {
   exportSummaries?: boolean;
   /** Also return the summaries of static functions, as `file#name` (for inspecting the analysis). */
   staticSummaries?: boolean;
+  /**
+   * Called after each file is analysed (also each time a file is analysed again), with the files
+   * done so far and the files to analyse; `total` may grow between calls (files analysed again in
+   * a later summary round), `done` never exceeds it. Called from the main thread only, never
+   * after analyzeFiles() has settled. The CLI draws its progress line from it
+   * (src/report/progress.ts); it must be cheap and must not throw.
+   */
+  onProgress?: (progress: { done: number; total: number }) => void;
 }

@@ -170,6 +170,15 @@ test('cli: explain of an unknown rule exits 2 and lists the known ids', async ()
   for (const rule of allRules()) assert.ok(result.stderr.includes(rule.meta.id), rule.meta.id);
 });
 
+test('cli: explain rejects the options of the analysis', async () => {
+  for (const option of ['--stats', '--exit-zero', '--output=x']) {
+    const result = await run(['explain', allRules()[0]?.meta.id ?? 'x', option]);
+    assert.equal(result.status, 2, option);
+    assert.equal(result.stdout, '');
+    assert.equal(result.stderr, `vmalint: Unknown argument: ${option.slice(2).replace(/=.*/, '')}\n`);
+  }
+});
+
 test('cli: explain without a rule is a usage error', async () => {
   const result = await run(['explain']);
   assert.equal(result.status, 2);
@@ -197,7 +206,8 @@ test('cli: --help describes the usage and the exit status, exit 0', async () => 
   assert.equal(result.status, 0);
   assert.match(result.stdout, /vmalint \[paths\.\.\]/);
   assert.match(result.stdout, /explain <rule>/);
-  for (const option of ['--format', '--output', '--rule', '--disable', '--list-rules', '--stats', '--exit-zero', '-D', '-U', '--config', '--summaries-out', '--summaries-in']) {
+  assert.match(result.stdout, /merge <files\.\.>/);
+  for (const option of ['--format', '--output', '--rule', '--disable', '--list-rules', '--stats', '--exit-zero', '-D', '-U', '--config', '--summaries-out', '--summaries-in', '--shard', '--quiet']) {
     assert.ok(result.stdout.includes(option), option);
   }
   assert.match(result.stdout, /Exit status: 0 no findings, 1 findings, 2 usage error/);

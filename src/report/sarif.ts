@@ -151,7 +151,12 @@ export function formatSarif(
   tool: ToolInfo,
   options: SarifReportOptions,
 ): string {
-  return `${JSON.stringify(buildSarifLog(result, rules, tool, options), null, 2)}\n`;
+  return serializeSarifLog(buildSarifLog(result, rules, tool, options));
+}
+
+/** The text of a log as vmalint writes it (indented JSON, one trailing newline). */
+export function serializeSarifLog(log: SarifLog): string {
+  return `${JSON.stringify(log, null, 2)}\n`;
 }
 
 function reportingDescriptor(rule: RuleMeta): SarifReportingDescriptor {

@@ -1,0 +1,211 @@
+// `vmalint merge`: the SARIF logs of the shards of one run (`--shard K/N`, as src/report/sarif.ts
+// writes them) become one log with one run, as a single run over all the files would have
+// written it: the first log's driver (with any rule only a later log has appended), every result
+// in the order a run lists findings (src/report/order.ts), one invocation.
+import { fileURLToPath } from 'node:url';
+import { compareFindingOrder } from './order.js';
+import type { FindingOrderKey } from './order.js';
+import type { SarifArtifactLocation, SarifDriver, SarifInvocation, SarifLog, SarifReportingDescriptor, SarifResult } from './sarif.js';
+
+/** An input that cannot be merged (not JSON, not SARIF 2.1.0, another tool...): the message names it. */
+export class SarifMergeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SarifMergeError';
+  }
+}
+
+/** A log to merge and where it came from (a file name, for messages). */
+export interface SarifInput {
+  source: string;
+  log: SarifLog;
+}
+
+/**
+ * Parses one log and checks that it is what vmalint writes: SARIF 2.1.0 with exactly one run,
+ * a named and versioned driver, rules with ids, results with a rule id and a location, and one
+ * invocation. Throws SarifMergeError naming `source` otherwise.
+ */
+export function parseSarifLog(text: string, source: string): SarifLog {
+  let parsed: unknown;
+  const json = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  try {
+    parsed = JSON.parse(json);
+  } catch (error) {
+    throw new SarifMergeError(`${source}: not valid JSON: ${jsonErrorText(error, json)}`);
+  }
+  const fail = (what: string): never => {
+    throw new SarifMergeError(`${source}: ${what}`);
+  };
+  if (!isObject(parsed)) return fail('not a SARIF log (not a JSON object)');
+  if (parsed['version'] !== '2.1.0') return fail(`not a SARIF 2.1.0 log (version: ${JSON.stringify(parsed['version']) ?? 'missing'})`);
+  const runs = parsed['runs'];
+  if (!Array.isArray(runs)) return fail('not a SARIF log: runs is not a list');
+  if (runs.length !== 1) return fail(`has ${runs.length} runs; merge takes logs of one run each, as vmalint writes them`);
+  const run: unknown = runs[0];
+  if (!isObject(run)) return fail('runs[0] is not an object');
+
+  const driver = isObject(run['tool']) ? run['tool']['driver'] : undefined;
+  if (!isObject(driver) || typeof driver['name'] !== 'string' || typeof driver['version'] !== 'string') {
+    return fail('runs[0].tool.driver has no name and version');
+  }
+  const rules = driver['rules'] ?? [];
+  if (!Array.isArray(rules) || !rules.every((rule) => isObject(rule) && typeof rule['id'] === 'string')) {
+    return fail('runs[0].tool.driver.rules is not a list of rules with ids');
+  }
+  const results = run['results'];
+  if (!Array.isArray(results)) return fail('runs[0].results is not a list');
+  results.forEach((result: unknown, index) => {
+    if (!isObject(result) || typeof result['ruleId'] !== 'string') fail(`runs[0].results[${index}] has no ruleId`);
+    const locations = (result as Record<string, unknown>)['locations'];
+    if (!Array.isArray(locations) || artifactOf(locations[0]) === undefined) fail(`runs[0].results[${index}] has no file location`);
+  });
+  const invocations = run['invocations'];
+  if (!Array.isArray(invocations) || invocations.length !== 1) return fail('runs[0] does not have exactly one invocation');
+  const invocation: unknown = invocations[0];
+  if (!isObject(invocation) || typeof invocation['executionSuccessful'] !== 'boolean') {
+    return fail('runs[0].invocations[0] has no executionSuccessful');
+  }
+  if (!Array.isArray(invocation['toolExecutionNotifications'] ?? [])) {
+    return fail('runs[0].invocations[0].toolExecutionNotifications is not a list');
+  }
+  return parsed as unknown as SarifLog;
+}
+
+/**
+ * Merges the logs of the shards of one run into one log. All inputs must come from the same tool
+ * and version (SarifMergeError otherwise). The merged run has the first log's driver, base URIs
+ * and working directory; rules only a later log lists are appended and every result's ruleIndex
+ * points into the merged list; results and tool notifications are sorted as one run sorts them;
+ * executionSuccessful holds when it holds in every input. The inputs are not modified.
+ */
+export function mergeSarifLogs(inputs: readonly SarifInput[]): SarifLog {
+  const first = inputs[0];
+  if (first === undefined) throw new SarifMergeError('no SARIF log to merge');
+  const firstRun = first.log.runs[0];
+  for (const input of inputs.slice(1)) requireSameTool(first, input);
+
+  const driver = mergedDriver(inputs.map((input) => input.log.runs[0].tool.driver));
+  const ruleIndexById = new Map(driver.rules.map((rule, index) => [rule.id, index]));
+  const results = inputs
+    .flatMap((input) => input.log.runs[0].results)
+    .map((result) => withRuleIndex(structuredClone(result), ruleIndexById.get(result.ruleId)))
+    .sort((a, b) => compareFindingOrder(resultOrderKey(a), resultOrderKey(b)));
+
+  const invocations = inputs.map((input) => input.log.runs[0].invocations[0]);
+  const notifications = invocations
+    .flatMap((invocation) => invocation.toolExecutionNotifications ?? [])
+    .map((notification) => structuredClone(notification))
+    .sort((a, b) => compareStrings(notificationOrderKey(a), notificationOrderKey(b)));
+  const invocation: SarifInvocation = {
+    executionSuccessful: invocations.every((candidate) => candidate.executionSuccessful),
+    workingDirectory: structuredClone(firstRun.invocations[0].workingDirectory),
+    toolExecutionNotifications: notifications,
+  };
+
+  return {
+    $schema: first.log.$schema,
+    version: '2.1.0',
+    runs: [
+      {
+        tool: { driver },
+        originalUriBaseIds: structuredClone(firstRun.originalUriBaseIds),
+        columnKind: firstRun.columnKind,
+        results,
+        invocations: [invocation],
+      },
+    ],
+  };
+}
+
+function requireSameTool(first: SarifInput, other: SarifInput): void {
+  const expected = first.log.runs[0].tool.driver;
+  const actual = other.log.runs[0].tool.driver;
+  if (expected.name === actual.name && expected.version === actual.version) return;
+  throw new SarifMergeError(
+    `${other.source} was written by ${actual.name} ${actual.version}, ${first.source} by ${expected.name} ${expected.version}: ` +
+      'merge the logs of one run, written by the same tool and version',
+  );
+}
+
+/** The first driver with the rules that only later drivers list appended, in their order. */
+function mergedDriver(drivers: readonly SarifDriver[]): SarifDriver {
+  const driver = structuredClone(drivers[0]!);
+  driver.rules ??= [];
+  const known = new Set(driver.rules.map((rule) => rule.id));
+  for (const other of drivers.slice(1)) {
+    for (const rule of other.rules ?? []) {
+      if (known.has(rule.id)) continue;
+      known.add(rule.id);
+      driver.rules.push(structuredClone(rule) as SarifReportingDescriptor);
+    }
+  }
+  return driver;
+}
+
+/** ruleIndex set to the rule's place in the merged driver, or left out when the driver lacks it. */
+function withRuleIndex(result: SarifResult, ruleIndex: number | undefined): SarifResult {
+  if (ruleIndex === undefined) delete result.ruleIndex;
+  else result.ruleIndex = ruleIndex;
+  return result;
+}
+
+function resultOrderKey(result: SarifResult): FindingOrderKey {
+  const physical = result.locations[0].physicalLocation;
+  return {
+    file: locationOrderKey(physical.artifactLocation),
+    line: physical.region?.startLine ?? 0,
+    column: physical.region?.startColumn ?? 0,
+    ruleId: result.ruleId,
+    message: result.message?.text ?? '',
+  };
+}
+
+/**
+ * The file path a location was made from, for sorting as the analysis sorts paths: a relative
+ * URI decoded (sarif.ts encodes each path segment), a file: URI as its absolute path.
+ */
+function locationOrderKey(location: SarifArtifactLocation | undefined): string {
+  if (location === undefined) return '';
+  try {
+    if (location.uriBaseId === undefined && location.uri.startsWith('file:')) return fileURLToPath(location.uri);
+    return decodeURIComponent(location.uri);
+  } catch {
+    return location.uri;
+  }
+}
+
+/** Notifications are sorted by the file they are about (stably: one file's keep their order). */
+function notificationOrderKey(notification: SarifInvocation['toolExecutionNotifications'][number]): string {
+  return locationOrderKey(notification.locations?.[0]?.physicalLocation?.artifactLocation);
+}
+
+function artifactOf(location: unknown): SarifArtifactLocation | undefined {
+  if (!isObject(location) || !isObject(location['physicalLocation'])) return undefined;
+  const artifact = location['physicalLocation']['artifactLocation'];
+  return isObject(artifact) && typeof artifact['uri'] === 'string' ? (artifact as unknown as SarifArtifactLocation) : undefined;
+}
+
+/**
+ * JSON.parse's message on one line (it quotes short inputs whole, line breaks included), with the
+ * line and column of the position it names.
+ */
+function jsonErrorText(error: unknown, text: string): string {
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
+  const position = /at position (\d+)/.exec(message);
+  if (!position || /\bline \d+/.test(message)) return message;
+  const before = text.slice(0, Number(position[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `${message} (line ${line} column ${column})`;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function compareStrings(a: string, b: string): number {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  return 0;
+}
