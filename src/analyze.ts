@@ -7,6 +7,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AnalyzeOptions, FileNotification, Finding, RunResult, RunStats, TraceStep } from './types.js';
+import { emptyStats } from './stats.js';
+import { compareFindingOrder } from './report/order.js';
 import { initParser, parseC, query } from './parse/parser.js';
 import { AstNode, toAst, type SourceFile } from './parse/ast.js';
 import { analyzeFunction, functionInfo, stepAt, type CallSite, type EntryLock, type FunctionAnalysis } from './engine/function.js';
@@ -30,28 +32,6 @@ export interface SourceInput {
   text: string;
 }
 
-function emptyStats(): RunStats {
-  return {
-    files: 0,
-    filesFailed: 0,
-    bytes: 0,
-    functions: 0,
-    cfgGiveUps: 0,
-    functionsWithParseErrors: 0,
-    functionsWidened: 0,
-    summaryRounds: 0,
-    fileReanalyses: 0,
-    functionsWithCallerEntry: 0,
-    headerSummaries: 0,
-    functionsInRun: 0,
-    filesParsed: 0,
-    parseMs: 0,
-    analyzeMs: 0,
-    totalMs: 0,
-    findingsByRule: {},
-  };
-}
-
 function selectRules(options: AnalyzeOptions): Rule[] {
   const rules = allRules();
   if (!options.rules) return [...rules];
@@ -67,14 +47,6 @@ export function decodeSource(bytes: Buffer): string | null {
   } catch {
     return bytes.toString('latin1');
   }
-}
-
-function compareFindings(a: Finding, b: Finding): number {
-  if (a.file !== b.file) return a.file < b.file ? -1 : 1;
-  if (a.line !== b.line) return a.line - b.line;
-  if (a.column !== b.column) return a.column - b.column;
-  if (a.ruleId !== b.ruleId) return a.ruleId < b.ruleId ? -1 : 1;
-  return a.message < b.message ? -1 : a.message > b.message ? 1 : 0;
 }
 
 /** A conditional directive with just what deciding it needs (its name or condition), not its body. */
@@ -683,9 +655,16 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     outcomes.set(src.path, out);
     out.bytes = analyzer.prescans.get(src.path)?.bytes ?? 0;
   };
+  // Progress: files done of files to do (each round adds the files it analyses again).
+  const progress = { done: 0, total: ordered.length };
+  const fileDone = (): void => {
+    progress.done++;
+    options.onProgress?.({ ...progress });
+  };
   for (const src of ordered) {
     if (!demand || demand.fileNeeded(src.path)) await analyzeSource(src);
     else skipped(src);
+    fileDone();
   }
   stats.summaryRounds = 1;
   for (let round = 1; round < MAX_ROUNDS; round++) {
@@ -701,7 +680,11 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     if (!dirty.length) break;
     stats.summaryRounds++;
     stats.fileReanalyses += dirty.length;
-    for (const src of dirty) await analyzeSource(src);
+    progress.total += dirty.length;
+    for (const src of dirty) {
+      await analyzeSource(src);
+      fileDone();
+    }
   }
 
   const findings: Finding[] = [];
@@ -719,7 +702,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     findings.push(...o.findings);
     notifications.push(...o.notifications);
   }
-  findings.sort(compareFindings);
+  findings.sort(compareFindingOrder);
   for (const f of findings) stats.findingsByRule[f.ruleId] = (stats.findingsByRule[f.ruleId] ?? 0) + 1;
   stats.totalMs = performance.now() - start;
   const summaries: Record<string, ApiEntry> = {};

@@ -1,0 +1,24 @@
+// The statistics of a run, all counters at zero.
+import type { RunStats } from './types.js';
+
+export function emptyStats(): RunStats {
+  return {
+    files: 0,
+    filesFailed: 0,
+    bytes: 0,
+    functions: 0,
+    cfgGiveUps: 0,
+    functionsWithParseErrors: 0,
+    functionsWidened: 0,
+    summaryRounds: 0,
+    fileReanalyses: 0,
+    functionsWithCallerEntry: 0,
+    headerSummaries: 0,
+    functionsInRun: 0,
+    filesParsed: 0,
+    parseMs: 0,
+    analyzeMs: 0,
+    totalMs: 0,
+    findingsByRule: {},
+  };
+}
