@@ -326,6 +326,21 @@ static int hidden(void) { return 0; }
   assert.deepEqual(Object.keys(loadSummaries(path.join(root, 'odd.json'))), ['ok']);
 });
 
+test('summaries: a helper that drops the current task\'s mmap lock (target "current") reads back', async () => {
+  const root = await tree({
+    'lib/fault.c': `struct mm_struct;
+void give_up(void)
+{
+	mmap_read_unlock(current->mm);
+}
+`,
+  });
+  assert.equal((await run(['--summaries-out', 's.json', path.join(root, 'lib')], root)).status, 0);
+  const written = JSON.parse(await readFile(path.join(root, 's.json'), 'utf8')) as { summaries: Record<string, { lock?: { target: unknown }[] }> };
+  assert.ok(written.summaries['give_up']?.lock?.some((e) => e.target === 'current'), JSON.stringify(written.summaries));
+  assert.deepEqual(loadSummaries(path.join(root, 's.json')), written.summaries);
+});
+
 test('config: a configured unlock wrapper makes its guard a lock flag (a callee given &flag may drop the lock)', async () => {
   const user = `struct mm_struct;
 long pin(struct mm_struct *mm, unsigned long addr)

@@ -297,7 +297,8 @@ const EFFECT_FIELDS: FieldChecks<LockEffect> = {
   lock: (c, v, at) => c.oneOf(v, at, LOCK_CLASSES),
   op: (c, v, at) => c.oneOf(v, at, OPS),
   mode: (c, v, at) => c.oneOf(v, at, MODES),
-  target: (c, v, at) => (v === 'ret' || v === 'all' ? v : c.index(v, at)),
+  // A computed summary may also act on the current task's mm (`current->mm`).
+  target: (c, v, at) => (v === 'ret' || v === 'all' || v === 'current' ? v : c.index(v, at)),
   when: (c, v, at) => c.oneOf(v, at, [...CONFIG_WHENS, 'ret-bits']),
   rawRwsem: (c, v, at) => c.bool(v, at),
   trylock: (c, v, at) => c.bool(v, at),
