@@ -6,25 +6,18 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { AnalyzeOptions, FileNotification, Finding, RunResult, RunStats, TraceStep } from './types.js';
+import type { AnalyzeOptions, FileNotification, Finding, RunResult, RunStats } from './types.js';
 import { emptyStats } from './stats.js';
 import { compareFindingOrder } from './report/order.js';
-import { initParser, parseC, query } from './parse/parser.js';
-import { AstNode, toAst, type SourceFile } from './parse/ast.js';
-import { analyzeFunction, functionInfo, stepAt, type CallSite, type EntryLock, type FunctionAnalysis } from './engine/function.js';
-import { bottomUp, calledNames, entryFromCallers } from './engine/callgraph.js';
-import { RunKnowledge, mergeEntry, type FileKnowledge } from './engine/knowledge.js';
-import { CONDITIONAL_DIRECTIVES, PreprocessorEvaluator, type PreprocessorChoices } from './engine/preprocessor.js';
-import { allApis, DEFAULT_DEFINES, LOCK_HANDOFF_CALLBACKS, lookupApi, type ApiEntry } from './kb/lock-api.js';
-import { noreturnDeclarations, type NoreturnIndex } from './engine/noreturn.js';
-import { summaryFingerprint } from './engine/summary.js';
-import { declaredName } from './engine/transfer.js';
-import { keepOnly, prescan, type FilePrescan } from './engine/prescan.js';
-import { addEntry, Demand, entryRelevance, markTriggered, relevantNames } from './engine/demand.js';
-import type { Node } from 'web-tree-sitter';
-import type { CommentInfo, FunctionInfo, FunctionResult, FindingInput } from './engine/events.js';
-import { allRules } from './rules/index.js';
-import type { Rule, RuleVisitor } from './rules/rule.js';
+import { initParser } from './parse/parser.js';
+import { bottomUp } from './engine/callgraph.js';
+import { RunKnowledge, type FileKnowledge } from './engine/knowledge.js';
+import { allApis, type ApiEntry } from './kb/lock-api.js';
+import { internName, prescan, type FilePrescan } from './engine/prescan.js';
+import { addEntry, Demand, markTriggered, relevantNames } from './engine/demand.js';
+import { emptyOutcome, FileAnalyzer, sameInputs, selectRules, type AnalyzeFileOptions, type FileInputs, type FileOutcome, type KnowledgeView } from './file-analyzer.js';
+import { decodeSource, readSource, runnerOptions, type FileTaskResult } from './parallel/file-task.js';
+import { defaultJobs, WorkerPool } from './parallel/pool.js';
 
 /** A source given in memory (tests, editor buffers). */
 export interface SourceInput {
@@ -32,442 +25,19 @@ export interface SourceInput {
   text: string;
 }
 
-function selectRules(options: AnalyzeOptions): Rule[] {
-  const rules = allRules();
-  if (!options.rules) return [...rules];
-  const wanted = new Set(options.rules);
-  return rules.filter((r) => wanted.has(r.meta.id));
-}
-
-/** Decodes file bytes: UTF-8, or Latin-1 when they are not valid UTF-8. Null for binary files. */
-export function decodeSource(bytes: Buffer): string | null {
-  if (bytes.includes(0)) return null;
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return bytes.toString('latin1');
-  }
-}
-
-/** A conditional directive with just what deciding it needs (its name or condition), not its body. */
-function shallowDirective(p: Node, file: SourceFile): AstNode {
-  const node = new AstNode(file, p.type, true, null, false, p.startIndex, p.endIndex, p.startPosition.row, p.startPosition.column, p.endPosition.row, p.endPosition.column);
-  const first = p.child(0);
-  if (first) {
-    node.children.push(new AstNode(file, first.type, false, null, false, first.startIndex, first.endIndex, 0, 0, 0, 0));
-  }
-  for (const field of ['name', 'condition']) {
-    const c = p.childForFieldName(field);
-    if (!c) continue;
-    const copy = toAst(c, file);
-    const withField = new AstNode(file, copy.type, copy.named, field, false, copy.start, copy.end, copy.row, copy.col, copy.endRow, copy.endCol);
-    withField.children.push(...copy.children);
-    node.children.push(withField);
-  }
-  return node;
-}
-
-/** Is a top-level node inside #if regions that -D/-U (and the default defines) leave enabled? */
-function inEnabledRegion(node: Node, pre: PreprocessorEvaluator, file: SourceFile): boolean {
-  let child: Node = node;
-  let p = node.parent;
-  while (p) {
-    if (CONDITIONAL_DIRECTIVES.has(p.type)) {
-      const verdict = pre.decide(shallowDirective(p, file));
-      const alt = p.childForFieldName('alternative');
-      if (alt && alt.id === child.id) {
-        if (verdict === true) return false;
-      } else if (verdict === false) {
-        return false;
-      }
-    }
-    child = p;
-    p = p.parent;
-  }
-  return true;
-}
-
-/** Effective macros: the knowledge base's defaults, then -D, then -U. */
-function preprocessorChoices(options: AnalyzeOptions): PreprocessorChoices {
-  const defines = new Map(DEFAULT_DEFINES);
-  for (const [k, v] of options.defines ?? []) defines.set(k, v);
-  const undefines = new Set(options.undefines ?? []);
-  for (const u of undefines) defines.delete(u);
-  return { defines, undefines };
-}
-
 /** A C file of the run, read when it is analysed (again, when a later round needs it). */
 interface RunSource {
   path: string;
+  /** For sources held in memory. */
+  text?: string;
   read(): Promise<{ text: string } | { error: string }>;
 }
 
-/** What the analysis of one file produced (replaced when the file is analysed again). */
-interface FileOutcome {
-  findings: Finding[];
-  notifications: FileNotification[];
-  functions: number;
-  cfgGiveUps: number;
-  functionsWithParseErrors: number;
-  functionsWidened: number;
-  functionsWithCallerEntry: number;
-  failed: boolean;
-  bytes: number;
-}
 
-/** `.field = value` pairs of a brace initializer. */
-function initializerFields(list: AstNode): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const pair of list.namedChildren) {
-    if (pair.type !== 'initializer_pair') continue;
-    const designator = pair.namedChildren.find((c) => c.type === 'field_designator');
-    const value = pair.child('value');
-    const field = designator?.namedChildren[0]?.text;
-    if (field && value) out.set(field, value.text.replace(/\s+/g, ' ').trim());
-  }
-  return out;
-}
-
-const MAX_SCC_ITERATIONS = 4;
 /** Rounds of the cross-file fixed point: a file is analysed again when a summary it used changed. */
 const MAX_ROUNDS = 8;
 /** Summaries are computed for the kernel headers that wrap the lock API. */
 const KERNEL_HEADERS = ['include/linux/mmap_lock.h', 'include/linux/mm.h', 'include/linux/pagewalk.h', 'include/linux/uaccess.h'];
-
-class FileAnalyzer {
-  /** Prescans of the run's files (for the ranges of the functions the demand keeps). */
-  readonly prescans = new Map<string, FilePrescan>();
-  private readonly keepStatics: boolean;
-  /** Knowledge-base entries from the configuration. */
-  private readonly config: ReadonlyMap<string, ApiEntry>;
-  private readonly useSummaries: boolean;
-  private readonly pp: PreprocessorChoices;
-  private readonly pre: PreprocessorEvaluator;
-
-  constructor(
-    private readonly rules: Rule[],
-    options: AnalyzeOptions,
-    private readonly stats: RunStats,
-    private readonly knowledge: RunKnowledge,
-  ) {
-    this.keepStatics = !!options.staticSummaries;
-    this.config = new Map((options.config ?? []).map((e) => [e.name, e]));
-    this.useSummaries = options.summaries !== false;
-    this.pp = preprocessorChoices(options);
-    this.pre = new PreprocessorEvaluator(this.pp);
-  }
-
-  /** The text ranges of the functions ending at `ends` (with the comments above them), and the file-scope initializers. */
-  private keptRanges(file: SourceFile, ends: ReadonlySet<number>): { start: number; end: number }[] {
-    const scan = this.prescans.get(file.path);
-    if (!scan) return [];
-    return [...scan.functions.filter((f) => ends.has(f.end)), ...scan.initializers].sort((a, b) => a.start - b.start);
-  }
-
-  /**
-   * Analyses one file: its functions callees first (so that a chain of helpers is summarised at
-   * any depth; recursive groups are iterated), then each static function again with the locks
-   * every caller holds at entry, then the file-level checks.
-   */
-  analyze(file: SourceFile, out: FileOutcome, opts: { report: boolean; exportAll?: boolean; only?: ReadonlySet<number> | null; onSummary?: (name: string, entry: ApiEntry) => void }): FileKnowledge {
-    const t0 = performance.now();
-    // Only some functions analysed (the demand): the parser sees them alone, the rest blanked.
-    const only = opts.only ?? null;
-    this.stats.filesParsed++;
-    let tree = parseC(only ? keepOnly(file.text, this.keptRanges(file, only)) : file.text);
-    let analysed = (end: number): boolean => !only || only.has(end);
-    if (only) {
-      // The prescan delimited a function otherwise than the parser (a brace an #ifdef left
-      // unbalanced): the whole file is parsed, and what the prescan did not see is analysed.
-      const ends = query('functions').captures(tree.rootNode).map((c) => c.node.endIndex);
-      if (ends.some((e) => !only.has(e)) || new Set(ends).size < only.size) {
-        tree.delete();
-        this.stats.filesParsed++;
-        tree = parseC(file.text);
-        const known = new Set(this.prescans.get(file.path)?.functions.map((f) => f.end));
-        analysed = (end) => only.has(end) || !known.has(end);
-      }
-    }
-    let functionNodes: AstNode[];
-    let comments: CommentInfo[];
-    const fileInitializers = new Map<string, { fields: Map<string, string>; isStatic: boolean; type: string }>();
-    try {
-      functionNodes = query('functions')
-        .captures(tree.rootNode)
-        .filter((c) => analysed(c.node.endIndex))
-        .filter((c) => inEnabledRegion(c.node, this.pre, file))
-        .map((c) => toAst(c.node, file));
-      comments = opts.report
-        ? query('comments')
-            .captures(tree.rootNode)
-            .map((c) => {
-              const n = c.node;
-              const node = new AstNode(file, 'comment', true, null, false, n.startIndex, n.endIndex, n.startPosition.row, n.startPosition.column, n.endPosition.row, n.endPosition.column);
-              return { node, text: node.text };
-            })
-        : [];
-      for (const c of query('initializers').captures(tree.rootNode)) {
-        let p = c.node.parent;
-        while (p && p.type !== 'function_definition') p = p.parent;
-        if (p) continue;
-        const decl = toAst(c.node, file);
-        const init = decl.child('declarator');
-        const name = declaredName(init?.child('declarator') ?? null);
-        const value = init?.child('value');
-        if (!name || !value) continue;
-        const isStatic = decl.namedChildren.some((x) => x.type === 'storage_class_specifier' && x.text === 'static');
-        const type = decl.child('type')?.text.replace(/\s+/g, ' ') ?? '';
-        if (!fileInitializers.has(name)) fileInitializers.set(name, { fields: initializerFields(value), isStatic, type });
-      }
-    } finally {
-      tree.delete();
-    }
-    const t1 = performance.now();
-    this.stats.parseMs += t1 - t0;
-
-    const lines = file.text.split('\n');
-    /** One finding per rule and place: the same bad call reached from two lock sites is one problem. */
-    const seen = new Map<string, number>();
-    let currentFunction: string | null = null;
-    /** While a static function is analysed with its callers' locks: report at the call instead. */
-    let relocation: { site: CallSite; entrySteps: Set<TraceStep>; callee: string; callers: number } | null = null;
-    const push = (finding: Finding): void => {
-      const key = `${finding.ruleId}|${finding.file}|${finding.line}|${finding.column}`;
-      const at = seen.get(key);
-      if (at === undefined) {
-        seen.set(key, out.findings.length);
-        out.findings.push(finding);
-      } else if (finding.trace.length < out.findings[at]!.trace.length) {
-        // The shorter path explains it best.
-        out.findings[at] = finding;
-      }
-    };
-    const visitors: RuleVisitor[] = opts.report
-      ? this.rules.map((rule) =>
-          rule.create({
-            report: (f: FindingInput) => {
-              const finding: Finding = {
-                ruleId: rule.meta.id,
-                severity: rule.meta.severity,
-                file: file.path,
-                line: f.node.row + 1,
-                column: f.node.col + 1,
-                endLine: f.node.endRow + 1,
-                endColumn: f.node.endCol + 1,
-                function: f.function ?? currentFunction,
-                message: f.message,
-                trace: f.trace,
-                lineText: (lines[f.node.row] ?? '').replace(/\s+/g, ' ').trim(),
-              };
-              if (!relocation) {
-                push(finding);
-                return;
-              }
-              // Found only because the callers hold a lock: report it at the call, where the lock is held.
-              const r = relocation;
-              if (!f.trace.some((s) => r.entrySteps.has(s))) return;
-              const call = r.site.step;
-              // The caller's own analysis may have reported it at the call already, through the callee's summary.
-              if (out.findings.some((o) => o.ruleId === finding.ruleId && o.file === call.file && o.line === call.line)) return;
-              const others = r.callers > 1 ? ` (and ${r.callers - 1} other call${r.callers > 2 ? 's' : ''} in this file)` : '';
-              push({
-                ...finding,
-                line: call.line,
-                column: call.column,
-                endLine: call.line,
-                endColumn: call.column,
-                function: r.site.step.message.replace(/\(\) calls .*$/, ''),
-                message: `in ${r.callee}() (line ${finding.line}), called here with the lock held${others}: ${finding.message}`,
-                trace: f.trace.map((s) => (r.entrySteps.has(s) ? call : s)),
-                lineText: (lines[call.line - 1] ?? '').replace(/\s+/g, ' ').trim(),
-              });
-            },
-          }),
-        )
-      : [];
-
-    // Callbacks that hand their locks to another callback of the same table (seq_file .start/.stop).
-    const handoffs = new Map<string, string>();
-    for (const { fields, type } of fileInitializers.values()) {
-      const struct = /^struct (\w+)$/.exec(type)?.[1];
-      for (const h of (struct && LOCK_HANDOFF_CALLBACKS[struct]) || []) {
-        const from = fields.get(h.keeps);
-        if (from && /^\w+$/.test(from) && fields.has(h.releases)) handoffs.set(from, `struct ${struct}.${h.releases}`);
-      }
-    }
-    const infos = new Map<AstNode, FunctionInfo>();
-    const byName = new Map<string, AstNode>();
-    for (const fn of functionNodes) {
-      const info = functionInfo(fn);
-      infos.set(fn, info);
-      if (!byName.has(info.name)) byName.set(info.name, fn);
-    }
-    const localSummaries = new Map<string, ApiEntry>();
-    const knowledge: FileKnowledge = { exported: new Map(), statics: new Map(), initializers: new Map(), lookedUp: new Set(), lookedUpWhole: new Set() };
-    for (const [name, v] of fileInitializers) if (!v.isStatic) knowledge.initializers.set(name, v.fields);
-    const run = this.knowledge;
-    const useSummaries = this.useSummaries;
-    const table = this.config;
-    const declaredNoreturn = noreturnDeclarations(file.text);
-    const known = (name: string): ApiEntry | undefined => {
-      const kb = table.get(name) ?? lookupApi(name);
-      if (!useSummaries) return byName.has(name) ? mergeEntry(undefined, kb, true) : kb;
-      if (byName.has(name)) return mergeEntry(localSummaries.get(name), kb, true);
-      knowledge.lookedUp.add(name);
-      return mergeEntry(run.summaryOf(name, file.path), kb, false);
-    };
-    // Declared `__noreturn` here or in a header or file of the run that this file sees.
-    const resolve = (name: string): ApiEntry | undefined => {
-      const entry = known(name);
-      if (entry?.noreturn || !(declaredNoreturn.has(name) || run.noreturn.holds(name, file.path))) return entry;
-      return { ...(entry ?? { name }), noreturn: true };
-    };
-    const initializer = (variable: string): ReadonlyMap<string, string> | undefined => fileInitializers.get(variable)?.fields ?? run.initializers.get(variable);
-    // Static functions called only by name in this file (not stored as callbacks): their callers are all here.
-    const statics = new Set<string>();
-    if (opts.report && [...infos.values()].some((i) => i.isStatic)) {
-      const uses = new Map<string, number>();
-      for (const m of file.text.matchAll(/\b([A-Za-z_]\w*)\b(\s*\()?/g)) {
-        // Count a use as +1000 when not a call: a name used as a value (a callback) is taken.
-        uses.set(m[1], (uses.get(m[1]) ?? 0) + (m[2] ? 1 : 1000));
-      }
-      for (const [name, fn] of byName) if (infos.get(fn)!.isStatic && (uses.get(name) ?? 0) < 1000) statics.add(name);
-    }
-
-    const results = new Map<string, FunctionResult>();
-    const definitions = new Map<AstNode, FunctionResult>();
-    /** Calls of this file's static functions, by callee, then by calling function. */
-    const callSitesOf = new Map<string, Map<AstNode, CallSite[]>>();
-    const calleesOf = new Map<AstNode, Set<string>>();
-    const setCallSites = (caller: AstNode, sites: readonly CallSite[]): void => {
-      for (const callee of calleesOf.get(caller) ?? []) callSitesOf.get(callee)?.delete(caller);
-      calleesOf.set(caller, new Set(sites.map((site) => site.callee)));
-      for (const site of sites) {
-        let byCaller = callSitesOf.get(site.callee);
-        if (!byCaller) callSitesOf.set(site.callee, (byCaller = new Map()));
-        let list = byCaller.get(caller);
-        if (!list) byCaller.set(caller, (list = []));
-        list.push(site);
-      }
-    };
-    const failed = new Set<AstNode>();
-    const analyzeOne = (fn: AstNode, withVisitors: boolean, entry?: EntryLock[]): FunctionAnalysis | null => {
-      if (failed.has(fn)) return null;
-      try {
-        currentFunction = infos.get(fn)!.name;
-        return analyzeFunction(fn, file.path, this.pp, withVisitors ? visitors : [], { resolve, initializer, summarize: true, statics, entry, handsLocksTo: handoffs.get(infos.get(fn)!.name) });
-      } catch (err) {
-        failed.add(fn);
-        out.cfgGiveUps++;
-        out.notifications.push({
-          file: file.path,
-          level: 'warning',
-          message: `could not analyse the function at line ${fn.row + 1}: ${err instanceof Error ? err.message : String(err)}`,
-        });
-        return null;
-      }
-    };
-    const record = (fn: AstNode, a: FunctionAnalysis): void => {
-      const name = a.info.name;
-      if (a.summary && byName.get(name) === fn) {
-        opts.onSummary?.(name, a.summary);
-        localSummaries.set(name, a.summary);
-        if (!a.info.isStatic || opts.exportAll) knowledge.exported.set(name, a.summary);
-        else if (this.keepStatics) knowledge.statics.set(name, a.summary);
-      }
-      setCallSites(fn, a.callSites);
-    };
-
-    // Callees first. Each name is one node of the graph (its first definition; #ifdef twins follow it).
-    const edges = new Map<string, Set<string>>();
-    for (const [name, fn] of byName) edges.set(name, new Set([...calledNames(fn)].filter((c) => byName.has(c))));
-    const order = bottomUp([...byName.keys()], edges);
-    const twins = new Map<string, AstNode[]>();
-    for (const fn of functionNodes) {
-      const name = infos.get(fn)!.name;
-      const list = twins.get(name) ?? [];
-      list.push(fn);
-      twins.set(name, list);
-    }
-    for (const scc of order) {
-      const recursive = scc.length > 1 || edges.get(scc[0])!.has(scc[0]);
-      if (recursive) {
-        for (let i = 0; i < MAX_SCC_ITERATIONS; i++) {
-          let changed = false;
-          for (const name of scc) {
-            const fn = byName.get(name)!;
-            const before = summaryFingerprint(localSummaries.get(name));
-            const a = analyzeOne(fn, false);
-            if (a) record(fn, a);
-            if (summaryFingerprint(localSummaries.get(name)) !== before) changed = true;
-          }
-          if (!changed) break;
-        }
-      }
-      for (const name of scc) {
-        for (const fn of twins.get(name)!) {
-          out.functions++;
-          const a = analyzeOne(fn, true);
-          if (!a) continue;
-          record(fn, a);
-          if (!results.has(a.info.name)) results.set(a.info.name, a.result);
-          definitions.set(fn, a.result);
-          if (a.parseErrors) out.functionsWithParseErrors++;
-          if (a.widened) out.functionsWidened++;
-          if (a.budgetExceeded && opts.report) {
-            out.notifications.push({ file: file.path, level: 'note', message: `function ${a.info.name} (line ${fn.row + 1}) was not fully analysed: it exceeds the path budget` });
-          }
-        }
-      }
-    }
-
-    // Callers first: a static function every one of whose calls holds a lock starts with it held.
-    if (opts.report && this.useSummaries) {
-      for (const scc of [...order].reverse()) {
-        for (const name of scc) {
-          if (!statics.has(name)) continue;
-          const fn = byName.get(name)!;
-          if (twins.get(name)!.length > 1) continue;
-          const sites: CallSite[] = [];
-          for (const [caller, list] of callSitesOf.get(name) ?? []) if (caller !== fn) sites.push(...list);
-          const entry = entryFromCallers(sites, name);
-          if (!entry.length) continue;
-          relocation = { site: sites[0], entrySteps: new Set(entry.map((e) => e.step)), callee: name, callers: sites.length };
-          try {
-            const a = analyzeOne(fn, true, entry);
-            if (a) {
-              out.functionsWithCallerEntry++;
-              setCallSites(fn, a.callSites);
-            }
-          } finally {
-            relocation = null;
-          }
-        }
-      }
-    }
-    currentFunction = null;
-    const ordered = functionNodes.map((fn) => definitions.get(fn)).filter((d): d is FunctionResult => !!d);
-    for (const v of visitors) {
-      v.file?.({
-        file: file.path,
-        comments,
-        functions: results,
-        definitions: ordered,
-        resolve: (name) => {
-          if (!byName.has(name)) knowledge.lookedUpWhole.add(name);
-          return resolve(name);
-        },
-        step: (node, message) => stepAt(file.path, node, message),
-      });
-    }
-    this.stats.analyzeMs += performance.now() - t1;
-    return knowledge;
-  }
-}
-
-function emptyOutcome(): FileOutcome {
-  return { findings: [], notifications: [], functions: 0, cfgGiveUps: 0, functionsWithParseErrors: 0, functionsWidened: 0, functionsWithCallerEntry: 0, failed: false, bytes: 0 };
-}
 
 /** The kernel tree a path lies in (a directory with include/linux/mm.h), or null. */
 function findKernelRoot(paths: readonly string[]): string | null {
@@ -514,13 +84,21 @@ async function calleesFirst(
       if (existsSync(h)) localHeaders.add(h);
     }
     if (sources.length < 3) continue;
-    // A textual scan is enough to order files (the fixed point makes the result exact): names
-    // followed by `(` are calls, and a line at column 0 that starts a non-static declaration and
-    // does not end in `;` defines the name before its `(`.
+    // A textual scan is enough to order files (the fixed point makes the result exact): what the
+    // prescan found, or, without it, names followed by `(` as calls, and a line at column 0 that
+    // starts a non-static declaration and does not end in `;` as defining the name before its `(`.
     const called = new Set<string>();
-    for (const m of got.text.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) called.add(m[1]);
-    for (const m of got.text.matchAll(/^(?!static\b|typedef\b|extern\b|#)[A-Za-z_][^;{}()=\n]*?\b([A-Za-z_]\w*)\([^;\n]*$/gm)) {
-      if (!definedIn.has(m[1])) definedIn.set(m[1], src.path);
+    const p = scan?.out.get(src.path);
+    if (p) {
+      for (const fn of p.functions) {
+        for (const id of fn.ids) called.add(id);
+        if (!fn.isStatic && !definedIn.has(fn.name)) definedIn.set(fn.name, src.path);
+      }
+    } else {
+      for (const m of got.text.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) called.add(internName(m[1]));
+      for (const m of got.text.matchAll(/^(?!static\b|typedef\b|extern\b|#)[A-Za-z_][^;{}()=\n]*?\b([A-Za-z_]\w*)\([^;\n]*$/gm)) {
+        if (!definedIn.has(m[1])) definedIn.set(internName(m[1]), src.path);
+      }
     }
     calls.set(src.path, called);
   }
@@ -540,6 +118,9 @@ async function calleesFirst(
   return ordered;
 }
 
+/** How far ahead of the file being committed the pool may analyse files whose callees are settled. */
+const LOOKAHEAD = 256;
+
 async function run(sources: readonly RunSource[], options: AnalyzeOptions): Promise<RunResult> {
   const start = performance.now();
   await initParser();
@@ -548,18 +129,24 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
   const knowledge = new RunKnowledge(root);
   for (const [name, entry] of Object.entries(options.summariesIn ?? {})) knowledge.imported.set(name, { ...entry, name });
   const rules = selectRules(options);
-  const analyzer = new FileAnalyzer(rules, options, stats, knowledge);
+  const view: KnowledgeView = {
+    summaryOf: (name, file) => knowledge.summaryOf(name, file),
+    noreturn: (name, file) => knowledge.noreturn.holds(name, file),
+    initializer: (variable) => knowledge.initializers.get(variable),
+  };
+  const analyzer = new FileAnalyzer(rules, options, stats, view);
   // What makes a function worth analysing (src/engine/demand.ts): the lock API of the knowledge
   // base and the configuration, the summaries of earlier runs and of the headers (added below).
   const useDemand = options.demand !== false;
   const names = relevantNames([...allApis(), ...(options.config ?? [])]);
   for (const entry of knowledge.imported.values()) addEntry(names, entry);
   const triggers = rules.flatMap((r) => (r.meta.textTrigger ? [r.meta.textTrigger] : []));
+  const prescans = new Map<string, FilePrescan>();
 
   // Headers first: the kernel's wrappers of the lock API (static inlines in the mm headers, twice
   // so that helpers calling helpers settle) and the run's own headers (`#include "internal.h"`).
   const localHeaders = new Set<string>();
-  const scan = useDemand ? { wanted: new Set([...names.lockNames, ...names.insideNames, ...names.vmaNames]), triggers, out: analyzer.prescans } : null;
+  const scan = useDemand ? { wanted: new Set([...names.lockNames, ...names.insideNames, ...names.vmaNames]), triggers, out: prescans } : null;
   const ordered = await calleesFirst(sources, stats, localHeaders, knowledge, root, scan);
   const headerFiles = [...(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []), ...[...localHeaders].sort()];
   if (headerFiles.length && options.summaries !== false) {
@@ -576,7 +163,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
         if (text === null) continue;
         let k: FileKnowledge;
         try {
-          k = analyzer.analyze({ path: file, text }, emptyOutcome(), { report: false, exportAll: true });
+          k = analyzer.analyze({ path: file, text }, emptyOutcome(), { report: false, exportAll: true }).knowledge;
         } catch {
           continue;
         }
@@ -598,99 +185,207 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     for (const entry of knowledge.headers.values()) addEntry(names, entry);
     for (const list of knowledge.localHeaders.values()) for (const h of list) addEntry(names, h.entry);
     demand = new Demand(
-      sources.filter((src) => analyzer.prescans.has(src.path)).map((src) => ({ path: src.path, scan: analyzer.prescans.get(src.path)! })),
+      sources.filter((src) => prescans.has(src.path)).map((src) => ({ path: src.path, scan: prescans.get(src.path)! })),
       names,
       !!options.exportSummaries,
     );
     demand.takeActivated();
     stats.functionsInRun = demand.functions;
   }
+  /** Which functions of a file to analyse now (null: all). */
+  const onlyFor = (file: string): AnalyzeFileOptions['only'] => {
+    const needed = demand?.neededIn(file);
+    const scanOf = prescans.get(file);
+    if (!needed || !scanOf) return null;
+    const ranges = [...needed, ...scanOf.initializers].sort((a, b) => a.start - b.start).map(({ start, end }) => ({ start, end }));
+    return { ends: needed.map((f) => f.end), ranges, prescanned: scanOf.functions.map((f) => f.end) };
+  };
+  const sameOnly = (a: AnalyzeFileOptions['only'], b: AnalyzeFileOptions['only']): boolean => (a?.ends.join(',') ?? '*') === (b?.ends.join(',') ?? '*');
+
+  // Workers analyse files ahead of their turn; a result is kept only when everything it used is
+  // what the run knows at the file's turn (sameInputs), so the outcome is the one analysing the
+  // files one by one gives, whatever -j is.
+  const jobs = Math.max(1, options.jobs ?? defaultJobs());
+  const pool = jobs > 1 && demand && ordered.length > 1 ? new WorkerPool(jobs, runnerOptions(options)) : null;
+  /** Non-static definitions by name: the files a call may depend on (for scheduling only). */
+  const definers = new Map<string, string[]>();
+  for (const [file, p] of prescans) {
+    for (const fn of p.functions) {
+      if (fn.isStatic) continue;
+      const list = definers.get(fn.name);
+      if (!list) definers.set(fn.name, [file]);
+      else if (!list.includes(file)) list.push(file);
+    }
+  }
+  /** Names the needed functions of a file call: what a worker's snapshot answers. */
+  const calledBy = (file: string): Set<string> => {
+    const out = new Set<string>();
+    const needed = demand?.neededIn(file) ?? prescans.get(file)?.functions ?? [];
+    for (const fn of needed) for (const id of fn.ids) out.add(id);
+    return out;
+  };
+  const inMemory = new Map<string, string>();
+  for (const src of sources) if (src.text !== undefined) inMemory.set(src.path, src.text);
+  const publishedInitializers = new Set<string>();
+
   /** Files whose needed functions grew since their last analysis (a summary found later asks for their callers). */
   const activated = new Set<string>();
-
   const outcomes = new Map<string, FileOutcome>();
   const analyzedAt = new Map<string, number>();
   const lookedUp = new Map<string, FileKnowledge>();
-  const analyzeSource = async (src: RunSource): Promise<void> => {
-    const out = emptyOutcome();
-    outcomes.set(src.path, out);
-    analyzedAt.set(src.path, knowledge.generation);
-    activated.delete(src.path);
-    const got = await src.read();
-    if ('error' in got) {
-      out.failed = true;
-      out.notifications.push({ file: src.path, level: 'error', message: got.error });
-      return;
-    }
-    out.bytes = Buffer.byteLength(got.text);
-    try {
-      // A summary that changes its callers' state makes them needed; callers in this file are
-      // analysed at once (the file again), the others when the loop reaches them.
-      const onSummary = demand
-        ? (name: string, entry: ApiEntry): void => {
-            if (entryRelevance(entry) === 'state') demand!.activate(src.path, name);
-          }
-        : undefined;
-      let k: FileKnowledge;
-      for (let pass = 0; ; pass++) {
-        const needed = demand?.neededIn(src.path);
-        const only = needed ? new Set(needed.map((f) => f.end)) : null;
-        k = analyzer.analyze({ path: src.path, text: got.text }, out, { report: true, only, onSummary });
-        const more = demand?.takeActivated() ?? new Set<string>();
-        for (const p of more) if (p !== src.path) activated.add(p);
-        if (!more.has(src.path) || pass >= 3) break;
-        Object.assign(out, { ...emptyOutcome(), bytes: out.bytes });
-      }
-      lookedUp.set(src.path, k);
-      knowledge.generation++;
-      knowledge.publish(src.path, k);
-    } catch (err) {
-      out.findings.length = 0;
-      out.failed = true;
-      out.notifications.push({ file: src.path, level: 'error', message: `could not be analysed: ${err instanceof Error ? err.message : String(err)}` });
-    }
-  };
-  const skipped = (src: RunSource): void => {
-    const out = emptyOutcome();
-    outcomes.set(src.path, out);
-    out.bytes = analyzer.prescans.get(src.path)?.bytes ?? 0;
-  };
   // Progress: files done of files to do (each round adds the files it analyses again).
   const progress = { done: 0, total: ordered.length };
   const fileDone = (): void => {
     progress.done++;
     options.onProgress?.({ ...progress });
   };
-  for (const src of ordered) {
-    if (!demand || demand.fileNeeded(src.path)) await analyzeSource(src);
-    else skipped(src);
-    fileDone();
-  }
-  stats.summaryRounds = 1;
-  for (let round = 1; round < MAX_ROUNDS; round++) {
-    const dirty = ordered.filter((src) => {
-      if (activated.has(src.path)) return true;
-      const at = analyzedAt.get(src.path) ?? 0;
-      const k = lookedUp.get(src.path);
-      if (!k) return false;
-      for (const name of k.lookedUp) if ((knowledge.changedAt.get(name) ?? -1) >= at) return true;
-      for (const name of k.lookedUpWhole) if ((knowledge.wholeChangedAt.get(name) ?? -1) >= at) return true;
-      return false;
-    });
-    if (!dirty.length) break;
-    stats.summaryRounds++;
-    stats.fileReanalyses += dirty.length;
-    progress.total += dirty.length;
-    for (const src of dirty) {
-      await analyzeSource(src);
+
+  /** One file analysed in the main thread with what the run knows now. */
+  const analyseHere = async (src: RunSource, only: AnalyzeFileOptions['only']): Promise<FileTaskResult> => {
+    const out = emptyOutcome();
+    const got = await src.read();
+    const base = { path: src.path, outcome: out, stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0 }, heapUsed: 0 };
+    if ('error' in got) {
+      out.failed = true;
+      out.notifications.push({ file: src.path, level: 'error', message: got.error });
+      return { ...base, knowledge: null, inputs: null, stateSummaries: [] };
+    }
+    out.bytes = Buffer.byteLength(got.text);
+    try {
+      const r = analyzer.analyze({ path: src.path, text: got.text }, out, { report: true, only });
+      return { ...base, knowledge: r.knowledge, inputs: r.inputs, stateSummaries: r.stateSummaries };
+    } catch (err) {
+      out.findings.length = 0;
+      out.failed = true;
+      out.notifications.push({ file: src.path, level: 'error', message: `could not be analysed: ${err instanceof Error ? err.message : String(err)}` });
+      return { ...base, knowledge: null, inputs: null, stateSummaries: [] };
+    }
+  };
+  /** Sends a file to the pool with the answers it will ask for. */
+  const dispatch = (src: RunSource): { only: AnalyzeFileOptions['only']; result: Promise<FileTaskResult> } => {
+    const only = onlyFor(src.path);
+    const summaries: [string, ApiEntry][] = [];
+    const noreturn: string[] = [];
+    for (const name of calledBy(src.path)) {
+      const entry = knowledge.summaryOf(name, src.path);
+      if (entry) summaries.push([name, entry]);
+      if (knowledge.noreturn.holds(name, src.path)) noreturn.push(name);
+    }
+    return { only, result: pool!.submit({ path: src.path, text: inMemory.get(src.path), only, summaries, noreturn }) };
+  };
+  /** Does a worker's result hold at the file's turn? */
+  const holds = (r: FileTaskResult, only: AnalyzeFileOptions['only'], file: string): boolean => {
+    if (!sameOnly(only, onlyFor(file))) return false;
+    return !r.inputs || sameInputs(r.inputs, view, file);
+  };
+
+  /** The files of `list` analysed in their order, each seeing what the files before it published. */
+  const analyseInOrder = async (list: readonly RunSource[]): Promise<void> => {
+    const position = new Map(list.map((src, i) => [src.path, i]));
+    const inflight = new Map<string, { only: AnalyzeFileOptions['only']; result: Promise<FileTaskResult> }>();
+    const deps = new Map<string, string[]>();
+    let committed = -1;
+    const depsOf = (src: RunSource, at: number): string[] => {
+      let d = deps.get(src.path);
+      if (!d) {
+        const set = new Set<string>();
+        for (const name of calledBy(src.path)) for (const f of definers.get(name) ?? []) if ((position.get(f) ?? Infinity) < at) set.add(f);
+        deps.set(src.path, (d = [...set]));
+      }
+      return d;
+    };
+    const fill = (from: number): void => {
+      if (!pool) return;
+      for (let j = from; j < list.length && j < from + LOOKAHEAD && inflight.size < 2 * pool.width; j++) {
+        const src = list[j];
+        if (inflight.has(src.path) || (demand && !demand.fileNeeded(src.path))) continue;
+        if (depsOf(src, j).some((f) => position.get(f)! > committed)) continue;
+        inflight.set(src.path, dispatch(src));
+      }
+    };
+    for (let i = 0; i < list.length; i++) {
+      const src = list[i];
+      fill(i);
+      const ahead = inflight.get(src.path);
+      inflight.delete(src.path);
+      if (demand && !demand.fileNeeded(src.path)) {
+        const out = emptyOutcome();
+        out.bytes = prescans.get(src.path)?.bytes ?? 0;
+        outcomes.set(src.path, out);
+        committed = i;
+        fileDone();
+        continue;
+      }
+      analyzedAt.set(src.path, knowledge.generation);
+      activated.delete(src.path);
+      let result: FileTaskResult;
+      for (let pass = 0; ; pass++) {
+        const only = onlyFor(src.path);
+        let r: FileTaskResult | null = null;
+        if (pass === 0 && ahead) {
+          const got = await ahead.result;
+          stats.parseMs += got.stats.parseMs;
+          stats.analyzeMs += got.stats.analyzeMs;
+          if (holds(got, ahead.only, src.path)) {
+            r = got;
+            stats.filesParsed += got.stats.filesParsed;
+            stats.filesAnalysedAhead++;
+          } else stats.filesAnalysedAgain++;
+        }
+        r ??= await analyseHere(src, only);
+        result = r;
+        // A summary that changes its callers' state makes them needed; callers in this file are
+        // analysed at once (the file again), the others when their turn comes.
+        for (const name of r.stateSummaries) demand?.activate(src.path, name);
+        const more = demand?.takeActivated() ?? new Set<string>();
+        for (const p of more) if (p !== src.path && (position.get(p) ?? -1) <= i) activated.add(p);
+        if (!more.has(src.path) || pass >= 3) break;
+      }
+      outcomes.set(src.path, result.outcome);
+      if (result.knowledge) {
+        lookedUp.set(src.path, result.knowledge);
+        knowledge.generation++;
+        knowledge.publish(src.path, result.knowledge);
+        if (pool) {
+          for (const [name, fields] of knowledge.initializers) {
+            if (publishedInitializers.has(name)) continue;
+            publishedInitializers.add(name);
+            pool.publishInitializer(name, fields);
+          }
+        }
+      }
+      committed = i;
       fileDone();
     }
+  };
+
+  try {
+    await analyseInOrder(ordered);
+    stats.summaryRounds = 1;
+    for (let round = 1; round < MAX_ROUNDS; round++) {
+      const dirty = ordered.filter((src) => {
+        if (activated.has(src.path)) return true;
+        const at = analyzedAt.get(src.path) ?? 0;
+        const k = lookedUp.get(src.path);
+        if (!k) return false;
+        for (const name of k.lookedUp) if ((knowledge.changedAt.get(name) ?? -1) > at) return true;
+        for (const name of k.lookedUpWhole) if ((knowledge.wholeChangedAt.get(name) ?? -1) > at) return true;
+        return false;
+      });
+      if (!dirty.length) break;
+      stats.summaryRounds++;
+      stats.fileReanalyses += dirty.length;
+      progress.total += dirty.length;
+      await analyseInOrder(dirty);
+    }
+  } finally {
+    await pool?.close();
   }
 
   const findings: Finding[] = [];
   const notifications: FileNotification[] = [];
   for (const src of sources) {
-    const o = outcomes.get(src.path)!;
+    const o = outcomes.get(src.path) ?? emptyOutcome();
     stats.files++;
     if (o.failed) stats.filesFailed++;
     stats.bytes += o.bytes;
@@ -718,20 +413,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
 /** Analyses files read from disk. Findings are sorted by file, line, column, rule. */
 export async function analyzeFiles(paths: string[], options: AnalyzeOptions = {}): Promise<RunResult> {
   return run(
-    paths.map((p) => ({
-      path: p,
-      async read() {
-        let bytes: Buffer;
-        try {
-          bytes = await readFile(p);
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          return { error: `cannot read: ${code === 'EACCES' ? 'permission denied' : code === 'ENOENT' ? 'no such file' : code ?? String(err)}` };
-        }
-        const text = decodeSource(bytes);
-        return text === null ? { error: 'binary file, not C source: skipped' } : { text };
-      },
-    })),
+    paths.map((p) => ({ path: p, read: () => readSource(p) })),
     options,
   );
 }
@@ -739,7 +421,7 @@ export async function analyzeFiles(paths: string[], options: AnalyzeOptions = {}
 /** Analyses sources held in memory. */
 export async function analyzeSources(sources: SourceInput[], options: AnalyzeOptions = {}): Promise<RunResult> {
   return run(
-    sources.map((s) => ({ path: s.path, read: async () => ({ text: s.text }) })),
+    sources.map((s) => ({ path: s.path, text: s.text, read: async () => ({ text: s.text }) })),
     { kernelRoot: false, ...options },
   );
 }

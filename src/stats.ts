@@ -16,6 +16,8 @@ export function emptyStats(): RunStats {
     headerSummaries: 0,
     functionsInRun: 0,
     filesParsed: 0,
+    filesAnalysedAhead: 0,
+    filesAnalysedAgain: 0,
     parseMs: 0,
     analyzeMs: 0,
     totalMs: 0,

@@ -63,6 +63,9 @@ export interface RunStats {
   /** Functions the prescan found in the run's files, and files parsed (the others had nothing to check). */
   functionsInRun: number;
   filesParsed: number;
+  /** Worker results kept (analysed ahead with what the run knew at the file's turn), and discarded. */
+  filesAnalysedAhead: number;
+  filesAnalysedAgain: number;
   parseMs: number;
   analyzeMs: number;
   totalMs: number;
@@ -109,6 +112,8 @@ export interface AnalyzeOptions {
    * (src/engine/demand.ts); for measuring that the demand changes nothing.
    */
   demand?: boolean;
+  /** Worker threads analysing files ahead of their turn (-j); default: the cores available. 1: none. */
+  jobs?: number;
   /**
    * The run's summaries are wanted (--summaries-out): every non-static function whose summary can
    * matter to a caller is analysed, not only those this run's checks need.

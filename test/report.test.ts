@@ -59,6 +59,8 @@ function stats(overrides: Partial<RunStats> = {}): RunStats {
     headerSummaries: 0,
     functionsInRun: 12,
     filesParsed: 3,
+    filesAnalysedAhead: 0,
+    filesAnalysedAgain: 0,
     parseMs: 10.4,
     analyzeMs: 20.6,
     totalMs: 31,

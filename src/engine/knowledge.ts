@@ -6,6 +6,7 @@ import type { ApiEntry } from '../kb/lock-api.js';
 import { summaryFingerprint } from './summary.js';
 import path from 'node:path';
 import { declarationScope, NoreturnIndex } from './noreturn.js';
+import { internName } from './prescan.js';
 
 /** Summaries of one file's functions and the names the file looked up outside itself. */
 export interface FileKnowledge {
@@ -131,8 +132,9 @@ export class RunKnowledge {
       ...text.matchAll(/^static[ \t]+(?:__always_inline|inline)\b[^;{(=]*?\b([A-Za-z_]\w*)[ \t]*\(/gm),
     ];
     for (const m of found) {
-      names.add(m[1]);
-      this.archProvidedAnywhere.add(m[1]);
+      const name = internName(m[1]);
+      names.add(name);
+      this.archProvidedAnywhere.add(name);
     }
   }
 

@@ -3,6 +3,7 @@
 // a scan of the text, since tree-sitter does not know the kernel's attribute macros; the scan
 // covers a file's own declarations and, through the run, the headers and files that declare them.
 
+import { internName } from './prescan.js';
 import path from 'node:path';
 
 const ATTRIBUTE = /\b(?:__noreturn|_Noreturn|__attribute__\s*\(\(\s*(?:__)?noreturn(?:__)?\s*\)\))|\[\[\s*noreturn\s*\]\]/g;
@@ -38,7 +39,7 @@ export function noreturnDeclarations(text: string): Set<string> {
       else if (depth === 0 && (ch === ';' || ch === '{' || ch === '=')) break;
     }
     const name = declaredFunction(code.slice(from, to));
-    if (name) names.add(name);
+    if (name) names.add(internName(name));
   }
   return names;
 }

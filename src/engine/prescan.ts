@@ -44,6 +44,27 @@ const ATTRIBUTE = /^(?:__attribute__|__printf|__scanf|__section|__aligned|__must
 
 const NOT_A_NAME = new Set(['if', 'while', 'for', 'switch', 'return', 'sizeof', 'typeof', '__typeof__', 'do', 'else']);
 
+/**
+ * One copy of each name. A slice of the file text would keep the whole text alive (V8 shares
+ * the characters of a slice of 13 or more with the string it was cut from): the prescans of a
+ * whole tree would hold every file.
+ */
+const names = new Map<string, string>();
+/** The one copy of a name found by a regular expression or a slice (see `names`). */
+export function internName(name: string): string {
+  return intern(name, 0, name.length);
+}
+
+function intern(text: string, start: number, end: number): string {
+  const slice = text.slice(start, end);
+  let name = names.get(slice);
+  if (name === undefined) {
+    name = end - start < 13 ? slice : Buffer.from(slice, 'latin1').toString('latin1');
+    names.set(name, name);
+  }
+  return name;
+}
+
 function isIdentStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
 }
@@ -122,21 +143,21 @@ export function prescan(text: string, wanted: ReadonlySet<string>): FilePrescan 
         while (k < n && (text.charCodeAt(k) === 32 || text.charCodeAt(k) === 9)) k++;
         if (current) {
           const next = text.charCodeAt(k);
-          if (next === 40 /* ( */) current.ids.add(text.slice(i, j));
+          if (next === 40 /* ( */) current.ids.add(intern(text, i, j));
           else {
             const id = text.slice(i, j);
-            if (wanted.has(id)) current.ids.add(id);
-            if (isAssignment(text, k) && wanted.has(`${id}=`)) current.ids.add(`${id}=`);
+            if (wanted.has(id)) current.ids.add(intern(text, i, j));
+            if (isAssignment(text, k) && wanted.has(`${id}=`)) current.ids.add(intern(`${id}=`, 0, id.length + 1));
           }
         }
         else if (!current && inOther && sawEquals) {
           const id = text.slice(i, j);
-          if (wanted.has(id)) fileScopeIds.add(id);
+          if (wanted.has(id)) fileScopeIds.add(intern(text, i, j));
         }
         i = j;
         continue;
       }
-      const tok = text.slice(i, j);
+      const tok = intern(text, i, j);
       // A macro invocation without `;` (`subsys_initcall(f)`, `BDI_SHOW(x, y)`) ended before a
       // name in column 0: a new header starts.
       if (headerName && parenDepth === 0 && (i === 0 || text.charCodeAt(i - 1) === 10) && !ATTRIBUTE.test(tok)) {

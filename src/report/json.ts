@@ -73,6 +73,8 @@ function copyStats(stats: RunStats): RunStats {
     headerSummaries: stats.headerSummaries,
     functionsInRun: stats.functionsInRun,
     filesParsed: stats.filesParsed,
+    filesAnalysedAhead: stats.filesAnalysedAhead,
+    filesAnalysedAgain: stats.filesAnalysedAgain,
     parseMs: stats.parseMs,
     analyzeMs: stats.analyzeMs,
     totalMs: stats.totalMs,

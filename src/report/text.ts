@@ -78,6 +78,7 @@ export function formatStatsTable(stats: RunStats): string {
     ['functions', String(stats.functions)],
     ['functions found by the prescan', String(stats.functionsInRun)],
     ['files parsed', String(stats.filesParsed)],
+    ['files analysed ahead by workers (kept / done again)', `${stats.filesAnalysedAhead} / ${stats.filesAnalysedAgain}`],
     ['CFG give-ups', String(stats.cfgGiveUps)],
     ['functions with parse errors', String(stats.functionsWithParseErrors)],
     ['functions widened', String(stats.functionsWidened)],

@@ -1,0 +1,495 @@
+// The analysis of one file: parse (the functions the demand keeps), copy the syntax tree, analyse
+// each function callees first with the rules' visitors, then each static function again with the
+// locks its callers hold, then the file-level checks. What the file needs from the rest of the run
+// (summaries of functions defined elsewhere, `__noreturn` declarations, initializers of other
+// files) comes through a KnowledgeView, and every answer it used is recorded (FileInputs), so that
+// an analysis done ahead of time, in a worker, can be checked against what the run knows when its
+// turn comes (src/analyze.ts).
+
+import { performance } from 'node:perf_hooks';
+import type { AnalyzeOptions, FileNotification, Finding, RunStats, TraceStep } from './types.js';
+import { parseC, query } from './parse/parser.js';
+import { AstNode, toAst, type SourceFile } from './parse/ast.js';
+import { analyzeFunction, functionInfo, stepAt, type CallSite, type EntryLock, type FunctionAnalysis } from './engine/function.js';
+import { bottomUp, calledNames, entryFromCallers } from './engine/callgraph.js';
+import { mergeEntry, type FileKnowledge } from './engine/knowledge.js';
+import { CONDITIONAL_DIRECTIVES, PreprocessorEvaluator, type PreprocessorChoices } from './engine/preprocessor.js';
+import { DEFAULT_DEFINES, LOCK_HANDOFF_CALLBACKS, lookupApi, type ApiEntry } from './kb/lock-api.js';
+import { noreturnDeclarations } from './engine/noreturn.js';
+import { summaryFingerprint } from './engine/summary.js';
+import { declaredName } from './engine/transfer.js';
+import { keepOnly } from './engine/prescan.js';
+import { entryRelevance } from './engine/demand.js';
+import type { Node } from 'web-tree-sitter';
+import type { CommentInfo, FunctionInfo, FunctionResult, FindingInput } from './engine/events.js';
+import { allRules } from './rules/index.js';
+import type { Rule, RuleVisitor } from './rules/rule.js';
+
+/** What a file's analysis may ask of the rest of the run. */
+export interface KnowledgeView {
+  /** The summary of a function defined outside the file, as a call from `file` reaches it. */
+  summaryOf(name: string, file: string): ApiEntry | undefined;
+  /** Is `name` declared `__noreturn` where `file` sees it? */
+  noreturn(name: string, file: string): boolean;
+  /** Fields of a non-static variable's brace initializer in another file. */
+  initializer(variable: string): ReadonlyMap<string, string> | undefined;
+}
+
+/** Every answer of the KnowledgeView a file's analysis used, as fingerprints. */
+export interface FileInputs {
+  summaries: Map<string, string>;
+  noreturn: Map<string, boolean>;
+  initializers: Map<string, string>;
+}
+
+/** A fingerprint of everything in a summary (traces included): equal means the analysis saw the same. */
+export function exactFingerprint(e: ApiEntry | ReadonlyMap<string, string> | undefined): string {
+  if (!e) return '';
+  return e instanceof Map ? JSON.stringify([...e]) : JSON.stringify(e);
+}
+
+/** Do the answers `view` gives now equal those an analysis used? */
+export function sameInputs(inputs: FileInputs, view: KnowledgeView, file: string): boolean {
+  for (const [name, fp] of inputs.summaries) if (exactFingerprint(view.summaryOf(name, file)) !== fp) return false;
+  for (const [name, held] of inputs.noreturn) if (view.noreturn(name, file) !== held) return false;
+  for (const [variable, fp] of inputs.initializers) if (exactFingerprint(view.initializer(variable)) !== fp) return false;
+  return true;
+}
+
+/** How one file is analysed. */
+export interface AnalyzeFileOptions {
+  /** Report findings (false: only summarise, as for headers). */
+  report: boolean;
+  /** Export static functions' summaries too (headers' static inlines). */
+  exportAll?: boolean;
+  /**
+   * Only these functions (the demand): their end offsets, the text ranges the parser is given
+   * (the functions with the comments above them, and the file-scope initializers), and the end
+   * offsets of every function the prescan delimited. Null or absent: the whole file.
+   */
+  only?: { ends: number[]; ranges: { start: number; end: number }[]; prescanned: number[] } | null;
+}
+
+export function selectRules(options: Pick<AnalyzeOptions, 'rules'>): Rule[] {
+  const rules = allRules();
+  if (!options.rules) return [...rules];
+  const wanted = new Set(options.rules);
+  return rules.filter((r) => wanted.has(r.meta.id));
+}
+
+/** A conditional directive with just what deciding it needs (its name or condition), not its body. */
+function shallowDirective(p: Node, file: SourceFile): AstNode {
+  const node = new AstNode(file, p.type, true, null, false, p.startIndex, p.endIndex, p.startPosition.row, p.startPosition.column, p.endPosition.row, p.endPosition.column);
+  const first = p.child(0);
+  if (first) {
+    node.children.push(new AstNode(file, first.type, false, null, false, first.startIndex, first.endIndex, 0, 0, 0, 0));
+  }
+  for (const field of ['name', 'condition']) {
+    const c = p.childForFieldName(field);
+    if (!c) continue;
+    const copy = toAst(c, file);
+    const withField = new AstNode(file, copy.type, copy.named, field, false, copy.start, copy.end, copy.row, copy.col, copy.endRow, copy.endCol);
+    withField.children.push(...copy.children);
+    node.children.push(withField);
+  }
+  return node;
+}
+
+/** Is a top-level node inside #if regions that -D/-U (and the default defines) leave enabled? */
+function inEnabledRegion(node: Node, pre: PreprocessorEvaluator, file: SourceFile): boolean {
+  let child: Node = node;
+  let p = node.parent;
+  while (p) {
+    if (CONDITIONAL_DIRECTIVES.has(p.type)) {
+      const verdict = pre.decide(shallowDirective(p, file));
+      const alt = p.childForFieldName('alternative');
+      if (alt && alt.id === child.id) {
+        if (verdict === true) return false;
+      } else if (verdict === false) {
+        return false;
+      }
+    }
+    child = p;
+    p = p.parent;
+  }
+  return true;
+}
+
+/** Effective macros: the knowledge base's defaults, then -D, then -U. */
+function preprocessorChoices(options: AnalyzeOptions): PreprocessorChoices {
+  const defines = new Map(DEFAULT_DEFINES);
+  for (const [k, v] of options.defines ?? []) defines.set(k, v);
+  const undefines = new Set(options.undefines ?? []);
+  for (const u of undefines) defines.delete(u);
+  return { defines, undefines };
+}
+
+/** What the analysis of one file produced (replaced when the file is analysed again). */
+export interface FileOutcome {
+  findings: Finding[];
+  notifications: FileNotification[];
+  functions: number;
+  cfgGiveUps: number;
+  functionsWithParseErrors: number;
+  functionsWidened: number;
+  functionsWithCallerEntry: number;
+  failed: boolean;
+  bytes: number;
+}
+
+/** `.field = value` pairs of a brace initializer. */
+function initializerFields(list: AstNode): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const pair of list.namedChildren) {
+    if (pair.type !== 'initializer_pair') continue;
+    const designator = pair.namedChildren.find((c) => c.type === 'field_designator');
+    const value = pair.child('value');
+    const field = designator?.namedChildren[0]?.text;
+    if (field && value) out.set(field, value.text.replace(/\s+/g, ' ').trim());
+  }
+  return out;
+}
+
+const MAX_SCC_ITERATIONS = 4;
+
+export class FileAnalyzer {
+  private readonly keepStatics: boolean;
+  /** Knowledge-base entries from the configuration. */
+  private readonly config: ReadonlyMap<string, ApiEntry>;
+  private readonly useSummaries: boolean;
+  private readonly pp: PreprocessorChoices;
+  private readonly pre: PreprocessorEvaluator;
+
+  constructor(
+    private readonly rules: Rule[],
+    options: AnalyzeOptions,
+    private readonly stats: RunStats,
+    private readonly view: KnowledgeView,
+  ) {
+    this.keepStatics = !!options.staticSummaries;
+    this.config = new Map((options.config ?? []).map((e) => [e.name, e]));
+    this.useSummaries = options.summaries !== false;
+    this.pp = preprocessorChoices(options);
+    this.pre = new PreprocessorEvaluator(this.pp);
+  }
+
+  /**
+   * Analyses one file: its functions callees first (so that a chain of helpers is summarised at
+   * any depth; recursive groups are iterated), then each static function again with the locks
+   * every caller holds at entry, then the file-level checks.
+   */
+  analyze(file: SourceFile, out: FileOutcome, opts: AnalyzeFileOptions): { knowledge: FileKnowledge; inputs: FileInputs; stateSummaries: string[] } {
+    const t0 = performance.now();
+    // Only some functions analysed (the demand): the parser sees them alone, the rest blanked.
+    const only = opts.only ? new Set(opts.only.ends) : null;
+    this.stats.filesParsed++;
+    let tree = parseC(opts.only ? keepOnly(file.text, opts.only.ranges) : file.text);
+    let analysed = (end: number): boolean => !only || only.has(end);
+    if (only) {
+      // The prescan delimited a function otherwise than the parser (a brace an #ifdef left
+      // unbalanced): the whole file is parsed, and what the prescan did not see is analysed.
+      const ends = query('functions').captures(tree.rootNode).map((c) => c.node.endIndex);
+      if (ends.some((e) => !only.has(e)) || new Set(ends).size < only.size) {
+        tree.delete();
+        this.stats.filesParsed++;
+        tree = parseC(file.text);
+        const known = new Set(opts.only!.prescanned);
+        analysed = (end) => only.has(end) || !known.has(end);
+      }
+    }
+    let functionNodes: AstNode[];
+    let comments: CommentInfo[];
+    const fileInitializers = new Map<string, { fields: Map<string, string>; isStatic: boolean; type: string }>();
+    try {
+      functionNodes = query('functions')
+        .captures(tree.rootNode)
+        .filter((c) => analysed(c.node.endIndex))
+        .filter((c) => inEnabledRegion(c.node, this.pre, file))
+        .map((c) => toAst(c.node, file));
+      comments = opts.report
+        ? query('comments')
+            .captures(tree.rootNode)
+            .map((c) => {
+              const n = c.node;
+              const node = new AstNode(file, 'comment', true, null, false, n.startIndex, n.endIndex, n.startPosition.row, n.startPosition.column, n.endPosition.row, n.endPosition.column);
+              return { node, text: node.text };
+            })
+        : [];
+      for (const c of query('initializers').captures(tree.rootNode)) {
+        let p = c.node.parent;
+        while (p && p.type !== 'function_definition') p = p.parent;
+        if (p) continue;
+        const decl = toAst(c.node, file);
+        const init = decl.child('declarator');
+        const name = declaredName(init?.child('declarator') ?? null);
+        const value = init?.child('value');
+        if (!name || !value) continue;
+        const isStatic = decl.namedChildren.some((x) => x.type === 'storage_class_specifier' && x.text === 'static');
+        const type = decl.child('type')?.text.replace(/\s+/g, ' ') ?? '';
+        if (!fileInitializers.has(name)) fileInitializers.set(name, { fields: initializerFields(value), isStatic, type });
+      }
+    } finally {
+      tree.delete();
+    }
+    const t1 = performance.now();
+    this.stats.parseMs += t1 - t0;
+
+    const lines = file.text.split('\n');
+    /** One finding per rule and place: the same bad call reached from two lock sites is one problem. */
+    const seen = new Map<string, number>();
+    let currentFunction: string | null = null;
+    /** While a static function is analysed with its callers' locks: report at the call instead. */
+    let relocation: { site: CallSite; entrySteps: Set<TraceStep>; callee: string; callers: number } | null = null;
+    const push = (finding: Finding): void => {
+      const key = `${finding.ruleId}|${finding.file}|${finding.line}|${finding.column}`;
+      const at = seen.get(key);
+      if (at === undefined) {
+        seen.set(key, out.findings.length);
+        out.findings.push(finding);
+      } else if (finding.trace.length < out.findings[at]!.trace.length) {
+        // The shorter path explains it best.
+        out.findings[at] = finding;
+      }
+    };
+    const visitors: RuleVisitor[] = opts.report
+      ? this.rules.map((rule) =>
+          rule.create({
+            report: (f: FindingInput) => {
+              const finding: Finding = {
+                ruleId: rule.meta.id,
+                severity: rule.meta.severity,
+                file: file.path,
+                line: f.node.row + 1,
+                column: f.node.col + 1,
+                endLine: f.node.endRow + 1,
+                endColumn: f.node.endCol + 1,
+                function: f.function ?? currentFunction,
+                message: f.message,
+                trace: f.trace,
+                lineText: (lines[f.node.row] ?? '').replace(/\s+/g, ' ').trim(),
+              };
+              if (!relocation) {
+                push(finding);
+                return;
+              }
+              // Found only because the callers hold a lock: report it at the call, where the lock is held.
+              const r = relocation;
+              if (!f.trace.some((s) => r.entrySteps.has(s))) return;
+              const call = r.site.step;
+              // The caller's own analysis may have reported it at the call already, through the callee's summary.
+              if (out.findings.some((o) => o.ruleId === finding.ruleId && o.file === call.file && o.line === call.line)) return;
+              const others = r.callers > 1 ? ` (and ${r.callers - 1} other call${r.callers > 2 ? 's' : ''} in this file)` : '';
+              push({
+                ...finding,
+                line: call.line,
+                column: call.column,
+                endLine: call.line,
+                endColumn: call.column,
+                function: r.site.step.message.replace(/\(\) calls .*$/, ''),
+                message: `in ${r.callee}() (line ${finding.line}), called here with the lock held${others}: ${finding.message}`,
+                trace: f.trace.map((s) => (r.entrySteps.has(s) ? call : s)),
+                lineText: (lines[call.line - 1] ?? '').replace(/\s+/g, ' ').trim(),
+              });
+            },
+          }),
+        )
+      : [];
+
+    // Callbacks that hand their locks to another callback of the same table (seq_file .start/.stop).
+    const handoffs = new Map<string, string>();
+    for (const { fields, type } of fileInitializers.values()) {
+      const struct = /^struct (\w+)$/.exec(type)?.[1];
+      for (const h of (struct && LOCK_HANDOFF_CALLBACKS[struct]) || []) {
+        const from = fields.get(h.keeps);
+        if (from && /^\w+$/.test(from) && fields.has(h.releases)) handoffs.set(from, `struct ${struct}.${h.releases}`);
+      }
+    }
+    const infos = new Map<AstNode, FunctionInfo>();
+    const byName = new Map<string, AstNode>();
+    for (const fn of functionNodes) {
+      const info = functionInfo(fn);
+      infos.set(fn, info);
+      if (!byName.has(info.name)) byName.set(info.name, fn);
+    }
+    const localSummaries = new Map<string, ApiEntry>();
+    const knowledge: FileKnowledge = { exported: new Map(), statics: new Map(), initializers: new Map(), lookedUp: new Set(), lookedUpWhole: new Set() };
+    for (const [name, v] of fileInitializers) if (!v.isStatic) knowledge.initializers.set(name, v.fields);
+    const view = this.view;
+    const inputs: FileInputs = { summaries: new Map(), noreturn: new Map(), initializers: new Map() };
+    const stateSummaries: string[] = [];
+    const useSummaries = this.useSummaries;
+    const table = this.config;
+    const declaredNoreturn = noreturnDeclarations(file.text);
+    const known = (name: string): ApiEntry | undefined => {
+      const kb = table.get(name) ?? lookupApi(name);
+      if (!useSummaries) return byName.has(name) ? mergeEntry(undefined, kb, true) : kb;
+      if (byName.has(name)) return mergeEntry(localSummaries.get(name), kb, true);
+      knowledge.lookedUp.add(name);
+      const summary = view.summaryOf(name, file.path);
+      if (!inputs.summaries.has(name)) inputs.summaries.set(name, exactFingerprint(summary));
+      return mergeEntry(summary, kb, false);
+    };
+    // Declared `__noreturn` here or in a header or file of the run that this file sees.
+    const resolve = (name: string): ApiEntry | undefined => {
+      const entry = known(name);
+      if (entry?.noreturn) return entry;
+      let noreturn = declaredNoreturn.has(name);
+      if (!noreturn) {
+        noreturn = view.noreturn(name, file.path);
+        inputs.noreturn.set(name, noreturn);
+      }
+      return noreturn ? { ...(entry ?? { name }), noreturn: true } : entry;
+    };
+    const initializer = (variable: string): ReadonlyMap<string, string> | undefined => {
+      const local = fileInitializers.get(variable)?.fields;
+      if (local) return local;
+      const other = view.initializer(variable);
+      inputs.initializers.set(variable, exactFingerprint(other));
+      return other;
+    };
+    // Static functions called only by name in this file (not stored as callbacks): their callers are all here.
+    const statics = new Set<string>();
+    if (opts.report && [...infos.values()].some((i) => i.isStatic)) {
+      const uses = new Map<string, number>();
+      for (const m of file.text.matchAll(/\b([A-Za-z_]\w*)\b(\s*\()?/g)) {
+        // Count a use as +1000 when not a call: a name used as a value (a callback) is taken.
+        uses.set(m[1], (uses.get(m[1]) ?? 0) + (m[2] ? 1 : 1000));
+      }
+      for (const [name, fn] of byName) if (infos.get(fn)!.isStatic && (uses.get(name) ?? 0) < 1000) statics.add(name);
+    }
+
+    const results = new Map<string, FunctionResult>();
+    const definitions = new Map<AstNode, FunctionResult>();
+    /** Calls of this file's static functions, by callee, then by calling function. */
+    const callSitesOf = new Map<string, Map<AstNode, CallSite[]>>();
+    const calleesOf = new Map<AstNode, Set<string>>();
+    const setCallSites = (caller: AstNode, sites: readonly CallSite[]): void => {
+      for (const callee of calleesOf.get(caller) ?? []) callSitesOf.get(callee)?.delete(caller);
+      calleesOf.set(caller, new Set(sites.map((site) => site.callee)));
+      for (const site of sites) {
+        let byCaller = callSitesOf.get(site.callee);
+        if (!byCaller) callSitesOf.set(site.callee, (byCaller = new Map()));
+        let list = byCaller.get(caller);
+        if (!list) byCaller.set(caller, (list = []));
+        list.push(site);
+      }
+    };
+    const failed = new Set<AstNode>();
+    const analyzeOne = (fn: AstNode, withVisitors: boolean, entry?: EntryLock[]): FunctionAnalysis | null => {
+      if (failed.has(fn)) return null;
+      try {
+        currentFunction = infos.get(fn)!.name;
+        return analyzeFunction(fn, file.path, this.pp, withVisitors ? visitors : [], { resolve, initializer, summarize: true, statics, entry, handsLocksTo: handoffs.get(infos.get(fn)!.name) });
+      } catch (err) {
+        failed.add(fn);
+        out.cfgGiveUps++;
+        out.notifications.push({
+          file: file.path,
+          level: 'warning',
+          message: `could not analyse the function at line ${fn.row + 1}: ${err instanceof Error ? err.message : String(err)}`,
+        });
+        return null;
+      }
+    };
+    const record = (fn: AstNode, a: FunctionAnalysis): void => {
+      const name = a.info.name;
+      if (a.summary && byName.get(name) === fn) {
+        if (entryRelevance(a.summary) === 'state') stateSummaries.push(name);
+        localSummaries.set(name, a.summary);
+        if (!a.info.isStatic || opts.exportAll) knowledge.exported.set(name, a.summary);
+        else if (this.keepStatics) knowledge.statics.set(name, a.summary);
+      }
+      setCallSites(fn, a.callSites);
+    };
+
+    // Callees first. Each name is one node of the graph (its first definition; #ifdef twins follow it).
+    const edges = new Map<string, Set<string>>();
+    for (const [name, fn] of byName) edges.set(name, new Set([...calledNames(fn)].filter((c) => byName.has(c))));
+    const order = bottomUp([...byName.keys()], edges);
+    const twins = new Map<string, AstNode[]>();
+    for (const fn of functionNodes) {
+      const name = infos.get(fn)!.name;
+      const list = twins.get(name) ?? [];
+      list.push(fn);
+      twins.set(name, list);
+    }
+    for (const scc of order) {
+      const recursive = scc.length > 1 || edges.get(scc[0])!.has(scc[0]);
+      if (recursive) {
+        for (let i = 0; i < MAX_SCC_ITERATIONS; i++) {
+          let changed = false;
+          for (const name of scc) {
+            const fn = byName.get(name)!;
+            const before = summaryFingerprint(localSummaries.get(name));
+            const a = analyzeOne(fn, false);
+            if (a) record(fn, a);
+            if (summaryFingerprint(localSummaries.get(name)) !== before) changed = true;
+          }
+          if (!changed) break;
+        }
+      }
+      for (const name of scc) {
+        for (const fn of twins.get(name)!) {
+          out.functions++;
+          const a = analyzeOne(fn, true);
+          if (!a) continue;
+          record(fn, a);
+          if (!results.has(a.info.name)) results.set(a.info.name, a.result);
+          definitions.set(fn, a.result);
+          if (a.parseErrors) out.functionsWithParseErrors++;
+          if (a.widened) out.functionsWidened++;
+          if (a.budgetExceeded && opts.report) {
+            out.notifications.push({ file: file.path, level: 'note', message: `function ${a.info.name} (line ${fn.row + 1}) was not fully analysed: it exceeds the path budget` });
+          }
+        }
+      }
+    }
+
+    // Callers first: a static function every one of whose calls holds a lock starts with it held.
+    if (opts.report && this.useSummaries) {
+      for (const scc of [...order].reverse()) {
+        for (const name of scc) {
+          if (!statics.has(name)) continue;
+          const fn = byName.get(name)!;
+          if (twins.get(name)!.length > 1) continue;
+          const sites: CallSite[] = [];
+          for (const [caller, list] of callSitesOf.get(name) ?? []) if (caller !== fn) sites.push(...list);
+          const entry = entryFromCallers(sites, name);
+          if (!entry.length) continue;
+          relocation = { site: sites[0], entrySteps: new Set(entry.map((e) => e.step)), callee: name, callers: sites.length };
+          try {
+            const a = analyzeOne(fn, true, entry);
+            if (a) {
+              out.functionsWithCallerEntry++;
+              setCallSites(fn, a.callSites);
+            }
+          } finally {
+            relocation = null;
+          }
+        }
+      }
+    }
+    currentFunction = null;
+    const ordered = functionNodes.map((fn) => definitions.get(fn)).filter((d): d is FunctionResult => !!d);
+    for (const v of visitors) {
+      v.file?.({
+        file: file.path,
+        comments,
+        functions: results,
+        definitions: ordered,
+        resolve: (name) => {
+          if (!byName.has(name)) knowledge.lookedUpWhole.add(name);
+          return resolve(name);
+        },
+        step: (node, message) => stepAt(file.path, node, message),
+      });
+    }
+    this.stats.analyzeMs += performance.now() - t1;
+    return { knowledge, inputs, stateSummaries };
+  }
+}
+
+export function emptyOutcome(): FileOutcome {
+  return { findings: [], notifications: [], functions: 0, cfgGiveUps: 0, functionsWithParseErrors: 0, functionsWidened: 0, functionsWithCallerEntry: 0, failed: false, bytes: 0 };
+}
+

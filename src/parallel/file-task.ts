@@ -1,0 +1,138 @@
+// One file's analysis as a task that can run anywhere: in the main thread or in a worker. A task
+// carries what the file's analysis asks of the run (a snapshot of the summaries of the names it
+// calls, the `__noreturn` names it sees, initializers published since the runner's last task); the
+// result carries what it produced and what it used (FileInputs), which the run checks before it
+// accepts a result computed ahead of its turn (src/analyze.ts).
+
+import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import type { AnalyzeOptions, RunStats } from '../types.js';
+import type { ApiEntry } from '../kb/lock-api.js';
+import type { FileKnowledge } from '../engine/knowledge.js';
+import { emptyStats } from '../stats.js';
+import { initParser } from '../parse/parser.js';
+import { emptyOutcome, FileAnalyzer, selectRules, type AnalyzeFileOptions, type FileInputs, type FileOutcome, type KnowledgeView } from '../file-analyzer.js';
+
+/** The options a runner needs (what can cross to a worker: no callbacks). */
+export type RunnerOptions = Pick<AnalyzeOptions, 'rules' | 'defines' | 'undefines' | 'config' | 'summaries' | 'staticSummaries'>;
+
+export function runnerOptions(options: AnalyzeOptions): RunnerOptions {
+  const { rules, defines, undefines, config, summaries, staticSummaries } = options;
+  return { rules, defines, undefines, config, summaries, staticSummaries };
+}
+
+export interface FileTask {
+  path: string;
+  /** The text, for sources held in memory; read from `path` otherwise. */
+  text?: string;
+  only: AnalyzeFileOptions['only'];
+  /** Answers for the names the file's analysed functions call. */
+  summaries: [string, ApiEntry][];
+  noreturn: string[];
+  /** Initializers published since this runner's previous task, in publication order. */
+  initializers: [string, [string, string][]][];
+}
+
+export interface FileTaskResult {
+  path: string;
+  outcome: FileOutcome;
+  /** Null when the file could not be read or analysed (the outcome says why). */
+  knowledge: FileKnowledge | null;
+  inputs: FileInputs | null;
+  stateSummaries: string[];
+  stats: Pick<RunStats, 'parseMs' | 'analyzeMs' | 'filesParsed'>;
+  /** The runner's heap after the task (a worker whose heap grows is replaced). */
+  heapUsed: number;
+}
+
+/** Decodes file bytes: UTF-8, or Latin-1 when they are not valid UTF-8. Null for binary files. */
+export function decodeSource(bytes: Buffer): string | null {
+  if (bytes.includes(0)) return null;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return bytes.toString('latin1');
+  }
+}
+
+/** Reads a C file of the run; an error message when it cannot be. */
+export async function readSource(file: string): Promise<{ text: string } | { error: string }> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { error: `cannot read: ${code === 'EACCES' ? 'permission denied' : code === 'ENOENT' ? 'no such file' : code ?? String(err)}` };
+  }
+  const text = decodeSource(bytes);
+  return text === null ? { error: 'binary file, not C source: skipped' } : { text };
+}
+
+/** A KnowledgeView answering from a task's snapshot. */
+class SnapshotView implements KnowledgeView {
+  summaries = new Map<string, ApiEntry>();
+  noreturnNames = new Set<string>();
+  readonly initializers = new Map<string, ReadonlyMap<string, string>>();
+  summaryOf(name: string): ApiEntry | undefined {
+    return this.summaries.get(name);
+  }
+  noreturn(name: string): boolean {
+    return this.noreturnNames.has(name);
+  }
+  initializer(variable: string): ReadonlyMap<string, string> | undefined {
+    return this.initializers.get(variable);
+  }
+}
+
+/** Runs file tasks, one at a time, with its own parser and analyzer. */
+export class FileTaskRunner {
+  private readonly view = new SnapshotView();
+  private readonly stats = emptyStats();
+  private readonly analyzer: FileAnalyzer;
+  private ready: Promise<void> | null = null;
+
+  constructor(options: RunnerOptions) {
+    this.analyzer = new FileAnalyzer(selectRules(options), options, this.stats, this.view);
+  }
+
+  async run(task: FileTask): Promise<FileTaskResult> {
+    this.ready ??= initParser();
+    await this.ready;
+    this.view.summaries = new Map(task.summaries);
+    this.view.noreturnNames = new Set(task.noreturn);
+    for (const [name, fields] of task.initializers) if (!this.view.initializers.has(name)) this.view.initializers.set(name, new Map(fields));
+    const before = { parseMs: this.stats.parseMs, analyzeMs: this.stats.analyzeMs, filesParsed: this.stats.filesParsed };
+    const outcome = emptyOutcome();
+    const result = (knowledge: FileKnowledge | null, inputs: FileInputs | null, stateSummaries: string[]): FileTaskResult => ({
+      path: task.path,
+      outcome,
+      knowledge,
+      inputs,
+      stateSummaries,
+      stats: {
+        parseMs: this.stats.parseMs - before.parseMs,
+        analyzeMs: this.stats.analyzeMs - before.analyzeMs,
+        filesParsed: this.stats.filesParsed - before.filesParsed,
+      },
+      heapUsed: process.memoryUsage().heapUsed,
+    });
+    const t0 = performance.now();
+    const got = task.text !== undefined ? { text: task.text } : await readSource(task.path);
+    this.stats.parseMs += performance.now() - t0;
+    if ('error' in got) {
+      outcome.failed = true;
+      outcome.notifications.push({ file: task.path, level: 'error', message: got.error });
+      return result(null, null, []);
+    }
+    outcome.bytes = Buffer.byteLength(got.text);
+    try {
+      const r = this.analyzer.analyze({ path: task.path, text: got.text }, outcome, { report: true, only: task.only });
+      return result(r.knowledge, r.inputs, r.stateSummaries);
+    } catch (err) {
+      outcome.findings.length = 0;
+      outcome.failed = true;
+      outcome.notifications.push({ file: task.path, level: 'error', message: `could not be analysed: ${err instanceof Error ? err.message : String(err)}` });
+      return result(null, null, []);
+    }
+  }
+}
