@@ -71,6 +71,8 @@ interface AnalyseArguments {
   shard: Shard | undefined;
   /** --quiet: no progress line on stderr. */
   quiet: boolean;
+  /** -j N: worker threads (undefined: the cores available). */
+  jobs: number | undefined;
 }
 
 /** The arguments of `vmalint merge`. */
@@ -194,7 +196,8 @@ function withAnalyseOptions(command: Argv): Argv {
     .option('summaries-out', { type: 'string', requiresArg: true, describe: "Write the summaries of the run's functions to FILE" })
     .option('summaries-in', { type: 'string', requiresArg: true, describe: 'Use the summaries another run wrote to FILE (repeatable)' })
     .option('shard', { type: 'string', requiresArg: true, describe: 'Analyse only shard K of N of the files (K/N, 1 <= K <= N; see docs/ci-sharding.md)' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress line on stderr (shown on a terminal only)' });
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress line on stderr (shown on a terminal only)' })
+    .option('jobs', { alias: 'j', type: 'string', requiresArg: true, describe: 'Analyse with N worker threads (default: the cores available; 1: in this thread only). The report is the same for any N' });
 }
 
 type ParsedArguments = Record<string, unknown> & { _: (string | number)[] };
@@ -234,6 +237,7 @@ async function parseCommandLine(argv: string[]): Promise<Command> {
       summariesIn: stringList(parsed['summaries-in']),
       shard: parsed['shard'] === undefined ? undefined : parseShard(singleValue(parsed['shard'], '--shard')),
       quiet: parsed['quiet'] === true,
+      jobs: parsed['jobs'] === undefined ? undefined : parseJobs(singleValue(parsed['jobs'], '--jobs')),
     },
   };
 }
@@ -263,6 +267,12 @@ function stringList(value: unknown): string[] {
 }
 
 /** The value of an option that may be given once only. */
+/** -j N: a whole number from 1 up. */
+export function parseJobs(value: string): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1 || Number(value) > 256) throw new UsageError(`--jobs: expected a number of worker threads from 1 to 256, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
 function singleValue(value: unknown, option: string): string {
   if (Array.isArray(value)) throw new UsageError(`${option} may be given once only`);
   return String(value);
@@ -392,6 +402,7 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   }
   const options: AnalyzeOptions = { ...macroOptions(args.defines, args.undefines) };
   if (selectedRuleIds) options.rules = selectedRuleIds;
+  if (args.jobs !== undefined) options.jobs = args.jobs;
   try {
     const configFile = args.config !== undefined ? path.resolve(environment.cwd, args.config) : findConfig(environment.cwd);
     if (configFile) options.config = loadConfig(configFile);

@@ -152,7 +152,32 @@ function initializerFields(list: AstNode): Map<string, string> {
 
 const MAX_SCC_ITERATIONS = 4;
 
+/** A function's analysis without its full result (which holds its syntax tree), or with it. */
+type Analysed = Omit<FunctionAnalysis, 'result'> & { result: FunctionResult | null };
+
+/** What the memo keeps of one function's analysis, and what it depended on. */
+interface MemoEntry {
+  text: string;
+  /** Names resolved, with the fingerprint of the answer. */
+  deps: Map<string, string>;
+  initializers: Map<string, string>;
+  /** What the rules reported, in order (by rule index; nodes reduced to their positions). */
+  reports: [number, FindingInput][];
+  analysis: Omit<FunctionAnalysis, 'result' | 'info'> | null;
+}
+
+/** Functions the memo keeps (the oldest go first). */
+const MEMO_LIMIT = 20_000;
+
+/** A node reduced to what a report reads of it: where it is. */
+function positionOf(node: AstNode): AstNode {
+  return { row: node.row, col: node.col, endRow: node.endRow, endCol: node.endCol, start: node.start, end: node.end } as AstNode;
+}
+
 export class FileAnalyzer {
+  /** Function analyses by file, position and mode (see analyzeOne). */
+  private readonly memo = new Map<string, MemoEntry>();
+  private readonly textTriggers: RegExp[];
   private readonly keepStatics: boolean;
   /** Knowledge-base entries from the configuration. */
   private readonly config: ReadonlyMap<string, ApiEntry>;
@@ -171,6 +196,7 @@ export class FileAnalyzer {
     this.useSummaries = options.summaries !== false;
     this.pp = preprocessorChoices(options);
     this.pre = new PreprocessorEvaluator(this.pp);
+    this.textTriggers = rules.flatMap((r) => (r.meta.textTrigger ? [r.meta.textTrigger] : []));
   }
 
   /**
@@ -251,10 +277,14 @@ export class FileAnalyzer {
         out.findings[at] = finding;
       }
     };
+    /** While a function's analysis is recorded for the memo: what it asked and reported. */
+    let recording: MemoEntry | null = null;
+    const reporters: ((f: FindingInput) => void)[] = [];
     const visitors: RuleVisitor[] = opts.report
-      ? this.rules.map((rule) =>
+      ? this.rules.map((rule, ruleIndex) =>
           rule.create({
-            report: (f: FindingInput) => {
+            report: (reporters[ruleIndex] = (f: FindingInput) => {
+              if (recording) recording.reports.push([ruleIndex, { ...f, node: positionOf(f.node) }]);
               const finding: Finding = {
                 ruleId: rule.meta.id,
                 severity: rule.meta.severity,
@@ -290,7 +320,7 @@ export class FileAnalyzer {
                 trace: f.trace.map((s) => (r.entrySteps.has(s) ? call : s)),
                 lineText: (lines[call.line - 1] ?? '').replace(/\s+/g, ' ').trim(),
               });
-            },
+            }),
           }),
         )
       : [];
@@ -375,11 +405,51 @@ export class FileAnalyzer {
       }
     };
     const failed = new Set<AstNode>();
-    const analyzeOne = (fn: AstNode, withVisitors: boolean, entry?: EntryLock[]): FunctionAnalysis | null => {
+    // The memo: a function whose callees' summaries are what they were when it was last analysed
+    // (a later pass or round over the file) is not analysed again; what it reported is reported
+    // again. Not for a file a rule's text trigger matches (its file-level check reads every
+    // function's full result), nor with callers' locks at entry.
+    const memoUsable = !this.textTriggers.some((t) => t.test(file.text));
+    const staticsKey = [...statics].sort().join(',');
+    const recordingResolve = (name: string): ApiEntry | undefined => {
+      const entry = resolve(name);
+      if (recording && !recording.deps.has(name)) recording.deps.set(name, exactFingerprint(entry));
+      return entry;
+    };
+    const recordingInitializer = (variable: string): ReadonlyMap<string, string> | undefined => {
+      const fields = initializer(variable);
+      if (recording && !recording.initializers.has(variable)) recording.initializers.set(variable, exactFingerprint(fields));
+      return fields;
+    };
+    const analyzeOne = (fn: AstNode, withVisitors: boolean, entry?: EntryLock[]): Analysed | null => {
       if (failed.has(fn)) return null;
+      const info = infos.get(fn)!;
+      currentFunction = info.name;
+      const key = memoUsable && !entry ? `${file.path}\0${fn.start}\0${fn.end}\0${withVisitors ? 1 : 0}\0${staticsKey}` : null;
+      const hit = key ? this.memo.get(key) : undefined;
+      if (hit?.analysis && hit.text === fn.text && [...hit.deps].every(([n, fp]) => exactFingerprint(resolve(n)) === fp) && [...hit.initializers].every(([v, fp]) => exactFingerprint(initializer(v)) === fp)) {
+        for (const [ruleIndex, f] of hit.reports) reporters[ruleIndex](f);
+        this.stats.functionsReused++;
+        return { ...hit.analysis!, info, result: null };
+      }
       try {
-        currentFunction = infos.get(fn)!.name;
-        return analyzeFunction(fn, file.path, this.pp, withVisitors ? visitors : [], { resolve, initializer, summarize: true, statics, entry, handsLocksTo: handoffs.get(infos.get(fn)!.name) });
+        recording = key ? { text: fn.text, deps: new Map(), initializers: new Map(), reports: [], analysis: null } : null;
+        const a = analyzeFunction(fn, file.path, this.pp, withVisitors ? visitors : [], {
+          resolve: recordingResolve,
+          initializer: recordingInitializer,
+          summarize: true,
+          statics,
+          entry,
+          handsLocksTo: handoffs.get(info.name),
+        });
+        if (key && recording) {
+          const { summary, callSites, parseErrors, widened, budgetExceeded } = a;
+          recording.analysis = { summary, callSites, parseErrors, widened, budgetExceeded };
+          this.memo.delete(key);
+          this.memo.set(key, recording);
+          if (this.memo.size > MEMO_LIMIT) this.memo.delete(this.memo.keys().next().value!);
+        }
+        return a;
       } catch (err) {
         failed.add(fn);
         out.cfgGiveUps++;
@@ -389,9 +459,11 @@ export class FileAnalyzer {
           message: `could not analyse the function at line ${fn.row + 1}: ${err instanceof Error ? err.message : String(err)}`,
         });
         return null;
+      } finally {
+        recording = null;
       }
     };
-    const record = (fn: AstNode, a: FunctionAnalysis): void => {
+    const record = (fn: AstNode, a: Analysed): void => {
       const name = a.info.name;
       if (a.summary && byName.get(name) === fn) {
         if (entryRelevance(a.summary) === 'state') stateSummaries.push(name);
@@ -434,8 +506,10 @@ export class FileAnalyzer {
           const a = analyzeOne(fn, true);
           if (!a) continue;
           record(fn, a);
-          if (!results.has(a.info.name)) results.set(a.info.name, a.result);
-          definitions.set(fn, a.result);
+          if (a.result) {
+            if (!results.has(a.info.name)) results.set(a.info.name, a.result);
+            definitions.set(fn, a.result);
+          }
           if (a.parseErrors) out.functionsWithParseErrors++;
           if (a.widened) out.functionsWidened++;
           if (a.budgetExceeded && opts.report) {

@@ -18,6 +18,7 @@ export function emptyStats(): RunStats {
     filesParsed: 0,
     filesAnalysedAhead: 0,
     filesAnalysedAgain: 0,
+    functionsReused: 0,
     parseMs: 0,
     analyzeMs: 0,
     totalMs: 0,

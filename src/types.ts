@@ -66,6 +66,8 @@ export interface RunStats {
   /** Worker results kept (analysed ahead with what the run knew at the file's turn), and discarded. */
   filesAnalysedAhead: number;
   filesAnalysedAgain: number;
+  /** Function analyses taken from the memo (a later pass or round over a file; nothing they used had changed). */
+  functionsReused: number;
   parseMs: number;
   analyzeMs: number;
   totalMs: number;

@@ -207,7 +207,7 @@ test('cli: --help describes the usage and the exit status, exit 0', async () => 
   assert.match(result.stdout, /vmalint \[paths\.\.\]/);
   assert.match(result.stdout, /explain <rule>/);
   assert.match(result.stdout, /merge <files\.\.>/);
-  for (const option of ['--format', '--output', '--rule', '--disable', '--list-rules', '--stats', '--exit-zero', '-D', '-U', '--config', '--summaries-out', '--summaries-in', '--shard', '--quiet']) {
+  for (const option of ['--format', '--output', '--rule', '--disable', '--list-rules', '--stats', '--exit-zero', '-D', '-U', '--config', '--summaries-out', '--summaries-in', '--shard', '--quiet', '--jobs']) {
     assert.ok(result.stdout.includes(option), option);
   }
   assert.match(result.stdout, /Exit status: 0 no findings, 1 findings, 2 usage error/);
@@ -526,4 +526,21 @@ test('cli+engine: when no file could be analysed the exit status is 2, with one 
   assert.equal(result.status, 2);
   assertNoStackTrace(result.stderr);
   assert.match(result.stderr, /^vmalint: none of the 2 files could be analysed$/m);
+});
+
+test('cli: -j 1 and -j 3 over the fixtures give the same report; -j 0 is a usage error', async () => {
+  const fixtures = path.join(REPOSITORY_ROOT, 'fixtures');
+  const one = await run(['-j', '1', '--format', 'json', fixtures]);
+  const three = await run(['--jobs', '3', '--format', 'json', fixtures]);
+  assert.equal(one.status, 1);
+  assert.equal(three.status, one.status);
+  const body = (out: string) => {
+    const r = JSON.parse(out) as { findings: unknown[]; notifications: unknown[]; stats: Record<string, unknown> };
+    return JSON.stringify([r.findings, r.notifications, r.stats['functions'], r.stats['summaryRounds'], r.stats['fileReanalyses'], r.stats['filesParsed']]);
+  };
+  assert.ok((JSON.parse(one.stdout) as { findings: unknown[] }).findings.length > 50);
+  assert.equal(body(three.stdout), body(one.stdout));
+  const zero = await run(['-j', '0', fixtures]);
+  assert.equal(zero.status, 2);
+  assert.match(zero.stderr, /--jobs: expected a number of worker threads from 1 to 256, got "0"/);
 });

@@ -61,6 +61,7 @@ function stats(overrides: Partial<RunStats> = {}): RunStats {
     filesParsed: 3,
     filesAnalysedAhead: 0,
     filesAnalysedAgain: 0,
+    functionsReused: 0,
     parseMs: 10.4,
     analyzeMs: 20.6,
     totalMs: 31,

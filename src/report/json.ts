@@ -75,6 +75,7 @@ function copyStats(stats: RunStats): RunStats {
     filesParsed: stats.filesParsed,
     filesAnalysedAhead: stats.filesAnalysedAhead,
     filesAnalysedAgain: stats.filesAnalysedAgain,
+    functionsReused: stats.functionsReused,
     parseMs: stats.parseMs,
     analyzeMs: stats.analyzeMs,
     totalMs: stats.totalMs,

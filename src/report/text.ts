@@ -79,6 +79,7 @@ export function formatStatsTable(stats: RunStats): string {
     ['functions found by the prescan', String(stats.functionsInRun)],
     ['files parsed', String(stats.filesParsed)],
     ['files analysed ahead by workers (kept / done again)', `${stats.filesAnalysedAhead} / ${stats.filesAnalysedAgain}`],
+    ['function analyses reused', String(stats.functionsReused)],
     ['CFG give-ups', String(stats.cfgGiveUps)],
     ['functions with parse errors', String(stats.functionsWithParseErrors)],
     ['functions widened', String(stats.functionsWidened)],
