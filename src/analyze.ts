@@ -18,6 +18,7 @@ import { addEntry, Demand, markTriggered, relevantNames } from './engine/demand.
 import { emptyOutcome, FileAnalyzer, sameInputs, selectRules, type AnalyzeFileOptions, type FileInputs, type FileOutcome, type KnowledgeView } from './file-analyzer.js';
 import { decodeSource, readSource, runnerOptions, type FileTaskResult } from './parallel/file-task.js';
 import { defaultJobs, WorkerPool } from './parallel/pool.js';
+import { contentHash, ResultCache } from './cache.js';
 
 /** A source given in memory (tests, editor buffers). */
 export interface SourceInput {
@@ -64,6 +65,7 @@ async function calleesFirst(
   knowledge: RunKnowledge,
   root: string | null,
   scan: { wanted: ReadonlySet<string>; triggers: readonly RegExp[]; out: Map<string, FilePrescan> } | null,
+  hashes: Map<string, string> | null,
 ): Promise<RunSource[]> {
   const t0 = performance.now();
   const definedIn = new Map<string, string>();
@@ -71,6 +73,7 @@ async function calleesFirst(
   for (const src of sources) {
     const got = await src.read();
     if ('error' in got) continue;
+    hashes?.set(src.path, contentHash(got.text));
     if (scan) {
       const p = prescan(got.text, scan.wanted);
       markTriggered(p, got.text, scan.triggers);
@@ -118,6 +121,9 @@ async function calleesFirst(
   return ordered;
 }
 
+/** The cache key's function list for a header's summaries (no file is analysed with it). */
+const HEADER_KEY = [-1];
+
 /** How far ahead of the file being committed the pool may analyse files whose callees are settled. */
 const LOOKAHEAD = 256;
 
@@ -147,7 +153,16 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
   // so that helpers calling helpers settle) and the run's own headers (`#include "internal.h"`).
   const localHeaders = new Set<string>();
   const scan = useDemand ? { wanted: new Set([...names.lockNames, ...names.insideNames, ...names.vmaNames]), triggers, out: prescans } : null;
-  const ordered = await calleesFirst(sources, stats, localHeaders, knowledge, root, scan);
+  // The cache of file analyses (src/cache.ts), keyed by content.
+  let cache: ResultCache | null = null;
+  const runNotes: FileNotification[] = [];
+  if (options.cacheDir) {
+    const opened = ResultCache.open(options.cacheDir, options);
+    if (opened instanceof ResultCache) cache = opened;
+    else runNotes.push({ file: options.cacheDir, level: 'warning', message: `${opened.error}: running without the cache` });
+  }
+  const hashes = cache ? new Map<string, string>() : null;
+  const ordered = await calleesFirst(sources, stats, localHeaders, knowledge, root, scan, hashes);
   const headerFiles = [...(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []), ...[...localHeaders].sort()];
   if (headerFiles.length && options.summaries !== false) {
     const kernelHeaders = new Set(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []);
@@ -162,10 +177,20 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
         }
         if (text === null) continue;
         let k: FileKnowledge;
-        try {
-          k = analyzer.analyze({ path: file, text }, emptyOutcome(), { report: false, exportAll: true }).knowledge;
-        } catch {
-          continue;
+        // Header summaries come from the cache too (a header's analysis reads the others').
+        const key = cache?.key(file, contentHash(text), HEADER_KEY);
+        const hit = key ? cache!.get(key).find((r) => r.inputs && sameInputs(r.inputs, view, file)) : undefined;
+        if (hit?.knowledge) {
+          k = hit.knowledge;
+          stats.filesFromCache++;
+        } else {
+          try {
+            const r = analyzer.analyze({ path: file, text }, emptyOutcome(), { report: false, exportAll: true });
+            k = r.knowledge;
+            if (key) cache!.put(key, { path: file, outcome: emptyOutcome(), knowledge: r.knowledge, inputs: r.inputs, stateSummaries: [], stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0 }, heapUsed: 0 });
+          } catch {
+            continue;
+          }
         }
         for (const [name, entry] of k.exported) {
           // `extern f();` in one #ifdef branch, a static inline stub in the other: which one the
@@ -279,6 +304,26 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     return !r.inputs || sameInputs(r.inputs, view, file);
   };
 
+  /** The cache's analyses of a file with `only` (each entry read once per run). */
+  const loaded = new Map<string, FileTaskResult[]>();
+  const cacheKey = (src: RunSource, only: AnalyzeFileOptions['only']): string | null => {
+    const hash = hashes?.get(src.path);
+    return cache && hash ? cache.key(src.path, hash, only?.ends ?? null) : null;
+  };
+  const cached = (src: RunSource, only: AnalyzeFileOptions['only']): FileTaskResult[] => {
+    const key = cacheKey(src, only);
+    if (!key) return [];
+    let list = loaded.get(key);
+    if (!list) loaded.set(key, (list = cache!.get(key)));
+    return list;
+  };
+  const store = (src: RunSource, only: AnalyzeFileOptions['only'], r: FileTaskResult): void => {
+    const key = cacheKey(src, only);
+    if (!key) return;
+    cache!.put(key, r);
+    loaded.delete(key);
+  };
+
   /** The files of `list` analysed in their order, each seeing what the files before it published. */
   const analyseInOrder = async (list: readonly RunSource[]): Promise<void> => {
     const position = new Map(list.map((src, i) => [src.path, i]));
@@ -299,6 +344,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
       for (let j = from; j < list.length && j < from + LOOKAHEAD && inflight.size < 2 * pool.width; j++) {
         const src = list[j];
         if (inflight.has(src.path) || (demand && !demand.fileNeeded(src.path))) continue;
+        if (cache && cached(src, onlyFor(src.path)).length) continue;
         if (depsOf(src, j).some((f) => position.get(f)! > committed)) continue;
         inflight.set(src.path, dispatch(src));
       }
@@ -322,7 +368,12 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
       for (let pass = 0; ; pass++) {
         const only = onlyFor(src.path);
         let r: FileTaskResult | null = null;
-        if (pass === 0 && ahead) {
+        const fromCache = cache ? cached(src, only).find((c) => holds(c, only, src.path)) ?? null : null;
+        if (fromCache) {
+          r = fromCache;
+          stats.filesFromCache++;
+        }
+        if (!r && pass === 0 && ahead) {
           const got = await ahead.result;
           stats.parseMs += got.stats.parseMs;
           stats.analyzeMs += got.stats.analyzeMs;
@@ -332,7 +383,8 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
             stats.filesAnalysedAhead++;
           } else stats.filesAnalysedAgain++;
         }
-        r ??= await analyseHere(src, only);
+        if (!r) r = await analyseHere(src, only);
+        if (r !== fromCache) store(src, only, r);
         result = r;
         // A summary that changes its callers' state makes them needed; callers in this file are
         // analysed at once (the file again), the others when their turn comes.
@@ -383,7 +435,8 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
   }
 
   const findings: Finding[] = [];
-  const notifications: FileNotification[] = [];
+  const notifications: FileNotification[] = [...runNotes];
+  if (cache?.writeError) notifications.push({ file: options.cacheDir!, level: 'warning', message: cache.writeError });
   for (const src of sources) {
     const o = outcomes.get(src.path) ?? emptyOutcome();
     stats.files++;

@@ -24,6 +24,7 @@ import { parseShard, selectShard } from './shard.js';
 import type { Shard } from './shard.js';
 import type { AnalyzeOptions, RunResult } from './types.js';
 import { UsageError } from './usage-error.js';
+import { cacheDirectory } from './cache.js';
 import { CONFIG_FILE_NAME, ConfigError, findConfig, formatSummaries, loadConfig, loadSummaryFiles } from './kb/config.js';
 
 export const EXIT_CLEAN = 0;
@@ -73,6 +74,8 @@ interface AnalyseArguments {
   quiet: boolean;
   /** -j N: worker threads (undefined: the cores available). */
   jobs: number | undefined;
+  /** --no-cache: no cache of file analyses. */
+  cache: boolean;
 }
 
 /** The arguments of `vmalint merge`. */
@@ -197,6 +200,7 @@ function withAnalyseOptions(command: Argv): Argv {
     .option('summaries-in', { type: 'string', requiresArg: true, describe: 'Use the summaries another run wrote to FILE (repeatable)' })
     .option('shard', { type: 'string', requiresArg: true, describe: 'Analyse only shard K of N of the files (K/N, 1 <= K <= N; see docs/ci-sharding.md)' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress line on stderr (shown on a terminal only)' })
+    .option('cache', { type: 'boolean', default: true, describe: 'Keep file analyses in $VMALINT_CACHE_DIR, else $XDG_CACHE_HOME/vmalint, else ~/.cache/vmalint (--no-cache: do not)' })
     .option('jobs', { alias: 'j', type: 'string', requiresArg: true, describe: 'Analyse with N worker threads (default: the cores available; 1: in this thread only). The report is the same for any N' });
 }
 
@@ -238,6 +242,7 @@ async function parseCommandLine(argv: string[]): Promise<Command> {
       shard: parsed['shard'] === undefined ? undefined : parseShard(singleValue(parsed['shard'], '--shard')),
       quiet: parsed['quiet'] === true,
       jobs: parsed['jobs'] === undefined ? undefined : parseJobs(singleValue(parsed['jobs'], '--jobs')),
+      cache: parsed['cache'] !== false,
     },
   };
 }
@@ -403,6 +408,8 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   const options: AnalyzeOptions = { ...macroOptions(args.defines, args.undefines) };
   if (selectedRuleIds) options.rules = selectedRuleIds;
   if (args.jobs !== undefined) options.jobs = args.jobs;
+  const cacheDir = args.cache ? cacheDirectory(environment.env) : null;
+  if (cacheDir) options.cacheDir = cacheDir;
   try {
     const configFile = args.config !== undefined ? path.resolve(environment.cwd, args.config) : findConfig(environment.cwd);
     if (configFile) options.config = loadConfig(configFile);

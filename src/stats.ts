@@ -19,6 +19,7 @@ export function emptyStats(): RunStats {
     filesAnalysedAhead: 0,
     filesAnalysedAgain: 0,
     functionsReused: 0,
+    filesFromCache: 0,
     parseMs: 0,
     analyzeMs: 0,
     totalMs: 0,

@@ -68,6 +68,8 @@ export interface RunStats {
   filesAnalysedAgain: number;
   /** Function analyses taken from the memo (a later pass or round over a file; nothing they used had changed). */
   functionsReused: number;
+  /** File analyses taken from the cache (src/cache.ts). */
+  filesFromCache: number;
   parseMs: number;
   analyzeMs: number;
   totalMs: number;
@@ -114,6 +116,8 @@ export interface AnalyzeOptions {
    * (src/engine/demand.ts); for measuring that the demand changes nothing.
    */
   demand?: boolean;
+  /** Directory of the cache of file analyses (src/cache.ts); none when absent. */
+  cacheDir?: string;
   /** Worker threads analysing files ahead of their turn (-j); default: the cores available. 1: none. */
   jobs?: number;
   /**

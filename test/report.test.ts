@@ -62,6 +62,7 @@ function stats(overrides: Partial<RunStats> = {}): RunStats {
     filesAnalysedAhead: 0,
     filesAnalysedAgain: 0,
     functionsReused: 0,
+    filesFromCache: 0,
     parseMs: 10.4,
     analyzeMs: 20.6,
     totalMs: 31,

@@ -76,6 +76,7 @@ function copyStats(stats: RunStats): RunStats {
     filesAnalysedAhead: stats.filesAnalysedAhead,
     filesAnalysedAgain: stats.filesAnalysedAgain,
     functionsReused: stats.functionsReused,
+    filesFromCache: stats.filesFromCache,
     parseMs: stats.parseMs,
     analyzeMs: stats.analyzeMs,
     totalMs: stats.totalMs,

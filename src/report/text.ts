@@ -80,6 +80,7 @@ export function formatStatsTable(stats: RunStats): string {
     ['files parsed', String(stats.filesParsed)],
     ['files analysed ahead by workers (kept / done again)', `${stats.filesAnalysedAhead} / ${stats.filesAnalysedAgain}`],
     ['function analyses reused', String(stats.functionsReused)],
+    ['file analyses from the cache', String(stats.filesFromCache)],
     ['CFG give-ups', String(stats.cfgGiveUps)],
     ['functions with parse errors', String(stats.functionsWithParseErrors)],
     ['functions widened', String(stats.functionsWidened)],

@@ -1,0 +1,144 @@
+// The content-addressed cache of file analyses: a re-run over an unchanged tree parses and
+// analyses nothing. An entry is keyed by the tool's build, the options that change an analysis
+// (rules, macros, configuration), the file's path and content, and which of its functions were
+// analysed. What the analysis used from the rest of the run (the summaries of the functions it
+// calls, FileInputs) is stored with it and checked when the entry is used, exactly as a worker's
+// result is (src/analyze.ts): a change in one file re-analyses that file and whatever used a
+// summary that changed, nothing else.
+//
+// Where: $VMALINT_CACHE_DIR, else $XDG_CACHE_HOME/vmalint, else ~/.cache/vmalint. Entries are
+// v8-serialised files under v1/, written atomically (a temporary file renamed).
+
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deserialize, serialize } from 'node:v8';
+import type { AnalyzeOptions } from './types.js';
+import type { FileTaskResult } from './parallel/file-task.js';
+import { toolInfo } from './report/tool-info.js';
+
+/** The cache directory the environment asks for, or null when it names none. */
+export function cacheDirectory(env: Readonly<Record<string, string | undefined>>): string | null {
+  if (env['VMALINT_CACHE_DIR']) return path.resolve(env['VMALINT_CACHE_DIR']);
+  if (env['XDG_CACHE_HOME']) return path.join(path.resolve(env['XDG_CACHE_HOME']), 'vmalint');
+  if (env['HOME']) return path.join(path.resolve(env['HOME']), '.cache', 'vmalint');
+  return null;
+}
+
+let buildFingerprint: string | undefined;
+
+/**
+ * The tool's build: its version and the content of its compiled modules, so that an entry
+ * written by another build (a development tree rebuilt without a version change) is never used.
+ */
+function build(): string {
+  if (buildFingerprint) return buildFingerprint;
+  const hash = createHash('sha256').update(toolInfo().version);
+  // This module is dist/src/cache.js: every module of the tool is under dist/src.
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const files: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.js') || e.name.endsWith('.ts')) files.push(p);
+    }
+  };
+  walk(here);
+  for (const f of files) hash.update(f.slice(here.length)).update(readFileSync(f));
+  buildFingerprint = hash.digest('hex');
+  return buildFingerprint;
+}
+
+export class ResultCache {
+  private readonly dir: string;
+  private readonly salt: string;
+  /** Set when writing failed once (a read-only directory): the run goes on without writing. */
+  writeError: string | null = null;
+  stores = 0;
+
+  private constructor(dir: string, salt: string) {
+    this.dir = dir;
+    this.salt = salt;
+  }
+
+  /** Opens (creates) the cache; null with the reason when the directory cannot be made. */
+  static open(dir: string, options: AnalyzeOptions): ResultCache | { error: string } {
+    const root = path.join(dir, 'v1');
+    try {
+      mkdirSync(root, { recursive: true });
+      if (!statSync(root).isDirectory()) return { error: `${root} is not a directory` };
+    } catch (err) {
+      return { error: `cannot use the cache directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
+    }
+    const { rules, defines, undefines, config, summaries, staticSummaries } = options;
+    const salt = createHash('sha256')
+      .update(build())
+      .update(JSON.stringify({ rules: rules ? [...rules].sort() : null, defines: defines ?? [], undefines: undefines ?? [], config: config ?? [], summaries: summaries !== false, staticSummaries: !!staticSummaries }))
+      .digest('hex');
+    return new ResultCache(root, salt);
+  }
+
+  /** The key of a file's analysis: its path and content, and the functions analysed (their end offsets; null: all). */
+  key(file: string, contentHash: string, ends: readonly number[] | null): string {
+    return createHash('sha256')
+      .update(this.salt)
+      .update('\0')
+      .update(file)
+      .update('\0')
+      .update(contentHash)
+      .update('\0')
+      .update(ends ? ends.join(',') : '*')
+      .digest('hex');
+  }
+
+  private file(key: string): string {
+    return path.join(this.dir, key.slice(0, 2), `${key.slice(2)}.bin`);
+  }
+
+  /**
+   * The analyses stored under a key. A file may be analysed more than once in a run with the
+   * same functions (a later round, after summaries it uses changed): each is kept, and the run
+   * uses the one whose inputs hold.
+   */
+  get(key: string): FileTaskResult[] {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(this.file(key));
+    } catch {
+      return [];
+    }
+    try {
+      const results = deserialize(bytes) as FileTaskResult[];
+      return Array.isArray(results) ? results : [];
+    } catch {
+      // A truncated or foreign entry is a miss; the analysis writes it again.
+      return [];
+    }
+  }
+
+  put(key: string, result: FileTaskResult): void {
+    if (this.writeError) return;
+    const target = this.file(key);
+    const temporary = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    // The newest first; at most MAX_VARIANTS.
+    const results = [result, ...this.get(key)].slice(0, MAX_VARIANTS);
+    try {
+      mkdirSync(path.dirname(target), { recursive: true });
+      writeFileSync(temporary, serialize(results));
+      renameSync(temporary, target);
+      this.stores++;
+    } catch (err) {
+      this.writeError = `cannot write to the cache in ${this.dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
+    }
+  }
+}
+
+/** Analyses kept per key (one per round that analysed the file with other summaries). */
+const MAX_VARIANTS = 4;
+
+/** The hash of a file's content, for cache keys. */
+export function contentHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

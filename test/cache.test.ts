@@ -1,0 +1,110 @@
+// The cache of file analyses (src/cache.ts): an unchanged re-run analyses nothing, a change
+// re-analyses the file and what used a summary that changed, and a broken cache is only a miss.
+import assert from 'node:assert/strict';
+import { chmod, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { analyzeFiles } from '../src/analyze.js';
+import { cacheDirectory } from '../src/cache.js';
+
+const HELPER = `int fetch(void *dst, const void *src)
+{
+	return copy_from_user(dst, src, 8);
+}
+`;
+const HELPER_BALANCED = `int fetch(void *dst, const void *src)
+{
+	memcpy(dst, src, 8);
+	return 0;
+}
+`;
+const CALLER = `struct mm_struct;
+int use(struct mm_struct *mm, void *dst, const void *src)
+{
+	mmap_read_lock(mm);
+	fetch(dst, src);
+	mmap_read_unlock(mm);
+	return 0;
+}
+`;
+const OTHER = `struct mm_struct;
+/* unrelated */
+int other(struct mm_struct *mm)
+{
+	mmap_read_lock(mm);
+	mmap_read_unlock(mm);
+	return 0;
+}
+`;
+
+async function tree(): Promise<{ root: string; files: string[]; cache: string }> {
+  const root = await mkdtemp(path.join(tmpdir(), 'vmalint-cache-'));
+  const files = ['helper.c', 'caller.c', 'other.c'].map((f) => path.join(root, f));
+  await writeFile(files[0], HELPER);
+  await writeFile(files[1], CALLER);
+  await writeFile(files[2], OTHER);
+  return { root, files, cache: path.join(root, 'cache') };
+}
+
+const run = (files: string[], cacheDir: string) => analyzeFiles(files, { cacheDir, jobs: 1, kernelRoot: false });
+
+test('cache: an unchanged re-run takes every analysis from the cache, with the same report', async () => {
+  const { files, cache } = await tree();
+  const cold = await run(files, cache);
+  assert.equal(cold.stats.filesFromCache, 0);
+  assert.ok(cold.findings.some((f) => f.ruleId === 'fault-under-mmap-lock' && f.file.endsWith('caller.c')), JSON.stringify(cold.findings));
+  const warm = await run(files, cache);
+  assert.equal(warm.stats.filesParsed, 0);
+  assert.equal(warm.stats.filesFromCache, 3);
+  assert.deepEqual(warm.findings, cold.findings);
+  assert.deepEqual(warm.summaries, cold.summaries);
+});
+
+test('cache: a change re-analyses the file and the files that used its summary, nothing else', async () => {
+  const { files, cache } = await tree();
+  await run(files, cache);
+  // fetch() no longer faults: caller.c's finding goes, other.c is untouched.
+  await writeFile(files[0], HELPER_BALANCED);
+  const changed = await run(files, cache);
+  assert.equal(changed.stats.filesFromCache, 1, 'other.c only');
+  assert.equal(changed.stats.filesParsed, 1, 'caller.c (helper.c has nothing to check now)');
+  assert.ok(!changed.findings.some((f) => f.file.endsWith('caller.c')), JSON.stringify(changed.findings));
+  const fresh = await analyzeFiles(files, { jobs: 1, kernelRoot: false });
+  assert.deepEqual(changed.findings, fresh.findings);
+  // A comment changes in other.c: only other.c is analysed again.
+  await writeFile(files[2], OTHER.replace('unrelated', 'still unrelated'));
+  const comment = await run(files, cache);
+  assert.equal(comment.stats.filesParsed, 1);
+  assert.equal(comment.stats.filesFromCache, 1, 'caller.c');
+});
+
+test('cache: corrupt entries are misses, an unwritable directory is a warning', async () => {
+  const { root, files, cache } = await tree();
+  const cold = await run(files, cache);
+  const v1 = path.join(cache, 'v1');
+  for (const dir of await readdir(v1)) for (const f of await readdir(path.join(v1, dir))) await writeFile(path.join(v1, dir, f), 'not an entry');
+  const again = await run(files, cache);
+  assert.equal(again.stats.filesFromCache, 0);
+  assert.deepEqual(again.findings, cold.findings);
+  const blocked = path.join(root, 'blocked');
+  await writeFile(blocked, 'a file, not a directory');
+  const r = await run(files, blocked);
+  assert.deepEqual(r.findings, cold.findings);
+  assert.ok(r.notifications.some((n) => n.level === 'warning' && /running without the cache/.test(n.message)), JSON.stringify(r.notifications));
+  if (process.getuid?.() !== 0) {
+    const readOnly = path.join(root, 'ro');
+    await run(files, readOnly);
+    await chmod(path.join(readOnly, 'v1'), 0o500);
+    await writeFile(files[1], CALLER.replace('return 0', 'return 1'));
+    const ro = await run(files, readOnly);
+    assert.ok(ro.notifications.some((n) => /cannot write to the cache/.test(n.message)));
+  }
+});
+
+test('cache: the directory comes from VMALINT_CACHE_DIR, XDG_CACHE_HOME, HOME, in that order', () => {
+  assert.equal(cacheDirectory({ VMALINT_CACHE_DIR: '/a', XDG_CACHE_HOME: '/b', HOME: '/c' }), '/a');
+  assert.equal(cacheDirectory({ XDG_CACHE_HOME: '/b', HOME: '/c' }), path.join('/b', 'vmalint'));
+  assert.equal(cacheDirectory({ HOME: '/c' }), path.join('/c', '.cache', 'vmalint'));
+  assert.equal(cacheDirectory({}), null);
+});
