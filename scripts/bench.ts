@@ -1,36 +1,27 @@
-// npm run bench [-- DIR...]: vmalint's wall time beside the bare tree-sitter parse of the same
-// files with the same parser (the floor), their ratio, throughput and peak memory.
-// Without arguments it measures the real 6.12 mm/ that ../shared/get-kernel.sh provides.
+// npm run bench [-- [--full] [--runs N] DIR...]: vmalint's wall time beside the bare tree-sitter
+// parse of the same files with the same parser (the floor), side by side: one thread, the worker
+// pool, and a re-run over the unchanged files with the cache; their ratio to the floor, files and
+// MB per second, and peak memory. Each vmalint run is a fresh process (`bin/vmalint`), as a
+// developer runs it; the floor is measured in this process, warmed up, on one thread.
+// Without directories it measures the real 6.12 mm/ that ../shared/get-kernel.sh provides;
+// --full measures the whole tree (about ten minutes).
 
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import os from 'node:os';
 import { discoverFiles } from '../src/discover.js';
-import { analyzeFiles } from '../src/analyze.js';
 import { initParser, parseC } from '../src/parse/parser.js';
 
-function kernelMm(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const script = path.resolve(here, '../../../shared/get-kernel.sh');
-  if (!existsSync(script)) throw new Error(`no directory given and ${script} is missing`);
-  const tree = execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-  return path.join(tree, 'mm');
-}
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repository = path.resolve(here, '../..');
 
-class PeakMemory {
-  peak = process.memoryUsage().rss;
-  private timer = setInterval(() => this.sample(), 20);
-  sample(): void {
-    this.peak = Math.max(this.peak, process.memoryUsage().rss);
-  }
-  stop(): number {
-    clearInterval(this.timer);
-    this.sample();
-    return this.peak;
-  }
+function kernelTree(full: boolean): string {
+  const script = path.resolve(repository, '../shared/get-kernel.sh');
+  if (!existsSync(script)) throw new Error(`no directory given and ${script} is missing`);
+  return execFileSync('bash', [script, ...(full ? ['--full'] : [])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 }
 
 function bareParse(files: string[]): number {
@@ -42,37 +33,82 @@ function bareParse(files: string[]): number {
   return performance.now() - t0;
 }
 
+interface Measured {
+  wallMs: number;
+  peakRssKb: number;
+  stats: Record<string, number>;
+  findings: number;
+}
+
+/** One vmalint process over the roots, timed, with its peak RSS (from /usr/bin/time when there is one). */
+function vmalint(roots: string[], args: string[], env: NodeJS.ProcessEnv): Promise<Measured> {
+  const bin = path.join(repository, 'bin', 'vmalint');
+  const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+  const argv = [bin, ...args, '--format', 'json', '--exit-zero', '--quiet', ...roots];
+  const [cmd, cmdArgs] = timeBin ? [timeBin, ['-f', 'peak-rss-kb %M', process.execPath, ...argv]] : [process.execPath, argv];
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, cmdArgs, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wallMs = performance.now() - t0;
+      if (code !== 0) return reject(new Error(`vmalint ${args.join(' ')} exited with ${code}: ${err.trim()}`));
+      const report = JSON.parse(Buffer.concat(out).toString('utf8')) as { findings: unknown[]; stats: Record<string, number> };
+      const rss = /peak-rss-kb (\d+)/.exec(err);
+      resolve({ wallMs, peakRssKb: rss ? Number(rss[1]) : NaN, stats: report.stats, findings: report.findings.length });
+    });
+  });
+}
+
 async function main(): Promise<void> {
-  const dirs = process.argv.slice(2);
-  const roots = dirs.length ? dirs : [kernelMm()];
+  const args = process.argv.slice(2);
+  const full = args.includes('--full');
+  const given = args.filter((a) => !a.startsWith('--'));
+  const roots = given.length ? given : [full ? kernelTree(true) : path.join(kernelTree(false), 'mm')];
   const { files } = await discoverFiles(roots);
   const bytes = files.reduce((n, f) => n + readFileSync(f).length, 0);
-  await initParser();
-  bareParse(files.slice(0, 5)); // warm the parser up
-  const mem = new PeakMemory();
-  const parseMs = bareParse(files);
-  const t0 = performance.now();
-  const result = await analyzeFiles(files);
-  const wallMs = performance.now() - t0;
-  const peak = mem.stop();
   const mb = bytes / 1e6;
-  const rows: [string, string][] = [
-    ['input', roots.join(' ')],
-    ['files', String(files.length)],
-    ['size', `${mb.toFixed(1)} MB`],
-    ['functions', String(result.stats.functions)],
-    ['bare parse (floor, 1 thread)', `${(parseMs / 1000).toFixed(2)} s`],
-    ['vmalint, all rules (1 thread)', `${(wallMs / 1000).toFixed(2)} s`],
-    ['ratio vmalint / floor', `${(wallMs / parseMs).toFixed(2)}x`],
-    ['  of which parse + tree copy', `${(result.stats.parseMs / 1000).toFixed(2)} s`],
-    ['  of which analysis', `${(result.stats.analyzeMs / 1000).toFixed(2)} s`],
-    ['throughput', `${(files.length / (wallMs / 1000)).toFixed(0)} files/s, ${(mb / (wallMs / 1000)).toFixed(2)} MB/s`],
-    ['peak RSS', `${(peak / 1048576).toFixed(0)} MB`],
-    ['findings', String(result.findings.length)],
-    ['machine', `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}`],
-  ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+  await initParser();
+  bareParse(files.slice(0, 20)); // warm the parser up
+  const floorMs = bareParse(files);
+  const cores = os.availableParallelism?.() ?? os.cpus().length;
+  const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'vmalint-bench-cache-'));
+  const env = { ...process.env, VMALINT_CACHE_DIR: cacheDir };
+  try {
+    const rows: { label: string; m: Measured | null; ms: number }[] = [{ label: 'bare parse, 1 thread (the floor)', m: null, ms: floorMs }];
+    const one = await vmalint(roots, ['-j', '1', '--no-cache'], env);
+    rows.push({ label: 'vmalint, all rules, -j 1', m: one, ms: one.wallMs });
+    const pool = await vmalint(roots, ['-j', String(Math.max(2, cores))], env);
+    rows.push({ label: `vmalint, all rules, -j ${Math.max(2, cores)} (cold cache)`, m: pool, ms: pool.wallMs });
+    const warm = await vmalint(roots, ['-j', String(Math.max(2, cores))], env);
+    rows.push({ label: 'vmalint, unchanged re-run (warm cache)', m: warm, ms: warm.wallMs });
+    if (one.findings !== pool.findings || pool.findings !== warm.findings) throw new Error(`the runs disagree: ${one.findings}, ${pool.findings}, ${warm.findings} findings`);
+
+    const s = one.stats;
+    console.log(`input      ${roots.join(' ')}`);
+    console.log(`files      ${files.length} (${mb.toFixed(1)} MB); functions ${s['functionsInRun']} found, ${s['functions']} analysed; ${s['filesParsed']} parses`);
+    console.log(`findings   ${one.findings}`);
+    console.log(`machine    ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}`);
+    console.log('');
+    const w = Math.max(...rows.map((r) => r.label.length));
+    console.log(`${'run'.padEnd(w)}  ${'wall'.padStart(8)}  ${'x floor'.padStart(7)}  ${'files/s'.padStart(8)}  ${'MB/s'.padStart(6)}  ${'peak RSS'.padStart(9)}`);
+    for (const r of rows) {
+      const sec = r.ms / 1000;
+      const rss = r.m ? (Number.isNaN(r.m.peakRssKb) ? 'n/a' : `${(r.m.peakRssKb / 1024).toFixed(0)} MB`) : '';
+      console.log(
+        `${r.label.padEnd(w)}  ${`${sec.toFixed(2)} s`.padStart(8)}  ${`${(r.ms / floorMs).toFixed(2)}x`.padStart(7)}  ${(files.length / sec).toFixed(0).padStart(8)}  ${(mb / sec).toFixed(2).padStart(6)}  ${rss.padStart(9)}`,
+      );
+    }
+    console.log('');
+    console.log(`-j 1: prescan+parse+copy ${(s['parseMs'] / 1000).toFixed(2)} s, analysis ${(s['analyzeMs'] / 1000).toFixed(2)} s, ${s['summaryRounds']} summary rounds, ${s['fileReanalyses']} files analysed again, ${s['functionsReused']} function analyses reused`);
+    console.log(`-j ${Math.max(2, cores)}: ${pool.stats['filesAnalysedAhead']} files analysed ahead by workers (${pool.stats['filesAnalysedAgain']} done again); warm: ${warm.stats['filesFromCache']} analyses from the cache, ${warm.stats['filesParsed']} parses`);
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
 }
 
 main().catch((err: unknown) => {

@@ -15,7 +15,7 @@ import { RunKnowledge, type FileKnowledge } from './engine/knowledge.js';
 import { allApis, type ApiEntry } from './kb/lock-api.js';
 import { internName, prescan, type FilePrescan } from './engine/prescan.js';
 import { addEntry, Demand, markTriggered, relevantNames } from './engine/demand.js';
-import { emptyOutcome, FileAnalyzer, sameInputs, selectRules, type AnalyzeFileOptions, type FileInputs, type FileOutcome, type KnowledgeView } from './file-analyzer.js';
+import { emptyOutcome, FileAnalyzer, sameInputs, selectRules, type AnalyzeFileOptions, type FileOutcome, type KnowledgeView } from './file-analyzer.js';
 import { decodeSource, readSource, runnerOptions, type FileTaskResult } from './parallel/file-task.js';
 import { defaultJobs, WorkerPool } from './parallel/pool.js';
 import { contentHash, ResultCache } from './cache.js';

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { analyzeFiles } from '../src/analyze.js';
-import { main, macroOptions, splitAttachedDefines } from '../src/cli.js';
-import type { CliEnvironment } from '../src/cli.js';
+import { macroOptions, splitAttachedDefines } from '../src/cli.js';
+import { runCli, type CapturedRun } from './support/run-cli.js';
 import { discoverFiles } from '../src/discover.js';
 import { toolInfo } from '../src/report/tool-info.js';
 import { allRules } from '../src/rules/index.js';
@@ -18,29 +18,14 @@ import { validateSarifFile, validatorUnavailableReason } from './support/sarif-v
 
 const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-interface CapturedRun {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
 interface RunOptions {
   isTTY?: boolean;
   env?: Record<string, string | undefined>;
   cwd?: string;
 }
 
-async function run(argv: string[], options: RunOptions = {}): Promise<CapturedRun> {
-  let stdout = '';
-  let stderr = '';
-  const environment: CliEnvironment = {
-    stdout: { write: (text: string) => (stdout += text), isTTY: options.isTTY ?? false },
-    stderr: { write: (text: string) => (stderr += text), isTTY: false },
-    env: options.env ?? {},
-    cwd: options.cwd ?? process.cwd(),
-  };
-  const status = await main(argv, environment);
-  return { status, stdout, stderr };
+function run(argv: string[], options: RunOptions = {}): Promise<CapturedRun> {
+  return runCli(argv, options);
 }
 
 function assertNoStackTrace(text: string): void {

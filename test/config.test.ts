@@ -5,22 +5,12 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { main } from '../src/cli.js';
 import { formatSummaries, loadConfig, loadSummaries } from '../src/kb/config.js';
 import { lookupApi } from '../src/kb/lock-api.js';
-import type { CliEnvironment } from '../src/cli.js';
+import { runCli, type CapturedRun } from './support/run-cli.js';
 
-async function run(argv: string[], cwd: string): Promise<{ status: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const environment: CliEnvironment = {
-    stdout: { write: (text: string) => (stdout += text), isTTY: false },
-    stderr: { write: (text: string) => (stderr += text), isTTY: false },
-    env: {},
-    cwd,
-  };
-  const status = await main(argv, environment);
-  return { status, stdout, stderr };
+function run(argv: string[], cwd: string): Promise<CapturedRun> {
+  return runCli(argv, { cwd });
 }
 
 async function tree(files: Record<string, string>): Promise<string> {

@@ -7,8 +7,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { main } from '../src/cli.js';
-import type { CliEnvironment } from '../src/cli.js';
 import { discoverFiles } from '../src/discover.js';
 import { compareFindingOrder } from '../src/report/order.js';
 import { buildSarifLog, serializeSarifLog } from '../src/report/sarif.js';
@@ -20,28 +18,14 @@ import type { RuleMeta } from '../src/rules/rule.js';
 import type { FileNotification, Finding, RunResult } from '../src/types.js';
 import { emptyRunResult } from '../src/report/outcome.js';
 import { validateSarifFile, validatorUnavailableReason } from './support/sarif-validator.js';
+import { runCli, type CapturedRun } from './support/run-cli.js';
 
 const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WORKING_DIRECTORY = path.resolve('/home/ci/linux');
 const TOOL: ToolInfo = { name: 'vmalint', version: '1.2.3', informationUri: 'https://example.org/vmalint' };
 
-interface CapturedRun {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(argv: string[], cwd: string = process.cwd()): Promise<CapturedRun> {
-  let stdout = '';
-  let stderr = '';
-  const environment: CliEnvironment = {
-    stdout: { write: (text: string) => (stdout += text), isTTY: false },
-    stderr: { write: (text: string) => (stderr += text), isTTY: false },
-    env: {},
-    cwd,
-  };
-  const status = await main(argv, environment);
-  return { status, stdout, stderr };
+function run(argv: string[], cwd: string = process.cwd()): Promise<CapturedRun> {
+  return runCli(argv, { cwd });
 }
 
 function assertNoStackTrace(text: string): void {

@@ -5,28 +5,12 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { main } from '../src/cli.js';
-import type { CliEnvironment } from '../src/cli.js';
 import { parseShard, selectShard, shardKey, shardOfKey } from '../src/shard.js';
 import { UsageError } from '../src/usage-error.js';
+import { runCli, type CapturedRun } from './support/run-cli.js';
 
-interface CapturedRun {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(argv: string[], cwd: string = process.cwd()): Promise<CapturedRun> {
-  let stdout = '';
-  let stderr = '';
-  const environment: CliEnvironment = {
-    stdout: { write: (text: string) => (stdout += text), isTTY: false },
-    stderr: { write: (text: string) => (stderr += text), isTTY: false },
-    env: {},
-    cwd,
-  };
-  const status = await main(argv, environment);
-  return { status, stdout, stderr };
+function run(argv: string[], cwd: string = process.cwd()): Promise<CapturedRun> {
+  return runCli(argv, { cwd });
 }
 
 /** Paths shaped like a kernel tree's, relative to a working directory. */

@@ -10,6 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ApiEntry, FailureStyle, LockClass, LockCondition, LockEffect, LockMode, LockRequirement, LockTarget } from './lock-api.js';
+import { jsonErrorText } from '../json-error.js';
 
 export const CONFIG_FILE_NAME = '.vmalint.json';
 
@@ -48,17 +49,6 @@ function readJson(file: string): unknown {
   } catch (error) {
     throw new ConfigError(`${file}: not valid JSON: ${jsonErrorText(error, text)}`);
   }
-}
-
-/** JSON.parse's message, with the line and column of the position it names (Node 20 gives only an offset). */
-function jsonErrorText(error: unknown, text: string): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const position = /at position (\d+)/.exec(message);
-  if (!position || /\bline \d+/.test(message)) return message;
-  const before = text.slice(0, Number(position[1]));
-  const line = before.split('\n').length;
-  const column = before.length - before.lastIndexOf('\n');
-  return `${message} (line ${line} column ${column})`;
 }
 
 type Json = Record<string, unknown>;

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { compareFindingOrder } from './order.js';
 import type { FindingOrderKey } from './order.js';
 import type { SarifArtifactLocation, SarifDriver, SarifInvocation, SarifLog, SarifReportingDescriptor, SarifResult } from './sarif.js';
+import { jsonErrorText } from '../json-error.js';
 
 /** An input that cannot be merged (not JSON, not SARIF 2.1.0, another tool...): the message names it. */
 export class SarifMergeError extends Error {
@@ -184,20 +185,6 @@ function artifactOf(location: unknown): SarifArtifactLocation | undefined {
   if (!isObject(location) || !isObject(location['physicalLocation'])) return undefined;
   const artifact = location['physicalLocation']['artifactLocation'];
   return isObject(artifact) && typeof artifact['uri'] === 'string' ? (artifact as unknown as SarifArtifactLocation) : undefined;
-}
-
-/**
- * JSON.parse's message on one line (it quotes short inputs whole, line breaks included), with the
- * line and column of the position it names.
- */
-function jsonErrorText(error: unknown, text: string): string {
-  const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
-  const position = /at position (\d+)/.exec(message);
-  if (!position || /\bline \d+/.test(message)) return message;
-  const before = text.slice(0, Number(position[1]));
-  const line = before.split('\n').length;
-  const column = before.length - before.lastIndexOf('\n');
-  return `${message} (line ${line} column ${column})`;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
