@@ -13,8 +13,8 @@ import { initParser } from './parse/parser.js';
 import { bottomUp } from './engine/callgraph.js';
 import { RunKnowledge, type FileKnowledge } from './engine/knowledge.js';
 import { allApis, type ApiEntry } from './kb/lock-api.js';
-import { internName, prescan, type FilePrescan } from './engine/prescan.js';
-import { addEntry, Demand, markTriggered, relevantNames } from './engine/demand.js';
+import { prescan, type FilePrescan, type PrescanFunction } from './engine/prescan.js';
+import { addEntry, Demand, headerFunctionsWorthSummarising, markTriggered, relevantNames } from './engine/demand.js';
 import { emptyOutcome, FileAnalyzer, sameInputs, selectRules, type AnalyzeFileOptions, type FileOutcome, type KnowledgeView } from './file-analyzer.js';
 import { decodeSource, readSource, runnerOptions, type FileTaskResult } from './parallel/file-task.js';
 import { defaultJobs, WorkerPool } from './parallel/pool.js';
@@ -55,30 +55,27 @@ function findKernelRoot(paths: readonly string[]): string | null {
 }
 
 /**
- * The run's files in an order where a file comes after the files defining what it calls (as far
- * as cycles allow), from a quick parse of each: fewer files need a second analysis.
+ * Reads every file of the run once: its prescan (functions, what they call and mention), its
+ * `__noreturn` declarations, the names an architecture's headers provide, the run's own headers
+ * it includes, and its content hash for the cache.
  */
-async function calleesFirst(
+async function readAll(
   sources: readonly RunSource[],
   stats: RunStats,
   localHeaders: Set<string>,
   knowledge: RunKnowledge,
   root: string | null,
-  scan: { wanted: ReadonlySet<string>; triggers: readonly RegExp[]; out: Map<string, FilePrescan> } | null,
+  scan: { wanted: ReadonlySet<string>; triggers: readonly RegExp[]; out: Map<string, FilePrescan> },
   hashes: Map<string, string> | null,
-): Promise<RunSource[]> {
+): Promise<void> {
   const t0 = performance.now();
-  const definedIn = new Map<string, string>();
-  const calls = new Map<string, Set<string>>();
   for (const src of sources) {
     const got = await src.read();
     if ('error' in got) continue;
     hashes?.set(src.path, contentHash(got.text));
-    if (scan) {
-      const p = prescan(got.text, scan.wanted);
-      markTriggered(p, got.text, scan.triggers);
-      scan.out.set(src.path, p);
-    }
+    const p = prescan(got.text, scan.wanted);
+    markTriggered(p, got.text, scan.triggers);
+    scan.out.set(src.path, p);
     knowledge.noreturn.add(src.path, got.text, root);
     knowledge.addArchHeader(src.path, got.text);
     // `#include "internal.h"`: the file's own headers, whose inline helpers are summarised too.
@@ -86,46 +83,44 @@ async function calleesFirst(
       const h = path.resolve(path.dirname(src.path), m[1]);
       if (existsSync(h)) localHeaders.add(h);
     }
-    if (sources.length < 3) continue;
-    // A textual scan is enough to order files (the fixed point makes the result exact): what the
-    // prescan found, or, without it, names followed by `(` as calls, and a line at column 0 that
-    // starts a non-static declaration and does not end in `;` as defining the name before its `(`.
-    const called = new Set<string>();
-    const p = scan?.out.get(src.path);
-    if (p) {
-      for (const fn of p.functions) {
-        for (const id of fn.ids) called.add(id);
-        if (!fn.isStatic && !definedIn.has(fn.name)) definedIn.set(fn.name, src.path);
-      }
-    } else {
-      for (const m of got.text.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) called.add(internName(m[1]));
-      for (const m of got.text.matchAll(/^(?!static\b|typedef\b|extern\b|#)[A-Za-z_][^;{}()=\n]*?\b([A-Za-z_]\w*)\([^;\n]*$/gm)) {
-        if (!definedIn.has(m[1])) definedIn.set(internName(m[1]), src.path);
-      }
-    }
-    calls.set(src.path, called);
   }
-  if (sources.length < 3) return [...sources];
+  stats.parseMs += performance.now() - t0;
+}
+
+/**
+ * The files with something to analyse in an order where a file comes after the files defining
+ * what its analysed functions call (as far as cycles allow): fewer files need a second analysis.
+ * The others follow in the order given (one of them is analysed only if a summary found on the way
+ * makes a function of it needed).
+ */
+function calleesFirst(sources: readonly RunSource[], prescans: ReadonlyMap<string, FilePrescan>, needed: (file: string) => readonly PrescanFunction[] | null): RunSource[] {
+  const analysed = sources.filter((src) => needed(src.path)?.length !== 0);
+  const definedIn = new Map<string, string>();
+  for (const src of analysed) {
+    for (const fn of needed(src.path) ?? prescans.get(src.path)?.functions ?? []) if (!fn.isStatic && !definedIn.has(fn.name)) definedIn.set(fn.name, src.path);
+  }
   const edges = new Map<string, Set<string>>();
-  for (const src of sources) {
+  for (const src of analysed) {
     const deps = new Set<string>();
-    for (const name of calls.get(src.path) ?? []) {
-      const f = definedIn.get(name);
-      if (f && f !== src.path) deps.add(f);
+    for (const fn of needed(src.path) ?? prescans.get(src.path)?.functions ?? []) {
+      for (const name of fn.ids) {
+        const f = definedIn.get(name);
+        if (f && f !== src.path) deps.add(f);
+      }
     }
     edges.set(src.path, deps);
   }
   const byPath = new Map(sources.map((s) => [s.path, s]));
-  const ordered = bottomUp(sources.map((s) => s.path), edges).flat().map((p) => byPath.get(p)!);
-  stats.parseMs += performance.now() - t0;
-  return ordered;
+  const first = bottomUp(analysed.map((s) => s.path), edges).flat().map((p) => byPath.get(p)!);
+  const taken = new Set(first);
+  return [...first, ...sources.filter((src) => !taken.has(src))];
 }
 
 /** The cache key's function list for a header's summaries (no file is analysed with it). */
 const HEADER_KEY = [-1];
 
 /** How far ahead of the file being committed the pool may analyse files whose callees are settled. */
-const LOOKAHEAD = 256;
+const LOOKAHEAD = 512;
 
 async function run(sources: readonly RunSource[], options: AnalyzeOptions): Promise<RunResult> {
   const start = performance.now();
@@ -152,7 +147,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
   // Headers first: the kernel's wrappers of the lock API (static inlines in the mm headers, twice
   // so that helpers calling helpers settle) and the run's own headers (`#include "internal.h"`).
   const localHeaders = new Set<string>();
-  const scan = useDemand ? { wanted: new Set([...names.lockNames, ...names.insideNames, ...names.vmaNames]), triggers, out: prescans } : null;
+  const scan = { wanted: new Set([...names.lockNames, ...names.insideNames, ...names.vmaNames]), triggers, out: prescans };
   // The cache of file analyses (src/cache.ts), keyed by content.
   let cache: ResultCache | null = null;
   const runNotes: FileNotification[] = [];
@@ -162,7 +157,14 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     else runNotes.push({ file: options.cacheDir, level: 'warning', message: `${opened.error}: running without the cache` });
   }
   const hashes = cache ? new Map<string, string>() : null;
-  const ordered = await calleesFirst(sources, stats, localHeaders, knowledge, root, scan, hashes);
+  const phase = (label: string): void => {
+    if (process.env['VMALINT_PHASES']) process.stderr.write(`phase ${label}: ${((performance.now() - start) / 1000).toFixed(1)} s, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB\n`);
+  };
+  await readAll(sources, stats, localHeaders, knowledge, root, scan, hashes);
+  phase('read+prescan');
+  /** What the run's triggered functions call (see headerFunctionsWorthSummarising). */
+  const triggeredCalls = new Set<string>();
+  for (const p of prescans.values()) for (const fn of p.functions) if (fn.triggered) for (const id of fn.ids) triggeredCalls.add(id);
   const headerFiles = [...(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []), ...[...localHeaders].sort()];
   if (headerFiles.length && options.summaries !== false) {
     const kernelHeaders = new Set(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []);
@@ -176,16 +178,24 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
           continue;
         }
         if (text === null) continue;
+        // A run's own header: only the functions whose summaries can matter (with the demand).
+        let only: AnalyzeFileOptions['only'] = null;
+        if (useDemand && !kernelHeaders.has(file)) {
+          const p = prescans.get(file) ?? prescan(text, scan.wanted);
+          const worth = headerFunctionsWorthSummarising(p, names, triggeredCalls);
+          if (!worth.length) continue;
+          only = { ends: worth.map((f) => f.end), ranges: [...worth, ...p.initializers].sort((a, b) => a.start - b.start).map(({ start, end }) => ({ start, end })), prescanned: p.functions.map((f) => f.end) };
+        }
         let k: FileKnowledge;
         // Header summaries come from the cache too (a header's analysis reads the others').
-        const key = cache?.key(file, contentHash(text), HEADER_KEY);
+        const key = cache?.key(file, contentHash(text), only ? [...HEADER_KEY, ...only.ends] : HEADER_KEY);
         const hit = key ? cache!.get(key).find((r) => r.inputs && sameInputs(r.inputs, view, file)) : undefined;
         if (hit?.knowledge) {
           k = hit.knowledge;
           stats.filesFromCache++;
         } else {
           try {
-            const r = analyzer.analyze({ path: file, text }, emptyOutcome(), { report: false, exportAll: true });
+            const r = analyzer.analyze({ path: file, text }, emptyOutcome(), { report: false, exportAll: true, only });
             k = r.knowledge;
             if (key) cache!.put(key, { path: file, outcome: emptyOutcome(), knowledge: r.knowledge, inputs: r.inputs, stateSummaries: [], stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0 }, heapUsed: 0 });
           } catch {
@@ -217,6 +227,9 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     demand.takeActivated();
     stats.functionsInRun = demand.functions;
   }
+  phase('headers+demand');
+  const ordered = calleesFirst(sources, prescans, (file) => (demand ? demand.neededIn(file) : null));
+  phase('order');
   /** Which functions of a file to analyse now (null: all). */
   const onlyFor = (file: string): AnalyzeFileOptions['only'] => {
     const needed = demand?.neededIn(file);
@@ -341,7 +354,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     };
     const fill = (from: number): void => {
       if (!pool) return;
-      for (let j = from; j < list.length && j < from + LOOKAHEAD && inflight.size < 2 * pool.width; j++) {
+      for (let j = from; j < list.length && j < from + LOOKAHEAD && inflight.size < 8 * pool.width; j++) {
         const src = list[j];
         if (inflight.has(src.path) || (demand && !demand.fileNeeded(src.path))) continue;
         if (cache && cached(src, onlyFor(src.path)).length) continue;
@@ -413,6 +426,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
 
   try {
     await analyseInOrder(ordered);
+    phase('round 1');
     stats.summaryRounds = 1;
     for (let round = 1; round < MAX_ROUNDS; round++) {
       const dirty = ordered.filter((src) => {
@@ -429,6 +443,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
       stats.fileReanalyses += dirty.length;
       progress.total += dirty.length;
       await analyseInOrder(dirty);
+      phase(`round ${round + 1} (${dirty.length} files)`);
     }
   } finally {
     await pool?.close();

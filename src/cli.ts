@@ -200,7 +200,7 @@ function withAnalyseOptions(command: Argv): Argv {
     .option('summaries-in', { type: 'string', requiresArg: true, describe: 'Use the summaries another run wrote to FILE (repeatable)' })
     .option('shard', { type: 'string', requiresArg: true, describe: 'Analyse only shard K of N of the files (K/N, 1 <= K <= N; see docs/ci-sharding.md)' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress line on stderr (shown on a terminal only)' })
-    .option('cache', { type: 'boolean', default: true, describe: 'Keep file analyses in $VMALINT_CACHE_DIR, else $XDG_CACHE_HOME/vmalint, else ~/.cache/vmalint (--no-cache: do not)' })
+    .option('no-cache', { type: 'boolean', default: false, describe: 'Do not keep file analyses in the cache ($VMALINT_CACHE_DIR, else $XDG_CACHE_HOME/vmalint, else ~/.cache/vmalint), used by default' })
     .option('jobs', { alias: 'j', type: 'string', requiresArg: true, describe: 'Analyse with N worker threads (default: the cores available; 1: in this thread only). The report is the same for any N' });
 }
 
@@ -242,7 +242,7 @@ async function parseCommandLine(argv: string[]): Promise<Command> {
       shard: parsed['shard'] === undefined ? undefined : parseShard(singleValue(parsed['shard'], '--shard')),
       quiet: parsed['quiet'] === true,
       jobs: parsed['jobs'] === undefined ? undefined : parseJobs(singleValue(parsed['jobs'], '--jobs')),
-      cache: parsed['cache'] !== false,
+      cache: parsed['no-cache'] !== true,
     },
   };
 }

@@ -167,7 +167,7 @@ interface MemoEntry {
 }
 
 /** Functions the memo keeps (the oldest go first). */
-const MEMO_LIMIT = 20_000;
+const MEMO_LIMIT = 5_000;
 
 /** A node reduced to what a report reads of it: where it is. */
 function positionOf(node: AstNode): AstNode {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { analyzeFiles } from '../src/analyze.js';
 import { cacheDirectory } from '../src/cache.js';
+import { runCli } from './support/run-cli.js';
 
 const HELPER = `int fetch(void *dst, const void *src)
 {
@@ -107,4 +108,16 @@ test('cache: the directory comes from VMALINT_CACHE_DIR, XDG_CACHE_HOME, HOME, i
   assert.equal(cacheDirectory({ XDG_CACHE_HOME: '/b', HOME: '/c' }), path.join('/b', 'vmalint'));
   assert.equal(cacheDirectory({ HOME: '/c' }), path.join('/c', '.cache', 'vmalint'));
   assert.equal(cacheDirectory({}), null);
+});
+
+test('cache: the command line uses $VMALINT_CACHE_DIR, and --no-cache leaves it alone', async () => {
+  const { root, files, cache } = await tree();
+  const off = await runCli(['--no-cache', '-j', '1', ...files], { env: { VMALINT_CACHE_DIR: cache }, cwd: root });
+  assert.equal(off.status, 1);
+  await assert.rejects(readdir(cache));
+  const on = await runCli(['-j', '1', '--format', 'json', ...files], { env: { VMALINT_CACHE_DIR: cache }, cwd: root });
+  assert.equal(on.status, 1);
+  assert.ok((await readdir(path.join(cache, 'v1'))).length > 0);
+  const again = await runCli(['-j', '1', '--format', 'json', ...files], { env: { VMALINT_CACHE_DIR: cache }, cwd: root });
+  assert.equal((JSON.parse(again.stdout) as { stats: { filesFromCache: number } }).stats.filesFromCache, 3);
 });

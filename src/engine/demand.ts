@@ -72,6 +72,41 @@ export function addEntry(names: RelevantNames, e: ApiEntry): void {
   else if (r === 'inside') names.insideNames.add(e.name);
 }
 
+/**
+ * The functions of one header worth summarising for its includers: those that mention a name of
+ * `names` (a lock, a fault, a VMA) or call such a function of the header, those a triggered
+ * function of the run calls (`triggeredCalls`: a "cannot fail" claim needs the callee's failure
+ * returns), and the header's functions they call. The others' summaries could only tell their
+ * callers what they return.
+ */
+export function headerFunctionsWorthSummarising(scan: FilePrescan, names: RelevantNames, triggeredCalls: ReadonlySet<string>): PrescanFunction[] {
+  const byName = new Map<string, PrescanFunction[]>();
+  for (const fn of scan.functions) byName.set(fn.name, [...(byName.get(fn.name) ?? []), fn]);
+  const relevant = (id: string): boolean => names.lockNames.has(id) || names.insideNames.has(id) || names.vmaNames.has(id);
+  const marked = new Set(scan.functions.filter((fn) => fn.ids.some(relevant) || triggeredCalls.has(fn.name)));
+  // Up: the header's functions calling a marked one.
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const fn of scan.functions) {
+      if (marked.has(fn) || !fn.ids.some((id) => byName.get(id)?.some((d) => marked.has(d)))) continue;
+      marked.add(fn);
+      changed = true;
+    }
+  }
+  // Down: what the marked ones call in the header.
+  const work = [...marked];
+  while (work.length) {
+    for (const id of work.pop()!.ids) {
+      for (const d of byName.get(id) ?? []) {
+        if (marked.has(d)) continue;
+        marked.add(d);
+        work.push(d);
+      }
+    }
+  }
+  return scan.functions.filter((fn) => marked.has(fn));
+}
+
 export interface DemandFile {
   path: string;
   scan: FilePrescan;
@@ -102,7 +137,8 @@ export class Demand {
   private readonly fileIndex = new Map<string, number>();
   private readonly globalDefs = new Map<string, number[]>();
   private readonly staticDefs: Map<string, number[]>[] = [];
-  private readonly callers = new Map<number, number[]>();
+  private readonly callerStart: Int32Array;
+  private readonly callerList: Int32Array;
   private readonly byFile: Map<number, number>[] = [];
   private readonly needed: Uint8Array;
   private readonly triggered: Uint8Array;
@@ -139,16 +175,19 @@ export class Demand {
       }
     });
     const count = this.nodes.length;
-    this.nodes.forEach((node, id) => {
-      for (const name of node.fn.ids) {
-        for (const def of this.resolve(node.file, name)) {
-          if (def === id) continue;
-          const list = this.callers.get(def);
-          if (list) list.push(id);
-          else this.callers.set(def, [id]);
-        }
-      }
-    });
+    // Callers of each definition, packed (a whole tree has millions of call edges): the callers
+    // of `d` are callerList[callerStart[d] .. callerStart[d + 1]).
+    const counts = new Int32Array(count + 1);
+    const eachEdge = (visit: (caller: number, def: number) => void): void =>
+      this.nodes.forEach((node, id) => {
+        for (const name of node.fn.ids) for (const def of this.resolve(node.file, name)) if (def !== id) visit(id, def);
+      });
+    eachEdge((_, def) => counts[def + 1]++);
+    for (let i = 0; i < count; i++) counts[i + 1] += counts[i];
+    this.callerStart = counts;
+    this.callerList = new Int32Array(counts[count]);
+    const fillAt = counts.slice(0, count);
+    eachEdge((caller, def) => (this.callerList[fillAt[def]++] = caller));
     // Functions that may fault or take the mmap lock somewhere down their calls.
     this.inside = this.upward(new Set([...names.insideNames, ...names.lockNames]));
     this.takesVma = new Uint8Array(count);
@@ -199,7 +238,8 @@ export class Demand {
     });
     while (work.length) {
       const id = work.pop()!;
-      for (const caller of this.callers.get(id) ?? []) {
+      for (let c = this.callerStart[id]; c < this.callerStart[id + 1]; c++) {
+        const caller = this.callerList[c];
         if (marked[caller]) continue;
         marked[caller] = 1;
         work.push(caller);
@@ -290,7 +330,9 @@ export class Demand {
     if (f === undefined) return false;
     const defs = (this.staticDefs[f].get(name) ?? []).concat((this.globalDefs.get(name) ?? []).filter((d) => this.nodes[d].file === f));
     const callers: number[] = [];
-    for (const def of defs) for (const c of this.callers.get(def) ?? []) if (!this.expanded[c]) callers.push(c);
+    for (const def of defs) {
+      for (let c = this.callerStart[def]; c < this.callerStart[def + 1]; c++) if (!this.expanded[this.callerList[c]]) callers.push(this.callerList[c]);
+    }
     if (!callers.length) return false;
     this.take(callers, true);
     return true;

@@ -20,7 +20,7 @@ export interface PrescanFunction {
    * and types), comments, strings and preprocessor lines left out; `vm_start=` when `vm_start=`
    * is wanted and the function assigns to a `vm_start`. Header identifiers only when wanted.
    */
-  ids: Set<string>;
+  ids: string[];
   isStatic: boolean;
   /** A rule's text trigger matches the function with the comments above it (set by the caller). */
   triggered?: boolean;
@@ -110,6 +110,8 @@ export function prescan(text: string, wanted: ReadonlySet<string>): FilePrescan 
   let lastIdentifier: string | null = null;
   let sawEquals = false;
   let current: PrescanFunction | null = null;
+  /** The current function's ids while it is read (an array once it is closed: smaller). */
+  let currentIds = new Set<string>();
   let inOther = false;
   let lineStart = true;
   const resetHeader = (at: number): void => {
@@ -143,11 +145,11 @@ export function prescan(text: string, wanted: ReadonlySet<string>): FilePrescan 
         while (k < n && (text.charCodeAt(k) === 32 || text.charCodeAt(k) === 9)) k++;
         if (current) {
           const next = text.charCodeAt(k);
-          if (next === 40 /* ( */) current.ids.add(intern(text, i, j));
+          if (next === 40 /* ( */) currentIds.add(intern(text, i, j));
           else {
             const id = text.slice(i, j);
-            if (wanted.has(id)) current.ids.add(intern(text, i, j));
-            if (isAssignment(text, k) && wanted.has(`${id}=`)) current.ids.add(intern(`${id}=`, 0, id.length + 1));
+            if (wanted.has(id)) currentIds.add(intern(text, i, j));
+            if (isAssignment(text, k) && wanted.has(`${id}=`)) currentIds.add(intern(`${id}=`, 0, id.length + 1));
           }
         }
         else if (!current && inOther && sawEquals) {
@@ -208,7 +210,8 @@ export function prescan(text: string, wanted: ReadonlySet<string>): FilePrescan 
       if (depth === 0) {
         if (headerName && !sawEquals) {
           const name = /^(COMPAT_)?SYSCALL_DEFINE\d$/.test(headerName) && headerFirstArg ? `${headerName.startsWith('COMPAT_') ? 'compat_' : ''}sys_${headerFirstArg}` : headerName;
-          current = { name, start: headerStart, end: i, ids: new Set(headerIds.filter((id) => wanted.has(id))), isStatic: headerIds.includes('static') };
+          current = { name, start: headerStart, end: i, ids: [], isStatic: headerIds.includes('static') };
+          currentIds = new Set(headerIds.filter((id) => wanted.has(id)));
           inOther = false;
         } else {
           inOther = true;
@@ -225,6 +228,7 @@ export function prescan(text: string, wanted: ReadonlySet<string>): FilePrescan 
       if (depth === 0) {
         if (current) {
           current.end = i + 1;
+          current.ids = [...currentIds];
           functions.push(current);
           current = null;
         }
@@ -257,6 +261,7 @@ export function prescan(text: string, wanted: ReadonlySet<string>): FilePrescan 
   if (current) {
     // Unclosed at the end of the file: keep what was read.
     current.end = n;
+    current.ids = [...currentIds];
     functions.push(current);
   }
   return { functions, fileScopeIds, initializers, bytes: Buffer.byteLength(text) };
