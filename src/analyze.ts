@@ -13,8 +13,9 @@ import { initParser } from './parse/parser.js';
 import { bottomUp } from './engine/callgraph.js';
 import { RunKnowledge, type FileKnowledge } from './engine/knowledge.js';
 import { allApis, type ApiEntry } from './kb/lock-api.js';
-import { prescan, type FilePrescan, type PrescanFunction } from './engine/prescan.js';
-import { addEntry, Demand, headerFunctionsWorthSummarising, markTriggered, relevantNames } from './engine/demand.js';
+import { internName, type FilePrescan, type PrescanFunction } from './engine/prescan.js';
+import { addEntry, Demand, headerFunctionsWorthSummarising, relevantNames } from './engine/demand.js';
+import { fileFacts, type FactsConfig, type FileFacts } from './parallel/file-facts.js';
 import { emptyOutcome, FileAnalyzer, sameInputs, selectRules, type AnalyzeFileOptions, type FileOutcome, type KnowledgeView } from './file-analyzer.js';
 import { decodeSource, readSource, runnerOptions, type FileTaskResult } from './parallel/file-task.js';
 import { defaultJobs, WorkerPool } from './parallel/pool.js';
@@ -55,33 +56,43 @@ function findKernelRoot(paths: readonly string[]): string | null {
 }
 
 /**
- * Reads every file of the run once: its prescan (functions, what they call and mention), its
- * `__noreturn` declarations, the names an architecture's headers provide, the run's own headers
- * it includes, and its content hash for the cache.
+ * Reads every file of the run once (in the workers when there are some): its prescan (functions,
+ * what they call and mention), its `__noreturn` declarations, the names an architecture's headers
+ * provide, the run's own headers it includes, and its content hash for the cache. Merged in the
+ * order of the files, whatever order the workers finish in.
  */
 async function readAll(
   sources: readonly RunSource[],
   stats: RunStats,
   localHeaders: Set<string>,
   knowledge: RunKnowledge,
-  root: string | null,
-  scan: { wanted: ReadonlySet<string>; triggers: readonly RegExp[]; out: Map<string, FilePrescan> },
+  config: FactsConfig,
+  prescans: Map<string, FilePrescan>,
   hashes: Map<string, string> | null,
+  pool: WorkerPool | null,
 ): Promise<void> {
   const t0 = performance.now();
-  for (const src of sources) {
-    const got = await src.read();
-    if ('error' in got) continue;
-    hashes?.set(src.path, contentHash(got.text));
-    const p = prescan(got.text, scan.wanted);
-    markTriggered(p, got.text, scan.triggers);
-    scan.out.set(src.path, p);
-    knowledge.noreturn.add(src.path, got.text, root);
-    knowledge.addArchHeader(src.path, got.text);
-    // `#include "internal.h"`: the file's own headers, whose inline helpers are summarised too.
-    for (const m of got.text.matchAll(/^[ \t]*#[ \t]*include[ \t]+"([^"]+\.h)"/gm)) {
-      const h = path.resolve(path.dirname(src.path), m[1]);
-      if (existsSync(h)) localHeaders.add(h);
+  const merge = (facts: FileFacts): void => {
+    for (const fn of facts.scan.functions) {
+      fn.name = internName(fn.name);
+      fn.ids = fn.ids.map(internName);
+    }
+    prescans.set(facts.path, facts.scan);
+    if (facts.hash) hashes?.set(facts.path, facts.hash);
+    knowledge.noreturn.addNames(facts.path, facts.noreturn, knowledge.root);
+    knowledge.addArchNames(facts.path, facts.archNames);
+    for (const h of facts.includes) localHeaders.add(h);
+  };
+  // Workers read files from disk; sources held in memory are read here.
+  const inMemory = sources.some((s) => s.text !== undefined);
+  if (pool && !inMemory) {
+    for (const batch of pool.facts(sources.map((s) => s.path), config)) {
+      for (const facts of await batch) if (!('error' in facts)) merge(facts);
+    }
+  } else {
+    for (const src of sources) {
+      const got = await src.read();
+      if (!('error' in got)) merge(fileFacts(src.path, got.text, config));
     }
   }
   stats.parseMs += performance.now() - t0;
@@ -147,7 +158,12 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
   // Headers first: the kernel's wrappers of the lock API (static inlines in the mm headers, twice
   // so that helpers calling helpers settle) and the run's own headers (`#include "internal.h"`).
   const localHeaders = new Set<string>();
-  const scan = { wanted: new Set([...names.lockNames, ...names.insideNames, ...names.vmaNames]), triggers, out: prescans };
+  const factsConfig: FactsConfig = {
+    wanted: [...names.lockNames, ...names.insideNames, ...names.vmaNames],
+    triggers: triggers.map((t) => [t.source, t.flags]),
+    root,
+    hash: !!options.cacheDir,
+  };
   // The cache of file analyses (src/cache.ts), keyed by content.
   let cache: ResultCache | null = null;
   const runNotes: FileNotification[] = [];
@@ -160,271 +176,279 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
   const phase = (label: string): void => {
     if (process.env['VMALINT_PHASES']) process.stderr.write(`phase ${label}: ${((performance.now() - start) / 1000).toFixed(1)} s, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB\n`);
   };
-  await readAll(sources, stats, localHeaders, knowledge, root, scan, hashes);
-  phase('read+prescan');
-  /** What the run's triggered functions call (see headerFunctionsWorthSummarising). */
-  const triggeredCalls = new Set<string>();
-  for (const p of prescans.values()) for (const fn of p.functions) if (fn.triggered) for (const id of fn.ids) triggeredCalls.add(id);
-  const headerFiles = [...(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []), ...[...localHeaders].sort()];
-  if (headerFiles.length && options.summaries !== false) {
-    const kernelHeaders = new Set(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []);
-    for (let round = 0; round < 2; round++) {
-      // The kernel headers call each other's helpers; a run's own header rarely calls another's.
-      for (const file of round === 0 ? headerFiles : headerFiles.filter((f) => kernelHeaders.has(f))) {
-        let text: string | null;
-        try {
-          text = decodeSource(await readFile(file));
-        } catch {
-          continue;
-        }
-        if (text === null) continue;
-        // A run's own header: only the functions whose summaries can matter (with the demand).
-        let only: AnalyzeFileOptions['only'] = null;
-        if (useDemand && !kernelHeaders.has(file)) {
-          const p = prescans.get(file) ?? prescan(text, scan.wanted);
-          const worth = headerFunctionsWorthSummarising(p, names, triggeredCalls);
-          if (!worth.length) continue;
-          only = { ends: worth.map((f) => f.end), ranges: [...worth, ...p.initializers].sort((a, b) => a.start - b.start).map(({ start, end }) => ({ start, end })), prescanned: p.functions.map((f) => f.end) };
-        }
-        let k: FileKnowledge;
-        // Header summaries come from the cache too (a header's analysis reads the others').
-        const key = cache?.key(file, contentHash(text), only ? [...HEADER_KEY, ...only.ends] : HEADER_KEY);
-        const hit = key ? cache!.get(key).find((r) => r.inputs && sameInputs(r.inputs, view, file)) : undefined;
-        if (hit?.knowledge) {
-          k = hit.knowledge;
-          stats.filesFromCache++;
-        } else {
+  // Workers read the files ahead of their turn, and read them all first (src/parallel/).
+  const jobs = Math.max(1, options.jobs ?? defaultJobs());
+  const pool = jobs > 1 && useDemand && sources.length > 1 ? new WorkerPool(jobs, runnerOptions(options)) : null;
+  const outcomes = new Map<string, FileOutcome>();
+  try {
+    await analyseFiles();
+  } finally {
+    await pool?.close();
+  }
+  /** Everything between the pool's start and its end: read, summarise the headers, analyse in rounds. */
+  async function analyseFiles(): Promise<void> {
+    await readAll(sources, stats, localHeaders, knowledge, factsConfig, prescans, hashes, pool);
+    phase('read+prescan');
+    /** What the run's triggered functions call (see headerFunctionsWorthSummarising). */
+    const triggeredCalls = new Set<string>();
+    for (const p of prescans.values()) for (const fn of p.functions) if (fn.triggered) for (const id of fn.ids) triggeredCalls.add(id);
+    const headerFiles = [...(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []), ...[...localHeaders].sort()];
+    if (headerFiles.length && options.summaries !== false) {
+      const kernelHeaders = new Set(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []);
+      for (let round = 0; round < 2; round++) {
+        // The kernel headers call each other's helpers; a run's own header rarely calls another's.
+        for (const file of round === 0 ? headerFiles : headerFiles.filter((f) => kernelHeaders.has(f))) {
+          let text: string | null;
           try {
-            const r = analyzer.analyze({ path: file, text }, emptyOutcome(), { report: false, exportAll: true, only });
-            k = r.knowledge;
-            if (key) cache!.put(key, { path: file, outcome: emptyOutcome(), knowledge: r.knowledge, inputs: r.inputs, stateSummaries: [], stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0 }, heapUsed: 0 });
+            text = decodeSource(await readFile(file));
           } catch {
             continue;
           }
-        }
-        for (const [name, entry] of k.exported) {
-          // `extern f();` in one #ifdef branch, a static inline stub in the other: which one the
-          // build uses depends on the architecture, so the stub says nothing.
-          if (new RegExp(`\\bextern\\b[^;{}]*\\b${name}\\s*\\(`).test(text)) continue;
-          if (!kernelHeaders.has(file)) knowledge.addLocalHeader(name, entry, file);
-          else if (!knowledge.headers.has(name) || round > 0) knowledge.headers.set(name, entry);
-        }
-      }
-    }
-    stats.headerSummaries = knowledge.headers.size + knowledge.localHeaders.size;
-  }
-
-  // The demand, once the headers' summaries are known.
-  let demand: Demand | null = null;
-  if (useDemand) {
-    for (const entry of knowledge.headers.values()) addEntry(names, entry);
-    for (const list of knowledge.localHeaders.values()) for (const h of list) addEntry(names, h.entry);
-    demand = new Demand(
-      sources.filter((src) => prescans.has(src.path)).map((src) => ({ path: src.path, scan: prescans.get(src.path)! })),
-      names,
-      !!options.exportSummaries,
-    );
-    demand.takeActivated();
-    stats.functionsInRun = demand.functions;
-  }
-  phase('headers+demand');
-  const ordered = calleesFirst(sources, prescans, (file) => (demand ? demand.neededIn(file) : null));
-  phase('order');
-  /** Which functions of a file to analyse now (null: all). */
-  const onlyFor = (file: string): AnalyzeFileOptions['only'] => {
-    const needed = demand?.neededIn(file);
-    const scanOf = prescans.get(file);
-    if (!needed || !scanOf) return null;
-    const ranges = [...needed, ...scanOf.initializers].sort((a, b) => a.start - b.start).map(({ start, end }) => ({ start, end }));
-    return { ends: needed.map((f) => f.end), ranges, prescanned: scanOf.functions.map((f) => f.end) };
-  };
-  const sameOnly = (a: AnalyzeFileOptions['only'], b: AnalyzeFileOptions['only']): boolean => (a?.ends.join(',') ?? '*') === (b?.ends.join(',') ?? '*');
-
-  // Workers analyse files ahead of their turn; a result is kept only when everything it used is
-  // what the run knows at the file's turn (sameInputs), so the outcome is the one analysing the
-  // files one by one gives, whatever -j is.
-  const jobs = Math.max(1, options.jobs ?? defaultJobs());
-  const pool = jobs > 1 && demand && ordered.length > 1 ? new WorkerPool(jobs, runnerOptions(options)) : null;
-  /** Non-static definitions by name: the files a call may depend on (for scheduling only). */
-  const definers = new Map<string, string[]>();
-  for (const [file, p] of prescans) {
-    for (const fn of p.functions) {
-      if (fn.isStatic) continue;
-      const list = definers.get(fn.name);
-      if (!list) definers.set(fn.name, [file]);
-      else if (!list.includes(file)) list.push(file);
-    }
-  }
-  /** Names the needed functions of a file call: what a worker's snapshot answers. */
-  const calledBy = (file: string): Set<string> => {
-    const out = new Set<string>();
-    const needed = demand?.neededIn(file) ?? prescans.get(file)?.functions ?? [];
-    for (const fn of needed) for (const id of fn.ids) out.add(id);
-    return out;
-  };
-  const inMemory = new Map<string, string>();
-  for (const src of sources) if (src.text !== undefined) inMemory.set(src.path, src.text);
-  const publishedInitializers = new Set<string>();
-
-  /** Files whose needed functions grew since their last analysis (a summary found later asks for their callers). */
-  const activated = new Set<string>();
-  const outcomes = new Map<string, FileOutcome>();
-  const analyzedAt = new Map<string, number>();
-  const lookedUp = new Map<string, FileKnowledge>();
-  // Progress: files done of files to do (each round adds the files it analyses again).
-  const progress = { done: 0, total: ordered.length };
-  const fileDone = (): void => {
-    progress.done++;
-    options.onProgress?.({ ...progress });
-  };
-
-  /** One file analysed in the main thread with what the run knows now. */
-  const analyseHere = async (src: RunSource, only: AnalyzeFileOptions['only']): Promise<FileTaskResult> => {
-    const out = emptyOutcome();
-    const got = await src.read();
-    const base = { path: src.path, outcome: out, stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0 }, heapUsed: 0 };
-    if ('error' in got) {
-      out.failed = true;
-      out.notifications.push({ file: src.path, level: 'error', message: got.error });
-      return { ...base, knowledge: null, inputs: null, stateSummaries: [] };
-    }
-    out.bytes = Buffer.byteLength(got.text);
-    try {
-      const r = analyzer.analyze({ path: src.path, text: got.text }, out, { report: true, only });
-      return { ...base, knowledge: r.knowledge, inputs: r.inputs, stateSummaries: r.stateSummaries };
-    } catch (err) {
-      out.findings.length = 0;
-      out.failed = true;
-      out.notifications.push({ file: src.path, level: 'error', message: `could not be analysed: ${err instanceof Error ? err.message : String(err)}` });
-      return { ...base, knowledge: null, inputs: null, stateSummaries: [] };
-    }
-  };
-  /** Sends a file to the pool with the answers it will ask for. */
-  const dispatch = (src: RunSource): { only: AnalyzeFileOptions['only']; result: Promise<FileTaskResult> } => {
-    const only = onlyFor(src.path);
-    const summaries: [string, ApiEntry][] = [];
-    const noreturn: string[] = [];
-    for (const name of calledBy(src.path)) {
-      const entry = knowledge.summaryOf(name, src.path);
-      if (entry) summaries.push([name, entry]);
-      if (knowledge.noreturn.holds(name, src.path)) noreturn.push(name);
-    }
-    return { only, result: pool!.submit({ path: src.path, text: inMemory.get(src.path), only, summaries, noreturn }) };
-  };
-  /** Does a worker's result hold at the file's turn? */
-  const holds = (r: FileTaskResult, only: AnalyzeFileOptions['only'], file: string): boolean => {
-    if (!sameOnly(only, onlyFor(file))) return false;
-    return !r.inputs || sameInputs(r.inputs, view, file);
-  };
-
-  /** The cache's analyses of a file with `only` (each entry read once per run). */
-  const loaded = new Map<string, FileTaskResult[]>();
-  const cacheKey = (src: RunSource, only: AnalyzeFileOptions['only']): string | null => {
-    const hash = hashes?.get(src.path);
-    return cache && hash ? cache.key(src.path, hash, only?.ends ?? null) : null;
-  };
-  const cached = (src: RunSource, only: AnalyzeFileOptions['only']): FileTaskResult[] => {
-    const key = cacheKey(src, only);
-    if (!key) return [];
-    let list = loaded.get(key);
-    if (!list) loaded.set(key, (list = cache!.get(key)));
-    return list;
-  };
-  const store = (src: RunSource, only: AnalyzeFileOptions['only'], r: FileTaskResult): void => {
-    const key = cacheKey(src, only);
-    if (!key) return;
-    cache!.put(key, r);
-    loaded.delete(key);
-  };
-
-  /** The files of `list` analysed in their order, each seeing what the files before it published. */
-  const analyseInOrder = async (list: readonly RunSource[]): Promise<void> => {
-    const position = new Map(list.map((src, i) => [src.path, i]));
-    const inflight = new Map<string, { only: AnalyzeFileOptions['only']; result: Promise<FileTaskResult> }>();
-    const deps = new Map<string, string[]>();
-    let committed = -1;
-    const depsOf = (src: RunSource, at: number): string[] => {
-      let d = deps.get(src.path);
-      if (!d) {
-        const set = new Set<string>();
-        for (const name of calledBy(src.path)) for (const f of definers.get(name) ?? []) if ((position.get(f) ?? Infinity) < at) set.add(f);
-        deps.set(src.path, (d = [...set]));
-      }
-      return d;
-    };
-    const fill = (from: number): void => {
-      if (!pool) return;
-      for (let j = from; j < list.length && j < from + LOOKAHEAD && inflight.size < 8 * pool.width; j++) {
-        const src = list[j];
-        if (inflight.has(src.path) || (demand && !demand.fileNeeded(src.path))) continue;
-        if (cache && cached(src, onlyFor(src.path)).length) continue;
-        if (depsOf(src, j).some((f) => position.get(f)! > committed)) continue;
-        inflight.set(src.path, dispatch(src));
-      }
-    };
-    for (let i = 0; i < list.length; i++) {
-      const src = list[i];
-      fill(i);
-      const ahead = inflight.get(src.path);
-      inflight.delete(src.path);
-      if (demand && !demand.fileNeeded(src.path)) {
-        const out = emptyOutcome();
-        out.bytes = prescans.get(src.path)?.bytes ?? 0;
-        outcomes.set(src.path, out);
-        committed = i;
-        fileDone();
-        continue;
-      }
-      analyzedAt.set(src.path, knowledge.generation);
-      activated.delete(src.path);
-      let result: FileTaskResult;
-      for (let pass = 0; ; pass++) {
-        const only = onlyFor(src.path);
-        let r: FileTaskResult | null = null;
-        const fromCache = cache ? cached(src, only).find((c) => holds(c, only, src.path)) ?? null : null;
-        if (fromCache) {
-          r = fromCache;
-          stats.filesFromCache++;
-        }
-        if (!r && pass === 0 && ahead) {
-          const got = await ahead.result;
-          stats.parseMs += got.stats.parseMs;
-          stats.analyzeMs += got.stats.analyzeMs;
-          if (holds(got, ahead.only, src.path)) {
-            r = got;
-            stats.filesParsed += got.stats.filesParsed;
-            stats.filesAnalysedAhead++;
-          } else stats.filesAnalysedAgain++;
-        }
-        if (!r) r = await analyseHere(src, only);
-        if (r !== fromCache) store(src, only, r);
-        result = r;
-        // A summary that changes its callers' state makes them needed; callers in this file are
-        // analysed at once (the file again), the others when their turn comes.
-        for (const name of r.stateSummaries) demand?.activate(src.path, name);
-        const more = demand?.takeActivated() ?? new Set<string>();
-        for (const p of more) if (p !== src.path && (position.get(p) ?? -1) <= i) activated.add(p);
-        if (!more.has(src.path) || pass >= 3) break;
-      }
-      outcomes.set(src.path, result.outcome);
-      if (result.knowledge) {
-        lookedUp.set(src.path, result.knowledge);
-        knowledge.generation++;
-        knowledge.publish(src.path, result.knowledge);
-        if (pool) {
-          for (const [name, fields] of knowledge.initializers) {
-            if (publishedInitializers.has(name)) continue;
-            publishedInitializers.add(name);
-            pool.publishInitializer(name, fields);
+          if (text === null) continue;
+          // A run's own header: only the functions whose summaries can matter (with the demand).
+          let only: AnalyzeFileOptions['only'] = null;
+          if (useDemand && !kernelHeaders.has(file)) {
+            const p = prescans.get(file) ?? fileFacts(file, text, { ...factsConfig, hash: false }).scan;
+            const worth = headerFunctionsWorthSummarising(p, names, triggeredCalls);
+            if (!worth.length) continue;
+            only = { ends: worth.map((f) => f.end), ranges: [...worth, ...p.initializers].sort((a, b) => a.start - b.start).map(({ start, end }) => ({ start, end })), prescanned: p.functions.map((f) => f.end) };
+          }
+          let k: FileKnowledge;
+          // Header summaries come from the cache too (a header's analysis reads the others').
+          const key = cache?.key(file, contentHash(text), only ? [...HEADER_KEY, ...only.ends] : HEADER_KEY);
+          const hit = key ? cache!.get(key).find((r) => r.inputs && sameInputs(r.inputs, view, file)) : undefined;
+          if (hit?.knowledge) {
+            k = hit.knowledge;
+            stats.filesFromCache++;
+          } else {
+            try {
+              const r = analyzer.analyze({ path: file, text }, emptyOutcome(), { report: false, exportAll: true, only });
+              k = r.knowledge;
+              if (key) cache!.put(key, { path: file, outcome: emptyOutcome(), knowledge: r.knowledge, inputs: r.inputs, stateSummaries: [], stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0, functionsReused: 0 }, heapUsed: 0 });
+            } catch {
+              continue;
+            }
+          }
+          for (const [name, entry] of k.exported) {
+            // `extern f();` in one #ifdef branch, a static inline stub in the other: which one the
+            // build uses depends on the architecture, so the stub says nothing.
+            if (new RegExp(`\\bextern\\b[^;{}]*\\b${name}\\s*\\(`).test(text)) continue;
+            if (!kernelHeaders.has(file)) knowledge.addLocalHeader(name, entry, file);
+            else if (!knowledge.headers.has(name) || round > 0) knowledge.headers.set(name, entry);
           }
         }
       }
-      committed = i;
-      fileDone();
+      stats.headerSummaries = knowledge.headers.size + knowledge.localHeaders.size;
     }
-  };
 
-  try {
+    // The demand, once the headers' summaries are known.
+    let demand: Demand | null = null;
+    if (useDemand) {
+      for (const entry of knowledge.headers.values()) addEntry(names, entry);
+      for (const list of knowledge.localHeaders.values()) for (const h of list) addEntry(names, h.entry);
+      demand = new Demand(
+        sources.filter((src) => prescans.has(src.path)).map((src) => ({ path: src.path, scan: prescans.get(src.path)! })),
+        names,
+        !!options.exportSummaries,
+      );
+      demand.takeActivated();
+      stats.functionsInRun = demand.functions;
+    }
+    phase('headers+demand');
+    const ordered = calleesFirst(sources, prescans, (file) => (demand ? demand.neededIn(file) : null));
+    phase('order');
+    /** Which functions of a file to analyse now (null: all). */
+    const onlyFor = (file: string): AnalyzeFileOptions['only'] => {
+      const needed = demand?.neededIn(file);
+      const scanOf = prescans.get(file);
+      if (!needed || !scanOf) return null;
+      const ranges = [...needed, ...scanOf.initializers].sort((a, b) => a.start - b.start).map(({ start, end }) => ({ start, end }));
+      return { ends: needed.map((f) => f.end), ranges, prescanned: scanOf.functions.map((f) => f.end) };
+    };
+    const sameOnly = (a: AnalyzeFileOptions['only'], b: AnalyzeFileOptions['only']): boolean => (a?.ends.join(',') ?? '*') === (b?.ends.join(',') ?? '*');
+
+    // Workers analyse files ahead of their turn; a result is kept only when everything it used is
+    // what the run knows at the file's turn (sameInputs), so the outcome is the one analysing the
+    // files one by one gives, whatever -j is.
+    /** Non-static definitions by name: the files a call may depend on (for scheduling only). */
+    const definers = new Map<string, string[]>();
+    for (const [file, p] of prescans) {
+      for (const fn of p.functions) {
+        if (fn.isStatic) continue;
+        const list = definers.get(fn.name);
+        if (!list) definers.set(fn.name, [file]);
+        else if (!list.includes(file)) list.push(file);
+      }
+    }
+    /** Names the needed functions of a file call: what a worker's snapshot answers. */
+    const calledBy = (file: string): Set<string> => {
+      const out = new Set<string>();
+      const needed = demand?.neededIn(file) ?? prescans.get(file)?.functions ?? [];
+      for (const fn of needed) for (const id of fn.ids) out.add(id);
+      return out;
+    };
+    const inMemory = new Map<string, string>();
+    for (const src of sources) if (src.text !== undefined) inMemory.set(src.path, src.text);
+    const publishedInitializers = new Set<string>();
+
+    /** Files whose needed functions grew since their last analysis (a summary found later asks for their callers). */
+    const activated = new Set<string>();
+    const analyzedAt = new Map<string, number>();
+    const lookedUp = new Map<string, FileKnowledge>();
+    // Progress: files done of files to do (each round adds the files it analyses again).
+    const progress = { done: 0, total: ordered.length };
+    const fileDone = (): void => {
+      progress.done++;
+      options.onProgress?.({ ...progress });
+    };
+
+    /** One file analysed in the main thread with what the run knows now. */
+    const analyseHere = async (src: RunSource, only: AnalyzeFileOptions['only']): Promise<FileTaskResult> => {
+      const out = emptyOutcome();
+      const got = await src.read();
+      const base = { path: src.path, outcome: out, stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0, functionsReused: 0 }, heapUsed: 0 };
+      if ('error' in got) {
+        out.failed = true;
+        out.notifications.push({ file: src.path, level: 'error', message: got.error });
+        return { ...base, knowledge: null, inputs: null, stateSummaries: [] };
+      }
+      out.bytes = Buffer.byteLength(got.text);
+      try {
+        const r = analyzer.analyze({ path: src.path, text: got.text }, out, { report: true, only });
+        return { ...base, knowledge: r.knowledge, inputs: r.inputs, stateSummaries: r.stateSummaries };
+      } catch (err) {
+        out.findings.length = 0;
+        out.failed = true;
+        out.notifications.push({ file: src.path, level: 'error', message: `could not be analysed: ${err instanceof Error ? err.message : String(err)}` });
+        return { ...base, knowledge: null, inputs: null, stateSummaries: [] };
+      }
+    };
+    /** Sends a file to the pool with the answers it will ask for. */
+    const dispatch = (src: RunSource): { only: AnalyzeFileOptions['only']; result: Promise<FileTaskResult> } => {
+      const only = onlyFor(src.path);
+      const summaries: [string, ApiEntry][] = [];
+      const noreturn: string[] = [];
+      for (const name of calledBy(src.path)) {
+        const entry = knowledge.summaryOf(name, src.path);
+        if (entry) summaries.push([name, entry]);
+        if (knowledge.noreturn.holds(name, src.path)) noreturn.push(name);
+      }
+      return { only, result: pool!.submit({ path: src.path, text: inMemory.get(src.path), only, summaries, noreturn }) };
+    };
+    /** Does a worker's result hold at the file's turn? */
+    const holds = (r: FileTaskResult, only: AnalyzeFileOptions['only'], file: string): boolean => {
+      if (!sameOnly(only, onlyFor(file))) return false;
+      return !r.inputs || sameInputs(r.inputs, view, file);
+    };
+
+    /** The cache's analyses of a file with `only` (each entry read once per run). */
+    const loaded = new Map<string, FileTaskResult[]>();
+    const cacheKey = (src: RunSource, only: AnalyzeFileOptions['only']): string | null => {
+      const hash = hashes?.get(src.path);
+      return cache && hash ? cache.key(src.path, hash, only?.ends ?? null) : null;
+    };
+    const cached = (src: RunSource, only: AnalyzeFileOptions['only']): FileTaskResult[] => {
+      const key = cacheKey(src, only);
+      if (!key) return [];
+      let list = loaded.get(key);
+      if (!list) loaded.set(key, (list = cache!.get(key)));
+      return list;
+    };
+    const store = (src: RunSource, only: AnalyzeFileOptions['only'], r: FileTaskResult): void => {
+      const key = cacheKey(src, only);
+      if (!key) return;
+      cache!.put(key, r);
+      loaded.delete(key);
+    };
+
+    /** The files of `list` analysed in their order, each seeing what the files before it published. */
+    const analyseInOrder = async (list: readonly RunSource[]): Promise<void> => {
+      const position = new Map(list.map((src, i) => [src.path, i]));
+      const inflight = new Map<string, { only: AnalyzeFileOptions['only']; result: Promise<FileTaskResult> }>();
+      const deps = new Map<string, string[]>();
+      let committed = -1;
+      const depsOf = (src: RunSource, at: number): string[] => {
+        let d = deps.get(src.path);
+        if (!d) {
+          const set = new Set<string>();
+          for (const name of calledBy(src.path)) for (const f of definers.get(name) ?? []) if ((position.get(f) ?? Infinity) < at) set.add(f);
+          deps.set(src.path, (d = [...set]));
+        }
+        return d;
+      };
+      const fill = (from: number): void => {
+        if (!pool) return;
+        for (let j = from; j < list.length && j < from + LOOKAHEAD && inflight.size < 8 * pool.width; j++) {
+          const src = list[j];
+          if (inflight.has(src.path) || (demand && !demand.fileNeeded(src.path))) continue;
+          if (cache && cached(src, onlyFor(src.path)).length) continue;
+          if (depsOf(src, j).some((f) => position.get(f)! > committed)) continue;
+          inflight.set(src.path, dispatch(src));
+        }
+      };
+      for (let i = 0; i < list.length; i++) {
+        const src = list[i];
+        fill(i);
+        const ahead = inflight.get(src.path);
+        inflight.delete(src.path);
+        if (demand && !demand.fileNeeded(src.path)) {
+          const out = emptyOutcome();
+          out.bytes = prescans.get(src.path)?.bytes ?? 0;
+          outcomes.set(src.path, out);
+          committed = i;
+          fileDone();
+          continue;
+        }
+        analyzedAt.set(src.path, knowledge.generation);
+        activated.delete(src.path);
+        let result: FileTaskResult;
+        for (let pass = 0; ; pass++) {
+          const only = onlyFor(src.path);
+          let r: FileTaskResult | null = null;
+          const fromCache = cache ? cached(src, only).find((c) => holds(c, only, src.path)) ?? null : null;
+          if (fromCache) {
+            r = fromCache;
+            stats.filesFromCache++;
+          }
+          if (!r && pass === 0 && ahead) {
+            const got = await ahead.result;
+            stats.parseMs += got.stats.parseMs;
+            stats.analyzeMs += got.stats.analyzeMs;
+            if (holds(got, ahead.only, src.path)) {
+              r = got;
+              stats.filesParsed += got.stats.filesParsed;
+              stats.functionsReused += got.stats.functionsReused;
+              stats.filesAnalysedAhead++;
+            } else stats.filesAnalysedAgain++;
+          }
+          if (!r) r = await analyseHere(src, only);
+          if (r !== fromCache) store(src, only, r);
+          result = r;
+          // A summary that changes its callers' state makes them needed; callers in this file are
+          // analysed at once (the file again), the others when their turn comes.
+          for (const name of r.stateSummaries) demand?.activate(src.path, name);
+          const more = demand?.takeActivated() ?? new Set<string>();
+          for (const p of more) if (p !== src.path && (position.get(p) ?? -1) <= i) activated.add(p);
+          if (!more.has(src.path) || pass >= 3) break;
+        }
+        outcomes.set(src.path, result.outcome);
+        if (result.knowledge) {
+          lookedUp.set(src.path, result.knowledge);
+          knowledge.generation++;
+          knowledge.publish(src.path, result.knowledge);
+          if (pool) {
+            for (const [name, fields] of knowledge.initializers) {
+              if (publishedInitializers.has(name)) continue;
+              publishedInitializers.add(name);
+              pool.publishInitializer(name, fields);
+            }
+          }
+        }
+        committed = i;
+        fileDone();
+      }
+    };
+
     await analyseInOrder(ordered);
     phase('round 1');
     stats.summaryRounds = 1;
@@ -445,8 +469,6 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
       await analyseInOrder(dirty);
       phase(`round ${round + 1} (${dirty.length} files)`);
     }
-  } finally {
-    await pool?.close();
   }
 
   const findings: Finding[] = [];

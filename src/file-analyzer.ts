@@ -14,7 +14,7 @@ import { analyzeFunction, functionInfo, stepAt, type CallSite, type EntryLock, t
 import { bottomUp, calledNames, entryFromCallers } from './engine/callgraph.js';
 import { mergeEntry, type FileKnowledge } from './engine/knowledge.js';
 import { CONDITIONAL_DIRECTIVES, PreprocessorEvaluator, type PreprocessorChoices } from './engine/preprocessor.js';
-import { DEFAULT_DEFINES, LOCK_HANDOFF_CALLBACKS, lookupApi, type ApiEntry } from './kb/lock-api.js';
+import { CROSS_FILE_INITIALIZER_TYPES, DEFAULT_DEFINES, LOCK_HANDOFF_CALLBACKS, lookupApi, type ApiEntry } from './kb/lock-api.js';
 import { noreturnDeclarations } from './engine/noreturn.js';
 import { summaryFingerprint } from './engine/summary.js';
 import { declaredName } from './engine/transfer.js';
@@ -343,7 +343,7 @@ export class FileAnalyzer {
     }
     const localSummaries = new Map<string, ApiEntry>();
     const knowledge: FileKnowledge = { exported: new Map(), statics: new Map(), initializers: new Map(), lookedUp: new Set(), lookedUpWhole: new Set() };
-    for (const [name, v] of fileInitializers) if (!v.isStatic) knowledge.initializers.set(name, v.fields);
+    for (const [name, v] of fileInitializers) if (!v.isStatic && CROSS_FILE_INITIALIZER_TYPES.has(v.type)) knowledge.initializers.set(name, v.fields);
     const view = this.view;
     const inputs: FileInputs = { summaries: new Map(), noreturn: new Map(), initializers: new Map() };
     const stateSummaries: string[] = [];

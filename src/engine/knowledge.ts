@@ -87,6 +87,18 @@ function absolute(file: string): string {
 }
 const absCache = new Map<string, string>();
 
+/** The names a header under arch/X/include defines as a function-like macro or a static inline (none for other files). */
+export function archHeaderNames(file: string, text: string, root: string | null): string[] {
+  const arch = archOf(file, root);
+  if (!arch || !root) return [];
+  const rel = path.relative(path.resolve(root, arch), path.resolve(file)).split(path.sep);
+  if (rel[0] !== 'include' || !file.endsWith('.h')) return [];
+  return [
+    ...text.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(/gm),
+    ...text.matchAll(/^static[ \t]+(?:__always_inline|inline)\b[^;{(=]*?\b([A-Za-z_]\w*)[ \t]*\(/gm),
+  ].map((m) => m[1]);
+}
+
 /** Run-wide summary tables and their change history. */
 export class RunKnowledge {
   /**
@@ -121,18 +133,17 @@ export class RunKnowledge {
 
   /** Records the names a header under arch/X/include defines (see archProvided). */
   addArchHeader(file: string, text: string): void {
+    this.addArchNames(file, archHeaderNames(file, text, this.root));
+  }
+
+  /** Records names an architecture's header provides (from archHeaderNames()). */
+  addArchNames(file: string, found: readonly string[]): void {
     const arch = archOf(file, this.root);
-    if (!arch || !this.root) return;
-    const rel = path.relative(path.resolve(this.root, arch), path.resolve(file)).split(path.sep);
-    if (rel[0] !== 'include' || !file.endsWith('.h')) return;
+    if (!arch || !found.length) return;
     let names = this.archProvided.get(arch);
     if (!names) this.archProvided.set(arch, (names = new Set()));
-    const found = [
-      ...text.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(/gm),
-      ...text.matchAll(/^static[ \t]+(?:__always_inline|inline)\b[^;{(=]*?\b([A-Za-z_]\w*)[ \t]*\(/gm),
-    ];
     for (const m of found) {
-      const name = internName(m[1]);
+      const name = internName(m);
       names.add(name);
       this.archProvidedAnywhere.add(name);
     }

@@ -39,7 +39,7 @@ export function noreturnDeclarations(text: string): Set<string> {
       else if (depth === 0 && (ch === ';' || ch === '{' || ch === '=')) break;
     }
     const name = declaredFunction(code.slice(from, to));
-    if (name) names.add(internName(name));
+    if (name) names.add(name);
   }
   return names;
 }
@@ -82,13 +82,18 @@ export class NoreturnIndex {
   private readonly scopes = new Map<string, string[]>();
 
   add(file: string, text: string, root: string | null): void {
-    const names = noreturnDeclarations(text);
-    if (!names.size) return;
+    this.addNames(file, noreturnDeclarations(text), root);
+  }
+
+  /** Records names a file declares noreturn (from noreturnDeclarations()). */
+  addNames(file: string, names: Iterable<string>, root: string | null): void {
+    const list = [...names];
+    if (!list.length) return;
     const scope = declarationScope(file, root);
-    for (const name of names) {
-      const list = this.scopes.get(name);
-      if (!list) this.scopes.set(name, [scope]);
-      else if (!list.includes(scope)) list.push(scope);
+    for (const name of list.map(internName)) {
+      const scopes = this.scopes.get(name);
+      if (!scopes) this.scopes.set(name, [scope]);
+      else if (!scopes.includes(scope)) scopes.push(scope);
     }
   }
 

@@ -399,6 +399,12 @@ export const PAGE_WALK_DEFAULT_LOCK = 'PGWALK_RDLOCK';
 /** The C type of a VMA pointer, as declared (`struct vm_area_struct *vma`). */
 export const VMA_POINTER_TYPE = /^(?:const\s+)?struct\s+vm_area_struct\s*\*$/;
 
+/**
+ * Struct types whose non-static initializers the run makes known to other files (a page walk's
+ * ops defined in one file and passed in another); the others stay in their file.
+ */
+export const CROSS_FILE_INITIALIZER_TYPES: ReadonlySet<string> = new Set(['struct mm_walk_ops']);
+
 export const PAGE_WALKS: Record<string, { ops: number; mm?: number; vma?: number }> = {
   walk_page_range: { ops: 3, mm: 0 },
   walk_page_range_novma: { ops: 3, mm: 0 },

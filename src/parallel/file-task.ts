@@ -40,7 +40,7 @@ export interface FileTaskResult {
   knowledge: FileKnowledge | null;
   inputs: FileInputs | null;
   stateSummaries: string[];
-  stats: Pick<RunStats, 'parseMs' | 'analyzeMs' | 'filesParsed'>;
+  stats: Pick<RunStats, 'parseMs' | 'analyzeMs' | 'filesParsed' | 'functionsReused'>;
   /** The runner's heap after the task (a worker whose heap grows is replaced). */
   heapUsed: number;
 }
@@ -101,7 +101,7 @@ export class FileTaskRunner {
     this.view.summaries = new Map(task.summaries);
     this.view.noreturnNames = new Set(task.noreturn);
     for (const [name, fields] of task.initializers) if (!this.view.initializers.has(name)) this.view.initializers.set(name, new Map(fields));
-    const before = { parseMs: this.stats.parseMs, analyzeMs: this.stats.analyzeMs, filesParsed: this.stats.filesParsed };
+    const before = { parseMs: this.stats.parseMs, analyzeMs: this.stats.analyzeMs, filesParsed: this.stats.filesParsed, functionsReused: this.stats.functionsReused };
     const outcome = emptyOutcome();
     const result = (knowledge: FileKnowledge | null, inputs: FileInputs | null, stateSummaries: string[]): FileTaskResult => ({
       path: task.path,
@@ -113,6 +113,7 @@ export class FileTaskRunner {
         parseMs: this.stats.parseMs - before.parseMs,
         analyzeMs: this.stats.analyzeMs - before.analyzeMs,
         filesParsed: this.stats.filesParsed - before.filesParsed,
+        functionsReused: this.stats.functionsReused - before.functionsReused,
       },
       heapUsed: process.memoryUsage().heapUsed,
     });

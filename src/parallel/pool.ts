@@ -5,6 +5,7 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { FileTaskRunner, type FileTask, type FileTaskResult, type RunnerOptions } from './file-task.js';
 import { emptyOutcome } from '../file-analyzer.js';
+import type { FactsConfig, FileFacts } from './file-facts.js';
 
 /** A task without the initializers: the executor adds those its runner has not seen. */
 export type TaskRequest = Omit<FileTask, 'initializers'>;
@@ -43,23 +44,37 @@ export class InlineExecutor implements TaskExecutor {
   async close(): Promise<void> {}
 }
 
+/** A job for a worker: the message to send (given what the worker has seen), and where its answer goes. */
+interface Job {
+  /** The worker that analysed the file before (its memo has the file's functions), if it is to wait for it. */
+  affinity?: number;
+  message(slot: Slot): Record<string, unknown>;
+  resolve(result: unknown): void;
+  /** The answer when the worker fails. */
+  failure(why: string): unknown;
+}
+
 interface Slot {
   worker: Worker;
   /** Initializers of the log this worker has been sent. */
   seen: number;
-  busy: { id: number; task: TaskRequest; resolve: (r: FileTaskResult) => void } | null;
+  busy: { id: number; job: Job } | null;
 }
 
 /** A worker whose heap grows past this is replaced after its task (WASM and V8 heaps only grow). */
-const HEAP_LIMIT = 768 * 1024 * 1024;
+const HEAP_LIMIT = 512 * 1024 * 1024;
+/** Files per facts job (the first pass over every file). */
+const FACTS_BATCH = 64;
 
 /** Runs tasks in worker threads, each worker one task at a time. */
 export class WorkerPool implements TaskExecutor {
   private readonly slots: Slot[] = [];
-  private readonly queue: { task: TaskRequest; resolve: (r: FileTaskResult) => void }[] = [];
+  private readonly queue: Job[] = [];
   private readonly log: [string, [string, string][]][] = [];
   private nextId = 0;
   private closed = false;
+  /** Which worker analysed each file last. */
+  private readonly analysedBy = new Map<string, number>();
   /** Workers replaced because their heap grew (for the statistics). */
   recycled = 0;
 
@@ -73,18 +88,19 @@ export class WorkerPool implements TaskExecutor {
   private spawn(): Slot {
     const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: this.options });
     const slot: Slot = { worker, seen: 0, busy: null };
-    worker.on('message', (msg: { id: number; result?: FileTaskResult; error?: string }) => {
-      const job = slot.busy;
-      if (!job || job.id !== msg.id) return;
+    worker.on('message', (msg: { id: number; result?: unknown; error?: string }) => {
+      const busy = slot.busy;
+      if (!busy || busy.id !== msg.id) return;
       slot.busy = null;
-      job.resolve(msg.result ?? failed(job.task, `could not be analysed: ${msg.error ?? 'worker error'}`));
-      if (msg.result && msg.result.heapUsed > HEAP_LIMIT && !this.closed) this.replace(slot);
+      busy.job.resolve(msg.error === undefined ? msg.result : busy.job.failure(msg.error));
+      const heap = (msg.result as { heapUsed?: number } | undefined)?.heapUsed ?? 0;
+      if (heap > HEAP_LIMIT && !this.closed) this.replace(slot);
       this.pump();
     });
     const died = (why: string): void => {
-      const job = slot.busy;
+      const busy = slot.busy;
       slot.busy = null;
-      if (job) job.resolve(failed(job.task, `could not be analysed: ${why}`));
+      if (busy) busy.job.resolve(busy.job.failure(why));
       if (!this.closed) this.replace(slot);
       this.pump();
     };
@@ -104,22 +120,55 @@ export class WorkerPool implements TaskExecutor {
   }
 
   private pump(): void {
-    for (const slot of this.slots) {
+    for (const [index, slot] of this.slots.entries()) {
       if (slot.busy || !this.queue.length) continue;
-      const { task, resolve } = this.queue.shift()!;
+      const at = this.queue.findIndex((j) => j.affinity === undefined || j.affinity === index);
+      if (at < 0) continue;
+      const job = this.queue.splice(at, 1)[0];
       const id = this.nextId++;
-      slot.busy = { id, task, resolve };
-      const initializers = this.log.slice(slot.seen);
-      slot.seen = this.log.length;
-      slot.worker.postMessage({ ...task, initializers, id });
+      slot.busy = { id, job };
+      slot.worker.postMessage({ ...job.message(slot), id });
     }
   }
 
-  submit(task: TaskRequest): Promise<FileTaskResult> {
+  private run<T>(job: Omit<Job, 'resolve'>): Promise<T> {
     return new Promise((resolve) => {
-      this.queue.push({ task, resolve });
+      this.queue.push({ ...job, resolve: resolve as (r: unknown) => void });
       this.pump();
     });
+  }
+
+  /**
+   * A file analysed again goes to the worker that analysed it before: that worker's memo holds its
+   * functions (src/file-analyzer.ts). A file analysed for the first time goes to any worker.
+   */
+  submit(task: TaskRequest): Promise<FileTaskResult> {
+    const before = this.analysedBy.get(task.path);
+    return this.run<FileTaskResult>({
+      affinity: before,
+      message: (slot) => {
+        const initializers = this.log.slice(slot.seen);
+        slot.seen = this.log.length;
+        this.analysedBy.set(task.path, this.slots.indexOf(slot));
+        return { kind: 'analyse', ...task, initializers };
+      },
+      failure: (why) => failed(task, `could not be analysed: ${why}`),
+    });
+  }
+
+  /** The facts of files (src/parallel/file-facts.ts), in batches, in the order given. */
+  facts(paths: readonly string[], config: FactsConfig): Promise<(FileFacts | { path: string; error: string })[]>[] {
+    const batches: Promise<(FileFacts | { path: string; error: string })[]>[] = [];
+    for (let i = 0; i < paths.length; i += FACTS_BATCH) {
+      const batch = paths.slice(i, i + FACTS_BATCH);
+      batches.push(
+        this.run({
+          message: () => ({ kind: 'facts', paths: batch, config }),
+          failure: (why) => batch.map((p) => ({ path: p, error: `could not be read: ${why}` })),
+        }),
+      );
+    }
+    return batches;
   }
 
   publishInitializer(name: string, fields: ReadonlyMap<string, string>): void {
@@ -136,5 +185,5 @@ function failed(task: TaskRequest, message: string): FileTaskResult {
   const outcome = emptyOutcome();
   outcome.failed = true;
   outcome.notifications.push({ file: task.path, level: 'error', message });
-  return { path: task.path, outcome, knowledge: null, inputs: null, stateSummaries: [], stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0 }, heapUsed: 0 };
+  return { path: task.path, outcome, knowledge: null, inputs: null, stateSummaries: [], stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0, functionsReused: 0 }, heapUsed: 0 };
 }

@@ -1,11 +1,28 @@
-// A worker thread of the pool (src/parallel/pool.ts): runs the file tasks it is sent, one at a time.
+// A worker thread of the pool (src/parallel/pool.ts): runs the tasks it is sent, one at a time:
+// a file's analysis, or the facts of files read before any analysis.
 import { parentPort, workerData } from 'node:worker_threads';
-import { FileTaskRunner, type FileTask, type RunnerOptions } from './file-task.js';
+import { FileTaskRunner, readSource, type FileTask, type RunnerOptions } from './file-task.js';
+import { fileFacts, type FactsConfig } from './file-facts.js';
 
 const runner = new FileTaskRunner(workerData as RunnerOptions);
-parentPort!.on('message', (task: FileTask & { id: number }) => {
-  runner.run(task).then(
-    (result) => parentPort!.postMessage({ id: task.id, result }),
-    (err: unknown) => parentPort!.postMessage({ id: task.id, error: err instanceof Error ? err.message : String(err) }),
+let factsConfig: FactsConfig | null = null;
+
+type Message = ({ kind: 'analyse' } & FileTask) | { kind: 'facts'; paths: string[]; config?: FactsConfig };
+
+parentPort!.on('message', (msg: Message & { id: number }) => {
+  const work = msg.kind === 'facts' ? facts(msg) : runner.run(msg);
+  work.then(
+    (result) => parentPort!.postMessage({ id: msg.id, result }),
+    (err: unknown) => parentPort!.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) }),
   );
 });
+
+async function facts(msg: { paths: string[]; config?: FactsConfig }): Promise<unknown[]> {
+  if (msg.config) factsConfig = msg.config;
+  const out: unknown[] = [];
+  for (const p of msg.paths) {
+    const got = await readSource(p);
+    out.push('error' in got ? { path: p, error: got.error } : fileFacts(p, got.text, factsConfig!));
+  }
+  return out;
+}
