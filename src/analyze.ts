@@ -294,7 +294,8 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     /** Files whose needed functions grew since their last analysis (a summary found later asks for their callers). */
     const activated = new Set<string>();
     const analyzedAt = new Map<string, number>();
-    const lookedUp = new Map<string, FileKnowledge>();
+    /** What each file looked up last time (for the next round's dirty check; the summaries themselves live in `knowledge`). */
+    const lookedUp = new Map<string, Pick<FileKnowledge, 'lookedUp' | 'lookedUpWhole'>>();
     // Progress: files done of files to do (each round adds the files it analyses again).
     const progress = { done: 0, total: ordered.length };
     const fileDone = (): void => {
@@ -378,7 +379,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
       };
       const fill = (from: number): void => {
         if (!pool) return;
-        for (let j = from; j < list.length && j < from + LOOKAHEAD && inflight.size < 8 * pool.width; j++) {
+        for (let j = from; j < list.length && j < from + LOOKAHEAD && inflight.size < 32 * pool.width; j++) {
           const src = list[j];
           if (inflight.has(src.path) || (demand && !demand.fileNeeded(src.path))) continue;
           if (cache && cached(src, onlyFor(src.path)).length) continue;
@@ -433,7 +434,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
         }
         outcomes.set(src.path, result.outcome);
         if (result.knowledge) {
-          lookedUp.set(src.path, result.knowledge);
+          lookedUp.set(src.path, { lookedUp: result.knowledge.lookedUp, lookedUpWhole: result.knowledge.lookedUpWhole });
           knowledge.generation++;
           knowledge.publish(src.path, result.knowledge);
           if (pool) {

@@ -6,6 +6,7 @@
 // an analysis done ahead of time, in a worker, can be checked against what the run knows when its
 // turn comes (src/analyze.ts).
 
+import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { AnalyzeOptions, FileNotification, Finding, RunStats, TraceStep } from './types.js';
 import { parseC, query } from './parse/parser.js';
@@ -45,7 +46,10 @@ export interface FileInputs {
 /** A fingerprint of everything in a summary (traces included): equal means the analysis saw the same. */
 export function exactFingerprint(e: ApiEntry | ReadonlyMap<string, string> | undefined): string {
   if (!e) return '';
-  return e instanceof Map ? JSON.stringify([...e]) : JSON.stringify(e);
+  // A digest: a file's inputs name hundreds of summaries, kept until the file's turn and cached.
+  return createHash('sha1')
+    .update(e instanceof Map ? JSON.stringify([...e]) : JSON.stringify(e))
+    .digest('base64');
 }
 
 /** Do the answers `view` gives now equal those an analysis used? */
