@@ -19,7 +19,7 @@ import { fileFacts, type FactsConfig, type FileFacts } from './parallel/file-fac
 import { emptyOutcome, FileAnalyzer, sameInputs, selectRules, type AnalyzeFileOptions, type FileOutcome, type KnowledgeView } from './file-analyzer.js';
 import { decodeSource, readSource, runnerOptions, type FileTaskResult } from './parallel/file-task.js';
 import { defaultJobs, WorkerPool } from './parallel/pool.js';
-import { contentHash, ResultCache } from './cache.js';
+import { contentHash, ResultCache, runEntryHolds, runKey, statOf } from './cache.js';
 
 /** A source given in memory (tests, editor buffers). */
 export interface SourceInput {
@@ -173,6 +173,19 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     else runNotes.push({ file: options.cacheDir, level: 'warning', message: `${opened.error}: running without the cache` });
   }
   const hashes = cache ? new Map<string, string>() : null;
+  // The run-level entry (src/cache.ts): every file as the last identical run read it, its report.
+  let runEntryKey: string | null = null;
+  const sourceStats = new Map<string, [string, number, number]>();
+  if (cache && !sources.some((s) => s.text !== undefined)) {
+    for (const src of sources) sourceStats.set(src.path, statOf(src.path) ?? [src.path, -1, -1]);
+    runEntryKey = runKey(cache, [...sourceStats.values()].map(([f]) => f), { root, summariesIn: options.summariesIn ?? null, exportSummaries: !!options.exportSummaries, demand: options.demand !== false });
+    const entry = cache.getRun(runEntryKey);
+    if (entry && runEntryHolds(entry)) {
+      const stats = { ...entry.result.stats, filesParsed: 0, filesFromCache: entry.result.stats.files, parseMs: 0, analyzeMs: 0, filesAnalysedAhead: 0, filesAnalysedAgain: 0, functionsReused: 0 };
+      stats.totalMs = performance.now() - start;
+      return { ...entry.result, stats };
+    }
+  }
   const phase = (label: string): void => {
     if (process.env['VMALINT_PHASES']) process.stderr.write(`phase ${label}: ${((performance.now() - start) / 1000).toFixed(1)} s, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB\n`);
   };
@@ -180,6 +193,8 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
   const jobs = Math.max(1, options.jobs ?? defaultJobs());
   const pool = jobs > 1 && useDemand && sources.length > 1 ? new WorkerPool(jobs, runnerOptions(options)) : null;
   const outcomes = new Map<string, FileOutcome>();
+  /** Headers the run read besides its files (the run-level cache entry checks them too). */
+  const usedHeaders = new Set<string>();
   try {
     await analyseFiles();
   } finally {
@@ -193,6 +208,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     const triggeredCalls = new Set<string>();
     for (const p of prescans.values()) for (const fn of p.functions) if (fn.triggered) for (const id of fn.ids) triggeredCalls.add(id);
     const headerFiles = [...(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []), ...[...localHeaders].sort()];
+    for (const h of headerFiles) usedHeaders.add(h);
     if (headerFiles.length && options.summaries !== false) {
       const kernelHeaders = new Set(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []);
       for (let round = 0; round < 2; round++) {
@@ -498,7 +514,12 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     summaries[name] = (defs.find((d) => d.arch === null) ?? defs[0]).entry;
   }
   for (const name of [...knowledge.statics.keys()].sort()) summaries[name] = knowledge.statics.get(name)!;
-  return { findings, notifications, stats, summaries };
+  const result: RunResult = { findings, notifications, stats, summaries };
+  if (cache && runEntryKey && !cache.writeError) {
+    const read = [...sourceStats.values(), ...[...usedHeaders].sort().map((h) => statOf(h) ?? ([h, -1, -1] as [string, number, number]))];
+    cache.putRun(runEntryKey, { files: read, result });
+  }
+  return result;
 }
 
 /** Analyses files read from disk. Findings are sorted by file, line, column, rule. */

@@ -14,7 +14,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSy
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
-import type { AnalyzeOptions } from './types.js';
+import type { AnalyzeOptions, RunResult } from './types.js';
 import type { FileTaskResult } from './parallel/file-task.js';
 import { toolInfo } from './report/tool-info.js';
 
@@ -118,15 +118,31 @@ export class ResultCache {
     }
   }
 
+  getRun(key: string): RunEntry | null {
+    try {
+      const entry = deserialize(readFileSync(this.file(key))) as RunEntry;
+      return entry && Array.isArray(entry.files) && entry.result ? entry : null;
+    } catch {
+      return null;
+    }
+  }
+
+  putRun(key: string, entry: RunEntry): void {
+    this.write(key, entry);
+  }
+
   put(key: string, result: FileTaskResult): void {
+    // The newest first; at most MAX_VARIANTS.
+    this.write(key, [result, ...this.get(key)].slice(0, MAX_VARIANTS));
+  }
+
+  private write(key: string, value: unknown): void {
     if (this.writeError) return;
     const target = this.file(key);
     const temporary = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    // The newest first; at most MAX_VARIANTS.
-    const results = [result, ...this.get(key)].slice(0, MAX_VARIANTS);
     try {
       mkdirSync(path.dirname(target), { recursive: true });
-      writeFileSync(temporary, serialize(results));
+      writeFileSync(temporary, serialize(value));
       renameSync(temporary, target);
       this.stores++;
     } catch (err) {
@@ -135,8 +151,40 @@ export class ResultCache {
   }
 }
 
+/** A whole run's report, with the files it read as they were (size and modification time). */
+export interface RunEntry {
+  files: [string, number, number][];
+  result: RunResult;
+}
+
 /** Analyses kept per key (one per round that analysed the file with other summaries). */
 const MAX_VARIANTS = 4;
+
+/**
+ * The run-level entry: when every file a run read (the analysed files and the headers) has the
+ * size and modification time it had, the report is the one that run made (as git and make trust
+ * a file's stat). Any difference, and the run goes file by file through the content-addressed
+ * entries.
+ */
+export function statOf(file: string): [string, number, number] | null {
+  try {
+    const st = statSync(file);
+    return [file, st.size, st.mtimeMs];
+  } catch {
+    return null;
+  }
+}
+
+export function runKey(cache: ResultCache, files: readonly string[], extra: unknown): string {
+  return cache.key('<run>', createHash('sha256').update(JSON.stringify([files, extra])).digest('hex'), null);
+}
+
+export function runEntryHolds(entry: RunEntry): boolean {
+  return entry.files.every(([file, size, mtime]) => {
+    const now = statOf(file) ?? [file, -1, -1];
+    return now[1] === size && now[2] === mtime;
+  });
+}
 
 /** The hash of a file's content, for cache keys. */
 export function contentHash(text: string): string {

@@ -1,7 +1,7 @@
 // The cache of file analyses (src/cache.ts): an unchanged re-run analyses nothing, a change
 // re-analyses the file and what used a summary that changed, and a broken cache is only a miss.
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -120,4 +120,23 @@ test('cache: the command line uses $VMALINT_CACHE_DIR, and --no-cache leaves it 
   assert.ok((await readdir(path.join(cache, 'v1'))).length > 0);
   const again = await runCli(['-j', '1', '--format', 'json', ...files], { env: { VMALINT_CACHE_DIR: cache }, cwd: root });
   assert.equal((JSON.parse(again.stdout) as { stats: { filesFromCache: number } }).stats.filesFromCache, 3);
+});
+
+test('cache: the whole-run entry holds only while every file and header read is unchanged', async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'vmalint-cache-'));
+  const cache = path.join(root, 'cache');
+  const header = path.join(root, 'src', 'helper.h');
+  const file = path.join(root, 'src', 'user.c');
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(header, 'static inline int fetch(void *d, const void *s)\n{\n\treturn copy_from_user(d, s, 8);\n}\n');
+  await writeFile(file, `#include "helper.h"\n${CALLER}`);
+  // Only user.c is analysed: the header is read for its summaries, not as a file of the run.
+  const cold = await analyzeFiles([file], { cacheDir: cache, jobs: 1, kernelRoot: false });
+  assert.equal(cold.findings.filter((f) => f.ruleId === 'fault-under-mmap-lock').length, 1, JSON.stringify(cold.findings));
+  const warm = await analyzeFiles([file], { cacheDir: cache, jobs: 1, kernelRoot: false });
+  assert.deepEqual(warm.findings, cold.findings);
+  assert.equal(warm.stats.filesParsed, 0);
+  await writeFile(header, 'static inline int fetch(void *d, const void *s)\n{\n\tmemcpy(d, s, 8);\n\treturn 0;\n}\n');
+  const changed = await analyzeFiles([file], { cacheDir: cache, jobs: 1, kernelRoot: false });
+  assert.equal(changed.findings.filter((f) => f.ruleId === 'fault-under-mmap-lock').length, 0, JSON.stringify(changed.findings));
 });
