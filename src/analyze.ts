@@ -155,8 +155,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
   const triggers = rules.flatMap((r) => (r.meta.textTrigger ? [r.meta.textTrigger] : []));
   const prescans = new Map<string, FilePrescan>();
 
-  // Headers first: the kernel's wrappers of the lock API (static inlines in the mm headers, twice
-  // so that helpers calling helpers settle) and the run's own headers (`#include "internal.h"`).
+  /** The run's own headers its files include (`#include "internal.h"`), summarised before the files. */
   const localHeaders = new Set<string>();
   const factsConfig: FactsConfig = {
     wanted: [...names.lockNames, ...names.insideNames, ...names.vmaNames],
@@ -207,6 +206,8 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     /** What the run's triggered functions call (see headerFunctionsWorthSummarising). */
     const triggeredCalls = new Set<string>();
     for (const p of prescans.values()) for (const fn of p.functions) if (fn.triggered) for (const id of fn.ids) triggeredCalls.add(id);
+    // Headers first: the kernel's wrappers of the lock API (static inlines in the mm headers, twice
+    // so that helpers calling helpers settle) and the run's own headers.
     const headerFiles = [...(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []), ...[...localHeaders].sort()];
     for (const h of headerFiles) usedHeaders.add(h);
     if (headerFiles.length && options.summaries !== false) {
