@@ -99,20 +99,21 @@ async function readAll(
 }
 
 /**
- * The run's files in an order where a file comes after the files defining what its functions
- * call (as far as cycles allow), those with something to analyse first: fewer files need a second
- * analysis, and a file whose function a callee's summary makes needed (Demand.activate) is
- * usually reached after that callee.
+ * The files with something to analyse in an order where a file comes after the files defining
+ * what its analysed functions call (as far as cycles allow): fewer files need a second analysis.
+ * The others follow in the order given (one of them is analysed only if a summary found on the way
+ * makes a function of it needed).
  */
-function calleesFirst(sources: readonly RunSource[], prescans: ReadonlyMap<string, FilePrescan>, hasWork: (file: string) => boolean): RunSource[] {
+function calleesFirst(sources: readonly RunSource[], prescans: ReadonlyMap<string, FilePrescan>, needed: (file: string) => readonly PrescanFunction[] | null): RunSource[] {
+  const analysed = sources.filter((src) => needed(src.path)?.length !== 0);
   const definedIn = new Map<string, string>();
-  for (const src of sources) {
-    for (const fn of prescans.get(src.path)?.functions ?? []) if (!fn.isStatic && !definedIn.has(fn.name)) definedIn.set(fn.name, src.path);
+  for (const src of analysed) {
+    for (const fn of needed(src.path) ?? prescans.get(src.path)?.functions ?? []) if (!fn.isStatic && !definedIn.has(fn.name)) definedIn.set(fn.name, src.path);
   }
   const edges = new Map<string, Set<string>>();
-  for (const src of sources) {
+  for (const src of analysed) {
     const deps = new Set<string>();
-    for (const fn of prescans.get(src.path)?.functions ?? []) {
+    for (const fn of needed(src.path) ?? prescans.get(src.path)?.functions ?? []) {
       for (const name of fn.ids) {
         const f = definedIn.get(name);
         if (f && f !== src.path) deps.add(f);
@@ -121,8 +122,9 @@ function calleesFirst(sources: readonly RunSource[], prescans: ReadonlyMap<strin
     edges.set(src.path, deps);
   }
   const byPath = new Map(sources.map((s) => [s.path, s]));
-  const all = bottomUp(sources.map((s) => s.path), edges).flat().map((p) => byPath.get(p)!);
-  return [...all.filter((src) => hasWork(src.path)), ...all.filter((src) => !hasWork(src.path))];
+  const first = bottomUp(analysed.map((s) => s.path), edges).flat().map((p) => byPath.get(p)!);
+  const taken = new Set(first);
+  return [...first, ...sources.filter((src) => !taken.has(src))];
 }
 
 /** The cache key's function list for a header's summaries (no file is analysed with it). */
@@ -270,7 +272,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
       stats.functionsInRun = demand.functions;
     }
     phase('headers+demand');
-    const ordered = calleesFirst(sources, prescans, (file) => !demand || demand.fileNeeded(file));
+    const ordered = calleesFirst(sources, prescans, (file) => (demand ? demand.neededIn(file) : null));
     phase('order');
     /** Which functions of a file to analyse now (null: all). */
     const onlyFor = (file: string): AnalyzeFileOptions['only'] => {
