@@ -399,8 +399,8 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
         for (let j = from; j < list.length && j < from + LOOKAHEAD && inflight.size < 32 * pool.width; j++) {
           const src = list[j];
           if (inflight.has(src.path) || (demand && !demand.fileNeeded(src.path))) continue;
-          if (cache && cached(src, onlyFor(src.path)).length) continue;
           if (depsOf(src, j).some((f) => position.get(f)! > committed)) continue;
+          if (cache && cached(src, onlyFor(src.path)).length) continue;
           inflight.set(src.path, dispatch(src));
         }
       };
