@@ -17,7 +17,7 @@ import { internName, type FilePrescan, type PrescanFunction } from './engine/pre
 import { addEntry, Demand, headerFunctionsWorthSummarising, relevantNames } from './engine/demand.js';
 import { fileFacts, type FactsConfig, type FileFacts } from './parallel/file-facts.js';
 import { emptyOutcome, FileAnalyzer, sameInputs, selectRules, type AnalyzeFileOptions, type FileOutcome, type KnowledgeView } from './file-analyzer.js';
-import { decodeSource, readSource, runnerOptions, type FileTaskResult } from './parallel/file-task.js';
+import { analyseSource, decodeSource, readSource, runnerOptions, type FileTaskResult } from './parallel/file-task.js';
 import { defaultJobs, WorkerPool } from './parallel/pool.js';
 import { contentHash, ResultCache, runEntryHolds, runKey, statOf } from './cache.js';
 
@@ -127,6 +127,12 @@ function calleesFirst(sources: readonly RunSource[], prescans: ReadonlyMap<strin
   return [...first, ...sources.filter((src) => !taken.has(src))];
 }
 
+/** Analyse only these functions of a prescanned file (with its file-scope initializers, which the analysis reads). */
+function onlyThese(scan: FilePrescan, functions: readonly PrescanFunction[]): NonNullable<AnalyzeFileOptions['only']> {
+  const ranges = [...functions, ...scan.initializers].sort((a, b) => a.start - b.start).map(({ start, end }) => ({ start, end }));
+  return { ends: functions.map((f) => f.end), ranges, prescanned: scan.functions.map((f) => f.end) };
+}
+
 /** The cache key's function list for a header's summaries (no file is analysed with it). */
 const HEADER_KEY = [-1];
 
@@ -228,7 +234,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
             const p = prescans.get(file) ?? fileFacts(file, text, { ...factsConfig, hash: false }).scan;
             const worth = headerFunctionsWorthSummarising(p, names, triggeredCalls);
             if (!worth.length) continue;
-            only = { ends: worth.map((f) => f.end), ranges: [...worth, ...p.initializers].sort((a, b) => a.start - b.start).map(({ start, end }) => ({ start, end })), prescanned: p.functions.map((f) => f.end) };
+            only = onlyThese(p, worth);
           }
           let k: FileKnowledge;
           // Header summaries come from the cache too (a header's analysis reads the others').
@@ -279,8 +285,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
       const needed = demand?.neededIn(file);
       const scanOf = prescans.get(file);
       if (!needed || !scanOf) return null;
-      const ranges = [...needed, ...scanOf.initializers].sort((a, b) => a.start - b.start).map(({ start, end }) => ({ start, end }));
-      return { ends: needed.map((f) => f.end), ranges, prescanned: scanOf.functions.map((f) => f.end) };
+      return onlyThese(scanOf, needed);
     };
     const sameOnly = (a: AnalyzeFileOptions['only'], b: AnalyzeFileOptions['only']): boolean => (a?.ends.join(',') ?? '*') === (b?.ends.join(',') ?? '*');
 
@@ -321,26 +326,12 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     };
 
     /** One file analysed in the main thread with what the run knows now. */
-    const analyseHere = async (src: RunSource, only: AnalyzeFileOptions['only']): Promise<FileTaskResult> => {
-      const out = emptyOutcome();
-      const got = await src.read();
-      const base = { path: src.path, outcome: out, stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0, functionsReused: 0 }, heapUsed: 0 };
-      if ('error' in got) {
-        out.failed = true;
-        out.notifications.push({ file: src.path, level: 'error', message: got.error });
-        return { ...base, knowledge: null, inputs: null, stateSummaries: [] };
-      }
-      out.bytes = Buffer.byteLength(got.text);
-      try {
-        const r = analyzer.analyze({ path: src.path, text: got.text }, out, { report: true, only });
-        return { ...base, knowledge: r.knowledge, inputs: r.inputs, stateSummaries: r.stateSummaries };
-      } catch (err) {
-        out.findings.length = 0;
-        out.failed = true;
-        out.notifications.push({ file: src.path, level: 'error', message: `could not be analysed: ${err instanceof Error ? err.message : String(err)}` });
-        return { ...base, knowledge: null, inputs: null, stateSummaries: [] };
-      }
-    };
+    const analyseHere = async (src: RunSource, only: AnalyzeFileOptions['only']): Promise<FileTaskResult> => ({
+      ...analyseSource(analyzer, src.path, await src.read(), only),
+      path: src.path,
+      stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0, functionsReused: 0 },
+      heapUsed: 0,
+    });
     /** Sends a file to the pool with the answers it will ask for. */
     const dispatch = (src: RunSource): { only: AnalyzeFileOptions['only']; result: Promise<FileTaskResult> } => {
       const only = onlyFor(src.path);

@@ -15,7 +15,7 @@
 // else to every non-static definition of the name (the architectures' too).
 
 import type { FilePrescan, PrescanFunction } from './prescan.js';
-import { GUARD_CLASSES, MMAP_RWSEM_FIELDS, PAGE_WALK_LOCKS, PAGE_WALKS, VMA_ITERATORS, VMA_LOCKED_FIELDS, VMA_MMAP_WRITE_FIELDS, VMA_READONLY_FIELDS, VMA_RWSEM_PATH, type ApiEntry } from '../kb/lock-api.js';
+import { GUARD_CLASSES, MMAP_RWSEM_FIELDS, PAGE_WALK_LOCKS, PAGE_WALKS, VMA_ITERATORS, VMA_LOCKED_FIELDS, VMA_MMAP_WRITE_FIELDS, VMA_READONLY_FIELDS, VMA_RWSEM_PATH, PAGE_WALK_LOCK_FIELD, VMA_STRUCT_TAG, type ApiEntry } from '../kb/lock-api.js';
 
 /**
  * What a call of a function with this entry brings to its caller's checks: a change of the
@@ -47,7 +47,7 @@ export function relevantNames(entries: Iterable<ApiEntry>): RelevantNames {
     VMA_RWSEM_PATH[0],
     // Writes that need a lock (`vma->vm_start = ...`): the prescan records `vm_start=`.
     ...[...VMA_READONLY_FIELDS, ...VMA_MMAP_WRITE_FIELDS, ...VMA_LOCKED_FIELDS].map((f) => `${f}=`),
-    'walk_lock',
+    PAGE_WALK_LOCK_FIELD,
     ...Object.keys(PAGE_WALK_LOCKS),
     ...Object.keys(PAGE_WALKS),
     ...Object.keys(VMA_ITERATORS),
@@ -62,7 +62,7 @@ export function relevantNames(entries: Iterable<ApiEntry>): RelevantNames {
     const e = byName.get(cls.acquire);
     if (e && entryRelevance(e) === 'state') lockNames.add(guard);
   }
-  return { lockNames, insideNames, vmaNames: new Set(['vm_area_struct']) };
+  return { lockNames, insideNames, vmaNames: new Set([VMA_STRUCT_TAG]) };
 }
 
 /** Adds a known function (a header's summary, an imported one) to the names. */

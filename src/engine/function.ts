@@ -28,6 +28,7 @@ import {
   type StateView,
 } from './events.js';
 import { MMAP_RWSEM_FIELDS, type ApiEntry, type LockClass } from '../kb/lock-api.js';
+import { syscallName } from './c-names.js';
 
 export interface FunctionAnalysis {
   info: FunctionInfo;
@@ -109,11 +110,7 @@ export function functionInfo(fn: AstNode): FunctionInfo {
   const id = d?.child('declarator');
   if (id) name = id.text;
   // SYSCALL_DEFINEn(name, ...) and friends: name the syscall.
-  const m = /^(COMPAT_)?SYSCALL_DEFINE\d$/.exec(name);
-  if (m && d) {
-    const first = d.child('parameters')?.namedChildren[0];
-    if (first) name = `${m[1] ? 'compat_' : ''}sys_${first.text}`;
-  }
+  name = syscallName(name, d?.child('parameters')?.namedChildren[0]?.text) ?? name;
   const type = fn.child('type')?.text ?? '';
   const isStatic = fn.namedChildren.some((c) => c.type === 'storage_class_specifier' && c.text === 'static');
   const params: string[] = [];

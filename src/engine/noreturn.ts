@@ -4,16 +4,10 @@
 // covers a file's own declarations and, through the run, the headers and files that declare them.
 
 import { internName } from './prescan.js';
+import { isAttributeMacro } from './c-names.js';
 import path from 'node:path';
 
 const ATTRIBUTE = /\b(?:__noreturn|_Noreturn|__attribute__\s*\(\(\s*(?:__)?noreturn(?:__)?\s*\)\))|\[\[\s*noreturn\s*\]\]/g;
-
-/** Attribute macros that take arguments and may stand next to a function's name. */
-const ATTRIBUTE_CALLS = new Set([
-  '__attribute__', '__printf', '__scanf', '__section', '__aligned', '__alias', '__must_hold', '__acquires', '__releases',
-  '__cond_acquires', '__diagnose_as', '__alloc_size', '__assume_aligned', '__counted_by', '__nocfi', '__designated_init',
-  'asmlinkage', '__visible', 'alignas', '_Alignas', '__declspec',
-]);
 
 /** Comments and preprocessor lines blanked out (same length, so positions stay). */
 function codeOnly(text: string): string {
@@ -53,7 +47,7 @@ function declaredFunction(decl: string): string | null {
     else if (ch === ')') depth--;
     else if (depth === 0 && /[A-Za-z_]/.test(ch) && (i === 0 || !/\w/.test(decl[i - 1]))) {
       const m = /^([A-Za-z_]\w*)\s*\(/.exec(decl.slice(i));
-      if (m && !ATTRIBUTE_CALLS.has(m[1])) return m[1];
+      if (m && !isAttributeMacro(m[1])) return m[1];
       const word = /^\w+/.exec(decl.slice(i))![0];
       i += word.length - 1;
     }

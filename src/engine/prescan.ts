@@ -8,6 +8,8 @@
 // also recovers from braces an #ifdef left unbalanced). Whatever this gets wrong costs speed, not
 // findings, as long as it errs towards "mentions more".
 
+import { isAttributeMacro, syscallName } from './c-names.js';
+
 export interface PrescanFunction {
   /** The name the engine gives it (SYSCALL_DEFINEn(name, ...) is sys_name). */
   name: string;
@@ -38,9 +40,6 @@ export interface FilePrescan {
   /** Size of the file (UTF-8 bytes). */
   bytes: number;
 }
-
-/** Macros that may stand before the name with their own parentheses (`__printf(2, 3) int f(...)`). */
-const ATTRIBUTE = /^(?:__attribute__|__printf|__scanf|__section|__aligned|__must_hold|__acquires|__releases|__cond_acquires|__cond_releases|__diag_\w+|__no_sanitize_\w+|__alloc_size|__malloc|__realloc_size|__assume_aligned)$/;
 
 const NOT_A_NAME = new Set(['if', 'while', 'for', 'switch', 'return', 'sizeof', 'typeof', '__typeof__', 'do', 'else']);
 
@@ -162,7 +161,7 @@ export function prescan(text: string, wanted: ReadonlySet<string>): FilePrescan 
       const tok = intern(text, i, j);
       // A macro invocation without `;` (`subsys_initcall(f)`, `BDI_SHOW(x, y)`) ended before a
       // name in column 0: a new header starts.
-      if (headerName && parenDepth === 0 && (i === 0 || text.charCodeAt(i - 1) === 10) && !ATTRIBUTE.test(tok)) {
+      if (headerName && parenDepth === 0 && (i === 0 || text.charCodeAt(i - 1) === 10) && !isAttributeMacro(tok)) {
         resetHeader(i);
       }
       if (headerName && headerFirstArg === null && parenDepth === 1) headerFirstArg = tok;
@@ -209,7 +208,7 @@ export function prescan(text: string, wanted: ReadonlySet<string>): FilePrescan 
     if (c === 123 /* { */) {
       if (depth === 0) {
         if (headerName && !sawEquals) {
-          const name = /^(COMPAT_)?SYSCALL_DEFINE\d$/.test(headerName) && headerFirstArg ? `${headerName.startsWith('COMPAT_') ? 'compat_' : ''}sys_${headerFirstArg}` : headerName;
+          const name = syscallName(headerName, headerFirstArg) ?? headerName;
           current = { name, start: headerStart, end: i, ids: [], isStatic: headerIds.includes('static') };
           currentIds = new Set(headerIds.filter((id) => wanted.has(id)));
           inOther = false;
@@ -248,7 +247,7 @@ export function prescan(text: string, wanted: ReadonlySet<string>): FilePrescan 
       if (c === 59 /* ; */ && parenDepth === 0) {
         resetHeader(i + 1);
       } else if (c === 40 /* ( */) {
-        if (parenDepth === 0 && !headerName && lastIdentifier && !ATTRIBUTE.test(lastIdentifier) && !NOT_A_NAME.has(lastIdentifier)) headerName = lastIdentifier;
+        if (parenDepth === 0 && !headerName && lastIdentifier && !isAttributeMacro(lastIdentifier) && !NOT_A_NAME.has(lastIdentifier)) headerName = lastIdentifier;
         parenDepth++;
       } else if (c === 41 /* ) */) {
         parenDepth = Math.max(0, parenDepth - 1);

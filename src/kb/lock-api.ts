@@ -395,6 +395,11 @@ export const PAGE_WALK_LOCKS: Record<string, 'read' | 'write'> = {
   PGWALK_WRLOCK_VERIFY: 'write',
 };
 export const PAGE_WALK_DEFAULT_LOCK = 'PGWALK_RDLOCK';
+/** The field of struct mm_walk_ops that says which lock the walk takes or expects. */
+export const PAGE_WALK_LOCK_FIELD = 'walk_lock';
+
+/** The struct tag of a VMA. */
+export const VMA_STRUCT_TAG = 'vm_area_struct';
 
 /** The C type of a VMA pointer, as declared (`struct vm_area_struct *vma`). */
 export const VMA_POINTER_TYPE = /^(?:const\s+)?struct\s+vm_area_struct\s*\*$/;

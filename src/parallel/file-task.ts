@@ -68,6 +68,33 @@ export async function readSource(file: string): Promise<{ text: string } | { err
   return text === null ? { error: 'binary file, not C source: skipped' } : { text };
 }
 
+/**
+ * One file's analysis, its failures made notifications: a file that cannot be read, or whose
+ * analysis throws, fails alone (the main thread and the workers share this).
+ */
+export function analyseSource(
+  analyzer: FileAnalyzer,
+  file: string,
+  got: { text: string } | { error: string },
+  only: AnalyzeFileOptions['only'],
+): Pick<FileTaskResult, 'outcome' | 'knowledge' | 'inputs' | 'stateSummaries'> {
+  const outcome = emptyOutcome();
+  const failed = (message: string) => {
+    outcome.findings.length = 0;
+    outcome.failed = true;
+    outcome.notifications.push({ file, level: 'error', message });
+    return { outcome, knowledge: null, inputs: null, stateSummaries: [] };
+  };
+  if ('error' in got) return failed(got.error);
+  outcome.bytes = Buffer.byteLength(got.text);
+  try {
+    const r = analyzer.analyze({ path: file, text: got.text }, outcome, { report: true, only });
+    return { outcome, knowledge: r.knowledge, inputs: r.inputs, stateSummaries: r.stateSummaries };
+  } catch (err) {
+    return failed(`could not be analysed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 /** A KnowledgeView answering from a task's snapshot. */
 class SnapshotView implements KnowledgeView {
   summaries = new Map<string, ApiEntry>();
@@ -102,13 +129,13 @@ export class FileTaskRunner {
     this.view.noreturnNames = new Set(task.noreturn);
     for (const [name, fields] of task.initializers) if (!this.view.initializers.has(name)) this.view.initializers.set(name, new Map(fields));
     const before = { parseMs: this.stats.parseMs, analyzeMs: this.stats.analyzeMs, filesParsed: this.stats.filesParsed, functionsReused: this.stats.functionsReused };
-    const outcome = emptyOutcome();
-    const result = (knowledge: FileKnowledge | null, inputs: FileInputs | null, stateSummaries: string[]): FileTaskResult => ({
+    const t0 = performance.now();
+    const got = task.text !== undefined ? { text: task.text } : await readSource(task.path);
+    this.stats.parseMs += performance.now() - t0;
+    const r = analyseSource(this.analyzer, task.path, got, task.only);
+    return {
+      ...r,
       path: task.path,
-      outcome,
-      knowledge,
-      inputs,
-      stateSummaries,
       stats: {
         parseMs: this.stats.parseMs - before.parseMs,
         analyzeMs: this.stats.analyzeMs - before.analyzeMs,
@@ -116,24 +143,6 @@ export class FileTaskRunner {
         functionsReused: this.stats.functionsReused - before.functionsReused,
       },
       heapUsed: process.memoryUsage().heapUsed,
-    });
-    const t0 = performance.now();
-    const got = task.text !== undefined ? { text: task.text } : await readSource(task.path);
-    this.stats.parseMs += performance.now() - t0;
-    if ('error' in got) {
-      outcome.failed = true;
-      outcome.notifications.push({ file: task.path, level: 'error', message: got.error });
-      return result(null, null, []);
-    }
-    outcome.bytes = Buffer.byteLength(got.text);
-    try {
-      const r = this.analyzer.analyze({ path: task.path, text: got.text }, outcome, { report: true, only: task.only });
-      return result(r.knowledge, r.inputs, r.stateSummaries);
-    } catch (err) {
-      outcome.findings.length = 0;
-      outcome.failed = true;
-      outcome.notifications.push({ file: task.path, level: 'error', message: `could not be analysed: ${err instanceof Error ? err.message : String(err)}` });
-      return result(null, null, []);
-    }
+    };
   }
 }

@@ -1,6 +1,6 @@
 // walk-lock-mismatch: a page walk whose ops' .walk_lock asks for more than the caller holds.
 import type { Rule } from './rule.js';
-import { PAGE_WALKS, PAGE_WALK_DEFAULT_LOCK, PAGE_WALK_LOCKS } from '../kb/lock-api.js';
+import { PAGE_WALKS, PAGE_WALK_DEFAULT_LOCK, PAGE_WALK_LOCK_FIELD, PAGE_WALK_LOCKS } from '../kb/lock-api.js';
 import { stripParens } from '../parse/ast.js';
 
 export const walkLockMismatch: Rule = {
@@ -35,7 +35,7 @@ export const walkLockMismatch: Rule = {
         if (!id || id.type !== 'identifier') return;
         const fields = ev.initializer(id.text);
         if (!fields) return;
-        const walkLock = fields.get('walk_lock') ?? PAGE_WALK_DEFAULT_LOCK;
+        const walkLock = fields.get(PAGE_WALK_LOCK_FIELD) ?? PAGE_WALK_DEFAULT_LOCK;
         const needs = PAGE_WALK_LOCKS[walkLock];
         if (!needs) return;
         const needsWrite = needs === 'write';
