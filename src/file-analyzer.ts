@@ -156,8 +156,6 @@ function initializerFields(list: AstNode): Map<string, string> {
 
 const MAX_SCC_ITERATIONS = 4;
 
-/** A function's analysis without its full result (which holds its syntax tree), or with it. */
-type Analysed = Omit<FunctionAnalysis, 'result'> & { result: FunctionResult | null };
 
 /** What the memo keeps of one function's analysis, and what it depended on. */
 interface MemoEntry {
@@ -168,6 +166,8 @@ interface MemoEntry {
   /** What the rules reported, in order (by rule index; nodes reduced to their positions). */
   reports: [number, FindingInput][];
   analysis: Omit<FunctionAnalysis, 'result' | 'info'> | null;
+  /** The function's failure exits (nodes reduced to their positions), for the rules' file checks. */
+  failureReturns: FunctionResult['failureReturns'];
 }
 
 /** Functions the memo keeps (the oldest go first). */
@@ -181,7 +181,6 @@ function positionOf(node: AstNode): AstNode {
 export class FileAnalyzer {
   /** Function analyses by file, position and mode (see analyzeOne). */
   private readonly memo = new Map<string, MemoEntry>();
-  private readonly textTriggers: RegExp[];
   private readonly keepStatics: boolean;
   /** Knowledge-base entries from the configuration. */
   private readonly config: ReadonlyMap<string, ApiEntry>;
@@ -200,7 +199,6 @@ export class FileAnalyzer {
     this.useSummaries = options.summaries !== false;
     this.pp = preprocessorChoices(options);
     this.pre = new PreprocessorEvaluator(this.pp);
-    this.textTriggers = rules.flatMap((r) => (r.meta.textTrigger ? [r.meta.textTrigger] : []));
   }
 
   /**
@@ -411,9 +409,8 @@ export class FileAnalyzer {
     const failed = new Set<AstNode>();
     // The memo: a function whose callees' summaries are what they were when it was last analysed
     // (a later pass or round over the file) is not analysed again; what it reported is reported
-    // again. Not for a file a rule's text trigger matches (its file-level check reads every
-    // function's full result), nor with callers' locks at entry.
-    const memoUsable = !this.textTriggers.some((t) => t.test(file.text));
+    // again, and its result (what the rules' file checks read) is given again. Not with callers'
+    // locks at entry.
     const staticsKey = [...statics].sort().join(',');
     const recordingResolve = (name: string): ApiEntry | undefined => {
       const entry = resolve(name);
@@ -425,19 +422,19 @@ export class FileAnalyzer {
       if (recording && !recording.initializers.has(variable)) recording.initializers.set(variable, exactFingerprint(fields));
       return fields;
     };
-    const analyzeOne = (fn: AstNode, withVisitors: boolean, entry?: EntryLock[]): Analysed | null => {
+    const analyzeOne = (fn: AstNode, withVisitors: boolean, entry?: EntryLock[]): FunctionAnalysis | null => {
       if (failed.has(fn)) return null;
       const info = infos.get(fn)!;
       currentFunction = info.name;
-      const key = memoUsable && !entry ? `${file.path}\0${fn.start}\0${fn.end}\0${withVisitors ? 1 : 0}\0${staticsKey}` : null;
+      const key = !entry ? `${file.path}\0${fn.start}\0${fn.end}\0${withVisitors ? 1 : 0}\0${staticsKey}` : null;
       const hit = key ? this.memo.get(key) : undefined;
       if (hit?.analysis && hit.text === fn.text && [...hit.deps].every(([n, fp]) => exactFingerprint(resolve(n)) === fp) && [...hit.initializers].every(([v, fp]) => exactFingerprint(initializer(v)) === fp)) {
         for (const [ruleIndex, f] of hit.reports) reporters[ruleIndex](f);
         this.stats.functionsReused++;
-        return { ...hit.analysis!, info, result: null };
+        return { ...hit.analysis!, info, result: { info, failureReturns: hit.failureReturns } };
       }
       try {
-        recording = key ? { text: fn.text, deps: new Map(), initializers: new Map(), reports: [], analysis: null } : null;
+        recording = key ? { text: fn.text, deps: new Map(), initializers: new Map(), reports: [], analysis: null, failureReturns: [] } : null;
         const a = analyzeFunction(fn, file.path, this.pp, withVisitors ? visitors : [], {
           resolve: recordingResolve,
           initializer: recordingInitializer,
@@ -449,6 +446,7 @@ export class FileAnalyzer {
         if (key && recording) {
           const { summary, callSites, parseErrors, widened, budgetExceeded } = a;
           recording.analysis = { summary, callSites, parseErrors, widened, budgetExceeded };
+          recording.failureReturns = a.result.failureReturns.map((f) => ({ ...f, node: f.node && positionOf(f.node) }));
           this.memo.delete(key);
           this.memo.set(key, recording);
           if (this.memo.size > MEMO_LIMIT) this.memo.delete(this.memo.keys().next().value!);
@@ -467,7 +465,7 @@ export class FileAnalyzer {
         recording = null;
       }
     };
-    const record = (fn: AstNode, a: Analysed): void => {
+    const record = (fn: AstNode, a: FunctionAnalysis): void => {
       const name = a.info.name;
       if (a.summary && byName.get(name) === fn) {
         if (entryRelevance(a.summary) === 'state') stateSummaries.push(name);
@@ -510,10 +508,8 @@ export class FileAnalyzer {
           const a = analyzeOne(fn, true);
           if (!a) continue;
           record(fn, a);
-          if (a.result) {
-            if (!results.has(a.info.name)) results.set(a.info.name, a.result);
-            definitions.set(fn, a.result);
-          }
+          if (!results.has(a.info.name)) results.set(a.info.name, a.result);
+          definitions.set(fn, a.result);
           if (a.parseErrors) out.functionsWithParseErrors++;
           if (a.widened) out.functionsWidened++;
           if (a.budgetExceeded && opts.report) {
