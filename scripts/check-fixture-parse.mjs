@@ -12,6 +12,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { Parser, Language } from 'web-tree-sitter';
+// What vmalint hands the parser: definition macros rewritten (needs `npm run build`).
+import { rewriteDefinitionMacros } from '../dist/src/parse/definition-macros.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -75,7 +77,7 @@ const files = given.length ? given.map((f) => path.resolve(f)) : walkDir(path.jo
 let bad = 0;
 for (const file of files) {
   const text = readFileSync(file, 'utf8');
-  const tree = parser.parse(text);
+  const tree = parser.parse(rewriteDefinitionMacros(text));
   const rel = path.relative(process.cwd(), file);
   if (printTree) console.log(tree.rootNode.toString());
   const found = problems(tree);

@@ -109,12 +109,20 @@ export function functionInfo(fn: AstNode): FunctionInfo {
   let name = '<anonymous>';
   const id = d?.child('declarator');
   if (id) name = id.text;
-  // SYSCALL_DEFINEn(name, ...) and friends: name the syscall.
-  name = syscallName(name, d?.child('parameters')?.namedChildren[0]?.text) ?? name;
-  const type = fn.child('type')?.text ?? '';
+  // SYSCALL_DEFINEn(name, ...) and friends: name the syscall. With parameters, the parser saw
+  // `long name(...)` (src/parse/definition-macros.ts); SYSCALL_DEFINE0(name) reads as a
+  // definition of SYSCALL_DEFINE0 whose first "parameter" is the name.
+  let declared = d?.child('parameters')?.namedChildren ?? [];
+  const macro = /^(?:COMPAT_)?SYSCALL_DEFINE[1-6](?=\()/.exec(fn.text)?.[0];
+  const syscall = macro ? syscallName(macro, name) : syscallName(name, declared[0]?.text);
+  if (syscall) {
+    name = syscall;
+    if (!macro) declared = declared.slice(1);
+  }
+  const type = macro ? 'long' : (fn.child('type')?.text ?? '');
   const isStatic = fn.namedChildren.some((c) => c.type === 'storage_class_specifier' && c.text === 'static');
   const params: string[] = [];
-  for (const p of d?.child('parameters')?.namedChildren ?? []) {
+  for (const p of declared) {
     if (p.type !== 'parameter_declaration') continue;
     params.push(declaredName(p.child('declarator')) ?? '');
   }

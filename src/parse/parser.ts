@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { Parser, Language, Query, type Tree } from 'web-tree-sitter';
+import { rewriteDefinitionMacros } from './definition-macros.js';
 
 const require = createRequire(import.meta.url);
 let language: Language | null = null;
@@ -35,9 +36,10 @@ export async function initParser(): Promise<void> {
   parser.setLanguage(language);
 }
 
+/** Parses C source; definition macros the grammar cannot read are rewritten first (same length). */
 export function parseC(text: string): Tree {
   if (!parser) throw new Error('parser not initialised');
-  const tree = parser.parse(text);
+  const tree = parser.parse(rewriteDefinitionMacros(text));
   if (!tree) throw new Error('tree-sitter returned no tree');
   return tree;
 }
