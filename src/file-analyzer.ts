@@ -411,7 +411,13 @@ export class FileAnalyzer {
     // (a later pass or round over the file) is not analysed again; what it reported is reported
     // again, and its result (what the rules' file checks read) is given again. Not with callers'
     // locks at entry.
-    const staticsKey = [...statics].sort().join(',');
+    // What `statics` changes in a function's analysis: the call sites it records, of the statics it calls.
+    const staticsCalledBy = new Map<AstNode, string>();
+    const staticsCalled = (fn: AstNode): string => {
+      let called = staticsCalledBy.get(fn);
+      if (called === undefined) staticsCalledBy.set(fn, (called = [...calledNames(fn)].filter((name) => statics.has(name)).sort().join(',')));
+      return called;
+    };
     const recordingResolve = (name: string): ApiEntry | undefined => {
       const entry = resolve(name);
       if (recording && !recording.deps.has(name)) recording.deps.set(name, exactFingerprint(entry));
@@ -426,7 +432,7 @@ export class FileAnalyzer {
       if (failed.has(fn)) return null;
       const info = infos.get(fn)!;
       currentFunction = info.name;
-      const key = !entry ? `${file.path}\0${fn.start}\0${fn.end}\0${withVisitors ? 1 : 0}\0${staticsKey}` : null;
+      const key = !entry ? `${file.path}\0${fn.start}\0${fn.end}\0${withVisitors ? 1 : 0}\0${staticsCalled(fn)}` : null;
       const hit = key ? this.memo.get(key) : undefined;
       if (hit?.analysis && hit.text === fn.text && [...hit.deps].every(([n, fp]) => exactFingerprint(resolve(n)) === fp) && [...hit.initializers].every(([v, fp]) => exactFingerprint(initializer(v)) === fp)) {
         for (const [ruleIndex, f] of hit.reports) reporters[ruleIndex](f);
