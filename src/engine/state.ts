@@ -21,6 +21,12 @@ export interface LockFact {
    */
   required?: 'read' | 'write' | 'held';
   requiredAt?: TraceStep | null;
+  /**
+   * Taken by this function, then handed to a callee that may release it (a lock flag, a summary
+   * that forgets): its state is unknown, but it is the function's own lock, not one its callers
+   * hold (they cannot: the function takes it), so it is no effect of the function on them.
+   */
+  forgottenOwn?: boolean;
   origin: TraceStep | null;
   display: string;
 }
@@ -122,7 +128,7 @@ export class State {
     const parts: string[] = [];
     for (const k of [...this.locks.keys()].sort()) {
       const l = this.locks.get(k)!;
-      parts.push(`L${k}=${l.state}${l.acquiredHere ? '+' : ''}${l.releasedUnowned ? '~' : ''}${l.required ? `!${l.required}` : ''}`);
+      parts.push(`L${k}=${l.state}${l.acquiredHere ? '+' : ''}${l.releasedUnowned ? '~' : ''}${l.forgottenOwn ? '?' : ''}${l.required ? `!${l.required}` : ''}`);
     }
     for (const k of [...this.vals.keys()].sort()) parts.push(`V${k}=${this.vals.get(k)}`);
     for (const k of [...this.ptrs.keys()].sort()) {
@@ -328,7 +334,9 @@ export function joinStates(a: State, b: State): State {
     if (!m) {
       out.locks.set(k, { ...l, state: 'unknown', acquiredHere: false });
     } else if (m.state !== l.state) {
-      out.locks.set(k, { ...l, state: 'unknown', acquiredHere: false });
+      out.locks.set(k, { ...l, state: 'unknown', acquiredHere: false, forgottenOwn: !!(l.forgottenOwn && m.forgottenOwn) });
+    } else if (!!m.forgottenOwn !== !!l.forgottenOwn) {
+      out.locks.set(k, { ...l, forgottenOwn: false });
     } else if (m.acquiredHere !== l.acquiredHere || !!m.releasedUnowned !== !!l.releasedUnowned || m.required !== l.required) {
       const required = l.required === m.required ? l.required : l.required && m.required ? 'held' : undefined;
       out.locks.set(k, { ...l, acquiredHere: l.acquiredHere && m.acquiredHere, releasedUnowned: !!(l.releasedUnowned || m.releasedUnowned), required });

@@ -34,7 +34,8 @@ const LOCK_CLASSES: readonly LockClass[] = ['mmap', 'vma', 'vma-write'];
 
 function changeOf(lock: LockClass, f: LockFact | undefined): { change: Change; mode?: LockMode } {
   if (!f) return { change: 'same' };
-  if (f.state === 'unknown') return { change: 'unknown' };
+  // Its own lock, which a callee may have released: its callers' locks are not involved.
+  if (f.state === 'unknown') return { change: f.forgottenOwn ? 'same' : 'unknown' };
   const mode = f.state === 'read' || f.state === 'write' ? f.state : undefined;
   if (f.state === 'none') return { change: f.releasedUnowned || f.required ? 'released' : 'same' };
   if (lock === 'vma-write') return { change: f.required ? 'same' : 'acquired', mode };

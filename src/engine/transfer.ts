@@ -1040,16 +1040,27 @@ export class Transfer {
     c.setLock(key, { state: 'unknown', acquiredHere: false, origin: null, display: k ?? '*', releasedUnowned: true });
   }
 
-  /** Every lock of a class on this path becomes unknown (a callee may have dropped it). */
+  /**
+   * Every lock of a class on this path becomes unknown (a callee may have dropped it). When the
+   * path holds one it took itself, that is the one the callee may drop; else the callee may drop
+   * one the function's callers hold, which the pseudo key `<class>:*` records for its summary.
+   */
   private forgetAll(c: State, lock: LockClass, n: AstNode, message: string): void {
     const step = this.fx.step(n, message);
+    let holdsOwn = false;
     for (const [key, prior] of [...c.locks]) {
-      if (!(key.startsWith(`${lock}:`) || (lock === 'mmap' && key.startsWith('vma-write:'))) || prior.state === 'unknown') continue;
-      c.setLock(key, { ...prior, state: 'unknown', acquiredHere: false, releasedUnowned: !!prior.releasedUnowned || !prior.acquiredHere });
+      if (!(key.startsWith(`${lock}:`) || (lock === 'mmap' && key.startsWith('vma-write:')))) continue;
+      if (prior.state === 'unknown') {
+        if (prior.forgottenOwn && key.startsWith(`${lock}:`)) holdsOwn = true;
+        continue;
+      }
+      const own = prior.acquiredHere && !prior.releasedUnowned && !prior.required;
+      if (own && prior.state !== 'none' && key.startsWith(`${lock}:`)) holdsOwn = true;
+      c.setLock(key, { ...prior, state: 'unknown', acquiredHere: false, releasedUnowned: !!prior.releasedUnowned || !prior.acquiredHere, forgottenOwn: own });
       c.addStep(step, [key]);
     }
     const star = forgottenKey(lock);
-    if (!c.locks.has(star)) c.setLock(star, { state: 'unknown', acquiredHere: false, releasedUnowned: true, origin: step, display: '*' });
+    if (!holdsOwn && !c.locks.has(star)) c.setLock(star, { state: 'unknown', acquiredHere: false, releasedUnowned: true, origin: step, display: '*' });
   }
 
   /** Applies a knowledge-base entry to a call whose arguments were evaluated. */
@@ -1337,7 +1348,9 @@ export class Transfer {
       case 'release': {
         if (this.fx.sink) this.fx.sink.lockOp(this.opInfo(c, effect, key, callee, n, display), c);
         const step = this.fx.step(n, `${what} of \`${display}\` released here (${callee}())`);
-        const unowned = !prior || prior.state === 'unknown' || !!prior.releasedUnowned || !prior.acquiredHere;
+        // Its own lock after a callee that may have released it (forgottenOwn) is still its own.
+        const own = !!prior && (prior.forgottenOwn || (prior.state !== 'unknown' && prior.acquiredHere));
+        const unowned = !own || !!prior.releasedUnowned;
         const required = prior ? prior.required : (effect.mode ?? 'held');
         c.setLock(key, { state: 'none', acquiredHere: prior?.acquiredHere ?? false, origin: null, display, releasedUnowned: unowned, required, requiredAt: prior ? prior.requiredAt : step });
         // An mm without other users: nobody can unmap its VMAs while the lock is dropped.
@@ -1373,7 +1386,9 @@ export class Transfer {
           // must say so too (a wrapper of a conditional unlock helper).
           c.setLock(key, { state: 'unknown', acquiredHere: false, origin: null, display, releasedUnowned: true });
         } else if (prior) {
-          c.setLock(key, { ...prior, state: 'unknown', acquiredHere: false, releasedUnowned: !!prior.releasedUnowned || !prior.acquiredHere });
+          // A lock this function took itself stays its own (see forgetAll()).
+          const forgottenOwn = prior.forgottenOwn || (prior.acquiredHere && !prior.releasedUnowned && !prior.required);
+          c.setLock(key, { ...prior, state: 'unknown', acquiredHere: false, releasedUnowned: !!prior.releasedUnowned || !prior.acquiredHere, forgottenOwn });
           c.addStep(this.fx.step(n, `${callee}() may release the ${what} of \`${display}\``), [key]);
         }
         break;
