@@ -3,7 +3,6 @@
 // is whatever its extension. The result is sorted and free of duplicates.
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { glob } from 'glob';
 import { UsageError } from './usage-error.js';
 
 /** Patterns of the files a directory contributes. */
@@ -57,6 +56,8 @@ function describeStatError(error: unknown): string {
 
 /** C files under a directory, as paths that start with the directory as it was given. */
 async function cFilesUnder(directory: string): Promise<string[]> {
+  // Loaded here: a run over files alone (the pre-commit hook, the editor) does not pay its start.
+  const { glob } = await import('glob');
   const relativePaths = await glob(C_SOURCE_PATTERNS, {
     cwd: directory,
     nodir: true,
