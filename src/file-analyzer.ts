@@ -181,6 +181,8 @@ function positionOf(node: AstNode): AstNode {
 export class FileAnalyzer {
   /** Function analyses by file, position and mode (see analyzeOne). */
   private readonly memo = new Map<string, MemoEntry>();
+  /** The rules' text triggers: a file none of them matches has no comment a rule reads. */
+  private readonly textTriggers: RegExp[];
   private readonly keepStatics: boolean;
   /** Knowledge-base entries from the configuration. */
   private readonly config: ReadonlyMap<string, ApiEntry>;
@@ -194,6 +196,7 @@ export class FileAnalyzer {
     private readonly stats: RunStats,
     private readonly view: KnowledgeView,
   ) {
+    this.textTriggers = rules.flatMap((r) => (r.meta.textTrigger ? [r.meta.textTrigger] : []));
     this.keepStatics = !!options.staticSummaries;
     this.config = new Map((options.config ?? []).map((e) => [e.name, e]));
     this.useSummaries = options.summaries !== false;
@@ -213,14 +216,16 @@ export class FileAnalyzer {
     this.stats.filesParsed++;
     let tree = parseC(opts.only ? keepOnly(file.text, opts.only.ranges) : file.text);
     let analysed = (end: number): boolean => !only || only.has(end);
+    let definitionCaptures = query('functions').captures(tree.rootNode);
     if (only) {
       // The prescan delimited a function otherwise than the parser (a brace an #ifdef left
       // unbalanced): the whole file is parsed, and what the prescan did not see is analysed.
-      const ends = query('functions').captures(tree.rootNode).map((c) => c.node.endIndex);
+      const ends = definitionCaptures.map((c) => c.node.endIndex);
       if (ends.some((e) => !only.has(e)) || new Set(ends).size < only.size) {
         tree.delete();
         this.stats.filesParsed++;
         tree = parseC(file.text);
+        definitionCaptures = query('functions').captures(tree.rootNode);
         const known = new Set(opts.only!.prescanned);
         analysed = (end) => only.has(end) || !known.has(end);
       }
@@ -229,12 +234,12 @@ export class FileAnalyzer {
     let comments: CommentInfo[];
     const fileInitializers = new Map<string, { fields: Map<string, string>; isStatic: boolean; type: string }>();
     try {
-      functionNodes = query('functions')
-        .captures(tree.rootNode)
+      functionNodes = definitionCaptures
         .filter((c) => analysed(c.node.endIndex))
         .filter((c) => inEnabledRegion(c.node, this.pre, file))
         .map((c) => toAst(c.node, file));
-      comments = opts.report
+      // Comments are read by the rules that declare a text trigger, and only when it matches.
+      comments = opts.report && this.textTriggers.some((t) => t.test(file.text))
         ? query('comments')
             .captures(tree.rootNode)
             .map((c) => {

@@ -229,6 +229,10 @@ export interface FunctionResult {
 
 export interface FileEvent {
   file: string;
+  /**
+   * The file's comments when a rule's text trigger (RuleMeta.textTrigger) matches the file's
+   * text, else none: a rule that reads comments declares the text it looks for.
+   */
   comments: CommentInfo[];
   /** Function results by name (the first definition when #ifdef halves define a name twice). */
   functions: ReadonlyMap<string, FunctionResult>;

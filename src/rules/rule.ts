@@ -30,7 +30,9 @@ export interface RuleMeta {
   /**
    * For a rule that reads something besides the lock API (a comment): text that makes a function
    * worth analysing for it, tested on the function with the comments above it before anything is
-   * parsed. The function and what it calls are then analysed (src/engine/demand.ts).
+   * parsed. The function and what it calls are then analysed (src/engine/demand.ts). The file
+   * check's comments (FileEvent.comments) are given only for a file the trigger matches: it must
+   * match every comment the rule could report on.
    */
   textTrigger?: RegExp;
 }
