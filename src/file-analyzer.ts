@@ -21,7 +21,7 @@ import { summaryFingerprint } from './engine/summary.js';
 import { declaredName } from './engine/transfer.js';
 import { keepOnly } from './engine/prescan.js';
 import { entryRelevance } from './engine/demand.js';
-import type { Node } from 'web-tree-sitter';
+import type { Node, QueryCapture } from 'web-tree-sitter';
 import type { CommentInfo, FunctionInfo, FunctionResult, FindingInput } from './engine/events.js';
 import { allRules } from './rules/index.js';
 import type { Rule, RuleVisitor } from './rules/rule.js';
@@ -97,6 +97,19 @@ function shallowDirective(p: Node, file: SourceFile): AstNode {
     node.children.push(withField);
   }
   return node;
+}
+
+/**
+ * The file's function definitions, without those inside a function's body: a one-argument
+ * macro and its block (`for_each_process(p) { }`) parse as one, and the CFG reads it as such.
+ */
+function topLevelDefinitions(root: Node): QueryCapture[] {
+  return query('functions')
+    .captures(root)
+    .filter((c) => {
+      for (let p = c.node.parent; p; p = p.parent) if (p.type === 'compound_statement') return false;
+      return true;
+    });
 }
 
 /** Is a top-level node inside #if regions that -D/-U (and the default defines) leave enabled? */
@@ -216,7 +229,7 @@ export class FileAnalyzer {
     this.stats.filesParsed++;
     let tree = parseC(opts.only ? keepOnly(file.text, opts.only.ranges) : file.text);
     let analysed = (end: number): boolean => !only || only.has(end);
-    let definitionCaptures = query('functions').captures(tree.rootNode);
+    let definitionCaptures = topLevelDefinitions(tree.rootNode);
     if (only) {
       // The prescan delimited a function otherwise than the parser (a brace an #ifdef left
       // unbalanced): the whole file is parsed, and what the prescan did not see is analysed.
@@ -225,7 +238,7 @@ export class FileAnalyzer {
         tree.delete();
         this.stats.filesParsed++;
         tree = parseC(file.text);
-        definitionCaptures = query('functions').captures(tree.rootNode);
+        definitionCaptures = topLevelDefinitions(tree.rootNode);
         const known = new Set(opts.only!.prescanned);
         analysed = (end) => only.has(end) || !known.has(end);
       }

@@ -1,6 +1,7 @@
 // Per-function control-flow graph, built from the syntax tree of kernel C as tree-sitter
 // recovers it: iterator macros and scoped_guard() parse as a call missing its `;` followed by
-// the body; guard(kind)(args); holds a lock until its block is left by any way; #if/#ifdef
+// the body, or (a one-argument macro after a declaration: `for_each_process(p) { }`) as a
+// nested function definition; guard(kind)(args); holds a lock until its block is left by any way; #if/#ifdef
 // inside a function are branches (decided by -D/-U when they can be).
 //
 // Conditions are decomposed (&&, ||, !, ?:, likely()/unlikely()) into atomic condition nodes
@@ -76,6 +77,40 @@ interface Ctx {
   breakDepth: number;
   continueTarget: number | null;
   continueDepth: number;
+}
+
+/** One statement of a block, or a macro call with the statement it governs. */
+interface BlockItem {
+  stmt: AstNode;
+  call?: AstNode;
+  body?: AstNode;
+  macro?: 'iterator' | 'scoped_guard';
+  guard?: GuardUse;
+}
+
+/**
+ * `for_each_process(p) { ... }` after a declaration: the grammar reads a one-argument macro and
+ * its block as a nested function definition (type `for_each_process`, declarator `(p)`). The
+ * call it stands for, rebuilt on the same text, and the block.
+ */
+function macroWithBody(def: AstNode): { name: string; call: AstNode; body: AstNode } | null {
+  const type = def.child('type');
+  const declarator = def.child('declarator');
+  const body = def.child('body');
+  const arg = declarator?.type === 'parenthesized_declarator' ? declarator.namedChildren[0] : undefined;
+  if (type?.type !== 'type_identifier' || !declarator || !body || arg?.type !== 'identifier') return null;
+  const at = (n: AstNode, type: string, field: string | null): AstNode =>
+    new AstNode(n.file, type, true, field, false, n.start, n.end, n.row, n.col, n.endRow, n.endCol);
+  const call = new AstNode(def.file, 'call_expression', true, null, false, type.start, declarator.end, type.row, type.col, declarator.endRow, declarator.endCol);
+  const fn = at(type, 'identifier', 'function');
+  const list = at(declarator, 'argument_list', 'arguments');
+  const argument = at(arg, 'identifier', null);
+  call.parent = def.parent;
+  call.children.push(fn, list);
+  fn.parent = list.parent = call;
+  list.children.push(argument);
+  argument.parent = list;
+  return { name: type.text, call, body };
 }
 
 const STATEMENT_TYPES = new Set([
@@ -304,7 +339,7 @@ export class CfgBuilder {
    */
   private block(block: AstNode | null, stmts: AstNode[], next: number, ctx: Ctx, scoped = true): number {
     // Pair macro calls with the body statement that follows them.
-    const items: { stmt: AstNode; body?: AstNode; macro?: 'iterator' | 'scoped_guard'; guard?: GuardUse }[] = [];
+    const items: BlockItem[] = [];
     for (let i = 0; i < stmts.length; i++) {
       const s = stmts[i];
       if (s.type === 'comment') continue;
@@ -313,10 +348,18 @@ export class CfgBuilder {
         let j = i + 1;
         while (j < stmts.length && stmts[j].type === 'comment') j++;
         if (j < stmts.length && this.isStatement(stmts[j])) {
-          items.push({ stmt: s, body: stmts[j], macro });
+          items.push({ stmt: s, call: s.namedChildren[0], body: stmts[j], macro });
           i = j;
           continue;
         }
+      }
+      if (s.type === 'function_definition') {
+        // A macro with its block read as a nested definition: a loop when it is an iterator,
+        // else its block, once.
+        const m = macroWithBody(s);
+        if (m && ITERATOR_MACRO_PATTERN.test(m.name)) items.push({ stmt: s, call: m.call, body: m.body, macro: 'iterator' });
+        else if (m) items.push({ stmt: m.body });
+        continue;
       }
       const expr = s.type === 'expression_statement' ? s.namedChildren[0] : undefined;
       const guard = expr ? this.guardStatement(expr) : null;
@@ -340,7 +383,7 @@ export class CfgBuilder {
   }
 
   private sequence(
-    items: { stmt: AstNode; body?: AstNode; macro?: 'iterator' | 'scoped_guard'; guard?: GuardUse }[],
+    items: BlockItem[],
     next: number,
     ctx: Ctx,
     scope: Scope | null,
@@ -357,9 +400,9 @@ export class CfgBuilder {
         this.nodes[id].guard = it.guard;
         cur = id;
       } else if (it.macro === 'iterator') {
-        cur = this.iteratorLoop(it.stmt, it.body!, cur, ctx);
+        cur = this.iteratorLoop(it.call!, it.body!, cur, ctx);
       } else if (it.macro === 'scoped_guard') {
-        cur = this.scopedGuard(it.stmt, it.body!, cur, ctx);
+        cur = this.scopedGuard(it.call!, it.body!, cur, ctx);
       } else {
         cur = this.stmt(it.stmt, cur, ctx);
       }
@@ -397,8 +440,7 @@ export class CfgBuilder {
     return { cls: clsArg.text, args: callArgs(expr), node: expr };
   }
 
-  private iteratorLoop(macroStmt: AstNode, body: AstNode, next: number, ctx: Ctx): number {
-    const call = macroStmt.namedChildren[0];
+  private iteratorLoop(call: AstNode, body: AstNode, next: number, ctx: Ctx): number {
     const args = callArgs(call);
     const header = this.add('branch', call);
     const end = this.add('iter-end', call, [next]);
@@ -413,8 +455,7 @@ export class CfgBuilder {
     return header;
   }
 
-  private scopedGuard(macroStmt: AstNode, body: AstNode, next: number, ctx: Ctx): number {
-    const call = macroStmt.namedChildren[0];
+  private scopedGuard(call: AstNode, body: AstNode, next: number, ctx: Ctx): number {
     const args = callArgs(call);
     const isCond = calleeName(call) === 'scoped_cond_guard';
     const cls = args[0]?.text ?? '';
