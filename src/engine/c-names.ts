@@ -13,10 +13,17 @@ export function isAttributeMacro(name: string): boolean {
 }
 
 /**
- * The name of a function defined with SYSCALL_DEFINEn(name, ...) or COMPAT_SYSCALL_DEFINEn:
- * sys_name or compat_sys_name; null for any other macro or name.
+ * Macros that define a function: SYSCALL_DEFINEn(name, type, arg, ...), COMPAT_SYSCALL_DEFINEn
+ * and BPF_CALL_n(name, type, arg, ...), n the number of parameters.
  */
-export function syscallName(macro: string, firstArgument: string | null | undefined): string | null {
-  const m = /^(COMPAT_)?SYSCALL_DEFINE\d$/.exec(macro);
-  return m && firstArgument ? `${m[1] ? 'compat_' : ''}sys_${firstArgument}` : null;
+export const DEFINITION_MACRO = /^(?:(?:COMPAT_)?SYSCALL_DEFINE[0-6]|BPF_CALL_[0-5])$/;
+
+/**
+ * The name of the function a definition macro defines, given its first argument: sys_name,
+ * compat_sys_name, or the name itself for BPF_CALL_n; null for any other macro or name.
+ */
+export function definitionMacroName(macro: string, firstArgument: string | null | undefined): string | null {
+  if (!firstArgument || !DEFINITION_MACRO.test(macro)) return null;
+  if (macro.startsWith('BPF_CALL_')) return firstArgument;
+  return `${macro.startsWith('COMPAT_') ? 'compat_' : ''}sys_${firstArgument}`;
 }

@@ -28,7 +28,7 @@ import {
   type StateView,
 } from './events.js';
 import { MMAP_RWSEM_FIELDS, type ApiEntry, type LockClass } from '../kb/lock-api.js';
-import { syscallName } from './c-names.js';
+import { DEFINITION_MACRO, definitionMacroName } from './c-names.js';
 
 export interface FunctionAnalysis {
   info: FunctionInfo;
@@ -109,17 +109,18 @@ export function functionInfo(fn: AstNode): FunctionInfo {
   let name = '<anonymous>';
   const id = d?.child('declarator');
   if (id) name = id.text;
-  // SYSCALL_DEFINEn(name, ...) and friends: name the syscall. With parameters, the parser saw
-  // `long name(...)` (src/parse/definition-macros.ts); SYSCALL_DEFINE0(name) reads as a
-  // definition of SYSCALL_DEFINE0 whose first "parameter" is the name.
+  // SYSCALL_DEFINEn(name, ...), BPF_CALL_n(name, ...): name the function. With parameters, the
+  // parser saw `long name(...)` (src/parse/definition-macros.ts); SYSCALL_DEFINE0(name) reads as
+  // a definition of SYSCALL_DEFINE0 whose first "parameter" is the name.
   let declared = d?.child('parameters')?.namedChildren ?? [];
-  const macro = /^(?:COMPAT_)?SYSCALL_DEFINE[1-6](?=\()/.exec(fn.text)?.[0];
-  const syscall = macro ? syscallName(macro, name) : syscallName(name, declared[0]?.text);
-  if (syscall) {
-    name = syscall;
-    if (!macro) declared = declared.slice(1);
+  const macro = /^\w+(?=\()/.exec(fn.text)?.[0];
+  const rewritten = macro !== undefined && macro !== name && DEFINITION_MACRO.test(macro) ? macro : undefined;
+  const defined = rewritten ? definitionMacroName(rewritten, name) : definitionMacroName(name, declared[0]?.text);
+  if (defined) {
+    name = defined;
+    if (!rewritten) declared = declared.slice(1);
   }
-  const type = macro ? 'long' : (fn.child('type')?.text ?? '');
+  const type = rewritten ? 'long' : (fn.child('type')?.text ?? '');
   const isStatic = fn.namedChildren.some((c) => c.type === 'storage_class_specifier' && c.text === 'static');
   const params: string[] = [];
   for (const p of declared) {

@@ -8,10 +8,10 @@
 // also recovers from braces an #ifdef left unbalanced). Whatever this gets wrong costs speed, not
 // findings, as long as it errs towards "mentions more".
 
-import { isAttributeMacro, syscallName } from './c-names.js';
+import { definitionMacroName, isAttributeMacro } from './c-names.js';
 
 export interface PrescanFunction {
-  /** The name the engine gives it (SYSCALL_DEFINEn(name, ...) is sys_name). */
+  /** The name the engine gives it (SYSCALL_DEFINEn(name, ...) is sys_name, see c-names.ts). */
   name: string;
   /** Byte offsets of the header (from the end of the previous top-level item: its comments too) and of the closing brace. */
   start: number;
@@ -208,7 +208,7 @@ export function prescan(text: string, wanted: ReadonlySet<string>): FilePrescan 
     if (c === 123 /* { */) {
       if (depth === 0) {
         if (headerName && !sawEquals) {
-          const name = syscallName(headerName, headerFirstArg) ?? headerName;
+          const name = definitionMacroName(headerName, headerFirstArg) ?? headerName;
           current = { name, start: headerStart, end: i, ids: [], isStatic: headerIds.includes('static') };
           currentIds = new Set(headerIds.filter((id) => wanted.has(id)));
           inOther = false;
