@@ -21,7 +21,7 @@ import { summaryFingerprint } from './engine/summary.js';
 import { declaredName } from './engine/transfer.js';
 import { keepOnly } from './engine/prescan.js';
 import { entryRelevance } from './engine/demand.js';
-import type { Node, QueryCapture } from 'web-tree-sitter';
+import type { Node } from 'web-tree-sitter';
 import type { CommentInfo, FunctionInfo, FunctionResult, FindingInput } from './engine/events.js';
 import { allRules } from './rules/index.js';
 import type { Rule, RuleVisitor } from './rules/rule.js';
@@ -99,17 +99,36 @@ function shallowDirective(p: Node, file: SourceFile): AstNode {
   return node;
 }
 
+/** Nodes that hold a file's top-level items: the file, #if/#ifdef regions, error recovery. */
+const TOP_LEVEL_CONTAINERS = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_elif', 'preproc_elifdef', 'preproc_else', 'ERROR']);
+
 /**
- * The file's function definitions, without those inside a function's body: a one-argument
- * macro and its block (`for_each_process(p) { }`) parse as one, and the CFG reads it as such.
+ * The file's top-level function definitions and declarations with a brace initializer
+ * (`static const struct mm_walk_ops ops = { ... };`), in file order. One walk over the top
+ * level: function bodies and other items are not entered (a one-argument macro and its block
+ * inside a body, `for_each_process(p) { }`, parse as a nested definition: the CFG reads it).
  */
-function topLevelDefinitions(root: Node): QueryCapture[] {
-  return query('functions')
-    .captures(root)
-    .filter((c) => {
-      for (let p = c.node.parent; p; p = p.parent) if (p.type === 'compound_statement') return false;
-      return true;
-    });
+function topLevelItems(root: Node): { definitions: Node[]; initialized: Node[] } {
+  const definitions: Node[] = [];
+  const initialized: Node[] = [];
+  const cursor = root.walk();
+  try {
+    if (!cursor.gotoFirstChild()) return { definitions, initialized };
+    for (;;) {
+      const type = cursor.nodeType;
+      if (type === 'function_definition') definitions.push(cursor.currentNode);
+      else if (type === 'declaration') {
+        const node = cursor.currentNode;
+        if (node.childrenForFieldName('declarator').some((d) => d?.type === 'init_declarator' && d.childForFieldName('value')?.type === 'initializer_list')) initialized.push(node);
+      }
+      if (TOP_LEVEL_CONTAINERS.has(type) && cursor.gotoFirstChild()) continue;
+      while (!cursor.gotoNextSibling()) {
+        if (!cursor.gotoParent() || cursor.nodeType === 'translation_unit') return { definitions, initialized };
+      }
+    }
+  } finally {
+    cursor.delete();
+  }
 }
 
 /** Is a top-level node inside #if regions that -D/-U (and the default defines) leave enabled? */
@@ -229,16 +248,16 @@ export class FileAnalyzer {
     this.stats.filesParsed++;
     let tree = parseC(opts.only ? keepOnly(file.text, opts.only.ranges) : file.text);
     let analysed = (end: number): boolean => !only || only.has(end);
-    let definitionCaptures = topLevelDefinitions(tree.rootNode);
+    let items = topLevelItems(tree.rootNode);
     if (only) {
       // The prescan delimited a function otherwise than the parser (a brace an #ifdef left
       // unbalanced): the whole file is parsed, and what the prescan did not see is analysed.
-      const ends = definitionCaptures.map((c) => c.node.endIndex);
+      const ends = items.definitions.map((n) => n.endIndex);
       if (ends.some((e) => !only.has(e)) || new Set(ends).size < only.size) {
         tree.delete();
         this.stats.filesParsed++;
         tree = parseC(file.text);
-        definitionCaptures = topLevelDefinitions(tree.rootNode);
+        items = topLevelItems(tree.rootNode);
         const known = new Set(opts.only!.prescanned);
         analysed = (end) => only.has(end) || !known.has(end);
       }
@@ -247,10 +266,10 @@ export class FileAnalyzer {
     let comments: CommentInfo[];
     const fileInitializers = new Map<string, { fields: Map<string, string>; isStatic: boolean; type: string }>();
     try {
-      functionNodes = definitionCaptures
-        .filter((c) => analysed(c.node.endIndex))
-        .filter((c) => inEnabledRegion(c.node, this.pre, file))
-        .map((c) => toAst(c.node, file));
+      functionNodes = items.definitions
+        .filter((n) => analysed(n.endIndex))
+        .filter((n) => inEnabledRegion(n, this.pre, file))
+        .map((n) => toAst(n, file));
       // Comments are read by the rules that declare a text trigger, and only when it matches.
       comments = opts.report && this.textTriggers.some((t) => t.test(file.text))
         ? query('comments')
@@ -261,11 +280,8 @@ export class FileAnalyzer {
               return { node, text: node.text };
             })
         : [];
-      for (const c of query('initializers').captures(tree.rootNode)) {
-        let p = c.node.parent;
-        while (p && p.type !== 'function_definition') p = p.parent;
-        if (p) continue;
-        const decl = toAst(c.node, file);
+      for (const declaration of items.initialized) {
+        const decl = toAst(declaration, file);
         const init = decl.child('declarator');
         const name = declaredName(init?.child('declarator') ?? null);
         const value = init?.child('value');

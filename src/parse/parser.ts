@@ -18,7 +18,7 @@ function queriesDir(): string {
   for (const up of ['../../queries', '../../../queries']) {
     const dir = path.resolve(here, up);
     try {
-      readFileSync(path.join(dir, 'functions.scm'));
+      readFileSync(path.join(dir, 'comments.scm'));
       return dir;
     } catch {
       // try the next layout
