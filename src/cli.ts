@@ -5,6 +5,7 @@
 // process's exit status.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import v8 from 'node:v8';
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
 import { analyzeFiles } from './analyze.js';
@@ -114,7 +115,23 @@ export async function main(argv: string[], environment: CliEnvironment = process
 }
 
 /** Entry point of bin/vmalint. */
+/**
+ * How much V8 lets a heap grow past what the last full collection kept, in percent. Its default
+ * (up to four times the live size on a fast collector) takes a whole-tree run to 3.3 GB of RSS for
+ * well under 1 GB of live data; 20% keeps it at 1.4 GB, for about 15% more time. Unlike a hard cap
+ * (--max-old-space-size), it never ends the run: the heap still grows when the data does.
+ */
+const HEAP_GROWING_PERCENT = 20;
+
+/** Bounds heap growth unless the user chose a heap setting of their own (node flags, NODE_OPTIONS). */
+function boundHeapGrowth(): void {
+  const chosen = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  if (chosen.some((flag) => /^--(?:heap-growing-percent|heap_growing_percent|max-old-space-size|max_old_space_size|optimize-for-size)\b/.test(flag))) return;
+  v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+}
+
 export async function runFromCommandLine(): Promise<void> {
+  boundHeapGrowth();
   process.stdout.on('error', ignoreBrokenPipe);
   // exitCode rather than exit(): a report piped to another program is flushed completely.
   process.exitCode = await main(process.argv.slice(2));
