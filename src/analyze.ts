@@ -430,6 +430,16 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
               stats.filesAnalysedAhead++;
             } else stats.filesAnalysedAgain++;
           }
+          if (!r && pool) {
+            // Not analysed ahead (a callee's file was not settled): a worker analyses it now, with
+            // everything before it settled, so that the run never has more threads busy than -j.
+            const now = dispatch(src);
+            r = await now.result;
+            stats.parseMs += r.stats.parseMs;
+            stats.analyzeMs += r.stats.analyzeMs;
+            stats.filesParsed += r.stats.filesParsed;
+            stats.functionsReused += r.stats.functionsReused;
+          }
           if (!r) r = await analyseHere(src, only);
           if (r !== fromCache) store(src, only, r);
           result = r;
