@@ -118,7 +118,7 @@ export async function main(argv: string[], environment: CliEnvironment = process
 /**
  * How much V8 lets a heap grow past what the last full collection kept, in percent. Its default
  * (up to four times the live size on a fast collector) takes a whole-tree run to 3.3 GB of RSS for
- * well under 1 GB of live data; 20% keeps it at 1.4 GB, for about 15% more time. Unlike a hard cap
+ * well under 1 GB of live data; 20% keeps it at 1.2 to 1.4 GB, for about 15% more time. Unlike a hard cap
  * (--max-old-space-size), it never ends the run: the heap still grows when the data does.
  */
 const HEAP_GROWING_PERCENT = 20;
