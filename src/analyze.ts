@@ -32,7 +32,7 @@ interface RunSource {
   path: string;
   /** For sources held in memory. */
   text?: string;
-  read(): Promise<{ text: string } | { error: string }>;
+  read(): { text: string } | { error: string };
 }
 
 
@@ -91,7 +91,7 @@ async function readAll(
     }
   } else {
     for (const src of sources) {
-      const got = await src.read();
+      const got = src.read();
       if (!('error' in got)) merge(fileFacts(src.path, got.text, config));
     }
   }
@@ -327,7 +327,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
 
     /** One file analysed in the main thread with what the run knows now. */
     const analyseHere = async (src: RunSource, only: AnalyzeFileOptions['only']): Promise<FileTaskResult> => ({
-      ...analyseSource(analyzer, src.path, await src.read(), only),
+      ...analyseSource(analyzer, src.path, src.read(), only),
       path: src.path,
       stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0, functionsReused: 0 },
       heapUsed: 0,
@@ -535,7 +535,7 @@ export async function analyzeFiles(paths: string[], options: AnalyzeOptions = {}
 /** Analyses sources held in memory. */
 export async function analyzeSources(sources: SourceInput[], options: AnalyzeOptions = {}): Promise<RunResult> {
   return run(
-    sources.map((s) => ({ path: s.path, text: s.text, read: async () => ({ text: s.text }) })),
+    sources.map((s) => ({ path: s.path, text: s.text, read: () => ({ text: s.text }) })),
     { kernelRoot: false, ...options },
   );
 }

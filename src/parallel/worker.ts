@@ -21,7 +21,7 @@ async function facts(msg: { paths: string[]; config?: FactsConfig }): Promise<un
   if (msg.config) factsConfig = msg.config;
   const out: unknown[] = [];
   for (const p of msg.paths) {
-    const got = await readSource(p);
+    const got = readSource(p);
     out.push('error' in got ? { path: p, error: got.error } : fileFacts(p, got.text, factsConfig!));
   }
   return out;
