@@ -2,8 +2,7 @@
 // Per-file isolation: a file that cannot be read, parsed or analysed yields a notification and
 // the run goes on with the others.
 
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AnalyzeOptions, FileNotification, Finding, RunResult, RunStats } from './types.js';
@@ -223,7 +222,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
         for (const file of round === 0 ? headerFiles : headerFiles.filter((f) => kernelHeaders.has(f))) {
           let text: string | null;
           try {
-            text = decodeSource(await readFile(file));
+            text = decodeSource(readFileSync(file));
           } catch {
             continue;
           }
