@@ -114,7 +114,6 @@ export async function main(argv: string[], environment: CliEnvironment = process
   }
 }
 
-/** Entry point of bin/vmalint. */
 /**
  * How much V8 lets a heap grow past what the last full collection kept, in percent. Its default
  * (up to four times the live size on a fast collector) takes a whole-tree run to 3.3 GB of RSS for
@@ -130,6 +129,7 @@ function boundHeapGrowth(): void {
   v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }
 
+/** Entry point of bin/vmalint. */
 export async function runFromCommandLine(): Promise<void> {
   boundHeapGrowth();
   process.stdout.on('error', ignoreBrokenPipe);

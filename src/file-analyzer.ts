@@ -188,7 +188,6 @@ function initializerFields(list: AstNode): Map<string, string> {
 
 const MAX_SCC_ITERATIONS = 4;
 
-
 /** What the memo keeps of one function's analysis, and what it depended on. */
 interface MemoEntry {
   text: string;

@@ -335,11 +335,9 @@ export function joinStates(a: State, b: State): State {
       out.locks.set(k, { ...l, state: 'unknown', acquiredHere: false });
     } else if (m.state !== l.state) {
       out.locks.set(k, { ...l, state: 'unknown', acquiredHere: false, forgottenOwn: !!(l.forgottenOwn && m.forgottenOwn) });
-    } else if (!!m.forgottenOwn !== !!l.forgottenOwn) {
-      out.locks.set(k, { ...l, forgottenOwn: false });
-    } else if (m.acquiredHere !== l.acquiredHere || !!m.releasedUnowned !== !!l.releasedUnowned || m.required !== l.required) {
+    } else if (m.acquiredHere !== l.acquiredHere || !!m.releasedUnowned !== !!l.releasedUnowned || m.required !== l.required || !!m.forgottenOwn !== !!l.forgottenOwn) {
       const required = l.required === m.required ? l.required : l.required && m.required ? 'held' : undefined;
-      out.locks.set(k, { ...l, acquiredHere: l.acquiredHere && m.acquiredHere, releasedUnowned: !!(l.releasedUnowned || m.releasedUnowned), required });
+      out.locks.set(k, { ...l, acquiredHere: l.acquiredHere && m.acquiredHere, releasedUnowned: !!(l.releasedUnowned || m.releasedUnowned), required, forgottenOwn: !!(l.forgottenOwn && m.forgottenOwn) });
     }
   }
   for (const [k, m] of b.locks) if (!a.locks.has(k)) out.locks.set(k, { ...m, state: 'unknown', acquiredHere: false });
