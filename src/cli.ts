@@ -288,13 +288,13 @@ function stringList(value: unknown): string[] {
   return values.map((item) => String(item));
 }
 
-/** The value of an option that may be given once only. */
 /** -j N: a whole number from 1 up. */
 export function parseJobs(value: string): number {
   if (!/^\d+$/.test(value.trim()) || Number(value) < 1 || Number(value) > 256) throw new UsageError(`--jobs: expected a number of worker threads from 1 to 256, got ${JSON.stringify(value)}`);
   return Number(value);
 }
 
+/** The value of an option that may be given once only. */
 function singleValue(value: unknown, option: string): string {
   if (Array.isArray(value)) throw new UsageError(`${option} may be given once only`);
   return String(value);
