@@ -343,6 +343,14 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
       }
       return { only, result: pool!.submit({ path: src.path, text: inMemory.get(src.path), only, summaries, noreturn }) };
     };
+    /** A worker's task in the run's statistics: its time always, what it produced when it is kept. */
+    const countWorkerTask = (r: FileTaskResult, kept: boolean): void => {
+      stats.parseMs += r.stats.parseMs;
+      stats.analyzeMs += r.stats.analyzeMs;
+      if (!kept) return;
+      stats.filesParsed += r.stats.filesParsed;
+      stats.functionsReused += r.stats.functionsReused;
+    };
     /** Does a worker's result hold at the file's turn? */
     const holds = (r: FileTaskResult, only: AnalyzeFileOptions['only'], file: string): boolean => {
       if (!sameOnly(only, onlyFor(file))) return false;
@@ -420,24 +428,18 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
           }
           if (!r && pass === 0 && ahead) {
             const got = await ahead.result;
-            stats.parseMs += got.stats.parseMs;
-            stats.analyzeMs += got.stats.analyzeMs;
-            if (holds(got, ahead.only, src.path)) {
+            const kept = holds(got, ahead.only, src.path);
+            countWorkerTask(got, kept);
+            if (kept) {
               r = got;
-              stats.filesParsed += got.stats.filesParsed;
-              stats.functionsReused += got.stats.functionsReused;
               stats.filesAnalysedAhead++;
             } else stats.filesAnalysedAgain++;
           }
           if (!r && pool) {
             // Not analysed ahead (a callee's file was not settled): a worker analyses it now, with
             // everything before it settled, so that the run never has more threads busy than -j.
-            const now = dispatch(src);
-            r = await now.result;
-            stats.parseMs += r.stats.parseMs;
-            stats.analyzeMs += r.stats.analyzeMs;
-            stats.filesParsed += r.stats.filesParsed;
-            stats.functionsReused += r.stats.functionsReused;
+            r = await dispatch(src).result;
+            countWorkerTask(r, true);
           }
           if (!r) r = await analyseHere(src, only);
           if (r !== fromCache) store(src, only, r);

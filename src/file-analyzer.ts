@@ -440,6 +440,13 @@ export class FileAnalyzer {
       }
     };
     const failed = new Set<AstNode>();
+    /** The names each function calls (one walk of its tree, for the call graph and the memo key). */
+    const calls = new Map<AstNode, Set<string>>();
+    const callsOf = (fn: AstNode): Set<string> => {
+      let names = calls.get(fn);
+      if (!names) calls.set(fn, (names = calledNames(fn)));
+      return names;
+    };
     // The memo: a function whose callees' summaries are what they were when it was last analysed
     // (a later pass or round over the file) is not analysed again; what it reported is reported
     // again, and its result (what the rules' file checks read) is given again. Not with callers'
@@ -448,7 +455,7 @@ export class FileAnalyzer {
     const staticsCalledBy = new Map<AstNode, string>();
     const staticsCalled = (fn: AstNode): string => {
       let called = staticsCalledBy.get(fn);
-      if (called === undefined) staticsCalledBy.set(fn, (called = [...calledNames(fn)].filter((name) => statics.has(name)).sort().join(',')));
+      if (called === undefined) staticsCalledBy.set(fn, (called = [...callsOf(fn)].filter((name) => statics.has(name)).sort().join(',')));
       return called;
     };
     const recordingResolve = (name: string): ApiEntry | undefined => {
@@ -517,7 +524,7 @@ export class FileAnalyzer {
 
     // Callees first. Each name is one node of the graph (its first definition; #ifdef twins follow it).
     const edges = new Map<string, Set<string>>();
-    for (const [name, fn] of byName) edges.set(name, new Set([...calledNames(fn)].filter((c) => byName.has(c))));
+    for (const [name, fn] of byName) edges.set(name, new Set([...callsOf(fn)].filter((c) => byName.has(c))));
     const order = bottomUp([...byName.keys()], edges);
     const twins = new Map<string, AstNode[]>();
     for (const fn of functionNodes) {
