@@ -331,8 +331,8 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
       stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0, functionsReused: 0 },
       heapUsed: 0,
     });
-    /** Sends a file to the pool with the answers it will ask for. */
-    const dispatch = (src: RunSource): { only: AnalyzeFileOptions['only']; result: Promise<FileTaskResult> } => {
+    /** Sends a file to the pool with the answers it will ask for, ranked by its turn (`at`). */
+    const dispatch = (src: RunSource, at: number): { only: AnalyzeFileOptions['only']; result: Promise<FileTaskResult> } => {
       const only = onlyFor(src.path);
       const summaries: [string, ApiEntry][] = [];
       const noreturn: string[] = [];
@@ -341,7 +341,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
         if (entry) summaries.push([name, entry]);
         if (knowledge.noreturn.holds(name, src.path)) noreturn.push(name);
       }
-      return { only, result: pool!.submit({ path: src.path, text: inMemory.get(src.path), only, summaries, noreturn }) };
+      return { only, result: pool!.submit({ path: src.path, text: inMemory.get(src.path), only, summaries, noreturn }, at) };
     };
     /** A worker's task in the run's statistics: its time always, what it produced when it is kept. */
     const countWorkerTask = (r: FileTaskResult, kept: boolean): void => {
@@ -399,7 +399,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
           if (inflight.has(src.path) || (demand && !demand.fileNeeded(src.path))) continue;
           if (depsOf(src, j).some((f) => position.get(f)! > committed)) continue;
           if (cache && cached(src, onlyFor(src.path)).length) continue;
-          inflight.set(src.path, dispatch(src));
+          inflight.set(src.path, dispatch(src, j));
         }
       };
       for (let i = 0; i < list.length; i++) {
@@ -438,7 +438,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
           if (!r && pool) {
             // Not analysed ahead (a callee's file was not settled): a worker analyses it now, with
             // everything before it settled, so that the run never has more threads busy than -j.
-            r = await dispatch(src).result;
+            r = await dispatch(src, i).result;
             countWorkerTask(r, true);
           }
           if (!r) r = await analyseHere(src, only);

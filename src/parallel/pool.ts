@@ -13,7 +13,11 @@ export type TaskRequest = Omit<FileTask, 'initializers'>;
 export interface TaskExecutor {
   /** How many tasks it runs at once. */
   readonly width: number;
-  submit(task: TaskRequest): Promise<FileTaskResult>;
+  /**
+   * Queues a task. `rank` orders the queue (lowest first): the run ranks a file by its turn, so
+   * that the file it waits for never waits behind files analysed ahead of their turn.
+   */
+  submit(task: TaskRequest, rank?: number): Promise<FileTaskResult>;
   /** An initializer the run published (every runner sees them in this order). */
   publishInitializer(name: string, fields: ReadonlyMap<string, string>): void;
   close(): Promise<void>;
@@ -46,6 +50,8 @@ export class InlineExecutor implements TaskExecutor {
 
 /** A job for a worker: the message to send (given what the worker has seen), and where its answer goes. */
 interface Job {
+  /** Queue order: the lowest rank runs first, equal ranks in submission order. */
+  rank: number;
   /** The worker that analysed the file before (its memo has the file's functions), if it is to wait for it. */
   affinity?: number;
   message(slot: Slot): Record<string, unknown>;
@@ -122,7 +128,11 @@ export class WorkerPool implements TaskExecutor {
   private pump(): void {
     for (const [index, slot] of this.slots.entries()) {
       if (slot.busy || !this.queue.length) continue;
-      const at = this.queue.findIndex((j) => j.affinity === undefined || j.affinity === index);
+      let at = -1;
+      for (let i = 0; i < this.queue.length; i++) {
+        const j = this.queue[i];
+        if ((j.affinity === undefined || j.affinity === index) && (at < 0 || j.rank < this.queue[at].rank)) at = i;
+      }
       if (at < 0) continue;
       const job = this.queue.splice(at, 1)[0];
       const id = this.nextId++;
@@ -142,9 +152,10 @@ export class WorkerPool implements TaskExecutor {
    * A file analysed again goes to the worker that analysed it before: that worker's memo holds its
    * functions (src/file-analyzer.ts). A file analysed for the first time goes to any worker.
    */
-  submit(task: TaskRequest): Promise<FileTaskResult> {
+  submit(task: TaskRequest, rank = 0): Promise<FileTaskResult> {
     const before = this.analysedBy.get(task.path);
     return this.run<FileTaskResult>({
+      rank,
       affinity: before,
       message: (slot) => {
         const initializers = this.log.slice(slot.seen);
@@ -163,6 +174,7 @@ export class WorkerPool implements TaskExecutor {
       const batch = paths.slice(i, i + FACTS_BATCH);
       batches.push(
         this.run({
+          rank: 0,
           message: () => ({ kind: 'facts', paths: batch, config }),
           failure: (why) => batch.map((p) => ({ path: p, error: `could not be read: ${why}` })),
         }),
