@@ -35,10 +35,16 @@ function inIfCondition(at: AstNode): boolean {
   return false;
 }
 
-function check(pending: Candidate[], context: RuleContext, ev: EventBase, at: AstNode, key: string, how: string): void {
+/** Lookups (by the line of the call) some path of the function has range-checked. */
+type RangeChecked = Set<number>;
+
+function check(pending: Candidate[], checked: RangeChecked, context: RuleContext, ev: EventBase, at: AstNode, key: string, how: string): void {
   const p = ev.state.pointer(key);
   if (!p || !p.mayStartAbove || p.nullness !== 'nonnull' || p.staleSince) return;
-  if (p.testedFields.has('vm_start')) return;
+  if (p.testedFields.has('vm_start')) {
+    checked.add(p.origin.line);
+    return;
+  }
   const report = (): void => context.report({
     node: at,
     function: ev.fn.name,
@@ -73,29 +79,37 @@ export const findVmaRange: Rule = {
   },
   create(context) {
     const pending: Candidate[] = [];
+    const checked: RangeChecked = new Set();
     return {
       deref(ev) {
-        if (ev.field && BOUNDARY_FIELDS.has(ev.field)) return;
-        check(pending, context, ev, ev.node, ev.pointerKey, 'used');
+        if (ev.field && BOUNDARY_FIELDS.has(ev.field)) {
+          // Reading the bounds after a comparison: the lookup was range-checked on this path.
+          if (ev.state.pointer(ev.pointerKey)?.testedFields.has('vm_start')) checked.add(ev.state.pointer(ev.pointerKey)!.origin.line);
+          return;
+        }
+        check(pending, checked, context, ev, ev.node, ev.pointerKey, 'used');
       },
       call(ev) {
         if (ev.api && (ev.api.transparent || ev.api.errorTest || ev.api.rangeCheck || ev.api.assertsFalseArg !== undefined)) return;
         for (const arg of ev.args) {
           const key = ev.keyOf(arg);
-          if (key) check(pending, context, ev, arg, key, `passed to ${ev.callee ?? 'a function'}()`);
+          if (key) check(pending, checked, context, ev, arg, key, `passed to ${ev.callee ?? 'a function'}()`);
         }
       },
       // Tests in an `if` before the function compares vm_start (`if (!vma || !valid_vma(vma))
-      // goto out; if (vma->vm_start > addr) goto out;`) are reported only when it never does.
+      // goto out; if (vma->vm_start > addr) goto out;`) are reported only when it never does: no
+      // use seen with the comparison made, no exit reached with it.
       functionExit(ev) {
         const unchecked = pending.splice(0).filter(
           (c) =>
             !c.filter ||
-            !ev.exits.some((e) => {
-              const p = e.state.pointer(c.key);
-              return !!p && p.origin.line === c.originLine && p.testedFields.has('vm_start');
-            }),
+            (!checked.has(c.originLine) &&
+              !ev.exits.some((e) => {
+                const p = e.state.pointer(c.key);
+                return !!p && p.origin.line === c.originLine && p.testedFields.has('vm_start');
+              })),
         );
+        checked.clear();
         for (const c of firstUsePerLookup(unchecked)) c.report();
       },
     };
