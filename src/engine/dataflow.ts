@@ -8,8 +8,9 @@ import { performance } from 'node:perf_hooks';
 import type { Cfg, CfgNode } from './cfg.js';
 import { State, joinStates } from './state.js';
 import { OutOfBudget, type Transfer } from './transfer.js';
+import type { DeadFactPruner } from './liveness.js';
 
-const MAX_PRECISE = 32;
+const MAX_PRECISE = 8;
 const MAX_GROUPS = 12;
 const STEP_BUDGET = 60_000;
 /** Wall-clock budget of one function's fixpoint, checked every 256 steps and inside long statements. */
@@ -111,7 +112,8 @@ export function successors(cfg: Cfg, n: CfgNode, st: State, tf: Transfer): [numb
   return out;
 }
 
-export function runDataflow(cfg: Cfg, tf: Transfer, entry: State): DataflowResult {
+/** `pruner` drops facts about dead locals from each state where paths meet (src/engine/liveness.ts). */
+export function runDataflow(cfg: Cfg, tf: Transfer, entry: State, pruner: DeadFactPruner | null = null): DataflowResult {
   const nodeStates = new Map<number, NodeStates>();
   const work: [number, State][] = [];
   let widened = false;
@@ -122,7 +124,7 @@ export function runDataflow(cfg: Cfg, tf: Transfer, entry: State): DataflowResul
       nodeStates.set(id, ns);
     }
     const before = ns.mode;
-    for (const s of ns.insert(st)) work.push([id, s]);
+    for (const s of ns.insert(pruner ? pruner.prune(id, st) : st)) work.push([id, s]);
     if (ns.mode !== before) widened = true;
   };
   push(cfg.entry, entry);

@@ -6,6 +6,7 @@ import type { TraceStep } from '../types.js';
 import type { RuleVisitor } from '../rules/rule.js';
 import { buildCfg, type Cfg, type PreprocessorChoices } from './cfg.js';
 import { runDataflow } from './dataflow.js';
+import { deadFactPruner } from './liveness.js';
 import { State } from './state.js';
 import { Transfer, keyOf, declaredName, rwsemOwner, type EventSink, type FunctionContext, type SummaryFacts } from './transfer.js';
 import { summarize } from './summary.js';
@@ -568,7 +569,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
       },
     } satisfies EventSink;
   }
-  const flow = runDataflow(cfg, tf, entry);
+  const flow = runDataflow(cfg, tf, entry, deadFactPruner(fn, cfg, info.params));
   fx.sink = null;
 
   const exitStates = flow.states.get(cfg.exit) ?? [];

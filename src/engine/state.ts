@@ -143,11 +143,16 @@ export class State {
     return this.hashCache;
   }
 
-  /** Coarse identity used once a node has too many states: locks and pagefault depth only. */
+  /**
+   * Coarse identity used once a node has too many states: what the function's callers and the
+   * rules see of a path (its locks, pagefault depth and returned value); the values kept for
+   * branch correlation are joined. Returns stay apart so that a failure return is never merged
+   * into a success (its summary, "can fail", reads them).
+   */
   lockSignature(): string {
     const parts: string[] = [];
     for (const k of [...this.locks.keys()].sort()) parts.push(`${k}=${this.locks.get(k)!.state}`);
-    parts.push(`pf${this.pf}`);
+    parts.push(`pf${this.pf}`, `r${this.ret}`);
     return parts.join('|');
   }
 
@@ -243,6 +248,22 @@ export class State {
   setDef(key: string, text: string, node: unknown): void {
     this.defs.set(key, { text, node });
     this.hashCache = null;
+  }
+
+  /**
+   * The state without the values, constants and flag definitions whose key `dead` selects (this
+   * state itself when there are none): what no later code of the function can read.
+   */
+  withoutFacts(dead: (key: string) => boolean): State {
+    let out: State | null = null;
+    for (const map of ['vals', 'consts', 'defs'] as const) {
+      for (const k of this[map].keys()) {
+        if (!dead(k)) continue;
+        out ??= this.clone();
+        out[map].delete(k);
+      }
+    }
+    return out ?? this;
   }
 
   /** Marks pointers obtained under `lockKey` as stale from `step` on. */
