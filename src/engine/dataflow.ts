@@ -21,6 +21,11 @@ type Mode = 'precise' | 'grouped' | 'single';
 class NodeStates {
   mode: Mode = 'precise';
   map = new Map<string, State>();
+  /**
+   * @param final The exit: nothing flows out of it, so its groups are never joined into one
+   * (each return of a function keeps its own state for the summary).
+   */
+  constructor(private readonly final = false) {}
 
   keyFor(st: State): string {
     return this.mode === 'precise' ? st.hash() : this.mode === 'grouped' ? st.lockSignature() : '*';
@@ -38,7 +43,7 @@ class NodeStates {
     }
     if (!existing) {
       this.map.set(k, st);
-      if (this.mode === 'grouped' && this.map.size > MAX_GROUPS) return this.regroup('single');
+      if (this.mode === 'grouped' && this.map.size > MAX_GROUPS && !this.final) return this.regroup('single');
       return [st];
     }
     const joined = joinStates(existing, st);
@@ -56,7 +61,7 @@ class NodeStates {
       const ex = this.map.get(k);
       this.map.set(k, ex ? joinStates(ex, st) : st);
     }
-    if (mode === 'grouped' && this.map.size > MAX_GROUPS) return this.regroup('single');
+    if (mode === 'grouped' && this.map.size > MAX_GROUPS && !this.final) return this.regroup('single');
     return [...this.map.values()];
   }
 }
@@ -120,7 +125,7 @@ export function runDataflow(cfg: Cfg, tf: Transfer, entry: State, pruner: DeadFa
   const push = (id: number, st: State): void => {
     let ns = nodeStates.get(id);
     if (!ns) {
-      ns = new NodeStates();
+      ns = new NodeStates(id === cfg.exit);
       nodeStates.set(id, ns);
     }
     const before = ns.mode;

@@ -145,14 +145,15 @@ export class State {
 
   /**
    * Coarse identity used once a node has too many states: what the function's callers and the
-   * rules see of a path (its locks, pagefault depth and returned value); the values kept for
-   * branch correlation are joined. Returns stay apart so that a failure return is never merged
-   * into a success (its summary, "can fail", reads them).
+   * rules see of a path (its locks, pagefault depth, the value it returned and where); the values
+   * kept for branch correlation are joined. Each return stays apart so that a failure return is
+   * never merged into a success or into another failure's conditions (its summary, "can fail
+   * unless...", reads them).
    */
   lockSignature(): string {
     const parts: string[] = [];
     for (const k of [...this.locks.keys()].sort()) parts.push(`${k}=${this.locks.get(k)!.state}`);
-    parts.push(`pf${this.pf}`, `r${this.ret}`);
+    parts.push(`pf${this.pf}`, `r${this.ret}@${(this.retNode as { start?: number } | null)?.start ?? ''}`);
     return parts.join('|');
   }
 
