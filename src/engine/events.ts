@@ -175,6 +175,13 @@ export const V_ANY = V_ZERO | V_POS | V_NEG | V_ERR;
  * parameter (V_* bits, with this marker so that "nothing known" is still a snapshot).
  */
 export const ENTRY_SNAPSHOT = 16;
+/**
+ * In a failure's conditions on the arguments (`failsWhen`): the failure path compared the
+ * parameter with a named constant (`if (cpu_base == TX_CPU_BASE) return -EINVAL;`), whose value
+ * the analysis does not know. The failure is one case of the function, which a caller passing a
+ * constant of its own may not select.
+ */
+export const V_SELECTED = 32;
 export const entryKey = (param: number): string => `#@${param}`;
 
 export interface ExitPath {

@@ -13,6 +13,7 @@ import { summarize } from './summary.js';
 import type { State as StateT } from './state.js';
 import {
   ENTRY_SNAPSHOT,
+  V_SELECTED,
   entryKey,
   FORGOTTEN_SUFFIX,
   V_ANY,
@@ -149,8 +150,21 @@ function entryConditions(st: StateT, params: readonly string[]): Record<number, 
     // No snapshot: the path did not assign it (snapshots are never evicted).
     const bits = snap !== undefined ? snap & ~ENTRY_SNAPSHOT : st.getVal(name);
     if (bits !== V_ANY) out[i] = bits;
+    else if (snap === undefined && comparedEqualToConstant(st, name)) out[i] = V_ANY | V_SELECTED;
   });
   return out;
+}
+
+/** Does the path know `name == CONSTANT` (a named constant, value unknown) to be true? */
+function comparedEqualToConstant(st: StateT, name: string): boolean {
+  for (const [key, bits] of st.vals) {
+    if (bits & V_ZERO) continue;
+    const m = /^\((\w+) == (\w+)\)$/.exec(key);
+    if (!m) continue;
+    const other = m[1] === name ? m[2] : m[2] === name ? m[1] : null;
+    if (other !== null && /^[A-Z][A-Z0-9_]*$/.test(other)) return true;
+  }
+  return false;
 }
 
 /** Declared types of the function's parameters and locals, by name (`struct vm_area_struct *`). */

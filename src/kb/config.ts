@@ -276,6 +276,8 @@ function steps(c: Checker, v: unknown, at: string): Step[] {
 }
 
 const V_BITS_MAX = 15;
+/** A failure condition's bits may also say the parameter selects a case (V_SELECTED = 32, see src/engine/events.ts). */
+const WHEN_BITS_MAX = V_BITS_MAX | 32;
 
 /**
  * Checks of every field of ApiEntry, LockEffect and LockRequirement as a summary file holds them.
@@ -321,7 +323,7 @@ const ENTRY_FIELDS: FieldChecks<ApiEntry> = {
     c.array(v, at, 'argument conditions').map((w, i) => {
       const o = c.object(w, `${at}[${i}]`);
       const out: Record<number, number> = {};
-      for (const [k, bits] of Object.entries(o)) out[c.index(Number(k), `${at}[${i}].${k}`)] = c.integer(bits, `${at}[${i}].${k}`, 1, V_BITS_MAX);
+      for (const [k, bits] of Object.entries(o)) out[c.index(Number(k), `${at}[${i}].${k}`)] = c.integer(bits, `${at}[${i}].${k}`, 1, WHEN_BITS_MAX);
       return out;
     }),
   derefsArgs: (c, v, at) => c.indexes(v, at),

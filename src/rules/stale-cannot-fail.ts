@@ -2,7 +2,7 @@
 import type { Rule } from './rule.js';
 import { AstNode, calleeName, callArgs, stripParens, walk } from '../parse/ast.js';
 import { lookupApi, type FailureStyle } from '../kb/lock-api.js';
-import { V_ERR, V_NEG, V_ZERO, type FunctionResult, type FileEvent } from '../engine/events.js';
+import { V_ERR, V_NEG, V_SELECTED, V_ZERO, type FunctionResult, type FileEvent } from '../engine/events.js';
 import type { TraceStep } from '../types.js';
 import { mayFailWith } from '../engine/transfer.js';
 
@@ -193,19 +193,36 @@ function failureWord(bits: number): string {
   return 'failure';
 }
 
+/**
+ * Does this call fail under `when`? Not when it passes what the failure excludes (a NULL buffer
+ * to allocate, a flag), nor when the failure is a case selected by a named constant the call may
+ * not pass (`cpu_base == TX_CPU_BASE`, and the call passes 0 or another constant): the comment may
+ * be about the case the call selects.
+ */
+function failsFor(when: Record<number, number> | undefined, args: readonly AstNode[]): boolean {
+  if (!when || !Object.keys(when).length) return true;
+  if (!mayFailWith([when], args)) return false;
+  return !Object.entries(when).some(([i, need]) => need & V_SELECTED && isConstant(args[Number(i)]));
+}
+
+function isConstant(arg: AstNode | undefined): boolean {
+  if (!arg) return false;
+  const e = stripParens(arg);
+  return e.type === 'number_literal' || (e.type === 'identifier' && /^[A-Z][A-Z0-9_]*$/.test(e.text));
+}
+
 /** Why `name` can fail, with the trace to show it; null when it cannot (or nothing is known). */
 function failureOf(ev: FileEvent, name: string, args: readonly AstNode[]): { why: string; steps: TraceStep[] } | null {
   const def = ev.functions.get(name);
   if (def) {
-    // A failure that needs what this call does not pass (a NULL buffer to allocate, a flag) is not one.
-    const f = def.failureReturns.find((r) => mayFailWith(Object.keys(r.when).length ? [r.when] : undefined, args));
+    const f = def.failureReturns.find((r) => failsFor(r.when, args));
     if (!f) return null;
     const steps = f.node ? [ev.step(f.node, `${name}() returns ${failureWord(f.returned)} here`)] : [];
     return { why: `it returns ${failureWord(f.returned)}${f.node ? ` at line ${f.node.row + 1}` : ''}`, steps };
   }
   // Defined elsewhere in the run (its summary), or known to the knowledge base.
   const api = ev.resolve(name);
-  if (!api?.fails || !mayFailWith(api.failsWhen, args)) return null;
+  if (!api?.fails || !(api.failsWhen ? api.failsWhen.some((w) => failsFor(w, args)) : true)) return null;
   const at = api.source?.kind === 'summary' ? api.failureAt?.[0] : undefined;
   if (at) {
     const where = at.file === ev.file ? `line ${at.line}` : `${at.file}:${at.line}`;
