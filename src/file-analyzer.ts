@@ -83,16 +83,16 @@ export function selectRules(options: Pick<AnalyzeOptions, 'rules'>): Rule[] {
 
 /** A conditional directive with just what deciding it needs (its name or condition), not its body. */
 function shallowDirective(p: Node, file: SourceFile): AstNode {
-  const node = new AstNode(file, p.type, true, null, false, p.startIndex, p.endIndex, p.startPosition.row, p.startPosition.column, p.endPosition.row, p.endPosition.column);
+  const node = new AstNode(file, p.type, true, null, false, p.startIndex, p.endIndex);
   const first = p.child(0);
   if (first) {
-    node.children.push(new AstNode(file, first.type, false, null, false, first.startIndex, first.endIndex, 0, 0, 0, 0));
+    node.children.push(new AstNode(file, first.type, false, null, false, first.startIndex, first.endIndex));
   }
   for (const field of ['name', 'condition']) {
     const c = p.childForFieldName(field);
     if (!c) continue;
     const copy = toAst(c, file);
-    const withField = new AstNode(file, copy.type, copy.named, field, false, copy.start, copy.end, copy.row, copy.col, copy.endRow, copy.endCol);
+    const withField = new AstNode(file, copy.type, copy.named, field, false, copy.start, copy.end);
     withField.children.push(...copy.children);
     node.children.push(withField);
   }
@@ -275,7 +275,7 @@ export class FileAnalyzer {
             .captures(tree.rootNode)
             .map((c) => {
               const n = c.node;
-              const node = new AstNode(file, 'comment', true, null, false, n.startIndex, n.endIndex, n.startPosition.row, n.startPosition.column, n.endPosition.row, n.endPosition.column);
+              const node = new AstNode(file, 'comment', true, null, false, n.startIndex, n.endIndex);
               return { node, text: node.text };
             })
         : [];

@@ -100,8 +100,8 @@ function macroWithBody(def: AstNode): { name: string; call: AstNode; body: AstNo
   const arg = declarator?.type === 'parenthesized_declarator' ? declarator.namedChildren[0] : undefined;
   if (type?.type !== 'type_identifier' || !declarator || !body || arg?.type !== 'identifier') return null;
   const at = (n: AstNode, type: string, field: string | null): AstNode =>
-    new AstNode(n.file, type, true, field, false, n.start, n.end, n.row, n.col, n.endRow, n.endCol);
-  const call = new AstNode(def.file, 'call_expression', true, null, false, type.start, declarator.end, type.row, type.col, declarator.endRow, declarator.endCol);
+    new AstNode(n.file, type, true, field, false, n.start, n.end);
+  const call = new AstNode(def.file, 'call_expression', true, null, false, type.start, declarator.end);
   const fn = at(type, 'identifier', 'function');
   const list = at(declarator, 'argument_list', 'arguments');
   const argument = at(arg, 'identifier', null);

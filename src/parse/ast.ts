@@ -3,11 +3,41 @@
 // crosses into WASM and allocates, and the WASM tree must be deleted as soon as possible (WASM
 // memory is not garbage collected). One cursor walk per file builds this copy.
 
-import type { TreeCursor } from 'web-tree-sitter';
+import type { Language, Tree, TreeCursor } from 'web-tree-sitter';
 
 export interface SourceFile {
   path: string;
   text: string;
+}
+
+/** Where each line of a file's text starts (computed once per file, when a position is first asked). */
+const lineIndex = new WeakMap<SourceFile, Uint32Array>();
+
+function lineStarts(file: SourceFile): Uint32Array {
+  let starts = lineIndex.get(file);
+  if (!starts) {
+    const text = file.text;
+    let n = 1;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+    starts = new Uint32Array(n);
+    let row = 1;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts[row++] = i + 1;
+    lineIndex.set(file, starts);
+  }
+  return starts;
+}
+
+/** The 0-based line of an offset. */
+function rowAt(file: SourceFile, offset: number): number {
+  const starts = lineStarts(file);
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 export class AstNode {
@@ -20,14 +50,27 @@ export class AstNode {
     /** Field name under the parent (`condition`, `body`, `function`, ...), null when none. */
     readonly field: string | null,
     readonly missing: boolean,
+    /** Offsets in the file's text (UTF-16 code units). */
     readonly start: number,
     readonly end: number,
-    /** 0-based row and column (UTF-16 code units, so a tab or a non-ASCII letter counts one). */
-    readonly row: number,
-    readonly col: number,
-    readonly endRow: number,
-    readonly endCol: number,
   ) {}
+
+  /** 0-based row and column (UTF-16 code units, so a tab or a non-ASCII letter counts one), from the file's text. */
+  get row(): number {
+    return rowAt(this.file, this.start);
+  }
+
+  get col(): number {
+    return this.start - lineStarts(this.file)[rowAt(this.file, this.start)];
+  }
+
+  get endRow(): number {
+    return rowAt(this.file, this.end);
+  }
+
+  get endCol(): number {
+    return this.end - lineStarts(this.file)[rowAt(this.file, this.end)];
+  }
 
   get text(): string {
     return this.file.text.slice(this.start, this.end);
@@ -64,18 +107,38 @@ export class AstNode {
 /** Anonymous tokens worth keeping beside the named nodes. */
 const KEPT_TOKENS = new Set(['#ifdef', '#ifndef', '#elifdef', '#elifndef', 'default', 'case', '{', '}']);
 
-/** Copies a tree-sitter tree or subtree into AstNodes. Iterative: the input controls the depth. */
-export function toAst(from: { walk(): TreeCursor }, file: SourceFile): AstNode {
+/** Per language: node type names and whether each type is named, by type id (read once). */
+let typeTable: { language: Language; types: string[]; named: boolean[]; fields: (string | null)[] } | null = null;
+
+function tablesOf(language: Language): NonNullable<typeof typeTable> {
+  if (typeTable?.language !== language) {
+    const types = language.types;
+    typeTable = { language, types, named: types.map((_, id) => language.nodeTypeIsNamed(id)), fields: language.fields };
+  }
+  return typeTable;
+}
+
+/**
+ * Copies a tree-sitter tree or subtree into AstNodes. Iterative: the input controls the depth.
+ * Each cursor property is a call into WASM: a node costs its type id, field id and offsets (names
+ * and namedness come from the language's tables, lines and columns from the text when asked).
+ */
+export function toAst(from: { walk(): TreeCursor; tree: Tree }, file: SourceFile): AstNode {
   const cursor: TreeCursor = from.walk();
+  const { types, named: namedById, fields } = tablesOf(from.tree.language);
   const make = (inError: boolean): AstNode | null => {
-    const type = cursor.nodeType;
-    const named = cursor.nodeIsNamed;
-    const field = cursor.currentFieldName;
-    const missing = cursor.nodeIsMissing;
-    if (!named && !field && !missing && !inError && !KEPT_TOKENS.has(type)) return null;
-    const s = cursor.startPosition;
-    const e = cursor.endPosition;
-    return new AstNode(file, type, named, field, missing, cursor.startIndex, cursor.endIndex, s.row, s.column, e.row, e.column);
+    const id = cursor.nodeTypeId;
+    const type = types[id] || 'ERROR';
+    const named = type === 'ERROR' || namedById[id];
+    const field = fields[cursor.currentFieldId] ?? null;
+    if (!named && !field && !inError && !KEPT_TOKENS.has(type)) {
+      // An anonymous token is kept only when the parser inserted it (a missing `;`).
+      if (!cursor.nodeIsMissing) return null;
+      return new AstNode(file, type, named, field, true, cursor.startIndex, cursor.endIndex);
+    }
+    const start = cursor.startIndex;
+    const end = cursor.endIndex;
+    return new AstNode(file, type, named, field, start === end && cursor.nodeIsMissing, start, end);
   };
   const root = make(false)!;
   const stack: { node: AstNode; inError: boolean }[] = [{ node: root, inError: root.type === 'ERROR' }];
