@@ -267,19 +267,19 @@ function collectLockFlags(fn: AstNode, resolve: (name: string) => ApiEntry | und
   const flags = new Set<string>();
   const body = fn.child('body');
   if (!body) return flags;
-  const hasLockOp = (n: AstNode): boolean => {
-    let found = false;
-    walk(n, (x) => {
-      if (found) return false;
-      if (x.type === 'call_expression') {
-        const name = calleeName(x);
-        const api = name ? resolve(name) : undefined;
-        if (api?.lock?.some((e) => e.op === 'acquire' || e.op === 'release')) found = true;
-      }
-      return !found;
-    });
-    return found;
-  };
+  // The nodes that contain a lock operation: each such call and its ancestors (one walk).
+  const withLockOp = new Set<AstNode>();
+  walk(body, (x) => {
+    if (x.type !== 'call_expression') return true;
+    const name = calleeName(x);
+    const api = name ? resolve(name) : undefined;
+    if (api?.lock?.some((e) => e.op === 'acquire' || e.op === 'release')) {
+      for (let a: AstNode | null = x; a && !withLockOp.has(a); a = a.parent) withLockOp.add(a);
+    }
+    return true;
+  });
+  if (!withLockOp.size) return flags;
+  const hasLockOp = (n: AstNode): boolean => withLockOp.has(n);
   // A flag set right beside a lock operation: `mmap_read_unlock(mm); locked = false;`.
   walk(body, (n) => {
     if (n.type !== 'compound_statement') return true;
@@ -563,12 +563,12 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
           }
         }
         if (!callVisitors.length) return;
-        const ev = { ...base(st), node, callee, api, args, requires };
+        const ev = { file, fn: info, state: viewOf(st, tf), keyOf, mmapKeyOf, step, typeOf, initializer, node, callee, api, args, requires };
         for (const v of callVisitors) v.call!(ev);
       },
       deref(node, pointer, pointerKey, field, st) {
         if (!derefVisitors.length || !st.ptrs.has(pointerKey)) return;
-        const ev = { ...base(st), node, pointer, pointerKey, field };
+        const ev = { file, fn: info, state: viewOf(st, tf), keyOf, mmapKeyOf, step, typeOf, initializer, node, pointer, pointerKey, field };
         for (const v of derefVisitors) v.deref!(ev);
       },
       lockOp(op, st) {
@@ -578,7 +578,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
       },
       write(node, object, objectKey, field, arrow, st) {
         if (!writeVisitors.length) return;
-        const ev = { ...base(st), node, object, objectKey, field, arrow };
+        const ev = { file, fn: info, state: viewOf(st, tf), keyOf, mmapKeyOf, step, typeOf, initializer, node, object, objectKey, field, arrow };
         for (const v of writeVisitors) v.write!(ev);
       },
     } satisfies EventSink;
