@@ -1,6 +1,7 @@
 // Turns command-line paths into the list of files to analyse: a directory contributes its C
 // sources and headers (found with glob, without following symbolic links), a file is taken as it
-// is whatever its extension. The result is sorted and free of duplicates.
+// is whatever its extension. The result is sorted and free of duplicates (two names of one file,
+// through another spelling or a symbolic link, are one).
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from './usage-error.js';
@@ -22,7 +23,7 @@ export interface Discovery {
  * C files is reported in `directoriesWithoutCFiles` (the caller decides whether that is fatal).
  */
 export async function discoverFiles(paths: readonly string[]): Promise<Discovery> {
-  const candidates: string[] = [];
+  const candidates: Candidate[] = [];
   const directoriesWithoutCFiles: string[] = [];
   for (const given of paths) {
     const kind = await pathKind(given);
@@ -31,10 +32,16 @@ export async function discoverFiles(paths: readonly string[]): Promise<Discovery
       if (found.length === 0) directoriesWithoutCFiles.push(given);
       candidates.push(...found);
     } else {
-      candidates.push(given);
+      candidates.push({ file: given, identity: await fileIdentity(given) });
     }
   }
-  return { files: await sortedUnique(candidates), directoriesWithoutCFiles };
+  return { files: sortedUnique(candidates), directoriesWithoutCFiles };
+}
+
+/** A file found, and what makes two names of it one file (its real path). */
+interface Candidate {
+  file: string;
+  identity: string;
 }
 
 async function pathKind(given: string): Promise<'directory' | 'file'> {
@@ -54,30 +61,42 @@ function describeStatError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** C files under a directory, as paths that start with the directory as it was given. */
-async function cFilesUnder(directory: string): Promise<string[]> {
+/**
+ * C files under a directory, as paths that start with the directory as it was given. Their
+ * identity is the directory's real path joined with the relative path (the walk does not follow
+ * links); only a file that is itself a symbolic link is resolved.
+ */
+async function cFilesUnder(directory: string): Promise<Candidate[]> {
   // Loaded here: a run over files alone (the pre-commit hook, the editor) does not pay its start.
   const { glob } = await import('glob');
-  const relativePaths = await glob(C_SOURCE_PATTERNS, {
-    cwd: directory,
+  // The walk starts from the real directory: glob does not enter a directory given through a link.
+  const real = await fileIdentity(directory);
+  const found = await glob(C_SOURCE_PATTERNS, {
+    cwd: real,
     nodir: true,
     follow: false,
     dot: false,
     ignore: IGNORED_DIRECTORIES,
+    withFileTypes: true,
   });
-  return relativePaths.map((relative) => path.join(directory, relative));
+  const out: Candidate[] = [];
+  for (const entry of found) {
+    const relative = entry.relative();
+    const file = path.join(directory, relative);
+    out.push({ file, identity: entry.isSymbolicLink() ? await fileIdentity(file) : path.join(real, relative) });
+  }
+  return out;
 }
 
 /**
  * Sorts by path (code-unit order, independent of the locale) and drops paths that name a file
  * already in the list, through another spelling or a symbolic link.
  */
-async function sortedUnique(candidates: string[]): Promise<string[]> {
-  const sorted = [...candidates].sort(compareCodeUnits);
+function sortedUnique(candidates: Candidate[]): string[] {
+  const sorted = [...candidates].sort((a, b) => compareCodeUnits(a.file, b.file));
   const seenIdentities = new Set<string>();
   const unique: string[] = [];
-  for (const file of sorted) {
-    const identity = await fileIdentity(file);
+  for (const { file, identity } of sorted) {
     if (seenIdentities.has(identity)) continue;
     seenIdentities.add(identity);
     unique.push(file);

@@ -284,6 +284,14 @@ test('discover: symbolic links are not followed into loops, and a linked file is
   assert.deepEqual(files, [path.join(root, 'mm', 'a.c')]);
 });
 
+test('discover: a directory given twice, once through a symbolic link, gives its files once', async () => {
+  const root = await temporaryDirectory();
+  await writeFiles(root, { 'mm/a.c': '', 'mm/sub/b.h': '' });
+  await symlink(path.join(root, 'mm'), path.join(root, 'linked'));
+  const { files } = await discoverFiles([path.join(root, 'linked'), path.join(root, 'mm')]);
+  assert.deepEqual(files, [path.join(root, 'linked', 'a.c'), path.join(root, 'linked', 'sub', 'b.h')]);
+});
+
 test('discover: a missing path is a UsageError naming it; an empty directory is reported', async () => {
   const root = await temporaryDirectory();
   await mkdir(path.join(root, 'empty'));
