@@ -167,6 +167,10 @@ export class State {
     this.hashCache = null;
   }
 
+  deleteLock(key: string): void {
+    if (this.locks.delete(key)) this.hashCache = null;
+  }
+
   lockState(key: string): LockStateName {
     return this.locks.get(this.lockKeyOf(key))?.state ?? 'unknown';
   }

@@ -1495,10 +1495,17 @@ export function applyPath(path: string, k: string): string {
   return path.replace('$', k);
 }
 
-/** The mmap write lock is gone: so is every VMA write lock taken under it. */
+/**
+ * The mmap write lock is gone: so is every VMA write lock taken under it, and what was known or
+ * feared of them (a callee that may have write-locked one) no longer says anything: for a caller,
+ * the mmap lock's own effect carries it. Only a requirement stays (the function asserted a VMA
+ * write-locked before it let the lock go).
+ */
 function endVmaWriteLocks(c: State): void {
   for (const [k, l] of [...c.locks]) {
-    if (k.startsWith('vma-write:') && l.state !== 'none') c.setLock(k, { ...l, state: 'none', acquiredHere: false });
+    if (!k.startsWith('vma-write:')) continue;
+    if (!l.required) c.deleteLock(k);
+    else if (l.state !== 'none') c.setLock(k, { ...l, state: 'none', acquiredHere: false });
   }
 }
 
