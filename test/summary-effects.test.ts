@@ -28,3 +28,33 @@ int spawn(struct mm_struct *mm)
   assert.equal(r.summaries['copy_mappings']?.lock, undefined, JSON.stringify(r.summaries['copy_mappings']));
   assert.equal(r.summaries['spawn']?.lock, undefined, JSON.stringify(r.summaries['spawn']));
 });
+
+test('summary: a lock named mmap_lock in a structure that is not an mm (videobuf2\'s queue mutex) is no mmap lock', async () => {
+  const text = `struct vb_queue {
+	struct mutex mmap_lock;
+	int busy;
+};
+
+static void vb_queue_free(struct vb_queue *q)
+{
+	lockdep_assert_held(&q->mmap_lock);
+	q->busy = 0;
+}
+
+void vb_queue_release(struct vb_queue *q)
+{
+	mutex_lock(&q->mmap_lock);
+	vb_queue_free(q);
+	mutex_unlock(&q->mmap_lock);
+}
+
+void mm_side(struct mm_struct *mm)
+{
+	lockdep_assert_held(&mm->mmap_lock);
+}
+`;
+  const r = await analyzeSources([{ path: 'vb.c', text }], { exportSummaries: true });
+  assert.equal(r.summaries['vb_queue_release']?.requires, undefined, JSON.stringify(r.summaries['vb_queue_release']));
+  // The mm's own lock, asserted the same way, is still a requirement.
+  assert.equal(r.summaries['mm_side']?.requires?.[0]?.lock, 'mmap', JSON.stringify(r.summaries['mm_side']));
+});

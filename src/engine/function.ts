@@ -506,6 +506,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
   const canonical = canonicalizer(collectAliases(fn));
   const step = (node: AstNode, message: string): TraceStep => stepAt(file, node, message);
   const facts: SummaryFacts | null = env.summarize ? { fault: null, derefs: new Set(), modifiesAt: new Map() } : null;
+  const types = collectTypes(fn);
   const fx: FunctionContext = {
     file,
     canonical,
@@ -513,13 +514,13 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     sink: null,
     lockFlags: collectLockFlags(fn, env.resolve),
     pointerParams: collectPointerParams(fn),
+    typeOf: (name) => types.get(name),
     resolve: env.resolve,
     params: info.params,
     facts,
   };
   const tf = new Transfer(fx);
   const entry = entryState(fn, canonical, file, info.params, env.entry);
-  const types = collectTypes(fn);
   const typeOf = (name: string): string | undefined => types.get(name);
   const initializer = env.initializer;
 

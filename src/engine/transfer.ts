@@ -269,6 +269,8 @@ export interface FunctionContext {
   lockFlags: ReadonlySet<string>;
   /** Parameters declared as pointers (`int *locked`). */
   pointerParams: ReadonlySet<string>;
+  /** Declared type of a parameter or local (`struct vb2_queue *`), when the function declares it. */
+  typeOf(name: string): string | undefined;
 }
 
 /** Pseudo lock key recording that a callee may have dropped some lock of a class on this path. */
@@ -1297,11 +1299,21 @@ export class Transfer {
     let expr = stripParens(target);
     if (effect.rawRwsem) {
       const base = rwsemOwner(expr, effect.lock);
-      if (!base) return null;
+      if (!base || !this.mayBeMm(base, effect.lock)) return null;
       expr = base;
     }
     const k = keyOf(expr);
     return k ? `${effect.lock}:${this.fx.canonical(effect.path ? applyPath(effect.path, k) : k)}` : null;
+  }
+
+  /**
+   * Can the owner of a field named like the mm's rwsem be an mm? Not a variable the function
+   * declares as another structure (videobuf2's queue has a mutex called `mmap_lock`).
+   */
+  private mayBeMm(owner: AstNode, lock: LockClass): boolean {
+    if (lock !== 'mmap' || owner.type !== 'identifier') return true;
+    const struct = /^(?:const\s+)?struct\s+(\w+)/.exec(this.fx.typeOf(owner.text) ?? '')?.[1];
+    return struct === undefined || struct === 'mm_struct';
   }
 
   private opInfo(st: State, effect: LockEffect, key: string, callee: string, n: AstNode, display: string): LockOpInfo {
