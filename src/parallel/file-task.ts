@@ -55,9 +55,8 @@ export function decodeSource(bytes: Buffer): string | null {
   }
 }
 
-/** Reads a C file of the run; an error message when it cannot be. */
 /**
- * Reads a source file, blocking: the thread has nothing else to do meanwhile (a worker reading
+ * Reads a C file of the run (an error message when it cannot be), blocking: the thread has nothing else to do meanwhile (a worker reading
  * its batch, the run's main thread), and tens of thousands of small files read one after the
  * other cost about four thread-pool round trips each when read asynchronously, more than the
  * reading itself (the whole tree's first phase: 37 s before).
