@@ -183,6 +183,8 @@ export const ENTRY_SNAPSHOT = 16;
  */
 export const V_SELECTED = 32;
 export const entryKey = (param: number): string => `#@${param}`;
+/** `#@*i`: the same snapshot for what parameter i points to (`*locked`), taken when it is first written. */
+export const pointeeEntryKey = (param: number): string => `#@*${param}`;
 
 export interface ExitPath {
   state: StateView;

@@ -263,36 +263,48 @@ function canonicalizer(aliases: Map<string, string>): (key: string) => string {
  * `if (!*locked) mmap_read_lock(mm);`. The kernel passes such flags to callees that may drop the
  * lock (`int *locked`), so a callee receiving one may have changed the lock state.
  */
-function collectLockFlags(fn: AstNode, resolve: (name: string) => ApiEntry | undefined): Set<string> {
-  const flags = new Set<string>();
+function collectLockFlags(fn: AstNode, resolve: (name: string) => ApiEntry | undefined): Map<string, Set<LockClass>> {
+  const flags = new Map<string, Set<LockClass>>();
   const body = fn.child('body');
   if (!body) return flags;
-  // The nodes that contain a lock operation: each such call and its ancestors (one walk).
-  const withLockOp = new Set<AstNode>();
+  // The nodes that contain a lock operation, with the classes of their operations: each such call
+  // and its ancestors (one walk).
+  const withLockOp = new Map<AstNode, Set<LockClass>>();
   walk(body, (x) => {
     if (x.type !== 'call_expression') return true;
     const name = calleeName(x);
     const api = name ? resolve(name) : undefined;
-    if (api?.lock?.some((e) => e.op === 'acquire' || e.op === 'release')) {
-      for (let a: AstNode | null = x; a && !withLockOp.has(a); a = a.parent) withLockOp.add(a);
+    for (const e of api?.lock ?? []) {
+      if (e.op !== 'acquire' && e.op !== 'release') continue;
+      for (let a: AstNode | null = x; a; a = a.parent) {
+        const classes = withLockOp.get(a) ?? new Set<LockClass>();
+        if (classes.has(e.lock)) break;
+        classes.add(e.lock);
+        withLockOp.set(a, classes);
+      }
     }
     return true;
   });
   if (!withLockOp.size) return flags;
-  const hasLockOp = (n: AstNode): boolean => withLockOp.has(n);
+  const add = (flag: string, classes: ReadonlySet<LockClass>): void => {
+    const known = flags.get(flag) ?? new Set<LockClass>();
+    for (const c of classes) known.add(c);
+    flags.set(flag, known);
+  };
   // A flag set right beside a lock operation: `mmap_read_unlock(mm); locked = false;`.
   walk(body, (n) => {
     if (n.type !== 'compound_statement') return true;
     const stmts = n.namedChildren;
     for (let i = 0; i < stmts.length; i++) {
-      if (!hasLockOp(stmts[i]) || stmts[i].type !== 'expression_statement') continue;
+      const classes = withLockOp.get(stmts[i]);
+      if (!classes || stmts[i].type !== 'expression_statement') continue;
       for (const j of [i - 1, i + 1]) {
         const e = stmts[j]?.type === 'expression_statement' ? stmts[j].namedChildren[0] : undefined;
         if (e?.type !== 'assignment_expression') continue;
         const left = e.child('left');
         const right = e.child('right');
         const target = left?.type === 'pointer_expression' ? left.child('argument') : left;
-        if (target?.type === 'identifier' && right && /^(true|false|0|1)$/.test(right.text)) flags.add(target.text);
+        if (target?.type === 'identifier' && right && /^(true|false|0|1)$/.test(right.text)) add(target.text, classes);
       }
     }
     return true;
@@ -302,10 +314,11 @@ function collectLockFlags(fn: AstNode, resolve: (name: string) => ApiEntry | und
     const cond = n.child('condition');
     const cons = n.child('consequence');
     const alt = n.child('alternative');
-    if (!cond || !((cons && hasLockOp(cons)) || (alt && hasLockOp(alt)))) return true;
+    const classes = new Set([...(cons ? withLockOp.get(cons) ?? [] : []), ...(alt ? withLockOp.get(alt) ?? [] : [])]);
+    if (!cond || !classes.size) return true;
     walk(cond, (x) => {
       if (x.type === 'call_expression' || x.type === 'field_expression') return false;
-      if (x.type === 'identifier') flags.add(x.text);
+      if (x.type === 'identifier') add(x.text, classes);
       return true;
     });
     return true;

@@ -4,7 +4,7 @@
 // States are copy-on-write: transfer functions clone before they change anything.
 
 import type { TraceStep } from '../types.js';
-import { ENTRY_SNAPSHOT, entryKey, V_ANY, V_ZERO, type LockStateName } from './events.js';
+import { ENTRY_SNAPSHOT, entryKey, pointeeEntryKey, V_ANY, V_ZERO, type LockStateName } from './events.js';
 
 export interface LockFact {
   state: Exclude<LockStateName, 'unknown'> | 'unknown';
@@ -237,12 +237,23 @@ export class State {
   /** Forgets every fact about `key` and about expressions built on it (after an assignment). */
   kill(key: string): void {
     const param = this.params.get(key);
-    if (param !== undefined && !this.vals.has(entryKey(param))) this.vals.set(entryKey(param), this.getVal(key) | ENTRY_SNAPSHOT);
+    if (param !== undefined) {
+      this.snapshot(entryKey(param), key);
+      // The parameter points elsewhere from here: what it pointed to on entry is what was known.
+      this.snapshot(pointeeEntryKey(param), `*${key}`);
+    }
+    const pointer = key.startsWith('*') ? this.params.get(key.slice(1)) : undefined;
+    if (pointer !== undefined) this.snapshot(pointeeEntryKey(pointer), key);
     for (const k of [...this.vals.keys()]) if (mentions(k, key, true)) this.vals.delete(k);
     for (const k of [...this.ptrs.keys()]) if (mentions(k, key, true)) this.ptrs.delete(k);
     for (const [k, d] of [...this.defs]) if (mentions(k, key, true) || mentions(d.text, key, true)) this.defs.delete(k);
     this.consts.delete(key);
     this.hashCache = null;
+  }
+
+  /** Keeps what the path knows of `of` under the entry snapshot `key`, unless it has one already. */
+  private snapshot(key: string, of: string): void {
+    if (!this.vals.has(key)) this.vals.set(key, this.getVal(of) | ENTRY_SNAPSHOT);
   }
 
   setConst(key: string, text: string): void {
@@ -319,16 +330,18 @@ export function mentions(k: string, key: string, byValue = false): boolean {
 /** Joins two states whose lock signatures are equal: values and pointer facts that differ are dropped. */
 export function joinStates(a: State, b: State): State {
   const out = a.clone();
-  // A parameter assigned on one side only: the other side's value of it is its value as passed.
+  // A parameter (or what it points to) assigned on one side only: the other side's value of it is
+  // its value as passed.
   for (const [name, i] of a.params) {
-    const k = entryKey(i);
-    const sa = a.vals.get(k);
-    const sb = b.vals.get(k);
-    if (sa === undefined && sb === undefined) continue;
-    const joined = (sa ?? a.getVal(name) | ENTRY_SNAPSHOT) | (sb ?? b.getVal(name) | ENTRY_SNAPSHOT);
-    out.vals.set(k, joined);
-    b = b.clone();
-    b.vals.set(k, joined);
+    for (const [k, of] of [[entryKey(i), name], [pointeeEntryKey(i), `*${name}`]]) {
+      const sa = a.vals.get(k);
+      const sb = b.vals.get(k);
+      if (sa === undefined && sb === undefined) continue;
+      const joined = (sa ?? a.getVal(of) | ENTRY_SNAPSHOT) | (sb ?? b.getVal(of) | ENTRY_SNAPSHOT);
+      out.vals.set(k, joined);
+      b = b.clone();
+      b.vals.set(k, joined);
+    }
   }
   for (const [k, v] of a.vals) {
     const w = b.vals.get(k);

@@ -13,7 +13,7 @@ import type { ApiEntry, FailureStyle, LockClass, LockEffect, LockMode, LockRequi
 import type { TraceStep } from '../types.js';
 import type { State, LockFact } from './state.js';
 import type { SummaryFacts } from './transfer.js';
-import { FORGOTTEN_SUFFIX, V_ANY, V_ERR, V_ZERO, type ReturnKind } from './events.js';
+import { ENTRY_SNAPSHOT, FORGOTTEN_SUFFIX, pointeeEntryKey, V_ANY, V_ERR, V_ZERO, type ReturnKind } from './events.js';
 
 export interface SummaryInput {
   name: string;
@@ -132,6 +132,43 @@ function lockEffects(lock: LockClass, key: string, where: { target: number | 'cu
   }
 }
 
+/** What a path knew, on entry, of the flag parameter i points to (`*locked`). */
+function pointeeOnEntry(st: State, i: number, name: string): number {
+  const snap = st.vals.get(pointeeEntryKey(i));
+  return snap !== undefined ? snap & ~ENTRY_SNAPSHOT : st.getVal(`*${name}`);
+}
+
+/** Parameters whose pointed-to flag, clear on entry, is clear at every exit (see ApiEntry.flagStaysClear). */
+function flagsStayingClear(exits: readonly State[], params: readonly string[]): number[] {
+  const out: number[] = [];
+  params.forEach((name, i) => {
+    if (!name) return;
+    const clear = exits.filter((st) => pointeeOnEntry(st, i, name) === V_ZERO);
+    if (clear.length && clear.every((st) => st.getVal(`*${name}`) === V_ZERO)) out.push(i);
+  });
+  return out;
+}
+
+/**
+ * Effects that only paths entered with a pointed-to flag set have (`changed`): GUP's `int *locked`
+ * protocol, where a set `*locked` says the caller holds the mmap lock, which the function may
+ * drop, and a clear one that the function takes and releases its own. They then carry
+ * `ifFlagSet`: a caller passing a flag it knows clear does not get them.
+ */
+function onlyWhenFlagSet(effects: LockEffect[], exits: readonly State[], changed: (st: State) => boolean, params: readonly string[]): LockEffect[] {
+  if (!effects.length) return effects;
+  const paths = exits.filter(changed);
+  if (!paths.length) return effects;
+  const flag = params.findIndex((name, i) => {
+    if (!name) return false;
+    return paths.every((st) => {
+      const bits = pointeeOnEntry(st, i, name);
+      return bits !== V_ANY && (bits & V_ZERO) === 0;
+    });
+  });
+  return flag < 0 ? effects : effects.map((e) => (e.target === 'ret' ? e : { ...e, ifFlagSet: flag }));
+}
+
 /**
  * A lock-returning lookup (`uffd_lock_vma()`): the exits that return a VMA hold its read lock,
  * taken here, and the return value tells them from the others.
@@ -192,12 +229,12 @@ export function summarize(input: SummaryInput): ApiEntry {
     const cls = key.slice(0, colon) as LockClass;
     if (!LOCK_CLASSES.includes(cls)) continue;
     if (key.endsWith(FORGOTTEN_SUFFIX)) {
-      if (cls !== 'vma-write') lock.push({ lock: cls, op: 'forget', target: 'all', when: 'always' });
+      if (cls !== 'vma-write') lock.push(...onlyWhenFlagSet([{ lock: cls, op: 'forget', target: 'all', when: 'always' }], exits, (st) => st.locks.has(key), params));
       continue;
     }
     const where = parametrize(key.slice(colon + 1), params);
     if (!where) continue;
-    lock.push(...lockEffects(cls, key, where, exits, input.returnKind));
+    lock.push(...onlyWhenFlagSet(lockEffects(cls, key, where, exits, input.returnKind), exits, (st) => changeOf(cls, st.locks.get(key)).change !== 'same', params));
     const r = where.target === 'current' ? null : requirementOf(cls, key, { target: where.target, path: where.path }, exits);
     if (r) requires.push(r);
   }
@@ -229,6 +266,8 @@ export function summarize(input: SummaryInput): ApiEntry {
       entry.freshVma = true;
     }
   }
+  const staysClear = flagsStayingClear(exits, params);
+  if (staysClear.length) entry.flagStaysClear = staysClear;
   const fails = failureStyle(input.returnKind, input.failureReturns);
   if (fails) {
     entry.fails = fails;

@@ -266,7 +266,7 @@ export interface FunctionContext {
    * Local flags that guard lock operations in this function (`if (locked) mmap_read_unlock(mm)`):
    * a callee that receives one (or its address) may have released the lock and cleared it.
    */
-  lockFlags: ReadonlySet<string>;
+  lockFlags: ReadonlyMap<string, ReadonlySet<LockClass>>;
   /** Parameters declared as pointers (`int *locked`). */
   pointerParams: ReadonlySet<string>;
   /** Declared type of a parameter or local (`struct vb2_queue *`), when the function declares it. */
@@ -1010,7 +1010,9 @@ export class Transfer {
     }
     if (flag !== null) {
       if (out === st) out = st.clone();
+      // The classes of the lock operations the flag goes with (GUP's `locked`: the mmap lock).
       for (const lock of ['mmap', 'vma'] as const) {
+        if (!this.fx.lockFlags.get(flag)?.has(lock)) continue;
         this.forgetAll(out, lock, n, `${name ?? 'the callee'}() receives \`${flag}\`, which tracks whether the lock is held: it may have released the lock`);
       }
     }
@@ -1067,6 +1069,18 @@ export class Transfer {
 
   /** Applies a knowledge-base entry to a call whose arguments were evaluated. */
   applyApi(name: string, api: ApiEntry, n: AstNode, args: AstNode[], st: State): Out[] {
+    // An effect for a set flag only (GUP's `int *locked`) and a flag this path does not know: the
+    // call is two paths, one with the flag set, one with it clear (what the flag held on entry, for
+    // this function's own summary).
+    for (const effect of api.lock ?? []) {
+      const flag = effect.ifFlagSet !== undefined ? args[effect.ifFlagSet] : undefined;
+      if (!flag) continue;
+      const set = flagRefined(flag, st, true);
+      const clear = flagRefined(flag, st, false);
+      if (set && clear) return [...this.applyApi(name, api, n, args, set), ...this.applyApi(name, api, n, args, clear)];
+    }
+    // Decided before the call's writes through its pointer arguments make the flag unknown.
+    const flagClear = new Set((api.lock ?? []).filter((e) => e.ifFlagSet !== undefined && args[e.ifFlagSet] && flagKnownClear(args[e.ifFlagSet], st)));
     const requires = this.resolveRequirements(api, args);
     if (this.fx.sink) this.fx.sink.call(n, name, api, args, st, requires);
     if (api.noreturn) return [];
@@ -1132,10 +1146,18 @@ export class Transfer {
         else cur.kill(`*${k}`);
         this.forgetRepointed(cur, addressed ? k : `*${k}`);
       }
+      // ... except a flag it leaves clear when it was clear.
+      for (const i of api.flagStaysClear ?? []) {
+        const k = args[i] && flagKnownClear(args[i], st) ? flagKey(args[i]) : null;
+        if (k) cur.setVal(k, V_ZERO);
+      }
     }
     const baseBits = bitsForFailure(api);
     let variants: { st: State; bits: number; lockOnRet?: Value['lockOnRet'] }[] = this.failureVariants(api, args, cur, baseBits);
     for (const effect of api.lock ?? []) {
+      // GUP's `int *locked` protocol: a caller passing a flag it knows clear holds nothing the
+      // callee could drop (see LockEffect.ifFlagSet).
+      if (flagClear.has(effect)) continue;
       if (effect.target === 'ret') {
         const step = this.fx.step(n, `${name}() returns a ${effect.mode ?? ''}-locked VMA when not NULL`);
         variants = variants.flatMap((v) => this.split(effect, v.bits).map((sp) => ({
@@ -1427,6 +1449,36 @@ export function rwsemOwner(arg: AstNode, lock: LockClass): AstNode | null {
     f = f.child('argument') ? stripParens(f.child('argument')!) : null;
   }
   return f;
+}
+
+/** The key of the flag an argument points to: x for `&x`, `*p` for `p`. */
+function flagKey(arg: AstNode): string | null {
+  const e = stripParens(arg);
+  const addressed = e.type === 'pointer_expression' && e.operator === '&' ? e.child('argument') : null;
+  const k = keyOf(addressed ?? e);
+  return k && (addressed ? k : `*${k}`);
+}
+
+/** Is the flag an argument points to known clear (`&x` with x known 0, `p` with `*p` known 0)? */
+function flagKnownClear(arg: AstNode, st: State): boolean {
+  const k = flagKey(arg);
+  return k !== null && st.getVal(k) === V_ZERO;
+}
+
+/**
+ * The state where the flag an argument points to is set (or clear): null when the path knows
+ * otherwise, the state itself when it knows already.
+ */
+function flagRefined(arg: AstNode, st: State, set: boolean): State | null {
+  const k = flagKey(arg);
+  if (!k) return null;
+  const bits = st.getVal(k);
+  const want = set ? bits & ~V_ZERO : bits & V_ZERO;
+  if (want === 0) return null;
+  if (want === bits) return st;
+  const c = st.clone();
+  c.setVal(k, want);
+  return c;
 }
 
 /** What an argument's text alone says of its value: a constant, NULL, `&x` (never NULL). */

@@ -297,6 +297,7 @@ const EFFECT_FIELDS: FieldChecks<LockEffect> = {
   okBits: (c, v, at) => c.integer(v, at, 0, V_BITS_MAX),
   path: (c, v, at) => c.computedPath(v, at),
   endsVmaWriteLocks: (c, v, at) => c.bool(v, at),
+  ifFlagSet: (c, v, at) => c.index(v, at),
 };
 
 const REQUIREMENT_FIELDS: FieldChecks<LockRequirement> = {
@@ -327,6 +328,7 @@ const ENTRY_FIELDS: FieldChecks<ApiEntry> = {
       return out;
     }),
   derefsArgs: (c, v, at) => c.indexes(v, at),
+  flagStaysClear: (c, v, at) => c.indexes(v, at),
   noreturn: (c, v, at) => c.bool(v, at),
   pagefault: (c, v, at) => c.oneOf(v, at, ['disable', 'enable'] as const),
   assertsFalseArg: (c, v, at) => c.index(v, at),

@@ -54,6 +54,13 @@ export interface LockEffect {
   path?: string;
   /** Releasing the mmap write lock (or downgrading it) also ends every VMA write lock of that mm. */
   endsVmaWriteLocks?: boolean;
+  /**
+   * The effect happens only when the flag this argument (0-based) points to is set at the call:
+   * GUP's `int *locked` protocol, where `*locked != 0` says the caller holds the mmap lock (the
+   * callee may drop it) and 0 that the callee takes and releases its own. A call passing `&x`
+   * with x known 0 does not have it.
+   */
+  ifFlagSet?: number;
 }
 
 /** A lock state a function needs on entry (it asserts it, or releases a lock it did not take). */
@@ -98,6 +105,12 @@ export interface ApiEntry {
   failsWhen?: Record<number, number>[];
   /** Arguments (0-based) the function dereferences: passing NULL there is a NULL dereference. */
   derefsArgs?: number[];
+  /**
+   * Arguments (0-based) pointing to a flag that the function leaves clear when it was clear on
+   * entry (GUP's `int *locked`: a function that took the lock itself released it and cleared the
+   * flag): a caller's clear flag is still clear after the call.
+   */
+  flagStaysClear?: number[];
   /** Calling it ends the path. */
   noreturn?: boolean;
   /**
@@ -256,7 +269,6 @@ const entries: ApiEntry[] = [
     'pin_user_pages_remote',
     'get_user_page_vma_remote',
     '__get_user_pages',
-    '__get_user_pages_locked',
     'faultin_page',
     'faultin_page_range',
     'populate_vma_page_range',
@@ -266,6 +278,11 @@ const entries: ApiEntry[] = [
     'vms_complete_munmap_vmas',
     'mmap_read_lock_maybe_expand',
   ].map((name): ApiEntry => ({ name, lock: [FORGET('mmap', 'all')] })),
+  // GUP's `int *locked` protocol: with `*locked` set the caller holds the mmap lock, which the
+  // call may drop (clearing the flag); with it clear the call takes and releases its own ("the
+  // internal caller expects GUP to manage the lock internally and the lock must be released when
+  // this returns") and leaves the flag clear.
+  { name: '__get_user_pages_locked', lock: [{ ...FORGET('mmap', 'all'), ifFlagSet: 4 }], flagStaysClear: [4] },
 
   // ---- VMA lookups ----
   { name: 'vma_lookup', returnsNullable: true, returnsVma: true, fails: 'null-fail' },
