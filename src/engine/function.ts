@@ -8,7 +8,7 @@ import { buildCfg, type Cfg, type PreprocessorChoices } from './cfg.js';
 import { runDataflow } from './dataflow.js';
 import { deadFactPruner } from './liveness.js';
 import { State } from './state.js';
-import { Transfer, keyOf, declaredName, rwsemOwner, type EventSink, type FunctionContext, type SummaryFacts } from './transfer.js';
+import { Transfer, keyOf, declaredName, equalityNames, rwsemOwner, type EventSink, type FunctionContext, type SummaryFacts } from './transfer.js';
 import { summarize } from './summary.js';
 import type { State as StateT } from './state.js';
 import {
@@ -159,9 +159,9 @@ function entryConditions(st: StateT, params: readonly string[]): Record<number, 
 function comparedEqualToConstant(st: StateT, name: string): boolean {
   for (const [key, bits] of st.vals) {
     if (bits & V_ZERO) continue;
-    const m = /^\((\w+) == (\w+)\)$/.exec(key);
-    if (!m) continue;
-    const other = m[1] === name ? m[2] : m[2] === name ? m[1] : null;
+    const sides = equalityNames(key);
+    if (!sides) continue;
+    const other = sides[0] === name ? sides[1] : sides[1] === name ? sides[0] : null;
     if (other !== null && /^[A-Z][A-Z0-9_]*$/.test(other)) return true;
   }
   return false;

@@ -4,7 +4,7 @@
 // What calls do comes from the knowledge base (src/kb/lock-api.ts); nothing here is about a rule.
 
 import { performance } from 'node:perf_hooks';
-import { AstNode, calleeName, callArgs, stripParens } from '../parse/ast.js';
+import { AstNode, addressOperand, calleeName, callArgs, stripParens } from '../parse/ast.js';
 import { lookupApi, GUARD_CLASSES, MMAP_RWSEM_FIELDS, VMA_RWSEM_PATH, VMA_ITERATORS, VMA_MMAP_WRITE_FIELDS, type ApiEntry, type LockEffect, type LockClass } from '../kb/lock-api.js';
 import type { TraceStep } from '../types.js';
 import { State, joinStates, mentions, type PtrFact } from './state.js';
@@ -183,6 +183,12 @@ export function keyOf(n: AstNode): string | null {
 function equalityKey(a: string, b: string): string {
   const [x, y] = [a, b].sort();
   return `(${x} == ${y})`;
+}
+
+/** The two sides of a key made by equalityKey() whose sides are plain names, or null. */
+export function equalityNames(key: string): [string, string] | null {
+  const m = /^\((\w+) == (\w+)\)$/.exec(key);
+  return m ? [m[1], m[2]] : null;
 }
 
 /** A condition of pure expressions only (no calls, no assignments): it can be re-tested later. */
@@ -993,7 +999,7 @@ export class Transfer {
     let flag: string | null = null;
     for (const a of args) {
       const s = stripParens(a);
-      const addressed = s.type === 'pointer_expression' && s.operator === '&' ? s.child('argument') : null;
+      const addressed = addressOperand(s);
       const target = addressed ?? s;
       // A callee can tell its caller it dropped the lock only through the flag's address, or
       // through a flag pointer the function itself was given (`int *locked`).
@@ -1138,7 +1144,7 @@ export class Transfer {
       // A function the run defines may write through pointer arguments like any other callee.
       for (const a of args) {
         const s0 = stripParens(a);
-        const addressed = s0.type === 'pointer_expression' && s0.operator === '&' ? s0.child('argument') : null;
+        const addressed = addressOperand(s0);
         const k = keyOf(addressed ?? s0);
         if (!k || (!addressed && !/^\w+$/.test(k))) continue;
         cur = cur === st ? st.clone() : cur;
@@ -1454,7 +1460,7 @@ export function rwsemOwner(arg: AstNode, lock: LockClass): AstNode | null {
 /** The key of the flag an argument points to: x for `&x`, `*p` for `p`. */
 function flagKey(arg: AstNode): string | null {
   const e = stripParens(arg);
-  const addressed = e.type === 'pointer_expression' && e.operator === '&' ? e.child('argument') : null;
+  const addressed = addressOperand(e);
   const k = keyOf(addressed ?? e);
   return k && (addressed ? k : `*${k}`);
 }

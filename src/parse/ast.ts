@@ -175,6 +175,11 @@ export function walk(root: AstNode, visit: (n: AstNode) => boolean | void): void
   }
 }
 
+/** What `&x` takes the address of (x), for an expression whose parentheses are stripped; null otherwise. */
+export function addressOperand(e: AstNode): AstNode | null {
+  return e.type === 'pointer_expression' && e.operator === '&' ? e.child('argument') : null;
+}
+
 /** Strips parentheses (and comments inside them). */
 export function stripParens(n: AstNode): AstNode {
   let cur = n;

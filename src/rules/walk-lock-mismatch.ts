@@ -1,7 +1,7 @@
 // walk-lock-mismatch: a page walk whose ops' .walk_lock asks for more than the caller holds.
 import type { Rule } from './rule.js';
 import { PAGE_WALKS, PAGE_WALK_DEFAULT_LOCK, PAGE_WALK_LOCK_FIELD, PAGE_WALK_LOCKS } from '../kb/lock-api.js';
-import { stripParens } from '../parse/ast.js';
+import { addressOperand, stripParens } from '../parse/ast.js';
 
 export const walkLockMismatch: Rule = {
   meta: {
@@ -31,7 +31,7 @@ export const walkLockMismatch: Rule = {
         const opsArg = ev.args[walk.ops];
         if (!opsArg) return;
         const e = stripParens(opsArg);
-        const id = e.type === 'pointer_expression' && e.operator === '&' ? e.child('argument') : null;
+        const id = addressOperand(e);
         if (!id || id.type !== 'identifier') return;
         const fields = ev.initializer(id.text);
         if (!fields) return;
