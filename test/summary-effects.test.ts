@@ -58,3 +58,23 @@ void mm_side(struct mm_struct *mm)
   // The mm's own lock, asserted the same way, is still a requirement.
   assert.equal(r.summaries['mm_side']?.requires?.[0]?.lock, 'mmap', JSON.stringify(r.summaries['mm_side']));
 });
+
+test('summary: a lock flag handed to a callee forgets only the class of lock it goes with', async () => {
+  // `locked` goes with the mmap lock: the callee that receives it may drop the mmap lock, and
+  // says nothing of VMA locks.
+  const text = `long fault_pages(struct mm_struct *mm, unsigned long start)
+{
+	int locked = 1;
+	long ret;
+
+	mmap_read_lock(mm);
+	ret = fault_range(mm, start, &locked);
+	if (locked)
+		mmap_read_unlock(mm);
+	return ret;
+}
+`;
+  const r = await analyzeSources([{ path: 'gup.c', text }], { exportSummaries: true });
+  const lock = r.summaries['fault_pages']?.lock ?? [];
+  assert.ok(!lock.some((e) => e.lock === 'vma'), JSON.stringify(lock));
+});
