@@ -332,17 +332,21 @@ export function joinStates(a: State, b: State): State {
   const out = a.clone();
   // A parameter (or what it points to) assigned on one side only: the other side's value of it is
   // its value as passed.
+  let bSnapshots: State | null = null;
   for (const [name, i] of a.params) {
-    for (const [k, of] of [[entryKey(i), name], [pointeeEntryKey(i), `*${name}`]]) {
+    for (let pointee = 0; pointee < 2; pointee++) {
+      const k = pointee ? pointeeEntryKey(i) : entryKey(i);
       const sa = a.vals.get(k);
       const sb = b.vals.get(k);
       if (sa === undefined && sb === undefined) continue;
+      const of = pointee ? `*${name}` : name;
       const joined = (sa ?? a.getVal(of) | ENTRY_SNAPSHOT) | (sb ?? b.getVal(of) | ENTRY_SNAPSHOT);
       out.vals.set(k, joined);
-      b = b.clone();
-      b.vals.set(k, joined);
+      bSnapshots ??= b.clone();
+      bSnapshots.vals.set(k, joined);
     }
   }
+  if (bSnapshots) b = bSnapshots;
   for (const [k, v] of a.vals) {
     const w = b.vals.get(k);
     if (w === undefined) out.vals.delete(k);
@@ -382,5 +386,5 @@ export function joinStates(a: State, b: State): State {
   for (const [k, m] of b.locks) if (!a.locks.has(k)) out.locks.set(k, { ...m, state: 'unknown', acquiredHere: false });
   if (a.pf !== b.pf) out.pf = Math.min(a.pf, b.pf);
   if (a.ret !== b.ret) out.ret = a.ret < 0 || b.ret < 0 ? -1 : a.ret | b.ret;
-  return new State(out);
+  return out;
 }
