@@ -8,6 +8,11 @@ const ATTRIBUTE_MACROS = new Set([
   '__counted_by', '__nocfi', '__designated_init', 'asmlinkage', '__visible', 'alignas', '_Alignas', '__declspec',
 ]);
 
+/** A name in kernel constant style (`TX_CPU_BASE`, `EFAULT`, `FOLL_WRITE`): a macro or enum constant. */
+export function isNamedConstant(name: string): boolean {
+  return /^[A-Z][A-Z0-9_]*$/.test(name);
+}
+
 export function isAttributeMacro(name: string): boolean {
   return ATTRIBUTE_MACROS.has(name) || /^__diag_\w+$|^__no_sanitize_\w+$/.test(name);
 }

@@ -30,7 +30,7 @@ import {
   type StateView,
 } from './events.js';
 import { MMAP_RWSEM_FIELDS, type ApiEntry, type LockClass } from '../kb/lock-api.js';
-import { DEFINITION_MACRO, definitionMacroName } from './c-names.js';
+import { DEFINITION_MACRO, definitionMacroName, isNamedConstant } from './c-names.js';
 
 export interface FunctionAnalysis {
   info: FunctionInfo;
@@ -162,7 +162,7 @@ function comparedEqualToConstant(st: StateT, name: string): boolean {
     const sides = equalityNames(key);
     if (!sides) continue;
     const other = sides[0] === name ? sides[1] : sides[1] === name ? sides[0] : null;
-    if (other !== null && /^[A-Z][A-Z0-9_]*$/.test(other)) return true;
+    if (other !== null && isNamedConstant(other)) return true;
   }
   return false;
 }
@@ -597,7 +597,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
       },
     } satisfies EventSink;
   }
-  const flow = runDataflow(cfg, tf, entry, deadFactPruner(fn, cfg, info.params));
+  const flow = runDataflow(cfg, tf, entry, deadFactPruner(fn, cfg, info.params, types.keys()));
   fx.sink = null;
 
   const exitStates = flow.states.get(cfg.exit) ?? [];

@@ -68,23 +68,6 @@ function usesAndDefs(n: CfgNode): { uses: Set<string>; defs: Set<string> } {
   return { uses, defs };
 }
 
-/** The local variables a function declares (not its parameters). */
-function declaredLocals(fn: AstNode, params: readonly string[]): Set<string> {
-  const locals = new Set<string>();
-  const body = fn.child('body');
-  if (!body) return locals;
-  walk(body, (n) => {
-    if (n.type !== 'declaration') return true;
-    for (const d of n.childrenOf('declarator')) {
-      const name = declaredName(d.type === 'init_declarator' ? d.child('declarator') : d);
-      if (name) locals.add(name);
-    }
-    return true;
-  });
-  for (const p of params) locals.delete(p);
-  return locals;
-}
-
 /** For each local, the locals its assignments read (a use of it is a use of them: defs, aliases). */
 function assignedFrom(fn: AstNode, locals: ReadonlySet<string>): Map<string, Set<string>> {
   const from = new Map<string, Set<string>>();
@@ -128,11 +111,13 @@ export interface DeadFactPruner {
 }
 
 /**
- * Liveness of a function's locals over its CFG, for pruning at the nodes where paths meet (where
- * merging them pays). Null when the function has no local worth it.
+ * Liveness of a function's locals (the names it declares, `declared`, less its parameters) over
+ * its CFG, for pruning at the nodes where paths meet (where merging them pays). Null when the
+ * function has no local worth it.
  */
-export function deadFactPruner(fn: AstNode, cfg: Cfg, params: readonly string[]): DeadFactPruner | null {
-  const locals = declaredLocals(fn, params);
+export function deadFactPruner(fn: AstNode, cfg: Cfg, params: readonly string[], declared: Iterable<string>): DeadFactPruner | null {
+  const locals = new Set(declared);
+  for (const p of params) locals.delete(p);
   if (!locals.size) return null;
   const from = assignedFrom(fn, locals);
   const n = cfg.nodes.length;

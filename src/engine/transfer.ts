@@ -8,6 +8,7 @@ import { AstNode, addressOperand, calleeName, callArgs, stripParens } from '../p
 import { lookupApi, GUARD_CLASSES, MMAP_RWSEM_FIELDS, VMA_RWSEM_PATH, VMA_ITERATORS, VMA_MMAP_WRITE_FIELDS, type ApiEntry, type LockEffect, type LockClass } from '../kb/lock-api.js';
 import type { TraceStep } from '../types.js';
 import { State, joinStates, mentions, type PtrFact } from './state.js';
+import { isNamedConstant } from './c-names.js';
 import { FORGOTTEN_SUFFIX, V_ANY, V_ERR, V_NEG, V_POS, V_ZERO, type LockStateName } from './events.js';
 import type { GuardUse } from './cfg.js';
 
@@ -163,7 +164,7 @@ export function keyOf(n: AstNode): string | null {
     case 'unary_expression': {
       // A negative constant: -1, -EFAULT.
       const arg = n.namedChildren[0];
-      return n.operator === '-' && arg && (arg.type === 'number_literal' || (arg.type === 'identifier' && /^[A-Z][A-Z0-9_]*$/.test(arg.text))) ? `-${arg.text}` : null;
+      return n.operator === '-' && arg && (arg.type === 'number_literal' || (arg.type === 'identifier' && isNamedConstant(arg.text))) ? `-${arg.text}` : null;
     }
     case 'binary_expression': {
       const op = n.operator;
@@ -914,7 +915,7 @@ export class Transfer {
     if (/^\w+$/.test(key) && (rhs.type === 'identifier' || rhs.type === 'number_literal') && rhs.text !== key) c.setConst(key, rhs.text);
     // `addr = -EFAULT;`: a later `addr != -EFAULT` is decided until addr changes.
     const rk = keyOf(rhs);
-    if (/^\w+$/.test(key) && rk && rk !== key && /^-?([0-9]\w*|[A-Z][A-Z0-9_]*)$/.test(rk)) c.setVal(equalityKey(key, rk), V_POS);
+    if (/^\w+$/.test(key) && rk && rk !== key && (/^-?[0-9]\w*$/.test(rk) || isNamedConstant(rk.replace(/^-/, '')))) c.setVal(equalityKey(key, rk), V_POS);
     // The variable names another object now: a VMA lock known not held on the old one says nothing.
     const vmaKey = `vma:${this.fx.canonical(key)}`;
     c.dropLockAlias(vmaKey);

@@ -84,7 +84,8 @@ export const findVmaRange: Rule = {
       deref(ev) {
         if (ev.field && BOUNDARY_FIELDS.has(ev.field)) {
           // Reading the bounds after a comparison: the lookup was range-checked on this path.
-          if (ev.state.pointer(ev.pointerKey)?.testedFields.has('vm_start')) checked.add(ev.state.pointer(ev.pointerKey)!.origin.line);
+          const p = ev.state.pointer(ev.pointerKey);
+          if (p?.testedFields.has('vm_start')) checked.add(p.origin.line);
           return;
         }
         check(pending, checked, context, ev, ev.node, ev.pointerKey, 'used');

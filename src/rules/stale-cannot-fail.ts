@@ -5,6 +5,7 @@ import { lookupApi, type FailureStyle } from '../kb/lock-api.js';
 import { V_ERR, V_NEG, V_SELECTED, V_ZERO, type FunctionResult, type FileEvent } from '../engine/events.js';
 import type { TraceStep } from '../types.js';
 import { mayFailWith } from '../engine/transfer.js';
+import { isNamedConstant } from '../engine/c-names.js';
 
 const CLAIM = /\b(?:can\s?not|can'?t|can’t|never)\s+fails?\b|\balways\s+succeeds?\b/i;
 
@@ -208,7 +209,7 @@ function failsFor(when: Record<number, number> | undefined, args: readonly AstNo
 function isConstant(arg: AstNode | undefined): boolean {
   if (!arg) return false;
   const e = stripParens(arg);
-  return e.type === 'number_literal' || (e.type === 'identifier' && /^[A-Z][A-Z0-9_]*$/.test(e.text));
+  return e.type === 'number_literal' || (e.type === 'identifier' && isNamedConstant(e.text));
 }
 
 /** Why `name` can fail, with the trace to show it; null when it cannot (or nothing is known). */
