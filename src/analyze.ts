@@ -12,6 +12,7 @@ import { initParser } from './parse/parser.js';
 import { bottomUp } from './engine/callgraph.js';
 import { RunKnowledge, type FileKnowledge } from './engine/knowledge.js';
 import { allApis, type ApiEntry } from './kb/lock-api.js';
+import { externFunctionNames } from './engine/c-names.js';
 import { internName, type FilePrescan, type PrescanFunction } from './engine/prescan.js';
 import { addEntry, Demand, headerFunctionsWorthSummarising, relevantNames } from './engine/demand.js';
 import { fileFacts, type FactsConfig, type FileFacts } from './parallel/file-facts.js';
@@ -191,7 +192,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     }
   }
   const phase = (label: string): void => {
-    if (process.env['VMALINT_PHASES']) process.stderr.write(`phase ${label}: ${((performance.now() - start) / 1000).toFixed(1)} s, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB\n`);
+    if (process.env['VMALINT_PHASES']) process.stderr.write(`phase ${label}: ${((performance.now() - start) / 1000).toFixed(3)} s, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB\n`);
   };
   // Workers read the files ahead of their turn, and read them all first (src/parallel/).
   const jobs = Math.max(1, options.jobs ?? defaultJobs());
@@ -251,10 +252,11 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
               continue;
             }
           }
+          const declaredExtern = k.exported.size ? externFunctionNames(text) : null;
           for (const [name, entry] of k.exported) {
             // `extern f();` in one #ifdef branch, a static inline stub in the other: which one the
             // build uses depends on the architecture, so the stub says nothing.
-            if (new RegExp(`\\bextern\\b[^;{}]*\\b${name}\\s*\\(`).test(text)) continue;
+            if (declaredExtern!.has(name)) continue;
             if (!kernelHeaders.has(file)) knowledge.addLocalHeader(name, entry, file);
             else if (!knowledge.headers.has(name) || round > 0) knowledge.headers.set(name, entry);
           }
@@ -522,6 +524,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     const read = [...sourceStats.values(), ...[...usedHeaders].sort().map((h) => statOf(h) ?? ([h, -1, -1] as [string, number, number]))];
     cache.putRun(runEntryKey, { files: read, result });
   }
+  phase('end');
   return result;
 }
 

@@ -32,3 +32,16 @@ export function definitionMacroName(macro: string, firstArgument: string | null 
   if (macro.startsWith('BPF_CALL_')) return firstArgument;
   return `${macro.startsWith('COMPAT_') ? 'compat_' : ''}sys_${firstArgument}`;
 }
+
+/**
+ * The names called or declared as functions (a name before `(`) inside `extern` declarations of a
+ * C text (from `extern` to the next `;`, `{` or `}`): one pass over the text, whatever the number
+ * of names asked about.
+ */
+export function externFunctionNames(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const declaration of text.matchAll(/\bextern\b[^;{}]*/g)) {
+    for (const m of declaration[0].matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) names.add(m[1]!);
+  }
+  return names;
+}
