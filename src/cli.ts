@@ -6,8 +6,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import v8 from 'node:v8';
-import yargs from 'yargs';
-import type { Argv } from 'yargs';
 import { analyzeFiles } from './analyze.js';
 import { discoverFiles } from './discover.js';
 import { formatJson } from './report/json.js';
@@ -25,6 +23,7 @@ import { parseShard, selectShard } from './shard.js';
 import type { Shard } from './shard.js';
 import type { AnalyzeOptions, RunResult } from './types.js';
 import { UsageError } from './usage-error.js';
+import { parseCommand, type OptionSpec, type ProgramSpec } from './command-line.js';
 import { cacheDirectory } from './cache.js';
 import { CONFIG_FILE_NAME, ConfigError, findConfig, formatSummaries, loadConfig, loadSummaryFiles } from './kb/config.js';
 
@@ -53,7 +52,7 @@ export function processEnvironment(): CliEnvironment {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
 }
 
-/** The options of the analyse command once yargs has parsed them. */
+/** The options of the analyse command once parsed. */
 interface AnalyseArguments {
   paths: string[];
   format: OutputFormat;
@@ -95,7 +94,7 @@ type Command =
 /** Runs vmalint with the given arguments (without the node and script paths); returns the exit status. */
 export async function main(argv: string[], environment: CliEnvironment = processEnvironment()): Promise<number> {
   try {
-    const command = await parseCommandLine(argv);
+    const command = parseCommandLine(argv);
     switch (command.kind) {
       case 'print':
         environment.stdout.write(command.text.endsWith('\n') ? command.text : `${command.text}\n`);
@@ -152,114 +151,94 @@ function reportError(error: unknown, environment: CliEnvironment): void {
 // ---------------------------------------------------------------------------------------------
 // Parsing
 
-function buildParser(): Argv {
-  const tool = toolInfo();
-  // Each command declares the options it reads, so that the others reject them (strict mode).
-  return yargs()
-    .scriptName('vmalint')
-    .usage('Usage: $0 [options] <path..>\n\nFinds mmap_lock and per-VMA lock bugs in Linux kernel C sources.')
-    .command('$0 [paths..]', 'Analyse C files and directories (their *.c and *.h files)', (command) =>
-      withAnalyseOptions(
-        withOutputOptions(
-          withFormatOption(command.positional('paths', { type: 'string', array: true, describe: 'Files and directories to analyse' })),
-        ),
-      ),
-    )
-    .command('explain <rule>', "Print a rule's documentation: what, why, a wrong and a right example", (command) =>
-      withFormatOption(command.positional('rule', { type: 'string', describe: 'Rule id (see --list-rules)' })),
-    )
-    .command('merge <files..>', 'Merge the SARIF logs of the shards of a run (--shard K/N) into one SARIF log', (command) =>
-      withOutputOptions(command.positional('files', { type: 'string', array: true, describe: 'SARIF logs written by vmalint --format sarif --shard K/N' })),
-    )
-    .epilogue(
-      'Exit status: 0 no findings, 1 findings, 2 usage error or nothing could be analysed.\n' +
-        'Colour is used on a terminal unless NO_COLOR is set.',
-    )
-    // Unknown options are named once, as written (no camelCase twin, no --no-X negation).
-    .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false })
-    .strict()
-    .help()
-    .alias('help', 'h')
-    .version(tool.version)
-    .exitProcess(false)
-    .fail((message: string | undefined, error: Error | undefined) => {
-      throw new UsageError(message ?? error?.message ?? 'invalid command line');
-    });
-}
-
-/** --format: of the analysis's report, of --list-rules and of explain. */
-function withFormatOption(command: Argv): Argv {
-  return command.option('format', {
-    alias: 'f',
-    choices: OUTPUT_FORMATS,
-    default: 'text' as OutputFormat,
-    describe: 'Report format',
-  });
-}
+const FORMAT_OPTION: OptionSpec = { name: 'format', aliases: ['f'], type: 'string', choices: OUTPUT_FORMATS, default: 'text', value: 'FORMAT', describe: 'Report format' };
 
 /** Where a report goes and what the exit status says: the analysis's and merge's. */
-function withOutputOptions(command: Argv): Argv {
-  return command
-    .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'Write the report to FILE instead of stdout' })
-    .option('exit-zero', { type: 'boolean', default: false, describe: 'Exit with 0 even when there are findings' });
+const OUTPUT_OPTIONS: OptionSpec[] = [
+  { name: 'output', aliases: ['o'], type: 'string', value: 'FILE', describe: 'Write the report to FILE instead of stdout' },
+  { name: 'exit-zero', type: 'boolean', describe: 'Exit with 0 even when there are findings' },
+];
+
+const ANALYSE_OPTIONS: OptionSpec[] = [
+  { name: 'rule', type: 'string', repeatable: true, value: 'ID', describe: 'Run only this rule (repeatable, comma-separated)' },
+  { name: 'disable', type: 'string', repeatable: true, value: 'ID', describe: 'Do not run this rule (repeatable, comma-separated)' },
+  { name: 'list-rules', type: 'boolean', describe: 'List the rules and exit' },
+  { name: 'stats', type: 'boolean', describe: 'Print run statistics to stderr' },
+  { name: 'D', aliases: ['define'], type: 'string', repeatable: true, value: 'NAME[=VALUE]', describe: 'Define NAME for #if/#ifdef (repeatable; VALUE defaults to 1)' },
+  { name: 'U', aliases: ['undefine'], type: 'string', repeatable: true, value: 'NAME', describe: 'Undefine NAME for #if/#ifdef (repeatable)' },
+  { name: 'config', type: 'string', value: 'FILE', describe: `Read knowledge-base additions from FILE (default: the first ${CONFIG_FILE_NAME} in the working directory or above)` },
+  { name: 'summaries-out', type: 'string', value: 'FILE', describe: "Write the summaries of the run's functions to FILE" },
+  { name: 'summaries-in', type: 'string', repeatable: true, value: 'FILE', describe: 'Use the summaries another run wrote to FILE (repeatable)' },
+  { name: 'shard', type: 'string', value: 'K/N', describe: 'Analyse only shard K of N of the files (1 <= K <= N; see docs/ci-sharding.md)' },
+  { name: 'quiet', aliases: ['q'], type: 'boolean', describe: 'No progress line on stderr (shown on a terminal only)' },
+  { name: 'no-cache', type: 'boolean', describe: 'Do not keep file analyses in the cache ($VMALINT_CACHE_DIR, else $XDG_CACHE_HOME/vmalint, else ~/.cache/vmalint), used by default' },
+  { name: 'jobs', aliases: ['j'], type: 'string', value: 'N', describe: 'Analyse with N worker threads (default: the cores available; 1: in this thread only). The report is the same for any N' },
+];
+
+/** vmalint's commands; each declares the options it reads, so that the others reject them. */
+function program(): ProgramSpec {
+  return {
+    name: 'vmalint',
+    version: toolInfo().version,
+    usage: 'Usage: vmalint [options] <path..>\n\nFinds mmap_lock and per-VMA lock bugs in Linux kernel C sources.',
+    commands: [
+      {
+        name: null,
+        positional: { name: 'paths', required: false, variadic: true, describe: 'Files and directories to analyse' },
+        describe: 'Analyse C files and directories (their *.c and *.h files)',
+        options: [FORMAT_OPTION, ...OUTPUT_OPTIONS, ...ANALYSE_OPTIONS],
+      },
+      {
+        name: 'explain',
+        positional: { name: 'rule', required: true, variadic: false, describe: 'Rule id (see --list-rules)' },
+        describe: "Print a rule's documentation: what, why, a wrong and a right example",
+        options: [FORMAT_OPTION],
+      },
+      {
+        name: 'merge',
+        positional: { name: 'files', required: true, variadic: true, describe: 'SARIF logs written by vmalint --format sarif --shard K/N' },
+        describe: 'Merge the SARIF logs of the shards of a run (--shard K/N) into one SARIF log',
+        options: OUTPUT_OPTIONS,
+      },
+    ],
+    epilogue: 'Exit status: 0 no findings, 1 findings, 2 usage error or nothing could be\nanalysed. Colour is used on a terminal unless NO_COLOR is set.',
+  };
 }
 
-function withAnalyseOptions(command: Argv): Argv {
-  return command
-    .option('rule', { type: 'string', requiresArg: true, describe: 'Run only this rule (repeatable, comma-separated)' })
-    .option('disable', { type: 'string', requiresArg: true, describe: 'Do not run this rule (repeatable, comma-separated)' })
-    .option('list-rules', { type: 'boolean', default: false, describe: 'List the rules and exit' })
-    .option('stats', { type: 'boolean', default: false, describe: 'Print run statistics to stderr' })
-    .option('D', { alias: 'define', type: 'string', requiresArg: true, describe: 'Define NAME[=VALUE] for #if/#ifdef (repeatable)' })
-    .option('U', { alias: 'undefine', type: 'string', requiresArg: true, describe: 'Undefine NAME for #if/#ifdef (repeatable)' })
-    .option('config', { type: 'string', requiresArg: true, describe: `Read knowledge-base additions from FILE (default: the first ${CONFIG_FILE_NAME} in the working directory or above)` })
-    .option('summaries-out', { type: 'string', requiresArg: true, describe: "Write the summaries of the run's functions to FILE" })
-    .option('summaries-in', { type: 'string', requiresArg: true, describe: 'Use the summaries another run wrote to FILE (repeatable)' })
-    .option('shard', { type: 'string', requiresArg: true, describe: 'Analyse only shard K of N of the files (K/N, 1 <= K <= N; see docs/ci-sharding.md)' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress line on stderr (shown on a terminal only)' })
-    .option('no-cache', { type: 'boolean', default: false, describe: 'Do not keep file analyses in the cache ($VMALINT_CACHE_DIR, else $XDG_CACHE_HOME/vmalint, else ~/.cache/vmalint), used by default' })
-    .option('jobs', { alias: 'j', type: 'string', requiresArg: true, describe: 'Analyse with N worker threads (default: the cores available; 1: in this thread only). The report is the same for any N' });
-}
-
-type ParsedArguments = Record<string, unknown> & { _: (string | number)[] };
-
-async function parseCommandLine(argv: string[]): Promise<Command> {
-  const parser = buildParser();
-  const { parsed, helpText } = await new Promise<{ parsed: ParsedArguments; helpText: string }>((resolve, reject) => {
-    void parser.parse(splitAttachedDefines(argv), {}, (error: Error | null | undefined, args: unknown, helpText: string) => {
-      if (error) reject(error);
-      else resolve({ parsed: args as ParsedArguments, helpText });
-    });
-  });
-  // --help and --version: yargs hands back the text to print instead of printing it.
-  if (helpText) return { kind: 'print', text: helpText };
-  const format = parsed['format'] as OutputFormat;
-  const output = typeof parsed['output'] === 'string' ? parsed['output'] : undefined;
-  const exitZero = parsed['exit-zero'] === true;
-  if (parsed._[0] === 'explain') return { kind: 'explain', ruleId: String(parsed['rule']), format };
-  if (parsed._[0] === 'merge') {
-    return { kind: 'merge', args: { files: stringList(parsed['files']), output, exitZero } };
-  }
+function parseCommandLine(argv: string[]): Command {
+  const parsed = parseCommand(program(), splitAttachedDefines(argv));
+  if (parsed.kind !== 'run') return { kind: 'print', text: parsed.text };
+  const { values, positionals } = parsed;
+  const text = (name: string): string | undefined => values.get(name) as string | undefined;
+  const list = (name: string): string[] => (values.get(name) as string[] | undefined) ?? [];
+  const flag = (name: string): boolean => values.get(name) === true;
+  const format = text('format') as OutputFormat;
+  const output = text('output');
+  const exitZero = flag('exit-zero');
+  if (parsed.command.name === 'explain') return { kind: 'explain', ruleId: positionals[0]!, format };
+  if (parsed.command.name === 'merge') return { kind: 'merge', args: { files: positionals, output, exitZero } };
+  const shard = text('shard');
+  const jobs = text('jobs');
   return {
     kind: 'analyse',
     args: {
-      paths: stringList(parsed['paths']),
+      paths: positionals,
       format,
       output,
-      ruleIds: commaSeparatedList(parsed['rule']),
-      disabledRuleIds: commaSeparatedList(parsed['disable']),
-      listRules: parsed['list-rules'] === true,
-      stats: parsed['stats'] === true,
-      defines: stringList(parsed['D']),
-      undefines: stringList(parsed['U']),
+      ruleIds: commaSeparatedList(list('rule')),
+      disabledRuleIds: commaSeparatedList(list('disable')),
+      listRules: flag('list-rules'),
+      stats: flag('stats'),
+      defines: list('D'),
+      undefines: list('U'),
       exitZero,
-      config: typeof parsed['config'] === 'string' ? parsed['config'] : undefined,
-      summariesOut: typeof parsed['summaries-out'] === 'string' ? parsed['summaries-out'] : undefined,
-      summariesIn: stringList(parsed['summaries-in']),
-      shard: parsed['shard'] === undefined ? undefined : parseShard(singleValue(parsed['shard'], '--shard')),
-      quiet: parsed['quiet'] === true,
-      jobs: parsed['jobs'] === undefined ? undefined : parseJobs(singleValue(parsed['jobs'], '--jobs')),
-      cache: parsed['no-cache'] !== true,
+      config: text('config'),
+      summariesOut: text('summaries-out'),
+      summariesIn: list('summaries-in'),
+      shard: shard === undefined ? undefined : parseShard(shard),
+      quiet: flag('quiet'),
+      jobs: jobs === undefined ? undefined : parseJobs(jobs),
+      cache: !flag('no-cache'),
     },
   };
 }
@@ -281,27 +260,14 @@ export function splitAttachedDefines(argv: readonly string[]): string[] {
   return result;
 }
 
-/** A repeatable option's value(s) as a list (yargs gives a string once, an array when repeated). */
-function stringList(value: unknown): string[] {
-  if (value === undefined || value === null) return [];
-  const values = Array.isArray(value) ? value : [value];
-  return values.map((item) => String(item));
-}
-
 /** -j N: a whole number from 1 up. */
 export function parseJobs(value: string): number {
   if (!/^\d+$/.test(value.trim()) || Number(value) < 1 || Number(value) > 256) throw new UsageError(`--jobs: expected a number of worker threads from 1 to 256, got ${JSON.stringify(value)}`);
   return Number(value);
 }
 
-/** The value of an option that may be given once only. */
-function singleValue(value: unknown, option: string): string {
-  if (Array.isArray(value)) throw new UsageError(`${option} may be given once only`);
-  return String(value);
-}
-
-function commaSeparatedList(value: unknown): string[] {
-  return stringList(value)
+function commaSeparatedList(values: readonly string[]): string[] {
+  return values
     .flatMap((item) => item.split(','))
     .map((item) => item.trim())
     .filter((item) => item.length > 0);
