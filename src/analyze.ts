@@ -19,6 +19,7 @@ import { fileFacts, type FactsConfig, type FileFacts } from './parallel/file-fac
 import { emptyOutcome, FileAnalyzer, sameInputs, selectRules, type AnalyzeFileOptions, type FileOutcome, type KnowledgeView } from './file-analyzer.js';
 import { analyseSource, decodeSource, readSource, runnerOptions, type FileTaskResult } from './parallel/file-task.js';
 import { defaultJobs, WorkerPool } from './parallel/pool.js';
+import type { MemoEntry } from './function-memo.js';
 import { contentHash, ResultCache, runEntryHolds, runKey, statOf } from './cache.js';
 
 /** A source given in memory (tests, editor buffers). */
@@ -326,9 +327,20 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
       options.onProgress?.({ ...progress });
     };
 
+    /**
+     * The analyses of a file's functions its last analysis in an earlier run kept (the cache's),
+     * given to its first analysis in this run: after an edit, the functions it did not change are
+     * not analysed again. Later analyses in the run find them in the analyzer's memo.
+     */
+    const seeded = new Set<string>();
+    const earlierFunctions = (src: RunSource): MemoEntry[] | undefined => {
+      if (!cache || seeded.has(src.path)) return undefined;
+      seeded.add(src.path);
+      return cache.getFunctions(src.path);
+    };
     /** One file analysed in the main thread with what the run knows now. */
     const analyseHere = async (src: RunSource, only: AnalyzeFileOptions['only']): Promise<FileTaskResult> => ({
-      ...analyseSource(analyzer, src.path, src.read(), only),
+      ...analyseSource(analyzer, src.path, src.read(), only, { known: earlierFunctions(src), keep: !!cache }),
       path: src.path,
       stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0, functionsReused: 0 },
       heapUsed: 0,
@@ -343,7 +355,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
         if (entry) summaries.push([name, entry]);
         if (knowledge.noreturn.holds(name, src.path)) noreturn.push(name);
       }
-      return { only, result: pool!.submit({ path: src.path, text: inMemory.get(src.path), only, summaries, noreturn }, at) };
+      return { only, result: pool!.submit({ path: src.path, text: inMemory.get(src.path), only, summaries, noreturn, functions: earlierFunctions(src), keepFunctions: !!cache }, at) };
     };
     /** A worker's task in the run's statistics: its time always, what it produced when it is kept. */
     const countWorkerTask = (r: FileTaskResult, kept: boolean): void => {
@@ -375,7 +387,9 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     const store = (src: RunSource, only: AnalyzeFileOptions['only'], r: FileTaskResult): void => {
       const key = cacheKey(src, only);
       if (!key) return;
-      cache!.put(key, r);
+      const { functions, ...result } = r;
+      cache!.put(key, result);
+      if (functions) cache!.putFunctions(src.path, functions);
       loaded.delete(key);
     };
 

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
 import type { AnalyzeOptions, RunResult } from './types.js';
 import type { FileTaskResult } from './parallel/file-task.js';
+import type { MemoEntry } from './function-memo.js';
 import { toolInfo } from './report/tool-info.js';
 
 /** The cache directory the environment asks for, or null when it names none. */
@@ -116,6 +117,24 @@ export class ResultCache {
       // A truncated or foreign entry is a miss; the analysis writes it again.
       return [];
     }
+  }
+
+  /** The analyses of a file's functions its last analysis kept (whatever its content was then). */
+  getFunctions(file: string): MemoEntry[] {
+    try {
+      const entries = deserialize(readFileSync(this.file(this.functionsKey(file))));
+      return Array.isArray(entries) ? (entries as MemoEntry[]) : [];
+    } catch {
+      return [];
+    }
+  }
+
+  putFunctions(file: string, entries: readonly MemoEntry[]): void {
+    this.write(this.functionsKey(file), entries);
+  }
+
+  private functionsKey(file: string): string {
+    return this.key(file, '<functions>', null);
   }
 
   getRun(key: string): RunEntry | null {

@@ -25,6 +25,7 @@ import type { Node } from 'web-tree-sitter';
 import type { CommentInfo, FunctionInfo, FunctionResult, FindingInput } from './engine/events.js';
 import { allRules } from './rules/index.js';
 import type { Rule, RuleVisitor } from './rules/rule.js';
+import { memoKey, relocated, type MemoEntry } from './function-memo.js';
 
 /** What a file's analysis may ask of the rest of the run. */
 export interface KnowledgeView {
@@ -72,6 +73,8 @@ export interface AnalyzeFileOptions {
    * offsets of every function the prescan delimited. Null or absent: the whole file.
    */
   only?: { ends: number[]; ranges: { start: number; end: number }[]; prescanned: number[] } | null;
+  /** Analyses of this file's functions from an earlier run (the cache), used when they still hold. */
+  functions?: readonly MemoEntry[];
 }
 
 export function selectRules(options: Pick<AnalyzeOptions, 'rules'>): Rule[] {
@@ -188,19 +191,6 @@ function initializerFields(list: AstNode): Map<string, string> {
 
 const MAX_SCC_ITERATIONS = 4;
 
-/** What the memo keeps of one function's analysis, and what it depended on. */
-interface MemoEntry {
-  text: string;
-  /** Names resolved, with the fingerprint of the answer. */
-  deps: Map<string, string>;
-  initializers: Map<string, string>;
-  /** What the rules reported, in order (by rule index; nodes reduced to their positions). */
-  reports: [number, FindingInput][];
-  analysis: Omit<FunctionAnalysis, 'result' | 'info'> | null;
-  /** The function's failure exits (nodes reduced to their positions), for the rules' file checks. */
-  failureReturns: FunctionResult['failureReturns'];
-}
-
 /** Functions the memo keeps (the oldest go first). */
 const MEMO_LIMIT = 5_000;
 
@@ -240,8 +230,9 @@ export class FileAnalyzer {
    * any depth; recursive groups are iterated), then each static function again with the locks
    * every caller holds at entry, then the file-level checks.
    */
-  analyze(file: SourceFile, out: FileOutcome, opts: AnalyzeFileOptions): { knowledge: FileKnowledge; inputs: FileInputs; stateSummaries: string[] } {
+  analyze(file: SourceFile, out: FileOutcome, opts: AnalyzeFileOptions): { knowledge: FileKnowledge; inputs: FileInputs; stateSummaries: string[]; functions: MemoEntry[] } {
     const t0 = performance.now();
+    for (const e of opts.functions ?? []) if (!this.memo.has(e.key)) this.memo.set(e.key, e);
     // Only some functions analysed (the demand): the parser sees them alone, the rest blanked.
     const only = opts.only ? new Set(opts.only.ends) : null;
     this.stats.filesParsed++;
@@ -468,19 +459,25 @@ export class FileAnalyzer {
       if (recording && !recording.initializers.has(variable)) recording.initializers.set(variable, exactFingerprint(fields));
       return fields;
     };
+    /** The memo entries of this analysis (what the cache keeps of the file's functions). */
+    const used = new Map<string, MemoEntry>();
     const analyzeOne = (fn: AstNode, withVisitors: boolean, entry?: EntryLock[]): FunctionAnalysis | null => {
       if (failed.has(fn)) return null;
       const info = infos.get(fn)!;
       currentFunction = info.name;
-      const key = !entry ? `${file.path}\0${fn.start}\0${fn.end}\0${withVisitors ? 1 : 0}\0${staticsCalled(fn)}` : null;
-      const hit = key ? this.memo.get(key) : undefined;
-      if (hit?.analysis && hit.text === fn.text && [...hit.deps].every(([n, fp]) => exactFingerprint(resolve(n)) === fp) && [...hit.initializers].every(([v, fp]) => exactFingerprint(initializer(v)) === fp)) {
-        for (const [ruleIndex, f] of hit.reports) reporters[ruleIndex](f);
-        this.stats.functionsReused++;
-        return { ...hit.analysis!, info, result: { info, failureReturns: hit.failureReturns } };
+      const key = !entry ? memoKey(file.path, withVisitors, staticsCalled(fn), handoffs.get(info.name), fn.text) : null;
+      const stored = key ? this.memo.get(key) : undefined;
+      if (stored?.analysis && [...stored.deps].every(([n, fp]) => exactFingerprint(resolve(n)) === fp) && [...stored.initializers].every(([v, fp]) => exactFingerprint(initializer(v)) === fp)) {
+        const hit = relocated(stored, file.path, fn);
+        if (hit) {
+          for (const [ruleIndex, f] of hit.reports) reporters[ruleIndex](f);
+          this.stats.functionsReused++;
+          used.set(hit.key, hit);
+          return { ...hit.analysis!, info, result: { info, failureReturns: hit.failureReturns } };
+        }
       }
       try {
-        recording = key ? { text: fn.text, deps: new Map(), initializers: new Map(), reports: [], analysis: null, failureReturns: [] } : null;
+        recording = key ? { key, at: { row: fn.row, col: fn.col, endRow: fn.endRow, start: fn.start, end: fn.end }, deps: new Map(), initializers: new Map(), reports: [], analysis: null, failureReturns: [] } : null;
         const a = analyzeFunction(fn, file.path, this.pp, withVisitors ? visitors : [], {
           resolve: recordingResolve,
           initializer: recordingInitializer,
@@ -495,6 +492,7 @@ export class FileAnalyzer {
           recording.failureReturns = a.result.failureReturns.map((f) => ({ ...f, node: f.node && positionOf(f.node) }));
           this.memo.delete(key);
           this.memo.set(key, recording);
+          used.set(key, recording);
           if (this.memo.size > MEMO_LIMIT) this.memo.delete(this.memo.keys().next().value!);
         }
         return a;
@@ -605,7 +603,7 @@ export class FileAnalyzer {
       });
     }
     this.stats.analyzeMs += performance.now() - t1;
-    return { knowledge, inputs, stateSummaries };
+    return { knowledge, inputs, stateSummaries, functions: [...used.values()] };
   }
 }
 

@@ -44,3 +44,62 @@ test('memo: a file analysed again reports the same findings, the file-level ones
   assert.equal(stats.functionsReused, 2);
   assert.deepEqual(again.findings, first.findings);
 });
+
+// A fault under the lock reached through a static helper (its line in the message and the trace)
+// and a lock leaked on an error path: findings whose messages and traces name lines.
+const MOVING = `struct mm_struct;
+static void fetch(void *dst, const void *src)
+{
+	copy_from_user(dst, src, 8);
+}
+
+int first(struct mm_struct *mm, void *dst, const void *src)
+{
+	mmap_read_lock(mm);
+	fetch(dst, src);
+	mmap_read_unlock(mm);
+	return 0;
+}
+
+int second(struct mm_struct *mm, int bad)
+{
+	mmap_write_lock(mm);
+	if (bad)
+		return -EINVAL;
+	mmap_write_unlock(mm);
+	return 0;
+}
+`;
+
+test('memo: after lines are added above and between functions, the earlier analyses are moved and report what a fresh analysis reports', async () => {
+  await initParser();
+  const before = { path: 'moving.c', text: MOVING };
+  const recorded = new FileAnalyzer(selectRules({}), {}, emptyStats(), NOTHING).analyze(before, emptyOutcome(), { report: true }).functions;
+  assert.ok(recorded.length >= 3, `${recorded.length} functions recorded`);
+
+  // Two lines above everything, one more before second(): first() and fetch() move by 2, second() by 3.
+  const after = { path: 'moving.c', text: `/* a comment\n   of two lines */\n${MOVING.replace('int second', '\nint second')}` };
+  const fresh = emptyOutcome();
+  new FileAnalyzer(selectRules({}), {}, emptyStats(), NOTHING).analyze(after, fresh, { report: true });
+  assert.ok(fresh.findings.length >= 2, JSON.stringify(fresh.findings));
+  assert.ok(fresh.findings.some((f) => / line \d+/.test(f.message)), 'a message names a line');
+
+  const stats = emptyStats();
+  const moved = emptyOutcome();
+  new FileAnalyzer(selectRules({}), {}, stats, NOTHING).analyze(after, moved, { report: true, functions: recorded });
+  // fetch() and second() are moved; first() is analysed again, since the summary of fetch(),
+  // which it calls, names fetch()'s own lines, which moved.
+  assert.equal(stats.functionsReused, 2);
+  assert.deepEqual(moved.findings, fresh.findings);
+});
+
+test('memo: an analysis recorded for other text is not used', async () => {
+  await initParser();
+  const recorded = new FileAnalyzer(selectRules({}), {}, emptyStats(), NOTHING).analyze({ path: 'moving.c', text: MOVING }, emptyOutcome(), { report: true }).functions;
+  const fixed = MOVING.replace('\t\treturn -EINVAL;', '\t\tgoto out;').replace('\tmmap_write_unlock(mm);\n\treturn 0;\n}\n', '\nout:\n\tmmap_write_unlock(mm);\n\treturn 0;\n}\n');
+  const stats = emptyStats();
+  const out = emptyOutcome();
+  new FileAnalyzer(selectRules({}), {}, stats, NOTHING).analyze({ path: 'moving.c', text: fixed }, out, { report: true, functions: recorded });
+  assert.ok(!out.findings.some((f) => f.function === 'second'), JSON.stringify(out.findings));
+  assert.ok(stats.functionsReused >= 2 && stats.functionsReused < recorded.length, `${stats.functionsReused} of ${recorded.length} reused`);
+});

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { AnalyzeOptions, RunStats } from '../types.js';
 import type { ApiEntry } from '../kb/lock-api.js';
 import type { FileKnowledge } from '../engine/knowledge.js';
+import type { MemoEntry } from '../function-memo.js';
 import { emptyStats } from '../stats.js';
 import { initParser } from '../parse/parser.js';
 import { emptyOutcome, FileAnalyzer, selectRules, type AnalyzeFileOptions, type FileInputs, type FileOutcome, type KnowledgeView } from '../file-analyzer.js';
@@ -31,6 +32,10 @@ export interface FileTask {
   noreturn: string[];
   /** Initializers published since this runner's previous task, in publication order. */
   initializers: [string, [string, string][]][];
+  /** Analyses of the file's functions from an earlier run (the cache's). */
+  functions?: MemoEntry[];
+  /** Give back the analyses of the file's functions (for the cache). */
+  keepFunctions?: boolean;
 }
 
 export interface FileTaskResult {
@@ -40,6 +45,8 @@ export interface FileTaskResult {
   knowledge: FileKnowledge | null;
   inputs: FileInputs | null;
   stateSummaries: string[];
+  /** The analyses of the file's functions, when the task asked for them. */
+  functions?: MemoEntry[];
   stats: Pick<RunStats, 'parseMs' | 'analyzeMs' | 'filesParsed' | 'functionsReused'>;
   /** The runner's heap after the task (a worker whose heap grows is replaced). */
   heapUsed: number;
@@ -90,7 +97,8 @@ export function analyseSource(
   file: string,
   got: { text: string } | { error: string },
   only: AnalyzeFileOptions['only'],
-): Pick<FileTaskResult, 'outcome' | 'knowledge' | 'inputs' | 'stateSummaries'> {
+  functions?: { known: readonly MemoEntry[] | undefined; keep: boolean },
+): Pick<FileTaskResult, 'outcome' | 'knowledge' | 'inputs' | 'stateSummaries' | 'functions'> {
   const outcome = emptyOutcome();
   const failed = (message: string) => {
     outcome.findings.length = 0;
@@ -101,8 +109,8 @@ export function analyseSource(
   if ('error' in got) return failed(got.error);
   outcome.bytes = Buffer.byteLength(got.text);
   try {
-    const r = analyzer.analyze({ path: file, text: got.text }, outcome, { report: true, only });
-    return { outcome, knowledge: r.knowledge, inputs: r.inputs, stateSummaries: r.stateSummaries };
+    const r = analyzer.analyze({ path: file, text: got.text }, outcome, { report: true, only, functions: functions?.known });
+    return { outcome, knowledge: r.knowledge, inputs: r.inputs, stateSummaries: r.stateSummaries, ...(functions?.keep ? { functions: r.functions } : {}) };
   } catch (err) {
     return failed(`could not be analysed: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -145,7 +153,7 @@ export class FileTaskRunner {
     const t0 = performance.now();
     const got = task.text !== undefined ? { text: task.text } : readSource(task.path);
     this.stats.parseMs += performance.now() - t0;
-    const r = analyseSource(this.analyzer, task.path, got, task.only);
+    const r = analyseSource(this.analyzer, task.path, got, task.only, { known: task.functions, keep: !!task.keepFunctions });
     return {
       ...r,
       path: task.path,
