@@ -4,10 +4,12 @@
 // MB per second, and peak memory. Each vmalint run is a fresh process (`bin/vmalint`), as a
 // developer runs it; the floor is measured in this process, warmed up, on one thread.
 // Without directories it measures the real 6.12 mm/ that ../shared/get-kernel.sh provides;
-// --full measures the whole tree (about ten minutes).
+// --full measures the whole tree (about ten minutes). Then one file as a pre-commit hook runs it
+// (`--file F`, default mm/mlock.c of the tree): in a scratch copy of its directory beside the
+// tree's headers, after an edit at its top and unchanged, five times each.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -64,10 +66,59 @@ function vmalint(roots: string[], args: string[], env: NodeJS.ProcessEnv): Promi
   });
 }
 
+/** The kernel tree a file lies in (a directory with include/linux/mm.h above it), or null. */
+function kernelRootOf(file: string): string | null {
+  for (let dir = path.dirname(path.resolve(file)); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'include/linux/mm.h'))) return dir;
+  }
+  return null;
+}
+
+/**
+ * One file as a pre-commit hook runs it: `vmalint FILE`, a fresh process each time, with the cache.
+ * The file is a copy in a scratch tree whose other entries are links to the real ones (its
+ * directory's headers, the tree's include/), so that the edits never touch the tree.
+ */
+async function oneFile(file: string, env: NodeJS.ProcessEnv, runs: number): Promise<{ changed: Measured[]; unchanged: Measured[] }> {
+  const root = kernelRootOf(file);
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'vmalint-bench-tree-'));
+  try {
+    const relative = root ? path.relative(root, file) : path.basename(file);
+    const dir = path.join(scratch, path.dirname(relative));
+    mkdirSync(dir, { recursive: true });
+    if (root) symlinkSync(path.join(root, 'include'), path.join(scratch, 'include'));
+    for (const entry of readdirSync(path.dirname(file))) {
+      if (entry !== path.basename(file)) symlinkSync(path.join(path.dirname(file), entry), path.join(dir, entry));
+    }
+    const copy = path.join(dir, path.basename(file));
+    copyFileSync(file, copy);
+    const original = readFileSync(file, 'utf8');
+    await vmalint([copy], [], env); // the headers' summaries and the file's functions in the cache
+    const changed: Measured[] = [];
+    const unchanged: Measured[] = [];
+    for (let i = 0; i < runs; i++) {
+      // A line added at the top: every function moves.
+      writeFileSync(copy, `/* edit ${i} ${Date.now()} */\n${original}`);
+      changed.push(await vmalint([copy], [], env));
+      unchanged.push(await vmalint([copy], [], env));
+    }
+    return { changed, unchanged };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const full = args.includes('--full');
-  const given = args.filter((a) => !a.startsWith('--'));
+  const fileAt = args.indexOf('--file');
+  const fileArg = fileAt >= 0 ? args[fileAt + 1] : undefined;
+  const given = args.filter((a, i) => !a.startsWith('--') && (fileAt < 0 || i !== fileAt + 1));
   const roots = given.length ? given : [full ? kernelTree(true) : path.join(kernelTree(false), 'mm')];
   const { files } = await discoverFiles(roots);
   const bytes = files.reduce((n, f) => n + readFileSync(f).length, 0);
@@ -108,6 +159,20 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`-j 1: prescan+parse+copy ${(s['parseMs'] / 1000).toFixed(2)} s, analysis ${(s['analyzeMs'] / 1000).toFixed(2)} s, ${s['summaryRounds']} summary rounds, ${s['fileReanalyses']} files analysed again, ${s['functionsReused']} function analyses reused`);
     console.log(`-j ${Math.max(2, cores)}: ${pool.stats['filesAnalysedAhead']} files analysed ahead by workers (${pool.stats['filesAnalysedAgain']} done again); warm: ${warm.stats['filesFromCache']} analyses from the cache, ${warm.stats['filesParsed']} parses`);
+
+    const hookFile = fileArg ?? files.find((f) => f.endsWith(`${path.sep}mm${path.sep}mlock.c`)) ?? files.find((f) => f.endsWith('.c'));
+    if (hookFile) {
+      const { changed, unchanged } = await oneFile(hookFile, env, 5);
+      console.log('');
+      console.log(`one file, as a pre-commit hook runs it: vmalint ${path.relative(kernelRootOf(hookFile) ?? path.dirname(hookFile), hookFile)} (5 runs, from Node's start)`);
+      for (const [label, list] of [['after a line added at its top', changed], ['unchanged', unchanged]] as const) {
+        const walls = list.map((m) => m.wallMs);
+        const rss = Math.max(...list.map((m) => m.peakRssKb));
+        const s0 = list[0]!.stats;
+        const how = s0['filesParsed'] ? `the first run: ${s0['functions']! - s0['functionsReused']!} of ${s0['functions']} functions analysed again` : 'no parse: the report from the cache';
+        console.log(`  ${label.padEnd(30)} median ${(median(walls) / 1000).toFixed(2)} s (${(Math.min(...walls) / 1000).toFixed(2)} to ${(Math.max(...walls) / 1000).toFixed(2)} s), peak RSS ${Number.isNaN(rss) ? 'n/a' : `${(rss / 1024).toFixed(0)} MB`}; ${how}`);
+      }
+    }
   } finally {
     rmSync(cacheDir, { recursive: true, force: true });
   }
