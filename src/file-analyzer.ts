@@ -25,7 +25,7 @@ import type { Node } from 'web-tree-sitter';
 import type { CommentInfo, FunctionInfo, FunctionResult, FindingInput } from './engine/events.js';
 import { allRules } from './rules/index.js';
 import type { Rule, RuleVisitor } from './rules/rule.js';
-import { memoKey, relocated, type MemoEntry } from './function-memo.js';
+import { atOrigin, memoKey, moved, type FunctionPlace, type MemoEntry } from './function-memo.js';
 
 /** What a file's analysis may ask of the rest of the run. */
 export interface KnowledgeView {
@@ -449,10 +449,32 @@ export class FileAnalyzer {
       if (called === undefined) staticsCalledBy.set(fn, (called = [...callsOf(fn)].filter((name) => statics.has(name)).sort().join(',')));
       return called;
     };
+    const placeOf = (fn: AstNode): FunctionPlace => ({ row: fn.row, col: fn.col, endRow: fn.endRow, start: fn.start, end: fn.end });
+    /** The fingerprint of what a function of this file says, wherever it stands (as if at the top of the file). */
+    const placeFreeFingerprint = (entry: ApiEntry | undefined, place: FunctionPlace): string => exactFingerprint(moved(entry, file.path, [{ from: place, to: atOrigin(place) }]) ?? entry);
     const recordingResolve = (name: string): ApiEntry | undefined => {
       const entry = resolve(name);
-      if (recording && !recording.deps.has(name)) recording.deps.set(name, exactFingerprint(entry));
+      if (recording && !recording.deps.has(name)) {
+        const definition = byName.get(name);
+        if (definition) {
+          const place = placeOf(definition);
+          recording.places.set(name, place);
+          recording.deps.set(name, placeFreeFingerprint(entry, place));
+        } else recording.deps.set(name, exactFingerprint(entry));
+      }
       return entry;
+    };
+    /** Do the answers an entry used hold now? Its callees in this file may have moved. */
+    const answersHold = (e: MemoEntry): boolean => {
+      for (const [name, fp] of e.deps) {
+        const was = e.places.get(name);
+        const definition = byName.get(name);
+        if (!was) {
+          if (exactFingerprint(resolve(name)) !== fp) return false;
+        } else if (!definition || placeFreeFingerprint(resolve(name), placeOf(definition)) !== fp) return false;
+      }
+      for (const [variable, fp] of e.initializers) if (exactFingerprint(initializer(variable)) !== fp) return false;
+      return true;
     };
     const recordingInitializer = (variable: string): ReadonlyMap<string, string> | undefined => {
       const fields = initializer(variable);
@@ -467,9 +489,12 @@ export class FileAnalyzer {
       currentFunction = info.name;
       const key = !entry ? memoKey(file.path, withVisitors, staticsCalled(fn), handoffs.get(info.name), fn.text) : null;
       const stored = key ? this.memo.get(key) : undefined;
-      if (stored?.analysis && [...stored.deps].every(([n, fp]) => exactFingerprint(resolve(n)) === fp) && [...stored.initializers].every(([v, fp]) => exactFingerprint(initializer(v)) === fp)) {
-        const hit = relocated(stored, file.path, fn);
+      if (stored?.analysis && answersHold(stored)) {
+        const here = placeOf(fn);
+        const moves = [{ from: stored.at, to: here }, ...[...stored.places].map(([name, from]) => ({ from, to: placeOf(byName.get(name)!) }))];
+        const hit = moved(stored, file.path, moves);
         if (hit) {
+          hit.at = here;
           for (const [ruleIndex, f] of hit.reports) reporters[ruleIndex](f);
           this.stats.functionsReused++;
           used.set(hit.key, hit);
@@ -477,7 +502,7 @@ export class FileAnalyzer {
         }
       }
       try {
-        recording = key ? { key, at: { row: fn.row, col: fn.col, endRow: fn.endRow, start: fn.start, end: fn.end }, deps: new Map(), initializers: new Map(), reports: [], analysis: null, failureReturns: [] } : null;
+        recording = key ? { key, at: placeOf(fn), deps: new Map(), places: new Map(), initializers: new Map(), reports: [], analysis: null, failureReturns: [] } : null;
         const a = analyzeFunction(fn, file.path, this.pp, withVisitors ? visitors : [], {
           resolve: recordingResolve,
           initializer: recordingInitializer,

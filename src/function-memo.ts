@@ -4,7 +4,8 @@
 // place, so that an unchanged function is not analysed again when a line above it was added or
 // removed: a later pass or round over the file in the same run, and, through the cache
 // (src/cache.ts), the next run after an edit elsewhere in the file. An entry recorded where the
-// function stood before is moved to where it stands now (`relocated`).
+// function (and the functions of the file it calls) stood before is moved to where they stand now
+// (`moved`).
 
 import type { FindingInput, FunctionResult } from './engine/events.js';
 import type { FunctionAnalysis } from './engine/function.js';
@@ -22,8 +23,13 @@ export interface MemoEntry {
   /** memoKey(): the file, the mode of the analysis, and the function's text. */
   key: string;
   at: FunctionPlace;
-  /** Names resolved, with the fingerprint of the answer. */
+  /**
+   * Names resolved, with the fingerprint of the answer. For a function of the same file, the
+   * answer as if that function stood at the top of the file, and where it stood (`places`): a
+   * callee that only moved does not make its callers' entries stale; they move with it.
+   */
   deps: Map<string, string>;
+  places: Map<string, FunctionPlace>;
   initializers: Map<string, string>;
   /** What the rules reported, in order (by rule index; nodes reduced to their positions). */
   reports: [number, FindingInput][];
@@ -41,51 +47,64 @@ export function memoKey(file: string, withVisitors: boolean, staticsCalled: stri
   return `${file}\0${withVisitors ? 1 : 0}\0${staticsCalled}\0${handsLocksTo ?? ''}\0${text}`;
 }
 
+/** A function of the file that moved: where it stood, where it stands. */
+export interface Move {
+  from: FunctionPlace;
+  to: FunctionPlace;
+}
+
+/** Where a function would stand at the top of its file (for comparing what it says, wherever it is). */
+export function atOrigin(place: FunctionPlace): FunctionPlace {
+  return { row: 0, col: place.col, endRow: place.endRow - place.row, start: 0, end: place.end - place.start };
+}
+
 /**
- * The entry as if recorded with the function at `to`: every line, row and offset that lay inside
- * the function where it stood moves with it (trace steps, report nodes, summary sources, and
- * `line N` in messages); what lay outside it (a callee's lines, in another function or file) stays.
- * Null when the function moved within its line (the columns would be wrong).
+ * A copy of `value` in which every line, row and offset of `file` that lay inside a moved
+ * function moves with it (trace steps, nodes reduced to their positions, summary sources, and
+ * `line N` in messages); the rest stays. Null when a function moved within its line (its columns
+ * would be wrong).
  */
-export function relocated(entry: MemoEntry, file: string, to: FunctionPlace): MemoEntry | null {
-  const from = entry.at;
-  if (from.start === to.start && from.row === to.row) return entry;
-  if (from.col !== to.col) return null;
-  const rows = to.row - from.row;
-  const offsets = to.start - from.start;
-  const firstLine = from.row + 1;
-  const lastLine = from.endRow + 1;
-  const inside = (line: number): boolean => line >= firstLine && line <= lastLine;
-  const moveText = (text: string): string => (text.includes('line ') ? text.replace(/\bline (\d+)\b/g, (m, n: string) => (inside(Number(n)) ? `line ${Number(n) + rows}` : m)) : text);
-  const copy = structuredClone(entry);
+export function moved<T>(value: T, file: string, moves: readonly Move[]): T | null {
+  const shifts = moves.filter((m) => m.from.start !== m.to.start || m.from.row !== m.to.row);
+  if (!shifts.length) return value;
+  if (shifts.some((m) => m.from.col !== m.to.col)) return null;
+  const lineShift = (line: number): number => {
+    for (const m of shifts) if (line >= m.from.row + 1 && line <= m.from.endRow + 1) return m.to.row - m.from.row;
+    return 0;
+  };
+  const moveText = (text: string): string => (text.includes('line ') ? text.replace(/\bline (\d+)\b/g, (_, n: string) => `line ${Number(n) + lineShift(Number(n))}`) : text);
+  const copy = structuredClone(value);
   const seen = new Set<object>();
-  const move = (value: unknown): unknown => {
-    if (typeof value === 'string') return moveText(value);
-    if (!value || typeof value !== 'object' || seen.has(value)) return value;
-    seen.add(value);
-    if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) value[i] = move(value[i]);
-      return value;
+  const move = (item: unknown): unknown => {
+    if (typeof item === 'string') return moveText(item);
+    if (!item || typeof item !== 'object' || seen.has(item)) return item;
+    seen.add(item);
+    if (Array.isArray(item)) {
+      for (let i = 0; i < item.length; i++) item[i] = move(item[i]);
+      return item;
     }
-    if (value instanceof Map) {
-      for (const [k, v] of value) value.set(k, move(v));
-      return value;
+    if (item instanceof Map) {
+      for (const [k, v] of item) item.set(k, move(v));
+      return item;
     }
-    if (value instanceof Set) return value;
-    const o = value as Record<string, unknown>;
+    if (item instanceof Set) return item;
+    const o = item as Record<string, unknown>;
     // A place in this file: a trace step or a summary's source ({ file, line }).
-    if (o['file'] === file && typeof o['line'] === 'number' && inside(o['line'])) o['line'] = o['line'] + rows;
+    if (o['file'] === file && typeof o['line'] === 'number') o['line'] = o['line'] + lineShift(o['line']);
     // A node reduced to its position.
-    if (typeof o['row'] === 'number' && typeof o['endRow'] === 'number' && typeof o['start'] === 'number' && typeof o['end'] === 'number' && o['start'] >= from.start && o['end'] <= from.end) {
-      o['row'] = o['row'] + rows;
-      o['endRow'] = o['endRow'] + rows;
-      o['start'] = o['start'] + offsets;
-      o['end'] = o['end'] + offsets;
+    if (typeof o['row'] === 'number' && typeof o['endRow'] === 'number' && typeof o['start'] === 'number' && typeof o['end'] === 'number') {
+      const { start, end } = o as { start: number; end: number };
+      const m = shifts.find((x) => start >= x.from.start && end <= x.from.end);
+      if (m) {
+        o['row'] = o['row'] + m.to.row - m.from.row;
+        o['endRow'] = o['endRow'] + m.to.row - m.from.row;
+        o['start'] = start + m.to.start - m.from.start;
+        o['end'] = end + m.to.start - m.from.start;
+      }
     }
+    // The memo key holds the function's text, which may say anything.
     for (const k of Object.keys(o)) if (k !== 'file' && k !== 'key') o[k] = move(o[k]);
     return o;
   };
-  move(copy);
-  copy.at = { row: to.row, col: to.col, endRow: to.endRow, start: to.start, end: to.end };
-  return copy;
+  return move(copy) as T;
 }

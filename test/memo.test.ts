@@ -87,9 +87,8 @@ test('memo: after lines are added above and between functions, the earlier analy
   const stats = emptyStats();
   const moved = emptyOutcome();
   new FileAnalyzer(selectRules({}), {}, stats, NOTHING).analyze(after, moved, { report: true, functions: recorded });
-  // fetch() and second() are moved; first() is analysed again, since the summary of fetch(),
-  // which it calls, names fetch()'s own lines, which moved.
-  assert.equal(stats.functionsReused, 2);
+  // All three are moved, first() with fetch(), whose summary (which first() used) names its lines.
+  assert.equal(stats.functionsReused, 3);
   assert.deepEqual(moved.findings, fresh.findings);
 });
 
@@ -102,4 +101,20 @@ test('memo: an analysis recorded for other text is not used', async () => {
   new FileAnalyzer(selectRules({}), {}, stats, NOTHING).analyze({ path: 'moving.c', text: fixed }, out, { report: true, functions: recorded });
   assert.ok(!out.findings.some((f) => f.function === 'second'), JSON.stringify(out.findings));
   assert.ok(stats.functionsReused >= 2 && stats.functionsReused < recorded.length, `${stats.functionsReused} of ${recorded.length} reused`);
+});
+
+test('memo: a caller is analysed again when a function of the file it calls changes what it does, not only where it stands', async () => {
+  await initParser();
+  const recorded = new FileAnalyzer(selectRules({}), {}, emptyStats(), NOTHING).analyze({ path: 'moving.c', text: MOVING }, emptyOutcome(), { report: true }).functions;
+  // fetch() no longer touches user memory, and moves down a line.
+  const safe = MOVING.replace('static void fetch', '\nstatic void fetch').replace('copy_from_user(dst, src, 8);', 'memcpy(dst, src, 8);');
+  const fresh = emptyOutcome();
+  new FileAnalyzer(selectRules({}), {}, emptyStats(), NOTHING).analyze({ path: 'moving.c', text: safe }, fresh, { report: true });
+  const stats = emptyStats();
+  const out = emptyOutcome();
+  new FileAnalyzer(selectRules({}), {}, stats, NOTHING).analyze({ path: 'moving.c', text: safe }, out, { report: true, functions: recorded });
+  assert.ok(!out.findings.some((f) => f.ruleId === 'fault-under-mmap-lock'), JSON.stringify(out.findings));
+  assert.deepEqual(out.findings, fresh.findings);
+  // second() only moved; fetch() changed and first() calls it.
+  assert.equal(stats.functionsReused, 1);
 });
