@@ -70,8 +70,7 @@ export function parseCommand(program: ProgramSpec, argv: readonly string[]): Par
   }
   const values = new Map<string, string | boolean | string[]>();
   const positionals: string[] = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i]!;
+  for (const token of tokens) {
     if (token.kind === 'positional') {
       positionals.push(token.value);
       continue;
