@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { findKernelRoot } from '../src/analyze.js';
 import { discoverFiles } from '../src/discover.js';
 import { initParser, parseC } from '../src/parse/parser.js';
 
@@ -66,21 +67,13 @@ function vmalint(roots: string[], args: string[], env: NodeJS.ProcessEnv): Promi
   });
 }
 
-/** The kernel tree a file lies in (a directory with include/linux/mm.h above it), or null. */
-function kernelRootOf(file: string): string | null {
-  for (let dir = path.dirname(path.resolve(file)); dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, 'include/linux/mm.h'))) return dir;
-  }
-  return null;
-}
-
 /**
  * One file as a pre-commit hook runs it: `vmalint FILE`, a fresh process each time, with the cache.
  * The file is a copy in a scratch tree whose other entries are links to the real ones (its
  * directory's headers, the tree's include/), so that the edits never touch the tree.
  */
 async function oneFile(file: string, env: NodeJS.ProcessEnv, runs: number): Promise<{ changed: Measured[]; unchanged: Measured[] }> {
-  const root = kernelRootOf(file);
+  const root = findKernelRoot([file]);
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'vmalint-bench-tree-'));
   try {
     const relative = root ? path.relative(root, file) : path.basename(file);
@@ -164,7 +157,7 @@ async function main(): Promise<void> {
     if (hookFile) {
       const { changed, unchanged } = await oneFile(hookFile, env, 5);
       console.log('');
-      console.log(`one file, as a pre-commit hook runs it: vmalint ${path.relative(kernelRootOf(hookFile) ?? path.dirname(hookFile), hookFile)} (5 runs, from Node's start)`);
+      console.log(`one file, as a pre-commit hook runs it: vmalint ${path.relative(findKernelRoot([hookFile]) ?? path.dirname(hookFile), hookFile)} (5 runs, from Node's start)`);
       for (const [label, list] of [['after a line added at its top', changed], ['unchanged', unchanged]] as const) {
         const walls = list.map((m) => m.wallMs);
         const rss = Math.max(...list.map((m) => m.peakRssKb));

@@ -43,7 +43,7 @@ const MAX_ROUNDS = 8;
 const KERNEL_HEADERS = ['include/linux/mmap_lock.h', 'include/linux/mm.h', 'include/linux/pagewalk.h', 'include/linux/uaccess.h'];
 
 /** The kernel tree a path lies in (a directory with include/linux/mm.h), or null. */
-function findKernelRoot(paths: readonly string[]): string | null {
+export function findKernelRoot(paths: readonly string[]): string | null {
   for (const p of paths) {
     let dir = path.resolve(p);
     for (let i = 0; i < 64; i++) {

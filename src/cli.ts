@@ -124,10 +124,14 @@ export async function main(argv: string[], environment: CliEnvironment = process
  */
 const HEAP_GROWING_PERCENT = 20;
 
+/** The flags the user gave node (on its command line or in NODE_OPTIONS). */
+function nodeFlagsGiven(): string[] {
+  return [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+}
+
 /** Bounds heap growth unless the user chose a heap setting of their own (node flags, NODE_OPTIONS). */
 function boundHeapGrowth(): void {
-  const chosen = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-  if (chosen.some((flag) => /^--(?:heap-growing-percent|heap_growing_percent|max-old-space-size|max_old_space_size|optimize-for-size)\b/.test(flag))) return;
+  if (nodeFlagsGiven().some((flag) => /^--(?:heap-growing-percent|heap_growing_percent|max-old-space-size|max_old_space_size|optimize-for-size)\b/.test(flag))) return;
   v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }
 
@@ -141,8 +145,7 @@ const SHORT_RUN_BYTES = 1_000_000;
 
 /** A short run keeps the parser's WebAssembly at V8's baseline compiler (unless the user chose a wasm flag). */
 function compileParserForRunLength(files: readonly string[]): void {
-  const chosen = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-  if (chosen.some((flag) => /^--(?:no-)?(?:liftoff|wasm)/.test(flag))) return;
+  if (nodeFlagsGiven().some((flag) => /^--(?:no-)?(?:liftoff|wasm)/.test(flag))) return;
   let bytes = 0;
   for (const file of files) {
     if (bytes > SHORT_RUN_BYTES) return;
