@@ -7,7 +7,10 @@ import { statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import v8 from 'node:v8';
-import { analyzeFiles } from './analyze.js';
+import { analyzeFiles, analyzeSources, findKernelRoot, type SourceInput } from './analyze.js';
+import { changes, stagedContent } from './git.js';
+import { onlyChangedLines, relativeToWorkingDirectory } from './changed-lines.js';
+import { decodeSource } from './parallel/file-task.js';
 import { discoverFiles } from './discover.js';
 import { formatJson } from './report/json.js';
 import { emptyRunResult, everyFileFailed } from './report/outcome.js';
@@ -22,7 +25,7 @@ import type { RuleMeta } from './rules/rule.js';
 import { allRules } from './rules/index.js';
 import { parseShard, selectShard } from './shard.js';
 import type { Shard } from './shard.js';
-import type { AnalyzeOptions, RunResult } from './types.js';
+import type { AnalyzeOptions, FileNotification, RunResult } from './types.js';
 import { UsageError } from './usage-error.js';
 import { parseCommand, type OptionSpec, type ProgramSpec } from './command-line.js';
 import { cacheDirectory } from './cache.js';
@@ -79,6 +82,10 @@ interface AnalyseArguments {
   jobs: number | undefined;
   /** --no-cache: no cache of file analyses. */
   cache: boolean;
+  /** --diff REV: report only what the changes against REV touch. */
+  diff: string | undefined;
+  /** --staged: analyse the staged content, report only what the staged changes touch. */
+  staged: boolean;
 }
 
 /** The arguments of `vmalint merge`. */
@@ -202,6 +209,8 @@ const ANALYSE_OPTIONS: OptionSpec[] = [
   { name: 'shard', type: 'string', value: 'K/N', describe: 'Analyse only shard K of N of the files (1 <= K <= N; see docs/ci-sharding.md)' },
   { name: 'quiet', aliases: ['q'], type: 'boolean', describe: 'No progress line on stderr (shown on a terminal only)' },
   { name: 'no-cache', type: 'boolean', describe: 'Do not keep file analyses in the cache ($VMALINT_CACHE_DIR, else $XDG_CACHE_HOME/vmalint, else ~/.cache/vmalint), used by default' },
+  { name: 'diff', type: 'string', value: 'REV', describe: 'Report only findings on lines changed against the git revision REV, or whose trace passes through one (whole functions are analysed; without paths, the C files changed)' },
+  { name: 'staged', type: 'boolean', describe: 'As --diff, for the changes staged in the git index, analysing their staged content (what a pre-commit hook checks)' },
   { name: 'jobs', aliases: ['j'], type: 'string', value: 'N', describe: 'Analyse with N worker threads (default: the cores available; 1: in this thread only). The report is the same for any N' },
 ];
 
@@ -269,6 +278,8 @@ function parseCommandLine(argv: string[]): Command {
       quiet: flag('quiet'),
       jobs: jobs === undefined ? undefined : parseJobs(jobs),
       cache: !flag('no-cache'),
+      diff: text('diff'),
+      staged: flag('staged'),
     },
   };
 }
@@ -433,11 +444,16 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
     throw error;
   }
 
-  const discovered = await filesToAnalyse(args.paths, environment);
-  // With --shard, a shard that got none of the files is an empty run, not an error.
-  const files = args.shard ? selectShard(discovered, args.shard, environment.cwd) : discovered;
-  if (environment.ownsProcess) compileParserForRunLength(files);
-  const result = files.length > 0 ? await analyzeWithProgress(files, options, args.quiet, environment) : emptyRunResult();
+  let result: RunResult;
+  if (args.diff !== undefined || args.staged) {
+    result = await analyseChanges(args, options, environment);
+  } else {
+    const discovered = await filesToAnalyse(args.paths, environment);
+    // With --shard, a shard that got none of the files is an empty run, not an error.
+    const files = args.shard ? selectShard(discovered, args.shard, environment.cwd) : discovered;
+    if (environment.ownsProcess) compileParserForRunLength(files);
+    result = files.length > 0 ? await analyzeWithProgress(() => analyzeFiles(files, options), args.quiet, environment) : emptyRunResult();
+  }
 
   if (args.summariesOut !== undefined) await writeReport(formatSummaries(result.summaries, toolInfo().version), args.summariesOut, environment);
   const color = args.output === undefined && wantsColor(environment);
@@ -448,19 +464,51 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   return exitStatus(result, args.exitZero, environment);
 }
 
-/** analyzeFiles() with the progress line on stderr (erased before returning or throwing). */
+/** An analysis with the progress line on stderr (erased before returning or throwing). */
 async function analyzeWithProgress(
-  files: string[],
-  options: AnalyzeOptions,
+  analyse: (onProgress: AnalyzeOptions['onProgress']) => Promise<RunResult>,
   quiet: boolean,
   environment: CliEnvironment,
 ): Promise<RunResult> {
   const progress = new ProgressLine(environment.stderr, { enabled: !quiet && environment.env['TERM'] !== 'dumb' });
   try {
-    return await analyzeFiles(files, { ...options, onProgress: (count) => progress.update(count) });
+    return await analyse((count) => progress.update(count));
   } finally {
     progress.finish();
   }
+}
+
+/**
+ * --diff REV and --staged: the C files changed against REV (the working tree's) or in the index
+ * (their staged content, not the working file's), analysed whole; only the findings on a changed
+ * line or whose trace passes through one are reported, with paths relative to the working
+ * directory.
+ */
+async function analyseChanges(args: AnalyseArguments, options: AnalyzeOptions, environment: CliEnvironment): Promise<RunResult> {
+  const what = args.staged ? '--staged' : '--diff';
+  if (args.staged && args.diff !== undefined) throw new UsageError('--diff and --staged do not go together');
+  if (args.diff !== undefined && args.diff.includes('..')) throw new UsageError(`--diff takes one revision, the working tree is compared with it (got ${args.diff})`);
+  if (args.shard) throw new UsageError(`${what} does not go with --shard`);
+  const { root, lines } = changes(environment.cwd, args.staged ? { kind: 'staged' } : { kind: 'revision', revision: args.diff! }, args.paths, what);
+  const files = [...lines.keys()].sort();
+  if (!files.length) return emptyRunResult();
+  if (environment.ownsProcess) compileParserForRunLength(files);
+  const kernelRoot = findKernelRoot(files) ?? false;
+  let result: RunResult;
+  if (args.staged) {
+    const sources: SourceInput[] = [];
+    const skipped: FileNotification[] = [];
+    for (const file of files) {
+      const text = decodeSource(stagedContent(root, file, what));
+      if (text === null) skipped.push({ file, level: 'error', message: 'binary file, not C source: skipped' });
+      else sources.push({ path: file, text });
+    }
+    result = await analyzeWithProgress((onProgress) => analyzeSources(sources, { ...options, kernelRoot, onProgress }), args.quiet, environment);
+    result.notifications.unshift(...skipped);
+  } else {
+    result = await analyzeWithProgress((onProgress) => analyzeFiles(files, { ...options, kernelRoot, onProgress }), args.quiet, environment);
+  }
+  return relativeToWorkingDirectory(onlyChangedLines(result, lines, environment.cwd), environment.cwd);
 }
 
 async function filesToAnalyse(paths: string[], environment: CliEnvironment): Promise<string[]> {
