@@ -9,6 +9,8 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import { analyzeFiles, analyzeSources, findKernelRoot, type SourceInput } from './analyze.js';
 import { changes, stagedContent } from './git.js';
+import { installHook } from './install-hook.js';
+import { fileURLToPath } from 'node:url';
 import { onlyChangedLines, relativeToWorkingDirectory } from './changed-lines.js';
 import { decodeSource } from './parallel/file-task.js';
 import { discoverFiles } from './discover.js';
@@ -99,6 +101,7 @@ type Command =
   | { kind: 'analyse'; args: AnalyseArguments }
   | { kind: 'merge'; args: MergeArguments }
   | { kind: 'explain'; ruleId: string; format: OutputFormat }
+  | { kind: 'install-hook'; force: boolean }
   | { kind: 'print'; text: string };
 
 /** Runs vmalint with the given arguments (without the node and script paths); returns the exit status. */
@@ -116,6 +119,9 @@ export async function main(argv: string[], environment: CliEnvironment = process
         return await runAnalyse(command.args, environment);
       case 'merge':
         return await runMerge(command.args, environment);
+      case 'install-hook':
+        environment.stdout.write(installHook(environment.cwd, command.force, process.execPath, fileURLToPath(new URL('../../bin/vmalint', import.meta.url))));
+        return EXIT_CLEAN;
     }
   } catch (error) {
     reportError(error, environment);
@@ -234,6 +240,11 @@ function program(): ProgramSpec {
         options: [FORMAT_OPTION],
       },
       {
+        name: 'install-hook',
+        describe: 'Install a git pre-commit hook that runs vmalint --staged and stops a commit whose staged changes bring a finding',
+        options: [{ name: 'force', type: 'boolean', describe: 'Replace a pre-commit hook vmalint did not write (it is kept beside the new one)' }],
+      },
+      {
         name: 'merge',
         positional: { name: 'files', required: true, variadic: true, describe: 'SARIF logs written by vmalint --format sarif --shard K/N' },
         describe: 'Merge the SARIF logs of the shards of a run (--shard K/N) into one SARIF log',
@@ -256,6 +267,7 @@ function parseCommandLine(argv: string[]): Command {
   const exitZero = flag('exit-zero');
   if (parsed.command.name === 'explain') return { kind: 'explain', ruleId: positionals[0]!, format };
   if (parsed.command.name === 'merge') return { kind: 'merge', args: { files: positionals, output, exitZero } };
+  if (parsed.command.name === 'install-hook') return { kind: 'install-hook', force: flag('force') };
   const shard = text('shard');
   const jobs = text('jobs');
   return {

@@ -24,8 +24,8 @@ export interface OptionSpec {
 export interface CommandSpec {
   /** The first word that selects the command (null: the default command). */
   name: string | null;
-  /** The positional arguments: `<rule>` (one, required), `<files..>` (one or more), `[paths..]` (any). */
-  positional: { name: string; required: boolean; variadic: boolean; describe: string };
+  /** The positional arguments: `<rule>` (one, required), `<files..>` (one or more), `[paths..]` (any); none when absent. */
+  positional?: { name: string; required: boolean; variadic: boolean; describe: string };
   describe: string;
   options: readonly OptionSpec[];
 }
@@ -100,6 +100,10 @@ export function parseCommand(program: ProgramSpec, argv: readonly string[]): Par
   if (values.get('version')) return { kind: 'version', text: program.version };
   for (const spec of command.options) if (spec.default !== undefined && !values.has(spec.name)) values.set(spec.name, spec.default);
   const { positional } = command;
+  if (!positional) {
+    if (positionals.length) throw new UsageError(`${command.name ?? program.name} takes no arguments (got ${positionals.join(' ')})`);
+    return { kind: 'run', command, positionals, values };
+  }
   if (positional.required && positionals.length === 0) {
     throw new UsageError(`${command.name ?? program.name}: ${positional.variadic ? 'at least one' : 'one'} ${positional.name.replace(/s$/, '')} expected (${program.name}${command.name ? ` ${command.name}` : ''} ${shape(command)})`);
   }
@@ -109,6 +113,7 @@ export function parseCommand(program: ProgramSpec, argv: readonly string[]): Par
 
 /** `<rule>`, `<files..>`, `[paths..]`. */
 function shape(command: CommandSpec): string {
+  if (!command.positional) return '';
   const { name, required, variadic } = command.positional;
   const inner = `${name}${variadic ? '..' : ''}`;
   return required ? `<${inner}>` : `[${inner}]`;
@@ -148,10 +153,12 @@ function optionText(spec: OptionSpec): string {
 /** The --help text: usage, the commands, each command's options, the epilogue. */
 export function formatHelp(program: ProgramSpec): string {
   const out = [program.usage, '', 'Commands:'];
-  out.push(...table(program.commands.map((c) => [`${program.name}${c.name ? ` ${c.name}` : ''} ${shape(c)}`, c.describe])));
+  const usage = (c: CommandSpec): string => [program.name, c.name, shape(c)].filter(Boolean).join(' ');
+  out.push(...table(program.commands.map((c) => [usage(c), c.describe])));
   for (const c of program.commands) {
-    out.push('', `Options of ${program.name}${c.name ? ` ${c.name}` : ''} ${shape(c)}:`);
-    out.push(...table([[shape(c), c.positional.describe], ...c.options.map((o): [string, string] => [optionLabel(o), optionText(o)])]));
+    out.push('', `Options of ${usage(c)}:`);
+    const rows: [string, string][] = c.positional ? [[shape(c), c.positional.describe]] : [];
+    out.push(...table([...rows, ...c.options.map((o): [string, string] => [optionLabel(o), optionText(o)])]));
   }
   out.push('', 'Every command:', ...table([HELP, VERSION].map((o): [string, string] => [optionLabel(o), o.describe])));
   out.push('', program.epilogue);

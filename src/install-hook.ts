@@ -1,0 +1,69 @@
+// `vmalint install-hook`: a git pre-commit hook that runs `vmalint --staged` and stops a commit
+// whose staged changes bring a finding. It goes where git looks for hooks (core.hooksPath
+// honoured), and never replaces a hook vmalint did not write unless asked to (--force, which
+// keeps the old one beside it).
+
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { UsageError } from './usage-error.js';
+
+/** The line that marks a hook as vmalint's. */
+const MARKER = '# vmalint pre-commit hook, written by `vmalint install-hook`';
+
+function shellQuoted(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The hook's text: runs this installation of vmalint (or $VMALINT) with the Node that runs it now. */
+export function hookScript(node: string, vmalint: string): string {
+  return `#!/bin/sh
+${MARKER}
+# (run it again to update this file; delete the file to remove the hook). It stops a commit whose
+# staged changes bring an mmap_lock or VMA lock finding; \`git commit --no-verify\` skips it once.
+if [ -n "$VMALINT" ]; then set -- "$VMALINT"; else set -- ${shellQuoted(node)} ${shellQuoted(vmalint)}; fi
+"$@" --staged --quiet
+status=$?
+case $status in
+0) exit 0 ;;
+1) echo "vmalint: the staged changes bring the findings above: commit stopped (git commit --no-verify commits anyway)" >&2
+   exit 1 ;;
+*) echo "vmalint: could not check the staged changes (exit status $status): committing without the check" >&2
+   exit 0 ;;
+esac
+`;
+}
+
+/** Where git runs the pre-commit hook of the repository holding `cwd`. */
+function hookPath(cwd: string): string {
+  let hooks: string;
+  try {
+    hooks = execFileSync('git', ['rev-parse', '--path-format=absolute', '--git-path', 'hooks'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] }).toString('utf8').trim();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
+    if (e.code === 'ENOENT') throw new UsageError('install-hook: git is not installed (or not on PATH)');
+    throw new UsageError(`install-hook: ${(e.stderr?.toString('utf8').trim().split('\n')[0] ?? e.message).replace(/^fatal: /, '')}`);
+  }
+  return path.join(hooks, 'pre-commit');
+}
+
+/** Installs (or updates) the hook; returns what was done, for the user. */
+export function installHook(cwd: string, force: boolean, node: string, vmalint: string): string {
+  const file = hookPath(cwd);
+  let replaced = '';
+  if (existsSync(file)) {
+    const current = readFileSync(file, 'utf8');
+    if (!current.includes(MARKER)) {
+      if (!force) {
+        throw new UsageError(`install-hook: ${file} exists and was not written by vmalint: call \`vmalint --staged\` from it, or replace it with --force (the old hook is kept beside it)`);
+      }
+      const kept = `${file}.before-vmalint`;
+      renameSync(file, kept);
+      replaced = ` (the hook that was there is kept as ${kept})`;
+    }
+  }
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, hookScript(node, vmalint));
+  chmodSync(file, 0o755);
+  return `vmalint: pre-commit hook installed at ${file}${replaced}: each commit runs \`vmalint --staged\` and stops on a finding its changes bring (git commit --no-verify skips it once)\n`;
+}

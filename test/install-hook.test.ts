@@ -1,0 +1,94 @@
+// `vmalint install-hook`, end to end in scratch git repositories: the hook stops a commit whose
+// staged changes bring a finding and lets a clean one through; core.hooksPath is honoured; a hook
+// vmalint did not write is replaced only with --force, and kept.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { runCli } from './support/run-cli.js';
+
+const hasGit = spawnSync('git', ['--version']).status === 0;
+const skip = !hasGit && 'git is not installed';
+
+const CLEAN = `struct mm_struct;
+
+int fixed_path(struct mm_struct *mm, int bad)
+{
+	mmap_read_lock(mm);
+	if (bad)
+		goto out;
+	mmap_read_unlock(mm);
+	return 0;
+out:
+	mmap_read_unlock(mm);
+	return -EINVAL;
+}
+`;
+const LEAK = CLEAN.replace('out:\n\tmmap_read_unlock(mm);\n', 'out:\n');
+
+function repository(): { dir: string; git: (...args: string[]) => { status: number | null; output: string } } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vmalint-hook-'));
+  const cache = mkdtempSync(path.join(tmpdir(), 'vmalint-hook-cache-'));
+  const git = (...args: string[]) => {
+    const r = spawnSync('git', ['-c', 'user.email=test@example.org', '-c', 'user.name=test', ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, VMALINT_CACHE_DIR: cache } });
+    return { status: r.status, output: `${r.stdout}${r.stderr}` };
+  };
+  git('init', '-q');
+  writeFileSync(path.join(dir, 'a.c'), CLEAN);
+  git('add', 'a.c');
+  git('commit', '-q', '--no-verify', '-m', 'clean');
+  return { dir, git };
+}
+
+test('install-hook: the hook stops a commit that brings a lock leak, with the finding, and lets a clean one through', { skip }, async () => {
+  const { dir, git } = repository();
+  const installed = await runCli(['install-hook'], { cwd: dir });
+  assert.equal(installed.status, 0, installed.stderr);
+  const hook = path.join(dir, '.git', 'hooks', 'pre-commit');
+  assert.match(installed.stdout, new RegExp(`installed at ${hook.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  assert.ok((statSync(hook).mode & 0o111) !== 0, 'the hook is executable');
+
+  writeFileSync(path.join(dir, 'a.c'), LEAK);
+  git('add', 'a.c');
+  const stopped = git('commit', '-q', '-m', 'leak');
+  assert.equal(stopped.status, 1, stopped.output);
+  assert.match(stopped.output, /a\.c:\d+:\d+: error: .*fixed_path\(\).*\[mmap-lock-imbalance\]/);
+  assert.match(stopped.output, /commit stopped/);
+
+  writeFileSync(path.join(dir, 'a.c'), `${CLEAN}/* a comment */\n`);
+  git('add', 'a.c');
+  const passed = git('commit', '-q', '-m', 'comment');
+  assert.equal(passed.status, 0, passed.output);
+
+  // Installing again updates vmalint's own hook without --force.
+  assert.equal((await runCli(['install-hook'], { cwd: dir })).status, 0);
+});
+
+test('install-hook: core.hooksPath is where the hook goes', { skip }, async () => {
+  const { dir } = repository();
+  execFileSync('git', ['config', 'core.hooksPath', 'githooks'], { cwd: dir });
+  const installed = await runCli(['install-hook'], { cwd: dir });
+  assert.equal(installed.status, 0, installed.stderr);
+  assert.ok(existsSync(path.join(dir, 'githooks', 'pre-commit')));
+  assert.ok(!existsSync(path.join(dir, '.git', 'hooks', 'pre-commit')));
+});
+
+test('install-hook: a hook vmalint did not write is kept unless --force, which keeps it beside the new one', { skip }, async () => {
+  const { dir } = repository();
+  const hook = path.join(dir, '.git', 'hooks', 'pre-commit');
+  writeFileSync(hook, '#!/bin/sh\necho mine\n', { mode: 0o755 });
+  const refused = await runCli(['install-hook'], { cwd: dir });
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /exists and was not written by vmalint/);
+  assert.equal(readFileSync(hook, 'utf8'), '#!/bin/sh\necho mine\n');
+
+  const forced = await runCli(['install-hook', '--force'], { cwd: dir });
+  assert.equal(forced.status, 0, forced.stderr);
+  assert.equal(readFileSync(`${hook}.before-vmalint`, 'utf8'), '#!/bin/sh\necho mine\n');
+  assert.match(readFileSync(hook, 'utf8'), /vmalint --staged|--staged --quiet/);
+  const outside = await runCli(['install-hook'], { cwd: mkdtempSync(path.join(tmpdir(), 'vmalint-nogit-')) });
+  assert.equal(outside.status, 2);
+  assert.match(outside.stderr, /^vmalint: install-hook: not a git repository/);
+});
