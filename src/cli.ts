@@ -3,18 +3,19 @@
 // `main()` does everything but end the process, so that tests can run it in-process with their
 // own streams; `runFromCommandLine()` (called by bin/vmalint) is the only place that touches the
 // process's exit status.
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { analyzeFiles, analyzeSources, findKernelRoot, type SourceInput } from './analyze.js';
-import { changes, stagedContent } from './git.js';
+import { changes, type ChangeBase } from './git.js';
 import { installHook } from './install-hook.js';
 import { fileURLToPath } from 'node:url';
 import { onlyChangedLines, relativeToWorkingDirectory } from './changed-lines.js';
 import { decodeSource } from './parallel/file-task.js';
 import { discoverFiles } from './discover.js';
 import { formatJson } from './report/json.js';
+import { formatCheckpatch } from './report/checkpatch.js';
 import { emptyRunResult, everyFileFailed } from './report/outcome.js';
 import { ProgressLine } from './report/progress.js';
 import { formatSarif, serializeSarifLog } from './report/sarif.js';
@@ -37,7 +38,7 @@ export const EXIT_CLEAN = 0;
 export const EXIT_FINDINGS = 1;
 export const EXIT_USAGE = 2;
 
-export const OUTPUT_FORMATS = ['text', 'json', 'sarif'] as const;
+export const OUTPUT_FORMATS = ['text', 'json', 'sarif', 'checkpatch'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** Where the CLI writes and what it knows of its surroundings (the real process by default). */
@@ -88,6 +89,8 @@ interface AnalyseArguments {
   diff: string | undefined;
   /** --staged: analyse the staged content, report only what the staged changes touch. */
   staged: boolean;
+  /** --patch FILE (- for standard input): a patch series applied to HEAD, reported as --diff would. */
+  patch: string | undefined;
 }
 
 /** The arguments of `vmalint merge`. */
@@ -217,6 +220,7 @@ const ANALYSE_OPTIONS: OptionSpec[] = [
   { name: 'no-cache', type: 'boolean', describe: 'Do not keep file analyses in the cache ($VMALINT_CACHE_DIR, else $XDG_CACHE_HOME/vmalint, else ~/.cache/vmalint), used by default' },
   { name: 'diff', type: 'string', value: 'REV', describe: 'Report only findings on lines changed against the git revision REV, or whose trace passes through one (whole functions are analysed; without paths, the C files changed)' },
   { name: 'staged', type: 'boolean', describe: 'As --diff, for the changes staged in the git index, analysing their staged content (what a pre-commit hook checks)' },
+  { name: 'patch', type: 'string', value: 'FILE', describe: 'As --diff, for a patch or patch series (git format-patch output, an mbox; - for standard input) applied to HEAD in a scratch index' },
   { name: 'jobs', aliases: ['j'], type: 'string', value: 'N', describe: 'Analyse with N worker threads (default: the cores available; 1: in this thread only). The report is the same for any N' },
 ];
 
@@ -292,6 +296,7 @@ function parseCommandLine(argv: string[]): Command {
       cache: !flag('no-cache'),
       diff: text('diff'),
       staged: flag('staged'),
+      patch: text('patch'),
     },
   };
 }
@@ -457,7 +462,7 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   }
 
   let result: RunResult;
-  if (args.diff !== undefined || args.staged) {
+  if (args.diff !== undefined || args.staged || args.patch !== undefined) {
     result = await analyseChanges(args, options, environment);
   } else {
     const discovered = await filesToAnalyse(args.paths, environment);
@@ -471,9 +476,18 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   const color = args.output === undefined && wantsColor(environment);
   await writeReport(formatReport(result, args.format, rules, environment.cwd, color), args.output, environment);
   // JSON and SARIF carry the notifications inside the report; the text report is findings only.
-  if (args.format === 'text') environment.stderr.write(formatNotificationsText(result.notifications, { color: wantsColor(environment, 'stderr') }));
+  if (args.format === 'text' || args.format === 'checkpatch') environment.stderr.write(formatNotificationsText(result.notifications, { color: wantsColor(environment, 'stderr') }));
   if (args.stats) environment.stderr.write(formatStatsTable(result.stats));
   return exitStatus(result, args.exitZero, environment);
+}
+
+/** The text of --patch FILE, or of standard input for `-`. */
+function readPatch(file: string, environment: CliEnvironment): Buffer {
+  try {
+    return readFileSync(file === '-' ? 0 : path.resolve(environment.cwd, file));
+  } catch (err) {
+    throw new UsageError(`--patch: cannot read ${file === '-' ? 'standard input' : file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
 }
 
 /** An analysis with the progress line on stderr (erased before returning or throwing). */
@@ -497,21 +511,23 @@ async function analyzeWithProgress(
  * directory.
  */
 async function analyseChanges(args: AnalyseArguments, options: AnalyzeOptions, environment: CliEnvironment): Promise<RunResult> {
-  const what = args.staged ? '--staged' : '--diff';
-  if (args.staged && args.diff !== undefined) throw new UsageError('--diff and --staged do not go together');
+  const given = [args.diff !== undefined && '--diff', args.staged && '--staged', args.patch !== undefined && '--patch'].filter((o): o is string => !!o);
+  if (given.length > 1) throw new UsageError(`${given.join(' and ')} do not go together`);
+  const what = given[0]!;
   if (args.diff !== undefined && args.diff.includes('..')) throw new UsageError(`--diff takes one revision, the working tree is compared with it (got ${args.diff})`);
   if (args.shard) throw new UsageError(`${what} does not go with --shard`);
-  const { root, lines } = changes(environment.cwd, args.staged ? { kind: 'staged' } : { kind: 'revision', revision: args.diff! }, args.paths, what);
+  const base: ChangeBase = args.patch !== undefined ? { kind: 'patch', text: readPatch(args.patch, environment) } : args.staged ? { kind: 'staged' } : { kind: 'revision', revision: args.diff! };
+  const { lines, contents } = changes(environment.cwd, base, args.paths, what);
   const files = [...lines.keys()].sort();
   if (!files.length) return emptyRunResult();
   if (environment.ownsProcess) compileParserForRunLength(files);
   const kernelRoot = findKernelRoot(files) ?? false;
   let result: RunResult;
-  if (args.staged) {
+  if (contents) {
     const sources: SourceInput[] = [];
     const skipped: FileNotification[] = [];
     for (const file of files) {
-      const text = decodeSource(stagedContent(root, file, what));
+      const text = decodeSource(contents.get(file)!);
       if (text === null) skipped.push({ file, level: 'error', message: 'binary file, not C source: skipped' });
       else sources.push({ path: file, text });
     }
@@ -553,6 +569,8 @@ export function formatReport(
       return formatJson(result, toolInfo());
     case 'sarif':
       return formatSarif(result, rules, toolInfo(), { workingDirectory });
+    case 'checkpatch':
+      return formatCheckpatch(result);
   }
 }
 

@@ -137,3 +137,29 @@ test('--diff and --staged: usage errors name the option', { skip: !hasGit && 'gi
   assert.equal(outside.status, 2);
   assert.match(outside.stderr, /^vmalint: --staged: not a git repository/);
 });
+
+test('--patch: a series applied to HEAD in a scratch index; only its findings, in checkpatch form; the index is left alone', { skip: !hasGit && 'git is not installed' }, async () => {
+  const dir = repository();
+  const git = (...args: string[]): string => execFileSync('git', ['-c', 'user.email=t@e.org', '-c', 'user.name=t', ...args], { cwd: dir, encoding: 'utf8' });
+  writeFileSync(path.join(dir, 'a.c'), BROKEN);
+  git('commit', '-q', '-am', 'leak');
+  writeFileSync(path.join(dir, 'a.c'), `${BROKEN}/* more */\n`);
+  git('commit', '-q', '-am', 'more');
+  const series = path.join(dir, '..', `${path.basename(dir)}.mbox`);
+  writeFileSync(series, git('format-patch', '--stdout', '-2'));
+  git('reset', '-q', '--hard', 'HEAD~2');
+
+  const run = await runCli(['--no-cache', '--patch', series, '--format', 'checkpatch'], { cwd: dir });
+  assert.equal(run.status, 1, run.stderr);
+  assert.match(run.stdout, /^a\.c:20: ERROR:MMAP_LOCK_IMBALANCE: .*fixed_path\(\)/);
+  assert.equal(run.stdout.trimEnd().split('\n').length, 1, run.stdout);
+  assert.equal(git('status', '--porcelain'), '');
+
+  git('commit', '-q', '--allow-empty', '-m', 'nothing');
+  // The lines the series changes are changed otherwise: it no longer applies.
+  writeFileSync(path.join(dir, 'a.c'), CLEAN.replace('out:\n\tmmap_read_unlock(mm);', 'out:\n\tmmap_read_unlock(mm); /* kept */'));
+  git('commit', '-q', '-am', 'conflicting');
+  const refused = await runCli(['--patch', series], { cwd: dir });
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /^vmalint: --patch: the patch does not apply to HEAD: /);
+});

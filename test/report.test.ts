@@ -8,6 +8,7 @@ import { buildJsonReport, formatJson, JSON_FORMAT_VERSION } from '../src/report/
 import { buildSarifLog, formatSarif, pascalCase, SARIF_SCHEMA_URI, SRCROOT } from '../src/report/sarif.js';
 import type { SarifLog } from '../src/report/sarif.js';
 import { formatNotificationsText, formatStatsTable, formatText } from '../src/report/text.js';
+import { formatCheckpatch } from '../src/report/checkpatch.js';
 import { toolInfo } from '../src/report/tool-info.js';
 import type { ToolInfo } from '../src/report/tool-info.js';
 import type { RuleMeta } from '../src/rules/rule.js';
@@ -446,4 +447,17 @@ test('sarif: the validator does reject a broken log (so a clean verdict means so
   const sarifPath = await writeTemporary('broken.sarif', JSON.stringify(log));
   const validation = await validateSarifFile(sarifPath);
   assert.ok(validation.errors.length > 0, `expected errors, got none:\n${validation.console}`);
+});
+
+test('checkpatch: one line per finding as checkpatch --terse --showfile --show-types writes it, the level from the severity', () => {
+  const out = formatCheckpatch(runResult([imbalanceFinding(), faultFinding(), faultFinding({ severity: 'note', line: 50 })]));
+  assert.equal(
+    out,
+    'mm/memory.c:7: ERROR:MMAP_LOCK_IMBALANCE: return with the mmap read lock of mm held\n' +
+      'mm/madvise.c:42: WARNING:FAULT_UNDER_MMAP_LOCK: copy_from_user() can fault while the mmap read lock of mm is held\n' +
+      'mm/madvise.c:50: CHECK:FAULT_UNDER_MMAP_LOCK: copy_from_user() can fault while the mmap read lock of mm is held\n',
+  );
+  // What the checkpatch wrappers match (b4, patman): FILE:LINE: LEVEL:TYPE: message.
+  for (const line of out.trimEnd().split('\n')) assert.match(line, /^[^:]+:\d+: (ERROR|WARNING|CHECK):[A-Z_]+: \S/);
+  assert.equal(formatCheckpatch(runResult([])), '');
 });
