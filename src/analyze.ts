@@ -20,6 +20,8 @@ import { emptyOutcome, FileAnalyzer, sameInputs, selectRules, type AnalyzeFileOp
 import { analyseSource, decodeSource, readSource, runnerOptions, type FileTaskResult } from './parallel/file-task.js';
 import { defaultJobs, WorkerPool } from './parallel/pool.js';
 import type { MemoEntry } from './function-memo.js';
+import { applySuppressions, type Suppression } from './suppressions.js';
+import { allRules } from './rules/index.js';
 import { contentHash, ResultCache, runEntryHolds, runKey, statOf } from './cache.js';
 
 /** A source given in memory (tests, editor buffers). */
@@ -70,6 +72,7 @@ async function readAll(
   config: FactsConfig,
   prescans: Map<string, FilePrescan>,
   hashes: Map<string, string> | null,
+  suppressions: Map<string, Suppression[]>,
   pool: WorkerPool | null,
 ): Promise<void> {
   const t0 = performance.now();
@@ -83,6 +86,7 @@ async function readAll(
     knowledge.noreturn.addNames(facts.path, facts.noreturn, knowledge.root);
     knowledge.addArchNames(facts.path, facts.archNames);
     for (const h of facts.includes) localHeaders.add(h);
+    if (facts.suppressions.length) suppressions.set(facts.path, facts.suppressions);
   };
   // Workers read files from disk; sources held in memory are read here.
   const inMemory = sources.some((s) => s.text !== undefined);
@@ -199,6 +203,8 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
   const jobs = Math.max(1, options.jobs ?? defaultJobs());
   const pool = jobs > 1 && useDemand && sources.length > 1 ? new WorkerPool(jobs, runnerOptions(options)) : null;
   const outcomes = new Map<string, FileOutcome>();
+  /** The files' `vmalint: ignore` comments, applied to the findings at the end (src/suppressions.ts). */
+  const suppressions = new Map<string, Suppression[]>();
   /** Headers the run read besides its files (the run-level cache entry checks them too). */
   const usedHeaders = new Set<string>();
   try {
@@ -208,7 +214,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
   }
   /** Everything between the pool's start and its end: read, summarise the headers, analyse in rounds. */
   async function analyseFiles(): Promise<void> {
-    await readAll(sources, stats, localHeaders, knowledge, factsConfig, prescans, hashes, pool);
+    await readAll(sources, stats, localHeaders, knowledge, factsConfig, prescans, hashes, suppressions, pool);
     phase('read+prescan');
     /** What the run's triggered functions call (see headerFunctionsWorthSummarising). */
     const triggeredCalls = new Set<string>();
@@ -507,7 +513,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     }
   }
 
-  const findings: Finding[] = [];
+  const found: Finding[] = [];
   const notifications: FileNotification[] = [...runNotes];
   if (cache?.writeError) notifications.push({ file: options.cacheDir!, level: 'warning', message: cache.writeError });
   for (const src of sources) {
@@ -520,9 +526,10 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     stats.functionsWithParseErrors += o.functionsWithParseErrors;
     stats.functionsWidened += o.functionsWidened;
     stats.functionsWithCallerEntry += o.functionsWithCallerEntry;
-    findings.push(...o.findings);
+    found.push(...o.findings);
     notifications.push(...o.notifications);
   }
+  const findings = applySuppressions(found, suppressions, new Set(rules.map((r) => r.meta.id)), new Set(allRules().map((r) => r.meta.id)));
   findings.sort(compareFindingOrder);
   for (const f of findings) stats.findingsByRule[f.ruleId] = (stats.findingsByRule[f.ruleId] ?? 0) + 1;
   stats.totalMs = performance.now() - start;

@@ -9,6 +9,7 @@ import { markTriggered } from '../engine/demand.js';
 import { noreturnDeclarations } from '../engine/noreturn.js';
 import { archHeaderNames } from '../engine/knowledge.js';
 import { contentHash } from '../cache.js';
+import { parseSuppressions, type Suppression } from '../suppressions.js';
 
 /** What a file's facts depend on besides its text (the same for every file of a run). */
 export interface FactsConfig {
@@ -26,6 +27,8 @@ export interface FileFacts {
   archNames: string[];
   /** Existing headers the file includes with `#include "..."`. */
   includes: string[];
+  /** Its `vmalint: ignore` comments. */
+  suppressions: Suppression[];
   hash: string | null;
 }
 
@@ -47,6 +50,7 @@ export function fileFacts(file: string, text: string, config: FactsConfig): File
     noreturn: [...noreturnDeclarations(text)],
     archNames: archHeaderNames(file, text, config.root),
     includes,
+    suppressions: parseSuppressions(text),
     hash: config.hash ? contentHash(text) : null,
   };
 }

@@ -13,6 +13,7 @@ import { vmaUseAfterUnlock } from './vma-use-after-unlock.js';
 import { walkLockMismatch } from './walk-lock-mismatch.js';
 import { lockRequirement } from './lock-requirement.js';
 import { rawMmapRwsem } from './raw-mmap-rwsem.js';
+import { unusedSuppression } from './unused-suppression.js';
 
 const rules: Rule[] = [
   faultUnderMmapLock,
@@ -28,6 +29,7 @@ const rules: Rule[] = [
   walkLockMismatch,
   lockRequirement,
   rawMmapRwsem,
+  unusedSuppression,
 ];
 
 export function allRules(): readonly Rule[] {

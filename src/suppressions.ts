@@ -1,0 +1,76 @@
+// Inline suppressions, in kernel comment style, on the finding's line or on the line above it:
+//
+//   mmap_read_lock(mm);   /* vmalint: ignore fault-under-mmap-lock -- pages are pinned above */
+//   /* vmalint: ignore unchecked-vma-lookup, find-vma-range -- addr was validated by the caller */
+//
+// They are read from every file's text before the analysis (src/parallel/file-facts.ts) and
+// applied to the run's findings at its end. A suppression of a rule that ran and that suppressed
+// nothing is reported itself, as an `unused-suppression` finding (src/rules/unused-suppression.ts).
+
+import type { Finding } from './types.js';
+import { unusedSuppressionFinding, UNUSED_SUPPRESSION } from './rules/unused-suppression.js';
+
+export interface Suppression {
+  /** Where the comment starts (1-based). */
+  line: number;
+  column: number;
+  /** The line it covers besides its own (its last line, and the line after it). */
+  lastLine: number;
+  rules: string[];
+  reason: string;
+  /** The comment, whitespace collapsed. */
+  text: string;
+}
+
+const SUPPRESSION = /\/\*\s*vmalint:\s*ignore\b([\s\S]*?)\*\/|\/\/[ \t]*vmalint:[ \t]*ignore\b([^\n]*)/g;
+
+/** The suppressions a C text holds. */
+export function parseSuppressions(text: string): Suppression[] {
+  if (!text.includes('vmalint:')) return [];
+  const out: Suppression[] = [];
+  for (const m of text.matchAll(SUPPRESSION)) {
+    const body = (m[1] ?? m[2] ?? '').trim();
+    const [list, ...reason] = body.split(/\s--\s?|^--\s?/);
+    const rules = (list ?? '').split(/[\s,]+/).filter(Boolean);
+    const before = text.slice(0, m.index);
+    const line = before.split('\n').length;
+    const column = m.index - before.lastIndexOf('\n');
+    out.push({ line, column, lastLine: line + m[0].split('\n').length - 1, rules, reason: reason.join(' -- ').replace(/\s+/g, ' ').trim(), text: m[0].replace(/\s+/g, ' ') });
+  }
+  return out;
+}
+
+/**
+ * The findings no suppression covers, and a finding for each suppression that suppressed nothing:
+ * one naming a rule that does not exist, or none, or only rules that ran and reported nothing
+ * there (when `unused-suppression` itself ran). A suppression only of rules this run did not run
+ * says nothing about this run.
+ */
+export function applySuppressions(
+  findings: readonly Finding[],
+  suppressions: ReadonlyMap<string, readonly Suppression[]>,
+  rulesRun: ReadonlySet<string>,
+  knownRules: ReadonlySet<string>,
+): Finding[] {
+  const used = new Set<Suppression>();
+  const kept = findings.filter((f) => {
+    for (const s of suppressions.get(f.file) ?? []) {
+      const covers = f.line === s.line || f.line === s.lastLine || f.line === s.lastLine + 1;
+      if (covers && s.rules.includes(f.ruleId)) {
+        used.add(s);
+        return false;
+      }
+    }
+    return true;
+  });
+  if (!rulesRun.has(UNUSED_SUPPRESSION)) return kept;
+  for (const [file, list] of suppressions) {
+    for (const s of list) {
+      if (used.has(s)) continue;
+      const unknown = s.rules.filter((r) => !knownRules.has(r));
+      if (s.rules.length && !unknown.length && !s.rules.some((r) => rulesRun.has(r))) continue;
+      kept.push(unusedSuppressionFinding(file, s, unknown));
+    }
+  }
+  return kept;
+}
