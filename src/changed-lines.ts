@@ -5,6 +5,7 @@
 
 import path from 'node:path';
 import type { Finding, RunResult } from './types.js';
+import { withFindings } from './report/outcome.js';
 
 /** Lines added or changed, by absolute file path (1-based). */
 export type ChangedLines = Map<string, Set<number>>;
@@ -74,10 +75,7 @@ function touchesChange(finding: Finding, changed: ChangedLines, cwd: string): bo
 
 /** The run's result with only the findings that touch the change (paths resolved against `cwd`). */
 export function onlyChangedLines(result: RunResult, changed: ChangedLines, cwd: string): RunResult {
-  const findings = result.findings.filter((f) => touchesChange(f, changed, cwd));
-  const findingsByRule: Record<string, number> = {};
-  for (const f of findings) findingsByRule[f.ruleId] = (findingsByRule[f.ruleId] ?? 0) + 1;
-  return { ...result, findings, stats: { ...result.stats, findingsByRule } };
+  return withFindings(result, result.findings.filter((f) => touchesChange(f, changed, cwd)));
 }
 
 /** The result with the paths under `cwd` written relative to it, as the user would type them. */

@@ -10,6 +10,7 @@ import v8 from 'node:v8';
 import { analyzeFiles, analyzeSources, findKernelRoot, type SourceInput } from './analyze.js';
 import { changes, type ChangeBase } from './git.js';
 import { installHook } from './install-hook.js';
+import { applyBaseline, formatBaseline, loadBaseline } from './baseline.js';
 import { fileURLToPath } from 'node:url';
 import { onlyChangedLines, relativeToWorkingDirectory } from './changed-lines.js';
 import { decodeSource } from './parallel/file-task.js';
@@ -91,6 +92,10 @@ interface AnalyseArguments {
   staged: boolean;
   /** --patch FILE (- for standard input): a patch series applied to HEAD, reported as --diff would. */
   patch: string | undefined;
+  /** --baseline FILE: report only the findings it does not hold. */
+  baseline: string | undefined;
+  /** --write-baseline FILE: record the run's findings. */
+  writeBaseline: string | undefined;
 }
 
 /** The arguments of `vmalint merge`. */
@@ -221,6 +226,8 @@ const ANALYSE_OPTIONS: OptionSpec[] = [
   { name: 'diff', type: 'string', value: 'REV', describe: 'Report only findings on lines changed against the git revision REV, or whose trace passes through one (whole functions are analysed; without paths, the C files changed)' },
   { name: 'staged', type: 'boolean', describe: 'As --diff, for the changes staged in the git index, analysing their staged content (what a pre-commit hook checks)' },
   { name: 'patch', type: 'string', value: 'FILE', describe: 'As --diff, for a patch or patch series (git format-patch output, an mbox; - for standard input) applied to HEAD in a scratch index' },
+  { name: 'baseline', type: 'string', value: 'FILE', describe: 'Report only the findings the baseline FILE does not hold, and list its entries that match nothing any more' },
+  { name: 'write-baseline', type: 'string', value: 'FILE', describe: "Write the run's findings to FILE as a baseline (keyed by rule, file, function and statement, not line)" },
   { name: 'jobs', aliases: ['j'], type: 'string', value: 'N', describe: 'Analyse with N worker threads (default: the cores available; 1: in this thread only). The report is the same for any N' },
 ];
 
@@ -297,6 +304,8 @@ function parseCommandLine(argv: string[]): Command {
       diff: text('diff'),
       staged: flag('staged'),
       patch: text('patch'),
+      baseline: text('baseline'),
+      writeBaseline: text('write-baseline'),
     },
   };
 }
@@ -461,6 +470,7 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
     throw error;
   }
 
+  const baseline = args.baseline !== undefined ? loadBaseline(path.resolve(environment.cwd, args.baseline), args.baseline) : null;
   let result: RunResult;
   if (args.diff !== undefined || args.staged || args.patch !== undefined) {
     result = await analyseChanges(args, options, environment);
@@ -473,6 +483,9 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   }
 
   if (args.summariesOut !== undefined) await writeReport(formatSummaries(result.summaries, toolInfo().version), args.summariesOut, environment);
+  // The baseline written holds every finding of the run; the one read takes its findings out.
+  if (args.writeBaseline !== undefined) await writeReport(formatBaseline(result.findings, environment.cwd, `vmalint ${toolInfo().version}`), args.writeBaseline, environment);
+  if (baseline) result = applyBaseline(result, baseline, environment.cwd);
   const color = args.output === undefined && wantsColor(environment);
   await writeReport(formatReport(result, args.format, rules, environment.cwd, color), args.output, environment);
   // JSON and SARIF carry the notifications inside the report; the text report is findings only.
