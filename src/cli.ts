@@ -33,7 +33,8 @@ import type { AnalyzeOptions, FileNotification, RunResult } from './types.js';
 import { UsageError } from './usage-error.js';
 import { parseCommand, type OptionSpec, type ProgramSpec } from './command-line.js';
 import { cacheDirectory } from './cache.js';
-import { CONFIG_FILE_NAME, ConfigError, findConfig, formatSummaries, loadConfig, loadSummaryFiles } from './kb/config.js';
+import { CONFIG_FILE_NAME, ConfigError, findConfig, formatSummaries, loadConfig, loadSummaryFiles, type ProjectConfig } from './kb/config.js';
+import { minimatch } from 'minimatch';
 
 export const EXIT_CLEAN = 0;
 export const EXIT_FINDINGS = 1;
@@ -92,6 +93,8 @@ interface AnalyseArguments {
   staged: boolean;
   /** --patch FILE (- for standard input): a patch series applied to HEAD, reported as --diff would. */
   patch: string | undefined;
+  /** --print-config: print the configuration in effect and exit. */
+  printConfig: boolean;
   /** --baseline FILE: report only the findings it does not hold. */
   baseline: string | undefined;
   /** --write-baseline FILE: record the run's findings. */
@@ -217,6 +220,7 @@ const ANALYSE_OPTIONS: OptionSpec[] = [
   { name: 'stats', type: 'boolean', describe: 'Print run statistics to stderr' },
   { name: 'D', aliases: ['define'], type: 'string', repeatable: true, value: 'NAME[=VALUE]', describe: 'Define NAME for #if/#ifdef (repeatable; VALUE defaults to 1)' },
   { name: 'U', aliases: ['undefine'], type: 'string', repeatable: true, value: 'NAME', describe: 'Undefine NAME for #if/#ifdef (repeatable)' },
+  { name: 'print-config', type: 'boolean', describe: 'Print the configuration in effect (the file, the rules and their severity, include/exclude, macros, knowledge-base additions) as JSON and exit' },
   { name: 'config', type: 'string', value: 'FILE', describe: `Read knowledge-base additions from FILE (default: the first ${CONFIG_FILE_NAME} in the working directory or above)` },
   { name: 'summaries-out', type: 'string', value: 'FILE', describe: "Write the summaries of the run's functions to FILE" },
   { name: 'summaries-in', type: 'string', repeatable: true, value: 'FILE', describe: 'Use the summaries another run wrote to FILE (repeatable)' },
@@ -304,6 +308,7 @@ function parseCommandLine(argv: string[]): Command {
       diff: text('diff'),
       staged: flag('staged'),
       patch: text('patch'),
+      printConfig: flag('print-config'),
       baseline: text('baseline'),
       writeBaseline: text('write-baseline'),
     },
@@ -343,8 +348,12 @@ function commaSeparatedList(values: readonly string[]): string[] {
 // ---------------------------------------------------------------------------------------------
 // Rules
 
-function ruleMetadata(): RuleMeta[] {
-  return allRules().map((rule) => rule.meta);
+/** The rules' metadata, with the severity a project configuration gives a rule. */
+function ruleMetadata(project: ProjectConfig | null = null): RuleMeta[] {
+  return allRules().map((rule) => {
+    const state = project?.rules[rule.meta.id];
+    return state === 'error' || state === 'warning' || state === 'note' ? { ...rule.meta, severity: state } : rule.meta;
+  });
 }
 
 function requireKnownRule(ruleId: string, rules: readonly RuleMeta[]): RuleMeta {
@@ -354,13 +363,14 @@ function requireKnownRule(ruleId: string, rules: readonly RuleMeta[]): RuleMeta 
   throw new UsageError(`unknown rule '${ruleId}'; known rules: ${known}`);
 }
 
-/** The rule ids to run (undefined: all), from --rule and --disable. */
-function selectRules(args: AnalyseArguments, rules: readonly RuleMeta[]): string[] | undefined {
+/** The rule ids to run (undefined: all), from --rule and --disable, then the project's "off" rules (--rule wins over them). */
+function selectRules(args: AnalyseArguments, rules: readonly RuleMeta[], project: ProjectConfig | null = null): string[] | undefined {
   for (const ruleId of [...args.ruleIds, ...args.disabledRuleIds]) requireKnownRule(ruleId, rules);
-  if (args.ruleIds.length === 0 && args.disabledRuleIds.length === 0) return undefined;
+  const off = args.ruleIds.length > 0 ? [] : Object.entries(project?.rules ?? {}).filter(([, state]) => state === 'off').map(([id]) => id);
+  if (args.ruleIds.length === 0 && args.disabledRuleIds.length === 0 && off.length === 0) return undefined;
   const chosen = args.ruleIds.length > 0 ? unique(args.ruleIds) : rules.map((rule) => rule.id);
-  const selected = chosen.filter((ruleId) => !args.disabledRuleIds.includes(ruleId));
-  if (selected.length === 0) throw new UsageError('no rule left to run after --rule and --disable');
+  const selected = chosen.filter((ruleId) => !args.disabledRuleIds.includes(ruleId) && !off.includes(ruleId));
+  if (selected.length === 0) throw new UsageError('no rule left to run after --rule, --disable and the configuration');
   return selected;
 }
 
@@ -449,38 +459,52 @@ function requireMacroName(name: string, option: string): string {
 }
 
 async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): Promise<number> {
-  const rules = ruleMetadata();
-  const selectedRuleIds = selectRules(args, rules);
-  if (args.listRules) {
-    await writeReport(formatRuleList(rules, args.format), args.output, environment);
-    return EXIT_CLEAN;
-  }
-  const options: AnalyzeOptions = { ...macroOptions(args.defines, args.undefines) };
-  if (selectedRuleIds) options.rules = selectedRuleIds;
-  if (args.jobs !== undefined) options.jobs = args.jobs;
-  const cacheDir = args.cache ? cacheDirectory(environment.env) : null;
-  if (cacheDir) options.cacheDir = cacheDir;
+  let project: ProjectConfig | null = null;
+  const options: AnalyzeOptions = {};
   try {
     const configFile = args.config !== undefined ? path.resolve(environment.cwd, args.config) : findConfig(environment.cwd);
-    if (configFile) options.config = loadConfig(configFile);
+    if (configFile) project = loadConfig(configFile, allRules().map((rule) => rule.meta.id));
     if (args.summariesOut !== undefined) options.exportSummaries = true;
     if (args.summariesIn.length) options.summariesIn = loadSummaryFiles(args.summariesIn.map((file) => path.resolve(environment.cwd, file)));
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(error.message);
     throw error;
   }
+  const rules = ruleMetadata(project);
+  const selectedRuleIds = selectRules(args, rules, project);
+  if (args.listRules) {
+    await writeReport(formatRuleList(rules, args.format), args.output, environment);
+    return EXIT_CLEAN;
+  }
+  // The project's macros, then the command line's (which win).
+  const macroName = (definition: string): string => definition.replace(/=.*$/, '');
+  const defines = [...(project?.defines ?? []).filter((d) => !args.undefines.includes(macroName(d))), ...args.defines];
+  const undefines = [...(project?.undefines ?? []).filter((u) => !args.defines.some((d) => macroName(d) === u)), ...args.undefines];
+  Object.assign(options, macroOptions(defines, undefines));
+  if (project?.functions.length) options.config = project.functions;
+  if (selectedRuleIds) options.rules = selectedRuleIds;
+  if (args.printConfig) {
+    await writeReport(formatEffectiveConfig(project, rules, selectedRuleIds, options), args.output, environment);
+    return EXIT_CLEAN;
+  }
+  if (args.jobs !== undefined) options.jobs = args.jobs;
+  const cacheDir = args.cache ? cacheDirectory(environment.env) : null;
+  if (cacheDir) options.cacheDir = cacheDir;
 
   const baseline = args.baseline !== undefined ? loadBaseline(path.resolve(environment.cwd, args.baseline), args.baseline) : null;
   let result: RunResult;
   if (args.diff !== undefined || args.staged || args.patch !== undefined) {
-    result = await analyseChanges(args, options, environment);
+    result = await analyseChanges(args, options, project, environment);
   } else {
-    const discovered = await filesToAnalyse(args.paths, environment);
+    const found = await filesToAnalyse(args.paths, environment);
+    const discovered = keptByConfig(found, project, namedFiles(args.paths, environment.cwd));
+    if (found.length && !discovered.length) environment.stderr.write(`vmalint: warning: every file found is left out by the include/exclude globs of ${project!.file}\n`);
     // With --shard, a shard that got none of the files is an empty run, not an error.
     const files = args.shard ? selectShard(discovered, args.shard, environment.cwd) : discovered;
     if (environment.ownsProcess) compileParserForRunLength(files);
     result = files.length > 0 ? await analyzeWithProgress(() => analyzeFiles(files, options), args.quiet, environment) : emptyRunResult();
   }
+  result = withConfiguredSeverity(result, rules);
 
   if (args.summariesOut !== undefined) await writeReport(formatSummaries(result.summaries, toolInfo().version), args.summariesOut, environment);
   // The baseline written holds every finding of the run; the one read takes its findings out.
@@ -492,6 +516,56 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   if (args.format === 'text' || args.format === 'checkpatch') environment.stderr.write(formatNotificationsText(result.notifications, { color: wantsColor(environment, 'stderr') }));
   if (args.stats) environment.stderr.write(formatStatsTable(result.stats));
   return exitStatus(result, args.exitZero, environment);
+}
+
+/** --print-config: what the run would use, after the configuration file and the command line. */
+function formatEffectiveConfig(project: ProjectConfig | null, rules: readonly RuleMeta[], selected: readonly string[] | undefined, options: AnalyzeOptions): string {
+  const effective = {
+    file: project?.file ?? null,
+    rules: Object.fromEntries(rules.map((rule) => [rule.id, !selected || selected.includes(rule.id) ? rule.severity : 'off'])),
+    include: project?.include ?? [],
+    exclude: project?.exclude ?? [],
+    defines: Object.fromEntries([...(options.defines ?? [])].sort()),
+    undefines: [...(options.undefines ?? [])].sort(),
+    functions: (project?.functions ?? []).map((entry) => entry.name),
+  };
+  return `${JSON.stringify(effective, null, 2)}\n`;
+}
+
+/**
+ * The files found in directories (or changed in git) that the project's include and exclude globs
+ * keep; the globs are relative to the configuration file's directory. Files named on the command
+ * line are always kept.
+ */
+function keptByConfig(files: readonly string[], project: ProjectConfig | null, named: ReadonlySet<string>): string[] {
+  if (!project || (!project.include.length && !project.exclude.length)) return [...files];
+  const base = path.dirname(project.file);
+  return files.filter((file) => {
+    if (named.has(path.resolve(file))) return true;
+    const relative = path.relative(base, path.resolve(file)).split(path.sep).join('/');
+    if (project.include.length && !project.include.some((glob) => minimatch(relative, glob, { dot: true }))) return false;
+    return !project.exclude.some((glob) => minimatch(relative, glob, { dot: true }));
+  });
+}
+
+/** The paths given on the command line that are files (always analysed, whatever the globs say). */
+function namedFiles(paths: readonly string[], cwd: string): Set<string> {
+  const out = new Set<string>();
+  for (const p of paths) {
+    const file = path.resolve(cwd, p);
+    try {
+      if (statSync(file).isFile()) out.add(file);
+    } catch {
+      // Reported by discovery.
+    }
+  }
+  return out;
+}
+
+/** The run's findings with the severity the project gives their rules. */
+function withConfiguredSeverity(result: RunResult, rules: readonly RuleMeta[]): RunResult {
+  const severity = new Map(rules.map((rule) => [rule.id, rule.severity]));
+  return { ...result, findings: result.findings.map((f) => (severity.get(f.ruleId) === f.severity ? f : { ...f, severity: severity.get(f.ruleId) ?? f.severity })) };
 }
 
 /** The text of --patch FILE, or of standard input for `-`. */
@@ -523,7 +597,7 @@ async function analyzeWithProgress(
  * line or whose trace passes through one are reported, with paths relative to the working
  * directory.
  */
-async function analyseChanges(args: AnalyseArguments, options: AnalyzeOptions, environment: CliEnvironment): Promise<RunResult> {
+async function analyseChanges(args: AnalyseArguments, options: AnalyzeOptions, project: ProjectConfig | null, environment: CliEnvironment): Promise<RunResult> {
   const given = [args.diff !== undefined && '--diff', args.staged && '--staged', args.patch !== undefined && '--patch'].filter((o): o is string => !!o);
   if (given.length > 1) throw new UsageError(`${given.join(' and ')} do not go together`);
   const what = given[0]!;
@@ -531,7 +605,7 @@ async function analyseChanges(args: AnalyseArguments, options: AnalyzeOptions, e
   if (args.shard) throw new UsageError(`${what} does not go with --shard`);
   const base: ChangeBase = args.patch !== undefined ? { kind: 'patch', text: readPatch(args.patch, environment) } : args.staged ? { kind: 'staged' } : { kind: 'revision', revision: args.diff! };
   const { lines, contents } = changes(environment.cwd, base, args.paths, what);
-  const files = [...lines.keys()].sort();
+  const files = keptByConfig([...lines.keys()].sort(), project, new Set());
   if (!files.length) return emptyRunResult();
   if (environment.ownsProcess) compileParserForRunLength(files);
   const kernelRoot = findKernelRoot(files) ?? false;

@@ -118,7 +118,7 @@ test('config: translated into knowledge-base entries', async () => {
     }),
   });
   const file = path.join(root, 'c.json');
-  const entries = new Map(loadConfig(file).map((e) => [e.name, e]));
+  const entries = new Map(loadConfig(file, []).functions.map((e) => [e.name, e]));
   const source = { kind: 'config', file };
   assert.deepEqual(entries.get('drv_unlock_write'), { name: 'drv_unlock_write', source, lock: [{ lock: 'mmap', op: 'release', mode: 'write', target: 0, when: 'always', endsVmaWriteLocks: true }] });
   assert.deepEqual(entries.get('drv_unlock_read')!.lock, [{ lock: 'mmap', op: 'release', mode: 'read', target: 0, when: 'always' }]);
@@ -187,7 +187,12 @@ test('config: an invalid file is a usage error naming the file and the key, with
     ['{ not json', /custom\.json: not valid JSON/],
     ['{ "functions": { "f": { "lock": [{ "class": "mmp", "op": "acquire" }] } } }', /custom\.json: functions\.f\.lock\[0\]\.class: expected one of: "mmap", "vma"/],
     ['{ "functions": { "f": { "mayFalt": true } } }', /functions\.f\.mayFalt: unknown key/],
-    ['{ "function": {} }', /custom\.json: function: unknown key \(expected one of: functions, comment\)/],
+    ['{ "function": {} }', /custom\.json: function: unknown key \(expected one of: rules, include, exclude, defines, undefines, functions, comment\)/],
+    ['{ "rules": { "mmap-lock-imbalanse": "off" } }', /custom\.json: rules\.mmap-lock-imbalanse: unknown rule \(expected one of: fault-under-mmap-lock, /],
+    ['{ "rules": { "raw-mmap-rwsem": "quiet" } }', /custom\.json: rules\.raw-mmap-rwsem: expected one of: "off", "on", "error", "warning", "note"; got "quiet"/],
+    ['{ "exclude": "mm/**" }', /custom\.json: exclude: expected a list of globs, got "mm\/\*\*"/],
+    ['{ "defines": ["CONFIG_X=1", "3BAD"] }', /custom\.json: defines\[1\]: expected NAME or NAME=VALUE, got "3BAD"/],
+    ['{ "undefines": [7] }', /custom\.json: undefines\[0\]: expected a string, got 7/],
     ['{ "functions": { "f": { "lock": [{ "class": "mmap", "op": "acquire", "arg": -1 }] } } }', /functions\.f\.lock\[0\]\.arg: expected an argument index/],
   ];
   for (const [text, message] of cases) {
@@ -363,4 +368,85 @@ long pin(struct mm_struct *mm, unsigned long addr)
   const leak = await run([path.join(root, 'user.c')], root);
   assert.equal(leak.status, 1, leak.stderr);
   assert.match(leak.stdout, /user\.c:10:\d+: error: .*\[mmap-lock-imbalance\]/);
+});
+
+// Two rules fire here: leaks (mmap-lock-imbalance, one of them unless CONFIG_DRV_SAFE) and raw rwsem calls (raw-mmap-rwsem).
+const TWO_RULES = `struct mm_struct;
+int leak(struct mm_struct *mm, int bad)
+{
+	down_read(&mm->mmap_lock);
+	if (bad)
+		return -EINVAL;
+	up_read(&mm->mmap_lock);
+	return 0;
+}
+#ifndef CONFIG_DRV_SAFE
+int gated(struct mm_struct *mm, int bad)
+{
+	mmap_write_lock(mm);
+	if (bad)
+		return -EINVAL;
+	mmap_write_unlock(mm);
+	return 0;
+}
+#endif
+`;
+
+const rulesOf = (stdout: string): string[] => [...stdout.matchAll(/: (error|warning|note): .*\[([a-z-]+)\]$/gm)].map((m) => `${m[2]}:${m[1]}`);
+
+test('config: rules turned off or given another severity; --rule on the command line wins over "off"', async () => {
+  const root = await tree({ '.vmalint.json': JSON.stringify({ rules: { 'raw-mmap-rwsem': 'off', 'mmap-lock-imbalance': 'warning' } }), 'x.c': TWO_RULES });
+  const x = path.join(root, 'x.c');
+  const configured = await run(['--no-cache', x], root);
+  assert.deepEqual(rulesOf(configured.stdout), ['mmap-lock-imbalance:warning', 'mmap-lock-imbalance:warning']);
+  const sarif = JSON.parse((await run(['--no-cache', '--format', 'sarif', x], root)).stdout);
+  const rule = sarif.runs[0].tool.driver.rules.find((r: { id: string }) => r.id === 'mmap-lock-imbalance');
+  assert.equal(rule.defaultConfiguration.level, 'warning');
+  const named = await run(['--no-cache', '--rule', 'raw-mmap-rwsem', x], root);
+  assert.deepEqual(rulesOf(named.stdout), ['raw-mmap-rwsem:warning', 'raw-mmap-rwsem:warning']);
+});
+
+test('config: include and exclude globs choose the files found in directories; a file named on the command line is analysed anyway', async () => {
+  const root = await tree({
+    '.vmalint.json': JSON.stringify({ include: ['mm/**'], exclude: ['mm/vendor/**'] }),
+    'mm/a.c': TWO_RULES,
+    'mm/vendor/b.c': TWO_RULES,
+    'drivers/c.c': TWO_RULES,
+  });
+  const found = await run(['--no-cache', '--rule', 'mmap-lock-imbalance', root], root);
+  assert.deepEqual([...new Set(found.stdout.split('\n').filter(Boolean).map((l) => path.relative(root, l.split(':')[0]!)))], [path.join('mm', 'a.c')]);
+  const named = await run(['--no-cache', '--rule', 'mmap-lock-imbalance', path.join(root, 'drivers/c.c')], root);
+  assert.equal(named.status, 1);
+  const none = await run(['--no-cache', path.join(root, 'drivers')], root);
+  assert.equal(none.status, 0);
+  assert.match(none.stderr, /every file found is left out by the include\/exclude globs/);
+});
+
+test('config: defines and undefines decide #ifdef as -D and -U do; the command line wins', async () => {
+  const root = await tree({ '.vmalint.json': JSON.stringify({ defines: ['CONFIG_DRV_SAFE'] }), 'x.c': TWO_RULES });
+  const x = path.join(root, 'x.c');
+  const count = async (args: string[]): Promise<number> => rulesOf((await run(['--no-cache', '--rule', 'mmap-lock-imbalance', ...args, x], root)).stdout).length;
+  // An undecided macro leaves both sides to the analysis; the configuration decides it.
+  const bare = await tree({ 'x.c': TWO_RULES });
+  assert.equal(rulesOf((await run(['--no-cache', '--rule', 'mmap-lock-imbalance', path.join(bare, 'x.c')], bare)).stdout).length, 2);
+  assert.equal(await count([]), 1);
+  assert.equal(await count(['-U', 'CONFIG_DRV_SAFE']), 2);
+});
+
+test('config: --print-config shows the configuration in effect', async () => {
+  const root = await tree({
+    '.vmalint.json': JSON.stringify({ rules: { 'raw-mmap-rwsem': 'off', 'find-vma-range': 'error' }, exclude: ['tools/**'], defines: ['CONFIG_A=2'], functions: { drv_fetch: { mayFault: true } } }),
+  });
+  const r = await run(['--print-config', '-D', 'CONFIG_B', '--disable', 'stale-cannot-fail'], root);
+  assert.equal(r.status, 0, r.stderr);
+  const shown = JSON.parse(r.stdout);
+  assert.equal(shown.file, path.join(root, '.vmalint.json'));
+  assert.equal(shown.rules['raw-mmap-rwsem'], 'off');
+  assert.equal(shown.rules['stale-cannot-fail'], 'off');
+  assert.equal(shown.rules['find-vma-range'], 'error');
+  assert.equal(shown.rules['mmap-lock-imbalance'], 'error');
+  assert.deepEqual(shown.exclude, ['tools/**']);
+  assert.equal(shown.defines.CONFIG_A, '2');
+  assert.equal(shown.defines.CONFIG_B, '1');
+  assert.deepEqual(shown.functions, ['drv_fetch']);
 });

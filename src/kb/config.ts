@@ -1,5 +1,6 @@
-// Project configuration (`.vmalint.json`) and summary files: knowledge-base entries for
-// out-of-tree wrappers, and summaries another run wrote (--summaries-out / --summaries-in).
+// Project configuration (`.vmalint.json`: rules on/off and their severity, the files to take or
+// leave, macros, knowledge-base entries for out-of-tree wrappers) and summary files (summaries
+// another run wrote: --summaries-out / --summaries-in).
 // Everything read here is validated; a problem is reported with the file and the key path
 // (`.vmalint.json: functions.drv_lock.lock[0].class: ...`). The formats are documented in
 // docs/summaries-format.md.
@@ -160,7 +161,9 @@ const MODES: readonly LockMode[] = ['read', 'write'];
 const CONFIG_WHENS: readonly LockCondition[] = ['always', 'ret-zero', 'ret-true', 'ret-nonnull'];
 const FAILS: readonly FailureStyle[] = ['zero-ok', 'true-ok', 'null-fail', 'errptr-fail', 'null-or-errptr-fail'];
 
-const TOP_KEYS = ['functions', 'comment'] as const;
+const TOP_KEYS = ['rules', 'include', 'exclude', 'defines', 'undefines', 'functions', 'comment'] as const;
+const RULE_STATES = ['off', 'on', 'error', 'warning', 'note'] as const;
+export type RuleState = (typeof RULE_STATES)[number];
 const FUNCTION_FLAGS = ['mayFault', 'returnsNullable', 'returnsVma', 'mayStartAbove', 'noreturn'] as const;
 const FUNCTION_KEYS = ['lock', ...FUNCTION_FLAGS, 'fails', 'derefsArgs', 'modifiesVma', 'comment'] as const;
 const LOCK_KEYS = ['class', 'op', 'mode', 'arg', 'path', 'when', 'trylock'] as const;
@@ -206,16 +209,54 @@ function configLockEffect(c: Checker, v: unknown, at: string): LockEffect {
   return effect;
 }
 
+/** What a `.vmalint.json` says. */
+export interface ProjectConfig {
+  file: string;
+  /** Rule id: "off", "on" (its own severity) or the severity its findings get. */
+  rules: Record<string, RuleState>;
+  /** Globs (relative to the file's directory) the files found in directories must match, and must not. */
+  include: string[];
+  exclude: string[];
+  /** `NAME` or `NAME=VALUE`, as -D takes them; names, as -U takes them. The command line wins. */
+  defines: string[];
+  undefines: string[];
+  /** Knowledge-base entries: an entry replaces a built-in one of the same name for the run. */
+  functions: ApiEntry[];
+}
+
+const MACRO = /^[A-Za-z_]\w*(=.*)?$/;
+
 /**
- * Knowledge-base entries from a config file:
- * `{ "functions": { "name": { "lock": [{ "class", "op", "mode", "arg", "when" }], "mayFault": true, ... } } }`.
- * An entry replaces a built-in one of the same name for the run it is given to.
+ * A `.vmalint.json`:
+ * `{ "rules": { "raw-mmap-rwsem": "off", "find-vma-range": "error" }, "include": ["mm/**"], "exclude": ["mm/kasan/**"],
+ *    "defines": ["CONFIG_PER_VMA_LOCK"], "undefines": [], "functions": { "name": { "lock": [...], "mayFault": true } } }`.
+ * `knownRules` are the rule ids a "rules" key may name.
  */
-export function loadConfig(file: string): ApiEntry[] {
+export function loadConfig(file: string, knownRules: readonly string[]): ProjectConfig {
   const c = new Checker(file);
   const root = c.object(readJson(file), '');
   c.keys(root, '', TOP_KEYS);
   if (root['comment'] !== undefined) c.string(root['comment'], 'comment');
+  const rules: Record<string, RuleState> = {};
+  for (const [id, state] of Object.entries(c.object(root['rules'] ?? {}, 'rules'))) {
+    if (!knownRules.includes(id)) c.fail(child('rules', id), `unknown rule (expected one of: ${knownRules.join(', ')})`);
+    rules[id] = state === true ? 'on' : state === false ? 'off' : c.oneOf(state, child('rules', id), RULE_STATES);
+  }
+  const strings = (key: string, what: string, check?: (v: string, at: string) => void): string[] =>
+    c.array(root[key] ?? [], key, what).map((v, i) => {
+      const value = c.string(v, `${key}[${i}]`);
+      check?.(value, `${key}[${i}]`);
+      return value;
+    });
+  const include = strings('include', 'globs');
+  const exclude = strings('exclude', 'globs');
+  const defines = strings('defines', 'macros (NAME or NAME=VALUE)', (v, at) => MACRO.test(v) || c.fail(at, `expected NAME or NAME=VALUE, got ${describe(v)}`));
+  const undefines = strings('undefines', 'macro names', (v, at) => C_NAME.test(v) || c.fail(at, `expected a macro name, got ${describe(v)}`));
+  return { file, rules, include, exclude, defines, undefines, functions: configFunctions(c, root, file) };
+}
+
+/** The "functions" of a config file: knowledge-base entries. */
+function configFunctions(c: Checker, root: Json, file: string): ApiEntry[] {
   const functions = c.object(root['functions'] ?? {}, 'functions');
   const out: ApiEntry[] = [];
   for (const [name, value] of Object.entries(functions)) {
