@@ -8,6 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { parseChangedLines } from '../src/changed-lines.js';
 import { runCli } from './support/run-cli.js';
+import { BROKEN, CLEAN } from './support/leaky-source.js';
 
 test('changed lines: added and changed lines of the new side; a deletion touches the lines around it; deleted files are left out', () => {
   const diff = [
@@ -40,32 +41,6 @@ test('changed lines: added and changed lines of the new side; a deletion touches
 
 const hasGit = spawnSync('git', ['--version']).status === 0;
 
-const CLEAN = `struct mm_struct;
-
-int old_bug(struct mm_struct *mm, int bad)
-{
-	mmap_read_lock(mm);
-	if (bad)
-		return -EINVAL;
-	mmap_read_unlock(mm);
-	return 0;
-}
-
-int fixed_path(struct mm_struct *mm, int bad)
-{
-	mmap_read_lock(mm);
-	if (bad)
-		goto out;
-	mmap_read_unlock(mm);
-	return 0;
-out:
-	mmap_read_unlock(mm);
-	return -EINVAL;
-}
-`;
-// The change removes the unlock on fixed_path()'s error path: a new leak, reported at the return
-// beside the removed line. old_bug()'s leak was there before and is not reported.
-const BROKEN = CLEAN.replace('out:\n\tmmap_read_unlock(mm);\n', 'out:\n');
 
 function repository(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'vmalint-git-'));

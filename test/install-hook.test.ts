@@ -8,25 +8,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { runCli } from './support/run-cli.js';
+import { BROKEN, CLEAN } from './support/leaky-source.js';
 
 const hasGit = spawnSync('git', ['--version']).status === 0;
 const skip = !hasGit && 'git is not installed';
 
-const CLEAN = `struct mm_struct;
-
-int fixed_path(struct mm_struct *mm, int bad)
-{
-	mmap_read_lock(mm);
-	if (bad)
-		goto out;
-	mmap_read_unlock(mm);
-	return 0;
-out:
-	mmap_read_unlock(mm);
-	return -EINVAL;
-}
-`;
-const LEAK = CLEAN.replace('out:\n\tmmap_read_unlock(mm);\n', 'out:\n');
 
 function repository(): { dir: string; git: (...args: string[]) => { status: number | null; output: string } } {
   const dir = mkdtempSync(path.join(tmpdir(), 'vmalint-hook-'));
@@ -50,7 +36,7 @@ test('install-hook: the hook stops a commit that brings a lock leak, with the fi
   assert.match(installed.stdout, new RegExp(`installed at ${hook.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   assert.ok((statSync(hook).mode & 0o111) !== 0, 'the hook is executable');
 
-  writeFileSync(path.join(dir, 'a.c'), LEAK);
+  writeFileSync(path.join(dir, 'a.c'), BROKEN);
   git('add', 'a.c');
   const stopped = git('commit', '-q', '-m', 'leak');
   assert.equal(stopped.status, 1, stopped.output);
