@@ -11,6 +11,7 @@ import { analyzeFiles, analyzeSources, findKernelRoot, type SourceInput } from '
 import { changes, type ChangeBase } from './git.js';
 import { installHook } from './install-hook.js';
 import { applyBaseline, formatBaseline, loadBaseline } from './baseline.js';
+import { analysisSetup, requireKnownRule, ruleMetadata, withConfiguredSeverity } from './project-options.js';
 import { fileURLToPath } from 'node:url';
 import { onlyChangedLines, relativeToWorkingDirectory } from './changed-lines.js';
 import { decodeSource } from './parallel/file-task.js';
@@ -348,36 +349,6 @@ function commaSeparatedList(values: readonly string[]): string[] {
 // ---------------------------------------------------------------------------------------------
 // Rules
 
-/** The rules' metadata, with the severity a project configuration gives a rule. */
-function ruleMetadata(project: ProjectConfig | null = null): RuleMeta[] {
-  return allRules().map((rule) => {
-    const state = project?.rules[rule.meta.id];
-    return state === 'error' || state === 'warning' || state === 'note' ? { ...rule.meta, severity: state } : rule.meta;
-  });
-}
-
-function requireKnownRule(ruleId: string, rules: readonly RuleMeta[]): RuleMeta {
-  const rule = rules.find((candidate) => candidate.id === ruleId);
-  if (rule) return rule;
-  const known = rules.length > 0 ? rules.map((candidate) => candidate.id).join(', ') : '(none registered)';
-  throw new UsageError(`unknown rule '${ruleId}'; known rules: ${known}`);
-}
-
-/** The rule ids to run (undefined: all), from --rule and --disable, then the project's "off" rules (--rule wins over them). */
-function selectRules(args: AnalyseArguments, rules: readonly RuleMeta[], project: ProjectConfig | null = null): string[] | undefined {
-  for (const ruleId of [...args.ruleIds, ...args.disabledRuleIds]) requireKnownRule(ruleId, rules);
-  const off = args.ruleIds.length > 0 ? [] : Object.entries(project?.rules ?? {}).filter(([, state]) => state === 'off').map(([id]) => id);
-  if (args.ruleIds.length === 0 && args.disabledRuleIds.length === 0 && off.length === 0) return undefined;
-  const chosen = args.ruleIds.length > 0 ? unique(args.ruleIds) : rules.map((rule) => rule.id);
-  const selected = chosen.filter((ruleId) => !args.disabledRuleIds.includes(ruleId) && !off.includes(ruleId));
-  if (selected.length === 0) throw new UsageError('no rule left to run after --rule, --disable and the configuration');
-  return selected;
-}
-
-function unique(values: readonly string[]): string[] {
-  return [...new Set(values)];
-}
-
 export function formatRuleList(rules: readonly RuleMeta[], format: OutputFormat): string {
   if (format === 'json') {
     const listed = rules.map((rule) => ({
@@ -435,28 +406,6 @@ function indent(text: string): string {
 // ---------------------------------------------------------------------------------------------
 // Analysis
 
-const MACRO_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** -D NAME[=VALUE] (VALUE defaults to 1, as with a compiler) and -U NAME, as AnalyzeOptions. */
-export function macroOptions(
-  definitions: readonly string[],
-  undefinitions: readonly string[],
-): Required<Pick<AnalyzeOptions, 'defines' | 'undefines'>> {
-  const defines = new Map<string, string>();
-  for (const definition of definitions) {
-    const separator = definition.indexOf('=');
-    const name = separator < 0 ? definition : definition.slice(0, separator);
-    const value = separator < 0 ? '1' : definition.slice(separator + 1);
-    defines.set(requireMacroName(name, '-D'), value);
-  }
-  const undefines = new Set(undefinitions.map((name) => requireMacroName(name, '-U')));
-  return { defines, undefines };
-}
-
-function requireMacroName(name: string, option: string): string {
-  if (!MACRO_NAME.test(name)) throw new UsageError(`${option}: '${name}' is not a macro name`);
-  return name;
-}
 
 async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): Promise<number> {
   let project: ProjectConfig | null = null;
@@ -470,19 +419,12 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
     if (error instanceof ConfigError) throw new UsageError(error.message);
     throw error;
   }
-  const rules = ruleMetadata(project);
-  const selectedRuleIds = selectRules(args, rules, project);
+  const { rules, selected: selectedRuleIds, options: projectOptions } = analysisSetup(project, args);
   if (args.listRules) {
     await writeReport(formatRuleList(rules, args.format), args.output, environment);
     return EXIT_CLEAN;
   }
-  // The project's macros, then the command line's (which win).
-  const macroName = (definition: string): string => definition.replace(/=.*$/, '');
-  const defines = [...(project?.defines ?? []).filter((d) => !args.undefines.includes(macroName(d))), ...args.defines];
-  const undefines = [...(project?.undefines ?? []).filter((u) => !args.defines.some((d) => macroName(d) === u)), ...args.undefines];
-  Object.assign(options, macroOptions(defines, undefines));
-  if (project?.functions.length) options.config = project.functions;
-  if (selectedRuleIds) options.rules = selectedRuleIds;
+  Object.assign(options, projectOptions);
   if (args.printConfig) {
     await writeReport(formatEffectiveConfig(project, rules, selectedRuleIds, options), args.output, environment);
     return EXIT_CLEAN;
@@ -560,12 +502,6 @@ function namedFiles(paths: readonly string[], cwd: string): Set<string> {
     }
   }
   return out;
-}
-
-/** The run's findings with the severity the project gives their rules. */
-function withConfiguredSeverity(result: RunResult, rules: readonly RuleMeta[]): RunResult {
-  const severity = new Map(rules.map((rule) => [rule.id, rule.severity]));
-  return { ...result, findings: result.findings.map((f) => (severity.get(f.ruleId) === f.severity ? f : { ...f, severity: severity.get(f.ruleId) ?? f.severity })) };
 }
 
 /** The text of --patch FILE, or of standard input for `-`. */
