@@ -114,6 +114,7 @@ type Command =
   | { kind: 'merge'; args: MergeArguments }
   | { kind: 'explain'; ruleId: string; format: OutputFormat }
   | { kind: 'install-hook'; force: boolean }
+  | { kind: 'lsp' }
   | { kind: 'print'; text: string };
 
 /** Runs vmalint with the given arguments (without the node and script paths); returns the exit status. */
@@ -131,6 +132,12 @@ export async function main(argv: string[], environment: CliEnvironment = process
         return await runAnalyse(command.args, environment);
       case 'merge':
         return await runMerge(command.args, environment);
+      case 'lsp': {
+        // Loaded only for the server: the protocol library is not needed by the other commands.
+        const { runLanguageServer } = await import('./lsp.js');
+        runLanguageServer(environment.env);
+        return await new Promise<number>(() => {});
+      }
       case 'install-hook':
         environment.stdout.write(installHook(environment.cwd, command.force, process.execPath, fileURLToPath(new URL('../../bin/vmalint', import.meta.url))));
         return EXIT_CLEAN;
@@ -261,6 +268,11 @@ function program(): ProgramSpec {
         options: [{ name: 'force', type: 'boolean', describe: 'Replace a pre-commit hook vmalint did not write (it is kept beside the new one)' }],
       },
       {
+        name: 'lsp',
+        describe: 'Run the Language Server (over stdio) that gives editors the findings of the C files they edit',
+        options: [{ name: 'stdio', type: 'boolean', describe: 'Talk over standard input and output (the only way; accepted because clients pass it)' }],
+      },
+      {
         name: 'merge',
         positional: { name: 'files', required: true, variadic: true, describe: 'SARIF logs written by vmalint --format sarif --shard K/N' },
         describe: 'Merge the SARIF logs of the shards of a run (--shard K/N) into one SARIF log',
@@ -284,6 +296,7 @@ function parseCommandLine(argv: string[]): Command {
   if (parsed.command.name === 'explain') return { kind: 'explain', ruleId: positionals[0]!, format };
   if (parsed.command.name === 'merge') return { kind: 'merge', args: { files: positionals, output, exitZero } };
   if (parsed.command.name === 'install-hook') return { kind: 'install-hook', force: flag('force') };
+  if (parsed.command.name === 'lsp') return { kind: 'lsp' };
   const shard = text('shard');
   const jobs = text('jobs');
   return {
