@@ -73,10 +73,21 @@ export class ResultCache {
     } catch (err) {
       return { error: `cannot use the cache directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
     }
-    const { rules, defines, undefines, config, summaries, staticSummaries } = options;
+    const { rules, defines, undefines, completeConfig, config, summaries, staticSummaries } = options;
     const salt = createHash('sha256')
       .update(build())
-      .update(JSON.stringify({ rules: rules ? [...rules].sort() : null, defines: defines ?? [], undefines: undefines ?? [], config: config ?? [], summaries: summaries !== false, staticSummaries: !!staticSummaries }))
+      .update(
+        JSON.stringify({
+          rules: rules ? [...rules].sort() : null,
+          // A Map or a Set gives `{}` to JSON.stringify: their entries are written out.
+          defines: [...(defines ?? [])].sort(),
+          undefines: [...(undefines ?? [])].sort(),
+          completeConfig: !!completeConfig,
+          config: config ?? [],
+          summaries: summaries !== false,
+          staticSummaries: !!staticSummaries,
+        }),
+      )
       .digest('hex');
     return new ResultCache(root, salt);
   }

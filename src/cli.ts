@@ -11,7 +11,8 @@ import { analyzeFiles, analyzeSources, findKernelRoot, type SourceInput } from '
 import { changes, type ChangeBase } from './git.js';
 import { installHook } from './install-hook.js';
 import { applyBaseline, formatBaseline, loadBaseline } from './baseline.js';
-import { analysisSetup, requireKnownRule, ruleMetadata, withConfiguredSeverity } from './project-options.js';
+import { analysisSetup, macroOptions, requireKnownRule, ruleMetadata, withConfiguredSeverity } from './project-options.js';
+import { buildConfiguration, parseCompilerArguments, readCompileCommands, type CompilerCommand } from './kbuild.js';
 import { fileURLToPath } from 'node:url';
 import { onlyChangedLines, relativeToWorkingDirectory } from './changed-lines.js';
 import { decodeSource } from './parallel/file-task.js';
@@ -94,6 +95,8 @@ interface AnalyseArguments {
   staged: boolean;
   /** --patch FILE (- for standard input): a patch series applied to HEAD, reported as --diff would. */
   patch: string | undefined;
+  /** -p FILE: a compilation database's files, macros and configuration. */
+  compileCommands: string | undefined;
   /** --print-config: print the configuration in effect and exit. */
   printConfig: boolean;
   /** --baseline FILE: report only the findings it does not hold. */
@@ -115,6 +118,7 @@ type Command =
   | { kind: 'explain'; ruleId: string; format: OutputFormat }
   | { kind: 'install-hook'; force: boolean }
   | { kind: 'lsp' }
+  | { kind: 'kbuild'; werror: boolean; compiler: string[] }
   | { kind: 'print'; text: string };
 
 /** Runs vmalint with the given arguments (without the node and script paths); returns the exit status. */
@@ -132,6 +136,8 @@ export async function main(argv: string[], environment: CliEnvironment = process
         return await runAnalyse(command.args, environment);
       case 'merge':
         return await runMerge(command.args, environment);
+      case 'kbuild':
+        return await runKbuild(command, environment);
       case 'lsp': {
         // Loaded only for the server: the protocol library is not needed by the other commands.
         const { runLanguageServer } = await import('./lsp.js');
@@ -240,6 +246,7 @@ const ANALYSE_OPTIONS: OptionSpec[] = [
   { name: 'patch', type: 'string', value: 'FILE', describe: 'As --diff, for a patch or patch series (git format-patch output, an mbox; - for standard input) applied to HEAD in a scratch index' },
   { name: 'baseline', type: 'string', value: 'FILE', describe: 'Report only the findings the baseline FILE does not hold, and list its entries that match nothing any more' },
   { name: 'write-baseline', type: 'string', value: 'FILE', describe: "Write the run's findings to FILE as a baseline (keyed by rule, file, function and statement, not line)" },
+  { name: 'compile-commands', aliases: ['p'], type: 'string', value: 'FILE', describe: "Analyse the C files of a compilation database (the kernel's make compile_commands.json), with its macros and the build's configuration (generated/autoconf.h); paths given restrict it" },
   { name: 'jobs', aliases: ['j'], type: 'string', value: 'N', describe: 'Analyse with N worker threads (default: the cores available; 1: in this thread only). The report is the same for any N' },
 ];
 
@@ -284,6 +291,11 @@ function program(): ProgramSpec {
 }
 
 function parseCommandLine(argv: string[]): Command {
+  // The kernel build's checker call: compiler flags, read by src/kbuild.ts, not by the table.
+  if (argv[0] === '--kbuild') {
+    const rest = argv.slice(1);
+    return { kind: 'kbuild', werror: rest.includes('--kbuild-werror'), compiler: rest.filter((a) => a !== '--kbuild-werror') };
+  }
   const parsed = parseCommand(program(), splitAttachedDefines(argv));
   if (parsed.kind !== 'run') return { kind: 'print', text: parsed.text };
   const { values, positionals } = parsed;
@@ -323,6 +335,7 @@ function parseCommandLine(argv: string[]): Command {
       staged: flag('staged'),
       patch: text('patch'),
       printConfig: flag('print-config'),
+      compileCommands: text('compile-commands'),
       baseline: text('baseline'),
       writeBaseline: text('write-baseline'),
     },
@@ -450,6 +463,10 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   let result: RunResult;
   if (args.diff !== undefined || args.staged || args.patch !== undefined) {
     result = await analyseChanges(args, options, project, environment);
+  } else if (args.compileCommands !== undefined) {
+    const files = filesOfCompileCommands(args, options, project, environment);
+    if (environment.ownsProcess) compileParserForRunLength(files);
+    result = files.length > 0 ? relativeToWorkingDirectory(await analyzeWithProgress(() => analyzeFiles(files, { ...options, kernelRoot: findKernelRoot(files) ?? false }), args.quiet, environment), environment.cwd) : emptyRunResult();
   } else {
     const found = await filesToAnalyse(args.paths, environment);
     const discovered = keptByConfig(found, project, namedFiles(args.paths, environment.cwd));
@@ -515,6 +532,58 @@ function namedFiles(paths: readonly string[], cwd: string): Set<string> {
     }
   }
   return out;
+}
+
+/**
+ * `vmalint --kbuild [--kbuild-werror] COMPILER-FLAGS... FILE.c`, as `make C=1 CHECK="vmalint --kbuild"`
+ * runs it: the build's configuration decides the #ifdefs (src/kbuild.ts); findings are written
+ * gcc-style on stderr, where the build shows its compiler's warnings, and the exit status is 0 (the
+ * build goes on) unless --kbuild-werror and there are findings.
+ */
+async function runKbuild(command: { werror: boolean; compiler: string[] }, environment: CliEnvironment): Promise<number> {
+  const compiler = parseCompilerArguments(command.compiler, environment.cwd);
+  if (!compiler.files.length) throw new UsageError('--kbuild: no .c file among the arguments (CHECK="vmalint --kbuild" is given the compiler flags and the file)');
+  const files = compiler.files.map((f) => path.resolve(environment.cwd, f));
+  const result = await analyzeFiles(files, { ...compilerOptions(compiler, environment), kernelRoot: findKernelRoot(files) ?? false });
+  const shown = relativeToWorkingDirectory(result, environment.cwd);
+  environment.stderr.write(formatText(shown, { color: false }));
+  environment.stderr.write(formatNotificationsText(shown.notifications, { color: false }));
+  return command.werror && result.findings.length ? EXIT_FINDINGS : EXIT_CLEAN;
+}
+
+/** The analysis options of a compiler command: its macros and, when found, the build's whole configuration. */
+function compilerOptions(compiler: CompilerCommand, environment: CliEnvironment): AnalyzeOptions {
+  const configuration = buildConfiguration(compiler);
+  const defines = [...(configuration ? [...configuration.values].map(([k, v]) => `${k}=${v}`) : []), ...compiler.defines.filter((d) => /^[A-Za-z_]\w*(=|$)/.test(d))];
+  const options: AnalyzeOptions = { ...macroOptions(defines, compiler.undefines.filter((u) => /^[A-Za-z_]\w*$/.test(u))), jobs: 1 };
+  if (configuration) options.completeConfig = true;
+  else environment.stderr.write('vmalint: warning: no generated/autoconf.h among the include directories: CONFIG_ options are left undecided (run it from the kernel build: make C=1 CHECK="vmalint --kbuild")\n');
+  const cacheDir = cacheDirectory(environment.env);
+  if (cacheDir) options.cacheDir = cacheDir;
+  return options;
+}
+
+/**
+ * -p FILE: the database's C files (those under the paths given, when there are some, and kept by
+ * the project's globs), and into `options`, the build's configuration and the macros every entry
+ * defines (the command line's -D and -U still win).
+ */
+function filesOfCompileCommands(args: AnalyseArguments, options: AnalyzeOptions, project: ProjectConfig | null, environment: CliEnvironment): string[] {
+  const entries = readCompileCommands(path.resolve(environment.cwd, args.compileCommands!), args.compileCommands);
+  const under = args.paths.map((p) => path.resolve(environment.cwd, p));
+  const files = keptByConfig(
+    entries.map((e) => e.files[0]!).filter((f) => !under.length || under.some((dir) => f === dir || f.startsWith(`${dir}${path.sep}`))),
+    project,
+    new Set(),
+  );
+  const first = entries[0];
+  if (!first) return files;
+  const common: CompilerCommand = { ...first, defines: first.defines.filter((d) => entries.every((e) => e.defines.includes(d))), undefines: first.undefines.filter((u) => entries.every((e) => e.undefines.includes(u))) };
+  const fromBuild = compilerOptions(common, environment);
+  const defines = new Map([...(fromBuild.defines ?? []), ...(options.defines ?? [])]);
+  for (const u of options.undefines ?? []) defines.delete(u);
+  Object.assign(options, { defines, undefines: new Set([...(fromBuild.undefines ?? [])].filter((u) => !options.defines?.has(u)).concat([...(options.undefines ?? [])])), completeConfig: fromBuild.completeConfig });
+  return files;
 }
 
 /** The text of --patch FILE, or of standard input for `-`. */

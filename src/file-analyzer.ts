@@ -154,13 +154,13 @@ function inEnabledRegion(node: Node, pre: PreprocessorEvaluator, file: SourceFil
   return true;
 }
 
-/** Effective macros: the knowledge base's defaults, then -D, then -U. */
+/** Effective macros: the knowledge base's defaults (not with a build's complete configuration), then -D, then -U. */
 function preprocessorChoices(options: AnalyzeOptions): PreprocessorChoices {
-  const defines = new Map(DEFAULT_DEFINES);
+  const defines = new Map(options.completeConfig ? [] : DEFAULT_DEFINES);
   for (const [k, v] of options.defines ?? []) defines.set(k, v);
   const undefines = new Set(options.undefines ?? []);
   for (const u of undefines) defines.delete(u);
-  return { defines, undefines };
+  return { defines, undefines, ...(options.completeConfig ? { closedPrefix: 'CONFIG_' } : {}) };
 }
 
 /** What the analysis of one file produced (replaced when the file is analysed again). */

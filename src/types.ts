@@ -97,6 +97,11 @@ export interface AnalyzeOptions {
   defines?: Map<string, string>;
   /** Macros undefined (-U NAME). */
   undefines?: Set<string>;
+  /**
+   * The defines hold every CONFIG_ option of the build (a configured kernel's autoconf.h, --kbuild):
+   * a CONFIG_ name they do not define is not set, instead of undecided.
+   */
+  completeConfig?: boolean;
   /** Knowledge-base entries from a config file (they add to or replace the built-in ones). */
   config?: import('./kb/lock-api.js').ApiEntry[];
   /** Summaries learnt by an earlier run (--summaries-in), used for functions this run does not define. */

@@ -1,11 +1,15 @@
 // Decides #if / #ifdef conditions from the command line's -D / -U (and the knowledge base's
-// default defines). A condition that the given macros do not decide is null: both sides possible.
+// default defines). A condition that the given macros do not decide is null: both sides possible,
+// unless the macros are a build's whole configuration (`closedPrefix`: a CONFIG_ name it does not
+// define is not set).
 
 import { AstNode, calleeName, callArgs, stripParens } from '../parse/ast.js';
 
 export interface PreprocessorChoices {
   defines: ReadonlyMap<string, string>;
   undefines: ReadonlySet<string>;
+  /** Names with this prefix that `defines` lacks are not defined (a configured kernel's CONFIG_). */
+  closedPrefix?: string;
 }
 
 export class PreprocessorEvaluator {
@@ -28,7 +32,19 @@ export class PreprocessorEvaluator {
   private isDefined(name: string): boolean | null {
     if (this.pp.undefines.has(name)) return false;
     if (this.pp.defines.has(name)) return true;
+    if (this.pp.closedPrefix && name.startsWith(this.pp.closedPrefix)) return false;
     return null;
+  }
+
+  /**
+   * IS_ENABLED(X): X built in, or X_MODULE (a module), as include/linux/kconfig.h says. An option
+   * turned off (-U X) is off as a module too unless X_MODULE is defined.
+   */
+  private isEnabled(name: string): boolean | null {
+    const builtin = this.isDefined(name);
+    const module = this.isDefined(`${name}_MODULE`) ?? (builtin === false ? false : null);
+    if (builtin === true || module === true) return true;
+    return builtin === false && module === false ? false : null;
   }
 
   /** Simple #if expressions: 0/1, NAME, defined(X), IS_ENABLED(X), !, &&, ||. */
@@ -42,16 +58,16 @@ export class PreprocessorEvaluator {
         return id ? this.isDefined(id.text) : null;
       }
       case 'identifier': {
-        if (this.pp.undefines.has(n.text)) return false;
         if (this.pp.defines.has(n.text)) return this.pp.defines.get(n.text) !== '0';
-        return null;
+        return this.isDefined(n.text);
       }
       case 'call_expression': {
         const name = calleeName(n);
         const arg = callArgs(n)[0];
-        if (arg && (name === 'IS_ENABLED' || name === 'IS_BUILTIN' || name === 'IS_REACHABLE' || name === 'defined')) {
-          return this.isDefined(arg.text);
-        }
+        if (!arg) return null;
+        if (name === 'IS_ENABLED' || name === 'IS_REACHABLE') return this.isEnabled(arg.text);
+        if (name === 'IS_BUILTIN' || name === 'defined') return this.isDefined(arg.text);
+        if (name === 'IS_MODULE') return this.isDefined(`${arg.text}_MODULE`);
         return null;
       }
       case 'unary_expression': {

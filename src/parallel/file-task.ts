@@ -15,11 +15,11 @@ import { initParser } from '../parse/parser.js';
 import { emptyOutcome, FileAnalyzer, selectRules, type AnalyzeFileOptions, type FileInputs, type FileOutcome, type KnowledgeView } from '../file-analyzer.js';
 
 /** The options a runner needs (what can cross to a worker: no callbacks). */
-export type RunnerOptions = Pick<AnalyzeOptions, 'rules' | 'defines' | 'undefines' | 'config' | 'summaries' | 'staticSummaries'>;
+export type RunnerOptions = Pick<AnalyzeOptions, 'rules' | 'defines' | 'undefines' | 'completeConfig' | 'config' | 'summaries' | 'staticSummaries'>;
 
 export function runnerOptions(options: AnalyzeOptions): RunnerOptions {
-  const { rules, defines, undefines, config, summaries, staticSummaries } = options;
-  return { rules, defines, undefines, config, summaries, staticSummaries };
+  const { rules, defines, undefines, completeConfig, config, summaries, staticSummaries } = options;
+  return { rules, defines, undefines, completeConfig, config, summaries, staticSummaries };
 }
 
 export interface FileTask {
