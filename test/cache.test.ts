@@ -140,3 +140,28 @@ test('cache: the whole-run entry holds only while every file and header read is 
   const changed = await analyzeFiles([file], { cacheDir: cache, jobs: 1, kernelRoot: false });
   assert.equal(changed.findings.filter((f) => f.ruleId === 'fault-under-mmap-lock').length, 0, JSON.stringify(changed.findings));
 });
+
+test('cache: analyses made with other macros are not used (-D and -U are in the key)', async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'vmalint-cache-macros-'));
+  const file = path.join(root, 'gated.c');
+  await writeFile(
+    file,
+    `struct mm_struct;
+int gated(struct mm_struct *mm, int bad)
+{
+	mmap_read_lock(mm);
+#ifdef CONFIG_DRV_LEAK
+	if (bad)
+		return -EINVAL;
+#endif
+	mmap_read_unlock(mm);
+	return 0;
+}
+`,
+  );
+  const cacheDir = path.join(root, 'cache');
+  const withMacro = (defines: [string, string][], undefines: string[]) => analyzeFiles([file], { cacheDir, jobs: 1, kernelRoot: false, defines: new Map(defines), undefines: new Set(undefines) });
+  assert.equal((await withMacro([['CONFIG_DRV_LEAK', '1']], [])).findings.length, 1);
+  assert.equal((await withMacro([], ['CONFIG_DRV_LEAK'])).findings.length, 0);
+  assert.equal((await withMacro([['CONFIG_DRV_LEAK', '1']], [])).findings.length, 1);
+});
