@@ -39,9 +39,11 @@ python3 "$src/scripts/clang-tools/gen_compile_commands.py" -d "$obj" -o "$obj/co
 count() { grep -oE '\[[a-z-]+\]$' | sort | uniq -c | sed 's/^ */    /' || true; }
 echo "heuristic mode (vmalint $dir, CONFIG_ options undecided):"
 (cd "$src" && node "$vmalint" --no-cache --exit-zero -q "$dir") | count
+compiled=$(python3 -c "import json,sys; print('\n'.join(e['file'] for e in json.load(open(sys.argv[1])) if e['file'].startswith(sys.argv[2] + '/') and e['file'].endswith('.c')))" "$obj/compile_commands.json" "$src/$dir")
+echo "heuristic mode, the files the build compiled only ($(echo "$compiled" | grep -c .) files):"
+(cd "$src" && echo "$compiled" | xargs node "$vmalint" --no-cache --exit-zero -q) | count
 echo "real configuration, the files together (vmalint -p compile_commands.json $dir):"
 (cd "$src" && node "$vmalint" --no-cache --exit-zero -q -p "$obj/compile_commands.json" "$dir") | count
 echo "real configuration, one file per checker call (make C=2 CHECK=\"vmalint --kbuild\" $dir/):"
 grep -E ': (error|warning|note): .*\[[a-z-]+\]$' "$obj/vmalint-kbuild.log" | count
-echo "files the build compiled in $dir: $(grep -c '"file"' "$obj/compile_commands.json")"
 rm -rf "$cache"

@@ -569,21 +569,23 @@ function compilerOptions(compiler: CompilerCommand, environment: CliEnvironment)
  * defines (the command line's -D and -U still win).
  */
 function filesOfCompileCommands(args: AnalyseArguments, options: AnalyzeOptions, project: ProjectConfig | null, environment: CliEnvironment): string[] {
-  const entries = readCompileCommands(path.resolve(environment.cwd, args.compileCommands!), args.compileCommands);
   const under = args.paths.map((p) => path.resolve(environment.cwd, p));
-  const files = keptByConfig(
-    entries.map((e) => e.files[0]!).filter((f) => !under.length || under.some((dir) => f === dir || f.startsWith(`${dir}${path.sep}`))),
-    project,
-    new Set(),
-  );
-  const first = entries[0];
-  if (!first) return files;
-  const common: CompilerCommand = { ...first, defines: first.defines.filter((d) => entries.every((e) => e.defines.includes(d))), undefines: first.undefines.filter((u) => entries.every((e) => e.undefines.includes(u))) };
+  const inPaths = (f: string): boolean => !under.length || under.some((dir) => f === dir || f.startsWith(`${dir}${path.sep}`));
+  const all = readCompileCommands(path.resolve(environment.cwd, args.compileCommands!), args.compileCommands);
+  const kept = new Set(keptByConfig(all.map((e) => e.files[0]!).filter(inPaths), project, new Set()));
+  const entries = all.filter((e) => kept.has(e.files[0]!));
+  // The build's configuration from an entry that includes it (host tools built on the way do not),
+  // and the macros every entry analysed defines.
+  const configured = entries.find((e) => buildConfiguration(e)) ?? entries[0];
+  if (!configured) return [];
+  const common: CompilerCommand = { ...configured, defines: configured.defines.filter((d) => entries.every((e) => e.defines.includes(d))), undefines: configured.undefines.filter((u) => entries.every((e) => e.undefines.includes(u))) };
   const fromBuild = compilerOptions(common, environment);
+  // The command line's -D and -U win.
   const defines = new Map([...(fromBuild.defines ?? []), ...(options.defines ?? [])]);
   for (const u of options.undefines ?? []) defines.delete(u);
-  Object.assign(options, { defines, undefines: new Set([...(fromBuild.undefines ?? [])].filter((u) => !options.defines?.has(u)).concat([...(options.undefines ?? [])])), completeConfig: fromBuild.completeConfig });
-  return files;
+  const undefines = new Set([...(fromBuild.undefines ?? [])].filter((u) => !options.defines?.has(u)).concat([...(options.undefines ?? [])]));
+  Object.assign(options, { defines, undefines, completeConfig: fromBuild.completeConfig });
+  return entries.map((e) => e.files[0]!);
 }
 
 /** The text of --patch FILE, or of standard input for `-`. */
