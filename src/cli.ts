@@ -292,8 +292,9 @@ function program(): ProgramSpec {
 
 function parseCommandLine(argv: string[]): Command {
   // The kernel build's checker call: compiler flags, read by src/kbuild.ts, not by the table.
-  if (argv[0] === '--kbuild') {
-    const rest = argv.slice(1);
+  const kbuild = argv.findIndex((a) => a !== '--kbuild-werror');
+  if (argv[kbuild] === '--kbuild') {
+    const rest = argv.filter((_, i) => i !== kbuild);
     return { kind: 'kbuild', werror: rest.includes('--kbuild-werror'), compiler: rest.filter((a) => a !== '--kbuild-werror') };
   }
   const parsed = parseCommand(program(), splitAttachedDefines(argv));
