@@ -535,6 +535,23 @@ function namedFiles(paths: readonly string[], cwd: string): Set<string> {
   return out;
 }
 
+/** An analysis with the progress line on stderr (erased before returning or throwing). */
+async function analyzeWithProgress(
+  analyse: (onProgress: AnalyzeOptions['onProgress']) => Promise<RunResult>,
+  quiet: boolean,
+  environment: CliEnvironment,
+): Promise<RunResult> {
+  const progress = new ProgressLine(environment.stderr, { enabled: !quiet && environment.env['TERM'] !== 'dumb' });
+  try {
+    return await analyse((count) => progress.update(count));
+  } finally {
+    progress.finish();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The kernel build: --kbuild (its checker) and -p compile_commands.json
+
 /**
  * `vmalint --kbuild [--kbuild-werror] COMPILER-FLAGS... FILE.c`, as `make C=1 CHECK="vmalint --kbuild"`
  * runs it: the build's configuration decides the #ifdefs (src/kbuild.ts); findings are written
@@ -589,26 +606,15 @@ function filesOfCompileCommands(args: AnalyseArguments, options: AnalyzeOptions,
   return entries.map((e) => e.files[0]!);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Changed lines: --diff REV, --staged, --patch FILE
+
 /** The text of --patch FILE, or of standard input for `-`. */
 function readPatch(file: string, environment: CliEnvironment): Buffer {
   try {
     return readFileSync(file === '-' ? 0 : path.resolve(environment.cwd, file));
   } catch (err) {
     throw new UsageError(`--patch: cannot read ${file === '-' ? 'standard input' : file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-}
-
-/** An analysis with the progress line on stderr (erased before returning or throwing). */
-async function analyzeWithProgress(
-  analyse: (onProgress: AnalyzeOptions['onProgress']) => Promise<RunResult>,
-  quiet: boolean,
-  environment: CliEnvironment,
-): Promise<RunResult> {
-  const progress = new ProgressLine(environment.stderr, { enabled: !quiet && environment.env['TERM'] !== 'dumb' });
-  try {
-    return await analyse((count) => progress.update(count));
-  } finally {
-    progress.finish();
   }
 }
 
