@@ -562,6 +562,7 @@ async function runKbuild(command: { werror: boolean; compiler: string[] }, envir
   const compiler = parseCompilerArguments(command.compiler, environment.cwd);
   if (!compiler.files.length) throw new UsageError('--kbuild: no .c file among the arguments (CHECK="vmalint --kbuild" is given the compiler flags and the file)');
   const files = compiler.files.map((f) => path.resolve(environment.cwd, f));
+  if (environment.ownsProcess) compileParserForRunLength(files);
   const result = await analyzeFiles(files, { ...compilerOptions(compiler, environment), kernelRoot: findKernelRoot(files) ?? false });
   const shown = relativeToWorkingDirectory(result, environment.cwd);
   environment.stderr.write(formatText(shown, { color: false }));
