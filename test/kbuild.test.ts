@@ -73,12 +73,12 @@ int inside(struct mm_struct *mm, int bad)
 }
 `;
 
-function configuredTree(): string {
+function configuredTree(source = SOURCE): string {
   const root = mkdtempSync(path.join(tmpdir(), 'vmalint-kbuild-'));
   for (const dir of ['include/generated', 'include/linux', 'mm']) mkdirSync(path.join(root, dir), { recursive: true });
   writeFileSync(path.join(root, 'include/generated/autoconf.h'), '#define CONFIG_PER_VMA_LOCK 1\n#define CONFIG_USERFAULTFD_MODULE 1\n#define CONFIG_NR_CPUS 64\n');
   writeFileSync(path.join(root, 'include/linux/kconfig.h'), '#include <generated/autoconf.h>\n');
-  writeFileSync(path.join(root, 'mm/x.c'), SOURCE);
+  writeFileSync(path.join(root, 'mm/x.c'), source);
   return root;
 }
 
@@ -121,4 +121,26 @@ test('kbuild: -p compile_commands.json analyses its C files with the build\'s co
   const bad = await runCli(['-p', 'bad.json'], { cwd: root, env: {} });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /^vmalint: -p: bad\.json: not a compilation database/);
+});
+
+test('kbuild: #if comparisons of CONFIG_ values are decided by the configuration (an option it does not set is 0)', async () => {
+  const leak = (name: string, condition: string): string => `#if ${condition}
+int ${name}(struct mm_struct *mm, int bad)
+{
+	mmap_read_lock(mm);
+	if (bad)
+		return -EINVAL;
+	mmap_read_unlock(mm);
+	return 0;
+}
+#endif
+`;
+  const source = ['struct mm_struct;', leak('many_cpus', 'CONFIG_NR_CPUS > 32'), leak('five_levels', 'CONFIG_PGTABLE_LEVELS == 5'), leak('unset_number', 'CONFIG_NODES_SHIFT >= 1'), leak('hex', 'CONFIG_NR_CPUS == 0x40')].join('\n');
+  const root = configuredTree(source);
+  writeFileSync(path.join(root, 'include/generated/autoconf.h'), '#define CONFIG_NR_CPUS 64\n#define CONFIG_PGTABLE_LEVELS 4\n');
+  const functions = (text: string): string[] => [...text.matchAll(/out of (\w+)\(\)/g)].map((m) => m[1]!);
+  const checked = await runCli(['--kbuild', ...FLAGS, 'mm/x.c'], { cwd: root, env: {} });
+  assert.deepEqual(functions(checked.stderr), ['many_cpus', 'hex']);
+  const heuristic = await runCli(['--no-cache', '--rule', 'mmap-lock-imbalance', path.join(root, 'mm/x.c')], { cwd: root });
+  assert.deepEqual(functions(heuristic.stdout), ['many_cpus', 'five_levels', 'unset_number', 'hex']);
 });

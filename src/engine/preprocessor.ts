@@ -47,7 +47,24 @@ export class PreprocessorEvaluator {
     return builtin === false && module === false ? false : null;
   }
 
-  /** Simple #if expressions: 0/1, NAME, defined(X), IS_ENABLED(X), !, &&, ||. */
+  /**
+   * The value of an #if operand: a number, a macro defined as one, or 0 for a name known not to be
+   * defined (as the C preprocessor reads it); null when unknown.
+   */
+  private numeric(e: AstNode): number | null {
+    const n = stripParens(e);
+    if (n.type === 'number_literal') return parseNumber(n.text);
+    if (n.type === 'unary_expression' && n.operator === '-') {
+      const v = this.numeric(n.namedChildren[0]);
+      return v === null ? null : -v;
+    }
+    if (n.type !== 'identifier') return null;
+    const value = this.pp.defines.get(n.text);
+    if (value !== undefined) return parseNumber(value);
+    return this.isDefined(n.text) === false ? 0 : null;
+  }
+
+  /** Simple #if expressions: 0/1, NAME, defined(X), IS_ENABLED(X), !, &&, ||, and comparisons of numbers and macros. */
   private evaluate(e: AstNode): boolean | null {
     const n = stripParens(e);
     switch (n.type) {
@@ -76,6 +93,12 @@ export class PreprocessorEvaluator {
         return v === null ? null : !v;
       }
       case 'binary_expression': {
+        const compare = COMPARISONS[n.operator ?? ''];
+        if (compare) {
+          const a = this.numeric(n.child('left')!);
+          const b = this.numeric(n.child('right')!);
+          return a === null || b === null ? null : compare(a, b);
+        }
         const l = this.evaluate(n.child('left')!);
         const r = this.evaluate(n.child('right')!);
         if (n.operator === '&&') {
@@ -92,6 +115,24 @@ export class PreprocessorEvaluator {
         return null;
     }
   }
+}
+
+const COMPARISONS: Record<string, (a: number, b: number) => boolean> = {
+  '==': (a, b) => a === b,
+  '!=': (a, b) => a !== b,
+  '<': (a, b) => a < b,
+  '<=': (a, b) => a <= b,
+  '>': (a, b) => a > b,
+  '>=': (a, b) => a >= b,
+};
+
+/** A C integer literal (decimal, hex, octal; U/L suffixes), or null. */
+function parseNumber(text: string): number | null {
+  const t = text.trim().replace(/[uUlL]+$/, '');
+  if (/^0[xX][0-9a-fA-F]+$/.test(t)) return Number.parseInt(t, 16);
+  if (/^0[0-7]*$/.test(t)) return Number.parseInt(t, 8);
+  if (/^[1-9]\d*$/.test(t)) return Number.parseInt(t, 10);
+  return null;
 }
 
 export const CONDITIONAL_DIRECTIVES = new Set(['preproc_ifdef', 'preproc_if', 'preproc_elif', 'preproc_elifdef']);
