@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { FileNotification, Finding, RunResult } from './types.js';
 import { UsageError } from './usage-error.js';
 import { withFindings } from './report/outcome.js';
+import { pathBelow } from './discover.js';
 
 export const BASELINE_VERSION = 1;
 
@@ -32,8 +33,7 @@ export interface Baseline {
 
 /** A finding's file as the baseline writes it: relative to the working directory, with `/`. */
 function baselinePath(file: string, cwd: string): string {
-  const relative = path.relative(cwd, path.resolve(cwd, file));
-  return (relative.startsWith('..') || path.isAbsolute(relative) ? path.resolve(cwd, file) : relative).split(path.sep).join('/');
+  return (pathBelow(cwd, file) ?? path.resolve(cwd, file)).split(path.sep).join('/');
 }
 
 function entryOf(finding: Finding, cwd: string): BaselineEntry {

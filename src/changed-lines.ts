@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type { Finding, RunResult } from './types.js';
 import { withFindings } from './report/outcome.js';
+import { pathBelow } from './discover.js';
 
 /** Lines added or changed, by absolute file path (1-based). */
 export type ChangedLines = Map<string, Set<number>>;
@@ -80,10 +81,7 @@ export function onlyChangedLines(result: RunResult, changed: ChangedLines, cwd: 
 
 /** The result with the paths under `cwd` written relative to it, as the user would type them. */
 export function relativeToWorkingDirectory(result: RunResult, cwd: string): RunResult {
-  const shown = (file: string): string => {
-    const relative = path.relative(cwd, file);
-    return path.isAbsolute(file) && relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
-  };
+  const shown = (file: string): string => (path.isAbsolute(file) ? (pathBelow(cwd, file) ?? file) : file);
   return {
     ...result,
     findings: result.findings.map((f) => ({ ...f, file: shown(f.file), trace: f.trace.map((step) => ({ ...step, file: shown(step.file) })) })),

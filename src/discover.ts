@@ -118,3 +118,14 @@ export function compareCodeUnits(a: string, b: string): number {
   if (a > b) return 1;
   return 0;
 }
+
+/**
+ * A file's path relative to a directory it lies below (OS separators), or null when it lies
+ * elsewhere (or is the directory itself). The one test of "below the working directory" that the
+ * reports, the baseline and changed-lines mode share.
+ */
+export function pathBelow(directory: string, file: string): string | null {
+  const relative = path.relative(directory, path.resolve(directory, file));
+  const outside = relative === '' || relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
+  return outside ? null : relative;
+}

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import type { RuleMeta } from '../rules/rule.js';
 import type { FileNotification, Finding, RunResult, Severity, TraceStep } from '../types.js';
 import { everyFileFailed } from './outcome.js';
+import { pathBelow } from '../discover.js';
 import type { ToolInfo } from './tool-info.js';
 
 export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -249,10 +250,8 @@ function traceLocation(step: TraceStep, locate: (file: string) => SarifArtifactL
  * absolute file: URI.
  */
 export function artifactLocation(file: string, workingDirectory: string): SarifArtifactLocation {
-  const absolute = path.resolve(workingDirectory, file);
-  const relative = path.relative(workingDirectory, absolute);
-  const outside = relative === '' || relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
-  if (outside) return { uri: pathToFileURL(absolute).href };
+  const relative = pathBelow(workingDirectory, file);
+  if (relative === null) return { uri: pathToFileURL(path.resolve(workingDirectory, file)).href };
   return { uri: relative.split(path.sep).map(encodeURIComponent).join('/'), uriBaseId: SRCROOT };
 }
 
