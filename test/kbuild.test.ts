@@ -33,29 +33,24 @@ test('kbuild: the macros, include paths and files of a compiler command line; th
 // Four leaks: under an option that is set, one that is not, a module option through IS_ENABLED(),
 // and an option that is not set through IS_ENABLED(). Without the build's configuration every
 // option is undecided and all four are reported; with it, two.
+/** A function that leaks the mmap read lock when `bad` (the leak is reported at its line 5). */
+const leakingFunction = (name: string): string => `int ${name}(struct mm_struct *mm, int bad)
+{
+	mmap_read_lock(mm);
+	if (bad)
+		return -EINVAL;
+	mmap_read_unlock(mm);
+	return 0;
+}
+`;
+
 const SOURCE = `struct mm_struct;
 
 #ifdef CONFIG_PER_VMA_LOCK
-int set(struct mm_struct *mm, int bad)
-{
-	mmap_read_lock(mm);
-	if (bad)
-		return -EINVAL;
-	mmap_read_unlock(mm);
-	return 0;
-}
-#endif
+${leakingFunction('set')}#endif
 
 #ifdef CONFIG_NUMA
-int unset(struct mm_struct *mm, int bad)
-{
-	mmap_read_lock(mm);
-	if (bad)
-		return -EINVAL;
-	mmap_read_unlock(mm);
-	return 0;
-}
-#endif
+${leakingFunction('unset')}#endif
 
 int inside(struct mm_struct *mm, int bad)
 {
@@ -124,17 +119,7 @@ test('kbuild: -p compile_commands.json analyses its C files with the build\'s co
 });
 
 test('kbuild: #if comparisons of CONFIG_ values are decided by the configuration (an option it does not set is 0)', async () => {
-  const leak = (name: string, condition: string): string => `#if ${condition}
-int ${name}(struct mm_struct *mm, int bad)
-{
-	mmap_read_lock(mm);
-	if (bad)
-		return -EINVAL;
-	mmap_read_unlock(mm);
-	return 0;
-}
-#endif
-`;
+  const leak = (name: string, condition: string): string => `#if ${condition}\n${leakingFunction(name)}#endif\n`;
   const source = ['struct mm_struct;', leak('many_cpus', 'CONFIG_NR_CPUS > 32'), leak('five_levels', 'CONFIG_PGTABLE_LEVELS == 5'), leak('unset_number', 'CONFIG_NODES_SHIFT >= 1'), leak('hex', 'CONFIG_NR_CPUS == 0x40')].join('\n');
   const root = configuredTree(source);
   writeFileSync(path.join(root, 'include/generated/autoconf.h'), '#define CONFIG_NR_CPUS 64\n#define CONFIG_PGTABLE_LEVELS 4\n');
