@@ -90,15 +90,20 @@ async function readAll(
   };
   // Workers read files from disk; sources held in memory are read here.
   const inMemory = sources.some((s) => s.text !== undefined);
+  /** Read here: a file that cannot be read has no facts, and its analysis reports why. */
+  const readHere = (src: RunSource): void => {
+    const got = src.read();
+    if (!('error' in got)) merge(fileFacts(src.path, got.text, config));
+  };
   if (pool && !inMemory) {
+    const byPath = new Map(sources.map((s) => [s.path, s]));
     for (const batch of pool.facts(sources.map((s) => s.path), config)) {
-      for (const facts of await batch) if (!('error' in facts)) merge(facts);
+      // A batch whose worker failed is read again here rather than left without facts.
+      for (const facts of await batch) if ('error' in facts) readHere(byPath.get(facts.path)!);
+      else merge(facts);
     }
   } else {
-    for (const src of sources) {
-      const got = src.read();
-      if (!('error' in got)) merge(fileFacts(src.path, got.text, config));
-    }
+    for (const src of sources) readHere(src);
   }
   stats.parseMs += performance.now() - t0;
 }
@@ -255,7 +260,10 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
               const r = analyzer.analyze({ path: file, text }, emptyOutcome(), { report: false, exportAll: true, only });
               k = r.knowledge;
               if (key) cache!.put(key, { path: file, outcome: emptyOutcome(), knowledge: r.knowledge, inputs: r.inputs, stateSummaries: [], stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0, functionsReused: 0 }, heapUsed: 0 });
-            } catch {
+            } catch (err) {
+              // Not cached; the run goes on without what the header says, and says so.
+              analyzer.resetParser();
+              if (round === 0) runNotes.push({ file, level: 'warning', message: `could not be summarised (the calls into it are read without its summaries): ${err instanceof Error ? err.message : String(err)}` });
               continue;
             }
           }
@@ -392,7 +400,8 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     };
     const store = (src: RunSource, only: AnalyzeFileOptions['only'], r: FileTaskResult): void => {
       const key = cacheKey(src, only);
-      if (!key) return;
+      // A failure is never cached: the next run analyses the file again.
+      if (!key || r.outcome.failed) return;
       const { functions, ...result } = r;
       cache!.put(key, result);
       if (functions) cache!.putFunctions(src.path, functions);
@@ -463,6 +472,8 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
             r = await dispatch(src, i).result;
             countWorkerTask(r, true);
           }
+          // A worker that died or failed: this thread tries once more, with a fresh parser.
+          if (r && r !== fromCache && r.outcome.failed === 'internal' && r.retry) r = null;
           if (!r) r = await analyseHere(src, only);
           if (r !== fromCache) store(src, only, r);
           result = r;
@@ -541,7 +552,8 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
   }
   for (const name of [...knowledge.statics.keys()].sort()) summaries[name] = knowledge.statics.get(name)!;
   const result: RunResult = { findings, notifications, stats, summaries };
-  if (cache && runEntryKey && !cache.writeError) {
+  // A run in which a file failed is not kept: the next run analyses that file again.
+  if (cache && runEntryKey && !cache.writeError && !stats.filesFailed) {
     const read = [...sourceStats.values(), ...[...usedHeaders].sort().map((h) => statOf(h) ?? ([h, -1, -1] as [string, number, number]))];
     cache.putRun(runEntryKey, { files: read, result });
   }

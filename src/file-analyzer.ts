@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { AnalyzeOptions, FileNotification, Finding, RunStats, TraceStep } from './types.js';
-import { parseC, query } from './parse/parser.js';
+import { CParser, query } from './parse/parser.js';
 import { AstNode, toAst, type SourceFile } from './parse/ast.js';
 import { analyzeFunction, functionInfo, stepAt, type CallSite, type EntryLock, type FunctionAnalysis } from './engine/function.js';
 import { bottomUp, calledNames, entryFromCallers } from './engine/callgraph.js';
@@ -172,7 +172,12 @@ export interface FileOutcome {
   functionsWithParseErrors: number;
   functionsWidened: number;
   functionsWithCallerEntry: number;
-  failed: boolean;
+  /**
+   * Why the file has no analysis: `input`, the file itself (unreadable, binary); `internal`,
+   * vmalint failed (an exception, a parser or WebAssembly error, a worker that died), which is
+   * never cached.
+   */
+  failed: false | 'input' | 'internal';
   bytes: number;
 }
 
@@ -210,6 +215,8 @@ export class FileAnalyzer {
   private readonly useSummaries: boolean;
   private readonly pp: PreprocessorChoices;
   private readonly pre: PreprocessorEvaluator;
+  /** This analyzer's own parser: no two analyzers share one. */
+  private readonly parser = new CParser();
 
   constructor(
     private readonly rules: Rule[],
@@ -225,6 +232,11 @@ export class FileAnalyzer {
     this.pre = new PreprocessorEvaluator(this.pp);
   }
 
+  /** A new parser for the next file (after a failure, whatever state the old one was left in). */
+  resetParser(): void {
+    this.parser.reset();
+  }
+
   /**
    * Analyses one file: its functions callees first (so that a chain of helpers is summarised at
    * any depth; recursive groups are iterated), then each static function again with the locks
@@ -236,7 +248,7 @@ export class FileAnalyzer {
     // Only some functions analysed (the demand): the parser sees them alone, the rest blanked.
     const only = opts.only ? new Set(opts.only.ends) : null;
     this.stats.filesParsed++;
-    let tree = parseC(opts.only ? keepOnly(file.text, opts.only.ranges) : file.text);
+    let tree = this.parser.parse(opts.only ? keepOnly(file.text, opts.only.ranges) : file.text);
     let analysed = (end: number): boolean => !only || only.has(end);
     let items = topLevelItems(tree.rootNode);
     if (only) {
@@ -246,7 +258,7 @@ export class FileAnalyzer {
       if (ends.some((e) => !only.has(e)) || new Set(ends).size < only.size) {
         tree.delete();
         this.stats.filesParsed++;
-        tree = parseC(file.text);
+        tree = this.parser.parse(file.text);
         items = topLevelItems(tree.rootNode);
         const known = new Set(opts.only!.prescanned);
         analysed = (end) => only.has(end) || !known.has(end);

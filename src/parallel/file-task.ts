@@ -12,6 +12,7 @@ import type { FileKnowledge } from '../engine/knowledge.js';
 import type { MemoEntry } from '../function-memo.js';
 import { emptyStats } from '../stats.js';
 import { initParser } from '../parse/parser.js';
+import { injectedFailure } from '../failure-injection.js';
 import { emptyOutcome, FileAnalyzer, selectRules, type AnalyzeFileOptions, type FileInputs, type FileOutcome, type KnowledgeView } from '../file-analyzer.js';
 
 /** The options a runner needs (what can cross to a worker: no callbacks). */
@@ -50,6 +51,8 @@ export interface FileTaskResult {
   stats: Pick<RunStats, 'parseMs' | 'analyzeMs' | 'filesParsed' | 'functionsReused'>;
   /** The runner's heap after the task (a worker whose heap grows is replaced). */
   heapUsed: number;
+  /** A failure the runner could not retry itself (its worker died): the main thread tries again. */
+  retry?: boolean;
 }
 
 /** Decodes file bytes: UTF-8, or Latin-1 when they are not valid UTF-8. Null for binary files. */
@@ -89,8 +92,10 @@ function sourceText(bytes: Buffer): { text: string } | { error: string } {
 }
 
 /**
- * One file's analysis, its failures made notifications: a file that cannot be read, or whose
- * analysis throws, fails alone (the main thread and the workers share this).
+ * One file's analysis, its failures made notifications: a file that cannot be read fails alone
+ * (the main thread and the workers share this). An analysis that throws is a failure of vmalint
+ * itself (a bug, a parser or WebAssembly error): it is tried once more with a fresh parser, and
+ * reported as `internal` if it fails again, which keeps it out of the cache.
  */
 export function analyseSource(
   analyzer: FileAnalyzer,
@@ -99,21 +104,29 @@ export function analyseSource(
   only: AnalyzeFileOptions['only'],
   functions?: { known: readonly MemoEntry[] | undefined; keep: boolean },
 ): Pick<FileTaskResult, 'outcome' | 'knowledge' | 'inputs' | 'stateSummaries' | 'functions'> {
-  const outcome = emptyOutcome();
-  const failed = (message: string) => {
-    outcome.findings.length = 0;
-    outcome.failed = true;
-    outcome.notifications.push({ file, level: 'error', message });
-    return { outcome, knowledge: null, inputs: null, stateSummaries: [] };
-  };
-  if ('error' in got) return failed(got.error);
-  outcome.bytes = Buffer.byteLength(got.text);
-  try {
-    const r = analyzer.analyze({ path: file, text: got.text }, outcome, { report: true, only, functions: functions?.known });
-    return { outcome, knowledge: r.knowledge, inputs: r.inputs, stateSummaries: r.stateSummaries, ...(functions?.keep ? { functions: r.functions } : {}) };
-  } catch (err) {
-    return failed(`could not be analysed: ${err instanceof Error ? err.message : String(err)}`);
+  if ('error' in got) return failedOutcome(file, got.error, false);
+  let firstError = '';
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const outcome = emptyOutcome();
+    outcome.bytes = Buffer.byteLength(got.text);
+    try {
+      injectedFailure(file);
+      const r = analyzer.analyze({ path: file, text: got.text }, outcome, { report: true, only, functions: functions?.known });
+      return { outcome, knowledge: r.knowledge, inputs: r.inputs, stateSummaries: r.stateSummaries, ...(functions?.keep ? { functions: r.functions } : {}) };
+    } catch (err) {
+      firstError ||= err instanceof Error ? err.message : String(err);
+      analyzer.resetParser();
+    }
   }
+  return failedOutcome(file, `could not be analysed: ${firstError}`, true);
+}
+
+/** The outcome of a file that failed: an error notification and no findings. */
+export function failedOutcome(file: string, message: string, internal: boolean): Pick<FileTaskResult, 'outcome' | 'knowledge' | 'inputs' | 'stateSummaries'> {
+  const outcome = emptyOutcome();
+  outcome.failed = internal ? 'internal' : 'input';
+  outcome.notifications.push({ file, level: 'error', message });
+  return { outcome, knowledge: null, inputs: null, stateSummaries: [] };
 }
 
 /** A KnowledgeView answering from a task's snapshot. */

@@ -3,8 +3,7 @@
 
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { FileTaskRunner, type FileTask, type FileTaskResult, type RunnerOptions } from './file-task.js';
-import { emptyOutcome } from '../file-analyzer.js';
+import { failedOutcome, FileTaskRunner, type FileTask, type FileTaskResult, type RunnerOptions } from './file-task.js';
 import type { FactsConfig, FileFacts } from './file-facts.js';
 
 /** A task without the initializers: the executor adds those its runner has not seen. */
@@ -194,8 +193,5 @@ export class WorkerPool implements TaskExecutor {
 }
 
 function failed(task: TaskRequest, message: string): FileTaskResult {
-  const outcome = emptyOutcome();
-  outcome.failed = true;
-  outcome.notifications.push({ file: task.path, level: 'error', message });
-  return { path: task.path, outcome, knowledge: null, inputs: null, stateSummaries: [], stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0, functionsReused: 0 }, heapUsed: 0 };
+  return { path: task.path, ...failedOutcome(task.path, message, true), retry: true, stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0, functionsReused: 0 }, heapUsed: 0 };
 }

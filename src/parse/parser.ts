@@ -1,4 +1,11 @@
 // Parsing with web-tree-sitter and the WASM grammar shipped in the tree-sitter-c package.
+//
+// The WebAssembly runtime and the C language are loaded once per thread, by one shared promise:
+// analyses that start together (an editor restoring a session opens several documents at once)
+// wait for the same load. Loading them twice replaces the runtime under the first load and breaks
+// both ("Incompatible language version 0", "null function or function signature mismatch").
+// Each analyzer then owns its parser (newParser), so that no two analyses share one, and a failed
+// analysis is retried with a fresh one.
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +15,7 @@ import { rewriteDefinitionMacros } from './definition-macros.js';
 
 const require = createRequire(import.meta.url);
 let language: Language | null = null;
-let parser: Parser | null = null;
+let loading: Promise<void> | null = null;
 const queries = new Map<string, Query>();
 
 /** Directory of the project's .scm queries (next to src/ and dist/). */
@@ -27,21 +34,45 @@ function queriesDir(): string {
   throw new Error('vmalint installation is incomplete: queries/ not found');
 }
 
-export async function initParser(): Promise<void> {
-  if (parser) return;
-  await Parser.init();
-  const wasm = require.resolve('tree-sitter-c/tree-sitter-c.wasm');
-  language = await Language.load(wasm);
-  parser = new Parser();
-  parser.setLanguage(language);
+/** Loads the WebAssembly runtime and the C grammar, once per thread, however many callers ask at once. */
+export function initParser(): Promise<void> {
+  loading ??= (async () => {
+    await Parser.init();
+    const wasm = require.resolve('tree-sitter-c/tree-sitter-c.wasm');
+    language = await Language.load(wasm);
+  })().catch((error: unknown) => {
+    // A failed load is not kept: the next caller tries again.
+    loading = null;
+    throw error;
+  });
+  return loading;
 }
 
-/** Parses C source; definition macros the grammar cannot read are rewritten first (same length). */
-export function parseC(text: string): Tree {
-  if (!parser) throw new Error('parser not initialised');
-  const tree = parser.parse(rewriteDefinitionMacros(text));
-  if (!tree) throw new Error('tree-sitter returned no tree');
-  return tree;
+/** A parser of C source of its own, for one analyzer (initParser must have completed). */
+export class CParser {
+  private parser: Parser | null = null;
+
+  /** Parses C source; definition macros the grammar cannot read are rewritten first (same length). */
+  parse(text: string): Tree {
+    if (!this.parser) {
+      if (!language) throw new Error('parser not initialised');
+      this.parser = new Parser();
+      this.parser.setLanguage(language);
+    }
+    const tree = this.parser.parse(rewriteDefinitionMacros(text));
+    if (!tree) throw new Error('tree-sitter returned no tree');
+    return tree;
+  }
+
+  /** Drops the parser: the next parse makes a new one (after a failure, whatever state it was left in). */
+  reset(): void {
+    try {
+      this.parser?.delete();
+    } catch {
+      // A parser whose WebAssembly state is broken may not even delete cleanly.
+    }
+    this.parser = null;
+  }
 }
 
 /** A compiled query from queries/NAME.scm (cached). */
