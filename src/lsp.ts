@@ -42,6 +42,20 @@ export function findingDiagnostic(finding: Finding): Diagnostic {
   };
 }
 
+/**
+ * The diagnostic of a document vmalint could not analyse (a failure of its own, a configuration it
+ * cannot read): an editor that shows nothing must mean that nothing was found.
+ */
+export function failureDiagnostic(reason: string): Diagnostic {
+  return {
+    range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+    severity: DiagnosticSeverity.Warning,
+    source: 'vmalint',
+    code: 'not-analysed',
+    message: `vmalint could not analyse this file: ${reason.replace(/^could not be analysed: /, "")}`,
+  };
+}
+
 /** Runs the server on stdin/stdout until the client says exit. */
 export function runLanguageServer(env: Readonly<Record<string, string | undefined>>): void {
   const connection: Connection = createConnection(ProposedFeatures.all, process.stdin, process.stdout);
@@ -52,7 +66,7 @@ export function runLanguageServer(env: Readonly<Record<string, string | undefine
   const running = new Map<string, { again: boolean }>();
 
   /** The analysis options and the rules' severities for a file, from the project's .vmalint.json found from it. */
-  const setupFor = (file: string): { options: AnalyzeOptions; rules: RuleMeta[] } | null => {
+  const setupFor = (file: string): { options: AnalyzeOptions; rules: RuleMeta[] } | { error: string } => {
     try {
       const configFile = findConfig(path.dirname(file));
       const project = configFile ? loadConfig(configFile, allRules().map((r) => r.meta.id)) : null;
@@ -61,7 +75,7 @@ export function runLanguageServer(env: Readonly<Record<string, string | undefine
     } catch (error) {
       const message = error instanceof ConfigError ? error.message : String(error);
       void connection.window.showErrorMessage(`vmalint: ${message}`);
-      return null;
+      return { error: message };
     }
   };
 
@@ -75,16 +89,21 @@ export function runLanguageServer(env: Readonly<Record<string, string | undefine
     }
     const state = { again: false };
     running.set(uri, state);
+    const publish = async (diagnostics: Diagnostic[]): Promise<void> => {
+      // Closed meanwhile: nothing to show.
+      if (documents.get(uri)) await connection.sendDiagnostics({ uri, version: document.version, diagnostics });
+    };
     try {
       const file = fileURLToPath(uri);
       const setup = setupFor(file);
-      if (!setup) return;
+      if ('error' in setup) return await publish([failureDiagnostic(setup.error)]);
       const result = withConfiguredSeverity(await analyzeSources([{ path: file, text: document.getText() }], setup.options), setup.rules);
-      // Closed meanwhile: nothing to show.
-      if (!documents.get(uri)) return;
-      await connection.sendDiagnostics({ uri, version: document.version, diagnostics: result.findings.filter((f) => path.resolve(f.file) === file).map(findingDiagnostic) });
+      const failures = result.notifications.filter((n) => n.level === 'error' && path.resolve(n.file) === file);
+      await publish([...failures.map((n) => failureDiagnostic(n.message)), ...result.findings.filter((f) => path.resolve(f.file) === file).map(findingDiagnostic)]);
     } catch (error) {
-      connection.console.error(`vmalint: ${uri}: ${error instanceof Error ? error.message : String(error)}`);
+      const message = error instanceof Error ? error.message : String(error);
+      connection.console.error(`vmalint: ${uri}: ${message}`);
+      await publish([failureDiagnostic(message)]).catch(() => undefined);
     } finally {
       running.delete(uri);
       if (state.again) schedule(uri, 0);

@@ -32,13 +32,9 @@ interface Published {
   diagnostics: { range: { start: { line: number; character: number } }; severity: number; code: string; source: string; message: string; relatedInformation: { location: { uri: string }; message: string }[] }[];
 }
 
-test('lsp: diagnostics on open from the editor\'s text, cleared by a fix and on close', { timeout: 60_000 }, async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'vmalint-lsp-'));
-  const file = path.join(dir, 'leak.c');
-  // On disk the file is fixed: what the server reports comes from the editor's buffer.
-  writeFileSync(file, FIXED);
-  const uri = pathToFileURL(file).href;
-  const server = spawn(process.execPath, [BIN, 'lsp', '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, VMALINT_CACHE_DIR: mkdtempSync(path.join(tmpdir(), 'vmalint-lsp-cache-')) } });
+/** A server over stdio and what it published, in order; `next(n)` waits for the n-th publication. */
+function startServer(dir: string, env: Record<string, string> = {}) {
+  const server = spawn(process.execPath, [BIN, 'lsp', '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, VMALINT_CACHE_DIR: mkdtempSync(path.join(tmpdir(), 'vmalint-lsp-cache-')), ...env } });
   const connection = createMessageConnection(new StreamMessageReader(server.stdout), new StreamMessageWriter(server.stdin));
   const published: Published[] = [];
   const waiters: (() => void)[] = [];
@@ -51,11 +47,25 @@ test('lsp: diagnostics on open from the editor\'s text, cleared by a fix and on 
     while (published.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
     return published[count - 1]!;
   };
-  try {
+  const initialize = async () => {
     const init = (await connection.sendRequest('initialize', { processId: process.pid, rootUri: pathToFileURL(dir).href, capabilities: {} })) as { capabilities: { textDocumentSync: { openClose: boolean } }; serverInfo: { name: string } };
+    await connection.sendNotification('initialized', {});
+    return init;
+  };
+  return { server, connection, published, next, initialize };
+}
+
+test('lsp: diagnostics on open from the editor\'s text, cleared by a fix and on close', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vmalint-lsp-'));
+  const file = path.join(dir, 'leak.c');
+  // On disk the file is fixed: what the server reports comes from the editor's buffer.
+  writeFileSync(file, FIXED);
+  const uri = pathToFileURL(file).href;
+  const { server, connection, next, initialize } = startServer(dir);
+  try {
+    const init = await initialize();
     assert.equal(init.serverInfo.name, 'vmalint');
     assert.equal(init.capabilities.textDocumentSync.openClose, true);
-    await connection.sendNotification('initialized', {});
 
     await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'c', version: 1, text: LEAK } });
     const opened = await next(1);
@@ -81,6 +91,72 @@ test('lsp: diagnostics on open from the editor\'s text, cleared by a fix and on 
     const exited = new Promise<number | null>((resolve) => server.on('exit', resolve));
     await connection.sendNotification('exit');
     assert.equal(await exited, 0);
+  } finally {
+    connection.dispose();
+    server.kill();
+  }
+});
+
+test('lsp: documents opened at the same instant and edited in quick succession each get their diagnostics', { timeout: 120_000 }, async () => {
+  // An editor restoring a session opens its documents at once: the analyses start together, in a
+  // server that has not loaded its parser yet. Each round is a new server.
+  const DOCUMENTS = 4;
+  for (let round = 0; round < 4; round++) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vmalint-lsp-many-'));
+    const uris = Array.from({ length: DOCUMENTS }, (_, i) => {
+      const file = path.join(dir, `leak${i}.c`);
+      writeFileSync(file, FIXED);
+      return pathToFileURL(file).href;
+    });
+    const { server, connection, published, initialize } = startServer(dir);
+    /** The newest publication of each document, once every document has one for `version`. */
+    const settled = async (version: number): Promise<Map<string, Published>> => {
+      for (;;) {
+        const last = new Map<string, Published>();
+        for (const p of published) last.set(p.uri, p);
+        if (uris.every((u) => last.get(u)?.version === version)) return last;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    try {
+      await initialize();
+      await Promise.all(uris.map((uri) => connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'c', version: 1, text: LEAK } })));
+      for (const [uri, p] of await settled(1)) assert.deepEqual(p.diagnostics.map((d) => d.code), ['mmap-lock-imbalance'], `round ${round}, ${uri}: ${JSON.stringify(p.diagnostics)}`);
+      // Quick edits of every document, the last one of each a fix of one and a leak of the others.
+      for (let version = 2; version <= 4; version++) {
+        await Promise.all(uris.map((uri, i) => connection.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ text: version === 4 && i === 0 ? FIXED : LEAK.replace('bad', `bad${version}`) }] })));
+      }
+      for (const [uri, p] of await settled(4)) {
+        assert.deepEqual(p.diagnostics.map((d) => d.code), uri === uris[0] ? [] : ['mmap-lock-imbalance'], `round ${round}, ${uri}: ${JSON.stringify(p.diagnostics)}`);
+      }
+      await connection.sendRequest('shutdown');
+      await connection.sendNotification('exit');
+    } finally {
+      connection.dispose();
+      server.kill();
+    }
+  }
+});
+
+test('lsp: a document vmalint could not analyse gets a diagnostic that says so, never an empty list', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vmalint-lsp-broken-'));
+  const file = path.join(dir, 'broken.c');
+  writeFileSync(file, LEAK);
+  const uri = pathToFileURL(file).href;
+  const { server, connection, next, initialize } = startServer(dir, { VMALINT_INJECT_FAILURE: 'throw:broken.c' });
+  try {
+    await initialize();
+    await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'c', version: 1, text: LEAK } });
+    const p = await next(1);
+    assert.equal(p.diagnostics.length, 1, JSON.stringify(p));
+    assert.match(p.diagnostics[0]!.message, /^vmalint could not analyse this file: .*injected failure/);
+    assert.deepEqual([p.diagnostics[0]!.source, p.diagnostics[0]!.range.start], ['vmalint', { line: 0, character: 0 }]);
+    // A broken configuration is no excuse for silence either.
+    writeFileSync(path.join(dir, '.vmalint.json'), '{ "rules": ');
+    await connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ text: FIXED }] });
+    const config = await next(2);
+    assert.equal(config.diagnostics.length, 1, JSON.stringify(config));
+    assert.match(config.diagnostics[0]!.message, /^vmalint could not analyse this file: .*\.vmalint\.json/);
   } finally {
     connection.dispose();
     server.kill();
