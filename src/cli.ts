@@ -488,7 +488,8 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   // JSON and SARIF carry the notifications inside the report; the text report is findings only.
   if (args.format === 'text' || args.format === 'checkpatch') environment.stderr.write(formatNotificationsText(result.notifications, { color: wantsColor(environment, 'stderr') }));
   if (args.stats) environment.stderr.write(formatStatsTable(result.stats));
-  return exitStatus(result, args.exitZero, environment);
+  const checkingChanges = args.diff !== undefined || args.staged || args.patch !== undefined;
+  return exitStatus(result, args.exitZero, environment, checkingChanges);
 }
 
 /** --print-config: what the run would use, after the configuration file and the command line. */
@@ -740,9 +741,18 @@ async function readSarifInput(file: string, environment: CliEnvironment): Promis
   }
 }
 
-function exitStatus(result: RunResult, exitZero: boolean, environment: CliEnvironment): number {
+/**
+ * 2 when nothing could be analysed, or, checking a change (a gate: the hook, a patch), when one of
+ * the changed files could not be: the change was not checked. 1 with findings, else 0.
+ */
+function exitStatus(result: RunResult, exitZero: boolean, environment: CliEnvironment, checkingChanges = false): number {
   if (everyFileFailed(result.stats)) {
     environment.stderr.write(`vmalint: none of the ${result.stats.files} files could be analysed\n`);
+    return EXIT_USAGE;
+  }
+  const unanalysed = new Set(result.notifications.filter((n) => n.level === 'error').map((n) => n.file));
+  if (checkingChanges && unanalysed.size) {
+    environment.stderr.write(`vmalint: ${[...unanalysed].join(', ')}: could not be analysed (above): the change is not checked\n`);
     return EXIT_USAGE;
   }
   if (result.findings.length > 0 && !exitZero) return EXIT_FINDINGS;

@@ -15,21 +15,39 @@ function shellQuoted(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The hook's text: runs this installation of vmalint (or $VMALINT) with the Node that runs it now. */
+/**
+ * The hook's text: runs this installation of vmalint (or $VMALINT) with the Node that runs it now.
+ * It fails closed: a commit goes through only when vmalint checked the staged changes and found
+ * nothing. A finding, a staged file vmalint could not analyse, or any other failure stops it (with
+ * the way to commit anyway once); only a vmalint that is not there at all lets it through, with a
+ * warning, so that removing vmalint does not make every commit fail.
+ */
 export function hookScript(node: string, vmalint: string): string {
   return `#!/bin/sh
 ${MARKER}
 # (run it again to update this file; delete the file to remove the hook). It stops a commit whose
-# staged changes bring an mmap_lock or VMA lock finding; \`git commit --no-verify\` skips it once.
-if [ -n "$VMALINT" ]; then set -- "$VMALINT"; else set -- ${shellQuoted(node)} ${shellQuoted(vmalint)}; fi
+# staged changes bring an mmap_lock or VMA lock finding, or that it could not check;
+# \`git commit --no-verify\` skips it once.
+missing() {
+  echo "vmalint: warning: $1 is not there (vmalint uninstalled or moved?): committing without the check; run vmalint install-hook again to restore it" >&2
+  exit 0
+}
+if [ -n "$VMALINT" ]; then
+  command -v "$VMALINT" >/dev/null 2>&1 || missing "$VMALINT"
+  set -- "$VMALINT"
+else
+  [ -x ${shellQuoted(node)} ] || missing ${shellQuoted(node)}
+  [ -f ${shellQuoted(vmalint)} ] || missing ${shellQuoted(vmalint)}
+  set -- ${shellQuoted(node)} ${shellQuoted(vmalint)}
+fi
 "$@" --staged --quiet
 status=$?
 case $status in
 0) exit 0 ;;
 1) echo "vmalint: the staged changes bring the findings above: commit stopped (git commit --no-verify commits anyway)" >&2
    exit 1 ;;
-*) echo "vmalint: could not check the staged changes (exit status $status): committing without the check" >&2
-   exit 0 ;;
+*) echo "vmalint: could not check the staged changes (exit status $status, the reason is above): commit stopped (git commit --no-verify commits without the check)" >&2
+   exit 1 ;;
 esac
 `;
 }

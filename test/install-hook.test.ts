@@ -14,18 +14,21 @@ const hasGit = spawnSync('git', ['--version']).status === 0;
 const skip = !hasGit && 'git is not installed';
 
 
-function repository(): { dir: string; git: (...args: string[]) => { status: number | null; output: string } } {
+type Git = (...args: string[]) => { status: number | null; output: string };
+
+function repository(): { dir: string; git: Git; gitWith: (env: Record<string, string>) => Git } {
   const dir = mkdtempSync(path.join(tmpdir(), 'vmalint-hook-'));
   const cache = mkdtempSync(path.join(tmpdir(), 'vmalint-hook-cache-'));
-  const git = (...args: string[]) => {
-    const r = spawnSync('git', ['-c', 'user.email=test@example.org', '-c', 'user.name=test', ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, VMALINT_CACHE_DIR: cache } });
+  const gitWith = (env: Record<string, string>) => (...args: string[]) => {
+    const r = spawnSync('git', ['-c', 'user.email=test@example.org', '-c', 'user.name=test', ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, VMALINT_CACHE_DIR: cache, ...env } });
     return { status: r.status, output: `${r.stdout}${r.stderr}` };
   };
+  const git = gitWith({});
   git('init', '-q');
   writeFileSync(path.join(dir, 'a.c'), CLEAN);
   git('add', 'a.c');
   git('commit', '-q', '--no-verify', '-m', 'clean');
-  return { dir, git };
+  return { dir, git, gitWith };
 }
 
 test('install-hook: the hook stops a commit that brings a lock leak, with the finding, and lets a clean one through', { skip }, async () => {
@@ -50,6 +53,24 @@ test('install-hook: the hook stops a commit that brings a lock leak, with the fi
 
   // Installing again updates vmalint's own hook without --force.
   assert.equal((await runCli(['install-hook'], { cwd: dir })).status, 0);
+});
+
+test('install-hook: the hook fails closed: a staged file vmalint could not analyse stops the commit; only a missing vmalint lets it through, with a warning', { skip }, async () => {
+  const { dir, git, gitWith } = repository();
+  assert.equal((await runCli(['install-hook'], { cwd: dir })).status, 0);
+  writeFileSync(path.join(dir, 'b.c'), CLEAN);
+  writeFileSync(path.join(dir, 'a.c'), BROKEN);
+  git('add', 'a.c', 'b.c');
+  // a.c cannot be analysed (b.c can): the change is not checked, so the commit stops.
+  const stopped = gitWith({ VMALINT_INJECT_FAILURE: 'throw:a.c' })('commit', '-q', '-m', 'unchecked');
+  assert.equal(stopped.status, 1, stopped.output);
+  assert.match(stopped.output, /a\.c: error: could not be analysed: injected failure/);
+  assert.match(stopped.output, /could not check the staged changes.*commit stopped.*--no-verify/);
+  assert.equal(git('rev-list', '--count', 'HEAD').output.trim(), '1');
+  // vmalint itself is not there: the commit goes through, with a warning that says so.
+  const missing = gitWith({ VMALINT: path.join(dir, 'no-such-vmalint') })('commit', '-q', '-m', 'without vmalint');
+  assert.equal(missing.status, 0, missing.output);
+  assert.match(missing.output, /warning: .*no-such-vmalint is not there.*committing without the check/);
 });
 
 test('install-hook: core.hooksPath is where the hook goes', { skip }, async () => {
