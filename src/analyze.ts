@@ -35,6 +35,8 @@ interface RunSource {
   path: string;
   /** For sources held in memory. */
   text?: string;
+  /** Read for the summaries of its functions the run's files call (AnalyzeOptions.contextFiles). */
+  context?: boolean;
   read(): { text: string } | { error: string };
 }
 
@@ -149,8 +151,10 @@ const HEADER_KEY = [-1];
 /** How far ahead of the file being committed the pool may analyse files whose callees are settled. */
 const LOOKAHEAD = 512;
 
-async function run(sources: readonly RunSource[], options: AnalyzeOptions): Promise<RunResult> {
+async function run(given: readonly RunSource[], options: AnalyzeOptions): Promise<RunResult> {
   const start = performance.now();
+  const own = new Set(given.map((s) => s.path));
+  const sources: RunSource[] = [...given, ...(options.contextFiles ?? []).filter((p) => !own.has(p)).map((p) => ({ path: p, context: true, read: () => readSource(p) }))];
   await initParser();
   const stats = emptyStats();
   const root = options.kernelRoot === false ? null : options.kernelRoot ?? findKernelRoot(sources.map((s) => s.path));
@@ -206,7 +210,23 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
   };
   // Workers read the files ahead of their turn, and read them all first (src/parallel/).
   const jobs = Math.max(1, options.jobs ?? defaultJobs());
-  const pool = jobs > 1 && useDemand && sources.length > 1 ? new WorkerPool(jobs, runnerOptions(options)) : null;
+  // Started when a first task needs it: a run whose files all come from the cache (a hook's run
+  // after the first) starts no worker.
+  const poolWanted = jobs > 1 && useDemand && sources.length > 1;
+  let pool: WorkerPool | null = null;
+  const publishedInitializers = new Set<string>();
+  const startPool = (): WorkerPool => {
+    if (!pool) {
+      pool = new WorkerPool(jobs, runnerOptions(options));
+      for (const [name, fields] of knowledge.initializers) {
+        publishedInitializers.add(name);
+        pool.publishInitializer(name, fields);
+      }
+    }
+    return pool;
+  };
+  /** The pool if it was started (a closure's assignment escapes TypeScript's narrowing). */
+  const startedPool = (): WorkerPool | null => pool;
   const outcomes = new Map<string, FileOutcome>();
   /** The files' `vmalint: ignore` comments, applied to the findings at the end (src/suppressions.ts). */
   const suppressions = new Map<string, Suppression[]>();
@@ -215,11 +235,12 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
   try {
     await analyseFiles();
   } finally {
-    await pool?.close();
+    await startedPool()?.close();
   }
   /** Everything between the pool's start and its end: read, summarise the headers, analyse in rounds. */
   async function analyseFiles(): Promise<void> {
-    await readAll(sources, stats, localHeaders, knowledge, factsConfig, prescans, hashes, suppressions, pool);
+    const readsFromDisk = poolWanted && !sources.some((s) => s.text !== undefined);
+    await readAll(sources, stats, localHeaders, knowledge, factsConfig, prescans, hashes, suppressions, readsFromDisk ? startPool() : null);
     phase('read+prescan');
     /** What the run's triggered functions call (see headerFunctionsWorthSummarising). */
     const triggeredCalls = new Set<string>();
@@ -286,7 +307,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
       for (const entry of knowledge.headers.values()) addEntry(names, entry);
       for (const list of knowledge.localHeaders.values()) for (const h of list) addEntry(names, h.entry);
       demand = new Demand(
-        sources.filter((src) => prescans.has(src.path)).map((src) => ({ path: src.path, scan: prescans.get(src.path)! })),
+        sources.filter((src) => prescans.has(src.path)).map((src) => ({ path: src.path, scan: prescans.get(src.path)!, context: src.context })),
         names,
         !!options.exportSummaries,
       );
@@ -327,7 +348,6 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     };
     const inMemory = new Map<string, string>();
     for (const src of sources) if (src.text !== undefined) inMemory.set(src.path, src.text);
-    const publishedInitializers = new Set<string>();
 
     /** Files whose needed functions grew since their last analysis (a summary found later asks for their callers). */
     const activated = new Set<string>();
@@ -369,7 +389,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
         if (entry) summaries.push([name, entry]);
         if (knowledge.noreturn.holds(name, src.path)) noreturn.push(name);
       }
-      return { only, result: pool!.submit({ path: src.path, text: inMemory.get(src.path), only, summaries, noreturn, functions: earlierFunctions(src), keepFunctions: !!cache }, at) };
+      return { only, result: startPool().submit({ path: src.path, text: inMemory.get(src.path), only, summaries, noreturn, functions: earlierFunctions(src), keepFunctions: !!cache }, at) };
     };
     /** A worker's task in the run's statistics: its time always, what it produced when it is kept. */
     const countWorkerTask = (r: FileTaskResult, kept: boolean): void => {
@@ -400,8 +420,8 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
     };
     const store = (src: RunSource, only: AnalyzeFileOptions['only'], r: FileTaskResult): void => {
       const key = cacheKey(src, only);
-      // A failure is never cached: the next run analyses the file again.
-      if (!key || r.outcome.failed) return;
+      // A failure is never cached, nor a function whose analysis threw: the next run tries again.
+      if (!key || r.outcome.failed || r.outcome.cfgGiveUps) return;
       const { functions, ...result } = r;
       cache!.put(key, result);
       if (functions) cache!.putFunctions(src.path, functions);
@@ -424,8 +444,8 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
         return d;
       };
       const fill = (from: number): void => {
-        if (!pool) return;
-        for (let j = from; j < list.length && j < from + LOOKAHEAD && inflight.size < 32 * pool.width; j++) {
+        if (!poolWanted) return;
+        for (let j = from; j < list.length && j < from + LOOKAHEAD && inflight.size < 32 * jobs; j++) {
           const src = list[j];
           if (inflight.has(src.path) || (demand && !demand.fileNeeded(src.path))) continue;
           if (depsOf(src, j).some((f) => position.get(f)! > committed)) continue;
@@ -466,7 +486,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
               stats.filesAnalysedAhead++;
             } else stats.filesAnalysedAgain++;
           }
-          if (!r && pool) {
+          if (!r && poolWanted) {
             // Not analysed ahead (a callee's file was not settled): a worker analyses it now, with
             // everything before it settled, so that the run never has more threads busy than -j.
             r = await dispatch(src, i).result;
@@ -489,11 +509,12 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
           lookedUp.set(src.path, { lookedUp: result.knowledge.lookedUp, lookedUpWhole: result.knowledge.lookedUpWhole });
           knowledge.generation++;
           knowledge.publish(src.path, result.knowledge);
-          if (pool) {
+          const started = startedPool();
+          if (started) {
             for (const [name, fields] of knowledge.initializers) {
               if (publishedInitializers.has(name)) continue;
               publishedInitializers.add(name);
-              pool.publishInitializer(name, fields);
+              started.publishInitializer(name, fields);
             }
           }
         }
@@ -529,6 +550,12 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
   if (cache?.writeError) notifications.push({ file: options.cacheDir!, level: 'warning', message: cache.writeError });
   for (const src of sources) {
     const o = outcomes.get(src.path) ?? emptyOutcome();
+    if (src.context) {
+      // Read for its callees' summaries: its findings are not the run's, its failure is a warning.
+      stats.contextFiles++;
+      for (const n of o.notifications) if (n.level === 'error') notifications.push({ ...n, level: 'warning', message: `${n.message} (read for the summaries of the functions the analysed files call from it, which are read without them)` });
+      continue;
+    }
     stats.files++;
     if (o.failed) stats.filesFailed++;
     stats.bytes += o.bytes;
@@ -553,7 +580,7 @@ async function run(sources: readonly RunSource[], options: AnalyzeOptions): Prom
   for (const name of [...knowledge.statics.keys()].sort()) summaries[name] = knowledge.statics.get(name)!;
   const result: RunResult = { findings, notifications, stats, summaries };
   // A run in which a file failed is not kept: the next run analyses that file again.
-  if (cache && runEntryKey && !cache.writeError && !stats.filesFailed) {
+  if (cache && runEntryKey && !cache.writeError && !stats.filesFailed && !notifications.some((n) => n.level !== 'note')) {
     const read = [...sourceStats.values(), ...[...usedHeaders].sort().map((h) => statOf(h) ?? ([h, -1, -1] as [string, number, number]))];
     cache.putRun(runEntryKey, { files: read, result });
   }

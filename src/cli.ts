@@ -15,7 +15,10 @@ import { analysisSetup, macroOptions, requireKnownRule, ruleMetadata, withConfig
 import { buildConfiguration, parseCompilerArguments, readCompileCommands, type CompilerCommand } from './kbuild.js';
 import { fileURLToPath } from 'node:url';
 import { onlyChangedLines, relativeToWorkingDirectory } from './changed-lines.js';
-import { decodeSource } from './parallel/file-task.js';
+import { decodeSource, readSource } from './parallel/file-task.js';
+import { calleeFiles } from './callee-files.js';
+import { relevantNames } from './engine/demand.js';
+import { allApis } from './kb/lock-api.js';
 import { discoverFiles } from './discover.js';
 import { formatJson } from './report/json.js';
 import { formatCheckpatch } from './report/checkpatch.js';
@@ -633,24 +636,33 @@ async function analyseChanges(args: AnalyseArguments, options: AnalyzeOptions, p
   if (args.diff !== undefined && args.diff.includes('..')) throw new UsageError(`--diff takes one revision, the working tree is compared with it (got ${args.diff})`);
   if (args.shard) throw new UsageError(`${what} does not go with --shard`);
   const base: ChangeBase = args.patch !== undefined ? { kind: 'patch', text: readPatch(args.patch, environment) } : args.staged ? { kind: 'staged' } : { kind: 'revision', revision: args.diff! };
-  const { lines, contents } = changes(environment.cwd, base, args.paths, what);
+  const { root, lines, contents } = changes(environment.cwd, base, args.paths, what);
   const files = keptByConfig([...lines.keys()].sort(), project, new Set());
   if (!files.length) return emptyRunResult();
   if (environment.ownsProcess) compileParserForRunLength(files);
   const kernelRoot = findKernelRoot(files) ?? false;
+  // What the changed functions call in the repository's other files is read for its summaries.
+  const changedTexts = new Map<string, { text: string; lines: ReadonlySet<number> }>();
+  for (const file of files) {
+    const got = contents ? decodeSource(contents.get(file)!) : ((r) => ('text' in r ? r.text : null))(readSource(file));
+    if (got !== null) changedTexts.set(file, { text: got, lines: lines.get(file)! });
+  }
+  const names = relevantNames([...allApis(), ...(options.config ?? [])]);
+  const knownRelevant = (name: string): boolean => names.lockNames.has(name) || names.insideNames.has(name);
+  const context: AnalyzeOptions = { ...options, kernelRoot, contextFiles: calleeFiles(root, changedTexts, options.cacheDir ?? null, knownRelevant).files };
   let result: RunResult;
   if (contents) {
     const sources: SourceInput[] = [];
     const skipped: FileNotification[] = [];
     for (const file of files) {
-      const text = decodeSource(contents.get(file)!);
-      if (text === null) skipped.push({ file, level: 'error', message: 'binary file, not C source: skipped' });
+      const text = changedTexts.get(file)?.text;
+      if (text === undefined) skipped.push({ file, level: 'error', message: 'binary file, not C source: skipped' });
       else sources.push({ path: file, text });
     }
-    result = await analyzeWithProgress((onProgress) => analyzeSources(sources, { ...options, kernelRoot, onProgress }), args.quiet, environment);
+    result = await analyzeWithProgress((onProgress) => analyzeSources(sources, { ...context, onProgress }), args.quiet, environment);
     result.notifications.unshift(...skipped);
   } else {
-    result = await analyzeWithProgress((onProgress) => analyzeFiles(files, { ...options, kernelRoot, onProgress }), args.quiet, environment);
+    result = await analyzeWithProgress((onProgress) => analyzeFiles(files, { ...context, onProgress }), args.quiet, environment);
   }
   return relativeToWorkingDirectory(onlyChangedLines(result, lines, environment.cwd), environment.cwd);
 }

@@ -5,6 +5,7 @@ export function emptyStats(): RunStats {
   return {
     files: 0,
     filesFailed: 0,
+    contextFiles: 0,
     bytes: 0,
     functions: 0,
     cfgGiveUps: 0,

@@ -45,6 +45,8 @@ export interface FileNotification {
 export interface RunStats {
   files: number;
   filesFailed: number;
+  /** Files read for the summaries of callees only (changed-lines mode), not counted in `files`. */
+  contextFiles: number;
   bytes: number;
   functions: number;
   /** Functions whose control-flow graph could not be built (the builder gave up). */
@@ -140,4 +142,11 @@ export interface AnalyzeOptions {
    * (src/report/progress.ts); it must be cheap and must not throw.
    */
   onProgress?: (progress: { done: number; total: number }) => void;
+  /**
+   * Files read only for the summaries of the functions the run's files call (changed-lines mode:
+   * the callees in unchanged files, src/callee-files.ts). None of their functions is analysed for
+   * its own sake, only those the run's functions reach; they report no findings, and a failure of
+   * theirs is a warning.
+   */
+  contextFiles?: string[];
 }

@@ -138,3 +138,58 @@ test('--patch: a series applied to HEAD in a scratch index; only its findings, i
   assert.equal(refused.status, 2);
   assert.match(refused.stderr, /^vmalint: --patch: the patch does not apply to HEAD: /);
 });
+
+const FETCH_HELPER = `int fetch_flag(int __user *p)
+{
+	int v;
+
+	if (get_user(v, p))
+		return -EFAULT;
+	return v;
+}
+`;
+const DEEPER_HELPER = `int read_flag(int __user *p)
+{
+	return fetch_flag(p);
+}
+`;
+const CALLER_BEFORE = `struct mm_struct;
+
+int set_flag(struct mm_struct *mm, int __user *p)
+{
+	int v = 0;
+
+	mmap_read_lock(mm);
+	mmap_read_unlock(mm);
+	return v;
+}
+`;
+const CALLER_AFTER = CALLER_BEFORE.replace('\tmmap_read_lock(mm);\n', '\tmmap_read_lock(mm);\n\tv = read_flag(p);\n');
+
+test('changed-lines mode: a helper in another, unchanged file that faults, called under the lock from a changed line, is seen without flags (two files down)', { skip: !hasGit && 'git is not installed' }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vmalint-callee-'));
+  const cache = mkdtempSync(path.join(tmpdir(), 'vmalint-callee-cache-'));
+  const git = (...args: string[]): void => void execFileSync('git', ['-c', 'user.email=t@e.org', '-c', 'user.name=t', ...args], { cwd: dir, stdio: 'ignore' });
+  git('init', '-q');
+  execFileSync('mkdir', ['-p', path.join(dir, 'lib'), path.join(dir, 'tools/perf')]);
+  writeFileSync(path.join(dir, 'lib', 'fetch.c'), FETCH_HELPER);
+  writeFileSync(path.join(dir, 'lib', 'read.c'), DEEPER_HELPER);
+  // The same name in a program of its own (tools/), which the kernel never links with.
+  writeFileSync(path.join(dir, 'tools/perf', 'quiet.c'), 'int read_flag(int __user *p)\n{\n\treturn 0;\n}\n');
+  writeFileSync(path.join(dir, 'caller.c'), CALLER_BEFORE);
+  git('add', '.');
+  git('commit', '-q', '-m', 'base');
+  writeFileSync(path.join(dir, 'caller.c'), CALLER_AFTER);
+  git('add', 'caller.c');
+  for (const args of [['--staged'], ['--diff', 'HEAD'], ['--staged', '--no-cache']]) {
+    const env = { VMALINT_CACHE_DIR: cache };
+    for (let round = 0; round < 2; round++) {
+      const run = await runCli(['-j', '1', '--stats', ...args], { cwd: dir, env });
+      // lib/read.c and lib/fetch.c, not tools/perf/quiet.c.
+      assert.match(run.stderr, /files read for their callees' summaries +2\n/);
+      assert.equal(run.status, 1, `${args.join(' ')}: ${run.stdout}${run.stderr}`);
+      assert.match(run.stdout, /^caller\.c:8:\d+: .*\[fault-under-mmap-lock\]/m, args.join(' '));
+      assert.equal(run.stdout.split('\n').filter((l) => / (error|warning): /.test(l)).length, 1, run.stdout);
+    }
+  }
+});

@@ -49,6 +49,7 @@ function stats(overrides: Partial<RunStats> = {}): RunStats {
   return {
     files: 3,
     filesFailed: 1,
+    contextFiles: 0,
     bytes: 4096,
     functions: 12,
     cfgGiveUps: 0,

@@ -110,6 +110,8 @@ export function headerFunctionsWorthSummarising(scan: FilePrescan, names: Releva
 export interface DemandFile {
   path: string;
   scan: FilePrescan;
+  /** Read for its functions' summaries only: needed only where a needed function reaches it. */
+  context?: boolean;
 }
 
 /** Marks the functions of a prescanned file that a rule's text trigger matches. */
@@ -197,11 +199,16 @@ export class Demand {
     this.neededInFile = new Array<number>(files.length).fill(0);
     this.fileScopeRelevant = new Uint8Array(files.length);
     files.forEach((f, i) => {
+      if (f.context) return;
       for (const id of f.scan.fileScopeIds) if (names.lockNames.has(id)) this.fileScopeRelevant[i] = 1;
     });
     const lockSeeds: number[] = [];
     const triggerSeeds: number[] = [];
     this.nodes.forEach((node, id) => {
+      if (files[node.file].context) {
+        for (const name of node.fn.ids) if (names.vmaNames.has(name)) this.takesVma[id] = 1;
+        return;
+      }
       let seed = false;
       for (const name of node.fn.ids) {
         if (names.lockNames.has(name)) seed = true;
@@ -213,7 +220,7 @@ export class Demand {
       }
       if (seed) lockSeeds.push(id);
     });
-    if (exportSummaries) this.nodes.forEach((node, id) => !node.fn.isStatic && (this.inside[id] || this.takesVma[id]) && lockSeeds.push(id));
+    if (exportSummaries) this.nodes.forEach((node, id) => !files[node.file].context && !node.fn.isStatic && (this.inside[id] || this.takesVma[id]) && lockSeeds.push(id));
     this.take(lockSeeds, true);
     this.take(triggerSeeds, false);
   }
@@ -331,7 +338,11 @@ export class Demand {
     const defs = (this.staticDefs[f].get(name) ?? []).concat((this.globalDefs.get(name) ?? []).filter((d) => this.nodes[d].file === f));
     const callers: number[] = [];
     for (const def of defs) {
-      for (let c = this.callerStart[def]; c < this.callerStart[def + 1]; c++) if (!this.expanded[this.callerList[c]]) callers.push(this.callerList[c]);
+      for (let c = this.callerStart[def]; c < this.callerStart[def + 1]; c++) {
+        const caller = this.callerList[c];
+        // A context file's function matters only as a callee of the run's own.
+        if (!this.expanded[caller] && (!this.files[this.nodes[caller].file].context || this.needed[caller])) callers.push(caller);
+      }
     }
     if (!callers.length) return false;
     this.take(callers, true);

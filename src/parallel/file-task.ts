@@ -112,6 +112,11 @@ export function analyseSource(
     try {
       injectedFailure(file);
       const r = analyzer.analyze({ path: file, text: got.text }, outcome, { report: true, only, functions: functions?.known });
+      // A function whose analysis threw (a CFG give-up, reported as a warning): once more, fresh.
+      if (outcome.cfgGiveUps && attempt === 0) {
+        analyzer.resetParser();
+        continue;
+      }
       return { outcome, knowledge: r.knowledge, inputs: r.inputs, stateSummaries: r.stateSummaries, ...(functions?.keep ? { functions: r.functions } : {}) };
     } catch (err) {
       firstError ||= err instanceof Error ? err.message : String(err);
@@ -119,6 +124,7 @@ export function analyseSource(
     }
   }
   return failedOutcome(file, `could not be analysed: ${firstError}`, true);
+
 }
 
 /** The outcome of a file that failed: an error notification and no findings. */

@@ -62,6 +62,7 @@ function copyStats(stats: RunStats): RunStats {
   return {
     files: stats.files,
     filesFailed: stats.filesFailed,
+    contextFiles: stats.contextFiles,
     bytes: stats.bytes,
     functions: stats.functions,
     cfgGiveUps: stats.cfgGiveUps,

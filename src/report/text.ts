@@ -74,6 +74,7 @@ export function formatStatsTable(stats: RunStats): string {
   const rows: [string, string][] = [
     ['files', String(stats.files)],
     ['files failed', String(stats.filesFailed)],
+    ['files read for their callees\' summaries', String(stats.contextFiles)],
     ['bytes', String(stats.bytes)],
     ['functions', String(stats.functions)],
     ['functions found by the prescan', String(stats.functionsInRun)],
