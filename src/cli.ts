@@ -4,7 +4,7 @@
 // own streams; `runFromCommandLine()` (called by bin/vmalint) is the only place that touches the
 // process's exit status.
 import { readFileSync, statSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { analyzeFiles, analyzeSources, findKernelRoot, type SourceInput } from './analyze.js';
@@ -23,8 +23,7 @@ import { emptyRunResult, everyFileFailed } from './report/outcome.js';
 import { ProgressLine } from './report/progress.js';
 import { formatSarif, serializeSarifLog } from './report/sarif.js';
 import type { SarifLog } from './report/sarif.js';
-import { mergeSarifLogs, parseSarifLog, SarifMergeError } from './report/sarif-merge.js';
-import type { SarifInput } from './report/sarif-merge.js';
+import { mergeSarifLogs, readSarifInputs, SarifMergeError } from './report/sarif-merge.js';
 import { formatNotificationsText, formatStatsTable, formatText } from './report/text.js';
 import { toolInfo } from './report/tool-info.js';
 import type { RuleMeta } from './rules/rule.js';
@@ -710,34 +709,15 @@ async function writeReport(report: string, output: string | undefined, environme
  * results (unless --exit-zero), as the analysis would have.
  */
 async function runMerge(args: MergeArguments, environment: CliEnvironment): Promise<number> {
-  const inputs: SarifInput[] = [];
-  for (const file of args.files) inputs.push({ source: file, log: await readSarifInput(file, environment) });
   let merged: SarifLog;
   try {
-    merged = mergeSarifLogs(inputs);
+    merged = mergeSarifLogs(await readSarifInputs(args.files, environment.cwd));
   } catch (error) {
     if (error instanceof SarifMergeError) throw new UsageError(error.message);
     throw error;
   }
   await writeReport(serializeSarifLog(merged), args.output, environment);
   return merged.runs[0].results.length > 0 && !args.exitZero ? EXIT_FINDINGS : EXIT_CLEAN;
-}
-
-async function readSarifInput(file: string, environment: CliEnvironment): Promise<SarifLog> {
-  let text: string;
-  try {
-    text = await readFile(path.resolve(environment.cwd, file), 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code ?? String(error);
-    throw new UsageError(`${file}: cannot read: ${reason}`);
-  }
-  try {
-    return parseSarifLog(text, file);
-  } catch (error) {
-    if (error instanceof SarifMergeError) throw new UsageError(error.message);
-    throw error;
-  }
 }
 
 function exitStatus(result: RunResult, exitZero: boolean, environment: CliEnvironment): number {

@@ -2,6 +2,8 @@
 // writes them) become one log with one run, as a single run over all the files would have
 // written it: the first log's driver (with any rule only a later log has appended), every result
 // in the order a run lists findings (src/report/order.ts), one invocation.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compareFindingOrder } from './order.js';
 import type { FindingOrderKey } from './order.js';
@@ -71,6 +73,23 @@ export function parseSarifLog(text: string, source: string): SarifLog {
     return fail('runs[0].invocations[0].toolExecutionNotifications is not a list');
   }
   return parsed as unknown as SarifLog;
+}
+
+/** The logs named on the command line, read and parsed (paths relative to `cwd`); SarifMergeError names a bad one. */
+export async function readSarifInputs(files: readonly string[], cwd: string): Promise<SarifInput[]> {
+  const inputs: SarifInput[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(path.resolve(cwd, file), 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code ?? String(error);
+      throw new SarifMergeError(`${file}: cannot read: ${reason}`);
+    }
+    inputs.push({ source: file, log: parseSarifLog(text, file) });
+  }
+  return inputs;
 }
 
 /**
