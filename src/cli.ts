@@ -464,7 +464,9 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   if (args.diff !== undefined || args.staged || args.patch !== undefined) {
     result = await analyseChanges(args, options, project, environment);
   } else if (args.compileCommands !== undefined) {
-    const files = filesOfCompileCommands(args, options, project, environment);
+    // With --shard, the shard's part of the database's files.
+    const all = filesOfCompileCommands(args, options, project, environment);
+    const files = args.shard ? selectShard(all, args.shard, environment.cwd) : all;
     if (environment.ownsProcess) compileParserForRunLength(files);
     result = files.length > 0 ? relativeToWorkingDirectory(await analyzeWithProgress(() => analyzeFiles(files, { ...options, kernelRoot: findKernelRoot(files) ?? false }), args.quiet, environment), environment.cwd) : emptyRunResult();
   } else {

@@ -180,3 +180,16 @@ test('cli: with --shard, no C files at all is still a usage error', async () => 
   assert.equal(result.status, 2);
   assert.match(result.stderr, /vmalint: nothing to analyse: no C files found\n$/);
 });
+
+test('cli: --shard with -p shards the compilation database\'s files (it analysed all of them in every shard)', async () => {
+  const { root, files } = await writeTree(8);
+  await writeFile(path.join(root, 'compile_commands.json'), JSON.stringify(files.map((file) => ({ directory: root, file, arguments: ['gcc', '-c', file] }))));
+  const analysed: number[] = [];
+  for (let index = 1; index <= 2; index++) {
+    const result = await run(['--shard', `${index}/2`, '-p', 'compile_commands.json', '--format', 'json'], root);
+    assert.equal(result.status, 0, result.stderr);
+    analysed.push((JSON.parse(result.stdout) as { stats: { files: number } }).stats.files);
+    assert.equal(analysed[index - 1], selectShard(files, { index, count: 2 }, root).length, `shard ${index}/2`);
+  }
+  assert.equal(analysed[0]! + analysed[1]!, files.length);
+});
