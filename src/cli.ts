@@ -28,8 +28,7 @@ import { formatNotificationsText, formatStatsTable, formatText } from './report/
 import { toolInfo } from './report/tool-info.js';
 import type { RuleMeta } from './rules/rule.js';
 import { allRules } from './rules/index.js';
-import { parseShard, selectShard } from './shard.js';
-import type { Shard } from './shard.js';
+import { parseShard, selectShard, shardRun, type Shard, type ShardRun } from './shard.js';
 import type { AnalyzeOptions, FileNotification, RunResult } from './types.js';
 import { UsageError } from './usage-error.js';
 import { parseCommand, type OptionSpec, type ProgramSpec } from './command-line.js';
@@ -461,20 +460,25 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
 
   const baseline = args.baseline !== undefined ? loadBaseline(path.resolve(environment.cwd, args.baseline), args.baseline) : null;
   let result: RunResult;
+  // With --shard, the shard's part of every file found (none is an empty run, not an error); its
+  // SARIF log records the shard and the run's identity (src/shard.ts).
+  let shard: ShardRun | undefined;
+  const shardOf = (all: string[]): string[] => {
+    if (!args.shard) return all;
+    if (args.format === 'sarif') shard = shardRun({ shard: args.shard, version: toolInfo().version, workingDirectory: environment.cwd, files: all, summariesIn: args.summariesIn, baseline: args.baseline, options, rules, selected: selectedRuleIds });
+    return selectShard(all, args.shard, environment.cwd);
+  };
   if (args.diff !== undefined || args.staged || args.patch !== undefined) {
     result = await analyseChanges(args, options, project, environment);
   } else if (args.compileCommands !== undefined) {
-    // With --shard, the shard's part of the database's files.
-    const all = filesOfCompileCommands(args, options, project, environment);
-    const files = args.shard ? selectShard(all, args.shard, environment.cwd) : all;
+    const files = shardOf(filesOfCompileCommands(args, options, project, environment));
     if (environment.ownsProcess) compileParserForRunLength(files);
     result = files.length > 0 ? relativeToWorkingDirectory(await analyzeWithProgress(() => analyzeFiles(files, { ...options, kernelRoot: findKernelRoot(files) ?? false }), args.quiet, environment), environment.cwd) : emptyRunResult();
   } else {
     const found = await filesToAnalyse(args.paths, environment);
     const discovered = keptByConfig(found, project, namedFiles(args.paths, environment.cwd));
     if (found.length && !discovered.length) environment.stderr.write(`vmalint: warning: every file found is left out by the include/exclude globs of ${project!.file}\n`);
-    // With --shard, a shard that got none of the files is an empty run, not an error.
-    const files = args.shard ? selectShard(discovered, args.shard, environment.cwd) : discovered;
+    const files = shardOf(discovered);
     if (environment.ownsProcess) compileParserForRunLength(files);
     result = files.length > 0 ? await analyzeWithProgress(() => analyzeFiles(files, options), args.quiet, environment) : emptyRunResult();
   }
@@ -485,7 +489,7 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   if (args.writeBaseline !== undefined) await writeReport(formatBaseline(result.findings, environment.cwd, `vmalint ${toolInfo().version}`), args.writeBaseline, environment);
   if (baseline) result = applyBaseline(result, baseline, environment.cwd);
   const color = args.output === undefined && wantsColor(environment);
-  await writeReport(formatReport(result, args.format, rules, environment.cwd, color), args.output, environment);
+  await writeReport(formatReport(result, args.format, rules, environment.cwd, color, shard), args.output, environment);
   // JSON and SARIF carry the notifications inside the report; the text report is findings only.
   if (args.format === 'text' || args.format === 'checkpatch') environment.stderr.write(formatNotificationsText(result.notifications, { color: wantsColor(environment, 'stderr') }));
   if (args.stats) environment.stderr.write(formatStatsTable(result.stats));
@@ -677,6 +681,7 @@ export function formatReport(
   rules: readonly RuleMeta[],
   workingDirectory: string,
   color: boolean,
+  shard?: ShardRun,
 ): string {
   switch (format) {
     case 'text':
@@ -684,7 +689,7 @@ export function formatReport(
     case 'json':
       return formatJson(result, toolInfo());
     case 'sarif':
-      return formatSarif(result, rules, toolInfo(), { workingDirectory });
+      return formatSarif(result, rules, toolInfo(), { workingDirectory, shard });
     case 'checkpatch':
       return formatCheckpatch(result);
   }

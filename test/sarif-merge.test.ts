@@ -79,8 +79,19 @@ function result(findings: Finding[], notifications: FileNotification[] = [], fil
   return { ...empty, findings, notifications, stats: { ...empty.stats, files, filesFailed } };
 }
 
+/** A whole run's log (written without --shard). */
 function log(runResult: RunResult, rules: readonly RuleMeta[] = [FAULT, IMBALANCE], tool: ToolInfo = TOOL): SarifLog {
   return buildSarifLog(runResult, rules, tool, { workingDirectory: WORKING_DIRECTORY });
+}
+
+const RUN = '0123456789abcdef';
+
+/** The log of shard `index`/`count` of run `run` (RUN unless given). */
+function shardLog(runResult: RunResult, index: number, count: number, options: { rules?: readonly RuleMeta[]; tool?: ToolInfo; run?: string; workingDirectory?: string } = {}): SarifLog {
+  return buildSarifLog(runResult, options.rules ?? [FAULT, IMBALANCE], options.tool ?? TOOL, {
+    workingDirectory: options.workingDirectory ?? WORKING_DIRECTORY,
+    shard: { shard: { index, count }, run: options.run ?? RUN },
+  });
 }
 
 /** What one run over all the findings would write: the findings sorted as the analysis sorts them. */
@@ -209,6 +220,19 @@ test('merge: parseSarifLog refuses what is not a one-run SARIF 2.1.0 log', () =>
   refused(edited((copy) => (copy['runs'][0].invocations = [])), /exactly one invocation/);
 });
 
+test('merge: a shard records K/N and its run in automationDetails; a whole run records that it is not a shard', () => {
+  const shard = shardLog(result([]), 2, 4).runs[0];
+  assert.deepEqual(shard.automationDetails, {
+    id: `vmalint/shard-2-of-4/${RUN}`,
+    description: { text: `Shard 2 of 4 of vmalint run ${RUN}: \`vmalint merge\` joins the logs of its 4 shards into one.` },
+    properties: { vmalint: { shard: '2/4', run: RUN } },
+  });
+  assert.equal(shard.properties, undefined);
+  const whole = log(result([])).runs[0];
+  assert.equal(whole.automationDetails, undefined, 'code scanning takes the upload\'s category only when a run has no automationDetails');
+  assert.deepEqual(whole.properties, { vmalint: { shard: null } });
+});
+
 // ---------------------------------------------------------------------------------------------
 // The command
 
@@ -303,6 +327,8 @@ interface ShardedComparison {
   whole: SarifLog;
   merged: SarifLog;
   mergedFile: string;
+  shardFiles: string[];
+  shards: SarifLog[];
   resultsPerShard: number[];
 }
 
@@ -317,12 +343,12 @@ async function runWholeAndSharded(files: string[], count: number): Promise<Shard
   const whole = await run(['--summaries-out', summaries, '--format', 'sarif', '-o', wholeFile, ...files], REPOSITORY_ROOT);
   assert.equal(whole.status, 1, whole.stderr);
   const shardFiles: string[] = [];
-  const resultsPerShard: number[] = [];
+  const shards: SarifLog[] = [];
   for (let index = 1; index <= count; index++) {
     const shardFile = path.join(directory, `shard-${index}.sarif`);
     const shard = await run(['--shard', `${index}/${count}`, '--summaries-in', summaries, '--format', 'sarif', '-o', shardFile, ...files], REPOSITORY_ROOT);
     assert.ok(shard.status === 0 || shard.status === 1, shard.stderr);
-    resultsPerShard.push((JSON.parse(await readFile(shardFile, 'utf8')) as SarifLog).runs[0].results.length);
+    shards.push(JSON.parse(await readFile(shardFile, 'utf8')) as SarifLog);
     shardFiles.push(shardFile);
   }
   const mergedFile = path.join(directory, 'merged.sarif');
@@ -332,30 +358,41 @@ async function runWholeAndSharded(files: string[], count: number): Promise<Shard
     whole: JSON.parse(await readFile(wholeFile, 'utf8')) as SarifLog,
     merged: JSON.parse(await readFile(mergedFile, 'utf8')) as SarifLog,
     mergedFile,
-    resultsPerShard,
+    shardFiles,
+    shards,
+    resultsPerShard: shards.map((shard) => shard.runs[0].results.length),
   };
 }
 
 let mergedFixturesFile: string | undefined;
+let shardFixturesFile: string | undefined;
 
 test('cli: the fixtures run as --shard 1/2 and 2/2 with the whole run\'s summaries merge into the whole run\'s log (also 3 shards)', async () => {
   const files = (await fixtureFiles()).filter((file) => !NEEDS_MORE_THAN_SUMMARIES.some((excluded) => repositoryPath(file).startsWith(excluded)));
   assert.ok(files.length > 50, `${files.length} fixture files`);
   for (const count of [2, 3]) {
-    const { whole, merged, mergedFile, resultsPerShard } = await runWholeAndSharded(files, count);
+    const { whole, merged, mergedFile, shardFiles, shards, resultsPerShard } = await runWholeAndSharded(files, count);
     assert.ok(whole.runs[0].results.length > 100, `${whole.runs[0].results.length} results`);
     assert.ok(resultsPerShard.every((results) => results > 0), `every shard has results: ${resultsPerShard.join(', ')}`);
     assert.deepEqual(normalised(merged.runs[0].results), normalised(whole.runs[0].results), `${count} shards`);
-    // Not only the results: the whole log is the one a single run writes.
-    assert.deepEqual(normalised(merged), normalised(whole), `${count} shards`);
+    // Every shard records K/N and the run, the same for all.
+    const run = shards[0]!.runs[0].automationDetails?.properties.vmalint.run;
+    assert.match(run ?? '', /^[0-9a-f]{16}$/);
+    assert.deepEqual(shards.map((shard) => shard.runs[0].automationDetails?.properties.vmalint), shards.map((_, index) => ({ shard: `${index + 1}/${count}`, run })));
+    assert.deepEqual(whole.runs[0].properties, { vmalint: { shard: null } });
+    // Not only the results: but for its properties, the whole log is the one a single run writes.
+    assert.deepEqual(normalised({ ...merged, runs: [{ ...merged.runs[0], properties: whole.runs[0].properties }] }), normalised(whole), `${count} shards`);
     mergedFixturesFile ??= mergedFile;
+    shardFixturesFile ??= shardFiles[0];
   }
 });
 
-test('cli merge: the merged log of the fixtures passes the SARIF Multitool validator', { skip: validatorUnavailableReason() ?? false }, async () => {
-  assert.ok(mergedFixturesFile, 'the sharded fixtures test ran first');
-  const validation = await validateSarifFile(mergedFixturesFile);
-  assert.deepEqual(validation.errors, [], validation.console);
+test('cli merge: the merged log of the fixtures, and a shard\'s log, pass the SARIF Multitool validator', { skip: validatorUnavailableReason() ?? false }, async () => {
+  assert.ok(mergedFixturesFile && shardFixturesFile, 'the sharded fixtures test ran first');
+  for (const file of [mergedFixturesFile, shardFixturesFile]) {
+    const validation = await validateSarifFile(file);
+    assert.deepEqual(validation.errors, [], validation.console);
+  }
 });
 
 test('cli: over all the fixtures, what shards cannot reproduce is confined to the fixtures listed as needing more than summaries', async () => {

@@ -133,6 +133,7 @@ export function mergeSarifLogs(inputs: readonly SarifInput[]): SarifLog {
         columnKind: firstRun.columnKind,
         results,
         invocations: [invocation],
+        properties: { vmalint: { shard: null } },
       },
     ],
   };
