@@ -4,7 +4,7 @@
 // own streams; `runFromCommandLine()` (called by bin/vmalint) is the only place that touches the
 // process's exit status.
 import { readFileSync, statSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { analyzeFiles, analyzeSources, findKernelRoot, type SourceInput } from './analyze.js';
@@ -26,14 +26,12 @@ import { emptyRunResult, everyFileFailed } from './report/outcome.js';
 import { ProgressLine } from './report/progress.js';
 import { formatSarif, serializeSarifLog } from './report/sarif.js';
 import type { SarifLog } from './report/sarif.js';
-import { mergeSarifLogs, parseSarifLog, SarifMergeError } from './report/sarif-merge.js';
-import type { SarifInput } from './report/sarif-merge.js';
+import { mergeSarifLogs, readSarifInputs, SarifMergeError } from './report/sarif-merge.js';
 import { formatNotificationsText, formatStatsTable, formatText } from './report/text.js';
 import { toolInfo } from './report/tool-info.js';
 import type { RuleMeta } from './rules/rule.js';
 import { allRules } from './rules/index.js';
-import { parseShard, selectShard } from './shard.js';
-import type { Shard } from './shard.js';
+import { parseShard, selectShard, shardRun, type Shard, type ShardRun } from './shard.js';
 import type { AnalyzeOptions, FileNotification, RunResult } from './types.js';
 import { UsageError } from './usage-error.js';
 import { parseCommand, type OptionSpec, type ProgramSpec } from './command-line.js';
@@ -465,18 +463,25 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
 
   const baseline = args.baseline !== undefined ? loadBaseline(path.resolve(environment.cwd, args.baseline), args.baseline) : null;
   let result: RunResult;
+  // With --shard, the shard's part of every file found (none is an empty run, not an error); its
+  // SARIF log records the shard and the run's identity (src/shard.ts).
+  let shard: ShardRun | undefined;
+  const shardOf = (all: string[]): string[] => {
+    if (!args.shard) return all;
+    if (args.format === 'sarif') shard = shardRun({ shard: args.shard, version: toolInfo().version, workingDirectory: environment.cwd, files: all, summariesIn: args.summariesIn, baseline: args.baseline, options, rules, selected: selectedRuleIds });
+    return selectShard(all, args.shard, environment.cwd);
+  };
   if (args.diff !== undefined || args.staged || args.patch !== undefined) {
     result = await analyseChanges(args, options, project, environment);
   } else if (args.compileCommands !== undefined) {
-    const files = filesOfCompileCommands(args, options, project, environment);
+    const files = shardOf(filesOfCompileCommands(args, options, project, environment));
     if (environment.ownsProcess) compileParserForRunLength(files);
     result = files.length > 0 ? relativeToWorkingDirectory(await analyzeWithProgress(() => analyzeFiles(files, { ...options, kernelRoot: findKernelRoot(files) ?? false }), args.quiet, environment), environment.cwd) : emptyRunResult();
   } else {
     const found = await filesToAnalyse(args.paths, environment);
     const discovered = keptByConfig(found, project, namedFiles(args.paths, environment.cwd));
     if (found.length && !discovered.length) environment.stderr.write(`vmalint: warning: every file found is left out by the include/exclude globs of ${project!.file}\n`);
-    // With --shard, a shard that got none of the files is an empty run, not an error.
-    const files = args.shard ? selectShard(discovered, args.shard, environment.cwd) : discovered;
+    const files = shardOf(discovered);
     if (environment.ownsProcess) compileParserForRunLength(files);
     result = files.length > 0 ? await analyzeWithProgress(() => analyzeFiles(files, options), args.quiet, environment) : emptyRunResult();
   }
@@ -487,7 +492,7 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   if (args.writeBaseline !== undefined) await writeReport(formatBaseline(result.findings, environment.cwd, `vmalint ${toolInfo().version}`), args.writeBaseline, environment);
   if (baseline) result = applyBaseline(result, baseline, environment.cwd);
   const color = args.output === undefined && wantsColor(environment);
-  await writeReport(formatReport(result, args.format, rules, environment.cwd, color), args.output, environment);
+  await writeReport(formatReport(result, args.format, rules, environment.cwd, color, shard), args.output, environment);
   // JSON and SARIF carry the notifications inside the report; the text report is findings only.
   if (args.format === 'text' || args.format === 'checkpatch') environment.stderr.write(formatNotificationsText(result.notifications, { color: wantsColor(environment, 'stderr') }));
   if (args.stats) environment.stderr.write(formatStatsTable(result.stats));
@@ -689,6 +694,7 @@ export function formatReport(
   rules: readonly RuleMeta[],
   workingDirectory: string,
   color: boolean,
+  shard?: ShardRun,
 ): string {
   switch (format) {
     case 'text':
@@ -696,7 +702,7 @@ export function formatReport(
     case 'json':
       return formatJson(result, toolInfo());
     case 'sarif':
-      return formatSarif(result, rules, toolInfo(), { workingDirectory });
+      return formatSarif(result, rules, toolInfo(), { workingDirectory, shard });
     case 'checkpatch':
       return formatCheckpatch(result);
   }
@@ -723,34 +729,15 @@ async function writeReport(report: string, output: string | undefined, environme
  * results (unless --exit-zero), as the analysis would have.
  */
 async function runMerge(args: MergeArguments, environment: CliEnvironment): Promise<number> {
-  const inputs: SarifInput[] = [];
-  for (const file of args.files) inputs.push({ source: file, log: await readSarifInput(file, environment) });
   let merged: SarifLog;
   try {
-    merged = mergeSarifLogs(inputs);
+    merged = mergeSarifLogs(await readSarifInputs(args.files, environment.cwd));
   } catch (error) {
     if (error instanceof SarifMergeError) throw new UsageError(error.message);
     throw error;
   }
   await writeReport(serializeSarifLog(merged), args.output, environment);
   return merged.runs[0].results.length > 0 && !args.exitZero ? EXIT_FINDINGS : EXIT_CLEAN;
-}
-
-async function readSarifInput(file: string, environment: CliEnvironment): Promise<SarifLog> {
-  let text: string;
-  try {
-    text = await readFile(path.resolve(environment.cwd, file), 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code ?? String(error);
-    throw new UsageError(`${file}: cannot read: ${reason}`);
-  }
-  try {
-    return parseSarifLog(text, file);
-  } catch (error) {
-    if (error instanceof SarifMergeError) throw new UsageError(error.message);
-    throw error;
-  }
 }
 
 /**

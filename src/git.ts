@@ -70,3 +70,12 @@ export function changes(cwd: string, base: ChangeBase, paths: readonly string[],
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
 }
+
+/** The commit checked out in the git work tree that holds `cwd`; null outside one, before the first commit, or without git. */
+export function headCommit(cwd: string): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', '--verify', '--quiet', 'HEAD'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString('utf8').trim() || null;
+  } catch {
+    return null;
+  }
+}

@@ -2,7 +2,7 @@
 // logs, the command's usage errors and exit status, and shards of the real fixtures merged into
 // the log an unsharded run writes.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -12,6 +12,7 @@ import { compareFindingOrder } from '../src/report/order.js';
 import { buildSarifLog, serializeSarifLog } from '../src/report/sarif.js';
 import type { SarifLog, SarifResult } from '../src/report/sarif.js';
 import { mergeSarifLogs, parseSarifLog, SarifMergeError } from '../src/report/sarif-merge.js';
+import type { SarifInput } from '../src/report/sarif-merge.js';
 import { toolInfo } from '../src/report/tool-info.js';
 import type { ToolInfo } from '../src/report/tool-info.js';
 import type { RuleMeta } from '../src/rules/rule.js';
@@ -79,13 +80,34 @@ function result(findings: Finding[], notifications: FileNotification[] = [], fil
   return { ...empty, findings, notifications, stats: { ...empty.stats, files, filesFailed } };
 }
 
+/** A whole run's log (written without --shard). */
 function log(runResult: RunResult, rules: readonly RuleMeta[] = [FAULT, IMBALANCE], tool: ToolInfo = TOOL): SarifLog {
   return buildSarifLog(runResult, rules, tool, { workingDirectory: WORKING_DIRECTORY });
+}
+
+const RUN = '0123456789abcdef';
+
+/** The log of shard `index`/`count` of run `run` (RUN unless given). */
+function shardLog(runResult: RunResult, index: number, count: number, options: { rules?: readonly RuleMeta[]; tool?: ToolInfo; run?: string; workingDirectory?: string } = {}): SarifLog {
+  return buildSarifLog(runResult, options.rules ?? [FAULT, IMBALANCE], options.tool ?? TOOL, {
+    workingDirectory: options.workingDirectory ?? WORKING_DIRECTORY,
+    shard: { shard: { index, count }, run: options.run ?? RUN },
+  });
+}
+
+/** Logs as inputs of mergeSarifLogs, named shard-1.sarif, shard-2.sarif... in their order. */
+function inputs(logs: readonly SarifLog[]): SarifInput[] {
+  return logs.map((each, index) => ({ source: `shard-${index + 1}.sarif`, log: each }));
 }
 
 /** What one run over all the findings would write: the findings sorted as the analysis sorts them. */
 function singleRunLog(findings: Finding[], notifications: FileNotification[] = []): SarifLog {
   return log(result([...findings].sort(compareFindingOrder), notifications));
+}
+
+/** A whole run's log as merging `count` shards of run `run` writes it: its properties name the run and N. */
+function asMerged(whole: SarifLog, count: number, run: string = RUN): SarifLog {
+  return { ...whole, runs: [{ ...whole.runs[0], properties: { vmalint: { shard: null, run, mergedShards: count } } }] };
 }
 
 test('merge: the shards of a run merge into the log one run writes (results in file, line, column, rule, message order)', () => {
@@ -96,11 +118,10 @@ test('merge: the shards of a run merge into the log one run writes (results in f
     { file: 'mm/m.c', level: 'note', message: 'function g (line 9) was not fully analysed' },
     { file: 'mm/m.c', level: 'note', message: 'function a (line 30) was not fully analysed' },
   ];
-  const merged = mergeSarifLogs([
-    { source: 'shard-1.sarif', log: singleRunLog(shard1, notifications1) },
-    { source: 'shard-2.sarif', log: singleRunLog(shard2, notifications2) },
-  ]);
-  assert.deepEqual(normalised(merged), normalised(singleRunLog([...shard1, ...shard2], [...notifications2, ...notifications1])));
+  const shardOf = (findings: Finding[], notifications: FileNotification[], index: number): SarifLog =>
+    shardLog(result([...findings].sort(compareFindingOrder), notifications), index, 2);
+  const merged = mergeSarifLogs(inputs([shardOf(shard1, notifications1, 1), shardOf(shard2, notifications2, 2)]));
+  assert.deepEqual(normalised(merged), normalised(asMerged(singleRunLog([...shard1, ...shard2], [...notifications2, ...notifications1]), 2)));
   assert.deepEqual(
     merged.runs[0].results.map((sarif) => sarif.locations[0].physicalLocation.artifactLocation.uri),
     ['mm/a.c', 'mm/b.c', 'mm/b.c', 'mm/c.c', 'mm/c.c', 'mm/d.c', 'mm/d.c', 'mm/e.c'],
@@ -116,10 +137,7 @@ test('merge: files are ordered by their paths, not by their URI-encoded spelling
   // ' ' (0x20) sorts before '!' (0x21), but its encoding '%20' sorts after it.
   const spaced = finding('mm/a .c', 1);
   const banged = finding('mm/a!.c', 1);
-  const merged = mergeSarifLogs([
-    { source: '1', log: singleRunLog([banged]) },
-    { source: '2', log: singleRunLog([spaced]) },
-  ]);
+  const merged = mergeSarifLogs(inputs([shardLog(result([banged]), 1, 2), shardLog(result([spaced]), 2, 2)]));
   assert.deepEqual(
     merged.runs[0].results.map((sarif) => sarif.locations[0].physicalLocation.artifactLocation.uri),
     ['mm/a%20.c', 'mm/a!.c'],
@@ -127,13 +145,10 @@ test('merge: files are ordered by their paths, not by their URI-encoded spelling
 });
 
 test('merge: a rule only a later log has is appended, and every ruleIndex points into the merged list', () => {
-  const first = log(result([finding('mm/a.c', 1, { ruleId: IMBALANCE.id })]), [IMBALANCE]);
-  const second = log(result([finding('mm/b.c', 1), finding('mm/b.c', 2, { ruleId: IMBALANCE.id }), finding('mm/b.c', 3, { ruleId: 'unknown-rule' })]), [FAULT, IMBALANCE]);
+  const first = shardLog(result([finding('mm/a.c', 1, { ruleId: IMBALANCE.id })]), 1, 2, { rules: [IMBALANCE] });
+  const second = shardLog(result([finding('mm/b.c', 1), finding('mm/b.c', 2, { ruleId: IMBALANCE.id }), finding('mm/b.c', 3, { ruleId: 'unknown-rule' })]), 2, 2);
   assert.equal(second.runs[0].results[0]!.ruleIndex, 0);
-  const merged = mergeSarifLogs([
-    { source: 'a', log: first },
-    { source: 'b', log: second },
-  ]);
+  const merged = mergeSarifLogs(inputs([first, second]));
   const rules = merged.runs[0].tool.driver.rules;
   assert.deepEqual(
     rules.map((descriptor) => descriptor.id),
@@ -147,13 +162,13 @@ test('merge: a rule only a later log has is appended, and every ruleIndex points
 });
 
 test('merge: the run is successful when every shard was; driver, base URIs and working directory are the first log\'s', () => {
-  const good = log(result([]));
-  const failed = log(result([], [{ file: 'mm/x.c', level: 'error', message: 'cannot read' }], 1, 1));
+  const good = shardLog(result([]), 1, 2);
+  const alsoGood = shardLog(result([]), 2, 2);
+  const failed = shardLog(result([], [{ file: 'mm/x.c', level: 'error', message: 'cannot read' }], 1, 1), 2, 2);
   assert.equal(failed.runs[0].invocations[0].executionSuccessful, false);
-  const inputs = (logs: SarifLog[]) => logs.map((each, index) => ({ source: `shard-${index + 1}.sarif`, log: each }));
-  assert.equal(mergeSarifLogs(inputs([good, good])).runs[0].invocations[0].executionSuccessful, true);
+  assert.equal(mergeSarifLogs(inputs([good, alsoGood])).runs[0].invocations[0].executionSuccessful, true);
   assert.equal(mergeSarifLogs(inputs([good, failed])).runs[0].invocations[0].executionSuccessful, false);
-  const elsewhere = buildSarifLog(result([]), [FAULT, IMBALANCE], TOOL, { workingDirectory: path.resolve('/elsewhere') });
+  const elsewhere = shardLog(result([]), 2, 2, { workingDirectory: path.resolve('/elsewhere') });
   const merged = mergeSarifLogs(inputs([good, elsewhere]));
   assert.deepEqual(merged.runs[0].originalUriBaseIds, good.runs[0].originalUriBaseIds);
   assert.deepEqual(merged.runs[0].invocations[0].workingDirectory, good.runs[0].invocations[0].workingDirectory);
@@ -161,12 +176,9 @@ test('merge: the run is successful when every shard was; driver, base URIs and w
 });
 
 test('merge: logs of another tool version are refused, naming both files', () => {
-  const older = log(result([]), [FAULT], { ...TOOL, version: '1.2.2' });
+  const older = shardLog(result([]), 2, 2, { rules: [FAULT], tool: { ...TOOL, version: '1.2.2' } });
   assert.throws(
-    () => mergeSarifLogs([
-      { source: 'shard-1.sarif', log: log(result([])) },
-      { source: 'shard-2.sarif', log: older },
-    ]),
+    () => mergeSarifLogs(inputs([shardLog(result([]), 1, 2), older])),
     (error: unknown) => {
       assert.ok(error instanceof SarifMergeError);
       assert.equal(error.message, 'shard-2.sarif was written by vmalint 1.2.2, shard-1.sarif by vmalint 1.2.3: merge the logs of one run, written by the same tool and version');
@@ -207,6 +219,107 @@ test('merge: parseSarifLog refuses what is not a one-run SARIF 2.1.0 log', () =>
   refused(edited((copy) => delete copy['runs'][0].results[0].ruleId), /results\[0\] has no ruleId/);
   refused(edited((copy) => (copy['runs'][0].results[0].locations = [])), /results\[0\] has no file location/);
   refused(edited((copy) => (copy['runs'][0].invocations = [])), /exactly one invocation/);
+  // What a log records of its shard must be a shard K/N and a run, or (not a shard) a null shard.
+  const shard = normalised(shardLog(result([]), 2, 4)) as unknown as Record<string, any>;
+  assert.deepEqual(parseSarifLog(JSON.stringify(shard), 'ok.sarif'), shard);
+  const editedShard = (edit: (vmalint: Record<string, any>) => void): string => {
+    const copy = normalised(shard);
+    edit(copy['runs'][0].automationDetails.properties.vmalint);
+    return JSON.stringify(copy);
+  };
+  for (const bad of ['5/4', '0/4', 'two', 2]) {
+    refused(editedShard((vmalint) => (vmalint['shard'] = bad)), /^in\.sarif: runs\[0\]\.automationDetails\.properties\.vmalint is not a shard K\/N and a run$/);
+  }
+  refused(editedShard((vmalint) => delete vmalint['run']), /automationDetails\.properties\.vmalint is not a shard K\/N and a run/);
+  refused(edited((copy) => (copy['runs'][0].properties.vmalint.shard = '1/2')), /^in\.sarif: runs\[0\]\.properties\.vmalint\.shard is not null/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The shards of one run, each once
+
+/** The message of the SarifMergeError that merging these logs throws. */
+function mergeError(logs: readonly SarifLog[] | SarifInput[]): string {
+  const given = logs.every((each) => 'log' in each) ? (logs as SarifInput[]) : inputs(logs as SarifLog[]);
+  try {
+    mergeSarifLogs(given);
+  } catch (error) {
+    assert.ok(error instanceof SarifMergeError, String(error));
+    return error.message;
+  }
+  assert.fail('the logs were merged');
+}
+
+test('merge: a shard records K/N and its run in automationDetails; a whole run records that it is not a shard', () => {
+  const shard = shardLog(result([]), 2, 4).runs[0];
+  assert.deepEqual(shard.automationDetails, {
+    id: `vmalint/shard-2-of-4/${RUN}`,
+    description: { text: `Shard 2 of 4 of vmalint run ${RUN}: \`vmalint merge\` joins the logs of its 4 shards into one.` },
+    properties: { vmalint: { shard: '2/4', run: RUN } },
+  });
+  assert.equal(shard.properties, undefined);
+  const whole = log(result([])).runs[0];
+  assert.equal(whole.automationDetails, undefined, 'code scanning takes the upload\'s category only when a run has no automationDetails');
+  assert.deepEqual(whole.properties, { vmalint: { shard: null } });
+});
+
+test('merge: a complete set in any order merges; the merged log has no automationDetails and names the run and N', () => {
+  const logs = [3, 1, 4, 2].map((index) => shardLog(result([finding(`mm/${index}.c`, 1)]), index, 4));
+  const merged = mergeSarifLogs(inputs(logs)).runs[0];
+  assert.equal(merged.automationDetails, undefined);
+  assert.deepEqual(merged.properties, { vmalint: { shard: null, run: RUN, mergedShards: 4 } });
+  assert.deepEqual(merged.results.map((sarif) => sarif.locations[0].physicalLocation.artifactLocation.uri), ['mm/1.c', 'mm/2.c', 'mm/3.c', 'mm/4.c']);
+  // One shard of one: the log of the whole run, merged alone.
+  assert.deepEqual(mergeSarifLogs(inputs([shardLog(result([]), 1, 1)])).runs[0].properties, { vmalint: { shard: null, run: RUN, mergedShards: 1 } });
+});
+
+test('merge: a shard missing is refused, naming it (and every one missing)', () => {
+  const of4 = (index: number): SarifLog => shardLog(result([]), index, 4);
+  assert.equal(mergeError([of4(1), of4(2), of4(4)]), 'shard 3/4 is missing: merge needs the logs of all 4 shards (got 3)');
+  assert.equal(mergeError([of4(4)]), 'shards 1/4, 2/4 and 3/4 are missing: merge needs the logs of all 4 shards (got 1)');
+  assert.equal(mergeError([of4(2), of4(3)]), 'shards 1/4 and 4/4 are missing: merge needs the logs of all 4 shards (got 2)');
+  const many = mergeError([shardLog(result([]), 16, 16)]);
+  assert.equal(many, 'shards 1/16, 2/16, 3/16, 4/16, 5/16, 6/16, 7/16, 8/16, 9/16, 10/16 and 5 more are missing: merge needs the logs of all 16 shards (got 1)');
+});
+
+test('merge: a shard given twice is refused, naming both files', () => {
+  const logs = [shardLog(result([]), 1, 3), shardLog(result([]), 2, 3), shardLog(result([finding('mm/a.c', 1)]), 2, 3), shardLog(result([]), 3, 3)];
+  assert.equal(mergeError(logs), 'shard-2.sarif and shard-3.sarif are both shard 2/3');
+  // The same file twice is two logs claiming one shard.
+  const once = shardLog(result([]), 1, 2);
+  assert.equal(mergeError([{ source: 'a.sarif', log: once }, { source: 'a.sarif', log: once }, { source: 'b.sarif', log: shardLog(result([]), 2, 2) }]), 'a.sarif and a.sarif are both shard 1/2');
+});
+
+test('merge: shards of different N are refused, naming both files', () => {
+  assert.equal(mergeError([shardLog(result([]), 1, 2), shardLog(result([]), 2, 3)]), 'shard-2.sarif is shard 2/3, shard-1.sarif is shard 1/2: the shards of one run have the same N');
+  // Even when K/N and K'/N' would together cover the files: 1/2 with 2/2 of another N.
+  assert.equal(mergeError([shardLog(result([]), 1, 1), shardLog(result([]), 2, 2)]), 'shard-2.sarif is shard 2/2, shard-1.sarif is shard 1/1: the shards of one run have the same N');
+});
+
+test('merge: shards of different runs are refused, naming both files and runs', () => {
+  const other = 'fedcba9876543210';
+  assert.equal(
+    mergeError([shardLog(result([]), 1, 2), shardLog(result([]), 2, 2, { run: other })]),
+    `shard-2.sarif is a shard of run ${other}, shard-1.sarif of run ${RUN}: they analysed another commit or other files, summaries, options or rules; merge the shards of one run`,
+  );
+});
+
+test('merge: a log that is not a shard\'s is refused, naming it: a whole run\'s, a merged log, one without shard information', () => {
+  const shard1 = shardLog(result([]), 1, 2);
+  const shard2 = shardLog(result([]), 2, 2);
+  const usage = ': merge takes the logs of the N shards of one run (vmalint --shard K/N --format sarif)';
+  const whole = log(result([]));
+  assert.equal(mergeError([shard1, shard2, whole]), `shard-3.sarif: the log of a whole run (written without --shard), not a shard's${usage}`);
+  assert.equal(mergeError([whole, shard1, shard2]), `shard-1.sarif: the log of a whole run (written without --shard), not a shard's${usage}`);
+  assert.equal(mergeError([whole]), `shard-1.sarif: the log of a whole run (written without --shard), not a shard's${usage}`);
+  const merged = mergeSarifLogs(inputs([shard1, shard2]));
+  assert.equal(mergeError([merged, shard1, shard2]), `shard-1.sarif: already a merged log (of the 2 shards of run ${RUN}), not a shard's${usage}`);
+  // Another tool's log, or one written before logs recorded their shard.
+  const unrecorded = normalised(whole);
+  delete unrecorded.runs[0].properties;
+  assert.equal(mergeError([shard1, unrecorded]), `shard-2.sarif: no shard information (runs[0].automationDetails), not a log of vmalint --shard K/N${usage}`);
+  const withoutDetails = normalised(shard2);
+  delete withoutDetails.runs[0].automationDetails;
+  assert.equal(mergeError([shard1, withoutDetails]), `shard-2.sarif: no shard information (runs[0].automationDetails), not a log of vmalint --shard K/N${usage}`);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -219,8 +332,8 @@ async function writeLog(directory: string, name: string, sarif: SarifLog | strin
 }
 
 /** Logs with this build's tool name and version, as the analysis writes them. */
-function realToolLog(findings: Finding[]): SarifLog {
-  return log(result(findings), [FAULT, IMBALANCE], toolInfo());
+function realToolLog(findings: Finding[], index = 1, count = 2): SarifLog {
+  return shardLog(result(findings), index, count, { tool: toolInfo() });
 }
 
 test('cli merge: inputs that are missing, not JSON, not SARIF 2.1.0 or of another version are usage errors', async () => {
@@ -232,7 +345,7 @@ test('cli merge: inputs that are missing, not JSON, not SARIF 2.1.0 or of anothe
     [await writeLog(directory, 'text.sarif', 'not json\n'), /^vmalint: .*text\.sarif: not valid JSON: [^\n]*\n$/],
     [await writeLog(directory, 'old.sarif', '{ "version": "2.0.0", "runs": [] }'), /^vmalint: .*old\.sarif: not a SARIF 2\.1\.0 log \(version: "2\.0\.0"\)\n$/],
     [await writeLog(directory, 'two.sarif', JSON.stringify({ ...realToolLog([]), runs: [realToolLog([]).runs[0], realToolLog([]).runs[0]] })), /^vmalint: .*two\.sarif: has 2 runs; .*\n$/],
-    [await writeLog(directory, 'other.sarif', log(result([]), [FAULT], { ...toolInfo(), version: '0.0.0-other' })), /^vmalint: .*other\.sarif was written by vmalint 0\.0\.0-other, .*good\.sarif by vmalint .*\n$/],
+    [await writeLog(directory, 'other.sarif', shardLog(result([]), 2, 2, { rules: [FAULT], tool: { ...toolInfo(), version: '0.0.0-other' } })), /^vmalint: .*other\.sarif was written by vmalint 0\.0\.0-other, .*good\.sarif by vmalint .*\n$/],
   ];
   for (const [bad, message] of cases) {
     const merged = await run(['merge', good, bad, '-o', path.join(directory, 'out.sarif')]);
@@ -251,8 +364,8 @@ test('cli merge: inputs that are missing, not JSON, not SARIF 2.1.0 or of anothe
 
 test('cli merge: writes to stdout or -o FILE; exit 1 with results (0 with --exit-zero), 0 without', async () => {
   const directory = await temporaryDirectory();
-  const withResults = await writeLog(directory, 'a.sarif', realToolLog([finding('mm/a.c', 1)]));
-  const clean = await writeLog(directory, 'b.sarif', realToolLog([]));
+  const withResults = await writeLog(directory, 'a.sarif', realToolLog([finding('mm/a.c', 1)], 1, 2));
+  const clean = await writeLog(directory, 'b.sarif', realToolLog([], 2, 2));
 
   const toStdout = await run(['merge', withResults, clean]);
   assert.equal(toStdout.status, 1);
@@ -266,9 +379,50 @@ test('cli merge: writes to stdout or -o FILE; exit 1 with results (0 with --exit
   assert.equal(await readFile(target, 'utf8'), toStdout.stdout, 'the order of the inputs does not change the merged log');
 
   assert.equal((await run(['merge', '--exit-zero', withResults, clean])).status, 0);
-  const nothing = await run(['merge', clean, clean]);
+  const nothing = await run(['merge', clean, await writeLog(directory, 'c.sarif', realToolLog([], 1, 2))]);
   assert.equal(nothing.status, 0);
   assert.deepEqual((JSON.parse(nothing.stdout) as SarifLog).runs[0].results, []);
+});
+
+test('cli merge: the logs of real shard runs: all N merge; a shard missing or twice, another N, another tree or a whole run\'s log is a usage error naming the files', async () => {
+  const directory = await temporaryDirectory();
+  const tree = path.join(directory, 'mm');
+  await mkdir(tree);
+  // Six files, each with a leak of the mmap lock.
+  const leak = (name: string): string => `int ${name}(struct mm_struct *mm, int bad)\n{\n\tmmap_read_lock(mm);\n\tif (bad)\n\t\treturn -EINVAL;\n\tmmap_read_unlock(mm);\n\treturn 0;\n}\n`;
+  for (let index = 0; index < 6; index++) await writeFile(path.join(tree, `f${index}.c`), leak(`f${index}`));
+  const analyse = async (name: string, args: string[]): Promise<string> => {
+    const result = await run([...args, '--format', 'sarif', '-o', name, '--exit-zero', tree], directory);
+    assert.equal(result.status, 0, result.stderr);
+    return name;
+  };
+  const of3: string[] = [];
+  for (let index = 1; index <= 3; index++) of3.push(await analyse(`shard-${index}.sarif`, ['--shard', `${index}/3`]));
+  const merge = (...files: string[]): Promise<CapturedRun> => run(['merge', ...files, '-o', 'merged.sarif'], directory);
+  const refused = async (files: string[], message: string): Promise<void> => {
+    const result = await merge(...files);
+    assert.deepEqual(result, { status: 2, stdout: '', stderr: `vmalint: ${message}\n` }, files.join(' '));
+  };
+
+  const complete = await merge(of3[2]!, of3[0]!, of3[1]!);
+  assert.equal(complete.status, 1, complete.stderr);
+  const merged = JSON.parse(await readFile(path.join(directory, 'merged.sarif'), 'utf8')) as SarifLog;
+  assert.equal(merged.runs[0].results.length, 6);
+  const identity = merged.runs[0].properties?.vmalint.run;
+  assert.match(identity ?? '', /^[0-9a-f]{16}$/);
+
+  await refused([of3[0]!, of3[2]!], 'shard 2/3 is missing: merge needs the logs of all 3 shards (got 2)');
+  await refused([of3[0]!, of3[1]!, of3[1]!, of3[2]!], 'shard-2.sarif and shard-2.sarif are both shard 2/3');
+  const of2 = await analyse('other-n.sarif', ['--shard', '2/2']);
+  await refused([...of3, of2], 'other-n.sarif is shard 2/2, shard-1.sarif is shard 1/3: the shards of one run have the same N');
+  const whole = await analyse('whole.sarif', []);
+  await refused([...of3, whole], "whole.sarif: the log of a whole run (written without --shard), not a shard's: merge takes the logs of the N shards of one run (vmalint --shard K/N --format sarif)");
+  await refused(['merged.sarif', of3[0]!], `merged.sarif: already a merged log (of the 3 shards of run ${identity}), not a shard's: merge takes the logs of the N shards of one run (vmalint --shard K/N --format sarif)`);
+  // A shard of another tree (here, a file more), say one left over from an earlier run.
+  await writeFile(path.join(tree, 'new.c'), 'int g(void)\n{\n\treturn 0;\n}\n');
+  const stale = await analyse('shard-2-now.sarif', ['--shard', '2/3']);
+  const now = (JSON.parse(await readFile(path.join(directory, stale), 'utf8')) as SarifLog).runs[0].automationDetails?.properties.vmalint.run;
+  await refused([of3[0]!, stale, of3[2]!], `shard-2-now.sarif is a shard of run ${now}, shard-1.sarif of run ${identity}: they analysed another commit or other files, summaries, options or rules; merge the shards of one run`);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -303,6 +457,8 @@ interface ShardedComparison {
   whole: SarifLog;
   merged: SarifLog;
   mergedFile: string;
+  shardFiles: string[];
+  shards: SarifLog[];
   resultsPerShard: number[];
 }
 
@@ -317,12 +473,12 @@ async function runWholeAndSharded(files: string[], count: number): Promise<Shard
   const whole = await run(['--summaries-out', summaries, '--format', 'sarif', '-o', wholeFile, ...files], REPOSITORY_ROOT);
   assert.equal(whole.status, 1, whole.stderr);
   const shardFiles: string[] = [];
-  const resultsPerShard: number[] = [];
+  const shards: SarifLog[] = [];
   for (let index = 1; index <= count; index++) {
     const shardFile = path.join(directory, `shard-${index}.sarif`);
     const shard = await run(['--shard', `${index}/${count}`, '--summaries-in', summaries, '--format', 'sarif', '-o', shardFile, ...files], REPOSITORY_ROOT);
     assert.ok(shard.status === 0 || shard.status === 1, shard.stderr);
-    resultsPerShard.push((JSON.parse(await readFile(shardFile, 'utf8')) as SarifLog).runs[0].results.length);
+    shards.push(JSON.parse(await readFile(shardFile, 'utf8')) as SarifLog);
     shardFiles.push(shardFile);
   }
   const mergedFile = path.join(directory, 'merged.sarif');
@@ -332,30 +488,42 @@ async function runWholeAndSharded(files: string[], count: number): Promise<Shard
     whole: JSON.parse(await readFile(wholeFile, 'utf8')) as SarifLog,
     merged: JSON.parse(await readFile(mergedFile, 'utf8')) as SarifLog,
     mergedFile,
-    resultsPerShard,
+    shardFiles,
+    shards,
+    resultsPerShard: shards.map((shard) => shard.runs[0].results.length),
   };
 }
 
 let mergedFixturesFile: string | undefined;
+let shardFixturesFile: string | undefined;
 
 test('cli: the fixtures run as --shard 1/2 and 2/2 with the whole run\'s summaries merge into the whole run\'s log (also 3 shards)', async () => {
   const files = (await fixtureFiles()).filter((file) => !NEEDS_MORE_THAN_SUMMARIES.some((excluded) => repositoryPath(file).startsWith(excluded)));
   assert.ok(files.length > 50, `${files.length} fixture files`);
   for (const count of [2, 3]) {
-    const { whole, merged, mergedFile, resultsPerShard } = await runWholeAndSharded(files, count);
+    const { whole, merged, mergedFile, shardFiles, shards, resultsPerShard } = await runWholeAndSharded(files, count);
     assert.ok(whole.runs[0].results.length > 100, `${whole.runs[0].results.length} results`);
     assert.ok(resultsPerShard.every((results) => results > 0), `every shard has results: ${resultsPerShard.join(', ')}`);
     assert.deepEqual(normalised(merged.runs[0].results), normalised(whole.runs[0].results), `${count} shards`);
-    // Not only the results: the whole log is the one a single run writes.
-    assert.deepEqual(normalised(merged), normalised(whole), `${count} shards`);
+    // Every shard records K/N and the run, the same for all; the merged log names the run and N.
+    const run = shards[0]!.runs[0].automationDetails?.properties.vmalint.run;
+    assert.match(run ?? '', /^[0-9a-f]{16}$/);
+    assert.deepEqual(shards.map((shard) => shard.runs[0].automationDetails?.properties.vmalint), shards.map((_, index) => ({ shard: `${index + 1}/${count}`, run })));
+    assert.deepEqual(merged.runs[0].properties, { vmalint: { shard: null, run, mergedShards: count } });
+    assert.deepEqual(whole.runs[0].properties, { vmalint: { shard: null } });
+    // Not only the results: but for its properties, the whole log is the one a single run writes.
+    assert.deepEqual(normalised({ ...merged, runs: [{ ...merged.runs[0], properties: whole.runs[0].properties }] }), normalised(whole), `${count} shards`);
     mergedFixturesFile ??= mergedFile;
+    shardFixturesFile ??= shardFiles[0];
   }
 });
 
-test('cli merge: the merged log of the fixtures passes the SARIF Multitool validator', { skip: validatorUnavailableReason() ?? false }, async () => {
-  assert.ok(mergedFixturesFile, 'the sharded fixtures test ran first');
-  const validation = await validateSarifFile(mergedFixturesFile);
-  assert.deepEqual(validation.errors, [], validation.console);
+test('cli merge: the merged log of the fixtures, and a shard\'s log, pass the SARIF Multitool validator', { skip: validatorUnavailableReason() ?? false }, async () => {
+  assert.ok(mergedFixturesFile && shardFixturesFile, 'the sharded fixtures test ran first');
+  for (const file of [mergedFixturesFile, shardFixturesFile]) {
+    const validation = await validateSarifFile(file);
+    assert.deepEqual(validation.errors, [], validation.console);
+  }
 });
 
 test('cli: over all the fixtures, what shards cannot reproduce is confined to the fixtures listed as needing more than summaries', async () => {

@@ -1,11 +1,12 @@
-// --shard K/N: parsing, the assignment of files to shards (src/shard.ts), and the CLI running one
-// shard of a tree.
+// --shard K/N: parsing, the assignment of files to shards (src/shard.ts), the identity of a
+// sharded run and what a shard's SARIF log records, and the CLI running one shard of a tree.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { parseShard, selectShard, shardKey, shardOfKey } from '../src/shard.js';
+import { findingOptions, parseShard, runIdentity, selectShard, shardKey, shardOfKey, type RunIdentityParts } from '../src/shard.js';
 import { UsageError } from '../src/usage-error.js';
 import { runCli, type CapturedRun } from './support/run-cli.js';
 
@@ -179,4 +180,174 @@ test('cli: with --shard, no C files at all is still a usage error', async () => 
   const result = await run(['--shard', '1/2', root], root);
   assert.equal(result.status, 2);
   assert.match(result.stderr, /vmalint: nothing to analyse: no C files found\n$/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The run's identity
+
+const PARTS: RunIdentityParts = {
+  version: '1.2.3',
+  count: 4,
+  commit: 'a'.repeat(40),
+  files: ['mm/mmap.c', 'mm/gup.c', 'include/linux/mm.h'],
+  summaries: ['b'.repeat(64)],
+  baseline: null,
+  options: findingOptions({}),
+  rules: ['fault-under-mmap-lock=warning', 'mmap-lock-imbalance=error'],
+};
+
+test('shard: the run identity is 16 hex digits, the same for the same parts whatever the files\' order', () => {
+  const identity = runIdentity(PARTS);
+  assert.match(identity, /^[0-9a-f]{16}$/);
+  assert.equal(runIdentity({ ...PARTS }), identity);
+  assert.equal(runIdentity({ ...PARTS, files: [...PARTS.files].reverse() }), identity);
+});
+
+test('shard: the run identity changes with each of its parts', () => {
+  const identity = runIdentity(PARTS);
+  const changed: Record<string, Partial<RunIdentityParts>> = {
+    version: { version: '1.2.4' },
+    N: { count: 5 },
+    commit: { commit: 'c'.repeat(40) },
+    'no commit': { commit: null },
+    'a file more': { files: [...PARTS.files, 'mm/new.c'] },
+    'a file less': { files: PARTS.files.slice(1) },
+    'a file renamed': { files: ['mm/mmap2.c', ...PARTS.files.slice(1)] },
+    summaries: { summaries: ['d'.repeat(64)] },
+    'no summaries': { summaries: [] },
+    baseline: { baseline: 'e'.repeat(64) },
+    'a macro': { options: findingOptions({ defines: new Map([['CONFIG_X', '1']]) }) },
+    'a rule off': { rules: ['fault-under-mmap-lock=off', 'mmap-lock-imbalance=error'] },
+    'a severity': { rules: ['fault-under-mmap-lock=error', 'mmap-lock-imbalance=error'] },
+  };
+  const seen = new Map<string, string>([[identity, 'the parts']]);
+  for (const [what, change] of Object.entries(changed)) {
+    const other = runIdentity({ ...PARTS, ...change });
+    assert.ok(!seen.has(other), `${what}: the same identity as ${seen.get(other)}`);
+    seen.set(other, what);
+  }
+});
+
+test('shard: the options in the identity are those that change findings, the same on every machine', () => {
+  const options = findingOptions({
+    rules: ['mmap-lock-imbalance'],
+    defines: new Map([['B', '1'], ['A', '2']]),
+    undefines: new Set(['Y', 'X']),
+    completeConfig: true,
+    config: [{ name: 'my_lock', mayFault: true }],
+    cacheDir: '/home/me/.cache/vmalint',
+    jobs: 7,
+    kernelRoot: '/home/me/linux',
+    onProgress: () => undefined,
+    summariesIn: { f: {} as never },
+  });
+  assert.deepEqual(options, {
+    rules: ['mmap-lock-imbalance'],
+    completeConfig: true,
+    config: [{ name: 'my_lock', mayFault: true }],
+    defines: [['A', '2'], ['B', '1']],
+    undefines: ['X', 'Y'],
+    kernelRoot: 'given',
+  });
+  assert.deepEqual(findingOptions({ defines: new Map([['A', '2'], ['B', '1']]), undefines: new Set(['X', 'Y']) }), findingOptions({ defines: new Map([['B', '1'], ['A', '2']]), undefines: new Set(['Y', 'X']) }));
+  assert.deepEqual([findingOptions({}), findingOptions({ kernelRoot: false })].map((each) => (each as { kernelRoot: unknown }).kernelRoot), ['found', false]);
+});
+
+// ---------------------------------------------------------------------------------------------
+// What a shard's SARIF log records
+
+interface RunRecord {
+  automationDetails?: { id: string; properties: { vmalint: { shard: string; run: string } } };
+  properties?: { vmalint: unknown };
+}
+
+/** The record of its run in the SARIF log that `vmalint ARGS --format sarif` writes from `cwd`. */
+async function sarifRecord(args: string[], cwd: string): Promise<RunRecord> {
+  const result = await run([...args, '--format', 'sarif'], cwd);
+  assert.ok(result.status === 0 || result.status === 1, result.stderr);
+  return (JSON.parse(result.stdout) as { runs: RunRecord[] }).runs[0]!;
+}
+
+/** The run identity a shard's log records (and checks that it records K/N, and its id). */
+async function shardIdentity(args: string[], cwd: string, shard = '1/2'): Promise<string> {
+  const record = await sarifRecord(['--shard', shard, ...args], cwd);
+  const details = record.automationDetails!;
+  assert.equal(details.properties.vmalint.shard, shard);
+  assert.equal(details.id, `vmalint/shard-${shard.replace('/', '-of-')}/${details.properties.vmalint.run}`);
+  assert.equal(record.properties, undefined);
+  return details.properties.vmalint.run;
+}
+
+test('cli: every shard of a run records K/N and one run identity; a whole run records that it is not a shard', async () => {
+  const { root } = await writeTree(6);
+  const mm = path.join(root, 'mm');
+  const identities = [];
+  for (let index = 1; index <= 3; index++) identities.push(await shardIdentity([mm], root, `${index}/3`));
+  assert.equal(new Set(identities).size, 1, identities.join(', '));
+  const whole = await sarifRecord([mm], root);
+  assert.equal(whole.automationDetails, undefined);
+  assert.deepEqual(whole.properties, { vmalint: { shard: null } });
+  // The same tree checked out elsewhere, named by an absolute path: the same run.
+  const elsewhere = await mkdtemp(path.join(tmpdir(), 'vmalint-shard-test-'));
+  await cp(root, elsewhere, { recursive: true });
+  assert.equal(await shardIdentity([path.join(elsewhere, 'mm')], elsewhere, '2/3'), identities[0]);
+  // The JSON report says nothing of shards (only SARIF is merged).
+  const json = await run(['--shard', '1/3', '--format', 'json', mm], root);
+  assert.doesNotMatch(json.stdout, /automationDetails|"shard"/);
+});
+
+test('cli: the run identity changes with N, the files, the summaries, the macros, the rules, the configuration and the commit', async () => {
+  const { root } = await writeTree(4);
+  const mm = path.join(root, 'mm');
+  const base = await shardIdentity([mm], root);
+  const identities = new Map<string, string>([[base, 'the run']]);
+  const differs = async (what: string, args: string[], shard = '1/2'): Promise<void> => {
+    const identity = await shardIdentity(args, root, shard);
+    assert.ok(!identities.has(identity), `${what}: the same identity as ${identities.get(identity)}`);
+    identities.set(identity, what);
+  };
+  await differs('N', [mm], '1/3');
+  await differs('-D', ['-D', 'CONFIG_X', mm]);
+  await differs('-U', ['-U', 'CONFIG_X', mm]);
+  await differs('--rule', ['--rule', 'mmap-lock-imbalance', mm]);
+  await differs('--disable', ['--disable', 'mmap-lock-imbalance', mm]);
+  assert.equal((await run(['--summaries-out', 'summaries.json', '--format', 'json', '-o', '/dev/null', mm], root)).status, 0);
+  await differs('--summaries-in', ['--summaries-in', 'summaries.json', mm]);
+  const summaries = JSON.parse(await readFile(path.join(root, 'summaries.json'), 'utf8')) as Record<string, unknown>;
+  await writeFile(path.join(root, 'summaries.json'), JSON.stringify(summaries, null, 1));
+  await differs('other --summaries-in content', ['--summaries-in', 'summaries.json', mm]);
+  assert.equal((await run(['--write-baseline', 'baseline.json', '--format', 'json', '-o', '/dev/null', mm], root)).status, 0);
+  await differs('--baseline', ['--baseline', 'baseline.json', mm]);
+  await writeFile(path.join(root, '.vmalint.json'), JSON.stringify({ rules: { 'mmap-lock-imbalance': 'note' } }));
+  await differs('a rule\'s severity in the configuration', [mm]);
+  await writeFile(path.join(root, '.vmalint.json'), JSON.stringify({ functions: { my_lock: { mayFault: true } } }));
+  await differs('a function in the configuration', [mm]);
+  await writeFile(path.join(root, '.vmalint.json'), '{}');
+  assert.equal(await shardIdentity([mm], root), base, 'an empty configuration is no configuration');
+  await writeFile(path.join(root, 'mm', 'new.c'), CLEAN_C);
+  await differs('a file more', [mm]);
+  // In a git work tree: the commit checked out (a file's content changed, the same files).
+  const git = (...args: string[]): void => void execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'commit.gpgsign=false', ...args], { cwd: root, stdio: 'ignore' });
+  git('init', '-q');
+  git('add', '.');
+  git('commit', '-q', '-m', 'one');
+  await differs('in a git work tree', [mm]);
+  await writeFile(path.join(root, 'mm', 'new.c'), `${CLEAN_C}\n`);
+  git('commit', '-q', '-a', '-m', 'two');
+  await differs('another commit', [mm]);
+});
+
+test('cli: --shard with -p shards the compilation database\'s files (it analysed all of them in every shard)', async () => {
+  const { root, files } = await writeTree(8);
+  await writeFile(path.join(root, 'compile_commands.json'), JSON.stringify(files.map((file) => ({ directory: root, file, arguments: ['gcc', '-c', file] }))));
+  const analysed: number[] = [];
+  for (let index = 1; index <= 2; index++) {
+    const result = await run(['--shard', `${index}/2`, '-p', 'compile_commands.json', '--format', 'json'], root);
+    assert.equal(result.status, 0, result.stderr);
+    analysed.push((JSON.parse(result.stdout) as { stats: { files: number } }).stats.files);
+    assert.equal(analysed[index - 1], selectShard(files, { index, count: 2 }, root).length, `shard ${index}/2`);
+  }
+  assert.equal(analysed[0]! + analysed[1]!, files.length);
+  // Its SARIF log records the shard and the run, as a run over directories does.
+  assert.match(await shardIdentity(['-p', 'compile_commands.json'], root, '2/2'), /^[0-9a-f]{16}$/);
 });

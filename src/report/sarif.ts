@@ -1,7 +1,9 @@
 // The SARIF 2.1.0 report, shaped for GitHub code scanning: one run, every rule in tool.driver,
 // results with a primary location relative to the working directory (%SRCROOT%), the trace as a
 // code flow, a line-shift-proof partial fingerprint, and one tool execution notification for
-// every file that could not be analysed.
+// every file that could not be analysed. A shard's run (--shard K/N) records which shard of which
+// run it is in `automationDetails`; any other run records in its properties that it is not a
+// shard (docs/ci-sharding.md, "What the logs record").
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -10,6 +12,7 @@ import type { FileNotification, Finding, RunResult, Severity, TraceStep } from '
 import { everyFileFailed } from './outcome.js';
 import { pathBelow } from '../discover.js';
 import type { ToolInfo } from './tool-info.js';
+import type { ShardRun } from '../shard.js';
 
 export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
 export const SRCROOT = '%SRCROOT%';
@@ -17,6 +20,8 @@ export const SRCROOT = '%SRCROOT%';
 export interface SarifReportOptions {
   /** Absolute path that result locations are made relative to (the CLI passes process.cwd()). */
   workingDirectory: string;
+  /** The run is this shard (--shard K/N) of this run; otherwise it is not a shard. */
+  shard?: ShardRun;
 }
 
 // The subset of the SARIF 2.1.0 object model that vmalint writes.
@@ -28,10 +33,34 @@ export interface SarifLog {
 
 export interface SarifRun {
   tool: { driver: SarifDriver };
+  /** A shard's run only: which shard of which run it is. */
+  automationDetails?: SarifRunAutomationDetails;
   originalUriBaseIds: Record<string, { uri: string; description: SarifMessage }>;
   columnKind: 'utf16CodeUnits';
   results: SarifResult[];
   invocations: [SarifInvocation];
+  /** Any run but a shard's: not a shard; for a merged log, of which run and how many shards. */
+  properties?: { vmalint: NotShardProperties };
+}
+
+/** runAutomationDetails of a shard's run: `id` is `vmalint/shard-K-of-N/RUN`. */
+export interface SarifRunAutomationDetails {
+  id: string;
+  description: SarifMessage;
+  properties: { vmalint: ShardProperties };
+}
+
+/** A shard's record of itself: `shard` as --shard took it (`K/N`), `run` the run's identity. */
+export interface ShardProperties {
+  shard: string;
+  run: string;
+}
+
+/** Not a shard (`shard: null`); a merged log adds the run and its number of shards. */
+export interface NotShardProperties {
+  shard: null;
+  run?: string;
+  mergedShards?: number;
 }
 
 export interface SarifDriver {
@@ -106,6 +135,7 @@ export function buildSarifLog(
   const locate = (file: string): SarifArtifactLocation => artifactLocation(file, options.workingDirectory);
   const ruleIndexById = new Map(rules.map((rule, index) => [rule.id, index]));
   const fingerprints = primaryLocationLineHashes(result.findings, locate);
+  const shard = options.shard;
   return {
     $schema: SARIF_SCHEMA_URI,
     version: '2.1.0',
@@ -120,6 +150,7 @@ export function buildSarifLog(
             rules: rules.map(reportingDescriptor),
           },
         },
+        ...(shard ? { automationDetails: shardAutomationDetails(shard, tool.name) } : {}),
         originalUriBaseIds: {
           [SRCROOT]: {
             uri: directoryUri(options.workingDirectory),
@@ -141,8 +172,23 @@ export function buildSarifLog(
             })),
           },
         ],
+        ...(shard ? {} : { properties: { vmalint: { shard: null } } }),
       },
     ],
+  };
+}
+
+/**
+ * A shard's automationDetails. The id is SARIF's `category/instance`: the category
+ * `vmalint/shard-K-of-N` is the same in every run, the instance is the run's identity (code scanning
+ * keys analyses on the category, were a shard's log uploaded by itself).
+ */
+function shardAutomationDetails(shard: ShardRun, toolName: string): SarifRunAutomationDetails {
+  const { index, count } = shard.shard;
+  return {
+    id: `${toolName}/shard-${index}-of-${count}/${shard.run}`,
+    description: { text: `Shard ${index} of ${count} of ${toolName} run ${shard.run}: \`${toolName} merge\` joins the logs of its ${count} shards into one.` },
+    properties: { vmalint: { shard: `${index}/${count}`, run: shard.run } },
   };
 }
 
