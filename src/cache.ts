@@ -33,7 +33,7 @@ let buildFingerprint: string | undefined;
  * The tool's build: its version and the content of its compiled modules, so that an entry
  * written by another build (a development tree rebuilt without a version change) is never used.
  */
-function build(): string {
+export function build(): string {
   if (buildFingerprint) return buildFingerprint;
   const hash = createHash('sha256').update(toolInfo().version);
   // This module is dist/src/cache.js: every module of the tool is under dist/src.

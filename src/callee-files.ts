@@ -19,6 +19,7 @@ import { deserialize, serialize } from 'node:v8';
 import { prescan, type FilePrescan, type PrescanFunction } from './engine/prescan.js';
 import { lookupApi } from './kb/lock-api.js';
 import { readSource } from './parallel/file-task.js';
+import { build, contentHash } from './cache.js';
 import { sameProgram } from './engine/link-domain.js';
 
 /** The non-static functions each .c file of a repository defines, by the file's blob in git's index. */
@@ -39,7 +40,8 @@ const MAX_DEFINITIONS = 8;
 
 /** The index file of a repository in the cache directory. */
 function indexFile(cacheDir: string, root: string): string {
-  return path.join(cacheDir, 'definitions', `${createHash('sha256').update(root).digest('hex').slice(0, 32)}.bin`);
+  // The tool's build is in the name: another build's prescan may find other names.
+  return path.join(cacheDir, 'definitions', `${createHash('sha256').update(build()).update(root).digest('hex').slice(0, 32)}.bin`);
 }
 
 function loadIndex(file: string | null): DefinitionIndex {
@@ -54,14 +56,15 @@ function loadIndex(file: string | null): DefinitionIndex {
   return { files: new Map() };
 }
 
-function saveIndex(file: string, index: DefinitionIndex): void {
+/** Writes a cache file whole or not at all; a cache that cannot be written is only slower. */
+function writeAtomically(file: string, value: unknown): void {
   try {
     mkdirSync(path.dirname(file), { recursive: true });
     const temporary = `${file}.${process.pid}.tmp`;
-    writeFileSync(temporary, serialize(index));
+    writeFileSync(temporary, serialize(value));
     renameSync(temporary, file);
   } catch {
-    // A cache that cannot be written: the next run builds the index again.
+    // The next run computes it again.
   }
 }
 
@@ -96,7 +99,7 @@ function currentIndex(root: string, cacheDir: string | null): { byName: Map<stri
     scanned++;
     index.files.set(relative, [blob, 'error' in got ? [] : definedNames(prescan(got.text, NO_NAMES))]);
   }
-  if (file && (scanned || index.files.size !== old.files.size)) saveIndex(file, index);
+  if (file && (scanned || index.files.size !== old.files.size)) writeAtomically(file, index);
   const byName = new Map<string, string[]>();
   for (const [relative, [, names]] of index.files) {
     for (const name of names) {
@@ -133,6 +136,30 @@ function withLocalCallees(scan: FilePrescan, roots: readonly PrescanFunction[]):
   return [...taken];
 }
 
+/**
+ * For each non-static function of a file, the ids of it and of the same file's functions it
+ * reaches; kept in the cache by the file's content, so that a file reached again is not
+ * prescanned again. Null when the file cannot be read.
+ */
+function callsOf(file: string, cacheDir: string | null): Map<string, string[][]> | null {
+  const got = readSource(file);
+  if ('error' in got) return null;
+  const entry = cacheDir ? path.join(cacheDir, 'definitions', 'calls', `${contentHash(build() + got.text)}.bin`) : null;
+  if (entry) {
+    try {
+      const cached = deserialize(readFileSync(entry)) as Map<string, string[][]>;
+      if (cached instanceof Map) return cached;
+    } catch {
+      // Not there yet.
+    }
+  }
+  const scan = prescan(got.text, NO_NAMES);
+  const calls = new Map<string, string[][]>();
+  for (const fn of scan.functions) if (!fn.isStatic) calls.set(fn.name, [...(calls.get(fn.name) ?? []), ...withLocalCallees(scan, [fn]).map((f) => f.ids)]);
+  if (entry) writeAtomically(entry, calls);
+  return calls;
+}
+
 /** A name worth looking for in other files: a function, not a macro, not described by the knowledge base. */
 function worthResolving(name: string): boolean {
   return /[a-z]/.test(name) && !lookupApi(name);
@@ -161,7 +188,8 @@ export function calleeFiles(root: string, changed: ReadonlyMap<string, { text: s
   const seenNames = new Set<string>();
   /** Names defined by the files taken so far (a call of one resolves there). */
   const known = new Set<string>();
-  let frontier: PrescanFunction[][] = [];
+  /** The ids of each function whose callees the next level looks for. */
+  let frontier: string[][] = [];
   let truncated = false;
   for (const { text, lines } of changed.values()) {
     const scan = prescan(text, NO_NAMES);
@@ -172,21 +200,19 @@ export function calleeFiles(root: string, changed: ReadonlyMap<string, { text: s
       for (const line of lines) if (line >= first && line <= last) return true;
       return false;
     });
-    frontier.push(withLocalCallees(scan, touched));
+    for (const fn of withLocalCallees(scan, touched)) frontier.push(fn.ids);
   }
   for (let level = 0; level < DEPTH && !truncated; level++) {
     const wanted: string[] = [];
-    for (const fns of frontier) {
-      for (const fn of fns) {
-        if (level > 0 && fn.ids.some(knownRelevant)) continue;
-        for (const id of fn.ids) {
-          if (seenNames.has(id) || known.has(id) || !worthResolving(id)) continue;
-          seenNames.add(id);
-          wanted.push(id);
-        }
+    for (const ids of frontier) {
+      if (level > 0 && ids.some(knownRelevant)) continue;
+      for (const id of ids) {
+        if (seenNames.has(id) || known.has(id) || !worthResolving(id)) continue;
+        seenNames.add(id);
+        wanted.push(id);
       }
     }
-    const next: PrescanFunction[][] = [];
+    const next: string[][] = [];
     const reached = new Map<string, Set<string>>();
     for (const name of wanted) {
       for (const relative of (byName.get(name) ?? []).slice(0, MAX_DEFINITIONS)) {
@@ -205,11 +231,10 @@ export function calleeFiles(root: string, changed: ReadonlyMap<string, { text: s
       }
       taken.add(file);
       files.push(file);
-      const got = readSource(file);
-      if ('error' in got) continue;
-      const scan = prescan(got.text, NO_NAMES);
-      for (const fn of scan.functions) if (!fn.isStatic) known.add(fn.name);
-      next.push(withLocalCallees(scan, scan.functions.filter((fn) => !fn.isStatic && names.has(fn.name))));
+      const calls = callsOf(file, cacheDir);
+      if (!calls) continue;
+      for (const name of calls.keys()) known.add(name);
+      for (const name of names) next.push(...(calls.get(name) ?? []));
     }
     frontier = next;
   }
