@@ -20,7 +20,7 @@ import { discoverFiles } from './discover.js';
 import { formatJson } from './report/json.js';
 import { formatCheckpatch } from './report/checkpatch.js';
 import { emptyRunResult, everyFileFailed } from './report/outcome.js';
-import { ProgressLine } from './report/progress.js';
+import { withProgressLine } from './report/progress.js';
 import { formatSarif, serializeSarifLog } from './report/sarif.js';
 import type { SarifLog } from './report/sarif.js';
 import { mergeSarifLogs, parseSarifLog, SarifMergeError } from './report/sarif-merge.js';
@@ -467,7 +467,7 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   } else if (args.compileCommands !== undefined) {
     const files = filesOfCompileCommands(args, options, project, environment);
     if (environment.ownsProcess) compileParserForRunLength(files);
-    result = files.length > 0 ? relativeToWorkingDirectory(await analyzeWithProgress(() => analyzeFiles(files, { ...options, kernelRoot: findKernelRoot(files) ?? false }), args.quiet, environment), environment.cwd) : emptyRunResult();
+    result = files.length > 0 ? relativeToWorkingDirectory(await analyzeWithProgress((onProgress) => analyzeFiles(files, { ...options, kernelRoot: findKernelRoot(files) ?? false, onProgress }), args.quiet, environment), environment.cwd) : emptyRunResult();
   } else {
     const found = await filesToAnalyse(args.paths, environment);
     const discovered = keptByConfig(found, project, namedFiles(args.paths, environment.cwd));
@@ -475,7 +475,7 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
     // With --shard, a shard that got none of the files is an empty run, not an error.
     const files = args.shard ? selectShard(discovered, args.shard, environment.cwd) : discovered;
     if (environment.ownsProcess) compileParserForRunLength(files);
-    result = files.length > 0 ? await analyzeWithProgress(() => analyzeFiles(files, options), args.quiet, environment) : emptyRunResult();
+    result = files.length > 0 ? await analyzeWithProgress((onProgress) => analyzeFiles(files, { ...options, onProgress }), args.quiet, environment) : emptyRunResult();
   }
   result = withConfiguredSeverity(result, rules);
 
@@ -541,12 +541,7 @@ async function analyzeWithProgress(
   quiet: boolean,
   environment: CliEnvironment,
 ): Promise<RunResult> {
-  const progress = new ProgressLine(environment.stderr, { enabled: !quiet && environment.env['TERM'] !== 'dumb' });
-  try {
-    return await analyse((count) => progress.update(count));
-  } finally {
-    progress.finish();
-  }
+  return withProgressLine(environment.stderr, environment.env, quiet, analyse);
 }
 
 // ---------------------------------------------------------------------------------------------
