@@ -11,7 +11,7 @@ import { analyzeFiles, analyzeSources, findKernelRoot, type SourceInput } from '
 import { changes, type ChangeBase } from './git.js';
 import { installHook } from './install-hook.js';
 import { applyBaseline, formatBaseline, loadBaseline } from './baseline.js';
-import { analysisSetup, macroOptions, requireKnownRule, ruleMetadata, withConfiguredSeverity } from './project-options.js';
+import { analysisSetup, macroOptions, withConfiguredSeverity } from './project-options.js';
 import { buildConfiguration, parseCompilerArguments, readCompileCommands, type CompilerCommand } from './kbuild.js';
 import { fileURLToPath } from 'node:url';
 import { onlyChangedLines, relativeToWorkingDirectory } from './changed-lines.js';
@@ -19,6 +19,7 @@ import { decodeSource } from './parallel/file-task.js';
 import { discoverFiles } from './discover.js';
 import { formatJson } from './report/json.js';
 import { formatCheckpatch } from './report/checkpatch.js';
+import { explainRule, formatRuleList, RULE_DOC_FORMATS } from './report/rules.js';
 import { emptyRunResult, everyFileFailed } from './report/outcome.js';
 import { withProgressLine } from './report/progress.js';
 import { formatSarif, serializeSarifLog } from './report/sarif.js';
@@ -267,7 +268,7 @@ function program(): ProgramSpec {
         name: 'explain',
         positional: { name: 'rule', required: true, variadic: false, describe: 'Rule id (see --list-rules)' },
         describe: "Print a rule's documentation: what, why, a wrong and a right example",
-        options: [FORMAT_OPTION],
+        options: [{ ...FORMAT_OPTION, choices: RULE_DOC_FORMATS }],
       },
       {
         name: 'install-hook',
@@ -371,63 +372,6 @@ function commaSeparatedList(values: readonly string[]): string[] {
     .flatMap((item) => item.split(','))
     .map((item) => item.trim())
     .filter((item) => item.length > 0);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Rules
-
-export function formatRuleList(rules: readonly RuleMeta[], format: OutputFormat): string {
-  if (format === 'json') {
-    const listed = rules.map((rule) => ({
-      id: rule.id,
-      severity: rule.severity,
-      shortDescription: rule.shortDescription,
-      fullDescription: rule.fullDescription,
-    }));
-    return `${JSON.stringify(listed, null, 2)}\n`;
-  }
-  if (rules.length === 0) return '';
-  const idWidth = Math.max(...rules.map((rule) => rule.id.length));
-  const severityWidth = Math.max(...rules.map((rule) => rule.severity.length));
-  return rules
-    .map((rule) => `${rule.id.padEnd(idWidth)}  ${rule.severity.padEnd(severityWidth)}  ${rule.shortDescription}\n`)
-    .join('');
-}
-
-function explainRule(ruleId: string, format: OutputFormat): string {
-  const rule = requireKnownRule(ruleId, ruleMetadata());
-  if (format === 'json') return `${JSON.stringify(rule, null, 2)}\n`;
-  return formatRuleExplanation(rule);
-}
-
-export function formatRuleExplanation(rule: RuleMeta): string {
-  return [
-    `${rule.id} (${rule.severity})`,
-    rule.shortDescription,
-    '',
-    rule.fullDescription,
-    '',
-    'What it reports:',
-    indent(rule.docs.what),
-    '',
-    'Why it is a bug:',
-    indent(rule.docs.why),
-    '',
-    'Wrong:',
-    indent(rule.docs.wrong),
-    '',
-    'Right:',
-    indent(rule.docs.right),
-    '',
-  ].join('\n');
-}
-
-function indent(text: string): string {
-  return text
-    .trimEnd()
-    .split('\n')
-    .map((line) => (line.length > 0 ? `    ${line}` : ''))
-    .join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -148,6 +148,19 @@ test('cli: --list-rules --output writes the file and nothing to stdout', async (
   assert.ok(Array.isArray(JSON.parse(await readFile(target, 'utf8'))));
 });
 
+test('cli: --list-rules and explain print text or json; --format sarif or checkpatch is a usage error, not text', async () => {
+  for (const format of ['sarif', 'checkpatch']) {
+    for (const spelling of [['--format', format], ['-f', format], [`--format=${format}`]]) {
+      const list = await run(['--list-rules', ...spelling]);
+      assert.deepEqual([list.status, list.stdout, list.stderr], [2, '', `vmalint: --list-rules prints text or json, not ${format}\n`], spelling.join(' '));
+    }
+    const explain = await run(['explain', allRules()[0]!.meta.id, '-f', format]);
+    assert.deepEqual([explain.status, explain.stdout, explain.stderr], [2, '', `vmalint: -f: '${format}' is not one of "text", "json"\n`]);
+  }
+  const json = await run(['explain', allRules()[0]!.meta.id, '--format', 'json']);
+  assert.equal(JSON.parse(json.stdout).id, allRules()[0]!.meta.id);
+});
+
 test('cli: explain of an unknown rule exits 2 and lists the known ids', async () => {
   const result = await run(['explain', 'no-such-rule']);
   assert.equal(result.status, 2);
