@@ -425,6 +425,7 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
 
   if (args.summariesOut !== undefined) await writeReport(formatSummaries(result.summaries, toolInfo().version), args.summariesOut, environment);
   // The baseline written holds every finding of the run; the one read takes its findings out.
+  const recorded = result.findings.length;
   if (args.writeBaseline !== undefined) await writeReport(formatBaseline(result.findings, environment.cwd, `vmalint ${toolInfo().version}`), args.writeBaseline, environment);
   if (baseline) result = applyBaseline(result, baseline, environment.cwd);
   const color = args.output === undefined && wantsColor(environment);
@@ -432,7 +433,9 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   // JSON and SARIF carry the notifications inside the report; the text report is findings only.
   if (args.format === 'text' || args.format === 'checkpatch') environment.stderr.write(formatNotificationsText(result.notifications, { color: wantsColor(environment, 'stderr') }));
   if (args.stats) environment.stderr.write(formatStatsTable(result.stats));
-  return exitStatus(result, args.exitZero, environment);
+  // Writing a baseline is the adoption step: the findings it records are expected (exit 0).
+  if (args.writeBaseline !== undefined) environment.stderr.write(`vmalint: wrote ${recorded} ${recorded === 1 ? 'entry' : 'entries'} to ${args.writeBaseline}\n`);
+  return exitStatus(result, args.exitZero || args.writeBaseline !== undefined, environment);
 }
 
 /** --print-config: what the run would use, after the configuration file and the command line. */
