@@ -281,6 +281,13 @@ function program(): ProgramSpec {
         options: [{ name: 'stdio', type: 'boolean', describe: 'Talk over standard input and output (the only way; accepted because clients pass it)' }],
       },
       {
+        // Read before the table (parseCommandLine): listed here for the help.
+        name: '--kbuild',
+        positional: { name: 'args', required: true, variadic: true, describe: "The compiler's flags and the C file, as the build passes them to its checker" },
+        describe: 'The kernel build\'s checker (make C=1 CHECK="vmalint --kbuild"): findings on stderr, gcc-style; exit 0',
+        options: [{ name: 'kbuild-werror', type: 'boolean', describe: 'Exit with 1 when there are findings (fail the build)' }],
+      },
+      {
         name: 'merge',
         positional: { name: 'files', required: true, variadic: true, describe: 'SARIF logs written by vmalint --format sarif --shard K/N' },
         describe: 'Merge the SARIF logs of the shards of a run (--shard K/N) into one SARIF log',

@@ -209,6 +209,9 @@ test('cli: --help describes the usage and the exit status, exit 0', async () => 
   for (const option of ['--format', '--output', '--rule', '--disable', '--list-rules', '--stats', '--exit-zero', '-D', '-U', '--config', '--summaries-out', '--summaries-in', '--shard', '--quiet', '--jobs']) {
     assert.ok(result.stdout.includes(option), option);
   }
+  // The kernel build's checker, read before the option table, is in the help too.
+  assert.match(result.stdout, /^  vmalint --kbuild <args\.\.> +The kernel build's checker \(make C=1/m);
+  assert.match(result.stdout, /^Options of vmalint --kbuild <args\.\.>:\n(?:.*\n)*? {2}--kbuild-werror +Exit with 1 when there are findings/m);
   assert.match(result.stdout, /Exit status: 0 no findings, 1 findings, 2 usage error/);
 });
 
