@@ -80,12 +80,21 @@ test('cli: an unknown --format is a usage error', async () => {
   assertNoStackTrace(result.stderr);
 });
 
-test('cli: an unknown option is a usage error naming it once', async () => {
+test('cli: an unknown option is a usage error naming it once, as typed', async () => {
   for (const option of ['--bogus-option', '--no-such-option']) {
     const result = await run([option, REPOSITORY_ROOT]);
     assert.equal(result.status, 2);
-    assert.equal(result.stderr, `vmalint: Unknown argument: ${option.slice(2)}\n`);
+    assert.equal(result.stderr, `vmalint: unknown option ${option}\n`);
   }
+});
+
+test('cli: a misspelt option is a usage error that suggests the closest one, without a stack trace', async () => {
+  for (const [typed, meant] of [['--staeged', '--staged'], ['--exit-zreo', '--exit-zero'], ['--write-basline=b.json', '--write-baseline'], ['--quite', '--quiet'], ['--no-cahce', '--no-cache']]) {
+    const result = await run([typed, REPOSITORY_ROOT]);
+    assert.deepEqual([result.status, result.stdout, result.stderr], [2, '', `vmalint: unknown option ${typed.replace(/=.*/, '')} (did you mean ${meant}?)\n`]);
+  }
+  const werror = await run(['--kbuild-werror', 'x.c']);
+  assert.equal(werror.stderr, 'vmalint: unknown option --kbuild-werror (an option of vmalint --kbuild <args..>, not of vmalint [paths..])\n');
 });
 
 test('cli: no path at all is a usage error', async () => {
@@ -174,7 +183,7 @@ test('cli: explain rejects the options of the analysis', async () => {
     const result = await run(['explain', allRules()[0]?.meta.id ?? 'x', option]);
     assert.equal(result.status, 2, option);
     assert.equal(result.stdout, '');
-    assert.equal(result.stderr, `vmalint: Unknown argument: ${option.slice(2).replace(/=.*/, '')}\n`);
+    assert.equal(result.stderr, `vmalint: unknown option ${option.replace(/=.*/, '')} (an option of vmalint [paths..], not of vmalint explain)\n`);
   }
 });
 
