@@ -418,7 +418,7 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   } else if (args.compileCommands !== undefined) {
     const files = filesOfCompileCommands(args, options, project, environment);
     if (environment.ownsProcess) compileParserForRunLength(files);
-    result = files.length > 0 ? relativeToWorkingDirectory(await analyzeWithProgress((onProgress) => analyzeFiles(files, { ...options, kernelRoot: findKernelRoot(files) ?? false, onProgress }), args.quiet, environment), environment.cwd) : emptyRunResult();
+    result = files.length > 0 ? await analyzeWithProgress((onProgress) => analyzeFiles(files, { ...options, kernelRoot: findKernelRoot(files) ?? false, onProgress }), args.quiet, environment) : emptyRunResult();
   } else {
     const found = await filesToAnalyse(args.paths, environment);
     const discovered = keptByConfig(found, project, namedFiles(args.paths, environment.cwd));
@@ -428,7 +428,8 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
     if (environment.ownsProcess) compileParserForRunLength(files);
     result = files.length > 0 ? await analyzeWithProgress((onProgress) => analyzeFiles(files, { ...options, onProgress }), args.quiet, environment) : emptyRunResult();
   }
-  result = withConfiguredSeverity(result, rules);
+  // No absolute path in any report: a kernel header's, the cache's (src/changed-lines.ts).
+  result = withConfiguredSeverity(relativeToWorkingDirectory(result, environment.cwd), rules);
 
   if (args.summariesOut !== undefined) await writeReport(formatSummaries(result.summaries, toolInfo().version), args.summariesOut, environment);
   // The baseline written holds every finding of the run; the one read takes its findings out.

@@ -386,6 +386,9 @@ interface Sample {
   clean: string;
 }
 
+/** A path as the report shows it: relative to the working directory (the tests' own), `..` outside it. */
+const shown = (file: string): string => path.relative(process.cwd(), file);
+
 async function writeSample(): Promise<Sample> {
   const directory = await temporaryDirectory();
   const buggy = path.join(directory, 'buggy.c');
@@ -418,7 +421,7 @@ test('cli+engine: findings exit 1 and print gcc-style lines with trace notes', {
   assert.equal(result.status, 1, result.stderr);
   const lines = result.stdout.trimEnd().split('\n');
   assert.ok(
-    lines.some((line) => line.startsWith(`${sample.buggy}:${BUGGY_LINE}:`) && line.endsWith(`[${FAULT_RULE}]`)),
+    lines.some((line) => line.startsWith(`${shown(sample.buggy)}:${BUGGY_LINE}:`) && line.endsWith(`[${FAULT_RULE}]`)),
     result.stdout,
   );
   for (const line of lines) assert.match(line, /^[^:]+:\d+:\d+: (error|warning|note): .+$/, line);
@@ -460,8 +463,8 @@ test('cli+engine: --format json holds the findings and the stats', { skip: engin
   const report = JSON.parse(result.stdout) as { version: number; findings: { ruleId: string; file: string; line: number }[]; stats: { files: number } };
   assert.equal(report.version, 1);
   assert.equal(report.stats.files, 2);
-  assert.ok(report.findings.some((finding) => finding.ruleId === FAULT_RULE && finding.file === sample.buggy && finding.line === BUGGY_LINE));
-  assert.ok(report.findings.every((finding) => finding.file !== sample.clean), 'no finding in the clean twin');
+  assert.ok(report.findings.some((finding) => finding.ruleId === FAULT_RULE && finding.file === shown(sample.buggy) && finding.line === BUGGY_LINE));
+  assert.ok(report.findings.every((finding) => finding.file !== shown(sample.clean)), 'no finding in the clean twin');
 });
 
 test('cli+engine: --output writes an uncoloured report and nothing to stdout', { skip: engineSkip }, async () => {
@@ -515,10 +518,10 @@ test('cli+engine: files that cannot be read or are binary are notified in every 
   const text = await run([dir]);
   assert.equal(text.status, 1, text.stderr);
   assertNoStackTrace(text.stderr);
-  assert.ok(text.stdout.includes(`${path.join(dir, 'latin1.c')}:${BUGGY_LINE + 1}:`), text.stdout);
-  assert.ok(text.stdout.includes(`${sample.buggy}:${BUGGY_LINE}:`), text.stdout);
+  assert.ok(text.stdout.includes(`${shown(path.join(dir, 'latin1.c'))}:${BUGGY_LINE + 1}:`), text.stdout);
+  assert.ok(text.stdout.includes(`${shown(sample.buggy)}:${BUGGY_LINE}:`), text.stdout);
   assert.doesNotMatch(text.stdout, /binary\.c|dangling\.c/, 'notifications are not in the report on stdout');
-  for (const name of notified) assert.match(text.stderr, new RegExp(`^${path.join(dir, name).replace(/[.]/g, '\\.')}: (error|warning): .+$`, 'm'), text.stderr);
+  for (const name of notified) assert.match(text.stderr, new RegExp(`^${shown(path.join(dir, name)).replace(/[.]/g, '\\.')}: (error|warning): .+$`, 'm'), text.stderr);
   assert.match(text.stderr, /binary\.c: error: binary file/);
   assert.match(text.stderr, /dangling\.c: error: cannot read: no such file/);
 
