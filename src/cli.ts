@@ -16,7 +16,7 @@ import { buildConfiguration, parseCompilerArguments, readCompileCommands, type C
 import { fileURLToPath } from 'node:url';
 import { onlyChangedLines, relativeToWorkingDirectory } from './changed-lines.js';
 import { decodeSource } from './parallel/file-task.js';
-import { discoverFiles } from './discover.js';
+import { discoverFiles, shownPath } from './discover.js';
 import { formatJson } from './report/json.js';
 import { formatCheckpatch } from './report/checkpatch.js';
 import { explainRule, formatRuleList, RULE_DOC_FORMATS } from './report/rules.js';
@@ -394,7 +394,7 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
     if (args.summariesOut !== undefined) options.exportSummaries = true;
     if (args.summariesIn.length) options.summariesIn = loadSummaryFiles(args.summariesIn.map((file) => path.resolve(environment.cwd, file)));
   } catch (error) {
-    if (error instanceof ConfigError) throw new UsageError(error.message);
+    if (error instanceof ConfigError) throw new UsageError(`${shownPath(environment.cwd, error.file)}: ${error.problem}`);
     throw error;
   }
   const { rules, selected: selectedRuleIds, options: projectOptions } = analysisSetup(project, args);
@@ -404,7 +404,7 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   }
   Object.assign(options, projectOptions);
   if (args.printConfig) {
-    await writeReport(formatEffectiveConfig(project, rules, selectedRuleIds, options), args.output, environment);
+    await writeReport(formatEffectiveConfig(project && { ...project, file: shownPath(environment.cwd, project.file) }, rules, selectedRuleIds, options), args.output, environment);
     return EXIT_CLEAN;
   }
   if (args.jobs !== undefined) options.jobs = args.jobs;
@@ -422,7 +422,7 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   } else {
     const found = await filesToAnalyse(args.paths, environment);
     const discovered = keptByConfig(found, project, namedFiles(args.paths, environment.cwd));
-    if (found.length && !discovered.length) environment.stderr.write(`vmalint: warning: every file found is left out by the include/exclude globs of ${project!.file}\n`);
+    if (found.length && !discovered.length) environment.stderr.write(`vmalint: warning: every file found is left out by the include/exclude globs of ${shownPath(environment.cwd, project!.file)}\n`);
     // With --shard, a shard that got none of the files is an empty run, not an error.
     const files = args.shard ? selectShard(discovered, args.shard, environment.cwd) : discovered;
     if (environment.ownsProcess) compileParserForRunLength(files);
