@@ -3,6 +3,9 @@
 // progress line. Its stdout stays a pipe, so that the report and the terminal's text are apart.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { supportModuleOnly } from './support-module.js';
+
+supportModuleOnly(import.meta.url);
 
 const BIN = fileURLToPath(new URL('../../../bin/vmalint', import.meta.url));
 
