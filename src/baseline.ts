@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { FileNotification, Finding, RunResult } from './types.js';
 import { UsageError } from './usage-error.js';
 import { withFindings } from './report/outcome.js';
-import { pathBelow } from './discover.js';
+import { shownPath } from './discover.js';
 
 export const BASELINE_VERSION = 1;
 
@@ -31,9 +31,9 @@ export interface Baseline {
   findings: BaselineEntry[];
 }
 
-/** A finding's file as the baseline writes it: relative to the working directory, with `/`. */
+/** A finding's file as the baseline writes it: relative to the working directory (shownPath()), with `/`. */
 function baselinePath(file: string, cwd: string): string {
-  return (pathBelow(cwd, file) ?? path.resolve(cwd, file)).split(path.sep).join('/');
+  return shownPath(cwd, file).split(path.sep).join('/');
 }
 
 function entryOf(finding: Finding, cwd: string): BaselineEntry {

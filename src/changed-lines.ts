@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { Finding, RunResult } from './types.js';
 import { withFindings } from './report/outcome.js';
-import { pathBelow } from './discover.js';
+import { shownPath } from './discover.js';
 
 /** Lines added or changed, by absolute file path (1-based). */
 export type ChangedLines = Map<string, Set<number>>;
@@ -79,12 +79,20 @@ export function onlyChangedLines(result: RunResult, changed: ChangedLines, cwd: 
   return withFindings(result, result.findings.filter((f) => touchesChange(f, changed, cwd)));
 }
 
-/** The result with the paths under `cwd` written relative to it, as the user would type them. */
+/**
+ * The result with every absolute path written relative to `cwd` (shownPath(): `..` outside it),
+ * in the locations and in the messages that name them (`at /abs/include/linux/mm.h:13`).
+ */
 export function relativeToWorkingDirectory(result: RunResult, cwd: string): RunResult {
-  const shown = (file: string): string => (path.isAbsolute(file) ? (pathBelow(cwd, file) ?? file) : file);
+  const renamed = new Map<string, string>();
+  const shown = (file: string): string => (path.isAbsolute(file) ? renamed.set(file, shownPath(cwd, file)).get(file)! : file);
+  const findings = result.findings.map((f) => ({ ...f, file: shown(f.file), trace: f.trace.map((step) => ({ ...step, file: shown(step.file) })) }));
+  const notifications = result.notifications.map((n) => ({ ...n, file: shown(n.file) }));
+  const longestFirst = [...renamed].sort(([a], [b]) => b.length - a.length);
+  const text = (message: string): string => longestFirst.reduce((m, [from, to]) => m.replaceAll(from, to), message);
   return {
     ...result,
-    findings: result.findings.map((f) => ({ ...f, file: shown(f.file), trace: f.trace.map((step) => ({ ...step, file: shown(step.file) })) })),
-    notifications: result.notifications.map((n) => ({ ...n, file: shown(n.file) })),
+    findings: findings.map((f) => ({ ...f, message: text(f.message), trace: f.trace.map((step) => ({ ...step, message: text(step.message) })) })),
+    notifications: notifications.map((n) => ({ ...n, message: text(n.message) })),
   };
 }

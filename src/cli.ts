@@ -11,7 +11,7 @@ import { analyzeFiles, analyzeSources, findKernelRoot, type SourceInput } from '
 import { changes, type ChangeBase } from './git.js';
 import { installHook } from './install-hook.js';
 import { applyBaseline, formatBaseline, loadBaseline } from './baseline.js';
-import { analysisSetup, macroOptions, requireKnownRule, ruleMetadata, withConfiguredSeverity } from './project-options.js';
+import { analysisSetup, macroOptions, withConfiguredSeverity } from './project-options.js';
 import { buildConfiguration, parseCompilerArguments, readCompileCommands, type CompilerCommand } from './kbuild.js';
 import { fileURLToPath } from 'node:url';
 import { onlyChangedLines, relativeToWorkingDirectory } from './changed-lines.js';
@@ -19,11 +19,12 @@ import { decodeSource, readSource } from './parallel/file-task.js';
 import { calleeFiles } from './callee-files.js';
 import { relevantNames } from './engine/demand.js';
 import { allApis } from './kb/lock-api.js';
-import { discoverFiles } from './discover.js';
+import { discoverFiles, shownPath } from './discover.js';
 import { formatJson } from './report/json.js';
 import { formatCheckpatch } from './report/checkpatch.js';
+import { explainRule, formatRuleList, RULE_DOC_FORMATS } from './report/rules.js';
 import { emptyRunResult, everyFileFailed } from './report/outcome.js';
-import { ProgressLine } from './report/progress.js';
+import { withProgressLine } from './report/progress.js';
 import { formatSarif, serializeSarifLog } from './report/sarif.js';
 import type { SarifLog } from './report/sarif.js';
 import { mergeSarifLogs, readSarifInputs, SarifMergeError } from './report/sarif-merge.js';
@@ -268,7 +269,7 @@ function program(): ProgramSpec {
         name: 'explain',
         positional: { name: 'rule', required: true, variadic: false, describe: 'Rule id (see --list-rules)' },
         describe: "Print a rule's documentation: what, why, a wrong and a right example",
-        options: [FORMAT_OPTION],
+        options: [{ ...FORMAT_OPTION, choices: RULE_DOC_FORMATS }],
       },
       {
         name: 'install-hook',
@@ -279,6 +280,13 @@ function program(): ProgramSpec {
         name: 'lsp',
         describe: 'Run the Language Server (over stdio) that gives editors the findings of the C files they edit',
         options: [{ name: 'stdio', type: 'boolean', describe: 'Talk over standard input and output (the only way; accepted because clients pass it)' }],
+      },
+      {
+        // Read before the table (parseCommandLine): listed here for the help.
+        name: '--kbuild',
+        positional: { name: 'args', required: true, variadic: true, describe: "The compiler's flags and the C file, as the build passes them to its checker" },
+        describe: 'The kernel build\'s checker (make C=1 CHECK="vmalint --kbuild"): findings on stderr, gcc-style; exit 0',
+        options: [{ name: 'kbuild-werror', type: 'boolean', describe: 'Exit with 1 when there are findings (fail the build)' }],
       },
       {
         name: 'merge',
@@ -375,63 +383,6 @@ function commaSeparatedList(values: readonly string[]): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Rules
-
-export function formatRuleList(rules: readonly RuleMeta[], format: OutputFormat): string {
-  if (format === 'json') {
-    const listed = rules.map((rule) => ({
-      id: rule.id,
-      severity: rule.severity,
-      shortDescription: rule.shortDescription,
-      fullDescription: rule.fullDescription,
-    }));
-    return `${JSON.stringify(listed, null, 2)}\n`;
-  }
-  if (rules.length === 0) return '';
-  const idWidth = Math.max(...rules.map((rule) => rule.id.length));
-  const severityWidth = Math.max(...rules.map((rule) => rule.severity.length));
-  return rules
-    .map((rule) => `${rule.id.padEnd(idWidth)}  ${rule.severity.padEnd(severityWidth)}  ${rule.shortDescription}\n`)
-    .join('');
-}
-
-function explainRule(ruleId: string, format: OutputFormat): string {
-  const rule = requireKnownRule(ruleId, ruleMetadata());
-  if (format === 'json') return `${JSON.stringify(rule, null, 2)}\n`;
-  return formatRuleExplanation(rule);
-}
-
-export function formatRuleExplanation(rule: RuleMeta): string {
-  return [
-    `${rule.id} (${rule.severity})`,
-    rule.shortDescription,
-    '',
-    rule.fullDescription,
-    '',
-    'What it reports:',
-    indent(rule.docs.what),
-    '',
-    'Why it is a bug:',
-    indent(rule.docs.why),
-    '',
-    'Wrong:',
-    indent(rule.docs.wrong),
-    '',
-    'Right:',
-    indent(rule.docs.right),
-    '',
-  ].join('\n');
-}
-
-function indent(text: string): string {
-  return text
-    .trimEnd()
-    .split('\n')
-    .map((line) => (line.length > 0 ? `    ${line}` : ''))
-    .join('\n');
-}
-
-// ---------------------------------------------------------------------------------------------
 // Analysis
 
 
@@ -444,7 +395,7 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
     if (args.summariesOut !== undefined) options.exportSummaries = true;
     if (args.summariesIn.length) options.summariesIn = loadSummaryFiles(args.summariesIn.map((file) => path.resolve(environment.cwd, file)));
   } catch (error) {
-    if (error instanceof ConfigError) throw new UsageError(error.message);
+    if (error instanceof ConfigError) throw new UsageError(`${shownPath(environment.cwd, error.file)}: ${error.problem}`);
     throw error;
   }
   const { rules, selected: selectedRuleIds, options: projectOptions } = analysisSetup(project, args);
@@ -454,7 +405,7 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   }
   Object.assign(options, projectOptions);
   if (args.printConfig) {
-    await writeReport(formatEffectiveConfig(project, rules, selectedRuleIds, options), args.output, environment);
+    await writeReport(formatEffectiveConfig(project && { ...project, file: shownPath(environment.cwd, project.file) }, rules, selectedRuleIds, options), args.output, environment);
     return EXIT_CLEAN;
   }
   if (args.jobs !== undefined) options.jobs = args.jobs;
@@ -476,19 +427,21 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   } else if (args.compileCommands !== undefined) {
     const files = shardOf(filesOfCompileCommands(args, options, project, environment));
     if (environment.ownsProcess) compileParserForRunLength(files);
-    result = files.length > 0 ? relativeToWorkingDirectory(await analyzeWithProgress(() => analyzeFiles(files, { ...options, kernelRoot: findKernelRoot(files) ?? false }), args.quiet, environment), environment.cwd) : emptyRunResult();
+    result = files.length > 0 ? await analyzeWithProgress((onProgress) => analyzeFiles(files, { ...options, kernelRoot: findKernelRoot(files) ?? false, onProgress }), args.quiet, environment) : emptyRunResult();
   } else {
     const found = await filesToAnalyse(args.paths, environment);
     const discovered = keptByConfig(found, project, namedFiles(args.paths, environment.cwd));
-    if (found.length && !discovered.length) environment.stderr.write(`vmalint: warning: every file found is left out by the include/exclude globs of ${project!.file}\n`);
+    if (found.length && !discovered.length) environment.stderr.write(`vmalint: warning: every file found is left out by the include/exclude globs of ${shownPath(environment.cwd, project!.file)}\n`);
     const files = shardOf(discovered);
     if (environment.ownsProcess) compileParserForRunLength(files);
-    result = files.length > 0 ? await analyzeWithProgress(() => analyzeFiles(files, options), args.quiet, environment) : emptyRunResult();
+    result = files.length > 0 ? await analyzeWithProgress((onProgress) => analyzeFiles(files, { ...options, onProgress }), args.quiet, environment) : emptyRunResult();
   }
-  result = withConfiguredSeverity(result, rules);
+  // No absolute path in any report: a kernel header's, the cache's (src/changed-lines.ts).
+  result = withConfiguredSeverity(relativeToWorkingDirectory(result, environment.cwd), rules);
 
   if (args.summariesOut !== undefined) await writeReport(formatSummaries(result.summaries, toolInfo().version), args.summariesOut, environment);
   // The baseline written holds every finding of the run; the one read takes its findings out.
+  const recorded = result.findings.length;
   if (args.writeBaseline !== undefined) await writeReport(formatBaseline(result.findings, environment.cwd, `vmalint ${toolInfo().version}`), args.writeBaseline, environment);
   if (baseline) result = applyBaseline(result, baseline, environment.cwd);
   const color = args.output === undefined && wantsColor(environment);
@@ -496,8 +449,10 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
   // JSON and SARIF carry the notifications inside the report; the text report is findings only.
   if (args.format === 'text' || args.format === 'checkpatch') environment.stderr.write(formatNotificationsText(result.notifications, { color: wantsColor(environment, 'stderr') }));
   if (args.stats) environment.stderr.write(formatStatsTable(result.stats));
+  // Writing a baseline is the adoption step: the findings it records are expected (exit 0).
+  if (args.writeBaseline !== undefined) environment.stderr.write(`vmalint: wrote ${recorded} ${recorded === 1 ? 'entry' : 'entries'} to ${args.writeBaseline}\n`);
   const checkingChanges = args.diff !== undefined || args.staged || args.patch !== undefined;
-  return exitStatus(result, args.exitZero, environment, checkingChanges);
+  return exitStatus(result, args.exitZero || args.writeBaseline !== undefined, environment, checkingChanges);
 }
 
 /** --print-config: what the run would use, after the configuration file and the command line. */
@@ -550,12 +505,7 @@ async function analyzeWithProgress(
   quiet: boolean,
   environment: CliEnvironment,
 ): Promise<RunResult> {
-  const progress = new ProgressLine(environment.stderr, { enabled: !quiet && environment.env['TERM'] !== 'dumb' });
-  try {
-    return await analyse((count) => progress.update(count));
-  } finally {
-    progress.finish();
-  }
+  return withProgressLine(environment.stderr, environment.env, quiet, analyse);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 // A command line described by a table, read with node:util's parseArgs, and the --help text made
 // from the same table. (It replaced yargs, whose import alone took 66 to 87 ms of the 300 ms a
-// one-file run may take.) Errors are UsageErrors with yargs' wording where users have seen it
-// (`Unknown argument: NAME`).
+// one-file run may take.) Errors are UsageErrors naming the option as it was typed
+// (`unknown option --staeged (did you mean --staged?)`).
 
 import { parseArgs } from 'node:util';
 import { UsageError } from './usage-error.js';
@@ -77,7 +77,7 @@ export function parseCommand(program: ProgramSpec, argv: readonly string[]): Par
     }
     if (token.kind !== 'option') continue;
     const spec = byName.get(token.name);
-    if (!spec) throw new UsageError(`Unknown argument: ${token.name}`);
+    if (!spec) throw new UsageError(unknownOption(token.rawName, token.name, command, program));
     if (spec.type === 'boolean') {
       if (token.inlineValue) throw new UsageError(`${token.rawName} takes no value`);
       values.set(spec.name, true);
@@ -109,6 +109,55 @@ export function parseCommand(program: ProgramSpec, argv: readonly string[]): Par
   }
   if (!positional.variadic && positionals.length > 1) throw new UsageError(`${command.name ?? program.name}: one ${positional.name} expected, got ${positionals.length}: ${positionals.join(' ')}`);
   return { kind: 'run', command, positionals, values };
+}
+
+/**
+ * `unknown option --NAME`, with the command's option closest to it (`did you mean --staged?`), or
+ * else the command that has it (`an option of vmalint [paths..], not of vmalint merge`).
+ */
+function unknownOption(rawName: string, name: string, command: CommandSpec, program: ProgramSpec): string {
+  const suggestion = closestOption(name, [...command.options, HELP, VERSION]);
+  if (suggestion) return `unknown option ${rawName} (did you mean ${suggestion}?)`;
+  const owner = program.commands.find((c) => c !== command && c.options.some((o) => o.name === name || o.aliases?.includes(name)));
+  return `unknown option ${rawName}${owner ? ` (an option of ${commandUsage(program, owner)}, not of ${command.name ? `${program.name} ${command.name}` : commandUsage(program, command)})` : ''}`;
+}
+
+/**
+ * The spelling (`--staged`, `-D`) of the option closest to `name`: within an edit distance of a
+ * third of its length (a letter left out, added, changed or two swapped count one each; case does
+ * not count), or else the one option it begins (`--stag`). Null when none is that close.
+ */
+export function closestOption(name: string, options: readonly OptionSpec[]): string | null {
+  const typed = name.toLowerCase();
+  const spellings = options.flatMap((o) => [o.name, ...(o.aliases ?? [])].map((s) => ({ spec: o, s })));
+  let best: { s: string; distance: number } | null = null;
+  for (const { s } of spellings) {
+    const distance = editDistance(typed, s.toLowerCase());
+    if (distance <= Math.floor(typed.length / 3) && (!best || distance < best.distance)) best = { s, distance };
+  }
+  if (!best && typed.length >= 3) {
+    const begun = spellings.filter(({ s }) => s.length > 1 && s.toLowerCase().startsWith(typed));
+    if (new Set(begun.map(({ spec }) => spec)).size === 1) best = { s: begun[0]!.s, distance: 0 };
+  }
+  return best ? `${best.s.length === 1 ? '-' : '--'}${best.s}` : null;
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** `vmalint`, `vmalint explain <rule>`, `vmalint [paths..]`. */
+function commandUsage(program: ProgramSpec, command: CommandSpec): string {
+  return [program.name, command.name, shape(command)].filter(Boolean).join(' ');
 }
 
 /** `<rule>`, `<files..>`, `[paths..]`. */
@@ -153,7 +202,7 @@ function optionText(spec: OptionSpec): string {
 /** The --help text: usage, the commands, each command's options, the epilogue. */
 export function formatHelp(program: ProgramSpec): string {
   const out = [program.usage, '', 'Commands:'];
-  const usage = (c: CommandSpec): string => [program.name, c.name, shape(c)].filter(Boolean).join(' ');
+  const usage = (c: CommandSpec): string => commandUsage(program, c);
   out.push(...table(program.commands.map((c) => [usage(c), c.describe])));
   for (const c of program.commands) {
     out.push('', `Options of ${usage(c)}:`);

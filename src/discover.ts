@@ -120,12 +120,14 @@ export function compareCodeUnits(a: string, b: string): number {
 }
 
 /**
- * A file's path relative to a directory it lies below (OS separators), or null when it lies
- * elsewhere (or is the directory itself). The one test of "below the working directory" that the
- * reports, the baseline and changed-lines mode share.
+ * A path as vmalint shows it in every report, baseline and message: relative to the working
+ * directory, with `..` for a file outside it (as git shows one), `.` for the directory itself;
+ * absolute only where no relative path leads (another drive on Windows). The one rule the reports,
+ * the baseline and changed-lines mode share.
  */
-export function pathBelow(directory: string, file: string): string | null {
-  const relative = path.relative(directory, path.resolve(directory, file));
-  const outside = relative === '' || relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
-  return outside ? null : relative;
+export function shownPath(directory: string, file: string): string {
+  const absolute = path.resolve(directory, file);
+  const relative = path.relative(directory, absolute);
+  if (path.isAbsolute(relative)) return absolute;
+  return relative === '' ? '.' : relative;
 }

@@ -41,10 +41,10 @@ export function parseSuppressions(text: string): Suppression[] {
 }
 
 /**
- * The findings no suppression covers, and a finding for each suppression that suppressed nothing:
- * one naming a rule that does not exist, or none, or only rules that ran and reported nothing
- * there (when `unused-suppression` itself ran). A suppression only of rules this run did not run
- * says nothing about this run.
+ * The findings no suppression covers, and a finding for each suppression with a rule that
+ * suppressed nothing (when `unused-suppression` itself ran): a rule that does not exist, no rule at
+ * all, or a rule that ran and reported nothing there, even beside a rule of the same comment that
+ * did suppress a finding. A rule this run did not run says nothing about this run.
  */
 export function applySuppressions(
   findings: readonly Finding[],
@@ -52,12 +52,13 @@ export function applySuppressions(
   rulesRun: ReadonlySet<string>,
   knownRules: ReadonlySet<string>,
 ): Finding[] {
-  const used = new Set<Suppression>();
+  /** The rules of each suppression that suppressed a finding. */
+  const used = new Map<Suppression, Set<string>>();
   const kept = findings.filter((f) => {
     for (const s of suppressions.get(f.file) ?? []) {
       const covers = f.line === s.line || f.line === s.lastLine || f.line === s.lastLine + 1;
       if (covers && s.rules.includes(f.ruleId)) {
-        used.add(s);
+        used.set(s, (used.get(s) ?? new Set()).add(f.ruleId));
         return false;
       }
     }
@@ -66,10 +67,11 @@ export function applySuppressions(
   if (!rulesRun.has(UNUSED_SUPPRESSION)) return kept;
   for (const [file, list] of suppressions) {
     for (const s of list) {
-      if (used.has(s)) continue;
+      const usedRules = [...(used.get(s) ?? [])];
       const unknown = s.rules.filter((r) => !knownRules.has(r));
-      if (s.rules.length && !unknown.length && !s.rules.some((r) => rulesRun.has(r))) continue;
-      kept.push(unusedSuppressionFinding(file, s, unknown));
+      const idle = s.rules.filter((r) => knownRules.has(r) && rulesRun.has(r) && !usedRules.includes(r));
+      if (s.rules.length && !unknown.length && !idle.length) continue;
+      kept.push(unusedSuppressionFinding(file, s, unknown, idle, usedRules));
     }
   }
   return kept;

@@ -42,8 +42,10 @@ const errors = (stdout: string): string[] => stdout.split('\n').filter((l) => / 
 test('baseline: the recorded findings are not reported again, wherever lines moved; a new one is', async () => {
   const { dir, file } = scratch(LEAKS);
   const first = await runCli(['--no-cache', '--write-baseline', 'base.json', file], { cwd: dir });
-  assert.equal(first.status, 1);
+  // Writing the baseline is the adoption step: its findings are shown, and expected (exit 0).
+  assert.equal(first.status, 0);
   assert.equal(errors(first.stdout).length, 3);
+  assert.equal(first.stderr, 'vmalint: wrote 3 entries to base.json\n');
   const recorded = JSON.parse(readFileSync(path.join(dir, 'base.json'), 'utf8'));
   assert.equal(recorded.version, 1);
   assert.deepEqual(
@@ -78,6 +80,20 @@ test('baseline: an entry that matches nothing any more is listed, in text on std
   const report = JSON.parse(json.stdout);
   assert.equal(report.findings.length, 0);
   assert.equal(report.notifications.filter((n: { message: string }) => /baseline entry/.test(n.message)).length, 1);
+});
+
+test('baseline: --write-baseline says how many entries it wrote, and exits 0 whatever the count (2 when nothing could be analysed)', async () => {
+  const { dir, file } = scratch(LEAKS.replace(/\n\nint two_leaks[\s\S]*?\n}\n/, '\n'));
+  const one = await runCli(['--no-cache', '--write-baseline', 'one.json', '--format', 'json', file], { cwd: dir });
+  assert.deepEqual([one.status, one.stderr, JSON.parse(one.stdout).findings.length], [0, 'vmalint: wrote 1 entry to one.json\n', 1]);
+  writeFileSync(file, 'struct mm_struct;\n');
+  const none = await runCli(['--no-cache', '--write-baseline', 'none.json', file], { cwd: dir });
+  assert.deepEqual([none.status, none.stdout, none.stderr], [0, '', 'vmalint: wrote 0 entries to none.json\n']);
+  assert.deepEqual(JSON.parse(readFileSync(path.join(dir, 'none.json'), 'utf8')).findings, []);
+  writeFileSync(file, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x00, 0xff]));
+  const failed = await runCli(['--no-cache', '--write-baseline', 'failed.json', file], { cwd: dir });
+  assert.equal(failed.status, 2, 'a baseline of a run that analysed nothing is not a success');
+  assert.match(failed.stderr, /wrote 0 entries to failed\.json\nvmalint: none of the 1 files could be analysed\n$/);
 });
 
 test('baseline: a file that is not a baseline is a usage error naming it', async () => {

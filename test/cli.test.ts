@@ -80,12 +80,21 @@ test('cli: an unknown --format is a usage error', async () => {
   assertNoStackTrace(result.stderr);
 });
 
-test('cli: an unknown option is a usage error naming it once', async () => {
+test('cli: an unknown option is a usage error naming it once, as typed', async () => {
   for (const option of ['--bogus-option', '--no-such-option']) {
     const result = await run([option, REPOSITORY_ROOT]);
     assert.equal(result.status, 2);
-    assert.equal(result.stderr, `vmalint: Unknown argument: ${option.slice(2)}\n`);
+    assert.equal(result.stderr, `vmalint: unknown option ${option}\n`);
   }
+});
+
+test('cli: a misspelt option is a usage error that suggests the closest one, without a stack trace', async () => {
+  for (const [typed, meant] of [['--staeged', '--staged'], ['--exit-zreo', '--exit-zero'], ['--write-basline=b.json', '--write-baseline'], ['--quite', '--quiet'], ['--no-cahce', '--no-cache']]) {
+    const result = await run([typed, REPOSITORY_ROOT]);
+    assert.deepEqual([result.status, result.stdout, result.stderr], [2, '', `vmalint: unknown option ${typed.replace(/=.*/, '')} (did you mean ${meant}?)\n`]);
+  }
+  const werror = await run(['--kbuild-werror', 'x.c']);
+  assert.equal(werror.stderr, 'vmalint: unknown option --kbuild-werror (an option of vmalint --kbuild <args..>, not of vmalint [paths..])\n');
 });
 
 test('cli: no path at all is a usage error', async () => {
@@ -148,6 +157,19 @@ test('cli: --list-rules --output writes the file and nothing to stdout', async (
   assert.ok(Array.isArray(JSON.parse(await readFile(target, 'utf8'))));
 });
 
+test('cli: --list-rules and explain print text or json; --format sarif or checkpatch is a usage error, not text', async () => {
+  for (const format of ['sarif', 'checkpatch']) {
+    for (const spelling of [['--format', format], ['-f', format], [`--format=${format}`]]) {
+      const list = await run(['--list-rules', ...spelling]);
+      assert.deepEqual([list.status, list.stdout, list.stderr], [2, '', `vmalint: --list-rules prints text or json, not ${format}\n`], spelling.join(' '));
+    }
+    const explain = await run(['explain', allRules()[0]!.meta.id, '-f', format]);
+    assert.deepEqual([explain.status, explain.stdout, explain.stderr], [2, '', `vmalint: -f: '${format}' is not one of "text", "json"\n`]);
+  }
+  const json = await run(['explain', allRules()[0]!.meta.id, '--format', 'json']);
+  assert.equal(JSON.parse(json.stdout).id, allRules()[0]!.meta.id);
+});
+
 test('cli: explain of an unknown rule exits 2 and lists the known ids', async () => {
   const result = await run(['explain', 'no-such-rule']);
   assert.equal(result.status, 2);
@@ -161,7 +183,7 @@ test('cli: explain rejects the options of the analysis', async () => {
     const result = await run(['explain', allRules()[0]?.meta.id ?? 'x', option]);
     assert.equal(result.status, 2, option);
     assert.equal(result.stdout, '');
-    assert.equal(result.stderr, `vmalint: Unknown argument: ${option.slice(2).replace(/=.*/, '')}\n`);
+    assert.equal(result.stderr, `vmalint: unknown option ${option.replace(/=.*/, '')} (an option of vmalint [paths..], not of vmalint explain)\n`);
   }
 });
 
@@ -196,6 +218,9 @@ test('cli: --help describes the usage and the exit status, exit 0', async () => 
   for (const option of ['--format', '--output', '--rule', '--disable', '--list-rules', '--stats', '--exit-zero', '-D', '-U', '--config', '--summaries-out', '--summaries-in', '--shard', '--quiet', '--jobs']) {
     assert.ok(result.stdout.includes(option), option);
   }
+  // The kernel build's checker, read before the option table, is in the help too.
+  assert.match(result.stdout, /^  vmalint --kbuild <args\.\.> +The kernel build's checker \(make C=1/m);
+  assert.match(result.stdout, /^Options of vmalint --kbuild <args\.\.>:\n(?:.*\n)*? {2}--kbuild-werror +Exit with 1 when there are findings/m);
   assert.match(result.stdout, /Exit status: 0 no findings, 1 findings, 2 usage error/);
 });
 
@@ -361,6 +386,9 @@ interface Sample {
   clean: string;
 }
 
+/** A path as the report shows it: relative to the working directory (the tests' own), `..` outside it. */
+const shown = (file: string): string => path.relative(process.cwd(), file);
+
 async function writeSample(): Promise<Sample> {
   const directory = await temporaryDirectory();
   const buggy = path.join(directory, 'buggy.c');
@@ -393,7 +421,7 @@ test('cli+engine: findings exit 1 and print gcc-style lines with trace notes', {
   assert.equal(result.status, 1, result.stderr);
   const lines = result.stdout.trimEnd().split('\n');
   assert.ok(
-    lines.some((line) => line.startsWith(`${sample.buggy}:${BUGGY_LINE}:`) && line.endsWith(`[${FAULT_RULE}]`)),
+    lines.some((line) => line.startsWith(`${shown(sample.buggy)}:${BUGGY_LINE}:`) && line.endsWith(`[${FAULT_RULE}]`)),
     result.stdout,
   );
   for (const line of lines) assert.match(line, /^[^:]+:\d+:\d+: (error|warning|note): .+$/, line);
@@ -435,8 +463,8 @@ test('cli+engine: --format json holds the findings and the stats', { skip: engin
   const report = JSON.parse(result.stdout) as { version: number; findings: { ruleId: string; file: string; line: number }[]; stats: { files: number } };
   assert.equal(report.version, 1);
   assert.equal(report.stats.files, 2);
-  assert.ok(report.findings.some((finding) => finding.ruleId === FAULT_RULE && finding.file === sample.buggy && finding.line === BUGGY_LINE));
-  assert.ok(report.findings.every((finding) => finding.file !== sample.clean), 'no finding in the clean twin');
+  assert.ok(report.findings.some((finding) => finding.ruleId === FAULT_RULE && finding.file === shown(sample.buggy) && finding.line === BUGGY_LINE));
+  assert.ok(report.findings.every((finding) => finding.file !== shown(sample.clean)), 'no finding in the clean twin');
 });
 
 test('cli+engine: --output writes an uncoloured report and nothing to stdout', { skip: engineSkip }, async () => {
@@ -490,10 +518,10 @@ test('cli+engine: files that cannot be read or are binary are notified in every 
   const text = await run([dir]);
   assert.equal(text.status, 1, text.stderr);
   assertNoStackTrace(text.stderr);
-  assert.ok(text.stdout.includes(`${path.join(dir, 'latin1.c')}:${BUGGY_LINE + 1}:`), text.stdout);
-  assert.ok(text.stdout.includes(`${sample.buggy}:${BUGGY_LINE}:`), text.stdout);
+  assert.ok(text.stdout.includes(`${shown(path.join(dir, 'latin1.c'))}:${BUGGY_LINE + 1}:`), text.stdout);
+  assert.ok(text.stdout.includes(`${shown(sample.buggy)}:${BUGGY_LINE}:`), text.stdout);
   assert.doesNotMatch(text.stdout, /binary\.c|dangling\.c/, 'notifications are not in the report on stdout');
-  for (const name of notified) assert.match(text.stderr, new RegExp(`^${path.join(dir, name).replace(/[.]/g, '\\.')}: (error|warning): .+$`, 'm'), text.stderr);
+  for (const name of notified) assert.match(text.stderr, new RegExp(`^${shown(path.join(dir, name)).replace(/[.]/g, '\\.')}: (error|warning): .+$`, 'm'), text.stderr);
   assert.match(text.stderr, /binary\.c: error: binary file/);
   assert.match(text.stderr, /dangling\.c: error: cannot read: no such file/);
 

@@ -57,13 +57,25 @@ test('command line: a repeatable option collects its values in order; another gi
 });
 
 test('command line: unknown options, missing values, values of flags and bad choices are usage errors', () => {
-  refused(['--bogus'], /^Unknown argument: bogus$/);
+  refused(['--bogus'], /^unknown option --bogus$/);
   refused(['--rule'], /^--rule needs a value/);
   refused(['--rule', '--stats'], /^--rule needs a value/);
   refused(['--stats=yes'], /^--stats takes no value$/);
   refused(['--format', 'xml'], /'xml' is not one of "text", "json"/);
   // A command accepts only its own options.
-  refused(['explain', 'r', '--stats'], /^Unknown argument: stats$/);
+  refused(['explain', 'r', '--stats'], /^unknown option --stats \(an option of tool \[paths\.\.\], not of tool explain\)$/);
+});
+
+test('command line: an unknown option is named as typed, with the closest option of the command when one is close', () => {
+  refused(['--sttas'], /^unknown option --sttas \(did you mean --stats\?\)$/);  // two letters swapped count one
+  refused(['--no-cahce=1'], /^unknown option --no-cahce \(did you mean --no-cache\?\)$/);
+  refused(['--Format', 'json'], /^unknown option --Format \(did you mean --format\?\)$/);  // case does not count
+  refused(['--defin', 'X'], /^unknown option --defin \(did you mean --define\?\)$/);
+  refused(['--for', 'json'], /^unknown option --for \(did you mean --format\?\)$/);  // the one option it begins
+  refused(['-J', '2'], /^unknown option -J \(did you mean -j\?\)$/);
+  refused(['--hlep'], /^unknown option --hlep \(did you mean --help\?\)$/);
+  // Nothing close: no guess (a third of the length is the most the spelling may be off by).
+  for (const far of ['--bogus', '--no-such-option', '--stat-table', '-x', '--st']) refused([far], new RegExp(`^unknown option ${far}$`));
 });
 
 test('command line: a command takes its positional arguments as declared', () => {

@@ -1,5 +1,5 @@
 // The progress line (src/report/progress.ts) on a fake terminal with a fake clock, and the CLI's
-// --quiet.
+// on a real one (a pseudo-terminal) and with --quiet.
 import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { main } from '../src/cli.js';
 import type { CliEnvironment } from '../src/cli.js';
 import { formatDuration, formatProgress, ProgressLine } from '../src/report/progress.js';
 import type { ProgressLineOptions } from '../src/report/progress.js';
+import { pseudoTerminalUnavailableReason, runVmalintOnTerminal, type TerminalRun } from './support/pseudo-terminal.js';
 
 const ERASE = '\r\u001b[K';
 
@@ -147,4 +148,34 @@ test('cli: --quiet (-q) is accepted; a short run on a terminal leaves nothing of
     assert.equal(result.status, 0, result.stderr);
     assert.equal(result.stderr, '', argv.join(' '));
   }
+});
+
+// On a real terminal: bin/vmalint with its stderr on a pseudo-terminal, the first second's delay
+// taken away (VMALINT_PROGRESS_DELAY_MS=0) so that a run of a few small files draws the line.
+
+const terminalSkip = pseudoTerminalUnavailableReason() ?? false;
+
+const LEAK = (name: string): string => `struct mm_struct;\nint ${name}(struct mm_struct *mm, int bad)\n{\n\tmmap_read_lock(mm);\n\tif (bad)\n\t\treturn -EINVAL;\n\tmmap_read_unlock(mm);\n\treturn 0;\n}\n`;
+
+/** The progress line drawn, then erased, on the terminal; the report whole on stdout. */
+function assertProgressShownAndErased(run: TerminalRun, files: number): void {
+  assert.equal(run.status, 1, run.terminal);
+  assert.match(run.terminal, new RegExp(`^\\r\\u001b\\[Kvmalint: [1-${files}]/${files} files(, [\\d.]+ files/s, \\d+s left)?`), JSON.stringify(run.terminal));
+  assert.ok(run.terminal.endsWith('\r\u001b[K'), `the line is erased at the end: ${JSON.stringify(run.terminal)}`);
+  assert.equal(run.stdout.match(/\[mmap-lock-imbalance\]/g)?.length, files, run.stdout);
+}
+
+test('cli: the progress line is drawn and erased on a terminal, for a directory and for -p compile_commands.json; not with --quiet', { skip: terminalSkip }, async () => {
+  const directory = await mkdtemp(path.join(tmpdir(), 'vmalint-progress-terminal-'));
+  for (const name of ['a', 'b', 'c']) await writeFile(path.join(directory, `${name}.c`), LEAK(name));
+  const env = { VMALINT_PROGRESS_DELAY_MS: '0' };
+  assertProgressShownAndErased(runVmalintOnTerminal(['--no-cache', '-j', '1', '.'], { cwd: directory, env }), 3);
+
+  await writeFile(path.join(directory, 'compile_commands.json'), JSON.stringify(['a', 'b', 'c'].map((name) => ({ directory, file: `${name}.c`, arguments: ['gcc', '-c', `${name}.c`] }))));
+  const database = runVmalintOnTerminal(['--no-cache', '-j', '1', '-p', 'compile_commands.json'], { cwd: directory, env });
+  // Without the build's autoconf.h, -p warns first (a line of its own, before the analysis).
+  assertProgressShownAndErased({ ...database, terminal: database.terminal.replace(/^vmalint: warning: no generated\/autoconf\.h[^\n]*\n/, '') }, 3);
+
+  const quiet = runVmalintOnTerminal(['--no-cache', '-j', '1', '--quiet', '.'], { cwd: directory, env });
+  assert.deepEqual([quiet.status, quiet.terminal], [1, '']);
 });

@@ -300,12 +300,12 @@ test('sarif: paths are made relative to the working directory and URI-encoded', 
   assert.deepEqual(odd!.locations[0].physicalLocation.artifactLocation, { uri: 'mm/odd%20name%231.c', uriBaseId: SRCROOT });
 });
 
-test('sarif: a file outside the working directory gets an absolute file URI', () => {
+test('sarif: a file outside the working directory is relative to it too, with ..', () => {
   const outside = path.resolve(WORKING_DIRECTORY, '..', 'other', 'x.c');
-  const log = sarifOf(runResult([faultFinding({ file: outside, trace: [] })]));
-  const artifact = log.runs[0].results[0]!.locations[0].physicalLocation.artifactLocation;
-  assert.equal(artifact.uriBaseId, undefined);
-  assert.match(artifact.uri, /^file:\/\/\/.*\/other\/x\.c$/);
+  const log = sarifOf(runResult([faultFinding({ file: outside, trace: [] }), faultFinding({ file: '../other/y.c', trace: [] })]));
+  const [absolute, relative] = log.runs[0].results.map((r) => r.locations[0].physicalLocation.artifactLocation);
+  assert.deepEqual(absolute, { uri: '../other/x.c', uriBaseId: SRCROOT });
+  assert.deepEqual(relative, { uri: '../other/y.c', uriBaseId: SRCROOT });
 });
 
 test('sarif: a region whose end precedes its start collapses to the start', () => {

@@ -359,7 +359,7 @@ test('cli merge: inputs that are missing, not JSON, not SARIF 2.1.0 or of anothe
   assert.match(none.stderr, /^vmalint: /);
   const analyseOption = await run(['merge', '--shard', '1/2', good]);
   assert.equal(analyseOption.status, 2);
-  assert.equal(analyseOption.stderr, 'vmalint: Unknown argument: shard\n');
+  assert.equal(analyseOption.stderr, 'vmalint: unknown option --shard (an option of vmalint [paths..], not of vmalint merge)\n');
 });
 
 test('cli merge: writes to stdout or -o FILE; exit 1 with results (0 with --exit-zero), 0 without', async () => {

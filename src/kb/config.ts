@@ -17,8 +17,12 @@ export const CONFIG_FILE_NAME = '.vmalint.json';
 
 /** A configuration or summary file that cannot be used: the message names the file and the key. */
 export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
+  /** `problem` follows the file's name (`functions.f.lock[0].mode: missing`); the CLI shows the file relative. */
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`${file}: ${problem}`);
     this.name = 'ConfigError';
   }
 }
@@ -42,13 +46,13 @@ function readJson(file: string): unknown {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code ?? String(error);
-    throw new ConfigError(`${file}: cannot read: ${reason}`);
+    throw new ConfigError(file, `cannot read: ${reason}`);
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`${file}: not valid JSON: ${jsonErrorText(error, text)}`);
+    throw new ConfigError(file, `not valid JSON: ${jsonErrorText(error, text)}`);
   }
 }
 
@@ -71,7 +75,7 @@ class Checker {
   constructor(private readonly file: string) {}
 
   fail(at: string, problem: string): never {
-    throw new ConfigError(`${this.file}: ${at || '(top level)'}: ${problem}`);
+    throw new ConfigError(this.file, `${at || '(top level)'}: ${problem}`);
   }
 
   object(v: unknown, at: string): Json {

@@ -34,6 +34,11 @@ export interface ProgressLineOptions {
 
 export const PROGRESS_DELAY_MS = 1000;
 export const PROGRESS_INTERVAL_MS = 200;
+/**
+ * Replaces PROGRESS_DELAY_MS (milliseconds) when set: for the tests that run vmalint on a
+ * pseudo-terminal (test/progress.test.ts), whose runs are shorter than the first second.
+ */
+export const PROGRESS_DELAY_VARIABLE = 'VMALINT_PROGRESS_DELAY_MS';
 
 /** Carriage return, then ANSI "erase from the cursor to the end of the line". */
 const RETURN_AND_ERASE = '\r\u001b[K';
@@ -106,4 +111,23 @@ export function formatDuration(seconds: number): string {
   const minutes = Math.floor(whole / 60);
   if (minutes < 60) return `${minutes}m${String(whole % 60).padStart(2, '0')}s`;
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+/**
+ * Runs `work` with the CLI's progress line on `stream`, fed by the callback `work` is given and
+ * erased before it returns or throws. Off with --quiet (`quiet`) and on a TERM=dumb terminal.
+ */
+export async function withProgressLine<T>(
+  stream: ProgressStream,
+  env: Readonly<Record<string, string | undefined>>,
+  quiet: boolean,
+  work: (onProgress: (count: ProgressCount) => void) => Promise<T>,
+): Promise<T> {
+  const delay = Number(env[PROGRESS_DELAY_VARIABLE] || Number.NaN);
+  const progress = new ProgressLine(stream, { enabled: !quiet && env['TERM'] !== 'dumb', ...(delay >= 0 ? { delayMs: delay } : {}) });
+  try {
+    return await work((count) => progress.update(count));
+  } finally {
+    progress.finish();
+  }
 }

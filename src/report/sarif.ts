@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { RuleMeta } from '../rules/rule.js';
 import type { FileNotification, Finding, RunResult, Severity, TraceStep } from '../types.js';
 import { everyFileFailed } from './outcome.js';
-import { pathBelow } from '../discover.js';
+import { shownPath } from '../discover.js';
 import type { ToolInfo } from './tool-info.js';
 import type { ShardRun } from '../shard.js';
 
@@ -292,12 +292,12 @@ function traceLocation(step: TraceStep, locate: (file: string) => SarifArtifactL
 }
 
 /**
- * A file's location: relative to %SRCROOT% (the working directory) when it lies below it, else an
- * absolute file: URI.
+ * A file's location: relative to %SRCROOT% (the working directory), with `..` when it lies outside
+ * it (shownPath()); an absolute file: URI only where no relative path leads (another drive).
  */
 export function artifactLocation(file: string, workingDirectory: string): SarifArtifactLocation {
-  const relative = pathBelow(workingDirectory, file);
-  if (relative === null) return { uri: pathToFileURL(path.resolve(workingDirectory, file)).href };
+  const relative = shownPath(workingDirectory, file);
+  if (path.isAbsolute(relative)) return { uri: pathToFileURL(relative).href };
   return { uri: relative.split(path.sep).map(encodeURIComponent).join('/'), uriBaseId: SRCROOT };
 }
 

@@ -13,9 +13,10 @@ export const unusedSuppression: Rule = {
     severity: 'warning',
     shortDescription: 'A `vmalint: ignore` comment suppresses no finding.',
     fullDescription:
-      'Reports a `/* vmalint: ignore RULE -- reason */` (or `// vmalint: ignore ...`) comment when none of the rules it ' +
-      'names reports anything on its line or on the line after it, or when it names no rule vmalint has. A suppression ' +
-      'only of rules the run did not run (--rule, --disable) is not reported.',
+      'Reports a `/* vmalint: ignore RULE -- reason */` (or `// vmalint: ignore ...`) comment when a rule it names ' +
+      'reports nothing on its line or on the line after it (in a comment naming two rules, the one that suppresses ' +
+      'nothing is named), or when it names no rule vmalint has. A rule the run did not run (--rule, --disable) is not ' +
+      'reported.',
     docs: {
       what: 'A suppression comment left behind after the code it excused was fixed or moved, or one that misspells the rule.',
       why:
@@ -35,13 +36,20 @@ export const unusedSuppression: Rule = {
   },
 };
 
-/** The finding for a suppression that suppressed nothing; `unknown` are the ids it names that no rule has. */
-export function unusedSuppressionFinding(file: string, s: Suppression, unknown: readonly string[]): Finding {
+/**
+ * The finding for a suppression with a rule that suppressed nothing: `unknown` are the ids it names
+ * that no rule has, `idle` the rules that ran and reported nothing there, `used` those that
+ * suppressed a finding (the comment stays for them).
+ */
+export function unusedSuppressionFinding(file: string, s: Suppression, unknown: readonly string[], idle: readonly string[], used: readonly string[]): Finding {
+  const one = idle.length === 1;
   const message = !s.rules.length
     ? 'this vmalint: ignore comment names no rule (vmalint: ignore RULE -- reason)'
     : unknown.length
       ? `this vmalint: ignore comment names ${unknown.map((r) => `'${r}'`).join(', ')}, which no rule is called (see vmalint --list-rules)`
-      : `nothing to suppress: ${s.rules.join(', ')} reports nothing on this line or the next (remove the comment)`;
+      : idle.length === s.rules.length
+        ? `nothing to suppress: ${s.rules.join(', ')} reports nothing on this line or the next (remove the comment)`
+        : `nothing to suppress for ${idle.join(', ')}: ${one ? 'it reports' : 'they report'} nothing on this line or the next (remove ${one ? 'it' : 'them'} from the comment${used.length ? `, which ${used.join(', ')} still ${used.length === 1 ? 'needs' : 'need'}` : ''})`;
   return {
     ruleId: UNUSED_SUPPRESSION,
     severity: unusedSuppression.meta.severity,

@@ -1,6 +1,10 @@
 // A C file for the tests that change code in a git repository (changed-lines mode, the hook):
 // old_bug() leaks the mmap lock on an error path from the start; BROKEN removes the unlock on
 // fixed_path()'s error path, a new leak reported at the return beside the removed line (20).
+import { supportModuleOnly } from './support-module.js';
+
+supportModuleOnly(import.meta.url);
+
 export const CLEAN = `struct mm_struct;
 
 int old_bug(struct mm_struct *mm, int bad)

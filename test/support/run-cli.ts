@@ -1,5 +1,8 @@
 // Runs the command line in-process with captured streams (the tests' way to call vmalint).
 import { main, type CliEnvironment } from '../../src/cli.js';
+import { supportModuleOnly } from './support-module.js';
+
+supportModuleOnly(import.meta.url);
 
 export interface CapturedRun {
   status: number;

@@ -9,6 +9,9 @@ import { access, chmod, copyFile, mkdir, mkdtemp, readFile, stat, writeFile } fr
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { supportModuleOnly } from './support-module.js';
+
+supportModuleOnly(import.meta.url);
 
 export interface SarifValidation {
   /** Error-level results and notifications, one line each (`RULE: arguments`). */
