@@ -10,7 +10,7 @@
 // v8-serialised files under v1/, written atomically (a temporary file renamed).
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
@@ -18,6 +18,7 @@ import type { AnalyzeOptions, RunResult } from './types.js';
 import type { FileTaskResult } from './parallel/file-task.js';
 import type { MemoEntry } from './function-memo.js';
 import { toolInfo } from './report/tool-info.js';
+import { makeDirectory } from './make-directory.js';
 
 /** The cache directory the environment asks for, or null when it names none. */
 export function cacheDirectory(env: Readonly<Record<string, string | undefined>>): string | null {
@@ -68,7 +69,7 @@ export class ResultCache {
   static open(dir: string, options: AnalyzeOptions): ResultCache | { error: string } {
     const root = path.join(dir, 'v1');
     try {
-      mkdirSync(root, { recursive: true });
+      makeDirectory(root);
       if (!statSync(root).isDirectory()) return { error: `${root} is not a directory` };
     } catch (err) {
       return { error: `cannot use the cache directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
@@ -171,7 +172,7 @@ export class ResultCache {
     const target = this.file(key);
     const temporary = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     try {
-      mkdirSync(path.dirname(target), { recursive: true });
+      makeDirectory(path.dirname(target));
       writeFileSync(temporary, serialize(value));
       renameSync(temporary, target);
       this.stores++;

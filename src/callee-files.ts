@@ -13,7 +13,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { prescan, type FilePrescan, type PrescanFunction } from './engine/prescan.js';
@@ -21,6 +21,7 @@ import { lookupApi } from './kb/lock-api.js';
 import { readSource } from './parallel/file-task.js';
 import { build, contentHash } from './cache.js';
 import { sameProgram } from './engine/link-domain.js';
+import { makeDirectory } from './make-directory.js';
 
 /** The non-static functions each .c file of a repository defines, by the file's blob in git's index. */
 interface DefinitionIndex {
@@ -59,7 +60,7 @@ function loadIndex(file: string | null): DefinitionIndex {
 /** Writes a cache file whole or not at all; a cache that cannot be written is only slower. */
 function writeAtomically(file: string, value: unknown): void {
   try {
-    mkdirSync(path.dirname(file), { recursive: true });
+    makeDirectory(path.dirname(file));
     const temporary = `${file}.${process.pid}.tmp`;
     writeFileSync(temporary, serialize(value));
     renameSync(temporary, file);

@@ -3,10 +3,11 @@
 // honoured), and never replaces a hook vmalint did not write unless asked to (--force, which
 // keeps the old one beside it).
 
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { UsageError } from './usage-error.js';
+import { makeDirectory } from './make-directory.js';
 
 /** The line that marks a hook as vmalint's. */
 const MARKER = '# vmalint pre-commit hook, written by `vmalint install-hook`';
@@ -80,7 +81,7 @@ export function installHook(cwd: string, force: boolean, node: string, vmalint: 
       replaced = ` (the hook that was there is kept as ${kept})`;
     }
   }
-  mkdirSync(path.dirname(file), { recursive: true });
+  makeDirectory(path.dirname(file));
   writeFileSync(file, hookScript(node, vmalint));
   chmodSync(file, 0o755);
   return `vmalint: pre-commit hook installed at ${file}${replaced}: each commit runs \`vmalint --staged\` and stops on a finding its changes bring (git commit --no-verify skips it once)\n`;

@@ -5,6 +5,8 @@ import { chmod, mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { analyzeFiles } from '../src/analyze.js';
 import { cacheDirectory } from '../src/cache.js';
 import { runCli } from './support/run-cli.js';
@@ -164,4 +166,13 @@ int gated(struct mm_struct *mm, int bad)
   assert.equal((await withMacro([['CONFIG_DRV_LEAK', '1']], [])).findings.length, 1);
   assert.equal((await withMacro([], ['CONFIG_DRV_LEAK'])).findings.length, 0);
   assert.equal((await withMacro([['CONFIG_DRV_LEAK', '1']], [])).findings.length, 1);
+});
+
+test('cache: a cache directory the kernel will not create (/proc/x) is a warning, and the run ends (it spun forever in mkdir -p)', { skip: process.platform !== 'linux' && 'no /proc' }, async () => {
+  const { files } = await tree();
+  // In a child process with a time limit: the old failure was a loop that never yields.
+  const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'vmalint');
+  const r = spawnSync(process.execPath, [bin, '-j', '1', ...files], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, VMALINT_CACHE_DIR: '/proc/vmalint-no-such-dir' } });
+  assert.equal(r.status, 1, `${r.error ?? ''}${r.stderr}`);
+  assert.match(r.stderr, /warning: cannot use the cache directory .*ENOENT: running without the cache/);
 });
