@@ -9,7 +9,7 @@ import type { AnalyzeOptions, FileNotification, Finding, RunResult, RunStats } f
 import { emptyStats } from './stats.js';
 import { compareFindingOrder } from './report/order.js';
 import { initParser } from './parse/parser.js';
-import { bottomUp } from './engine/callgraph.js';
+import { calleesFirst } from './engine/callgraph.js';
 import { RunKnowledge, type FileKnowledge } from './engine/knowledge.js';
 import { allApis, type ApiEntry } from './kb/lock-api.js';
 import { externFunctionNames } from './engine/c-names.js';
@@ -108,35 +108,6 @@ async function readAll(
     for (const src of sources) readHere(src);
   }
   stats.parseMs += performance.now() - t0;
-}
-
-/**
- * The files with something to analyse in an order where a file comes after the files defining
- * what its analysed functions call (as far as cycles allow): fewer files need a second analysis.
- * The others follow in the order given (one of them is analysed only if a summary found on the way
- * makes a function of it needed).
- */
-function calleesFirst(sources: readonly RunSource[], prescans: ReadonlyMap<string, FilePrescan>, needed: (file: string) => readonly PrescanFunction[] | null): RunSource[] {
-  const analysed = sources.filter((src) => needed(src.path)?.length !== 0);
-  const definedIn = new Map<string, string>();
-  for (const src of analysed) {
-    for (const fn of needed(src.path) ?? prescans.get(src.path)?.functions ?? []) if (!fn.isStatic && !definedIn.has(fn.name)) definedIn.set(fn.name, src.path);
-  }
-  const edges = new Map<string, Set<string>>();
-  for (const src of analysed) {
-    const deps = new Set<string>();
-    for (const fn of needed(src.path) ?? prescans.get(src.path)?.functions ?? []) {
-      for (const name of fn.ids) {
-        const f = definedIn.get(name);
-        if (f && f !== src.path) deps.add(f);
-      }
-    }
-    edges.set(src.path, deps);
-  }
-  const byPath = new Map(sources.map((s) => [s.path, s]));
-  const first = bottomUp(analysed.map((s) => s.path), edges).flat().map((p) => byPath.get(p)!);
-  const taken = new Set(first);
-  return [...first, ...sources.filter((src) => !taken.has(src))];
 }
 
 /** Analyse only these functions of a prescanned file (with its file-scope initializers, which the analysis reads). */

@@ -14,14 +14,14 @@ import { AstNode, toAst, type SourceFile } from './parse/ast.js';
 import { analyzeFunction, functionInfo, stepAt, type CallSite, type EntryLock, type FunctionAnalysis } from './engine/function.js';
 import { bottomUp, calledNames, entryFromCallers } from './engine/callgraph.js';
 import { mergeEntry, type FileKnowledge } from './engine/knowledge.js';
-import { CONDITIONAL_DIRECTIVES, PreprocessorEvaluator, type PreprocessorChoices } from './engine/preprocessor.js';
+import { PreprocessorEvaluator, type PreprocessorChoices } from './engine/preprocessor.js';
 import { CROSS_FILE_INITIALIZER_TYPES, DEFAULT_DEFINES, LOCK_HANDOFF_CALLBACKS, lookupApi, type ApiEntry } from './kb/lock-api.js';
 import { noreturnDeclarations } from './engine/noreturn.js';
 import { summaryFingerprint } from './engine/summary.js';
 import { declaredName } from './engine/transfer.js';
 import { keepOnly } from './engine/prescan.js';
 import { entryRelevance } from './engine/demand.js';
-import type { Node } from 'web-tree-sitter';
+import { initializerFields, inEnabledRegion, topLevelItems } from './parse/top-level.js';
 import type { CommentInfo, FunctionInfo, FunctionResult, FindingInput } from './engine/events.js';
 import { allRules } from './rules/index.js';
 import type { Rule, RuleVisitor } from './rules/rule.js';
@@ -84,76 +84,6 @@ export function selectRules(options: Pick<AnalyzeOptions, 'rules'>): Rule[] {
   return rules.filter((r) => wanted.has(r.meta.id));
 }
 
-/** A conditional directive with just what deciding it needs (its name or condition), not its body. */
-function shallowDirective(p: Node, file: SourceFile): AstNode {
-  const node = new AstNode(file, p.type, true, null, false, p.startIndex, p.endIndex);
-  const first = p.child(0);
-  if (first) {
-    node.children.push(new AstNode(file, first.type, false, null, false, first.startIndex, first.endIndex));
-  }
-  for (const field of ['name', 'condition']) {
-    const c = p.childForFieldName(field);
-    if (!c) continue;
-    const copy = toAst(c, file);
-    const withField = new AstNode(file, copy.type, copy.named, field, false, copy.start, copy.end);
-    withField.children.push(...copy.children);
-    node.children.push(withField);
-  }
-  return node;
-}
-
-/** Nodes that hold a file's top-level items: the file, #if/#ifdef regions, error recovery. */
-const TOP_LEVEL_CONTAINERS = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_elif', 'preproc_elifdef', 'preproc_else', 'ERROR']);
-
-/**
- * The file's top-level function definitions and declarations with a brace initializer
- * (`static const struct mm_walk_ops ops = { ... };`), in file order. One walk over the top
- * level: function bodies and other items are not entered (a one-argument macro and its block
- * inside a body, `for_each_process(p) { }`, parse as a nested definition: the CFG reads it).
- */
-function topLevelItems(root: Node): { definitions: Node[]; initialized: Node[] } {
-  const definitions: Node[] = [];
-  const initialized: Node[] = [];
-  const cursor = root.walk();
-  try {
-    if (!cursor.gotoFirstChild()) return { definitions, initialized };
-    for (;;) {
-      const type = cursor.nodeType;
-      if (type === 'function_definition') definitions.push(cursor.currentNode);
-      else if (type === 'declaration') {
-        const node = cursor.currentNode;
-        if (node.childrenForFieldName('declarator').some((d) => d?.type === 'init_declarator' && d.childForFieldName('value')?.type === 'initializer_list')) initialized.push(node);
-      }
-      if (TOP_LEVEL_CONTAINERS.has(type) && cursor.gotoFirstChild()) continue;
-      while (!cursor.gotoNextSibling()) {
-        if (!cursor.gotoParent() || cursor.nodeType === 'translation_unit') return { definitions, initialized };
-      }
-    }
-  } finally {
-    cursor.delete();
-  }
-}
-
-/** Is a top-level node inside #if regions that -D/-U (and the default defines) leave enabled? */
-function inEnabledRegion(node: Node, pre: PreprocessorEvaluator, file: SourceFile): boolean {
-  let child: Node = node;
-  let p = node.parent;
-  while (p) {
-    if (CONDITIONAL_DIRECTIVES.has(p.type)) {
-      const verdict = pre.decide(shallowDirective(p, file));
-      const alt = p.childForFieldName('alternative');
-      if (alt && alt.id === child.id) {
-        if (verdict === true) return false;
-      } else if (verdict === false) {
-        return false;
-      }
-    }
-    child = p;
-    p = p.parent;
-  }
-  return true;
-}
-
 /** Effective macros: the knowledge base's defaults (not with a build's complete configuration), then -D, then -U. */
 function preprocessorChoices(options: AnalyzeOptions): PreprocessorChoices {
   const defines = new Map(options.completeConfig ? [] : DEFAULT_DEFINES);
@@ -179,19 +109,6 @@ export interface FileOutcome {
    */
   failed: false | 'input' | 'internal';
   bytes: number;
-}
-
-/** `.field = value` pairs of a brace initializer. */
-function initializerFields(list: AstNode): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const pair of list.namedChildren) {
-    if (pair.type !== 'initializer_pair') continue;
-    const designator = pair.namedChildren.find((c) => c.type === 'field_designator');
-    const value = pair.child('value');
-    const field = designator?.namedChildren[0]?.text;
-    if (field && value) out.set(field, value.text.replace(/\s+/g, ' ').trim());
-  }
-  return out;
 }
 
 const MAX_SCC_ITERATIONS = 4;

@@ -3,6 +3,7 @@
 
 import { calleeName, walk, type AstNode } from '../parse/ast.js';
 import type { CallSite, EntryLock, HeldAtCall } from './function.js';
+import type { FilePrescan, PrescanFunction } from './prescan.js';
 
 /** Strongly connected components of a call graph, callees before callers (Tarjan). */
 export function bottomUp(nodes: readonly string[], edges: ReadonlyMap<string, ReadonlySet<string>>): string[][] {
@@ -92,3 +93,31 @@ export function entryFromCallers(sites: readonly CallSite[], callee: string): En
   });
 }
 
+/**
+ * The files with something to analyse in an order where a file comes after the files defining
+ * what its analysed functions call (as far as cycles allow): fewer files need a second analysis.
+ * The others follow in the order given (one of them is analysed only if a summary found on the way
+ * makes a function of it needed).
+ */
+export function calleesFirst<S extends { path: string }>(sources: readonly S[], prescans: ReadonlyMap<string, FilePrescan>, needed: (file: string) => readonly PrescanFunction[] | null): S[] {
+  const analysed = sources.filter((src) => needed(src.path)?.length !== 0);
+  const definedIn = new Map<string, string>();
+  for (const src of analysed) {
+    for (const fn of needed(src.path) ?? prescans.get(src.path)?.functions ?? []) if (!fn.isStatic && !definedIn.has(fn.name)) definedIn.set(fn.name, src.path);
+  }
+  const edges = new Map<string, Set<string>>();
+  for (const src of analysed) {
+    const deps = new Set<string>();
+    for (const fn of needed(src.path) ?? prescans.get(src.path)?.functions ?? []) {
+      for (const name of fn.ids) {
+        const f = definedIn.get(name);
+        if (f && f !== src.path) deps.add(f);
+      }
+    }
+    edges.set(src.path, deps);
+  }
+  const byPath = new Map(sources.map((s) => [s.path, s]));
+  const first = bottomUp(analysed.map((s) => s.path), edges).flat().map((p) => byPath.get(p)!);
+  const taken = new Set(first);
+  return [...first, ...sources.filter((src) => !taken.has(src))];
+}
