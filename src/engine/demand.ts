@@ -215,7 +215,9 @@ export class Demand {
         if (names.vmaNames.has(name)) this.takesVma[id] = 1;
       }
       if (node.fn.triggered) {
-        this.triggered[id] = TRIGGER_DEPTH;
+        // `triggered` counts the levels still to take below a function, itself included: a
+        // claim's function is level 0, its callees 1, theirs TRIGGER_DEPTH.
+        this.triggered[id] = TRIGGER_DEPTH + 1;
         triggerSeeds.push(id);
       }
       if (seed) lockSeeds.push(id);
