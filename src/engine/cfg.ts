@@ -530,25 +530,37 @@ export class CfgBuilder {
     return cond ? this.add('eval', cond, [choice]) : choice;
   }
 
-  /** #if / #ifdef inside a function: each half is a path unless -D/-U decides. */
+  /**
+   * #if / #ifdef inside a function: each half is a path unless -D/-U decides. A half that tests
+   * one macro (`#ifndef CONFIG_ARM64`) is a condition on that macro's name, as `if (CONFIG_ARM64)`
+   * would be: a path that took it takes the same side of a later test of the macro.
+   */
   private preproc(s: AstNode, next: number, ctx: Ctx): number {
-    const alternatives: number[] = [];
-    let cur: AstNode | null = s;
-    let decided = false;
-    while (cur && !decided) {
-      const body = cur.namedChildren.filter(
-        (c) => c.field !== 'name' && c.field !== 'condition' && c.field !== 'alternative',
-      );
+    const chain: AstNode[] = [];
+    for (let cur: AstNode | null = s; cur; cur = cur.child('alternative')) chain.push(cur);
+    // Built from the last alternative back: each one's "not taken" goes to the rest of the chain.
+    let rest = next;
+    /** Undecided alternatives with other conditions, taken or not in any combination of paths. */
+    const choices: number[] = [];
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const cur = chain[i]!;
+      const body = cur.namedChildren.filter((c) => c.field !== 'name' && c.field !== 'condition' && c.field !== 'alternative');
       const verdict = cur.type === 'preproc_else' ? true : this.pre.decide(cur);
-      if (verdict !== false) alternatives.push(this.block(null, body, next, ctx, false));
+      if (verdict === false) continue;
+      const entry = this.block(null, body, next, ctx, false);
       if (verdict === true) {
-        decided = true;
-        break;
+        rest = entry;
+        choices.length = 0;
+        continue;
       }
-      cur = cur.child('alternative');
+      const simple = this.pre.simpleCondition(cur);
+      if (simple) {
+        const otherwise = choices.length ? this.branch([...choices, rest]) : rest;
+        rest = simple.whenSet ? this.add('cond', simple.macro, [entry, otherwise]) : this.add('cond', simple.macro, [otherwise, entry]);
+        choices.length = 0;
+      } else choices.unshift(entry);
     }
-    if (!decided) alternatives.push(next);
-    return this.branch(alternatives);
+    return choices.length ? this.branch([...choices, rest]) : rest;
   }
 
   /** Decomposes a condition into atomic condition nodes; returns the entry. */
