@@ -2,7 +2,7 @@
 // Per-file isolation: a file that cannot be read, parsed or analysed yields a notification and
 // the run goes on with the others.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AnalyzeOptions, FileNotification, Finding, RunResult, RunStats } from './types.js';
@@ -11,7 +11,7 @@ import { compareFindingOrder } from './report/order.js';
 import { initParser } from './parse/parser.js';
 import { calleesFirst } from './engine/callgraph.js';
 import { RunKnowledge, type FileKnowledge } from './engine/knowledge.js';
-import { KERNEL_PROGRAM } from './engine/link-domain.js';
+import { KERNEL_PROGRAM, kernelTreeOf } from './engine/link-domain.js';
 import { allApis, type ApiEntry } from './kb/lock-api.js';
 import { externFunctionNames } from './engine/c-names.js';
 import { internName, type FilePrescan, type PrescanFunction } from './engine/prescan.js';
@@ -47,12 +47,16 @@ const MAX_ROUNDS = 8;
 /** Summaries are computed for the kernel headers that wrap the lock API. */
 const KERNEL_HEADERS = ['include/linux/mmap_lock.h', 'include/linux/mm.h', 'include/linux/pagewalk.h', 'include/linux/uaccess.h'];
 
-/** The kernel tree a path lies in (a directory with include/linux/mm.h), or null. */
+/**
+ * The kernel tree a path lies in (a directory with include/linux/mm.h), or null. A path under the
+ * tree's tools/ lies in the tree, not in tools/ (which has an include/linux/mm.h of its own).
+ */
 export function findKernelRoot(paths: readonly string[]): string | null {
   for (const p of paths) {
     let dir = path.resolve(p);
     for (let i = 0; i < 64; i++) {
-      if (existsSync(path.join(dir, 'include/linux/mm.h'))) return dir;
+      const tree = kernelTreeOf(dir);
+      if (tree) return tree;
       const up = path.dirname(dir);
       if (up === dir) break;
       dir = up;

@@ -10,10 +10,26 @@
 // tools/lib (libbpf, libperf, libsubcmd, its copies of rbtree.c, bitmap.c, ...) and tools/arch, is
 // reachable from every tools/ program, and only from them.
 
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 /** Top-level directories of a kernel tree whose code is not linked with the kernel. */
 export const SEPARATE_PROGRAMS: ReadonlySet<string> = new Set(['tools', 'scripts', 'samples', 'usr']);
+
+/** The file that makes a directory a kernel tree. */
+export const KERNEL_MARKER = path.join('include', 'linux', 'mm.h');
+
+/**
+ * The kernel tree a directory is the root of, or null: the directory, when it has
+ * include/linux/mm.h, unless it is itself one of the separate programs of a tree above it
+ * (tools/ has its own include/linux/mm.h, a copy for the tools' programs): then that tree's root.
+ */
+export function kernelTreeOf(directory: string): string | null {
+  if (!existsSync(path.join(directory, KERNEL_MARKER))) return null;
+  const parent = path.dirname(path.resolve(directory));
+  if (SEPARATE_PROGRAMS.has(path.basename(path.resolve(directory))) && existsSync(path.join(parent, KERNEL_MARKER))) return parent;
+  return path.resolve(directory);
+}
 
 /** Directories under tools/ that every program under tools/ includes or links. */
 export const TOOLS_SHARED: ReadonlySet<string> = new Set(['include', 'lib', 'arch']);
