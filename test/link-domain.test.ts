@@ -87,3 +87,26 @@ test('link domains: a noreturn declaration holds in the programs that see it', (
   assert.ok(index.holds('perf_die', '/k/tools/perf/util/a.c'));
   assert.ok(!index.holds('perf_die', '/k/tools/lib/a.c'));
 });
+
+test('link domains: the demand follows a call into its own program only', async () => {
+  const { Demand, relevantNames } = await import('../src/engine/demand.js');
+  const { prescan } = await import('../src/engine/prescan.js');
+  const { allApis } = await import('../src/kb/lock-api.js');
+  const names = relevantNames(allApis());
+  const wanted = new Set([...names.lockNames, ...names.insideNames, ...names.vmaNames]);
+  const file = (path: string, text: string): { path: string; scan: ReturnType<typeof prescan> } => ({ path, scan: prescan(text, wanted) });
+  const files = [
+    file('/k/mm/locked.c', 'int show(struct mm_struct *mm)\n{\n\tmmap_read_lock(mm);\n\ttrace_state(mm);\n\tmmap_read_unlock(mm);\n\treturn 0;\n}\n'),
+    file('/k/tools/perf/util/debug.c', 'void trace_state(struct mm_struct *mm)\n{\n\tint v;\n\tget_user(v, (int *)mm);\n}\n'),
+    file('/k/tools/perf/builtin-top.c', 'int top(struct mm_struct *mm)\n{\n\tmmap_read_lock(mm);\n\ttrace_state(mm);\n\tmmap_read_unlock(mm);\n\treturn 0;\n}\n'),
+  ];
+  const onlyKernel = new Demand(files.slice(0, 2), names, false, linkDomains(ROOT));
+  assert.equal(onlyKernel.fileNeeded('/k/tools/perf/util/debug.c'), false, 'the kernel does not call perf\'s trace_state()');
+  assert.equal(new Demand(files.slice(0, 2), names, false, null).fileNeeded('/k/tools/perf/util/debug.c'), true, 'without domains it did');
+  assert.equal(new Demand(files, names, false, linkDomains(ROOT)).fileNeeded('/k/tools/perf/util/debug.c'), true, 'perf calls its own');
+  // Defined in both programs: each call reaches its own program's definition.
+  const kernelToo = file('/k/lib/trace.c', 'void trace_state(struct mm_struct *mm)\n{\n\tint v;\n\tget_user(v, (int *)mm);\n}\n');
+  const both = new Demand([...files.slice(0, 2), kernelToo], names, false, linkDomains(ROOT));
+  assert.equal(both.fileNeeded('/k/lib/trace.c'), true);
+  assert.equal(both.fileNeeded('/k/tools/perf/util/debug.c'), false);
+});
