@@ -31,7 +31,6 @@ export interface DiscoverOptions {
   allPrograms?: boolean;
 }
 
-
 /**
  * Expands command-line paths. A path that does not exist is a usage error; a directory without
  * C files is reported in `directoriesWithoutCFiles` (the caller decides whether that is fatal).
