@@ -2,7 +2,7 @@
 // Per-file isolation: a file that cannot be read, parsed or analysed yields a notification and
 // the run goes on with the others.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AnalyzeOptions, FileNotification, Finding, RunResult, RunStats } from './types.js';
@@ -12,17 +12,17 @@ import { initParser } from './parse/parser.js';
 import { calleesFirst } from './engine/callgraph.js';
 import { RunKnowledge, type FileKnowledge } from './engine/knowledge.js';
 import { allApis, type ApiEntry } from './kb/lock-api.js';
-import { externFunctionNames } from './engine/c-names.js';
-import { internName, type FilePrescan, type PrescanFunction } from './engine/prescan.js';
-import { addEntry, Demand, headerFunctionsWorthSummarising, relevantNames } from './engine/demand.js';
+import { internName, type FilePrescan } from './engine/prescan.js';
+import { addEntry, Demand, relevantNames } from './engine/demand.js';
+import { KERNEL_HEADERS, onlyThese, summariseHeaders } from './header-summaries.js';
 import { fileFacts, type FactsConfig, type FileFacts } from './parallel/file-facts.js';
 import { emptyOutcome, FileAnalyzer, sameInputs, selectRules, type AnalyzeFileOptions, type FileOutcome, type KnowledgeView } from './file-analyzer.js';
-import { analyseSource, decodeSource, readSource, runnerOptions, type FileTaskResult } from './parallel/file-task.js';
+import { analyseSource, readSource, runnerOptions, type FileTaskResult } from './parallel/file-task.js';
 import { defaultJobs, WorkerPool } from './parallel/pool.js';
 import type { MemoEntry } from './function-memo.js';
 import { applySuppressions, type Suppression } from './suppressions.js';
 import { allRules } from './rules/index.js';
-import { contentHash, ResultCache, runEntryHolds, runKey, statOf } from './cache.js';
+import { ResultCache, runEntryHolds, runKey, statOf } from './cache.js';
 
 /** A source given in memory (tests, editor buffers). */
 export interface SourceInput {
@@ -43,8 +43,6 @@ interface RunSource {
 
 /** Rounds of the cross-file fixed point: a file is analysed again when a summary it used changed. */
 const MAX_ROUNDS = 8;
-/** Summaries are computed for the kernel headers that wrap the lock API. */
-const KERNEL_HEADERS = ['include/linux/mmap_lock.h', 'include/linux/mm.h', 'include/linux/pagewalk.h', 'include/linux/uaccess.h'];
 
 /** The kernel tree a path lies in (a directory with include/linux/mm.h), or null. */
 export function findKernelRoot(paths: readonly string[]): string | null {
@@ -109,15 +107,6 @@ async function readAll(
   }
   stats.parseMs += performance.now() - t0;
 }
-
-/** Analyse only these functions of a prescanned file (with its file-scope initializers, which the analysis reads). */
-function onlyThese(scan: FilePrescan, functions: readonly PrescanFunction[]): NonNullable<AnalyzeFileOptions['only']> {
-  const ranges = [...functions, ...scan.initializers].sort((a, b) => a.start - b.start).map(({ start, end }) => ({ start, end }));
-  return { ends: functions.map((f) => f.end), ranges, prescanned: scan.functions.map((f) => f.end) };
-}
-
-/** The cache key's function list for a header's summaries (no file is analysed with it). */
-const HEADER_KEY = [-1];
 
 /** How far ahead of the file being committed the pool may analyse files whose callees are settled. */
 const LOOKAHEAD = 512;
@@ -216,61 +205,10 @@ async function run(given: readonly RunSource[], options: AnalyzeOptions): Promis
     /** What the run's triggered functions call (see headerFunctionsWorthSummarising). */
     const triggeredCalls = new Set<string>();
     for (const p of prescans.values()) for (const fn of p.functions) if (fn.triggered) for (const id of fn.ids) triggeredCalls.add(id);
-    // Headers first: the kernel's wrappers of the lock API (static inlines in the mm headers, twice
-    // so that helpers calling helpers settle) and the run's own headers.
-    const headerFiles = [...(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []), ...[...localHeaders].sort()];
-    for (const h of headerFiles) usedHeaders.add(h);
-    if (headerFiles.length && options.summaries !== false) {
-      const kernelHeaders = new Set(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []);
-      for (let round = 0; round < 2; round++) {
-        // The kernel headers call each other's helpers; a run's own header rarely calls another's.
-        for (const file of round === 0 ? headerFiles : headerFiles.filter((f) => kernelHeaders.has(f))) {
-          let text: string | null;
-          try {
-            text = decodeSource(readFileSync(file));
-          } catch {
-            continue;
-          }
-          if (text === null) continue;
-          // A run's own header: only the functions whose summaries can matter (with the demand).
-          let only: AnalyzeFileOptions['only'] = null;
-          if (useDemand && !kernelHeaders.has(file)) {
-            const p = prescans.get(file) ?? fileFacts(file, text, { ...factsConfig, hash: false }).scan;
-            const worth = headerFunctionsWorthSummarising(p, names, triggeredCalls);
-            if (!worth.length) continue;
-            only = onlyThese(p, worth);
-          }
-          let k: FileKnowledge;
-          // Header summaries come from the cache too (a header's analysis reads the others').
-          const key = cache?.key(file, contentHash(text), only ? [...HEADER_KEY, ...only.ends] : HEADER_KEY);
-          const hit = key ? cache!.get(key).find((r) => r.inputs && sameInputs(r.inputs, view, file)) : undefined;
-          if (hit?.knowledge) {
-            k = hit.knowledge;
-            stats.filesFromCache++;
-          } else {
-            try {
-              const r = analyzer.analyze({ path: file, text }, emptyOutcome(), { report: false, exportAll: true, only });
-              k = r.knowledge;
-              if (key) cache!.put(key, { path: file, outcome: emptyOutcome(), knowledge: r.knowledge, inputs: r.inputs, stateSummaries: [], stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0, functionsReused: 0 }, heapUsed: 0 });
-            } catch (err) {
-              // Not cached; the run goes on without what the header says, and says so.
-              analyzer.resetParser();
-              if (round === 0) runNotes.push({ file, level: 'warning', message: `could not be summarised (the calls into it are read without its summaries): ${err instanceof Error ? err.message : String(err)}` });
-              continue;
-            }
-          }
-          const declaredExtern = k.exported.size ? externFunctionNames(text) : null;
-          for (const [name, entry] of k.exported) {
-            // `extern f();` in one #ifdef branch, a static inline stub in the other: which one the
-            // build uses depends on the architecture, so the stub says nothing.
-            if (declaredExtern!.has(name)) continue;
-            if (!kernelHeaders.has(file)) knowledge.addLocalHeader(name, entry, file);
-            else if (!knowledge.headers.has(name) || round > 0) knowledge.headers.set(name, entry);
-          }
-        }
-      }
-      stats.headerSummaries = knowledge.headers.size + knowledge.localHeaders.size;
-    }
+    // Headers first: the kernel's wrappers of the lock API and the run's own headers.
+    if (options.summaries !== false) {
+      summariseHeaders({ root, localHeaders: [...localHeaders], useDemand, prescans, factsConfig, names, triggeredCalls, cache, view, analyzer, stats, notes: runNotes, knowledge, used: usedHeaders });
+    } else for (const h of [...(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []), ...localHeaders]) usedHeaders.add(h);
 
     // The demand, once the headers' summaries are known.
     let demand: Demand | null = null;

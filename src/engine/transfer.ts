@@ -1282,7 +1282,7 @@ export class Transfer {
   /** Summary facts of a call: it may fault, it modifies a VMA the function was given. */
   private noteCallFacts(name: string, api: ApiEntry, n: AstNode, args: AstNode[], st: State): number[] {
     const facts = this.fx.facts!;
-    if (api.mayFault && !facts.fault && st.pf === 0 && !droppedCallersMmapLock(st)) {
+    if (api.mayFault && !facts.fault && st.pf <= 0 && !droppedCallersMmapLock(st)) {
       facts.fault = [this.fx.step(n, `${name}() may fault on user memory`), ...(api.faultVia ?? [])].slice(0, 6);
     }
     if (api.takesMmapLock && api.takesMmapLockOf && !facts.takes && !droppedCallersVmaLock(st)) {
