@@ -262,6 +262,10 @@ export function summarize(input: SummaryInput): ApiEntry {
   if (input.facts.fault) {
     entry.mayFault = true;
     entry.faultVia = input.facts.fault;
+    // Only for some arguments (copy_huge_page_from_user(..., allow_pagefault)): callers passing
+    // others do not fault through it.
+    const when = input.facts.faultWhen;
+    if (when && when !== 'always') entry.faultsWhen = [...when.values()];
   }
   const pagefault = pagefaultEffect(exits);
   if (pagefault) entry.pagefault = pagefault;
