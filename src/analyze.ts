@@ -15,6 +15,7 @@ import { allApis, type ApiEntry } from './kb/lock-api.js';
 import { internName, type FilePrescan } from './engine/prescan.js';
 import { addEntry, Demand, relevantNames } from './engine/demand.js';
 import { KERNEL_HEADERS, onlyThese, summariseHeaders } from './header-summaries.js';
+import { readTreeFacts } from './tree-facts.js';
 import { fileFacts, type FactsConfig, type FileFacts } from './parallel/file-facts.js';
 import { emptyOutcome, FileAnalyzer, sameInputs, selectRules, type AnalyzeFileOptions, type FileOutcome, type KnowledgeView } from './file-analyzer.js';
 import { analyseSource, readSource, runnerOptions, type FileTaskResult } from './parallel/file-task.js';
@@ -111,13 +112,16 @@ async function readAll(
 /** How far ahead of the file being committed the pool may analyse files whose callees are settled. */
 const LOOKAHEAD = 512;
 
-async function run(given: readonly RunSource[], options: AnalyzeOptions): Promise<RunResult> {
+async function run(given: readonly RunSource[], requested: AnalyzeOptions): Promise<RunResult> {
   const start = performance.now();
   const own = new Set(given.map((s) => s.path));
-  const sources: RunSource[] = [...given, ...(options.contextFiles ?? []).filter((p) => !own.has(p)).map((p) => ({ path: p, context: true, read: () => readSource(p) }))];
+  const sources: RunSource[] = [...given, ...(requested.contextFiles ?? []).filter((p) => !own.has(p)).map((p) => ({ path: p, context: true, read: () => readSource(p) }))];
   await initParser();
   const stats = emptyStats();
-  const root = options.kernelRoot === false ? null : options.kernelRoot ?? findKernelRoot(sources.map((s) => s.path));
+  const root = requested.kernelRoot === false ? null : requested.kernelRoot ?? findKernelRoot(sources.map((s) => s.path));
+  // The tree's kernel features (src/tree-facts.ts): for the rules, the engine and the cache's key.
+  const tree = readTreeFacts(requested.treeFacts ? null : root);
+  const options: AnalyzeOptions = { ...requested, treeFacts: requested.treeFacts ?? tree.facts };
   const knowledge = new RunKnowledge(root);
   for (const [name, entry] of Object.entries(options.summariesIn ?? {})) knowledge.imported.set(name, { ...entry, name });
   const rules = selectRules(options);
@@ -150,6 +154,11 @@ async function run(given: readonly RunSource[], options: AnalyzeOptions): Promis
     const opened = ResultCache.open(options.cacheDir, options);
     if (opened instanceof ResultCache) cache = opened;
     else runNotes.push({ file: options.cacheDir, level: 'warning', message: `${opened.error}: running without the cache` });
+  }
+  if (tree.file) {
+    for (const difference of tree.differences) runNotes.push({ file: tree.file, level: 'note', message: difference });
+    const skipped = selectRules({ rules: options.rules }).filter((r) => !rules.includes(r)).map((r) => r.meta.id);
+    if (skipped.length) runNotes.push({ file: tree.file, level: 'note', message: `not run on this tree, which lacks what they check: ${skipped.join(', ')}` });
   }
   const hashes = cache ? new Map<string, string>() : null;
   // The run-level entry (src/cache.ts): every file as the last identical run read it, its report.
@@ -191,7 +200,7 @@ async function run(given: readonly RunSource[], options: AnalyzeOptions): Promis
   /** The files' `vmalint: ignore` comments, applied to the findings at the end (src/suppressions.ts). */
   const suppressions = new Map<string, Suppression[]>();
   /** Headers the run read besides its files (the run-level cache entry checks them too). */
-  const usedHeaders = new Set<string>();
+  const usedHeaders = new Set<string>(tree.file ? [tree.file] : []);
   try {
     await analyseFiles();
   } finally {

@@ -24,6 +24,8 @@ import { entryRelevance } from './engine/demand.js';
 import { initializerFields, inEnabledRegion, topLevelItems } from './parse/top-level.js';
 import type { CommentInfo, FunctionInfo, FunctionResult, FindingInput } from './engine/events.js';
 import { allRules } from './rules/index.js';
+import { DEFAULT_TREE_FACTS, type TreeFacts } from './tree-facts.js';
+import { vmaFieldsOf } from './kb/vma-fields.js';
 import type { Rule, RuleVisitor } from './rules/rule.js';
 import { atOrigin, memoKey, moved, type FunctionPlace, type MemoEntry } from './function-memo.js';
 
@@ -77,11 +79,10 @@ export interface AnalyzeFileOptions {
   functions?: readonly MemoEntry[];
 }
 
-export function selectRules(options: Pick<AnalyzeOptions, 'rules'>): Rule[] {
-  const rules = allRules();
-  if (!options.rules) return [...rules];
-  const wanted = new Set(options.rules);
-  return rules.filter((r) => wanted.has(r.meta.id));
+export function selectRules(options: Pick<AnalyzeOptions, 'rules' | 'treeFacts'>): Rule[] {
+  const wanted = options.rules ? new Set(options.rules) : null;
+  // A rule about a kernel feature the tree does not have (per-VMA locks on 6.1) is not run.
+  return allRules().filter((r) => (!wanted || wanted.has(r.meta.id)) && !(r.meta.treeFeature && options.treeFacts?.[r.meta.treeFeature] === false));
 }
 
 /** Effective macros: the knowledge base's defaults (not with a build's complete configuration), then -D, then -U. */
@@ -134,6 +135,9 @@ export class FileAnalyzer {
   private readonly pre: PreprocessorEvaluator;
   /** This analyzer's own parser: no two analyzers share one. */
   private readonly parser = new CParser();
+  private readonly tree: Readonly<TreeFacts>;
+  /** VMA fields whose writers need the mmap write lock, in this tree. */
+  private readonly vmaWriteFields: readonly string[];
 
   constructor(
     private readonly rules: Rule[],
@@ -147,6 +151,8 @@ export class FileAnalyzer {
     this.useSummaries = options.summaries !== false;
     this.pp = preprocessorChoices(options);
     this.pre = new PreprocessorEvaluator(this.pp);
+    this.tree = options.treeFacts ?? DEFAULT_TREE_FACTS;
+    this.vmaWriteFields = vmaFieldsOf(this.tree).mmapWrite;
   }
 
   /** A new parser for the next file (after a failure, whatever state the old one was left in). */
@@ -238,6 +244,7 @@ export class FileAnalyzer {
     const visitors: RuleVisitor[] = opts.report
       ? this.rules.map((rule, ruleIndex) =>
           rule.create({
+            tree: this.tree,
             report: (reporters[ruleIndex] = (f: FindingInput) => {
               if (recording) recording.reports.push([ruleIndex, { ...f, node: positionOf(f.node) }]);
               const finding: Finding = {
@@ -439,6 +446,7 @@ export class FileAnalyzer {
           statics,
           entry,
           handsLocksTo: handoffs.get(info.name),
+          vmaWriteFields: this.vmaWriteFields,
         });
         if (key && recording) {
           const { summary, callSites, parseErrors, widened, budgetExceeded } = a;

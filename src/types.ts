@@ -114,6 +114,11 @@ export interface AnalyzeOptions {
    */
   kernelRoot?: string | false;
   /**
+   * The kernel features of the tree (src/tree-facts.ts); undefined: read from the kernel root's
+   * include/linux/mm_types.h by the run (an unknown tree's without one).
+   */
+  treeFacts?: import('./tree-facts.js').TreeFacts;
+  /**
    * false: calls are known only from the knowledge base (and config), as in a purely
    * intra-procedural analysis; for measuring what summaries change.
    */

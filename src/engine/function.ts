@@ -27,7 +27,7 @@ import {
   type ReturnKind,
   type StateView,
 } from './events.js';
-import { MMAP_RWSEM_FIELDS, type ApiEntry, type LockClass } from '../kb/lock-api.js';
+import { MMAP_RWSEM_FIELDS, VMA_MMAP_WRITE_FIELDS, type ApiEntry, type LockClass } from '../kb/lock-api.js';
 import { DEFINITION_MACRO, definitionMacroName } from './c-names.js';
 
 export interface FunctionAnalysis {
@@ -90,6 +90,8 @@ export interface FunctionEnv {
   entry?: readonly EntryLock[];
   /** The callback that releases the locks this function may return with (FunctionInfo.handsLocksTo). */
   handsLocksTo?: string;
+  /** VMA fields whose writers need the mmap write lock in this tree (default: the knowledge base's). */
+  vmaWriteFields?: readonly string[];
 }
 
 const MAX_TRACE = 10;
@@ -498,6 +500,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     lockFlags: collectLockFlags(fn, env.resolve),
     pointerParams: collectPointerParams(fn),
     typeOf: (name) => types.get(name),
+    vmaWriteFields: env.vmaWriteFields ?? VMA_MMAP_WRITE_FIELDS,
     resolve: env.resolve,
     params: info.params,
     facts,

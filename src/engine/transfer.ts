@@ -5,7 +5,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { AstNode, addressOperand, calleeName, callArgs, stripParens } from '../parse/ast.js';
-import { lookupApi, GUARD_CLASSES, MMAP_RWSEM_FIELDS, VMA_RWSEM_PATH, VMA_ITERATORS, VMA_MMAP_WRITE_FIELDS, type ApiEntry, type LockEffect, type LockClass } from '../kb/lock-api.js';
+import { lookupApi, GUARD_CLASSES, MMAP_RWSEM_FIELDS, VMA_RWSEM_PATH, VMA_ITERATORS, type ApiEntry, type LockEffect, type LockClass } from '../kb/lock-api.js';
 import type { TraceStep } from '../types.js';
 import { State, joinStates, mentions, type PtrFact } from './state.js';
 import { isNamedConstant } from './c-names.js';
@@ -275,6 +275,8 @@ export interface FunctionContext {
   pointerParams: ReadonlySet<string>;
   /** Declared type of a parameter or local (`struct vb2_queue *`), when the function declares it. */
   typeOf(name: string): string | undefined;
+  /** VMA fields whose writers need the mmap write lock (`vm_flags` too where it is a plain field). */
+  vmaWriteFields: readonly string[];
 }
 
 /** Pseudo lock key recording that a callee may have dropped some lock of a class on this path. */
@@ -877,7 +879,7 @@ export class Transfer {
         const objKey = keyOf(obj);
         outs = outs.map((o) => {
           if (this.fx.sink) this.fx.sink.write(n, obj, objKey, field, target.operator === '->', o.st);
-          const i = objKey && target.operator === '->' && VMA_MMAP_WRITE_FIELDS.includes(field) ? this.noteModify(objKey, o.st, n, `writes \`${oneLine(target.text)}\``) : -1;
+          const i = objKey && target.operator === '->' && this.fx.vmaWriteFields.includes(field) ? this.noteModify(objKey, o.st, n, `writes \`${oneLine(target.text)}\``) : -1;
           if (i < 0) return o;
           const c = o.st.clone();
           c.setVal(`#modifies:${i}`, V_POS);

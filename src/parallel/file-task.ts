@@ -16,11 +16,11 @@ import { injectedFailure } from '../failure-injection.js';
 import { emptyOutcome, FileAnalyzer, selectRules, type AnalyzeFileOptions, type FileInputs, type FileOutcome, type KnowledgeView } from '../file-analyzer.js';
 
 /** The options a runner needs (what can cross to a worker: no callbacks). */
-export type RunnerOptions = Pick<AnalyzeOptions, 'rules' | 'defines' | 'undefines' | 'completeConfig' | 'config' | 'summaries' | 'staticSummaries'>;
+export type RunnerOptions = Pick<AnalyzeOptions, 'rules' | 'defines' | 'undefines' | 'completeConfig' | 'config' | 'summaries' | 'staticSummaries' | 'treeFacts'>;
 
 export function runnerOptions(options: AnalyzeOptions): RunnerOptions {
-  const { rules, defines, undefines, completeConfig, config, summaries, staticSummaries } = options;
-  return { rules, defines, undefines, completeConfig, config, summaries, staticSummaries };
+  const { rules, defines, undefines, completeConfig, config, summaries, staticSummaries, treeFacts } = options;
+  return { rules, defines, undefines, completeConfig, config, summaries, staticSummaries, treeFacts };
 }
 
 export interface FileTask {
