@@ -11,10 +11,10 @@ import { compareFindingOrder } from './report/order.js';
 import { initParser } from './parse/parser.js';
 import { calleesFirst } from './engine/callgraph.js';
 import { RunKnowledge, type FileKnowledge } from './engine/knowledge.js';
-import { allApis, type ApiEntry } from './kb/lock-api.js';
+import { allApis, lookupApi, type ApiEntry } from './kb/lock-api.js';
 import { internName, type FilePrescan } from './engine/prescan.js';
 import { addEntry, Demand, relevantNames } from './engine/demand.js';
-import { KERNEL_HEADERS, onlyThese, summariseHeaders } from './header-summaries.js';
+import { KERNEL_HEADERS, kernelHeaderDeclarations, onlyThese, summariseHeaders } from './header-summaries.js';
 import { readTreeFacts } from './tree-facts.js';
 import { fileFacts, type FactsConfig, type FileFacts } from './parallel/file-facts.js';
 import { emptyOutcome, FileAnalyzer, sameInputs, selectRules, type AnalyzeFileOptions, type FileOutcome, type KnowledgeView } from './file-analyzer.js';
@@ -86,6 +86,7 @@ async function readAll(
     if (facts.hash) hashes?.set(facts.path, facts.hash);
     knowledge.noreturn.addNames(facts.path, facts.noreturn, knowledge.root);
     knowledge.addArchNames(facts.path, facts.archNames);
+    knowledge.apis.addFile(facts.path, facts.declarations);
     for (const h of facts.includes) localHeaders.add(h);
     if (facts.suppressions.length) suppressions.set(facts.path, facts.suppressions);
   };
@@ -129,6 +130,7 @@ async function run(given: readonly RunSource[], requested: AnalyzeOptions): Prom
     summaryOf: (name, file) => knowledge.summaryOf(name, file),
     noreturn: (name, file) => knowledge.noreturn.holds(name, file),
     initializer: (variable) => knowledge.initializers.get(variable),
+    api: (name, file) => knowledge.apis.entryFor(name, file),
   };
   const analyzer = new FileAnalyzer(rules, options, stats, view);
   // What makes a function worth analysing (src/engine/demand.ts): the lock API of the knowledge
@@ -211,6 +213,13 @@ async function run(given: readonly RunSource[], requested: AnalyzeOptions): Prom
     const readsFromDisk = poolWanted && !sources.some((s) => s.text !== undefined);
     await readAll(sources, stats, localHeaders, knowledge, factsConfig, prescans, hashes, suppressions, readsFromDisk ? startPool() : null);
     phase('read+prescan');
+    // The knowledge base as the tree declares its functions (before any analysis reads it).
+    knowledge.apis.addHeader(kernelHeaderDeclarations(root));
+    const fitted = knowledge.apis.report();
+    runNotes.push(...fitted.notes);
+    stats.kbEntriesNotMatching = fitted.mismatched;
+    stats.kbEntriesMoved = fitted.moved;
+    const apisChanged = fitted.mismatched + fitted.moved > 0;
     /** What the run's triggered functions call (see headerFunctionsWorthSummarising). */
     const triggeredCalls = new Set<string>();
     for (const p of prescans.values()) for (const fn of p.functions) if (fn.triggered) for (const id of fn.ids) triggeredCalls.add(id);
@@ -302,12 +311,15 @@ async function run(given: readonly RunSource[], requested: AnalyzeOptions): Prom
       const only = onlyFor(src.path);
       const summaries: [string, ApiEntry][] = [];
       const noreturn: string[] = [];
+      const apis: [string, ApiEntry | null][] = [];
       for (const name of calledBy(src.path)) {
         const entry = knowledge.summaryOf(name, src.path);
         if (entry) summaries.push([name, entry]);
         if (knowledge.noreturn.holds(name, src.path)) noreturn.push(name);
+        const api = apisChanged ? knowledge.apis.entryFor(name, src.path) : undefined;
+        if (apisChanged && api !== lookupApi(name)) apis.push([name, api ?? null]);
       }
-      return { only, result: startPool().submit({ path: src.path, text: inMemory.get(src.path), only, summaries, noreturn, functions: earlierFunctions(src), keepFunctions: !!cache }, at) };
+      return { only, result: startPool().submit({ path: src.path, text: inMemory.get(src.path), only, summaries, noreturn, apis, functions: earlierFunctions(src), keepFunctions: !!cache }, at) };
     };
     /** A worker's task in the run's statistics: its time always, what it produced when it is kept. */
     const countWorkerTask = (r: FileTaskResult, kept: boolean): void => {

@@ -37,6 +37,12 @@ export interface KnowledgeView {
   noreturn(name: string, file: string): boolean;
   /** Fields of a non-static variable's brace initializer in another file. */
   initializer(variable: string): ReadonlyMap<string, string> | undefined;
+  /**
+   * The knowledge-base entry for a call of `name` from `file`, as it holds for the tree (see
+   * src/engine/tree-apis.ts): undefined when the tree's declaration does not fit it. Absent: the
+   * built-in table as it is.
+   */
+  api?(name: string, file: string): ApiEntry | undefined;
 }
 
 /** Every answer of the KnowledgeView a file's analysis used, as fingerprints. */
@@ -44,6 +50,8 @@ export interface FileInputs {
   summaries: Map<string, string>;
   noreturn: Map<string, boolean>;
   initializers: Map<string, string>;
+  /** The knowledge-base entries used, as the tree's declarations made them. */
+  apis: Map<string, string>;
 }
 
 /** A fingerprint of everything in a summary (traces included): equal means the analysis saw the same. */
@@ -60,7 +68,13 @@ export function sameInputs(inputs: FileInputs, view: KnowledgeView, file: string
   for (const [name, fp] of inputs.summaries) if (exactFingerprint(view.summaryOf(name, file)) !== fp) return false;
   for (const [name, held] of inputs.noreturn) if (view.noreturn(name, file) !== held) return false;
   for (const [variable, fp] of inputs.initializers) if (exactFingerprint(view.initializer(variable)) !== fp) return false;
+  for (const [name, fp] of inputs.apis ?? []) if (exactFingerprint(treeApi(view, name, file)) !== fp) return false;
   return true;
+}
+
+/** The knowledge-base entry a call of `name` from `file` gets (see KnowledgeView.api). */
+function treeApi(view: KnowledgeView, name: string, file: string): ApiEntry | undefined {
+  return view.api ? view.api(name, file) : lookupApi(name);
 }
 
 /** How one file is analysed. */
@@ -307,13 +321,21 @@ export class FileAnalyzer {
     const knowledge: FileKnowledge = { exported: new Map(), statics: new Map(), initializers: new Map(), lookedUp: new Set(), lookedUpWhole: new Set() };
     for (const [name, v] of fileInitializers) if (!v.isStatic && CROSS_FILE_INITIALIZER_TYPES.has(v.type)) knowledge.initializers.set(name, v.fields);
     const view = this.view;
-    const inputs: FileInputs = { summaries: new Map(), noreturn: new Map(), initializers: new Map() };
+    const inputs: FileInputs = { summaries: new Map(), noreturn: new Map(), initializers: new Map(), apis: new Map() };
     const stateSummaries: string[] = [];
     const useSummaries = this.useSummaries;
     const table = this.config;
     const declaredNoreturn = noreturnDeclarations(file.text);
+    /** The table's entry as the tree declares the function (a configuration's entry is the user's word). */
+    const kbEntry = (name: string): ApiEntry | undefined => {
+      const configured = table.get(name);
+      if (configured || !lookupApi(name)) return configured;
+      const entry = treeApi(view, name, file.path);
+      if (!inputs.apis.has(name)) inputs.apis.set(name, exactFingerprint(entry));
+      return entry;
+    };
     const known = (name: string): ApiEntry | undefined => {
-      const kb = table.get(name) ?? lookupApi(name);
+      const kb = kbEntry(name);
       if (!useSummaries) return byName.has(name) ? mergeEntry(undefined, kb, true) : kb;
       if (byName.has(name)) return mergeEntry(localSummaries.get(name), kb, true);
       knowledge.lookedUp.add(name);

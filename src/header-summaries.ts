@@ -16,6 +16,7 @@ import { emptyOutcome, sameInputs, type AnalyzeFileOptions, type FileAnalyzer, t
 import { decodeSource } from './parallel/file-task.js';
 import { contentHash, type ResultCache } from './cache.js';
 import { macroFunctions } from './parse/macro-functions.js';
+import { findDeclarations, type Declaration } from './kb/declarations.js';
 
 /**
  * Summaries are computed for the kernel headers that wrap the lock API, and for those that
@@ -38,6 +39,22 @@ const MACRO_KEY = [-2];
 export function onlyThese(scan: FilePrescan, functions: readonly PrescanFunction[]): NonNullable<AnalyzeFileOptions['only']> {
   const ranges = [...functions, ...scan.initializers].sort((a, b) => a.start - b.start).map(({ start, end }) => ({ start, end }));
   return { ends: functions.map((f) => f.end), ranges, prescanned: scan.functions.map((f) => f.end) };
+}
+
+/** The kernel headers' declarations of the functions the knowledge base describes. */
+export function kernelHeaderDeclarations(root: string | null): Declaration[] {
+  const out: Declaration[] = [];
+  for (const rel of root ? KERNEL_HEADERS : []) {
+    const file = path.join(root!, rel);
+    let text: string | null;
+    try {
+      text = decodeSource(readFileSync(file));
+    } catch {
+      continue;
+    }
+    if (text !== null) out.push(...findDeclarations(text, (name) => !!lookupApi(name), file));
+  }
+  return out;
 }
 
 export interface HeaderRun {

@@ -62,6 +62,12 @@ export interface RunStats {
   functionsWithCallerEntry: number;
   /** Header functions summarised from the kernel tree's include/linux. */
   headerSummaries: number;
+  /**
+   * Knowledge-base entries the tree declares otherwise than the entry assumes (read from the
+   * source instead), and entries whose parameters the tree has elsewhere (moved there).
+   */
+  kbEntriesNotMatching: number;
+  kbEntriesMoved: number;
   /** Functions the prescan found in the run's files, and files parsed (the others had nothing to check). */
   functionsInRun: number;
   filesParsed: number;
