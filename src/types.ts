@@ -116,7 +116,8 @@ export interface AnalyzeOptions {
   summariesIn?: Record<string, SummaryRecord>;
   /**
    * Root of a kernel tree whose include/linux headers are summarised (mm.h, mmap_lock.h,
-   * pagewalk.h, uaccess.h); undefined = found upward from the analysed files; false = none.
+   * pagewalk.h, uaccess.h, highmem.h, highmem-internal.h) and whose features are read
+   * (src/tree-facts.ts); undefined = found upward from the analysed files; false = none.
    */
   kernelRoot?: string | false;
   /**
