@@ -2,7 +2,6 @@
 // Per-file isolation: a file that cannot be read, parsed or analysed yields a notification and
 // the run goes on with the others.
 
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AnalyzeOptions, FileNotification, Finding, RunResult, RunStats } from './types.js';
@@ -12,18 +11,19 @@ import { initParser } from './parse/parser.js';
 import { calleesFirst } from './engine/callgraph.js';
 import { RunKnowledge, type FileKnowledge } from './engine/knowledge.js';
 import { KERNEL_PROGRAM, kernelTreeOf } from './engine/link-domain.js';
-import { allApis, type ApiEntry } from './kb/lock-api.js';
-import { externFunctionNames } from './engine/c-names.js';
-import { internName, type FilePrescan, type PrescanFunction } from './engine/prescan.js';
-import { addEntry, Demand, headerFunctionsWorthSummarising, relevantNames } from './engine/demand.js';
+import { allApis, lookupApi, type ApiEntry } from './kb/lock-api.js';
+import { internName, type FilePrescan } from './engine/prescan.js';
+import { addEntry, Demand, relevantNames } from './engine/demand.js';
+import { KERNEL_HEADERS, kernelHeaderDeclarations, onlyThese, summariseHeaders } from './header-summaries.js';
+import { readTreeFacts } from './tree-facts.js';
 import { fileFacts, type FactsConfig, type FileFacts } from './parallel/file-facts.js';
 import { emptyOutcome, FileAnalyzer, sameInputs, selectRules, type AnalyzeFileOptions, type FileOutcome, type KnowledgeView } from './file-analyzer.js';
-import { analyseSource, decodeSource, readSource, runnerOptions, type FileTaskResult } from './parallel/file-task.js';
+import { analyseSource, readSource, runnerOptions, type FileTaskResult } from './parallel/file-task.js';
 import { defaultJobs, WorkerPool } from './parallel/pool.js';
 import type { MemoEntry } from './function-memo.js';
 import { applySuppressions, type Suppression } from './suppressions.js';
 import { allRules } from './rules/index.js';
-import { contentHash, ResultCache, runEntryHolds, runKey, statOf } from './cache.js';
+import { ResultCache, runEntryHolds, runKey, statOf } from './cache.js';
 
 /** A source given in memory (tests, editor buffers). */
 export interface SourceInput {
@@ -44,8 +44,6 @@ interface RunSource {
 
 /** Rounds of the cross-file fixed point: a file is analysed again when a summary it used changed. */
 const MAX_ROUNDS = 8;
-/** Summaries are computed for the kernel headers that wrap the lock API. */
-const KERNEL_HEADERS = ['include/linux/mmap_lock.h', 'include/linux/mm.h', 'include/linux/pagewalk.h', 'include/linux/uaccess.h'];
 
 /**
  * The kernel tree a path lies in (a directory with include/linux/mm.h), or null. A path under the
@@ -92,6 +90,7 @@ async function readAll(
     if (facts.hash) hashes?.set(facts.path, facts.hash);
     knowledge.noreturn.addNames(facts.path, facts.noreturn, knowledge.root);
     knowledge.addArchNames(facts.path, facts.archNames);
+    knowledge.apis.addFile(facts.path, facts.declarations);
     for (const h of facts.includes) localHeaders.add(h);
     if (facts.suppressions.length) suppressions.set(facts.path, facts.suppressions);
   };
@@ -115,25 +114,19 @@ async function readAll(
   stats.parseMs += performance.now() - t0;
 }
 
-/** Analyse only these functions of a prescanned file (with its file-scope initializers, which the analysis reads). */
-function onlyThese(scan: FilePrescan, functions: readonly PrescanFunction[]): NonNullable<AnalyzeFileOptions['only']> {
-  const ranges = [...functions, ...scan.initializers].sort((a, b) => a.start - b.start).map(({ start, end }) => ({ start, end }));
-  return { ends: functions.map((f) => f.end), ranges, prescanned: scan.functions.map((f) => f.end) };
-}
-
-/** The cache key's function list for a header's summaries (no file is analysed with it). */
-const HEADER_KEY = [-1];
-
 /** How far ahead of the file being committed the pool may analyse files whose callees are settled. */
 const LOOKAHEAD = 512;
 
-async function run(given: readonly RunSource[], options: AnalyzeOptions): Promise<RunResult> {
+async function run(given: readonly RunSource[], requested: AnalyzeOptions): Promise<RunResult> {
   const start = performance.now();
   const own = new Set(given.map((s) => s.path));
-  const sources: RunSource[] = [...given, ...(options.contextFiles ?? []).filter((p) => !own.has(p)).map((p) => ({ path: p, context: true, read: () => readSource(p) }))];
+  const sources: RunSource[] = [...given, ...(requested.contextFiles ?? []).filter((p) => !own.has(p)).map((p) => ({ path: p, context: true, read: () => readSource(p) }))];
   await initParser();
   const stats = emptyStats();
-  const root = options.kernelRoot === false ? null : options.kernelRoot ?? findKernelRoot(sources.map((s) => s.path));
+  const root = requested.kernelRoot === false ? null : requested.kernelRoot ?? findKernelRoot(sources.map((s) => s.path));
+  // The tree's kernel features (src/tree-facts.ts): for the rules, the engine and the cache's key.
+  const tree = readTreeFacts(requested.treeFacts ? null : root);
+  const options: AnalyzeOptions = { ...requested, treeFacts: requested.treeFacts ?? tree.facts };
   const knowledge = new RunKnowledge(root);
   for (const [name, entry] of Object.entries(options.summariesIn ?? {})) knowledge.imported.set(name, { ...entry, name });
   const rules = selectRules(options);
@@ -141,6 +134,7 @@ async function run(given: readonly RunSource[], options: AnalyzeOptions): Promis
     summaryOf: (name, file) => knowledge.summaryOf(name, file),
     noreturn: (name, file) => knowledge.noreturn.holds(name, file),
     initializer: (variable) => knowledge.initializers.get(variable),
+    api: (name, file) => knowledge.apis.entryFor(name, file),
   };
   const analyzer = new FileAnalyzer(rules, options, stats, view);
   // What makes a function worth analysing (src/engine/demand.ts): the lock API of the knowledge
@@ -166,6 +160,11 @@ async function run(given: readonly RunSource[], options: AnalyzeOptions): Promis
     const opened = ResultCache.open(options.cacheDir, options);
     if (opened instanceof ResultCache) cache = opened;
     else runNotes.push({ file: options.cacheDir, level: 'warning', message: `${opened.error}: running without the cache` });
+  }
+  if (tree.file) {
+    for (const difference of tree.differences) runNotes.push({ file: tree.file, level: 'note', message: difference });
+    const skipped = selectRules({ rules: options.rules }).filter((r) => !rules.includes(r)).map((r) => r.meta.id);
+    if (skipped.length) runNotes.push({ file: tree.file, level: 'note', message: `not run on this tree, which lacks what they check: ${skipped.join(', ')}` });
   }
   const hashes = cache ? new Map<string, string>() : null;
   // The run-level entry (src/cache.ts): every file as the last identical run read it, its report.
@@ -207,7 +206,7 @@ async function run(given: readonly RunSource[], options: AnalyzeOptions): Promis
   /** The files' `vmalint: ignore` comments, applied to the findings at the end (src/suppressions.ts). */
   const suppressions = new Map<string, Suppression[]>();
   /** Headers the run read besides its files (the run-level cache entry checks them too). */
-  const usedHeaders = new Set<string>();
+  const usedHeaders = new Set<string>(tree.file ? [tree.file] : []);
   try {
     await analyseFiles();
   } finally {
@@ -218,64 +217,20 @@ async function run(given: readonly RunSource[], options: AnalyzeOptions): Promis
     const readsFromDisk = poolWanted && !sources.some((s) => s.text !== undefined);
     await readAll(sources, stats, localHeaders, knowledge, factsConfig, prescans, hashes, suppressions, readsFromDisk ? startPool() : null);
     phase('read+prescan');
+    // The knowledge base as the tree declares its functions (before any analysis reads it).
+    knowledge.apis.addHeader(kernelHeaderDeclarations(root));
+    const fitted = knowledge.apis.report();
+    runNotes.push(...fitted.notes);
+    stats.kbEntriesNotMatching = fitted.mismatched;
+    stats.kbEntriesMoved = fitted.moved;
+    const apisChanged = fitted.mismatched + fitted.moved > 0;
     /** What the run's triggered functions call (see headerFunctionsWorthSummarising). */
     const triggeredCalls = new Set<string>();
     for (const p of prescans.values()) for (const fn of p.functions) if (fn.triggered) for (const id of fn.ids) triggeredCalls.add(id);
-    // Headers first: the kernel's wrappers of the lock API (static inlines in the mm headers, twice
-    // so that helpers calling helpers settle) and the run's own headers.
-    const headerFiles = [...(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []), ...[...localHeaders].sort()];
-    for (const h of headerFiles) usedHeaders.add(h);
-    if (headerFiles.length && options.summaries !== false) {
-      const kernelHeaders = new Set(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []);
-      for (let round = 0; round < 2; round++) {
-        // The kernel headers call each other's helpers; a run's own header rarely calls another's.
-        for (const file of round === 0 ? headerFiles : headerFiles.filter((f) => kernelHeaders.has(f))) {
-          let text: string | null;
-          try {
-            text = decodeSource(readFileSync(file));
-          } catch {
-            continue;
-          }
-          if (text === null) continue;
-          // A run's own header: only the functions whose summaries can matter (with the demand).
-          let only: AnalyzeFileOptions['only'] = null;
-          if (useDemand && !kernelHeaders.has(file)) {
-            const p = prescans.get(file) ?? fileFacts(file, text, { ...factsConfig, hash: false }).scan;
-            const worth = headerFunctionsWorthSummarising(p, names, triggeredCalls);
-            if (!worth.length) continue;
-            only = onlyThese(p, worth);
-          }
-          let k: FileKnowledge;
-          // Header summaries come from the cache too (a header's analysis reads the others').
-          const key = cache?.key(file, contentHash(text), only ? [...HEADER_KEY, ...only.ends] : HEADER_KEY);
-          const hit = key ? cache!.get(key).find((r) => r.inputs && sameInputs(r.inputs, view, file)) : undefined;
-          if (hit?.knowledge) {
-            k = hit.knowledge;
-            stats.filesFromCache++;
-          } else {
-            try {
-              const r = analyzer.analyze({ path: file, text }, emptyOutcome(), { report: false, exportAll: true, only });
-              k = r.knowledge;
-              if (key) cache!.put(key, { path: file, outcome: emptyOutcome(), knowledge: r.knowledge, inputs: r.inputs, stateSummaries: [], stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0, functionsReused: 0 }, heapUsed: 0 });
-            } catch (err) {
-              // Not cached; the run goes on without what the header says, and says so.
-              analyzer.resetParser();
-              if (round === 0) runNotes.push({ file, level: 'warning', message: `could not be summarised (the calls into it are read without its summaries): ${err instanceof Error ? err.message : String(err)}` });
-              continue;
-            }
-          }
-          const declaredExtern = k.exported.size ? externFunctionNames(text) : null;
-          for (const [name, entry] of k.exported) {
-            // `extern f();` in one #ifdef branch, a static inline stub in the other: which one the
-            // build uses depends on the architecture, so the stub says nothing.
-            if (declaredExtern!.has(name)) continue;
-            if (!kernelHeaders.has(file)) knowledge.addLocalHeader(name, entry, file);
-            else if (!knowledge.headers.has(name) || round > 0) knowledge.headers.set(name, entry);
-          }
-        }
-      }
-      stats.headerSummaries = knowledge.headers.size + knowledge.localHeaders.size;
-    }
+    // Headers first: the kernel's wrappers of the lock API and the run's own headers.
+    if (options.summaries !== false) {
+      summariseHeaders({ root, localHeaders: [...localHeaders], useDemand, prescans, factsConfig, names, triggeredCalls, cache, view, analyzer, stats, notes: runNotes, knowledge, used: usedHeaders });
+    } else for (const h of [...(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []), ...localHeaders]) usedHeaders.add(h);
 
     // The demand, once the headers' summaries are known.
     let demand: Demand | null = null;
@@ -361,12 +316,15 @@ async function run(given: readonly RunSource[], options: AnalyzeOptions): Promis
       const only = onlyFor(src.path);
       const summaries: [string, ApiEntry][] = [];
       const noreturn: string[] = [];
+      const apis: [string, ApiEntry | null][] = [];
       for (const name of calledBy(src.path)) {
         const entry = knowledge.summaryOf(name, src.path);
         if (entry) summaries.push([name, entry]);
         if (knowledge.noreturn.holds(name, src.path)) noreturn.push(name);
+        const api = apisChanged ? knowledge.apis.entryFor(name, src.path) : undefined;
+        if (apisChanged && api !== lookupApi(name)) apis.push([name, api ?? null]);
       }
-      return { only, result: startPool().submit({ path: src.path, text: inMemory.get(src.path), only, summaries, noreturn, functions: earlierFunctions(src), keepFunctions: !!cache }, at) };
+      return { only, result: startPool().submit({ path: src.path, text: inMemory.get(src.path), only, summaries, noreturn, apis, functions: earlierFunctions(src), keepFunctions: !!cache }, at) };
     };
     /** A worker's task in the run's statistics: its time always, what it produced when it is kept. */
     const countWorkerTask = (r: FileTaskResult, kept: boolean): void => {

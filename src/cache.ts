@@ -74,7 +74,7 @@ export class ResultCache {
     } catch (err) {
       return { error: `cannot use the cache directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
     }
-    const { rules, defines, undefines, completeConfig, config, summaries, staticSummaries } = options;
+    const { rules, defines, undefines, completeConfig, config, summaries, staticSummaries, treeFacts } = options;
     const salt = createHash('sha256')
       .update(build())
       .update(
@@ -87,6 +87,7 @@ export class ResultCache {
           config: config ?? [],
           summaries: summaries !== false,
           staticSummaries: !!staticSummaries,
+          treeFacts: treeFacts ?? null,
         }),
       )
       .digest('hex');

@@ -24,6 +24,8 @@ import { entryRelevance } from './engine/demand.js';
 import { initializerFields, inEnabledRegion, topLevelItems } from './parse/top-level.js';
 import type { CommentInfo, FunctionInfo, FunctionResult, FindingInput } from './engine/events.js';
 import { allRules } from './rules/index.js';
+import { DEFAULT_TREE_FACTS, type TreeFacts } from './tree-facts.js';
+import { vmaFieldsOf } from './kb/vma-fields.js';
 import type { Rule, RuleVisitor } from './rules/rule.js';
 import { atOrigin, memoKey, moved, type FunctionPlace, type MemoEntry } from './function-memo.js';
 
@@ -35,6 +37,12 @@ export interface KnowledgeView {
   noreturn(name: string, file: string): boolean;
   /** Fields of a non-static variable's brace initializer in another file. */
   initializer(variable: string): ReadonlyMap<string, string> | undefined;
+  /**
+   * The knowledge-base entry for a call of `name` from `file`, as it holds for the tree (see
+   * src/engine/tree-apis.ts): undefined when the tree's declaration does not fit it. Absent: the
+   * built-in table as it is.
+   */
+  api?(name: string, file: string): ApiEntry | undefined;
 }
 
 /** Every answer of the KnowledgeView a file's analysis used, as fingerprints. */
@@ -42,6 +50,8 @@ export interface FileInputs {
   summaries: Map<string, string>;
   noreturn: Map<string, boolean>;
   initializers: Map<string, string>;
+  /** The knowledge-base entries used, as the tree's declarations made them. */
+  apis: Map<string, string>;
 }
 
 /** A fingerprint of everything in a summary (traces included): equal means the analysis saw the same. */
@@ -58,7 +68,13 @@ export function sameInputs(inputs: FileInputs, view: KnowledgeView, file: string
   for (const [name, fp] of inputs.summaries) if (exactFingerprint(view.summaryOf(name, file)) !== fp) return false;
   for (const [name, held] of inputs.noreturn) if (view.noreturn(name, file) !== held) return false;
   for (const [variable, fp] of inputs.initializers) if (exactFingerprint(view.initializer(variable)) !== fp) return false;
+  for (const [name, fp] of inputs.apis ?? []) if (exactFingerprint(treeApi(view, name, file)) !== fp) return false;
   return true;
+}
+
+/** The knowledge-base entry a call of `name` from `file` gets (see KnowledgeView.api). */
+function treeApi(view: KnowledgeView, name: string, file: string): ApiEntry | undefined {
+  return view.api ? view.api(name, file) : lookupApi(name);
 }
 
 /** How one file is analysed. */
@@ -77,11 +93,10 @@ export interface AnalyzeFileOptions {
   functions?: readonly MemoEntry[];
 }
 
-export function selectRules(options: Pick<AnalyzeOptions, 'rules'>): Rule[] {
-  const rules = allRules();
-  if (!options.rules) return [...rules];
-  const wanted = new Set(options.rules);
-  return rules.filter((r) => wanted.has(r.meta.id));
+export function selectRules(options: Pick<AnalyzeOptions, 'rules' | 'treeFacts'>): Rule[] {
+  const wanted = options.rules ? new Set(options.rules) : null;
+  // A rule about a kernel feature the tree does not have (per-VMA locks on 6.1) is not run.
+  return allRules().filter((r) => (!wanted || wanted.has(r.meta.id)) && !(r.meta.treeFeature && options.treeFacts?.[r.meta.treeFeature] === false));
 }
 
 /** Effective macros: the knowledge base's defaults (not with a build's complete configuration), then -D, then -U. */
@@ -134,6 +149,9 @@ export class FileAnalyzer {
   private readonly pre: PreprocessorEvaluator;
   /** This analyzer's own parser: no two analyzers share one. */
   private readonly parser = new CParser();
+  private readonly tree: Readonly<TreeFacts>;
+  /** VMA fields whose writers need the mmap write lock, in this tree. */
+  private readonly vmaWriteFields: readonly string[];
 
   constructor(
     private readonly rules: Rule[],
@@ -147,6 +165,8 @@ export class FileAnalyzer {
     this.useSummaries = options.summaries !== false;
     this.pp = preprocessorChoices(options);
     this.pre = new PreprocessorEvaluator(this.pp);
+    this.tree = options.treeFacts ?? DEFAULT_TREE_FACTS;
+    this.vmaWriteFields = vmaFieldsOf(this.tree).mmapWrite;
   }
 
   /** A new parser for the next file (after a failure, whatever state the old one was left in). */
@@ -238,6 +258,7 @@ export class FileAnalyzer {
     const visitors: RuleVisitor[] = opts.report
       ? this.rules.map((rule, ruleIndex) =>
           rule.create({
+            tree: this.tree,
             report: (reporters[ruleIndex] = (f: FindingInput) => {
               if (recording) recording.reports.push([ruleIndex, { ...f, node: positionOf(f.node) }]);
               const finding: Finding = {
@@ -300,13 +321,21 @@ export class FileAnalyzer {
     const knowledge: FileKnowledge = { exported: new Map(), statics: new Map(), initializers: new Map(), lookedUp: new Set(), lookedUpWhole: new Set() };
     for (const [name, v] of fileInitializers) if (!v.isStatic && CROSS_FILE_INITIALIZER_TYPES.has(v.type)) knowledge.initializers.set(name, v.fields);
     const view = this.view;
-    const inputs: FileInputs = { summaries: new Map(), noreturn: new Map(), initializers: new Map() };
+    const inputs: FileInputs = { summaries: new Map(), noreturn: new Map(), initializers: new Map(), apis: new Map() };
     const stateSummaries: string[] = [];
     const useSummaries = this.useSummaries;
     const table = this.config;
     const declaredNoreturn = noreturnDeclarations(file.text);
+    /** The table's entry as the tree declares the function (a configuration's entry is the user's word). */
+    const kbEntry = (name: string): ApiEntry | undefined => {
+      const configured = table.get(name);
+      if (configured || !lookupApi(name)) return configured;
+      const entry = treeApi(view, name, file.path);
+      if (!inputs.apis.has(name)) inputs.apis.set(name, exactFingerprint(entry));
+      return entry;
+    };
     const known = (name: string): ApiEntry | undefined => {
-      const kb = table.get(name) ?? lookupApi(name);
+      const kb = kbEntry(name);
       if (!useSummaries) return byName.has(name) ? mergeEntry(undefined, kb, true) : kb;
       if (byName.has(name)) return mergeEntry(localSummaries.get(name), kb, true);
       knowledge.lookedUp.add(name);
@@ -439,6 +468,7 @@ export class FileAnalyzer {
           statics,
           entry,
           handsLocksTo: handoffs.get(info.name),
+          vmaWriteFields: this.vmaWriteFields,
         });
         if (key && recording) {
           const { summary, callSites, parseErrors, widened, budgetExceeded } = a;

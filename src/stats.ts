@@ -15,6 +15,8 @@ export function emptyStats(): RunStats {
     fileReanalyses: 0,
     functionsWithCallerEntry: 0,
     headerSummaries: 0,
+    kbEntriesNotMatching: 0,
+    kbEntriesMoved: 0,
     functionsInRun: 0,
     filesParsed: 0,
     filesAnalysedAhead: 0,

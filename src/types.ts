@@ -62,6 +62,12 @@ export interface RunStats {
   functionsWithCallerEntry: number;
   /** Header functions summarised from the kernel tree's include/linux. */
   headerSummaries: number;
+  /**
+   * Knowledge-base entries the tree declares otherwise than the entry assumes (read from the
+   * source instead), and entries whose parameters the tree has elsewhere (moved there).
+   */
+  kbEntriesNotMatching: number;
+  kbEntriesMoved: number;
   /** Functions the prescan found in the run's files, and files parsed (the others had nothing to check). */
   functionsInRun: number;
   filesParsed: number;
@@ -110,9 +116,15 @@ export interface AnalyzeOptions {
   summariesIn?: Record<string, SummaryRecord>;
   /**
    * Root of a kernel tree whose include/linux headers are summarised (mm.h, mmap_lock.h,
-   * pagewalk.h, uaccess.h); undefined = found upward from the analysed files; false = none.
+   * pagewalk.h, uaccess.h, highmem.h, highmem-internal.h) and whose features are read
+   * (src/tree-facts.ts); undefined = found upward from the analysed files; false = none.
    */
   kernelRoot?: string | false;
+  /**
+   * The kernel features of the tree (src/tree-facts.ts); undefined: read from the kernel root's
+   * include/linux/mm_types.h by the run (an unknown tree's without one).
+   */
+  treeFacts?: import('./tree-facts.js').TreeFacts;
   /**
    * false: calls are known only from the knowledge base (and config), as in a purely
    * intra-procedural analysis; for measuring what summaries change.

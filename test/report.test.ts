@@ -59,6 +59,8 @@ function stats(overrides: Partial<RunStats> = {}): RunStats {
     fileReanalyses: 0,
     functionsWithCallerEntry: 0,
     headerSummaries: 0,
+    kbEntriesNotMatching: 0,
+    kbEntriesMoved: 0,
     functionsInRun: 12,
     filesParsed: 3,
     filesAnalysedAhead: 0,

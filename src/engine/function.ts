@@ -8,13 +8,11 @@ import { buildCfg, type Cfg, type PreprocessorChoices } from './cfg.js';
 import { runDataflow } from './dataflow.js';
 import { deadFactPruner } from './liveness.js';
 import { State } from './state.js';
-import { Transfer, keyOf, declaredName, equalityNames, rwsemOwner, type EventSink, type FunctionContext, type SummaryFacts } from './transfer.js';
+import { entryConditions } from './arg-conditions.js';
+import { Transfer, keyOf, declaredName, rwsemOwner, type EventSink, type FunctionContext, type SummaryFacts } from './transfer.js';
 import { summarize } from './summary.js';
 import type { State as StateT } from './state.js';
 import {
-  ENTRY_SNAPSHOT,
-  V_SELECTED,
-  entryKey,
   FORGOTTEN_SUFFIX,
   V_ANY,
   V_POS,
@@ -29,8 +27,8 @@ import {
   type ReturnKind,
   type StateView,
 } from './events.js';
-import { MMAP_RWSEM_FIELDS, type ApiEntry, type LockClass } from '../kb/lock-api.js';
-import { DEFINITION_MACRO, definitionMacroName, isNamedConstant } from './c-names.js';
+import { MMAP_RWSEM_FIELDS, VMA_MMAP_WRITE_FIELDS, type ApiEntry, type LockClass } from '../kb/lock-api.js';
+import { DEFINITION_MACRO, definitionMacroName } from './c-names.js';
 
 export interface FunctionAnalysis {
   info: FunctionInfo;
@@ -92,6 +90,8 @@ export interface FunctionEnv {
   entry?: readonly EntryLock[];
   /** The callback that releases the locks this function may return with (FunctionInfo.handsLocksTo). */
   handsLocksTo?: string;
+  /** VMA fields whose writers need the mmap write lock in this tree (default: the knowledge base's). */
+  vmaWriteFields?: readonly string[];
 }
 
 const MAX_TRACE = 10;
@@ -137,34 +137,6 @@ export function functionInfo(fn: AstNode): FunctionInfo {
     returnKind = 'int';
   }
   return { name, node: fn, returnKind, isStatic, params };
-}
-
-/**
- * What a path knew of the parameters' values as passed (V_* bits by parameter, only the known
- * ones): tests of a parameter before the body assigns it, kept at the assignment.
- */
-function entryConditions(st: StateT, params: readonly string[]): Record<number, number> {
-  const out: Record<number, number> = {};
-  params.forEach((name, i) => {
-    const snap = st.vals.get(entryKey(i));
-    // No snapshot: the path did not assign it (snapshots are never evicted).
-    const bits = snap !== undefined ? snap & ~ENTRY_SNAPSHOT : st.getVal(name);
-    if (bits !== V_ANY) out[i] = bits;
-    else if (snap === undefined && comparedEqualToConstant(st, name)) out[i] = V_ANY | V_SELECTED;
-  });
-  return out;
-}
-
-/** Does the path know `name == CONSTANT` (a named constant, value unknown) to be true? */
-function comparedEqualToConstant(st: StateT, name: string): boolean {
-  for (const [key, bits] of st.vals) {
-    if (bits & V_ZERO) continue;
-    const sides = equalityNames(key);
-    if (!sides) continue;
-    const other = sides[0] === name ? sides[1] : sides[1] === name ? sides[0] : null;
-    if (other !== null && isNamedConstant(other)) return true;
-  }
-  return false;
 }
 
 /** Declared types of the function's parameters and locals, by name (`struct vm_area_struct *`). */
@@ -528,6 +500,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     lockFlags: collectLockFlags(fn, env.resolve),
     pointerParams: collectPointerParams(fn),
     typeOf: (name) => types.get(name),
+    vmaWriteFields: env.vmaWriteFields ?? VMA_MMAP_WRITE_FIELDS,
     resolve: env.resolve,
     params: info.params,
     facts,

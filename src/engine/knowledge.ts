@@ -8,6 +8,7 @@ import path from 'node:path';
 import { declarationScope, NoreturnIndex } from './noreturn.js';
 import { internName } from './prescan.js';
 import { KERNEL_PROGRAM, linkDomains, type LinkDomains } from './link-domain.js';
+import { TreeApis } from './tree-apis.js';
 
 /** Summaries of one file's functions and the names the file looked up outside itself. */
 export interface FileKnowledge {
@@ -117,6 +118,8 @@ export class RunKnowledge {
   /** Helpers of a run's own headers (`#include "internal.h"`), with the directory tree that sees each. */
   readonly localHeaders = new Map<string, { entry: ApiEntry; scope: string; header: string }[]>();
   readonly initializers = new Map<string, Map<string, string>>();
+  /** The knowledge base as the tree declares its functions. */
+  readonly apis = new TreeApis();
   /** Functions the run's files declare `__noreturn`, with where each declaration holds. */
   readonly noreturn = new NoreturnIndex();
   /** Static functions' summaries by `file#name` (only with AnalyzeOptions.staticSummaries). */

@@ -73,6 +73,7 @@ export class State {
    * the lock is tracked as `vma:*vmap` and `vma:vma` leads there.
    */
   lockAliases: Map<string, string>;
+  /** pagefault_disable() depth relative to entry; negative after enabling what a caller disabled. */
   pf: number;
   /** Abstract value of the return statement that ended the path (-1 before any). */
   ret: number;
@@ -222,7 +223,8 @@ export class State {
   }
 
   setPf(depth: number): void {
-    this.pf = Math.max(0, Math.min(PF_MAX, depth));
+    // Below 0: page faults enabled that a caller had disabled (__kunmap_atomic()).
+    this.pf = Math.max(-PF_MAX, Math.min(PF_MAX, depth));
     this.hashCache = null;
   }
 

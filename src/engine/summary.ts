@@ -6,6 +6,7 @@
 //   or "may change" (forget) when no return value tells;
 // - what it requires on entry (it asserts the lock, or releases one it did not take);
 // - whether it may fault on user memory with its caller's locks in place, and through what;
+// - whether it leaves page faults disabled (kmap_atomic()) or enables them (kunmap_atomic());
 // - what it returns (abstract bits), whether that is a VMA that may be NULL, how it fails;
 // - which pointer parameters it dereferences, which VMA parameters it modifies.
 
@@ -217,6 +218,18 @@ function failureStyle(kind: ReturnKind, failures: readonly { returned: number }[
   }
 }
 
+/**
+ * Page faults disabled on every way out (`kmap_atomic()` calls pagefault_disable() and returns)
+ * or enabled on every way out without a disable of its own (`__kunmap_atomic()`): the depth the
+ * exits reach from 0 on entry. Exits that differ say nothing.
+ */
+function pagefaultEffect(exits: readonly State[]): 'disable' | 'enable' | undefined {
+  if (!exits.length) return undefined;
+  if (exits.every((st) => st.pf > 0)) return 'disable';
+  if (exits.every((st) => st.pf < 0)) return 'enable';
+  return undefined;
+}
+
 /** The summary of one analysed function. */
 export function summarize(input: SummaryInput): ApiEntry {
   const { exits, params } = input;
@@ -249,7 +262,13 @@ export function summarize(input: SummaryInput): ApiEntry {
   if (input.facts.fault) {
     entry.mayFault = true;
     entry.faultVia = input.facts.fault;
+    // Only for some arguments (copy_huge_page_from_user(..., allow_pagefault)): callers passing
+    // others do not fault through it.
+    const when = input.facts.faultWhen;
+    if (when && when !== 'always') entry.faultsWhen = [...when.values()];
   }
+  const pagefault = pagefaultEffect(exits);
+  if (pagefault) entry.pagefault = pagefault;
   if (input.returnKind !== 'void' && exits.length) {
     let bits = 0;
     for (const st of exits) bits |= retBits(st);

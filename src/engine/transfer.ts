@@ -5,11 +5,12 @@
 
 import { performance } from 'node:perf_hooks';
 import { AstNode, addressOperand, calleeName, callArgs, stripParens } from '../parse/ast.js';
-import { lookupApi, GUARD_CLASSES, MMAP_RWSEM_FIELDS, VMA_RWSEM_PATH, VMA_ITERATORS, VMA_MMAP_WRITE_FIELDS, type ApiEntry, type LockEffect, type LockClass } from '../kb/lock-api.js';
+import { lookupApi, GUARD_CLASSES, MMAP_RWSEM_FIELDS, VMA_RWSEM_PATH, VMA_ITERATORS, type ApiEntry, type LockEffect, type LockClass } from '../kb/lock-api.js';
 import type { TraceStep } from '../types.js';
 import { State, joinStates, mentions, type PtrFact } from './state.js';
 import { isNamedConstant } from './c-names.js';
 import { FORGOTTEN_SUFFIX, V_ANY, V_ERR, V_NEG, V_POS, V_ZERO, type LockStateName } from './events.js';
+import { argumentBits, entryConditions, equalityKey, mayFailWith } from './arg-conditions.js';
 import type { GuardUse } from './cfg.js';
 
 export interface Value {
@@ -62,6 +63,9 @@ export interface ResolvedRequirement {
   at: TraceStep | null;
 }
 
+/** Distinct argument conditions a summary's faulting keeps (ApiEntry.faultsWhen). */
+const MAX_FAULT_CONDITIONS = 8;
+
 /**
  * What the analysis of a function learns for its summary beyond its exit states: where it may
  * fault, which parameters it dereferences or modifies as a VMA without knowing the lock.
@@ -69,6 +73,11 @@ export interface ResolvedRequirement {
 export interface SummaryFacts {
   /** The first call that may fault with the caller's locks still in place: the chain down to the access. */
   fault: TraceStep[] | null;
+  /**
+   * What the paths reaching such calls knew of the parameters as passed (entryConditions), one
+   * per distinct condition; 'always' once one path knew nothing (see ApiEntry.faultsWhen).
+   */
+  faultWhen?: Map<string, Record<number, number>> | 'always';
   /** Parameter indexes dereferenced before any test of them. */
   derefs: Set<number>;
   /**
@@ -180,18 +189,6 @@ export function keyOf(n: AstNode): string | null {
   }
 }
 
-/** Key of `a == b` whichever way round it is written. */
-function equalityKey(a: string, b: string): string {
-  const [x, y] = [a, b].sort();
-  return `(${x} == ${y})`;
-}
-
-/** The two sides of a key made by equalityKey() whose sides are plain names, or null. */
-export function equalityNames(key: string): [string, string] | null {
-  const m = /^\((\w+) == (\w+)\)$/.exec(key);
-  return m ? [m[1], m[2]] : null;
-}
-
 /** A condition of pure expressions only (no calls, no assignments): it can be re-tested later. */
 function isPureCondition(n: AstNode): boolean {
   const s = stripParens(n);
@@ -278,6 +275,8 @@ export interface FunctionContext {
   pointerParams: ReadonlySet<string>;
   /** Declared type of a parameter or local (`struct vb2_queue *`), when the function declares it. */
   typeOf(name: string): string | undefined;
+  /** VMA fields whose writers need the mmap write lock (`vm_flags` too where it is a plain field). */
+  vmaWriteFields: readonly string[];
 }
 
 /** Pseudo lock key recording that a callee may have dropped some lock of a class on this path. */
@@ -880,7 +879,7 @@ export class Transfer {
         const objKey = keyOf(obj);
         outs = outs.map((o) => {
           if (this.fx.sink) this.fx.sink.write(n, obj, objKey, field, target.operator === '->', o.st);
-          const i = objKey && target.operator === '->' && VMA_MMAP_WRITE_FIELDS.includes(field) ? this.noteModify(objKey, o.st, n, `writes \`${oneLine(target.text)}\``) : -1;
+          const i = objKey && target.operator === '->' && this.fx.vmaWriteFields.includes(field) ? this.noteModify(objKey, o.st, n, `writes \`${oneLine(target.text)}\``) : -1;
           if (i < 0) return o;
           const c = o.st.clone();
           c.setVal(`#modifies:${i}`, V_POS);
@@ -1282,8 +1281,17 @@ export class Transfer {
   /** Summary facts of a call: it may fault, it modifies a VMA the function was given. */
   private noteCallFacts(name: string, api: ApiEntry, n: AstNode, args: AstNode[], st: State): number[] {
     const facts = this.fx.facts!;
-    if (api.mayFault && !facts.fault && st.pf === 0 && !droppedCallersMmapLock(st)) {
-      facts.fault = [this.fx.step(n, `${name}() may fault on user memory`), ...(api.faultVia ?? [])].slice(0, 6);
+    if (api.mayFault && st.pf <= 0 && !droppedCallersMmapLock(st) && mayFailWith(api.faultsWhen, args)) {
+      facts.fault ??= [this.fx.step(n, `${name}() may fault on user memory`), ...(api.faultVia ?? [])].slice(0, 6);
+      if (facts.faultWhen !== 'always') {
+        const when = entryConditions(st, this.fx.params);
+        // Past a few conditions, the function is taken to fault whatever its arguments.
+        if (!Object.keys(when).length || (facts.faultWhen?.size ?? 0) >= MAX_FAULT_CONDITIONS) facts.faultWhen = 'always';
+        else {
+          const known = facts.faultWhen ?? (facts.faultWhen = new Map());
+          known.set(JSON.stringify(when), when);
+        }
+      }
     }
     if (api.takesMmapLock && api.takesMmapLockOf && !facts.takes && !droppedCallersVmaLock(st)) {
       const arg = args[api.takesMmapLockOf.target];
@@ -1486,21 +1494,6 @@ function flagRefined(arg: AstNode, st: State, set: boolean): State | null {
   const c = st.clone();
   c.setVal(k, want);
   return c;
-}
-
-/** What an argument's text alone says of its value: a constant, NULL, `&x` (never NULL). */
-export function argumentBits(arg: AstNode): number {
-  const e = stripParens(arg);
-  if (/^(0+[uUlL]*|NULL|false)$/.test(e.text)) return V_ZERO;
-  if (e.type === 'number_literal' || e.text === 'true') return V_POS;
-  if (e.type === 'pointer_expression' && e.operator === '&') return V_POS;
-  return V_ANY;
-}
-
-/** Can a function that fails only when `failsWhen` says fail with these arguments? */
-export function mayFailWith(failsWhen: readonly Record<number, number>[] | undefined, args: readonly AstNode[]): boolean {
-  if (!failsWhen) return true;
-  return failsWhen.some((when) => Object.entries(when).every(([i, need]) => !args[Number(i)] || (argumentBits(args[Number(i)]) & need) !== 0));
 }
 
 /** The return values that are failure, by failure style. */

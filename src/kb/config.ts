@@ -365,13 +365,8 @@ const ENTRY_FIELDS: FieldChecks<ApiEntry> = {
   mayStartAbove: (c, v, at) => c.bool(v, at),
   returnsVma: (c, v, at) => c.bool(v, at),
   fails: (c, v, at) => c.oneOf(v, at, FAILS),
-  failsWhen: (c, v, at) =>
-    c.array(v, at, 'argument conditions').map((w, i) => {
-      const o = c.object(w, `${at}[${i}]`);
-      const out: Record<number, number> = {};
-      for (const [k, bits] of Object.entries(o)) out[c.index(Number(k), `${at}[${i}].${k}`)] = c.integer(bits, `${at}[${i}].${k}`, 1, WHEN_BITS_MAX);
-      return out;
-    }),
+  failsWhen: (c, v, at) => argumentConditions(c, v, at),
+  faultsWhen: (c, v, at) => argumentConditions(c, v, at),
   derefsArgs: (c, v, at) => c.indexes(v, at),
   flagStaysClear: (c, v, at) => c.indexes(v, at),
   noreturn: (c, v, at) => c.bool(v, at),
@@ -404,6 +399,16 @@ const ENTRY_FIELDS: FieldChecks<ApiEntry> = {
     return source;
   },
 };
+
+/** A list of conditions on the arguments (failsWhen, faultsWhen): argument index -> V_* bits. */
+function argumentConditions(c: Checker, v: unknown, at: string): Record<number, number>[] {
+  return c.array(v, at, 'argument conditions').map((w, i) => {
+    const o = c.object(w, `${at}[${i}]`);
+    const out: Record<number, number> = {};
+    for (const [k, bits] of Object.entries(o)) out[c.index(Number(k), `${at}[${i}].${k}`)] = c.integer(bits, `${at}[${i}].${k}`, 1, WHEN_BITS_MAX);
+    return out;
+  });
+}
 
 /** An object whose keys are all known fields, each checked, with the required ones present. */
 function record<T>(c: Checker, v: unknown, at: string, fields: FieldChecks<T>, required: readonly (keyof T & string)[]): T {

@@ -88,6 +88,11 @@ export interface ApiEntry {
   lock?: LockEffect[];
   /** The call may fault on user memory (takes the mmap lock for read in the fault handler). */
   mayFault?: boolean;
+  /**
+   * It faults only when the arguments match one of these (as failsWhen): a summary whose faulting
+   * calls all depend on a parameter (`allow_pagefault`). Absent: whatever the arguments.
+   */
+  faultsWhen?: Record<number, number>[];
   /** The returned pointer may be NULL and must be checked before use. */
   returnsNullable?: boolean;
   /** Returns the first VMA ending above the address, which may start above it (find_vma semantics). */

@@ -10,6 +10,8 @@ import { noreturnDeclarations } from '../engine/noreturn.js';
 import { archHeaderNames } from '../engine/knowledge.js';
 import { contentHash } from '../cache.js';
 import { parseSuppressions, type Suppression } from '../suppressions.js';
+import { lookupApi } from '../kb/lock-api.js';
+import { findDeclarations, type Declaration } from '../kb/declarations.js';
 
 /** What a file's facts depend on besides its text (the same for every file of a run). */
 export interface FactsConfig {
@@ -29,6 +31,8 @@ export interface FileFacts {
   includes: string[];
   /** Its `vmalint: ignore` comments. */
   suppressions: Suppression[];
+  /** Its definitions of functions the knowledge base describes (src/engine/tree-apis.ts). */
+  declarations: Declaration[];
   hash: string | null;
 }
 
@@ -51,6 +55,13 @@ export function fileFacts(file: string, text: string, config: FactsConfig): File
     archNames: archHeaderNames(file, text, config.root),
     includes,
     suppressions: parseSuppressions(text),
+    declarations: knowledgeBaseDefinitions(file, text, scan),
     hash: config.hash ? contentHash(text) : null,
   };
+}
+
+/** The file's definitions of functions the knowledge base describes, as declared (few files have any). */
+function knowledgeBaseDefinitions(file: string, text: string, scan: FilePrescan): Declaration[] {
+  const names = new Set(scan.functions.filter((fn) => lookupApi(fn.name)).map((fn) => fn.name));
+  return names.size ? findDeclarations(text, (name) => names.has(name), file) : [];
 }

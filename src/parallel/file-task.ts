@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { AnalyzeOptions, RunStats } from '../types.js';
-import type { ApiEntry } from '../kb/lock-api.js';
+import { lookupApi, type ApiEntry } from '../kb/lock-api.js';
 import type { FileKnowledge } from '../engine/knowledge.js';
 import type { MemoEntry } from '../function-memo.js';
 import { emptyStats } from '../stats.js';
@@ -16,11 +16,11 @@ import { injectedFailure } from '../failure-injection.js';
 import { emptyOutcome, FileAnalyzer, selectRules, type AnalyzeFileOptions, type FileInputs, type FileOutcome, type KnowledgeView } from '../file-analyzer.js';
 
 /** The options a runner needs (what can cross to a worker: no callbacks). */
-export type RunnerOptions = Pick<AnalyzeOptions, 'rules' | 'defines' | 'undefines' | 'completeConfig' | 'config' | 'summaries' | 'staticSummaries'>;
+export type RunnerOptions = Pick<AnalyzeOptions, 'rules' | 'defines' | 'undefines' | 'completeConfig' | 'config' | 'summaries' | 'staticSummaries' | 'treeFacts'>;
 
 export function runnerOptions(options: AnalyzeOptions): RunnerOptions {
-  const { rules, defines, undefines, completeConfig, config, summaries, staticSummaries } = options;
-  return { rules, defines, undefines, completeConfig, config, summaries, staticSummaries };
+  const { rules, defines, undefines, completeConfig, config, summaries, staticSummaries, treeFacts } = options;
+  return { rules, defines, undefines, completeConfig, config, summaries, staticSummaries, treeFacts };
 }
 
 export interface FileTask {
@@ -30,6 +30,8 @@ export interface FileTask {
   only: AnalyzeFileOptions['only'];
   /** Answers for the names the file's analysed functions call. */
   summaries: [string, ApiEntry][];
+  /** Knowledge-base entries that the tree changes for this file (null: none holds), by name. */
+  apis?: [string, ApiEntry | null][];
   noreturn: string[];
   /** Initializers published since this runner's previous task, in publication order. */
   initializers: [string, [string, string][]][];
@@ -138,6 +140,7 @@ export function failedOutcome(file: string, message: string, internal: boolean):
 /** A KnowledgeView answering from a task's snapshot. */
 class SnapshotView implements KnowledgeView {
   summaries = new Map<string, ApiEntry>();
+  apis = new Map<string, ApiEntry | null>();
   noreturnNames = new Set<string>();
   readonly initializers = new Map<string, ReadonlyMap<string, string>>();
   summaryOf(name: string): ApiEntry | undefined {
@@ -148,6 +151,10 @@ class SnapshotView implements KnowledgeView {
   }
   initializer(variable: string): ReadonlyMap<string, string> | undefined {
     return this.initializers.get(variable);
+  }
+  api(name: string): ApiEntry | undefined {
+    const changed = this.apis.get(name);
+    return changed === undefined ? lookupApi(name) : changed ?? undefined;
   }
 }
 
@@ -166,6 +173,7 @@ export class FileTaskRunner {
     this.ready ??= initParser();
     await this.ready;
     this.view.summaries = new Map(task.summaries);
+    this.view.apis = new Map(task.apis ?? []);
     this.view.noreturnNames = new Set(task.noreturn);
     for (const [name, fields] of task.initializers) if (!this.view.initializers.has(name)) this.view.initializers.set(name, new Map(fields));
     const before = { parseMs: this.stats.parseMs, analyzeMs: this.stats.analyzeMs, filesParsed: this.stats.filesParsed, functionsReused: this.stats.functionsReused };

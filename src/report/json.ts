@@ -72,6 +72,8 @@ function copyStats(stats: RunStats): RunStats {
     fileReanalyses: stats.fileReanalyses,
     functionsWithCallerEntry: stats.functionsWithCallerEntry,
     headerSummaries: stats.headerSummaries,
+    kbEntriesNotMatching: stats.kbEntriesNotMatching,
+    kbEntriesMoved: stats.kbEntriesMoved,
     functionsInRun: stats.functionsInRun,
     filesParsed: stats.filesParsed,
     filesAnalysedAhead: stats.filesAnalysedAhead,

@@ -89,6 +89,8 @@ export function formatStatsTable(stats: RunStats): string {
     ['files analysed again', String(stats.fileReanalyses)],
     ['functions with callers\' locks at entry', String(stats.functionsWithCallerEntry)],
     ['header summaries', String(stats.headerSummaries)],
+    ['knowledge-base entries not matching the tree (read from the source)', String(stats.kbEntriesNotMatching)],
+    ['knowledge-base entries moved to the tree\'s parameters', String(stats.kbEntriesMoved)],
     ['parse time', formatMilliseconds(stats.parseMs)],
     ['analysis time', formatMilliseconds(stats.analyzeMs)],
     ['total time', formatMilliseconds(stats.totalMs)],

@@ -1,5 +1,6 @@
 // fault-under-mmap-lock: a user-memory access that can fault while the mmap lock is held.
 import type { Rule } from './rule.js';
+import { mayFailWith } from '../engine/arg-conditions.js';
 
 export const faultUnderMmapLock: Rule = {
   meta: {
@@ -38,7 +39,7 @@ export const faultUnderMmapLock: Rule = {
   create(context) {
     return {
       call(ev) {
-        if (!ev.api?.mayFault || ev.state.pagefaultDisabled()) return;
+        if (!ev.api?.mayFault || ev.state.pagefaultDisabled() || !mayFailWith(ev.api.faultsWhen, ev.args)) return;
         const held = ev.state.heldMmapLocks();
         if (held.length === 0) return;
         const lock = held[0];

@@ -5,6 +5,7 @@ export const mmapLockUnderVmaLock: Rule = {
   meta: {
     id: 'mmap-lock-under-vma-lock',
     severity: 'error',
+    treeFeature: 'perVmaLocks',
     shortDescription: 'The mmap lock is taken while a VMA read lock is held.',
     fullDescription:
       'Reports an mmap lock acquisition (any form: mmap_read_lock, mmap_write_lock, the _killable forms, the raw rwsem, ' +

@@ -5,6 +5,7 @@
 // Analyzer's checker callbacks.
 
 import type { Severity } from '../types.js';
+import type { TreeFacts, TreeFeature } from '../tree-facts.js';
 import type { CallEvent, DerefEvent, LockOpEvent, FunctionExitEvent, FileEvent, FindingInput, WriteEvent } from '../engine/events.js';
 
 export interface RuleDocs {
@@ -35,11 +36,18 @@ export interface RuleMeta {
    * match every comment the rule could report on.
    */
   textTrigger?: RegExp;
+  /**
+   * The kernel feature the rule checks: a tree without it (src/tree-facts.ts: 6.1 has no per-VMA
+   * locks) does not run the rule.
+   */
+  treeFeature?: TreeFeature;
 }
 
 /** What a rule can do while it runs: report findings. */
 export interface RuleContext {
   report(finding: FindingInput): void;
+  /** The kernel features of the tree under analysis. */
+  tree: Readonly<TreeFacts>;
 }
 
 /** Handlers a rule may provide; each is called with the abstract state on one path. */

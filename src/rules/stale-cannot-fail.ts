@@ -4,7 +4,7 @@ import { AstNode, calleeName, callArgs, stripParens, walk } from '../parse/ast.j
 import { lookupApi, type FailureStyle } from '../kb/lock-api.js';
 import { V_ERR, V_NEG, V_SELECTED, V_ZERO, type FunctionResult, type FileEvent } from '../engine/events.js';
 import type { TraceStep } from '../types.js';
-import { mayFailWith } from '../engine/transfer.js';
+import { mayFailWith } from '../engine/arg-conditions.js';
 import { isNamedConstant } from '../engine/c-names.js';
 
 const CLAIM = /\b(?:can\s?not|can'?t|can’t|never)\s+fails?\b|\balways\s+succeeds?\b/i;

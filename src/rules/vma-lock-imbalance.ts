@@ -6,6 +6,7 @@ export const vmaLockImbalance: Rule = {
   meta: {
     id: 'vma-lock-imbalance',
     severity: 'error',
+    treeFeature: 'perVmaLocks',
     shortDescription: 'A per-VMA read lock is not released on every path, or released when not held.',
     fullDescription:
       'Reports a VMA read lock taken by lock_vma_under_rcu() (non-NULL result) or vma_start_read() (true) that is still ' +

@@ -1,7 +1,7 @@
 // vma-write-without-mmap-write: a VMA modified while the mmap lock is held for read only (or not held),
 // and any direct write to vma->vm_flags.
 import type { Rule } from './rule.js';
-import { VMA_MMAP_WRITE_FIELDS, VMA_READONLY_FIELDS } from '../kb/lock-api.js';
+import { vmaFieldsOf } from '../kb/vma-fields.js';
 import { isFreshVma, isVma, lockWhere, vmaTrace } from './vma-object.js';
 import type { CallEvent, EventBase } from '../engine/events.js';
 import type { AstNode } from '../parse/ast.js';
@@ -41,7 +41,8 @@ export const vmaWriteWithoutMmapWrite: Rule = {
       'argument) and writes to vm_start, vm_end, vm_pgoff or vm_page_prot of a VMA on a path where the mmap lock of that ' +
       'VMA is known to be held for read only (also after mmap_write_downgrade()) or known not held. A VMA just created ' +
       'by vm_area_alloc()/vm_area_dup() is not in the tree yet: writing its fields is exempt. A direct write to ' +
-      'vma->vm_flags is always reported: the field is read-only, written through the vm_flags_*() helpers. A VMA is an ' +
+      'vma->vm_flags is always reported where the tree declares the field const (6.3 on): it is written through the ' +
+      'vm_flags_*() helpers; where it is a plain field (6.1), writing it is a change like the others. A VMA is an ' +
       'expression declared `struct vm_area_struct *` or a pointer the analysis tracks from a VMA lookup (nommu\'s ' +
       'struct vm_region also has vm_start/vm_end and is not one).',
     docs: {
@@ -59,6 +60,9 @@ export const vmaWriteWithoutMmapWrite: Rule = {
     },
   },
   create(context) {
+    // Where vm_flags is a plain field (6.1), a direct write is the way flags change: it needs the
+    // mmap write lock like the other fields.
+    const fields = vmaFieldsOf(context.tree);
     return {
       call(ev) {
         for (const i of ev.api?.modifiesVma ?? []) {
@@ -72,7 +76,7 @@ export const vmaWriteWithoutMmapWrite: Rule = {
       write(ev) {
         if (!ev.arrow || !isVma(ev, ev.objectKey)) return;
         const target = `${ev.objectKey}->${ev.field}`;
-        if (VMA_READONLY_FIELDS.includes(ev.field)) {
+        if (fields.readOnly.includes(ev.field)) {
           const lock = ev.state.mmapLockOfVma(ev.objectKey);
           const state = !lock || lock.state === 'unknown' ? '' : ` (the mmap lock of \`${lock.display}\` is ${lock.state === 'none' ? 'not held' : `held${lock.state === 'held' ? '' : ` for ${lock.state}`}`} here${lockWhere(ev, lock)})`;
           context.report({
@@ -85,7 +89,7 @@ export const vmaWriteWithoutMmapWrite: Rule = {
           });
           return;
         }
-        if (!VMA_MMAP_WRITE_FIELDS.includes(ev.field) || isFreshVma(ev, ev.objectKey)) return;
+        if (!fields.mmapWrite.includes(ev.field) || isFreshVma(ev, ev.objectKey)) return;
         check(context, ev, ev.node, ev.objectKey, `writing \`${target}\``, []);
       },
     };

@@ -8,6 +8,7 @@ export const vmaWriteWithoutVmaLock: Rule = {
   meta: {
     id: 'vma-write-without-vma-lock',
     severity: 'error',
+    treeFeature: 'perVmaLocks',
     shortDescription: 'A VMA field that per-VMA-lock readers depend on is written without vma_start_write().',
     fullDescription:
       'With the mmap write lock known held, reports a write to vm_policy, vm_page_prot, anon_vma, anon_name, ' +

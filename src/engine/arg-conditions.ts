@@ -1,0 +1,66 @@
+// Conditions on a function's arguments: what a path knew of the parameters as they were passed
+// (recorded where a summary's behaviour depends on them: a failure return, a call that may
+// fault), and whether the arguments of a call can meet such a condition.
+
+import { stripParens, type AstNode } from '../parse/ast.js';
+import type { State } from './state.js';
+import { isNamedConstant } from './c-names.js';
+import { ENTRY_SNAPSHOT, V_ANY, V_POS, V_SELECTED, V_ZERO, entryKey } from './events.js';
+
+/** Key of `a == b` whichever way round it is written. */
+export function equalityKey(a: string, b: string): string {
+  const [x, y] = [a, b].sort();
+  return `(${x} == ${y})`;
+}
+
+/** The two sides of a key made by equalityKey() whose sides are plain names, or null. */
+export function equalityNames(key: string): [string, string] | null {
+  const m = /^\((\w+) == (\w+)\)$/.exec(key);
+  return m ? [m[1], m[2]] : null;
+}
+
+/**
+ * What a path knew of the parameters' values as passed (V_* bits by parameter, only the known
+ * ones): tests of a parameter before the body assigns it, kept at the assignment.
+ */
+export function entryConditions(st: State, params: readonly string[]): Record<number, number> {
+  const out: Record<number, number> = {};
+  params.forEach((name, i) => {
+    const snap = st.vals.get(entryKey(i));
+    // No snapshot: the path did not assign it (snapshots are never evicted).
+    const bits = snap !== undefined ? snap & ~ENTRY_SNAPSHOT : st.getVal(name);
+    if (bits !== V_ANY) out[i] = bits;
+    else if (snap === undefined && comparedEqualToConstant(st, name)) out[i] = V_ANY | V_SELECTED;
+  });
+  return out;
+}
+
+/** Does the path know `name == CONSTANT` (a named constant, value unknown) to be true? */
+function comparedEqualToConstant(st: State, name: string): boolean {
+  for (const [key, bits] of st.vals) {
+    if (bits & V_ZERO) continue;
+    const sides = equalityNames(key);
+    if (!sides) continue;
+    const other = sides[0] === name ? sides[1] : sides[1] === name ? sides[0] : null;
+    if (other !== null && isNamedConstant(other)) return true;
+  }
+  return false;
+}
+
+/** What an argument's text alone says of its value: a constant, NULL, `&x` (never NULL). */
+export function argumentBits(arg: AstNode): number {
+  const e = stripParens(arg);
+  if (/^(0+[uUlL]*|NULL|false)$/.test(e.text)) return V_ZERO;
+  if (e.type === 'number_literal' || e.text === 'true') return V_POS;
+  if (e.type === 'pointer_expression' && e.operator === '&') return V_POS;
+  return V_ANY;
+}
+
+/**
+ * Can a call with these arguments meet one of the conditions (`failsWhen`, `faultsWhen`)? A
+ * function that fails (or faults) only when they hold does not with arguments that meet none.
+ */
+export function mayFailWith(conditions: readonly Record<number, number>[] | undefined, args: readonly AstNode[]): boolean {
+  if (!conditions) return true;
+  return conditions.some((when) => Object.entries(when).every(([i, need]) => !args[Number(i)] || (argumentBits(args[Number(i)]) & need) !== 0));
+}

@@ -1,0 +1,152 @@
+// The headers' summaries, computed before the run's files: the kernel's wrappers of the lock API
+// (static inlines of the mm headers, twice so that helpers calling helpers settle, and the
+// function-like macros around them) and the helpers of the run's own headers
+// (`#include "internal.h"`).
+
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { FileNotification, RunStats } from './types.js';
+import type { FileKnowledge, RunKnowledge } from './engine/knowledge.js';
+import { lookupApi } from './kb/lock-api.js';
+import { externFunctionNames } from './engine/c-names.js';
+import type { FilePrescan, PrescanFunction } from './engine/prescan.js';
+import { entryRelevance, headerFunctionsWorthSummarising, type RelevantNames } from './engine/demand.js';
+import { fileFacts, type FactsConfig } from './parallel/file-facts.js';
+import { emptyOutcome, sameInputs, type AnalyzeFileOptions, type FileAnalyzer, type KnowledgeView } from './file-analyzer.js';
+import { decodeSource } from './parallel/file-task.js';
+import { contentHash, type ResultCache } from './cache.js';
+import { macroFunctions } from './parse/macro-functions.js';
+import { findDeclarations, type Declaration } from './kb/declarations.js';
+
+/**
+ * Summaries are computed for the kernel headers that wrap the lock API, and for those that
+ * disable page faults around a mapping (kmap_atomic() in highmem-internal.h).
+ */
+export const KERNEL_HEADERS = [
+  'include/linux/mmap_lock.h',
+  'include/linux/mm.h',
+  'include/linux/pagewalk.h',
+  'include/linux/uaccess.h',
+  'include/linux/highmem.h',
+  'include/linux/highmem-internal.h',
+];
+
+/** The cache key's function list for a header's summaries (no file is analysed with it), and for its macros'. */
+const HEADER_KEY = [-1];
+const MACRO_KEY = [-2];
+
+/** Analyse only these functions of a prescanned file (with its file-scope initializers, which the analysis reads). */
+export function onlyThese(scan: FilePrescan, functions: readonly PrescanFunction[]): NonNullable<AnalyzeFileOptions['only']> {
+  const ranges = [...functions, ...scan.initializers].sort((a, b) => a.start - b.start).map(({ start, end }) => ({ start, end }));
+  return { ends: functions.map((f) => f.end), ranges, prescanned: scan.functions.map((f) => f.end) };
+}
+
+/** The kernel headers' declarations of the functions the knowledge base describes. */
+export function kernelHeaderDeclarations(root: string | null): Declaration[] {
+  const out: Declaration[] = [];
+  for (const rel of root ? KERNEL_HEADERS : []) {
+    const file = path.join(root!, rel);
+    let text: string | null;
+    try {
+      text = decodeSource(readFileSync(file));
+    } catch {
+      continue;
+    }
+    if (text !== null) out.push(...findDeclarations(text, (name) => !!lookupApi(name), file));
+  }
+  return out;
+}
+
+export interface HeaderRun {
+  root: string | null;
+  /** The run's own headers its files include. */
+  localHeaders: readonly string[];
+  useDemand: boolean;
+  prescans: ReadonlyMap<string, FilePrescan>;
+  factsConfig: FactsConfig;
+  names: RelevantNames;
+  /** What the run's triggered functions call (see headerFunctionsWorthSummarising). */
+  triggeredCalls: ReadonlySet<string>;
+  cache: ResultCache | null;
+  view: KnowledgeView;
+  analyzer: FileAnalyzer;
+  stats: RunStats;
+  notes: FileNotification[];
+  knowledge: RunKnowledge;
+  /** Every header read (the run-level cache entry checks them). */
+  used: Set<string>;
+}
+
+/** Summarises the headers into `run.knowledge` (headers, localHeaders). */
+export function summariseHeaders(run: HeaderRun): void {
+  const { root, knowledge, cache, view, analyzer, stats } = run;
+  const kernelHeaders = new Set(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []);
+  const headerFiles = [...kernelHeaders, ...[...run.localHeaders].sort()];
+  for (const h of headerFiles) run.used.add(h);
+  if (!headerFiles.length) return;
+  /** One header text analysed (or taken from the cache); null when it could not be. */
+  const summarise = (file: string, text: string, only: AnalyzeFileOptions['only'], keyList: number[], round: number): FileKnowledge | null => {
+    // Header summaries come from the cache too (a header's analysis reads the others').
+    const key = cache?.key(file, contentHash(text), only ? [...keyList, ...only.ends] : keyList);
+    const hit = key ? cache!.get(key).find((r) => r.inputs && sameInputs(r.inputs, view, file)) : undefined;
+    if (hit?.knowledge) {
+      stats.filesFromCache++;
+      return hit.knowledge;
+    }
+    try {
+      const r = analyzer.analyze({ path: file, text }, emptyOutcome(), { report: false, exportAll: true, only });
+      if (key) cache!.put(key, { path: file, outcome: emptyOutcome(), knowledge: r.knowledge, inputs: r.inputs, stateSummaries: [], stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0, functionsReused: 0 }, heapUsed: 0 });
+      return r.knowledge;
+    } catch (err) {
+      // Not cached; the run goes on without what the header says, and says so.
+      analyzer.resetParser();
+      if (round === 0) run.notes.push({ file, level: 'warning', message: `could not be summarised (the calls into it are read without its summaries): ${err instanceof Error ? err.message : String(err)}` });
+      return null;
+    }
+  };
+  /** A macro is summarised when its body calls a function whose summary matters to a caller. */
+  const wanted = (name: string): boolean => {
+    const e = knowledge.headers.get(name) ?? lookupApi(name);
+    return !!e && entryRelevance(e) !== null;
+  };
+  /** Names the headers define as functions: a macro of the same name (another #ifdef branch) does not replace them. */
+  const functions = new Set<string>();
+  for (let round = 0; round < 2; round++) {
+    // The kernel headers call each other's helpers; a run's own header rarely calls another's.
+    for (const file of round === 0 ? headerFiles : headerFiles.filter((f) => kernelHeaders.has(f))) {
+      let text: string | null;
+      try {
+        text = decodeSource(readFileSync(file));
+      } catch {
+        continue;
+      }
+      if (text === null) continue;
+      // A run's own header: only the functions whose summaries can matter (with the demand).
+      let only: AnalyzeFileOptions['only'] = null;
+      if (run.useDemand && !kernelHeaders.has(file)) {
+        const p = run.prescans.get(file) ?? fileFacts(file, text, { ...run.factsConfig, hash: false }).scan;
+        const worth = headerFunctionsWorthSummarising(p, run.names, run.triggeredCalls);
+        if (!worth.length) continue;
+        only = onlyThese(p, worth);
+      }
+      const k = summarise(file, text, only, HEADER_KEY, round);
+      if (!k) continue;
+      const declaredExtern = k.exported.size ? externFunctionNames(text) : null;
+      for (const [name, entry] of k.exported) {
+        // `extern f();` in one #ifdef branch, a static inline stub in the other: which one the
+        // build uses depends on the architecture, so the stub says nothing.
+        if (declaredExtern!.has(name)) continue;
+        functions.add(name);
+        if (!kernelHeaders.has(file)) knowledge.addLocalHeader(name, entry, file);
+        else if (!knowledge.headers.has(name) || round > 0) knowledge.headers.set(name, entry);
+      }
+      // The kernel header's function-like macros around those helpers (kunmap_atomic()), once
+      // the helpers' summaries are known; a function of the same name wins.
+      if (round === 0 || !kernelHeaders.has(file)) continue;
+      const macros = macroFunctions(text, wanted);
+      const m = macros.names.length ? summarise(file, macros.text, null, MACRO_KEY, round) : null;
+      for (const [name, entry] of m?.exported ?? []) if (!functions.has(name)) knowledge.headers.set(name, entry);
+    }
+  }
+  stats.headerSummaries = knowledge.headers.size + knowledge.localHeaders.size;
+}

@@ -1,0 +1,21 @@
+// Which VMA fields need which lock to be written, in a given tree: the knowledge base's lists
+// (src/kb/lock-api.ts, written from 6.12) adjusted by the tree's features (src/tree-facts.ts).
+// Where `vm_flags` is a plain field (6.1), writing it directly is how flags are changed, and it
+// needs the mmap write lock like vm_start; where it is const, any direct write is wrong.
+
+import { VMA_MMAP_WRITE_FIELDS, VMA_READONLY_FIELDS } from './lock-api.js';
+import type { TreeFacts } from '../tree-facts.js';
+
+export interface VmaFields {
+  /** Fields never written directly. */
+  readOnly: readonly string[];
+  /** Fields written only under the mmap write lock. */
+  mmapWrite: readonly string[];
+}
+
+const CONST_FLAGS: VmaFields = { readOnly: VMA_READONLY_FIELDS, mmapWrite: VMA_MMAP_WRITE_FIELDS };
+const PLAIN_FLAGS: VmaFields = { readOnly: [], mmapWrite: [...VMA_MMAP_WRITE_FIELDS, ...VMA_READONLY_FIELDS] };
+
+export function vmaFieldsOf(tree: Readonly<TreeFacts>): VmaFields {
+  return tree.vmFlagsReadOnly ? CONST_FLAGS : PLAIN_FLAGS;
+}
