@@ -234,6 +234,8 @@ export interface FunctionResult {
   /** Return statements on feasible paths that return failure for the function's return kind. */
   /** Exits that return failure, with what the path knew of the arguments (`when`, by parameter). */
   failureReturns: { node: Node | null; returned: number; when: Record<number, number> }[];
+  /** Its documentation says it does not fail (src/engine/doc-claims.ts). */
+  documentedNoFailure?: boolean;
 }
 
 export interface FileEvent {

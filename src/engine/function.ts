@@ -29,6 +29,7 @@ import {
 } from './events.js';
 import { MMAP_RWSEM_FIELDS, VMA_MMAP_WRITE_FIELDS, type ApiEntry, type LockClass } from '../kb/lock-api.js';
 import { DEFINITION_MACRO, definitionMacroName } from './c-names.js';
+import { documentedNoFailure } from './doc-claims.js';
 
 export interface FunctionAnalysis {
   info: FunctionInfo;
@@ -617,13 +618,14 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
       failureReturns: flow.budgetExceeded
         ? []
         : failureReturns.map((f) => ({ step: stepAt(file, f.node ?? fn, f.node ? `returns ${describeFailure(f.returned, info.returnKind)} here` : 'falls off the end'), returned: f.returned, when: f.when })),
+      documentedNoFailure: failureReturns.length > 0 && documentedNoFailure(fn.file.text, fn.start),
     });
     // No way out (every path ends in a noreturn call or loops forever): callers' paths end there.
     if (!flow.budgetExceeded && exitStates.length === 0 && cfg.parseErrors === 0 && fn.child('body')) summary.noreturn = true;
   }
   return {
     info,
-    result: { info, failureReturns },
+    result: { info, failureReturns, ...(failureReturns.length && documentedNoFailure(fn.file.text, fn.start) ? { documentedNoFailure: true } : {}) },
     summary,
     callSites: [...callSites.values()],
     parseErrors: cfg.parseErrors,

@@ -26,6 +26,8 @@ export interface SummaryInput {
   exits: readonly State[];
   facts: SummaryFacts;
   failureReturns: readonly { step: TraceStep; returned: number; when: Record<number, number> }[];
+  /** The function's documentation says it does not fail (src/engine/doc-claims.ts). */
+  documentedNoFailure?: boolean;
 }
 
 /** How one exit path leaves a lock, relative to entry. */
@@ -291,6 +293,7 @@ export function summarize(input: SummaryInput): ApiEntry {
   if (fails) {
     entry.fails = fails;
     entry.failureAt = input.failureReturns.slice(0, 3).map((f) => f.step);
+    if (input.documentedNoFailure) entry.documentedNoFailure = true;
     // Every failure needs something of the arguments: callers passing otherwise cannot get it.
     if (input.failureReturns.every((f) => Object.keys(f.when).length > 0)) {
       const seen = new Set<string>();

@@ -365,6 +365,7 @@ const ENTRY_FIELDS: FieldChecks<ApiEntry> = {
   mayStartAbove: (c, v, at) => c.bool(v, at),
   returnsVma: (c, v, at) => c.bool(v, at),
   fails: (c, v, at) => c.oneOf(v, at, FAILS),
+  documentedNoFailure: (c, v, at) => c.bool(v, at),
   failsWhen: (c, v, at) => argumentConditions(c, v, at),
   faultsWhen: (c, v, at) => argumentConditions(c, v, at),
   derefsArgs: (c, v, at) => c.indexes(v, at),

@@ -102,6 +102,11 @@ export interface ApiEntry {
   /** How failure is returned; such calls can fail. */
   fails?: FailureStyle;
   /**
+   * The function's own documentation says it does not fail, maybe under a condition the analysis
+   * cannot decide (mempool_alloc() with a GFP mask that may sleep): a caller saying so repeats it.
+   */
+  documentedNoFailure?: boolean;
+  /**
    * When failure depends on the arguments: it is returned only when the arguments match one of
    * these (by 0-based argument, the V_* bits the argument's value must have). Absent: whatever the
    * arguments. nilfs_transaction_begin(sb, ti, vacancy_check) fails only with ti NULL (an
