@@ -110,3 +110,12 @@ test('link domains: the demand follows a call into its own program only', async 
   assert.equal(both.fileNeeded('/k/lib/trace.c'), true);
   assert.equal(both.fileNeeded('/k/tools/perf/util/debug.c'), false);
 });
+
+test('link domains: a summary read with --summaries-in applies where its file\'s program is linked', () => {
+  const k = new RunKnowledge(ROOT);
+  k.imported.set('trace_state', faults('trace_state', '/k/tools/perf/util/debug.c'));
+  k.imported.set('from_config', { name: 'from_config', source: { kind: 'config' }, mayFault: true });
+  assert.equal(k.summaryOf('trace_state', '/k/mm/a.c'), undefined);
+  assert.equal(k.summaryOf('trace_state', '/k/tools/perf/builtin-top.c')?.mayFault, true);
+  assert.equal(k.summaryOf('from_config', '/k/mm/a.c')?.mayFault, true, 'no file: everywhere');
+});

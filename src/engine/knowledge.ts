@@ -197,13 +197,23 @@ export class RunKnowledge {
     if (defined) return defined.entry;
     const arch = archOf(file, this.root);
     // The architecture's own macro or inline: nothing else in the run is what this file calls.
-    if (arch && this.archProvided.get(arch)?.has(name)) return this.imported.get(name);
+    if (arch && this.archProvided.get(arch)?.has(name)) return this.importedFor(name, file);
     // Generic code and architectures that disagree: whichever the build links, unknown here.
     if (arch === null && this.visibleDefinitions(name, file)) return undefined;
     const abs = absolute(file);
     const local = this.localHeaders.get(name)?.find((h) => abs.startsWith(h.scope) && this.domains.links(file, h.header));
     // The kernel's mm headers are included by kernel code only.
-    return this.imported.get(name) ?? local?.entry ?? (this.domains.isKernel(file) ? this.headers.get(name) : undefined);
+    return this.importedFor(name, file) ?? local?.entry ?? (this.domains.isKernel(file) ? this.headers.get(name) : undefined);
+  }
+
+  /**
+   * A summary another run wrote (--summaries-in), when the file it was computed from (as that run
+   * named it, from the same directory) is of a program `file` links with.
+   */
+  private importedFor(name: string, file: string): ApiEntry | undefined {
+    const entry = this.imported.get(name);
+    const from = entry?.source?.kind === 'summary' ? entry.source.file : undefined;
+    return !from || this.domains.links(file, from) ? entry : undefined;
   }
 
   /** A summary from one of the run's own headers, seen by the files under the header's scope. */
