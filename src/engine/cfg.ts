@@ -50,6 +50,8 @@ export interface CfgNode {
   iterArgs?: AstNode[];
   /** For cond: the condition as written when it was reached through `!` (for traces). */
   negatedFrom?: AstNode;
+  /** For cond: part of a debug check's condition (`if (VM_WARN_ON_ONCE_MM(...))`): its lock calls take nothing. */
+  check?: boolean;
   /** For case: the switch expression, and the texts of all its case labels. */
   switchOn?: AstNode;
   caseLabels?: string[];
@@ -552,39 +554,41 @@ export class CfgBuilder {
   }
 
   /** Decomposes a condition into atomic condition nodes; returns the entry. */
-  private cond(e: AstNode, t: number, f: number, negatedFrom?: AstNode): number {
+  private cond(e: AstNode, t: number, f: number, negatedFrom?: AstNode, check = false): number {
     const n = stripParens(e);
     if (n.type === 'unary_expression' && n.operator === '!') {
       const arg = n.namedChildren[0];
-      if (arg) return this.cond(arg, f, t, negatedFrom ? undefined : n);
+      if (arg) return this.cond(arg, f, t, negatedFrom ? undefined : n, check);
     }
     if (n.type === 'binary_expression') {
       const op = n.operator;
       const left = n.child('left');
       const right = n.child('right');
       if (left && right) {
-        if (op === '&&') return this.cond(left, this.cond(right, t, f), f);
-        if (op === '||') return this.cond(left, t, this.cond(right, t, f));
+        if (op === '&&') return this.cond(left, this.cond(right, t, f, undefined, check), f, undefined, check);
+        if (op === '||') return this.cond(left, t, this.cond(right, t, f, undefined, check), undefined, check);
       }
     }
     if (n.type === 'conditional_expression') {
       const c = n.child('condition');
       const a = n.child('consequence');
       const b = n.child('alternative');
-      if (c && a && b) return this.cond(c, this.cond(a, t, f), this.cond(b, t, f));
+      if (c && a && b) return this.cond(c, this.cond(a, t, f, undefined, check), this.cond(b, t, f, undefined, check), undefined, check);
     }
     if (n.type === 'comma_expression') {
       const left = n.child('left');
       const right = n.child('right');
-      if (left && right) return this.add('eval', left, [this.cond(right, t, f)]);
+      if (left && right) return this.add('eval', left, [this.cond(right, t, f, undefined, check)]);
     }
     if (n.type === 'call_expression') {
       const name = calleeName(n);
       const args = callArgs(n);
-      if (name && args.length >= 1 && lookupApi(name)?.transparent) return this.cond(args[0], t, f);
+      const api = name && args.length >= 1 ? lookupApi(name) : undefined;
+      if (api?.transparent) return this.cond(args[0], t, f, undefined, check || api.check === 'debug');
     }
     const id = this.add('cond', n, [t, f]);
     if (negatedFrom) this.nodes[id].negatedFrom = negatedFrom;
+    if (check) this.nodes[id].check = true;
     return id;
   }
 }

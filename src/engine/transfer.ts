@@ -375,13 +375,26 @@ export class Transfer {
     });
   }
 
-  /** An atomic condition node: the states where it is true and where it is false. */
-  evalCondition(n: AstNode, st: State, negatedFrom?: AstNode): { t: State[]; f: State[] } {
+  /** An atomic condition node: the states where it is true and where it is false (`check`: inside a debug check). */
+  evalCondition(n: AstNode, st: State, negatedFrom?: AstNode, check = false): { t: State[]; f: State[] } {
     this.negated = negatedFrom ? { atom: n, shown: negatedFrom } : null;
     try {
-      return this.cond(n, this.markTestedFields(n, st));
+      return check ? this.inCheck('the check', () => this.cond(n, this.markTestedFields(n, st))) : this.cond(n, this.markTestedFields(n, st));
     } finally {
       this.negated = null;
+    }
+  }
+
+  /** The check macro whose condition is being evaluated (see ApiEntry.check), null outside one. */
+  private check: string | null = null;
+
+  private inCheck<T>(name: string, f: () => T): T {
+    const outer = this.check;
+    this.check = outer ?? name;
+    try {
+      return f();
+    } finally {
+      this.check = outer;
     }
   }
 
@@ -575,7 +588,7 @@ export class Transfer {
       const args = callArgs(n);
       if (api?.transparent && args.length >= 1) {
         if (this.fx.sink) this.fx.sink.call(n, name, api, args, st, []);
-        return this.cond(args[0], st);
+        return api.check === 'debug' ? this.inCheck(name!, () => this.cond(args[0], st)) : this.cond(args[0], st);
       }
       if (api?.errorTest && args.length >= 1) {
         if (this.fx.sink) this.fx.sink.call(n, name, api, args, st, []);
@@ -975,8 +988,10 @@ export class Transfer {
     if (fnExpr && fnExpr.type !== 'identifier') states = this.expr(fnExpr, st).map((o) => o.st);
     const api = name ? this.apiOf(name) : undefined;
     if (api?.errorTest || api?.transparent || api?.assertsFalseArg !== undefined) {
-      // Evaluated through the condition logic (arguments included).
-      return states.flatMap((s) => this.applyApi(name!, api, n, args, s));
+      // Evaluated through the condition logic (arguments included). A check's condition is an
+      // assertion where the check is compiled out without CONFIG_DEBUG_VM or its value is unused.
+      const asserts = api.check === 'debug' || api.assertsFalseArg !== undefined || (api.check && valueDiscarded(n));
+      return states.flatMap((s) => (asserts ? this.inCheck(name!, () => this.applyApi(name!, api, n, args, s)) : this.applyApi(name!, api, n, args, s)));
     }
     for (const a of args) {
       states = states.flatMap((s) => this.expr(a, s).map((o) => o.st));
@@ -1101,21 +1116,8 @@ export class Transfer {
     if (api.assertsFalseArg !== undefined) {
       const c = args[api.assertsFalseArg];
       if (!c) return [{ st, v: ANY }];
-      // BUG_ON(mmap_read_trylock(mm)): the trylock must fail, i.e. a writer holds the lock, and the
-      // code asserting it is that writer. A kernel idiom for "the mmap write lock is held".
-      const inner = stripParens(c);
-      const tryName = inner.type === 'call_expression' ? calleeName(inner) : null;
-      const tryApi = tryName ? this.apiOf(tryName) : undefined;
-      const tryEffect = tryApi?.lock?.find((e) => e.op === 'acquire' && e.trylock && typeof e.target === 'number');
-      if (tryEffect && tryName) {
-        const target = callArgs(inner)[tryEffect.target as number];
-        const assert: LockEffect = { ...tryEffect, op: 'assert', mode: tryEffect.mode === 'read' ? 'write' : undefined, when: 'always', trylock: false };
-        const key = target ? this.lockKey(assert, target) : null;
-        if (!key || !target) return [{ st, v: ANY }];
-        const out = st.clone();
-        this.lockOp(out, assert, key, name, n, displayOf(assert, target));
-        return [{ st: out, v: ANY }];
-      }
+      // BUG_ON(mmap_read_trylock(mm)): evaluated as a check (see inCheck()), the path goes on
+      // where the condition is false.
       return this.cond(c, st).f.map((s) => ({ st: s, v: ANY }));
     }
     let cur = st;
@@ -1165,6 +1167,10 @@ export class Transfer {
       // GUP's `int *locked` protocol: a caller passing a flag it knows clear holds nothing the
       // callee could drop (see LockEffect.ifFlagSet).
       if (flagClear.has(effect)) continue;
+      if (this.check !== null && effect.op === 'acquire') {
+        variants = this.acquireInCheck(name, effect, n, args, variants);
+        continue;
+      }
       if (effect.target === 'ret') {
         const step = this.fx.step(n, `${name}() returns a ${effect.mode ?? ''}-locked VMA when not NULL`);
         variants = variants.flatMap((v) => this.split(effect, v.bits).map((sp) => ({
@@ -1221,6 +1227,26 @@ export class Transfer {
       ptr = { api: name, addr, nullable: !!api.returnsNullable, mayStartAbove: !!api.mayStartAbove, origin: this.fx.step(n, `${name}() ${api.returnsNullable ? 'may return NULL' : api.freshVma ? 'returns a new VMA, not yet in the tree' : 'returns a VMA'}`), tested: [], lockedBy, staleSince: null, fresh: api.freshVma };
     }
     return variants.map((v) => ({ st: v.st, v: { bits: v.bits, key: null, ptr, lockOnRet: v.lockOnRet } }));
+  }
+
+  /**
+   * A lock call inside a check's condition takes nothing (see ApiEntry.check). A trylock there is
+   * an assertion that it fails: the lock is held in the mode it conflicts with (a read trylock
+   * fails under the write lock; a write trylock under either), and the call returns failure.
+   */
+  private acquireInCheck<V extends { st: State; bits: number }>(name: string, effect: LockEffect, n: AstNode, args: AstNode[], variants: V[]): V[] {
+    if (!effect.trylock || typeof effect.target !== 'number' || !args[effect.target]) return variants;
+    const target = args[effect.target];
+    const assert: LockEffect = { ...effect, op: 'assert', mode: effect.mode === 'read' ? 'write' : undefined, when: 'always', trylock: false };
+    const key = this.lockKey(assert, target);
+    if (!key) return variants;
+    return variants.flatMap((v) => {
+      const failed = this.split(effect, v.bits).find((sp) => !sp.ok);
+      if (!failed) return [];
+      const c = v.st.clone();
+      this.lockOp(c, assert, key, `${this.check}(${name}())`, n, displayOf(assert, target));
+      return [{ ...v, st: c, bits: failed.bits }];
+    });
   }
 
   /**
@@ -1596,6 +1622,13 @@ function droppedCallersMmapLock(st: State): boolean {
     if ((l.state === 'none' || l.state === 'unknown') && (l.releasedUnowned || (!l.acquiredHere && l.required))) return true;
   }
   return false;
+}
+
+/** The value of a call is not used: it is a statement of its own (`WARN_ON(x);`, `(void)WARN_ON(x);`). */
+function valueDiscarded(n: AstNode): boolean {
+  let p = n.parent;
+  while (p && (p.type === 'parenthesized_expression' || p.type === 'cast_expression')) p = p.parent;
+  return p?.type === 'expression_statement';
 }
 
 export function oneLine(s: string): string {

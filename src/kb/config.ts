@@ -379,6 +379,7 @@ const ENTRY_FIELDS: FieldChecks<ApiEntry> = {
   assertsFalseArg: (c, v, at) => c.index(v, at),
   lastUser: (c, v, at) => c.index(v, at),
   transparent: (c, v, at) => c.bool(v, at),
+  check: (c, v, at) => c.oneOf(v, at, ['debug', 'evaluated'] as const),
   errorTest: (c, v, at) => c.oneOf(v, at, ['err', 'err-or-null'] as const),
   rangeCheck: (c, v, at) => c.bool(v, at),
   modifiesVma: (c, v, at) => c.indexes(v, at),

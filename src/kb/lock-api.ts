@@ -125,6 +125,14 @@ export interface ApiEntry {
   assertsFalseArg?: number;
   /** Function-like macro that returns its first argument (likely/unlikely, WARN_ON): transparent for conditions. */
   transparent?: boolean;
+  /**
+   * A check macro whose condition (argument 0) states an invariant: 'debug' forms (VM_WARN_ON*,
+   * VM_BUG_ON*) are not even evaluated without CONFIG_DEBUG_VM, 'evaluated' ones (WARN_ON*, BUG_ON)
+   * are. A lock call inside a debug check, or inside any check whose value is discarded, takes no
+   * lock: a trylock there asserts that it fails, i.e. that the lock is held in the mode it
+   * conflicts with (`VM_WARN_ON_ONCE(mmap_read_trylock(mm))`: the mmap write lock is held).
+   */
+  check?: 'debug' | 'evaluated';
   /** Tests a pointer for an error value: IS_ERR (ERR_PTR) or IS_ERR_OR_NULL (ERR_PTR or NULL). */
   errorTest?: 'err' | 'err-or-null';
   /** The call checks that the VMA in arg 0 contains an address (a range check for find_vma results). */
@@ -358,11 +366,25 @@ const entries: ApiEntry[] = [
   // BUG_ON(c): c is false past the call. VM_BUG_ON* state the same invariant (compiled out without
   // CONFIG_DEBUG_VM, but the code relies on it either way).
   ...['BUG_ON', 'VM_BUG_ON', 'VM_BUG_ON_VMA', 'VM_BUG_ON_MM', 'VM_BUG_ON_PAGE', 'VM_BUG_ON_FOLIO'].map(
-    (name): ApiEntry => ({ name, assertsFalseArg: 0 }),
+    (name): ApiEntry => ({ name, assertsFalseArg: 0, check: name.startsWith('VM_') ? 'debug' : 'evaluated' }),
   ),
-  ...['likely', 'unlikely', 'READ_ONCE', 'data_race', 'WARN_ON', 'WARN_ON_ONCE', 'WARN', 'WARN_ONCE', 'VM_WARN_ON', 'VM_WARN_ON_ONCE'].map(
-    (name): ApiEntry => ({ name, transparent: true }),
-  ),
+  ...['likely', 'unlikely', 'READ_ONCE', 'data_race'].map((name): ApiEntry => ({ name, transparent: true })),
+  // WARN*(cond, ...) return cond; the VM_ forms (include/linux/mmdebug.h) are checks of
+  // CONFIG_DEBUG_VM only (BUILD_BUG_ON_INVALID(cond) without it).
+  ...['WARN_ON', 'WARN_ON_ONCE', 'WARN', 'WARN_ONCE'].map((name): ApiEntry => ({ name, transparent: true, check: 'evaluated' })),
+  ...[
+    'VM_WARN_ON',
+    'VM_WARN_ON_ONCE',
+    'VM_WARN_ONCE',
+    'VM_WARN',
+    'VM_WARN_ON_ONCE_VMA',
+    'VM_WARN_ON_ONCE_MM',
+    'VM_WARN_ON_PAGE',
+    'VM_WARN_ON_ONCE_PAGE',
+    'VM_WARN_ON_FOLIO',
+    'VM_WARN_ON_ONCE_FOLIO',
+    'VM_WARN_ON_VMG',
+  ].map((name): ApiEntry => ({ name, transparent: true, check: 'debug' })),
   { name: 'IS_ERR', errorTest: 'err' },
   { name: 'IS_ERR_VALUE', errorTest: 'err' },
   { name: 'IS_ERR_OR_NULL', errorTest: 'err-or-null' },
