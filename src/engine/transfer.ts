@@ -918,6 +918,13 @@ export class Transfer {
     });
   }
 
+  /** A place the caller sees: what a pointer parameter points to (`*vmap`), a field reached from one (`state->vma`). */
+  private isOutKey(key: string): boolean {
+    const m = /^(\*?)(\w+)(.*)$/.exec(key);
+    if (!m || (m[1] === '' && !m[3].startsWith('->')) || (m[1] === '*' && m[3] !== '')) return false;
+    return this.fx.params.includes(m[2]);
+  }
+
   /** `key = value`: the old facts about key go, the value's facts come. */
   private assign(key: string, v: Value, st: State, at: AstNode): State {
     const c = st.clone();
@@ -934,12 +941,14 @@ export class Transfer {
     c.dropLockAlias(vmaKey);
     const old = c.locks.get(vmaKey);
     if (old && (old.state === 'none' || old.state === 'unknown') && !old.releasedUnowned) c.locks.delete(vmaKey);
-    // `*vmap = vma;` with vma locked: the caller will know the lock by `*vmap`, and so does the rest of this function.
-    if (/^\*\w+$/.test(key) && v.key && !v.lockOnRet) {
+    // `*vmap = vma;` or `state->vma = vma;` with vma locked: stored where the caller sees it (an
+    // out-parameter, a field of a structure it passed), the lock is handed to the caller, who will
+    // know it by that name, and so does the rest of this function.
+    if (this.isOutKey(key) && v.key && !v.lockOnRet) {
       const from = c.lockKeyOf(`vma:${this.fx.canonical(v.key)}`);
       const f = c.locks.get(from);
       if (f && from !== vmaKey && (f.state === 'read' || f.state === 'held')) {
-        if (/^vma:\*\w+$/.test(from)) {
+        if (this.isOutKey(from.slice(4))) {
           c.setLockAlias(vmaKey, from);
         } else {
           c.locks.delete(from);
@@ -1576,6 +1585,7 @@ function lockName(effect: LockEffect): string {
 function displayOf(effect: LockEffect, target: AstNode): string {
   const t = effect.rawRwsem ? rwsemOwner(target, effect.lock) ?? target : stripParens(target);
   const text = oneLine(t.text);
+  if (effect.path && /^&[\w>.-]+$/.test(text)) return applyPath(effect.path, text);
   return effect.path ? effect.path.replace('$', /^[\w>.-]+$/.test(text) ? text : `(${text})`) : text;
 }
 

@@ -22,6 +22,12 @@ function returnSaysHeld(held: number, free: number, kind: ReturnKind): boolean {
   return false;
 }
 
+/** A VMA lock known by a field of a structure a parameter points to (`vma:state->vma`). */
+function handedOver(key: string, params: readonly string[]): boolean {
+  const m = /^vma:(\w+)->/.exec(key);
+  return !!m && params.includes(m[1]);
+}
+
 function describe(state: string, what: string, display: string): string {
   const mode = state === 'held' ? '' : `${state} `;
   return `${what} ${mode}lock of \`${display}\``;
@@ -86,6 +92,9 @@ export function lockBalanceVisitor(context: RuleContext, lockClass: 'mmap' | 'vm
         if (held.length === 0 || free.length === 0) continue;
         // seq_file's .start: its .stop releases what it returns with, whatever it returned.
         if (ev.fn.handsLocksTo) continue;
+        // A VMA stored in a structure the caller passed (`state->vma = vma`): the structure hands
+        // its lock to the caller, whose put helper releases it by the field.
+        if (handedOver(key, ev.fn.params)) continue;
         // A held exit is fine when every releasing exit can be told from it: by the return value
         // (held <=> success) or by an out-parameter flag (`*mmap_locked = true`). A held exit
         // whose return value is not known is not judged (unknown never makes a finding).
