@@ -527,7 +527,13 @@ export class CfgBuilder {
       }
     }
     flush();
-    if (!hasDefault) entries.push(next);
+    if (!hasDefault && cond) {
+      // No label matches: the switch is left with its expression none of them.
+      const none = this.add('case', null, [next]);
+      this.nodes[none].switchOn = cond;
+      this.nodes[none].caseLabels = labels;
+      entries.push(none);
+    } else if (!hasDefault) entries.push(next);
     const choice = this.branch(entries.length ? entries : [next]);
     return cond ? this.add('eval', cond, [choice]) : choice;
   }

@@ -7,7 +7,8 @@ import type { RuleVisitor } from '../rules/rule.js';
 import { buildCfg, type Cfg, type PreprocessorChoices } from './cfg.js';
 import { runDataflow } from './dataflow.js';
 import { deadFactPruner } from './liveness.js';
-import { State } from './state.js';
+import { State, type LockFact } from './state.js';
+import { isOutKey, outConstants } from './out-values.js';
 import { Transfer, keyOf, declaredName, equalityNames, rwsemOwner, type EventSink, type FunctionContext, type SummaryFacts } from './transfer.js';
 import { summarize } from './summary.js';
 import type { State as StateT } from './state.js';
@@ -21,6 +22,7 @@ import {
   V_ERR,
   V_NEG,
   V_ZERO,
+  type ExitLockFact,
   type ExitPath,
   type FunctionInfo,
   type FunctionResult,
@@ -605,13 +607,12 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     state: viewOf(st, tf),
     returnNode: (st.retNode as AstNode | null) ?? null,
     returned: st.ret < 0 ? V_ANY : st.ret,
-    outFlags: new Map([...st.vals].filter(([k]) => /^\*\w+$/.test(k))),
-    locks: new Map(
-      [...st.locks, ...[...st.lockAliases].filter(([, to]) => st.locks.has(to)).map(([from, to]) => [from, st.locks.get(to)!] as const)].map(([k, l]) => [
-        k,
-        { state: l.state, acquiredHere: l.acquiredHere, releasedUnowned: !!l.releasedUnowned, origin: l.origin, display: l.display },
-      ]),
-    ),
+    outFlags: new Map([...st.vals].filter(([k]) => isOutKey(k, info.params))),
+    outConstants: outConstants(st, info.params),
+    locks: new Map([
+      ...[...st.locks].map(([k, l]) => [k, exitLock(l)] as const),
+      ...[...st.lockAliases].filter(([, to]) => st.locks.has(to)).map(([from, to]) => [from, { ...exitLock(st.locks.get(to)!), aliasOf: to }] as const),
+    ]),
   }));
   if (!flow.budgetExceeded) {
     const body = fn.child('body');
@@ -657,6 +658,10 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     widened: flow.widened,
     budgetExceeded: flow.budgetExceeded,
   };
+}
+
+function exitLock(l: LockFact): ExitLockFact {
+  return { state: l.state, acquiredHere: l.acquiredHere, releasedUnowned: !!l.releasedUnowned, origin: l.origin, display: l.display };
 }
 
 function describeFailure(bits: number, kind: ReturnKind): string {

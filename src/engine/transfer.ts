@@ -10,6 +10,7 @@ import type { TraceStep } from '../types.js';
 import { State, joinStates, mentions, type PtrFact } from './state.js';
 import { isNamedConstant } from './c-names.js';
 import { keyOf, equalityKey, isPureCondition, relationKey, literalBits, isZeroLiteral } from './keys.js';
+import { copyConstantFacts, isOutKey } from './out-values.js';
 
 export { keyOf, equalityNames } from './keys.js';
 import { FORGOTTEN_SUFFIX, V_ANY, V_ERR, V_NEG, V_POS, V_ZERO, type LockStateName } from './events.js';
@@ -504,12 +505,28 @@ export class Transfer {
       if (value === null) return [];
       if (known !== value.text) return [];
     }
-    if (value === null) return [st];
+    if (value === null) return [this.noLabelMatches(lk, labels, st)];
     const rk = keyOf(stripParens(value));
     if (lk === null || rk === null) return [st];
     const key = equalityKey(lk, rk);
     const r = this.refine(st, { bits: st.getVal(key), key }, NONZERO, value, true);
     return r ? [r] : [];
+  }
+
+  /**
+   * The default of a switch, or past it when it has none: `on` equals none of its (few, named
+   * constant) case labels, as `on != LABEL` would say.
+   */
+  private noLabelMatches(on: string | null, labels: readonly string[], st: State): State {
+    if (on === null || labels.length > MAX_EXPR_PATHS || !labels.every(isNamedConstant)) return st;
+    let c: State | null = null;
+    for (const label of labels) {
+      const key = equalityKey(on, label);
+      if (st.getVal(key) === V_ZERO) continue;
+      c ??= st.clone();
+      c.setVal(key, V_ZERO);
+    }
+    return c ?? st;
   }
 
   /** The state where value `v` has bits within `bits`, or null when that is impossible. */
@@ -786,13 +803,6 @@ export class Transfer {
     });
   }
 
-  /** A place the caller sees: what a pointer parameter points to (`*vmap`), a field reached from one (`state->vma`). */
-  private isOutKey(key: string): boolean {
-    const m = /^(\*?)(\w+)(.*)$/.exec(key);
-    if (!m || (m[1] === '' && !m[3].startsWith('->')) || (m[1] === '*' && m[3] !== '')) return false;
-    return this.fx.params.includes(m[2]);
-  }
-
   /** `key = value`: the old facts about key go, the value's facts come. */
   private assign(key: string, v: Value, st: State, at: AstNode): State {
     const c = st.clone();
@@ -800,7 +810,12 @@ export class Transfer {
     c.setVal(key, v.bits);
     if (/^\w+$/.test(key) && isPureCondition(at) && !mentions(at.text, key)) c.setDef(key, at.text, at);
     const rhs = stripParens(at);
-    if (/^\w+$/.test(key) && (rhs.type === 'identifier' || rhs.type === 'number_literal') && rhs.text !== key) c.setConst(key, rhs.text);
+    if ((/^\w+$/.test(key) || isOutKey(key, this.fx.params)) && (rhs.type === 'identifier' || rhs.type === 'number_literal') && rhs.text !== key) {
+      c.setConst(key, rhs.text);
+      // What the path knows of the variable against named constants holds of its copy (which
+      // outlives it: `s->lock_mode = lock_mode;` records the mode for the caller).
+      if (rhs.type === 'identifier' && !isNamedConstant(rhs.text)) copyConstantFacts(c, rhs.text, key);
+    }
     // `addr = -EFAULT;`: a later `addr != -EFAULT` is decided until addr changes.
     const rk = keyOf(rhs);
     if (/^\w+$/.test(key) && rk && rk !== key && (/^-?[0-9]\w*$/.test(rk) || isNamedConstant(rk.replace(/^-/, '')))) c.setVal(equalityKey(key, rk), V_POS);
@@ -812,11 +827,11 @@ export class Transfer {
     // `*vmap = vma;` or `state->vma = vma;` with vma locked: stored where the caller sees it (an
     // out-parameter, a field of a structure it passed), the lock is handed to the caller, who will
     // know it by that name, and so does the rest of this function.
-    if (this.isOutKey(key) && v.key && !v.lockOnRet) {
+    if (isOutKey(key, this.fx.params) && v.key && !v.lockOnRet) {
       const from = c.lockKeyOf(`vma:${this.fx.canonical(v.key)}`);
       const f = c.locks.get(from);
       if (f && from !== vmaKey && (f.state === 'read' || f.state === 'held')) {
-        if (this.isOutKey(from.slice(4))) {
+        if (isOutKey(from.slice(4), this.fx.params)) {
           c.setLockAlias(vmaKey, from);
         } else {
           c.locks.delete(from);
