@@ -11,6 +11,7 @@ import { State, joinStates, mentions, type PtrFact } from './state.js';
 import { isNamedConstant } from './c-names.js';
 import { keyOf, equalityKey, isPureCondition, relationKey, literalBits, isZeroLiteral } from './keys.js';
 import { copyConstantFacts, isOutKey } from './out-values.js';
+import { flagKey, flagKnownClear, flagRefined } from './flags.js';
 
 export { keyOf, equalityNames } from './keys.js';
 import { FORGOTTEN_SUFFIX, V_ANY, V_ERR, V_NEG, V_POS, V_ZERO, type LockStateName } from './events.js';
@@ -1374,36 +1375,6 @@ export function rwsemOwner(arg: AstNode, lock: LockClass): AstNode | null {
     f = f.child('argument') ? stripParens(f.child('argument')!) : null;
   }
   return f;
-}
-
-/** The key of the flag an argument points to: x for `&x`, `*p` for `p`. */
-function flagKey(arg: AstNode): string | null {
-  const e = stripParens(arg);
-  const addressed = addressOperand(e);
-  const k = keyOf(addressed ?? e);
-  return k && (addressed ? k : `*${k}`);
-}
-
-/** Is the flag an argument points to known clear (`&x` with x known 0, `p` with `*p` known 0)? */
-function flagKnownClear(arg: AstNode, st: State): boolean {
-  const k = flagKey(arg);
-  return k !== null && st.getVal(k) === V_ZERO;
-}
-
-/**
- * The state where the flag an argument points to is set (or clear): null when the path knows
- * otherwise, the state itself when it knows already.
- */
-function flagRefined(arg: AstNode, st: State, set: boolean): State | null {
-  const k = flagKey(arg);
-  if (!k) return null;
-  const bits = st.getVal(k);
-  const want = set ? bits & ~V_ZERO : bits & V_ZERO;
-  if (want === 0) return null;
-  if (want === bits) return st;
-  const c = st.clone();
-  c.setVal(k, want);
-  return c;
 }
 
 /** What an argument's text alone says of its value: a constant, NULL, `&x` (never NULL). */
