@@ -125,8 +125,10 @@ function lockEffects(lock: LockClass, key: string, where: { target: number | 'cu
           ]
         : forget;
     }
-    case 'downgraded':
-      return same.length ? forget : [{ ...base, op: 'downgrade', when: 'always' }];
+    case 'downgraded': {
+      const w = when(get('downgraded'), same);
+      return w ? [{ ...base, op: 'downgrade', when: 'always', ...w }] : forget;
+    }
     default:
       return forget;
   }

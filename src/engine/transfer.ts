@@ -996,7 +996,7 @@ export class Transfer {
     }
     // Decided before the call's writes through its pointer arguments make the flag unknown.
     const flagClear = new Set((api.lock ?? []).filter((e) => e.ifFlagSet !== undefined && args[e.ifFlagSet] && flagKnownClear(args[e.ifFlagSet], st)));
-    const requires = this.resolveRequirements(api, args);
+    const requires = this.resolveRequirements(api, args, st);
     if (this.fx.sink) this.fx.sink.call(n, name, api, args, st, requires);
     if (api.noreturn) return [];
     if (api.transparent) return args[0] ? this.expr(args[0], st) : [{ st, v: ANY }];
@@ -1083,9 +1083,10 @@ export class Transfer {
       }
       const target = effect.target === 'current' ? null : args[effect.target];
       if (!target && effect.target !== 'current') continue;
-      const key = target ? this.lockKey(effect, target) : `${effect.lock}:${this.fx.canonical(applyPath(effect.path ?? '$', 'current'))}`;
+      const own = target ? this.ownMmapLock(effect, target, st) : null;
+      const key = own?.key ?? (target ? this.lockKey(effect, target) : `${effect.lock}:${this.fx.canonical(applyPath(effect.path ?? '$', 'current'))}`);
       if (!key) continue;
-      const display = target ? displayOf(effect, target) : applyPath(effect.path ?? '$', 'current');
+      const display = own?.display ?? (target ? displayOf(effect, target) : applyPath(effect.path ?? '$', 'current'));
       if (effect.when === 'always') {
         variants = variants.map((v) => {
           const c = v.st.clone();
@@ -1173,16 +1174,17 @@ export class Transfer {
   }
 
   /** A callee's requirements, in terms of this call's arguments. */
-  private resolveRequirements(api: ApiEntry, args: AstNode[]): ResolvedRequirement[] {
+  private resolveRequirements(api: ApiEntry, args: AstNode[], st: State): ResolvedRequirement[] {
     if (!api.requires?.length) return [];
     const out: ResolvedRequirement[] = [];
     for (const r of api.requires) {
       const target = args[r.target];
       if (!target) continue;
       const effect: LockEffect = { lock: r.lock, op: 'assert', mode: r.mode, target: r.target, when: 'always', path: r.path };
-      const key = this.lockKey(effect, target);
+      const own = this.ownMmapLock(effect, target, st);
+      const key = own?.key ?? this.lockKey(effect, target);
       if (!key) continue;
-      out.push({ lock: r.lock, mode: r.mode, key, display: displayOf(effect, target), at: r.at ?? null, target: r.target, path: r.path });
+      out.push({ lock: r.lock, mode: r.mode, key, display: own?.display ?? displayOf(effect, target), at: r.at ?? null, target: r.target, path: r.path });
     }
     return out;
   }
@@ -1240,6 +1242,19 @@ export class Transfer {
     if (bits & okBits) out.push({ ok: true, bits: bits & okBits });
     if (bits & ~okBits & V_ANY) out.push({ ok: false, bits: bits & ~okBits & V_ANY });
     return out;
+  }
+
+  /**
+   * A callee that releases (or may release, or downgrades, or needs) the mmap lock of a VMA it is
+   * given (`$->vm_mm`) acts on the lock of the mm that VMA belongs to: the one the path knows it
+   * by (`mm`, the VMA found in it), when the path knows nothing of `vma->vm_mm` itself.
+   */
+  private ownMmapLock(effect: LockEffect, target: AstNode, st: State): { key: string; display: string } | null {
+    if (effect.lock !== 'mmap' || effect.path !== '$->vm_mm' || effect.op === 'acquire') return null;
+    const vma = keyOf(stripParens(target));
+    const found = vma ? this.mmapLockOfVma(vma, st) : null;
+    const fact = found ? st.locks.get(found.key) : undefined;
+    return found && fact ? { key: found.key, display: fact.display } : null;
   }
 
   /** Lock key of the object a lock call acts on, or null when it is not an mmap/VMA lock. */
