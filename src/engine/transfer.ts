@@ -11,7 +11,7 @@ import { State, joinStates, mentions, type PtrFact } from './state.js';
 import { isNamedConstant } from './c-names.js';
 import { keyOf, equalityKey, isPureCondition, relationKey, literalBits, isZeroLiteral } from './keys.js';
 import { copyConstantFacts, isOutKey } from './out-values.js';
-import { flagKey, flagKnownClear, flagRefined } from './flags.js';
+import { flagKey, flagKnownClear, flagOutSplit, flagRefined, refineFlag } from './flags.js';
 
 export { keyOf, equalityNames } from './keys.js';
 import { FORGOTTEN_SUFFIX, V_ANY, V_ERR, V_NEG, V_POS, V_ZERO, type LockStateName } from './events.js';
@@ -1095,9 +1095,24 @@ export class Transfer {
         });
         continue;
       }
+      if (effect.when === 'flag-out') {
+        // Told by the flag the callee leaves (`*lock_dropped = true`), or not known at all.
+        variants = variants.flatMap((v) => {
+          const sp = flagOutSplit(effect, args, st, v.st);
+          if (!sp) {
+            const c = v.st.clone();
+            this.lockOp(c, { ...effect, op: 'forget' }, key, name, n, display);
+            return [{ ...v, st: c }];
+          }
+          this.lockOp(sp.happened, effect, key, name, n, display);
+          return [{ ...v, st: sp.happened }, { ...v, st: sp.not }];
+        });
+        continue;
+      }
       variants = variants.flatMap((v) =>
         this.split(effect, v.bits).map((sp) => {
           const c = v.st.clone();
+          if (effect.flag !== undefined) refineFlag(effect, args, st, c, sp.ok);
           if (sp.ok) {
             this.lockOp(c, effect, key, name, n, display);
           } else if (effect.op === 'acquire') {

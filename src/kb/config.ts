@@ -336,13 +336,17 @@ const EFFECT_FIELDS: FieldChecks<LockEffect> = {
   mode: (c, v, at) => c.oneOf(v, at, MODES),
   // A computed summary may also act on the current task's mm (`current->mm`).
   target: (c, v, at) => (v === 'ret' || v === 'all' || v === 'current' ? v : c.index(v, at)),
-  when: (c, v, at) => c.oneOf(v, at, [...CONFIG_WHENS, 'ret-bits']),
+  when: (c, v, at) => c.oneOf(v, at, [...CONFIG_WHENS, 'ret-bits', 'flag-out']),
   rawRwsem: (c, v, at) => c.bool(v, at),
   trylock: (c, v, at) => c.bool(v, at),
   okBits: (c, v, at) => c.integer(v, at, 0, V_BITS_MAX),
   path: (c, v, at) => c.computedPath(v, at),
   endsVmaWriteLocks: (c, v, at) => c.bool(v, at),
   ifFlagSet: (c, v, at) => c.index(v, at),
+  flag: (c, v, at) => c.index(v, at),
+  flagBits: (c, v, at) => c.integer(v, at, 1, V_BITS_MAX),
+  flagKept: (c, v, at) => c.bool(v, at),
+  flagOtherBits: (c, v, at) => c.integer(v, at, 1, V_BITS_MAX),
 };
 
 const REQUIREMENT_FIELDS: FieldChecks<LockRequirement> = {

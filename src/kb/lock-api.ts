@@ -16,9 +16,12 @@ export type LockMode = 'read' | 'write';
  * - ret-zero: only when the call returns 0 (the `_killable` forms: 0 = locked, -EINTR = not);
  * - ret-true: only when it returns true/non-zero (trylock forms, vma_start_read);
  * - ret-nonnull: only when it returns a non-NULL pointer (lock_vma_under_rcu, lock_mm_and_find_vma);
- * - ret-bits: only when the returned value is one of `okBits` (V_* bits; computed summaries use it).
+ * - ret-bits: only when the returned value is one of `okBits` (V_* bits; computed summaries use it);
+ * - flag-out: only when the callee leaves the flag argument `flag` points to with a value in
+ *   `flagBits`: a drop reported through an out-parameter, of either polarity (`bool *lock_dropped`
+ *   set true, GUP's `int *locked` cleared); see LockEffect.flag.
  */
-export type LockCondition = 'always' | 'ret-zero' | 'ret-true' | 'ret-nonnull' | 'ret-bits';
+export type LockCondition = 'always' | 'ret-zero' | 'ret-true' | 'ret-nonnull' | 'ret-bits' | 'flag-out';
 
 /**
  * Where the lock object comes from:
@@ -61,6 +64,18 @@ export interface LockEffect {
    * with x known 0 does not have it.
    */
   ifFlagSet?: number;
+  /**
+   * The callee also reports the effect through a flag this argument (0-based) points to: it
+   * writes it with `flagBits` where the effect happens (`*lock_dropped = true;`), and elsewhere
+   * leaves it as it was (`flagKept`) or writes `flagOtherBits`, never within flagBits. With when =
+   * 'flag-out' the flag is all that tells; otherwise the caller learns the flag with the effect.
+   */
+  flag?: number;
+  flagBits?: number;
+  /** Some paths without the effect leave the flag as it was (a caller tells them only when it passes a flag known outside flagBits). */
+  flagKept?: boolean;
+  /** The values the paths without the effect write to the flag, if any do. */
+  flagOtherBits?: number;
 }
 
 /** A lock state a function needs on entry (it asserts it, or releases a lock it did not take). */
