@@ -11,6 +11,7 @@ import { compareFindingOrder } from './report/order.js';
 import { initParser } from './parse/parser.js';
 import { calleesFirst } from './engine/callgraph.js';
 import { RunKnowledge, type FileKnowledge } from './engine/knowledge.js';
+import { addAllowedFlags } from './engine/tree-macros.js';
 import { allApis, type ApiEntry } from './kb/lock-api.js';
 import { externFunctionNames } from './engine/c-names.js';
 import { internName, type FilePrescan, type PrescanFunction } from './engine/prescan.js';
@@ -222,6 +223,7 @@ async function run(given: readonly RunSource[], options: AnalyzeOptions): Promis
     for (const h of headerFiles) usedHeaders.add(h);
     if (headerFiles.length && options.summaries !== false) {
       const kernelHeaders = new Set(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []);
+      const kernelHeaderTexts: string[] = [];
       for (let round = 0; round < 2; round++) {
         // The kernel headers call each other's helpers; a run's own header rarely calls another's.
         for (const file of round === 0 ? headerFiles : headerFiles.filter((f) => kernelHeaders.has(f))) {
@@ -232,6 +234,7 @@ async function run(given: readonly RunSource[], options: AnalyzeOptions): Promis
             continue;
           }
           if (text === null) continue;
+          if (round === 0 && kernelHeaders.has(file)) kernelHeaderTexts.push(text);
           // A run's own header: only the functions whose summaries can matter (with the demand).
           let only: AnalyzeFileOptions['only'] = null;
           if (useDemand && !kernelHeaders.has(file)) {
@@ -269,6 +272,7 @@ async function run(given: readonly RunSource[], options: AnalyzeOptions): Promis
           }
         }
       }
+      addAllowedFlags(knowledge.headers, kernelHeaderTexts);
       stats.headerSummaries = knowledge.headers.size + knowledge.localHeaders.size;
     }
 

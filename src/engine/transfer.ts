@@ -11,6 +11,7 @@ import { State, joinStates, mentions, type PtrFact } from './state.js';
 import { isNamedConstant } from './c-names.js';
 import { keyOf, equalityKey, isPureCondition, relationKey, literalBits, isZeroLiteral } from './keys.js';
 import { copyConstantFacts, isOutKey } from './out-values.js';
+import { modifiedVmaArgs } from './tree-macros.js';
 import { flagKey, flagKnownClear, flagOutSplit, flagRefined, refineFlag } from './flags.js';
 
 export { keyOf, equalityNames } from './keys.js';
@@ -1228,7 +1229,7 @@ export class Transfer {
       if (of) facts.takes = { chain: [this.fx.step(n, `${name}() takes the mmap lock`), ...api.takesMmapLock].slice(0, 8), of };
     }
     const modified: number[] = [];
-    for (const i of api.modifiesVma ?? []) {
+    for (const i of modifiedVmaArgs(api, args)) {
       const a = args[i];
       const k = a ? keyOf(stripParens(a)) : null;
       const p = k ? this.noteModify(k, st, n, `${name}() modifies \`${k}\``) : -1;

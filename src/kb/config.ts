@@ -389,6 +389,12 @@ const ENTRY_FIELDS: FieldChecks<ApiEntry> = {
   modifiesVma: (c, v, at) => c.indexes(v, at),
   wrapper: (c, v, at) => c.string(v, at),
   freshVma: (c, v, at) => c.bool(v, at),
+  atomicFlag: (c, v, at) => {
+    const o = c.object(v, at);
+    c.keys(o, at, ['flag', 'allowedBy']);
+    return { flag: c.index(c.required(o, 'flag', at), child(at, 'flag')), allowedBy: c.string(c.required(o, 'allowedBy', at), child(at, 'allowedBy')) };
+  },
+  allowedFlags: (c, v, at) => c.array(v, at, 'flag names').map((f, i) => c.string(f, `${at}[${i}]`)),
   returns: (c, v, at) => c.integer(v, at, 0, V_BITS_MAX),
   requires: (c, v, at) => c.array(v, at, 'lock requirements').map((r, i) => record(c, r, `${at}[${i}]`, REQUIREMENT_FIELDS, ['lock', 'target'])),
   takesMmapLock: (c, v, at) => steps(c, v, at),

@@ -161,6 +161,14 @@ export interface ApiEntry {
   wrapper?: string;
   /** Returns a VMA that is new and not yet in the tree (vm_area_alloc, vm_area_dup): no lock protects it yet. */
   freshVma?: boolean;
+  /**
+   * Sets a VMA flag atomically (vma_set_atomic_flag()): `modifiesVma` holds unless the flag (the
+   * VMA_*_BIT in argument `flag`) is one the tree's macro `allowedBy` lists (VM_ATOMIC_SET_ALLOWED),
+   * which may be set under the mmap read lock or the VMA lock.
+   */
+  atomicFlag?: { flag: number; allowedBy: string };
+  /** The flags the tree's `atomicFlag.allowedBy` names (read from the kernel headers of the run). */
+  allowedFlags?: string[];
   /** The values it returns (V_* bits of src/engine/events.ts), when a summary knows them. */
   returns?: number;
   /** Lock states the function needs on entry. */
@@ -278,6 +286,23 @@ const entries: ApiEntry[] = [
   ...['vm_flags_set', 'vm_flags_clear', 'vm_flags_mod'].map((name): ApiEntry => ({ name, lock: [A('vma-write', 'write', 'always')], modifiesVma: [0], derefsArgs: [0] })),
   { name: 'vm_flags_reset', lock: [ASSERT('vma-write', 'write')], modifiesVma: [0], derefsArgs: [0] },
   { name: 'vm_flags_reset_once', lock: [ASSERT('vma-write', 'write')], modifiesVma: [0], derefsArgs: [0] },
+  // Newer kernels (include/linux/mmap_lock.h, mm.h): lock_next_vma() returns the next VMA
+  // read-locked, NULL when there is none, or an ERR_PTR (-EINTR) with no lock.
+  {
+    name: 'lock_next_vma',
+    lock: [{ lock: 'vma', op: 'acquire', mode: 'read', target: 'ret', when: 'ret-bits', okBits: 2 }],
+    returnsNullable: true,
+    returnsVma: true,
+    fails: 'null-or-errptr-fail',
+  },
+  // Attaching a VMA to the tree or detaching it: both assert its VMA write lock (so the mmap write
+  // lock), and change what readers may see; write-locking a detached VMA is legal.
+  ...['vma_mark_attached', 'vma_mark_detached'].map((name): ApiEntry => ({ name, lock: [ASSERT('vma-write', 'write')], modifiesVma: [0], derefsArgs: [0] })),
+  // The VMA is stable: its mm's mmap lock or its own VMA lock is held. Either may be the one, so
+  // the path learns no lock from it; the call is known (it writes nothing, write-locks nothing).
+  { name: 'vma_assert_stabilised', derefsArgs: [0] },
+  // A flag set atomically: under the mmap read lock (or the VMA lock) only a flag the tree allows.
+  { name: 'vma_set_atomic_flag', modifiesVma: [0], derefsArgs: [0], atomicFlag: { flag: 1, allowedBy: 'VM_ATOMIC_SET_ALLOWED' } },
   // New VMAs, not yet in the tree: nothing else can see them until they are inserted.
   { name: 'vm_area_alloc', returnsVma: true, freshVma: true },
   { name: 'vm_area_dup', returnsVma: true, freshVma: true },
@@ -422,6 +447,8 @@ export const GUARD_CLASSES: Record<string, GuardClass> = {
   mmap_read_lock: { acquire: 'mmap_read_lock', release: 'mmap_read_unlock' },
   mmap_write_lock: { acquire: 'mmap_write_lock', release: 'mmap_write_unlock' },
   mmap_read_lock_killable: { acquire: 'mmap_read_lock_killable', release: 'mmap_read_unlock' },
+  // DEFINE_GUARD_COND(mmap_read_lock, _try, mmap_read_trylock(_T)): scoped_cond_guard(mmap_read_lock_try, ...).
+  mmap_read_lock_try: { acquire: 'mmap_read_trylock', release: 'mmap_read_unlock' },
   mmap_write_lock_killable: { acquire: 'mmap_write_lock_killable', release: 'mmap_write_unlock' },
   rwsem_read: { acquire: 'down_read', release: 'up_read' },
   rwsem_read_try: { acquire: 'down_read_trylock', release: 'up_read' },

@@ -3,6 +3,7 @@
 import type { Rule } from './rule.js';
 import { VMA_MMAP_WRITE_FIELDS, VMA_READONLY_FIELDS } from '../kb/lock-api.js';
 import { isFreshVma, isVma, lockWhere, vmaTrace } from './vma-object.js';
+import { modifiedVmaArgs } from '../engine/tree-macros.js';
 import type { CallEvent, EventBase } from '../engine/events.js';
 import type { AstNode } from '../parse/ast.js';
 import type { TraceStep } from '../types.js';
@@ -61,7 +62,7 @@ export const vmaWriteWithoutMmapWrite: Rule = {
   create(context) {
     return {
       call(ev) {
-        for (const i of ev.api?.modifiesVma ?? []) {
+        for (const i of modifiedVmaArgs(ev.api, ev.args)) {
           const arg = ev.args[i];
           const key = arg ? ev.keyOf(arg) : null;
           if (!key) continue;
