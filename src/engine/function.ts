@@ -252,7 +252,9 @@ function canonicalizer(aliases: Map<string, string>): (key: string) => string {
       const alias = aliases.get(root);
       if (!alias) break;
       const at = cur.indexOf(root);
-      cur = cur.slice(0, at) + alias + cur.slice(at + root.length);
+      const rest = cur.slice(at + root.length);
+      // `ctx->mm` with `ctx = &priv->lock_ctx` is `priv->lock_ctx.mm`.
+      cur = at === 0 && alias.startsWith('&') && rest.startsWith('->') ? `${alias.slice(1)}.${rest.slice(2)}` : cur.slice(0, at) + alias + rest;
       cur = cur.replace(/^\*&/, '').replace(/^&\*/, '');
     }
     cache.set(key, cur);
@@ -603,12 +605,13 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
   fx.sink = null;
 
   const exitStates = flow.states.get(cfg.exit) ?? [];
+  const isOut = (k: string): boolean => isOutKey(canonical(k), info.params);
   const exits: ExitPath[] = exitStates.map((st) => ({
     state: viewOf(st, tf),
     returnNode: (st.retNode as AstNode | null) ?? null,
     returned: st.ret < 0 ? V_ANY : st.ret,
-    outFlags: new Map([...st.vals].filter(([k]) => isOutKey(k, info.params))),
-    outConstants: outConstants(st, info.params),
+    outFlags: new Map([...st.vals].filter(([k]) => isOut(k))),
+    outConstants: outConstants(st, isOut),
     locks: new Map([
       ...[...st.locks].map(([k, l]) => [k, exitLock(l)] as const),
       ...[...st.lockAliases].filter(([, to]) => st.locks.has(to)).map(([from, to]) => [from, { ...exitLock(st.locks.get(to)!), aliasOf: to }] as const),

@@ -26,19 +26,19 @@ export interface OutConstant {
  * or `s->mode = mode;` on a path that knows `mode == MODE_READ`, or `mode` none of the case labels
  * of a switch it passed): an out value that records the lock mode the function returns with.
  */
-export function outConstants(st: State, params: readonly string[]): Map<string, OutConstant> {
+export function outConstants(st: State, isOut: (key: string) => boolean): Map<string, OutConstant> {
   const out = new Map<string, OutConstant>();
   const get = (key: string): { equals?: string; differsFrom: Set<string> } => {
     let o = out.get(key) as { equals?: string; differsFrom: Set<string> } | undefined;
     if (!o) out.set(key, (o = { differsFrom: new Set() }));
     return o;
   };
-  for (const [key, value] of st.consts) if (isNamedConstant(value) && isOutKey(key, params)) get(key).equals = value;
+  for (const [key, value] of st.consts) if (isNamedConstant(value) && isOut(key)) get(key).equals = value;
   for (const [k, bits] of st.vals) {
     const sides = equalitySides(k);
     if (!sides) continue;
     const [key, constant] = isNamedConstant(sides[1]) ? sides : [sides[1], sides[0]];
-    if (!isNamedConstant(constant) || !isOutKey(key, params)) continue;
+    if (!isNamedConstant(constant) || !isOut(key)) continue;
     if (bits === V_ZERO) get(key).differsFrom.add(constant);
     else if ((bits & V_ZERO) === 0) get(key).equals = constant;
   }

@@ -812,7 +812,7 @@ export class Transfer {
     c.setVal(key, v.bits);
     if (/^\w+$/.test(key) && isPureCondition(at) && !mentions(at.text, key)) c.setDef(key, at.text, at);
     const rhs = stripParens(at);
-    if ((/^\w+$/.test(key) || isOutKey(key, this.fx.params)) && (rhs.type === 'identifier' || rhs.type === 'number_literal') && rhs.text !== key) {
+    if ((/^\w+$/.test(key) || isOutKey(this.fx.canonical(key), this.fx.params)) && (rhs.type === 'identifier' || rhs.type === 'number_literal') && rhs.text !== key) {
       c.setConst(key, rhs.text);
       // What the path knows of the variable against named constants holds of its copy (which
       // outlives it: `s->lock_mode = lock_mode;` records the mode for the caller).
@@ -829,7 +829,7 @@ export class Transfer {
     // `*vmap = vma;` or `state->vma = vma;` with vma locked: stored where the caller sees it (an
     // out-parameter, a field of a structure it passed), the lock is handed to the caller, who will
     // know it by that name, and so does the rest of this function.
-    if (isOutKey(key, this.fx.params) && v.key && !v.lockOnRet) {
+    if (isOutKey(this.fx.canonical(key), this.fx.params) && v.key && !v.lockOnRet) {
       const from = c.lockKeyOf(`vma:${this.fx.canonical(v.key)}`);
       const f = c.locks.get(from);
       if (f && from !== vmaKey && (f.state === 'read' || f.state === 'held')) {
