@@ -8,6 +8,7 @@
 // so that each branch can refine the facts the dataflow keeps.
 
 import { AstNode, calleeName, callArgs, stripParens, walk } from '../parse/ast.js';
+import { macroWithBody } from '../parse/macro-with-body.js';
 import { lookupApi, ITERATOR_MACRO_PATTERN } from '../kb/lock-api.js';
 import { PreprocessorEvaluator, type PreprocessorChoices } from './preprocessor.js';
 
@@ -88,31 +89,6 @@ interface BlockItem {
   body?: AstNode;
   macro?: 'iterator' | 'scoped_guard';
   guard?: GuardUse;
-}
-
-/**
- * `for_each_process(p) { ... }` after a declaration: the grammar reads a one-argument macro and
- * its block as a nested function definition (type `for_each_process`, declarator `(p)`). The
- * call it stands for, rebuilt on the same text, and the block.
- */
-function macroWithBody(def: AstNode): { name: string; call: AstNode; body: AstNode } | null {
-  const type = def.child('type');
-  const declarator = def.child('declarator');
-  const body = def.child('body');
-  const arg = declarator?.type === 'parenthesized_declarator' ? declarator.namedChildren[0] : undefined;
-  if (type?.type !== 'type_identifier' || !declarator || !body || arg?.type !== 'identifier') return null;
-  const at = (n: AstNode, type: string, field: string | null): AstNode =>
-    new AstNode(n.file, type, true, field, false, n.start, n.end);
-  const call = new AstNode(def.file, 'call_expression', true, null, false, type.start, declarator.end);
-  const fn = at(type, 'identifier', 'function');
-  const list = at(declarator, 'argument_list', 'arguments');
-  const argument = at(arg, 'identifier', null);
-  call.parent = def.parent;
-  call.children.push(fn, list);
-  fn.parent = list.parent = call;
-  list.children.push(argument);
-  argument.parent = list;
-  return { name: type.text, call, body };
 }
 
 const STATEMENT_TYPES = new Set([
