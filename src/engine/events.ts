@@ -192,8 +192,10 @@ export interface ExitPath {
   returnNode: Node | null;
   /** Abstract value returned (V_* bits), V_ANY when unknown. */
   returned: number;
-  /** Values the function left in `*param` out-parameters (`*mmap_locked = true`), by key. */
+  /** Values the function left where its caller sees them (`*mmap_locked = true`, `ctx->mmap_locked = true`), by key. */
   outFlags: ReadonlyMap<string, number>;
+  /** Named constants those places are known to hold or not (`s->lock_mode = MODE_READ`), by key. */
+  outConstants: ReadonlyMap<string, { equals?: string; differsFrom: ReadonlySet<string> }>;
   /** Lock facts at exit, by key, with whether the function itself took the lock on this path. */
   locks: ReadonlyMap<string, ExitLockFact>;
 }
@@ -209,6 +211,8 @@ export interface ExitLockFact {
   releasedUnowned: boolean;
   origin: TraceStep | null;
   display: string;
+  /** The same lock, tracked under this other key (`vma` stored as `*vmap` or `state->vma`). */
+  aliasOf?: string;
 }
 
 /** Key suffix of the pseudo lock recording that a callee may have dropped a lock of the class. */

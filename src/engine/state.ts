@@ -66,7 +66,10 @@ export class State {
   ptrs: Map<string, PtrFact>;
   /** Flags defined by a pure condition (`bool need = cmd != A && cmd != B;`), by variable. */
   defs: Map<string, { text: string; node: unknown }>;
-  /** Variables last assigned a constant or a literal (`op = TASK_FIRST;`), with its text. */
+  /**
+   * Variables, and fields of structures the caller passed, last assigned a constant, a literal or
+   * a variable (`op = TASK_FIRST;`, `s->mode = mode;`), with its text.
+   */
   consts: Map<string, string>;
   /**
    * Lock keys that name a lock tracked under another key: after `*vmap = vma;` with vma locked,
@@ -249,7 +252,8 @@ export class State {
     for (const k of [...this.vals.keys()]) if (mentions(k, key, true)) this.vals.delete(k);
     for (const k of [...this.ptrs.keys()]) if (mentions(k, key, true)) this.ptrs.delete(k);
     for (const [k, d] of [...this.defs]) if (mentions(k, key, true) || mentions(d.text, key, true)) this.defs.delete(k);
-    this.consts.delete(key);
+    // `s->mode = mode;` keeps `mode` as the field's value: it goes when either changes.
+    for (const [k, v] of [...this.consts]) if (mentions(k, key, true) || v === key) this.consts.delete(k);
     this.hashCache = null;
   }
 

@@ -81,7 +81,27 @@ function modeOf(changes: { mode?: LockMode }[]): LockMode | undefined {
   return modes.size === 1 ? [...modes][0] : undefined;
 }
 
-function lockEffects(lock: LockClass, key: string, where: { target: number | 'current'; path?: string }, exits: readonly State[], kind: ReturnKind): LockEffect[] {
+/**
+ * A flag the function leaves in an out-parameter that tells the `yes` exits from the `no` exits:
+ * every `yes` exit wrote `*flag` with bits within okBits, every `no` exit left it as it was or
+ * wrote it outside okBits (`*lock_dropped = true;` where the lock was dropped).
+ */
+function flagSeparating(yes: readonly State[], no: readonly State[], params: readonly string[]): Pick<LockEffect, 'flag' | 'flagBits' | 'flagKept' | 'flagOtherBits'> | null {
+  for (let i = 0; i < params.length; i++) {
+    const name = params[i];
+    if (!name) continue;
+    const written = (st: State): boolean => st.vals.has(pointeeEntryKey(i));
+    let okBits = 0;
+    if (!yes.every((st) => written(st) && st.getVal(`*${name}`) !== V_ANY && (okBits |= st.getVal(`*${name}`)) !== 0)) continue;
+    if (!no.every((st) => !written(st) || (st.getVal(`*${name}`) & okBits) === 0)) continue;
+    let other = 0;
+    for (const st of no) if (written(st)) other |= st.getVal(`*${name}`);
+    return { flag: i, flagBits: okBits, ...(no.some((st) => !written(st)) ? { flagKept: true } : {}), ...(other ? { flagOtherBits: other } : {}) };
+  }
+  return null;
+}
+
+function lockEffects(lock: LockClass, key: string, where: { target: number | 'current'; path?: string }, exits: readonly State[], kind: ReturnKind, params: readonly string[]): LockEffect[] {
   const base = { lock, target: where.target, ...(where.path ? { path: where.path } : {}) };
   const forget: LockEffect[] = [{ ...base, op: 'forget', when: 'always' }];
   const byChange = new Map<Change, { st: State; mode?: LockMode }[]>();
@@ -98,9 +118,10 @@ function lockEffects(lock: LockClass, key: string, where: { target: number | 'cu
   const same = get('same');
   const when = (yes: { st: State }[], no: { st: State }[]): Partial<LockEffect> | null => {
     if (no.length === 0) return { when: 'always' };
-    if (kind === 'void') return null;
-    const bits = separating(yes.map((y) => y.st), no.map((n) => n.st));
-    return bits === null ? null : { when: 'ret-bits', okBits: bits };
+    const bits = kind === 'void' ? null : separating(yes.map((y) => y.st), no.map((n) => n.st));
+    const flag = flagSeparating(yes.map((y) => y.st), no.map((n) => n.st), params);
+    if (bits !== null) return { when: 'ret-bits', okBits: bits, ...flag };
+    return flag && { when: 'flag-out', ...flag };
   };
   switch (kinds) {
     case 'acquired': {
@@ -128,8 +149,10 @@ function lockEffects(lock: LockClass, key: string, where: { target: number | 'cu
           ]
         : forget;
     }
-    case 'downgraded':
-      return same.length ? forget : [{ ...base, op: 'downgrade', when: 'always' }];
+    case 'downgraded': {
+      const w = when(get('downgraded'), same);
+      return w ? [{ ...base, op: 'downgrade', when: 'always', ...w }] : forget;
+    }
     default:
       return forget;
   }
@@ -249,7 +272,7 @@ export function summarize(input: SummaryInput): ApiEntry {
     }
     const where = parametrize(key.slice(colon + 1), params);
     if (!where) continue;
-    lock.push(...onlyWhenFlagSet(lockEffects(cls, key, where, exits, input.returnKind), exits, (st) => changeOf(cls, st.locks.get(key)).change !== 'same', params));
+    lock.push(...onlyWhenFlagSet(lockEffects(cls, key, where, exits, input.returnKind, params), exits, (st) => changeOf(cls, st.locks.get(key)).change !== 'same', params));
     const r = where.target === 'current' ? null : requirementOf(cls, key, { target: where.target, path: where.path }, exits);
     if (r) requires.push(r);
   }

@@ -336,13 +336,17 @@ const EFFECT_FIELDS: FieldChecks<LockEffect> = {
   mode: (c, v, at) => c.oneOf(v, at, MODES),
   // A computed summary may also act on the current task's mm (`current->mm`).
   target: (c, v, at) => (v === 'ret' || v === 'all' || v === 'current' ? v : c.index(v, at)),
-  when: (c, v, at) => c.oneOf(v, at, [...CONFIG_WHENS, 'ret-bits']),
+  when: (c, v, at) => c.oneOf(v, at, [...CONFIG_WHENS, 'ret-bits', 'flag-out']),
   rawRwsem: (c, v, at) => c.bool(v, at),
   trylock: (c, v, at) => c.bool(v, at),
   okBits: (c, v, at) => c.integer(v, at, 0, V_BITS_MAX),
   path: (c, v, at) => c.computedPath(v, at),
   endsVmaWriteLocks: (c, v, at) => c.bool(v, at),
   ifFlagSet: (c, v, at) => c.index(v, at),
+  flag: (c, v, at) => c.index(v, at),
+  flagBits: (c, v, at) => c.integer(v, at, 1, V_BITS_MAX),
+  flagKept: (c, v, at) => c.bool(v, at),
+  flagOtherBits: (c, v, at) => c.integer(v, at, 1, V_BITS_MAX),
 };
 
 const REQUIREMENT_FIELDS: FieldChecks<LockRequirement> = {
@@ -375,11 +379,18 @@ const ENTRY_FIELDS: FieldChecks<ApiEntry> = {
   assertsFalseArg: (c, v, at) => c.index(v, at),
   lastUser: (c, v, at) => c.index(v, at),
   transparent: (c, v, at) => c.bool(v, at),
+  check: (c, v, at) => c.oneOf(v, at, ['debug', 'evaluated'] as const),
   errorTest: (c, v, at) => c.oneOf(v, at, ['err', 'err-or-null'] as const),
   rangeCheck: (c, v, at) => c.bool(v, at),
   modifiesVma: (c, v, at) => c.indexes(v, at),
   wrapper: (c, v, at) => c.string(v, at),
   freshVma: (c, v, at) => c.bool(v, at),
+  atomicFlag: (c, v, at) => {
+    const o = c.object(v, at);
+    c.keys(o, at, ['flag', 'allowedBy']);
+    return { flag: c.index(c.required(o, 'flag', at), child(at, 'flag')), allowedBy: c.string(c.required(o, 'allowedBy', at), child(at, 'allowedBy')) };
+  },
+  allowedFlags: (c, v, at) => c.array(v, at, 'flag names').map((f, i) => c.string(f, `${at}[${i}]`)),
   returns: (c, v, at) => c.integer(v, at, 0, V_BITS_MAX),
   requires: (c, v, at) => c.array(v, at, 'lock requirements').map((r, i) => record(c, r, `${at}[${i}]`, REQUIREMENT_FIELDS, ['lock', 'target'])),
   takesMmapLock: (c, v, at) => steps(c, v, at),
