@@ -2,7 +2,6 @@
 // Per-file isolation: a file that cannot be read, parsed or analysed yields a notification and
 // the run goes on with the others.
 
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AnalyzeOptions, FileNotification, Finding, RunResult, RunStats } from './types.js';
@@ -11,6 +10,7 @@ import { compareFindingOrder } from './report/order.js';
 import { initParser } from './parse/parser.js';
 import { calleesFirst } from './engine/callgraph.js';
 import { RunKnowledge, type FileKnowledge } from './engine/knowledge.js';
+import { KERNEL_PROGRAM, kernelTreeOf } from './engine/link-domain.js';
 import { allApis, lookupApi, type ApiEntry } from './kb/lock-api.js';
 import { internName, type FilePrescan } from './engine/prescan.js';
 import { addEntry, Demand, relevantNames } from './engine/demand.js';
@@ -45,12 +45,16 @@ interface RunSource {
 /** Rounds of the cross-file fixed point: a file is analysed again when a summary it used changed. */
 const MAX_ROUNDS = 8;
 
-/** The kernel tree a path lies in (a directory with include/linux/mm.h), or null. */
+/**
+ * The kernel tree a path lies in (a directory with include/linux/mm.h), or null. A path under the
+ * tree's tools/ lies in the tree, not in tools/ (which has an include/linux/mm.h of its own).
+ */
 export function findKernelRoot(paths: readonly string[]): string | null {
   for (const p of paths) {
     let dir = path.resolve(p);
     for (let i = 0; i < 64; i++) {
-      if (existsSync(path.join(dir, 'include/linux/mm.h'))) return dir;
+      const tree = kernelTreeOf(dir);
+      if (tree) return tree;
       const up = path.dirname(dir);
       if (up === dir) break;
       dir = up;
@@ -237,12 +241,13 @@ async function run(given: readonly RunSource[], requested: AnalyzeOptions): Prom
         sources.filter((src) => prescans.has(src.path)).map((src) => ({ path: src.path, scan: prescans.get(src.path)!, context: src.context })),
         names,
         !!options.exportSummaries,
+        knowledge.domains,
       );
       demand.takeActivated();
       stats.functionsInRun = demand.functions;
     }
     phase('headers+demand');
-    const ordered = calleesFirst(sources, prescans, (file) => (demand ? demand.neededIn(file) : null));
+    const ordered = calleesFirst(sources, prescans, (file) => (demand ? demand.neededIn(file) : null), knowledge.domains);
     phase('order');
     /** Which functions of a file to analyse now (null: all). */
     const onlyFor = (file: string): AnalyzeFileOptions['only'] => {
@@ -256,7 +261,7 @@ async function run(given: readonly RunSource[], requested: AnalyzeOptions): Prom
     // Workers analyse files ahead of their turn; a result is kept only when everything it used is
     // what the run knows at the file's turn (sameInputs), so the outcome is the one analysing the
     // files one by one gives, whatever -j is.
-    /** Non-static definitions by name: the files a call may depend on (for scheduling only). */
+    /** Non-static definitions by name: the files a call may depend on (for scheduling only; a call depends only on its own program's). */
     const definers = new Map<string, string[]>();
     for (const [file, p] of prescans) {
       for (const fn of p.functions) {
@@ -368,7 +373,7 @@ async function run(given: readonly RunSource[], requested: AnalyzeOptions): Prom
         let d = deps.get(src.path);
         if (!d) {
           const set = new Set<string>();
-          for (const name of calledBy(src.path)) for (const f of definers.get(name) ?? []) if ((position.get(f) ?? Infinity) < at) set.add(f);
+          for (const name of calledBy(src.path)) for (const f of definers.get(name) ?? []) if ((position.get(f) ?? Infinity) < at && knowledge.domains.links(src.path, f)) set.add(f);
           deps.set(src.path, (d = [...set]));
         }
         return d;
@@ -503,9 +508,11 @@ async function run(given: readonly RunSource[], requested: AnalyzeOptions): Prom
   stats.totalMs = performance.now() - start;
   const summaries: Record<string, ApiEntry> = {};
   for (const name of [...knowledge.run.keys()].sort()) {
-    // Generic code's definition when there is one, else the first architecture's.
+    // The kernel's generic definition when there is one, else the kernel's first architecture's,
+    // else another program's.
     const defs = knowledge.run.get(name)!;
-    summaries[name] = (defs.find((d) => d.arch === null) ?? defs[0]).entry;
+    const kernel = defs.filter((d) => d.program === KERNEL_PROGRAM);
+    summaries[name] = (kernel.find((d) => d.arch === null) ?? kernel[0] ?? defs.find((d) => d.arch === null) ?? defs[0]).entry;
   }
   for (const name of [...knowledge.statics.keys()].sort()) summaries[name] = knowledge.statics.get(name)!;
   const result: RunResult = { findings, notifications, stats, summaries };

@@ -48,6 +48,8 @@ export interface AnalyseArguments {
   baseline: string | undefined;
   /** --write-baseline FILE: record the run's findings. */
   writeBaseline: string | undefined;
+  /** --all-programs: a kernel tree's tools/, scripts/, samples/, usr/ too. */
+  allPrograms: boolean;
 }
 
 /** The arguments of `vmalint merge`. */
@@ -78,6 +80,7 @@ const ANALYSE_OPTIONS: OptionSpec[] = [
   { name: 'rule', type: 'string', repeatable: true, value: 'ID', describe: 'Run only this rule (repeatable, comma-separated)' },
   { name: 'disable', type: 'string', repeatable: true, value: 'ID', describe: 'Do not run this rule (repeatable, comma-separated)' },
   { name: 'list-rules', type: 'boolean', describe: 'List the rules and exit' },
+  { name: 'all-programs', type: 'boolean', describe: "In a kernel tree given as a directory, also analyse tools/, scripts/, samples/ and usr/ (programs not linked with the kernel, left out unless named: vmalint tools/perf)" },
   { name: 'stats', type: 'boolean', describe: 'Print run statistics to stderr' },
   { name: 'D', aliases: ['define'], type: 'string', repeatable: true, value: 'NAME[=VALUE]', describe: 'Define NAME for #if/#ifdef (repeatable; VALUE defaults to 1)' },
   { name: 'U', aliases: ['undefine'], type: 'string', repeatable: true, value: 'NAME', describe: 'Undefine NAME for #if/#ifdef (repeatable)' },
@@ -193,6 +196,7 @@ export function parseCommandLine(argv: string[]): Command {
       compileCommands: text('compile-commands'),
       baseline: text('baseline'),
       writeBaseline: text('write-baseline'),
+      allPrograms: flag('all-programs'),
     },
   };
 }

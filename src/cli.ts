@@ -208,7 +208,7 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
     if (environment.ownsProcess) compileParserForRunLength(files);
     result = files.length > 0 ? await analyzeWithProgress((onProgress) => analyzeFiles(files, { ...options, kernelRoot: findKernelRoot(files) ?? false, onProgress }), args.quiet, environment) : emptyRunResult();
   } else {
-    const found = await filesToAnalyse(args.paths, environment);
+    const found = await filesToAnalyse(args.paths, environment, args.allPrograms);
     const discovered = keptByConfig(found, project, namedFiles(args.paths, environment.cwd));
     if (found.length && !discovered.length) environment.stderr.write(`vmalint: warning: every file found is left out by the include/exclude globs of ${shownPath(environment.cwd, project!.file)}\n`);
     const files = shardOf(discovered);
@@ -401,9 +401,9 @@ async function analyseChanges(args: AnalyseArguments, options: AnalyzeOptions, p
   return relativeToWorkingDirectory(onlyChangedLines(result, lines, environment.cwd), environment.cwd);
 }
 
-async function filesToAnalyse(paths: string[], environment: CliEnvironment): Promise<string[]> {
+async function filesToAnalyse(paths: string[], environment: CliEnvironment, allPrograms: boolean): Promise<string[]> {
   if (paths.length === 0) throw new UsageError('no files or directories given (try: vmalint ./linux/mm, or vmalint --help)');
-  const discovery = await discoverFiles(paths);
+  const discovery = await discoverFiles(paths, { allPrograms });
   for (const directory of discovery.directoriesWithoutCFiles) {
     environment.stderr.write(`vmalint: warning: ${directory}: no C files (*.c, *.h) in this directory\n`);
   }

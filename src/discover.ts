@@ -2,8 +2,14 @@
 // sources and headers (found with glob, without following symbolic links), a file is taken as it
 // is whatever its extension. The result is sorted and free of duplicates (two names of one file,
 // through another spelling or a symbolic link, are one).
+//
+// A kernel tree found in a directory given (the directory itself, or one below it) contributes
+// the kernel only: its tools/, scripts/, samples/ and usr/ hold programs that are not linked with
+// the kernel (perf, the selftests, modpost, ...), analysed only when named (`vmalint tools/perf`)
+// or with DiscoverOptions.allPrograms.
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { KERNEL_MARKER, kernelTreeOf, SEPARATE_PROGRAMS } from './engine/link-domain.js';
 import { UsageError } from './usage-error.js';
 
 /** Patterns of the files a directory contributes. */
@@ -16,32 +22,72 @@ export interface Discovery {
   files: string[];
   /** Directories given on the command line that hold no C file. */
   directoriesWithoutCFiles: string[];
+  /** The directories of other programs of a kernel tree that were left out (`linux/tools`), as found under the directory given. */
+  otherPrograms: string[];
+}
+
+export interface DiscoverOptions {
+  /** Also the files of a kernel tree's tools/, scripts/, samples/ and usr/ (left out by default). */
+  allPrograms?: boolean;
 }
 
 /**
  * Expands command-line paths. A path that does not exist is a usage error; a directory without
  * C files is reported in `directoriesWithoutCFiles` (the caller decides whether that is fatal).
  */
-export async function discoverFiles(paths: readonly string[]): Promise<Discovery> {
+export async function discoverFiles(paths: readonly string[], options: DiscoverOptions = {}): Promise<Discovery> {
   const candidates: Candidate[] = [];
   const directoriesWithoutCFiles: string[] = [];
+  const otherPrograms = new Set<string>();
   for (const given of paths) {
     const kind = await pathKind(given);
     if (kind === 'directory') {
-      const found = await cFilesUnder(given);
+      let found = await cFilesUnder(given);
       if (found.length === 0) directoriesWithoutCFiles.push(given);
+      if (!options.allPrograms) found = kernelOnly(given, found, otherPrograms);
       candidates.push(...found);
     } else {
-      candidates.push({ file: given, identity: await fileIdentity(given) });
+      candidates.push({ file: given, identity: await fileIdentity(given), relative: given });
     }
   }
-  return { files: sortedUnique(candidates), directoriesWithoutCFiles };
+  return { files: sortedUnique(candidates), directoriesWithoutCFiles, otherPrograms: [...otherPrograms].sort(compareCodeUnits) };
+}
+
+/**
+ * The files found under `directory` without those of the separate programs of each kernel tree
+ * among them (the directory's own tree when it is its root, or a tree below it); the program
+ * directories left out are added to `left`.
+ */
+function kernelOnly(directory: string, found: Candidate[], left: Set<string>): Candidate[] {
+  const suffix = `${path.sep}${KERNEL_MARKER}`;
+  /** Relative paths of the trees' roots ('' for the directory itself), each ending with a separator. */
+  const roots: string[] = [];
+  for (const { relative } of found) {
+    if (relative !== KERNEL_MARKER && !relative.endsWith(suffix)) continue;
+    const rootRelative = relative.slice(0, relative.length - KERNEL_MARKER.length);
+    const root = path.join(directory, rootRelative);
+    if (kernelTreeOf(root) === path.resolve(root)) roots.push(rootRelative);
+  }
+  if (!roots.length) return found;
+  return found.filter(({ relative }) => {
+    for (const root of roots) {
+      if (!relative.startsWith(root)) continue;
+      const top = relative.slice(root.length).split(path.sep)[0]!;
+      if (SEPARATE_PROGRAMS.has(top) && relative.length > root.length + top.length) {
+        left.add(path.join(directory, root, top));
+        return false;
+      }
+    }
+    return true;
+  });
 }
 
 /** A file found, and what makes two names of it one file (its real path). */
 interface Candidate {
   file: string;
   identity: string;
+  /** Its path relative to the directory searched (a file given by name: as given). */
+  relative: string;
 }
 
 async function pathKind(given: string): Promise<'directory' | 'file'> {
@@ -83,7 +129,7 @@ async function cFilesUnder(directory: string): Promise<Candidate[]> {
   for (const entry of found) {
     const relative = entry.relative();
     const file = path.join(directory, relative);
-    out.push({ file, identity: entry.isSymbolicLink() ? await fileIdentity(file) : path.join(real, relative) });
+    out.push({ file, identity: entry.isSymbolicLink() ? await fileIdentity(file) : path.join(real, relative), relative });
   }
   return out;
 }

@@ -17,6 +17,7 @@ import { decodeSource } from './parallel/file-task.js';
 import { contentHash, type ResultCache } from './cache.js';
 import { macroFunctions } from './parse/macro-functions.js';
 import { findDeclarations, type Declaration } from './kb/declarations.js';
+import { addAllowedFlags } from './engine/tree-macros.js';
 
 /**
  * Summaries are computed for the kernel headers that wrap the lock API, and for those that
@@ -111,6 +112,8 @@ export function summariseHeaders(run: HeaderRun): void {
   };
   /** Names the headers define as functions: a macro of the same name (another #ifdef branch) does not replace them. */
   const functions = new Set<string>();
+  /** The kernel headers' texts, for the object macros their summaries read (VM_ATOMIC_SET_ALLOWED). */
+  const kernelHeaderTexts: string[] = [];
   for (let round = 0; round < 2; round++) {
     // The kernel headers call each other's helpers; a run's own header rarely calls another's.
     for (const file of round === 0 ? headerFiles : headerFiles.filter((f) => kernelHeaders.has(f))) {
@@ -121,6 +124,7 @@ export function summariseHeaders(run: HeaderRun): void {
         continue;
       }
       if (text === null) continue;
+      if (round === 0 && kernelHeaders.has(file)) kernelHeaderTexts.push(text);
       // A run's own header: only the functions whose summaries can matter (with the demand).
       let only: AnalyzeFileOptions['only'] = null;
       if (run.useDemand && !kernelHeaders.has(file)) {
@@ -148,5 +152,6 @@ export function summariseHeaders(run: HeaderRun): void {
       for (const [name, entry] of m?.exported ?? []) if (!functions.has(name)) knowledge.headers.set(name, entry);
     }
   }
+  addAllowedFlags(knowledge.headers, kernelHeaderTexts);
   stats.headerSummaries = knowledge.headers.size + knowledge.localHeaders.size;
 }

@@ -274,12 +274,12 @@ test('discover: a directory yields its .c and .h files, sorted, without node_mod
     'include/linux/mm.h': '',
     'node_modules/pkg/x.c': '',
     '.git/objects/y.c': '',
-    'tools/sub/z.c': '',
+    'lib/sub/z.c': '',
   });
   const { files, directoriesWithoutCFiles } = await discoverFiles([root]);
   assert.deepEqual(
     files,
-    ['include/linux/mm.h', 'mm/a.c', 'mm/internal.h', 'mm/mmap.c', 'tools/sub/z.c'].map((relative) => path.join(root, relative)),
+    ['include/linux/mm.h', 'lib/sub/z.c', 'mm/a.c', 'mm/internal.h', 'mm/mmap.c'].map((relative) => path.join(root, relative)),
   );
   assert.deepEqual(directoriesWithoutCFiles, []);
 });
@@ -327,7 +327,7 @@ test('discover: a missing path is a UsageError naming it; an empty directory is 
     return true;
   });
   const discovery = await discoverFiles([path.join(root, 'empty')]);
-  assert.deepEqual(discovery, { files: [], directoriesWithoutCFiles: [path.join(root, 'empty')] });
+  assert.deepEqual(discovery, { files: [], directoriesWithoutCFiles: [path.join(root, 'empty')], otherPrograms: [] });
 });
 
 // ---------------------------------------------------------------------------------------------

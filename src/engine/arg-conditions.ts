@@ -7,17 +7,8 @@ import type { State } from './state.js';
 import { isNamedConstant } from './c-names.js';
 import { ENTRY_SNAPSHOT, V_ANY, V_POS, V_SELECTED, V_ZERO, entryKey } from './events.js';
 
-/** Key of `a == b` whichever way round it is written. */
-export function equalityKey(a: string, b: string): string {
-  const [x, y] = [a, b].sort();
-  return `(${x} == ${y})`;
-}
-
-/** The two sides of a key made by equalityKey() whose sides are plain names, or null. */
-export function equalityNames(key: string): [string, string] | null {
-  const m = /^\((\w+) == (\w+)\)$/.exec(key);
-  return m ? [m[1], m[2]] : null;
-}
+export { equalityKey, equalityNames } from './keys.js';
+import { equalityNames } from './keys.js';
 
 /**
  * What a path knew of the parameters' values as passed (V_* bits by parameter, only the known

@@ -4,6 +4,7 @@
 import { calleeName, walk, type AstNode } from '../parse/ast.js';
 import type { CallSite, EntryLock, HeldAtCall } from './function.js';
 import type { FilePrescan, PrescanFunction } from './prescan.js';
+import type { LinkDomains } from './link-domain.js';
 
 /** Strongly connected components of a call graph, callees before callers (Tarjan). */
 export function bottomUp(nodes: readonly string[], edges: ReadonlyMap<string, ReadonlySet<string>>): string[][] {
@@ -99,19 +100,29 @@ export function entryFromCallers(sites: readonly CallSite[], callee: string): En
  * The others follow in the order given (one of them is analysed only if a summary found on the way
  * makes a function of it needed).
  */
-export function calleesFirst<S extends { path: string }>(sources: readonly S[], prescans: ReadonlyMap<string, FilePrescan>, needed: (file: string) => readonly PrescanFunction[] | null): S[] {
+export function calleesFirst<S extends { path: string }>(
+  sources: readonly S[],
+  prescans: ReadonlyMap<string, FilePrescan>,
+  needed: (file: string) => readonly PrescanFunction[] | null,
+  domains: LinkDomains | null = null,
+): S[] {
   const analysed = sources.filter((src) => needed(src.path)?.length !== 0);
-  const definedIn = new Map<string, string>();
+  /** The first file defining each name, by program (a call reaches only its own program's). */
+  const definedIn = new Map<string, string[]>();
   for (const src of analysed) {
-    for (const fn of needed(src.path) ?? prescans.get(src.path)?.functions ?? []) if (!fn.isStatic && !definedIn.has(fn.name)) definedIn.set(fn.name, src.path);
+    for (const fn of needed(src.path) ?? prescans.get(src.path)?.functions ?? []) {
+      if (fn.isStatic) continue;
+      const files = definedIn.get(fn.name);
+      if (!files) definedIn.set(fn.name, [src.path]);
+      else if (domains?.root && !files.some((f) => domains.programOf(f) === domains.programOf(src.path))) files.push(src.path);
+    }
   }
   const edges = new Map<string, Set<string>>();
   for (const src of analysed) {
     const deps = new Set<string>();
     for (const fn of needed(src.path) ?? prescans.get(src.path)?.functions ?? []) {
       for (const name of fn.ids) {
-        const f = definedIn.get(name);
-        if (f && f !== src.path) deps.add(f);
+        for (const f of definedIn.get(name) ?? []) if (f !== src.path && (!domains || domains.links(src.path, f))) deps.add(f);
       }
     }
     edges.set(src.path, deps);

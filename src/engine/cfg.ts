@@ -8,6 +8,7 @@
 // so that each branch can refine the facts the dataflow keeps.
 
 import { AstNode, calleeName, callArgs, stripParens, walk } from '../parse/ast.js';
+import { macroWithBody } from '../parse/macro-with-body.js';
 import { lookupApi, ITERATOR_MACRO_PATTERN } from '../kb/lock-api.js';
 import { PreprocessorEvaluator, type PreprocessorChoices } from './preprocessor.js';
 
@@ -50,6 +51,8 @@ export interface CfgNode {
   iterArgs?: AstNode[];
   /** For cond: the condition as written when it was reached through `!` (for traces). */
   negatedFrom?: AstNode;
+  /** For cond: part of a debug check's condition (`if (VM_WARN_ON_ONCE_MM(...))`): its lock calls take nothing. */
+  check?: boolean;
   /** For case: the switch expression, and the texts of all its case labels. */
   switchOn?: AstNode;
   caseLabels?: string[];
@@ -86,31 +89,6 @@ interface BlockItem {
   body?: AstNode;
   macro?: 'iterator' | 'scoped_guard';
   guard?: GuardUse;
-}
-
-/**
- * `for_each_process(p) { ... }` after a declaration: the grammar reads a one-argument macro and
- * its block as a nested function definition (type `for_each_process`, declarator `(p)`). The
- * call it stands for, rebuilt on the same text, and the block.
- */
-function macroWithBody(def: AstNode): { name: string; call: AstNode; body: AstNode } | null {
-  const type = def.child('type');
-  const declarator = def.child('declarator');
-  const body = def.child('body');
-  const arg = declarator?.type === 'parenthesized_declarator' ? declarator.namedChildren[0] : undefined;
-  if (type?.type !== 'type_identifier' || !declarator || !body || arg?.type !== 'identifier') return null;
-  const at = (n: AstNode, type: string, field: string | null): AstNode =>
-    new AstNode(n.file, type, true, field, false, n.start, n.end);
-  const call = new AstNode(def.file, 'call_expression', true, null, false, type.start, declarator.end);
-  const fn = at(type, 'identifier', 'function');
-  const list = at(declarator, 'argument_list', 'arguments');
-  const argument = at(arg, 'identifier', null);
-  call.parent = def.parent;
-  call.children.push(fn, list);
-  fn.parent = list.parent = call;
-  list.children.push(argument);
-  argument.parent = list;
-  return { name: type.text, call, body };
 }
 
 const STATEMENT_TYPES = new Set([
@@ -525,66 +503,86 @@ export class CfgBuilder {
       }
     }
     flush();
-    if (!hasDefault) entries.push(next);
+    if (!hasDefault && cond) {
+      // No label matches: the switch is left with its expression none of them.
+      const none = this.add('case', null, [next]);
+      this.nodes[none].switchOn = cond;
+      this.nodes[none].caseLabels = labels;
+      entries.push(none);
+    } else if (!hasDefault) entries.push(next);
     const choice = this.branch(entries.length ? entries : [next]);
     return cond ? this.add('eval', cond, [choice]) : choice;
   }
 
-  /** #if / #ifdef inside a function: each half is a path unless -D/-U decides. */
+  /**
+   * #if / #ifdef inside a function: each half is a path unless -D/-U decides. A half that tests
+   * one macro (`#ifndef CONFIG_ARM64`) is a condition on that macro's name, as `if (CONFIG_ARM64)`
+   * would be: a path that took it takes the same side of a later test of the macro.
+   */
   private preproc(s: AstNode, next: number, ctx: Ctx): number {
-    const alternatives: number[] = [];
-    let cur: AstNode | null = s;
-    let decided = false;
-    while (cur && !decided) {
-      const body = cur.namedChildren.filter(
-        (c) => c.field !== 'name' && c.field !== 'condition' && c.field !== 'alternative',
-      );
+    const chain: AstNode[] = [];
+    for (let cur: AstNode | null = s; cur; cur = cur.child('alternative')) chain.push(cur);
+    // Built from the last alternative back: each one's "not taken" goes to the rest of the chain.
+    let rest = next;
+    /** Undecided alternatives with other conditions, taken or not in any combination of paths. */
+    const choices: number[] = [];
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const cur = chain[i]!;
+      const body = cur.namedChildren.filter((c) => c.field !== 'name' && c.field !== 'condition' && c.field !== 'alternative');
       const verdict = cur.type === 'preproc_else' ? true : this.pre.decide(cur);
-      if (verdict !== false) alternatives.push(this.block(null, body, next, ctx, false));
+      if (verdict === false) continue;
+      const entry = this.block(null, body, next, ctx, false);
       if (verdict === true) {
-        decided = true;
-        break;
+        rest = entry;
+        choices.length = 0;
+        continue;
       }
-      cur = cur.child('alternative');
+      const simple = this.pre.simpleCondition(cur);
+      if (simple) {
+        const otherwise = choices.length ? this.branch([...choices, rest]) : rest;
+        rest = simple.whenSet ? this.add('cond', simple.macro, [entry, otherwise]) : this.add('cond', simple.macro, [otherwise, entry]);
+        choices.length = 0;
+      } else choices.unshift(entry);
     }
-    if (!decided) alternatives.push(next);
-    return this.branch(alternatives);
+    return choices.length ? this.branch([...choices, rest]) : rest;
   }
 
   /** Decomposes a condition into atomic condition nodes; returns the entry. */
-  private cond(e: AstNode, t: number, f: number, negatedFrom?: AstNode): number {
+  private cond(e: AstNode, t: number, f: number, negatedFrom?: AstNode, check = false): number {
     const n = stripParens(e);
     if (n.type === 'unary_expression' && n.operator === '!') {
       const arg = n.namedChildren[0];
-      if (arg) return this.cond(arg, f, t, negatedFrom ? undefined : n);
+      if (arg) return this.cond(arg, f, t, negatedFrom ? undefined : n, check);
     }
     if (n.type === 'binary_expression') {
       const op = n.operator;
       const left = n.child('left');
       const right = n.child('right');
       if (left && right) {
-        if (op === '&&') return this.cond(left, this.cond(right, t, f), f);
-        if (op === '||') return this.cond(left, t, this.cond(right, t, f));
+        if (op === '&&') return this.cond(left, this.cond(right, t, f, undefined, check), f, undefined, check);
+        if (op === '||') return this.cond(left, t, this.cond(right, t, f, undefined, check), undefined, check);
       }
     }
     if (n.type === 'conditional_expression') {
       const c = n.child('condition');
       const a = n.child('consequence');
       const b = n.child('alternative');
-      if (c && a && b) return this.cond(c, this.cond(a, t, f), this.cond(b, t, f));
+      if (c && a && b) return this.cond(c, this.cond(a, t, f, undefined, check), this.cond(b, t, f, undefined, check), undefined, check);
     }
     if (n.type === 'comma_expression') {
       const left = n.child('left');
       const right = n.child('right');
-      if (left && right) return this.add('eval', left, [this.cond(right, t, f)]);
+      if (left && right) return this.add('eval', left, [this.cond(right, t, f, undefined, check)]);
     }
     if (n.type === 'call_expression') {
       const name = calleeName(n);
       const args = callArgs(n);
-      if (name && args.length >= 1 && lookupApi(name)?.transparent) return this.cond(args[0], t, f);
+      const api = name && args.length >= 1 ? lookupApi(name) : undefined;
+      if (api?.transparent) return this.cond(args[0], t, f, undefined, check || api.check === 'debug');
     }
     const id = this.add('cond', n, [t, f]);
     if (negatedFrom) this.nodes[id].negatedFrom = negatedFrom;
+    if (check) this.nodes[id].check = true;
     return id;
   }
 }

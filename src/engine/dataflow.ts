@@ -90,7 +90,7 @@ export function successors(cfg: Cfg, n: CfgNode, st: State, tf: Transfer): [numb
       for (const s of tf.evalNode(n.ast!, st)) out.push([n.succs[0], s]);
       break;
     case 'cond': {
-      const r = tf.evalCondition(n.ast!, st, n.negatedFrom);
+      const r = tf.evalCondition(n.ast!, st, n.negatedFrom, n.check);
       for (const s of r.t) out.push([n.succs[0], s]);
       for (const s of r.f) out.push([n.succs[1], s]);
       break;

@@ -12,9 +12,11 @@
 // VMA state (it returns with a lock held, needs one, returns a VMA), its callers are analysed too
 // (`activate()`).
 // Calls resolve as the linker would, approximately: to the caller file's own static definition,
-// else to every non-static definition of the name (the architectures' too).
+// else to every non-static definition of the name in the caller's program (the architectures' too;
+// not a definition under tools/ for kernel code: src/engine/link-domain.ts).
 
 import type { FilePrescan, PrescanFunction } from './prescan.js';
+import type { LinkDomains } from './link-domain.js';
 import { GUARD_CLASSES, MMAP_RWSEM_FIELDS, PAGE_WALK_LOCKS, PAGE_WALKS, VMA_ITERATORS, VMA_LOCKED_FIELDS, VMA_MMAP_WRITE_FIELDS, VMA_READONLY_FIELDS, VMA_RWSEM_PATH, PAGE_WALK_LOCK_FIELD, VMA_STRUCT_TAG, type ApiEntry } from '../kb/lock-api.js';
 
 /**
@@ -130,6 +132,8 @@ export function markTriggered(scan: FilePrescan, text: string, triggers: readonl
  */
 const TRIGGER_DEPTH = 2;
 
+const NONE: readonly number[] = [];
+
 interface Definition {
   file: number;
   fn: PrescanFunction;
@@ -139,6 +143,10 @@ export class Demand {
   private readonly nodes: Definition[] = [];
   private readonly fileIndex = new Map<string, number>();
   private readonly globalDefs = new Map<string, number[]>();
+  /** The program of each file (LinkDomains' numbers; all 0 without domains). */
+  private readonly programs: Int32Array;
+  /** Names defined non-static in more than one program, with the definitions each program reaches. */
+  private readonly mixed = new Map<string, Map<number, number[]>>();
   private readonly staticDefs: Map<string, number[]>[] = [];
   private readonly callerStart: Int32Array;
   private readonly callerList: Int32Array;
@@ -160,7 +168,11 @@ export class Demand {
     names: RelevantNames,
     /** Also every non-static function whose summary can matter to a caller (for --summaries-out). */
     exportSummaries = false,
+    /** The programs of the tree: a call resolves only within its own. */
+    private readonly domains: LinkDomains | null = null,
   ) {
+    this.programs = new Int32Array(files.length);
+    if (domains?.root) files.forEach((f, i) => (this.programs[i] = domains.programId(f.path)));
     files.forEach((f, fileIndex) => {
       this.fileIndex.set(f.path, fileIndex);
       const statics = new Map<string, number[]>();
@@ -173,8 +185,10 @@ export class Demand {
         ends.set(fn.end, id);
         const table = fn.isStatic ? statics : this.globalDefs;
         const list = table.get(fn.name);
-        if (list) list.push(id);
-        else table.set(fn.name, [id]);
+        if (list) {
+          list.push(id);
+          if (!fn.isStatic && this.programs[this.nodes[list[0]].file] !== this.programs[fileIndex]) this.mixed.set(fn.name, new Map());
+        } else table.set(fn.name, [id]);
       }
     });
     const count = this.nodes.length;
@@ -216,7 +230,9 @@ export class Demand {
         if (names.vmaNames.has(name)) this.takesVma[id] = 1;
       }
       if (node.fn.triggered) {
-        this.triggered[id] = TRIGGER_DEPTH;
+        // `triggered` counts the levels still to take below a function, itself included: a
+        // claim's function is level 0, its callees 1, theirs TRIGGER_DEPTH.
+        this.triggered[id] = TRIGGER_DEPTH + 1;
         triggerSeeds.push(id);
       }
       if (seed) lockSeeds.push(id);
@@ -228,7 +244,16 @@ export class Demand {
 
   /** The definitions a call of `name` from a file reaches. */
   private resolve(file: number, name: string): readonly number[] {
-    return this.staticDefs[file].get(name) ?? this.globalDefs.get(name) ?? [];
+    const local = this.staticDefs[file].get(name);
+    if (local) return local;
+    const defs = this.globalDefs.get(name);
+    if (!defs) return NONE;
+    const program = this.programs[file];
+    const byProgram = this.mixed.get(name);
+    if (!byProgram) return program === this.programs[this.nodes[defs[0]].file] || this.domains!.idLinks(program, this.programs[this.nodes[defs[0]].file]) ? defs : NONE;
+    let reached = byProgram.get(program);
+    if (!reached) byProgram.set(program, (reached = defs.filter((d) => this.domains!.idLinks(program, this.programs[this.nodes[d].file]))));
+    return reached;
   }
 
   /** Marks every function calling one of `base` (directly or not). */

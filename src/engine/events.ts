@@ -185,6 +185,8 @@ export const V_SELECTED = 32;
 export const entryKey = (param: number): string => `#@${param}`;
 /** `#@*i`: the same snapshot for what parameter i points to (`*locked`), taken when it is first written. */
 export const pointeeEntryKey = (param: number): string => `#@*${param}`;
+/** `#@f:priv->ctx.locked`: the same snapshot for a field of a structure a parameter points to. */
+export const FIELD_ENTRY_PREFIX = '#@f:';
 
 export interface ExitPath {
   state: StateView;
@@ -192,8 +194,12 @@ export interface ExitPath {
   returnNode: Node | null;
   /** Abstract value returned (V_* bits), V_ANY when unknown. */
   returned: number;
-  /** Values the function left in `*param` out-parameters (`*mmap_locked = true`), by key. */
+  /** Values the function left where its caller sees them (`*mmap_locked = true`, `ctx->mmap_locked = true`), by key. */
   outFlags: ReadonlyMap<string, number>;
+  /** Named constants those places are known to hold or not (`s->lock_mode = MODE_READ`), by key. */
+  outConstants: ReadonlyMap<string, { equals?: string; differsFrom: ReadonlySet<string> }>;
+  /** Fields of the parameters' structures (canonical keys): known on entry, at the exit, written on the path. */
+  outFields: ReadonlyMap<string, { entry: number; exit: number; written: boolean }>;
   /** Lock facts at exit, by key, with whether the function itself took the lock on this path. */
   locks: ReadonlyMap<string, ExitLockFact>;
 }
@@ -209,6 +215,8 @@ export interface ExitLockFact {
   releasedUnowned: boolean;
   origin: TraceStep | null;
   display: string;
+  /** The same lock, tracked under this other key (`vma` stored as `*vmap` or `state->vma`). */
+  aliasOf?: string;
 }
 
 /** Key suffix of the pseudo lock recording that a callee may have dropped a lock of the class. */
@@ -234,6 +242,8 @@ export interface FunctionResult {
   /** Return statements on feasible paths that return failure for the function's return kind. */
   /** Exits that return failure, with what the path knew of the arguments (`when`, by parameter). */
   failureReturns: { node: Node | null; returned: number; when: Record<number, number> }[];
+  /** Its documentation says it does not fail (src/engine/doc-claims.ts). */
+  documentedNoFailure?: boolean;
 }
 
 export interface FileEvent {

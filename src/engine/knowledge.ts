@@ -7,6 +7,7 @@ import { summaryFingerprint } from './summary.js';
 import path from 'node:path';
 import { declarationScope, NoreturnIndex } from './noreturn.js';
 import { internName } from './prescan.js';
+import { KERNEL_PROGRAM, linkDomains, type LinkDomains } from './link-domain.js';
 import { TreeApis } from './tree-apis.js';
 
 /** Summaries of one file's functions and the names the file looked up outside itself. */
@@ -49,10 +50,14 @@ export function mergeEntry(summary: ApiEntry | undefined, kb: ApiEntry | undefin
   return merged;
 }
 
-/** A function's definition in the run, with the architecture whose build links it (null: every build). */
+/**
+ * A function's definition in the run, with the program it belongs to (src/engine/link-domain.ts)
+ * and the architecture whose build links it (null: every build).
+ */
 export interface RunDefinition {
   entry: ApiEntry;
   file: string;
+  program: string;
   arch: string | null;
 }
 
@@ -103,15 +108,15 @@ export function archHeaderNames(file: string, text: string, root: string | null)
 /** Run-wide summary tables and their change history. */
 export class RunKnowledge {
   /**
-   * Non-static functions defined in the run's files, by name: the first definition per
-   * architecture (and one for generic code; nommu.c and mmap.c both define find_vma()).
+   * Non-static functions defined in the run's files, by name: the first definition per program
+   * and architecture (and one for generic code; nommu.c and mmap.c both define find_vma()).
    */
   readonly run = new Map<string, RunDefinition[]>();
   readonly imported = new Map<string, ApiEntry>();
-  /** Header helpers that every file sees (the kernel's mm headers). */
+  /** Header helpers that every kernel file sees (the kernel's mm headers; not the programs of tools/ and the like). */
   readonly headers = new Map<string, ApiEntry>();
   /** Helpers of a run's own headers (`#include "internal.h"`), with the directory tree that sees each. */
-  readonly localHeaders = new Map<string, { entry: ApiEntry; scope: string }[]>();
+  readonly localHeaders = new Map<string, { entry: ApiEntry; scope: string; header: string }[]>();
   readonly initializers = new Map<string, Map<string, string>>();
   /** The knowledge base as the tree declares its functions. */
   readonly apis = new TreeApis();
@@ -132,7 +137,12 @@ export class RunKnowledge {
   readonly archProvided = new Map<string, Set<string>>();
   private readonly archProvidedAnywhere = new Set<string>();
 
-  constructor(readonly root: string | null = null) {}
+  /** The programs of the tree: a call resolves only within its own (src/engine/link-domain.ts). */
+  readonly domains: LinkDomains;
+
+  constructor(readonly root: string | null = null) {
+    this.domains = linkDomains(root);
+  }
 
   /** Records the names a header under arch/X/include defines (see archProvided). */
   addArchHeader(file: string, text: string): void {
@@ -152,10 +162,23 @@ export class RunKnowledge {
     }
   }
 
+  /** The run's definitions of `name` that a call from `file` may reach: those of the file's program. */
+  private visibleDefinitions(name: string, file: string): RunDefinition[] | undefined {
+    const defs = this.run.get(name);
+    if (!defs || !this.root) return defs;
+    const program = this.domains.programOf(file);
+    if (defs.every((d) => d.program === program)) return defs;
+    const visible = defs.filter((d) => this.domains.idLinks(this.domains.idOf(program), this.domains.idOf(d.program)));
+    return visible.length ? visible : undefined;
+  }
+
   /** The definition a call of `name` from `file` reaches, if the run has one. */
   definitionFor(name: string, file: string): RunDefinition | undefined {
-    const defs = this.run.get(name);
+    const defs = this.visibleDefinitions(name, file);
     if (!defs) return undefined;
+    // A program of tools/: its own definition, else its shared libraries' (no architectures there).
+    const program = this.domains.programOf(file);
+    if (program !== KERNEL_PROGRAM) return defs.find((d) => d.program === program) ?? defs[0];
     const arch = archOf(file, this.root);
     if (arch && this.archProvided.get(arch)?.has(name)) return defs.find((d) => d.arch === arch);
     if (arch !== null) return defs.find((d) => d.arch === arch) ?? defs.find((d) => d.arch === null);
@@ -174,34 +197,48 @@ export class RunKnowledge {
     if (defined) return defined.entry;
     const arch = archOf(file, this.root);
     // The architecture's own macro or inline: nothing else in the run is what this file calls.
-    if (arch && this.archProvided.get(arch)?.has(name)) return this.imported.get(name);
+    if (arch && this.archProvided.get(arch)?.has(name)) return this.importedFor(name, file);
     // Generic code and architectures that disagree: whichever the build links, unknown here.
-    if (this.run.has(name) && archOf(file, this.root) === null) return undefined;
+    if (arch === null && this.visibleDefinitions(name, file)) return undefined;
     const abs = absolute(file);
-    return this.imported.get(name) ?? this.localHeaders.get(name)?.find((h) => abs.startsWith(h.scope))?.entry ?? this.headers.get(name);
+    const local = this.localHeaders.get(name)?.find((h) => abs.startsWith(h.scope) && this.domains.links(file, h.header));
+    // The kernel's mm headers are included by kernel code only.
+    return this.importedFor(name, file) ?? local?.entry ?? (this.domains.isKernel(file) ? this.headers.get(name) : undefined);
+  }
+
+  /**
+   * A summary another run wrote (--summaries-in), when the file it was computed from (as that run
+   * named it, from the same directory) is of a program `file` links with.
+   */
+  private importedFor(name: string, file: string): ApiEntry | undefined {
+    const entry = this.imported.get(name);
+    const from = entry?.source?.kind === 'summary' ? entry.source.file : undefined;
+    return !from || this.domains.links(file, from) ? entry : undefined;
   }
 
   /** A summary from one of the run's own headers, seen by the files under the header's scope. */
   addLocalHeader(name: string, entry: ApiEntry, header: string): void {
     const scope = declarationScope(header, this.root);
     const list = this.localHeaders.get(name) ?? [];
-    const at = list.findIndex((h) => h.scope === scope);
-    if (at >= 0) list[at] = { entry, scope };
-    else list.push({ entry, scope });
+    const program = this.domains.programOf(header);
+    const at = list.findIndex((h) => h.scope === scope && this.domains.programOf(h.header) === program);
+    if (at >= 0) list[at] = { entry, scope, header };
+    else list.push({ entry, scope, header });
     this.localHeaders.set(name, list);
   }
 
   publish(file: string, k: FileKnowledge): void {
     const arch = archOf(file, this.root);
+    const program = this.domains.programOf(file);
     for (const [name, entry] of k.exported) {
       const defs = this.run.get(name) ?? [];
-      const at = defs.findIndex((d) => d.arch === arch);
+      const at = defs.findIndex((d) => d.arch === arch && d.program === program);
       const prior = at >= 0 ? defs[at] : undefined;
       if (prior && prior.file !== file) continue;
       if (summaryFingerprint(prior?.entry, 'flow') !== summaryFingerprint(entry, 'flow')) this.changedAt.set(name, this.generation);
       if (summaryFingerprint(prior?.entry) !== summaryFingerprint(entry)) this.wholeChangedAt.set(name, this.generation);
-      if (at >= 0) defs[at] = { entry, file, arch };
-      else defs.push({ entry, file, arch });
+      if (at >= 0) defs[at] = { entry, file, program, arch };
+      else defs.push({ entry, file, program, arch });
       this.run.set(name, defs);
     }
     for (const [name, entry] of k.statics) this.statics.set(`${file}#${name}`, entry);

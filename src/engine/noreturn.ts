@@ -6,6 +6,7 @@
 import { internName } from './prescan.js';
 import { isAttributeMacro } from './c-names.js';
 import path from 'node:path';
+import { linkDomains, TOOLS_SHARED } from './link-domain.js';
 
 const ATTRIBUTE = /\b(?:__noreturn|_Noreturn|__attribute__\s*\(\(\s*(?:__)?noreturn(?:__)?\s*\)\))|\[\[\s*noreturn\s*\]\]/g;
 
@@ -56,9 +57,12 @@ function declaredFunction(decl: string): string | null {
 }
 
 /**
- * Where a declaration holds: a header under the tree's top-level `include/` everywhere; any other
- * file for the files under its first two directories (`arch/mips`, `drivers/gpu`, `tools/perf`),
- * where the same name may mean another function elsewhere (each architecture has its die()).
+ * Where a declaration holds: a header under the tree's top-level `include/` everywhere; one under
+ * `tools/include`, `tools/lib` or `tools/arch` everywhere under `tools/`; any other file for the
+ * files under its first two directories (`arch/mips`, `drivers/gpu`, `tools/perf`), where the same
+ * name may mean another function elsewhere (each architecture has its die()). Within that, a
+ * declaration holds only for the files of a program that sees it (src/engine/link-domain.ts: the
+ * kernel's `include/` is not the tools' programs').
  */
 export function declarationScope(file: string, root: string | null): string {
   const abs = path.resolve(file);
@@ -67,13 +71,14 @@ export function declarationScope(file: string, root: string | null): string {
   if (rel.startsWith('..')) return path.dirname(abs) + path.sep;
   const parts = rel.split(path.sep);
   if (parts[0] === 'include' && parts.length > 1) return base + path.sep;
+  if (parts[0] === 'tools' && TOOLS_SHARED.has(parts[1]!) && parts.length > 2) return path.join(base, 'tools') + path.sep;
   const dirs = parts.slice(0, -1).slice(0, 2);
   return path.join(base, ...dirs) + path.sep;
 }
 
-/** The run's noreturn declarations: by name, the scopes where each holds. */
+/** The run's noreturn declarations: by name, the scopes where each holds and the files that declare it. */
 export class NoreturnIndex {
-  private readonly scopes = new Map<string, string[]>();
+  private readonly scopes = new Map<string, { scope: string; file: string; root: string | null }[]>();
 
   add(file: string, text: string, root: string | null): void {
     this.addNames(file, noreturnDeclarations(text), root);
@@ -84,10 +89,13 @@ export class NoreturnIndex {
     const list = [...names];
     if (!list.length) return;
     const scope = declarationScope(file, root);
+    const domains = linkDomains(root);
     for (const name of list.map(internName)) {
       const scopes = this.scopes.get(name);
-      if (!scopes) this.scopes.set(name, [scope]);
-      else if (!scopes.includes(scope)) scopes.push(scope);
+      const at = { scope, file, root };
+      if (!scopes) this.scopes.set(name, [at]);
+      // One declaration per scope and program is enough.
+      else if (!scopes.some((s) => s.scope === scope && domains.programOf(s.file) === domains.programOf(file))) scopes.push(at);
     }
   }
 
@@ -96,7 +104,7 @@ export class NoreturnIndex {
     const list = this.scopes.get(name);
     if (!list) return false;
     const abs = path.resolve(file);
-    return list.some((scope) => abs.startsWith(scope));
+    return list.some((s) => abs.startsWith(s.scope) && linkDomains(s.root).links(file, s.file));
   }
 
   get size(): number {

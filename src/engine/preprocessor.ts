@@ -29,6 +29,34 @@ export class PreprocessorEvaluator {
     return cond ? this.evaluate(cond) : null;
   }
 
+  /**
+   * The macro an undecided `#ifdef X`, `#ifndef X`, `#if X`, `#if defined(X)`, `#if !X` (and the
+   * `#elif` forms) tests, as an identifier node, and whether the body runs when X is set. Null
+   * for any other condition. Two regions of one function that test the same macro are taken
+   * together on a path (src/engine/cfg.ts): a lock taken under `#ifndef CONFIG_ARM64` is released
+   * under the same test further down.
+   */
+  simpleCondition(n: AstNode): { macro: AstNode; whenSet: boolean } | null {
+    if (n.type === 'preproc_ifdef' || n.type === 'preproc_elifdef') {
+      const macro = n.child('name');
+      if (!macro || macro.type !== 'identifier') return null;
+      return { macro, whenSet: !n.children.some((c) => c.type === '#ifndef' || c.type === '#elifndef') };
+    }
+    if (n.type !== 'preproc_if' && n.type !== 'preproc_elif') return null;
+    let cond = n.child('condition');
+    let whenSet = true;
+    for (;;) {
+      if (!cond) return null;
+      if (cond.type === 'parenthesized_expression') cond = cond.namedChildren[0] ?? null;
+      else if (cond.type === 'unary_expression' && cond.children[0]?.type === '!') {
+        whenSet = !whenSet;
+        cond = cond.namedChildren[0] ?? null;
+      } else if (cond.type === 'preproc_defined') cond = cond.namedChildren.find((c) => c.type === 'identifier') ?? null;
+      else break;
+    }
+    return cond?.type === 'identifier' ? { macro: cond, whenSet } : null;
+  }
+
   private isDefined(name: string): boolean | null {
     if (this.pp.undefines.has(name)) return false;
     if (this.pp.defines.has(name)) return true;

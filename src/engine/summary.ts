@@ -14,6 +14,7 @@ import type { ApiEntry, FailureStyle, LockClass, LockEffect, LockMode, LockRequi
 import type { TraceStep } from '../types.js';
 import type { State, LockFact } from './state.js';
 import type { SummaryFacts } from './transfer.js';
+import type { OutField } from './out-values.js';
 import { ENTRY_SNAPSHOT, FORGOTTEN_SUFFIX, pointeeEntryKey, V_ANY, V_ERR, V_ZERO, type ReturnKind } from './events.js';
 
 export interface SummaryInput {
@@ -26,6 +27,10 @@ export interface SummaryInput {
   exits: readonly State[];
   facts: SummaryFacts;
   failureReturns: readonly { step: TraceStep; returned: number; when: Record<number, number> }[];
+  /** The function's documentation says it does not fail (src/engine/doc-claims.ts). */
+  documentedNoFailure?: boolean;
+  /** For each exit, what it knew of the fields of its parameters' structures on entry and at its end. */
+  outFields?: readonly ReadonlyMap<string, OutField>[];
 }
 
 /** How one exit path leaves a lock, relative to entry. */
@@ -79,7 +84,27 @@ function modeOf(changes: { mode?: LockMode }[]): LockMode | undefined {
   return modes.size === 1 ? [...modes][0] : undefined;
 }
 
-function lockEffects(lock: LockClass, key: string, where: { target: number | 'current'; path?: string }, exits: readonly State[], kind: ReturnKind): LockEffect[] {
+/**
+ * A flag the function leaves in an out-parameter that tells the `yes` exits from the `no` exits:
+ * every `yes` exit wrote `*flag` with bits within okBits, every `no` exit left it as it was or
+ * wrote it outside okBits (`*lock_dropped = true;` where the lock was dropped).
+ */
+function flagSeparating(yes: readonly State[], no: readonly State[], params: readonly string[]): Pick<LockEffect, 'flag' | 'flagBits' | 'flagKept' | 'flagOtherBits'> | null {
+  for (let i = 0; i < params.length; i++) {
+    const name = params[i];
+    if (!name) continue;
+    const written = (st: State): boolean => st.vals.has(pointeeEntryKey(i));
+    let okBits = 0;
+    if (!yes.every((st) => written(st) && st.getVal(`*${name}`) !== V_ANY && (okBits |= st.getVal(`*${name}`)) !== 0)) continue;
+    if (!no.every((st) => !written(st) || (st.getVal(`*${name}`) & okBits) === 0)) continue;
+    let other = 0;
+    for (const st of no) if (written(st)) other |= st.getVal(`*${name}`);
+    return { flag: i, flagBits: okBits, ...(no.some((st) => !written(st)) ? { flagKept: true } : {}), ...(other ? { flagOtherBits: other } : {}) };
+  }
+  return null;
+}
+
+function lockEffects(lock: LockClass, key: string, where: { target: number | 'current'; path?: string }, exits: readonly State[], kind: ReturnKind, params: readonly string[]): LockEffect[] {
   const base = { lock, target: where.target, ...(where.path ? { path: where.path } : {}) };
   const forget: LockEffect[] = [{ ...base, op: 'forget', when: 'always' }];
   const byChange = new Map<Change, { st: State; mode?: LockMode }[]>();
@@ -96,9 +121,10 @@ function lockEffects(lock: LockClass, key: string, where: { target: number | 'cu
   const same = get('same');
   const when = (yes: { st: State }[], no: { st: State }[]): Partial<LockEffect> | null => {
     if (no.length === 0) return { when: 'always' };
-    if (kind === 'void') return null;
-    const bits = separating(yes.map((y) => y.st), no.map((n) => n.st));
-    return bits === null ? null : { when: 'ret-bits', okBits: bits };
+    const bits = kind === 'void' ? null : separating(yes.map((y) => y.st), no.map((n) => n.st));
+    const flag = flagSeparating(yes.map((y) => y.st), no.map((n) => n.st), params);
+    if (bits !== null) return { when: 'ret-bits', okBits: bits, ...flag };
+    return flag && { when: 'flag-out', ...flag };
   };
   switch (kinds) {
     case 'acquired': {
@@ -126,8 +152,10 @@ function lockEffects(lock: LockClass, key: string, where: { target: number | 'cu
           ]
         : forget;
     }
-    case 'downgraded':
-      return same.length ? forget : [{ ...base, op: 'downgrade', when: 'always' }];
+    case 'downgraded': {
+      const w = when(get('downgraded'), same);
+      return w ? [{ ...base, op: 'downgrade', when: 'always', ...w }] : forget;
+    }
     default:
       return forget;
   }
@@ -168,6 +196,43 @@ function onlyWhenFlagSet(effects: LockEffect[], exits: readonly State[], changed
     });
   });
   return flag < 0 ? effects : effects.map((e) => (e.target === 'ret' ? e : { ...e, ifFlagSet: flag }));
+}
+
+/**
+ * The same for a flag kept in a structure an argument points to (`lock_ctx->mmap_locked`): the
+ * paths with the effect all found it clear (or all set) on entry, so a caller whose flag says
+ * otherwise does not get the effect (`fallback_to_mmap_lock()` takes the mmap lock only when the
+ * structure does not say it is held already).
+ */
+function onlyWhenFieldFlag(effects: LockEffect[], exits: readonly State[], changed: (st: State) => boolean, fieldsOf: ReadonlyMap<State, ReadonlyMap<string, OutField>>, params: readonly string[]): LockEffect[] {
+  const paths = exits.filter(changed);
+  if (!effects.length || !paths.length || effects.some((e) => e.ifFlagSet !== undefined)) return effects;
+  const first = fieldsOf.get(paths[0]!);
+  for (const key of [...(first?.keys() ?? [])].sort()) {
+    const entries = paths.map((st) => fieldsOf.get(st)?.get(key)?.entry ?? V_ANY);
+    const set = entries.every((b) => b !== V_ANY && (b & V_ZERO) === 0) ? true : entries.every((b) => b === V_ZERO) ? false : null;
+    const where = set === null ? null : parametrize(key, params);
+    if (!where || typeof where.target !== 'number' || !where.path) continue;
+    // The paths without the effect all found it the other way: the flag decides.
+    const others = exits.filter((st) => !changed(st)).map((st) => fieldsOf.get(st)?.get(key)?.entry ?? V_ANY);
+    const exact = others.every((b) => b !== V_ANY && (set ? b === V_ZERO : (b & V_ZERO) === 0));
+    return effects.map((e) => ({ ...e, ifFlag: { target: where.target as number, path: where.path!, set: set!, ...(exact ? { exact } : {}) } }));
+  }
+  return effects;
+}
+
+/** Fields of its arguments' structures the function leaves known on every way out, written on some. */
+function leftFlags(exits: readonly State[], fieldsOf: ReadonlyMap<State, ReadonlyMap<string, OutField>>, params: readonly string[]): NonNullable<ApiEntry['leavesFlags']> {
+  const out: NonNullable<ApiEntry['leavesFlags']> = [];
+  const keys = new Set<string>();
+  for (const st of exits) for (const [k, f] of fieldsOf.get(st) ?? []) if (f.written) keys.add(k);
+  for (const key of [...keys].sort()) {
+    let bits = 0;
+    for (const st of exits) bits |= fieldsOf.get(st)?.get(key)?.exit ?? V_ANY;
+    const where = bits === V_ANY ? null : parametrize(key, params);
+    if (where && typeof where.target === 'number' && where.path) out.push({ target: where.target, path: where.path, bits });
+  }
+  return out;
 }
 
 /**
@@ -237,6 +302,7 @@ export function summarize(input: SummaryInput): ApiEntry {
   const requires: LockRequirement[] = [];
   const keys = new Set<string>();
   for (const st of exits) for (const k of st.locks.keys()) keys.add(k);
+  const fieldsOf = new Map<State, ReadonlyMap<string, OutField>>(exits.map((st, i) => [st, input.outFields?.[i] ?? new Map()]));
   for (const key of [...keys].sort()) {
     const colon = key.indexOf(':');
     const cls = key.slice(0, colon) as LockClass;
@@ -247,7 +313,8 @@ export function summarize(input: SummaryInput): ApiEntry {
     }
     const where = parametrize(key.slice(colon + 1), params);
     if (!where) continue;
-    lock.push(...onlyWhenFlagSet(lockEffects(cls, key, where, exits, input.returnKind), exits, (st) => changeOf(cls, st.locks.get(key)).change !== 'same', params));
+    const changed = (st: State): boolean => changeOf(cls, st.locks.get(key)).change !== 'same';
+    lock.push(...onlyWhenFieldFlag(onlyWhenFlagSet(lockEffects(cls, key, where, exits, input.returnKind, params), exits, changed, params), exits, changed, fieldsOf, params));
     const r = where.target === 'current' ? null : requirementOf(cls, key, { target: where.target, path: where.path }, exits);
     if (r) requires.push(r);
   }
@@ -285,12 +352,15 @@ export function summarize(input: SummaryInput): ApiEntry {
       entry.freshVma = true;
     }
   }
+  const left = leftFlags(exits, fieldsOf, params);
+  if (left.length) entry.leavesFlags = left;
   const staysClear = flagsStayingClear(exits, params);
   if (staysClear.length) entry.flagStaysClear = staysClear;
   const fails = failureStyle(input.returnKind, input.failureReturns);
   if (fails) {
     entry.fails = fails;
     entry.failureAt = input.failureReturns.slice(0, 3).map((f) => f.step);
+    if (input.documentedNoFailure) entry.documentedNoFailure = true;
     // Every failure needs something of the arguments: callers passing otherwise cannot get it.
     if (input.failureReturns.every((f) => Object.keys(f.when).length > 0)) {
       const seen = new Set<string>();

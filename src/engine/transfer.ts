@@ -6,11 +6,19 @@
 import { performance } from 'node:perf_hooks';
 import { AstNode, addressOperand, calleeName, callArgs, stripParens } from '../parse/ast.js';
 import { lookupApi, GUARD_CLASSES, MMAP_RWSEM_FIELDS, VMA_RWSEM_PATH, VMA_ITERATORS, type ApiEntry, type LockEffect, type LockClass } from '../kb/lock-api.js';
+import { argumentBits, entryConditions, mayFailWith } from './arg-conditions.js';
 import type { TraceStep } from '../types.js';
 import { State, joinStates, mentions, type PtrFact } from './state.js';
 import { isNamedConstant } from './c-names.js';
+import { applyPath, keyOf, equalityKey, isPureCondition, relationKey, literalBits, isZeroLiteral } from './keys.js';
+
+export { applyPath } from './keys.js';
+import { copyConstantFacts, isOutKey, snapshotField } from './out-values.js';
+import { modifiedVmaArgs } from './tree-macros.js';
+import { fieldFlagDecides, fieldFlagExcludes, fieldFlagSplit, flagKey, flagKnownClear, flagOutSplit, flagRefined, leaveFieldFlags, refineFlag } from './flags.js';
+
+export { keyOf, equalityNames } from './keys.js';
 import { FORGOTTEN_SUFFIX, V_ANY, V_ERR, V_NEG, V_POS, V_ZERO, type LockStateName } from './events.js';
-import { argumentBits, entryConditions, equalityKey, mayFailWith } from './arg-conditions.js';
 import type { GuardUse } from './cfg.js';
 
 export interface Value {
@@ -129,129 +137,6 @@ function collapseOuts(outs: Out[]): Out[] {
   return [...bySig.values()];
 }
 const NONZERO = V_POS | V_NEG | V_ERR;
-
-/** Normalised key of a pure expression (identifiers, field paths, `*p`, `&x`, constants, bit tests). */
-export function keyOf(n: AstNode): string | null {
-  switch (n.type) {
-    case 'identifier':
-    case 'field_identifier':
-    case 'number_literal':
-      return n.text;
-    case 'true':
-    case 'false':
-    case 'null':
-      return n.text;
-    case 'parenthesized_expression': {
-      const inner = n.namedChildren[0];
-      return inner ? keyOf(inner) : null;
-    }
-    case 'cast_expression': {
-      const v = n.child('value');
-      return v ? keyOf(v) : null;
-    }
-    case 'field_expression': {
-      const arg = n.child('argument');
-      const field = n.child('field');
-      const op = n.operator;
-      if (!arg || !field) return null;
-      const base = keyOf(arg);
-      return base === null ? null : `${base}${op === '.' ? '.' : '->'}${field.text}`;
-    }
-    case 'pointer_expression': {
-      const arg = n.child('argument');
-      const base = arg ? keyOf(arg) : null;
-      if (base === null) return null;
-      return `${n.operator === '&' ? '&' : '*'}${base}`;
-    }
-    case 'subscript_expression': {
-      const arg = n.child('argument');
-      const idx = n.child('index');
-      const a = arg ? keyOf(arg) : null;
-      const i = idx ? keyOf(idx) : null;
-      return a !== null && i !== null ? `${a}[${i}]` : null;
-    }
-    case 'unary_expression': {
-      // A negative constant: -1, -EFAULT.
-      const arg = n.namedChildren[0];
-      return n.operator === '-' && arg && (arg.type === 'number_literal' || (arg.type === 'identifier' && isNamedConstant(arg.text))) ? `-${arg.text}` : null;
-    }
-    case 'binary_expression': {
-      const op = n.operator;
-      if (op !== '&' && op !== '|' && op !== '>>' && op !== '<<') return null;
-      const l = n.child('left');
-      const r = n.child('right');
-      const lk = l ? keyOf(l) : null;
-      const rk = r ? keyOf(r) : null;
-      return lk !== null && rk !== null ? `(${lk} ${op} ${rk})` : null;
-    }
-    default:
-      return null;
-  }
-}
-
-/** A condition of pure expressions only (no calls, no assignments): it can be re-tested later. */
-function isPureCondition(n: AstNode): boolean {
-  const s = stripParens(n);
-  switch (s.type) {
-    case 'unary_expression':
-      return s.operator === '!' && isPureCondition(s.namedChildren[0]);
-    case 'binary_expression': {
-      const op = s.operator ?? '';
-      const l = s.child('left');
-      const r = s.child('right');
-      if (!l || !r) return false;
-      if (op === '&&' || op === '||') return isPureCondition(l) && isPureCondition(r);
-      if (['==', '!=', '<', '>', '<=', '>='].includes(op)) return keyOf(stripParens(l)) !== null && keyOf(stripParens(r)) !== null;
-      return false;
-    }
-    default:
-      return false;
-  }
-}
-
-/** Normalised key of a comparison of two pure expressions, and whether the test is its positive form. */
-function relationKey(n: AstNode): { key: string; positive: boolean } | null {
-  const op = n.operator;
-  const l = n.child('left');
-  const r = n.child('right');
-  if (!l || !r || !op) return null;
-  const lk = keyOf(stripParens(l));
-  const rk = keyOf(stripParens(r));
-  if (lk === null || rk === null) return null;
-  switch (op) {
-    case '==':
-    case '!=':
-      return { key: equalityKey(lk, rk), positive: op === '==' };
-    case '<':
-      return { key: `(${lk} < ${rk})`, positive: true };
-    case '>=':
-      return { key: `(${lk} < ${rk})`, positive: false };
-    case '>':
-      return { key: `(${rk} < ${lk})`, positive: true };
-    case '<=':
-      return { key: `(${rk} < ${lk})`, positive: false };
-    default:
-      return null;
-  }
-}
-
-function literalBits(text: string): number {
-  const t = text.replace(/[uUlL]+$/, '');
-  const v = t.startsWith('0x') || t.startsWith('0X') ? Number.parseInt(t, 16) : Number.parseFloat(t);
-  if (Number.isNaN(v)) return V_ANY;
-  return v === 0 ? V_ZERO : V_POS;
-}
-
-function isZeroLiteral(n: AstNode): boolean {
-  const s = stripParens(n);
-  if (s.type === 'null' || s.type === 'false') return true;
-  if (s.type === 'number_literal') return literalBits(s.text) === V_ZERO;
-  if (s.type === 'cast_expression') {
-    const v = s.child('value');
-    return v ? isZeroLiteral(v) : false;
-  }
-  return false;
-}
 
 /** What the function being analysed provides to its transfer functions. */
 export interface FunctionContext {
@@ -374,13 +259,26 @@ export class Transfer {
     });
   }
 
-  /** An atomic condition node: the states where it is true and where it is false. */
-  evalCondition(n: AstNode, st: State, negatedFrom?: AstNode): { t: State[]; f: State[] } {
+  /** An atomic condition node: the states where it is true and where it is false (`check`: inside a debug check). */
+  evalCondition(n: AstNode, st: State, negatedFrom?: AstNode, check = false): { t: State[]; f: State[] } {
     this.negated = negatedFrom ? { atom: n, shown: negatedFrom } : null;
     try {
-      return this.cond(n, this.markTestedFields(n, st));
+      return check ? this.inCheck('the check', () => this.cond(n, this.markTestedFields(n, st))) : this.cond(n, this.markTestedFields(n, st));
     } finally {
       this.negated = null;
+    }
+  }
+
+  /** The check macro whose condition is being evaluated (see ApiEntry.check), null outside one. */
+  private check: string | null = null;
+
+  private inCheck<T>(name: string, f: () => T): T {
+    const outer = this.check;
+    this.check = outer ?? name;
+    try {
+      return f();
+    } finally {
+      this.check = outer;
     }
   }
 
@@ -574,7 +472,7 @@ export class Transfer {
       const args = callArgs(n);
       if (api?.transparent && args.length >= 1) {
         if (this.fx.sink) this.fx.sink.call(n, name, api, args, st, []);
-        return this.cond(args[0], st);
+        return api.check === 'debug' ? this.inCheck(name!, () => this.cond(args[0], st)) : this.cond(args[0], st);
       }
       if (api?.errorTest && args.length >= 1) {
         if (this.fx.sink) this.fx.sink.call(n, name, api, args, st, []);
@@ -622,12 +520,28 @@ export class Transfer {
       if (value === null) return [];
       if (known !== value.text) return [];
     }
-    if (value === null) return [st];
+    if (value === null) return [this.noLabelMatches(lk, labels, st)];
     const rk = keyOf(stripParens(value));
     if (lk === null || rk === null) return [st];
     const key = equalityKey(lk, rk);
     const r = this.refine(st, { bits: st.getVal(key), key }, NONZERO, value, true);
     return r ? [r] : [];
+  }
+
+  /**
+   * The default of a switch, or past it when it has none: `on` equals none of its (few, named
+   * constant) case labels, as `on != LABEL` would say.
+   */
+  private noLabelMatches(on: string | null, labels: readonly string[], st: State): State {
+    if (on === null || labels.length > MAX_EXPR_PATHS || !labels.every(isNamedConstant)) return st;
+    let c: State | null = null;
+    for (const label of labels) {
+      const key = equalityKey(on, label);
+      if (st.getVal(key) === V_ZERO) continue;
+      c ??= st.clone();
+      c.setVal(key, V_ZERO);
+    }
+    return c ?? st;
   }
 
   /** The state where value `v` has bits within `bits`, or null when that is impossible. */
@@ -896,6 +810,7 @@ export class Transfer {
       if (!key) return { st: o.st, v: ANY };
       if (op !== '=') {
         const c = o.st.clone();
+        snapshotField(c, this.fx.canonical(key), key, this.fx.params);
         c.kill(key);
         return { st: c, v: { bits: V_ANY, key } };
       }
@@ -907,11 +822,17 @@ export class Transfer {
   /** `key = value`: the old facts about key go, the value's facts come. */
   private assign(key: string, v: Value, st: State, at: AstNode): State {
     const c = st.clone();
+    snapshotField(c, this.fx.canonical(key), key, this.fx.params);
     c.kill(key);
     c.setVal(key, v.bits);
     if (/^\w+$/.test(key) && isPureCondition(at) && !mentions(at.text, key)) c.setDef(key, at.text, at);
     const rhs = stripParens(at);
-    if (/^\w+$/.test(key) && (rhs.type === 'identifier' || rhs.type === 'number_literal') && rhs.text !== key) c.setConst(key, rhs.text);
+    if ((/^\w+$/.test(key) || isOutKey(this.fx.canonical(key), this.fx.params)) && (rhs.type === 'identifier' || rhs.type === 'number_literal') && rhs.text !== key) {
+      c.setConst(key, rhs.text);
+      // What the path knows of the variable against named constants holds of its copy (which
+      // outlives it: `s->lock_mode = lock_mode;` records the mode for the caller).
+      if (rhs.type === 'identifier' && !isNamedConstant(rhs.text)) copyConstantFacts(c, rhs.text, key);
+    }
     // `addr = -EFAULT;`: a later `addr != -EFAULT` is decided until addr changes.
     const rk = keyOf(rhs);
     if (/^\w+$/.test(key) && rk && rk !== key && (/^-?[0-9]\w*$/.test(rk) || isNamedConstant(rk.replace(/^-/, '')))) c.setVal(equalityKey(key, rk), V_POS);
@@ -920,12 +841,14 @@ export class Transfer {
     c.dropLockAlias(vmaKey);
     const old = c.locks.get(vmaKey);
     if (old && (old.state === 'none' || old.state === 'unknown') && !old.releasedUnowned) c.locks.delete(vmaKey);
-    // `*vmap = vma;` with vma locked: the caller will know the lock by `*vmap`, and so does the rest of this function.
-    if (/^\*\w+$/.test(key) && v.key && !v.lockOnRet) {
+    // `*vmap = vma;` or `state->vma = vma;` with vma locked: stored where the caller sees it (an
+    // out-parameter, a field of a structure it passed), the lock is handed to the caller, who will
+    // know it by that name, and so does the rest of this function.
+    if (isOutKey(this.fx.canonical(key), this.fx.params) && v.key && !v.lockOnRet) {
       const from = c.lockKeyOf(`vma:${this.fx.canonical(v.key)}`);
       const f = c.locks.get(from);
       if (f && from !== vmaKey && (f.state === 'read' || f.state === 'held')) {
-        if (/^vma:\*\w+$/.test(from)) {
+        if (isOutKey(from.slice(4), this.fx.params)) {
           c.setLockAlias(vmaKey, from);
         } else {
           c.locks.delete(from);
@@ -974,8 +897,10 @@ export class Transfer {
     if (fnExpr && fnExpr.type !== 'identifier') states = this.expr(fnExpr, st).map((o) => o.st);
     const api = name ? this.apiOf(name) : undefined;
     if (api?.errorTest || api?.transparent || api?.assertsFalseArg !== undefined) {
-      // Evaluated through the condition logic (arguments included).
-      return states.flatMap((s) => this.applyApi(name!, api, n, args, s));
+      // Evaluated through the condition logic (arguments included). A check's condition is an
+      // assertion where the check is compiled out without CONFIG_DEBUG_VM or its value is unused.
+      const asserts = api.check === 'debug' || api.assertsFalseArg !== undefined || (api.check && valueDiscarded(n));
+      return states.flatMap((s) => (asserts ? this.inCheck(name!, () => this.applyApi(name!, api, n, args, s)) : this.applyApi(name!, api, n, args, s)));
     }
     for (const a of args) {
       states = states.flatMap((s) => this.expr(a, s).map((o) => o.st));
@@ -1085,9 +1010,14 @@ export class Transfer {
       const clear = flagRefined(flag, st, false);
       if (set && clear) return [...this.applyApi(name, api, n, args, set), ...this.applyApi(name, api, n, args, clear)];
     }
+    // An effect a flag of the caller's structure decides (`lock_ctx->mmap_locked`): one path each way.
+    for (const effect of api.lock ?? []) {
+      const both = fieldFlagSplit(effect, args, st, (k) => ['read', 'held'].includes(st.lockState(`vma:${this.fx.canonical(k)}`)));
+      if (both) return both.flatMap((s) => this.applyApi(name, api, n, args, s));
+    }
     // Decided before the call's writes through its pointer arguments make the flag unknown.
     const flagClear = new Set((api.lock ?? []).filter((e) => e.ifFlagSet !== undefined && args[e.ifFlagSet] && flagKnownClear(args[e.ifFlagSet], st)));
-    const requires = this.resolveRequirements(api, args);
+    const requires = this.resolveRequirements(api, args, st);
     if (this.fx.sink) this.fx.sink.call(n, name, api, args, st, requires);
     if (api.noreturn) return [];
     if (api.transparent) return args[0] ? this.expr(args[0], st) : [{ st, v: ANY }];
@@ -1100,21 +1030,8 @@ export class Transfer {
     if (api.assertsFalseArg !== undefined) {
       const c = args[api.assertsFalseArg];
       if (!c) return [{ st, v: ANY }];
-      // BUG_ON(mmap_read_trylock(mm)): the trylock must fail, i.e. a writer holds the lock, and the
-      // code asserting it is that writer. A kernel idiom for "the mmap write lock is held".
-      const inner = stripParens(c);
-      const tryName = inner.type === 'call_expression' ? calleeName(inner) : null;
-      const tryApi = tryName ? this.apiOf(tryName) : undefined;
-      const tryEffect = tryApi?.lock?.find((e) => e.op === 'acquire' && e.trylock && typeof e.target === 'number');
-      if (tryEffect && tryName) {
-        const target = callArgs(inner)[tryEffect.target as number];
-        const assert: LockEffect = { ...tryEffect, op: 'assert', mode: tryEffect.mode === 'read' ? 'write' : undefined, when: 'always', trylock: false };
-        const key = target ? this.lockKey(assert, target) : null;
-        if (!key || !target) return [{ st, v: ANY }];
-        const out = st.clone();
-        this.lockOp(out, assert, key, name, n, displayOf(assert, target));
-        return [{ st: out, v: ANY }];
-      }
+      // BUG_ON(mmap_read_trylock(mm)): evaluated as a check (see inCheck()), the path goes on
+      // where the condition is false.
       return this.cond(c, st).f.map((s) => ({ st: s, v: ANY }));
     }
     let cur = st;
@@ -1160,10 +1077,23 @@ export class Transfer {
     }
     const baseBits = bitsForFailure(api);
     let variants: { st: State; bits: number; lockOnRet?: Value['lockOnRet'] }[] = this.failureVariants(api, args, cur, baseBits);
-    for (const effect of api.lock ?? []) {
+    for (let effect of api.lock ?? []) {
       // GUP's `int *locked` protocol: a caller passing a flag it knows clear holds nothing the
       // callee could drop (see LockEffect.ifFlagSet).
       if (flagClear.has(effect)) continue;
+      if (effect.ifFlag && (fieldFlagExcludes(effect, args, st) || fieldFlagDecides(effect, args, st))) {
+        // What the flag decides, the return value then says (`false` when the mode was held already).
+        const happens = !fieldFlagExcludes(effect, args, st);
+        if (effect.ifFlag.exact && effect.when !== 'always' && effect.when !== 'flag-out') {
+          variants = variants.flatMap((v) => this.split(effect, v.bits).filter((sp) => sp.ok === happens).map((sp) => ({ ...v, bits: sp.bits })));
+        }
+        if (!happens) continue;
+        if (effect.ifFlag.exact) effect = { ...effect, when: 'always' };
+      }
+      if (this.check !== null && effect.op === 'acquire') {
+        variants = this.acquireInCheck(name, effect, n, args, variants);
+        continue;
+      }
       if (effect.target === 'ret') {
         const step = this.fx.step(n, `${name}() returns a ${effect.mode ?? ''}-locked VMA when not NULL`);
         variants = variants.flatMap((v) => this.split(effect, v.bits).map((sp) => ({
@@ -1183,9 +1113,10 @@ export class Transfer {
       }
       const target = effect.target === 'current' ? null : args[effect.target];
       if (!target && effect.target !== 'current') continue;
-      const key = target ? this.lockKey(effect, target) : `${effect.lock}:${this.fx.canonical(applyPath(effect.path ?? '$', 'current'))}`;
+      const own = target ? this.ownMmapLock(effect, target, st) : null;
+      const key = own?.key ?? (target ? this.lockKey(effect, target) : `${effect.lock}:${this.fx.canonical(applyPath(effect.path ?? '$', 'current'))}`);
       if (!key) continue;
-      const display = target ? displayOf(effect, target) : applyPath(effect.path ?? '$', 'current');
+      const display = own?.display ?? (target ? displayOf(effect, target) : applyPath(effect.path ?? '$', 'current'));
       if (effect.when === 'always') {
         variants = variants.map((v) => {
           const c = v.st.clone();
@@ -1194,9 +1125,24 @@ export class Transfer {
         });
         continue;
       }
+      if (effect.when === 'flag-out') {
+        // Told by the flag the callee leaves (`*lock_dropped = true`), or not known at all.
+        variants = variants.flatMap((v) => {
+          const sp = flagOutSplit(effect, args, st, v.st);
+          if (!sp) {
+            const c = v.st.clone();
+            this.lockOp(c, { ...effect, op: 'forget' }, key, name, n, display);
+            return [{ ...v, st: c }];
+          }
+          this.lockOp(sp.happened, effect, key, name, n, display);
+          return [{ ...v, st: sp.happened }, { ...v, st: sp.not }];
+        });
+        continue;
+      }
       variants = variants.flatMap((v) =>
         this.split(effect, v.bits).map((sp) => {
           const c = v.st.clone();
+          if (effect.flag !== undefined) refineFlag(effect, args, st, c, sp.ok);
           if (sp.ok) {
             this.lockOp(c, effect, key, name, n, display);
           } else if (effect.op === 'acquire') {
@@ -1212,6 +1158,7 @@ export class Transfer {
         }),
       );
     }
+    if (api.leavesFlags) variants = variants.map((v) => ({ ...v, st: leaveFieldFlags(api, args, v.st, this.fx.canonical, this.fx.params) }));
     let ptr: PtrFact | undefined;
     if (api.returnsVma || api.returnsNullable) {
       const lockedBy = [...cur.locks.entries()].filter(([, l]) => l.state === 'read' || l.state === 'write' || l.state === 'held').map(([k]) => k);
@@ -1220,6 +1167,26 @@ export class Transfer {
       ptr = { api: name, addr, nullable: !!api.returnsNullable, mayStartAbove: !!api.mayStartAbove, origin: this.fx.step(n, `${name}() ${api.returnsNullable ? 'may return NULL' : api.freshVma ? 'returns a new VMA, not yet in the tree' : 'returns a VMA'}`), tested: [], lockedBy, staleSince: null, fresh: api.freshVma };
     }
     return variants.map((v) => ({ st: v.st, v: { bits: v.bits, key: null, ptr, lockOnRet: v.lockOnRet } }));
+  }
+
+  /**
+   * A lock call inside a check's condition takes nothing (see ApiEntry.check). A trylock there is
+   * an assertion that it fails: the lock is held in the mode it conflicts with (a read trylock
+   * fails under the write lock; a write trylock under either), and the call returns failure.
+   */
+  private acquireInCheck<V extends { st: State; bits: number }>(name: string, effect: LockEffect, n: AstNode, args: AstNode[], variants: V[]): V[] {
+    if (!effect.trylock || typeof effect.target !== 'number' || !args[effect.target]) return variants;
+    const target = args[effect.target];
+    const assert: LockEffect = { ...effect, op: 'assert', mode: effect.mode === 'read' ? 'write' : undefined, when: 'always', trylock: false };
+    const key = this.lockKey(assert, target);
+    if (!key) return variants;
+    return variants.flatMap((v) => {
+      const failed = this.split(effect, v.bits).find((sp) => !sp.ok);
+      if (!failed) return [];
+      const c = v.st.clone();
+      this.lockOp(c, assert, key, `${this.check}(${name}())`, n, displayOf(assert, target));
+      return [{ ...v, st: c, bits: failed.bits }];
+    });
   }
 
   /**
@@ -1253,16 +1220,17 @@ export class Transfer {
   }
 
   /** A callee's requirements, in terms of this call's arguments. */
-  private resolveRequirements(api: ApiEntry, args: AstNode[]): ResolvedRequirement[] {
+  private resolveRequirements(api: ApiEntry, args: AstNode[], st: State): ResolvedRequirement[] {
     if (!api.requires?.length) return [];
     const out: ResolvedRequirement[] = [];
     for (const r of api.requires) {
       const target = args[r.target];
       if (!target) continue;
       const effect: LockEffect = { lock: r.lock, op: 'assert', mode: r.mode, target: r.target, when: 'always', path: r.path };
-      const key = this.lockKey(effect, target);
+      const own = this.ownMmapLock(effect, target, st);
+      const key = own?.key ?? this.lockKey(effect, target);
       if (!key) continue;
-      out.push({ lock: r.lock, mode: r.mode, key, display: displayOf(effect, target), at: r.at ?? null, target: r.target, path: r.path });
+      out.push({ lock: r.lock, mode: r.mode, key, display: own?.display ?? displayOf(effect, target), at: r.at ?? null, target: r.target, path: r.path });
     }
     return out;
   }
@@ -1300,7 +1268,7 @@ export class Transfer {
       if (of) facts.takes = { chain: [this.fx.step(n, `${name}() takes the mmap lock`), ...api.takesMmapLock].slice(0, 8), of };
     }
     const modified: number[] = [];
-    for (const i of api.modifiesVma ?? []) {
+    for (const i of modifiedVmaArgs(api, args)) {
       const a = args[i];
       const k = a ? keyOf(stripParens(a)) : null;
       const p = k ? this.noteModify(k, st, n, `${name}() modifies \`${k}\``) : -1;
@@ -1329,6 +1297,19 @@ export class Transfer {
     if (bits & okBits) out.push({ ok: true, bits: bits & okBits });
     if (bits & ~okBits & V_ANY) out.push({ ok: false, bits: bits & ~okBits & V_ANY });
     return out;
+  }
+
+  /**
+   * A callee that releases (or may release, or downgrades, or needs) the mmap lock of a VMA it is
+   * given (`$->vm_mm`) acts on the lock of the mm that VMA belongs to: the one the path knows it
+   * by (`mm`, the VMA found in it), when the path knows nothing of `vma->vm_mm` itself.
+   */
+  private ownMmapLock(effect: LockEffect, target: AstNode, st: State): { key: string; display: string } | null {
+    if (effect.lock !== 'mmap' || effect.path !== '$->vm_mm' || effect.op === 'acquire') return null;
+    const vma = keyOf(stripParens(target));
+    const found = vma ? this.mmapLockOfVma(vma, st) : null;
+    const fact = found ? st.locks.get(found.key) : undefined;
+    return found && fact ? { key: found.key, display: fact.display } : null;
   }
 
   /** Lock key of the object a lock call acts on, or null when it is not an mmap/VMA lock. */
@@ -1466,36 +1447,6 @@ export function rwsemOwner(arg: AstNode, lock: LockClass): AstNode | null {
   return f;
 }
 
-/** The key of the flag an argument points to: x for `&x`, `*p` for `p`. */
-function flagKey(arg: AstNode): string | null {
-  const e = stripParens(arg);
-  const addressed = addressOperand(e);
-  const k = keyOf(addressed ?? e);
-  return k && (addressed ? k : `*${k}`);
-}
-
-/** Is the flag an argument points to known clear (`&x` with x known 0, `p` with `*p` known 0)? */
-function flagKnownClear(arg: AstNode, st: State): boolean {
-  const k = flagKey(arg);
-  return k !== null && st.getVal(k) === V_ZERO;
-}
-
-/**
- * The state where the flag an argument points to is set (or clear): null when the path knows
- * otherwise, the state itself when it knows already.
- */
-function flagRefined(arg: AstNode, st: State, set: boolean): State | null {
-  const k = flagKey(arg);
-  if (!k) return null;
-  const bits = st.getVal(k);
-  const want = set ? bits & ~V_ZERO : bits & V_ZERO;
-  if (want === 0) return null;
-  if (want === bits) return st;
-  const c = st.clone();
-  c.setVal(k, want);
-  return c;
-}
-
 /** The return values that are failure, by failure style. */
 const FAILURE_BITS: Record<NonNullable<ApiEntry['fails']>, number> = {
   'zero-ok': V_NEG,
@@ -1543,21 +1494,10 @@ function lockName(effect: LockEffect): string {
 function displayOf(effect: LockEffect, target: AstNode): string {
   const t = effect.rawRwsem ? rwsemOwner(target, effect.lock) ?? target : stripParens(target);
   const text = oneLine(t.text);
+  if (effect.path && /^&[\w>.-]+$/.test(text)) return applyPath(effect.path, text);
   return effect.path ? effect.path.replace('$', /^[\w>.-]+$/.test(text) ? text : `(${text})`) : text;
 }
 
-/**
- * A lock path template applied to an argument's key: `$->vm_mm` with `vma` is `vma->vm_mm`;
- * `*$` with `&vma` is `vma`; `$->vm_mm` with `&v` is `v.vm_mm`.
- */
-export function applyPath(path: string, k: string): string {
-  if (k.startsWith('&')) {
-    const inner = k.slice(1);
-    if (path.startsWith('*$')) return inner + path.slice(2);
-    if (path.startsWith('$->')) return `${inner}.${path.slice(3)}`;
-  }
-  return path.replace('$', k);
-}
 
 /**
  * The mmap write lock is gone: so is every VMA write lock taken under it, and what was known or
@@ -1589,6 +1529,13 @@ function droppedCallersMmapLock(st: State): boolean {
     if ((l.state === 'none' || l.state === 'unknown') && (l.releasedUnowned || (!l.acquiredHere && l.required))) return true;
   }
   return false;
+}
+
+/** The value of a call is not used: it is a statement of its own (`WARN_ON(x);`, `(void)WARN_ON(x);`). */
+function valueDiscarded(n: AstNode): boolean {
+  let p = n.parent;
+  while (p && (p.type === 'parenthesized_expression' || p.type === 'cast_expression')) p = p.parent;
+  return p?.type === 'expression_statement';
 }
 
 export function oneLine(s: string): string {

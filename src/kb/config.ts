@@ -336,13 +336,23 @@ const EFFECT_FIELDS: FieldChecks<LockEffect> = {
   mode: (c, v, at) => c.oneOf(v, at, MODES),
   // A computed summary may also act on the current task's mm (`current->mm`).
   target: (c, v, at) => (v === 'ret' || v === 'all' || v === 'current' ? v : c.index(v, at)),
-  when: (c, v, at) => c.oneOf(v, at, [...CONFIG_WHENS, 'ret-bits']),
+  when: (c, v, at) => c.oneOf(v, at, [...CONFIG_WHENS, 'ret-bits', 'flag-out']),
   rawRwsem: (c, v, at) => c.bool(v, at),
   trylock: (c, v, at) => c.bool(v, at),
   okBits: (c, v, at) => c.integer(v, at, 0, V_BITS_MAX),
   path: (c, v, at) => c.computedPath(v, at),
   endsVmaWriteLocks: (c, v, at) => c.bool(v, at),
   ifFlagSet: (c, v, at) => c.index(v, at),
+  flag: (c, v, at) => c.index(v, at),
+  flagBits: (c, v, at) => c.integer(v, at, 1, V_BITS_MAX),
+  flagKept: (c, v, at) => c.bool(v, at),
+  flagOtherBits: (c, v, at) => c.integer(v, at, 1, V_BITS_MAX),
+  ifFlag: (c, v, at) => {
+    const o = c.object(v, at);
+    const { exact, ...rest } = o;
+    const flag = fieldFlag(c, rest, at, 'set', (x, a) => c.bool(x, a));
+    return exact === undefined ? flag : { ...flag, exact: c.bool(exact, child(at, 'exact')) };
+  },
 };
 
 const REQUIREMENT_FIELDS: FieldChecks<LockRequirement> = {
@@ -365,20 +375,29 @@ const ENTRY_FIELDS: FieldChecks<ApiEntry> = {
   mayStartAbove: (c, v, at) => c.bool(v, at),
   returnsVma: (c, v, at) => c.bool(v, at),
   fails: (c, v, at) => c.oneOf(v, at, FAILS),
+  documentedNoFailure: (c, v, at) => c.bool(v, at),
   failsWhen: (c, v, at) => argumentConditions(c, v, at),
   faultsWhen: (c, v, at) => argumentConditions(c, v, at),
   derefsArgs: (c, v, at) => c.indexes(v, at),
   flagStaysClear: (c, v, at) => c.indexes(v, at),
+  leavesFlags: (c, v, at) => c.array(v, at, 'flags').map((f, i) => fieldFlag(c, f, `${at}[${i}]`, 'bits', (x, a) => c.integer(x, a, 1, V_BITS_MAX))),
   noreturn: (c, v, at) => c.bool(v, at),
   pagefault: (c, v, at) => c.oneOf(v, at, ['disable', 'enable'] as const),
   assertsFalseArg: (c, v, at) => c.index(v, at),
   lastUser: (c, v, at) => c.index(v, at),
   transparent: (c, v, at) => c.bool(v, at),
+  check: (c, v, at) => c.oneOf(v, at, ['debug', 'evaluated'] as const),
   errorTest: (c, v, at) => c.oneOf(v, at, ['err', 'err-or-null'] as const),
   rangeCheck: (c, v, at) => c.bool(v, at),
   modifiesVma: (c, v, at) => c.indexes(v, at),
   wrapper: (c, v, at) => c.string(v, at),
   freshVma: (c, v, at) => c.bool(v, at),
+  atomicFlag: (c, v, at) => {
+    const o = c.object(v, at);
+    c.keys(o, at, ['flag', 'allowedBy']);
+    return { flag: c.index(c.required(o, 'flag', at), child(at, 'flag')), allowedBy: c.string(c.required(o, 'allowedBy', at), child(at, 'allowedBy')) };
+  },
+  allowedFlags: (c, v, at) => c.array(v, at, 'flag names').map((f, i) => c.string(f, `${at}[${i}]`)),
   returns: (c, v, at) => c.integer(v, at, 0, V_BITS_MAX),
   requires: (c, v, at) => c.array(v, at, 'lock requirements').map((r, i) => record(c, r, `${at}[${i}]`, REQUIREMENT_FIELDS, ['lock', 'target'])),
   takesMmapLock: (c, v, at) => steps(c, v, at),
@@ -408,6 +427,15 @@ function argumentConditions(c: Checker, v: unknown, at: string): Record<number, 
     for (const [k, bits] of Object.entries(o)) out[c.index(Number(k), `${at}[${i}].${k}`)] = c.integer(bits, `${at}[${i}].${k}`, 1, WHEN_BITS_MAX);
     return out;
   });
+}
+
+/** `{ target, path, <extra> }`: a flag at a path from an argument. */
+function fieldFlag<K extends string, V>(c: Checker, v: unknown, at: string, extra: K, check: (x: unknown, at: string) => V): { target: number; path: string } & Record<K, V> {
+  const o = c.object(v, at);
+  c.keys(o, at, ['target', 'path', extra]);
+  const target = c.index(c.required(o, 'target', at), child(at, 'target'));
+  const path = c.computedPath(c.required(o, 'path', at), child(at, 'path'));
+  return { target, path, [extra]: check(c.required(o, extra, at), child(at, extra)) } as { target: number; path: string } & Record<K, V>;
 }
 
 /** An object whose keys are all known fields, each checked, with the required ones present. */

@@ -16,9 +16,12 @@ export type LockMode = 'read' | 'write';
  * - ret-zero: only when the call returns 0 (the `_killable` forms: 0 = locked, -EINTR = not);
  * - ret-true: only when it returns true/non-zero (trylock forms, vma_start_read);
  * - ret-nonnull: only when it returns a non-NULL pointer (lock_vma_under_rcu, lock_mm_and_find_vma);
- * - ret-bits: only when the returned value is one of `okBits` (V_* bits; computed summaries use it).
+ * - ret-bits: only when the returned value is one of `okBits` (V_* bits; computed summaries use it);
+ * - flag-out: only when the callee leaves the flag argument `flag` points to with a value in
+ *   `flagBits`: a drop reported through an out-parameter, of either polarity (`bool *lock_dropped`
+ *   set true, GUP's `int *locked` cleared); see LockEffect.flag.
  */
-export type LockCondition = 'always' | 'ret-zero' | 'ret-true' | 'ret-nonnull' | 'ret-bits';
+export type LockCondition = 'always' | 'ret-zero' | 'ret-true' | 'ret-nonnull' | 'ret-bits' | 'flag-out';
 
 /**
  * Where the lock object comes from:
@@ -61,6 +64,24 @@ export interface LockEffect {
    * with x known 0 does not have it.
    */
   ifFlagSet?: number;
+  /**
+   * The callee also reports the effect through a flag this argument (0-based) points to: it
+   * writes it with `flagBits` where the effect happens (`*lock_dropped = true;`), and elsewhere
+   * leaves it as it was (`flagKept`) or writes `flagOtherBits`, never within flagBits. With when =
+   * 'flag-out' the flag is all that tells; otherwise the caller learns the flag with the effect.
+   */
+  flag?: number;
+  flagBits?: number;
+  /** Some paths without the effect leave the flag as it was (a caller tells them only when it passes a flag known outside flagBits). */
+  flagKept?: boolean;
+  /** The values the paths without the effect write to the flag, if any do. */
+  flagOtherBits?: number;
+  /**
+   * The effect happens only when the flag at this argument's path (`$->lock_ctx.mmap_locked`) is
+   * set (or clear) at the call: a lock mode kept in a structure, tested before the lock is taken.
+   * `exact`: and always does then (the paths without it all found the flag the other way).
+   */
+  ifFlag?: { target: number; path: string; set: boolean; exact?: boolean };
 }
 
 /** A lock state a function needs on entry (it asserts it, or releases a lock it did not take). */
@@ -102,6 +123,11 @@ export interface ApiEntry {
   /** How failure is returned; such calls can fail. */
   fails?: FailureStyle;
   /**
+   * The function's own documentation says it does not fail, maybe under a condition the analysis
+   * cannot decide (mempool_alloc() with a GFP mask that may sleep): a caller saying so repeats it.
+   */
+  documentedNoFailure?: boolean;
+  /**
    * When failure depends on the arguments: it is returned only when the arguments match one of
    * these (by 0-based argument, the V_* bits the argument's value must have). Absent: whatever the
    * arguments. nilfs_transaction_begin(sb, ti, vacancy_check) fails only with ti NULL (an
@@ -116,6 +142,8 @@ export interface ApiEntry {
    * flag): a caller's clear flag is still clear after the call.
    */
   flagStaysClear?: number[];
+  /** Flags it leaves, on every way out, in structures its arguments point to (`$->lock_ctx.mmap_locked`: set). */
+  leavesFlags?: { target: number; path: string; bits: number }[];
   /** Calling it ends the path. */
   noreturn?: boolean;
   /**
@@ -130,6 +158,14 @@ export interface ApiEntry {
   assertsFalseArg?: number;
   /** Function-like macro that returns its first argument (likely/unlikely, WARN_ON): transparent for conditions. */
   transparent?: boolean;
+  /**
+   * A check macro whose condition (argument 0) states an invariant: 'debug' forms (VM_WARN_ON*,
+   * VM_BUG_ON*) are not even evaluated without CONFIG_DEBUG_VM, 'evaluated' ones (WARN_ON*, BUG_ON)
+   * are. A lock call inside a debug check, or inside any check whose value is discarded, takes no
+   * lock: a trylock there asserts that it fails, i.e. that the lock is held in the mode it
+   * conflicts with (`VM_WARN_ON_ONCE(mmap_read_trylock(mm))`: the mmap write lock is held).
+   */
+  check?: 'debug' | 'evaluated';
   /** Tests a pointer for an error value: IS_ERR (ERR_PTR) or IS_ERR_OR_NULL (ERR_PTR or NULL). */
   errorTest?: 'err' | 'err-or-null';
   /** The call checks that the VMA in arg 0 contains an address (a range check for find_vma results). */
@@ -143,6 +179,14 @@ export interface ApiEntry {
   wrapper?: string;
   /** Returns a VMA that is new and not yet in the tree (vm_area_alloc, vm_area_dup): no lock protects it yet. */
   freshVma?: boolean;
+  /**
+   * Sets a VMA flag atomically (vma_set_atomic_flag()): `modifiesVma` holds unless the flag (the
+   * VMA_*_BIT in argument `flag`) is one the tree's macro `allowedBy` lists (VM_ATOMIC_SET_ALLOWED),
+   * which may be set under the mmap read lock or the VMA lock.
+   */
+  atomicFlag?: { flag: number; allowedBy: string };
+  /** The flags the tree's `atomicFlag.allowedBy` names (read from the kernel headers of the run). */
+  allowedFlags?: string[];
   /** The values it returns (V_* bits of src/engine/events.ts), when a summary knows them. */
   returns?: number;
   /** Lock states the function needs on entry. */
@@ -260,6 +304,23 @@ const entries: ApiEntry[] = [
   ...['vm_flags_set', 'vm_flags_clear', 'vm_flags_mod'].map((name): ApiEntry => ({ name, lock: [A('vma-write', 'write', 'always')], modifiesVma: [0], derefsArgs: [0] })),
   { name: 'vm_flags_reset', lock: [ASSERT('vma-write', 'write')], modifiesVma: [0], derefsArgs: [0] },
   { name: 'vm_flags_reset_once', lock: [ASSERT('vma-write', 'write')], modifiesVma: [0], derefsArgs: [0] },
+  // Newer kernels (include/linux/mmap_lock.h, mm.h): lock_next_vma() returns the next VMA
+  // read-locked, NULL when there is none, or an ERR_PTR (-EINTR) with no lock.
+  {
+    name: 'lock_next_vma',
+    lock: [{ lock: 'vma', op: 'acquire', mode: 'read', target: 'ret', when: 'ret-bits', okBits: 2 }],
+    returnsNullable: true,
+    returnsVma: true,
+    fails: 'null-or-errptr-fail',
+  },
+  // Attaching a VMA to the tree or detaching it: both assert its VMA write lock (so the mmap write
+  // lock), and change what readers may see; write-locking a detached VMA is legal.
+  ...['vma_mark_attached', 'vma_mark_detached'].map((name): ApiEntry => ({ name, lock: [ASSERT('vma-write', 'write')], modifiesVma: [0], derefsArgs: [0] })),
+  // The VMA is stable: its mm's mmap lock or its own VMA lock is held. Either may be the one, so
+  // the path learns no lock from it; the call is known (it writes nothing, write-locks nothing).
+  { name: 'vma_assert_stabilised', derefsArgs: [0] },
+  // A flag set atomically: under the mmap read lock (or the VMA lock) only a flag the tree allows.
+  { name: 'vma_set_atomic_flag', modifiesVma: [0], derefsArgs: [0], atomicFlag: { flag: 1, allowedBy: 'VM_ATOMIC_SET_ALLOWED' } },
   // New VMAs, not yet in the tree: nothing else can see them until they are inserted.
   { name: 'vm_area_alloc', returnsVma: true, freshVma: true },
   { name: 'vm_area_dup', returnsVma: true, freshVma: true },
@@ -363,11 +424,25 @@ const entries: ApiEntry[] = [
   // BUG_ON(c): c is false past the call. VM_BUG_ON* state the same invariant (compiled out without
   // CONFIG_DEBUG_VM, but the code relies on it either way).
   ...['BUG_ON', 'VM_BUG_ON', 'VM_BUG_ON_VMA', 'VM_BUG_ON_MM', 'VM_BUG_ON_PAGE', 'VM_BUG_ON_FOLIO'].map(
-    (name): ApiEntry => ({ name, assertsFalseArg: 0 }),
+    (name): ApiEntry => ({ name, assertsFalseArg: 0, check: name.startsWith('VM_') ? 'debug' : 'evaluated' }),
   ),
-  ...['likely', 'unlikely', 'READ_ONCE', 'data_race', 'WARN_ON', 'WARN_ON_ONCE', 'WARN', 'WARN_ONCE', 'VM_WARN_ON', 'VM_WARN_ON_ONCE'].map(
-    (name): ApiEntry => ({ name, transparent: true }),
-  ),
+  ...['likely', 'unlikely', 'READ_ONCE', 'data_race'].map((name): ApiEntry => ({ name, transparent: true })),
+  // WARN*(cond, ...) return cond; the VM_ forms (include/linux/mmdebug.h) are checks of
+  // CONFIG_DEBUG_VM only (BUILD_BUG_ON_INVALID(cond) without it).
+  ...['WARN_ON', 'WARN_ON_ONCE', 'WARN', 'WARN_ONCE'].map((name): ApiEntry => ({ name, transparent: true, check: 'evaluated' })),
+  ...[
+    'VM_WARN_ON',
+    'VM_WARN_ON_ONCE',
+    'VM_WARN_ONCE',
+    'VM_WARN',
+    'VM_WARN_ON_ONCE_VMA',
+    'VM_WARN_ON_ONCE_MM',
+    'VM_WARN_ON_PAGE',
+    'VM_WARN_ON_ONCE_PAGE',
+    'VM_WARN_ON_FOLIO',
+    'VM_WARN_ON_ONCE_FOLIO',
+    'VM_WARN_ON_VMG',
+  ].map((name): ApiEntry => ({ name, transparent: true, check: 'debug' })),
   { name: 'IS_ERR', errorTest: 'err' },
   { name: 'IS_ERR_VALUE', errorTest: 'err' },
   { name: 'IS_ERR_OR_NULL', errorTest: 'err-or-null' },
@@ -390,6 +465,8 @@ export const GUARD_CLASSES: Record<string, GuardClass> = {
   mmap_read_lock: { acquire: 'mmap_read_lock', release: 'mmap_read_unlock' },
   mmap_write_lock: { acquire: 'mmap_write_lock', release: 'mmap_write_unlock' },
   mmap_read_lock_killable: { acquire: 'mmap_read_lock_killable', release: 'mmap_read_unlock' },
+  // DEFINE_GUARD_COND(mmap_read_lock, _try, mmap_read_trylock(_T)): scoped_cond_guard(mmap_read_lock_try, ...).
+  mmap_read_lock_try: { acquire: 'mmap_read_trylock', release: 'mmap_read_unlock' },
   mmap_write_lock_killable: { acquire: 'mmap_write_lock_killable', release: 'mmap_write_unlock' },
   rwsem_read: { acquire: 'down_read', release: 'up_read' },
   rwsem_read_try: { acquire: 'down_read_trylock', release: 'up_read' },

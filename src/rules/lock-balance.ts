@@ -4,6 +4,7 @@
 // others, and the return value does not say which (the lock-returning helper pattern).
 
 import type { RuleContext, RuleVisitor } from './rule.js';
+import { outConstantsDiffer } from '../engine/out-values.js';
 import { FORGOTTEN_SUFFIX, V_ANY, V_ERR, V_NEG, V_POS, V_ZERO, type ExitPath, type ReturnKind } from '../engine/events.js';
 
 const HELD = new Set(['read', 'write', 'held']);
@@ -20,6 +21,48 @@ function returnSaysHeld(held: number, free: number, kind: ReturnKind): boolean {
     return (within(held, V_ZERO) && within(free, V_NEG | V_POS | V_ERR)) || (within(held, V_POS) && within(free, V_ZERO | V_NEG));
   }
   return false;
+}
+
+/** Both return values are known, non-failure-free and different: a caller can tell the exits apart. */
+function returnDiffers(a: number, b: number): boolean {
+  return a !== V_ANY && b !== V_ANY && a !== 0 && b !== 0 && (a & b) === 0;
+}
+
+/** `other` leaves the function holding a lock it took there that `exit` does not hold. */
+function holdsAnotherLock(other: ExitPath, exit: ExitPath, key: string): boolean {
+  for (const [k, l] of other.locks) {
+    if (k === key || k.endsWith(FORGOTTEN_SUFFIX) || k.startsWith('vma-write:') || !HELD.has(l.state) || !l.acquiredHere) continue;
+    const mine = exit.locks.get(k);
+    if (!mine || !HELD.has(mine.state)) return true;
+  }
+  return false;
+}
+
+/** An out-parameter flag set (non-zero) on both exits: the caller reads the same lock state from it. */
+function reportsHeldAlike(a: ExitPath, b: ExitPath): boolean {
+  for (const [k, bits] of a.outFlags) {
+    const other = b.outFlags.get(k);
+    if (other !== undefined && bits !== V_ANY && other !== V_ANY && (bits & V_ZERO) === 0 && (other & V_ZERO) === 0) return true;
+  }
+  return false;
+}
+
+/**
+ * `held` set a flag of its caller's structure (`ctx->mmap_locked = true` where it took the lock)
+ * that `other` did not write: the flag says whether the lock is held on both (if it did on entry).
+ */
+function leavesFlagAlone(held: ExitPath, other: ExitPath): boolean {
+  for (const [k, f] of held.outFields) {
+    if (!f.written || f.exit === V_ANY || (f.exit & V_ZERO) !== 0) continue;
+    if (!other.outFields.get(k)?.written) return true;
+  }
+  return false;
+}
+
+/** A VMA lock known by a field of a structure a parameter points to (`vma:state->vma`). */
+function handedOver(key: string, params: readonly string[]): boolean {
+  const m = /^vma:(\w+)->/.exec(key);
+  return !!m && params.includes(m[1]);
 }
 
 function describe(state: string, what: string, display: string): string {
@@ -81,17 +124,31 @@ export function lockBalanceVisitor(context: RuleContext, lockClass: 'mmap' | 'vm
           if (!l) {
             if (!heldAtEntry) free.push(exit);
           } else if (l.state === 'none') free.push(exit);
-          else if (HELD.has(l.state) && l.acquiredHere) held.push(exit);
+          // The lock of `vma` handed over as `state->vma` is judged under that name.
+          else if (HELD.has(l.state) && l.acquiredHere && !(l.aliasOf && handedOver(l.aliasOf, ev.fn.params))) held.push(exit);
         }
         if (held.length === 0 || free.length === 0) continue;
         // seq_file's .start: its .stop releases what it returns with, whatever it returned.
         if (ev.fn.handsLocksTo) continue;
+        // A VMA stored in a structure the caller passed (`state->vma = vma`): the structure hands
+        // its lock to the caller, whose put helper releases it by the field.
+        if (handedOver(key, ev.fn.params)) continue;
         // A held exit is fine when every releasing exit can be told from it: by the return value
         // (held <=> success) or by an out-parameter flag (`*mmap_locked = true`). A held exit
         // whose return value is not known is not judged (unknown never makes a finding).
         const kind = ev.fn.returnKind;
         const told = (h: ExitPath, f: ExitPath): boolean =>
-          returnSaysHeld(h.returned, f.returned, kind) || [...h.outFlags].some(([k, bits]) => f.outFlags.has(k) && (f.outFlags.get(k)! & bits) === 0);
+          returnSaysHeld(h.returned, f.returned, kind) ||
+          [...h.outFlags].some(([k, bits]) => f.outFlags.has(k) && (f.outFlags.get(k)! & bits) === 0) ||
+          // The lock mode recorded where the caller sees it (`s->lock_mode = MODE_READ`).
+          outConstantsDiffer(h.outConstants, f.outConstants) ||
+          // A lock-mode return: the other exit holds another lock instead, and the return value
+          // says which (true with the VMA lock, false with the mmap lock).
+          (holdsAnotherLock(f, h, key) && returnDiffers(h.returned, f.returned)) ||
+          // An exit that never touched the lock but reports it held, as the holding exits do
+          // (`if (ctx->mmap_locked) return ...`): it returns the lock its caller holds. Or one that
+          // touched neither the lock nor the flag the holding exit set: it returns both as they were.
+          (!f.locks.has(key) && (reportsHeldAlike(h, f) || leavesFlagAlone(h, f)));
         const breaking = held.filter((h) => (kind === 'void' || h.returned !== V_ANY) && free.some((f) => !told(h, f)));
         for (const exit of breaking) {
           const l = exit.locks.get(key)!;

@@ -28,9 +28,12 @@ export const mmapLockUnderVmaLock: Rule = {
       call(ev) {
         const via = ev.api?.takesMmapLock;
         if (!via?.length || ev.api?.lock?.some((e) => e.lock === 'mmap' && e.op === 'acquire')) return;
-        // A callee handed the locked VMA deals with its lock itself (and is checked on its own).
-        const passed = new Set(ev.args.map((a) => ev.keyOf(a)).filter((k): k is string => !!k));
-        const vmaLocks = ev.state.heldVmaLocks().filter((v) => !passed.has(v.key.slice(4)));
+        // A callee handed the locked VMA, or a structure holding it (`madv_behavior` for
+        // `madv_behavior->vma`), deals with its lock itself (and is checked on its own).
+        const passed = ev.args.map((a) => ev.keyOf(a)).filter((k): k is string => !!k);
+        const handed = (vma: string): boolean =>
+          passed.some((p) => vma === p || vma.startsWith(`${p}->`) || (p.startsWith('&') && (vma === p.slice(1) || vma.startsWith(`${p.slice(1)}.`))));
+        const vmaLocks = ev.state.heldVmaLocks().filter((v) => !handed(v.key.slice(4)));
         if (vmaLocks.length === 0) return;
         const v = vmaLocks[0];
         const where = v.origin ? ` (taken at line ${v.origin.line})` : '';

@@ -6,8 +6,9 @@ import { V_ERR, V_NEG, V_SELECTED, V_ZERO, type FunctionResult, type FileEvent }
 import type { TraceStep } from '../types.js';
 import { mayFailWith } from '../engine/arg-conditions.js';
 import { isNamedConstant } from '../engine/c-names.js';
+import { NO_FAILURE_CLAIM } from '../engine/doc-claims.js';
 
-const CLAIM = /\b(?:can\s?not|can'?t|can’t|never)\s+fails?\b|\balways\s+succeeds?\b/i;
+const CLAIM = NO_FAILURE_CLAIM;
 
 /**
  * A claim the comment itself qualifies ("never fail if called from module exit; otherwise it
@@ -215,6 +216,9 @@ function isConstant(arg: AstNode | undefined): boolean {
 /** Why `name` can fail, with the trace to show it; null when it cannot (or nothing is known). */
 function failureOf(ev: FileEvent, name: string, args: readonly AstNode[]): { why: string; steps: TraceStep[] } | null {
   const def = ev.functions.get(name);
+  // The callee's own documentation says it does not fail (under conditions vmalint may not
+  // decide): the claim repeats its contract.
+  if (def?.documentedNoFailure) return null;
   if (def) {
     const f = def.failureReturns.find((r) => failsFor(r.when, args));
     if (!f) return null;
@@ -223,6 +227,7 @@ function failureOf(ev: FileEvent, name: string, args: readonly AstNode[]): { why
   }
   // Defined elsewhere in the run (its summary), or known to the knowledge base.
   const api = ev.resolve(name);
+  if (api?.documentedNoFailure) return null;
   if (!api?.fails || !(api.failsWhen ? api.failsWhen.some((w) => failsFor(w, args)) : true)) return null;
   const at = api.source?.kind === 'summary' ? api.failureAt?.[0] : undefined;
   if (at) {

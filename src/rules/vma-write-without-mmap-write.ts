@@ -3,6 +3,7 @@
 import type { Rule } from './rule.js';
 import { vmaFieldsOf } from '../kb/vma-fields.js';
 import { isFreshVma, isVma, lockWhere, vmaTrace } from './vma-object.js';
+import { modifiedVmaArgs } from '../engine/tree-macros.js';
 import type { CallEvent, EventBase } from '../engine/events.js';
 import type { AstNode } from '../parse/ast.js';
 import type { TraceStep } from '../types.js';
@@ -65,7 +66,7 @@ export const vmaWriteWithoutMmapWrite: Rule = {
     const fields = vmaFieldsOf(context.tree);
     return {
       call(ev) {
-        for (const i of ev.api?.modifiesVma ?? []) {
+        for (const i of modifiedVmaArgs(ev.api, ev.args)) {
           const arg = ev.args[i];
           const key = arg ? ev.keyOf(arg) : null;
           if (!key) continue;
