@@ -185,8 +185,6 @@ export const V_SELECTED = 32;
 export const entryKey = (param: number): string => `#@${param}`;
 /** `#@*i`: the same snapshot for what parameter i points to (`*locked`), taken when it is first written. */
 export const pointeeEntryKey = (param: number): string => `#@*${param}`;
-/** `#@f:priv->ctx.locked`: the same snapshot for a field of a structure a parameter points to. */
-export const FIELD_ENTRY_PREFIX = '#@f:';
 
 export interface ExitPath {
   state: StateView;
@@ -198,8 +196,6 @@ export interface ExitPath {
   outFlags: ReadonlyMap<string, number>;
   /** Named constants those places are known to hold or not (`s->lock_mode = MODE_READ`), by key. */
   outConstants: ReadonlyMap<string, { equals?: string; differsFrom: ReadonlySet<string> }>;
-  /** Fields of the parameters' structures (canonical keys): known on entry, at the exit, written on the path. */
-  outFields: ReadonlyMap<string, { entry: number; exit: number; written: boolean }>;
   /** Lock facts at exit, by key, with whether the function itself took the lock on this path. */
   locks: ReadonlyMap<string, ExitLockFact>;
 }

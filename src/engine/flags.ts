@@ -4,9 +4,8 @@
 // flag what the call did to the lock.
 
 import { AstNode, addressOperand, stripParens } from '../parse/ast.js';
-import type { ApiEntry, LockEffect } from '../kb/lock-api.js';
-import { applyPath, keyOf } from './keys.js';
-import { snapshotField } from './out-values.js';
+import type { LockEffect } from '../kb/lock-api.js';
+import { keyOf } from './keys.js';
 import type { State } from './state.js';
 import { pointeeEntryKey, V_ANY, V_ZERO } from './events.js';
 
@@ -73,59 +72,4 @@ export function flagOutSplit(effect: LockEffect, args: readonly AstNode[], befor
   const happened = after.clone();
   const not = after.clone();
   return refineFlag(effect, args, before, happened, true) && refineFlag(effect, args, before, not, false) ? { happened, not } : null;
-}
-
-/** The caller's key of a flag at a path from an argument (`$->lock_ctx.mmap_locked` with `priv`). */
-function fieldFlagKey(flag: { target: number; path: string }, args: readonly AstNode[]): string | null {
-  const arg = args[flag.target];
-  const k = arg ? keyOf(stripParens(arg)) : null;
-  return k ? applyPath(flag.path, k) : null;
-}
-
-/** Does the caller's flag say the effect cannot happen (LockEffect.ifFlag)? */
-export function fieldFlagExcludes(effect: LockEffect, args: readonly AstNode[], st: State): boolean {
-  const key = effect.ifFlag ? fieldFlagKey(effect.ifFlag, args) : null;
-  if (!key) return false;
-  const bits = st.getVal(key);
-  return effect.ifFlag!.set ? bits === V_ZERO : (bits & V_ZERO) === 0;
-}
-
-/** The caller's flag says the effect happens, and the flag decides it (LockEffect.ifFlag.exact). */
-export function fieldFlagDecides(effect: LockEffect, args: readonly AstNode[], st: State): boolean {
-  const key = effect.ifFlag?.exact ? fieldFlagKey(effect.ifFlag, args) : null;
-  if (!key) return false;
-  const bits = st.getVal(key);
-  return effect.ifFlag!.set ? (bits & V_ZERO) === 0 : bits === V_ZERO;
-}
-
-/**
- * For an effect the flag decides, and a caller whose flag is not known: the caller's state with the
- * flag set, and with it clear (null when the caller knows it or passes no structure).
- */
-export function fieldFlagSplit(effect: LockEffect, args: readonly AstNode[], st: State, nonNull: (key: string) => boolean): State[] | null {
-  const key = effect.ifFlag?.exact ? fieldFlagKey(effect.ifFlag, args) : null;
-  if (!key) return null;
-  const bits = st.getVal(key);
-  if (bits === V_ZERO || (bits & V_ZERO) === 0) return null;
-  const set = st.clone();
-  set.setVal(key, bits & ~V_ZERO);
-  // The flag is a VMA the path holds locked (`state->vma`): it is not NULL.
-  if (nonNull(key)) return [set];
-  const clear = st.clone();
-  clear.setVal(key, V_ZERO);
-  return [set, clear];
-}
-
-/** The flags a callee leaves in its arguments' structures (ApiEntry.leavesFlags), in a private copy of the caller's state. */
-export function leaveFieldFlags(api: ApiEntry, args: readonly AstNode[], st: State, canonical: (key: string) => string, params: readonly string[]): State {
-  let out = st;
-  for (const f of api.leavesFlags ?? []) {
-    const key = fieldFlagKey(f, args);
-    if (!key) continue;
-    if (out === st) out = st.clone();
-    snapshotField(out, canonical(key), key, params);
-    out.kill(key);
-    out.setVal(key, f.bits);
-  }
-  return out;
 }

@@ -8,7 +8,7 @@ import { buildCfg, type Cfg, type PreprocessorChoices } from './cfg.js';
 import { runDataflow } from './dataflow.js';
 import { deadFactPruner } from './liveness.js';
 import { State, type LockFact } from './state.js';
-import { outConstants, outFields, outFlagValues } from './out-values.js';
+import { isOutKey, outConstants } from './out-values.js';
 import { canonicalizer, collectAliases, collectLockFlags, collectPointerParams, collectTypes } from './function-text.js';
 import { entryConditions } from './arg-conditions.js';
 import { Transfer, keyOf, declaredName, rwsemOwner, type EventSink, type FunctionContext, type SummaryFacts } from './transfer.js';
@@ -315,8 +315,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
   const info = functionInfo(fn);
   if (env.handsLocksTo) info.handsLocksTo = env.handsLocksTo;
   const cfg: Cfg = buildCfg(fn, pp);
-  const aliases = collectAliases(fn);
-  const canonical = canonicalizer(aliases);
+  const canonical = canonicalizer(collectAliases(fn));
   const step = (node: AstNode, message: string): TraceStep => stepAt(file, node, message);
   const facts: SummaryFacts | null = env.summarize ? { fault: null, derefs: new Set(), modifiesAt: new Map() } : null;
   const types = collectTypes(fn);
@@ -398,20 +397,17 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
       },
     } satisfies EventSink;
   }
-  // A local naming a structure its caller passed (`ctx = &priv->lock_ctx`) is the caller's: what the
-  // path learns through it is kept to the end, for the caller.
-  const callers = (name: string): boolean => info.params.includes(/^[&*]*(\w+)/.exec(aliases.get(name) ?? '')?.[1] ?? '');
-  const flow = runDataflow(cfg, tf, entry, deadFactPruner(fn, cfg, info.params, [...types.keys()].filter((n) => !callers(n))));
+  const flow = runDataflow(cfg, tf, entry, deadFactPruner(fn, cfg, info.params, types.keys()));
   fx.sink = null;
 
   const exitStates = flow.states.get(cfg.exit) ?? [];
+  const isOut = (k: string): boolean => isOutKey(canonical(k), info.params);
   const exits: ExitPath[] = exitStates.map((st) => ({
     state: viewOf(st, tf),
     returnNode: (st.retNode as AstNode | null) ?? null,
     returned: st.ret < 0 ? V_ANY : st.ret,
-    outFlags: outFlagValues(st, canonical, info.params),
-    outConstants: outConstants(st, canonical, info.params),
-    outFields: outFields(st, canonical, info.params),
+    outFlags: new Map([...st.vals].filter(([k]) => isOut(k))),
+    outConstants: outConstants(st, isOut),
     locks: new Map([
       ...[...st.locks].map(([k, l]) => [k, exitLock(l)] as const),
       ...[...st.lockAliases].filter(([, to]) => st.locks.has(to)).map(([from, to]) => [from, { ...exitLock(st.locks.get(to)!), aliasOf: to }] as const),
@@ -444,7 +440,6 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
       returnKind: info.returnKind,
       params: info.params,
       exits: usable,
-      outFields: usable.map((st) => outFields(st, canonical, info.params)),
       facts: flow.budgetExceeded ? { fault: facts.fault, derefs: new Set(), modifiesAt: new Map() } : facts,
       failureReturns: flow.budgetExceeded
         ? []

@@ -139,16 +139,3 @@ export function isZeroLiteral(n: AstNode): boolean {
   }
   return false;
 }
-
-/**
- * A lock path template applied to an argument's key: `$->vm_mm` with `vma` is `vma->vm_mm`;
- * `*$` with `&vma` is `vma`; `$->vm_mm` with `&v` is `v.vm_mm`.
- */
-export function applyPath(path: string, k: string): string {
-  if (k.startsWith('&')) {
-    const inner = k.slice(1);
-    if (path.startsWith('*$')) return inner + path.slice(2);
-    if (path.startsWith('$->')) return `${inner}.${path.slice(3)}`;
-  }
-  return path.replace('$', k);
-}

@@ -6,7 +6,7 @@
 import { isNamedConstant } from './c-names.js';
 import type { State } from './state.js';
 import { equalityKey } from './keys.js';
-import { ENTRY_SNAPSHOT, FIELD_ENTRY_PREFIX, V_ANY, V_ZERO } from './events.js';
+import { V_ZERO } from './events.js';
 
 /** A place the caller sees: what a pointer parameter points to (`*vmap`), a field reached from one (`state->vma`). */
 export function isOutKey(key: string, params: readonly string[]): boolean {
@@ -26,8 +26,7 @@ export interface OutConstant {
  * or `s->mode = mode;` on a path that knows `mode == MODE_READ`, or `mode` none of the case labels
  * of a switch it passed): an out value that records the lock mode the function returns with.
  */
-export function outConstants(st: State, canonical: (key: string) => string, params: readonly string[]): Map<string, OutConstant> {
-  const isOut = (k: string): boolean => (k.startsWith('*') ? isOutKey(k, params) : !/^\w+$/.test(k) && written(st, canonical(k), params));
+export function outConstants(st: State, isOut: (key: string) => boolean): Map<string, OutConstant> {
   const out = new Map<string, OutConstant>();
   const get = (key: string): { equals?: string; differsFrom: Set<string> } => {
     let o = out.get(key) as { equals?: string; differsFrom: Set<string> } | undefined;
@@ -73,62 +72,4 @@ export function outConstantsDiffer(a: ReadonlyMap<string, OutConstant>, b: Reado
     if ((x.equals && y.differsFrom.has(x.equals)) || (y.equals && x.differsFrom.has(y.equals))) return true;
   }
   return false;
-}
-
-/**
- * The values a path leaves where its caller sees them, by the path's own keys: what its pointer
- * parameters point to (`*mmap_locked`, written or tested), and the fields of their structures it
- * wrote (`ctx->mmap_locked = true`; a field it only read tells its caller nothing new).
- */
-export function outFlagValues(st: State, canonical: (key: string) => string, params: readonly string[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const [k, bits] of st.vals) {
-    if (k.startsWith('#')) continue;
-    if (k.startsWith('*') ? isOutKey(k, params) : !/^\w+$/.test(k) && written(st, canonical(k), params)) out.set(k, bits);
-  }
-  return out;
-}
-
-/** The path wrote this field of a parameter's structure (canonical key). */
-function written(st: State, key: string, params: readonly string[]): boolean {
-  return isOutField(key, params) && st.vals.has(FIELD_ENTRY_PREFIX + key);
-}
-
-/** A field of a structure a parameter points to (`priv->lock_ctx.mmap_locked`), not what a parameter points to. */
-function isOutField(key: string, params: readonly string[]): boolean {
-  return !key.startsWith('*') && isOutKey(key, params);
-}
-
-/** `raw` (canonically `key`) is about to be written: keep what the path knew of the field on entry, once. */
-export function snapshotField(st: State, key: string, raw: string, params: readonly string[]): void {
-  // A local alias (`mm = priv->mm`) is assigned, not the field it names.
-  if (/^\w+$/.test(raw) || !isOutField(key, params) || st.vals.has(FIELD_ENTRY_PREFIX + key)) return;
-  st.setVal(FIELD_ENTRY_PREFIX + key, st.getVal(raw) | ENTRY_SNAPSHOT);
-}
-
-/** What a path knew, on entry and at its end, of the fields of its parameters' structures (canonical keys). */
-export interface OutField {
-  entry: number;
-  exit: number;
-  /** The path wrote it. */
-  written: boolean;
-}
-
-export function outFields(st: State, canonical: (key: string) => string, params: readonly string[]): Map<string, OutField> {
-  const out = new Map<string, OutField>();
-  const entryOf = (key: string, now: number): number => {
-    const snap = st.vals.get(FIELD_ENTRY_PREFIX + key);
-    return snap === undefined ? now : snap & ~ENTRY_SNAPSHOT;
-  };
-  for (const [raw, bits] of st.vals) {
-    if (raw.startsWith('#') || /^\w+$/.test(raw)) continue;
-    const key = canonical(raw);
-    if (isOutField(key, params)) out.set(key, { entry: entryOf(key, bits), exit: bits, written: st.vals.has(FIELD_ENTRY_PREFIX + key) });
-  }
-  for (const k of st.vals.keys()) {
-    if (!k.startsWith(FIELD_ENTRY_PREFIX)) continue;
-    const key = k.slice(FIELD_ENTRY_PREFIX.length);
-    if (!out.has(key)) out.set(key, { entry: entryOf(key, V_ANY), exit: V_ANY, written: true });
-  }
-  return out;
 }

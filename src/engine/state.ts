@@ -4,7 +4,7 @@
 // States are copy-on-write: transfer functions clone before they change anything.
 
 import type { TraceStep } from '../types.js';
-import { ENTRY_SNAPSHOT, entryKey, FIELD_ENTRY_PREFIX, pointeeEntryKey, V_ANY, V_ZERO, type LockStateName } from './events.js';
+import { ENTRY_SNAPSHOT, entryKey, pointeeEntryKey, V_ANY, V_ZERO, type LockStateName } from './events.js';
 
 export interface LockFact {
   state: Exclude<LockStateName, 'unknown'> | 'unknown';
@@ -249,7 +249,7 @@ export class State {
     }
     const pointer = key.startsWith('*') ? this.params.get(key.slice(1)) : undefined;
     if (pointer !== undefined) this.snapshot(pointeeEntryKey(pointer), key);
-    for (const k of [...this.vals.keys()]) if (mentions(k, key, true) && !k.startsWith(FIELD_ENTRY_PREFIX)) this.vals.delete(k);
+    for (const k of [...this.vals.keys()]) if (mentions(k, key, true)) this.vals.delete(k);
     for (const k of [...this.ptrs.keys()]) if (mentions(k, key, true)) this.ptrs.delete(k);
     for (const [k, d] of [...this.defs]) if (mentions(k, key, true) || mentions(d.text, key, true)) this.defs.delete(k);
     // `s->mode = mode;` keeps `mode` as the field's value: it goes when either changes.
@@ -355,12 +355,9 @@ export function joinStates(a: State, b: State): State {
   if (bSnapshots) b = bSnapshots;
   for (const [k, v] of a.vals) {
     const w = b.vals.get(k);
-    if (w !== undefined) out.vals.set(k, v | w);
-    // A field of a parameter's structure written on one side only: what it held on entry is not known.
-    else if (k.startsWith(FIELD_ENTRY_PREFIX)) out.vals.set(k, V_ANY | ENTRY_SNAPSHOT);
-    else out.vals.delete(k);
+    if (w === undefined) out.vals.delete(k);
+    else out.vals.set(k, v | w);
   }
-  for (const k of b.vals.keys()) if (k.startsWith(FIELD_ENTRY_PREFIX) && !a.vals.has(k)) out.vals.set(k, V_ANY | ENTRY_SNAPSHOT);
   for (const [k, v] of out.vals) if (v === V_ANY) out.vals.delete(k);
   for (const [k, d] of a.defs) if (b.defs.get(k)?.text !== d.text) out.defs.delete(k);
   for (const [k, v] of a.consts) if (b.consts.get(k) !== v) out.consts.delete(k);

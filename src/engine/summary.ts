@@ -14,7 +14,6 @@ import type { ApiEntry, FailureStyle, LockClass, LockEffect, LockMode, LockRequi
 import type { TraceStep } from '../types.js';
 import type { State, LockFact } from './state.js';
 import type { SummaryFacts } from './transfer.js';
-import type { OutField } from './out-values.js';
 import { ENTRY_SNAPSHOT, FORGOTTEN_SUFFIX, pointeeEntryKey, V_ANY, V_ERR, V_ZERO, type ReturnKind } from './events.js';
 
 export interface SummaryInput {
@@ -29,8 +28,6 @@ export interface SummaryInput {
   failureReturns: readonly { step: TraceStep; returned: number; when: Record<number, number> }[];
   /** The function's documentation says it does not fail (src/engine/doc-claims.ts). */
   documentedNoFailure?: boolean;
-  /** For each exit, what it knew of the fields of its parameters' structures on entry and at its end. */
-  outFields?: readonly ReadonlyMap<string, OutField>[];
 }
 
 /** How one exit path leaves a lock, relative to entry. */
@@ -199,43 +196,6 @@ function onlyWhenFlagSet(effects: LockEffect[], exits: readonly State[], changed
 }
 
 /**
- * The same for a flag kept in a structure an argument points to (`lock_ctx->mmap_locked`): the
- * paths with the effect all found it clear (or all set) on entry, so a caller whose flag says
- * otherwise does not get the effect (`fallback_to_mmap_lock()` takes the mmap lock only when the
- * structure does not say it is held already).
- */
-function onlyWhenFieldFlag(effects: LockEffect[], exits: readonly State[], changed: (st: State) => boolean, fieldsOf: ReadonlyMap<State, ReadonlyMap<string, OutField>>, params: readonly string[]): LockEffect[] {
-  const paths = exits.filter(changed);
-  if (!effects.length || !paths.length || effects.some((e) => e.ifFlagSet !== undefined)) return effects;
-  const first = fieldsOf.get(paths[0]!);
-  for (const key of [...(first?.keys() ?? [])].sort()) {
-    const entries = paths.map((st) => fieldsOf.get(st)?.get(key)?.entry ?? V_ANY);
-    const set = entries.every((b) => b !== V_ANY && (b & V_ZERO) === 0) ? true : entries.every((b) => b === V_ZERO) ? false : null;
-    const where = set === null ? null : parametrize(key, params);
-    if (!where || typeof where.target !== 'number' || !where.path) continue;
-    // The paths without the effect all found it the other way: the flag decides.
-    const others = exits.filter((st) => !changed(st)).map((st) => fieldsOf.get(st)?.get(key)?.entry ?? V_ANY);
-    const exact = others.every((b) => b !== V_ANY && (set ? b === V_ZERO : (b & V_ZERO) === 0));
-    return effects.map((e) => ({ ...e, ifFlag: { target: where.target as number, path: where.path!, set: set!, ...(exact ? { exact } : {}) } }));
-  }
-  return effects;
-}
-
-/** Fields of its arguments' structures the function leaves known on every way out, written on some. */
-function leftFlags(exits: readonly State[], fieldsOf: ReadonlyMap<State, ReadonlyMap<string, OutField>>, params: readonly string[]): NonNullable<ApiEntry['leavesFlags']> {
-  const out: NonNullable<ApiEntry['leavesFlags']> = [];
-  const keys = new Set<string>();
-  for (const st of exits) for (const [k, f] of fieldsOf.get(st) ?? []) if (f.written) keys.add(k);
-  for (const key of [...keys].sort()) {
-    let bits = 0;
-    for (const st of exits) bits |= fieldsOf.get(st)?.get(key)?.exit ?? V_ANY;
-    const where = bits === V_ANY ? null : parametrize(key, params);
-    if (where && typeof where.target === 'number' && where.path) out.push({ target: where.target, path: where.path, bits });
-  }
-  return out;
-}
-
-/**
  * A lock-returning lookup (`uffd_lock_vma()`): the exits that return a VMA hold its read lock,
  * taken here, and the return value tells them from the others.
  */
@@ -302,7 +262,6 @@ export function summarize(input: SummaryInput): ApiEntry {
   const requires: LockRequirement[] = [];
   const keys = new Set<string>();
   for (const st of exits) for (const k of st.locks.keys()) keys.add(k);
-  const fieldsOf = new Map<State, ReadonlyMap<string, OutField>>(exits.map((st, i) => [st, input.outFields?.[i] ?? new Map()]));
   for (const key of [...keys].sort()) {
     const colon = key.indexOf(':');
     const cls = key.slice(0, colon) as LockClass;
@@ -313,8 +272,7 @@ export function summarize(input: SummaryInput): ApiEntry {
     }
     const where = parametrize(key.slice(colon + 1), params);
     if (!where) continue;
-    const changed = (st: State): boolean => changeOf(cls, st.locks.get(key)).change !== 'same';
-    lock.push(...onlyWhenFieldFlag(onlyWhenFlagSet(lockEffects(cls, key, where, exits, input.returnKind, params), exits, changed, params), exits, changed, fieldsOf, params));
+    lock.push(...onlyWhenFlagSet(lockEffects(cls, key, where, exits, input.returnKind, params), exits, (st) => changeOf(cls, st.locks.get(key)).change !== 'same', params));
     const r = where.target === 'current' ? null : requirementOf(cls, key, { target: where.target, path: where.path }, exits);
     if (r) requires.push(r);
   }
@@ -352,8 +310,6 @@ export function summarize(input: SummaryInput): ApiEntry {
       entry.freshVma = true;
     }
   }
-  const left = leftFlags(exits, fieldsOf, params);
-  if (left.length) entry.leavesFlags = left;
   const staysClear = flagsStayingClear(exits, params);
   if (staysClear.length) entry.flagStaysClear = staysClear;
   const fails = failureStyle(input.returnKind, input.failureReturns);

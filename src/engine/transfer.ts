@@ -10,12 +10,10 @@ import { argumentBits, entryConditions, mayFailWith } from './arg-conditions.js'
 import type { TraceStep } from '../types.js';
 import { State, joinStates, mentions, type PtrFact } from './state.js';
 import { isNamedConstant } from './c-names.js';
-import { applyPath, keyOf, equalityKey, isPureCondition, relationKey, literalBits, isZeroLiteral } from './keys.js';
-
-export { applyPath } from './keys.js';
-import { copyConstantFacts, isOutKey, snapshotField } from './out-values.js';
+import { keyOf, equalityKey, isPureCondition, relationKey, literalBits, isZeroLiteral } from './keys.js';
+import { copyConstantFacts, isOutKey } from './out-values.js';
 import { modifiedVmaArgs } from './tree-macros.js';
-import { fieldFlagDecides, fieldFlagExcludes, fieldFlagSplit, flagKey, flagKnownClear, flagOutSplit, flagRefined, leaveFieldFlags, refineFlag } from './flags.js';
+import { flagKey, flagKnownClear, flagOutSplit, flagRefined, refineFlag } from './flags.js';
 
 export { keyOf, equalityNames } from './keys.js';
 import { FORGOTTEN_SUFFIX, V_ANY, V_ERR, V_NEG, V_POS, V_ZERO, type LockStateName } from './events.js';
@@ -810,7 +808,6 @@ export class Transfer {
       if (!key) return { st: o.st, v: ANY };
       if (op !== '=') {
         const c = o.st.clone();
-        snapshotField(c, this.fx.canonical(key), key, this.fx.params);
         c.kill(key);
         return { st: c, v: { bits: V_ANY, key } };
       }
@@ -822,7 +819,6 @@ export class Transfer {
   /** `key = value`: the old facts about key go, the value's facts come. */
   private assign(key: string, v: Value, st: State, at: AstNode): State {
     const c = st.clone();
-    snapshotField(c, this.fx.canonical(key), key, this.fx.params);
     c.kill(key);
     c.setVal(key, v.bits);
     if (/^\w+$/.test(key) && isPureCondition(at) && !mentions(at.text, key)) c.setDef(key, at.text, at);
@@ -1010,11 +1006,6 @@ export class Transfer {
       const clear = flagRefined(flag, st, false);
       if (set && clear) return [...this.applyApi(name, api, n, args, set), ...this.applyApi(name, api, n, args, clear)];
     }
-    // An effect a flag of the caller's structure decides (`lock_ctx->mmap_locked`): one path each way.
-    for (const effect of api.lock ?? []) {
-      const both = fieldFlagSplit(effect, args, st, (k) => ['read', 'held'].includes(st.lockState(`vma:${this.fx.canonical(k)}`)));
-      if (both) return both.flatMap((s) => this.applyApi(name, api, n, args, s));
-    }
     // Decided before the call's writes through its pointer arguments make the flag unknown.
     const flagClear = new Set((api.lock ?? []).filter((e) => e.ifFlagSet !== undefined && args[e.ifFlagSet] && flagKnownClear(args[e.ifFlagSet], st)));
     const requires = this.resolveRequirements(api, args, st);
@@ -1077,19 +1068,10 @@ export class Transfer {
     }
     const baseBits = bitsForFailure(api);
     let variants: { st: State; bits: number; lockOnRet?: Value['lockOnRet'] }[] = this.failureVariants(api, args, cur, baseBits);
-    for (let effect of api.lock ?? []) {
+    for (const effect of api.lock ?? []) {
       // GUP's `int *locked` protocol: a caller passing a flag it knows clear holds nothing the
       // callee could drop (see LockEffect.ifFlagSet).
       if (flagClear.has(effect)) continue;
-      if (effect.ifFlag && (fieldFlagExcludes(effect, args, st) || fieldFlagDecides(effect, args, st))) {
-        // What the flag decides, the return value then says (`false` when the mode was held already).
-        const happens = !fieldFlagExcludes(effect, args, st);
-        if (effect.ifFlag.exact && effect.when !== 'always' && effect.when !== 'flag-out') {
-          variants = variants.flatMap((v) => this.split(effect, v.bits).filter((sp) => sp.ok === happens).map((sp) => ({ ...v, bits: sp.bits })));
-        }
-        if (!happens) continue;
-        if (effect.ifFlag.exact) effect = { ...effect, when: 'always' };
-      }
       if (this.check !== null && effect.op === 'acquire') {
         variants = this.acquireInCheck(name, effect, n, args, variants);
         continue;
@@ -1158,7 +1140,6 @@ export class Transfer {
         }),
       );
     }
-    if (api.leavesFlags) variants = variants.map((v) => ({ ...v, st: leaveFieldFlags(api, args, v.st, this.fx.canonical, this.fx.params) }));
     let ptr: PtrFact | undefined;
     if (api.returnsVma || api.returnsNullable) {
       const lockedBy = [...cur.locks.entries()].filter(([, l]) => l.state === 'read' || l.state === 'write' || l.state === 'held').map(([k]) => k);
@@ -1498,6 +1479,18 @@ function displayOf(effect: LockEffect, target: AstNode): string {
   return effect.path ? effect.path.replace('$', /^[\w>.-]+$/.test(text) ? text : `(${text})`) : text;
 }
 
+/**
+ * A lock path template applied to an argument's key: `$->vm_mm` with `vma` is `vma->vm_mm`;
+ * `*$` with `&vma` is `vma`; `$->vm_mm` with `&v` is `v.vm_mm`.
+ */
+export function applyPath(path: string, k: string): string {
+  if (k.startsWith('&')) {
+    const inner = k.slice(1);
+    if (path.startsWith('*$')) return inner + path.slice(2);
+    if (path.startsWith('$->')) return `${inner}.${path.slice(3)}`;
+  }
+  return path.replace('$', k);
+}
 
 /**
  * The mmap write lock is gone: so is every VMA write lock taken under it, and what was known or

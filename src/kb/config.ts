@@ -347,12 +347,6 @@ const EFFECT_FIELDS: FieldChecks<LockEffect> = {
   flagBits: (c, v, at) => c.integer(v, at, 1, V_BITS_MAX),
   flagKept: (c, v, at) => c.bool(v, at),
   flagOtherBits: (c, v, at) => c.integer(v, at, 1, V_BITS_MAX),
-  ifFlag: (c, v, at) => {
-    const o = c.object(v, at);
-    const { exact, ...rest } = o;
-    const flag = fieldFlag(c, rest, at, 'set', (x, a) => c.bool(x, a));
-    return exact === undefined ? flag : { ...flag, exact: c.bool(exact, child(at, 'exact')) };
-  },
 };
 
 const REQUIREMENT_FIELDS: FieldChecks<LockRequirement> = {
@@ -380,7 +374,6 @@ const ENTRY_FIELDS: FieldChecks<ApiEntry> = {
   faultsWhen: (c, v, at) => argumentConditions(c, v, at),
   derefsArgs: (c, v, at) => c.indexes(v, at),
   flagStaysClear: (c, v, at) => c.indexes(v, at),
-  leavesFlags: (c, v, at) => c.array(v, at, 'flags').map((f, i) => fieldFlag(c, f, `${at}[${i}]`, 'bits', (x, a) => c.integer(x, a, 1, V_BITS_MAX))),
   noreturn: (c, v, at) => c.bool(v, at),
   pagefault: (c, v, at) => c.oneOf(v, at, ['disable', 'enable'] as const),
   assertsFalseArg: (c, v, at) => c.index(v, at),
@@ -427,15 +420,6 @@ function argumentConditions(c: Checker, v: unknown, at: string): Record<number, 
     for (const [k, bits] of Object.entries(o)) out[c.index(Number(k), `${at}[${i}].${k}`)] = c.integer(bits, `${at}[${i}].${k}`, 1, WHEN_BITS_MAX);
     return out;
   });
-}
-
-/** `{ target, path, <extra> }`: a flag at a path from an argument. */
-function fieldFlag<K extends string, V>(c: Checker, v: unknown, at: string, extra: K, check: (x: unknown, at: string) => V): { target: number; path: string } & Record<K, V> {
-  const o = c.object(v, at);
-  c.keys(o, at, ['target', 'path', extra]);
-  const target = c.index(c.required(o, 'target', at), child(at, 'target'));
-  const path = c.computedPath(c.required(o, 'path', at), child(at, 'path'));
-  return { target, path, [extra]: check(c.required(o, extra, at), child(at, extra)) } as { target: number; path: string } & Record<K, V>;
 }
 
 /** An object whose keys are all known fields, each checked, with the required ones present. */

@@ -76,12 +76,6 @@ export interface LockEffect {
   flagKept?: boolean;
   /** The values the paths without the effect write to the flag, if any do. */
   flagOtherBits?: number;
-  /**
-   * The effect happens only when the flag at this argument's path (`$->lock_ctx.mmap_locked`) is
-   * set (or clear) at the call: a lock mode kept in a structure, tested before the lock is taken.
-   * `exact`: and always does then (the paths without it all found the flag the other way).
-   */
-  ifFlag?: { target: number; path: string; set: boolean; exact?: boolean };
 }
 
 /** A lock state a function needs on entry (it asserts it, or releases a lock it did not take). */
@@ -142,8 +136,6 @@ export interface ApiEntry {
    * flag): a caller's clear flag is still clear after the call.
    */
   flagStaysClear?: number[];
-  /** Flags it leaves, on every way out, in structures its arguments point to (`$->lock_ctx.mmap_locked`: set). */
-  leavesFlags?: { target: number; path: string; bits: number }[];
   /** Calling it ends the path. */
   noreturn?: boolean;
   /**

@@ -47,18 +47,6 @@ function reportsHeldAlike(a: ExitPath, b: ExitPath): boolean {
   return false;
 }
 
-/**
- * `held` set a flag of its caller's structure (`ctx->mmap_locked = true` where it took the lock)
- * that `other` did not write: the flag says whether the lock is held on both (if it did on entry).
- */
-function leavesFlagAlone(held: ExitPath, other: ExitPath): boolean {
-  for (const [k, f] of held.outFields) {
-    if (!f.written || f.exit === V_ANY || (f.exit & V_ZERO) !== 0) continue;
-    if (!other.outFields.get(k)?.written) return true;
-  }
-  return false;
-}
-
 /** A VMA lock known by a field of a structure a parameter points to (`vma:state->vma`). */
 function handedOver(key: string, params: readonly string[]): boolean {
   const m = /^vma:(\w+)->/.exec(key);
@@ -146,9 +134,8 @@ export function lockBalanceVisitor(context: RuleContext, lockClass: 'mmap' | 'vm
           // says which (true with the VMA lock, false with the mmap lock).
           (holdsAnotherLock(f, h, key) && returnDiffers(h.returned, f.returned)) ||
           // An exit that never touched the lock but reports it held, as the holding exits do
-          // (`if (ctx->mmap_locked) return ...`): it returns the lock its caller holds. Or one that
-          // touched neither the lock nor the flag the holding exit set: it returns both as they were.
-          (!f.locks.has(key) && (reportsHeldAlike(h, f) || leavesFlagAlone(h, f)));
+          // (`if (ctx->mmap_locked) return ...`): it returns the lock its caller holds.
+          (!f.locks.has(key) && reportsHeldAlike(h, f));
         const breaking = held.filter((h) => (kind === 'void' || h.returned !== V_ANY) && free.some((f) => !told(h, f)));
         for (const exit of breaking) {
           const l = exit.locks.get(key)!;
