@@ -28,8 +28,9 @@ import { GUARD_CLASSES, MMAP_RWSEM_FIELDS, PAGE_WALK_LOCKS, PAGE_WALKS, VMA_ITER
  */
 export function entryRelevance(e: ApiEntry): 'state' | 'inside' | null {
   if (e.lock?.some((l) => !l.rawRwsem) || e.requires?.length || e.returnsVma || e.modifiesVma?.length || e.rangeCheck || e.freshVma) return 'state';
-  if (e.lastUser !== undefined || e.pagefault) return 'state';
-  if (e.mayFault || e.takesMmapLock?.length) return 'inside';
+  if (e.lastUser !== undefined) return 'state';
+  // Page faults disabled or enabled matter where a lock is held or a call may fault: like a fault.
+  if (e.mayFault || e.takesMmapLock?.length || e.pagefault) return 'inside';
   return null;
 }
 

@@ -50,9 +50,11 @@ const NOISE = /\b(?:const|volatile|restrict|__restrict|__user|__rcu|__iomem|__fo
 const STORAGE = /\b(?:static|extern|inline|__inline__|__inline|__always_inline|noinline|__noinline|__init|__weak|__cold|__sched|notrace|asmlinkage|__visible|__must_check|__maybe_unused|__always_unused|__printf\s*\([^)]*\))\b/g;
 
 function normaliseType(type: string): string {
+  // Whitespace first: a blanked comment is a long run of it, which `\s*\*` would scan again at each space.
   return type
     .replace(NOISE, ' ')
-    .replace(/\s*\*\s*/g, ' *')
+    .replace(/\s+/g, ' ')
+    .replace(/ ?\* ?/g, ' *')
     .replace(/\*\s+\*/g, '**')
     .replace(/\s+/g, ' ')
     .trim();
@@ -158,38 +160,45 @@ export function describeDeclaration(decl: Declaration): string {
 
 /**
  * The declarations and definitions, at file scope, of the functions `wanted` accepts in a C text
- * (a header's prototypes and static inlines, a file's definitions). Comments, strings and
+ * (a header's prototypes and static inlines, a file's definitions), or of the one function named
+ * by `wanted`. Comments, strings and
  * preprocessor lines are skipped; what is inside braces (bodies, structs) is not file scope.
+ * `firstLine`: the line of the text's first character in the file (for a part of a file).
  */
-export function findDeclarations(text: string, wanted: (name: string) => boolean, file: string): Declaration[] {
+export function findDeclarations(text: string, wanted: string | ((name: string) => boolean), file: string, firstLine = 1): Declaration[] {
+  // The places a wanted name is followed by `(`, found on the text as it is; most files have none.
+  const at: number[] = [];
+  const pattern = typeof wanted === 'string' ? new RegExp(`\\b(${wanted})\\s*\\(`, 'g') : /\b([A-Za-z_]\w*)\s*\(/g;
+  for (const m of text.matchAll(pattern)) if (typeof wanted === 'string' || wanted(m[1])) at.push(m.index);
+  if (!at.length) return [];
   const clean = blankNonCode(text);
   const out: Declaration[] = [];
   let depth = 0;
   let statementStart = 0;
-  for (let i = 0; i < clean.length; i++) {
-    const c = clean[i];
-    if (c === '{') depth++;
-    else if (c === '}') {
-      depth = Math.max(0, depth - 1);
-      if (depth === 0) statementStart = i + 1;
-    } else if (c === ';' && depth === 0) statementStart = i + 1;
-    else if (depth === 0 && /[A-Za-z_]/.test(c) && (i === 0 || !/\w/.test(clean[i - 1]))) {
-      const m = /^[A-Za-z_]\w*/.exec(clean.slice(i, i + 80))!;
-      const name = m[0];
-      const after = i + name.length;
-      const open = /^\s*\(/.exec(clean.slice(after, after + 40));
-      if (open && wanted(name)) {
-        const decl = declarationAt(clean, statementStart, i, after + open[0].length - 1, name, file, text);
+  let next = 0;
+  for (let i = 0; i < clean.length && next < at.length; i++) {
+    if (i === at[next]) {
+      next++;
+      const m = /^[A-Za-z_]\w*/.exec(clean.slice(i, i + 80));
+      // Inside braces (a body, a struct) or blanked (a comment, a directive): not a declaration.
+      if (depth === 0 && m) {
+        const open = clean.indexOf('(', i + m[0].length);
+        const decl = declarationAt(clean, statementStart, i, open, m[0], file, text, firstLine);
         if (decl) out.push(decl);
       }
-      i = after - 1;
     }
+    const c = clean.charCodeAt(i);
+    if (c === 123) depth++;
+    else if (c === 125) {
+      depth = Math.max(0, depth - 1);
+      if (depth === 0) statementStart = i + 1;
+    } else if (c === 59 && depth === 0) statementStart = i + 1;
   }
   return out;
 }
 
 /** The declaration whose name is at `at` and whose parameter list opens at `open`, or null. */
-function declarationAt(clean: string, start: number, at: number, open: number, name: string, file: string, text: string): Declaration | null {
+function declarationAt(clean: string, start: number, at: number, open: number, name: string, file: string, text: string, firstLine: number): Declaration | null {
   const prefix = clean.slice(start, at).replace(/__attribute__\s*\(\(.*?\)\)/g, ' ');
   // A return type of names and stars, nothing that would make this a call or an initializer.
   if (!/^[\s\w*]+$/.test(prefix) || !/\w|\*/.test(prefix) || /\b(?:return|if|while|for|switch|sizeof|typedef|define)\b/.test(prefix)) return null;
@@ -207,7 +216,7 @@ function declarationAt(clean: string, start: number, at: number, open: number, n
   if (!returns) return null;
   const params = parameters(clean.slice(open + 1, close));
   if (!params) return null;
-  const line = text.slice(0, at).split('\n').length;
+  const line = firstLine + text.slice(0, at).split('\n').length - 1;
   return { name, returns, params, isStatic: /\bstatic\b/.test(prefix), file, line };
 }
 

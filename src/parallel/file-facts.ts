@@ -60,8 +60,18 @@ export function fileFacts(file: string, text: string, config: FactsConfig): File
   };
 }
 
-/** The file's definitions of functions the knowledge base describes, as declared (few files have any). */
+/**
+ * The file's definitions of functions the knowledge base describes, as declared (few files have
+ * any): each read from its own text, which the prescan delimited.
+ */
 function knowledgeBaseDefinitions(file: string, text: string, scan: FilePrescan): Declaration[] {
-  const names = new Set(scan.functions.filter((fn) => lookupApi(fn.name)).map((fn) => fn.name));
-  return names.size ? findDeclarations(text, (name) => names.has(name), file) : [];
+  const out: Declaration[] = [];
+  let line = 1;
+  let counted = 0;
+  for (const fn of scan.functions) {
+    if (!lookupApi(fn.name)) continue;
+    for (; counted < fn.start; counted++) if (text.charCodeAt(counted) === 10) line++;
+    out.push(...findDeclarations(text.slice(fn.start, fn.end), fn.name, file, line));
+  }
+  return out;
 }

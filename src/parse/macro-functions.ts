@@ -9,7 +9,8 @@
 //
 // Each macro stays on its own lines (the other lines are left empty), so that a trace into it
 // points at the header as written; only the first line's columns move. Macros that stringify or
-// paste tokens (`#`, `##`), and those whose body calls nothing `wanted`, are left out.
+// paste tokens (`#`, `##`), loop headers (`for_each_vma()`: a `for`/`while` whose body is the
+// caller's, read as iterators elsewhere), and those whose body calls nothing `wanted`, are left out.
 
 export interface MacroFunctions {
   /** The header's text with only the chosen macros, each written as a function on its own lines. */
@@ -38,7 +39,7 @@ export function macroFunctions(text: string, wanted: (name: string) => boolean):
     const start = i;
     i = last;
     const joined = body.join('\n');
-    if (/#/.test(joined) || !joined.trim()) continue;
+    if (/#/.test(joined) || !joined.trim() || /^\s*(?:for|while)\s*\(/.test(joined)) continue;
     const calls = [...joined.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)].map((c) => c[1]);
     if (!calls.some(wanted)) continue;
     const params = m[2].trim() === '' ? 'void' : m[2].split(',').map((p) => (p.trim() === '...' ? '...' : `long ${p.trim()}`)).join(', ');
