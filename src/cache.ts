@@ -170,17 +170,24 @@ export class ResultCache {
 
   private write(key: string, value: unknown): void {
     if (this.writeError) return;
-    const target = this.file(key);
-    const temporary = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     try {
-      makeDirectory(path.dirname(target));
-      writeFileSync(temporary, serialize(value));
-      renameSync(temporary, target);
+      writeSerialised(this.file(key), value);
       this.stores++;
     } catch (err) {
       this.writeError = `cannot write to the cache in ${this.dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
     }
   }
+}
+
+/**
+ * Writes `value`, v8-serialised, to `target` whole or not at all: a temporary file of this
+ * process, renamed. Throws what the file system throws.
+ */
+export function writeSerialised(target: string, value: unknown): void {
+  const temporary = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  makeDirectory(path.dirname(target));
+  writeFileSync(temporary, serialize(value));
+  renameSync(temporary, target);
 }
 
 /** A whole run's report, with the files it read as they were (size and modification time). */

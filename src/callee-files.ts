@@ -13,15 +13,14 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { deserialize, serialize } from 'node:v8';
+import { deserialize } from 'node:v8';
 import { prescan, type FilePrescan, type PrescanFunction } from './engine/prescan.js';
 import { lookupApi } from './kb/lock-api.js';
 import { readSource } from './parallel/file-task.js';
-import { build, contentHash } from './cache.js';
+import { build, contentHash, writeSerialised } from './cache.js';
 import { sameProgram } from './engine/link-domain.js';
-import { makeDirectory } from './make-directory.js';
 
 /** The non-static functions each .c file of a repository defines, by the file's blob in git's index. */
 interface DefinitionIndex {
@@ -60,10 +59,7 @@ function loadIndex(file: string | null): DefinitionIndex {
 /** Writes a cache file whole or not at all; a cache that cannot be written is only slower. */
 function writeAtomically(file: string, value: unknown): void {
   try {
-    makeDirectory(path.dirname(file));
-    const temporary = `${file}.${process.pid}.tmp`;
-    writeFileSync(temporary, serialize(value));
-    renameSync(temporary, file);
+    writeSerialised(file, value);
   } catch {
     // The next run computes it again.
   }
