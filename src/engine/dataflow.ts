@@ -1,8 +1,9 @@
 // Worklist dataflow over a function's CFG with a set of states per node (path-sensitive up to a
 // bound). When a node collects more than MAX_PRECISE distinct states, it keeps one joined state
-// per lock signature (values and pointer facts that differ are dropped); past MAX_GROUPS
-// signatures it keeps a single joined state. The lattice is finite and joins only go up, so it
-// terminates; a step budget bounds the work on pathological input.
+// per lock signature and known nullness of lookup results (State.groupSignature(); values and
+// pointer facts that differ are dropped); past MAX_GROUPS such groups it keeps a single joined
+// state. The lattice is finite and joins only go up, so it terminates; a step budget bounds the
+// work on pathological input.
 
 import { performance } from 'node:perf_hooks';
 import type { Cfg, CfgNode } from './cfg.js';
@@ -28,7 +29,7 @@ class NodeStates {
   constructor(private readonly final = false) {}
 
   keyFor(st: State): string {
-    return this.mode === 'precise' ? st.hash() : this.mode === 'grouped' ? st.lockSignature() : '*';
+    return this.mode === 'precise' ? st.hash() : this.mode === 'grouped' ? st.groupSignature() : '*';
   }
 
   /** Adds a state; returns the states that are new here (to propagate). */

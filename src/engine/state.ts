@@ -161,6 +161,24 @@ export class State {
     return parts.join('|');
   }
 
+  /**
+   * What a node keeps apart once it has too many states: the lock signature, and whether each
+   * looked-up pointer that may be NULL is known NULL or known non-NULL on the path. Joining a
+   * path where a lookup returned NULL with one where it did not loses what else each knew with
+   * it (`if (!vma && !prev) goto bad;` leaves prev non-NULL where vma is NULL), so that a later
+   * test of the pointer would pick its NULL together with the other path's facts.
+   */
+  groupSignature(): string {
+    const known: string[] = [];
+    for (const [k, p] of this.ptrs) {
+      if (!p.nullable) continue;
+      const bits = this.getVal(k);
+      if (bits === V_ZERO) known.push(`${k}=0`);
+      else if (!(bits & V_ZERO)) known.push(`${k}=1`);
+    }
+    return known.length ? `${this.lockSignature()}|${known.sort().join('|')}` : this.lockSignature();
+  }
+
   addStep(step: TraceStep, keys: readonly string[]): void {
     const length = (this.trace?.length ?? 0) + 1;
     this.trace = { step, keys, prev: this.trace, length };

@@ -15,6 +15,7 @@ import { applyPath, keyOf, equalityKey, isPureCondition, relationKey, literalBit
 export { applyPath } from './keys.js';
 import { copyConstantFacts, isOutKey, snapshotField } from './out-values.js';
 import { modifiedVmaArgs } from './tree-macros.js';
+import { knownCaseLabel, noLabelMatches } from './switch-cases.js';
 import { fieldFlagDecides, fieldFlagExcludes, fieldFlagSplit, flagKey, flagKnownClear, flagOutSplit, flagRefined, leaveFieldFlags, refineFlag } from './flags.js';
 
 export { keyOf, equalityNames } from './keys.js';
@@ -510,38 +511,23 @@ export class Transfer {
   }
 
   /**
-   * Entering `case value:` of `switch (on)`: on == value here. When `on` was assigned another of
-   * this switch's case labels, this case cannot be taken (labels are distinct constants).
+   * Entering `case value:` of `switch (on)` (the default when `value` is null): on == value here.
+   * A path that knows `on` equals another of this switch's labels cannot take this edge
+   * (src/engine/switch-cases.ts).
    */
   assumeCase(on: AstNode, value: AstNode | null, labels: readonly string[], st: State): State[] {
     const lk = keyOf(stripParens(on));
-    const known = lk !== null ? st.consts.get(lk) : undefined;
-    if (known !== undefined && labels.includes(known)) {
-      if (value === null) return [];
-      if (known !== value.text) return [];
+    if (value === null) {
+      const d = noLabelMatches(lk, labels, st);
+      return d ? [d] : [];
     }
-    if (value === null) return [this.noLabelMatches(lk, labels, st)];
+    const known = lk !== null ? knownCaseLabel(lk, labels, st) : null;
+    if (known !== null && known !== value.text) return [];
     const rk = keyOf(stripParens(value));
     if (lk === null || rk === null) return [st];
     const key = equalityKey(lk, rk);
     const r = this.refine(st, { bits: st.getVal(key), key }, NONZERO, value, true);
     return r ? [r] : [];
-  }
-
-  /**
-   * The default of a switch, or past it when it has none: `on` equals none of its (few, named
-   * constant) case labels, as `on != LABEL` would say.
-   */
-  private noLabelMatches(on: string | null, labels: readonly string[], st: State): State {
-    if (on === null || labels.length > MAX_EXPR_PATHS || !labels.every(isNamedConstant)) return st;
-    let c: State | null = null;
-    for (const label of labels) {
-      const key = equalityKey(on, label);
-      if (st.getVal(key) === V_ZERO) continue;
-      c ??= st.clone();
-      c.setVal(key, V_ZERO);
-    }
-    return c ?? st;
   }
 
   /** The state where value `v` has bits within `bits`, or null when that is impossible. */
