@@ -9,6 +9,7 @@
 
 import { AstNode, calleeName, callArgs, stripParens, walk } from '../parse/ast.js';
 import { macroWithBody } from '../parse/macro-with-body.js';
+import { doIteratorCall } from '../parse/do-iterator.js';
 import { lookupApi, ITERATOR_MACRO_PATTERN } from '../kb/lock-api.js';
 import { PreprocessorEvaluator, type PreprocessorChoices } from './preprocessor.js';
 
@@ -211,6 +212,8 @@ export class CfgBuilder {
         return header;
       }
       case 'do_statement': {
+        const iterator = doIteratorCall(s);
+        if (iterator) return this.iteratorLoop(iterator, s.child('body'), next, ctx, true);
         const condNop = this.add('nop', s);
         const inner = this.loopCtx(ctx, next, condNop);
         const body = s.child('body');
@@ -418,19 +421,20 @@ export class CfgBuilder {
     return { cls: clsArg.text, args: callArgs(expr), node: expr };
   }
 
-  private iteratorLoop(call: AstNode, body: AstNode, next: number, ctx: Ctx): number {
+  /** An iterator macro's loop; `do { body } for_each_vma(vmi, vma);` (bodyFirst) runs the body once before. */
+  private iteratorLoop(call: AstNode, body: AstNode | null, next: number, ctx: Ctx, bodyFirst = false): number {
     const args = callArgs(call);
     const header = this.add('branch', call);
     const end = this.add('iter-end', call, [next]);
     this.nodes[end].iterArgs = args;
     // `break` leaves the cursor where it stopped: it goes straight on, not through iter-end.
     const inner = this.loopCtx(ctx, next, header);
-    const bodyEntry = this.stmt(body, header, inner);
+    const bodyEntry = body ? this.stmt(body, header, inner) : header;
     const begin = this.add('iter-begin', call, [bodyEntry]);
     this.nodes[begin].iterArgs = args;
     // Evaluate the macro's arguments once (derefs in them), then loop.
     this.nodes[header].succs.push(begin, end);
-    return header;
+    return bodyFirst ? bodyEntry : header;
   }
 
   private scopedGuard(call: AstNode, body: AstNode, next: number, ctx: Ctx): number {

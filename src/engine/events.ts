@@ -202,6 +202,8 @@ export interface ExitPath {
   outFields: ReadonlyMap<string, { entry: number; exit: number; written: boolean }>;
   /** Lock facts at exit, by key, with whether the function itself took the lock on this path. */
   locks: ReadonlyMap<string, ExitLockFact>;
+  /** Configuration macros the path assumed set (true) or not (false) at undecided #if regions (config-paths.ts). */
+  config: ReadonlyMap<string, boolean>;
 }
 
 export interface ExitLockFact {

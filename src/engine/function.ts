@@ -9,6 +9,7 @@ import { runDataflow } from './dataflow.js';
 import { deadFactPruner } from './liveness.js';
 import { State, type LockFact } from './state.js';
 import { outConstants, outFields, outFlagValues } from './out-values.js';
+import { configMacros, pathConfig } from './config-paths.js';
 import { canonicalizer, collectAliases, collectLockFlags, collectPointerParams, collectTypes } from './function-text.js';
 import { entryConditions } from './arg-conditions.js';
 import { Transfer, keyOf, declaredName, rwsemOwner, type EventSink, type FunctionContext, type SummaryFacts } from './transfer.js';
@@ -407,6 +408,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
   fx.sink = null;
 
   const exitStates = flow.states.get(cfg.exit) ?? [];
+  const macros = configMacros(cfg);
   const exits: ExitPath[] = exitStates.map((st) => ({
     state: viewOf(st, tf),
     returnNode: (st.retNode as AstNode | null) ?? null,
@@ -418,6 +420,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
       ...[...st.locks].map(([k, l]) => [k, exitLock(l)] as const),
       ...[...st.lockAliases].filter(([, to]) => st.locks.has(to)).map(([from, to]) => [from, { ...exitLock(st.locks.get(to)!), aliasOf: to }] as const),
     ]),
+    config: pathConfig(st, macros),
   }));
   if (!flow.budgetExceeded) {
     const body = fn.child('body');

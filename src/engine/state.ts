@@ -47,6 +47,8 @@ export interface PtrFact {
   fresh?: boolean;
   /** Paths that knew it NULL and paths that knew it non-NULL were merged here. */
   nullnessMerged?: boolean;
+  /** Variables holding a bound computed from its vm_start (`hole_end = min(end, vma->vm_start)`, start-bounds.ts). */
+  startBounds?: readonly string[];
 }
 
 /** One step of a path's trace, shared between states (a persistent list). */
@@ -137,7 +139,7 @@ export class State {
     for (const k of [...this.vals.keys()].sort()) parts.push(`V${k}=${this.vals.get(k)}`);
     for (const k of [...this.ptrs.keys()].sort()) {
       const p = this.ptrs.get(k)!;
-      parts.push(`P${k}=${p.api}/${p.tested.join(',')}/${p.staleSince ? 's' : ''}${p.escaped ? 'e' : ''}`);
+      parts.push(`P${k}=${p.api}/${p.tested.join(',')}/${p.staleSince ? 's' : ''}${p.escaped ? 'e' : ''}${p.startBounds?.length ? `/b${p.startBounds.join(',')}` : ''}`);
     }
     for (const k of [...this.defs.keys()].sort()) parts.push(`D${k}=${this.defs.get(k)!.text}`);
     for (const k of [...this.consts.keys()].sort()) parts.push(`C${k}=${this.consts.get(k)}`);
@@ -269,6 +271,7 @@ export class State {
     if (pointer !== undefined) this.snapshot(pointeeEntryKey(pointer), key);
     for (const k of [...this.vals.keys()]) if (mentions(k, key, true) && !k.startsWith(FIELD_ENTRY_PREFIX)) this.vals.delete(k);
     for (const k of [...this.ptrs.keys()]) if (mentions(k, key, true)) this.ptrs.delete(k);
+    for (const [k, p] of [...this.ptrs]) if (p.startBounds?.includes(key)) this.ptrs.set(k, { ...p, startBounds: p.startBounds.filter((b) => b !== key) });
     for (const [k, d] of [...this.defs]) if (mentions(k, key, true) || mentions(d.text, key, true)) this.defs.delete(k);
     // `s->mode = mode;` keeps `mode` as the field's value: it goes when either changes.
     for (const [k, v] of [...this.consts]) if (mentions(k, key, true) || v === key) this.consts.delete(k);
@@ -389,15 +392,16 @@ export function joinStates(a: State, b: State): State {
       continue;
     }
     const tested = p.tested.filter((f) => q.tested.includes(f));
+    const startBounds = p.startBounds?.filter((f) => q.startBounds?.includes(f));
     const va = a.getVal(k);
     const vb = b.getVal(k);
     if (va !== vb && va !== V_ANY && vb !== V_ANY && ((va === V_ZERO) !== (vb === V_ZERO))) {
-      out.ptrs.set(k, { ...p, tested, staleSince: p.staleSince && q.staleSince ? p.staleSince : null, escaped: !!(p.escaped || q.escaped), nullnessMerged: true });
+      out.ptrs.set(k, { ...p, tested, startBounds, staleSince: p.staleSince && q.staleSince ? p.staleSince : null, escaped: !!(p.escaped || q.escaped), nullnessMerged: true });
       continue;
     }
     const staleSince = p.staleSince && q.staleSince ? p.staleSince : null;
     const escaped = !!(p.escaped || q.escaped);
-    if (tested.length !== p.tested.length || staleSince !== p.staleSince || escaped !== !!p.escaped) out.ptrs.set(k, { ...p, tested, staleSince, escaped });
+    if (tested.length !== p.tested.length || staleSince !== p.staleSince || escaped !== !!p.escaped || startBounds?.length !== p.startBounds?.length) out.ptrs.set(k, { ...p, tested, startBounds, staleSince, escaped });
   }
   for (const [k, l] of a.locks) {
     const m = b.locks.get(k);

@@ -16,6 +16,7 @@ export { applyPath } from './keys.js';
 import { copyConstantFacts, isOutKey, snapshotField } from './out-values.js';
 import { modifiedVmaArgs } from './tree-macros.js';
 import { knownCaseLabel, noLabelMatches } from './switch-cases.js';
+import { isStartBound, noteStartBound } from './start-bounds.js';
 import { fieldFlagDecides, fieldFlagExcludes, fieldFlagSplit, flagKey, flagKnownClear, flagOutSplit, flagRefined, leaveFieldFlags, refineFlag } from './flags.js';
 
 export { keyOf, equalityNames } from './keys.js';
@@ -390,7 +391,7 @@ export class Transfer {
           // (vm_start_gap(vma)); `vma->vm_end` alone says nothing about where it starts.
           const aboutStart = (side: AstNode): boolean =>
             mentions(side.text, `${k}->vm_start`) || new RegExp(`\\(\\s*${k.replace(/[^\w]/g, (c) => `\\${c}`)}\\s*[,)]`).test(side.text);
-          if ((aboutStart(l) && mentions(r.text, p.addr)) || (aboutStart(r) && mentions(l.text, p.addr))) mark(k, 'vm_start');
+          if (((aboutStart(l) || isStartBound(p, l)) && mentions(r.text, p.addr)) || ((aboutStart(r) || isStartBound(p, r)) && mentions(l.text, p.addr))) mark(k, 'vm_start');
         }
       }
       for (const c of x.children) stack.push(c);
@@ -813,6 +814,7 @@ export class Transfer {
     c.setVal(key, v.bits);
     if (/^\w+$/.test(key) && isPureCondition(at) && !mentions(at.text, key)) c.setDef(key, at.text, at);
     const rhs = stripParens(at);
+    noteStartBound(c, key, rhs);
     if ((/^\w+$/.test(key) || isOutKey(this.fx.canonical(key), this.fx.params)) && (rhs.type === 'identifier' || rhs.type === 'number_literal') && rhs.text !== key) {
       c.setConst(key, rhs.text);
       // What the path knows of the variable against named constants holds of its copy (which

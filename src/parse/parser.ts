@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { Parser, Language, Query, type Tree } from 'web-tree-sitter';
 import { rewriteDefinitionMacros } from './definition-macros.js';
+import { rewriteDoIterators } from './do-iterator.js';
 
 const require = createRequire(import.meta.url);
 let language: Language | null = null;
@@ -52,14 +53,14 @@ export function initParser(): Promise<void> {
 export class CParser {
   private parser: Parser | null = null;
 
-  /** Parses C source; definition macros the grammar cannot read are rewritten first (same length). */
+  /** Parses C source; definition macros and `do { } iterator(...);` loops, which the grammar cannot read, are rewritten first (same length). */
   parse(text: string): Tree {
     if (!this.parser) {
       if (!language) throw new Error('parser not initialised');
       this.parser = new Parser();
       this.parser.setLanguage(language);
     }
-    const tree = this.parser.parse(rewriteDefinitionMacros(text));
+    const tree = this.parser.parse(rewriteDoIterators(rewriteDefinitionMacros(text)));
     if (!tree) throw new Error('tree-sitter returned no tree');
     return tree;
   }

@@ -6,6 +6,8 @@
 import type { RuleContext, RuleVisitor } from './rule.js';
 import { outConstantsDiffer } from '../engine/out-values.js';
 import { FORGOTTEN_SUFFIX, V_ANY, V_ERR, V_NEG, V_POS, V_ZERO, type ExitPath, type ReturnKind } from '../engine/events.js';
+import { configsConflict } from '../engine/config-paths.js';
+import { VMA_LOCK_CONFIG } from '../kb/lock-api.js';
 
 const HELD = new Set(['read', 'write', 'held']);
 
@@ -36,6 +38,20 @@ function holdsAnotherLock(other: ExitPath, exit: ExitPath, key: string): boolean
     if (!mine || !HELD.has(mine.state)) return true;
   }
   return false;
+}
+
+/**
+ * `f` returns another lock instead of the one `h` holds, in another build: they assumed opposite
+ * values of a configuration macro (`#ifdef CONFIG_X` taken on one, skipped on the other), or `h`
+ * assumed the kernel has no per-VMA locks while `f` holds one it took. Within each configuration
+ * the function returns a lock; which one is the configuration's contract, that its callers follow
+ * under the same test. (An exit releasing without holding another lock is still compared: a lock
+ * taken under one macro's test and released under another's leaks, ifdef-same-test-twice.c.)
+ */
+function otherBuild(h: ExitPath, f: ExitPath, key: string): boolean {
+  if (configsConflict(h.config, f.config) && holdsAnotherLock(f, h, key)) return true;
+  const holdsVmaLock = (e: ExitPath): boolean => [...e.locks].some(([k, l]) => k.startsWith('vma:') && HELD.has(l.state) && l.acquiredHere);
+  return (h.config.get(VMA_LOCK_CONFIG) === false && holdsVmaLock(f)) || (f.config.get(VMA_LOCK_CONFIG) === false && holdsVmaLock(h));
 }
 
 /** An out-parameter flag set (non-zero) on both exits: the caller reads the same lock state from it. */
@@ -138,6 +154,8 @@ export function lockBalanceVisitor(context: RuleContext, lockClass: 'mmap' | 'vm
         // whose return value is not known is not judged (unknown never makes a finding).
         const kind = ev.fn.returnKind;
         const told = (h: ExitPath, f: ExitPath): boolean =>
+          // Exits of different configurations: a caller compiled with one never meets the other.
+          otherBuild(h, f, key) ||
           returnSaysHeld(h.returned, f.returned, kind) ||
           [...h.outFlags].some(([k, bits]) => f.outFlags.has(k) && (f.outFlags.get(k)! & bits) === 0) ||
           // The lock mode recorded where the caller sees it (`s->lock_mode = MODE_READ`).
