@@ -7,6 +7,7 @@ import type { TraceStep } from '../types.js';
 import { mayFailWith } from '../engine/arg-conditions.js';
 import { isNamedConstant } from '../engine/c-names.js';
 import { NO_FAILURE_CLAIM } from '../engine/doc-claims.js';
+import { bodyOfMacro } from '../parse/macro-statement.js';
 
 const CLAIM = NO_FAILURE_CLAIM;
 
@@ -60,12 +61,23 @@ function principalCall(n: AstNode | null, fn: AstNode | null): { call: AstNode; 
   let cur = n;
   let handled = false;
   let keptIn: string | null = null;
+  // Where the statement ends: the variable the result is kept in is read after it.
+  let end = n?.end ?? 0;
   for (let i = 0; cur && i < 16; i++) {
     cur = stripParens(cur);
     switch (cur.type) {
-      case 'expression_statement':
+      case 'expression_statement': {
+        // `scoped_guard(lock, l) r = f();`, `for_each_x(...) f();`: the statement the macro governs
+        // (not a block, whose first statement the comment need not be about).
+        const body = bodyOfMacro(cur);
+        if (body && STATEMENTS.has(body.type)) {
+          cur = body;
+          end = body.end;
+          break;
+        }
         cur = cur.namedChildren[0] ?? null;
         break;
+      }
       case 'declaration': {
         const init = cur.childrenOf('declarator').find((d) => d.type === 'init_declarator');
         let name = init?.child('declarator') ?? null;
@@ -108,7 +120,7 @@ function principalCall(n: AstNode | null, fn: AstNode | null): { call: AstNode; 
           cur = callArgs(cur)[0] ?? null;
           break;
         }
-        if (keptIn && fn && n && testedAfter(fn, keptIn, n.end)) handled = true;
+        if (keptIn && fn && testedAfter(fn, keptIn, end)) handled = true;
         return { call: cur, handled };
       }
       default:
