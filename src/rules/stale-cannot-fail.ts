@@ -40,6 +40,36 @@ const CLAIM_FOLLOWERS = new Set([
 /** A sentence that opens with a condition ("For removals, ...", "When called from exit, ..."). */
 const CONDITION_OPENING = /^\s*(?:for|when|if|once|while|after|before|with|during|in\s+the\s+case\s+of)\b[^,]*,/i;
 
+/**
+ * A condition right after a claim that may name what the call passes: "can't fail with
+ * IO_URING_F_INLINE", "never fails for __GFP_NOFAIL", "cannot fail when passed &ti". Captures an
+ * article (allowed before a constant only: "with the COPY_INLINE flag") and the word named.
+ */
+const ARGUMENT_CONDITION =
+  /^\s*(?:with|for|given|under|on|in|using|passing|(?:when|if)\s+(?:passed|given|called\s+with))\s+((?:the|an?)\s+)?([&*]?[A-Za-z_][\w.>-]*)/i;
+
+/**
+ * Is the claim conditional on something the call passes ("can't fail with IO_URING_F_INLINE" over
+ * io_req_sqe_copy(req, IO_URING_F_INLINE))? The call meets the condition it states, so the claim
+ * holds whatever the callee does without it. The condition must be one of the arguments as
+ * written, or a named constant inside one: "cannot fail with a lock held" names none.
+ */
+function meetsArgumentCondition(afterClaim: string, args: readonly AstNode[]): boolean {
+  const m = ARGUMENT_CONDITION.exec(afterClaim);
+  if (!m) return false;
+  const named = m[2].replace(/[.>-]+$/, '');
+  if (!m[1] && args.some((a) => a.text.replace(/\s+/g, '') === named)) return true;
+  if (!isNamedConstant(named.replace(/^_+/, ''))) return false;
+  return args.some((a) => {
+    let found = false;
+    walk(a, (x) => {
+      if (x.type === 'identifier' && x.text === named) found = true;
+      return !found;
+    });
+    return found;
+  });
+}
+
 const STATEMENTS = new Set([
   'expression_statement',
   'declaration',
@@ -318,6 +348,7 @@ export const staleCannotFail: Rule = {
             if (principal?.handled) continue;
             name = principal ? calleeName(principal.call) : null;
             args = principal ? callArgs(principal.call) : [];
+            if (meetsArgumentCondition(prose.slice(m.index + m[0].length), args)) continue;
             fnName = def?.info.name ?? null;
           } else if (!codeBefore) {
             // A comment right above a function definition documents that function.
