@@ -53,13 +53,28 @@ function rebuilt(n: AstNode, field: string | null, start: number, children: AstN
   return copy;
 }
 
+/** Nodes whose statements are a sequence (the CFG pairs a macro with the statement after it there). */
+const SEQUENCES = new Set([
+  'compound_statement',
+  'case_statement',
+  'labeled_statement',
+  'attributed_statement',
+  'translation_unit',
+  'ERROR',
+  'preproc_if',
+  'preproc_ifdef',
+  'preproc_elif',
+  'preproc_elifdef',
+  'preproc_else',
+]);
+
 /**
  * `scoped_guard(read_lock, &l) r = f();` read as `scoped_guard(...) <ERROR r> = f()` (or
  * `... ->field = f()`, `...[i] = f()`, `..., g()`): `err` is the ERROR node holding the body's
  * first name, right after the macro call, at the start of an expression statement. Rewrites the
- * statement in place into the call statement missing its `;` and the body statement after it
- * (beside it in its parent, as the grammar places the body of `macro(args) return x;`). Returns
- * false, changing nothing, for any other ERROR node.
+ * statement in place into the call statement missing its `;` and the body statement after it,
+ * the shape the grammar gives `macro(args) return x;`. Returns false, changing nothing, for any
+ * other ERROR node.
  */
 export function repairMacroStatement(err: AstNode): boolean {
   const parent = err.parent;
@@ -89,12 +104,20 @@ export function repairMacroStatement(err: AstNode): boolean {
   }
   const body = rebuilt(stmt, null, start, stmt.children.map((c) => (c === path[0] ? inner : c)));
   const semi = new AstNode(stmt.file, ';', false, null, true, call.end, call.end);
-  const macro = new AstNode(stmt.file, 'expression_statement', true, stmt.field, false, call.start, call.end);
-  const callCopy = rebuilt(call, null, call.start, [...call.children]);
-  macro.parent = body.parent = holder;
-  callCopy.parent = macro;
-  semi.parent = macro;
-  macro.children.push(callCopy, semi);
-  holder.children.splice(holder.children.indexOf(stmt), 1, macro, body);
+  const macro = new AstNode(stmt.file, 'expression_statement', true, null, false, call.start, call.end);
+  for (const c of [rebuilt(call, null, call.start, [...call.children]), semi]) {
+    c.parent = macro;
+    macro.children.push(c);
+  }
+  // In a sequence of statements, the two side by side; as the one statement of an `if`, `else`
+  // or loop, in a block that stands for it.
+  const into = SEQUENCES.has(holder.type) ? holder : new AstNode(stmt.file, 'compound_statement', true, stmt.field, false, stmt.start, stmt.end);
+  macro.parent = body.parent = into;
+  if (into === holder) holder.children.splice(holder.children.indexOf(stmt), 1, macro, body);
+  else {
+    into.parent = holder;
+    into.children.push(macro, body);
+    holder.children.splice(holder.children.indexOf(stmt), 1, into);
+  }
   return true;
 }
