@@ -1,7 +1,8 @@
 // Per-function control-flow graph, built from the syntax tree of kernel C as tree-sitter
 // recovers it: iterator macros and scoped_guard() parse as a call missing its `;` followed by
-// the body, or (a one-argument macro after a declaration: `for_each_process(p) { }`) as a
-// nested function definition; guard(kind)(args); holds a lock until its block is left by any way; #if/#ifdef
+// the body (parse/macro-statement.ts brings a body that starts with a name to that shape), or
+// (a one-argument macro after a declaration: `for_each_process(p) { }`) as a nested function
+// definition; guard(kind)(args); holds a lock until its block is left by any way; #if/#ifdef
 // inside a function are branches (decided by -D/-U when they can be).
 //
 // Conditions are decomposed (&&, ||, !, ?:, likely()/unlikely()) into atomic condition nodes
@@ -10,6 +11,7 @@
 import { AstNode, calleeName, callArgs, stripParens, walk } from '../parse/ast.js';
 import { macroWithBody } from '../parse/macro-with-body.js';
 import { doIteratorCall } from '../parse/do-iterator.js';
+import { bodyMacro } from '../parse/macro-statement.js';
 import { lookupApi, ITERATOR_MACRO_PATTERN } from '../kb/lock-api.js';
 import { PreprocessorEvaluator, type PreprocessorChoices } from './preprocessor.js';
 
@@ -324,7 +326,7 @@ export class CfgBuilder {
     for (let i = 0; i < stmts.length; i++) {
       const s = stmts[i];
       if (s.type === 'comment') continue;
-      const macro = this.bodyMacro(s);
+      const macro = bodyMacro(s);
       if (macro) {
         let j = i + 1;
         while (j < stmts.length && stmts[j].type === 'comment') j++;
@@ -394,21 +396,6 @@ export class CfgBuilder {
 
   private isStatement(n: AstNode): boolean {
     return STATEMENT_TYPES.has(n.type);
-  }
-
-  /** `for_each_vma(vmi, vma)` / `scoped_guard(k, a)` parsed as a call statement missing its `;`. */
-  private bodyMacro(s: AstNode): 'iterator' | 'scoped_guard' | null {
-    if (s.type !== 'expression_statement') return null;
-    const call = s.namedChildren[0];
-    if (!call || call.type !== 'call_expression') return null;
-    const semi = s.children[s.children.length - 1];
-    const missingSemi = !semi || semi.missing || semi.type !== ';';
-    if (!missingSemi) return null;
-    const name = calleeName(call);
-    if (!name) return null;
-    if (name === 'scoped_guard' || name === 'scoped_cond_guard') return 'scoped_guard';
-    if (ITERATOR_MACRO_PATTERN.test(name)) return 'iterator';
-    return null;
   }
 
   /** `guard(kind)(args)` */

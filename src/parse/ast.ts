@@ -4,6 +4,7 @@
 // memory is not garbage collected). One cursor walk per file builds this copy.
 
 import type { Language, Tree, TreeCursor } from 'web-tree-sitter';
+import { repairMacroStatement } from './macro-statement.js';
 
 export interface SourceFile {
   path: string;
@@ -143,6 +144,8 @@ export function toAst(from: { walk(): TreeCursor; tree: Tree }, file: SourceFile
   const root = make(false)!;
   const stack: { node: AstNode; inError: boolean }[] = [{ node: root, inError: root.type === 'ERROR' }];
   if (!cursor.gotoFirstChild()) return root;
+  /** ERROR nodes inside the copy, for repairs once it is whole. */
+  const errors: AstNode[] = [];
   for (;;) {
     const top = stack[stack.length - 1];
     const node = make(top.inError);
@@ -150,6 +153,7 @@ export function toAst(from: { walk(): TreeCursor; tree: Tree }, file: SourceFile
     if (node) {
       node.parent = top.node;
       top.node.children.push(node);
+      if (node.type === 'ERROR') errors.push(node);
       if (cursor.gotoFirstChild()) {
         stack.push({ node, inError: top.inError || node.type === 'ERROR' });
         descended = true;
@@ -158,6 +162,8 @@ export function toAst(from: { walk(): TreeCursor; tree: Tree }, file: SourceFile
     if (descended) continue;
     while (!cursor.gotoNextSibling()) {
       if (!cursor.gotoParent() || stack.length <= 1) {
+        // A statement macro whose body the grammar read into one expression with it.
+        for (const err of errors) repairMacroStatement(err);
         return root;
       }
       stack.pop();

@@ -7,6 +7,7 @@ import type { TraceStep } from '../types.js';
 import { mayFailWith } from '../engine/arg-conditions.js';
 import { isNamedConstant } from '../engine/c-names.js';
 import { NO_FAILURE_CLAIM } from '../engine/doc-claims.js';
+import { bodyOfMacro } from '../parse/macro-statement.js';
 
 const CLAIM = NO_FAILURE_CLAIM;
 
@@ -39,6 +40,36 @@ const CLAIM_FOLLOWERS = new Set([
 /** A sentence that opens with a condition ("For removals, ...", "When called from exit, ..."). */
 const CONDITION_OPENING = /^\s*(?:for|when|if|once|while|after|before|with|during|in\s+the\s+case\s+of)\b[^,]*,/i;
 
+/**
+ * A condition right after a claim that may name what the call passes: "can't fail with
+ * IO_URING_F_INLINE", "never fails for __GFP_NOFAIL", "cannot fail when passed &ti". Captures an
+ * article (allowed before a constant only: "with the COPY_INLINE flag") and the word named.
+ */
+const ARGUMENT_CONDITION =
+  /^\s*(?:with|for|given|under|on|in|using|passing|(?:when|if)\s+(?:passed|given|called\s+with))\s+((?:the|an?)\s+)?([&*]?[A-Za-z_][\w.>-]*)/i;
+
+/**
+ * Is the claim conditional on something the call passes ("can't fail with IO_URING_F_INLINE" over
+ * io_req_sqe_copy(req, IO_URING_F_INLINE))? The call meets the condition it states, so the claim
+ * holds whatever the callee does without it. The condition must be one of the arguments as
+ * written, or a named constant inside one: "cannot fail with a lock held" names none.
+ */
+function meetsArgumentCondition(afterClaim: string, args: readonly AstNode[]): boolean {
+  const m = ARGUMENT_CONDITION.exec(afterClaim);
+  if (!m) return false;
+  const named = m[2].replace(/[.>-]+$/, '');
+  if (!m[1] && args.some((a) => a.text.replace(/\s+/g, '') === named)) return true;
+  if (!isNamedConstant(named.replace(/^_+/, ''))) return false;
+  return args.some((a) => {
+    let found = false;
+    walk(a, (x) => {
+      if (x.type === 'identifier' && x.text === named) found = true;
+      return !found;
+    });
+    return found;
+  });
+}
+
 const STATEMENTS = new Set([
   'expression_statement',
   'declaration',
@@ -60,12 +91,23 @@ function principalCall(n: AstNode | null, fn: AstNode | null): { call: AstNode; 
   let cur = n;
   let handled = false;
   let keptIn: string | null = null;
+  // Where the statement ends: the variable the result is kept in is read after it.
+  let end = n?.end ?? 0;
   for (let i = 0; cur && i < 16; i++) {
     cur = stripParens(cur);
     switch (cur.type) {
-      case 'expression_statement':
+      case 'expression_statement': {
+        // `scoped_guard(lock, l) r = f();`, `for_each_x(...) f();`: the statement the macro governs
+        // (not a block, whose first statement the comment need not be about).
+        const body = bodyOfMacro(cur);
+        if (body && STATEMENTS.has(body.type)) {
+          cur = body;
+          end = body.end;
+          break;
+        }
         cur = cur.namedChildren[0] ?? null;
         break;
+      }
       case 'declaration': {
         const init = cur.childrenOf('declarator').find((d) => d.type === 'init_declarator');
         let name = init?.child('declarator') ?? null;
@@ -108,7 +150,7 @@ function principalCall(n: AstNode | null, fn: AstNode | null): { call: AstNode; 
           cur = callArgs(cur)[0] ?? null;
           break;
         }
-        if (keptIn && fn && n && testedAfter(fn, keptIn, n.end)) handled = true;
+        if (keptIn && fn && testedAfter(fn, keptIn, end)) handled = true;
         return { call: cur, handled };
       }
       default:
@@ -306,6 +348,7 @@ export const staleCannotFail: Rule = {
             if (principal?.handled) continue;
             name = principal ? calleeName(principal.call) : null;
             args = principal ? callArgs(principal.call) : [];
+            if (meetsArgumentCondition(prose.slice(m.index + m[0].length), args)) continue;
             fnName = def?.info.name ?? null;
           } else if (!codeBefore) {
             // A comment right above a function definition documents that function.
