@@ -6,7 +6,6 @@
 // an analysis done ahead of time, in a worker, can be checked against what the run knows when its
 // turn comes (src/analyze.ts).
 
-import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { AnalyzeOptions, FileNotification, Finding, RunStats, TraceStep } from './types.js';
 import { CParser, query } from './parse/parser.js';
@@ -14,6 +13,7 @@ import { AstNode, toAst, type SourceFile } from './parse/ast.js';
 import { analyzeFunction, functionInfo, stepAt, type CallSite, type EntryLock, type FunctionAnalysis } from './engine/function.js';
 import { bottomUp, calledNames, entryFromCallers } from './engine/callgraph.js';
 import { mergeEntry, type FileKnowledge } from './engine/knowledge.js';
+import { lineAt, unparsedEnds } from './parse/unparsed-functions.js';
 import { PreprocessorEvaluator, type PreprocessorChoices } from './engine/preprocessor.js';
 import { CROSS_FILE_INITIALIZER_TYPES, DEFAULT_DEFINES, LOCK_HANDOFF_CALLBACKS, lookupApi, type ApiEntry } from './kb/lock-api.js';
 import { noreturnDeclarations } from './engine/noreturn.js';
@@ -28,54 +28,9 @@ import { DEFAULT_TREE_FACTS, type TreeFacts } from './tree-facts.js';
 import { vmaFieldsOf } from './kb/vma-fields.js';
 import type { Rule, RuleVisitor } from './rules/rule.js';
 import { atOrigin, memoKey, moved, type FunctionPlace, type MemoEntry } from './function-memo.js';
+import { exactFingerprint, treeApi, type FileInputs, type KnowledgeView } from './knowledge-view.js';
 
-/** What a file's analysis may ask of the rest of the run. */
-export interface KnowledgeView {
-  /** The summary of a function defined outside the file, as a call from `file` reaches it. */
-  summaryOf(name: string, file: string): ApiEntry | undefined;
-  /** Is `name` declared `__noreturn` where `file` sees it? */
-  noreturn(name: string, file: string): boolean;
-  /** Fields of a non-static variable's brace initializer in another file. */
-  initializer(variable: string): ReadonlyMap<string, string> | undefined;
-  /**
-   * The knowledge-base entry for a call of `name` from `file`, as it holds for the tree (see
-   * src/engine/tree-apis.ts): undefined when the tree's declaration does not fit it. Absent: the
-   * built-in table as it is.
-   */
-  api?(name: string, file: string): ApiEntry | undefined;
-}
-
-/** Every answer of the KnowledgeView a file's analysis used, as fingerprints. */
-export interface FileInputs {
-  summaries: Map<string, string>;
-  noreturn: Map<string, boolean>;
-  initializers: Map<string, string>;
-  /** The knowledge-base entries used, as the tree's declarations made them. */
-  apis: Map<string, string>;
-}
-
-/** A fingerprint of everything in a summary (traces included): equal means the analysis saw the same. */
-export function exactFingerprint(e: ApiEntry | ReadonlyMap<string, string> | undefined): string {
-  if (!e) return '';
-  // A digest: a file's inputs name hundreds of summaries, kept until the file's turn and cached.
-  return createHash('sha1')
-    .update(e instanceof Map ? JSON.stringify([...e]) : JSON.stringify(e))
-    .digest('base64');
-}
-
-/** Do the answers `view` gives now equal those an analysis used? */
-export function sameInputs(inputs: FileInputs, view: KnowledgeView, file: string): boolean {
-  for (const [name, fp] of inputs.summaries) if (exactFingerprint(view.summaryOf(name, file)) !== fp) return false;
-  for (const [name, held] of inputs.noreturn) if (view.noreturn(name, file) !== held) return false;
-  for (const [variable, fp] of inputs.initializers) if (exactFingerprint(view.initializer(variable)) !== fp) return false;
-  for (const [name, fp] of inputs.apis ?? []) if (exactFingerprint(treeApi(view, name, file)) !== fp) return false;
-  return true;
-}
-
-/** The knowledge-base entry a call of `name` from `file` gets (see KnowledgeView.api). */
-function treeApi(view: KnowledgeView, name: string, file: string): ApiEntry | undefined {
-  return view.api ? view.api(name, file) : lookupApi(name);
-}
+export { exactFingerprint, sameInputs, type FileInputs, type KnowledgeView } from './knowledge-view.js';
 
 /** How one file is analysed. */
 export interface AnalyzeFileOptions {
@@ -204,6 +159,15 @@ export class FileAnalyzer {
     let functionNodes: AstNode[];
     let comments: CommentInfo[];
     const fileInitializers = new Map<string, { fields: Map<string, string>; isStatic: boolean; type: string }>();
+    // A needed function no parsed definition holds (src/parse/unparsed-functions.ts): said.
+    if (only && opts.report) {
+      for (const end of unparsedEnds(opts.only!.ends, items.definitions)) {
+        const message = `the function ending at line ${lineAt(file.text, end)} was not analysed: the parser could not read it as a function`;
+        if (out.notifications.some((n) => n.message === message)) continue;
+        out.functionsWithParseErrors++;
+        out.notifications.push({ file: file.path, level: 'note', message });
+      }
+    }
     try {
       functionNodes = items.definitions
         .filter((n) => analysed(n.endIndex))

@@ -1,0 +1,16 @@
+// Functions the parser did not read as functions. The prescan (src/engine/prescan.ts) delimits
+// functions by kernel style; where the parser turns one into an error instead (a syntax the C
+// grammar does not know, such as `do { } for_each_vma(...);` before it was rewritten), the
+// function would be skipped in silence. The analysis says so instead.
+
+/** The end offsets among `ends` (closing braces the prescan found) that no parsed definition spans. */
+export function unparsedEnds(ends: readonly number[], definitions: readonly { startIndex: number; endIndex: number }[]): number[] {
+  return ends.filter((end) => !definitions.some((d) => d.startIndex < end && end <= d.endIndex));
+}
+
+/** The 1-based line of a text offset. */
+export function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
