@@ -378,39 +378,14 @@ async function run(given: readonly RunSource[], requested: AnalyzeOptions): Prom
         }
         return d;
       };
-      /** Tasks the workers have not answered yet; `over` once the list is done (no more filling). */
-      let running = 0;
-      let over = false;
-      const send = (src: RunSource, at: number): { only: AnalyzeFileOptions['only']; result: Promise<FileTaskResult> } => {
-        const sent = dispatch(src, at);
-        running++;
-        void sent.result.then(() => {
-          running--;
-          if (!over) speculate();
-        });
-        return sent;
-      };
-      const dispatchable = (src: RunSource): boolean => !inflight.has(src.path) && !(demand && !demand.fileNeeded(src.path)) && !(cache && cached(src, onlyFor(src.path)).length);
       const fill = (from: number): void => {
         if (!poolWanted) return;
         for (let j = from; j < list.length && j < from + LOOKAHEAD && inflight.size < 32 * jobs; j++) {
           const src = list[j];
-          if (!dispatchable(src)) continue;
+          if (inflight.has(src.path) || (demand && !demand.fileNeeded(src.path))) continue;
           if (depsOf(src, j).some((f) => position.get(f)! > committed)) continue;
-          inflight.set(src.path, send(src, j));
-        }
-        speculate();
-      };
-      /**
-       * A worker with nothing to do takes the next files even though a file defining one of their
-       * callees is not settled: a result whose answers changed by its turn is analysed again
-       * (holds()), and an idle worker costs the run more than a task done twice.
-       */
-      const speculate = (): void => {
-        if (!poolWanted || running >= jobs) return;
-        for (let j = committed + 1; j < list.length && j <= committed + LOOKAHEAD && running < jobs && inflight.size < 32 * jobs; j++) {
-          const src = list[j];
-          if (dispatchable(src)) inflight.set(src.path, send(src, j));
+          if (cache && cached(src, onlyFor(src.path)).length) continue;
+          inflight.set(src.path, dispatch(src, j));
         }
       };
       for (let i = 0; i < list.length; i++) {
@@ -449,7 +424,7 @@ async function run(given: readonly RunSource[], requested: AnalyzeOptions): Prom
           if (!r && poolWanted) {
             // Not analysed ahead (a callee's file was not settled): a worker analyses it now, with
             // everything before it settled, so that the run never has more threads busy than -j.
-            r = await send(src, i).result;
+            r = await dispatch(src, i).result;
             countWorkerTask(r, true);
           }
           // A worker that died or failed: this thread tries once more, with a fresh parser.
@@ -481,7 +456,6 @@ async function run(given: readonly RunSource[], requested: AnalyzeOptions): Prom
         committed = i;
         fileDone();
       }
-      over = true;
     };
 
     await analyseInOrder(ordered);

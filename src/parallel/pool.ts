@@ -132,13 +132,6 @@ export class WorkerPool implements TaskExecutor {
         const j = this.queue[i];
         if ((j.affinity === undefined || j.affinity === index) && (at < 0 || j.rank < this.queue[at].rank)) at = i;
       }
-      // Nothing of its own: an idle worker takes a busy worker's task (its memo is only a saving).
-      if (at < 0) {
-        for (let i = 0; i < this.queue.length; i++) {
-          const j = this.queue[i];
-          if (this.slots[j.affinity!]?.busy && (at < 0 || j.rank < this.queue[at].rank)) at = i;
-        }
-      }
       if (at < 0) continue;
       const job = this.queue.splice(at, 1)[0];
       const id = this.nextId++;
@@ -155,9 +148,8 @@ export class WorkerPool implements TaskExecutor {
   }
 
   /**
-   * A file analysed again goes to the worker that analysed it before, whose memo holds its
-   * functions (src/file-analyzer.ts), unless another worker is idle. A file analysed for the first
-   * time goes to any worker.
+   * A file analysed again goes to the worker that analysed it before: that worker's memo holds its
+   * functions (src/file-analyzer.ts). A file analysed for the first time goes to any worker.
    */
   submit(task: TaskRequest, rank = 0): Promise<FileTaskResult> {
     const before = this.analysedBy.get(task.path);
