@@ -178,6 +178,9 @@ export class State {
       if (bits === V_ZERO) known.push(`${k}=0`);
       else if (!(bits & V_ZERO)) known.push(`${k}=1`);
     }
+    // What a state variable was last assigned (`op = OP_FIRST;`), which a later switch or test
+    // on it decides: joined, a path takes the other assignment's case too.
+    for (const [k, text] of this.consts) known.push(`${k}:=${text}`);
     return known.length ? `${this.lockSignature()}|${known.sort().join('|')}` : this.lockSignature();
   }
 
