@@ -17,6 +17,7 @@ import { Parser, Language } from 'web-tree-sitter';
 // What vmalint hands the parser: definition macros and `do { } for_each_vma(...);` rewritten (needs `npm run build`).
 import { rewriteDefinitionMacros } from '../dist/src/parse/definition-macros.js';
 import { rewriteDoIterators } from '../dist/src/parse/do-iterator.js';
+import { rewriteAttributeMacros } from '../dist/src/parse/attribute-macros.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -96,7 +97,7 @@ const files = given.length ? given.map((f) => path.resolve(f)) : walkDir(path.jo
 let bad = 0;
 for (const file of files) {
   const text = readFileSync(file, 'utf8');
-  const tree = parser.parse(rewriteDoIterators(rewriteDefinitionMacros(text)));
+  const tree = parser.parse(rewriteAttributeMacros(rewriteDoIterators(rewriteDefinitionMacros(text))));
   const rel = path.relative(process.cwd(), file);
   if (printTree) console.log(tree.rootNode.toString());
   const found = problems(tree);

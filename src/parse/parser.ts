@@ -13,6 +13,7 @@ import path from 'node:path';
 import { Parser, Language, Query, type Tree } from 'web-tree-sitter';
 import { rewriteDefinitionMacros } from './definition-macros.js';
 import { rewriteDoIterators } from './do-iterator.js';
+import { rewriteAttributeMacros } from './attribute-macros.js';
 
 const require = createRequire(import.meta.url);
 let language: Language | null = null;
@@ -53,14 +54,14 @@ export function initParser(): Promise<void> {
 export class CParser {
   private parser: Parser | null = null;
 
-  /** Parses C source; definition macros and `do { } iterator(...);` loops, which the grammar cannot read, are rewritten first (same length). */
+  /** Parses C source; definition macros, `do { } iterator(...);` loops and attribute macros with arguments, which the grammar cannot read, are rewritten first (same length). */
   parse(text: string): Tree {
     if (!this.parser) {
       if (!language) throw new Error('parser not initialised');
       this.parser = new Parser();
       this.parser.setLanguage(language);
     }
-    const tree = this.parser.parse(rewriteDoIterators(rewriteDefinitionMacros(text)));
+    const tree = this.parser.parse(rewriteAttributeMacros(rewriteDoIterators(rewriteDefinitionMacros(text))));
     if (!tree) throw new Error('tree-sitter returned no tree');
     return tree;
   }
