@@ -480,7 +480,6 @@ export const GUARD_CLASSES: Record<string, GuardClass> = {
 /** VMA fields whose writers must hold the mmap write lock (readers under the mmap lock depend on them). */
 export const VMA_MMAP_WRITE_FIELDS = ['vm_start', 'vm_end', 'vm_pgoff', 'vm_page_prot'];
 
-/** VMA fields that readers under the per-VMA lock depend on: writers also hold the VMA write lock. */
 /**
  * The option without which the kernel has no per-VMA locks: every VMA lock function is then a stub
  * that takes nothing (lock_vma_under_rcu() returns NULL, vma_start_read() fails). A path that
@@ -488,6 +487,7 @@ export const VMA_MMAP_WRITE_FIELDS = ['vm_start', 'vm_end', 'vm_pgoff', 'vm_page
  */
 export const VMA_LOCK_CONFIG = 'CONFIG_PER_VMA_LOCK';
 
+/** VMA fields that readers under the per-VMA lock depend on: writers also hold the VMA write lock. */
 export const VMA_LOCKED_FIELDS = ['vm_policy', 'vm_page_prot', 'anon_vma', 'anon_name', 'vm_userfaultfd_ctx', 'vm_start', 'vm_end', 'vm_pgoff'];
 
 /** The VMA field that must never be written directly (`__vm_flags` is written through the helpers). */
