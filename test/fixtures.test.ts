@@ -17,7 +17,9 @@
 // its headers are summarised as the real tree's are. Expectations are read per file as above.
 //
 // One test per fixture file; any missing or extra (line, rule) pair fails it with every
-// difference listed. One more test checks that every registered rule has fixtures.
+// difference listed, and so does any change of a message, a trace or a notification against the
+// run's snapshot in test/snapshots/ (`npm run snapshots` writes them again). One more test
+// checks that every registered rule has fixtures.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { analyzeSources } from '../src/analyze.js';
 import { allRules } from '../src/rules/index.js';
 import type { Finding } from '../src/types.js';
+import { checkSnapshot, snapshotFile, snapshotText } from './support/snapshots.js';
 
 /** Repository root: this file runs as dist/test/fixtures.test.js. */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -253,6 +256,9 @@ for (const group of fixtureRuns) {
     for (const fx of group) failures.push(...compareFixture(fx, result.findings.filter((f) => f.file === fx.rel)));
     const strays = result.findings.filter((f) => !group.some((fx) => fx.rel === f.file));
     for (const f of strays) failures.push(`finding outside the fixture files: ${f.file}:${describeFinding(f)}`);
+    // Messages and traces are pinned too (test/support/snapshots.ts).
+    const snapshot = checkSnapshot(snapshotFile(ROOT, runDir ?? first.rel), snapshotText(ROOT, result.findings, result.notifications));
+    if (snapshot) failures.push(snapshot);
     if (failures.length) {
       assert.fail(`${runDir ?? first.rel}: ${failures.length} difference(s)\n  ${[...new Set(failures)].join('\n  ')}`);
     }
