@@ -19,7 +19,7 @@ export const mmapLockUnderVmaLock: Rule = {
         'holds a VMA read lock and then blocks on the mmap lock waits for that writer, which waits for it: deadlock. ' +
         'Drop the VMA lock first (and look the VMA up again under the mmap lock), or use mmap_read_trylock().',
       wrong: ['vma = lock_vma_under_rcu(mm, addr);', 'if (!vma)', '\treturn;', 'mmap_read_lock(mm);', '...', 'mmap_read_unlock(mm);', 'vma_end_read(vma);'].join('\n'),
-      right: ['vma = lock_vma_under_rcu(mm, addr);', 'if (!vma)', '\treturn;', '...', 'vma_end_read(vma);', 'mmap_read_lock(mm);', 'vma = vma_lookup(mm, addr);'].join('\n'),
+      right: ['vma = lock_vma_under_rcu(mm, addr);', 'if (!vma)', '\treturn;', '...', 'vma_end_read(vma);', 'mmap_read_lock(mm);', 'vma = vma_lookup(mm, addr);', '...', 'mmap_read_unlock(mm);'].join('\n'),
     },
   },
   create(context) {
