@@ -227,6 +227,12 @@ export const FORGOTTEN_SUFFIX = ':*';
 export interface FunctionExitEvent {
   file: string;
   fn: FunctionInfo;
+  /**
+   * False when the analysis did not reach the end (past its path budget, or it failed): `exits`
+   * is then empty, and a rule only ends what it kept for the function. Every function whose
+   * analysis started gets this event, complete or not.
+   */
+  complete: boolean;
   exits: ExitPath[];
   /** Position of the function's closing brace, for findings about falling off the end. */
   endStep(message: string): TraceStep;

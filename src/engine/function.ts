@@ -404,8 +404,29 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
   // caller. A value copied from there (`int v = a[0]`) is the function's own, dead when unread.
   const callers = (name: string): boolean =>
     (types.get(name) ?? '').includes('*') && info.params.includes(/^[&*]*(\w+)/.exec(aliases.get(name) ?? '')?.[1] ?? '');
-  const flow = runDataflow(cfg, tf, entry, deadFactPruner(fn, cfg, info.params, [...types.keys()].filter((n) => !callers(n))));
-  fx.sink = null;
+  const body = fn.child('body');
+  const end = body ?? fn;
+  /** The rules' end of this function, complete or not: what they kept for it goes with it. */
+  const endFunction = (complete: boolean, exits: ExitPath[]): void => {
+    const ev = {
+      file,
+      fn: info,
+      complete,
+      exits,
+      endStep: (message: string): TraceStep => ({ file, line: end.endRow + 1, column: Math.max(1, end.endCol), message }),
+      step,
+    };
+    for (const v of visitors) v.functionExit?.(ev);
+  };
+  let flow: ReturnType<typeof runDataflow>;
+  try {
+    flow = runDataflow(cfg, tf, entry, deadFactPruner(fn, cfg, info.params, [...types.keys()].filter((n) => !callers(n))));
+  } catch (err) {
+    endFunction(false, []);
+    throw err;
+  } finally {
+    fx.sink = null;
+  }
 
   const exitStates = flow.states.get(cfg.exit) ?? [];
   const macros = configMacros(cfg);
@@ -422,18 +443,8 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     ]),
     config: pathConfig(st, macros),
   }));
-  if (!flow.budgetExceeded) {
-    const body = fn.child('body');
-    const end = body ?? fn;
-    const ev = {
-      file,
-      fn: info,
-      exits,
-      endStep: (message: string): TraceStep => ({ file, line: end.endRow + 1, column: Math.max(1, end.endCol), message }),
-      step,
-    };
-    for (const v of visitors) v.functionExit?.(ev);
-  }
+  // Past its budget, the exits reached say nothing of the function's paths.
+  endFunction(!flow.budgetExceeded, flow.budgetExceeded ? [] : exits);
   const failureReturns = exits
     .map((e, i) => ({ e, st: exitStates[i] }))
     .filter(({ e }) => isFailure(e.returned, info.returnKind))

@@ -101,10 +101,12 @@ export const findVmaRange: Rule = {
       // goto out; if (vma->vm_start > addr) goto out;`) are reported only when it never does: no
       // use seen with the comparison made, no exit reached with it.
       functionExit(ev) {
+        // A filter use needs every exit to decide; a function not analysed to its end has none.
         const unchecked = pending.splice(0).filter(
           (c) =>
             !c.filter ||
-            (!checked.has(c.originLine) &&
+            (ev.complete &&
+              !checked.has(c.originLine) &&
               !ev.exits.some((e) => {
                 const p = e.state.pointer(c.key);
                 return !!p && p.origin.line === c.originLine && p.testedFields.has('vm_start');
