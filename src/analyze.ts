@@ -356,7 +356,7 @@ async function run(given: readonly RunSource[], requested: AnalyzeOptions): Prom
     const store = (src: RunSource, only: AnalyzeFileOptions['only'], r: FileTaskResult): void => {
       const key = cacheKey(src, only);
       // A failure is never cached, nor a function whose analysis threw: the next run tries again.
-      if (!key || r.outcome.failed || r.outcome.cfgGiveUps) return;
+      if (!key || r.outcome.failed || r.outcome.cfgGiveUps || r.outcome.ruleErrors) return;
       const { functions, ...result } = r;
       cache!.put(key, result);
       if (functions) cache!.putFunctions(src.path, functions);
@@ -496,6 +496,8 @@ async function run(given: readonly RunSource[], requested: AnalyzeOptions): Prom
     stats.bytes += o.bytes;
     stats.functions += o.functions;
     stats.cfgGiveUps += o.cfgGiveUps;
+    stats.ruleErrors += o.ruleErrors ?? 0;
+    for (const [id, ms] of Object.entries(o.ruleMs ?? {})) stats.ruleMs[id] = (stats.ruleMs[id] ?? 0) + ms;
     stats.functionsWithParseErrors += o.functionsWithParseErrors;
     stats.functionsWidened += o.functionsWidened;
     stats.functionsWithCallerEntry += o.functionsWithCallerEntry;

@@ -27,6 +27,7 @@ import { allRules } from './rules/index.js';
 import { DEFAULT_TREE_FACTS, type TreeFacts } from './tree-facts.js';
 import { vmaFieldsOf } from './kb/vma-fields.js';
 import type { Rule, RuleVisitor } from './rules/rule.js';
+import { guardVisitor, type RuleRunRecord } from './rules/guarded-visitor.js';
 import { atOrigin, memoKey, moved, type FunctionPlace, type MemoEntry } from './function-memo.js';
 import { exactFingerprint, treeApi, type FileInputs, type KnowledgeView } from './knowledge-view.js';
 
@@ -69,6 +70,10 @@ export interface FileOutcome {
   notifications: FileNotification[];
   functions: number;
   cfgGiveUps: number;
+  /** Times a rule threw (src/rules/guarded-visitor.ts): its findings are missing, so the file is not cached. */
+  ruleErrors: number;
+  /** Time each rule's handlers took, by rule id. */
+  ruleMs: Record<string, number>;
   functionsWithParseErrors: number;
   functionsWidened: number;
   functionsWithCallerEntry: number;
@@ -219,9 +224,24 @@ export class FileAnalyzer {
     /** While a function's analysis is recorded for the memo: what it asked and reported. */
     let recording: MemoEntry | null = null;
     const reporters: ((f: FindingInput) => void)[] = [];
+    /** Rules that failed, by rule and function: one notification each. */
+    const ruleFailures = new Set<string>();
+    const guard = (rule: Rule): RuleRunRecord => ({
+      failed: (err, event) => {
+        out.ruleErrors++;
+        const fn = (event as { fn?: { name?: string } }).fn?.name ?? currentFunction;
+        const where = fn ? ` in ${fn}()` : '';
+        if (ruleFailures.has(`${rule.meta.id}${where}`)) return;
+        ruleFailures.add(`${rule.meta.id}${where}`);
+        const why = err instanceof Error ? err.message : String(err);
+        out.notifications.push({ file: file.path, level: 'warning', message: `rule ${rule.meta.id} failed${where}: ${why} (its findings there are missing; the other rules' are kept)` });
+      },
+      spent: (ms) => {
+        out.ruleMs[rule.meta.id] = (out.ruleMs[rule.meta.id] ?? 0) + ms;
+      },
+    });
     const visitors: RuleVisitor[] = opts.report
-      ? this.rules.map((rule, ruleIndex) =>
-          rule.create({
+      ? this.rules.map((rule, ruleIndex) => guardVisitor(rule.meta.id, rule.create({
             tree: this.tree,
             report: (reporters[ruleIndex] = (f: FindingInput) => {
               if (recording) recording.reports.push([ruleIndex, { ...f, node: positionOf(f.node) }]);
@@ -261,7 +281,7 @@ export class FileAnalyzer {
                 lineText: (lines[call.line - 1] ?? '').replace(/\s+/g, ' ').trim(),
               });
             }),
-          }),
+          }), guard(rule)),
         )
       : [];
 
@@ -556,6 +576,6 @@ export class FileAnalyzer {
 }
 
 export function emptyOutcome(): FileOutcome {
-  return { findings: [], notifications: [], functions: 0, cfgGiveUps: 0, functionsWithParseErrors: 0, functionsWidened: 0, functionsWithCallerEntry: 0, failed: false, bytes: 0 };
+  return { findings: [], notifications: [], functions: 0, cfgGiveUps: 0, ruleErrors: 0, ruleMs: {}, functionsWithParseErrors: 0, functionsWidened: 0, functionsWithCallerEntry: 0, failed: false, bytes: 0 };
 }
 

@@ -9,6 +9,8 @@ export function emptyStats(): RunStats {
     bytes: 0,
     functions: 0,
     cfgGiveUps: 0,
+    ruleErrors: 0,
+    ruleMs: {},
     functionsWithParseErrors: 0,
     functionsWidened: 0,
     summaryRounds: 0,

@@ -51,6 +51,10 @@ export interface RunStats {
   functions: number;
   /** Functions whose control-flow graph could not be built (the builder gave up). */
   cfgGiveUps: number;
+  /** Times a rule threw while handling an event (its findings there are missing; the other rules' are kept). */
+  ruleErrors: number;
+  /** Time each rule's handlers took in the analyses reported, by rule id. */
+  ruleMs: Record<string, number>;
   /** Functions that contain tree-sitter ERROR nodes the builder had to step over. */
   functionsWithParseErrors: number;
   /** Functions whose state budget was exceeded (analysed with merged, less precise states). */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { analyzeSources } from '../src/analyze.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'vmalint');
 
@@ -79,4 +80,38 @@ test('failures: a file that fails on every attempt alone makes the run exit 2, a
   assert.match(failed.stderr, /none of the 1 files could be analysed/);
   const again = vmalint(['fetch.c'], dir, { VMALINT_CACHE_DIR: cache });
   assert.equal(again.status, 1, again.stderr);
+});
+
+test('failures: a rule that throws is that rule\'s error: a warning naming it and the function, the other rules\' findings kept', async () => {
+  const text = `
+static void copy_flags(struct mm_struct *mm, unsigned long addr, void *ubuf)
+{
+	struct vm_area_struct *vma;
+
+	mmap_read_lock(mm);
+	vma = find_vma(mm, addr);
+	if (vma->vm_start > addr)
+		return;
+	if (copy_to_user(ubuf, &vma->vm_flags, sizeof(long)))
+		pr_warn("cannot copy\n");
+	mmap_read_unlock(mm);
+}
+`;
+  const clean = await analyzeSources([{ path: 'lib/rule-failure.c', text }], { jobs: 1 });
+  const rules = [...new Set(clean.findings.map((f) => f.ruleId))].sort();
+  assert.ok(rules.includes('fault-under-mmap-lock') && rules.length > 1, `rules found: ${rules.join(', ')}`);
+  process.env['VMALINT_INJECT_RULE_FAILURE'] = 'fault-under-mmap-lock';
+  try {
+    const r = await analyzeSources([{ path: 'lib/rule-failure.c', text }], { jobs: 1 });
+    assert.deepEqual([...new Set(r.findings.map((f) => f.ruleId))].sort(), rules.filter((id) => id !== 'fault-under-mmap-lock'));
+    assert.deepEqual(
+      r.notifications.map((n) => `${n.level}: ${n.message}`),
+      ['warning: rule fault-under-mmap-lock failed in copy_flags(): injected failure of rule fault-under-mmap-lock (its findings there are missing; the other rules\' are kept)'],
+    );
+    assert.ok(r.stats.ruleErrors > 0);
+    assert.equal(r.stats.cfgGiveUps, 0);
+  } finally {
+    delete process.env['VMALINT_INJECT_RULE_FAILURE'];
+  }
+  assert.ok(Object.keys(clean.stats.ruleMs).includes('fault-under-mmap-lock'), 'per-rule time');
 });

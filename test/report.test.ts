@@ -53,6 +53,8 @@ function stats(overrides: Partial<RunStats> = {}): RunStats {
     bytes: 4096,
     functions: 12,
     cfgGiveUps: 0,
+    ruleErrors: 0,
+    ruleMs: {},
     functionsWithParseErrors: 1,
     functionsWidened: 0,
     summaryRounds: 1,

@@ -66,6 +66,8 @@ function copyStats(stats: RunStats): RunStats {
     bytes: stats.bytes,
     functions: stats.functions,
     cfgGiveUps: stats.cfgGiveUps,
+    ruleErrors: stats.ruleErrors,
+    ruleMs: Object.fromEntries(Object.keys(stats.ruleMs).sort(compareCodeUnits).map((id) => [id, Math.round(stats.ruleMs[id]!)])),
     functionsWithParseErrors: stats.functionsWithParseErrors,
     functionsWidened: stats.functionsWidened,
     summaryRounds: stats.summaryRounds,

@@ -83,6 +83,7 @@ export function formatStatsTable(stats: RunStats): string {
     ['function analyses reused', String(stats.functionsReused)],
     ['file analyses from the cache', String(stats.filesFromCache)],
     ['CFG give-ups', String(stats.cfgGiveUps)],
+    ['rule errors', String(stats.ruleErrors)],
     ['functions with parse errors', String(stats.functionsWithParseErrors)],
     ['functions widened', String(stats.functionsWidened)],
     ['summary rounds', String(stats.summaryRounds)],
@@ -97,6 +98,9 @@ export function formatStatsTable(stats: RunStats): string {
   ];
   for (const [ruleId, count] of Object.entries(stats.findingsByRule).sort(([a], [b]) => compareCodeUnits(a, b))) {
     rows.push([`findings: ${ruleId}`, String(count)]);
+  }
+  for (const [ruleId, ms] of Object.entries(stats.ruleMs).sort(([a], [b]) => compareCodeUnits(a, b))) {
+    rows.push([`rule time: ${ruleId}`, formatMilliseconds(ms)]);
   }
   const nameWidth = Math.max(...rows.map(([name]) => name.length));
   const valueWidth = Math.max(...rows.map(([, value]) => value.length));

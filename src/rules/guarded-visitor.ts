@@ -1,0 +1,45 @@
+// Each rule's visitor runs guarded, as ESLint runs its rules: a rule that throws is that rule's
+// error, reported once per function, and the other rules go on with the same events (before, the
+// exception ended the function's analysis for every rule). The time each rule's handlers take is
+// counted for --stats.
+
+import type { RuleVisitor } from './rule.js';
+
+/** What the guard tells about the rule it runs. */
+export interface RuleRunRecord {
+  /** The rule threw while handling `event` (an event of the engine: it names the function). */
+  failed(error: unknown, event: unknown): void;
+  /** The rule's handlers took `ms` more. */
+  spent(ms: number): void;
+}
+
+const HANDLERS = ['call', 'deref', 'lockOp', 'write', 'functionExit', 'file'] as const;
+
+/**
+ * VMALINT_INJECT_RULE_FAILURE=RULE makes that rule's handlers throw, for the test of the guard.
+ * Unset, one environment lookup per visitor made.
+ */
+function injectedRuleFailure(ruleId: string): boolean {
+  return process.env['VMALINT_INJECT_RULE_FAILURE'] === ruleId;
+}
+
+export function guardVisitor(ruleId: string, visitor: RuleVisitor, record: RuleRunRecord): RuleVisitor {
+  const guarded: RuleVisitor = {};
+  const inject = injectedRuleFailure(ruleId);
+  for (const name of HANDLERS) {
+    const handler = visitor[name] as ((event: unknown) => void) | undefined;
+    if (!handler) continue;
+    (guarded as Record<string, (event: unknown) => void>)[name] = (event: unknown): void => {
+      const t0 = performance.now();
+      try {
+        if (inject) throw new Error(`injected failure of rule ${ruleId}`);
+        handler.call(visitor, event);
+      } catch (err) {
+        record.failed(err, event);
+      } finally {
+        record.spent(performance.now() - t0);
+      }
+    };
+  }
+  return guarded;
+}
