@@ -56,6 +56,17 @@ export function failureDiagnostic(reason: string): Diagnostic {
   };
 }
 
+/** A part of the file vmalint did not analyse (a function, a rule that failed there): an information at the top. */
+export function partialDiagnostic(reason: string): Diagnostic {
+  return {
+    range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+    severity: DiagnosticSeverity.Information,
+    source: 'vmalint',
+    code: 'not-fully-analysed',
+    message: `vmalint did not fully analyse this file: ${reason}`,
+  };
+}
+
 /** Runs the server on stdin/stdout until the client says exit. */
 export function runLanguageServer(env: Readonly<Record<string, string | undefined>>): void {
   const connection: Connection = createConnection(ProposedFeatures.all, process.stdin, process.stdout);
@@ -98,8 +109,15 @@ export function runLanguageServer(env: Readonly<Record<string, string | undefine
       const setup = setupFor(file);
       if ('error' in setup) return await publish([failureDiagnostic(setup.error)]);
       const result = withConfiguredSeverity(await analyzeSources([{ path: file, text: document.getText() }], setup.options), setup.rules);
-      const failures = result.notifications.filter((n) => n.level === 'error' && path.resolve(n.file) === file);
-      await publish([...failures.map((n) => failureDiagnostic(n.message)), ...result.findings.filter((f) => path.resolve(f.file) === file).map(findingDiagnostic)]);
+      const own = result.notifications.filter((n) => path.resolve(n.file) === file);
+      const failures = own.filter((n) => n.level === 'error');
+      // Part of the file not analysed (a function, a rule that failed): said too.
+      const partial = own.filter((n) => n.level === 'warning' || (n.level === 'note' && /not (fully )?analysed/.test(n.message)));
+      await publish([
+        ...failures.map((n) => failureDiagnostic(n.message)),
+        ...partial.map((n) => partialDiagnostic(n.message)),
+        ...result.findings.filter((f) => path.resolve(f.file) === file).map(findingDiagnostic),
+      ]);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       connection.console.error(`vmalint: ${uri}: ${message}`);

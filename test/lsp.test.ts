@@ -162,3 +162,24 @@ test('lsp: a document vmalint could not analyse gets a diagnostic that says so, 
     server.kill();
   }
 });
+
+test('lsp: a rule that failed on the document is said in an information diagnostic; the other rules\' findings stay', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vmalint-lsp-rule-'));
+  const file = path.join(dir, 'partial.c');
+  const text = LEAK.replace('\tif (bad)', '\tif (copy_to_user(ubuf, mm, 8))\n\t\tbad = 1;\n\tif (bad)').replace('int bad)', 'int bad, void *ubuf)');
+  writeFileSync(file, text);
+  const uri = pathToFileURL(file).href;
+  const { server, connection, next, initialize } = startServer(dir, { VMALINT_INJECT_RULE_FAILURE: 'fault-under-mmap-lock' });
+  try {
+    await initialize();
+    await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'c', version: 1, text } });
+    const p = await next(1);
+    const messages = p.diagnostics.map((d) => `${d.code}: ${d.message}`);
+    assert.ok(messages.some((m) => /^not-fully-analysed: vmalint did not fully analyse this file: rule fault-under-mmap-lock failed in leak\(\)/.test(m)), JSON.stringify(messages));
+    assert.ok(messages.some((m) => m.startsWith('mmap-lock-imbalance')), JSON.stringify(messages));
+    assert.ok(!messages.some((m) => m.startsWith('fault-under-mmap-lock')), JSON.stringify(messages));
+  } finally {
+    connection.dispose();
+    server.kill();
+  }
+});
