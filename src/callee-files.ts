@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { deserialize } from 'node:v8';
 import { prescan, type FilePrescan, type PrescanFunction } from './engine/prescan.js';
+import { lineAt } from './parse/ast.js';
 import { lookupApi } from './kb/lock-api.js';
 import { readSource } from './parallel/file-task.js';
 import { build, contentHash, writeSerialised } from './cache.js';
@@ -108,13 +109,6 @@ function currentIndex(root: string, cacheDir: string | null): { byName: Map<stri
   return { byName, scanned };
 }
 
-/** The 1-based line of each offset's start, for a sorted walk. */
-function lineOf(text: string, offset: number): number {
-  let line = 1;
-  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) line++;
-  return line;
-}
-
 /** The functions `roots` and, down their calls, the same file's functions they reach. */
 function withLocalCallees(scan: FilePrescan, roots: readonly PrescanFunction[]): PrescanFunction[] {
   const byName = new Map<string, PrescanFunction[]>();
@@ -191,9 +185,10 @@ export function calleeFiles(root: string, changed: ReadonlyMap<string, { text: s
   for (const { text, lines } of changed.values()) {
     const scan = prescan(text, NO_NAMES);
     for (const fn of scan.functions) known.add(fn.name);
+    const source = { path: '', text };
     const touched = scan.functions.filter((fn) => {
-      const first = lineOf(text, fn.start);
-      const last = lineOf(text, fn.end);
+      const first = lineAt(source, fn.start);
+      const last = lineAt(source, fn.end);
       for (const line of lines) if (line >= first && line <= last) return true;
       return false;
     });

@@ -9,11 +9,11 @@
 import { performance } from 'node:perf_hooks';
 import type { AnalyzeOptions, FileNotification, Finding, RunStats, TraceStep } from './types.js';
 import { CParser, query } from './parse/parser.js';
-import { AstNode, toAst, type SourceFile } from './parse/ast.js';
+import { AstNode, lineAt, toAst, type SourceFile } from './parse/ast.js';
 import { analyzeFunction, functionInfo, stepAt, type CallSite, type EntryLock, type FunctionAnalysis } from './engine/function.js';
 import { bottomUp, calledNames, entryFromCallers } from './engine/callgraph.js';
 import { mergeEntry, type FileKnowledge } from './engine/knowledge.js';
-import { lineAt, unparsedEnds } from './parse/unparsed-functions.js';
+import { unparsedEnds } from './parse/unparsed-functions.js';
 import { PreprocessorEvaluator, type PreprocessorChoices } from './engine/preprocessor.js';
 import { CROSS_FILE_INITIALIZER_TYPES, DEFAULT_DEFINES, LOCK_HANDOFF_CALLBACKS, lookupApi, type ApiEntry } from './kb/lock-api.js';
 import { noreturnDeclarations } from './engine/noreturn.js';
@@ -167,7 +167,7 @@ export class FileAnalyzer {
     // A needed function no parsed definition holds (src/parse/unparsed-functions.ts): said.
     if (only && opts.report) {
       for (const end of unparsedEnds(opts.only!.ends, items.definitions)) {
-        const message = `the function ending at line ${lineAt(file.text, end)} was not analysed: the parser could not read it as a function`;
+        const message = `the function ending at line ${lineAt(file, end)} was not analysed: the parser could not read it as a function`;
         if (out.notifications.some((n) => n.message === message)) continue;
         out.functionsWithParseErrors++;
         out.notifications.push({ file: file.path, level: 'note', message });

@@ -1,11 +1,20 @@
 // What kernel C puts around a function's name, for every place that reads a name from a
 // declaration (the prescan, the syntax-tree function info, the __noreturn scan).
 
+/**
+ * The kernel's attribute macros that take arguments (`__printf(3, 4)`, `__section(".x")`,
+ * `__must_hold(&l)`): the C grammar cannot read them in a declaration, so the parser's input has
+ * them blanked (src/parse/attribute-macros.ts).
+ */
+export const ATTRIBUTE_MACROS_WITH_ARGUMENTS = [
+  '__printf', '__scanf', '__section', '__aligned', '__alias', '__must_hold', '__acquires', '__releases', '__cond_acquires',
+  '__cond_releases', '__diagnose_as', '__alloc_size', '__realloc_size', '__assume_aligned',
+];
+
 /** Attribute macros that may stand next to a function's name, most with their own parentheses. */
 const ATTRIBUTE_MACROS = new Set([
-  '__attribute__', '__printf', '__scanf', '__section', '__aligned', '__alias', '__must_hold', '__acquires', '__releases',
-  '__cond_acquires', '__cond_releases', '__diagnose_as', '__alloc_size', '__realloc_size', '__malloc', '__assume_aligned',
-  '__counted_by', '__nocfi', '__designated_init', 'asmlinkage', '__visible', 'alignas', '_Alignas', '__declspec',
+  '__attribute__', ...ATTRIBUTE_MACROS_WITH_ARGUMENTS, '__malloc', '__counted_by', '__nocfi', '__designated_init', 'asmlinkage',
+  '__visible', 'alignas', '_Alignas', '__declspec',
 ]);
 
 /** A name in kernel constant style (`TX_CPU_BASE`, `EFAULT`, `FOLL_WRITE`): a macro or enum constant. */

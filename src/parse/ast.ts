@@ -41,6 +41,11 @@ function rowAt(file: SourceFile, offset: number): number {
   return lo;
 }
 
+/** The 1-based line of an offset of a file's text (the file's line index, computed once). */
+export function lineAt(file: SourceFile, offset: number): number {
+  return rowAt(file, offset) + 1;
+}
+
 export class AstNode {
   readonly children: AstNode[] = [];
   parent: AstNode | null = null;

@@ -6,8 +6,10 @@
 // file as written); what reads the function's text (its `__must_hold()`, its name) reads the
 // file's own text.
 
-/** The attribute macros taking arguments that stand in declarations (c-names.ts lists them all). */
-const ATTRIBUTE_CALL = /\b(?:__printf|__scanf|__section|__aligned|__alloc_size|__realloc_size|__diagnose_as|__must_hold|__acquires|__releases|__cond_acquires|__cond_releases|__assume_aligned)\s*\(/g;
+import { ATTRIBUTE_MACROS_WITH_ARGUMENTS } from '../engine/c-names.js';
+
+/** An invocation of one of the attribute macros that take arguments (c-names.ts). */
+const ATTRIBUTE_CALL = new RegExp(`\\b(?:${ATTRIBUTE_MACROS_WITH_ARGUMENTS.join('|')})\\s*\\(`, 'g');
 
 export function rewriteAttributeMacros(text: string): string {
   ATTRIBUTE_CALL.lastIndex = 0;

@@ -8,9 +8,3 @@ export function unparsedEnds(ends: readonly number[], definitions: readonly { st
   return ends.filter((end) => !definitions.some((d) => d.startIndex < end && end <= d.endIndex));
 }
 
-/** The 1-based line of a text offset. */
-export function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
-}
