@@ -429,7 +429,7 @@ const entries: ApiEntry[] = [
   ...['likely', 'unlikely', 'READ_ONCE', 'data_race'].map((name): ApiEntry => ({ name, transparent: true })),
   // WARN*(cond, ...) return cond; the VM_ forms (include/linux/mmdebug.h) are checks of
   // CONFIG_DEBUG_VM only (BUILD_BUG_ON_INVALID(cond) without it).
-  ...['WARN_ON', 'WARN_ON_ONCE', 'WARN', 'WARN_ONCE'].map((name): ApiEntry => ({ name, transparent: true, check: 'evaluated' })),
+  ...['WARN_ON', 'WARN_ON_ONCE', 'WARN', 'WARN_ONCE', 'WARN_RATELIMIT', 'WARN_TAINT', 'WARN_TAINT_ONCE'].map((name): ApiEntry => ({ name, transparent: true, check: 'evaluated' })),
   ...[
     'VM_WARN_ON',
     'VM_WARN_ON_ONCE',

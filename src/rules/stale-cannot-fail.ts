@@ -146,7 +146,7 @@ function principalCall(n: AstNode | null, fn: AstNode | null): { call: AstNode; 
         const name = calleeName(cur);
         const api = name ? lookupApi(name) : undefined;
         if (api && (api.transparent || api.assertsFalseArg !== undefined)) {
-          if (api.assertsFalseArg !== undefined || /^WARN/.test(name!)) handled = true;
+          if (api.assertsFalseArg !== undefined || api.check) handled = true;
           cur = callArgs(cur)[0] ?? null;
           break;
         }
@@ -195,7 +195,7 @@ function testedAfter(fn: AstNode, name: string, from: number): boolean {
       if (a.type === 'call_expression') {
         const callee = calleeName(a);
         const api = callee ? lookupApi(callee) : undefined;
-        if ((api && (api.errorTest || api.assertsFalseArg !== undefined)) || /^WARN/.test(callee ?? '')) return true;
+        if (api && (api.errorTest || api.assertsFalseArg !== undefined || api.check)) return true;
       }
       if (STATEMENTS.has(a.type) || a.type === 'compound_statement') break;
     }
