@@ -109,16 +109,15 @@ export function analyseSource(
   if ('error' in got) return failedOutcome(file, got.error, false);
   let firstError = '';
   for (let attempt = 0; attempt < 2; attempt++) {
-    const outcome = emptyOutcome();
-    outcome.bytes = Buffer.byteLength(got.text);
     try {
       injectedFailure(file);
-      const r = analyzer.analyze({ path: file, text: got.text }, outcome, { report: true, only, functions: functions?.known });
+      const r = analyzer.analyze({ path: file, text: got.text }, { report: true, only, functions: functions?.known });
       // A function whose analysis threw (a CFG give-up, reported as a warning): once more, fresh.
-      if (outcome.cfgGiveUps && attempt === 0) {
+      if (r.outcome.cfgGiveUps && attempt === 0) {
         analyzer.resetParser();
         continue;
       }
+      const outcome = { ...r.outcome, bytes: Buffer.byteLength(got.text) };
       return { outcome, knowledge: r.knowledge, inputs: r.inputs, stateSummaries: r.stateSummaries, ...(functions?.keep ? { functions: r.functions } : {}) };
     } catch (err) {
       firstError ||= err instanceof Error ? err.message : String(err);
@@ -126,7 +125,6 @@ export function analyseSource(
     }
   }
   return failedOutcome(file, `could not be analysed: ${firstError}`, true);
-
 }
 
 /** The outcome of a file that failed: an error notification and no findings. */
