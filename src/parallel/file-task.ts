@@ -99,7 +99,7 @@ function sourceText(bytes: Buffer): { text: string } | { error: string } {
  * itself (a bug, a parser or WebAssembly error): it is tried once more with a fresh parser, and
  * reported as `internal` if it fails again, which keeps it out of the cache.
  */
-export function analyseSource(
+export function analyzeSource(
   analyzer: FileAnalyzer,
   file: string,
   got: { text: string } | { error: string },
@@ -178,7 +178,7 @@ export class FileTaskRunner {
     const t0 = performance.now();
     const got = task.text !== undefined ? { text: task.text } : readSource(task.path);
     this.stats.parseMs += performance.now() - t0;
-    const r = analyseSource(this.analyzer, task.path, got, task.only, { known: task.functions, keep: !!task.keepFunctions });
+    const r = analyzeSource(this.analyzer, task.path, got, task.only, { known: task.functions, keep: !!task.keepFunctions });
     return {
       ...r,
       path: task.path,
