@@ -5,7 +5,7 @@
 // (summaries of functions defined elsewhere, `__noreturn` declarations, initializers of other
 // files) comes through a KnowledgeView, and every answer it used is recorded (FileInputs), so that
 // an analysis done ahead of time, in a worker, can be checked against what the run knows when its
-// turn comes (src/analyze.ts).
+// turn comes (src/run/round-scheduler.ts).
 
 import { performance } from 'node:perf_hooks';
 import type { AnalyzeOptions, FileNotification, Finding, RunStats } from './types.js';

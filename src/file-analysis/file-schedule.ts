@@ -91,10 +91,10 @@ export class FileSchedule {
         const locks = entryFromCallers(sites, name);
         if (!locks.length) continue;
         const relocation = { site: sites[0], entrySteps: new Set(locks.map((e) => e.step)), callee: name, callers: sites.length };
-        const a = this.runner.analyze(fn, true, { locks, relocation });
-        if (a) {
+        const analysis = this.runner.analyze(fn, true, { locks, relocation });
+        if (analysis) {
           this.counts.functionsWithCallerEntry++;
-          this.setCallSites(fn, a.callSites);
+          this.setCallSites(fn, analysis.callSites);
         }
       }
     }
@@ -107,8 +107,8 @@ export class FileSchedule {
       for (const name of scc) {
         const fn = this.functions.byName.get(name)!;
         const before = summaryFingerprint(this.resolver.localSummary(name));
-        const a = this.runner.analyze(fn, false);
-        if (a) this.record(fn, a);
+        const analysis = this.runner.analyze(fn, false);
+        if (analysis) this.record(fn, analysis);
         if (summaryFingerprint(this.resolver.localSummary(name)) !== before) changed = true;
       }
       if (!changed) break;
@@ -117,26 +117,26 @@ export class FileSchedule {
 
   private analyzeWithRules(fn: AstNode): void {
     this.counts.functions++;
-    const a = this.runner.analyze(fn, true);
-    if (!a) return;
-    this.record(fn, a);
-    if (!this.results.has(a.info.name)) this.results.set(a.info.name, a.result);
-    this.definitions.set(fn, a.result);
-    if (a.parseErrors) this.counts.functionsWithParseErrors++;
-    if (a.widened) this.counts.functionsWidened++;
-    if (a.budgetExceeded && this.noteBudget) this.collector.note('note', `function ${a.info.name} (line ${fn.row + 1}) was not fully analysed: it exceeds the path budget`);
+    const analysis = this.runner.analyze(fn, true);
+    if (!analysis) return;
+    this.record(fn, analysis);
+    if (!this.results.has(analysis.info.name)) this.results.set(analysis.info.name, analysis.result);
+    this.definitions.set(fn, analysis.result);
+    if (analysis.parseErrors) this.counts.functionsWithParseErrors++;
+    if (analysis.widened) this.counts.functionsWidened++;
+    if (analysis.budgetExceeded && this.noteBudget) this.collector.note('note', `function ${analysis.info.name} (line ${fn.row + 1}) was not fully analysed: it exceeds the path budget`);
   }
 
   /** A function's summary (for the first definition of its name) and its call sites. */
-  private record(fn: AstNode, a: FunctionAnalysis): void {
-    const name = a.info.name;
-    if (a.summary && this.functions.byName.get(name) === fn) {
-      if (entryRelevance(a.summary) === 'state') this.stateSummaries.push(name);
-      this.resolver.setLocalSummary(name, a.summary);
-      if (!a.info.isStatic || this.summaryExport.all) this.exported.set(name, a.summary);
-      else if (this.summaryExport.statics) this.statics.set(name, a.summary);
+  private record(fn: AstNode, analysis: FunctionAnalysis): void {
+    const name = analysis.info.name;
+    if (analysis.summary && this.functions.byName.get(name) === fn) {
+      if (entryRelevance(analysis.summary) === 'state') this.stateSummaries.push(name);
+      this.resolver.setLocalSummary(name, analysis.summary);
+      if (!analysis.info.isStatic || this.summaryExport.all) this.exported.set(name, analysis.summary);
+      else if (this.summaryExport.statics) this.statics.set(name, analysis.summary);
     }
-    this.setCallSites(fn, a.callSites);
+    this.setCallSites(fn, analysis.callSites);
   }
 
   private setCallSites(caller: AstNode, sites: readonly CallSite[]): void {

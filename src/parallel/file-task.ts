@@ -2,7 +2,7 @@
 // carries what the file's analysis asks of the run (a snapshot of the summaries of the names it
 // calls, the `__noreturn` names it sees, initializers published since the runner's last task); the
 // result carries what it produced and what it used (FileInputs), which the run checks before it
-// accepts a result computed ahead of its turn (src/analyze.ts).
+// accepts a result computed ahead of its turn (src/run/round-scheduler.ts).
 
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';

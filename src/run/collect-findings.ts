@@ -35,24 +35,24 @@ export function collectFindings(run: {
   const found: Finding[] = [];
   const notifications: FileNotification[] = [...run.notes];
   for (const src of run.sources) {
-    const o = run.outcomes.get(src.path) ?? emptyOutcome();
+    const outcome = run.outcomes.get(src.path) ?? emptyOutcome();
     if (src.context) {
       stats.contextFiles++;
-      for (const n of o.notifications) if (n.level === 'error') notifications.push({ ...n, level: 'warning', message: `${n.message} (read for the summaries of the functions the analysed files call from it, which are read without them)` });
+      for (const n of outcome.notifications) if (n.level === 'error') notifications.push({ ...n, level: 'warning', message: `${n.message} (read for the summaries of the functions the analysed files call from it, which are read without them)` });
       continue;
     }
     stats.files++;
-    if (o.failed) stats.filesFailed++;
-    stats.bytes += o.bytes;
-    stats.functions += o.functions;
-    stats.cfgGiveUps += o.cfgGiveUps;
-    stats.ruleErrors += o.ruleErrors ?? 0;
-    for (const [id, ms] of Object.entries(o.ruleMs ?? {})) stats.ruleMs[id] = (stats.ruleMs[id] ?? 0) + ms;
-    stats.functionsWithParseErrors += o.functionsWithParseErrors;
-    stats.functionsWidened += o.functionsWidened;
-    stats.functionsWithCallerEntry += o.functionsWithCallerEntry;
-    found.push(...o.findings);
-    notifications.push(...o.notifications);
+    if (outcome.failed) stats.filesFailed++;
+    stats.bytes += outcome.bytes;
+    stats.functions += outcome.functions;
+    stats.cfgGiveUps += outcome.cfgGiveUps;
+    stats.ruleErrors += outcome.ruleErrors ?? 0;
+    for (const [id, ms] of Object.entries(outcome.ruleMs ?? {})) stats.ruleMs[id] = (stats.ruleMs[id] ?? 0) + ms;
+    stats.functionsWithParseErrors += outcome.functionsWithParseErrors;
+    stats.functionsWidened += outcome.functionsWidened;
+    stats.functionsWithCallerEntry += outcome.functionsWithCallerEntry;
+    found.push(...outcome.findings);
+    notifications.push(...outcome.notifications);
   }
   const findings = applySuppressions(found, run.suppressions, new Set(run.rules.map((r) => r.meta.id)), new Set(allRules().map((r) => r.meta.id)));
   findings.sort(compareFindingOrder);

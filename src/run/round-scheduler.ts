@@ -15,7 +15,7 @@ import { analyzeSource, type FileTaskResult } from '../parallel/file-task.js';
 import type { RunSetup } from './run-setup.js';
 import type { FilesRead } from './read-files.js';
 import type { RunPool } from './run-pool.js';
-import { FileResults } from './run-cache.js';
+import { CachedAnalyses } from './run-cache.js';
 import type { RunSource } from './run-source.js';
 
 /** How far ahead of the file being committed the pool may analyse files whose callees are settled. */
@@ -57,7 +57,7 @@ export class RoundScheduler {
   /** The texts of the sources held in memory. */
   private readonly inMemory = new Map<string, string>();
   /** The cache's analyses of the files (null without the cache). */
-  private readonly results: FileResults | null;
+  private readonly cache: CachedAnalyses | null;
 
   constructor(
     private readonly setup: RunSetup,
@@ -76,7 +76,7 @@ export class RoundScheduler {
       }
     }
     for (const src of setup.sources) if (src.text !== undefined) this.inMemory.set(src.path, src.text);
-    this.results = setup.cache ? new FileResults(setup.cache, read.hashes) : null;
+    this.cache = setup.cache ? new CachedAnalyses(setup.cache, read.hashes) : null;
   }
 
   /** The files of `list` analysed in their order, each seeing what the files before it published. */
@@ -123,7 +123,7 @@ export class RoundScheduler {
       const src = list[j];
       if (inflight.has(src.path) || (this.demand && !this.demand.fileNeeded(src.path))) continue;
       if (this.depsOf(pass, src, j).some((f) => position.get(f)! > pass.committed)) continue;
-      if (this.results && this.results.results(src.path, this.onlyFor(src.path)).length) continue;
+      if (this.cache && this.cache.analysesOf(src.path, this.onlyFor(src.path)).length) continue;
       inflight.set(src.path, this.dispatch(src, j));
     }
   }
@@ -161,32 +161,32 @@ export class RoundScheduler {
   private async resultAtTurn(src: RunSource, at: number, ahead: Dispatched | undefined): Promise<FileTaskResult> {
     const { stats } = this.setup;
     const only = this.onlyFor(src.path);
-    let r: FileTaskResult | null = null;
-    const fromCache = this.results?.results(src.path, only).find((c) => this.holds(c, only, src.path)) ?? null;
+    let result: FileTaskResult | null = null;
+    const fromCache = this.cache?.analysesOf(src.path, only).find((c) => this.holds(c, only, src.path)) ?? null;
     if (fromCache) {
-      r = fromCache;
+      result = fromCache;
       stats.filesFromCache++;
     }
-    if (!r && ahead) {
+    if (!result && ahead) {
       const got = await ahead.result;
       const kept = this.holds(got, ahead.only, src.path);
       this.countWorkerTask(got, kept);
       if (kept) {
-        r = got;
+        result = got;
         stats.filesAnalysedAhead++;
       } else stats.filesAnalysedAgain++;
     }
-    if (!r && this.pool.wanted) {
+    if (!result && this.pool.wanted) {
       // Not analysed ahead (a callee's file was not settled): a worker analyses it now, with
       // everything before it settled, so that the run never has more threads busy than -j.
-      r = await this.dispatch(src, at).result;
-      this.countWorkerTask(r, true);
+      result = await this.dispatch(src, at).result;
+      this.countWorkerTask(result, true);
     }
     // A worker that died or failed: this thread tries once more, with a fresh parser.
-    if (r && r !== fromCache && r.outcome.failed === 'internal' && r.retry) r = null;
-    if (!r) r = this.analyzeHere(src, only);
-    if (r !== fromCache) this.results?.store(src.path, only, r);
-    return r;
+    if (result && result !== fromCache && result.outcome.failed === 'internal' && result.retry) result = null;
+    if (!result) result = this.analyzeHere(src, only);
+    if (result !== fromCache) this.cache?.store(src.path, only, result);
+    return result;
   }
 
   /** A file's result taken: its outcome, and what it publishes for the files after it. */
@@ -219,7 +219,7 @@ export class RoundScheduler {
   /** One file analysed in the main thread with what the run knows now. */
   private analyzeHere(src: RunSource, only: OnlyFunctions | null): FileTaskResult {
     return {
-      ...analyzeSource(this.setup.analyzer, src.path, src.read(), only, { known: this.results?.earlierFunctions(src.path), keep: !!this.results }),
+      ...analyzeSource(this.setup.analyzer, src.path, src.read(), only, { known: this.cache?.earlierFunctions(src.path), keep: !!this.cache }),
       path: src.path,
       stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0, functionsReused: 0 },
       heapUsed: 0,
@@ -240,24 +240,24 @@ export class RoundScheduler {
       const api = this.apisChanged ? knowledge.apis.entryFor(name, src.path) : undefined;
       if (this.apisChanged && api !== lookupApi(name)) apis.push([name, api ?? null]);
     }
-    const task = { path: src.path, text: this.inMemory.get(src.path), only, summaries, noreturn, apis, functions: this.results?.earlierFunctions(src.path), keepFunctions: !!this.results };
+    const task = { path: src.path, text: this.inMemory.get(src.path), only, summaries, noreturn, apis, functions: this.cache?.earlierFunctions(src.path), keepFunctions: !!this.cache };
     return { only, result: this.pool.get().submit(task, at) };
   }
 
   /** A worker's task in the run's statistics: its time always, what it produced when it is kept. */
-  private countWorkerTask(r: FileTaskResult, kept: boolean): void {
+  private countWorkerTask(task: FileTaskResult, kept: boolean): void {
     const { stats } = this.setup;
-    stats.parseMs += r.stats.parseMs;
-    stats.analyzeMs += r.stats.analyzeMs;
+    stats.parseMs += task.stats.parseMs;
+    stats.analyzeMs += task.stats.analyzeMs;
     if (!kept) return;
-    stats.filesParsed += r.stats.filesParsed;
-    stats.functionsReused += r.stats.functionsReused;
+    stats.filesParsed += task.stats.filesParsed;
+    stats.functionsReused += task.stats.functionsReused;
   }
 
   /** Does a result hold at the file's turn (the same functions analysed, the same answers)? */
-  private holds(r: FileTaskResult, only: OnlyFunctions | null, file: string): boolean {
+  private holds(result: FileTaskResult, only: OnlyFunctions | null, file: string): boolean {
     if (!sameOnly(only, this.onlyFor(file))) return false;
-    return !r.inputs || sameInputs(r.inputs, this.setup.view, file);
+    return !result.inputs || sameInputs(result.inputs, this.setup.view, file);
   }
 }
 

@@ -53,7 +53,7 @@ export function storeRun(cache: ResultCache, place: RunEntryPlace, headers: Read
 }
 
 /** The cache's analyses of the run's files, by content and the functions analysed (each entry read once per run). */
-export class FileResults {
+export class CachedAnalyses {
   private readonly loaded = new Map<string, FileTaskResult[]>();
   /** Files whose earlier analyses of functions were given out. */
   private readonly seeded = new Set<string>();
@@ -65,7 +65,7 @@ export class FileResults {
   ) {}
 
   /** The analyses of `file` with `only` kept. */
-  results(file: string, only: OnlyFunctions | null | undefined): FileTaskResult[] {
+  analysesOf(file: string, only: OnlyFunctions | null | undefined): FileTaskResult[] {
     const key = this.key(file, only);
     if (!key) return [];
     let list = this.loaded.get(key);
