@@ -3,7 +3,7 @@
 // (rules, macros, configuration), the file's path and content, and which of its functions were
 // analysed. What the analysis used from the rest of the run (the summaries of the functions it
 // calls, FileInputs) is stored with it and checked when the entry is used, exactly as a worker's
-// result is (src/analyze.ts): a change in one file re-analyses that file and whatever used a
+// result is (src/run/round-scheduler.ts): a change in one file re-analyses that file and whatever used a
 // summary that changed, nothing else.
 //
 // Where: $VMALINT_CACHE_DIR, else $XDG_CACHE_HOME/vmalint, else ~/.cache/vmalint. Entries are

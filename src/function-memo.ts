@@ -9,6 +9,7 @@
 
 import type { FindingInput, FunctionResult } from './engine/events.js';
 import type { FunctionAnalysis } from './engine/function.js';
+import type { AstNode } from './parse/ast.js';
 
 /** Where a function stood when its entry was recorded. */
 export interface FunctionPlace {
@@ -36,6 +37,35 @@ export interface MemoEntry {
   analysis: Omit<FunctionAnalysis, 'result' | 'info'> | null;
   /** The function's failure exits (nodes reduced to their positions), for the rules' file checks. */
   failureReturns: FunctionResult['failureReturns'];
+}
+
+/** Functions the memo keeps (the oldest go first). */
+const MEMO_LIMIT = 5_000;
+
+/** The memo of an analyzer: entries by memoKey(), the oldest dropped past MEMO_LIMIT. */
+export class FunctionMemo {
+  private readonly entries = new Map<string, MemoEntry>();
+
+  /** Entries from an earlier run (the cache's), where the memo has none of their key. */
+  seed(entries: readonly MemoEntry[] | undefined): void {
+    for (const e of entries ?? []) if (!this.entries.has(e.key)) this.entries.set(e.key, e);
+  }
+
+  get(key: string): MemoEntry | undefined {
+    return this.entries.get(key);
+  }
+
+  /** Keeps `entry` as the newest. */
+  store(entry: MemoEntry): void {
+    this.entries.delete(entry.key);
+    this.entries.set(entry.key, entry);
+    if (this.entries.size > MEMO_LIMIT) this.entries.delete(this.entries.keys().next().value!);
+  }
+}
+
+/** A node reduced to what a report reads of it: where it is. */
+export function positionOf(node: AstNode): AstNode {
+  return { row: node.row, col: node.col, endRow: node.endRow, endCol: node.endCol, start: node.start, end: node.end } as AstNode;
 }
 
 /**

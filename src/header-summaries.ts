@@ -95,7 +95,7 @@ export function summariseHeaders(run: HeaderRun): void {
       return hit.knowledge;
     }
     try {
-      const r = analyzer.analyze({ path: file, text }, emptyOutcome(), { report: false, exportAll: true, only });
+      const r = analyzer.analyze({ path: file, text }, { report: false, exportAll: true, only });
       if (key) cache!.put(key, { path: file, outcome: emptyOutcome(), knowledge: r.knowledge, inputs: r.inputs, stateSummaries: [], stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0, functionsReused: 0 }, heapUsed: 0 });
       return r.knowledge;
     } catch (err) {

@@ -3,7 +3,7 @@
 // first time, file-level checks included (they read each function's result).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { emptyOutcome, FileAnalyzer, selectRules, type KnowledgeView } from '../src/file-analyzer.js';
+import { FileAnalyzer, selectRules, type KnowledgeView } from '../src/file-analyzer.js';
 import { initParser } from '../src/parse/parser.js';
 import { emptyStats } from '../src/stats.js';
 
@@ -33,14 +33,12 @@ test('memo: a file analysed again reports the same findings, the file-level ones
   const stats = emptyStats();
   const analyzer = new FileAnalyzer(selectRules({}), {}, stats, NOTHING);
   const file = { path: 'memo.c', text: SOURCE };
-  const first = emptyOutcome();
-  analyzer.analyze(file, first, { report: true });
+  const first = analyzer.analyze(file, { report: true }).outcome;
   assert.equal(stats.functionsReused, 0);
   const rules = first.findings.map((f) => f.ruleId).sort();
   assert.deepEqual(rules, ['fault-under-mmap-lock', 'stale-cannot-fail']);
 
-  const again = emptyOutcome();
-  analyzer.analyze(file, again, { report: true });
+  const again = analyzer.analyze(file, { report: true }).outcome;
   assert.equal(stats.functionsReused, 2);
   assert.deepEqual(again.findings, first.findings);
 });
@@ -74,19 +72,17 @@ int second(struct mm_struct *mm, int bad)
 test('memo: after lines are added above and between functions, the earlier analyses are moved and report what a fresh analysis reports', async () => {
   await initParser();
   const before = { path: 'moving.c', text: MOVING };
-  const recorded = new FileAnalyzer(selectRules({}), {}, emptyStats(), NOTHING).analyze(before, emptyOutcome(), { report: true }).functions;
+  const recorded = new FileAnalyzer(selectRules({}), {}, emptyStats(), NOTHING).analyze(before, { report: true }).functions;
   assert.ok(recorded.length >= 3, `${recorded.length} functions recorded`);
 
   // Two lines above everything, one more before second(): first() and fetch() move by 2, second() by 3.
   const after = { path: 'moving.c', text: `/* a comment\n   of two lines */\n${MOVING.replace('int second', '\nint second')}` };
-  const fresh = emptyOutcome();
-  new FileAnalyzer(selectRules({}), {}, emptyStats(), NOTHING).analyze(after, fresh, { report: true });
+  const fresh = new FileAnalyzer(selectRules({}), {}, emptyStats(), NOTHING).analyze(after, { report: true }).outcome;
   assert.ok(fresh.findings.length >= 2, JSON.stringify(fresh.findings));
   assert.ok(fresh.findings.some((f) => / line \d+/.test(f.message)), 'a message names a line');
 
   const stats = emptyStats();
-  const moved = emptyOutcome();
-  new FileAnalyzer(selectRules({}), {}, stats, NOTHING).analyze(after, moved, { report: true, functions: recorded });
+  const moved = new FileAnalyzer(selectRules({}), {}, stats, NOTHING).analyze(after, { report: true, functions: recorded }).outcome;
   // All three are moved, first() with fetch(), whose summary (which first() used) names its lines.
   assert.equal(stats.functionsReused, 3);
   assert.deepEqual(moved.findings, fresh.findings);
@@ -94,25 +90,22 @@ test('memo: after lines are added above and between functions, the earlier analy
 
 test('memo: an analysis recorded for other text is not used', async () => {
   await initParser();
-  const recorded = new FileAnalyzer(selectRules({}), {}, emptyStats(), NOTHING).analyze({ path: 'moving.c', text: MOVING }, emptyOutcome(), { report: true }).functions;
+  const recorded = new FileAnalyzer(selectRules({}), {}, emptyStats(), NOTHING).analyze({ path: 'moving.c', text: MOVING }, { report: true }).functions;
   const fixed = MOVING.replace('\t\treturn -EINVAL;', '\t\tgoto out;').replace('\tmmap_write_unlock(mm);\n\treturn 0;\n}\n', '\nout:\n\tmmap_write_unlock(mm);\n\treturn 0;\n}\n');
   const stats = emptyStats();
-  const out = emptyOutcome();
-  new FileAnalyzer(selectRules({}), {}, stats, NOTHING).analyze({ path: 'moving.c', text: fixed }, out, { report: true, functions: recorded });
+  const out = new FileAnalyzer(selectRules({}), {}, stats, NOTHING).analyze({ path: 'moving.c', text: fixed }, { report: true, functions: recorded }).outcome;
   assert.ok(!out.findings.some((f) => f.function === 'second'), JSON.stringify(out.findings));
   assert.ok(stats.functionsReused >= 2 && stats.functionsReused < recorded.length, `${stats.functionsReused} of ${recorded.length} reused`);
 });
 
 test('memo: a caller is analysed again when a function of the file it calls changes what it does, not only where it stands', async () => {
   await initParser();
-  const recorded = new FileAnalyzer(selectRules({}), {}, emptyStats(), NOTHING).analyze({ path: 'moving.c', text: MOVING }, emptyOutcome(), { report: true }).functions;
+  const recorded = new FileAnalyzer(selectRules({}), {}, emptyStats(), NOTHING).analyze({ path: 'moving.c', text: MOVING }, { report: true }).functions;
   // fetch() no longer touches user memory, and moves down a line.
   const safe = MOVING.replace('static void fetch', '\nstatic void fetch').replace('copy_from_user(dst, src, 8);', 'memcpy(dst, src, 8);');
-  const fresh = emptyOutcome();
-  new FileAnalyzer(selectRules({}), {}, emptyStats(), NOTHING).analyze({ path: 'moving.c', text: safe }, fresh, { report: true });
+  const fresh = new FileAnalyzer(selectRules({}), {}, emptyStats(), NOTHING).analyze({ path: 'moving.c', text: safe }, { report: true }).outcome;
   const stats = emptyStats();
-  const out = emptyOutcome();
-  new FileAnalyzer(selectRules({}), {}, stats, NOTHING).analyze({ path: 'moving.c', text: safe }, out, { report: true, functions: recorded });
+  const out = new FileAnalyzer(selectRules({}), {}, stats, NOTHING).analyze({ path: 'moving.c', text: safe }, { report: true, functions: recorded }).outcome;
   assert.ok(!out.findings.some((f) => f.ruleId === 'fault-under-mmap-lock'), JSON.stringify(out.findings));
   assert.deepEqual(out.findings, fresh.findings);
   // second() only moved; fetch() changed and first() calls it.

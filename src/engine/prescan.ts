@@ -89,181 +89,232 @@ function skipBlockComment(text: string, i: number, n: number): number {
   return n;
 }
 
+/** The index after the spaces and tabs at `k`. */
+function skipBlanks(text: string, k: number, n: number): number {
+  while (k < n && (text.charCodeAt(k) === 32 || text.charCodeAt(k) === 9)) k++;
+  return k;
+}
+
+/** The index of the newline that ends a `//` comment starting at `i` (a backslash continues it). */
+function skipLineComment(text: string, i: number, n: number): number {
+  while (i < n && text.charCodeAt(i) !== 10) i += text.charCodeAt(i) === 92 ? 2 : 1;
+  return i;
+}
+
+/** The index after a string or character literal opened by `quote` at `i` (or after the newline that ends it). */
+function skipLiteral(text: string, i: number, n: number, quote: number): number {
+  i++;
+  while (i < n) {
+    const e = text.charCodeAt(i);
+    if (e === 92) i += 2;
+    else if (e === quote || e === 10) return i + 1;
+    else i++;
+  }
+  return i;
+}
+
+/** The index of the newline that ends a preprocessor line starting at `i`, its continuations included. */
+function skipPreprocessorLine(text: string, i: number, n: number): number {
+  while (i < n) {
+    const e = text.charCodeAt(i);
+    if (e === 10) break;
+    if (e === 92) i += 2;
+    else if (e === 47 && text.charCodeAt(i + 1) === 42) i = skipBlockComment(text, i + 2, n);
+    else i++;
+  }
+  return i;
+}
+
 /**
  * A hand-written scanner (a regular expression per token is three times slower): comments, string
  * and character literals and preprocessor lines are skipped; inside a function only the names it
  * calls (an identifier before `(`) and the names of `wanted` are kept.
  */
 export function prescan(text: string, wanted: ReadonlySet<string>): FilePrescan {
-  const functions: PrescanFunction[] = [];
-  const fileScopeIds = new Set<string>();
-  const initializers: { start: number; end: number }[] = [];
-  let initializerStart = -1;
-  const n = text.length;
-  let depth = 0;
-  let headerStart = 0;
-  let headerIds: string[] = [];
-  let headerName: string | null = null;
-  let headerFirstArg: string | null = null;
-  let parenDepth = 0;
-  let lastIdentifier: string | null = null;
-  let sawEquals = false;
-  let current: PrescanFunction | null = null;
+  return new Prescanner(text, wanted).scan();
+}
+
+/** The state of one file's prescan: where it is in the top-level item being read. */
+class Prescanner {
+  private readonly functions: PrescanFunction[] = [];
+  private readonly fileScopeIds = new Set<string>();
+  private readonly initializers: { start: number; end: number }[] = [];
+  private readonly n: number;
+  /** Where the file-scope brace initializer being read starts (-1: none). */
+  private initializerStart = -1;
+  private depth = 0;
+  /** The header of the next top-level item: where it starts, its identifiers, its name, its first argument. */
+  private headerStart = 0;
+  private headerIds: string[] = [];
+  private headerName: string | null = null;
+  private headerFirstArg: string | null = null;
+  private parenDepth = 0;
+  private lastIdentifier: string | null = null;
+  private sawEquals = false;
+  /** The function being read. */
+  private current: PrescanFunction | null = null;
   /** The current function's ids while it is read (an array once it is closed: smaller). */
-  let currentIds = new Set<string>();
-  let inOther = false;
-  let lineStart = true;
-  const resetHeader = (at: number): void => {
-    headerStart = at;
-    headerIds = [];
-    headerName = null;
-    headerFirstArg = null;
-    parenDepth = 0;
-    lastIdentifier = null;
-    sawEquals = false;
-  };
-  let i = 0;
-  while (i < n) {
-    const c = text.charCodeAt(i);
-    if (c === 10) {
-      lineStart = true;
-      i++;
-      continue;
-    }
-    if (c === 32 || c === 9 || c === 13 || c === 12 || c === 11) {
-      i++;
-      continue;
-    }
-    const atLineStart = lineStart;
-    lineStart = false;
-    if (isIdentStart(c)) {
-      let j = i + 1;
-      while (j < n && isIdentPart(text.charCodeAt(j))) j++;
-      if (depth > 0) {
-        let k = j;
-        while (k < n && (text.charCodeAt(k) === 32 || text.charCodeAt(k) === 9)) k++;
-        if (current) {
-          const next = text.charCodeAt(k);
-          if (next === 40 /* ( */) currentIds.add(intern(text, i, j));
-          else {
-            const id = text.slice(i, j);
-            if (wanted.has(id)) currentIds.add(intern(text, i, j));
-            if (isAssignment(text, k) && wanted.has(`${id}=`)) currentIds.add(intern(`${id}=`, 0, id.length + 1));
-          }
-        }
-        else if (!current && inOther && sawEquals) {
-          const id = text.slice(i, j);
-          if (wanted.has(id)) fileScopeIds.add(intern(text, i, j));
-        }
+  private currentIds = new Set<string>();
+  /** Inside a top-level brace that is not a function's body. */
+  private inOther = false;
+
+  constructor(
+    private readonly text: string,
+    private readonly wanted: ReadonlySet<string>,
+  ) {
+    this.n = text.length;
+  }
+
+  scan(): FilePrescan {
+    const { text, n } = this;
+    let lineStart = true;
+    let i = 0;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 10) {
+        lineStart = true;
+        i++;
+        continue;
+      }
+      if (c === 32 || c === 9 || c === 13 || c === 12 || c === 11) {
+        i++;
+        continue;
+      }
+      const atLineStart = lineStart;
+      lineStart = false;
+      if (isIdentStart(c)) {
+        let j = i + 1;
+        while (j < n && isIdentPart(text.charCodeAt(j))) j++;
+        if (this.depth > 0) this.bodyIdentifier(i, j);
+        else this.headerIdentifier(i, j);
         i = j;
         continue;
       }
-      const tok = intern(text, i, j);
-      // A macro invocation without `;` (`subsys_initcall(f)`, `BDI_SHOW(x, y)`) ended before a
-      // name in column 0: a new header starts.
-      if (headerName && parenDepth === 0 && (i === 0 || text.charCodeAt(i - 1) === 10) && !isAttributeMacro(tok)) {
-        resetHeader(i);
+      if (c === 47 /* / */ && i + 1 < n) {
+        const d = text.charCodeAt(i + 1);
+        if (d === 42 /* * */) {
+          // (A loop: String.prototype.indexOf() is slow here on some large strings.)
+          i = skipBlockComment(text, i + 2, n);
+          continue;
+        }
+        if (d === 47) {
+          i = skipLineComment(text, i, n);
+          continue;
+        }
       }
-      if (headerName && headerFirstArg === null && parenDepth === 1) headerFirstArg = tok;
-      lastIdentifier = tok;
-      headerIds.push(tok);
-      i = j;
-      continue;
-    }
-    if (c === 47 /* / */ && i + 1 < n) {
-      const d = text.charCodeAt(i + 1);
-      if (d === 42 /* * */) {
-        // (A loop: String.prototype.indexOf() is slow here on some large strings.)
-        i = skipBlockComment(text, i + 2, n);
+      if (c === 34 /* " */ || c === 39 /* ' */) {
+        i = skipLiteral(text, i, n, c);
         continue;
       }
-      if (d === 47) {
-        while (i < n && text.charCodeAt(i) !== 10) i += text.charCodeAt(i) === 92 ? 2 : 1;
+      if (c === 35 /* # */ && atLineStart) {
+        i = skipPreprocessorLine(text, i, n);
         continue;
       }
-    }
-    if (c === 34 /* " */ || c === 39 /* ' */) {
+      if (c === 123 /* { */) this.openBrace(i);
+      else if (c === 125 /* } */) this.closeBrace(i);
+      else if (this.depth === 0) this.headerPunctuation(c, i);
       i++;
-      while (i < n) {
-        const e = text.charCodeAt(i);
-        if (e === 92) i += 2;
-        else if (e === c || e === 10) {
-          i++;
-          break;
-        } else i++;
-      }
-      continue;
     }
-    if (c === 35 /* # */ && atLineStart) {
-      // A preprocessor line and its continuations.
-      while (i < n) {
-        const e = text.charCodeAt(i);
-        if (e === 10) break;
-        if (e === 92) i += 2;
-        else if (e === 47 && text.charCodeAt(i + 1) === 42) i = skipBlockComment(text, i + 2, n);
-        else i++;
-      }
-      continue;
+    if (this.current) {
+      // Unclosed at the end of the file: keep what was read.
+      this.current.end = n;
+      this.current.ids = [...this.currentIds];
+      this.functions.push(this.current);
     }
-    if (c === 123 /* { */) {
-      if (depth === 0) {
-        if (headerName && !sawEquals) {
-          const name = definitionMacroName(headerName, headerFirstArg) ?? headerName;
-          current = { name, start: headerStart, end: i, ids: [], isStatic: headerIds.includes('static') };
-          currentIds = new Set(headerIds.filter((id) => wanted.has(id)));
-          inOther = false;
-        } else {
-          inOther = true;
-          initializerStart = sawEquals ? headerStart : -1;
-        }
-      }
-      depth++;
-      i++;
-      continue;
-    }
-    if (c === 125 /* } */) {
-      const column0 = i === 0 || text.charCodeAt(i - 1) === 10;
-      depth = column0 ? 0 : Math.max(0, depth - 1);
-      if (depth === 0) {
-        if (current) {
-          current.end = i + 1;
-          current.ids = [...currentIds];
-          functions.push(current);
-          current = null;
-        }
-        if (inOther && initializerStart >= 0) {
-          let end = i + 1;
-          while (end < n && (text.charCodeAt(end) === 32 || text.charCodeAt(end) === 9)) end++;
-          initializers.push({ start: initializerStart, end: text.charCodeAt(end) === 59 ? end + 1 : i + 1 });
-        }
-        initializerStart = -1;
-        inOther = false;
-        resetHeader(i + 1);
-      }
-      i++;
-      continue;
-    }
-    if (depth === 0) {
-      if (c === 59 /* ; */ && parenDepth === 0) {
-        resetHeader(i + 1);
-      } else if (c === 40 /* ( */) {
-        if (parenDepth === 0 && !headerName && lastIdentifier && !isAttributeMacro(lastIdentifier) && !NOT_A_NAME.has(lastIdentifier)) headerName = lastIdentifier;
-        parenDepth++;
-      } else if (c === 41 /* ) */) {
-        parenDepth = Math.max(0, parenDepth - 1);
-      } else if (c === 61 /* = */ && parenDepth === 0) {
-        sawEquals = true;
-      }
-    }
-    i++;
+    return { functions: this.functions, fileScopeIds: this.fileScopeIds, initializers: this.initializers, bytes: Buffer.byteLength(text) };
   }
-  if (current) {
-    // Unclosed at the end of the file: keep what was read.
-    current.end = n;
-    current.ids = [...currentIds];
-    functions.push(current);
+
+  private resetHeader(at: number): void {
+    this.headerStart = at;
+    this.headerIds = [];
+    this.headerName = null;
+    this.headerFirstArg = null;
+    this.parenDepth = 0;
+    this.lastIdentifier = null;
+    this.sawEquals = false;
   }
-  return { functions, fileScopeIds, initializers, bytes: Buffer.byteLength(text) };
+
+  /** An identifier inside braces: a function's call or wanted name, a file-scope initializer's wanted name. */
+  private bodyIdentifier(i: number, j: number): void {
+    const { text, wanted } = this;
+    if (this.current) {
+      const k = skipBlanks(text, j, this.n);
+      if (text.charCodeAt(k) === 40 /* ( */) this.currentIds.add(intern(text, i, j));
+      else {
+        const id = text.slice(i, j);
+        if (wanted.has(id)) this.currentIds.add(intern(text, i, j));
+        if (isAssignment(text, k) && wanted.has(`${id}=`)) this.currentIds.add(intern(`${id}=`, 0, id.length + 1));
+      }
+    } else if (this.inOther && this.sawEquals) {
+      const id = text.slice(i, j);
+      if (wanted.has(id)) this.fileScopeIds.add(intern(text, i, j));
+    }
+  }
+
+  /** An identifier of a top-level item's header. */
+  private headerIdentifier(i: number, j: number): void {
+    const tok = intern(this.text, i, j);
+    // A macro invocation without `;` (`subsys_initcall(f)`, `BDI_SHOW(x, y)`) ended before a
+    // name in column 0: a new header starts.
+    if (this.headerName && this.parenDepth === 0 && (i === 0 || this.text.charCodeAt(i - 1) === 10) && !isAttributeMacro(tok)) {
+      this.resetHeader(i);
+    }
+    if (this.headerName && this.headerFirstArg === null && this.parenDepth === 1) this.headerFirstArg = tok;
+    this.lastIdentifier = tok;
+    this.headerIds.push(tok);
+  }
+
+  /** `{`: at depth 0, a function's body (a header with a name and no `=`) or another brace (an initializer's with `=`). */
+  private openBrace(i: number): void {
+    if (this.depth === 0) {
+      if (this.headerName && !this.sawEquals) {
+        const name = definitionMacroName(this.headerName, this.headerFirstArg) ?? this.headerName;
+        this.current = { name, start: this.headerStart, end: i, ids: [], isStatic: this.headerIds.includes('static') };
+        this.currentIds = new Set(this.headerIds.filter((id) => this.wanted.has(id)));
+        this.inOther = false;
+      } else {
+        this.inOther = true;
+        this.initializerStart = this.sawEquals ? this.headerStart : -1;
+      }
+    }
+    this.depth++;
+  }
+
+  /** `}`: one level closed, or every level when it stands in column 0; at depth 0, the item ends. */
+  private closeBrace(i: number): void {
+    const { text, n } = this;
+    const column0 = i === 0 || text.charCodeAt(i - 1) === 10;
+    this.depth = column0 ? 0 : Math.max(0, this.depth - 1);
+    if (this.depth !== 0) return;
+    if (this.current) {
+      this.current.end = i + 1;
+      this.current.ids = [...this.currentIds];
+      this.functions.push(this.current);
+      this.current = null;
+    }
+    if (this.inOther && this.initializerStart >= 0) {
+      const end = skipBlanks(text, i + 1, n);
+      this.initializers.push({ start: this.initializerStart, end: text.charCodeAt(end) === 59 ? end + 1 : i + 1 });
+    }
+    this.initializerStart = -1;
+    this.inOther = false;
+    this.resetHeader(i + 1);
+  }
+
+  /** `;`, parentheses and `=` at depth 0: a header ends, its name and parameters, an initializer. */
+  private headerPunctuation(c: number, i: number): void {
+    if (c === 59 /* ; */ && this.parenDepth === 0) {
+      this.resetHeader(i + 1);
+    } else if (c === 40 /* ( */) {
+      const last = this.lastIdentifier;
+      if (this.parenDepth === 0 && !this.headerName && last && !isAttributeMacro(last) && !NOT_A_NAME.has(last)) this.headerName = last;
+      this.parenDepth++;
+    } else if (c === 41 /* ) */) {
+      this.parenDepth = Math.max(0, this.parenDepth - 1);
+    } else if (c === 61 /* = */ && this.parenDepth === 0) {
+      this.sawEquals = true;
+    }
+  }
 }
 
 /**

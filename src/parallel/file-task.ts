@@ -2,7 +2,7 @@
 // carries what the file's analysis asks of the run (a snapshot of the summaries of the names it
 // calls, the `__noreturn` names it sees, initializers published since the runner's last task); the
 // result carries what it produced and what it used (FileInputs), which the run checks before it
-// accepts a result computed ahead of its turn (src/analyze.ts).
+// accepts a result computed ahead of its turn (src/run/round-scheduler.ts).
 
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -99,7 +99,7 @@ function sourceText(bytes: Buffer): { text: string } | { error: string } {
  * itself (a bug, a parser or WebAssembly error): it is tried once more with a fresh parser, and
  * reported as `internal` if it fails again, which keeps it out of the cache.
  */
-export function analyseSource(
+export function analyzeSource(
   analyzer: FileAnalyzer,
   file: string,
   got: { text: string } | { error: string },
@@ -109,16 +109,15 @@ export function analyseSource(
   if ('error' in got) return failedOutcome(file, got.error, false);
   let firstError = '';
   for (let attempt = 0; attempt < 2; attempt++) {
-    const outcome = emptyOutcome();
-    outcome.bytes = Buffer.byteLength(got.text);
     try {
       injectedFailure(file);
-      const r = analyzer.analyze({ path: file, text: got.text }, outcome, { report: true, only, functions: functions?.known });
+      const r = analyzer.analyze({ path: file, text: got.text }, { report: true, only, functions: functions?.known });
       // A function whose analysis threw (a CFG give-up, reported as a warning): once more, fresh.
-      if (outcome.cfgGiveUps && attempt === 0) {
+      if (r.outcome.cfgGiveUps && attempt === 0) {
         analyzer.resetParser();
         continue;
       }
+      const outcome = { ...r.outcome, bytes: Buffer.byteLength(got.text) };
       return { outcome, knowledge: r.knowledge, inputs: r.inputs, stateSummaries: r.stateSummaries, ...(functions?.keep ? { functions: r.functions } : {}) };
     } catch (err) {
       firstError ||= err instanceof Error ? err.message : String(err);
@@ -126,7 +125,6 @@ export function analyseSource(
     }
   }
   return failedOutcome(file, `could not be analysed: ${firstError}`, true);
-
 }
 
 /** The outcome of a file that failed: an error notification and no findings. */
@@ -180,7 +178,7 @@ export class FileTaskRunner {
     const t0 = performance.now();
     const got = task.text !== undefined ? { text: task.text } : readSource(task.path);
     this.stats.parseMs += performance.now() - t0;
-    const r = analyseSource(this.analyzer, task.path, got, task.only, { known: task.functions, keep: !!task.keepFunctions });
+    const r = analyzeSource(this.analyzer, task.path, got, task.only, { known: task.functions, keep: !!task.keepFunctions });
     return {
       ...r,
       path: task.path,

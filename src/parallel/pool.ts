@@ -1,5 +1,5 @@
 // Where file tasks run: a pool of worker threads (-j N), or the main thread (-j 1). Both take the
-// same tasks and give the same results; the run decides which results to keep (src/analyze.ts).
+// same tasks and give the same results; the run decides which results to keep (src/run/round-scheduler.ts).
 
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';

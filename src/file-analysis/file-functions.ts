@@ -1,0 +1,93 @@
+// The functions of a parsed file as the analysis schedules them: each definition's info, the
+// first definition of each name, the names each one calls, the static functions whose callers are
+// all in the file, and the callbacks that hand their locks to another callback of their table.
+
+import type { AstNode, SourceFile } from '../parse/ast.js';
+import { functionInfo } from '../engine/function.js';
+import { calledNames } from '../engine/callgraph.js';
+import type { FunctionInfo } from '../engine/events.js';
+import { LOCK_HANDOFF_CALLBACKS } from '../kb/lock-api.js';
+import type { FunctionPlace } from '../function-memo.js';
+import type { FileInitializer } from './parse-file.js';
+
+export class FileFunctions {
+  /** Each definition's name, parameters and storage class. */
+  readonly infos = new Map<AstNode, FunctionInfo>();
+  /** The first definition of each name (#ifdef twins follow it). */
+  readonly byName = new Map<string, AstNode>();
+  /** Every definition of each name, in source order. */
+  readonly twins = new Map<string, AstNode[]>();
+  /**
+   * Static functions called only by name in this file (not stored as callbacks): their callers
+   * are all here. Found only when the file's findings are reported.
+   */
+  readonly statics = new Set<string>();
+  /** Callbacks that hand their locks to another callback of the same table (seq_file .start/.stop), by name. */
+  readonly handoffs = new Map<string, string>();
+  /** The names each function calls (one walk of its tree, for the call graph and the memo key). */
+  private readonly calls = new Map<AstNode, Set<string>>();
+  /** The static functions (of `statics`) each function calls, as the memo key writes them. */
+  private readonly staticsCalledBy = new Map<AstNode, string>();
+
+  constructor(
+    /** The definitions, in source order. */
+    readonly nodes: readonly AstNode[],
+    file: SourceFile,
+    initializers: ReadonlyMap<string, FileInitializer>,
+    findStatics: boolean,
+  ) {
+    for (const { fields, type } of initializers.values()) {
+      const struct = /^struct (\w+)$/.exec(type)?.[1];
+      for (const h of (struct && LOCK_HANDOFF_CALLBACKS[struct]) || []) {
+        const from = fields.get(h.keeps);
+        if (from && /^\w+$/.test(from) && fields.has(h.releases)) this.handoffs.set(from, `struct ${struct}.${h.releases}`);
+      }
+    }
+    for (const fn of nodes) {
+      const info = functionInfo(fn);
+      this.infos.set(fn, info);
+      if (!this.byName.has(info.name)) this.byName.set(info.name, fn);
+    }
+    if (findStatics && [...this.infos.values()].some((i) => i.isStatic)) this.findStatics(file);
+    for (const fn of nodes) {
+      const name = this.infos.get(fn)!.name;
+      const list = this.twins.get(name) ?? [];
+      list.push(fn);
+      this.twins.set(name, list);
+    }
+  }
+
+  private findStatics(file: SourceFile): void {
+    const uses = new Map<string, number>();
+    for (const m of file.text.matchAll(/\b([A-Za-z_]\w*)\b(\s*\()?/g)) {
+      // Count a use as +1000 when not a call: a name used as a value (a callback) is taken.
+      uses.set(m[1], (uses.get(m[1]) ?? 0) + (m[2] ? 1 : 1000));
+    }
+    for (const [name, fn] of this.byName) if (this.infos.get(fn)!.isStatic && (uses.get(name) ?? 0) < 1000) this.statics.add(name);
+  }
+
+  callsOf(fn: AstNode): Set<string> {
+    let names = this.calls.get(fn);
+    if (!names) this.calls.set(fn, (names = calledNames(fn)));
+    return names;
+  }
+
+  /** What `statics` changes in a function's analysis: the call sites it records, of the statics it calls. */
+  staticsCalled(fn: AstNode): string {
+    let called = this.staticsCalledBy.get(fn);
+    if (called === undefined) this.staticsCalledBy.set(fn, (called = [...this.callsOf(fn)].filter((name) => this.statics.has(name)).sort().join(',')));
+    return called;
+  }
+
+  /** The calls between the file's functions, by name (each name one node: its first definition). */
+  callGraph(): Map<string, Set<string>> {
+    const edges = new Map<string, Set<string>>();
+    for (const [name, fn] of this.byName) edges.set(name, new Set([...this.callsOf(fn)].filter((c) => this.byName.has(c))));
+    return edges;
+  }
+}
+
+/** Where a function stands in its file (what the memo records of it). */
+export function placeOf(fn: AstNode): FunctionPlace {
+  return { row: fn.row, col: fn.col, endRow: fn.endRow, start: fn.start, end: fn.end };
+}

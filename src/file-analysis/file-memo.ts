@@ -1,0 +1,121 @@
+// The memo step of a file's analysis (src/function-memo.ts): a function whose callees' summaries
+// are what they were when it was last analysed (a later pass or round over the file, or an earlier
+// run through the cache) is not analysed again; what it reported is reported again, and its
+// result (what the rules' file checks read) is given again. A function analysed anew is recorded:
+// the answers it got, the initializers it read, what the rules reported.
+
+import type { AstNode } from '../parse/ast.js';
+import type { ApiEntry } from '../kb/lock-api.js';
+import type { FindingInput } from '../engine/events.js';
+import type { FunctionAnalysis } from '../engine/function.js';
+import { atOrigin, memoKey, moved, positionOf, type FunctionMemo, type FunctionPlace, type MemoEntry } from '../function-memo.js';
+import { exactFingerprint } from '../knowledge-view.js';
+import { placeOf, type FileFunctions } from './file-functions.js';
+import type { FileResolver } from './file-resolver.js';
+
+/** The memo as one file's analysis uses it. */
+export class FileMemo {
+  /** The memo entries of this analysis (what the cache keeps of the file's functions). */
+  readonly used = new Map<string, MemoEntry>();
+
+  constructor(
+    private readonly memo: FunctionMemo,
+    private readonly file: string,
+    private readonly functions: FileFunctions,
+    private readonly resolver: FileResolver,
+  ) {}
+
+  /** The key of a function's analysis without callers' locks at entry (with them, it is not memoised). */
+  keyOf(fn: AstNode, withVisitors: boolean): string {
+    const name = this.functions.infos.get(fn)!.name;
+    return memoKey(this.file, withVisitors, this.functions.staticsCalled(fn), this.functions.handoffs.get(name), fn.text);
+  }
+
+  /** The memo's entry for `key`, moved to where the file's functions stand now, when its answers hold. */
+  recall(key: string, fn: AstNode): MemoEntry | null {
+    const stored = this.memo.get(key);
+    if (!stored?.analysis || !this.answersHold(stored)) return null;
+    const here = placeOf(fn);
+    const moves = [{ from: stored.at, to: here }, ...[...stored.places].map(([name, from]) => ({ from, to: placeOf(this.functions.byName.get(name)!) }))];
+    const hit = moved(stored, this.file, moves);
+    if (!hit) return null;
+    hit.at = here;
+    this.used.set(hit.key, hit);
+    return hit;
+  }
+
+  /** Starts recording the analysis of `fn` under `key`. */
+  record(key: string, fn: AstNode): MemoRecording {
+    return new MemoRecording(
+      { key, at: placeOf(fn), deps: new Map(), places: new Map(), initializers: new Map(), reports: [], analysis: null, failureReturns: [] },
+      this.resolver,
+      (name, entry) => this.dependency(name, entry),
+    );
+  }
+
+  /** Keeps a recorded analysis. */
+  keep(recording: MemoRecording, analysis: FunctionAnalysis): void {
+    const entry = recording.entry;
+    const { summary, callSites, parseErrors, widened, budgetExceeded } = analysis;
+    entry.analysis = { summary, callSites, parseErrors, widened, budgetExceeded };
+    entry.failureReturns = analysis.result.failureReturns.map((f) => ({ ...f, node: f.node && positionOf(f.node) }));
+    this.memo.store(entry);
+    this.used.set(entry.key, entry);
+  }
+
+  /** Do the answers an entry used hold now? Its callees in this file may have moved. */
+  private answersHold(e: MemoEntry): boolean {
+    for (const [name, fp] of e.deps) {
+      const was = e.places.get(name);
+      const definition = this.functions.byName.get(name);
+      if (!was) {
+        if (exactFingerprint(this.resolver.resolve(name)) !== fp) return false;
+      } else if (!definition || this.placeFreeFingerprint(this.resolver.resolve(name), placeOf(definition)) !== fp) return false;
+    }
+    for (const [variable, fp] of e.initializers) if (exactFingerprint(this.resolver.initializer(variable)) !== fp) return false;
+    return true;
+  }
+
+  /** How an entry records the answer for `name`: for a function of this file, where it stands and what it says wherever it stands. */
+  private dependency(name: string, entry: ApiEntry | undefined): { fingerprint: string; place?: FunctionPlace } {
+    const definition = this.functions.byName.get(name);
+    if (!definition) return { fingerprint: exactFingerprint(entry) };
+    const place = placeOf(definition);
+    return { fingerprint: this.placeFreeFingerprint(entry, place), place };
+  }
+
+  /** The fingerprint of what a function of this file says, wherever it stands (as if at the top of the file). */
+  private placeFreeFingerprint(entry: ApiEntry | undefined, place: FunctionPlace): string {
+    return exactFingerprint(moved(entry, this.file, [{ from: place, to: atOrigin(place) }]) ?? entry);
+  }
+}
+
+/** One function's analysis being recorded: the resolver it asks through, and the reports of the rules. */
+export class MemoRecording {
+  constructor(
+    readonly entry: MemoEntry,
+    private readonly resolver: FileResolver,
+    private readonly dependency: (name: string, entry: ApiEntry | undefined) => { fingerprint: string; place?: FunctionPlace },
+  ) {}
+
+  readonly resolve = (name: string): ApiEntry | undefined => {
+    const answer = this.resolver.resolve(name);
+    if (!this.entry.deps.has(name)) {
+      const { fingerprint, place } = this.dependency(name, answer);
+      if (place) this.entry.places.set(name, place);
+      this.entry.deps.set(name, fingerprint);
+    }
+    return answer;
+  };
+
+  readonly initializer = (variable: string): ReadonlyMap<string, string> | undefined => {
+    const fields = this.resolver.initializer(variable);
+    if (!this.entry.initializers.has(variable)) this.entry.initializers.set(variable, exactFingerprint(fields));
+    return fields;
+  };
+
+  /** A report of rule `ruleIndex`, kept to be given again when the entry is reused. */
+  report(ruleIndex: number, finding: FindingInput): void {
+    this.entry.reports.push([ruleIndex, { ...finding, node: positionOf(finding.node) }]);
+  }
+}

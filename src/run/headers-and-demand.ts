@@ -1,0 +1,84 @@
+// The step between reading the run's files and analysing them: the knowledge base fitted to the
+// tree's declarations, the headers summarised (the kernel's wrappers of the lock API, the run's
+// own headers), then the demand (src/engine/demand.ts), which knows the headers' summaries.
+
+import path from 'node:path';
+import type { FileNotification } from '../types.js';
+import { addEntry, Demand, type RelevantNames } from '../engine/demand.js';
+import { KERNEL_HEADERS, kernelHeaderDeclarations, summariseHeaders } from '../header-summaries.js';
+import type { RunSetup } from './run-setup.js';
+import type { FilesRead } from './read-files.js';
+
+/** What the step gives the analysis of the files. */
+export interface HeadersAndDemand {
+  /** Null without the demand (every function analysed). */
+  demand: Demand | null;
+  /** Does the tree change knowledge-base entries (then a worker's task carries them)? */
+  apisChanged: boolean;
+  /** What the run says of the knowledge base and the headers. */
+  notes: FileNotification[];
+  /** The headers read (the run-level cache entry checks them). */
+  headersRead: Set<string>;
+  /** Knowledge-base entries whose declaration in the tree does not fit them, or that moved. */
+  kbEntriesNotMatching: number;
+  kbEntriesMoved: number;
+  /** Functions the demand counts in the run. */
+  functionsInRun: number;
+}
+
+export function summariseHeadersThenDemand(setup: RunSetup, read: FilesRead): HeadersAndDemand {
+  const { root, knowledge, options } = setup;
+  // The knowledge base as the tree declares its functions (before any analysis reads it).
+  knowledge.apis.addHeader(kernelHeaderDeclarations(root));
+  const fitted = knowledge.apis.report();
+  const notes = [...fitted.notes];
+  /** What the run's triggered functions call (see headerFunctionsWorthSummarising). */
+  const triggeredCalls = new Set<string>();
+  for (const p of read.prescans.values()) for (const fn of p.functions) if (fn.triggered) for (const id of fn.ids) triggeredCalls.add(id);
+  const headersRead = new Set<string>();
+  // Headers first: the kernel's wrappers of the lock API and the run's own headers.
+  if (options.summaries !== false) {
+    summariseHeaders({
+      root,
+      localHeaders: [...read.localHeaders],
+      useDemand: setup.useDemand,
+      prescans: read.prescans,
+      factsConfig: setup.factsConfig,
+      names: setup.names,
+      triggeredCalls,
+      cache: setup.cache,
+      view: setup.view,
+      analyzer: setup.analyzer,
+      stats: setup.stats,
+      notes,
+      knowledge,
+      used: headersRead,
+    });
+  } else for (const h of [...(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []), ...read.localHeaders]) headersRead.add(h);
+  const demand = setup.useDemand ? demandAfterHeaders(setup, read) : null;
+  return {
+    demand,
+    apisChanged: fitted.mismatched + fitted.moved > 0,
+    notes,
+    headersRead,
+    kbEntriesNotMatching: fitted.mismatched,
+    kbEntriesMoved: fitted.moved,
+    functionsInRun: demand?.functions ?? 0,
+  };
+}
+
+/** The demand, with the names the headers' summaries make worth analysing. */
+function demandAfterHeaders(setup: RunSetup, read: FilesRead): Demand {
+  const { knowledge } = setup;
+  const names: RelevantNames = { lockNames: new Set(setup.names.lockNames), insideNames: new Set(setup.names.insideNames), vmaNames: new Set(setup.names.vmaNames) };
+  for (const entry of knowledge.headers.values()) addEntry(names, entry);
+  for (const list of knowledge.localHeaders.values()) for (const h of list) addEntry(names, h.entry);
+  const demand = new Demand(
+    setup.sources.filter((src) => read.prescans.has(src.path)).map((src) => ({ path: src.path, scan: read.prescans.get(src.path)!, context: src.context })),
+    names,
+    !!setup.options.exportSummaries,
+    knowledge.domains,
+  );
+  demand.takeActivated();
+  return demand;
+}

@@ -1,0 +1,66 @@
+// The read step of a run: every file read once (in the workers when there are some), its prescan
+// (functions, what they call and mention), its `__noreturn` declarations, the names an
+// architecture's headers provide and the knowledge base's functions it declares (merged into the
+// run's knowledge), the run's own headers it includes, its `vmalint: ignore` comments, and its
+// content hash for the cache. Merged in the order of the files, whatever order the workers finish in.
+
+import { performance } from 'node:perf_hooks';
+import type { RunKnowledge } from '../engine/knowledge.js';
+import { internName, type FilePrescan } from '../engine/prescan.js';
+import { fileFacts, type FactsConfig, type FileFacts } from '../parallel/file-facts.js';
+import type { WorkerPool } from '../parallel/pool.js';
+import type { Suppression } from '../suppressions.js';
+import { someInMemory, type RunSource } from './run-source.js';
+
+/** What reading the run's files gave. */
+export interface FilesRead {
+  prescans: Map<string, FilePrescan>;
+  /** Content hashes by file (with FactsConfig.hash). */
+  hashes: Map<string, string>;
+  /** The files' `vmalint: ignore` comments, applied to the findings at the end (src/suppressions.ts). */
+  suppressions: Map<string, Suppression[]>;
+  /** The run's own headers its files include (`#include "internal.h"`), summarised before the files. */
+  localHeaders: Set<string>;
+  /** How long reading took. */
+  ms: number;
+}
+
+/**
+ * Reads the files (in `pool`'s workers when given, unless some are held in memory); a file that
+ * cannot be read has no facts, and its analysis reports why.
+ */
+export async function readAll(sources: readonly RunSource[], knowledge: RunKnowledge, config: FactsConfig, pool: WorkerPool | null): Promise<FilesRead> {
+  const t0 = performance.now();
+  const read: FilesRead = { prescans: new Map(), hashes: new Map(), suppressions: new Map(), localHeaders: new Set(), ms: 0 };
+  const readHere = (src: RunSource): void => {
+    const got = src.read();
+    if (!('error' in got)) merge(read, knowledge, fileFacts(src.path, got.text, config));
+  };
+  if (pool && !someInMemory(sources)) {
+    const byPath = new Map(sources.map((s) => [s.path, s]));
+    for (const batch of pool.facts(sources.map((s) => s.path), config)) {
+      // A batch whose worker failed is read again here rather than left without facts.
+      for (const facts of await batch) if ('error' in facts) readHere(byPath.get(facts.path)!);
+      else merge(read, knowledge, facts);
+    }
+  } else {
+    for (const src of sources) readHere(src);
+  }
+  read.ms = performance.now() - t0;
+  return read;
+}
+
+/** One file's facts: into what the read gives, and the run's knowledge. */
+function merge(read: FilesRead, knowledge: RunKnowledge, facts: FileFacts): void {
+  for (const fn of facts.scan.functions) {
+    fn.name = internName(fn.name);
+    fn.ids = fn.ids.map(internName);
+  }
+  read.prescans.set(facts.path, facts.scan);
+  if (facts.hash) read.hashes.set(facts.path, facts.hash);
+  knowledge.noreturn.addNames(facts.path, facts.noreturn, knowledge.root);
+  knowledge.addArchNames(facts.path, facts.archNames);
+  knowledge.apis.addFile(facts.path, facts.declarations);
+  for (const h of facts.includes) read.localHeaders.add(h);
+  if (facts.suppressions.length) read.suppressions.set(facts.path, facts.suppressions);
+}

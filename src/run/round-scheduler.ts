@@ -1,0 +1,266 @@
+// The schedule of a round of the run: files analysed in their order (callees' files first), each
+// seeing what the files before it published. Workers analyse files ahead of their turn (those
+// whose callees' files are settled); a result is kept only when everything it used is what the run
+// knows at the file's turn (sameInputs), so the outcome is the one analysing the files one by one
+// gives, whatever -j is. Results come from the cache when they hold, and go to it.
+
+import type { ApiEntry } from '../kb/lock-api.js';
+import { lookupApi } from '../kb/lock-api.js';
+import type { FileKnowledge } from '../engine/knowledge.js';
+import type { Demand } from '../engine/demand.js';
+import { emptyOutcome, sameInputs, type FileOutcome } from '../file-analyzer.js';
+import type { OnlyFunctions } from '../file-analysis/parse-file.js';
+import { onlyThese } from '../header-summaries.js';
+import { analyzeSource, type FileTaskResult } from '../parallel/file-task.js';
+import type { RunSetup } from './run-setup.js';
+import type { FilesRead } from './read-files.js';
+import type { RunPool } from './run-pool.js';
+import { CachedAnalyses } from './run-cache.js';
+import type { RunSource } from './run-source.js';
+
+/** How far ahead of the file being committed the pool may analyse files whose callees are settled. */
+const LOOKAHEAD = 512;
+
+/** A file sent to the pool ahead of its turn, with the functions it was to analyse. */
+interface Dispatched {
+  only: OnlyFunctions | null;
+  result: Promise<FileTaskResult>;
+}
+
+/** The state of one ordered list's analysis. */
+class OrderedPass {
+  readonly position: Map<string, number>;
+  readonly inflight = new Map<string, Dispatched>();
+  /** The files before it in the list each file's calls may depend on. */
+  readonly deps = new Map<string, string[]>();
+  /** The last file whose result the run took. */
+  committed = -1;
+
+  constructor(readonly list: readonly RunSource[]) {
+    this.position = new Map(list.map((src, i) => [src.path, i]));
+  }
+}
+
+export class RoundScheduler {
+  /** Each file's latest outcome. */
+  readonly outcomes = new Map<string, FileOutcome>();
+  /** Files whose needed functions grew since their last analysis (a summary found later asks for their callers). */
+  private readonly activated = new Set<string>();
+  /** The knowledge's generation when each file was last analysed. */
+  private readonly analyzedAt = new Map<string, number>();
+  /** What each file looked up last time (for the next round's dirty check; the summaries themselves live in the knowledge). */
+  private readonly lookedUp = new Map<string, Pick<FileKnowledge, 'lookedUp' | 'lookedUpWhole'>>();
+  /** Progress: files done of files to do (each round adds the files it analyses). */
+  private readonly progress = { done: 0, total: 0 };
+  /** Non-static definitions by name: the files a call may depend on (for scheduling only; a call depends only on its own program's). */
+  private readonly definers = new Map<string, string[]>();
+  /** The texts of the sources held in memory. */
+  private readonly inMemory = new Map<string, string>();
+  /** The cache's analyses of the files (null without the cache). */
+  private readonly cache: CachedAnalyses | null;
+
+  constructor(
+    private readonly setup: RunSetup,
+    private readonly read: FilesRead,
+    private readonly demand: Demand | null,
+    /** Does the tree change knowledge-base entries (then a task carries them)? */
+    private readonly apisChanged: boolean,
+    private readonly pool: RunPool,
+  ) {
+    for (const [file, p] of read.prescans) {
+      for (const fn of p.functions) {
+        if (fn.isStatic) continue;
+        const list = this.definers.get(fn.name);
+        if (!list) this.definers.set(fn.name, [file]);
+        else if (!list.includes(file)) list.push(file);
+      }
+    }
+    for (const src of setup.sources) if (src.text !== undefined) this.inMemory.set(src.path, src.text);
+    this.cache = setup.cache ? new CachedAnalyses(setup.cache, read.hashes) : null;
+  }
+
+  /** The files of `list` analysed in their order, each seeing what the files before it published. */
+  async analyzeInOrder(list: readonly RunSource[]): Promise<void> {
+    this.progress.total += list.length;
+    const pass = new OrderedPass(list);
+    for (let i = 0; i < list.length; i++) {
+      const src = list[i];
+      this.fill(pass, i);
+      const ahead = pass.inflight.get(src.path);
+      pass.inflight.delete(src.path);
+      if (this.demand && !this.demand.fileNeeded(src.path)) {
+        const outcome = emptyOutcome();
+        outcome.bytes = this.read.prescans.get(src.path)?.bytes ?? 0;
+        this.outcomes.set(src.path, outcome);
+      } else {
+        this.commit(src, await this.analyzeAtTurn(pass, src, i, ahead));
+      }
+      pass.committed = i;
+      this.progress.done++;
+      this.setup.options.onProgress?.({ ...this.progress });
+    }
+  }
+
+  /** The files of `ordered` to analyse again: a summary they used changed since, or they need more functions. */
+  dirtyFiles(ordered: readonly RunSource[]): RunSource[] {
+    const { knowledge } = this.setup;
+    return ordered.filter((src) => {
+      if (this.activated.has(src.path)) return true;
+      const at = this.analyzedAt.get(src.path) ?? 0;
+      const k = this.lookedUp.get(src.path);
+      if (!k) return false;
+      for (const name of k.lookedUp) if ((knowledge.changedAt.get(name) ?? -1) > at) return true;
+      for (const name of k.lookedUpWhole) if ((knowledge.wholeChangedAt.get(name) ?? -1) > at) return true;
+      return false;
+    });
+  }
+
+  /** Sends the pool the files ahead of `from` whose callees' files are settled. */
+  private fill(pass: OrderedPass, from: number): void {
+    if (!this.pool.wanted) return;
+    const { list, inflight, position } = pass;
+    for (let j = from; j < list.length && j < from + LOOKAHEAD && inflight.size < 32 * this.pool.jobs; j++) {
+      const src = list[j];
+      if (inflight.has(src.path) || (this.demand && !this.demand.fileNeeded(src.path))) continue;
+      if (this.depsOf(pass, src, j).some((f) => position.get(f)! > pass.committed)) continue;
+      if (this.cache && this.cache.analysesOf(src.path, this.onlyFor(src.path)).length) continue;
+      inflight.set(src.path, this.dispatch(src, j));
+    }
+  }
+
+  /** The files before `at` in the list that define what `src` calls, in its program. */
+  private depsOf(pass: OrderedPass, src: RunSource, at: number): string[] {
+    let deps = pass.deps.get(src.path);
+    if (!deps) {
+      const files = new Set<string>();
+      for (const name of this.calledBy(src.path)) {
+        for (const f of this.definers.get(name) ?? []) if ((pass.position.get(f) ?? Infinity) < at && this.setup.knowledge.domains.links(src.path, f)) files.add(f);
+      }
+      pass.deps.set(src.path, (deps = [...files]));
+    }
+    return deps;
+  }
+
+  /**
+   * A file's result at its turn; a summary that changes its callers' state makes them needed:
+   * callers in this file are analysed at once (the file again), the others when their turn comes.
+   */
+  private async analyzeAtTurn(pass: OrderedPass, src: RunSource, at: number, ahead: Dispatched | undefined): Promise<FileTaskResult> {
+    this.analyzedAt.set(src.path, this.setup.knowledge.generation);
+    this.activated.delete(src.path);
+    for (let again = 0; ; again++) {
+      const result = await this.resultAtTurn(src, at, again === 0 ? ahead : undefined);
+      for (const name of result.stateSummaries) this.demand?.activate(src.path, name);
+      const more = this.demand?.takeActivated() ?? new Set<string>();
+      for (const p of more) if (p !== src.path && (pass.position.get(p) ?? -1) <= at) this.activated.add(p);
+      if (!more.has(src.path) || again >= 3) return result;
+    }
+  }
+
+  /** From the cache, else the pool's analysis ahead when it holds, else a worker's now, else this thread's. */
+  private async resultAtTurn(src: RunSource, at: number, ahead: Dispatched | undefined): Promise<FileTaskResult> {
+    const { stats } = this.setup;
+    const only = this.onlyFor(src.path);
+    let result: FileTaskResult | null = null;
+    const fromCache = this.cache?.analysesOf(src.path, only).find((c) => this.holds(c, only, src.path)) ?? null;
+    if (fromCache) {
+      result = fromCache;
+      stats.filesFromCache++;
+    }
+    if (!result && ahead) {
+      const got = await ahead.result;
+      const kept = this.holds(got, ahead.only, src.path);
+      this.countWorkerTask(got, kept);
+      if (kept) {
+        result = got;
+        stats.filesAnalysedAhead++;
+      } else stats.filesAnalysedAgain++;
+    }
+    if (!result && this.pool.wanted) {
+      // Not analysed ahead (a callee's file was not settled): a worker analyses it now, with
+      // everything before it settled, so that the run never has more threads busy than -j.
+      result = await this.dispatch(src, at).result;
+      this.countWorkerTask(result, true);
+    }
+    // A worker that died or failed: this thread tries once more, with a fresh parser.
+    if (result && result !== fromCache && result.outcome.failed === 'internal' && result.retry) result = null;
+    if (!result) result = this.analyzeHere(src, only);
+    if (result !== fromCache) this.cache?.store(src.path, only, result);
+    return result;
+  }
+
+  /** A file's result taken: its outcome, and what it publishes for the files after it. */
+  private commit(src: RunSource, result: FileTaskResult): void {
+    this.outcomes.set(src.path, result.outcome);
+    if (!result.knowledge) return;
+    const { knowledge } = this.setup;
+    this.lookedUp.set(src.path, { lookedUp: result.knowledge.lookedUp, lookedUpWhole: result.knowledge.lookedUpWhole });
+    knowledge.generation++;
+    knowledge.publish(src.path, result.knowledge);
+    this.pool.publishInitializers();
+  }
+
+  /** Which functions of a file to analyse now (null: all). */
+  private onlyFor(file: string): OnlyFunctions | null {
+    const needed = this.demand?.neededIn(file);
+    const scan = this.read.prescans.get(file);
+    if (!needed || !scan) return null;
+    return onlyThese(scan, needed);
+  }
+
+  /** Names the needed functions of a file call: what a worker's snapshot answers. */
+  private calledBy(file: string): Set<string> {
+    const names = new Set<string>();
+    const needed = this.demand?.neededIn(file) ?? this.read.prescans.get(file)?.functions ?? [];
+    for (const fn of needed) for (const id of fn.ids) names.add(id);
+    return names;
+  }
+
+  /** One file analysed in the main thread with what the run knows now. */
+  private analyzeHere(src: RunSource, only: OnlyFunctions | null): FileTaskResult {
+    return {
+      ...analyzeSource(this.setup.analyzer, src.path, src.read(), only, { known: this.cache?.earlierFunctions(src.path), keep: !!this.cache }),
+      path: src.path,
+      stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0, functionsReused: 0 },
+      heapUsed: 0,
+    };
+  }
+
+  /** Sends a file to the pool with the answers it will ask for, ranked by its turn (`at`). */
+  private dispatch(src: RunSource, at: number): Dispatched {
+    const { knowledge } = this.setup;
+    const only = this.onlyFor(src.path);
+    const summaries: [string, ApiEntry][] = [];
+    const noreturn: string[] = [];
+    const apis: [string, ApiEntry | null][] = [];
+    for (const name of this.calledBy(src.path)) {
+      const entry = knowledge.summaryOf(name, src.path);
+      if (entry) summaries.push([name, entry]);
+      if (knowledge.noreturn.holds(name, src.path)) noreturn.push(name);
+      const api = this.apisChanged ? knowledge.apis.entryFor(name, src.path) : undefined;
+      if (this.apisChanged && api !== lookupApi(name)) apis.push([name, api ?? null]);
+    }
+    const task = { path: src.path, text: this.inMemory.get(src.path), only, summaries, noreturn, apis, functions: this.cache?.earlierFunctions(src.path), keepFunctions: !!this.cache };
+    return { only, result: this.pool.get().submit(task, at) };
+  }
+
+  /** A worker's task in the run's statistics: its time always, what it produced when it is kept. */
+  private countWorkerTask(task: FileTaskResult, kept: boolean): void {
+    const { stats } = this.setup;
+    stats.parseMs += task.stats.parseMs;
+    stats.analyzeMs += task.stats.analyzeMs;
+    if (!kept) return;
+    stats.filesParsed += task.stats.filesParsed;
+    stats.functionsReused += task.stats.functionsReused;
+  }
+
+  /** Does a result hold at the file's turn (the same functions analysed, the same answers)? */
+  private holds(result: FileTaskResult, only: OnlyFunctions | null, file: string): boolean {
+    if (!sameOnly(only, this.onlyFor(file))) return false;
+    return !result.inputs || sameInputs(result.inputs, this.setup.view, file);
+  }
+}
+
+function sameOnly(a: OnlyFunctions | null | undefined, b: OnlyFunctions | null | undefined): boolean {
+  return (a?.ends.join(',') ?? '*') === (b?.ends.join(',') ?? '*');
+}

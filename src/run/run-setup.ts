@@ -1,0 +1,102 @@
+// What a run is set up with before it reads anything: its sources (the files given and the
+// context files), its options with the tree's facts, the rules, the run's knowledge and the view
+// the analyzer reads it through, the names that make a function worth analysing, the cache.
+
+import path from 'node:path';
+import type { AnalyzeOptions, FileNotification, RunStats } from '../types.js';
+import { emptyStats } from '../stats.js';
+import { RunKnowledge } from '../engine/knowledge.js';
+import { kernelTreeOf } from '../engine/link-domain.js';
+import { allApis } from '../kb/lock-api.js';
+import { addEntry, relevantNames, type RelevantNames } from '../engine/demand.js';
+import { readTreeFacts } from '../tree-facts.js';
+import type { FactsConfig } from '../parallel/file-facts.js';
+import { FileAnalyzer, selectRules } from '../file-analyzer.js';
+import type { KnowledgeView } from '../knowledge-view.js';
+import { readSource } from '../parallel/file-task.js';
+import type { ResultCache } from '../cache.js';
+import type { Rule } from '../rules/rule.js';
+import { openCache } from './run-cache.js';
+import type { RunSource } from './run-source.js';
+
+export interface RunSetup {
+  /** The files given, then the context files that are not among them. */
+  sources: RunSource[];
+  options: AnalyzeOptions;
+  /** The kernel tree the files lie in. */
+  root: string | null;
+  /** The tree's facts file, when read. */
+  treeFile: string | null;
+  rules: Rule[];
+  stats: RunStats;
+  knowledge: RunKnowledge;
+  view: KnowledgeView;
+  /** The analyzer of the main thread. */
+  analyzer: FileAnalyzer;
+  /** What makes a function worth analysing (src/engine/demand.ts), before the headers' summaries. */
+  names: RelevantNames;
+  useDemand: boolean;
+  factsConfig: FactsConfig;
+  cache: ResultCache | null;
+  /** What the run says before it reads a file (the cache, the tree's facts, the rules not run). */
+  notes: FileNotification[];
+}
+
+/**
+ * The kernel tree a path lies in (a directory with include/linux/mm.h), or null. A path under the
+ * tree's tools/ lies in the tree, not in tools/ (which has an include/linux/mm.h of its own).
+ */
+export function findKernelRoot(paths: readonly string[]): string | null {
+  for (const p of paths) {
+    let dir = path.resolve(p);
+    for (let i = 0; i < 64; i++) {
+      const tree = kernelTreeOf(dir);
+      if (tree) return tree;
+      const up = path.dirname(dir);
+      if (up === dir) break;
+      dir = up;
+    }
+  }
+  return null;
+}
+
+export function setUpRun(given: readonly RunSource[], requested: AnalyzeOptions): RunSetup {
+  const own = new Set(given.map((s) => s.path));
+  const sources: RunSource[] = [...given, ...(requested.contextFiles ?? []).filter((p) => !own.has(p)).map((p) => ({ path: p, context: true, read: () => readSource(p) }))];
+  const stats = emptyStats();
+  const root = requested.kernelRoot === false ? null : requested.kernelRoot ?? findKernelRoot(sources.map((s) => s.path));
+  // The tree's kernel features (src/tree-facts.ts): for the rules, the engine and the cache's key.
+  const tree = readTreeFacts(requested.treeFacts ? null : root);
+  const options: AnalyzeOptions = { ...requested, treeFacts: requested.treeFacts ?? tree.facts };
+  const knowledge = new RunKnowledge(root);
+  for (const [name, entry] of Object.entries(options.summariesIn ?? {})) knowledge.imported.set(name, { ...entry, name });
+  const rules = selectRules(options);
+  const view: KnowledgeView = {
+    summaryOf: (name, file) => knowledge.summaryOf(name, file),
+    noreturn: (name, file) => knowledge.noreturn.holds(name, file),
+    initializer: (variable) => knowledge.initializers.get(variable),
+    api: (name, file) => knowledge.apis.entryFor(name, file),
+  };
+  const analyzer = new FileAnalyzer(rules, options, stats, view);
+  // What makes a function worth analysing: the lock API of the knowledge base and the
+  // configuration, the summaries of earlier runs (and, for the demand, of the headers).
+  const names = relevantNames([...allApis(), ...(options.config ?? [])]);
+  for (const entry of knowledge.imported.values()) addEntry(names, entry);
+  const triggers = rules.flatMap((r) => (r.meta.textTrigger ? [r.meta.textTrigger] : []));
+  const factsConfig: FactsConfig = {
+    wanted: [...names.lockNames, ...names.insideNames, ...names.vmaNames],
+    triggers: triggers.map((t) => [t.source, t.flags]),
+    root,
+    hash: !!options.cacheDir,
+  };
+  // The cache of file analyses (src/cache.ts), keyed by content.
+  const { cache, note } = openCache(options);
+  const notes: FileNotification[] = note ? [note] : [];
+  if (tree.file) {
+    for (const difference of tree.differences) notes.push({ file: tree.file, level: 'note', message: difference });
+    const skipped = selectRules({ rules: options.rules }).filter((r) => !rules.includes(r)).map((r) => r.meta.id);
+    if (skipped.length) notes.push({ file: tree.file, level: 'note', message: `not run on this tree, which lacks what they check: ${skipped.join(', ')}` });
+  }
+  const useDemand = options.demand !== false;
+  return { sources, options, root, treeFile: tree.file, rules, stats, knowledge, view, analyzer, names, useDemand, factsConfig, cache, notes };
+}
