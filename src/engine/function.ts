@@ -13,6 +13,7 @@ import { configMacros, pathConfig } from './config-paths.js';
 import { canonicalizer, collectAliases, collectLockFlags, collectPointerParams, collectTypes } from './function-text.js';
 import { entryConditions } from './arg-conditions.js';
 import { Transfer, keyOf, declaredName, rwsemOwner, type EventSink, type FunctionContext, type SummaryFacts } from './transfer.js';
+import { emptySummaryFacts } from './models/summary-facts.js';
 import { summarize } from './summary.js';
 import type { State as StateT } from './state.js';
 import {
@@ -310,6 +311,19 @@ function nestingDepth(root: AstNode): number {
   return max;
 }
 
+/** What the analysis of one function shares between its parts: names, keys, steps, the transfer. */
+interface Analysis {
+  fn: AstNode;
+  file: string;
+  info: FunctionInfo;
+  canonical: (key: string) => string;
+  step: (node: AstNode, message: string) => TraceStep;
+  types: Map<string, string>;
+  context: FunctionContext;
+  tf: Transfer;
+  env: FunctionEnv;
+}
+
 export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoices, visitors: RuleVisitor[], env: FunctionEnv): FunctionAnalysis {
   const depth = nestingDepth(fn);
   if (depth > MAX_NESTING) throw new Error(`its syntax is nested ${depth} levels deep (the analysis stops at ${MAX_NESTING})`);
@@ -319,9 +333,9 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
   const aliases = collectAliases(fn);
   const canonical = canonicalizer(aliases);
   const step = (node: AstNode, message: string): TraceStep => stepAt(file, node, message);
-  const facts: SummaryFacts | null = env.summarize ? { fault: null, derefs: new Set(), modifiesAt: new Map() } : null;
+  const facts: SummaryFacts | null = env.summarize ? emptySummaryFacts() : null;
   const types = collectTypes(fn);
-  const fx: FunctionContext = {
+  const context: FunctionContext = {
     file,
     canonical,
     step,
@@ -334,78 +348,19 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     params: info.params,
     facts,
   };
-  const tf = new Transfer(fx);
+  const tf = new Transfer(context);
+  const analysis: Analysis = { fn, file, info, canonical, step, types, context, tf, env };
   const entry = entryState(fn, canonical, file, info.params, env.entry);
-  const typeOf = (name: string): string | undefined => types.get(name);
-  const initializer = env.initializer;
-
+  const callSites = new Map<AstNode, CallSite>();
   // Rules see each state as the fixpoint computes it: every state a node receives is a real path
   // state (joins only happen past the path bound), and findings are de-duplicated downstream.
-  const mmapKeyOf = (expr: AstNode): string | null => {
-    const k = keyOf(rwsemOwner(expr, 'mmap') ?? stripParens(expr));
-    return k ? `mmap:${canonical(k)}` : null;
-  };
-  const base = (st: StateT) => ({ file, fn: info, state: viewOf(st, tf), keyOf, mmapKeyOf, step, typeOf, initializer });
-  const callVisitors = visitors.filter((v) => v.call);
-  const derefVisitors = visitors.filter((v) => v.deref);
-  const lockVisitors = visitors.filter((v) => v.lockOp);
-  const writeVisitors = visitors.filter((v) => v.write);
-  const callSites = new Map<AstNode, CallSite>();
-  if (visitors.length || env.statics.size) {
-    fx.sink = {
-      call(node, callee, api, args, st, requires) {
-        if (callee && env.statics.has(callee)) {
-          let site = callSites.get(node);
-          if (!site) {
-            const argKeys = args.map((a) => {
-              const k = keyOf(stripParens(a));
-              return k ? canonical(k) : null;
-            });
-            site = { callee, step: step(node, `${info.name}() calls ${callee}() here`), held: [], argKeys, seen: new Set() };
-            callSites.set(node, site);
-          }
-          const held: HeldAtCall[] = [];
-          let sig = '';
-          for (const [key, l] of st.locks) {
-            if (l.state !== 'read' && l.state !== 'write' && l.state !== 'held') continue;
-            const where = heldOnParams(key, site.argKeys);
-            if (!where) continue;
-            held.push({ lock: key.slice(0, key.indexOf(':')) as LockClass, ...where, state: l.state, origin: l.origin, display: l.display });
-            sig += `${key}=${l.state};`;
-          }
-          if (!site.seen.has(sig)) {
-            site.seen.add(sig);
-            site.held.push(held);
-          }
-        }
-        if (!callVisitors.length) return;
-        const ev = { file, fn: info, state: viewOf(st, tf), keyOf, mmapKeyOf, step, typeOf, initializer, node, callee, api, args, requires };
-        for (const v of callVisitors) v.call!(ev);
-      },
-      deref(node, pointer, pointerKey, field, st) {
-        if (!derefVisitors.length || !st.ptrs.has(pointerKey)) return;
-        const ev = { file, fn: info, state: viewOf(st, tf), keyOf, mmapKeyOf, step, typeOf, initializer, node, pointer, pointerKey, field };
-        for (const v of derefVisitors) v.deref!(ev);
-      },
-      lockOp(op, st) {
-        if (!lockVisitors.length) return;
-        const ev = { ...base(st), ...op };
-        for (const v of lockVisitors) v.lockOp!(ev);
-      },
-      write(node, object, objectKey, field, arrow, st) {
-        if (!writeVisitors.length) return;
-        const ev = { file, fn: info, state: viewOf(st, tf), keyOf, mmapKeyOf, step, typeOf, initializer, node, object, objectKey, field, arrow };
-        for (const v of writeVisitors) v.write!(ev);
-      },
-    } satisfies EventSink;
-  }
+  if (visitors.length || env.statics.size) context.sink = eventSink(analysis, visitors, callSites);
   // A local pointer into a structure its caller passed (`ctx = &priv->lock_ctx`, `priv = m->private`)
   // names the caller's fields: what the path learns of them through it is kept to the end, for the
   // caller. A value copied from there (`int v = a[0]`) is the function's own, dead when unread.
   const callers = (name: string): boolean =>
     (types.get(name) ?? '').includes('*') && info.params.includes(/^[&*]*(\w+)/.exec(aliases.get(name) ?? '')?.[1] ?? '');
-  const body = fn.child('body');
-  const end = body ?? fn;
+  const end = fn.child('body') ?? fn;
   /** The rules' end of this function, complete or not: what they kept for it goes with it. */
   const endFunction = (complete: boolean, exits: ExitPath[]): void => {
     const ev = {
@@ -425,12 +380,98 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     endFunction(false, []);
     throw err;
   } finally {
-    fx.sink = null;
+    context.sink = null;
   }
 
   const exitStates = flow.states.get(cfg.exit) ?? [];
-  const macros = configMacros(cfg);
-  const exits: ExitPath[] = exitStates.map((st) => ({
+  const exits = exitPaths(analysis, exitStates, configMacros(cfg));
+  // Past its budget, the exits reached say nothing of the function's paths.
+  endFunction(!flow.budgetExceeded, flow.budgetExceeded ? [] : exits);
+  const failureReturns = exits
+    .map((e, i) => ({ e, st: exitStates[i] }))
+    .filter(({ e }) => isFailure(e.returned, info.returnKind))
+    .map(({ e, st }) => ({ node: e.returnNode, returned: e.returned, when: entryConditions(st, info.params) }));
+  const summary = facts ? functionSummary(analysis, facts, flow.budgetExceeded, exitStates, failureReturns, cfg) : null;
+  return {
+    info,
+    result: { info, failureReturns, ...(failureReturns.length && documentedNoFailure(fn.file.text, fn.start) ? { documentedNoFailure: true } : {}) },
+    summary,
+    callSites: [...callSites.values()],
+    parseErrors: cfg.parseErrors,
+    widened: flow.widened,
+    budgetExceeded: flow.budgetExceeded,
+  };
+}
+
+/** The rules' events, and the call sites of the file's static functions with the locks held at each. */
+function eventSink(a: Analysis, visitors: RuleVisitor[], callSites: Map<AstNode, CallSite>): EventSink {
+  const { file, info, canonical, step, types, tf, env } = a;
+  const typeOf = (name: string): string | undefined => types.get(name);
+  const initializer = env.initializer;
+  const mmapKeyOf = (expr: AstNode): string | null => {
+    const k = keyOf(rwsemOwner(expr, 'mmap') ?? stripParens(expr));
+    return k ? `mmap:${canonical(k)}` : null;
+  };
+  const base = (st: StateT) => ({ file, fn: info, state: viewOf(st, tf), keyOf, mmapKeyOf, step, typeOf, initializer });
+  const callVisitors = visitors.filter((v) => v.call);
+  const derefVisitors = visitors.filter((v) => v.deref);
+  const lockVisitors = visitors.filter((v) => v.lockOp);
+  const writeVisitors = visitors.filter((v) => v.write);
+  return {
+    call(node, callee, api, args, st, requires) {
+      if (callee && env.statics.has(callee)) recordCallSite(a, callSites, node, callee, args, st);
+      if (!callVisitors.length) return;
+      const ev = { ...base(st), node, callee, api, args, requires };
+      for (const v of callVisitors) v.call!(ev);
+    },
+    deref(node, pointer, pointerKey, field, st) {
+      if (!derefVisitors.length || !st.ptrs.has(pointerKey)) return;
+      const ev = { ...base(st), node, pointer, pointerKey, field };
+      for (const v of derefVisitors) v.deref!(ev);
+    },
+    lockOp(op, st) {
+      if (!lockVisitors.length) return;
+      const ev = { ...base(st), ...op };
+      for (const v of lockVisitors) v.lockOp!(ev);
+    },
+    write(node, object, objectKey, field, arrow, st) {
+      if (!writeVisitors.length) return;
+      const ev = { ...base(st), node, object, objectKey, field, arrow };
+      for (const v of writeVisitors) v.write!(ev);
+    },
+  };
+}
+
+/** A call of a static function of the file: the locks held there, on the callee's parameters. */
+function recordCallSite(a: Analysis, callSites: Map<AstNode, CallSite>, node: AstNode, callee: string, args: AstNode[], st: StateT): void {
+  let site = callSites.get(node);
+  if (!site) {
+    const argKeys = args.map((arg) => {
+      const k = keyOf(stripParens(arg));
+      return k ? a.canonical(k) : null;
+    });
+    site = { callee, step: a.step(node, `${a.info.name}() calls ${callee}() here`), held: [], argKeys, seen: new Set() };
+    callSites.set(node, site);
+  }
+  const held: HeldAtCall[] = [];
+  let sig = '';
+  for (const [key, l] of st.locks) {
+    if (l.state !== 'read' && l.state !== 'write' && l.state !== 'held') continue;
+    const where = heldOnParams(key, site.argKeys);
+    if (!where) continue;
+    held.push({ lock: key.slice(0, key.indexOf(':')) as LockClass, ...where, state: l.state, origin: l.origin, display: l.display });
+    sig += `${key}=${l.state};`;
+  }
+  if (!site.seen.has(sig)) {
+    site.seen.add(sig);
+    site.held.push(held);
+  }
+}
+
+/** The rules' view of each state at the function's exit. */
+function exitPaths(a: Analysis, exitStates: StateT[], macros: ReturnType<typeof configMacros>): ExitPath[] {
+  const { canonical, info, tf } = a;
+  return exitStates.map((st) => ({
     state: viewOf(st, tf),
     returnNode: (st.retNode as AstNode | null) ?? null,
     returned: st.ret < 0 ? V_ANY : st.ret,
@@ -443,42 +484,37 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     ]),
     config: pathConfig(st, macros),
   }));
-  // Past its budget, the exits reached say nothing of the function's paths.
-  endFunction(!flow.budgetExceeded, flow.budgetExceeded ? [] : exits);
-  const failureReturns = exits
-    .map((e, i) => ({ e, st: exitStates[i] }))
-    .filter(({ e }) => isFailure(e.returned, info.returnKind))
-    .map(({ e, st }) => ({ node: e.returnNode, returned: e.returned, when: entryConditions(st, info.params) }));
-  let summary: ApiEntry | null = null;
-  if (facts) {
-    // A function whose analysis ran out of budget says nothing reliable about its exits.
-    const usable = flow.budgetExceeded ? [] : exitStates;
-    summary = summarize({
-      name: info.name,
-      file,
-      line: fn.row + 1,
-      returnKind: info.returnKind,
-      params: info.params,
-      exits: usable,
-      outFields: usable.map((st) => outFields(st, canonical, info.params)),
-      facts: flow.budgetExceeded ? { fault: facts.fault, derefs: new Set(), modifiesAt: new Map() } : facts,
-      failureReturns: flow.budgetExceeded
-        ? []
-        : failureReturns.map((f) => ({ step: stepAt(file, f.node ?? fn, f.node ? `returns ${describeFailure(f.returned, info.returnKind)} here` : 'falls off the end'), returned: f.returned, when: f.when })),
-      documentedNoFailure: failureReturns.length > 0 && documentedNoFailure(fn.file.text, fn.start),
-    });
-    // No way out (every path ends in a noreturn call or loops forever): callers' paths end there.
-    if (!flow.budgetExceeded && exitStates.length === 0 && cfg.parseErrors === 0 && fn.child('body')) summary.noreturn = true;
-  }
-  return {
-    info,
-    result: { info, failureReturns, ...(failureReturns.length && documentedNoFailure(fn.file.text, fn.start) ? { documentedNoFailure: true } : {}) },
-    summary,
-    callSites: [...callSites.values()],
-    parseErrors: cfg.parseErrors,
-    widened: flow.widened,
-    budgetExceeded: flow.budgetExceeded,
-  };
+}
+
+/** What a call of the function does, for its callers (src/engine/summary.ts). */
+function functionSummary(
+  a: Analysis,
+  facts: SummaryFacts,
+  budgetExceeded: boolean,
+  exitStates: StateT[],
+  failureReturns: FunctionResult['failureReturns'],
+  cfg: Cfg,
+): ApiEntry {
+  const { fn, file, info, canonical } = a;
+  // A function whose analysis ran out of budget says nothing reliable about its exits.
+  const usable = budgetExceeded ? [] : exitStates;
+  const summary = summarize({
+    name: info.name,
+    file,
+    line: fn.row + 1,
+    returnKind: info.returnKind,
+    params: info.params,
+    exits: usable,
+    outFields: usable.map((st) => outFields(st, canonical, info.params)),
+    facts: budgetExceeded ? { fault: facts.fault, derefs: new Set(), modifiesAt: new Map() } : facts,
+    failureReturns: budgetExceeded
+      ? []
+      : failureReturns.map((f) => ({ step: stepAt(file, f.node ?? fn, f.node ? `returns ${describeFailure(f.returned, info.returnKind)} here` : 'falls off the end'), returned: f.returned, when: f.when })),
+    documentedNoFailure: failureReturns.length > 0 && documentedNoFailure(fn.file.text, fn.start),
+  });
+  // No way out (every path ends in a noreturn call or loops forever): callers' paths end there.
+  if (!budgetExceeded && exitStates.length === 0 && cfg.parseErrors === 0 && fn.child('body')) summary.noreturn = true;
+  return summary;
 }
 
 function exitLock(l: LockFact): ExitLockFact {

@@ -18,7 +18,7 @@ import type { AstNode } from '../parse/ast.js';
 import { walk } from '../parse/ast.js';
 import type { Cfg, CfgNode } from './cfg.js';
 import type { State } from './state.js';
-import { declaredName } from './transfer.js';
+import { declaredName } from './values.js';
 
 /** Identifiers of a syntax subtree (field names are `field_identifier`, not counted). */
 function identifiers(n: AstNode | null | undefined, into: Set<string>): void {

@@ -13,7 +13,7 @@
 import type { ApiEntry, FailureStyle, LockClass, LockEffect, LockMode, LockRequirement } from '../kb/lock-api.js';
 import type { TraceStep } from '../types.js';
 import type { State, LockFact } from './state.js';
-import type { SummaryFacts } from './transfer.js';
+import type { SummaryFacts } from './models/summary-facts.js';
 import type { OutField } from './out-values.js';
 import { ENTRY_SNAPSHOT, FORGOTTEN_SUFFIX, pointeeEntryKey, V_ANY, V_ERR, V_ZERO, type ReturnKind } from './events.js';
 
