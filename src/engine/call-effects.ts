@@ -6,6 +6,7 @@
 import { addressOperand, stripParens, type AstNode } from '../parse/ast.js';
 import type { ApiEntry, LockEffect } from '../kb/lock-api.js';
 import { keyOf } from './keys.js';
+import { lockKeyFor } from './lock-keys.js';
 import type { State } from './state.js';
 import { V_POS, V_ZERO } from './events.js';
 import type { FunctionContext, ResolvedRequirement } from './context.js';
@@ -85,7 +86,7 @@ export const CALL_EFFECTS: readonly CallEffect[] = [
       }
       const context = evaluator.context;
       for (const effect of api.lock ?? []) {
-        const both = fieldFlagSplit(effect, args, before, (k) => ['read', 'held'].includes(before.lockState(`vma:${context.canonical(k)}`)));
+        const both = fieldFlagSplit(effect, args, before, (k) => ['read', 'held'].includes(before.lockState(lockKeyFor('vma', context.canonical(k)))));
         if (both) {
           call.result = both.flatMap((s) => evaluator.applyCall(call.name, api, call.node, args, s));
           return;
@@ -162,7 +163,7 @@ export const CALL_EFFECTS: readonly CallEffect[] = [
     run(evaluator, call) {
       if (!evaluator.context.facts) return;
       const modified = noteCallFacts(evaluator.context, call.name, call.api, call.node, call.args, call.before);
-      if (modified.length) for (const i of modified) copy(call).setVal(`#modifies:${i}`, V_POS);
+      if (modified.length) for (const i of modified) copy(call).setModified(i);
     },
   },
   {

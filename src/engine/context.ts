@@ -7,6 +7,7 @@ import type { TraceStep } from '../types.js';
 import type { State } from './state.js';
 import type { LockStateName } from './events.js';
 import type { SummaryFacts } from './models/summary-facts.js';
+import type { LockKey } from './lock-keys.js';
 
 export interface LockOpInfo {
   node: AstNode;
@@ -16,7 +17,7 @@ export interface LockOpInfo {
   /** The call names the rwsem itself (`down_read(&mm->mmap_lock)`), not a wrapper. */
   raw: boolean;
   mode: 'read' | 'write' | undefined;
-  key: string;
+  key: LockKey;
   display: string;
   trylock: boolean;
   before: LockStateName;
@@ -29,7 +30,7 @@ export interface ResolvedRequirement {
   path?: string;
   lock: LockClass;
   mode: 'read' | 'write' | undefined;
-  key: string;
+  key: LockKey;
   display: string;
   /** Where the callee shows it needs the lock. */
   at: TraceStep | null;

@@ -18,6 +18,7 @@ import { applyCallEffects, type CallEvaluator } from './call-effects.js';
 import { ANY, MAX_EXPR_PATHS, collapseEvaluated, collapseStates, declaredName, oneLine, valueDiscarded, type Branches, type Evaluated, type Value } from './values.js';
 import { assignLocks, assignReturnedLock, forgetRepointed, forgetThroughFlag, mayWriteLock } from './models/locks.js';
 import { mmapLockOfVma } from './models/lock-queries.js';
+import type { LockKey } from './lock-keys.js';
 import { assignPointer, markTestedFields } from './models/pointers.js';
 import { noteDeref, noteModify } from './models/summary-facts.js';
 
@@ -48,7 +49,7 @@ export abstract class Evaluator implements CallEvaluator {
   }
 
   /** The mmap lock that protects a VMA on this path (src/engine/models/lock-queries.ts). */
-  mmapLockOfVma(vmaKey: string, state: State): { key: string; state: LockStateName } | null {
+  mmapLockOfVma(vmaKey: string, state: State): { key: LockKey; state: LockStateName } | null {
     return mmapLockOfVma(this.context, vmaKey, state);
   }
 
@@ -81,7 +82,7 @@ export abstract class Evaluator implements CallEvaluator {
           for (const o of this.expr(value, s)) next.push(name ? this.assign(name, o.value, o.state, value) : o.state);
         } else {
           const name = declaredName(d);
-          if (name && (s.vals.size || s.ptrs.size)) {
+          if (name && s.hasValueFacts()) {
             const copy = s.clone();
             copy.kill(name);
             next.push(copy);
@@ -322,7 +323,7 @@ export abstract class Evaluator implements CallEvaluator {
       const i = objectKey && target.operator === '->' && this.context.vmaWriteFields.includes(field) ? noteModify(this.context, objectKey, o.state, n, `writes \`${oneLine(target.text)}\``) : -1;
       if (i < 0) return o;
       const copy = o.state.clone();
-      copy.setVal(`#modifies:${i}`, V_POS);
+      copy.setModified(i);
       return { state: copy, value: o.value };
     });
   }

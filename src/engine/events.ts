@@ -3,13 +3,18 @@
 import type { AstNode as Node } from '../parse/ast.js';
 import type { ApiEntry, LockClass } from '../kb/lock-api.js';
 import type { TraceStep } from '../types.js';
+import type { LockKey } from './lock-keys.js';
+
+export type { LockKey } from './lock-keys.js';
 
 /** State of one lock on one path. 'unknown' is never a reason to report. */
 export type LockStateName = 'read' | 'write' | 'held' | 'none' | 'unknown';
 
 export interface HeldLock {
-  /** Normalised key, e.g. `mmap:mm` or `vma:vma`. */
-  key: string;
+  /** Which lock: its class and the object's path (src/engine/lock-keys.ts). */
+  key: LockKey;
+  /** The path of the object whose lock it is (`mm`, `vma`, `*vmap`), canonical. */
+  instance: string;
   /** The lock expression as written where it was taken, e.g. `mm` or `vma->vm_mm`. */
   display: string;
   state: 'read' | 'write' | 'held';
@@ -49,8 +54,8 @@ export interface StateView {
   heldMmapLocks(): HeldLock[];
   /** VMA read locks known held on this path. */
   heldVmaLocks(): HeldLock[];
-  /** The state of a lock key (`mmap:...` / `vma:...`). */
-  lockState(key: string): LockStateName;
+  /** The state of a lock (by its key). */
+  lockState(key: LockKey): LockStateName;
   /** True inside pagefault_disable() ... pagefault_enable(). */
   pagefaultDisabled(): boolean;
   /** Facts about a pointer expression (by its normalised key), when it came from a VMA lookup. */
@@ -61,7 +66,7 @@ export interface StateView {
    * The mmap lock that protects a VMA (by the VMA's key): its own mm's lock when the path knows
    * it, else the one mmap lock the path knows about; null when nothing is known.
    */
-  mmapLockOfVma(vmaKey: string): { key: string; state: LockStateName; origin: TraceStep | null; display: string; acquiredHere: boolean } | null;
+  mmapLockOfVma(vmaKey: string): { key: LockKey; state: LockStateName; origin: TraceStep | null; display: string; acquiredHere: boolean } | null;
   /** The VMA write lock of a VMA (by the VMA's key); 'unknown' also when a callee may have taken it. */
   vmaWriteLock(vmaKey: string): LockStateName;
 }
@@ -91,7 +96,7 @@ export interface EventBase {
   /** Normalise an expression to the key the state uses (null when not a plain path). */
   keyOf(expr: Node): string | null;
   /** Lock key for an expression naming an mm (`mm`, `vma->vm_mm`, `&mm->mmap_lock`). */
-  mmapKeyOf(expr: Node): string | null;
+  mmapKeyOf(expr: Node): LockKey | null;
   step(node: Node, message: string): TraceStep;
   /** Declared type of a variable or parameter of the function (`struct vm_area_struct *`), when declared there. */
   typeOf(name: string): string | undefined;
@@ -108,7 +113,7 @@ export interface CallRequirement {
   lock: LockClass;
   /** undefined: held in either mode. */
   mode: 'read' | 'write' | undefined;
-  key: string;
+  key: LockKey;
   display: string;
   /** Where the callee shows it needs the lock. */
   at: TraceStep | null;
@@ -155,7 +160,7 @@ export interface LockOpEvent extends EventBase {
   /** The call names the rwsem itself (`down_read(&mm->mmap_lock)`) rather than the mmap_* wrapper. */
   raw: boolean;
   mode: 'read' | 'write' | undefined;
-  key: string;
+  key: LockKey;
   display: string;
   trylock: boolean;
   /** State of this lock just before the operation. */
@@ -171,8 +176,9 @@ export const V_NEG = 4;
 export const V_ERR = 8;
 export const V_ANY = V_ZERO | V_POS | V_NEG | V_ERR;
 /**
- * `#@i` holds what a path knew of parameter i's value when the function first assigned the
- * parameter (V_* bits, with this marker so that "nothing known" is still a snapshot).
+ * Marks an entry snapshot (State.paramEntry and the like): what a path knew of a parameter's
+ * value when the function first assigned it (V_* bits, with this marker so that "nothing known"
+ * is still a snapshot).
  */
 export const ENTRY_SNAPSHOT = 16;
 /**
@@ -182,11 +188,6 @@ export const ENTRY_SNAPSHOT = 16;
  * constant of its own may not select.
  */
 export const V_SELECTED = 32;
-export const entryKey = (param: number): string => `#@${param}`;
-/** `#@*i`: the same snapshot for what parameter i points to (`*locked`), taken when it is first written. */
-export const pointeeEntryKey = (param: number): string => `#@*${param}`;
-/** `#@f:priv->ctx.locked`: the same snapshot for a field of a structure a parameter points to. */
-export const FIELD_ENTRY_PREFIX = '#@f:';
 
 export interface ExitPath {
   state: StateView;
@@ -201,7 +202,7 @@ export interface ExitPath {
   /** Fields of the parameters' structures (canonical keys): known on entry, at the exit, written on the path. */
   outFields: ReadonlyMap<string, { entry: number; exit: number; written: boolean }>;
   /** Lock facts at exit, by key, with whether the function itself took the lock on this path. */
-  locks: ReadonlyMap<string, ExitLockFact>;
+  locks: ReadonlyMap<LockKey, ExitLockFact>;
   /** Configuration macros the path assumed set (true) or not (false) at undecided #if regions (config-paths.ts). */
   config: ReadonlyMap<string, boolean>;
 }
@@ -218,11 +219,9 @@ export interface ExitLockFact {
   origin: TraceStep | null;
   display: string;
   /** The same lock, tracked under this other key (`vma` stored as `*vmap` or `state->vma`). */
-  aliasOf?: string;
+  aliasOf?: LockKey;
 }
 
-/** Key suffix of the pseudo lock recording that a callee may have dropped a lock of the class. */
-export const FORGOTTEN_SUFFIX = ':*';
 
 export interface FunctionExitEvent {
   file: string;

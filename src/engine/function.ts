@@ -14,10 +14,10 @@ import { canonicalizer, collectAliases, collectLockFlags, collectPointerParams, 
 import { entryConditions } from './arg-conditions.js';
 import { Transfer, keyOf, declaredName, rwsemOwner, type EventSink, type FunctionContext, type SummaryFacts } from './transfer.js';
 import { emptySummaryFacts } from './models/summary-facts.js';
+import { forgottenKey, isLockOf, lockClassOf, lockInstanceOf, lockKeyFor, type LockKey } from './lock-keys.js';
 import { summarize } from './summary.js';
 import type { State as StateT } from './state.js';
 import {
-  FORGOTTEN_SUFFIX,
   V_ANY,
   V_POS,
   V_ERR,
@@ -153,7 +153,7 @@ function entryState(fn: AstNode, canonical: (k: string) => string, file: string,
     const name = params[e.target];
     if (!name) continue;
     const expr = e.path ? e.path.replace('$', name) : name;
-    const key = `${e.lock}:${canonical(expr.replace(/^\*&/, ''))}`;
+    const key = lockKeyFor(e.lock, canonical(expr.replace(/^\*&/, '')));
     st.setLock(key, { state: e.state, acquiredHere: false, origin: e.origin ?? e.step, display: expr });
     if (e.origin) st.addStep(e.origin, [key]);
     st.addStep(e.step, [key]);
@@ -166,7 +166,7 @@ function entryState(fn: AstNode, canonical: (k: string) => string, file: string,
   for (let m = re.exec(head); m; m = re.exec(head)) {
     if (!MMAP_RWSEM_FIELDS.includes(m[3])) continue;
     const base = m[2].replace(/\s+/g, '');
-    const key = `mmap:${canonical(base)}`;
+    const key = lockKeyFor('mmap', canonical(base));
     const step: TraceStep = { file, line: fn.row + 1, column: fn.col + 1, message: `__${m[1]}(${m[2]}->${m[3]}): the mmap lock is ${m[1] === 'acquires' ? 'not held' : 'held'} on entry` };
     if (m[1] === 'acquires') st.setLock(key, { state: 'none', acquiredHere: false, origin: step, display: m[2] });
     else st.setLock(key, { state: 'held', acquiredHere: false, origin: step, display: m[2], required: 'held', requiredAt: step });
@@ -184,12 +184,12 @@ class View implements StateView {
     const found = this.tf?.mmapLockOfVma(vmaKey, this.st);
     if (!found) return null;
     const l = this.st.locks.get(found.key);
-    return { key: found.key, state: found.state, origin: l?.origin ?? null, display: l?.display ?? found.key.slice(5), acquiredHere: !!l?.acquiredHere };
+    return { key: found.key, state: found.state, origin: l?.origin ?? null, display: l?.display ?? lockInstanceOf(found.key), acquiredHere: !!l?.acquiredHere };
   }
 
   vmaWriteLock(vmaKey: string) {
-    if (this.st.locks.has(`vma-write${FORGOTTEN_SUFFIX}`)) return 'unknown' as const;
-    const key = `vma-write:${this.tf ? this.tf.canonicalKey(vmaKey) : vmaKey}`;
+    if (this.st.locks.has(forgottenKey('vma-write'))) return 'unknown' as const;
+    const key = lockKeyFor('vma-write', this.tf ? this.tf.canonicalKey(vmaKey) : vmaKey);
     const l = this.st.locks.get(this.st.lockKeyOf(key));
     if (l) return l.state;
     // While this function holds the mmap write lock it took, no VMA is write-locked until it says so.
@@ -198,26 +198,26 @@ class View implements StateView {
     return f && f.state === 'write' && f.acquiredHere ? ('none' as const) : ('unknown' as const);
   }
 
-  private held(prefix: string): HeldLock[] {
+  private held(lock: LockClass): HeldLock[] {
     const out: HeldLock[] = [];
     for (const [key, l] of this.st.locks) {
-      if (!key.startsWith(prefix)) continue;
+      if (!isLockOf(key, lock)) continue;
       if (l.state === 'read' || l.state === 'write' || l.state === 'held') {
-        out.push({ key, display: l.display, state: l.state, origin: l.origin });
+        out.push({ key, instance: lockInstanceOf(key), display: l.display, state: l.state, origin: l.origin });
       }
     }
     return out;
   }
 
   heldMmapLocks(): HeldLock[] {
-    return this.held('mmap:');
+    return this.held('mmap');
   }
 
   heldVmaLocks(): HeldLock[] {
-    return this.held('vma:');
+    return this.held('vma');
   }
 
-  lockState(key: string) {
+  lockState(key: LockKey) {
     return this.st.lockState(key);
   }
 
@@ -277,8 +277,8 @@ function isFailure(bits: number, kind: ReturnKind): boolean {
 }
 
 /** A held lock of the caller, expressed on the callee's parameters (null when no argument reaches it). */
-function heldOnParams(lockKey: string, argKeys: readonly (string | null)[]): { target: number; path?: string } | null {
-  const expr = lockKey.slice(lockKey.indexOf(':') + 1);
+function heldOnParams(lockKey: LockKey, argKeys: readonly (string | null)[]): { target: number; path?: string } | null {
+  const expr = lockInstanceOf(lockKey);
   for (let i = 0; i < argKeys.length; i++) {
     const a = argKeys[i];
     if (!a) continue;
@@ -408,9 +408,9 @@ function eventSink(a: Analysis, visitors: RuleVisitor[], callSites: Map<AstNode,
   const { file, info, canonical, step, types, tf, env } = a;
   const typeOf = (name: string): string | undefined => types.get(name);
   const initializer = env.initializer;
-  const mmapKeyOf = (expr: AstNode): string | null => {
+  const mmapKeyOf = (expr: AstNode): LockKey | null => {
     const k = keyOf(rwsemOwner(expr, 'mmap') ?? stripParens(expr));
-    return k ? `mmap:${canonical(k)}` : null;
+    return k ? lockKeyFor('mmap', canonical(k)) : null;
   };
   const base = (st: StateT) => ({ file, fn: info, state: viewOf(st, tf), keyOf, mmapKeyOf, step, typeOf, initializer });
   const callVisitors = visitors.filter((v) => v.call);
@@ -459,7 +459,7 @@ function recordCallSite(a: Analysis, callSites: Map<AstNode, CallSite>, node: As
     if (l.state !== 'read' && l.state !== 'write' && l.state !== 'held') continue;
     const where = heldOnParams(key, site.argKeys);
     if (!where) continue;
-    held.push({ lock: key.slice(0, key.indexOf(':')) as LockClass, ...where, state: l.state, origin: l.origin, display: l.display });
+    held.push({ lock: lockClassOf(key), ...where, state: l.state, origin: l.origin, display: l.display });
     sig += `${key}=${l.state};`;
   }
   if (!site.seen.has(sig)) {

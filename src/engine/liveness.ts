@@ -188,7 +188,7 @@ export function deadFactPruner(fn: AstNode, cfg: Cfg, params: readonly string[],
       if (preds[node] < 2) return st;
       const live = liveIn[node];
       const dead = (key: string): boolean => {
-        if (key.startsWith('#') || key.startsWith('*') || st.ptrs.has(key)) return false;
+        if (key.startsWith('*') || st.ptrs.has(key)) return false;
         for (const v of localsIn(key)) if (!live.has(v)) return true;
         return false;
       };

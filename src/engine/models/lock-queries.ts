@@ -5,18 +5,16 @@
 import { AstNode, stripParens } from '../../parse/ast.js';
 import { MMAP_RWSEM_FIELDS, VMA_RWSEM_PATH, type LockClass, type LockEffect } from '../../kb/lock-api.js';
 import { applyPath, keyOf } from '../keys.js';
-import { FORGOTTEN_SUFFIX, type LockStateName } from '../events.js';
+import type { LockStateName } from '../events.js';
+import { isForgottenKey, isLockOf, lockKeyFor, type LockKey } from '../lock-keys.js';
 import type { State } from '../state.js';
 import type { FunctionContext } from '../context.js';
 import { oneLine } from '../values.js';
 
-/** Pseudo lock key recording that a callee may have dropped some lock of a class on this path. */
-export function forgottenKey(lock: LockClass): string {
-  return `${lock}${FORGOTTEN_SUFFIX}`;
-}
+export { forgottenKey } from '../lock-keys.js';
 
 /** Lock key of the object a lock call acts on, or null when it is not an mmap/VMA lock. */
-export function lockKey(context: FunctionContext, effect: LockEffect, target: AstNode): string | null {
+export function lockKey(context: FunctionContext, effect: LockEffect, target: AstNode): LockKey | null {
   let expr = stripParens(target);
   if (effect.rawRwsem) {
     const base = rwsemOwner(expr, effect.lock);
@@ -24,7 +22,7 @@ export function lockKey(context: FunctionContext, effect: LockEffect, target: As
     expr = base;
   }
   const k = keyOf(expr);
-  return k ? `${effect.lock}:${context.canonical(effect.path ? applyPath(effect.path, k) : k)}` : null;
+  return k ? lockKeyFor(effect.lock, context.canonical(effect.path ? applyPath(effect.path, k) : k)) : null;
 }
 
 /**
@@ -71,16 +69,16 @@ export function displayOf(effect: LockEffect, target: AstNode): string {
 }
 
 /**
- * The mmap lock that protects a VMA: `mmap:<vma>->vm_mm` when the path knows it, else the one
+ * The mmap lock that protects a VMA: that of `<vma>->vm_mm` when the path knows it, else the one
  * mmap lock the path knows anything about (a function works on one mm at a time).
  */
-export function mmapLockOfVma(context: FunctionContext, vmaKey: string, state: State): { key: string; state: LockStateName } | null {
-  const own = `mmap:${context.canonical(`${vmaKey}->vm_mm`)}`;
+export function mmapLockOfVma(context: FunctionContext, vmaKey: string, state: State): { key: LockKey; state: LockStateName } | null {
+  const own = lockKeyFor('mmap', context.canonical(`${vmaKey}->vm_mm`));
   const fact = state.locks.get(own);
   if (fact && fact.state !== 'unknown') return { key: own, state: fact.state };
-  let found: { key: string; state: LockStateName } | null = null;
+  let found: { key: LockKey; state: LockStateName } | null = null;
   for (const [k, l] of state.locks) {
-    if (!k.startsWith('mmap:') || k.endsWith(FORGOTTEN_SUFFIX) || l.state === 'unknown') continue;
+    if (!isLockOf(k, 'mmap') || isForgottenKey(k) || l.state === 'unknown') continue;
     if (found) return null;
     found = { key: k, state: l.state };
   }
@@ -92,7 +90,7 @@ export function mmapLockOfVma(context: FunctionContext, vmaKey: string, state: S
  * given (`$->vm_mm`) acts on the lock of the mm that VMA belongs to: the one the path knows it
  * by (`mm`, the VMA found in it), when the path knows nothing of `vma->vm_mm` itself.
  */
-export function ownMmapLock(context: FunctionContext, effect: LockEffect, target: AstNode, state: State): { key: string; display: string } | null {
+export function ownMmapLock(context: FunctionContext, effect: LockEffect, target: AstNode, state: State): { key: LockKey; display: string } | null {
   if (effect.lock !== 'mmap' || effect.path !== '$->vm_mm' || effect.op === 'acquire') return null;
   const vma = keyOf(stripParens(target));
   const found = vma ? mmapLockOfVma(context, vma, state) : null;
@@ -101,14 +99,14 @@ export function ownMmapLock(context: FunctionContext, effect: LockEffect, target
 }
 
 /** Keys of the locks held on the path (what a VMA looked up now is protected by). */
-export function heldLockKeys(state: State): string[] {
+export function heldLockKeys(state: State): LockKey[] {
   return [...state.locks.entries()].filter(([, l]) => l.state === 'read' || l.state === 'write' || l.state === 'held').map(([k]) => k);
 }
 
-/** On this path the function has let go of a lock of `lock`'s class its caller held. */
-function droppedCallersLock(state: State, prefix: string): boolean {
+/** On this path the function has let go of a lock of class `lock` its caller held. */
+function droppedCallersLock(state: State, lock: LockClass): boolean {
   for (const [k, l] of state.locks) {
-    if (!k.startsWith(prefix)) continue;
+    if (!isLockOf(k, lock)) continue;
     if ((l.state === 'none' || l.state === 'unknown') && (l.releasedUnowned || (!l.acquiredHere && l.required))) return true;
   }
   return false;
@@ -116,10 +114,10 @@ function droppedCallersLock(state: State, prefix: string): boolean {
 
 /** On this path the function has let go of a VMA lock its caller held. */
 export function droppedCallersVmaLock(state: State): boolean {
-  return droppedCallersLock(state, 'vma:');
+  return droppedCallersLock(state, 'vma');
 }
 
 /** On this path the function has let go of an mmap lock its caller held (it is not held any more). */
 export function droppedCallersMmapLock(state: State): boolean {
-  return droppedCallersLock(state, 'mmap:');
+  return droppedCallersLock(state, 'mmap');
 }

@@ -15,7 +15,8 @@ import { isOutKey } from '../out-values.js';
 import type { LockOnReturn, Value } from '../values.js';
 import { splitOnReturn } from './failures.js';
 import { noteTakesMmapLock } from './summary-facts.js';
-import { displayOf, forgottenKey, lockKey, lockName, ownMmapLock } from './lock-queries.js';
+import { displayOf, lockKey, lockName, ownMmapLock } from './lock-queries.js';
+import { forgottenKey, isLockOf, lockInstanceOf, lockKeyFor, type LockKey } from '../lock-keys.js';
 
 /** One way a call may go: the state on it, the values returned on it, a lock on the returned pointer. */
 export interface CallVariant {
@@ -25,17 +26,14 @@ export interface CallVariant {
 }
 
 
-/** `#sole:mmap:mm`: the mm has no users but this path (ApiEntry.lastUser). */
-const SOLE_USER_PREFIX = '#sole:';
-
 /** The call leaves the mm in argument `api.lastUser` without other users: its VMAs stay valid unlocked. */
 export function markLastUser(context: FunctionContext, api: ApiEntry, args: AstNode[], copy: () => State): void {
   if (api.lastUser === undefined || !args[api.lastUser]) return;
   const key = lockKey(context, { lock: 'mmap', op: 'assert', target: api.lastUser, when: 'always' }, args[api.lastUser]);
-  if (key) copy().setVal(`${SOLE_USER_PREFIX}${key}`, V_POS);
+  if (key) copy().setSoleUser(key);
 }
 
-function opInfo(state: State, effect: LockEffect, key: string, callee: string, n: AstNode, display: string): LockOpInfo {
+function opInfo(state: State, effect: LockEffect, key: LockKey, callee: string, n: AstNode, display: string): LockOpInfo {
   const prior = state.locks.get(key);
   return {
     node: n,
@@ -53,7 +51,7 @@ function opInfo(state: State, effect: LockEffect, key: string, callee: string, n
 }
 
 /** Applies one lock operation to `copy` (already a private copy of the path's state). */
-export function lockOp(context: FunctionContext, copy: State, effect: LockEffect, named: string, callee: string, n: AstNode, display: string, origin?: TraceStep): void {
+export function lockOp(context: FunctionContext, copy: State, effect: LockEffect, named: LockKey, callee: string, n: AstNode, display: string, origin?: TraceStep): void {
   const key = copy.lockKeyOf(named);
   switch (effect.op) {
     case 'acquire':
@@ -69,10 +67,10 @@ export function lockOp(context: FunctionContext, copy: State, effect: LockEffect
   }
 }
 
-function acquire(context: FunctionContext, copy: State, effect: LockEffect, key: string, callee: string, n: AstNode, display: string, origin?: TraceStep): void {
+function acquire(context: FunctionContext, copy: State, effect: LockEffect, key: LockKey, callee: string, n: AstNode, display: string, origin?: TraceStep): void {
   const prior = copy.locks.get(key);
   if (context.sink) context.sink.lockOp(opInfo(copy, effect, key, callee, n, display), copy);
-  if (effect.lock === 'mmap' && !effect.trylock) noteTakesMmapLock(context, copy, key.slice(5), () => [context.step(n, `${callee}() takes the mmap lock of \`${display}\``)]);
+  if (effect.lock === 'mmap' && !effect.trylock) noteTakesMmapLock(context, copy, lockInstanceOf(key), () => [context.step(n, `${callee}() takes the mmap lock of \`${display}\``)]);
   const step = origin ?? context.step(n, `${lockName(effect)} of \`${display}\` taken here (${callee}())`);
   // A VMA write lock has no unlock call: it ends with the mmap write lock, so it is never "taken here" for balance.
   const own = effect.lock !== 'vma-write';
@@ -80,12 +78,13 @@ function acquire(context: FunctionContext, copy: State, effect: LockEffect, key:
   copy.addStep(step, [key]);
   // A VMA read-locked through a pointer is kept alive by that lock too.
   if (effect.lock === 'vma') {
-    const p = copy.ptrs.get(key.slice(4));
-    if (p && !p.staleSince && !p.lockedBy.includes(key)) copy.setPtr(key.slice(4), { ...p, lockedBy: [...p.lockedBy, key] });
+    const vma = lockInstanceOf(key);
+    const p = copy.ptrs.get(vma);
+    if (p && !p.staleSince && !p.lockedBy.includes(key)) copy.setPtr(vma, { ...p, lockedBy: [...p.lockedBy, key] });
   }
 }
 
-function release(context: FunctionContext, copy: State, effect: LockEffect, key: string, callee: string, n: AstNode, display: string): void {
+function release(context: FunctionContext, copy: State, effect: LockEffect, key: LockKey, callee: string, n: AstNode, display: string): void {
   const prior = copy.locks.get(key);
   if (context.sink) context.sink.lockOp(opInfo(copy, effect, key, callee, n, display), copy);
   const step = context.step(n, `${lockName(effect)} of \`${display}\` released here (${callee}())`);
@@ -95,12 +94,12 @@ function release(context: FunctionContext, copy: State, effect: LockEffect, key:
   const required = prior ? prior.required : (effect.mode ?? 'held');
   copy.setLock(key, { state: 'none', acquiredHere: prior?.acquiredHere ?? false, origin: null, display, releasedUnowned: unowned, required, requiredAt: prior ? prior.requiredAt : step });
   // An mm without other users: nobody can unmap its VMAs while the lock is dropped.
-  if (copy.getVal(`${SOLE_USER_PREFIX}${key}`) !== V_POS) copy.markStale(key, step);
+  if (!copy.soleUser.has(key)) copy.markStale(key, step);
   copy.addStep(step, [key]);
   if (effect.endsVmaWriteLocks) endVmaWriteLocks(copy);
 }
 
-function downgrade(context: FunctionContext, copy: State, effect: LockEffect, key: string, callee: string, n: AstNode, display: string): void {
+function downgrade(context: FunctionContext, copy: State, effect: LockEffect, key: LockKey, callee: string, n: AstNode, display: string): void {
   const prior = copy.locks.get(key);
   if (context.sink) context.sink.lockOp(opInfo(copy, effect, key, callee, n, display), copy);
   const step = context.step(n, `mmap lock of \`${display}\` downgraded to read here (${callee}())`);
@@ -110,7 +109,7 @@ function downgrade(context: FunctionContext, copy: State, effect: LockEffect, ke
   if (effect.endsVmaWriteLocks) endVmaWriteLocks(copy);
 }
 
-function assertHeld(context: FunctionContext, copy: State, effect: LockEffect, key: string, callee: string, n: AstNode, display: string): void {
+function assertHeld(context: FunctionContext, copy: State, effect: LockEffect, key: LockKey, callee: string, n: AstNode, display: string): void {
   const prior = copy.locks.get(key);
   if (prior && (prior.state === 'read' || prior.state === 'write')) return;
   if (prior && prior.state === 'held' && !effect.mode) return;
@@ -120,7 +119,7 @@ function assertHeld(context: FunctionContext, copy: State, effect: LockEffect, k
   copy.addStep(step, [key]);
 }
 
-function forget(context: FunctionContext, copy: State, key: string, callee: string, n: AstNode, display: string, what: string): void {
+function forget(context: FunctionContext, copy: State, key: LockKey, callee: string, n: AstNode, display: string, what: string): void {
   const prior = copy.locks.get(key);
   if (!prior) {
     // Nothing known here, but the callee may have released it: this function's own summary
@@ -142,7 +141,7 @@ function forget(context: FunctionContext, copy: State, key: string, callee: stri
  */
 function endVmaWriteLocks(copy: State): void {
   for (const [k, l] of [...copy.locks]) {
-    if (!k.startsWith('vma-write:')) continue;
+    if (!isLockOf(k, 'vma-write')) continue;
     if (!l.required) copy.deleteLock(k);
     else if (l.state !== 'none') copy.setLock(k, { ...l, state: 'none', acquiredHere: false });
   }
@@ -157,13 +156,14 @@ export function forgetAll(context: FunctionContext, copy: State, lock: LockClass
   const step = context.step(n, message);
   let holdsOwn = false;
   for (const [key, prior] of [...copy.locks]) {
-    if (!(key.startsWith(`${lock}:`) || (lock === 'mmap' && key.startsWith('vma-write:')))) continue;
+    const ofClass = isLockOf(key, lock);
+    if (!(ofClass || (lock === 'mmap' && isLockOf(key, 'vma-write')))) continue;
     if (prior.state === 'unknown') {
-      if (prior.forgottenOwn && key.startsWith(`${lock}:`)) holdsOwn = true;
+      if (prior.forgottenOwn && ofClass) holdsOwn = true;
       continue;
     }
     const own = prior.acquiredHere && !prior.releasedUnowned && !prior.required;
-    if (own && prior.state !== 'none' && key.startsWith(`${lock}:`)) holdsOwn = true;
+    if (own && prior.state !== 'none' && ofClass) holdsOwn = true;
     copy.setLock(key, { ...prior, state: 'unknown', acquiredHere: false, releasedUnowned: !!prior.releasedUnowned || !prior.acquiredHere, forgottenOwn: own });
     copy.addStep(step, [key]);
   }
@@ -176,7 +176,7 @@ export function forgetAll(context: FunctionContext, copy: State, lock: LockClass
  * VMA lock known not held on the old one says nothing about the new one.
  */
 export function forgetRepointed(context: FunctionContext, copy: State, key: string): void {
-  const vmaKey = `vma:${context.canonical(key)}`;
+  const vmaKey = lockKeyFor('vma', context.canonical(key));
   copy.dropLockAlias(vmaKey);
   const old = copy.locks.get(vmaKey);
   if (old && old.state === 'none' && !old.releasedUnowned) copy.setLock(vmaKey, { ...old, state: 'unknown', acquiredHere: false });
@@ -188,9 +188,9 @@ export function forgetRepointed(context: FunctionContext, copy: State, key: stri
  */
 export function mayWriteLock(context: FunctionContext, copy: State, k: string | null): void {
   let writing = false;
-  for (const [key, l] of copy.locks) if (key.startsWith('mmap:') && l.state === 'write') writing = true;
+  for (const [key, l] of copy.locks) if (isLockOf(key, 'mmap') && l.state === 'write') writing = true;
   if (!writing) return;
-  const key = k ? `vma-write:${context.canonical(k)}` : forgottenKey('vma-write');
+  const key = k ? lockKeyFor('vma-write', context.canonical(k)) : forgottenKey('vma-write');
   const prior = copy.locks.get(key);
   if (prior?.state === 'unknown' || prior?.state === 'write') return;
   copy.setLock(key, { state: 'unknown', acquiredHere: false, origin: null, display: k ?? '*', releasedUnowned: true });
@@ -285,7 +285,7 @@ function applyLockEffect(context: FunctionContext, call: LockCall, effect: LockE
   const target = effect.target === 'current' ? null : args[effect.target];
   if (!target && effect.target !== 'current') return variants;
   const own = target ? ownMmapLock(context, effect, target, before) : null;
-  const key = own?.key ?? (target ? lockKey(context, effect, target) : `${effect.lock}:${context.canonical(applyPath(effect.path ?? '$', 'current'))}`);
+  const key = own?.key ?? (target ? lockKey(context, effect, target) : lockKeyFor(effect.lock, context.canonical(applyPath(effect.path ?? '$', 'current'))));
   if (!key) return variants;
   const display = own?.display ?? (target ? displayOf(effect, target) : applyPath(effect.path ?? '$', 'current'));
   if (effect.when === 'always') {
@@ -320,7 +320,7 @@ function applyLockEffect(context: FunctionContext, call: LockCall, effect: LockE
 }
 
 /** A lock call that may fail, on the path where it failed: the lock is not taken. */
-function failedAcquire(context: FunctionContext, copy: State, effect: LockEffect, key: string, name: string, n: AstNode, display: string): void {
+function failedAcquire(context: FunctionContext, copy: State, effect: LockEffect, key: LockKey, name: string, n: AstNode, display: string): void {
   const k = copy.lockKeyOf(key);
   if (context.sink) context.sink.lockOp(opInfo(copy, effect, k, name, n, display), copy);
   const prior = copy.locks.get(k);
@@ -356,7 +356,7 @@ function acquireInCheck(context: FunctionContext, check: string, name: string, e
  * its lock to that name; a pointer returned locked (`lock_vma_under_rcu()`) is locked under it.
  */
 export function assignLocks(context: FunctionContext, copy: State, key: string, value: Value, at: AstNode): void {
-  const vmaKey = `vma:${context.canonical(key)}`;
+  const vmaKey = lockKeyFor('vma', context.canonical(key));
   copy.dropLockAlias(vmaKey);
   const old = copy.locks.get(vmaKey);
   if (old && (old.state === 'none' || old.state === 'unknown') && !old.releasedUnowned) copy.locks.delete(vmaKey);
@@ -364,10 +364,10 @@ export function assignLocks(context: FunctionContext, copy: State, key: string, 
   // out-parameter, a field of a structure it passed), the lock is handed to the caller, who will
   // know it by that name, and so does the rest of this function.
   if (isOutKey(context.canonical(key), context.params) && value.key && !value.lockOnRet) {
-    const from = copy.lockKeyOf(`vma:${context.canonical(value.key)}`);
+    const from = copy.lockKeyOf(lockKeyFor('vma', context.canonical(value.key)));
     const f = copy.locks.get(from);
     if (f && from !== vmaKey && (f.state === 'read' || f.state === 'held')) {
-      if (isOutKey(from.slice(4), context.params)) {
+      if (isOutKey(lockInstanceOf(from), context.params)) {
         copy.setLockAlias(vmaKey, from);
       } else {
         copy.locks.delete(from);
@@ -381,7 +381,7 @@ export function assignLocks(context: FunctionContext, copy: State, key: string, 
 
 /** The pointer assigned to `key` came locked from its call (Value.lockOnRet): the lock is named by `key` now. */
 export function assignReturnedLock(context: FunctionContext, copy: State, key: string, lockOnRet: LockOnReturn, at: AstNode): void {
-  const lockKeyOfVar = `${lockOnRet.effect.lock}:${context.canonical(key)}`;
+  const lockKeyOfVar = lockKeyFor(lockOnRet.effect.lock, context.canonical(key));
   // A new object: what was known of the lock of the one the variable named before is not about it.
   const prior = copy.locks.get(lockKeyOfVar);
   if (prior && !prior.releasedUnowned && !prior.acquiredHere) copy.locks.delete(lockKeyOfVar);
