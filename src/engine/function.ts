@@ -32,7 +32,8 @@ import {
   type ReturnKind,
   type StateView,
 } from './events.js';
-import { MMAP_RWSEM_FIELDS, VMA_MMAP_WRITE_FIELDS, type ApiEntry, type LockClass } from '../kb/lock-api.js';
+import { MMAP_RWSEM_FIELDS, VMA_MMAP_WRITE_FIELDS, VMA_STRUCT_TAG, type ApiEntry, type LockClass } from '../kb/lock-api.js';
+import { lockClass } from '../kb/lock-classes.js';
 import { DEFINITION_MACRO, definitionMacroName } from './c-names.js';
 import { documentedNoFailure } from './doc-claims.js';
 
@@ -158,7 +159,7 @@ function entryState(fn: AstNode, canonical: (k: string) => string, file: string,
     if (e.origin) st.addStep(e.origin, [key]);
     st.addStep(e.step, [key]);
     // A VMA whose lock the callers hold is a VMA, not NULL.
-    if (e.lock !== 'mmap' && !e.path) st.setVal(name, V_POS);
+    if (lockClass(e.lock).instance.struct === VMA_STRUCT_TAG && !e.path) st.setVal(name, V_POS);
   }
   const body = fn.child('body');
   const head = body ? fn.file.text.slice(fn.start, body.start) : fn.text;

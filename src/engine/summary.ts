@@ -15,6 +15,7 @@ import type { TraceStep } from '../types.js';
 import type { State, LockFact } from './state.js';
 import type { SummaryFacts } from './models/summary-facts.js';
 import type { OutField } from './out-values.js';
+import { LOCK_CLASSES, lockClass } from '../kb/lock-classes.js';
 import { isForgottenKey, lockClassOf, lockInstanceOf, lockKeyFor, type LockKey } from './lock-keys.js';
 import { ENTRY_SNAPSHOT, V_ANY, V_ERR, V_ZERO, type ReturnKind } from './events.js';
 
@@ -37,7 +38,6 @@ export interface SummaryInput {
 /** How one exit path leaves a lock, relative to entry. */
 type Change = 'same' | 'acquired' | 'released' | 'retaken' | 'downgraded' | 'unknown';
 
-const LOCK_CLASSES: readonly LockClass[] = ['mmap', 'vma', 'vma-write'];
 
 function changeOf(lock: LockClass, f: LockFact | undefined): { change: Change; mode?: LockMode } {
   if (!f) return { change: 'same' };
@@ -45,7 +45,8 @@ function changeOf(lock: LockClass, f: LockFact | undefined): { change: Change; m
   if (f.state === 'unknown') return { change: f.forgottenOwn ? 'same' : 'unknown' };
   const mode = f.state === 'read' || f.state === 'write' ? f.state : undefined;
   if (f.state === 'none') return { change: f.releasedUnowned || f.required ? 'released' : 'same' };
-  if (lock === 'vma-write') return { change: f.required ? 'same' : 'acquired', mode };
+  // A lock that ends with another (a VMA write lock): taken, never released by the function itself.
+  if (lockClass(lock).endsWith) return { change: f.required ? 'same' : 'acquired', mode };
   if (f.acquiredHere) return { change: f.releasedUnowned || f.required ? 'retaken' : 'acquired', mode };
   if (f.required === 'write' && f.state === 'read') return { change: 'downgraded' };
   return { change: 'same' };
@@ -308,7 +309,7 @@ export function summarize(input: SummaryInput): ApiEntry {
     const cls = lockClassOf(key);
     if (!LOCK_CLASSES.includes(cls)) continue;
     if (isForgottenKey(key)) {
-      if (cls !== 'vma-write') lock.push(...onlyWhenFlagSet([{ lock: cls, op: 'forget', target: 'all', when: 'always' }], exits, (st) => st.locks.has(key), params));
+      if (!lockClass(cls).endsWith) lock.push(...onlyWhenFlagSet([{ lock: cls, op: 'forget', target: 'all', when: 'always' }], exits, (st) => st.locks.has(key), params));
       continue;
     }
     const where = parametrize(lockInstanceOf(key), params);

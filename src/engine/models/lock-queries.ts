@@ -3,7 +3,8 @@
 // Nothing here changes a state; src/engine/models/locks.ts does.
 
 import { AstNode, stripParens } from '../../parse/ast.js';
-import { MMAP_RWSEM_FIELDS, VMA_RWSEM_PATH, type LockClass, type LockEffect } from '../../kb/lock-api.js';
+import type { LockEffect } from '../../kb/lock-api.js';
+import { lockClass, lockDisplayName, type LockClass } from '../../kb/lock-classes.js';
 import { applyPath, keyOf } from '../keys.js';
 import type { LockStateName } from '../events.js';
 import { isForgottenKey, isLockOf, lockKeyFor, type LockKey } from '../lock-keys.js';
@@ -30,24 +31,26 @@ export function lockKey(context: FunctionContext, effect: LockEffect, target: As
  * declares as another structure (videobuf2's queue has a mutex called `mmap_lock`).
  */
 function mayBeMm(context: FunctionContext, owner: AstNode, lock: LockClass): boolean {
-  if (lock !== 'mmap' || owner.type !== 'identifier') return true;
+  const ownerStruct = lockClass(lock).rwsem?.ownerStruct;
+  if (ownerStruct === undefined || owner.type !== 'identifier') return true;
   const struct = /^(?:const\s+)?struct\s+(\w+)/.exec(context.typeOf(owner.text) ?? '')?.[1];
-  return struct === undefined || struct === 'mm_struct';
+  return struct === undefined || struct === ownerStruct;
 }
 
 /**
- * For a raw rwsem argument, the object whose lock it is: `&mm->mmap_lock` -> `mm`,
- * `&vma->vm_lock->lock` -> `vma`; null for any other rwsem.
+ * For a raw rwsem argument, the object whose lock it is (the class's declared rwsem field or path):
+ * `&mm->mmap_lock` -> `mm`, `&vma->vm_lock->lock` -> `vma`; null for any other rwsem.
  */
 export function rwsemOwner(arg: AstNode, lock: LockClass): AstNode | null {
+  const rwsem = lockClass(lock).rwsem;
   const e = stripParens(arg);
-  if (e.type !== 'pointer_expression' || e.operator !== '&') return null;
+  if (!rwsem || e.type !== 'pointer_expression' || e.operator !== '&') return null;
   let f: AstNode | null = stripParens(e.child('argument')!);
-  const path = lock === 'mmap' ? null : [...VMA_RWSEM_PATH].reverse();
-  if (!path) {
-    if (f.type !== 'field_expression' || !MMAP_RWSEM_FIELDS.includes(f.child('field')?.text ?? '')) return null;
+  if (rwsem.fields) {
+    if (f.type !== 'field_expression' || !rwsem.fields.includes(f.child('field')?.text ?? '')) return null;
     return f.child('argument');
   }
+  const path = [...(rwsem.path ?? [])].reverse();
   for (const name of path) {
     if (!f || f.type !== 'field_expression' || f.child('field')?.text !== name) return null;
     f = f.child('argument') ? stripParens(f.child('argument')!) : null;
@@ -56,8 +59,7 @@ export function rwsemOwner(arg: AstNode, lock: LockClass): AstNode | null {
 }
 
 export function lockName(effect: LockEffect): string {
-  const mode = effect.mode ? `${effect.mode} ` : '';
-  return effect.lock === 'mmap' ? `mmap ${mode}lock` : effect.lock === 'vma' ? `VMA ${mode}lock` : 'VMA write lock';
+  return lockDisplayName(effect.lock, effect.mode);
 }
 
 /** The lock object as written at the call (`vma->vm_mm` for a callee that takes `$->vm_mm` of `vma`). */
@@ -73,7 +75,7 @@ export function displayOf(effect: LockEffect, target: AstNode): string {
  * mmap lock the path knows anything about (a function works on one mm at a time).
  */
 export function mmapLockOfVma(context: FunctionContext, vmaKey: string, state: State): { key: LockKey; state: LockStateName } | null {
-  const own = lockKeyFor('mmap', context.canonical(`${vmaKey}->vm_mm`));
+  const own = lockKeyFor('mmap', context.canonical(lockClass('mmap').instance.ofVma!.replace('$', vmaKey)));
   const fact = state.locks.get(own);
   if (fact && fact.state !== 'unknown') return { key: own, state: fact.state };
   let found: { key: LockKey; state: LockStateName } | null = null;
@@ -91,7 +93,8 @@ export function mmapLockOfVma(context: FunctionContext, vmaKey: string, state: S
  * by (`mm`, the VMA found in it), when the path knows nothing of `vma->vm_mm` itself.
  */
 export function ownMmapLock(context: FunctionContext, effect: LockEffect, target: AstNode, state: State): { key: LockKey; display: string } | null {
-  if (effect.lock !== 'mmap' || effect.path !== '$->vm_mm' || effect.op === 'acquire') return null;
+  const ofVma = lockClass(effect.lock).instance.ofVma;
+  if (ofVma === undefined || effect.path !== ofVma || effect.op === 'acquire') return null;
   const vma = keyOf(stripParens(target));
   const found = vma ? mmapLockOfVma(context, vma, state) : null;
   const fact = found ? state.locks.get(found.key) : undefined;

@@ -16,7 +16,9 @@ import type { LockOnReturn, Value } from '../values.js';
 import { splitOnReturn } from './failures.js';
 import { noteTakesMmapLock } from './summary-facts.js';
 import { displayOf, lockKey, lockName, ownMmapLock } from './lock-queries.js';
-import { forgottenKey, isLockOf, lockInstanceOf, lockKeyFor, type LockKey } from '../lock-keys.js';
+import { lockDisplayName } from '../../kb/lock-classes.js';
+import { forgottenKey, isLockOf, lockClassOf, lockInstanceOf, lockKeyFor, type LockKey } from '../lock-keys.js';
+import { LOCK_CLASS_DECLARATIONS, classesEndingWith, lockClass } from '../../kb/lock-classes.js';
 
 /** One way a call may go: the state on it, the values returned on it, a lock on the returned pointer. */
 export interface CallVariant {
@@ -72,12 +74,13 @@ function acquire(context: FunctionContext, copy: State, effect: LockEffect, key:
   if (context.sink) context.sink.lockOp(opInfo(copy, effect, key, callee, n, display), copy);
   if (effect.lock === 'mmap' && !effect.trylock) noteTakesMmapLock(context, copy, lockInstanceOf(key), () => [context.step(n, `${callee}() takes the mmap lock of \`${display}\``)]);
   const step = origin ?? context.step(n, `${lockName(effect)} of \`${display}\` taken here (${callee}())`);
-  // A VMA write lock has no unlock call: it ends with the mmap write lock, so it is never "taken here" for balance.
-  const own = effect.lock !== 'vma-write';
+  // A lock without an unlock call of its own (the VMA write lock) ends with another (the mmap write
+  // lock), so it is never "taken here" for balance.
+  const own = !lockClass(effect.lock).endsWith;
   copy.setLock(key, { state: effect.mode ?? 'held', acquiredHere: own, origin: step, display, releasedUnowned: prior?.releasedUnowned, required: prior?.required, requiredAt: prior?.requiredAt });
   copy.addStep(step, [key]);
   // A VMA read-locked through a pointer is kept alive by that lock too.
-  if (effect.lock === 'vma') {
+  if (lockClass(effect.lock).keepsInstanceAlive) {
     const vma = lockInstanceOf(key);
     const p = copy.ptrs.get(vma);
     if (p && !p.staleSince && !p.lockedBy.includes(key)) copy.setPtr(vma, { ...p, lockedBy: [...p.lockedBy, key] });
@@ -96,17 +99,17 @@ function release(context: FunctionContext, copy: State, effect: LockEffect, key:
   // An mm without other users: nobody can unmap its VMAs while the lock is dropped.
   if (!copy.soleUser.has(key)) copy.markStale(key, step);
   copy.addStep(step, [key]);
-  if (effect.endsVmaWriteLocks) endVmaWriteLocks(copy);
+  if (effect.endsVmaWriteLocks) endDependentLocks(copy, effect.lock);
 }
 
 function downgrade(context: FunctionContext, copy: State, effect: LockEffect, key: LockKey, callee: string, n: AstNode, display: string): void {
   const prior = copy.locks.get(key);
   if (context.sink) context.sink.lockOp(opInfo(copy, effect, key, callee, n, display), copy);
-  const step = context.step(n, `mmap lock of \`${display}\` downgraded to read here (${callee}())`);
+  const step = context.step(n, `${lockDisplayName(effect.lock, undefined)} of \`${display}\` downgraded to read here (${callee}())`);
   const required = prior ? prior.required : 'write';
   copy.setLock(key, { state: 'read', acquiredHere: prior?.acquiredHere ?? false, origin: prior?.origin ?? step, display, releasedUnowned: prior?.releasedUnowned, required, requiredAt: prior ? prior.requiredAt : step });
   copy.addStep(step, [key]);
-  if (effect.endsVmaWriteLocks) endVmaWriteLocks(copy);
+  if (effect.endsVmaWriteLocks) endDependentLocks(copy, effect.lock);
 }
 
 function assertHeld(context: FunctionContext, copy: State, effect: LockEffect, key: LockKey, callee: string, n: AstNode, display: string): void {
@@ -134,14 +137,15 @@ function forget(context: FunctionContext, copy: State, key: LockKey, callee: str
 }
 
 /**
- * The mmap write lock is gone: so is every VMA write lock taken under it, and what was known or
- * feared of them (a callee that may have write-locked one) no longer says anything: for a caller,
- * the mmap lock's own effect carries it. Only a requirement stays (the function asserted a VMA
- * write-locked before it let the lock go).
+ * The `lock` write lock is gone (the mmap write lock): so is every lock of a class that ends with
+ * it (every VMA write lock taken under it), and what was known or feared of them (a callee that may
+ * have write-locked one) no longer says anything: for a caller, the lock's own effect carries it.
+ * Only a requirement stays (the function asserted a VMA write-locked before it let the lock go).
  */
-function endVmaWriteLocks(copy: State): void {
+function endDependentLocks(copy: State, lock: LockClass): void {
+  const ending = classesEndingWith(lock).map((d) => d.name);
   for (const [k, l] of [...copy.locks]) {
-    if (!isLockOf(k, 'vma-write')) continue;
+    if (!ending.includes(lockClassOf(k))) continue;
     if (!l.required) copy.deleteLock(k);
     else if (l.state !== 'none') copy.setLock(k, { ...l, state: 'none', acquiredHere: false });
   }
@@ -157,7 +161,8 @@ export function forgetAll(context: FunctionContext, copy: State, lock: LockClass
   let holdsOwn = false;
   for (const [key, prior] of [...copy.locks]) {
     const ofClass = isLockOf(key, lock);
-    if (!(ofClass || (lock === 'mmap' && isLockOf(key, 'vma-write')))) continue;
+    // A lock that ends with one of the class (a VMA write lock, with the mmap lock) goes with it.
+    if (!(ofClass || lockClass(lockClassOf(key)).endsWith?.lock === lock)) continue;
     if (prior.state === 'unknown') {
       if (prior.forgottenOwn && ofClass) holdsOwn = true;
       continue;
@@ -184,22 +189,28 @@ export function forgetRepointed(context: FunctionContext, copy: State, key: stri
 
 /**
  * An unknown callee given a VMA may have write-locked it (vma_start_write); given an address it
- * may have write-locked any. Only tracked while an mmap write lock is held.
+ * may have write-locked any: a lock of a class that ends with another (LockClassDeclaration.endsWith),
+ * tracked only while that other lock is held in that mode (the mmap write lock).
  */
 export function mayWriteLock(context: FunctionContext, copy: State, k: string | null): void {
-  let writing = false;
-  for (const [key, l] of copy.locks) if (isLockOf(key, 'mmap') && l.state === 'write') writing = true;
-  if (!writing) return;
-  const key = k ? lockKeyFor('vma-write', context.canonical(k)) : forgottenKey('vma-write');
-  const prior = copy.locks.get(key);
-  if (prior?.state === 'unknown' || prior?.state === 'write') return;
-  copy.setLock(key, { state: 'unknown', acquiredHere: false, origin: null, display: k ?? '*', releasedUnowned: true });
+  for (const d of LOCK_CLASS_DECLARATIONS) {
+    const under = d.endsWith;
+    if (!under) continue;
+    let holding = false;
+    for (const [key, l] of copy.locks) if (isLockOf(key, under.lock) && l.state === under.mode) holding = true;
+    if (!holding) continue;
+    const key = k ? lockKeyFor(d.name, context.canonical(k)) : forgottenKey(d.name);
+    const prior = copy.locks.get(key);
+    if (prior?.state === 'unknown' || prior?.state === 'write') continue;
+    copy.setLock(key, { state: 'unknown', acquiredHere: false, origin: null, display: k ?? '*', releasedUnowned: true });
+  }
 }
 
 /** A callee given a lock flag of this function (`&locked`) may have released the locks the flag goes with. */
 export function forgetThroughFlag(context: FunctionContext, copy: State, flag: string, name: string | null, n: AstNode): void {
-  // The classes of the lock operations the flag goes with (GUP's `locked`: the mmap lock).
-  for (const lock of ['mmap', 'vma'] as const) {
+  // The classes of the lock operations the flag goes with (GUP's `locked`: the mmap lock); a lock
+  // without a release of its own (the VMA write lock) goes with the one it ends with.
+  for (const lock of LOCK_CLASS_DECLARATIONS.filter((d) => !d.endsWith).map((d) => d.name)) {
     if (!context.lockFlags.get(flag)?.has(lock)) continue;
     forgetAll(context, copy, lock, n, `${name ?? 'the callee'}() receives \`${flag}\`, which tracks whether the lock is held: it may have released the lock`);
   }
@@ -226,7 +237,7 @@ export function applyRequirement(context: FunctionContext, copy: State, requirem
   const r = { ...requirement, key: copy.lockKeyOf(requirement.key) };
   const prior = copy.locks.get(r.key);
   if (prior && prior.state !== 'unknown') return;
-  const step = context.step(n, `${callee}() needs the ${r.lock === 'mmap' ? 'mmap' : 'VMA'} ${r.mode ? `${r.mode} ` : ''}lock of \`${r.display}\` held${r.at ? ` (${r.at.file}:${r.at.line})` : ''}`);
+  const step = context.step(n, `${callee}() needs the ${lockClass(r.lock).title} ${r.mode ? `${r.mode} ` : ''}lock of \`${r.display}\` held${r.at ? ` (${r.at.file}:${r.at.line})` : ''}`);
   const required = prior ? prior.required : (r.mode ?? 'held');
   copy.setLock(r.key, { state: r.mode ?? 'held', acquiredHere: false, origin: prior?.origin ?? step, display: r.display, releasedUnowned: prior?.releasedUnowned, required, requiredAt: prior ? prior.requiredAt : step });
   copy.addStep(step, [r.key]);
@@ -278,7 +289,7 @@ function applyLockEffect(context: FunctionContext, call: LockCall, effect: LockE
   if (effect.target === 'all') {
     return variants.map((v) => {
       const copy = v.state.clone();
-      forgetAll(context, copy, effect.lock, n, `${name}() may release the ${effect.lock === 'mmap' ? 'mmap' : 'VMA'} lock`);
+      forgetAll(context, copy, effect.lock, n, `${name}() may release the ${lockClass(effect.lock).title} lock`);
       return { ...v, state: copy };
     });
   }
