@@ -3,7 +3,7 @@
 
 import type { AstNode } from '../parse/ast.js';
 import type { ApiEntry, LockClass } from '../kb/lock-api.js';
-import type { TraceStep } from '../types.js';
+import type { TraceKind, TraceStep } from '../types.js';
 import type { State } from './state.js';
 import type { LockStateName } from './events.js';
 import type { SummaryFacts } from './models/summary-facts.js';
@@ -56,7 +56,7 @@ export interface FunctionContext {
   facts: SummaryFacts | null;
   /** Canonical form of a lock expression key, following single assignments (`mm = vma->vm_mm`). */
   canonical(key: string): string;
-  step(node: AstNode, message: string): TraceStep;
+  step(node: AstNode, message: string, kind?: TraceKind): TraceStep;
   sink: EventSink | null;
   /**
    * Local flags that guard lock operations in this function (`if (locked) mmap_read_unlock(mm)`):

@@ -2,7 +2,7 @@
 // node on each state that reached it and hands the events to the rules' visitors.
 
 import { AstNode, stripParens } from '../parse/ast.js';
-import type { TraceStep } from '../types.js';
+import type { TraceKind, TraceStep } from '../types.js';
 import type { RuleVisitor } from '../rules/rule.js';
 import { buildCfg, type Cfg, type PreprocessorChoices } from './cfg.js';
 import { runDataflow } from './dataflow.js';
@@ -103,8 +103,8 @@ export interface FunctionEnv {
 
 const MAX_TRACE = 10;
 
-export function stepAt(file: string, node: AstNode, message: string): TraceStep {
-  return { file, line: node.row + 1, column: node.col + 1, message };
+export function stepAt(file: string, node: AstNode, message: string, kind?: TraceKind): TraceStep {
+  return kind === undefined ? { file, line: node.row + 1, column: node.col + 1, message } : { file, line: node.row + 1, column: node.col + 1, message, kind };
 }
 
 /** Name, return kind and declarator of a function definition. */
@@ -168,7 +168,7 @@ function entryState(fn: AstNode, canonical: (k: string) => string, file: string,
     if (!MMAP_RWSEM_FIELDS.includes(m[3])) continue;
     const base = m[2].replace(/\s+/g, '');
     const key = lockKeyFor('mmap', canonical(base));
-    const step: TraceStep = { file, line: fn.row + 1, column: fn.col + 1, message: `__${m[1]}(${m[2]}->${m[3]}): the mmap lock is ${m[1] === 'acquires' ? 'not held' : 'held'} on entry` };
+    const step: TraceStep = { file, line: fn.row + 1, column: fn.col + 1, message: `__${m[1]}(${m[2]}->${m[3]}): the mmap lock is ${m[1] === 'acquires' ? 'not held' : 'held'} on entry`, kind: 'entry' };
     if (m[1] === 'acquires') st.setLock(key, { state: 'none', acquiredHere: false, origin: step, display: m[2] });
     else st.setLock(key, { state: 'held', acquiredHere: false, origin: step, display: m[2], required: 'held', requiredAt: step });
   }
@@ -248,7 +248,7 @@ class View implements StateView {
     const chain: { step: TraceStep; relevant: boolean; branch: boolean }[] = [];
     for (let t = this.st.trace; t; t = t.prev) {
       const relevant = t.keys.some((k) => wanted.has(k));
-      chain.push({ step: t.step, relevant, branch: t.step.message.startsWith('condition ') });
+      chain.push({ step: t.step, relevant, branch: t.step.kind === 'branch' });
     }
     chain.reverse();
     const firstRelevant = chain.findIndex((c) => c.relevant);
@@ -318,7 +318,7 @@ interface Analysis {
   file: string;
   info: FunctionInfo;
   canonical: (key: string) => string;
-  step: (node: AstNode, message: string) => TraceStep;
+  step: (node: AstNode, message: string, kind?: TraceKind) => TraceStep;
   types: Map<string, string>;
   context: FunctionContext;
   tf: Transfer;
@@ -333,7 +333,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
   const cfg: Cfg = buildCfg(fn, pp);
   const aliases = collectAliases(fn);
   const canonical = canonicalizer(aliases);
-  const step = (node: AstNode, message: string): TraceStep => stepAt(file, node, message);
+  const step = (node: AstNode, message: string, kind?: TraceKind): TraceStep => stepAt(file, node, message, kind);
   const facts: SummaryFacts | null = env.summarize ? emptySummaryFacts() : null;
   const types = collectTypes(fn);
   const context: FunctionContext = {
@@ -451,7 +451,7 @@ function recordCallSite(a: Analysis, callSites: Map<AstNode, CallSite>, node: As
       const k = keyOf(stripParens(arg));
       return k ? a.canonical(k) : null;
     });
-    site = { callee, step: a.step(node, `${a.info.name}() calls ${callee}() here`), held: [], argKeys, seen: new Set() };
+    site = { callee, step: a.step(node, `${a.info.name}() calls ${callee}() here`, 'call'), held: [], argKeys, seen: new Set() };
     callSites.set(node, site);
   }
   const held: HeldAtCall[] = [];
@@ -510,7 +510,7 @@ function functionSummary(
     facts: budgetExceeded ? { fault: facts.fault, derefs: new Set(), modifiesAt: new Map() } : facts,
     failureReturns: budgetExceeded
       ? []
-      : failureReturns.map((f) => ({ step: stepAt(file, f.node ?? fn, f.node ? `returns ${describeFailure(f.returned, info.returnKind)} here` : 'falls off the end'), returned: f.returned, when: f.when })),
+      : failureReturns.map((f) => ({ step: stepAt(file, f.node ?? fn, f.node ? `returns ${describeFailure(f.returned, info.returnKind)} here` : 'falls off the end', 'return'), returned: f.returned, when: f.when })),
     documentedNoFailure: failureReturns.length > 0 && documentedNoFailure(fn.file.text, fn.start),
   });
   // No way out (every path ends in a noreturn call or loops forever): callers' paths end there.

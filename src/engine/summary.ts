@@ -265,7 +265,7 @@ function requirementOf(lock: LockClass, key: LockKey, where: { target: number; p
   const modes = new Set(facts.map((f) => f!.required));
   const only = modes.size === 1 ? [...modes][0] : 'held';
   const at = facts.find((f) => f!.requiredAt)?.requiredAt ?? undefined;
-  return { lock, ...(only === 'held' ? {} : { mode: only as LockMode }), target: where.target, ...(where.path ? { path: where.path } : {}), ...(at ? { at } : {}) };
+  return { lock, ...(only === 'held' ? {} : { mode: only as LockMode }), target: where.target, ...(where.path ? { path: where.path } : {}), ...(at ? { at: summaryStep(at) } : {}) };
 }
 
 function failureStyle(kind: ReturnKind, failures: readonly { returned: number }[]): FailureStyle | undefined {
@@ -297,6 +297,14 @@ function pagefaultEffect(exits: readonly State[]): 'disable' | 'enable' | undefi
   return undefined;
 }
 
+/**
+ * A trace step as a summary keeps it: its place and message (the summaries file's format,
+ * docs/summaries-format.md), not its kind, which is the analysis's own.
+ */
+function summaryStep(step: TraceStep): TraceStep {
+  return { file: step.file, line: step.line, column: step.column, message: step.message };
+}
+
 /** The summary of one analysed function. */
 export function summarize(input: SummaryInput): ApiEntry {
   const { exits, params } = input;
@@ -324,12 +332,12 @@ export function summarize(input: SummaryInput): ApiEntry {
   if (lock.length) entry.lock = lock;
   if (requires.length) entry.requires = requires;
   if (input.facts.takes) {
-    entry.takesMmapLock = input.facts.takes.chain;
+    entry.takesMmapLock = input.facts.takes.chain.map(summaryStep);
     entry.takesMmapLockOf = input.facts.takes.of;
   }
   if (input.facts.fault) {
     entry.mayFault = true;
-    entry.faultVia = input.facts.fault;
+    entry.faultVia = input.facts.fault.map(summaryStep);
     // Only for some arguments (copy_huge_page_from_user(..., allow_pagefault)): callers passing
     // others do not fault through it.
     const when = input.facts.faultWhen;
@@ -360,7 +368,7 @@ export function summarize(input: SummaryInput): ApiEntry {
   const fails = failureStyle(input.returnKind, input.failureReturns);
   if (fails) {
     entry.fails = fails;
-    entry.failureAt = input.failureReturns.slice(0, 3).map((f) => f.step);
+    entry.failureAt = input.failureReturns.slice(0, 3).map((f) => summaryStep(f.step));
     if (input.documentedNoFailure) entry.documentedNoFailure = true;
     // Every failure needs something of the arguments: callers passing otherwise cannot get it.
     if (input.failureReturns.every((f) => Object.keys(f.when).length > 0)) {

@@ -231,7 +231,7 @@ export class Transfer extends Evaluator {
       cond = this.negated.shown;
       truth = !truth;
     }
-    next.addStep(this.context.step(cond, `condition \`${oneLine(cond.text)}\` is ${truth ? 'true' : 'false'}: \`${v.key}\` ${describeBits(cur, pointer)}`), [v.key]);
+    next.addStep(this.context.step(cond, `condition \`${oneLine(cond.text)}\` is ${truth ? 'true' : 'false'}: \`${v.key}\` ${describeBits(cur, pointer)}`, 'branch'), [v.key]);
     return next;
   }
 }

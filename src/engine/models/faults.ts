@@ -24,7 +24,7 @@ export function applyPagefault(api: ApiEntry, copy: State): void {
 export function noteFault(context: FunctionContext, name: string, api: ApiEntry, n: AstNode, args: AstNode[], state: State): void {
   const facts = context.facts;
   if (!facts || !api.mayFault || state.pf > 0 || droppedCallersMmapLock(state) || !mayFailWith(api.faultsWhen, args)) return;
-  facts.fault ??= [context.step(n, `${name}() may fault on user memory`), ...(api.faultVia ?? [])].slice(0, 6);
+  facts.fault ??= [context.step(n, `${name}() may fault on user memory`, 'fault'), ...(api.faultVia ?? [])].slice(0, 6);
   if (facts.faultWhen === 'always') return;
   const when = entryConditions(state, context.params);
   // Past a few conditions, the function is taken to fault whatever its arguments.

@@ -72,8 +72,8 @@ export function lockOp(context: FunctionContext, copy: State, effect: LockEffect
 function acquire(context: FunctionContext, copy: State, effect: LockEffect, key: LockKey, callee: string, n: AstNode, display: string, origin?: TraceStep): void {
   const prior = copy.locks.get(key);
   if (context.sink) context.sink.lockOp(opInfo(copy, effect, key, callee, n, display), copy);
-  if (effect.lock === 'mmap' && !effect.trylock) noteTakesMmapLock(context, copy, lockInstanceOf(key), () => [context.step(n, `${callee}() takes the mmap lock of \`${display}\``)]);
-  const step = origin ?? context.step(n, `${lockName(effect)} of \`${display}\` taken here (${callee}())`);
+  if (effect.lock === 'mmap' && !effect.trylock) noteTakesMmapLock(context, copy, lockInstanceOf(key), () => [context.step(n, `${callee}() takes the mmap lock of \`${display}\``, 'acquire')]);
+  const step = origin ?? context.step(n, `${lockName(effect)} of \`${display}\` taken here (${callee}())`, 'acquire');
   // A lock without an unlock call of its own (the VMA write lock) ends with another (the mmap write
   // lock), so it is never "taken here" for balance.
   const own = !lockClass(effect.lock).endsWith;
@@ -90,7 +90,7 @@ function acquire(context: FunctionContext, copy: State, effect: LockEffect, key:
 function release(context: FunctionContext, copy: State, effect: LockEffect, key: LockKey, callee: string, n: AstNode, display: string): void {
   const prior = copy.locks.get(key);
   if (context.sink) context.sink.lockOp(opInfo(copy, effect, key, callee, n, display), copy);
-  const step = context.step(n, `${lockName(effect)} of \`${display}\` released here (${callee}())`);
+  const step = context.step(n, `${lockName(effect)} of \`${display}\` released here (${callee}())`, 'release');
   // Its own lock after a callee that may have released it (forgottenOwn) is still its own.
   const own = !!prior && (prior.forgottenOwn || (prior.state !== 'unknown' && prior.acquiredHere));
   const unowned = !own || !!prior.releasedUnowned;
@@ -105,7 +105,7 @@ function release(context: FunctionContext, copy: State, effect: LockEffect, key:
 function downgrade(context: FunctionContext, copy: State, effect: LockEffect, key: LockKey, callee: string, n: AstNode, display: string): void {
   const prior = copy.locks.get(key);
   if (context.sink) context.sink.lockOp(opInfo(copy, effect, key, callee, n, display), copy);
-  const step = context.step(n, `${lockDisplayName(effect.lock, undefined)} of \`${display}\` downgraded to read here (${callee}())`);
+  const step = context.step(n, `${lockDisplayName(effect.lock, undefined)} of \`${display}\` downgraded to read here (${callee}())`, 'downgrade');
   const required = prior ? prior.required : 'write';
   copy.setLock(key, { state: 'read', acquiredHere: prior?.acquiredHere ?? false, origin: prior?.origin ?? step, display, releasedUnowned: prior?.releasedUnowned, required, requiredAt: prior ? prior.requiredAt : step });
   copy.addStep(step, [key]);
@@ -116,7 +116,7 @@ function assertHeld(context: FunctionContext, copy: State, effect: LockEffect, k
   const prior = copy.locks.get(key);
   if (prior && (prior.state === 'read' || prior.state === 'write')) return;
   if (prior && prior.state === 'held' && !effect.mode) return;
-  const step = context.step(n, `${callee}() asserts the ${lockName(effect)} of \`${display}\` is held`);
+  const step = context.step(n, `${callee}() asserts the ${lockName(effect)} of \`${display}\` is held`, 'assert');
   const required = prior ? prior.required : (effect.mode ?? 'held');
   copy.setLock(key, { state: effect.mode ?? 'held', acquiredHere: prior?.acquiredHere ?? false, origin: prior?.origin ?? step, display, releasedUnowned: prior?.releasedUnowned, required, requiredAt: prior ? prior.requiredAt : step });
   copy.addStep(step, [key]);
@@ -133,7 +133,7 @@ function forget(context: FunctionContext, copy: State, key: LockKey, callee: str
   // A lock this function took itself stays its own (see forgetAll()).
   const forgottenOwn = prior.forgottenOwn || (prior.acquiredHere && !prior.releasedUnowned && !prior.required);
   copy.setLock(key, { ...prior, state: 'unknown', acquiredHere: false, releasedUnowned: !!prior.releasedUnowned || !prior.acquiredHere, forgottenOwn });
-  copy.addStep(context.step(n, `${callee}() may release the ${what} of \`${display}\``), [key]);
+  copy.addStep(context.step(n, `${callee}() may release the ${what} of \`${display}\``, 'forget'), [key]);
 }
 
 /**
@@ -157,7 +157,7 @@ function endDependentLocks(copy: State, lock: LockClass): void {
  * one the function's callers hold, which the pseudo key `<class>:*` records for its summary.
  */
 export function forgetAll(context: FunctionContext, copy: State, lock: LockClass, n: AstNode, message: string): void {
-  const step = context.step(n, message);
+  const step = context.step(n, message, 'forget');
   let holdsOwn = false;
   for (const [key, prior] of [...copy.locks]) {
     const ofClass = isLockOf(key, lock);
@@ -237,7 +237,7 @@ export function applyRequirement(context: FunctionContext, copy: State, requirem
   const r = { ...requirement, key: copy.lockKeyOf(requirement.key) };
   const prior = copy.locks.get(r.key);
   if (prior && prior.state !== 'unknown') return;
-  const step = context.step(n, `${callee}() needs the ${lockClass(r.lock).title} ${r.mode ? `${r.mode} ` : ''}lock of \`${r.display}\` held${r.at ? ` (${r.at.file}:${r.at.line})` : ''}`);
+  const step = context.step(n, `${callee}() needs the ${lockClass(r.lock).title} ${r.mode ? `${r.mode} ` : ''}lock of \`${r.display}\` held${r.at ? ` (${r.at.file}:${r.at.line})` : ''}`, 'requirement');
   const required = prior ? prior.required : (r.mode ?? 'held');
   copy.setLock(r.key, { state: r.mode ?? 'held', acquiredHere: false, origin: prior?.origin ?? step, display: r.display, releasedUnowned: prior?.releasedUnowned, required, requiredAt: prior ? prior.requiredAt : step });
   copy.addStep(step, [r.key]);
@@ -283,7 +283,7 @@ function applyLockEffect(context: FunctionContext, call: LockCall, effect: LockE
   const { name, node: n, args, before } = call;
   if (call.check !== null && effect.op === 'acquire') return acquireInCheck(context, call.check, name, effect, n, args, variants);
   if (effect.target === 'ret') {
-    const step = context.step(n, `${name}() returns a ${effect.mode ?? ''}-locked VMA when not NULL`);
+    const step = context.step(n, `${name}() returns a ${effect.mode ?? ''}-locked VMA when not NULL`, 'acquire');
     return variants.flatMap((v) => splitOnReturn(effect, v.bits).map((sp) => ({ state: v.state, bits: sp.bits, lockOnRet: { effect, step, display: '', callee: name, ok: sp.ok } })));
   }
   if (effect.target === 'all') {
@@ -338,7 +338,7 @@ function failedAcquire(context: FunctionContext, copy: State, effect: LockEffect
   if (!prior || prior.state === 'unknown' || prior.state === 'none') {
     copy.setLock(k, { state: 'none', acquiredHere: false, origin: null, display });
   }
-  copy.addStep(context.step(n, `${name}() failed here: ${lockName(effect)} of \`${display}\` is not taken`), [key]);
+  copy.addStep(context.step(n, `${name}() failed here: ${lockName(effect)} of \`${display}\` is not taken`, 'failure'), [key]);
 }
 
 /**
@@ -385,7 +385,7 @@ export function assignLocks(context: FunctionContext, copy: State, key: string, 
         copy.setLock(vmaKey, { ...f, display: key });
         copy.setLockAlias(from, vmaKey);
       }
-      copy.addStep(context.step(at, `\`${key}\` now names the VMA locked as \`${value.key}\``), [from, vmaKey]);
+      copy.addStep(context.step(at, `\`${key}\` now names the VMA locked as \`${value.key}\``, 'assign'), [from, vmaKey]);
     }
   }
 }

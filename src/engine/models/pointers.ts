@@ -21,7 +21,7 @@ function vmaCursor(macro: AstNode, args: AstNode[]): AstNode | undefined {
 
 function cursorFact(context: FunctionContext, macro: AstNode, state: State): PtrFact {
   const name = calleeName(macro) ?? 'iterator';
-  return { api: name, addr: null, nullable: true, mayStartAbove: false, origin: context.step(macro, `${name}() leaves its cursor NULL when it runs out`), tested: [], lockedBy: heldLockKeys(state), staleSince: null };
+  return { api: name, addr: null, nullable: true, mayStartAbove: false, origin: context.step(macro, `${name}() leaves its cursor NULL when it runs out`, 'lookup'), tested: [], lockedBy: heldLockKeys(state), staleSince: null };
 }
 
 /** One iteration starts: the macro assigns its arguments; a VMA cursor is a VMA, not NULL. */
@@ -120,7 +120,7 @@ export function returnedPointer(context: FunctionContext, name: string, api: Api
   const addrArg = api.mayStartAbove ? args[1] : undefined;
   const addr = addrArg ? keyOf(stripParens(addrArg)) : null;
   const what = api.returnsNullable ? 'may return NULL' : api.freshVma ? 'returns a new VMA, not yet in the tree' : 'returns a VMA';
-  return { api: name, addr, nullable: !!api.returnsNullable, mayStartAbove: !!api.mayStartAbove, origin: context.step(n, `${name}() ${what}`), tested: [], lockedBy: heldLockKeys(state), staleSince: null, fresh: api.freshVma };
+  return { api: name, addr, nullable: !!api.returnsNullable, mayStartAbove: !!api.mayStartAbove, origin: context.step(n, `${name}() ${what}`, 'lookup'), tested: [], lockedBy: heldLockKeys(state), staleSince: null, fresh: api.freshVma };
 }
 
 /** `key = <a looked-up VMA>` on `copy`: key points to it now; stored where other code sees it, it escapes. */

@@ -66,7 +66,7 @@ export function noteModify(context: FunctionContext, vmaKey: string, state: Stat
   if (i < 0) return -1;
   const mm = mmapLockOfVma(context, vmaKey, state);
   if (mm && mm.state !== 'unknown') return -1;
-  if (!context.facts.modifiesAt.has(i)) context.facts.modifiesAt.set(i, context.step(n, what));
+  if (!context.facts.modifiesAt.has(i)) context.facts.modifiesAt.set(i, context.step(n, what, 'modify'));
   return i;
 }
 
@@ -85,7 +85,7 @@ export function noteCallFacts(context: FunctionContext, name: string, api: ApiEn
     const of = api.takesMmapLockOf;
     const arg = args[of.target];
     const k = arg ? keyOf(stripParens(arg)) : null;
-    if (k) noteTakesMmapLock(context, state, context.canonical(of.path ? applyPath(of.path, k) : k), () => [context.step(n, `${name}() takes the mmap lock`), ...takes].slice(0, 8));
+    if (k) noteTakesMmapLock(context, state, context.canonical(of.path ? applyPath(of.path, k) : k), () => [context.step(n, `${name}() takes the mmap lock`, 'call'), ...takes].slice(0, 8));
   }
   const modified: number[] = [];
   for (const i of modifiedVmaArgs(api, args)) {
