@@ -9,7 +9,8 @@ import { keyOf } from './keys.js';
 import { lockKeyFor } from './lock-keys.js';
 import type { State } from './state.js';
 import { V_POS, V_ZERO } from './events.js';
-import type { FunctionContext, ResolvedRequirement } from './context.js';
+import type { FunctionContext } from './context.js';
+import type { CallRequirement } from './events.js';
 import { fieldFlagSplit, flagKey, flagKnownClear, flagRefined, leaveFieldFlags } from './flags.js';
 import { ANY, type Branches, type Evaluated } from './values.js';
 import { applyLockEffects, applyRequirement, forgetRepointed, markLastUser, resolveRequirements, type CallVariant } from './models/locks.js';
@@ -40,7 +41,7 @@ export interface CallInProgress {
   /** The path's state as the single-path steps leave it: `before` until one changes it (copy()). */
   state: State;
   /** What the callee needs held on entry, in this caller's lock keys. */
-  requires: ResolvedRequirement[];
+  requires: CallRequirement[];
   /** Lock effects for a set flag (LockEffect.ifFlagSet) whose flag the caller knows clear. */
   flagClear: Set<LockEffect>;
   /** The ways the call may go, once the failure step has split it. */

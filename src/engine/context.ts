@@ -5,42 +5,14 @@ import type { AstNode } from '../parse/ast.js';
 import type { ApiEntry, LockClass } from '../kb/lock-api.js';
 import type { TraceKind, TraceStep } from '../types.js';
 import type { State } from './state.js';
-import type { LockStateName } from './events.js';
+import type { CallRequirement, LockOp } from './events.js';
 import type { SummaryFacts } from './models/summary-facts.js';
-import type { LockKey } from './lock-keys.js';
-
-export interface LockOpInfo {
-  node: AstNode;
-  callee: string;
-  op: 'acquire' | 'release' | 'downgrade';
-  lock: LockClass;
-  /** The call names the rwsem itself (`down_read(&mm->mmap_lock)`), not a wrapper. */
-  raw: boolean;
-  mode: 'read' | 'write' | undefined;
-  key: LockKey;
-  display: string;
-  trylock: boolean;
-  before: LockStateName;
-  beforeOrigin: TraceStep | null;
-}
-
-/** A callee's entry requirement, in the caller's terms. */
-export interface ResolvedRequirement {
-  target: number;
-  path?: string;
-  lock: LockClass;
-  mode: 'read' | 'write' | undefined;
-  key: LockKey;
-  display: string;
-  /** Where the callee shows it needs the lock. */
-  at: TraceStep | null;
-}
 
 /** Receives what happens along a path during the reporting pass (null during the fixpoint). */
 export interface EventSink {
-  call(node: AstNode, callee: string | null, api: ApiEntry | undefined, args: AstNode[], state: State, requires: ResolvedRequirement[]): void;
+  call(node: AstNode, callee: string | null, api: ApiEntry | undefined, args: AstNode[], state: State, requires: CallRequirement[]): void;
   deref(node: AstNode, pointer: AstNode, key: string, field: string | null, state: State): void;
-  lockOp(info: LockOpInfo, state: State): void;
+  lockOp(op: LockOp, state: State): void;
   /** `object->field = ...` (or `object.field`, compound assignments included). */
   write(node: AstNode, object: AstNode, objectKey: string | null, field: string, arrow: boolean, state: State): void;
 }

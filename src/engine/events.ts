@@ -22,32 +22,39 @@ export interface HeldLock {
   origin: TraceStep | null;
 }
 
-/** What is known about a pointer that came from a VMA lookup. */
+/** What is known about a pointer that came from a VMA lookup or iterator (State.ptrs). */
 export interface PointerFact {
   /** The function it came from (`find_vma`, `lock_vma_under_rcu`, ...). */
   api: string;
+  /** Key of the address it was looked up with (find_vma's second argument), when pure. */
+  addr: string | null;
   /** That function may return NULL. */
   nullable: boolean;
   /** That function returns the first VMA ending above the address, which may start above it. */
   mayStartAbove: boolean;
   /** Where it was looked up. */
   origin: TraceStep;
-  /**
-   * May be NULL / is certainly NULL / known non-NULL on this path; 'unknown' when paths that had
-   * tested it (NULL on one, not NULL on another) were merged: not evidence of a missing check.
-   */
-  nullness: 'maybe-null' | 'null' | 'nonnull' | 'unknown';
-  /** Fields of the pointee that a branch condition on this path tested (e.g. `vm_start`). */
-  testedFields: ReadonlySet<string>;
-  /** Keys of the locks held when it was looked up (for staleness). */
-  lockedBy: readonly string[];
+  /** Fields of the pointee that a branch condition on this path tested (e.g. `vm_start`), sorted. */
+  tested: readonly string[];
+  /** Keys of the locks held when it was looked up, or that keep it alive since (for staleness). */
+  lockedBy: readonly LockKey[];
   /** Set when one of those locks was dropped since: where. */
   staleSince: TraceStep | null;
   /** It was stored where other code sees it (`s->vma = ...`): a NULL check may be out of sight. */
-  escaped: boolean;
+  escaped?: boolean;
   /** A new VMA not yet in the tree (vm_area_alloc, vm_area_dup): nothing else can reach it yet. */
-  fresh: boolean;
+  fresh?: boolean;
+  /** Paths that knew it NULL and paths that knew it non-NULL were merged here. */
+  nullnessMerged?: boolean;
+  /** Variables holding a bound computed from its vm_start (`hole_end = min(end, vma->vm_start)`, start-bounds.ts). */
+  startBounds?: readonly string[];
 }
+
+/**
+ * May be NULL / is certainly NULL / known non-NULL on this path; 'unknown' when paths that had
+ * tested it (NULL on one, not NULL on another) were merged: not evidence of a missing check.
+ */
+export type Nullness = 'maybe-null' | 'null' | 'nonnull' | 'unknown';
 
 export interface StateView {
   /** mmap locks known held on this path. */
@@ -58,8 +65,8 @@ export interface StateView {
   lockState(key: LockKey): LockStateName;
   /** True inside pagefault_disable() ... pagefault_enable(). */
   pagefaultDisabled(): boolean;
-  /** Facts about a pointer expression (by its normalised key), when it came from a VMA lookup. */
-  pointer(key: string): PointerFact | undefined;
+  /** Facts about a pointer expression (by its normalised key), when it came from a VMA lookup, with its nullness on this path. */
+  pointer(key: string): (PointerFact & { nullness: Nullness }) | undefined;
   /** The steps on this path that concern any of the given keys (lock or pointer keys), in order. */
   trace(keys: string[]): TraceStep[];
   /**
@@ -152,7 +159,8 @@ export interface DerefEvent extends EventBase {
   field: string | null;
 }
 
-export interface LockOpEvent extends EventBase {
+/** A lock operation of a call, with the state of that lock before it. */
+export interface LockOp {
   node: Node;
   callee: string;
   op: 'acquire' | 'release' | 'downgrade';
@@ -168,6 +176,8 @@ export interface LockOpEvent extends EventBase {
   /** Where the lock was taken, if it is held before the operation. */
   beforeOrigin: TraceStep | null;
 }
+
+export interface LockOpEvent extends EventBase, LockOp {}
 
 /** Abstract return value: bits of {zero/NULL/false, positive/valid/true, negative errno, ERR_PTR}. */
 export const V_ZERO = 1;

@@ -28,6 +28,7 @@ import {
   type FunctionInfo,
   type FunctionResult,
   type HeldLock,
+  type Nullness,
   type PointerFact,
   type ReturnKind,
   type StateView,
@@ -226,21 +227,9 @@ class View implements StateView {
     return this.st.pf > 0;
   }
 
-  pointer(key: string): PointerFact | undefined {
+  pointer(key: string): (PointerFact & { nullness: Nullness }) | undefined {
     const p = this.st.ptrs.get(key);
-    if (!p) return undefined;
-    return {
-      api: p.api,
-      nullable: p.nullable,
-      mayStartAbove: p.mayStartAbove,
-      origin: p.origin,
-      nullness: this.st.nullness(key),
-      testedFields: new Set(p.tested),
-      lockedBy: p.lockedBy,
-      staleSince: p.staleSince,
-      escaped: !!p.escaped,
-      fresh: !!p.fresh,
-    };
+    return p ? { ...p, nullness: this.st.nullness(key) } : undefined;
   }
 
   trace(keys: string[]): TraceStep[] {

@@ -5,7 +5,9 @@
 
 import type { TraceStep } from '../types.js';
 import { lockInstanceOf, type LockKey } from './lock-keys.js';
-import { ENTRY_SNAPSHOT, V_ANY, V_ZERO, type LockStateName } from './events.js';
+import { ENTRY_SNAPSHOT, V_ANY, V_ZERO, type LockStateName, type Nullness, type PointerFact } from './events.js';
+
+export type { PointerFact } from './events.js';
 
 export interface LockFact {
   state: Exclude<LockStateName, 'unknown'> | 'unknown';
@@ -32,26 +34,6 @@ export interface LockFact {
   display: string;
 }
 
-export interface PtrFact {
-  api: string;
-  /** Key of the address it was looked up with (find_vma's second argument), when pure. */
-  addr: string | null;
-  nullable: boolean;
-  mayStartAbove: boolean;
-  origin: TraceStep;
-  tested: readonly string[];
-  lockedBy: readonly LockKey[];
-  staleSince: TraceStep | null;
-  /** Stored where other code can see it (`s->vma = ...`): its NULL check may live elsewhere. */
-  escaped?: boolean;
-  /** A new VMA not yet in the tree (vm_area_alloc): no lock protects it yet, none is needed. */
-  fresh?: boolean;
-  /** Paths that knew it NULL and paths that knew it non-NULL were merged here. */
-  nullnessMerged?: boolean;
-  /** Variables holding a bound computed from its vm_start (`hole_end = min(end, vma->vm_start)`, start-bounds.ts). */
-  startBounds?: readonly string[];
-}
-
 /** One step of a path's trace, shared between states (a persistent list). */
 export interface TraceLink {
   step: TraceStep;
@@ -70,7 +52,7 @@ const MAX_VALS = 128;
 export class State {
   locks: Map<LockKey, LockFact>;
   vals: Map<string, number>;
-  ptrs: Map<string, PtrFact>;
+  ptrs: Map<string, PointerFact>;
   /** Flags defined by a pure condition (`bool need = cmd != A && cmd != B;`), by variable. */
   defs: Map<string, { text: string; node: unknown }>;
   /**
@@ -103,7 +85,7 @@ export class State {
   ret: number;
   retNode: unknown;
   /** Facts about the pointer returned (a VMA from a lookup), for the function's summary. */
-  retPtr: PtrFact | undefined;
+  retPtr: PointerFact | undefined;
   /** Key of the returned expression when it is a plain path (`vma`), for locks it carries. */
   retKey: string | null;
   trace: TraceLink | null;
@@ -275,7 +257,7 @@ export class State {
     this.hashCache = null;
   }
 
-  setPtr(key: string, fact: PtrFact | undefined): void {
+  setPtr(key: string, fact: PointerFact | undefined): void {
     if (fact) this.ptrs.set(key, fact);
     else this.ptrs.delete(key);
     this.hashCache = null;
@@ -287,7 +269,7 @@ export class State {
     this.hashCache = null;
   }
 
-  setRet(bits: number, node: unknown, ptr?: PtrFact, key: string | null = null): void {
+  setRet(bits: number, node: unknown, ptr?: PointerFact, key: string | null = null): void {
     this.ret = bits;
     this.retNode = node;
     this.retPtr = ptr;
@@ -405,7 +387,7 @@ export class State {
   }
 
   /** Pointer nullness from the value bits. */
-  nullness(key: string): 'null' | 'maybe-null' | 'nonnull' | 'unknown' {
+  nullness(key: string): Nullness {
     const bits = this.getVal(key);
     if (bits === V_ZERO) return 'null';
     if (bits & V_ZERO && this.ptrs.get(key)?.nullnessMerged) return 'unknown';

@@ -17,7 +17,7 @@ import { iterationBegins, iterationEnds } from './models/pointers.js';
 export { keyOf, equalityNames, applyPath } from './keys.js';
 export { declaredName, oneLine } from './values.js';
 export { rwsemOwner, forgottenKey } from './models/lock-queries.js';
-export { OutOfBudget, type EventSink, type FunctionContext, type LockOpInfo, type ResolvedRequirement } from './context.js';
+export { OutOfBudget, type EventSink, type FunctionContext } from './context.js';
 export type { SummaryFacts } from './models/summary-facts.js';
 export type { Value, Evaluated } from './values.js';
 

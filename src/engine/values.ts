@@ -4,14 +4,14 @@
 import type { AstNode } from '../parse/ast.js';
 import type { LockEffect } from '../kb/lock-api.js';
 import type { TraceStep } from '../types.js';
-import { joinStates, type State, type PtrFact } from './state.js';
+import { joinStates, type State, type PointerFact } from './state.js';
 import { V_ANY, V_ERR, V_NEG, V_POS, V_ZERO } from './events.js';
 
 export interface Value {
   bits: number;
   /** Normalised key of the expression when it is a pure path (its value can be refined). */
   key: string | null;
-  ptr?: PtrFact;
+  ptr?: PointerFact;
   /** The returned pointer carries a lock that the variable it is assigned to will name. */
   lockOnRet?: LockOnReturn;
 }

@@ -9,7 +9,8 @@ import type { TraceStep } from '../../types.js';
 import { applyPath } from '../keys.js';
 import type { State } from '../state.js';
 import { V_POS } from '../events.js';
-import type { FunctionContext, LockOpInfo, ResolvedRequirement } from '../context.js';
+import type { FunctionContext } from '../context.js';
+import type { CallRequirement, LockOp } from '../events.js';
 import { fieldFlagDecides, fieldFlagExcludes, flagOutSplit, refineFlag } from '../flags.js';
 import { isOutKey } from '../out-values.js';
 import type { LockOnReturn, Value } from '../values.js';
@@ -35,7 +36,7 @@ export function markLastUser(context: FunctionContext, api: ApiEntry, args: AstN
   if (key) copy().setSoleUser(key);
 }
 
-function opInfo(state: State, effect: LockEffect, key: LockKey, callee: string, n: AstNode, display: string): LockOpInfo {
+function opInfo(state: State, effect: LockEffect, key: LockKey, callee: string, n: AstNode, display: string): LockOp {
   const prior = state.locks.get(key);
   return {
     node: n,
@@ -217,9 +218,9 @@ export function forgetThroughFlag(context: FunctionContext, copy: State, flag: s
 }
 
 /** A callee's requirements, in terms of this call's arguments. */
-export function resolveRequirements(context: FunctionContext, api: ApiEntry, args: AstNode[], state: State): ResolvedRequirement[] {
+export function resolveRequirements(context: FunctionContext, api: ApiEntry, args: AstNode[], state: State): CallRequirement[] {
   if (!api.requires?.length) return [];
-  const out: ResolvedRequirement[] = [];
+  const out: CallRequirement[] = [];
   for (const r of api.requires) {
     const target = args[r.target];
     if (!target) continue;
@@ -233,7 +234,7 @@ export function resolveRequirements(context: FunctionContext, api: ApiEntry, arg
 }
 
 /** The callee needs the lock held: like an assertion, the path holds it from here (unless known otherwise). */
-export function applyRequirement(context: FunctionContext, copy: State, requirement: ResolvedRequirement, callee: string, n: AstNode): void {
+export function applyRequirement(context: FunctionContext, copy: State, requirement: CallRequirement, callee: string, n: AstNode): void {
   const r = { ...requirement, key: copy.lockKeyOf(requirement.key) };
   const prior = copy.locks.get(r.key);
   if (prior && prior.state !== 'unknown') return;

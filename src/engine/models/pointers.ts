@@ -5,7 +5,7 @@
 import { AstNode, calleeName, callArgs, stripParens } from '../../parse/ast.js';
 import { VMA_ITERATORS, type ApiEntry } from '../../kb/lock-api.js';
 import { keyOf } from '../keys.js';
-import { mentions, type State, type PtrFact } from '../state.js';
+import { mentions, type State, type PointerFact } from '../state.js';
 import { V_ZERO } from '../events.js';
 import type { FunctionContext } from '../context.js';
 import { isStartBound } from '../start-bounds.js';
@@ -19,7 +19,7 @@ function vmaCursor(macro: AstNode, args: AstNode[]): AstNode | undefined {
   return index === undefined ? undefined : args[index];
 }
 
-function cursorFact(context: FunctionContext, macro: AstNode, state: State): PtrFact {
+function cursorFact(context: FunctionContext, macro: AstNode, state: State): PointerFact {
   const name = calleeName(macro) ?? 'iterator';
   return { api: name, addr: null, nullable: true, mayStartAbove: false, origin: context.step(macro, `${name}() leaves its cursor NULL when it runs out`, 'lookup'), tested: [], lockedBy: heldLockKeys(state), staleSince: null };
 }
@@ -115,7 +115,7 @@ function markStartCompared(x: AstNode, state: State, mark: (k: string, field: st
 }
 
 /** The VMA a call returns (a lookup, an allocation), protected by the locks held before the call's own lock effects. */
-export function returnedPointer(context: FunctionContext, name: string, api: ApiEntry, n: AstNode, args: AstNode[], state: State): PtrFact | undefined {
+export function returnedPointer(context: FunctionContext, name: string, api: ApiEntry, n: AstNode, args: AstNode[], state: State): PointerFact | undefined {
   if (!api.returnsVma && !api.returnsNullable) return undefined;
   const addrArg = api.mayStartAbove ? args[1] : undefined;
   const addr = addrArg ? keyOf(stripParens(addrArg)) : null;
@@ -124,7 +124,7 @@ export function returnedPointer(context: FunctionContext, name: string, api: Api
 }
 
 /** `key = <a looked-up VMA>` on `copy`: key points to it now; stored where other code sees it, it escapes. */
-export function assignPointer(copy: State, key: string, ptr: PtrFact): void {
+export function assignPointer(copy: State, key: string, ptr: PointerFact): void {
   const stored = /[.>*[]/.test(key);
   if (stored && ptr.nullable && !ptr.escaped) {
     // Stored where other code sees it: a NULL check may happen there, out of our sight.
