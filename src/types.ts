@@ -10,11 +10,34 @@ export interface Position {
 }
 
 /** One step of the explanation of a finding: where the lock was taken, the branch taken, the call. */
+/**
+ * What a trace step is: a branch taken, a lock operation, a call, an assignment... Internal: the
+ * reports show the message (JSON and SARIF copy the location and message only).
+ */
+export type TraceKind =
+  | 'branch'
+  | 'acquire'
+  | 'release'
+  | 'downgrade'
+  | 'assert'
+  | 'requirement'
+  | 'forget'
+  | 'failure'
+  | 'assign'
+  | 'lookup'
+  | 'call'
+  | 'fault'
+  | 'modify'
+  | 'return'
+  | 'entry';
+
 export interface TraceStep {
   file: string;
   line: number;
   column: number;
   message: string;
+  /** What the step is (absent: a rule's own note, or a step from before kinds). */
+  kind?: TraceKind;
 }
 
 export interface Finding {

@@ -5,7 +5,7 @@
 import { stripParens, type AstNode } from '../parse/ast.js';
 import type { State } from './state.js';
 import { isNamedConstant } from './c-names.js';
-import { ENTRY_SNAPSHOT, V_ANY, V_POS, V_SELECTED, V_ZERO, entryKey } from './events.js';
+import { ENTRY_SNAPSHOT, V_ANY, V_POS, V_SELECTED, V_ZERO } from './events.js';
 
 export { equalityKey, equalityNames } from './keys.js';
 import { equalityNames } from './keys.js';
@@ -17,7 +17,7 @@ import { equalityNames } from './keys.js';
 export function entryConditions(st: State, params: readonly string[]): Record<number, number> {
   const out: Record<number, number> = {};
   params.forEach((name, i) => {
-    const snap = st.vals.get(entryKey(i));
+    const snap = st.paramEntry.get(i);
     // No snapshot: the path did not assign it (snapshots are never evicted).
     const bits = snap !== undefined ? snap & ~ENTRY_SNAPSHOT : st.getVal(name);
     if (bits !== V_ANY) out[i] = bits;

@@ -204,39 +204,12 @@ export class CfgBuilder {
         }
         return cond ? this.cond(cond, thenEntry, elseEntry) : this.branch([thenEntry, elseEntry]);
       }
-      case 'while_statement': {
-        const header = this.add('nop', s);
-        const inner = this.loopCtx(ctx, next, header);
-        const body = s.child('body');
-        const bodyEntry = body ? this.stmt(body, header, inner) : header;
-        const cond = s.child('condition');
-        this.nodes[header].succs.push(cond ? this.cond(cond, bodyEntry, next) : bodyEntry);
-        return header;
-      }
-      case 'do_statement': {
-        const iterator = doIteratorCall(s);
-        if (iterator) return this.iteratorLoop(iterator, s.child('body'), next, ctx, true);
-        const condNop = this.add('nop', s);
-        const inner = this.loopCtx(ctx, next, condNop);
-        const body = s.child('body');
-        const bodyEntry = body ? this.stmt(body, condNop, inner) : condNop;
-        const cond = s.child('condition');
-        this.nodes[condNop].succs.push(cond ? this.cond(cond, bodyEntry, next) : bodyEntry);
-        return bodyEntry;
-      }
-      case 'for_statement': {
-        const header = this.add('nop', s);
-        const update = s.child('update');
-        const updateEntry = update ? this.add('eval', update, [header]) : header;
-        const inner = this.loopCtx(ctx, next, updateEntry);
-        const body = s.child('body');
-        const bodyEntry = body ? this.stmt(body, updateEntry, inner) : updateEntry;
-        const cond = s.child('condition');
-        this.nodes[header].succs.push(cond ? this.cond(cond, bodyEntry, next) : bodyEntry);
-        const init = s.child('initializer');
-        if (!init) return header;
-        return this.add('eval', init, [header]);
-      }
+      case 'while_statement':
+        return this.whileStmt(s, next, ctx);
+      case 'do_statement':
+        return this.doStmt(s, next, ctx);
+      case 'for_statement':
+        return this.forStmt(s, next, ctx);
       case 'switch_statement':
         return this.switchStmt(s, next, ctx);
       case 'case_statement':
@@ -297,6 +270,42 @@ export class CfgBuilder {
         if (s.named) return this.add('eval', s, [next]);
         return next;
     }
+  }
+
+  private whileStmt(s: AstNode, next: number, ctx: Ctx): number {
+    const header = this.add('nop', s);
+    const inner = this.loopCtx(ctx, next, header);
+    const body = s.child('body');
+    const bodyEntry = body ? this.stmt(body, header, inner) : header;
+    const cond = s.child('condition');
+    this.nodes[header].succs.push(cond ? this.cond(cond, bodyEntry, next) : bodyEntry);
+    return header;
+  }
+
+  private doStmt(s: AstNode, next: number, ctx: Ctx): number {
+    const iterator = doIteratorCall(s);
+    if (iterator) return this.iteratorLoop(iterator, s.child('body'), next, ctx, true);
+    const condNop = this.add('nop', s);
+    const inner = this.loopCtx(ctx, next, condNop);
+    const body = s.child('body');
+    const bodyEntry = body ? this.stmt(body, condNop, inner) : condNop;
+    const cond = s.child('condition');
+    this.nodes[condNop].succs.push(cond ? this.cond(cond, bodyEntry, next) : bodyEntry);
+    return bodyEntry;
+  }
+
+  private forStmt(s: AstNode, next: number, ctx: Ctx): number {
+    const header = this.add('nop', s);
+    const update = s.child('update');
+    const updateEntry = update ? this.add('eval', update, [header]) : header;
+    const inner = this.loopCtx(ctx, next, updateEntry);
+    const body = s.child('body');
+    const bodyEntry = body ? this.stmt(body, updateEntry, inner) : updateEntry;
+    const cond = s.child('condition');
+    this.nodes[header].succs.push(cond ? this.cond(cond, bodyEntry, next) : bodyEntry);
+    const init = s.child('initializer');
+    if (!init) return header;
+    return this.add('eval', init, [header]);
   }
 
   private loopCtx(ctx: Ctx, breakTarget: number, continueTarget: number): Ctx {

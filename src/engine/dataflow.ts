@@ -8,7 +8,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Cfg, CfgNode } from './cfg.js';
 import { State, joinStates } from './state.js';
-import { OutOfBudget, type Transfer } from './transfer.js';
+import type { Transfer } from './transfer.js';
+import { OutOfBudget } from './context.js';
 import type { DeadFactPruner } from './liveness.js';
 
 const MAX_PRECISE = 8;

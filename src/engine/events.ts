@@ -3,13 +3,18 @@
 import type { AstNode as Node } from '../parse/ast.js';
 import type { ApiEntry, LockClass } from '../kb/lock-api.js';
 import type { TraceStep } from '../types.js';
+import type { LockKey } from './lock-keys.js';
+
+export type { LockKey } from './lock-keys.js';
 
 /** State of one lock on one path. 'unknown' is never a reason to report. */
 export type LockStateName = 'read' | 'write' | 'held' | 'none' | 'unknown';
 
 export interface HeldLock {
-  /** Normalised key, e.g. `mmap:mm` or `vma:vma`. */
-  key: string;
+  /** Which lock: its class and the object's path (src/engine/lock-keys.ts). */
+  key: LockKey;
+  /** The path of the object whose lock it is (`mm`, `vma`, `*vmap`), canonical. */
+  instance: string;
   /** The lock expression as written where it was taken, e.g. `mm` or `vma->vm_mm`. */
   display: string;
   state: 'read' | 'write' | 'held';
@@ -17,51 +22,58 @@ export interface HeldLock {
   origin: TraceStep | null;
 }
 
-/** What is known about a pointer that came from a VMA lookup. */
+/** What is known about a pointer that came from a VMA lookup or iterator (State.ptrs). */
 export interface PointerFact {
   /** The function it came from (`find_vma`, `lock_vma_under_rcu`, ...). */
   api: string;
+  /** Key of the address it was looked up with (find_vma's second argument), when pure. */
+  addr: string | null;
   /** That function may return NULL. */
   nullable: boolean;
   /** That function returns the first VMA ending above the address, which may start above it. */
   mayStartAbove: boolean;
   /** Where it was looked up. */
   origin: TraceStep;
-  /**
-   * May be NULL / is certainly NULL / known non-NULL on this path; 'unknown' when paths that had
-   * tested it (NULL on one, not NULL on another) were merged: not evidence of a missing check.
-   */
-  nullness: 'maybe-null' | 'null' | 'nonnull' | 'unknown';
-  /** Fields of the pointee that a branch condition on this path tested (e.g. `vm_start`). */
-  testedFields: ReadonlySet<string>;
-  /** Keys of the locks held when it was looked up (for staleness). */
-  lockedBy: readonly string[];
+  /** Fields of the pointee that a branch condition on this path tested (e.g. `vm_start`), sorted. */
+  tested: readonly string[];
+  /** Keys of the locks held when it was looked up, or that keep it alive since (for staleness). */
+  lockedBy: readonly LockKey[];
   /** Set when one of those locks was dropped since: where. */
   staleSince: TraceStep | null;
   /** It was stored where other code sees it (`s->vma = ...`): a NULL check may be out of sight. */
-  escaped: boolean;
+  escaped?: boolean;
   /** A new VMA not yet in the tree (vm_area_alloc, vm_area_dup): nothing else can reach it yet. */
-  fresh: boolean;
+  fresh?: boolean;
+  /** Paths that knew it NULL and paths that knew it non-NULL were merged here. */
+  nullnessMerged?: boolean;
+  /** Variables holding a bound computed from its vm_start (`hole_end = min(end, vma->vm_start)`, start-bounds.ts). */
+  startBounds?: readonly string[];
 }
+
+/**
+ * May be NULL / is certainly NULL / known non-NULL on this path; 'unknown' when paths that had
+ * tested it (NULL on one, not NULL on another) were merged: not evidence of a missing check.
+ */
+export type Nullness = 'maybe-null' | 'null' | 'nonnull' | 'unknown';
 
 export interface StateView {
   /** mmap locks known held on this path. */
   heldMmapLocks(): HeldLock[];
   /** VMA read locks known held on this path. */
   heldVmaLocks(): HeldLock[];
-  /** The state of a lock key (`mmap:...` / `vma:...`). */
-  lockState(key: string): LockStateName;
+  /** The state of a lock (by its key). */
+  lockState(key: LockKey): LockStateName;
   /** True inside pagefault_disable() ... pagefault_enable(). */
   pagefaultDisabled(): boolean;
-  /** Facts about a pointer expression (by its normalised key), when it came from a VMA lookup. */
-  pointer(key: string): PointerFact | undefined;
+  /** Facts about a pointer expression (by its normalised key), when it came from a VMA lookup, with its nullness on this path. */
+  pointer(key: string): (PointerFact & { nullness: Nullness }) | undefined;
   /** The steps on this path that concern any of the given keys (lock or pointer keys), in order. */
   trace(keys: string[]): TraceStep[];
   /**
    * The mmap lock that protects a VMA (by the VMA's key): its own mm's lock when the path knows
    * it, else the one mmap lock the path knows about; null when nothing is known.
    */
-  mmapLockOfVma(vmaKey: string): { key: string; state: LockStateName; origin: TraceStep | null; display: string; acquiredHere: boolean } | null;
+  mmapLockOfVma(vmaKey: string): { key: LockKey; state: LockStateName; origin: TraceStep | null; display: string; acquiredHere: boolean } | null;
   /** The VMA write lock of a VMA (by the VMA's key); 'unknown' also when a callee may have taken it. */
   vmaWriteLock(vmaKey: string): LockStateName;
 }
@@ -91,7 +103,7 @@ export interface EventBase {
   /** Normalise an expression to the key the state uses (null when not a plain path). */
   keyOf(expr: Node): string | null;
   /** Lock key for an expression naming an mm (`mm`, `vma->vm_mm`, `&mm->mmap_lock`). */
-  mmapKeyOf(expr: Node): string | null;
+  mmapKeyOf(expr: Node): LockKey | null;
   step(node: Node, message: string): TraceStep;
   /** Declared type of a variable or parameter of the function (`struct vm_area_struct *`), when declared there. */
   typeOf(name: string): string | undefined;
@@ -108,7 +120,7 @@ export interface CallRequirement {
   lock: LockClass;
   /** undefined: held in either mode. */
   mode: 'read' | 'write' | undefined;
-  key: string;
+  key: LockKey;
   display: string;
   /** Where the callee shows it needs the lock. */
   at: TraceStep | null;
@@ -147,7 +159,8 @@ export interface DerefEvent extends EventBase {
   field: string | null;
 }
 
-export interface LockOpEvent extends EventBase {
+/** A lock operation of a call, with the state of that lock before it. */
+export interface LockOp {
   node: Node;
   callee: string;
   op: 'acquire' | 'release' | 'downgrade';
@@ -155,7 +168,7 @@ export interface LockOpEvent extends EventBase {
   /** The call names the rwsem itself (`down_read(&mm->mmap_lock)`) rather than the mmap_* wrapper. */
   raw: boolean;
   mode: 'read' | 'write' | undefined;
-  key: string;
+  key: LockKey;
   display: string;
   trylock: boolean;
   /** State of this lock just before the operation. */
@@ -164,6 +177,8 @@ export interface LockOpEvent extends EventBase {
   beforeOrigin: TraceStep | null;
 }
 
+export interface LockOpEvent extends EventBase, LockOp {}
+
 /** Abstract return value: bits of {zero/NULL/false, positive/valid/true, negative errno, ERR_PTR}. */
 export const V_ZERO = 1;
 export const V_POS = 2;
@@ -171,8 +186,9 @@ export const V_NEG = 4;
 export const V_ERR = 8;
 export const V_ANY = V_ZERO | V_POS | V_NEG | V_ERR;
 /**
- * `#@i` holds what a path knew of parameter i's value when the function first assigned the
- * parameter (V_* bits, with this marker so that "nothing known" is still a snapshot).
+ * Marks an entry snapshot (State.paramEntry and the like): what a path knew of a parameter's
+ * value when the function first assigned it (V_* bits, with this marker so that "nothing known"
+ * is still a snapshot).
  */
 export const ENTRY_SNAPSHOT = 16;
 /**
@@ -182,11 +198,6 @@ export const ENTRY_SNAPSHOT = 16;
  * constant of its own may not select.
  */
 export const V_SELECTED = 32;
-export const entryKey = (param: number): string => `#@${param}`;
-/** `#@*i`: the same snapshot for what parameter i points to (`*locked`), taken when it is first written. */
-export const pointeeEntryKey = (param: number): string => `#@*${param}`;
-/** `#@f:priv->ctx.locked`: the same snapshot for a field of a structure a parameter points to. */
-export const FIELD_ENTRY_PREFIX = '#@f:';
 
 export interface ExitPath {
   state: StateView;
@@ -201,7 +212,7 @@ export interface ExitPath {
   /** Fields of the parameters' structures (canonical keys): known on entry, at the exit, written on the path. */
   outFields: ReadonlyMap<string, { entry: number; exit: number; written: boolean }>;
   /** Lock facts at exit, by key, with whether the function itself took the lock on this path. */
-  locks: ReadonlyMap<string, ExitLockFact>;
+  locks: ReadonlyMap<LockKey, ExitLockFact>;
   /** Configuration macros the path assumed set (true) or not (false) at undecided #if regions (config-paths.ts). */
   config: ReadonlyMap<string, boolean>;
 }
@@ -218,11 +229,9 @@ export interface ExitLockFact {
   origin: TraceStep | null;
   display: string;
   /** The same lock, tracked under this other key (`vma` stored as `*vmap` or `state->vma`). */
-  aliasOf?: string;
+  aliasOf?: LockKey;
 }
 
-/** Key suffix of the pseudo lock recording that a callee may have dropped a lock of the class. */
-export const FORGOTTEN_SUFFIX = ':*';
 
 export interface FunctionExitEvent {
   file: string;

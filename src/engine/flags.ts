@@ -8,7 +8,7 @@ import type { ApiEntry, LockEffect } from '../kb/lock-api.js';
 import { applyPath, keyOf } from './keys.js';
 import { snapshotField } from './out-values.js';
 import type { State } from './state.js';
-import { pointeeEntryKey, V_ANY, V_ZERO } from './events.js';
+import { V_ANY, V_ZERO } from './events.js';
 
 /** The key of the flag an argument points to: x for `&x`, `*p` for `p`. */
 export function flagKey(arg: AstNode): string | null {
@@ -55,7 +55,7 @@ export function refineFlag(effect: LockEffect, args: readonly AstNode[], before:
   // This function's own flag parameter, not written on this path yet: left as it was, it is left
   // as this function's caller passed it, which its summary says in the same terms.
   const param = key.startsWith('*') ? before.params.get(key.slice(1)) : undefined;
-  const passedOn = param !== undefined && !before.vals.has(pointeeEntryKey(param));
+  const passedOn = param !== undefined && !before.pointeeEntry.has(param);
   if (effect.flagKept && (was & bits) !== 0 && !passedOn) return false;
   if (happened) {
     st.setVal(key, bits);
@@ -63,7 +63,7 @@ export function refineFlag(effect: LockEffect, args: readonly AstNode[], before:
   }
   if (effect.flagKept && !effect.flagOtherBits) {
     st.setVal(key, was);
-    if (passedOn) st.setVal(pointeeEntryKey(param), V_ANY);
+    if (passedOn) st.forgetPointeeEntry(param);
   } else st.setVal(key, ((effect.flagKept ? was : 0) | (effect.flagOtherBits ?? 0)) || V_ANY & ~bits);
   return true;
 }

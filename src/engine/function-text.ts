@@ -5,7 +5,7 @@
 import { AstNode, calleeName, stripParens, walk } from '../parse/ast.js';
 import type { ApiEntry, LockClass } from '../kb/lock-api.js';
 import { keyOf } from './keys.js';
-import { declaredName } from './transfer.js';
+import { declaredName } from './values.js';
 
 /** Declared types of the function's parameters and locals, by name (`struct vm_area_struct *`). */
 export function collectTypes(fn: AstNode): Map<string, string> {

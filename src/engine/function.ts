@@ -2,7 +2,7 @@
 // node on each state that reached it and hands the events to the rules' visitors.
 
 import { AstNode, stripParens } from '../parse/ast.js';
-import type { TraceStep } from '../types.js';
+import type { TraceKind, TraceStep } from '../types.js';
 import type { RuleVisitor } from '../rules/rule.js';
 import { buildCfg, type Cfg, type PreprocessorChoices } from './cfg.js';
 import { runDataflow } from './dataflow.js';
@@ -13,10 +13,11 @@ import { configMacros, pathConfig } from './config-paths.js';
 import { canonicalizer, collectAliases, collectLockFlags, collectPointerParams, collectTypes } from './function-text.js';
 import { entryConditions } from './arg-conditions.js';
 import { Transfer, keyOf, declaredName, rwsemOwner, type EventSink, type FunctionContext, type SummaryFacts } from './transfer.js';
+import { emptySummaryFacts } from './models/summary-facts.js';
+import { forgottenKey, isLockOf, lockClassOf, lockInstanceOf, lockKeyFor, type LockKey } from './lock-keys.js';
 import { summarize } from './summary.js';
 import type { State as StateT } from './state.js';
 import {
-  FORGOTTEN_SUFFIX,
   V_ANY,
   V_POS,
   V_ERR,
@@ -27,11 +28,13 @@ import {
   type FunctionInfo,
   type FunctionResult,
   type HeldLock,
+  type Nullness,
   type PointerFact,
   type ReturnKind,
   type StateView,
 } from './events.js';
-import { MMAP_RWSEM_FIELDS, VMA_MMAP_WRITE_FIELDS, type ApiEntry, type LockClass } from '../kb/lock-api.js';
+import { MMAP_RWSEM_FIELDS, VMA_MMAP_WRITE_FIELDS, VMA_STRUCT_TAG, type ApiEntry, type LockClass } from '../kb/lock-api.js';
+import { lockClass } from '../kb/lock-classes.js';
 import { DEFINITION_MACRO, definitionMacroName } from './c-names.js';
 import { documentedNoFailure } from './doc-claims.js';
 
@@ -101,8 +104,8 @@ export interface FunctionEnv {
 
 const MAX_TRACE = 10;
 
-export function stepAt(file: string, node: AstNode, message: string): TraceStep {
-  return { file, line: node.row + 1, column: node.col + 1, message };
+export function stepAt(file: string, node: AstNode, message: string, kind?: TraceKind): TraceStep {
+  return kind === undefined ? { file, line: node.row + 1, column: node.col + 1, message } : { file, line: node.row + 1, column: node.col + 1, message, kind };
 }
 
 /** Name, return kind and declarator of a function definition. */
@@ -152,12 +155,12 @@ function entryState(fn: AstNode, canonical: (k: string) => string, file: string,
     const name = params[e.target];
     if (!name) continue;
     const expr = e.path ? e.path.replace('$', name) : name;
-    const key = `${e.lock}:${canonical(expr.replace(/^\*&/, ''))}`;
+    const key = lockKeyFor(e.lock, canonical(expr.replace(/^\*&/, '')));
     st.setLock(key, { state: e.state, acquiredHere: false, origin: e.origin ?? e.step, display: expr });
     if (e.origin) st.addStep(e.origin, [key]);
     st.addStep(e.step, [key]);
     // A VMA whose lock the callers hold is a VMA, not NULL.
-    if (e.lock !== 'mmap' && !e.path) st.setVal(name, V_POS);
+    if (lockClass(e.lock).instance.struct === VMA_STRUCT_TAG && !e.path) st.setVal(name, V_POS);
   }
   const body = fn.child('body');
   const head = body ? fn.file.text.slice(fn.start, body.start) : fn.text;
@@ -165,8 +168,8 @@ function entryState(fn: AstNode, canonical: (k: string) => string, file: string,
   for (let m = re.exec(head); m; m = re.exec(head)) {
     if (!MMAP_RWSEM_FIELDS.includes(m[3])) continue;
     const base = m[2].replace(/\s+/g, '');
-    const key = `mmap:${canonical(base)}`;
-    const step: TraceStep = { file, line: fn.row + 1, column: fn.col + 1, message: `__${m[1]}(${m[2]}->${m[3]}): the mmap lock is ${m[1] === 'acquires' ? 'not held' : 'held'} on entry` };
+    const key = lockKeyFor('mmap', canonical(base));
+    const step: TraceStep = { file, line: fn.row + 1, column: fn.col + 1, message: `__${m[1]}(${m[2]}->${m[3]}): the mmap lock is ${m[1] === 'acquires' ? 'not held' : 'held'} on entry`, kind: 'entry' };
     if (m[1] === 'acquires') st.setLock(key, { state: 'none', acquiredHere: false, origin: step, display: m[2] });
     else st.setLock(key, { state: 'held', acquiredHere: false, origin: step, display: m[2], required: 'held', requiredAt: step });
   }
@@ -183,12 +186,12 @@ class View implements StateView {
     const found = this.tf?.mmapLockOfVma(vmaKey, this.st);
     if (!found) return null;
     const l = this.st.locks.get(found.key);
-    return { key: found.key, state: found.state, origin: l?.origin ?? null, display: l?.display ?? found.key.slice(5), acquiredHere: !!l?.acquiredHere };
+    return { key: found.key, state: found.state, origin: l?.origin ?? null, display: l?.display ?? lockInstanceOf(found.key), acquiredHere: !!l?.acquiredHere };
   }
 
   vmaWriteLock(vmaKey: string) {
-    if (this.st.locks.has(`vma-write${FORGOTTEN_SUFFIX}`)) return 'unknown' as const;
-    const key = `vma-write:${this.tf ? this.tf.canonicalKey(vmaKey) : vmaKey}`;
+    if (this.st.locks.has(forgottenKey('vma-write'))) return 'unknown' as const;
+    const key = lockKeyFor('vma-write', this.tf ? this.tf.canonicalKey(vmaKey) : vmaKey);
     const l = this.st.locks.get(this.st.lockKeyOf(key));
     if (l) return l.state;
     // While this function holds the mmap write lock it took, no VMA is write-locked until it says so.
@@ -197,26 +200,26 @@ class View implements StateView {
     return f && f.state === 'write' && f.acquiredHere ? ('none' as const) : ('unknown' as const);
   }
 
-  private held(prefix: string): HeldLock[] {
+  private held(lock: LockClass): HeldLock[] {
     const out: HeldLock[] = [];
     for (const [key, l] of this.st.locks) {
-      if (!key.startsWith(prefix)) continue;
+      if (!isLockOf(key, lock)) continue;
       if (l.state === 'read' || l.state === 'write' || l.state === 'held') {
-        out.push({ key, display: l.display, state: l.state, origin: l.origin });
+        out.push({ key, instance: lockInstanceOf(key), display: l.display, state: l.state, origin: l.origin });
       }
     }
     return out;
   }
 
   heldMmapLocks(): HeldLock[] {
-    return this.held('mmap:');
+    return this.held('mmap');
   }
 
   heldVmaLocks(): HeldLock[] {
-    return this.held('vma:');
+    return this.held('vma');
   }
 
-  lockState(key: string) {
+  lockState(key: LockKey) {
     return this.st.lockState(key);
   }
 
@@ -224,21 +227,9 @@ class View implements StateView {
     return this.st.pf > 0;
   }
 
-  pointer(key: string): PointerFact | undefined {
+  pointer(key: string): (PointerFact & { nullness: Nullness }) | undefined {
     const p = this.st.ptrs.get(key);
-    if (!p) return undefined;
-    return {
-      api: p.api,
-      nullable: p.nullable,
-      mayStartAbove: p.mayStartAbove,
-      origin: p.origin,
-      nullness: this.st.nullness(key),
-      testedFields: new Set(p.tested),
-      lockedBy: p.lockedBy,
-      staleSince: p.staleSince,
-      escaped: !!p.escaped,
-      fresh: !!p.fresh,
-    };
+    return p ? { ...p, nullness: this.st.nullness(key) } : undefined;
   }
 
   trace(keys: string[]): TraceStep[] {
@@ -246,7 +237,7 @@ class View implements StateView {
     const chain: { step: TraceStep; relevant: boolean; branch: boolean }[] = [];
     for (let t = this.st.trace; t; t = t.prev) {
       const relevant = t.keys.some((k) => wanted.has(k));
-      chain.push({ step: t.step, relevant, branch: t.step.message.startsWith('condition ') });
+      chain.push({ step: t.step, relevant, branch: t.step.kind === 'branch' });
     }
     chain.reverse();
     const firstRelevant = chain.findIndex((c) => c.relevant);
@@ -276,8 +267,8 @@ function isFailure(bits: number, kind: ReturnKind): boolean {
 }
 
 /** A held lock of the caller, expressed on the callee's parameters (null when no argument reaches it). */
-function heldOnParams(lockKey: string, argKeys: readonly (string | null)[]): { target: number; path?: string } | null {
-  const expr = lockKey.slice(lockKey.indexOf(':') + 1);
+function heldOnParams(lockKey: LockKey, argKeys: readonly (string | null)[]): { target: number; path?: string } | null {
+  const expr = lockInstanceOf(lockKey);
   for (let i = 0; i < argKeys.length; i++) {
     const a = argKeys[i];
     if (!a) continue;
@@ -310,6 +301,19 @@ function nestingDepth(root: AstNode): number {
   return max;
 }
 
+/** What the analysis of one function shares between its parts: names, keys, steps, the transfer. */
+interface Analysis {
+  fn: AstNode;
+  file: string;
+  info: FunctionInfo;
+  canonical: (key: string) => string;
+  step: (node: AstNode, message: string, kind?: TraceKind) => TraceStep;
+  types: Map<string, string>;
+  context: FunctionContext;
+  tf: Transfer;
+  env: FunctionEnv;
+}
+
 export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoices, visitors: RuleVisitor[], env: FunctionEnv): FunctionAnalysis {
   const depth = nestingDepth(fn);
   if (depth > MAX_NESTING) throw new Error(`its syntax is nested ${depth} levels deep (the analysis stops at ${MAX_NESTING})`);
@@ -318,10 +322,10 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
   const cfg: Cfg = buildCfg(fn, pp);
   const aliases = collectAliases(fn);
   const canonical = canonicalizer(aliases);
-  const step = (node: AstNode, message: string): TraceStep => stepAt(file, node, message);
-  const facts: SummaryFacts | null = env.summarize ? { fault: null, derefs: new Set(), modifiesAt: new Map() } : null;
+  const step = (node: AstNode, message: string, kind?: TraceKind): TraceStep => stepAt(file, node, message, kind);
+  const facts: SummaryFacts | null = env.summarize ? emptySummaryFacts() : null;
   const types = collectTypes(fn);
-  const fx: FunctionContext = {
+  const context: FunctionContext = {
     file,
     canonical,
     step,
@@ -334,78 +338,19 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     params: info.params,
     facts,
   };
-  const tf = new Transfer(fx);
+  const tf = new Transfer(context);
+  const analysis: Analysis = { fn, file, info, canonical, step, types, context, tf, env };
   const entry = entryState(fn, canonical, file, info.params, env.entry);
-  const typeOf = (name: string): string | undefined => types.get(name);
-  const initializer = env.initializer;
-
+  const callSites = new Map<AstNode, CallSite>();
   // Rules see each state as the fixpoint computes it: every state a node receives is a real path
   // state (joins only happen past the path bound), and findings are de-duplicated downstream.
-  const mmapKeyOf = (expr: AstNode): string | null => {
-    const k = keyOf(rwsemOwner(expr, 'mmap') ?? stripParens(expr));
-    return k ? `mmap:${canonical(k)}` : null;
-  };
-  const base = (st: StateT) => ({ file, fn: info, state: viewOf(st, tf), keyOf, mmapKeyOf, step, typeOf, initializer });
-  const callVisitors = visitors.filter((v) => v.call);
-  const derefVisitors = visitors.filter((v) => v.deref);
-  const lockVisitors = visitors.filter((v) => v.lockOp);
-  const writeVisitors = visitors.filter((v) => v.write);
-  const callSites = new Map<AstNode, CallSite>();
-  if (visitors.length || env.statics.size) {
-    fx.sink = {
-      call(node, callee, api, args, st, requires) {
-        if (callee && env.statics.has(callee)) {
-          let site = callSites.get(node);
-          if (!site) {
-            const argKeys = args.map((a) => {
-              const k = keyOf(stripParens(a));
-              return k ? canonical(k) : null;
-            });
-            site = { callee, step: step(node, `${info.name}() calls ${callee}() here`), held: [], argKeys, seen: new Set() };
-            callSites.set(node, site);
-          }
-          const held: HeldAtCall[] = [];
-          let sig = '';
-          for (const [key, l] of st.locks) {
-            if (l.state !== 'read' && l.state !== 'write' && l.state !== 'held') continue;
-            const where = heldOnParams(key, site.argKeys);
-            if (!where) continue;
-            held.push({ lock: key.slice(0, key.indexOf(':')) as LockClass, ...where, state: l.state, origin: l.origin, display: l.display });
-            sig += `${key}=${l.state};`;
-          }
-          if (!site.seen.has(sig)) {
-            site.seen.add(sig);
-            site.held.push(held);
-          }
-        }
-        if (!callVisitors.length) return;
-        const ev = { file, fn: info, state: viewOf(st, tf), keyOf, mmapKeyOf, step, typeOf, initializer, node, callee, api, args, requires };
-        for (const v of callVisitors) v.call!(ev);
-      },
-      deref(node, pointer, pointerKey, field, st) {
-        if (!derefVisitors.length || !st.ptrs.has(pointerKey)) return;
-        const ev = { file, fn: info, state: viewOf(st, tf), keyOf, mmapKeyOf, step, typeOf, initializer, node, pointer, pointerKey, field };
-        for (const v of derefVisitors) v.deref!(ev);
-      },
-      lockOp(op, st) {
-        if (!lockVisitors.length) return;
-        const ev = { ...base(st), ...op };
-        for (const v of lockVisitors) v.lockOp!(ev);
-      },
-      write(node, object, objectKey, field, arrow, st) {
-        if (!writeVisitors.length) return;
-        const ev = { file, fn: info, state: viewOf(st, tf), keyOf, mmapKeyOf, step, typeOf, initializer, node, object, objectKey, field, arrow };
-        for (const v of writeVisitors) v.write!(ev);
-      },
-    } satisfies EventSink;
-  }
+  if (visitors.length || env.statics.size) context.sink = eventSink(analysis, visitors, callSites);
   // A local pointer into a structure its caller passed (`ctx = &priv->lock_ctx`, `priv = m->private`)
   // names the caller's fields: what the path learns of them through it is kept to the end, for the
   // caller. A value copied from there (`int v = a[0]`) is the function's own, dead when unread.
   const callers = (name: string): boolean =>
     (types.get(name) ?? '').includes('*') && info.params.includes(/^[&*]*(\w+)/.exec(aliases.get(name) ?? '')?.[1] ?? '');
-  const body = fn.child('body');
-  const end = body ?? fn;
+  const end = fn.child('body') ?? fn;
   /** The rules' end of this function, complete or not: what they kept for it goes with it. */
   const endFunction = (complete: boolean, exits: ExitPath[]): void => {
     const ev = {
@@ -425,12 +370,98 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     endFunction(false, []);
     throw err;
   } finally {
-    fx.sink = null;
+    context.sink = null;
   }
 
   const exitStates = flow.states.get(cfg.exit) ?? [];
-  const macros = configMacros(cfg);
-  const exits: ExitPath[] = exitStates.map((st) => ({
+  const exits = exitPaths(analysis, exitStates, configMacros(cfg));
+  // Past its budget, the exits reached say nothing of the function's paths.
+  endFunction(!flow.budgetExceeded, flow.budgetExceeded ? [] : exits);
+  const failureReturns = exits
+    .map((e, i) => ({ e, st: exitStates[i] }))
+    .filter(({ e }) => isFailure(e.returned, info.returnKind))
+    .map(({ e, st }) => ({ node: e.returnNode, returned: e.returned, when: entryConditions(st, info.params) }));
+  const summary = facts ? functionSummary(analysis, facts, flow.budgetExceeded, exitStates, failureReturns, cfg) : null;
+  return {
+    info,
+    result: { info, failureReturns, ...(failureReturns.length && documentedNoFailure(fn.file.text, fn.start) ? { documentedNoFailure: true } : {}) },
+    summary,
+    callSites: [...callSites.values()],
+    parseErrors: cfg.parseErrors,
+    widened: flow.widened,
+    budgetExceeded: flow.budgetExceeded,
+  };
+}
+
+/** The rules' events, and the call sites of the file's static functions with the locks held at each. */
+function eventSink(a: Analysis, visitors: RuleVisitor[], callSites: Map<AstNode, CallSite>): EventSink {
+  const { file, info, canonical, step, types, tf, env } = a;
+  const typeOf = (name: string): string | undefined => types.get(name);
+  const initializer = env.initializer;
+  const mmapKeyOf = (expr: AstNode): LockKey | null => {
+    const k = keyOf(rwsemOwner(expr, 'mmap') ?? stripParens(expr));
+    return k ? lockKeyFor('mmap', canonical(k)) : null;
+  };
+  const base = (st: StateT) => ({ file, fn: info, state: viewOf(st, tf), keyOf, mmapKeyOf, step, typeOf, initializer });
+  const callVisitors = visitors.filter((v) => v.call);
+  const derefVisitors = visitors.filter((v) => v.deref);
+  const lockVisitors = visitors.filter((v) => v.lockOp);
+  const writeVisitors = visitors.filter((v) => v.write);
+  return {
+    call(node, callee, api, args, st, requires) {
+      if (callee && env.statics.has(callee)) recordCallSite(a, callSites, node, callee, args, st);
+      if (!callVisitors.length) return;
+      const ev = { ...base(st), node, callee, api, args, requires };
+      for (const v of callVisitors) v.call!(ev);
+    },
+    deref(node, pointer, pointerKey, field, st) {
+      if (!derefVisitors.length || !st.ptrs.has(pointerKey)) return;
+      const ev = { ...base(st), node, pointer, pointerKey, field };
+      for (const v of derefVisitors) v.deref!(ev);
+    },
+    lockOp(op, st) {
+      if (!lockVisitors.length) return;
+      const ev = { ...base(st), ...op };
+      for (const v of lockVisitors) v.lockOp!(ev);
+    },
+    write(node, object, objectKey, field, arrow, st) {
+      if (!writeVisitors.length) return;
+      const ev = { ...base(st), node, object, objectKey, field, arrow };
+      for (const v of writeVisitors) v.write!(ev);
+    },
+  };
+}
+
+/** A call of a static function of the file: the locks held there, on the callee's parameters. */
+function recordCallSite(a: Analysis, callSites: Map<AstNode, CallSite>, node: AstNode, callee: string, args: AstNode[], st: StateT): void {
+  let site = callSites.get(node);
+  if (!site) {
+    const argKeys = args.map((arg) => {
+      const k = keyOf(stripParens(arg));
+      return k ? a.canonical(k) : null;
+    });
+    site = { callee, step: a.step(node, `${a.info.name}() calls ${callee}() here`, 'call'), held: [], argKeys, seen: new Set() };
+    callSites.set(node, site);
+  }
+  const held: HeldAtCall[] = [];
+  let sig = '';
+  for (const [key, l] of st.locks) {
+    if (l.state !== 'read' && l.state !== 'write' && l.state !== 'held') continue;
+    const where = heldOnParams(key, site.argKeys);
+    if (!where) continue;
+    held.push({ lock: lockClassOf(key), ...where, state: l.state, origin: l.origin, display: l.display });
+    sig += `${key}=${l.state};`;
+  }
+  if (!site.seen.has(sig)) {
+    site.seen.add(sig);
+    site.held.push(held);
+  }
+}
+
+/** The rules' view of each state at the function's exit. */
+function exitPaths(a: Analysis, exitStates: StateT[], macros: ReturnType<typeof configMacros>): ExitPath[] {
+  const { canonical, info, tf } = a;
+  return exitStates.map((st) => ({
     state: viewOf(st, tf),
     returnNode: (st.retNode as AstNode | null) ?? null,
     returned: st.ret < 0 ? V_ANY : st.ret,
@@ -443,42 +474,37 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     ]),
     config: pathConfig(st, macros),
   }));
-  // Past its budget, the exits reached say nothing of the function's paths.
-  endFunction(!flow.budgetExceeded, flow.budgetExceeded ? [] : exits);
-  const failureReturns = exits
-    .map((e, i) => ({ e, st: exitStates[i] }))
-    .filter(({ e }) => isFailure(e.returned, info.returnKind))
-    .map(({ e, st }) => ({ node: e.returnNode, returned: e.returned, when: entryConditions(st, info.params) }));
-  let summary: ApiEntry | null = null;
-  if (facts) {
-    // A function whose analysis ran out of budget says nothing reliable about its exits.
-    const usable = flow.budgetExceeded ? [] : exitStates;
-    summary = summarize({
-      name: info.name,
-      file,
-      line: fn.row + 1,
-      returnKind: info.returnKind,
-      params: info.params,
-      exits: usable,
-      outFields: usable.map((st) => outFields(st, canonical, info.params)),
-      facts: flow.budgetExceeded ? { fault: facts.fault, derefs: new Set(), modifiesAt: new Map() } : facts,
-      failureReturns: flow.budgetExceeded
-        ? []
-        : failureReturns.map((f) => ({ step: stepAt(file, f.node ?? fn, f.node ? `returns ${describeFailure(f.returned, info.returnKind)} here` : 'falls off the end'), returned: f.returned, when: f.when })),
-      documentedNoFailure: failureReturns.length > 0 && documentedNoFailure(fn.file.text, fn.start),
-    });
-    // No way out (every path ends in a noreturn call or loops forever): callers' paths end there.
-    if (!flow.budgetExceeded && exitStates.length === 0 && cfg.parseErrors === 0 && fn.child('body')) summary.noreturn = true;
-  }
-  return {
-    info,
-    result: { info, failureReturns, ...(failureReturns.length && documentedNoFailure(fn.file.text, fn.start) ? { documentedNoFailure: true } : {}) },
-    summary,
-    callSites: [...callSites.values()],
-    parseErrors: cfg.parseErrors,
-    widened: flow.widened,
-    budgetExceeded: flow.budgetExceeded,
-  };
+}
+
+/** What a call of the function does, for its callers (src/engine/summary.ts). */
+function functionSummary(
+  a: Analysis,
+  facts: SummaryFacts,
+  budgetExceeded: boolean,
+  exitStates: StateT[],
+  failureReturns: FunctionResult['failureReturns'],
+  cfg: Cfg,
+): ApiEntry {
+  const { fn, file, info, canonical } = a;
+  // A function whose analysis ran out of budget says nothing reliable about its exits.
+  const usable = budgetExceeded ? [] : exitStates;
+  const summary = summarize({
+    name: info.name,
+    file,
+    line: fn.row + 1,
+    returnKind: info.returnKind,
+    params: info.params,
+    exits: usable,
+    outFields: usable.map((st) => outFields(st, canonical, info.params)),
+    facts: budgetExceeded ? { fault: facts.fault, derefs: new Set(), modifiesAt: new Map() } : facts,
+    failureReturns: budgetExceeded
+      ? []
+      : failureReturns.map((f) => ({ step: stepAt(file, f.node ?? fn, f.node ? `returns ${describeFailure(f.returned, info.returnKind)} here` : 'falls off the end', 'return'), returned: f.returned, when: f.when })),
+    documentedNoFailure: failureReturns.length > 0 && documentedNoFailure(fn.file.text, fn.start),
+  });
+  // No way out (every path ends in a noreturn call or loops forever): callers' paths end there.
+  if (!budgetExceeded && exitStates.length === 0 && cfg.parseErrors === 0 && fn.child('body')) summary.noreturn = true;
+  return summary;
 }
 
 function exitLock(l: LockFact): ExitLockFact {

@@ -18,7 +18,7 @@ import type { AstNode } from '../parse/ast.js';
 import { walk } from '../parse/ast.js';
 import type { Cfg, CfgNode } from './cfg.js';
 import type { State } from './state.js';
-import { declaredName } from './transfer.js';
+import { declaredName } from './values.js';
 
 /** Identifiers of a syntax subtree (field names are `field_identifier`, not counted). */
 function identifiers(n: AstNode | null | undefined, into: Set<string>): void {
@@ -188,7 +188,7 @@ export function deadFactPruner(fn: AstNode, cfg: Cfg, params: readonly string[],
       if (preds[node] < 2) return st;
       const live = liveIn[node];
       const dead = (key: string): boolean => {
-        if (key.startsWith('#') || key.startsWith('*') || st.ptrs.has(key)) return false;
+        if (key.startsWith('*') || st.ptrs.has(key)) return false;
         for (const v of localsIn(key)) if (!live.has(v)) return true;
         return false;
       };

@@ -6,7 +6,7 @@
 import { isNamedConstant } from './c-names.js';
 import type { State } from './state.js';
 import { equalityKey } from './keys.js';
-import { ENTRY_SNAPSHOT, FIELD_ENTRY_PREFIX, V_ANY, V_ZERO } from './events.js';
+import { ENTRY_SNAPSHOT, V_ANY, V_ZERO } from './events.js';
 
 /** A place the caller sees: what a pointer parameter points to (`*vmap`), a field reached from one (`state->vma`). */
 export function isOutKey(key: string, params: readonly string[]): boolean {
@@ -83,7 +83,6 @@ export function outConstantsDiffer(a: ReadonlyMap<string, OutConstant>, b: Reado
 export function outFlagValues(st: State, canonical: (key: string) => string, params: readonly string[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const [k, bits] of st.vals) {
-    if (k.startsWith('#')) continue;
     if (k.startsWith('*') ? isOutKey(k, params) : !/^\w+$/.test(k) && written(st, canonical(k), params)) out.set(k, bits);
   }
   return out;
@@ -91,7 +90,7 @@ export function outFlagValues(st: State, canonical: (key: string) => string, par
 
 /** The path wrote this field of a parameter's structure (canonical key). */
 function written(st: State, key: string, params: readonly string[]): boolean {
-  return isOutField(key, params) && st.vals.has(FIELD_ENTRY_PREFIX + key);
+  return isOutField(key, params) && st.fieldEntry.has(key);
 }
 
 /** A field of a structure a parameter points to (`priv->lock_ctx.mmap_locked`), not what a parameter points to. */
@@ -102,8 +101,8 @@ function isOutField(key: string, params: readonly string[]): boolean {
 /** `raw` (canonically `key`) is about to be written: keep what the path knew of the field on entry, once. */
 export function snapshotField(st: State, key: string, raw: string, params: readonly string[]): void {
   // A local alias (`mm = priv->mm`) is assigned, not the field it names.
-  if (/^\w+$/.test(raw) || !isOutField(key, params) || st.vals.has(FIELD_ENTRY_PREFIX + key)) return;
-  st.setVal(FIELD_ENTRY_PREFIX + key, st.getVal(raw) | ENTRY_SNAPSHOT);
+  if (/^\w+$/.test(raw) || !isOutField(key, params) || st.fieldEntry.has(key)) return;
+  st.setFieldEntry(key, st.getVal(raw) | ENTRY_SNAPSHOT);
 }
 
 /** What a path knew, on entry and at its end, of the fields of its parameters' structures (canonical keys). */
@@ -117,17 +116,15 @@ export interface OutField {
 export function outFields(st: State, canonical: (key: string) => string, params: readonly string[]): Map<string, OutField> {
   const out = new Map<string, OutField>();
   const entryOf = (key: string, now: number): number => {
-    const snap = st.vals.get(FIELD_ENTRY_PREFIX + key);
+    const snap = st.fieldEntry.get(key);
     return snap === undefined ? now : snap & ~ENTRY_SNAPSHOT;
   };
   for (const [raw, bits] of st.vals) {
-    if (raw.startsWith('#') || /^\w+$/.test(raw)) continue;
+    if (/^\w+$/.test(raw)) continue;
     const key = canonical(raw);
-    if (isOutField(key, params)) out.set(key, { entry: entryOf(key, bits), exit: bits, written: st.vals.has(FIELD_ENTRY_PREFIX + key) });
+    if (isOutField(key, params)) out.set(key, { entry: entryOf(key, bits), exit: bits, written: st.fieldEntry.has(key) });
   }
-  for (const k of st.vals.keys()) {
-    if (!k.startsWith(FIELD_ENTRY_PREFIX)) continue;
-    const key = k.slice(FIELD_ENTRY_PREFIX.length);
+  for (const key of st.fieldEntry.keys()) {
     if (!out.has(key)) out.set(key, { entry: entryOf(key, V_ANY), exit: V_ANY, written: true });
   }
   return out;

@@ -4,7 +4,7 @@
 // would: the comparison counts as a range check (see markTestedFields in transfer.ts).
 
 import type { AstNode } from '../parse/ast.js';
-import { mentions, type PtrFact, type State } from './state.js';
+import { mentions, type PointerFact, type State } from './state.js';
 
 /**
  * After `key = rhs` (key's old facts already killed): when rhs reads the `vm_start` of a
@@ -22,6 +22,6 @@ export function noteStartBound(st: State, key: string, rhs: AstNode): void {
 }
 
 /** Does this side of a comparison name a bound computed from the lookup's vm_start? */
-export function isStartBound(p: PtrFact, side: AstNode): boolean {
+export function isStartBound(p: PointerFact, side: AstNode): boolean {
   return !!p.startBounds?.some((b) => mentions(side.text, b));
 }

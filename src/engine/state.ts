@@ -4,7 +4,10 @@
 // States are copy-on-write: transfer functions clone before they change anything.
 
 import type { TraceStep } from '../types.js';
-import { ENTRY_SNAPSHOT, entryKey, FIELD_ENTRY_PREFIX, pointeeEntryKey, V_ANY, V_ZERO, type LockStateName } from './events.js';
+import { lockInstanceOf, type LockKey } from './lock-keys.js';
+import { ENTRY_SNAPSHOT, V_ANY, V_ZERO, type LockStateName, type Nullness, type PointerFact } from './events.js';
+
+export type { PointerFact } from './events.js';
 
 export interface LockFact {
   state: Exclude<LockStateName, 'unknown'> | 'unknown';
@@ -31,26 +34,6 @@ export interface LockFact {
   display: string;
 }
 
-export interface PtrFact {
-  api: string;
-  /** Key of the address it was looked up with (find_vma's second argument), when pure. */
-  addr: string | null;
-  nullable: boolean;
-  mayStartAbove: boolean;
-  origin: TraceStep;
-  tested: readonly string[];
-  lockedBy: readonly string[];
-  staleSince: TraceStep | null;
-  /** Stored where other code can see it (`s->vma = ...`): its NULL check may live elsewhere. */
-  escaped?: boolean;
-  /** A new VMA not yet in the tree (vm_area_alloc): no lock protects it yet, none is needed. */
-  fresh?: boolean;
-  /** Paths that knew it NULL and paths that knew it non-NULL were merged here. */
-  nullnessMerged?: boolean;
-  /** Variables holding a bound computed from its vm_start (`hole_end = min(end, vma->vm_start)`, start-bounds.ts). */
-  startBounds?: readonly string[];
-}
-
 /** One step of a path's trace, shared between states (a persistent list). */
 export interface TraceLink {
   step: TraceStep;
@@ -60,12 +43,16 @@ export interface TraceLink {
 }
 
 const PF_MAX = 4;
+const NO_ENTRIES: ReadonlyMap<number, number> = new Map();
+const NO_FIELD_ENTRIES: ReadonlyMap<string, number> = new Map();
+const NO_PARAMS: ReadonlySet<number> = new Set();
+const NO_LOCKS: ReadonlySet<LockKey> = new Set();
 const MAX_VALS = 128;
 
 export class State {
-  locks: Map<string, LockFact>;
+  locks: Map<LockKey, LockFact>;
   vals: Map<string, number>;
-  ptrs: Map<string, PtrFact>;
+  ptrs: Map<string, PointerFact>;
   /** Flags defined by a pure condition (`bool need = cmd != A && cmd != B;`), by variable. */
   defs: Map<string, { text: string; node: unknown }>;
   /**
@@ -75,16 +62,30 @@ export class State {
   consts: Map<string, string>;
   /**
    * Lock keys that name a lock tracked under another key: after `*vmap = vma;` with vma locked,
-   * the lock is tracked as `vma:*vmap` and `vma:vma` leads there.
+   * the lock is tracked under `*vmap` and the key of `vma` leads there.
    */
-  lockAliases: Map<string, string>;
+  lockAliases: Map<LockKey, LockKey>;
+  /**
+   * What the path knew of parameter i's value when the function first assigned the parameter
+   * (V_* bits with ENTRY_SNAPSHOT, so that "nothing known" is still a snapshot), by index; of what
+   * parameter i points to (`*locked`) when first written; of a field of a structure a parameter
+   * points to (`priv->ctx.locked`, canonical key) when first written. Never pruned or forgotten.
+   * These and the two sets below are shared between copies and replaced, not changed, on a write.
+   */
+  paramEntry: ReadonlyMap<number, number>;
+  pointeeEntry: ReadonlyMap<number, number>;
+  fieldEntry: ReadonlyMap<string, number>;
+  /** Parameters whose VMA the path modified without knowing its mmap lock (SummaryFacts.modifiesAt). */
+  modified: ReadonlySet<number>;
+  /** mmap locks of mms without users but this path (ApiEntry.lastUser): dropping one leaves the VMAs valid. */
+  soleUser: ReadonlySet<LockKey>;
   /** pagefault_disable() depth relative to entry; negative after enabling what a caller disabled. */
   pf: number;
   /** Abstract value of the return statement that ended the path (-1 before any). */
   ret: number;
   retNode: unknown;
   /** Facts about the pointer returned (a VMA from a lookup), for the function's summary. */
-  retPtr: PtrFact | undefined;
+  retPtr: PointerFact | undefined;
   /** Key of the returned expression when it is a plain path (`vma`), for locks it carries. */
   retKey: string | null;
   trace: TraceLink | null;
@@ -100,6 +101,11 @@ export class State {
       this.defs = new Map(from.defs);
       this.consts = new Map(from.consts);
       this.lockAliases = from.lockAliases.size ? new Map(from.lockAliases) : from.lockAliases;
+      this.paramEntry = from.paramEntry;
+      this.pointeeEntry = from.pointeeEntry;
+      this.fieldEntry = from.fieldEntry;
+      this.modified = from.modified;
+      this.soleUser = from.soleUser;
       this.pf = from.pf;
       this.ret = from.ret;
       this.retNode = from.retNode;
@@ -114,6 +120,11 @@ export class State {
       this.defs = new Map();
       this.consts = new Map();
       this.lockAliases = new Map();
+      this.paramEntry = NO_ENTRIES;
+      this.pointeeEntry = NO_ENTRIES;
+      this.fieldEntry = NO_FIELD_ENTRIES;
+      this.modified = NO_PARAMS;
+      this.soleUser = NO_LOCKS;
       this.pf = 0;
       this.ret = -1;
       this.retNode = null;
@@ -137,6 +148,11 @@ export class State {
       parts.push(`L${k}=${l.state}${l.acquiredHere ? '+' : ''}${l.releasedUnowned ? '~' : ''}${l.forgottenOwn ? '?' : ''}${l.required ? `!${l.required}` : ''}`);
     }
     for (const k of [...this.vals.keys()].sort()) parts.push(`V${k}=${this.vals.get(k)}`);
+    if (this.paramEntry.size) for (const [i, v] of [...this.paramEntry].sort((x, y) => x[0] - y[0])) parts.push(`E${i}=${v}`);
+    if (this.pointeeEntry.size) for (const [i, v] of [...this.pointeeEntry].sort((x, y) => x[0] - y[0])) parts.push(`E*${i}=${v}`);
+    if (this.fieldEntry.size) for (const k of [...this.fieldEntry.keys()].sort()) parts.push(`F${k}=${this.fieldEntry.get(k)}`);
+    if (this.modified.size) for (const i of [...this.modified].sort((x, y) => x - y)) parts.push(`M${i}`);
+    if (this.soleUser.size) for (const k of [...this.soleUser].sort()) parts.push(`S${k}`);
     for (const k of [...this.ptrs.keys()].sort()) {
       const p = this.ptrs.get(k)!;
       parts.push(`P${k}=${p.api}/${p.tested.join(',')}/${p.staleSince ? 's' : ''}${p.escaped ? 'e' : ''}${p.startBounds?.length ? `/b${p.startBounds.join(',')}` : ''}`);
@@ -189,32 +205,32 @@ export class State {
     this.trace = { step, keys, prev: this.trace, length };
   }
 
-  setLock(key: string, fact: LockFact): void {
+  setLock(key: LockKey, fact: LockFact): void {
     this.locks.set(key, fact);
     this.hashCache = null;
   }
 
-  deleteLock(key: string): void {
+  deleteLock(key: LockKey): void {
     if (this.locks.delete(key)) this.hashCache = null;
   }
 
-  lockState(key: string): LockStateName {
+  lockState(key: LockKey): LockStateName {
     return this.locks.get(this.lockKeyOf(key))?.state ?? 'unknown';
   }
 
   /** The key a lock is tracked under (following lockAliases). */
-  lockKeyOf(key: string): string {
+  lockKeyOf(key: LockKey): LockKey {
     return this.lockAliases.get(key) ?? key;
   }
 
-  setLockAlias(from: string, to: string): void {
+  setLockAlias(from: LockKey, to: LockKey): void {
     if (this.lockAliases.size === 0) this.lockAliases = new Map();
     for (const [k, v] of this.lockAliases) if (v === from) this.lockAliases.set(k, to);
     this.lockAliases.set(from, to);
     this.hashCache = null;
   }
 
-  dropLockAlias(from: string): void {
+  dropLockAlias(from: LockKey): void {
     if (!this.lockAliases.has(from)) return;
     this.lockAliases.delete(from);
     this.hashCache = null;
@@ -233,7 +249,6 @@ export class State {
       // function of thousands of tests does not make every state thousands of facts long.
       if (this.vals.size > MAX_VALS) {
         for (const k of this.vals.keys()) {
-          if (k.startsWith('#@')) continue;
           this.vals.delete(k);
           break;
         }
@@ -242,7 +257,7 @@ export class State {
     this.hashCache = null;
   }
 
-  setPtr(key: string, fact: PtrFact | undefined): void {
+  setPtr(key: string, fact: PointerFact | undefined): void {
     if (fact) this.ptrs.set(key, fact);
     else this.ptrs.delete(key);
     this.hashCache = null;
@@ -254,7 +269,7 @@ export class State {
     this.hashCache = null;
   }
 
-  setRet(bits: number, node: unknown, ptr?: PtrFact, key: string | null = null): void {
+  setRet(bits: number, node: unknown, ptr?: PointerFact, key: string | null = null): void {
     this.ret = bits;
     this.retNode = node;
     this.retPtr = ptr;
@@ -266,13 +281,20 @@ export class State {
   kill(key: string): void {
     const param = this.params.get(key);
     if (param !== undefined) {
-      this.snapshot(entryKey(param), key);
+      if (!this.paramEntry.has(param)) this.paramEntry = new Map(this.paramEntry).set(param, this.getVal(key) | ENTRY_SNAPSHOT);
       // The parameter points elsewhere from here: what it pointed to on entry is what was known.
-      this.snapshot(pointeeEntryKey(param), `*${key}`);
+      this.snapshotPointee(param, `*${key}`);
     }
     const pointer = key.startsWith('*') ? this.params.get(key.slice(1)) : undefined;
-    if (pointer !== undefined) this.snapshot(pointeeEntryKey(pointer), key);
-    for (const k of [...this.vals.keys()]) if (mentions(k, key, true) && !k.startsWith(FIELD_ENTRY_PREFIX)) this.vals.delete(k);
+    if (pointer !== undefined) this.snapshotPointee(pointer, key);
+    for (const k of [...this.vals.keys()]) if (mentions(k, key, true)) this.vals.delete(k);
+    // The mm the name held has users or not: the name says nothing of another mm.
+    for (const k of this.soleUser) {
+      if (!mentions(lockInstanceOf(k), key, true)) continue;
+      const rest = new Set(this.soleUser);
+      rest.delete(k);
+      this.soleUser = rest;
+    }
     for (const k of [...this.ptrs.keys()]) if (mentions(k, key, true)) this.ptrs.delete(k);
     for (const [k, p] of [...this.ptrs]) if (p.startBounds?.includes(key)) this.ptrs.set(k, { ...p, startBounds: p.startBounds.filter((b) => b !== key) });
     for (const [k, d] of [...this.defs]) if (mentions(k, key, true) || mentions(d.text, key, true)) this.defs.delete(k);
@@ -281,9 +303,46 @@ export class State {
     this.hashCache = null;
   }
 
-  /** Keeps what the path knows of `of` under the entry snapshot `key`, unless it has one already. */
-  private snapshot(key: string, of: string): void {
-    if (!this.vals.has(key)) this.vals.set(key, this.getVal(of) | ENTRY_SNAPSHOT);
+  /** Keeps what the path knows of `of` as what parameter `param` pointed to on entry, unless it has it already. */
+  private snapshotPointee(param: number, of: string): void {
+    if (!this.pointeeEntry.has(param)) this.pointeeEntry = new Map(this.pointeeEntry).set(param, this.getVal(of) | ENTRY_SNAPSHOT);
+  }
+
+  /** What parameter `param` points to is no longer known as passed (a callee was given it). */
+  forgetPointeeEntry(param: number): void {
+    if (!this.pointeeEntry.has(param)) return;
+    const rest = new Map(this.pointeeEntry);
+    rest.delete(param);
+    this.pointeeEntry = rest;
+    this.hashCache = null;
+  }
+
+  /** Keeps what the path knew of a field of a parameter's structure (canonical key) before writing it: `bits`. */
+  setFieldEntry(key: string, bits: number): void {
+    this.fieldEntry = new Map(this.fieldEntry).set(key, bits);
+    this.hashCache = null;
+  }
+
+  /** The path modified the VMA of parameter `param` without knowing its mmap lock. */
+  setModified(param: number): void {
+    if (this.modified.has(param)) return;
+    this.modified = new Set(this.modified).add(param);
+    this.hashCache = null;
+  }
+
+  /** The mm whose mmap lock is `key` has no users but this path. */
+  setSoleUser(key: LockKey): void {
+    if (this.soleUser.has(key)) return;
+    this.soleUser = new Set(this.soleUser).add(key);
+    this.hashCache = null;
+  }
+
+  /**
+   * The path knows some value or pointer fact (a declaration of a name kills what was known of it
+   * only then; the entry snapshots and marks count, as when they were values).
+   */
+  hasValueFacts(): boolean {
+    return this.vals.size > 0 || this.ptrs.size > 0 || this.paramEntry.size > 0 || this.pointeeEntry.size > 0 || this.fieldEntry.size > 0 || this.modified.size > 0 || this.soleUser.size > 0;
   }
 
   setConst(key: string, text: string): void {
@@ -313,8 +372,8 @@ export class State {
   }
 
   /** Marks pointers obtained under `lockKey` as stale from `step` on. */
-  markStale(lockKey: string, step: TraceStep): void {
-    const held = (k: string): boolean => {
+  markStale(lockKey: LockKey, step: TraceStep): void {
+    const held = (k: LockKey): boolean => {
       const s = this.locks.get(k)?.state;
       return s === 'read' || s === 'write' || s === 'held';
     };
@@ -328,7 +387,7 @@ export class State {
   }
 
   /** Pointer nullness from the value bits. */
-  nullness(key: string): 'null' | 'maybe-null' | 'nonnull' | 'unknown' {
+  nullness(key: string): Nullness {
     const bits = this.getVal(key);
     if (bits === V_ZERO) return 'null';
     if (bits & V_ZERO && this.ptrs.get(key)?.nullnessMerged) return 'unknown';
@@ -360,31 +419,12 @@ export function mentions(k: string, key: string, byValue = false): boolean {
 /** Joins two states whose lock signatures are equal: values and pointer facts that differ are dropped. */
 export function joinStates(a: State, b: State): State {
   const out = a.clone();
-  // A parameter (or what it points to) assigned on one side only: the other side's value of it is
-  // its value as passed.
-  let bSnapshots: State | null = null;
-  for (const [name, i] of a.params) {
-    for (let pointee = 0; pointee < 2; pointee++) {
-      const k = pointee ? pointeeEntryKey(i) : entryKey(i);
-      const sa = a.vals.get(k);
-      const sb = b.vals.get(k);
-      if (sa === undefined && sb === undefined) continue;
-      const of = pointee ? `*${name}` : name;
-      const joined = (sa ?? a.getVal(of) | ENTRY_SNAPSHOT) | (sb ?? b.getVal(of) | ENTRY_SNAPSHOT);
-      out.vals.set(k, joined);
-      bSnapshots ??= b.clone();
-      bSnapshots.vals.set(k, joined);
-    }
-  }
-  if (bSnapshots) b = bSnapshots;
+  joinEntries(out, a, b);
   for (const [k, v] of a.vals) {
     const w = b.vals.get(k);
     if (w !== undefined) out.vals.set(k, v | w);
-    // A field of a parameter's structure written on one side only: what it held on entry is not known.
-    else if (k.startsWith(FIELD_ENTRY_PREFIX)) out.vals.set(k, V_ANY | ENTRY_SNAPSHOT);
     else out.vals.delete(k);
   }
-  for (const k of b.vals.keys()) if (k.startsWith(FIELD_ENTRY_PREFIX) && !a.vals.has(k)) out.vals.set(k, V_ANY | ENTRY_SNAPSHOT);
   for (const [k, v] of out.vals) if (v === V_ANY) out.vals.delete(k);
   for (const [k, d] of a.defs) if (b.defs.get(k)?.text !== d.text) out.defs.delete(k);
   for (const [k, v] of a.consts) if (b.consts.get(k) !== v) out.consts.delete(k);
@@ -421,4 +461,34 @@ export function joinStates(a: State, b: State): State {
   if (a.pf !== b.pf) out.pf = Math.min(a.pf, b.pf);
   if (a.ret !== b.ret) out.ret = a.ret < 0 || b.ret < 0 ? -1 : a.ret | b.ret;
   return out;
+}
+
+/** The entry snapshots and marks of two joined states, on `out` (a copy of `a`). */
+function joinEntries(out: State, a: State, b: State): void {
+  // A parameter (or what it points to) assigned on one side only: the other side's value of it is
+  // its value as passed.
+  for (const pointee of [false, true]) {
+    const ea = pointee ? a.pointeeEntry : a.paramEntry;
+    const eb = pointee ? b.pointeeEntry : b.paramEntry;
+    if (!ea.size && !eb.size) continue;
+    const joined = new Map<number, number>();
+    for (const [name, i] of a.params) {
+      const sa = ea.get(i);
+      const sb = eb.get(i);
+      if (sa === undefined && sb === undefined) continue;
+      const of = pointee ? `*${name}` : name;
+      joined.set(i, (sa ?? a.getVal(of) | ENTRY_SNAPSHOT) | (sb ?? b.getVal(of) | ENTRY_SNAPSHOT));
+    }
+    if (pointee) out.pointeeEntry = joined;
+    else out.paramEntry = joined;
+  }
+  // A field of a parameter's structure written on one side only: what it held on entry is not known.
+  if (a.fieldEntry.size || b.fieldEntry.size) {
+    const fields = new Map<string, number>();
+    for (const [k, v] of a.fieldEntry) fields.set(k, v | (b.fieldEntry.get(k) ?? V_ANY | ENTRY_SNAPSHOT));
+    for (const k of b.fieldEntry.keys()) if (!a.fieldEntry.has(k)) fields.set(k, V_ANY | ENTRY_SNAPSHOT);
+    out.fieldEntry = fields;
+  }
+  if (a.modified !== b.modified) out.modified = new Set([...a.modified].filter((i) => b.modified.has(i)));
+  if (a.soleUser !== b.soleUser) out.soleUser = new Set([...a.soleUser].filter((k) => b.soleUser.has(k)));
 }

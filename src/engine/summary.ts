@@ -13,9 +13,11 @@
 import type { ApiEntry, FailureStyle, LockClass, LockEffect, LockMode, LockRequirement } from '../kb/lock-api.js';
 import type { TraceStep } from '../types.js';
 import type { State, LockFact } from './state.js';
-import type { SummaryFacts } from './transfer.js';
+import type { SummaryFacts } from './models/summary-facts.js';
 import type { OutField } from './out-values.js';
-import { ENTRY_SNAPSHOT, FORGOTTEN_SUFFIX, pointeeEntryKey, V_ANY, V_ERR, V_ZERO, type ReturnKind } from './events.js';
+import { LOCK_CLASSES, lockClass } from '../kb/lock-classes.js';
+import { isForgottenKey, lockClassOf, lockInstanceOf, lockKeyFor, type LockKey } from './lock-keys.js';
+import { ENTRY_SNAPSHOT, V_ANY, V_ERR, V_ZERO, type ReturnKind } from './events.js';
 
 export interface SummaryInput {
   name: string;
@@ -36,7 +38,6 @@ export interface SummaryInput {
 /** How one exit path leaves a lock, relative to entry. */
 type Change = 'same' | 'acquired' | 'released' | 'retaken' | 'downgraded' | 'unknown';
 
-const LOCK_CLASSES: readonly LockClass[] = ['mmap', 'vma', 'vma-write'];
 
 function changeOf(lock: LockClass, f: LockFact | undefined): { change: Change; mode?: LockMode } {
   if (!f) return { change: 'same' };
@@ -44,7 +45,8 @@ function changeOf(lock: LockClass, f: LockFact | undefined): { change: Change; m
   if (f.state === 'unknown') return { change: f.forgottenOwn ? 'same' : 'unknown' };
   const mode = f.state === 'read' || f.state === 'write' ? f.state : undefined;
   if (f.state === 'none') return { change: f.releasedUnowned || f.required ? 'released' : 'same' };
-  if (lock === 'vma-write') return { change: f.required ? 'same' : 'acquired', mode };
+  // A lock that ends with another (a VMA write lock): taken, never released by the function itself.
+  if (lockClass(lock).endsWith) return { change: f.required ? 'same' : 'acquired', mode };
   if (f.acquiredHere) return { change: f.releasedUnowned || f.required ? 'retaken' : 'acquired', mode };
   if (f.required === 'write' && f.state === 'read') return { change: 'downgraded' };
   return { change: 'same' };
@@ -93,7 +95,7 @@ function flagSeparating(yes: readonly State[], no: readonly State[], params: rea
   for (let i = 0; i < params.length; i++) {
     const name = params[i];
     if (!name) continue;
-    const written = (st: State): boolean => st.vals.has(pointeeEntryKey(i));
+    const written = (st: State): boolean => st.pointeeEntry.has(i);
     let okBits = 0;
     if (!yes.every((st) => written(st) && st.getVal(`*${name}`) !== V_ANY && (okBits |= st.getVal(`*${name}`)) !== 0)) continue;
     if (!no.every((st) => !written(st) || (st.getVal(`*${name}`) & okBits) === 0)) continue;
@@ -104,7 +106,7 @@ function flagSeparating(yes: readonly State[], no: readonly State[], params: rea
   return null;
 }
 
-function lockEffects(lock: LockClass, key: string, where: { target: number | 'current'; path?: string }, exits: readonly State[], kind: ReturnKind, params: readonly string[]): LockEffect[] {
+function lockEffects(lock: LockClass, key: LockKey, where: { target: number | 'current'; path?: string }, exits: readonly State[], kind: ReturnKind, params: readonly string[]): LockEffect[] {
   const base = { lock, target: where.target, ...(where.path ? { path: where.path } : {}) };
   const forget: LockEffect[] = [{ ...base, op: 'forget', when: 'always' }];
   const byChange = new Map<Change, { st: State; mode?: LockMode }[]>();
@@ -163,7 +165,7 @@ function lockEffects(lock: LockClass, key: string, where: { target: number | 'cu
 
 /** What a path knew, on entry, of the flag parameter i points to (`*locked`). */
 function pointeeOnEntry(st: State, i: number, name: string): number {
-  const snap = st.vals.get(pointeeEntryKey(i));
+  const snap = st.pointeeEntry.get(i);
   return snap !== undefined ? snap & ~ENTRY_SNAPSHOT : st.getVal(`*${name}`);
 }
 
@@ -244,7 +246,7 @@ function returnedVmaLock(exits: readonly State[]): LockEffect[] {
   const no: State[] = [];
   let mode: LockMode | undefined;
   for (const st of exits) {
-    const f = st.retKey ? st.locks.get(`vma:${st.retKey}`) : undefined;
+    const f = st.retKey ? st.locks.get(lockKeyFor('vma', st.retKey)) : undefined;
     if (f && (f.state === 'read' || f.state === 'held') && f.acquiredHere) {
       yes.push(st);
       mode = f.state === 'read' ? 'read' : mode;
@@ -256,14 +258,14 @@ function returnedVmaLock(exits: readonly State[]): LockEffect[] {
   return [{ lock: 'vma', op: 'acquire', mode: mode ?? 'read', target: 'ret', when: 'ret-bits', okBits: bits }];
 }
 
-function requirementOf(lock: LockClass, key: string, where: { target: number; path?: string }, exits: readonly State[]): LockRequirement | null {
+function requirementOf(lock: LockClass, key: LockKey, where: { target: number; path?: string }, exits: readonly State[]): LockRequirement | null {
   if (exits.length === 0) return null;
   const facts = exits.map((st) => st.locks.get(key));
   if (facts.some((f) => !f || !f.required)) return null;
   const modes = new Set(facts.map((f) => f!.required));
   const only = modes.size === 1 ? [...modes][0] : 'held';
   const at = facts.find((f) => f!.requiredAt)?.requiredAt ?? undefined;
-  return { lock, ...(only === 'held' ? {} : { mode: only as LockMode }), target: where.target, ...(where.path ? { path: where.path } : {}), ...(at ? { at } : {}) };
+  return { lock, ...(only === 'held' ? {} : { mode: only as LockMode }), target: where.target, ...(where.path ? { path: where.path } : {}), ...(at ? { at: summaryStep(at) } : {}) };
 }
 
 function failureStyle(kind: ReturnKind, failures: readonly { returned: number }[]): FailureStyle | undefined {
@@ -295,23 +297,30 @@ function pagefaultEffect(exits: readonly State[]): 'disable' | 'enable' | undefi
   return undefined;
 }
 
+/**
+ * A trace step as a summary keeps it: its place and message (the summaries file's format,
+ * docs/summaries-format.md), not its kind, which is the analysis's own.
+ */
+function summaryStep(step: TraceStep): TraceStep {
+  return { file: step.file, line: step.line, column: step.column, message: step.message };
+}
+
 /** The summary of one analysed function. */
 export function summarize(input: SummaryInput): ApiEntry {
   const { exits, params } = input;
   const lock: LockEffect[] = [];
   const requires: LockRequirement[] = [];
-  const keys = new Set<string>();
+  const keys = new Set<LockKey>();
   for (const st of exits) for (const k of st.locks.keys()) keys.add(k);
   const fieldsOf = new Map<State, ReadonlyMap<string, OutField>>(exits.map((st, i) => [st, input.outFields?.[i] ?? new Map()]));
   for (const key of [...keys].sort()) {
-    const colon = key.indexOf(':');
-    const cls = key.slice(0, colon) as LockClass;
+    const cls = lockClassOf(key);
     if (!LOCK_CLASSES.includes(cls)) continue;
-    if (key.endsWith(FORGOTTEN_SUFFIX)) {
-      if (cls !== 'vma-write') lock.push(...onlyWhenFlagSet([{ lock: cls, op: 'forget', target: 'all', when: 'always' }], exits, (st) => st.locks.has(key), params));
+    if (isForgottenKey(key)) {
+      if (!lockClass(cls).endsWith) lock.push(...onlyWhenFlagSet([{ lock: cls, op: 'forget', target: 'all', when: 'always' }], exits, (st) => st.locks.has(key), params));
       continue;
     }
-    const where = parametrize(key.slice(colon + 1), params);
+    const where = parametrize(lockInstanceOf(key), params);
     if (!where) continue;
     const changed = (st: State): boolean => changeOf(cls, st.locks.get(key)).change !== 'same';
     lock.push(...onlyWhenFieldFlag(onlyWhenFlagSet(lockEffects(cls, key, where, exits, input.returnKind, params), exits, changed, params), exits, changed, fieldsOf, params));
@@ -323,12 +332,12 @@ export function summarize(input: SummaryInput): ApiEntry {
   if (lock.length) entry.lock = lock;
   if (requires.length) entry.requires = requires;
   if (input.facts.takes) {
-    entry.takesMmapLock = input.facts.takes.chain;
+    entry.takesMmapLock = input.facts.takes.chain.map(summaryStep);
     entry.takesMmapLockOf = input.facts.takes.of;
   }
   if (input.facts.fault) {
     entry.mayFault = true;
-    entry.faultVia = input.facts.fault;
+    entry.faultVia = input.facts.fault.map(summaryStep);
     // Only for some arguments (copy_huge_page_from_user(..., allow_pagefault)): callers passing
     // others do not fault through it.
     const when = input.facts.faultWhen;
@@ -359,7 +368,7 @@ export function summarize(input: SummaryInput): ApiEntry {
   const fails = failureStyle(input.returnKind, input.failureReturns);
   if (fails) {
     entry.fails = fails;
-    entry.failureAt = input.failureReturns.slice(0, 3).map((f) => f.step);
+    entry.failureAt = input.failureReturns.slice(0, 3).map((f) => summaryStep(f.step));
     if (input.documentedNoFailure) entry.documentedNoFailure = true;
     // Every failure needs something of the arguments: callers passing otherwise cannot get it.
     if (input.failureReturns.every((f) => Object.keys(f.when).length > 0)) {
@@ -369,7 +378,7 @@ export function summarize(input: SummaryInput): ApiEntry {
   }
   if (input.facts.derefs.size) entry.derefsArgs = [...input.facts.derefs].sort((a, b) => a - b);
   // Modified on every way out (not only when a flag argument says so).
-  const modifies = [...input.facts.modifiesAt.keys()].filter((i) => exits.length > 0 && exits.every((st) => st.vals.has(`#modifies:${i}`)));
+  const modifies = [...input.facts.modifiesAt.keys()].filter((i) => exits.length > 0 && exits.every((st) => st.modified.has(i)));
   if (modifies.length) entry.modifiesVma = modifies.sort((a, b) => a - b);
   return entry;
 }

@@ -8,6 +8,7 @@
 // Nothing here touches the module-level table of src/kb/lock-api.ts: the entries are handed to
 // the run (AnalyzeOptions.config), so that runs in one process never see each other's config.
 
+import { LOCK_CLASSES, classesEndingWith } from './lock-classes.js';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ApiEntry, FailureStyle, LockClass, LockCondition, LockEffect, LockMode, LockRequirement, LockTarget } from './lock-api.js';
@@ -159,7 +160,6 @@ function describe(v: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // The configuration file
 
-const LOCK_CLASSES: readonly LockClass[] = ['mmap', 'vma', 'vma-write'];
 const OPS: readonly LockEffect['op'][] = ['acquire', 'release', 'downgrade', 'assert', 'forget'];
 const MODES: readonly LockMode[] = ['read', 'write'];
 const CONFIG_WHENS: readonly LockCondition[] = ['always', 'ret-zero', 'ret-true', 'ret-nonnull'];
@@ -208,8 +208,10 @@ function configLockEffect(c: Checker, v: unknown, at: string): LockEffect {
     if (op !== 'acquire') c.fail(child(at, 'trylock'), 'only an "acquire" can be a trylock');
     effect.trylock = true;
   }
-  // As with mmap_write_unlock() and mmap_write_downgrade(): VMA write locks end with the mmap write lock.
-  if (lock === 'mmap' && (op === 'downgrade' || (op === 'release' && mode !== 'read'))) effect.endsVmaWriteLocks = true;
+  // As with mmap_write_unlock() and mmap_write_downgrade(): the locks that end with the write lock
+  // of the class (VMA write locks, with the mmap write lock) end with the call.
+  const ends = classesEndingWith(lock).some((d) => d.endsWith!.mode === 'write');
+  if (ends && (op === 'downgrade' || (op === 'release' && mode !== 'read'))) effect.endsVmaWriteLocks = true;
   return effect;
 }
 

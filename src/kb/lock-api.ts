@@ -3,12 +3,14 @@
 // Source of truth: ../shared/lock-model.md and the 6.12 headers (include/linux/mmap_lock.h,
 // include/linux/mm.h, include/linux/pagewalk.h, include/linux/uaccess.h).
 
+import { LOCK_CLASS_DECLARATIONS, MMAP_LOCK, VMA_LOCK, classesEndingWith, type LockClass, type LockClassDeclaration, type LockMode, type RawForm } from './lock-classes.js';
+
 /**
  * Which lock an entry acts on: the mmap lock, a VMA's read lock, or a VMA's write lock (taken by
- * vma_start_write() under the mmap write lock, and dropped only with that lock).
+ * vma_start_write() under the mmap write lock, and dropped only with that lock): the classes
+ * declared in lock-classes.ts.
  */
-export type LockClass = 'mmap' | 'vma' | 'vma-write';
-export type LockMode = 'read' | 'write';
+export type { LockClass, LockMode } from './lock-classes.js';
 
 /**
  * When a lock operation takes effect:
@@ -237,23 +239,57 @@ const FORGET = (lock: LockClass, target: LockTarget): LockEffect => ({ lock, op:
 export const DEFAULT_DEFINES: ReadonlyMap<string, string> = new Map([['CONFIG_MMU', '1']]);
 
 /** The VMA lock's rwsem, as a field path from the VMA (6.12: `vma->vm_lock->lock`). */
-export const VMA_RWSEM_PATH = ['vm_lock', 'lock'];
+export const VMA_RWSEM_PATH: readonly string[] = VMA_LOCK.rwsem!.path!;
+
+/**
+ * The knowledge-base entries of the lock classes' own calls (lock-classes.ts): one entry per call,
+ * with an effect per class it acts on (down_read(): the mmap lock's, then a VMA's).
+ */
+function lockClassEntries(): ApiEntry[] {
+  const byName = new Map<string, ApiEntry>();
+  for (const d of LOCK_CLASS_DECLARATIONS) {
+    addClassForms(byName, d, d, false);
+    if (d.raw) addClassForms(byName, d, d.raw, true);
+  }
+  return [...byName.values()];
+}
+
+type ClassForms = Pick<LockClassDeclaration, 'acquire' | 'killable' | 'trylock' | 'conditional' | 'release' | 'downgrade' | 'assert'> | NonNullable<LockClassDeclaration['raw']>;
+
+/** The entries of one class's calls (or of its raw rwsem forms). */
+function addClassForms(byName: Map<string, ApiEntry>, d: LockClassDeclaration, forms: ClassForms, raw: boolean): void {
+  const flags: Partial<LockEffect> = raw ? { rawRwsem: true } : {};
+  // Releasing (or downgrading) the lock in the mode another class ends with ends that class too.
+  const ends = (mode: LockMode): Partial<LockEffect> => (classesEndingWith(d.name).some((e) => e.endsWith!.mode === mode) ? { endsVmaWriteLocks: true } : {});
+  const add = (form: string | RawForm, effect: LockEffect, extra: Partial<ApiEntry> = {}): void => {
+    const name = typeof form === 'string' ? form : form.name;
+    let entry = byName.get(name);
+    if (!entry) {
+      const own: Partial<ApiEntry> = typeof form === 'string' ? (d.derefsInstance ? { derefsArgs: [0] } : {}) : form.wrapper ? { wrapper: form.wrapper } : {};
+      byName.set(name, (entry = { name, lock: [], ...own }));
+    }
+    Object.assign(entry, extra);
+    entry.lock!.push(effect);
+  };
+  const modifies: Partial<ApiEntry> = d.acquireModifies && !raw ? { modifiesVma: [0] } : {};
+  type Form = string | RawForm;
+  const byMode = (m: Partial<Record<LockMode, readonly Form[]>> | undefined): [LockMode, Form][] =>
+    Object.entries(m ?? {}).flatMap(([mode, list]) => (list as Form[]).map((f): [LockMode, Form] => [mode as LockMode, f]));
+  for (const [mode, f] of byMode(forms.acquire)) add(f, A(d.name, mode, 'always', flags), modifies);
+  for (const [mode, f] of byMode(forms.killable)) add(f, A(d.name, mode, 'ret-zero', flags), { ...modifies, fails: 'zero-ok' });
+  for (const [mode, f] of byMode(forms.trylock)) add(f, A(d.name, mode, 'ret-true', { ...flags, trylock: true }), { fails: 'true-ok' });
+  for (const [mode, f] of byMode('conditional' in forms ? forms.conditional : undefined)) add(f, A(d.name, mode, 'ret-true', flags), { fails: 'true-ok' });
+  for (const [mode, f] of byMode(forms.release)) add(f, R(d.name, mode, { ...flags, ...ends(mode) }));
+  for (const f of forms.downgrade ?? []) add(f, { lock: d.name, op: 'downgrade', target: 0, when: 'always', ...flags, ...ends('write') });
+  for (const [mode, list] of Object.entries(forms.assert ?? {})) {
+    for (const f of list as (string | RawForm)[]) add(f, ASSERT(d.name, mode === 'held' ? undefined : (mode as LockMode), flags));
+  }
+}
 
 const entries: ApiEntry[] = [
-  // ---- mmap lock, wrappers (include/linux/mmap_lock.h) ----
-  { name: 'mmap_read_lock', lock: [A('mmap', 'read', 'always')] },
-  { name: 'mmap_read_lock_killable', lock: [A('mmap', 'read', 'ret-zero')], fails: 'zero-ok' },
-  { name: 'mmap_read_trylock', lock: [A('mmap', 'read', 'ret-true', { trylock: true })], fails: 'true-ok' },
-  { name: 'mmap_read_unlock', lock: [R('mmap', 'read')] },
-  { name: 'mmap_read_unlock_non_owner', lock: [R('mmap', 'read')] },
-  { name: 'mmap_write_lock', lock: [A('mmap', 'write', 'always')] },
-  { name: 'mmap_write_lock_nested', lock: [A('mmap', 'write', 'always')] },
-  { name: 'mmap_write_lock_killable', lock: [A('mmap', 'write', 'ret-zero')], fails: 'zero-ok' },
-  { name: 'mmap_write_trylock', lock: [A('mmap', 'write', 'ret-true', { trylock: true })], fails: 'true-ok' },
-  { name: 'mmap_write_unlock', lock: [R('mmap', 'write', { endsVmaWriteLocks: true })] },
-  { name: 'mmap_write_downgrade', lock: [{ lock: 'mmap', op: 'downgrade', target: 0, when: 'always', endsVmaWriteLocks: true }] },
-  { name: 'mmap_assert_locked', lock: [ASSERT('mmap', undefined)] },
-  { name: 'mmap_assert_write_locked', lock: [ASSERT('mmap', 'write')] },
+  // ---- the lock classes' own calls: generated from lock-classes.ts (lockClassEntries()) ----
+  ...lockClassEntries(),
+  // ---- mmap lock (include/linux/mmap_lock.h) ----
   // Helpers whose lock effect depends on their result.
   { name: 'lock_mm_and_find_vma', lock: [A('mmap', 'read', 'ret-nonnull')], returnsNullable: true, returnsVma: true, fails: 'null-fail' },
   { name: 'get_mmap_lock_carefully', lock: [A('mmap', 'read', 'ret-true')], fails: 'true-ok' },
@@ -263,26 +299,6 @@ const entries: ApiEntry[] = [
   { name: 'upgrade_mmap_lock_carefully', lock: [R('mmap', 'read'), A('mmap', 'write', 'ret-true')], fails: 'true-ok' },
   { name: 'mmap_lock_speculate_try_begin', fails: 'true-ok' },
 
-  // ---- mmap lock, raw rwsem forms on &mm->mmap_lock ----
-  { name: 'down_read', wrapper: 'mmap_read_lock', lock: [A('mmap', 'read', 'always', { rawRwsem: true }), A('vma', 'read', 'always', { rawRwsem: true })] },
-  { name: 'down_read_nested', wrapper: 'mmap_read_lock', lock: [A('mmap', 'read', 'always', { rawRwsem: true }), A('vma', 'read', 'always', { rawRwsem: true })] },
-  { name: 'down_read_killable', wrapper: 'mmap_read_lock_killable', lock: [A('mmap', 'read', 'ret-zero', { rawRwsem: true })], fails: 'zero-ok' },
-  { name: 'down_read_interruptible', wrapper: 'mmap_read_lock_killable', lock: [A('mmap', 'read', 'ret-zero', { rawRwsem: true })], fails: 'zero-ok' },
-  { name: 'down_read_trylock', wrapper: 'mmap_read_trylock', lock: [A('mmap', 'read', 'ret-true', { rawRwsem: true, trylock: true }), A('vma', 'read', 'ret-true', { rawRwsem: true, trylock: true })], fails: 'true-ok' },
-  { name: 'up_read', wrapper: 'mmap_read_unlock', lock: [R('mmap', 'read', { rawRwsem: true }), R('vma', 'read', { rawRwsem: true })] },
-  { name: 'up_read_non_owner', wrapper: 'mmap_read_unlock_non_owner', lock: [R('mmap', 'read', { rawRwsem: true }), R('vma', 'read', { rawRwsem: true })] },
-  { name: 'down_write', wrapper: 'mmap_write_lock', lock: [A('mmap', 'write', 'always', { rawRwsem: true })] },
-  { name: 'down_write_nested', wrapper: 'mmap_write_lock_nested', lock: [A('mmap', 'write', 'always', { rawRwsem: true })] },
-  { name: 'down_write_killable', wrapper: 'mmap_write_lock_killable', lock: [A('mmap', 'write', 'ret-zero', { rawRwsem: true })], fails: 'zero-ok' },
-  { name: 'down_write_trylock', wrapper: 'mmap_write_trylock', lock: [A('mmap', 'write', 'ret-true', { rawRwsem: true, trylock: true })], fails: 'true-ok' },
-  { name: 'up_write', wrapper: 'mmap_write_unlock', lock: [R('mmap', 'write', { rawRwsem: true, endsVmaWriteLocks: true })] },
-  { name: 'downgrade_write', wrapper: 'mmap_write_downgrade', lock: [{ lock: 'mmap', op: 'downgrade', target: 0, when: 'always', rawRwsem: true, endsVmaWriteLocks: true }] },
-  { name: 'lockdep_assert_held', lock: [ASSERT('mmap', undefined, { rawRwsem: true })] },
-  { name: 'lockdep_assert_held_read', lock: [ASSERT('mmap', 'read', { rawRwsem: true })] },
-  { name: 'lockdep_assert_held_write', lock: [ASSERT('mmap', 'write', { rawRwsem: true })] },
-  { name: 'rwsem_assert_held', lock: [ASSERT('mmap', undefined, { rawRwsem: true })] },
-  { name: 'rwsem_assert_held_write', lock: [ASSERT('mmap', 'write', { rawRwsem: true })] },
-
   // ---- per-VMA locks (include/linux/mm.h) ----
   {
     name: 'lock_vma_under_rcu',
@@ -291,15 +307,6 @@ const entries: ApiEntry[] = [
     returnsVma: true,
     fails: 'null-fail',
   },
-  { name: 'vma_start_read', lock: [A('vma', 'read', 'ret-true')], fails: 'true-ok', derefsArgs: [0] },
-  { name: 'vma_start_read_locked', lock: [A('vma', 'read', 'ret-true')], fails: 'true-ok', derefsArgs: [0] },
-  { name: 'vma_start_read_locked_nested', lock: [A('vma', 'read', 'ret-true')], fails: 'true-ok', derefsArgs: [0] },
-  { name: 'vma_end_read', lock: [R('vma', 'read')], derefsArgs: [0] },
-  { name: 'vma_assert_locked', lock: [ASSERT('vma', undefined)], derefsArgs: [0] },
-  // VMA write locks need the mmap write lock and end with it (no unlock call of their own).
-  { name: 'vma_start_write', lock: [A('vma-write', 'write', 'always')], modifiesVma: [0], derefsArgs: [0] },
-  { name: 'vma_start_write_killable', lock: [A('vma-write', 'write', 'ret-zero')], modifiesVma: [0], fails: 'zero-ok', derefsArgs: [0] },
-  { name: 'vma_assert_write_locked', lock: [ASSERT('vma-write', 'write')], derefsArgs: [0] },
   // VMA flag helpers (include/linux/mm.h): set/clear/mod write-lock the VMA themselves, reset asserts it.
   ...['vm_flags_set', 'vm_flags_clear', 'vm_flags_mod'].map((name): ApiEntry => ({ name, lock: [A('vma-write', 'write', 'always')], modifiesVma: [0], derefsArgs: [0] })),
   { name: 'vm_flags_reset', lock: [ASSERT('vma-write', 'write')], modifiesVma: [0], derefsArgs: [0] },
@@ -461,21 +468,7 @@ export interface GuardClass {
 }
 
 /** Lock guard classes usable with guard(NAME)(args) and scoped_guard(NAME, args) {...}. */
-export const GUARD_CLASSES: Record<string, GuardClass> = {
-  mmap_read_lock: { acquire: 'mmap_read_lock', release: 'mmap_read_unlock' },
-  mmap_write_lock: { acquire: 'mmap_write_lock', release: 'mmap_write_unlock' },
-  mmap_read_lock_killable: { acquire: 'mmap_read_lock_killable', release: 'mmap_read_unlock' },
-  // DEFINE_GUARD_COND(mmap_read_lock, _try, mmap_read_trylock(_T)): scoped_cond_guard(mmap_read_lock_try, ...).
-  mmap_read_lock_try: { acquire: 'mmap_read_trylock', release: 'mmap_read_unlock' },
-  mmap_write_lock_killable: { acquire: 'mmap_write_lock_killable', release: 'mmap_write_unlock' },
-  rwsem_read: { acquire: 'down_read', release: 'up_read' },
-  rwsem_read_try: { acquire: 'down_read_trylock', release: 'up_read' },
-  rwsem_read_intr: { acquire: 'down_read_interruptible', release: 'up_read' },
-  rwsem_write: { acquire: 'down_write', release: 'up_write' },
-  rwsem_write_try: { acquire: 'down_write_trylock', release: 'up_write' },
-  rwsem_write_kill: { acquire: 'down_write_killable', release: 'up_write' },
-  vma_read: { acquire: 'vma_start_read', release: 'vma_end_read' },
-};
+export const GUARD_CLASSES: Record<string, GuardClass> = Object.assign({}, ...LOCK_CLASS_DECLARATIONS.map((d) => d.guards ?? {}));
 
 /** VMA fields whose writers must hold the mmap write lock (readers under the mmap lock depend on them). */
 export const VMA_MMAP_WRITE_FIELDS = ['vm_start', 'vm_end', 'vm_pgoff', 'vm_page_prot'];
@@ -525,7 +518,7 @@ export const PAGE_WALKS: Record<string, { ops: number; mm?: number; vma?: number
 };
 
 /** Field names of struct mm_struct that are its mmap rwsem (6.12 and older kernels). */
-export const MMAP_RWSEM_FIELDS = ['mmap_lock', 'mmap_sem'];
+export const MMAP_RWSEM_FIELDS: readonly string[] = MMAP_LOCK.rwsem!.fields!;
 
 /**
  * Callbacks that hand a lock to another callback of the same operations table: seq_file calls

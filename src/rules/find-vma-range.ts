@@ -41,7 +41,7 @@ type RangeChecked = Set<number>;
 function check(pending: Candidate[], checked: RangeChecked, context: RuleContext, ev: EventBase, at: AstNode, key: string, how: string): void {
   const p = ev.state.pointer(key);
   if (!p || !p.mayStartAbove || p.nullness !== 'nonnull' || p.staleSince) return;
-  if (p.testedFields.has('vm_start')) {
+  if (p.tested.includes('vm_start')) {
     checked.add(p.origin.line);
     return;
   }
@@ -85,7 +85,7 @@ export const findVmaRange: Rule = {
         if (ev.field && BOUNDARY_FIELDS.has(ev.field)) {
           // Reading the bounds after a comparison: the lookup was range-checked on this path.
           const p = ev.state.pointer(ev.pointerKey);
-          if (p?.testedFields.has('vm_start')) checked.add(p.origin.line);
+          if (p?.tested.includes('vm_start')) checked.add(p.origin.line);
           return;
         }
         check(pending, checked, context, ev, ev.node, ev.pointerKey, 'used');
@@ -109,7 +109,7 @@ export const findVmaRange: Rule = {
               !checked.has(c.originLine) &&
               !ev.exits.some((e) => {
                 const p = e.state.pointer(c.key);
-                return !!p && p.origin.line === c.originLine && p.testedFields.has('vm_start');
+                return !!p && p.origin.line === c.originLine && p.tested.includes('vm_start');
               })),
         );
         checked.clear();

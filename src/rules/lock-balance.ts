@@ -5,7 +5,8 @@
 
 import type { RuleContext, RuleVisitor } from './rule.js';
 import { outConstantsDiffer } from '../engine/out-values.js';
-import { FORGOTTEN_SUFFIX, V_ANY, V_ERR, V_NEG, V_POS, V_ZERO, type ExitPath, type ReturnKind } from '../engine/events.js';
+import { isForgottenKey, isLockOf, lockClassOf, lockInstanceOf, forgottenKey, type LockKey } from '../engine/lock-keys.js';
+import { V_ANY, V_ERR, V_NEG, V_POS, V_ZERO, type ExitPath, type ReturnKind } from '../engine/events.js';
 import { configsConflict } from '../engine/config-paths.js';
 import { VMA_LOCK_CONFIG } from '../kb/lock-api.js';
 
@@ -31,9 +32,9 @@ function returnDiffers(a: number, b: number): boolean {
 }
 
 /** `other` leaves the function holding a lock it took there that `exit` does not hold. */
-function holdsAnotherLock(other: ExitPath, exit: ExitPath, key: string): boolean {
+function holdsAnotherLock(other: ExitPath, exit: ExitPath, key: LockKey): boolean {
   for (const [k, l] of other.locks) {
-    if (k === key || k.endsWith(FORGOTTEN_SUFFIX) || k.startsWith('vma-write:') || !HELD.has(l.state) || !l.acquiredHere) continue;
+    if (k === key || isForgottenKey(k) || isLockOf(k, 'vma-write') || !HELD.has(l.state) || !l.acquiredHere) continue;
     const mine = exit.locks.get(k);
     if (!mine || !HELD.has(mine.state)) return true;
   }
@@ -48,9 +49,9 @@ function holdsAnotherLock(other: ExitPath, exit: ExitPath, key: string): boolean
  * under the same test. (An exit releasing without holding another lock is still compared: a lock
  * taken under one macro's test and released under another's leaks, ifdef-same-test-twice.c.)
  */
-function otherBuild(h: ExitPath, f: ExitPath, key: string): boolean {
+function otherBuild(h: ExitPath, f: ExitPath, key: LockKey): boolean {
   if (configsConflict(h.config, f.config) && holdsAnotherLock(f, h, key)) return true;
-  const holdsVmaLock = (e: ExitPath): boolean => [...e.locks].some(([k, l]) => k.startsWith('vma:') && HELD.has(l.state) && l.acquiredHere);
+  const holdsVmaLock = (e: ExitPath): boolean => [...e.locks].some(([k, l]) => isLockOf(k, 'vma') && HELD.has(l.state) && l.acquiredHere);
   return (h.config.get(VMA_LOCK_CONFIG) === false && holdsVmaLock(f)) || (f.config.get(VMA_LOCK_CONFIG) === false && holdsVmaLock(h));
 }
 
@@ -75,9 +76,9 @@ function leavesFlagAlone(held: ExitPath, other: ExitPath): boolean {
   return false;
 }
 
-/** A VMA lock known by a field of a structure a parameter points to (`vma:state->vma`). */
-function handedOver(key: string, params: readonly string[]): boolean {
-  const m = /^vma:(\w+)->/.exec(key);
+/** A VMA lock known by a field of a structure a parameter points to (`state->vma`). */
+function handedOver(key: LockKey, params: readonly string[]): boolean {
+  const m = lockClassOf(key) === 'vma' ? /^(\w+)->/.exec(lockInstanceOf(key)) : null;
   return !!m && params.includes(m[1]);
 }
 
@@ -89,7 +90,7 @@ function describe(state: string, what: string, display: string): string {
 export function lockBalanceVisitor(context: RuleContext, lockClass: 'mmap' | 'vma'): RuleVisitor {
   const what = lockClass === 'mmap' ? 'mmap' : 'VMA';
   // Locks of the current function already reported as taken twice: their exits are a consequence.
-  const takenTwice = new Set<string>();
+  const takenTwice = new Set<LockKey>();
   return {
     lockOp(ev) {
       if (ev.lock !== lockClass) return;
@@ -121,11 +122,11 @@ export function lockBalanceVisitor(context: RuleContext, lockClass: 'mmap' | 'vm
       }
     },
     functionExit(ev) {
-      const keys = new Set<string>();
+      const keys = new Set<LockKey>();
       for (const exit of ev.exits) {
-        for (const k of exit.locks.keys()) if (k.startsWith(`${lockClass}:`) && !k.endsWith(FORGOTTEN_SUFFIX)) keys.add(k);
+        for (const k of exit.locks.keys()) if (isLockOf(k, lockClass) && !isForgottenKey(k)) keys.add(k);
       }
-      const forgotten = `${lockClass}${FORGOTTEN_SUFFIX}`;
+      const forgotten = forgottenKey(lockClass);
       const doubled = new Set(takenTwice);
       takenTwice.clear();
       for (const key of keys) {

@@ -33,7 +33,7 @@ export const mmapLockUnderVmaLock: Rule = {
         const passed = ev.args.map((a) => ev.keyOf(a)).filter((k): k is string => !!k);
         const handed = (vma: string): boolean =>
           passed.some((p) => vma === p || vma.startsWith(`${p}->`) || (p.startsWith('&') && (vma === p.slice(1) || vma.startsWith(`${p.slice(1)}.`))));
-        const vmaLocks = ev.state.heldVmaLocks().filter((v) => !handed(v.key.slice(4)));
+        const vmaLocks = ev.state.heldVmaLocks().filter((v) => !handed(v.instance));
         if (vmaLocks.length === 0) return;
         const v = vmaLocks[0];
         const where = v.origin ? ` (taken at line ${v.origin.line})` : '';

@@ -29,11 +29,11 @@ export interface MmapLockOfVma {
 
 /**
  * The last step of the path that concerns the lock (where its state last changed), if any. The
- * trace also carries the branch conditions taken after the first step about the key (the engine
- * words them `condition ...`): they are not changes of the lock.
+ * trace also carries the branch conditions taken after the first step about the key (steps of
+ * kind 'branch'): they are not changes of the lock.
  */
 function lastStepOf(ev: EventBase, lockKey: string): TraceStep | null {
-  const steps = ev.state.trace([lockKey]).filter((s) => !s.message.startsWith('condition '));
+  const steps = ev.state.trace([lockKey]).filter((s) => s.kind !== 'branch');
   return steps.length ? steps[steps.length - 1] : null;
 }
 

@@ -1,6 +1,7 @@
 // vma-write-without-vma-lock: under the mmap write lock, a VMA field that per-VMA-lock readers
 // depend on is written without the VMA write lock.
 import type { Rule } from './rule.js';
+import { lockKeyFor } from '../engine/lock-keys.js';
 import { VMA_LOCKED_FIELDS } from '../kb/lock-api.js';
 import { isFreshVma, isVma, lockWhere, sharedThroughStruct, vmaTrace } from './vma-object.js';
 
@@ -48,7 +49,7 @@ export const vmaWriteWithoutVmaLock: Rule = {
             `write-locked on this path (no vma_start_write(${ev.objectKey}) since the mmap write lock was taken, or it failed): page faults ` +
             `under the per-VMA lock read this field without the mmap lock`,
           // The VMA write lock's own steps (a failed vma_start_write_killable()) are under its lock key.
-          trace: vmaTrace(ev, mm.key, ev.objectKey, ev.step(ev.node, `\`${target}\` written here without the VMA write lock`), [`vma-write:${ev.objectKey}`]),
+          trace: vmaTrace(ev, mm.key, ev.objectKey, ev.step(ev.node, `\`${target}\` written here without the VMA write lock`), [lockKeyFor('vma-write', ev.objectKey)]),
         });
       },
     };

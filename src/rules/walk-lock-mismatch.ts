@@ -1,5 +1,6 @@
 // walk-lock-mismatch: a page walk whose ops' .walk_lock asks for more than the caller holds.
 import type { Rule } from './rule.js';
+import type { LockKey } from '../engine/lock-keys.js';
 import { PAGE_WALKS, PAGE_WALK_DEFAULT_LOCK, PAGE_WALK_LOCK_FIELD, PAGE_WALK_LOCKS } from '../kb/lock-api.js';
 import { addressOperand, stripParens } from '../parse/ast.js';
 
@@ -39,7 +40,7 @@ export const walkLockMismatch: Rule = {
         const needs = PAGE_WALK_LOCKS[walkLock];
         if (!needs) return;
         const needsWrite = needs === 'write';
-        let key: string | null = null;
+        let key: LockKey | null = null;
         let state: string = 'unknown';
         let display = '';
         if (walk.mm !== undefined) {

@@ -1,0 +1,36 @@
+// The fault model: pagefault_disable() depth along a path (State.pf), and the summary fact that a
+// function may fault on user memory with its caller's locks in place (fault-under-mmap-lock).
+
+import type { AstNode } from '../../parse/ast.js';
+import type { ApiEntry } from '../../kb/lock-api.js';
+import { entryConditions, mayFailWith } from '../arg-conditions.js';
+import type { State } from '../state.js';
+import type { FunctionContext } from '../context.js';
+import { droppedCallersMmapLock } from './lock-queries.js';
+
+/** Distinct argument conditions a summary's faulting keeps (ApiEntry.faultsWhen). */
+const MAX_FAULT_CONDITIONS = 8;
+
+/** pagefault_disable() / pagefault_enable(): the depth changes on `copy` (a private copy). */
+export function applyPagefault(api: ApiEntry, copy: State): void {
+  if (api.pagefault) copy.setPf(copy.pf + (api.pagefault === 'disable' ? 1 : -1));
+}
+
+/**
+ * A call that may fault, with page faults enabled and the caller's mmap lock still in place: the
+ * first one is the function's fault (the chain down to the access), under the conditions on its
+ * parameters the paths to it knew.
+ */
+export function noteFault(context: FunctionContext, name: string, api: ApiEntry, n: AstNode, args: AstNode[], state: State): void {
+  const facts = context.facts;
+  if (!facts || !api.mayFault || state.pf > 0 || droppedCallersMmapLock(state) || !mayFailWith(api.faultsWhen, args)) return;
+  facts.fault ??= [context.step(n, `${name}() may fault on user memory`, 'fault'), ...(api.faultVia ?? [])].slice(0, 6);
+  if (facts.faultWhen === 'always') return;
+  const when = entryConditions(state, context.params);
+  // Past a few conditions, the function is taken to fault whatever its arguments.
+  if (!Object.keys(when).length || (facts.faultWhen?.size ?? 0) >= MAX_FAULT_CONDITIONS) facts.faultWhen = 'always';
+  else {
+    const known = facts.faultWhen ?? (facts.faultWhen = new Map());
+    known.set(JSON.stringify(when), when);
+  }
+}

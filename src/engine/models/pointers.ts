@@ -1,0 +1,136 @@
+// The VMA pointer model: facts about pointers that came from a VMA lookup or an iterator
+// (State.ptrs): where they came from, which fields a branch tested, the locks that keep them
+// alive, whether they were stored where other code sees them.
+
+import { AstNode, calleeName, callArgs, stripParens } from '../../parse/ast.js';
+import { VMA_ITERATORS, type ApiEntry } from '../../kb/lock-api.js';
+import { keyOf } from '../keys.js';
+import { mentions, type State, type PointerFact } from '../state.js';
+import { V_ZERO } from '../events.js';
+import type { FunctionContext } from '../context.js';
+import { isStartBound } from '../start-bounds.js';
+import { NONZERO } from '../values.js';
+import { heldLockKeys } from './lock-queries.js';
+
+/** The argument of an iterator macro that is its VMA cursor (`for_each_vma(vmi, vma)`: vma). */
+function vmaCursor(macro: AstNode, args: AstNode[]): AstNode | undefined {
+  const name = calleeName(macro);
+  const index = name ? VMA_ITERATORS[name] : undefined;
+  return index === undefined ? undefined : args[index];
+}
+
+function cursorFact(context: FunctionContext, macro: AstNode, state: State): PointerFact {
+  const name = calleeName(macro) ?? 'iterator';
+  return { api: name, addr: null, nullable: true, mayStartAbove: false, origin: context.step(macro, `${name}() leaves its cursor NULL when it runs out`, 'lookup'), tested: [], lockedBy: heldLockKeys(state), staleSince: null };
+}
+
+/** One iteration starts: the macro assigns its arguments; a VMA cursor is a VMA, not NULL. */
+export function iterationBegins(context: FunctionContext, macro: AstNode, args: AstNode[], state: State): State {
+  const next = state.clone();
+  const cursor = vmaCursor(macro, args);
+  for (const a of args) {
+    const k = keyOf(a);
+    if (!k || a.type !== 'identifier') continue;
+    next.kill(k);
+    next.setVal(k, NONZERO);
+    if (a === cursor) next.setPtr(k, cursorFact(context, macro, next));
+  }
+  return next;
+}
+
+/** The loop ran out: a VMA cursor is NULL now; other arguments hold unknown values. */
+export function iterationEnds(context: FunctionContext, macro: AstNode, args: AstNode[], state: State): State {
+  const next = state.clone();
+  const cursor = vmaCursor(macro, args);
+  for (const a of args) {
+    const k = keyOf(a);
+    if (!k || a.type !== 'identifier') continue;
+    next.kill(k);
+    if (a === cursor) {
+      next.setVal(k, V_ZERO);
+      next.setPtr(k, cursorFact(context, macro, next));
+    }
+  }
+  return next;
+}
+
+/**
+ * A branch that reads `p->field` where p came from a lookup: the field was tested on this path.
+ * A branch that relates the looked-up VMA to the address it was looked up with (a predicate
+ * taking both, or a comparison of a value derived from the VMA with one derived from the
+ * address) tests its boundaries: `vm_start` counts as tested.
+ */
+export function markTestedFields(context: FunctionContext, n: AstNode, state: State): State {
+  if (state.ptrs.size === 0) return state;
+  let out = state;
+  const mark = (k: string, field: string): void => {
+    const p = out.ptrs.get(k);
+    if (!p || p.tested.includes(field)) return;
+    if (out === state) out = state.clone();
+    for (const [k2, q] of [...out.ptrs]) {
+      if (q.origin === p.origin && !q.tested.includes(field)) out.setPtr(k2, { ...q, tested: [...q.tested, field].sort() });
+    }
+  };
+  const stack = [n];
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (x.type === 'field_expression' && x.operator === '->') {
+      const arg = x.child('argument');
+      const field = x.child('field');
+      const k = arg ? keyOf(arg) : null;
+      if (k && field && out.ptrs.has(k)) mark(k, field.text);
+    }
+    if (x.type === 'call_expression') markRangeChecked(context, x, out, mark);
+    if (x.type === 'binary_expression' && ['<', '<=', '>', '>='].includes(x.operator ?? '')) markStartCompared(x, out, mark);
+    for (const child of x.children) stack.push(child);
+  }
+  return out;
+}
+
+/** A call given a looked-up VMA and its address (or a range check of the VMA): its start was tested. */
+function markRangeChecked(context: FunctionContext, call: AstNode, state: State, mark: (k: string, field: string) => void): void {
+  const name = calleeName(call);
+  const api = name ? context.resolve(name) : undefined;
+  const args = callArgs(call);
+  for (const a of args) {
+    const k = keyOf(stripParens(a));
+    const p = k ? state.ptrs.get(k) : undefined;
+    if (!k || !p) continue;
+    if ((api?.rangeCheck && a === args[0]) || (p.addr && args.some((b) => b !== a && mentions(b.text, p.addr!)))) mark(k, 'vm_start');
+  }
+}
+
+/** A comparison of the VMA's start (or a bound from it) with its lookup address: its start was tested. */
+function markStartCompared(x: AstNode, state: State, mark: (k: string, field: string) => void): void {
+  const l = x.child('left');
+  const r = x.child('right');
+  for (const [k, p] of [...state.ptrs]) {
+    if (!p.addr || !l || !r) continue;
+    // The VMA side must be about its start: `vma->vm_start` or a helper given the VMA
+    // (vm_start_gap(vma)); `vma->vm_end` alone says nothing about where it starts.
+    const aboutStart = (side: AstNode): boolean =>
+      mentions(side.text, `${k}->vm_start`) || new RegExp(`\\(\\s*${k.replace(/[^\w]/g, (c) => `\\${c}`)}\\s*[,)]`).test(side.text);
+    if (((aboutStart(l) || isStartBound(p, l)) && mentions(r.text, p.addr)) || ((aboutStart(r) || isStartBound(p, r)) && mentions(l.text, p.addr))) mark(k, 'vm_start');
+  }
+}
+
+/** The VMA a call returns (a lookup, an allocation), protected by the locks held before the call's own lock effects. */
+export function returnedPointer(context: FunctionContext, name: string, api: ApiEntry, n: AstNode, args: AstNode[], state: State): PointerFact | undefined {
+  if (!api.returnsVma && !api.returnsNullable) return undefined;
+  const addrArg = api.mayStartAbove ? args[1] : undefined;
+  const addr = addrArg ? keyOf(stripParens(addrArg)) : null;
+  const what = api.returnsNullable ? 'may return NULL' : api.freshVma ? 'returns a new VMA, not yet in the tree' : 'returns a VMA';
+  return { api: name, addr, nullable: !!api.returnsNullable, mayStartAbove: !!api.mayStartAbove, origin: context.step(n, `${name}() ${what}`, 'lookup'), tested: [], lockedBy: heldLockKeys(state), staleSince: null, fresh: api.freshVma };
+}
+
+/** `key = <a looked-up VMA>` on `copy`: key points to it now; stored where other code sees it, it escapes. */
+export function assignPointer(copy: State, key: string, ptr: PointerFact): void {
+  const stored = /[.>*[]/.test(key);
+  if (stored && ptr.nullable && !ptr.escaped) {
+    // Stored where other code sees it: a NULL check may happen there, out of our sight.
+    for (const [k, p] of [...copy.ptrs]) if (p.origin === ptr.origin) copy.setPtr(k, { ...p, escaped: true });
+    copy.setPtr(key, { ...ptr, escaped: true });
+  } else {
+    copy.setPtr(key, ptr);
+  }
+}

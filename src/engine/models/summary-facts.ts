@@ -1,0 +1,98 @@
+// Summary facts: what the analysis of a function learns for its callers beyond its exit states
+// (where it may fault, which parameters it dereferences or modifies, whose mmap lock it takes).
+// The models note them as the paths go; src/engine/summary.ts turns them into the summary.
+
+import { AstNode, stripParens } from '../../parse/ast.js';
+import type { ApiEntry } from '../../kb/lock-api.js';
+import type { TraceStep } from '../../types.js';
+import { applyPath, keyOf } from '../keys.js';
+import { modifiedVmaArgs } from '../tree-macros.js';
+import type { State } from '../state.js';
+import type { FunctionContext } from '../context.js';
+import { droppedCallersVmaLock, mmapLockOfVma } from './lock-queries.js';
+import { noteFault } from './faults.js';
+
+export interface SummaryFacts {
+  /** The first call that may fault with the caller's locks still in place: the chain down to the access. */
+  fault: TraceStep[] | null;
+  /**
+   * What the paths reaching such calls knew of the parameters as passed (entryConditions), one
+   * per distinct condition; 'always' once one path knew nothing (see ApiEntry.faultsWhen).
+   */
+  faultWhen?: Map<string, Record<number, number>> | 'always';
+  /** Parameter indexes dereferenced before any test of them. */
+  derefs: Set<number>;
+  /**
+   * The first blocking acquisition of the mmap lock of an mm reached from a parameter, before the
+   * function let go of a VMA lock its caller held: the chain down to it, and whose lock.
+   */
+  takes?: { chain: TraceStep[]; of: { target: number; path?: string } } | null;
+  /**
+   * Parameter indexes whose VMA a path modifies (needs the mmap write lock) while this function
+   * does not know that lock, and where; the state marks the parameter modified on that path.
+   */
+  modifiesAt: Map<number, TraceStep>;
+}
+
+export function emptySummaryFacts(): SummaryFacts {
+  return { fault: null, derefs: new Set(), modifiesAt: new Map() };
+}
+
+/** An expression key as a parameter and a path from it (`vma->vm_mm` -> 0, `$->vm_mm`), or null. */
+export function parametrize(context: FunctionContext, expr: string): { target: number; path?: string } | null {
+  const m = /^([*&]*)([A-Za-z_]\w*)/.exec(expr);
+  if (!m) return null;
+  const target = context.params.indexOf(m[2]);
+  if (target < 0) return null;
+  const path = `${m[1]}$${expr.slice(m[0].length)}`;
+  return path === '$' ? { target } : { target, path };
+}
+
+/** A parameter dereferenced before anything was learnt about it: the function needs it valid. */
+export function noteDeref(context: FunctionContext, key: string, state: State): void {
+  if (!context.facts || !/^\w+$/.test(key)) return;
+  const i = context.params.indexOf(key);
+  if (i >= 0 && !state.vals.has(key)) context.facts.derefs.add(i);
+}
+
+/**
+ * A VMA reached through a parameter is modified: returns the parameter index when the path
+ * modifies a VMA parameter without knowing its mmap lock; the summary says "modifies" when every
+ * path out does (the caller marks the state).
+ */
+export function noteModify(context: FunctionContext, vmaKey: string, state: State, n: AstNode, what: string): number {
+  if (!context.facts || !/^\w+$/.test(vmaKey)) return -1;
+  const i = context.params.indexOf(vmaKey);
+  if (i < 0) return -1;
+  const mm = mmapLockOfVma(context, vmaKey, state);
+  if (mm && mm.state !== 'unknown') return -1;
+  if (!context.facts.modifiesAt.has(i)) context.facts.modifiesAt.set(i, context.step(n, what, 'modify'));
+  return i;
+}
+
+/** The function takes (and waits for) the mmap lock of `lockedExpr`: the first such, for mmap-lock-under-vma-lock. */
+export function noteTakesMmapLock(context: FunctionContext, state: State, lockedExpr: string, chain: () => TraceStep[]): void {
+  if (!context.facts || context.facts.takes || droppedCallersVmaLock(state)) return;
+  const of = parametrize(context, lockedExpr);
+  if (of) context.facts.takes = { chain: chain(), of };
+}
+
+/** Summary facts of a call: it may fault, it takes the mmap lock, it modifies a VMA the function was given (their indexes). */
+export function noteCallFacts(context: FunctionContext, name: string, api: ApiEntry, n: AstNode, args: AstNode[], state: State): number[] {
+  noteFault(context, name, api, n, args, state);
+  if (api.takesMmapLock && api.takesMmapLockOf) {
+    const takes = api.takesMmapLock;
+    const of = api.takesMmapLockOf;
+    const arg = args[of.target];
+    const k = arg ? keyOf(stripParens(arg)) : null;
+    if (k) noteTakesMmapLock(context, state, context.canonical(of.path ? applyPath(of.path, k) : k), () => [context.step(n, `${name}() takes the mmap lock`, 'call'), ...takes].slice(0, 8));
+  }
+  const modified: number[] = [];
+  for (const i of modifiedVmaArgs(api, args)) {
+    const a = args[i];
+    const k = a ? keyOf(stripParens(a)) : null;
+    const p = k ? noteModify(context, k, state, n, `${name}() modifies \`${k}\``) : -1;
+    if (p >= 0) modified.push(p);
+  }
+  return modified;
+}
