@@ -62,7 +62,7 @@ async function run(given: readonly RunSource[], requested: AnalyzeOptions): Prom
   // Workers read the files and analyse them ahead of their turn (src/parallel/), started at
   // their first use: a run whose files all come from the cache starts no worker.
   const jobs = Math.max(1, options.jobs ?? defaultJobs());
-  const pool = new RunPool(jobs, jobs > 1 && setup.useDemand && sources.length > 1, options, setup.knowledge);
+  const pool = new RunPool(jobs, jobs > 1 && setup.useDemand && sources.length > 1, options, setup.crossFile);
   let analyzed: FilesAnalyzed;
   try {
     analyzed = await readAndAnalyze(setup, pool, phases);
@@ -73,7 +73,7 @@ async function run(given: readonly RunSource[], requested: AnalyzeOptions): Prom
   if (cache?.writeError) notes.push({ file: options.cacheDir!, level: 'warning', message: cache.writeError });
   const collected = collectFindings({ sources, outcomes: analyzed.scheduler.outcomes, notes, suppressions: analyzed.read.suppressions, rules: setup.rules, stats });
   collected.stats.totalMs = performance.now() - start;
-  const result: RunResult = { findings: collected.findings, notifications: collected.notifications, stats: collected.stats, summaries: exportedSummaries(setup.knowledge) };
+  const result: RunResult = { findings: collected.findings, notifications: collected.notifications, stats: collected.stats, summaries: exportedSummaries(setup.crossFile) };
   if (cache && runEntry) storeRun(cache, runEntry, new Set([...(setup.treeFile ? [setup.treeFile] : []), ...analyzed.headersRead]), result);
   phases.mark('end');
   return result;
@@ -81,8 +81,8 @@ async function run(given: readonly RunSource[], requested: AnalyzeOptions): Prom
 
 /** Everything between the pool's start and its end: read, summarise the headers, analyse in rounds. */
 async function readAndAnalyze(setup: RunSetup, pool: RunPool, phases: PhaseLog): Promise<FilesAnalyzed> {
-  const { sources, stats, knowledge } = setup;
-  const read = await readAll(sources, knowledge, setup.factsConfig, pool.wanted && !someInMemory(sources) ? pool.get() : null);
+  const { sources, stats, crossFile } = setup;
+  const read = await readAll(sources, crossFile, setup.factsConfig, pool.wanted && !someInMemory(sources) ? pool.get() : null);
   stats.parseMs += read.ms;
   phases.mark('read+prescan');
   const prepared = summariseHeadersThenDemand(setup, read);
@@ -91,7 +91,7 @@ async function readAndAnalyze(setup: RunSetup, pool: RunPool, phases: PhaseLog):
   stats.functionsInRun = prepared.functionsInRun;
   phases.mark('headers+demand');
   const { demand } = prepared;
-  const ordered = calleesFirst(sources, read.prescans, (file) => (demand ? demand.neededIn(file) : null), knowledge.domains);
+  const ordered = calleesFirst(sources, read.prescans, (file) => (demand ? demand.neededIn(file) : null), crossFile.domains);
   phases.mark('order');
   const scheduler = new RoundScheduler(setup, read, demand, prepared.apisChanged, pool);
   const rounds = await analyzeToFixedPoint(scheduler, ordered, phases);

@@ -207,8 +207,8 @@ const MAX_VARIANTS = 4;
  */
 export function statOf(file: string): [string, number, number] | null {
   try {
-    const st = statSync(file);
-    return [file, st.size, st.mtimeMs];
+    const pathState = statSync(file);
+    return [file, pathState.size, pathState.mtimeMs];
   } catch {
     return null;
   }

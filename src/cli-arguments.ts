@@ -11,7 +11,7 @@ export const OUTPUT_FORMATS = ['text', 'json', 'sarif', 'checkpatch'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** The options of the analyse command once parsed. */
-export interface AnalyseArguments {
+export interface AnalyzeArguments {
   paths: string[];
   format: OutputFormat;
   output: string | undefined;
@@ -60,7 +60,7 @@ export interface MergeArguments {
 }
 
 export type Command =
-  | { kind: 'analyse'; args: AnalyseArguments }
+  | { kind: 'analyze'; args: AnalyzeArguments }
   | { kind: 'merge'; args: MergeArguments }
   | { kind: 'explain'; ruleId: string; format: OutputFormat }
   | { kind: 'install-hook'; force: boolean }
@@ -76,7 +76,7 @@ const OUTPUT_OPTIONS: OptionSpec[] = [
   { name: 'exit-zero', type: 'boolean', describe: 'Exit with 0 even when there are findings' },
 ];
 
-const ANALYSE_OPTIONS: OptionSpec[] = [
+const ANALYZE_OPTIONS: OptionSpec[] = [
   { name: 'rule', type: 'string', repeatable: true, value: 'ID', describe: 'Run only this rule (repeatable, comma-separated)' },
   { name: 'disable', type: 'string', repeatable: true, value: 'ID', describe: 'Do not run this rule (repeatable, comma-separated)' },
   { name: 'list-rules', type: 'boolean', describe: 'List the rules and exit' },
@@ -111,7 +111,7 @@ function program(): ProgramSpec {
         name: null,
         positional: { name: 'paths', required: false, variadic: true, describe: 'Files and directories to analyse' },
         describe: 'Analyse C files and directories (their *.c and *.h files)',
-        options: [FORMAT_OPTION, ...OUTPUT_OPTIONS, ...ANALYSE_OPTIONS],
+        options: [FORMAT_OPTION, ...OUTPUT_OPTIONS, ...ANALYZE_OPTIONS],
       },
       {
         name: 'explain',
@@ -170,7 +170,7 @@ export function parseCommandLine(argv: string[]): Command {
   const shard = text('shard');
   const jobs = text('jobs');
   return {
-    kind: 'analyse',
+    kind: 'analyze',
     args: {
       paths: positionals,
       format,

@@ -35,7 +35,7 @@ import { allRules } from './rules/index.js';
 import { selectShard, shardRun, type ShardRun } from './shard.js';
 import type { AnalyzeOptions, FileNotification, RunResult } from './types.js';
 import { UsageError } from './usage-error.js';
-import { parseCommandLine, type AnalyseArguments, type MergeArguments, type OutputFormat } from './cli-arguments.js';
+import { parseCommandLine, type AnalyzeArguments, type MergeArguments, type OutputFormat } from './cli-arguments.js';
 import { cacheDirectory } from './cache.js';
 import { ConfigError, findConfig, formatSummaries, loadConfig, loadSummaryFiles, type ProjectConfig } from './kb/config.js';
 import { minimatch } from 'minimatch';
@@ -77,8 +77,8 @@ export async function main(argv: string[], environment: CliEnvironment = process
       case 'explain':
         environment.stdout.write(explainRule(command.ruleId, command.format));
         return EXIT_CLEAN;
-      case 'analyse':
-        return await runAnalyse(command.args, environment);
+      case 'analyze':
+        return await runAnalyze(command.args, environment);
       case 'merge':
         return await runMerge(command.args, environment);
       case 'kbuild':
@@ -165,7 +165,7 @@ function reportError(error: unknown, environment: CliEnvironment): void {
 // Analysis
 
 
-async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): Promise<number> {
+async function runAnalyze(args: AnalyzeArguments, environment: CliEnvironment): Promise<number> {
   let project: ProjectConfig | null = null;
   const options: AnalyzeOptions = {};
   try {
@@ -202,13 +202,13 @@ async function runAnalyse(args: AnalyseArguments, environment: CliEnvironment): 
     return selectShard(all, args.shard, environment.cwd);
   };
   if (args.diff !== undefined || args.staged || args.patch !== undefined) {
-    result = await analyseChanges(args, options, project, environment);
+    result = await analyzeChanges(args, options, project, environment);
   } else if (args.compileCommands !== undefined) {
     const files = shardOf(filesOfCompileCommands(args, options, project, environment));
     if (environment.ownsProcess) compileParserForRunLength(files);
     result = files.length > 0 ? await analyzeWithProgress((onProgress) => analyzeFiles(files, { ...options, kernelRoot: findKernelRoot(files) ?? false, onProgress }), args.quiet, environment) : emptyRunResult();
   } else {
-    const found = await filesToAnalyse(args.paths, environment, args.allPrograms);
+    const found = await filesToAnalyze(args.paths, environment, args.allPrograms);
     const discovered = keptByConfig(found, project, namedFiles(args.paths, environment.cwd));
     if (found.length && !discovered.length) environment.stderr.write(`vmalint: warning: every file found is left out by the include/exclude globs of ${shownPath(environment.cwd, project!.file)}\n`);
     const files = shardOf(discovered);
@@ -325,7 +325,7 @@ function compilerOptions(compiler: CompilerCommand, environment: CliEnvironment)
  * the project's globs), and into `options`, the build's configuration and the macros every entry
  * defines (the command line's -D and -U still win).
  */
-function filesOfCompileCommands(args: AnalyseArguments, options: AnalyzeOptions, project: ProjectConfig | null, environment: CliEnvironment): string[] {
+function filesOfCompileCommands(args: AnalyzeArguments, options: AnalyzeOptions, project: ProjectConfig | null, environment: CliEnvironment): string[] {
   const under = args.paths.map((p) => path.resolve(environment.cwd, p));
   const inPaths = (f: string): boolean => !under.length || under.some((dir) => f === dir || f.startsWith(`${dir}${path.sep}`));
   const all = readCompileCommands(path.resolve(environment.cwd, args.compileCommands!), args.compileCommands);
@@ -363,7 +363,7 @@ function readPatch(file: string, environment: CliEnvironment): Buffer {
  * line or whose trace passes through one are reported, with paths relative to the working
  * directory.
  */
-async function analyseChanges(args: AnalyseArguments, options: AnalyzeOptions, project: ProjectConfig | null, environment: CliEnvironment): Promise<RunResult> {
+async function analyzeChanges(args: AnalyzeArguments, options: AnalyzeOptions, project: ProjectConfig | null, environment: CliEnvironment): Promise<RunResult> {
   const given = [args.diff !== undefined && '--diff', args.staged && '--staged', args.patch !== undefined && '--patch'].filter((o): o is string => !!o);
   if (given.length > 1) throw new UsageError(`${given.join(' and ')} do not go together`);
   const what = given[0]!;
@@ -401,7 +401,7 @@ async function analyseChanges(args: AnalyseArguments, options: AnalyzeOptions, p
   return relativeToWorkingDirectory(onlyChangedLines(result, lines, environment.cwd), environment.cwd);
 }
 
-async function filesToAnalyse(paths: string[], environment: CliEnvironment, allPrograms: boolean): Promise<string[]> {
+async function filesToAnalyze(paths: string[], environment: CliEnvironment, allPrograms: boolean): Promise<string[]> {
   if (paths.length === 0) throw new UsageError('no files or directories given (try: vmalint ./linux/mm, or vmalint --help)');
   const discovery = await discoverFiles(paths, { allPrograms });
   for (const directory of discovery.directoriesWithoutCFiles) {
@@ -478,9 +478,9 @@ function exitStatus(result: RunResult, exitZero: boolean, environment: CliEnviro
     environment.stderr.write(`vmalint: none of the ${result.stats.files} files could be analysed\n`);
     return EXIT_USAGE;
   }
-  const unanalysed = new Set(result.notifications.filter((n) => n.level === 'error').map((n) => n.file));
-  if (checkingChanges && unanalysed.size) {
-    environment.stderr.write(`vmalint: ${[...unanalysed].join(', ')}: could not be analysed (above): the change is not checked\n`);
+  const unanalyzed = new Set(result.notifications.filter((n) => n.level === 'error').map((n) => n.file));
+  if (checkingChanges && unanalyzed.size) {
+    environment.stderr.write(`vmalint: ${[...unanalyzed].join(', ')}: could not be analysed (above): the change is not checked\n`);
     return EXIT_USAGE;
   }
   if (result.findings.length > 0 && !exitZero) return EXIT_FINDINGS;

@@ -3,7 +3,7 @@
 // the rules' visitors, then each static function again with the locks its callers hold (each from
 // the memo when it holds), collect the findings, then the file-level checks. What the file needs from the rest of the run
 // (summaries of functions defined elsewhere, `__noreturn` declarations, initializers of other
-// files) comes through a KnowledgeView, and every answer it used is recorded (FileInputs), so that
+// files) comes through a CrossFileView, and every answer it used is recorded (FileInputs), so that
 // an analysis done ahead of time, in a worker, can be checked against what the run knows when its
 // turn comes (src/run/round-scheduler.ts).
 
@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import type { AnalyzeOptions, FileNotification, Finding, RunStats } from './types.js';
 import type { SourceFile } from './parse/ast.js';
 import { stepAt } from './engine/function.js';
-import type { FileKnowledge } from './engine/knowledge.js';
+import type { FileContribution } from './engine/cross-file-facts.js';
 import { PreprocessorEvaluator, type PreprocessorChoices } from './engine/preprocessor.js';
 import { CROSS_FILE_INITIALIZER_TYPES, DEFAULT_DEFINES, type ApiEntry } from './kb/lock-api.js';
 import { allRules } from './rules/index.js';
@@ -19,7 +19,7 @@ import { DEFAULT_TREE_FACTS, type TreeFacts } from './tree-facts.js';
 import { vmaFieldsOf } from './kb/vma-fields.js';
 import type { Rule } from './rules/rule.js';
 import { FunctionMemo, type MemoEntry } from './function-memo.js';
-import type { FileInputs, KnowledgeView } from './knowledge-view.js';
+import type { FileInputs, CrossFileView } from './cross-file-view.js';
 import { FileParser, type FileInitializer, type OnlyFunctions } from './file-analysis/parse-file.js';
 import { FileFunctions } from './file-analysis/file-functions.js';
 import { FileResolver } from './file-analysis/file-resolver.js';
@@ -28,7 +28,7 @@ import { FindingCollector } from './file-analysis/finding-collector.js';
 import { FunctionRunner } from './file-analysis/function-runner.js';
 import { FileSchedule } from './file-analysis/file-schedule.js';
 
-export { exactFingerprint, sameInputs, type FileInputs, type KnowledgeView } from './knowledge-view.js';
+export { exactFingerprint, sameInputs, type FileInputs, type CrossFileView } from './cross-file-view.js';
 
 /** How one file is analysed. */
 export interface AnalyzeFileOptions {
@@ -83,8 +83,8 @@ export interface FileOutcome {
 export interface FileAnalysis {
   outcome: FileOutcome;
   /** What the file publishes to the rest of the run, and what it looked up there. */
-  knowledge: FileKnowledge;
-  /** Every answer of the KnowledgeView the analysis used. */
+  contribution: FileContribution;
+  /** Every answer of the CrossFileView the analysis used. */
   inputs: FileInputs;
   /** Functions whose summary changes their callers' state (src/engine/demand.ts). */
   stateSummaries: string[];
@@ -112,7 +112,7 @@ export class FileAnalyzer {
     private readonly rules: Rule[],
     options: AnalyzeOptions,
     private readonly stats: RunStats,
-    private readonly view: KnowledgeView,
+    private readonly view: CrossFileView,
   ) {
     this.textTriggers = rules.flatMap((r) => (r.meta.textTrigger ? [r.meta.textTrigger] : []));
     this.keepStatics = !!options.staticSummaries;
@@ -180,14 +180,14 @@ export class FileAnalyzer {
       failed: false,
       bytes: 0,
     };
-    const knowledge: FileKnowledge = {
+    const contribution: FileContribution = {
       exported: schedule.exported,
       statics: schedule.statics,
       initializers: crossFileInitializers(parsed.initializers),
       lookedUp: resolver.lookedUp,
       lookedUpWhole: resolver.lookedUpWhole,
     };
-    return { outcome, knowledge, inputs: resolver.inputs, stateSummaries: schedule.stateSummaries, functions: [...memo.used.values()] };
+    return { outcome, contribution, inputs: resolver.inputs, stateSummaries: schedule.stateSummaries, functions: [...memo.used.values()] };
   }
 }
 

@@ -6,13 +6,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FileNotification, RunStats } from './types.js';
-import type { FileKnowledge, RunKnowledge } from './engine/knowledge.js';
+import type { FileContribution, CrossFileFacts } from './engine/cross-file-facts.js';
 import { lookupApi } from './kb/lock-api.js';
 import { externFunctionNames } from './engine/c-names.js';
 import type { FilePrescan, PrescanFunction } from './engine/prescan.js';
 import { entryRelevance, headerFunctionsWorthSummarising, type RelevantNames } from './engine/demand.js';
 import { fileFacts, type FactsConfig } from './parallel/file-facts.js';
-import { emptyOutcome, sameInputs, type AnalyzeFileOptions, type FileAnalyzer, type KnowledgeView } from './file-analyzer.js';
+import { emptyOutcome, sameInputs, type AnalyzeFileOptions, type FileAnalyzer, type CrossFileView } from './file-analyzer.js';
 import { decodeSource } from './parallel/file-task.js';
 import { contentHash, type ResultCache } from './cache.js';
 import { macroFunctions } from './parse/macro-functions.js';
@@ -69,35 +69,35 @@ export interface HeaderRun {
   /** What the run's triggered functions call (see headerFunctionsWorthSummarising). */
   triggeredCalls: ReadonlySet<string>;
   cache: ResultCache | null;
-  view: KnowledgeView;
+  view: CrossFileView;
   analyzer: FileAnalyzer;
   stats: RunStats;
   notes: FileNotification[];
-  knowledge: RunKnowledge;
+  crossFile: CrossFileFacts;
   /** Every header read (the run-level cache entry checks them). */
   used: Set<string>;
 }
 
-/** Summarises the headers into `run.knowledge` (headers, localHeaders). */
+/** Summarises the headers into `run.crossFile` (headers, localHeaders). */
 export function summariseHeaders(run: HeaderRun): void {
-  const { root, knowledge, cache, view, analyzer, stats } = run;
+  const { root, crossFile, cache, view, analyzer, stats } = run;
   const kernelHeaders = new Set(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []);
   const headerFiles = [...kernelHeaders, ...[...run.localHeaders].sort()];
   for (const h of headerFiles) run.used.add(h);
   if (!headerFiles.length) return;
   /** One header text analysed (or taken from the cache); null when it could not be. */
-  const summarise = (file: string, text: string, only: AnalyzeFileOptions['only'], keyList: number[], round: number): FileKnowledge | null => {
+  const summarise = (file: string, text: string, only: AnalyzeFileOptions['only'], keyList: number[], round: number): FileContribution | null => {
     // Header summaries come from the cache too (a header's analysis reads the others').
     const key = cache?.key(file, contentHash(text), only ? [...keyList, ...only.ends] : keyList);
     const hit = key ? cache!.get(key).find((r) => r.inputs && sameInputs(r.inputs, view, file)) : undefined;
-    if (hit?.knowledge) {
+    if (hit?.contribution) {
       stats.filesFromCache++;
-      return hit.knowledge;
+      return hit.contribution;
     }
     try {
       const r = analyzer.analyze({ path: file, text }, { report: false, exportAll: true, only });
-      if (key) cache!.put(key, { path: file, outcome: emptyOutcome(), knowledge: r.knowledge, inputs: r.inputs, stateSummaries: [], stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0, functionsReused: 0 }, heapUsed: 0 });
-      return r.knowledge;
+      if (key) cache!.put(key, { path: file, outcome: emptyOutcome(), contribution: r.contribution, inputs: r.inputs, stateSummaries: [], stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0, functionsReused: 0 }, heapUsed: 0 });
+      return r.contribution;
     } catch (err) {
       // Not cached; the run goes on without what the header says, and says so.
       analyzer.resetParser();
@@ -107,7 +107,7 @@ export function summariseHeaders(run: HeaderRun): void {
   };
   /** A macro is summarised when its body calls a function whose summary matters to a caller. */
   const wanted = (name: string): boolean => {
-    const e = knowledge.headers.get(name) ?? lookupApi(name);
+    const e = crossFile.headers.get(name) ?? lookupApi(name);
     return !!e && entryRelevance(e) !== null;
   };
   /** Names the headers define as functions: a macro of the same name (another #ifdef branch) does not replace them. */
@@ -141,17 +141,17 @@ export function summariseHeaders(run: HeaderRun): void {
         // build uses depends on the architecture, so the stub says nothing.
         if (declaredExtern!.has(name)) continue;
         functions.add(name);
-        if (!kernelHeaders.has(file)) knowledge.addLocalHeader(name, entry, file);
-        else if (!knowledge.headers.has(name) || round > 0) knowledge.headers.set(name, entry);
+        if (!kernelHeaders.has(file)) crossFile.addLocalHeader(name, entry, file);
+        else if (!crossFile.headers.has(name) || round > 0) crossFile.headers.set(name, entry);
       }
       // The kernel header's function-like macros around those helpers (kunmap_atomic()), once
       // the helpers' summaries are known; a function of the same name wins.
       if (round === 0 || !kernelHeaders.has(file)) continue;
       const macros = macroFunctions(text, wanted);
       const m = macros.names.length ? summarise(file, macros.text, null, MACRO_KEY, round) : null;
-      for (const [name, entry] of m?.exported ?? []) if (!functions.has(name)) knowledge.headers.set(name, entry);
+      for (const [name, entry] of m?.exported ?? []) if (!functions.has(name)) crossFile.headers.set(name, entry);
     }
   }
-  addAllowedFlags(knowledge.headers, kernelHeaderTexts);
-  stats.headerSummaries = knowledge.headers.size + knowledge.localHeaders.size;
+  addAllowedFlags(crossFile.headers, kernelHeaderTexts);
+  stats.headerSummaries = crossFile.headers.size + crossFile.localHeaders.size;
 }

@@ -90,7 +90,7 @@ export function runLanguageServer(env: Readonly<Record<string, string | undefine
     }
   };
 
-  const analyse = async (uri: string): Promise<void> => {
+  const analyze = async (uri: string): Promise<void> => {
     const document = documents.get(uri);
     if (!document) return;
     const current = running.get(uri);
@@ -133,7 +133,7 @@ export function runLanguageServer(env: Readonly<Record<string, string | undefine
     clearTimeout(pending.get(uri));
     pending.set(uri, setTimeout(() => {
       pending.delete(uri);
-      void analyse(uri);
+      void analyze(uri);
     }, delay));
   };
 

@@ -99,8 +99,8 @@ export interface RunStats {
   functionsInRun: number;
   filesParsed: number;
   /** Worker results kept (analysed ahead with what the run knew at the file's turn), and discarded. */
-  filesAnalysedAhead: number;
-  filesAnalysedAgain: number;
+  filesAnalyzedAhead: number;
+  filesAnalyzedAgain: number;
   /** Function analyses taken from the memo (a later pass or round over a file; nothing they used had changed). */
   functionsReused: number;
   /** File analyses taken from the cache (src/cache.ts). */

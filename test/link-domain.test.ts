@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { linkDomains, programOf, sameProgram } from '../src/engine/link-domain.js';
-import { RunKnowledge, type FileKnowledge } from '../src/engine/knowledge.js';
+import { CrossFileFacts, type FileContribution } from '../src/engine/cross-file-facts.js';
 import { NoreturnIndex } from '../src/engine/noreturn.js';
 import type { ApiEntry } from '../src/kb/lock-api.js';
 
 const ROOT = '/k';
 const faults = (name: string, file: string): ApiEntry => ({ name, source: { kind: 'summary', file, line: 1 }, mayFault: true });
 const nothing = (name: string, file: string): ApiEntry => ({ name, source: { kind: 'summary', file, line: 1 } });
-const exporting = (...exported: ApiEntry[]): FileKnowledge => ({
+const exporting = (...exported: ApiEntry[]): FileContribution => ({
   exported: new Map(exported.map((e) => [e.name, e])),
   statics: new Map(),
   initializers: new Map(),
@@ -48,7 +48,7 @@ test('link domains: kernel code never reaches another program; a tools/ program 
 });
 
 test('link domains: the run\'s definitions, per program (7.2: dump_stack() of tools/perf, might_sleep() of a BPF selftest)', () => {
-  const k = new RunKnowledge(ROOT);
+  const k = new CrossFileFacts(ROOT);
   k.publish('/k/tools/perf/util/debug.c', exporting(faults('dump_stack', '/k/tools/perf/util/debug.c'), faults('perf_only', '/k/tools/perf/util/debug.c')));
   k.publish('/k/lib/dump_stack.c', exporting(nothing('dump_stack', '/k/lib/dump_stack.c')));
   k.publish('/k/tools/lib/api/x.c', exporting(faults('lib_helper', '/k/tools/lib/api/x.c')));
@@ -61,7 +61,7 @@ test('link domains: the run\'s definitions, per program (7.2: dump_stack() of to
 });
 
 test('link domains: the kernel\'s headers are the kernel\'s; the tools\' shared headers are every tools/ program\'s', () => {
-  const k = new RunKnowledge(ROOT);
+  const k = new CrossFileFacts(ROOT);
   k.headers.set('peek', faults('peek', '/k/include/linux/mm.h'));
   k.addLocalHeader('local_peek', faults('local_peek', '/k/include/linux/uio.h'), '/k/include/linux/uio.h');
   k.addLocalHeader('tools_peek', faults('tools_peek', '/k/tools/include/linux/peek.h'), '/k/tools/include/linux/peek.h');
@@ -112,7 +112,7 @@ test('link domains: the demand follows a call into its own program only', async 
 });
 
 test('link domains: a summary read with --summaries-in applies where its file\'s program is linked', () => {
-  const k = new RunKnowledge(ROOT);
+  const k = new CrossFileFacts(ROOT);
   k.imported.set('trace_state', faults('trace_state', '/k/tools/perf/util/debug.c'));
   k.imported.set('from_config', { name: 'from_config', source: { kind: 'config' }, mayFault: true });
   assert.equal(k.summaryOf('trace_state', '/k/mm/a.c'), undefined);

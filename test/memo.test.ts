@@ -3,7 +3,7 @@
 // first time, file-level checks included (they read each function's result).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FileAnalyzer, selectRules, type KnowledgeView } from '../src/file-analyzer.js';
+import { FileAnalyzer, selectRules, type CrossFileView } from '../src/file-analyzer.js';
 import { initParser } from '../src/parse/parser.js';
 import { emptyStats } from '../src/stats.js';
 
@@ -26,7 +26,7 @@ int setup(struct mm_struct *mm, void *dst, const void *src)
 }
 `;
 
-const NOTHING: KnowledgeView = { summaryOf: () => undefined, noreturn: () => false, initializer: () => undefined };
+const NOTHING: CrossFileView = { summaryOf: () => undefined, noreturn: () => false, initializer: () => undefined };
 
 test('memo: a file analysed again reports the same findings, the file-level ones included', async () => {
   await initParser();

@@ -65,8 +65,8 @@ function stats(overrides: Partial<RunStats> = {}): RunStats {
     kbEntriesMoved: 0,
     functionsInRun: 12,
     filesParsed: 3,
-    filesAnalysedAhead: 0,
-    filesAnalysedAgain: 0,
+    filesAnalyzedAhead: 0,
+    filesAnalyzedAgain: 0,
     functionsReused: 0,
     filesFromCache: 0,
     parseMs: 10.4,
@@ -205,7 +205,9 @@ test('json: versioned document with tool, every finding field, notifications and
   assert.deepEqual(document['tool'], { name: 'vmalint', version: '1.2.3' });
   assert.deepEqual(document['findings'], [faultFinding(), imbalanceFinding()]);
   assert.deepEqual(document['notifications'], [NOTIFICATION]);
-  assert.deepEqual(document['stats'], stats());
+  // Every statistic, under the JSON format's published keys (two keep the spelling `Analysed`).
+  const { filesAnalyzedAhead, filesAnalyzedAgain, ...rest } = stats();
+  assert.deepEqual(document['stats'], { ...rest, filesAnalysedAhead: filesAnalyzedAhead, filesAnalysedAgain: filesAnalyzedAgain });
 });
 
 test('json: finding keys come in the documented order, and nothing outside the schema leaks in', () => {

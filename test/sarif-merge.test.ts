@@ -357,9 +357,9 @@ test('cli merge: inputs that are missing, not JSON, not SARIF 2.1.0 or of anothe
   const none = await run(['merge']);
   assert.equal(none.status, 2);
   assert.match(none.stderr, /^vmalint: /);
-  const analyseOption = await run(['merge', '--shard', '1/2', good]);
-  assert.equal(analyseOption.status, 2);
-  assert.equal(analyseOption.stderr, 'vmalint: unknown option --shard (an option of vmalint [paths..], not of vmalint merge)\n');
+  const analyzeOption = await run(['merge', '--shard', '1/2', good]);
+  assert.equal(analyzeOption.status, 2);
+  assert.equal(analyzeOption.stderr, 'vmalint: unknown option --shard (an option of vmalint [paths..], not of vmalint merge)\n');
 });
 
 test('cli merge: writes to stdout or -o FILE; exit 1 with results (0 with --exit-zero), 0 without', async () => {
@@ -391,13 +391,13 @@ test('cli merge: the logs of real shard runs: all N merge; a shard missing or tw
   // Six files, each with a leak of the mmap lock.
   const leak = (name: string): string => `int ${name}(struct mm_struct *mm, int bad)\n{\n\tmmap_read_lock(mm);\n\tif (bad)\n\t\treturn -EINVAL;\n\tmmap_read_unlock(mm);\n\treturn 0;\n}\n`;
   for (let index = 0; index < 6; index++) await writeFile(path.join(tree, `f${index}.c`), leak(`f${index}`));
-  const analyse = async (name: string, args: string[]): Promise<string> => {
+  const analyze = async (name: string, args: string[]): Promise<string> => {
     const result = await run([...args, '--format', 'sarif', '-o', name, '--exit-zero', tree], directory);
     assert.equal(result.status, 0, result.stderr);
     return name;
   };
   const of3: string[] = [];
-  for (let index = 1; index <= 3; index++) of3.push(await analyse(`shard-${index}.sarif`, ['--shard', `${index}/3`]));
+  for (let index = 1; index <= 3; index++) of3.push(await analyze(`shard-${index}.sarif`, ['--shard', `${index}/3`]));
   const merge = (...files: string[]): Promise<CapturedRun> => run(['merge', ...files, '-o', 'merged.sarif'], directory);
   const refused = async (files: string[], message: string): Promise<void> => {
     const result = await merge(...files);
@@ -413,14 +413,14 @@ test('cli merge: the logs of real shard runs: all N merge; a shard missing or tw
 
   await refused([of3[0]!, of3[2]!], 'shard 2/3 is missing: merge needs the logs of all 3 shards (got 2)');
   await refused([of3[0]!, of3[1]!, of3[1]!, of3[2]!], 'shard-2.sarif and shard-2.sarif are both shard 2/3');
-  const of2 = await analyse('other-n.sarif', ['--shard', '2/2']);
+  const of2 = await analyze('other-n.sarif', ['--shard', '2/2']);
   await refused([...of3, of2], 'other-n.sarif is shard 2/2, shard-1.sarif is shard 1/3: the shards of one run have the same N');
-  const whole = await analyse('whole.sarif', []);
+  const whole = await analyze('whole.sarif', []);
   await refused([...of3, whole], "whole.sarif: the log of a whole run (written without --shard), not a shard's: merge takes the logs of the N shards of one run (vmalint --shard K/N --format sarif)");
   await refused(['merged.sarif', of3[0]!], `merged.sarif: already a merged log (of the 3 shards of run ${identity}), not a shard's: merge takes the logs of the N shards of one run (vmalint --shard K/N --format sarif)`);
   // A shard of another tree (here, a file more), say one left over from an earlier run.
   await writeFile(path.join(tree, 'new.c'), 'int g(void)\n{\n\treturn 0;\n}\n');
-  const stale = await analyse('shard-2-now.sarif', ['--shard', '2/3']);
+  const stale = await analyze('shard-2-now.sarif', ['--shard', '2/3']);
   const now = (JSON.parse(await readFile(path.join(directory, stale), 'utf8')) as SarifLog).runs[0].automationDetails?.properties.vmalint.run;
   await refused([of3[0]!, stale, of3[2]!], `shard-2-now.sarif is a shard of run ${now}, shard-1.sarif of run ${identity}: they analysed another commit or other files, summaries, options or rules; merge the shards of one run`);
 });

@@ -141,16 +141,16 @@ test('cli: a bad --shard is a usage error, exit 2, one line, no stack trace', as
 
 test('cli: --shard K/N analyses exactly the files of shard K', async () => {
   const { root, files } = await writeTree(12);
-  const analysed: string[] = [];
+  const analyzed: string[] = [];
   for (let index = 1; index <= 3; index++) {
     const result = await run(['--shard', `${index}/3`, '--format', 'json', path.join(root, 'mm')], root);
     assert.equal(result.status, 0, result.stderr);
     const report = JSON.parse(result.stdout) as { stats: { files: number } };
     const expected = selectShard(files, { index, count: 3 }, root);
     assert.equal(report.stats.files, expected.length, `shard ${index}/3`);
-    analysed.push(...expected);
+    analyzed.push(...expected);
   }
-  assert.equal(analysed.length, files.length);
+  assert.equal(analyzed.length, files.length);
 });
 
 test('cli: a shard that got no file is an empty, valid report with exit 0', async () => {
@@ -337,17 +337,17 @@ test('cli: the run identity changes with N, the files, the summaries, the macros
   await differs('another commit', [mm]);
 });
 
-test('cli: --shard with -p shards the compilation database\'s files (it analysed all of them in every shard)', async () => {
+test('cli: --shard with -p shards the compilation database\'s files (it analyzed all of them in every shard)', async () => {
   const { root, files } = await writeTree(8);
   await writeFile(path.join(root, 'compile_commands.json'), JSON.stringify(files.map((file) => ({ directory: root, file, arguments: ['gcc', '-c', file] }))));
-  const analysed: number[] = [];
+  const analyzed: number[] = [];
   for (let index = 1; index <= 2; index++) {
     const result = await run(['--shard', `${index}/2`, '-p', 'compile_commands.json', '--format', 'json'], root);
     assert.equal(result.status, 0, result.stderr);
-    analysed.push((JSON.parse(result.stdout) as { stats: { files: number } }).stats.files);
-    assert.equal(analysed[index - 1], selectShard(files, { index, count: 2 }, root).length, `shard ${index}/2`);
+    analyzed.push((JSON.parse(result.stdout) as { stats: { files: number } }).stats.files);
+    assert.equal(analyzed[index - 1], selectShard(files, { index, count: 2 }, root).length, `shard ${index}/2`);
   }
-  assert.equal(analysed[0]! + analysed[1]!, files.length);
+  assert.equal(analyzed[0]! + analyzed[1]!, files.length);
   // Its SARIF log records the shard and the run, as a run over directories does.
   assert.match(await shardIdentity(['-p', 'compile_commands.json'], root, '2/2'), /^[0-9a-f]{16}$/);
 });

@@ -14,21 +14,21 @@ import { equalityNames } from './keys.js';
  * What a path knew of the parameters' values as passed (V_* bits by parameter, only the known
  * ones): tests of a parameter before the body assigns it, kept at the assignment.
  */
-export function entryConditions(st: State, params: readonly string[]): Record<number, number> {
+export function entryConditions(pathState: State, params: readonly string[]): Record<number, number> {
   const out: Record<number, number> = {};
   params.forEach((name, i) => {
-    const snap = st.paramEntry.get(i);
+    const snap = pathState.paramEntry.get(i);
     // No snapshot: the path did not assign it (snapshots are never evicted).
-    const bits = snap !== undefined ? snap & ~ENTRY_SNAPSHOT : st.getVal(name);
+    const bits = snap !== undefined ? snap & ~ENTRY_SNAPSHOT : pathState.getVal(name);
     if (bits !== V_ANY) out[i] = bits;
-    else if (snap === undefined && comparedEqualToConstant(st, name)) out[i] = V_ANY | V_SELECTED;
+    else if (snap === undefined && comparedEqualToConstant(pathState, name)) out[i] = V_ANY | V_SELECTED;
   });
   return out;
 }
 
 /** Does the path know `name == CONSTANT` (a named constant, value unknown) to be true? */
-function comparedEqualToConstant(st: State, name: string): boolean {
-  for (const [key, bits] of st.vals) {
+function comparedEqualToConstant(pathState: State, name: string): boolean {
+  for (const [key, bits] of pathState.values) {
     if (bits & V_ZERO) continue;
     const sides = equalityNames(key);
     if (!sides) continue;

@@ -106,10 +106,10 @@ export function calleesFirst<S extends { path: string }>(
   needed: (file: string) => readonly PrescanFunction[] | null,
   domains: LinkDomains | null = null,
 ): S[] {
-  const analysed = sources.filter((src) => needed(src.path)?.length !== 0);
+  const analyzed = sources.filter((src) => needed(src.path)?.length !== 0);
   /** The first file defining each name, by program (a call reaches only its own program's). */
   const definedIn = new Map<string, string[]>();
-  for (const src of analysed) {
+  for (const src of analyzed) {
     for (const fn of needed(src.path) ?? prescans.get(src.path)?.functions ?? []) {
       if (fn.isStatic) continue;
       const files = definedIn.get(fn.name);
@@ -118,7 +118,7 @@ export function calleesFirst<S extends { path: string }>(
     }
   }
   const edges = new Map<string, Set<string>>();
-  for (const src of analysed) {
+  for (const src of analyzed) {
     const deps = new Set<string>();
     for (const fn of needed(src.path) ?? prescans.get(src.path)?.functions ?? []) {
       for (const name of fn.ids) {
@@ -128,7 +128,7 @@ export function calleesFirst<S extends { path: string }>(
     edges.set(src.path, deps);
   }
   const byPath = new Map(sources.map((s) => [s.path, s]));
-  const first = bottomUp(analysed.map((s) => s.path), edges).flat().map((p) => byPath.get(p)!);
+  const first = bottomUp(analyzed.map((s) => s.path), edges).flat().map((p) => byPath.get(p)!);
   const taken = new Set(first);
   return [...first, ...sources.filter((src) => !taken.has(src))];
 }

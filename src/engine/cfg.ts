@@ -465,12 +465,12 @@ export class CfgBuilder {
     const stmts = body ? body.namedChildren : [];
     // Flatten: case labels are markers in one statement sequence (fallthrough).
     const flat: ({ label: AstNode } | { stmt: AstNode })[] = [];
-    for (const st of stmts) {
-      if (st.type === 'case_statement') {
-        flat.push({ label: st });
-        for (const c of st.namedChildren) if (c.field !== 'value') flat.push({ stmt: c });
+    for (const pathState of stmts) {
+      if (pathState.type === 'case_statement') {
+        flat.push({ label: pathState });
+        for (const c of pathState.namedChildren) if (c.field !== 'value') flat.push({ stmt: c });
       } else {
-        flat.push({ stmt: st });
+        flat.push({ stmt: pathState });
       }
     }
     const labels = flat.flatMap((it) => ('label' in it && it.label.child('value') ? [it.label.child('value')!.text] : []));

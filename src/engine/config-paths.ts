@@ -26,10 +26,10 @@ export function configMacros(cfg: Cfg): Set<string> {
 }
 
 /** The macros of `macros` this path knows set (true) or not set (false). */
-export function pathConfig(st: State, macros: ReadonlySet<string>): Map<string, boolean> {
+export function pathConfig(pathState: State, macros: ReadonlySet<string>): Map<string, boolean> {
   const out = new Map<string, boolean>();
   for (const m of macros) {
-    const bits = st.getVal(m);
+    const bits = pathState.getVal(m);
     if (bits === V_ZERO) out.set(m, false);
     else if (bits !== V_ANY && (bits & V_ZERO) === 0) out.set(m, true);
   }

@@ -20,7 +20,7 @@ export interface EventSink {
 /** What the function being analysed provides to its transfer functions. */
 export interface FunctionContext {
   readonly file: string;
-  /** What a callee does: its summary, config entry or knowledge-base entry (see analyze.ts for the order). */
+  /** What a callee does: its summary, config entry or knowledge-base entry (src/file-analysis/file-resolver.ts decides which, in that order). */
   resolve(name: string): ApiEntry | undefined;
   /** Parameter names, in order. */
   params: readonly string[];

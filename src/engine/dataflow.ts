@@ -29,26 +29,26 @@ class NodeStates {
    */
   constructor(private readonly final = false) {}
 
-  keyFor(st: State): string {
-    return this.mode === 'precise' ? st.hash() : this.mode === 'grouped' ? st.groupSignature() : '*';
+  keyFor(pathState: State): string {
+    return this.mode === 'precise' ? pathState.hash() : this.mode === 'grouped' ? pathState.groupSignature() : '*';
   }
 
   /** Adds a state; returns the states that are new here (to propagate). */
-  insert(st: State): State[] {
-    const k = this.keyFor(st);
+  insert(pathState: State): State[] {
+    const k = this.keyFor(pathState);
     const existing = this.map.get(k);
     if (this.mode === 'precise') {
       if (existing) return [];
-      this.map.set(k, st);
+      this.map.set(k, pathState);
       if (this.map.size > MAX_PRECISE) return this.regroup('grouped');
-      return [st];
+      return [pathState];
     }
     if (!existing) {
-      this.map.set(k, st);
+      this.map.set(k, pathState);
       if (this.mode === 'grouped' && this.map.size > MAX_GROUPS && !this.final) return this.regroup('single');
-      return [st];
+      return [pathState];
     }
-    const joined = joinStates(existing, st);
+    const joined = joinStates(existing, pathState);
     if (joined.hash() === existing.hash()) return [];
     this.map.set(k, joined);
     return [joined];
@@ -58,10 +58,10 @@ class NodeStates {
     const old = [...this.map.values()];
     this.mode = mode;
     this.map = new Map();
-    for (const st of old) {
-      const k = this.keyFor(st);
+    for (const pathState of old) {
+      const k = this.keyFor(pathState);
       const ex = this.map.get(k);
-      this.map.set(k, ex ? joinStates(ex, st) : st);
+      this.map.set(k, ex ? joinStates(ex, pathState) : pathState);
     }
     if (mode === 'grouped' && this.map.size > MAX_GROUPS && !this.final) return this.regroup('single');
     return [...this.map.values()];
@@ -78,60 +78,60 @@ export interface DataflowResult {
 }
 
 /** What leaves node `n` in state `st`: [successor, state] pairs. */
-export function successors(cfg: Cfg, n: CfgNode, st: State, tf: Transfer): [number, State][] {
+export function successors(cfg: Cfg, n: CfgNode, pathState: State, transfer: Transfer): [number, State][] {
   const out: [number, State][] = [];
   switch (n.kind) {
     case 'entry':
     case 'nop':
     case 'branch':
-      for (const s of n.succs) out.push([s, st]);
+      for (const s of n.succs) out.push([s, pathState]);
       break;
     case 'exit':
       break;
     case 'eval':
-      for (const s of tf.evalNode(n.ast!, st)) out.push([n.succs[0], s]);
+      for (const s of transfer.evalNode(n.ast!, pathState)) out.push([n.succs[0], s]);
       break;
     case 'cond': {
-      const r = tf.evalCondition(n.ast!, st, n.negatedFrom, n.check);
+      const r = transfer.evalCondition(n.ast!, pathState, n.negatedFrom, n.check);
       for (const s of r.t) out.push([n.succs[0], s]);
       for (const s of r.f) out.push([n.succs[1], s]);
       break;
     }
     case 'return':
-      for (const s of tf.evalReturn(n.ast!, st)) out.push([n.succs[0], s]);
+      for (const s of transfer.evalReturn(n.ast!, pathState)) out.push([n.succs[0], s]);
       break;
     case 'guard-acquire':
-      for (const s of tf.guard(n.guard!, st, 'acquire')) out.push([n.succs[0], s]);
+      for (const s of transfer.guard(n.guard!, pathState, 'acquire')) out.push([n.succs[0], s]);
       break;
     case 'guard-release':
-      for (const s of tf.guard(n.guard!, st, 'release')) out.push([n.succs[0], s]);
+      for (const s of transfer.guard(n.guard!, pathState, 'release')) out.push([n.succs[0], s]);
       break;
     case 'case':
-      for (const s of tf.assumeCase(n.switchOn!, n.ast, n.caseLabels ?? [], st)) out.push([n.succs[0], s]);
+      for (const s of transfer.assumeCase(n.switchOn!, n.ast, n.caseLabels ?? [], pathState)) out.push([n.succs[0], s]);
       break;
     case 'iter-begin':
-      for (const s of tf.iterBegin(n.ast!, n.iterArgs ?? [], st)) out.push([n.succs[0], s]);
+      for (const s of transfer.iterBegin(n.ast!, n.iterArgs ?? [], pathState)) out.push([n.succs[0], s]);
       break;
     case 'iter-end':
-      for (const s of tf.iterEnd(n.ast!, n.iterArgs ?? [], st)) out.push([n.succs[0], s]);
+      for (const s of transfer.iterEnd(n.ast!, n.iterArgs ?? [], pathState)) out.push([n.succs[0], s]);
       break;
   }
   return out;
 }
 
 /** `pruner` drops facts about dead locals from each state where paths meet (src/engine/liveness.ts). */
-export function runDataflow(cfg: Cfg, tf: Transfer, entry: State, pruner: DeadFactPruner | null = null): DataflowResult {
+export function runDataflow(cfg: Cfg, transfer: Transfer, entry: State, pruner: DeadFactPruner | null = null): DataflowResult {
   const nodeStates = new Map<number, NodeStates>();
   const work: [number, State][] = [];
   let widened = false;
-  const push = (id: number, st: State): void => {
+  const push = (id: number, pathState: State): void => {
     let ns = nodeStates.get(id);
     if (!ns) {
       ns = new NodeStates(id === cfg.exit);
       nodeStates.set(id, ns);
     }
     const before = ns.mode;
-    for (const s of ns.insert(pruner ? pruner.prune(id, st) : st)) work.push([id, s]);
+    for (const s of ns.insert(pruner ? pruner.prune(id, pathState) : pathState)) work.push([id, s]);
     if (ns.mode !== before) widened = true;
   };
   push(cfg.entry, entry);
@@ -139,23 +139,23 @@ export function runDataflow(cfg: Cfg, tf: Transfer, entry: State, pruner: DeadFa
   let budgetExceeded = false;
   let head = 0;
   const deadline = performance.now() + TIME_BUDGET_MS;
-  tf.deadline = deadline;
+  transfer.deadline = deadline;
   while (head < work.length) {
     if (++steps > STEP_BUDGET || ((steps & 255) === 0 && performance.now() > deadline)) {
       budgetExceeded = true;
       break;
     }
-    const [id, st] = work[head++];
+    const [id, pathState] = work[head++];
     if (head > 4096 && head * 2 > work.length) {
       work.splice(0, head);
       head = 0;
     }
     const ns = nodeStates.get(id)!;
     // A state that was replaced by a join in the meantime is not worth propagating.
-    if (ns.mode !== 'precise' && ns.map.get(ns.keyFor(st)) !== st) continue;
+    if (ns.mode !== 'precise' && ns.map.get(ns.keyFor(pathState)) !== pathState) continue;
     let next: [number, State][];
     try {
-      next = successors(cfg, cfg.nodes[id], st, tf);
+      next = successors(cfg, cfg.nodes[id], pathState, transfer);
     } catch (err) {
       if (!(err instanceof OutOfBudget)) throw err;
       budgetExceeded = true;

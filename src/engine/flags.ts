@@ -19,23 +19,23 @@ export function flagKey(arg: AstNode): string | null {
 }
 
 /** Is the flag an argument points to known clear (`&x` with x known 0, `p` with `*p` known 0)? */
-export function flagKnownClear(arg: AstNode, st: State): boolean {
+export function flagKnownClear(arg: AstNode, pathState: State): boolean {
   const k = flagKey(arg);
-  return k !== null && st.getVal(k) === V_ZERO;
+  return k !== null && pathState.getVal(k) === V_ZERO;
 }
 
 /**
  * The state where the flag an argument points to is set (or clear): null when the path knows
  * otherwise, the state itself when it knows already.
  */
-export function flagRefined(arg: AstNode, st: State, set: boolean): State | null {
+export function flagRefined(arg: AstNode, pathState: State, set: boolean): State | null {
   const k = flagKey(arg);
   if (!k) return null;
-  const bits = st.getVal(k);
+  const bits = pathState.getVal(k);
   const want = set ? bits & ~V_ZERO : bits & V_ZERO;
   if (want === 0) return null;
-  if (want === bits) return st;
-  const c = st.clone();
+  if (want === bits) return pathState;
+  const c = pathState.clone();
   c.setVal(k, want);
   return c;
 }
@@ -46,7 +46,7 @@ export function flagRefined(arg: AstNode, st: State, set: boolean): State | null
  * write it. Refines `st` (a private copy, after the call); false when the flag cannot tell: the
  * caller passes none, or one that may already read "happened" while the callee may leave it.
  */
-export function refineFlag(effect: LockEffect, args: readonly AstNode[], before: State, st: State, happened: boolean): boolean {
+export function refineFlag(effect: LockEffect, args: readonly AstNode[], before: State, pathState: State, happened: boolean): boolean {
   const arg = effect.flag !== undefined ? args[effect.flag] : undefined;
   const key = arg ? flagKey(arg) : null;
   const bits = effect.flagBits ?? V_ANY;
@@ -58,13 +58,13 @@ export function refineFlag(effect: LockEffect, args: readonly AstNode[], before:
   const passedOn = param !== undefined && !before.pointeeEntry.has(param);
   if (effect.flagKept && (was & bits) !== 0 && !passedOn) return false;
   if (happened) {
-    st.setVal(key, bits);
+    pathState.setVal(key, bits);
     return true;
   }
   if (effect.flagKept && !effect.flagOtherBits) {
-    st.setVal(key, was);
-    if (passedOn) st.forgetPointeeEntry(param);
-  } else st.setVal(key, ((effect.flagKept ? was : 0) | (effect.flagOtherBits ?? 0)) || V_ANY & ~bits);
+    pathState.setVal(key, was);
+    if (passedOn) pathState.forgetPointeeEntry(param);
+  } else pathState.setVal(key, ((effect.flagKept ? was : 0) | (effect.flagOtherBits ?? 0)) || V_ANY & ~bits);
   return true;
 }
 
@@ -83,18 +83,18 @@ function fieldFlagKey(flag: { target: number; path: string }, args: readonly Ast
 }
 
 /** Does the caller's flag say the effect cannot happen (LockEffect.ifFlag)? */
-export function fieldFlagExcludes(effect: LockEffect, args: readonly AstNode[], st: State): boolean {
+export function fieldFlagExcludes(effect: LockEffect, args: readonly AstNode[], pathState: State): boolean {
   const key = effect.ifFlag ? fieldFlagKey(effect.ifFlag, args) : null;
   if (!key) return false;
-  const bits = st.getVal(key);
+  const bits = pathState.getVal(key);
   return effect.ifFlag!.set ? bits === V_ZERO : (bits & V_ZERO) === 0;
 }
 
 /** The caller's flag says the effect happens, and the flag decides it (LockEffect.ifFlag.exact). */
-export function fieldFlagDecides(effect: LockEffect, args: readonly AstNode[], st: State): boolean {
+export function fieldFlagDecides(effect: LockEffect, args: readonly AstNode[], pathState: State): boolean {
   const key = effect.ifFlag?.exact ? fieldFlagKey(effect.ifFlag, args) : null;
   if (!key) return false;
-  const bits = st.getVal(key);
+  const bits = pathState.getVal(key);
   return effect.ifFlag!.set ? (bits & V_ZERO) === 0 : bits === V_ZERO;
 }
 
@@ -102,27 +102,27 @@ export function fieldFlagDecides(effect: LockEffect, args: readonly AstNode[], s
  * For an effect the flag decides, and a caller whose flag is not known: the caller's state with the
  * flag set, and with it clear (null when the caller knows it or passes no structure).
  */
-export function fieldFlagSplit(effect: LockEffect, args: readonly AstNode[], st: State, nonNull: (key: string) => boolean): State[] | null {
+export function fieldFlagSplit(effect: LockEffect, args: readonly AstNode[], pathState: State, nonNull: (key: string) => boolean): State[] | null {
   const key = effect.ifFlag?.exact ? fieldFlagKey(effect.ifFlag, args) : null;
   if (!key) return null;
-  const bits = st.getVal(key);
+  const bits = pathState.getVal(key);
   if (bits === V_ZERO || (bits & V_ZERO) === 0) return null;
-  const set = st.clone();
+  const set = pathState.clone();
   set.setVal(key, bits & ~V_ZERO);
   // The flag is a VMA the path holds locked (`state->vma`): it is not NULL.
   if (nonNull(key)) return [set];
-  const clear = st.clone();
+  const clear = pathState.clone();
   clear.setVal(key, V_ZERO);
   return [set, clear];
 }
 
 /** The flags a callee leaves in its arguments' structures (ApiEntry.leavesFlags), in a private copy of the caller's state. */
-export function leaveFieldFlags(api: ApiEntry, args: readonly AstNode[], st: State, canonical: (key: string) => string, params: readonly string[]): State {
-  let out = st;
+export function leaveFieldFlags(api: ApiEntry, args: readonly AstNode[], pathState: State, canonical: (key: string) => string, params: readonly string[]): State {
+  let out = pathState;
   for (const f of api.leavesFlags ?? []) {
     const key = fieldFlagKey(f, args);
     if (!key) continue;
-    if (out === st) out = st.clone();
+    if (out === pathState) out = pathState.clone();
     snapshotField(out, canonical(key), key, params);
     out.kill(key);
     out.setVal(key, f.bits);

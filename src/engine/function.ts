@@ -1,5 +1,7 @@
-// Analysis of one function: CFG, entry state, fixpoint, then a reporting pass that replays each
-// node on each state that reached it and hands the events to the rules' visitors.
+// Analysis of one function: CFG, entry state, then the fixpoint, during which the rules' visitors
+// receive the events of every state a node is evaluated on (there is no second, reporting pass:
+// below the path bound every state is a real path's), then the exits, the rules' end of the
+// function (always, complete or not) and the summary.
 
 import { AstNode, stripParens } from '../parse/ast.js';
 import type { TraceKind, TraceStep } from '../types.js';
@@ -149,18 +151,18 @@ export function functionInfo(fn: AstNode): FunctionInfo {
 
 /** Lock facts at entry: sparse annotations after the declarator, and what every caller holds. */
 function entryState(fn: AstNode, canonical: (k: string) => string, file: string, params: readonly string[], fromCallers: readonly EntryLock[] = []): State {
-  const st = new State();
-  st.params = new Map(params.map((p, i) => [p, i]));
+  const pathState = new State();
+  pathState.params = new Map(params.map((p, i) => [p, i]));
   for (const e of fromCallers) {
     const name = params[e.target];
     if (!name) continue;
     const expr = e.path ? e.path.replace('$', name) : name;
     const key = lockKeyFor(e.lock, canonical(expr.replace(/^\*&/, '')));
-    st.setLock(key, { state: e.state, acquiredHere: false, origin: e.origin ?? e.step, display: expr });
-    if (e.origin) st.addStep(e.origin, [key]);
-    st.addStep(e.step, [key]);
+    pathState.setLock(key, { state: e.state, acquiredHere: false, origin: e.origin ?? e.step, display: expr });
+    if (e.origin) pathState.addStep(e.origin, [key]);
+    pathState.addStep(e.step, [key]);
     // A VMA whose lock the callers hold is a VMA, not NULL.
-    if (lockClass(e.lock).instance.struct === VMA_STRUCT_TAG && !e.path) st.setVal(name, V_POS);
+    if (lockClass(e.lock).instance.struct === VMA_STRUCT_TAG && !e.path) pathState.setVal(name, V_POS);
   }
   const body = fn.child('body');
   const head = body ? fn.file.text.slice(fn.start, body.start) : fn.text;
@@ -170,39 +172,39 @@ function entryState(fn: AstNode, canonical: (k: string) => string, file: string,
     const base = m[2].replace(/\s+/g, '');
     const key = lockKeyFor('mmap', canonical(base));
     const step: TraceStep = { file, line: fn.row + 1, column: fn.col + 1, message: `__${m[1]}(${m[2]}->${m[3]}): the mmap lock is ${m[1] === 'acquires' ? 'not held' : 'held'} on entry`, kind: 'entry' };
-    if (m[1] === 'acquires') st.setLock(key, { state: 'none', acquiredHere: false, origin: step, display: m[2] });
-    else st.setLock(key, { state: 'held', acquiredHere: false, origin: step, display: m[2], required: 'held', requiredAt: step });
+    if (m[1] === 'acquires') pathState.setLock(key, { state: 'none', acquiredHere: false, origin: step, display: m[2] });
+    else pathState.setLock(key, { state: 'held', acquiredHere: false, origin: step, display: m[2], required: 'held', requiredAt: step });
   }
-  return st;
+  return pathState;
 }
 
 class View implements StateView {
   constructor(
-    private readonly st: State,
-    private readonly tf?: Transfer,
+    private readonly pathState: State,
+    private readonly transfer?: Transfer,
   ) {}
 
   mmapLockOfVma(vmaKey: string) {
-    const found = this.tf?.mmapLockOfVma(vmaKey, this.st);
+    const found = this.transfer?.mmapLockOfVma(vmaKey, this.pathState);
     if (!found) return null;
-    const l = this.st.locks.get(found.key);
+    const l = this.pathState.locks.get(found.key);
     return { key: found.key, state: found.state, origin: l?.origin ?? null, display: l?.display ?? lockInstanceOf(found.key), acquiredHere: !!l?.acquiredHere };
   }
 
   vmaWriteLock(vmaKey: string) {
-    if (this.st.locks.has(forgottenKey('vma-write'))) return 'unknown' as const;
-    const key = lockKeyFor('vma-write', this.tf ? this.tf.canonicalKey(vmaKey) : vmaKey);
-    const l = this.st.locks.get(this.st.lockKeyOf(key));
+    if (this.pathState.locks.has(forgottenKey('vma-write'))) return 'unknown' as const;
+    const key = lockKeyFor('vma-write', this.transfer ? this.transfer.canonicalKey(vmaKey) : vmaKey);
+    const l = this.pathState.locks.get(this.pathState.lockKeyOf(key));
     if (l) return l.state;
     // While this function holds the mmap write lock it took, no VMA is write-locked until it says so.
-    const mm = this.tf?.mmapLockOfVma(vmaKey, this.st);
-    const f = mm ? this.st.locks.get(mm.key) : undefined;
+    const mm = this.transfer?.mmapLockOfVma(vmaKey, this.pathState);
+    const f = mm ? this.pathState.locks.get(mm.key) : undefined;
     return f && f.state === 'write' && f.acquiredHere ? ('none' as const) : ('unknown' as const);
   }
 
   private held(lock: LockClass): HeldLock[] {
     const out: HeldLock[] = [];
-    for (const [key, l] of this.st.locks) {
+    for (const [key, l] of this.pathState.locks) {
       if (!isLockOf(key, lock)) continue;
       if (l.state === 'read' || l.state === 'write' || l.state === 'held') {
         out.push({ key, instance: lockInstanceOf(key), display: l.display, state: l.state, origin: l.origin });
@@ -220,22 +222,22 @@ class View implements StateView {
   }
 
   lockState(key: LockKey) {
-    return this.st.lockState(key);
+    return this.pathState.lockState(key);
   }
 
   pagefaultDisabled(): boolean {
-    return this.st.pf > 0;
+    return this.pathState.pf > 0;
   }
 
   pointer(key: string): (PointerFact & { nullness: Nullness }) | undefined {
-    const p = this.st.ptrs.get(key);
-    return p ? { ...p, nullness: this.st.nullness(key) } : undefined;
+    const p = this.pathState.ptrs.get(key);
+    return p ? { ...p, nullness: this.pathState.nullness(key) } : undefined;
   }
 
   trace(keys: string[]): TraceStep[] {
     const wanted = new Set(keys);
     const chain: { step: TraceStep; relevant: boolean; branch: boolean }[] = [];
-    for (let t = this.st.trace; t; t = t.prev) {
+    for (let t = this.pathState.trace; t; t = t.prev) {
       const relevant = t.keys.some((k) => wanted.has(k));
       chain.push({ step: t.step, relevant, branch: t.step.kind === 'branch' });
     }
@@ -248,8 +250,8 @@ class View implements StateView {
   }
 }
 
-export function viewOf(st: State, tf?: Transfer): StateView {
-  return new View(st, tf);
+export function viewOf(pathState: State, transfer?: Transfer): StateView {
+  return new View(pathState, transfer);
 }
 
 function isFailure(bits: number, kind: ReturnKind): boolean {
@@ -338,8 +340,8 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     params: info.params,
     facts,
   };
-  const tf = new Transfer(context);
-  const analysis: Analysis = { fn, file, info, canonical, step, types, context, tf, env };
+  const transfer = new Transfer(context);
+  const analysis: Analysis = { fn, file, info, canonical, step, types, context, tf: transfer, env };
   const entry = entryState(fn, canonical, file, info.params, env.entry);
   const callSites = new Map<AstNode, CallSite>();
   // Rules see each state as the fixpoint computes it: every state a node receives is a real path
@@ -365,7 +367,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
   };
   let flow: ReturnType<typeof runDataflow>;
   try {
-    flow = runDataflow(cfg, tf, entry, deadFactPruner(fn, cfg, info.params, [...types.keys()].filter((n) => !callers(n))));
+    flow = runDataflow(cfg, transfer, entry, deadFactPruner(fn, cfg, info.params, [...types.keys()].filter((n) => !callers(n))));
   } catch (err) {
     endFunction(false, []);
     throw err;
@@ -380,7 +382,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
   const failureReturns = exits
     .map((e, i) => ({ e, st: exitStates[i] }))
     .filter(({ e }) => isFailure(e.returned, info.returnKind))
-    .map(({ e, st }) => ({ node: e.returnNode, returned: e.returned, when: entryConditions(st, info.params) }));
+    .map(({ e, st: pathState }) => ({ node: e.returnNode, returned: e.returned, when: entryConditions(pathState, info.params) }));
   const summary = facts ? functionSummary(analysis, facts, flow.budgetExceeded, exitStates, failureReturns, cfg) : null;
   return {
     info,
@@ -395,45 +397,45 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
 
 /** The rules' events, and the call sites of the file's static functions with the locks held at each. */
 function eventSink(a: Analysis, visitors: RuleVisitor[], callSites: Map<AstNode, CallSite>): EventSink {
-  const { file, info, canonical, step, types, tf, env } = a;
+  const { file, info, canonical, step, types, tf: transfer, env } = a;
   const typeOf = (name: string): string | undefined => types.get(name);
   const initializer = env.initializer;
   const mmapKeyOf = (expr: AstNode): LockKey | null => {
     const k = keyOf(rwsemOwner(expr, 'mmap') ?? stripParens(expr));
     return k ? lockKeyFor('mmap', canonical(k)) : null;
   };
-  const base = (st: StateT) => ({ file, fn: info, state: viewOf(st, tf), keyOf, mmapKeyOf, step, typeOf, initializer });
+  const base = (pathState: StateT) => ({ file, fn: info, state: viewOf(pathState, transfer), keyOf, mmapKeyOf, step, typeOf, initializer });
   const callVisitors = visitors.filter((v) => v.call);
   const derefVisitors = visitors.filter((v) => v.deref);
   const lockVisitors = visitors.filter((v) => v.lockOp);
   const writeVisitors = visitors.filter((v) => v.write);
   return {
-    call(node, callee, api, args, st, requires) {
-      if (callee && env.statics.has(callee)) recordCallSite(a, callSites, node, callee, args, st);
+    call(node, callee, api, args, pathState, requires) {
+      if (callee && env.statics.has(callee)) recordCallSite(a, callSites, node, callee, args, pathState);
       if (!callVisitors.length) return;
-      const ev = { ...base(st), node, callee, api, args, requires };
+      const ev = { ...base(pathState), node, callee, api, args, requires };
       for (const v of callVisitors) v.call!(ev);
     },
-    deref(node, pointer, pointerKey, field, st) {
-      if (!derefVisitors.length || !st.ptrs.has(pointerKey)) return;
-      const ev = { ...base(st), node, pointer, pointerKey, field };
+    deref(node, pointer, pointerKey, field, pathState) {
+      if (!derefVisitors.length || !pathState.ptrs.has(pointerKey)) return;
+      const ev = { ...base(pathState), node, pointer, pointerKey, field };
       for (const v of derefVisitors) v.deref!(ev);
     },
-    lockOp(op, st) {
+    lockOp(op, pathState) {
       if (!lockVisitors.length) return;
-      const ev = { ...base(st), ...op };
+      const ev = { ...base(pathState), ...op };
       for (const v of lockVisitors) v.lockOp!(ev);
     },
-    write(node, object, objectKey, field, arrow, st) {
+    write(node, object, objectKey, field, arrow, pathState) {
       if (!writeVisitors.length) return;
-      const ev = { ...base(st), node, object, objectKey, field, arrow };
+      const ev = { ...base(pathState), node, object, objectKey, field, arrow };
       for (const v of writeVisitors) v.write!(ev);
     },
   };
 }
 
 /** A call of a static function of the file: the locks held there, on the callee's parameters. */
-function recordCallSite(a: Analysis, callSites: Map<AstNode, CallSite>, node: AstNode, callee: string, args: AstNode[], st: StateT): void {
+function recordCallSite(a: Analysis, callSites: Map<AstNode, CallSite>, node: AstNode, callee: string, args: AstNode[], pathState: StateT): void {
   let site = callSites.get(node);
   if (!site) {
     const argKeys = args.map((arg) => {
@@ -445,7 +447,7 @@ function recordCallSite(a: Analysis, callSites: Map<AstNode, CallSite>, node: As
   }
   const held: HeldAtCall[] = [];
   let sig = '';
-  for (const [key, l] of st.locks) {
+  for (const [key, l] of pathState.locks) {
     if (l.state !== 'read' && l.state !== 'write' && l.state !== 'held') continue;
     const where = heldOnParams(key, site.argKeys);
     if (!where) continue;
@@ -460,19 +462,19 @@ function recordCallSite(a: Analysis, callSites: Map<AstNode, CallSite>, node: As
 
 /** The rules' view of each state at the function's exit. */
 function exitPaths(a: Analysis, exitStates: StateT[], macros: ReturnType<typeof configMacros>): ExitPath[] {
-  const { canonical, info, tf } = a;
-  return exitStates.map((st) => ({
-    state: viewOf(st, tf),
-    returnNode: (st.retNode as AstNode | null) ?? null,
-    returned: st.ret < 0 ? V_ANY : st.ret,
-    outFlags: outFlagValues(st, canonical, info.params),
-    outConstants: outConstants(st, canonical, info.params),
-    outFields: outFields(st, canonical, info.params),
+  const { canonical, info, tf: transfer } = a;
+  return exitStates.map((pathState) => ({
+    state: viewOf(pathState, transfer),
+    returnNode: (pathState.retNode as AstNode | null) ?? null,
+    returned: pathState.ret < 0 ? V_ANY : pathState.ret,
+    outFlags: outFlagValues(pathState, canonical, info.params),
+    outConstants: outConstants(pathState, canonical, info.params),
+    outFields: outFields(pathState, canonical, info.params),
     locks: new Map([
-      ...[...st.locks].map(([k, l]) => [k, exitLock(l)] as const),
-      ...[...st.lockAliases].filter(([, to]) => st.locks.has(to)).map(([from, to]) => [from, { ...exitLock(st.locks.get(to)!), aliasOf: to }] as const),
+      ...[...pathState.locks].map(([k, l]) => [k, exitLock(l)] as const),
+      ...[...pathState.lockAliases].filter(([, to]) => pathState.locks.has(to)).map(([from, to]) => [from, { ...exitLock(pathState.locks.get(to)!), aliasOf: to }] as const),
     ]),
-    config: pathConfig(st, macros),
+    config: pathConfig(pathState, macros),
   }));
 }
 
@@ -495,7 +497,7 @@ function functionSummary(
     returnKind: info.returnKind,
     params: info.params,
     exits: usable,
-    outFields: usable.map((st) => outFields(st, canonical, info.params)),
+    outFields: usable.map((pathState) => outFields(pathState, canonical, info.params)),
     facts: budgetExceeded ? { fault: facts.fault, derefs: new Set(), modifiesAt: new Map() } : facts,
     failureReturns: budgetExceeded
       ? []

@@ -107,7 +107,7 @@ const KEY_IDENTIFIER = /(?<![\w.>$#@])[A-Za-z_]\w*/g;
 
 export interface DeadFactPruner {
   /** The state with the facts about locals dead at `node` removed (the same object when there are none). */
-  prune(node: number, st: State): State;
+  prune(node: number, pathState: State): State;
 }
 
 /**
@@ -184,15 +184,15 @@ export function deadFactPruner(fn: AstNode, cfg: Cfg, params: readonly string[],
     return got;
   };
   return {
-    prune(node, st) {
-      if (preds[node] < 2) return st;
+    prune(node, pathState) {
+      if (preds[node] < 2) return pathState;
       const live = liveIn[node];
       const dead = (key: string): boolean => {
-        if (key.startsWith('*') || st.ptrs.has(key)) return false;
+        if (key.startsWith('*') || pathState.ptrs.has(key)) return false;
         for (const v of localsIn(key)) if (!live.has(v)) return true;
         return false;
       };
-      return st.withoutFacts(dead);
+      return pathState.withoutFacts(dead);
     },
   };
 }

@@ -26,16 +26,16 @@ export interface OutConstant {
  * or `s->mode = mode;` on a path that knows `mode == MODE_READ`, or `mode` none of the case labels
  * of a switch it passed): an out value that records the lock mode the function returns with.
  */
-export function outConstants(st: State, canonical: (key: string) => string, params: readonly string[]): Map<string, OutConstant> {
-  const isOut = (k: string): boolean => (k.startsWith('*') ? isOutKey(k, params) : !/^\w+$/.test(k) && written(st, canonical(k), params));
+export function outConstants(pathState: State, canonical: (key: string) => string, params: readonly string[]): Map<string, OutConstant> {
+  const isOut = (k: string): boolean => (k.startsWith('*') ? isOutKey(k, params) : !/^\w+$/.test(k) && written(pathState, canonical(k), params));
   const out = new Map<string, OutConstant>();
   const get = (key: string): { equals?: string; differsFrom: Set<string> } => {
     let o = out.get(key) as { equals?: string; differsFrom: Set<string> } | undefined;
     if (!o) out.set(key, (o = { differsFrom: new Set() }));
     return o;
   };
-  for (const [key, value] of st.consts) if (isNamedConstant(value) && isOut(key)) get(key).equals = value;
-  for (const [k, bits] of st.vals) {
+  for (const [key, value] of pathState.consts) if (isNamedConstant(value) && isOut(key)) get(key).equals = value;
+  for (const [k, bits] of pathState.values) {
     const sides = equalitySides(k);
     if (!sides) continue;
     const [key, constant] = isNamedConstant(sides[1]) ? sides : [sides[1], sides[0]];
@@ -53,14 +53,14 @@ function equalitySides(key: string): [string, string] | null {
 }
 
 /** `to = from;`: the path's equality facts of `from` against named constants become facts of `to` too. */
-export function copyConstantFacts(st: State, from: string, to: string): void {
-  const known = st.consts.get(from);
-  if (known !== undefined && isNamedConstant(known)) st.setConst(to, known);
-  for (const [k, bits] of [...st.vals]) {
+export function copyConstantFacts(pathState: State, from: string, to: string): void {
+  const known = pathState.consts.get(from);
+  if (known !== undefined && isNamedConstant(known)) pathState.setConst(to, known);
+  for (const [k, bits] of [...pathState.values]) {
     const sides = equalitySides(k);
     if (!sides || (sides[0] !== from && sides[1] !== from)) continue;
     const other = sides[0] === from ? sides[1] : sides[0];
-    if (isNamedConstant(other)) st.setVal(equalityKey(to, other), bits);
+    if (isNamedConstant(other)) pathState.setVal(equalityKey(to, other), bits);
   }
 }
 
@@ -80,17 +80,17 @@ export function outConstantsDiffer(a: ReadonlyMap<string, OutConstant>, b: Reado
  * parameters point to (`*mmap_locked`, written or tested), and the fields of their structures it
  * wrote (`ctx->mmap_locked = true`; a field it only read tells its caller nothing new).
  */
-export function outFlagValues(st: State, canonical: (key: string) => string, params: readonly string[]): Map<string, number> {
+export function outFlagValues(pathState: State, canonical: (key: string) => string, params: readonly string[]): Map<string, number> {
   const out = new Map<string, number>();
-  for (const [k, bits] of st.vals) {
-    if (k.startsWith('*') ? isOutKey(k, params) : !/^\w+$/.test(k) && written(st, canonical(k), params)) out.set(k, bits);
+  for (const [k, bits] of pathState.values) {
+    if (k.startsWith('*') ? isOutKey(k, params) : !/^\w+$/.test(k) && written(pathState, canonical(k), params)) out.set(k, bits);
   }
   return out;
 }
 
 /** The path wrote this field of a parameter's structure (canonical key). */
-function written(st: State, key: string, params: readonly string[]): boolean {
-  return isOutField(key, params) && st.fieldEntry.has(key);
+function written(pathState: State, key: string, params: readonly string[]): boolean {
+  return isOutField(key, params) && pathState.fieldEntry.has(key);
 }
 
 /** A field of a structure a parameter points to (`priv->lock_ctx.mmap_locked`), not what a parameter points to. */
@@ -99,10 +99,10 @@ function isOutField(key: string, params: readonly string[]): boolean {
 }
 
 /** `raw` (canonically `key`) is about to be written: keep what the path knew of the field on entry, once. */
-export function snapshotField(st: State, key: string, raw: string, params: readonly string[]): void {
+export function snapshotField(pathState: State, key: string, raw: string, params: readonly string[]): void {
   // A local alias (`mm = priv->mm`) is assigned, not the field it names.
-  if (/^\w+$/.test(raw) || !isOutField(key, params) || st.fieldEntry.has(key)) return;
-  st.setFieldEntry(key, st.getVal(raw) | ENTRY_SNAPSHOT);
+  if (/^\w+$/.test(raw) || !isOutField(key, params) || pathState.fieldEntry.has(key)) return;
+  pathState.setFieldEntry(key, pathState.getVal(raw) | ENTRY_SNAPSHOT);
 }
 
 /** What a path knew, on entry and at its end, of the fields of its parameters' structures (canonical keys). */
@@ -113,18 +113,18 @@ export interface OutField {
   written: boolean;
 }
 
-export function outFields(st: State, canonical: (key: string) => string, params: readonly string[]): Map<string, OutField> {
+export function outFields(pathState: State, canonical: (key: string) => string, params: readonly string[]): Map<string, OutField> {
   const out = new Map<string, OutField>();
   const entryOf = (key: string, now: number): number => {
-    const snap = st.fieldEntry.get(key);
+    const snap = pathState.fieldEntry.get(key);
     return snap === undefined ? now : snap & ~ENTRY_SNAPSHOT;
   };
-  for (const [raw, bits] of st.vals) {
+  for (const [raw, bits] of pathState.values) {
     if (/^\w+$/.test(raw)) continue;
     const key = canonical(raw);
-    if (isOutField(key, params)) out.set(key, { entry: entryOf(key, bits), exit: bits, written: st.fieldEntry.has(key) });
+    if (isOutField(key, params)) out.set(key, { entry: entryOf(key, bits), exit: bits, written: pathState.fieldEntry.has(key) });
   }
-  for (const key of st.fieldEntry.keys()) {
+  for (const key of pathState.fieldEntry.keys()) {
     if (!out.has(key)) out.set(key, { entry: entryOf(key, V_ANY), exit: V_ANY, written: true });
   }
   return out;

@@ -51,7 +51,7 @@ const MAX_VALS = 128;
 
 export class State {
   locks: Map<LockKey, LockFact>;
-  vals: Map<string, number>;
+  values: Map<string, number>;
   ptrs: Map<string, PointerFact>;
   /** Flags defined by a pure condition (`bool need = cmd != A && cmd != B;`), by variable. */
   defs: Map<string, { text: string; node: unknown }>;
@@ -96,7 +96,7 @@ export class State {
   constructor(from?: State) {
     if (from) {
       this.locks = new Map(from.locks);
-      this.vals = new Map(from.vals);
+      this.values = new Map(from.values);
       this.ptrs = new Map(from.ptrs);
       this.defs = new Map(from.defs);
       this.consts = new Map(from.consts);
@@ -115,7 +115,7 @@ export class State {
       this.params = from.params;
     } else {
       this.locks = new Map();
-      this.vals = new Map();
+      this.values = new Map();
       this.ptrs = new Map();
       this.defs = new Map();
       this.consts = new Map();
@@ -147,7 +147,7 @@ export class State {
       const l = this.locks.get(k)!;
       parts.push(`L${k}=${l.state}${l.acquiredHere ? '+' : ''}${l.releasedUnowned ? '~' : ''}${l.forgottenOwn ? '?' : ''}${l.required ? `!${l.required}` : ''}`);
     }
-    for (const k of [...this.vals.keys()].sort()) parts.push(`V${k}=${this.vals.get(k)}`);
+    for (const k of [...this.values.keys()].sort()) parts.push(`V${k}=${this.values.get(k)}`);
     if (this.paramEntry.size) for (const [i, v] of [...this.paramEntry].sort((x, y) => x[0] - y[0])) parts.push(`E${i}=${v}`);
     if (this.pointeeEntry.size) for (const [i, v] of [...this.pointeeEntry].sort((x, y) => x[0] - y[0])) parts.push(`E*${i}=${v}`);
     if (this.fieldEntry.size) for (const k of [...this.fieldEntry.keys()].sort()) parts.push(`F${k}=${this.fieldEntry.get(k)}`);
@@ -237,19 +237,19 @@ export class State {
   }
 
   getVal(key: string): number {
-    return this.vals.get(key) ?? V_ANY;
+    return this.values.get(key) ?? V_ANY;
   }
 
   setVal(key: string, bits: number): void {
-    if (bits === V_ANY) this.vals.delete(key);
+    if (bits === V_ANY) this.values.delete(key);
     else {
-      this.vals.delete(key);
-      this.vals.set(key, bits);
+      this.values.delete(key);
+      this.values.set(key, bits);
       // Remembered values are a precision aid: past MAX_VALS the oldest are forgotten, so that a
       // function of thousands of tests does not make every state thousands of facts long.
-      if (this.vals.size > MAX_VALS) {
-        for (const k of this.vals.keys()) {
-          this.vals.delete(k);
+      if (this.values.size > MAX_VALS) {
+        for (const k of this.values.keys()) {
+          this.values.delete(k);
           break;
         }
       }
@@ -287,7 +287,7 @@ export class State {
     }
     const pointer = key.startsWith('*') ? this.params.get(key.slice(1)) : undefined;
     if (pointer !== undefined) this.snapshotPointee(pointer, key);
-    for (const k of [...this.vals.keys()]) if (mentions(k, key, true)) this.vals.delete(k);
+    for (const k of [...this.values.keys()]) if (mentions(k, key, true)) this.values.delete(k);
     // The mm the name held has users or not: the name says nothing of another mm.
     for (const k of this.soleUser) {
       if (!mentions(lockInstanceOf(k), key, true)) continue;
@@ -342,7 +342,7 @@ export class State {
    * only then; the entry snapshots and marks count, as when they were values).
    */
   hasValueFacts(): boolean {
-    return this.vals.size > 0 || this.ptrs.size > 0 || this.paramEntry.size > 0 || this.pointeeEntry.size > 0 || this.fieldEntry.size > 0 || this.modified.size > 0 || this.soleUser.size > 0;
+    return this.values.size > 0 || this.ptrs.size > 0 || this.paramEntry.size > 0 || this.pointeeEntry.size > 0 || this.fieldEntry.size > 0 || this.modified.size > 0 || this.soleUser.size > 0;
   }
 
   setConst(key: string, text: string): void {
@@ -361,7 +361,7 @@ export class State {
    */
   withoutFacts(dead: (key: string) => boolean): State {
     let out: State | null = null;
-    for (const map of ['vals', 'consts', 'defs'] as const) {
+    for (const map of ['values', 'consts', 'defs'] as const) {
       for (const k of this[map].keys()) {
         if (!dead(k)) continue;
         out ??= this.clone();
@@ -420,12 +420,12 @@ export function mentions(k: string, key: string, byValue = false): boolean {
 export function joinStates(a: State, b: State): State {
   const out = a.clone();
   joinEntries(out, a, b);
-  for (const [k, v] of a.vals) {
-    const w = b.vals.get(k);
-    if (w !== undefined) out.vals.set(k, v | w);
-    else out.vals.delete(k);
+  for (const [k, v] of a.values) {
+    const w = b.values.get(k);
+    if (w !== undefined) out.values.set(k, v | w);
+    else out.values.delete(k);
   }
-  for (const [k, v] of out.vals) if (v === V_ANY) out.vals.delete(k);
+  for (const [k, v] of out.values) if (v === V_ANY) out.values.delete(k);
   for (const [k, d] of a.defs) if (b.defs.get(k)?.text !== d.text) out.defs.delete(k);
   for (const [k, v] of a.consts) if (b.consts.get(k) !== v) out.consts.delete(k);
   for (const [k, p] of a.ptrs) {

@@ -67,8 +67,8 @@ function parametrize(expr: string, params: readonly string[]): { target: number 
   return path === '$' ? { target } : { target, path };
 }
 
-function retBits(st: State): number {
-  return st.ret < 0 ? V_ANY : st.ret;
+function retBits(pathState: State): number {
+  return pathState.ret < 0 ? V_ANY : pathState.ret;
 }
 
 /** Return bits that tell the `yes` exits from the `no` exits, or null when the return value does not. */
@@ -95,13 +95,13 @@ function flagSeparating(yes: readonly State[], no: readonly State[], params: rea
   for (let i = 0; i < params.length; i++) {
     const name = params[i];
     if (!name) continue;
-    const written = (st: State): boolean => st.pointeeEntry.has(i);
+    const written = (pathState: State): boolean => pathState.pointeeEntry.has(i);
     let okBits = 0;
-    if (!yes.every((st) => written(st) && st.getVal(`*${name}`) !== V_ANY && (okBits |= st.getVal(`*${name}`)) !== 0)) continue;
-    if (!no.every((st) => !written(st) || (st.getVal(`*${name}`) & okBits) === 0)) continue;
+    if (!yes.every((pathState) => written(pathState) && pathState.getVal(`*${name}`) !== V_ANY && (okBits |= pathState.getVal(`*${name}`)) !== 0)) continue;
+    if (!no.every((pathState) => !written(pathState) || (pathState.getVal(`*${name}`) & okBits) === 0)) continue;
     let other = 0;
-    for (const st of no) if (written(st)) other |= st.getVal(`*${name}`);
-    return { flag: i, flagBits: okBits, ...(no.some((st) => !written(st)) ? { flagKept: true } : {}), ...(other ? { flagOtherBits: other } : {}) };
+    for (const pathState of no) if (written(pathState)) other |= pathState.getVal(`*${name}`);
+    return { flag: i, flagBits: okBits, ...(no.some((pathState) => !written(pathState)) ? { flagKept: true } : {}), ...(other ? { flagOtherBits: other } : {}) };
   }
   return null;
 }
@@ -110,10 +110,10 @@ function lockEffects(lock: LockClass, key: LockKey, where: { target: number | 'c
   const base = { lock, target: where.target, ...(where.path ? { path: where.path } : {}) };
   const forget: LockEffect[] = [{ ...base, op: 'forget', when: 'always' }];
   const byChange = new Map<Change, { st: State; mode?: LockMode }[]>();
-  for (const st of exits) {
-    const c = changeOf(lock, st.locks.get(key));
+  for (const pathState of exits) {
+    const c = changeOf(lock, pathState.locks.get(key));
     const list = byChange.get(c.change) ?? [];
-    list.push({ st, mode: c.mode });
+    list.push({ st: pathState, mode: c.mode });
     byChange.set(c.change, list);
   }
   const kinds = [...byChange.keys()].filter((k) => k !== 'same').sort().join(',');
@@ -164,9 +164,9 @@ function lockEffects(lock: LockClass, key: LockKey, where: { target: number | 'c
 }
 
 /** What a path knew, on entry, of the flag parameter i points to (`*locked`). */
-function pointeeOnEntry(st: State, i: number, name: string): number {
-  const snap = st.pointeeEntry.get(i);
-  return snap !== undefined ? snap & ~ENTRY_SNAPSHOT : st.getVal(`*${name}`);
+function pointeeOnEntry(pathState: State, i: number, name: string): number {
+  const snap = pathState.pointeeEntry.get(i);
+  return snap !== undefined ? snap & ~ENTRY_SNAPSHOT : pathState.getVal(`*${name}`);
 }
 
 /** Parameters whose pointed-to flag, clear on entry, is clear at every exit (see ApiEntry.flagStaysClear). */
@@ -174,8 +174,8 @@ function flagsStayingClear(exits: readonly State[], params: readonly string[]): 
   const out: number[] = [];
   params.forEach((name, i) => {
     if (!name) return;
-    const clear = exits.filter((st) => pointeeOnEntry(st, i, name) === V_ZERO);
-    if (clear.length && clear.every((st) => st.getVal(`*${name}`) === V_ZERO)) out.push(i);
+    const clear = exits.filter((pathState) => pointeeOnEntry(pathState, i, name) === V_ZERO);
+    if (clear.length && clear.every((pathState) => pathState.getVal(`*${name}`) === V_ZERO)) out.push(i);
   });
   return out;
 }
@@ -186,14 +186,14 @@ function flagsStayingClear(exits: readonly State[], params: readonly string[]): 
  * drop, and a clear one that the function takes and releases its own. They then carry
  * `ifFlagSet`: a caller passing a flag it knows clear does not get them.
  */
-function onlyWhenFlagSet(effects: LockEffect[], exits: readonly State[], changed: (st: State) => boolean, params: readonly string[]): LockEffect[] {
+function onlyWhenFlagSet(effects: LockEffect[], exits: readonly State[], changed: (pathState: State) => boolean, params: readonly string[]): LockEffect[] {
   if (!effects.length) return effects;
   const paths = exits.filter(changed);
   if (!paths.length) return effects;
   const flag = params.findIndex((name, i) => {
     if (!name) return false;
-    return paths.every((st) => {
-      const bits = pointeeOnEntry(st, i, name);
+    return paths.every((pathState) => {
+      const bits = pointeeOnEntry(pathState, i, name);
       return bits !== V_ANY && (bits & V_ZERO) === 0;
     });
   });
@@ -206,17 +206,17 @@ function onlyWhenFlagSet(effects: LockEffect[], exits: readonly State[], changed
  * otherwise does not get the effect (`fallback_to_mmap_lock()` takes the mmap lock only when the
  * structure does not say it is held already).
  */
-function onlyWhenFieldFlag(effects: LockEffect[], exits: readonly State[], changed: (st: State) => boolean, fieldsOf: ReadonlyMap<State, ReadonlyMap<string, OutField>>, params: readonly string[]): LockEffect[] {
+function onlyWhenFieldFlag(effects: LockEffect[], exits: readonly State[], changed: (pathState: State) => boolean, fieldsOf: ReadonlyMap<State, ReadonlyMap<string, OutField>>, params: readonly string[]): LockEffect[] {
   const paths = exits.filter(changed);
   if (!effects.length || !paths.length || effects.some((e) => e.ifFlagSet !== undefined)) return effects;
   const first = fieldsOf.get(paths[0]!);
   for (const key of [...(first?.keys() ?? [])].sort()) {
-    const entries = paths.map((st) => fieldsOf.get(st)?.get(key)?.entry ?? V_ANY);
+    const entries = paths.map((pathState) => fieldsOf.get(pathState)?.get(key)?.entry ?? V_ANY);
     const set = entries.every((b) => b !== V_ANY && (b & V_ZERO) === 0) ? true : entries.every((b) => b === V_ZERO) ? false : null;
     const where = set === null ? null : parametrize(key, params);
     if (!where || typeof where.target !== 'number' || !where.path) continue;
     // The paths without the effect all found it the other way: the flag decides.
-    const others = exits.filter((st) => !changed(st)).map((st) => fieldsOf.get(st)?.get(key)?.entry ?? V_ANY);
+    const others = exits.filter((pathState) => !changed(pathState)).map((pathState) => fieldsOf.get(pathState)?.get(key)?.entry ?? V_ANY);
     const exact = others.every((b) => b !== V_ANY && (set ? b === V_ZERO : (b & V_ZERO) === 0));
     return effects.map((e) => ({ ...e, ifFlag: { target: where.target as number, path: where.path!, set: set!, ...(exact ? { exact } : {}) } }));
   }
@@ -227,10 +227,10 @@ function onlyWhenFieldFlag(effects: LockEffect[], exits: readonly State[], chang
 function leftFlags(exits: readonly State[], fieldsOf: ReadonlyMap<State, ReadonlyMap<string, OutField>>, params: readonly string[]): NonNullable<ApiEntry['leavesFlags']> {
   const out: NonNullable<ApiEntry['leavesFlags']> = [];
   const keys = new Set<string>();
-  for (const st of exits) for (const [k, f] of fieldsOf.get(st) ?? []) if (f.written) keys.add(k);
+  for (const pathState of exits) for (const [k, f] of fieldsOf.get(pathState) ?? []) if (f.written) keys.add(k);
   for (const key of [...keys].sort()) {
     let bits = 0;
-    for (const st of exits) bits |= fieldsOf.get(st)?.get(key)?.exit ?? V_ANY;
+    for (const pathState of exits) bits |= fieldsOf.get(pathState)?.get(key)?.exit ?? V_ANY;
     const where = bits === V_ANY ? null : parametrize(key, params);
     if (where && typeof where.target === 'number' && where.path) out.push({ target: where.target, path: where.path, bits });
   }
@@ -245,12 +245,12 @@ function returnedVmaLock(exits: readonly State[]): LockEffect[] {
   const yes: State[] = [];
   const no: State[] = [];
   let mode: LockMode | undefined;
-  for (const st of exits) {
-    const f = st.retKey ? st.locks.get(lockKeyFor('vma', st.retKey)) : undefined;
+  for (const pathState of exits) {
+    const f = pathState.retKey ? pathState.locks.get(lockKeyFor('vma', pathState.retKey)) : undefined;
     if (f && (f.state === 'read' || f.state === 'held') && f.acquiredHere) {
-      yes.push(st);
+      yes.push(pathState);
       mode = f.state === 'read' ? 'read' : mode;
-    } else no.push(st);
+    } else no.push(pathState);
   }
   if (!yes.length) return [];
   const bits = no.length ? separating(yes, no) : V_ANY & ~(V_ZERO | V_ERR);
@@ -260,7 +260,7 @@ function returnedVmaLock(exits: readonly State[]): LockEffect[] {
 
 function requirementOf(lock: LockClass, key: LockKey, where: { target: number; path?: string }, exits: readonly State[]): LockRequirement | null {
   if (exits.length === 0) return null;
-  const facts = exits.map((st) => st.locks.get(key));
+  const facts = exits.map((pathState) => pathState.locks.get(key));
   if (facts.some((f) => !f || !f.required)) return null;
   const modes = new Set(facts.map((f) => f!.required));
   const only = modes.size === 1 ? [...modes][0] : 'held';
@@ -292,8 +292,8 @@ function failureStyle(kind: ReturnKind, failures: readonly { returned: number }[
  */
 function pagefaultEffect(exits: readonly State[]): 'disable' | 'enable' | undefined {
   if (!exits.length) return undefined;
-  if (exits.every((st) => st.pf > 0)) return 'disable';
-  if (exits.every((st) => st.pf < 0)) return 'enable';
+  if (exits.every((pathState) => pathState.pf > 0)) return 'disable';
+  if (exits.every((pathState) => pathState.pf < 0)) return 'enable';
   return undefined;
 }
 
@@ -311,18 +311,18 @@ export function summarize(input: SummaryInput): ApiEntry {
   const lock: LockEffect[] = [];
   const requires: LockRequirement[] = [];
   const keys = new Set<LockKey>();
-  for (const st of exits) for (const k of st.locks.keys()) keys.add(k);
-  const fieldsOf = new Map<State, ReadonlyMap<string, OutField>>(exits.map((st, i) => [st, input.outFields?.[i] ?? new Map()]));
+  for (const pathState of exits) for (const k of pathState.locks.keys()) keys.add(k);
+  const fieldsOf = new Map<State, ReadonlyMap<string, OutField>>(exits.map((pathState, i) => [pathState, input.outFields?.[i] ?? new Map()]));
   for (const key of [...keys].sort()) {
     const cls = lockClassOf(key);
     if (!LOCK_CLASSES.includes(cls)) continue;
     if (isForgottenKey(key)) {
-      if (!lockClass(cls).endsWith) lock.push(...onlyWhenFlagSet([{ lock: cls, op: 'forget', target: 'all', when: 'always' }], exits, (st) => st.locks.has(key), params));
+      if (!lockClass(cls).endsWith) lock.push(...onlyWhenFlagSet([{ lock: cls, op: 'forget', target: 'all', when: 'always' }], exits, (pathState) => pathState.locks.has(key), params));
       continue;
     }
     const where = parametrize(lockInstanceOf(key), params);
     if (!where) continue;
-    const changed = (st: State): boolean => changeOf(cls, st.locks.get(key)).change !== 'same';
+    const changed = (pathState: State): boolean => changeOf(cls, pathState.locks.get(key)).change !== 'same';
     lock.push(...onlyWhenFieldFlag(onlyWhenFlagSet(lockEffects(cls, key, where, exits, input.returnKind, params), exits, changed, params), exits, changed, fieldsOf, params));
     const r = where.target === 'current' ? null : requirementOf(cls, key, { target: where.target, path: where.path }, exits);
     if (r) requires.push(r);
@@ -347,16 +347,16 @@ export function summarize(input: SummaryInput): ApiEntry {
   if (pagefault) entry.pagefault = pagefault;
   if (input.returnKind !== 'void' && exits.length) {
     let bits = 0;
-    for (const st of exits) bits |= retBits(st);
+    for (const pathState of exits) bits |= retBits(pathState);
     if (bits !== V_ANY) entry.returns = bits;
   }
   if (input.returnKind === 'pointer') {
-    const vma = exits.filter((st) => st.retPtr && !st.retPtr.fresh);
-    if (vma.length && vma.length + exits.filter((st) => st.ret === V_ZERO || st.ret === V_ERR || st.ret === (V_ZERO | V_ERR)).length === exits.length) {
+    const vma = exits.filter((pathState) => pathState.retPtr && !pathState.retPtr.fresh);
+    if (vma.length && vma.length + exits.filter((pathState) => pathState.ret === V_ZERO || pathState.ret === V_ERR || pathState.ret === (V_ZERO | V_ERR)).length === exits.length) {
       entry.returnsVma = true;
-      if (exits.some((st) => retBits(st) & V_ZERO)) entry.returnsNullable = true;
+      if (exits.some((pathState) => retBits(pathState) & V_ZERO)) entry.returnsNullable = true;
     }
-    if (exits.length && exits.every((st) => st.retPtr?.fresh || (retBits(st) & ~(V_ZERO | V_ERR)) === 0) && exits.some((st) => st.retPtr?.fresh)) {
+    if (exits.length && exits.every((pathState) => pathState.retPtr?.fresh || (retBits(pathState) & ~(V_ZERO | V_ERR)) === 0) && exits.some((pathState) => pathState.retPtr?.fresh)) {
       entry.returnsVma = true;
       entry.freshVma = true;
     }
@@ -378,7 +378,7 @@ export function summarize(input: SummaryInput): ApiEntry {
   }
   if (input.facts.derefs.size) entry.derefsArgs = [...input.facts.derefs].sort((a, b) => a - b);
   // Modified on every way out (not only when a flag argument says so).
-  const modifies = [...input.facts.modifiesAt.keys()].filter((i) => exits.length > 0 && exits.every((st) => st.modified.has(i)));
+  const modifies = [...input.facts.modifiesAt.keys()].filter((i) => exits.length > 0 && exits.every((pathState) => pathState.modified.has(i)));
   if (modifies.length) entry.modifiesVma = modifies.sort((a, b) => a - b);
   return entry;
 }

@@ -12,12 +12,12 @@ import { V_ZERO } from './events.js';
 const MAX_NEGATED_LABELS = 16;
 
 /** The label of this switch that the path knows its expression (key `on`) equals, or null. */
-export function knownCaseLabel(on: string, labels: readonly string[], st: State): string | null {
-  const known = st.consts.get(on);
+export function knownCaseLabel(on: string, labels: readonly string[], pathState: State): string | null {
+  const known = pathState.consts.get(on);
   if (known !== undefined && labels.includes(known)) return known;
   for (const label of labels) {
     if (!/^-?\w+$/.test(label)) continue;
-    const bits = st.getVal(equalityKey(on, label));
+    const bits = pathState.getVal(equalityKey(on, label));
     if (bits !== 0 && (bits & V_ZERO) === 0) return label;
   }
   return null;
@@ -28,16 +28,16 @@ export function knownCaseLabel(on: string, labels: readonly string[], st: State)
  * constant) case labels, as `on != LABEL` would say. Null when the path knows `on` equals one
  * of them: it cannot take this edge.
  */
-export function noLabelMatches(on: string | null, labels: readonly string[], st: State): State | null {
-  if (on === null) return st;
-  if (knownCaseLabel(on, labels, st) !== null) return null;
-  if (labels.length > MAX_NEGATED_LABELS || !labels.every(isNamedConstant)) return st;
+export function noLabelMatches(on: string | null, labels: readonly string[], pathState: State): State | null {
+  if (on === null) return pathState;
+  if (knownCaseLabel(on, labels, pathState) !== null) return null;
+  if (labels.length > MAX_NEGATED_LABELS || !labels.every(isNamedConstant)) return pathState;
   let c: State | null = null;
   for (const label of labels) {
     const key = equalityKey(on, label);
-    if (st.getVal(key) === V_ZERO) continue;
-    c ??= st.clone();
+    if (pathState.getVal(key) === V_ZERO) continue;
+    c ??= pathState.clone();
     c.setVal(key, V_ZERO);
   }
-  return c ?? st;
+  return c ?? pathState;
 }

@@ -9,7 +9,7 @@ import type { ApiEntry } from '../kb/lock-api.js';
 import type { FindingInput } from '../engine/events.js';
 import type { FunctionAnalysis } from '../engine/function.js';
 import { atOrigin, memoKey, moved, positionOf, type FunctionMemo, type FunctionPlace, type MemoEntry } from '../function-memo.js';
-import { exactFingerprint } from '../knowledge-view.js';
+import { exactFingerprint } from '../cross-file-view.js';
 import { placeOf, type FileFunctions } from './file-functions.js';
 import type { FileResolver } from './file-resolver.js';
 

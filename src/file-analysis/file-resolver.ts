@@ -1,14 +1,14 @@
 // The resolve step of a file's analysis: what a name called in the file does (the file's own
-// summaries, the run's through the KnowledgeView, the knowledge base as the tree declares it, the
+// summaries, the run's through the CrossFileView, the knowledge base as the tree declares it, the
 // configuration), whether it is `__noreturn`, and the fields of an initializer. Every answer the
 // view gave is recorded (FileInputs), with the names looked up outside the file.
 
 import type { SourceFile } from '../parse/ast.js';
 import type { ApiEntry } from '../kb/lock-api.js';
 import { lookupApi } from '../kb/lock-api.js';
-import { mergeEntry } from '../engine/knowledge.js';
+import { mergeEntry } from '../engine/cross-file-facts.js';
 import { noreturnDeclarations } from '../engine/noreturn.js';
-import { exactFingerprint, treeApi, type FileInputs, type KnowledgeView } from '../knowledge-view.js';
+import { exactFingerprint, treeApi, type FileInputs, type CrossFileView } from '../cross-file-view.js';
 import type { FileInitializer } from './parse-file.js';
 
 export class FileResolver {
@@ -25,7 +25,7 @@ export class FileResolver {
 
   constructor(
     private readonly file: SourceFile,
-    private readonly view: KnowledgeView,
+    private readonly view: CrossFileView,
     /** Knowledge-base entries from the configuration. */
     private readonly config: ReadonlyMap<string, ApiEntry>,
     private readonly useSummaries: boolean,

@@ -63,7 +63,7 @@ export class FileParser {
    * comments; `noteUnparsed`: say which needed functions the parser could not read.
    */
   parse(file: SourceFile, only: OnlyFunctions | null | undefined, readComments: boolean, noteUnparsed: boolean): ParsedFile {
-    const { tree, analysed, definitions, initialized } = this.parseSelected(file, only);
+    const { tree, analyzed, definitions, initialized } = this.parseSelected(file, only);
     // A needed function no parsed definition holds (src/parse/unparsed-functions.ts): said.
     const unparsed: string[] = [];
     if (only && noteUnparsed) {
@@ -74,7 +74,7 @@ export class FileParser {
     }
     try {
       const functions = definitions
-        .filter((n) => analysed(n.endIndex))
+        .filter((n) => analyzed(n.endIndex))
         .filter((n) => inEnabledRegion(n, this.pre, file))
         .map((n) => toAst(n, file));
       const comments = readComments ? commentsOf(tree, file) : [];
@@ -88,21 +88,21 @@ export class FileParser {
    * The file parsed with only the functions of `only` (the parser sees them alone, the rest
    * blanked), or whole; and which of its definitions to analyse, by end offset.
    */
-  private parseSelected(file: SourceFile, only: OnlyFunctions | null | undefined): { tree: Tree; analysed: (end: number) => boolean } & ReturnType<typeof topLevelItems> {
+  private parseSelected(file: SourceFile, only: OnlyFunctions | null | undefined): { tree: Tree; analyzed: (end: number) => boolean } & ReturnType<typeof topLevelItems> {
     this.stats.filesParsed++;
     const tree = this.parser.parse(only ? keepOnly(file.text, only.ranges) : file.text);
     const items = topLevelItems(tree.rootNode);
-    if (!only) return { tree, analysed: () => true, ...items };
+    if (!only) return { tree, analyzed: () => true, ...items };
     const needed = new Set(only.ends);
     // The prescan delimited a function otherwise than the parser (a brace an #ifdef left
     // unbalanced): the whole file is parsed, and what the prescan did not see is analysed.
     const ends = items.definitions.map((n) => n.endIndex);
-    if (!ends.some((e) => !needed.has(e)) && new Set(ends).size >= needed.size) return { tree, analysed: (end) => needed.has(end), ...items };
+    if (!ends.some((e) => !needed.has(e)) && new Set(ends).size >= needed.size) return { tree, analyzed: (end) => needed.has(end), ...items };
     tree.delete();
     this.stats.filesParsed++;
     const whole = this.parser.parse(file.text);
     const prescanned = new Set(only.prescanned);
-    return { tree: whole, analysed: (end) => needed.has(end) || !prescanned.has(end), ...topLevelItems(whole.rootNode) };
+    return { tree: whole, analyzed: (end) => needed.has(end) || !prescanned.has(end), ...topLevelItems(whole.rootNode) };
   }
 }
 

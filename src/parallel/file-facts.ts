@@ -7,7 +7,7 @@ import path from 'node:path';
 import { prescan, type FilePrescan } from '../engine/prescan.js';
 import { markTriggered } from '../engine/demand.js';
 import { noreturnDeclarations } from '../engine/noreturn.js';
-import { archHeaderNames } from '../engine/knowledge.js';
+import { archHeaderNames } from '../engine/cross-file-facts.js';
 import { contentHash } from '../cache.js';
 import { parseSuppressions, type Suppression } from '../suppressions.js';
 import { lookupApi } from '../kb/lock-api.js';

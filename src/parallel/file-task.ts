@@ -8,12 +8,12 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { AnalyzeOptions, RunStats } from '../types.js';
 import { lookupApi, type ApiEntry } from '../kb/lock-api.js';
-import type { FileKnowledge } from '../engine/knowledge.js';
+import type { FileContribution } from '../engine/cross-file-facts.js';
 import type { MemoEntry } from '../function-memo.js';
 import { emptyStats } from '../stats.js';
 import { initParser } from '../parse/parser.js';
 import { injectedFailure } from '../failure-injection.js';
-import { emptyOutcome, FileAnalyzer, selectRules, type AnalyzeFileOptions, type FileInputs, type FileOutcome, type KnowledgeView } from '../file-analyzer.js';
+import { emptyOutcome, FileAnalyzer, selectRules, type AnalyzeFileOptions, type FileInputs, type FileOutcome, type CrossFileView } from '../file-analyzer.js';
 
 /** The options a runner needs (what can cross to a worker: no callbacks). */
 export type RunnerOptions = Pick<AnalyzeOptions, 'rules' | 'defines' | 'undefines' | 'completeConfig' | 'config' | 'summaries' | 'staticSummaries' | 'treeFacts'>;
@@ -45,7 +45,7 @@ export interface FileTaskResult {
   path: string;
   outcome: FileOutcome;
   /** Null when the file could not be read or analysed (the outcome says why). */
-  knowledge: FileKnowledge | null;
+  contribution: FileContribution | null;
   inputs: FileInputs | null;
   stateSummaries: string[];
   /** The analyses of the file's functions, when the task asked for them. */
@@ -105,7 +105,7 @@ export function analyzeSource(
   got: { text: string } | { error: string },
   only: AnalyzeFileOptions['only'],
   functions?: { known: readonly MemoEntry[] | undefined; keep: boolean },
-): Pick<FileTaskResult, 'outcome' | 'knowledge' | 'inputs' | 'stateSummaries' | 'functions'> {
+): Pick<FileTaskResult, 'outcome' | 'contribution' | 'inputs' | 'stateSummaries' | 'functions'> {
   if ('error' in got) return failedOutcome(file, got.error, false);
   let firstError = '';
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -118,7 +118,7 @@ export function analyzeSource(
         continue;
       }
       const outcome = { ...r.outcome, bytes: Buffer.byteLength(got.text) };
-      return { outcome, knowledge: r.knowledge, inputs: r.inputs, stateSummaries: r.stateSummaries, ...(functions?.keep ? { functions: r.functions } : {}) };
+      return { outcome, contribution: r.contribution, inputs: r.inputs, stateSummaries: r.stateSummaries, ...(functions?.keep ? { functions: r.functions } : {}) };
     } catch (err) {
       firstError ||= err instanceof Error ? err.message : String(err);
       analyzer.resetParser();
@@ -128,15 +128,15 @@ export function analyzeSource(
 }
 
 /** The outcome of a file that failed: an error notification and no findings. */
-export function failedOutcome(file: string, message: string, internal: boolean): Pick<FileTaskResult, 'outcome' | 'knowledge' | 'inputs' | 'stateSummaries'> {
+export function failedOutcome(file: string, message: string, internal: boolean): Pick<FileTaskResult, 'outcome' | 'contribution' | 'inputs' | 'stateSummaries'> {
   const outcome = emptyOutcome();
   outcome.failed = internal ? 'internal' : 'input';
   outcome.notifications.push({ file, level: 'error', message });
-  return { outcome, knowledge: null, inputs: null, stateSummaries: [] };
+  return { outcome, contribution: null, inputs: null, stateSummaries: [] };
 }
 
-/** A KnowledgeView answering from a task's snapshot. */
-class SnapshotView implements KnowledgeView {
+/** A CrossFileView answering from a task's snapshot. */
+class SnapshotView implements CrossFileView {
   summaries = new Map<string, ApiEntry>();
   apis = new Map<string, ApiEntry | null>();
   noreturnNames = new Set<string>();

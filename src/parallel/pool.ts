@@ -79,7 +79,7 @@ export class WorkerPool implements TaskExecutor {
   private nextId = 0;
   private closed = false;
   /** Which worker analysed each file last. */
-  private readonly analysedBy = new Map<string, number>();
+  private readonly analyzedBy = new Map<string, number>();
   /** Workers replaced because their heap grew (for the statistics). */
   recycled = 0;
 
@@ -152,14 +152,14 @@ export class WorkerPool implements TaskExecutor {
    * functions (src/file-analyzer.ts). A file analysed for the first time goes to any worker.
    */
   submit(task: TaskRequest, rank = 0): Promise<FileTaskResult> {
-    const before = this.analysedBy.get(task.path);
+    const before = this.analyzedBy.get(task.path);
     return this.run<FileTaskResult>({
       rank,
       affinity: before,
       message: (slot) => {
         const initializers = this.log.slice(slot.seen);
         slot.seen = this.log.length;
-        this.analysedBy.set(task.path, this.slots.indexOf(slot));
+        this.analyzedBy.set(task.path, this.slots.indexOf(slot));
         return { kind: 'analyse', ...task, initializers };
       },
       failure: (why) => failed(task, `could not be analysed: ${why}`),

@@ -13,7 +13,7 @@ export interface JsonReport {
   tool: { name: string; version: string };
   findings: Finding[];
   notifications: FileNotification[];
-  stats: RunStats;
+  stats: JsonStats;
 }
 
 export function buildJsonReport(result: RunResult, tool: Pick<ToolInfo, 'name' | 'version'>): JsonReport {
@@ -54,7 +54,13 @@ function copyNotification(notification: FileNotification): FileNotification {
   return { file: notification.file, level: notification.level, message: notification.message };
 }
 
-function copyStats(stats: RunStats): RunStats {
+/**
+ * The statistics as the JSON format names them: the format's keys are stable, so two keys keep the
+ * spelling they were published with (`filesAnalysedAhead`, `filesAnalysedAgain`).
+ */
+export type JsonStats = Omit<RunStats, 'filesAnalyzedAhead' | 'filesAnalyzedAgain'> & { filesAnalysedAhead: number; filesAnalysedAgain: number };
+
+function copyStats(stats: RunStats): JsonStats {
   const findingsByRule: Record<string, number> = {};
   for (const ruleId of Object.keys(stats.findingsByRule).sort(compareCodeUnits)) {
     findingsByRule[ruleId] = stats.findingsByRule[ruleId] ?? 0;
@@ -78,8 +84,8 @@ function copyStats(stats: RunStats): RunStats {
     kbEntriesMoved: stats.kbEntriesMoved,
     functionsInRun: stats.functionsInRun,
     filesParsed: stats.filesParsed,
-    filesAnalysedAhead: stats.filesAnalysedAhead,
-    filesAnalysedAgain: stats.filesAnalysedAgain,
+    filesAnalysedAhead: stats.filesAnalyzedAhead,
+    filesAnalysedAgain: stats.filesAnalyzedAgain,
     functionsReused: stats.functionsReused,
     filesFromCache: stats.filesFromCache,
     parseMs: stats.parseMs,

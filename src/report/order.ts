@@ -1,6 +1,6 @@
 // The order reports list findings in: by file, line, column, rule id, then message, comparing
 // strings by UTF-16 code units (independent of the locale). The analysis sorts a run's findings
-// this way (src/analyze.ts: a Finding satisfies FindingOrderKey structurally); merging
+// this way (src/run/collect-findings.ts: a Finding satisfies FindingOrderKey structurally); merging
 // shard logs (sarif-merge.ts) sorts the merged results the same way so that they come out as one
 // run would have listed them.
 

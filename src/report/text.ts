@@ -79,7 +79,7 @@ export function formatStatsTable(stats: RunStats): string {
     ['functions', String(stats.functions)],
     ['functions found by the prescan', String(stats.functionsInRun)],
     ['files parsed', String(stats.filesParsed)],
-    ['files analysed ahead by workers (kept / done again)', `${stats.filesAnalysedAhead} / ${stats.filesAnalysedAgain}`],
+    ['files analysed ahead by workers (kept / done again)', `${stats.filesAnalyzedAhead} / ${stats.filesAnalyzedAgain}`],
     ['function analyses reused', String(stats.functionsReused)],
     ['file analyses from the cache', String(stats.filesFromCache)],
     ['CFG give-ups', String(stats.cfgGiveUps)],

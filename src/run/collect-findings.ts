@@ -4,7 +4,7 @@
 import type { FileNotification, Finding, RunStats } from '../types.js';
 import { compareFindingOrder } from '../report/order.js';
 import { KERNEL_PROGRAM } from '../engine/link-domain.js';
-import type { RunKnowledge } from '../engine/knowledge.js';
+import type { CrossFileFacts } from '../engine/cross-file-facts.js';
 import type { ApiEntry } from '../kb/lock-api.js';
 import { emptyOutcome, type FileOutcome } from '../file-analyzer.js';
 import { applySuppressions, type Suppression } from '../suppressions.js';
@@ -65,13 +65,13 @@ export function collectFindings(run: {
  * generic definition when there is one, else the kernel's first architecture's, else another
  * program's; then the static functions' (AnalyzeOptions.staticSummaries).
  */
-export function exportedSummaries(knowledge: RunKnowledge): Record<string, ApiEntry> {
+export function exportedSummaries(crossFile: CrossFileFacts): Record<string, ApiEntry> {
   const summaries: Record<string, ApiEntry> = {};
-  for (const name of [...knowledge.run.keys()].sort()) {
-    const defs = knowledge.run.get(name)!;
+  for (const name of [...crossFile.run.keys()].sort()) {
+    const defs = crossFile.run.get(name)!;
     const kernel = defs.filter((d) => d.program === KERNEL_PROGRAM);
     summaries[name] = (kernel.find((d) => d.arch === null) ?? kernel[0] ?? defs.find((d) => d.arch === null) ?? defs[0]).entry;
   }
-  for (const name of [...knowledge.statics.keys()].sort()) summaries[name] = knowledge.statics.get(name)!;
+  for (const name of [...crossFile.statics.keys()].sort()) summaries[name] = crossFile.statics.get(name)!;
   return summaries;
 }

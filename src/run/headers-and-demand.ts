@@ -27,10 +27,10 @@ export interface HeadersAndDemand {
 }
 
 export function summariseHeadersThenDemand(setup: RunSetup, read: FilesRead): HeadersAndDemand {
-  const { root, knowledge, options } = setup;
+  const { root, crossFile, options } = setup;
   // The knowledge base as the tree declares its functions (before any analysis reads it).
-  knowledge.apis.addHeader(kernelHeaderDeclarations(root));
-  const fitted = knowledge.apis.report();
+  crossFile.apis.addHeader(kernelHeaderDeclarations(root));
+  const fitted = crossFile.apis.report();
   const notes = [...fitted.notes];
   /** What the run's triggered functions call (see headerFunctionsWorthSummarising). */
   const triggeredCalls = new Set<string>();
@@ -51,7 +51,7 @@ export function summariseHeadersThenDemand(setup: RunSetup, read: FilesRead): He
       analyzer: setup.analyzer,
       stats: setup.stats,
       notes,
-      knowledge,
+      crossFile,
       used: headersRead,
     });
   } else for (const h of [...(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []), ...read.localHeaders]) headersRead.add(h);
@@ -69,15 +69,15 @@ export function summariseHeadersThenDemand(setup: RunSetup, read: FilesRead): He
 
 /** The demand, with the names the headers' summaries make worth analysing. */
 function demandAfterHeaders(setup: RunSetup, read: FilesRead): Demand {
-  const { knowledge } = setup;
+  const { crossFile } = setup;
   const names: RelevantNames = { lockNames: new Set(setup.names.lockNames), insideNames: new Set(setup.names.insideNames), vmaNames: new Set(setup.names.vmaNames) };
-  for (const entry of knowledge.headers.values()) addEntry(names, entry);
-  for (const list of knowledge.localHeaders.values()) for (const h of list) addEntry(names, h.entry);
+  for (const entry of crossFile.headers.values()) addEntry(names, entry);
+  for (const list of crossFile.localHeaders.values()) for (const h of list) addEntry(names, h.entry);
   const demand = new Demand(
     setup.sources.filter((src) => read.prescans.has(src.path)).map((src) => ({ path: src.path, scan: read.prescans.get(src.path)!, context: src.context })),
     names,
     !!setup.options.exportSummaries,
-    knowledge.domains,
+    crossFile.domains,
   );
   demand.takeActivated();
   return demand;

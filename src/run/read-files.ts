@@ -5,7 +5,7 @@
 // content hash for the cache. Merged in the order of the files, whatever order the workers finish in.
 
 import { performance } from 'node:perf_hooks';
-import type { RunKnowledge } from '../engine/knowledge.js';
+import type { CrossFileFacts } from '../engine/cross-file-facts.js';
 import { internName, type FilePrescan } from '../engine/prescan.js';
 import { fileFacts, type FactsConfig, type FileFacts } from '../parallel/file-facts.js';
 import type { WorkerPool } from '../parallel/pool.js';
@@ -29,19 +29,19 @@ export interface FilesRead {
  * Reads the files (in `pool`'s workers when given, unless some are held in memory); a file that
  * cannot be read has no facts, and its analysis reports why.
  */
-export async function readAll(sources: readonly RunSource[], knowledge: RunKnowledge, config: FactsConfig, pool: WorkerPool | null): Promise<FilesRead> {
+export async function readAll(sources: readonly RunSource[], crossFile: CrossFileFacts, config: FactsConfig, pool: WorkerPool | null): Promise<FilesRead> {
   const t0 = performance.now();
   const read: FilesRead = { prescans: new Map(), hashes: new Map(), suppressions: new Map(), localHeaders: new Set(), ms: 0 };
   const readHere = (src: RunSource): void => {
     const got = src.read();
-    if (!('error' in got)) merge(read, knowledge, fileFacts(src.path, got.text, config));
+    if (!('error' in got)) merge(read, crossFile, fileFacts(src.path, got.text, config));
   };
   if (pool && !someInMemory(sources)) {
     const byPath = new Map(sources.map((s) => [s.path, s]));
     for (const batch of pool.facts(sources.map((s) => s.path), config)) {
       // A batch whose worker failed is read again here rather than left without facts.
       for (const facts of await batch) if ('error' in facts) readHere(byPath.get(facts.path)!);
-      else merge(read, knowledge, facts);
+      else merge(read, crossFile, facts);
     }
   } else {
     for (const src of sources) readHere(src);
@@ -51,16 +51,16 @@ export async function readAll(sources: readonly RunSource[], knowledge: RunKnowl
 }
 
 /** One file's facts: into what the read gives, and the run's knowledge. */
-function merge(read: FilesRead, knowledge: RunKnowledge, facts: FileFacts): void {
+function merge(read: FilesRead, crossFile: CrossFileFacts, facts: FileFacts): void {
   for (const fn of facts.scan.functions) {
     fn.name = internName(fn.name);
     fn.ids = fn.ids.map(internName);
   }
   read.prescans.set(facts.path, facts.scan);
   if (facts.hash) read.hashes.set(facts.path, facts.hash);
-  knowledge.noreturn.addNames(facts.path, facts.noreturn, knowledge.root);
-  knowledge.addArchNames(facts.path, facts.archNames);
-  knowledge.apis.addFile(facts.path, facts.declarations);
+  crossFile.noreturn.addNames(facts.path, facts.noreturn, crossFile.root);
+  crossFile.addArchNames(facts.path, facts.archNames);
+  crossFile.apis.addFile(facts.path, facts.declarations);
   for (const h of facts.includes) read.localHeaders.add(h);
   if (facts.suppressions.length) read.suppressions.set(facts.path, facts.suppressions);
 }

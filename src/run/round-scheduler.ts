@@ -6,7 +6,7 @@
 
 import type { ApiEntry } from '../kb/lock-api.js';
 import { lookupApi } from '../kb/lock-api.js';
-import type { FileKnowledge } from '../engine/knowledge.js';
+import type { FileContribution } from '../engine/cross-file-facts.js';
 import type { Demand } from '../engine/demand.js';
 import { emptyOutcome, sameInputs, type FileOutcome } from '../file-analyzer.js';
 import type { OnlyFunctions } from '../file-analysis/parse-file.js';
@@ -46,10 +46,10 @@ export class RoundScheduler {
   readonly outcomes = new Map<string, FileOutcome>();
   /** Files whose needed functions grew since their last analysis (a summary found later asks for their callers). */
   private readonly activated = new Set<string>();
-  /** The knowledge's generation when each file was last analysed. */
+  /** The cross-file facts' generation when each file was last analysed. */
   private readonly analyzedAt = new Map<string, number>();
-  /** What each file looked up last time (for the next round's dirty check; the summaries themselves live in the knowledge). */
-  private readonly lookedUp = new Map<string, Pick<FileKnowledge, 'lookedUp' | 'lookedUpWhole'>>();
+  /** What each file looked up last time (for the next round's dirty check; the summaries themselves live in the cross-file facts). */
+  private readonly lookedUp = new Map<string, Pick<FileContribution, 'lookedUp' | 'lookedUpWhole'>>();
   /** Progress: files done of files to do (each round adds the files it analyses). */
   private readonly progress = { done: 0, total: 0 };
   /** Non-static definitions by name: the files a call may depend on (for scheduling only; a call depends only on its own program's). */
@@ -103,14 +103,14 @@ export class RoundScheduler {
 
   /** The files of `ordered` to analyse again: a summary they used changed since, or they need more functions. */
   dirtyFiles(ordered: readonly RunSource[]): RunSource[] {
-    const { knowledge } = this.setup;
+    const { crossFile } = this.setup;
     return ordered.filter((src) => {
       if (this.activated.has(src.path)) return true;
       const at = this.analyzedAt.get(src.path) ?? 0;
       const k = this.lookedUp.get(src.path);
       if (!k) return false;
-      for (const name of k.lookedUp) if ((knowledge.changedAt.get(name) ?? -1) > at) return true;
-      for (const name of k.lookedUpWhole) if ((knowledge.wholeChangedAt.get(name) ?? -1) > at) return true;
+      for (const name of k.lookedUp) if ((crossFile.changedAt.get(name) ?? -1) > at) return true;
+      for (const name of k.lookedUpWhole) if ((crossFile.wholeChangedAt.get(name) ?? -1) > at) return true;
       return false;
     });
   }
@@ -134,7 +134,7 @@ export class RoundScheduler {
     if (!deps) {
       const files = new Set<string>();
       for (const name of this.calledBy(src.path)) {
-        for (const f of this.definers.get(name) ?? []) if ((pass.position.get(f) ?? Infinity) < at && this.setup.knowledge.domains.links(src.path, f)) files.add(f);
+        for (const f of this.definers.get(name) ?? []) if ((pass.position.get(f) ?? Infinity) < at && this.setup.crossFile.domains.links(src.path, f)) files.add(f);
       }
       pass.deps.set(src.path, (deps = [...files]));
     }
@@ -146,7 +146,7 @@ export class RoundScheduler {
    * callers in this file are analysed at once (the file again), the others when their turn comes.
    */
   private async analyzeAtTurn(pass: OrderedPass, src: RunSource, at: number, ahead: Dispatched | undefined): Promise<FileTaskResult> {
-    this.analyzedAt.set(src.path, this.setup.knowledge.generation);
+    this.analyzedAt.set(src.path, this.setup.crossFile.generation);
     this.activated.delete(src.path);
     for (let again = 0; ; again++) {
       const result = await this.resultAtTurn(src, at, again === 0 ? ahead : undefined);
@@ -173,8 +173,8 @@ export class RoundScheduler {
       this.countWorkerTask(got, kept);
       if (kept) {
         result = got;
-        stats.filesAnalysedAhead++;
-      } else stats.filesAnalysedAgain++;
+        stats.filesAnalyzedAhead++;
+      } else stats.filesAnalyzedAgain++;
     }
     if (!result && this.pool.wanted) {
       // Not analysed ahead (a callee's file was not settled): a worker analyses it now, with
@@ -192,11 +192,11 @@ export class RoundScheduler {
   /** A file's result taken: its outcome, and what it publishes for the files after it. */
   private commit(src: RunSource, result: FileTaskResult): void {
     this.outcomes.set(src.path, result.outcome);
-    if (!result.knowledge) return;
-    const { knowledge } = this.setup;
-    this.lookedUp.set(src.path, { lookedUp: result.knowledge.lookedUp, lookedUpWhole: result.knowledge.lookedUpWhole });
-    knowledge.generation++;
-    knowledge.publish(src.path, result.knowledge);
+    if (!result.contribution) return;
+    const { crossFile } = this.setup;
+    this.lookedUp.set(src.path, { lookedUp: result.contribution.lookedUp, lookedUpWhole: result.contribution.lookedUpWhole });
+    crossFile.generation++;
+    crossFile.publish(src.path, result.contribution);
     this.pool.publishInitializers();
   }
 
@@ -228,16 +228,16 @@ export class RoundScheduler {
 
   /** Sends a file to the pool with the answers it will ask for, ranked by its turn (`at`). */
   private dispatch(src: RunSource, at: number): Dispatched {
-    const { knowledge } = this.setup;
+    const { crossFile } = this.setup;
     const only = this.onlyFor(src.path);
     const summaries: [string, ApiEntry][] = [];
     const noreturn: string[] = [];
     const apis: [string, ApiEntry | null][] = [];
     for (const name of this.calledBy(src.path)) {
-      const entry = knowledge.summaryOf(name, src.path);
+      const entry = crossFile.summaryOf(name, src.path);
       if (entry) summaries.push([name, entry]);
-      if (knowledge.noreturn.holds(name, src.path)) noreturn.push(name);
-      const api = this.apisChanged ? knowledge.apis.entryFor(name, src.path) : undefined;
+      if (crossFile.noreturn.holds(name, src.path)) noreturn.push(name);
+      const api = this.apisChanged ? crossFile.apis.entryFor(name, src.path) : undefined;
       if (this.apisChanged && api !== lookupApi(name)) apis.push([name, api ?? null]);
     }
     const task = { path: src.path, text: this.inMemory.get(src.path), only, summaries, noreturn, apis, functions: this.cache?.earlierFunctions(src.path), keepFunctions: !!this.cache };

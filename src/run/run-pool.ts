@@ -3,7 +3,7 @@
 // file-scope initializers are published to it as the files publish them.
 
 import type { AnalyzeOptions } from '../types.js';
-import type { RunKnowledge } from '../engine/knowledge.js';
+import type { CrossFileFacts } from '../engine/cross-file-facts.js';
 import { WorkerPool } from '../parallel/pool.js';
 import { runnerOptions } from '../parallel/file-task.js';
 
@@ -18,7 +18,7 @@ export class RunPool {
     /** May the run use workers at all (more than one thread, the demand, more than one file)? */
     readonly wanted: boolean,
     private readonly options: AnalyzeOptions,
-    private readonly knowledge: RunKnowledge,
+    private readonly crossFile: CrossFileFacts,
   ) {}
 
   /** The pool, started at its first use with the initializers published so far. */
@@ -33,7 +33,7 @@ export class RunPool {
   /** Sends a started pool the initializers the run published since. */
   publishInitializers(): void {
     if (!this.pool) return;
-    for (const [name, fields] of this.knowledge.initializers) {
+    for (const [name, fields] of this.crossFile.initializers) {
       if (this.published.has(name)) continue;
       this.published.add(name);
       this.pool.publishInitializer(name, fields);

@@ -5,14 +5,14 @@
 import path from 'node:path';
 import type { AnalyzeOptions, FileNotification, RunStats } from '../types.js';
 import { emptyStats } from '../stats.js';
-import { RunKnowledge } from '../engine/knowledge.js';
+import { CrossFileFacts } from '../engine/cross-file-facts.js';
 import { kernelTreeOf } from '../engine/link-domain.js';
 import { allApis } from '../kb/lock-api.js';
 import { addEntry, relevantNames, type RelevantNames } from '../engine/demand.js';
 import { readTreeFacts } from '../tree-facts.js';
 import type { FactsConfig } from '../parallel/file-facts.js';
 import { FileAnalyzer, selectRules } from '../file-analyzer.js';
-import type { KnowledgeView } from '../knowledge-view.js';
+import type { CrossFileView } from '../cross-file-view.js';
 import { readSource } from '../parallel/file-task.js';
 import type { ResultCache } from '../cache.js';
 import type { Rule } from '../rules/rule.js';
@@ -29,8 +29,8 @@ export interface RunSetup {
   treeFile: string | null;
   rules: Rule[];
   stats: RunStats;
-  knowledge: RunKnowledge;
-  view: KnowledgeView;
+  crossFile: CrossFileFacts;
+  view: CrossFileView;
   /** The analyzer of the main thread. */
   analyzer: FileAnalyzer;
   /** What makes a function worth analysing (src/engine/demand.ts), before the headers' summaries. */
@@ -68,20 +68,20 @@ export function setUpRun(given: readonly RunSource[], requested: AnalyzeOptions)
   // The tree's kernel features (src/tree-facts.ts): for the rules, the engine and the cache's key.
   const tree = readTreeFacts(requested.treeFacts ? null : root);
   const options: AnalyzeOptions = { ...requested, treeFacts: requested.treeFacts ?? tree.facts };
-  const knowledge = new RunKnowledge(root);
-  for (const [name, entry] of Object.entries(options.summariesIn ?? {})) knowledge.imported.set(name, { ...entry, name });
+  const crossFile = new CrossFileFacts(root);
+  for (const [name, entry] of Object.entries(options.summariesIn ?? {})) crossFile.imported.set(name, { ...entry, name });
   const rules = selectRules(options);
-  const view: KnowledgeView = {
-    summaryOf: (name, file) => knowledge.summaryOf(name, file),
-    noreturn: (name, file) => knowledge.noreturn.holds(name, file),
-    initializer: (variable) => knowledge.initializers.get(variable),
-    api: (name, file) => knowledge.apis.entryFor(name, file),
+  const view: CrossFileView = {
+    summaryOf: (name, file) => crossFile.summaryOf(name, file),
+    noreturn: (name, file) => crossFile.noreturn.holds(name, file),
+    initializer: (variable) => crossFile.initializers.get(variable),
+    api: (name, file) => crossFile.apis.entryFor(name, file),
   };
   const analyzer = new FileAnalyzer(rules, options, stats, view);
   // What makes a function worth analysing: the lock API of the knowledge base and the
   // configuration, the summaries of earlier runs (and, for the demand, of the headers).
   const names = relevantNames([...allApis(), ...(options.config ?? [])]);
-  for (const entry of knowledge.imported.values()) addEntry(names, entry);
+  for (const entry of crossFile.imported.values()) addEntry(names, entry);
   const triggers = rules.flatMap((r) => (r.meta.textTrigger ? [r.meta.textTrigger] : []));
   const factsConfig: FactsConfig = {
     wanted: [...names.lockNames, ...names.insideNames, ...names.vmaNames],
@@ -98,5 +98,5 @@ export function setUpRun(given: readonly RunSource[], requested: AnalyzeOptions)
     if (skipped.length) notes.push({ file: tree.file, level: 'note', message: `not run on this tree, which lacks what they check: ${skipped.join(', ')}` });
   }
   const useDemand = options.demand !== false;
-  return { sources, options, root, treeFile: tree.file, rules, stats, knowledge, view, analyzer, names, useDemand, factsConfig, cache, notes };
+  return { sources, options, root, treeFile: tree.file, rules, stats, crossFile, view, analyzer, names, useDemand, factsConfig, cache, notes };
 }

@@ -52,7 +52,7 @@ export function parametrize(context: FunctionContext, expr: string): { target: n
 export function noteDeref(context: FunctionContext, key: string, state: State): void {
   if (!context.facts || !/^\w+$/.test(key)) return;
   const i = context.params.indexOf(key);
-  if (i >= 0 && !state.vals.has(key)) context.facts.derefs.add(i);
+  if (i >= 0 && !state.values.has(key)) context.facts.derefs.add(i);
 }
 
 /**

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { lookupApi, type ApiEntry } from './kb/lock-api.js';
 
 /** What a file's analysis may ask of the rest of the run. */
-export interface KnowledgeView {
+export interface CrossFileView {
   /** The summary of a function defined outside the file, as a call from `file` reaches it. */
   summaryOf(name: string, file: string): ApiEntry | undefined;
   /** Is `name` declared `__noreturn` where `file` sees it? */
@@ -21,7 +21,7 @@ export interface KnowledgeView {
   api?(name: string, file: string): ApiEntry | undefined;
 }
 
-/** Every answer of the KnowledgeView a file's analysis used, as fingerprints. */
+/** Every answer of the CrossFileView a file's analysis used, as fingerprints. */
 export interface FileInputs {
   summaries: Map<string, string>;
   noreturn: Map<string, boolean>;
@@ -40,7 +40,7 @@ export function exactFingerprint(e: ApiEntry | ReadonlyMap<string, string> | und
 }
 
 /** Do the answers `view` gives now equal those an analysis used? */
-export function sameInputs(inputs: FileInputs, view: KnowledgeView, file: string): boolean {
+export function sameInputs(inputs: FileInputs, view: CrossFileView, file: string): boolean {
   for (const [name, fp] of inputs.summaries) if (exactFingerprint(view.summaryOf(name, file)) !== fp) return false;
   for (const [name, held] of inputs.noreturn) if (view.noreturn(name, file) !== held) return false;
   for (const [variable, fp] of inputs.initializers) if (exactFingerprint(view.initializer(variable)) !== fp) return false;
@@ -48,8 +48,8 @@ export function sameInputs(inputs: FileInputs, view: KnowledgeView, file: string
   return true;
 }
 
-/** The knowledge-base entry a call of `name` from `file` gets (see KnowledgeView.api). */
-export function treeApi(view: KnowledgeView, name: string, file: string): ApiEntry | undefined {
+/** The knowledge-base entry a call of `name` from `file` gets (see CrossFileView.api). */
+export function treeApi(view: CrossFileView, name: string, file: string): ApiEntry | undefined {
   return view.api ? view.api(name, file) : lookupApi(name);
 }
 

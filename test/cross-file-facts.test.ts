@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { archOf, RunKnowledge, type FileKnowledge } from '../src/engine/knowledge.js';
+import { archOf, CrossFileFacts, type FileContribution } from '../src/engine/cross-file-facts.js';
 import type { ApiEntry } from '../src/kb/lock-api.js';
 
 const ROOT = '/k';
 const releases = (name: string, file: string): ApiEntry => ({ name, source: { kind: 'summary', file, line: 1 }, lock: [{ lock: 'mmap', op: 'release', target: 0, when: 'always' }] });
 const nothing = (name: string, file: string): ApiEntry => ({ name, source: { kind: 'summary', file, line: 1 } });
-const fileKnowledge = (exported: ApiEntry[]): FileKnowledge => ({
+const fileKnowledge = (exported: ApiEntry[]): FileContribution => ({
   exported: new Map(exported.map((e) => [e.name, e])),
   statics: new Map(),
   initializers: new Map(),
@@ -14,15 +14,15 @@ const fileKnowledge = (exported: ApiEntry[]): FileKnowledge => ({
   lookedUpWhole: new Set(),
 });
 
-test('knowledge: a file belongs to its architecture, or to every build', () => {
+test('cross-file facts: a file belongs to its architecture, or to every build', () => {
   assert.equal(archOf('/k/arch/x86/mm/fault.c', ROOT), 'arch/x86');
   assert.equal(archOf('/k/mm/memory.c', ROOT), null);
   assert.equal(archOf('/k/arch/Kconfig', ROOT), null);
   assert.equal(archOf('/elsewhere/arch/x86/fault.c', null), null);
 });
 
-test('knowledge: a call resolves to its own architecture\'s definition, then to generic code\'s', () => {
-  const k = new RunKnowledge(ROOT);
+test('cross-file facts: a call resolves to its own architecture\'s definition, then to generic code\'s', () => {
+  const k = new CrossFileFacts(ROOT);
   k.publish('/k/arch/alpha/kernel/a.c', fileKnowledge([releases('report', '/k/arch/alpha/kernel/a.c'), releases('done', '/k/arch/alpha/kernel/a.c')]));
   k.publish('/k/arch/beta/kernel/b.c', fileKnowledge([nothing('report', '/k/arch/beta/kernel/b.c'), releases('done', '/k/arch/beta/kernel/b.c')]));
   k.publish('/k/mm/generic.c', fileKnowledge([releases('shared', '/k/mm/generic.c')]));
@@ -34,8 +34,8 @@ test('knowledge: a call resolves to its own architecture\'s definition, then to 
   assert.ok(k.summaryOf('shared', '/k/arch/beta/mm/fault.c')?.lock, 'generic code is linked everywhere');
 });
 
-test('knowledge: the first definition per architecture wins, and a re-analysis updates it', () => {
-  const k = new RunKnowledge(ROOT);
+test('cross-file facts: the first definition per architecture wins, and a re-analysis updates it', () => {
+  const k = new CrossFileFacts(ROOT);
   k.publish('/k/mm/mmap.c', fileKnowledge([releases('f', '/k/mm/mmap.c')]));
   k.publish('/k/mm/nommu.c', fileKnowledge([nothing('f', '/k/mm/nommu.c')]));
   assert.ok(k.summaryOf('f', '/k/mm/x.c')?.lock);

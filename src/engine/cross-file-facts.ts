@@ -1,6 +1,8 @@
-// What the run knows about functions beyond the knowledge base: the summaries of the run's files,
-// of the headers and of earlier runs, how a summary and a knowledge-base entry combine, and when a
-// summary changed (for the cross-file fixed point in src/analyze.ts).
+// The cross-file facts: what the run has learned from its files beyond the knowledge base (the
+// summaries of the run's files, of the headers and of earlier runs; `__noreturn` declarations;
+// initializers; the knowledge base as the tree declares it), how a summary and a knowledge-base
+// entry combine, and when a summary changed (for the cross-file fixed point,
+// src/run/round-scheduler.ts). Files ask it through a CrossFileView (src/cross-file-view.ts).
 
 import type { ApiEntry } from '../kb/lock-api.js';
 import { summaryFingerprint } from './summary.js';
@@ -11,7 +13,7 @@ import { KERNEL_PROGRAM, linkDomains, type LinkDomains } from './link-domain.js'
 import { TreeApis } from './tree-apis.js';
 
 /** Summaries of one file's functions and the names the file looked up outside itself. */
-export interface FileKnowledge {
+export interface FileContribution {
   /** Non-static functions: what the rest of the run may call. */
   exported: Map<string, ApiEntry>;
   /** Static functions (kept only for AnalyzeOptions.staticSummaries). */
@@ -106,7 +108,7 @@ export function archHeaderNames(file: string, text: string, root: string | null)
 }
 
 /** Run-wide summary tables and their change history. */
-export class RunKnowledge {
+export class CrossFileFacts {
   /**
    * Non-static functions defined in the run's files, by name: the first definition per program
    * and architecture (and one for generic code; nommu.c and mmap.c both define find_vma()).
@@ -227,7 +229,7 @@ export class RunKnowledge {
     this.localHeaders.set(name, list);
   }
 
-  publish(file: string, k: FileKnowledge): void {
+  publish(file: string, k: FileContribution): void {
     const arch = archOf(file, this.root);
     const program = this.domains.programOf(file);
     for (const [name, entry] of k.exported) {
