@@ -3,6 +3,7 @@
 import type { Rule } from './rule.js';
 import { lockKeyFor } from '../engine/lock-keys.js';
 import { VMA_LOCKED_FIELDS } from '../kb/lock-api.js';
+import { fieldWrite } from '../engine/prescan.js';
 import { isFreshVma, isVma, lockWhere, sharedThroughStruct, vmaTrace } from './vma-object.js';
 
 export const vmaWriteWithoutVmaLock: Rule = {
@@ -10,6 +11,8 @@ export const vmaWriteWithoutVmaLock: Rule = {
     id: 'vma-write-without-vma-lock',
     severity: 'error',
     treeFeature: 'perVmaLocks',
+    // A write to a field it checks.
+    demand: { names: VMA_LOCKED_FIELDS.map(fieldWrite) },
     shortDescription: 'A VMA field that per-VMA-lock readers depend on is written without vma_start_write().',
     fullDescription:
       'With the mmap write lock known held, reports a write to vm_policy, vm_page_prot, anon_vma, anon_name, ' +
