@@ -10,7 +10,7 @@ import { deadFactPruner } from './liveness.js';
 import { State, type LockFact } from './state.js';
 import { outConstants, outFields, outFlagValues } from './out-values.js';
 import { configMacros, pathConfig } from './config-paths.js';
-import { canonicalizer, collectAliases, collectLockFlags, collectPointerParams, collectTypes } from './function-text.js';
+import { canonicalizer, collectAliases, collectLockFlags, collectPointerParams, collectSharedThroughStruct, collectTypes } from './function-text.js';
 import { entryConditions } from './arg-conditions.js';
 import { Transfer, keyOf, declaredName, rwsemOwner, type EventSink, type FunctionContext, type SummaryFacts } from './transfer.js';
 import { emptySummaryFacts } from './models/summary-facts.js';
@@ -398,11 +398,14 @@ function eventSink(a: Analysis, visitors: RuleVisitor[], callSites: Map<AstNode,
   const { file, info, canonical, step, types, tf, env } = a;
   const typeOf = (name: string): string | undefined => types.get(name);
   const initializer = env.initializer;
+  // Computed once for the function, when a rule first asks.
+  let shared: ReadonlySet<string> | undefined;
+  const sharedThroughStruct = (key: string): boolean => /^\w+$/.test(key) && (shared ??= collectSharedThroughStruct(a.fn)).has(key);
   const mmapKeyOf = (expr: AstNode): LockKey | null => {
     const k = keyOf(rwsemOwner(expr, 'mmap') ?? stripParens(expr));
     return k ? lockKeyFor('mmap', canonical(k)) : null;
   };
-  const base = (st: StateT) => ({ file, fn: info, state: viewOf(st, tf), keyOf, mmapKeyOf, step, typeOf, initializer });
+  const base = (st: StateT) => ({ file, fn: info, state: viewOf(st, tf), keyOf, mmapKeyOf, step, typeOf, initializer, sharedThroughStruct });
   const callVisitors = visitors.filter((v) => v.call);
   const derefVisitors = visitors.filter((v) => v.deref);
   const lockVisitors = visitors.filter((v) => v.lockOp);

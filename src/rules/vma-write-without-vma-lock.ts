@@ -4,7 +4,7 @@ import type { Rule } from './rule.js';
 import { lockKeyFor } from '../engine/lock-keys.js';
 import { VMA_LOCKED_FIELDS } from '../kb/lock-api.js';
 import { fieldWrite } from '../engine/prescan.js';
-import { isFreshVma, isVma, lockWhere, sharedThroughStruct, vmaTrace } from './vma-object.js';
+import { isFreshVma, isVma, lockWhere, vmaTrace } from './vma-object.js';
 
 export const vmaWriteWithoutVmaLock: Rule = {
   meta: {
@@ -42,7 +42,7 @@ export const vmaWriteWithoutVmaLock: Rule = {
         // VMA write lock came since; unknown (from the caller, or a callee that may have taken it) is quiet.
         if (ev.state.vmaWriteLock(ev.objectKey) !== 'none') return;
         // A callee given a structure that holds this VMA may have write-locked it: the state cannot tell.
-        if (sharedThroughStruct(ev, ev.objectKey)) return;
+        if (ev.sharedThroughStruct(ev.objectKey)) return;
         const target = `${ev.objectKey}->${ev.field}`;
         context.report({
           node: ev.node,
