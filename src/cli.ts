@@ -31,7 +31,7 @@ import { mergeSarifLogs, readSarifInputs, SarifMergeError } from './report/sarif
 import { formatNotificationsText, formatStatsTable, formatText } from './report/text.js';
 import { toolInfo } from './report/tool-info.js';
 import type { RuleMeta } from './rules/rule.js';
-import { allRules } from './rules/index.js';
+import { allRules, everyRuleDemand } from './rules/index.js';
 import { selectShard, shardRun, type ShardRun } from './shard.js';
 import type { AnalyzeOptions, FileNotification, RunResult } from './types.js';
 import { UsageError } from './usage-error.js';
@@ -381,7 +381,7 @@ async function analyzeChanges(args: AnalyzeArguments, options: AnalyzeOptions, p
     const got = contents ? decodeSource(contents.get(file)!) : ((r) => ('text' in r ? r.text : null))(readSource(file));
     if (got !== null) changedTexts.set(file, { text: got, lines: lines.get(file)! });
   }
-  const names = relevantNames([...allApis(), ...(options.config ?? [])]);
+  const names = relevantNames([...allApis(), ...(options.config ?? [])], everyRuleDemand());
   const knownRelevant = (name: string): boolean => names.lockNames.has(name) || names.insideNames.has(name);
   const context: AnalyzeOptions = { ...options, kernelRoot, contextFiles: calleeFiles(root, changedTexts, options.cacheDir ?? null, knownRelevant).files };
   let result: RunResult;

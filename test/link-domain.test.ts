@@ -92,7 +92,8 @@ test('link domains: the demand follows a call into its own program only', async 
   const { Demand, relevantNames } = await import('../src/engine/demand.js');
   const { prescan } = await import('../src/engine/prescan.js');
   const { allApis } = await import('../src/kb/lock-api.js');
-  const names = relevantNames(allApis());
+  const { everyRuleDemand } = await import('../src/rules/index.js');
+  const names = relevantNames(allApis(), everyRuleDemand());
   const wanted = new Set([...names.lockNames, ...names.insideNames, ...names.vmaNames]);
   const file = (path: string, text: string): { path: string; scan: ReturnType<typeof prescan> } => ({ path, scan: prescan(text, wanted) });
   const files = [

@@ -1,8 +1,10 @@
 // Which functions of the run can matter to a check. Most kernel functions never touch an mm lock:
 // analysing them costs time and finds nothing. From the prescan (src/engine/prescan.ts), before
 // anything is parsed, a function is analysed when
-// - it mentions a name of `lockNames`: the lock API, the VMA lookups, a write to a VMA field that
-//   needs a lock, a function whose known summary changes its caller's lock or VMA state;
+// - it mentions a name of `lockNames`: a call whose knowledge-base entry changes its caller's lock
+//   or VMA state (the lock API, the VMA lookups, a function whose known summary does), or a name
+//   an engine model or a rule declares (`DemandNames`: a lock's rwsem field, a VMA iterator, a
+//   write to a VMA field that needs a lock, a page walk);
 // - a rule's text trigger matches it (a "cannot fail" comment); then everything it calls too;
 // - an analysed function calls it, and its summary can matter there: it may fault or take the
 //   mmap lock (it mentions such a name, or calls a function that does: the caller may hold a
@@ -11,13 +13,19 @@
 // and, while the run goes, when the summary computed for a function changes its callers' lock or
 // VMA state (it returns with a lock held, needs one, returns a VMA), its callers are analysed too
 // (`activate()`).
+// This file knows no table of the knowledge base: the names are declared where the knowledge is
+// read, by each engine model (`MODEL_DEMANDS`) and by each rule whose check reads a table no model
+// owns (RuleMeta.demand, src/rules/rule.ts); `relevantNames()` only combines them with the entries.
 // Calls resolve as the linker would, approximately: to the caller file's own static definition,
 // else to every non-static definition of the name in the caller's program (the architectures' too;
 // not a definition under tools/ for kernel code: src/engine/link-domain.ts).
 
 import type { FilePrescan, PrescanFunction } from './prescan.js';
 import type { LinkDomains } from './link-domain.js';
-import { GUARD_CLASSES, MMAP_RWSEM_FIELDS, PAGE_WALK_LOCKS, PAGE_WALKS, VMA_ITERATORS, VMA_LOCKED_FIELDS, VMA_MMAP_WRITE_FIELDS, VMA_READONLY_FIELDS, VMA_RWSEM_PATH, PAGE_WALK_LOCK_FIELD, VMA_STRUCT_TAG, type ApiEntry } from '../kb/lock-api.js';
+import type { ApiEntry } from '../kb/lock-api.js';
+import { lockDemand } from './models/locks.js';
+import { pointerDemand } from './models/pointers.js';
+import { vmaModificationDemand } from './models/summary-facts.js';
 
 /**
  * What a call of a function with this entry brings to its caller's checks: a change of the
@@ -34,6 +42,31 @@ export function entryRelevance(e: ApiEntry): 'state' | 'inside' | null {
   return null;
 }
 
+/**
+ * What makes a function worth analysing for one engine model or one rule: names the prescan
+ * finds in its text (src/engine/prescan.ts).
+ */
+export interface DemandNames {
+  /**
+   * Identifiers that make a function worth analysing by themselves: a field (`mmap_lock`), a
+   * macro, a constant; a write to a field as the prescan records it (`fieldWrite('vm_start')`:
+   * `vm_start=`). Also looked for in file-scope initializers (`.walk_lock = PGWALK_WRLOCK`): a
+   * file whose initializers name one is parsed whole.
+   */
+  names?: readonly string[];
+  /** Identifiers of a function that takes a VMA (`vm_area_struct`): its callers read which VMA arguments it dereferences. */
+  vmaNames?: readonly string[];
+}
+
+/**
+ * A model's declaration: its names, given which calls change their caller's lock or VMA state
+ * (the run's knowledge-base and configuration entries: a guard class matters when its entry call does).
+ */
+export type ModelDemand = (changesState: (call: string) => boolean) => DemandNames;
+
+/** Each engine model's declaration: what it reads beyond the knowledge base's entries. */
+const MODEL_DEMANDS: readonly ModelDemand[] = [lockDemand, pointerDemand, vmaModificationDemand];
+
 export interface RelevantNames {
   /** Identifiers that make a function worth analysing by themselves. */
   lockNames: Set<string>;
@@ -43,29 +76,27 @@ export interface RelevantNames {
   vmaNames: Set<string>;
 }
 
-/** The identifiers the demand looks for, given the entries the run knows (knowledge base, configuration). */
-export function relevantNames(entries: Iterable<ApiEntry>): RelevantNames {
-  const lockNames = new Set<string>([
-    ...MMAP_RWSEM_FIELDS,
-    VMA_RWSEM_PATH[0],
-    // Writes that need a lock (`vma->vm_start = ...`): the prescan records `vm_start=`.
-    ...[...VMA_READONLY_FIELDS, ...VMA_MMAP_WRITE_FIELDS, ...VMA_LOCKED_FIELDS].map((f) => `${f}=`),
-    PAGE_WALK_LOCK_FIELD,
-    ...Object.keys(PAGE_WALK_LOCKS),
-    ...Object.keys(PAGE_WALKS),
-    ...Object.keys(VMA_ITERATORS),
-  ]);
-  const insideNames = new Set<string>();
+/**
+ * The identifiers the demand looks for, given the entries the run knows (knowledge base,
+ * configuration) and the rules' declarations (RuleMeta.demand): those of the entries, of the
+ * engine models, and of the rules.
+ */
+export function relevantNames(entries: Iterable<ApiEntry>, ruleDemands: readonly DemandNames[]): RelevantNames {
+  const names: RelevantNames = { lockNames: new Set(), insideNames: new Set(), vmaNames: new Set() };
   const byName = new Map<string, ApiEntry>();
   for (const e of entries) {
     byName.set(e.name, e);
-    addEntry({ lockNames, insideNames, vmaNames: new Set() }, e);
+    addEntry(names, e);
   }
-  for (const [guard, cls] of Object.entries(GUARD_CLASSES)) {
-    const e = byName.get(cls.acquire);
-    if (e && entryRelevance(e) === 'state') lockNames.add(guard);
+  const changesState = (call: string): boolean => {
+    const e = byName.get(call);
+    return !!e && entryRelevance(e) === 'state';
+  };
+  for (const declared of [...MODEL_DEMANDS.map((model) => model(changesState)), ...ruleDemands]) {
+    for (const name of declared.names ?? []) names.lockNames.add(name);
+    for (const name of declared.vmaNames ?? []) names.vmaNames.add(name);
   }
-  return { lockNames, insideNames, vmaNames: new Set([VMA_STRUCT_TAG]) };
+  return names;
 }
 
 /** Adds a known function (a header's summary, an imported one) to the names. */

@@ -113,6 +113,13 @@ export interface EventBase {
    * first, then the rest of the run; undefined when no initializer is known.
    */
   initializer(variable: string): ReadonlyMap<string, string> | undefined;
+  /**
+   * The variable (a plain variable's key: `vma`; false for any other) is stored into or read from a field of a structure that the function
+   * also hands to a callee the knowledge base does not describe: that callee may change what it
+   * points to (write-lock the VMA) unseen by the path's state. Flow-insensitive: anywhere in the
+   * function (src/engine/function-text.ts).
+   */
+  sharedThroughStruct(key: string): boolean;
 }
 
 /** A callee's entry requirement, in the caller's terms (lock key of the caller's state). */

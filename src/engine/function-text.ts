@@ -1,9 +1,10 @@
 // What a function's text says before its flow is followed: the declared types of its names, the
 // single-assignment aliases of lock expressions (and the canonical form of a key through them),
-// the local flags that guard lock operations, and the parameters that point to a flag.
+// the local flags that guard lock operations, the parameters that point to a flag, and the
+// variables a callee may reach through a structure it is handed.
 
-import { AstNode, calleeName, stripParens, walk } from '../parse/ast.js';
-import type { ApiEntry, LockClass } from '../kb/lock-api.js';
+import { AstNode, calleeName, callArgs, stripParens, walk } from '../parse/ast.js';
+import { lookupApi, type ApiEntry, type LockClass } from '../kb/lock-api.js';
 import { keyOf } from './keys.js';
 import { declaredName } from './values.js';
 
@@ -184,4 +185,57 @@ export function collectPointerParams(fn: AstNode): Set<string> {
     return false;
   });
   return out;
+}
+
+/** The identifier an expression is rooted at: `vp` for `&vp`, `vp.vma`, `vmg->vma->vm_mm`, `(x)`. */
+function baseIdentifier(n: AstNode): string | null {
+  let cur: AstNode | null = stripParens(n);
+  while (cur) {
+    if (cur.type === 'identifier') return cur.text;
+    if (cur.type === 'field_expression' || cur.type === 'pointer_expression' || cur.type === 'subscript_expression') cur = cur.child('argument');
+    else if (cur.type === 'cast_expression') cur = cur.child('value');
+    else if (cur.type === 'parenthesized_expression') cur = stripParens(cur);
+    else return null;
+  }
+  return null;
+}
+
+/**
+ * Variables of the function whose value is stored into a field of a structure (`vp.vma = vma;`) or
+ * read from one (`vma = vmg->target;`), where that structure (or its address) is also handed to a
+ * function the knowledge base does not describe: a computed summary or an unknown function. Such a
+ * callee may change what the variable points to through the structure (`vma_prepare(&vp)`
+ * write-locks the VMA), which the path's state does not connect to the variable. Flow-insensitive,
+ * so conservative.
+ */
+export function collectSharedThroughStruct(fn: AstNode): Set<string> {
+  const pairs: [string, string][] = [];
+  const passed = new Set<string>();
+  const note = (variable: AstNode | null, field: AstNode | null): void => {
+    const v = variable ? stripParens(variable) : null;
+    const f = field ? stripParens(field) : null;
+    if (v?.type !== 'identifier' || f?.type !== 'field_expression') return;
+    const base = baseIdentifier(f);
+    if (base && base !== v.text) pairs.push([v.text, base]);
+  };
+  walk(fn, (n) => {
+    if (n.type === 'assignment_expression') {
+      note(n.child('right'), n.child('left'));
+      note(n.child('left'), n.child('right'));
+    } else if (n.type === 'init_declarator') {
+      const d = n.child('declarator');
+      let id: AstNode | null = d;
+      while (id && id.type === 'pointer_declarator') id = id.child('declarator');
+      note(id, n.child('value'));
+    } else if (n.type === 'call_expression') {
+      const name = calleeName(n);
+      if (name && lookupApi(name)) return true;
+      for (const a of callArgs(n)) {
+        const b = baseIdentifier(a);
+        if (b) passed.add(b);
+      }
+    }
+    return true;
+  });
+  return new Set(pairs.filter(([, base]) => passed.has(base)).map(([v]) => v));
 }

@@ -12,7 +12,7 @@ import { deadFactPruner } from './liveness.js';
 import { State, type LockFact } from './state.js';
 import { outConstants, outFields, outFlagValues } from './out-values.js';
 import { configMacros, pathConfig } from './config-paths.js';
-import { canonicalizer, collectAliases, collectLockFlags, collectPointerParams, collectTypes } from './function-text.js';
+import { canonicalizer, collectAliases, collectLockFlags, collectPointerParams, collectSharedThroughStruct, collectTypes } from './function-text.js';
 import { entryConditions } from './arg-conditions.js';
 import { Transfer, keyOf, declaredName, rwsemOwner, type EventSink, type FunctionContext, type SummaryFacts } from './transfer.js';
 import { emptySummaryFacts } from './models/summary-facts.js';
@@ -312,7 +312,7 @@ interface Analysis {
   step: (node: AstNode, message: string, kind?: TraceKind) => TraceStep;
   types: Map<string, string>;
   context: FunctionContext;
-  tf: Transfer;
+  transfer: Transfer;
   env: FunctionEnv;
 }
 
@@ -341,7 +341,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     facts,
   };
   const transfer = new Transfer(context);
-  const analysis: Analysis = { fn, file, info, canonical, step, types, context, tf: transfer, env };
+  const analysis: Analysis = { fn, file, info, canonical, step, types, context, transfer, env };
   const entry = entryState(fn, canonical, file, info.params, env.entry);
   const callSites = new Map<AstNode, CallSite>();
   // Rules see each state as the fixpoint computes it: every state a node receives is a real path
@@ -397,14 +397,17 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
 
 /** The rules' events, and the call sites of the file's static functions with the locks held at each. */
 function eventSink(a: Analysis, visitors: RuleVisitor[], callSites: Map<AstNode, CallSite>): EventSink {
-  const { file, info, canonical, step, types, tf: transfer, env } = a;
+  const { file, info, canonical, step, types, transfer, env } = a;
   const typeOf = (name: string): string | undefined => types.get(name);
   const initializer = env.initializer;
+  // Computed once for the function, when a rule first asks.
+  let shared: ReadonlySet<string> | undefined;
+  const sharedThroughStruct = (key: string): boolean => /^\w+$/.test(key) && (shared ??= collectSharedThroughStruct(a.fn)).has(key);
   const mmapKeyOf = (expr: AstNode): LockKey | null => {
     const k = keyOf(rwsemOwner(expr, 'mmap') ?? stripParens(expr));
     return k ? lockKeyFor('mmap', canonical(k)) : null;
   };
-  const base = (pathState: StateT) => ({ file, fn: info, state: viewOf(pathState, transfer), keyOf, mmapKeyOf, step, typeOf, initializer });
+  const base = (pathState: StateT) => ({ file, fn: info, state: viewOf(pathState, transfer), keyOf, mmapKeyOf, step, typeOf, initializer, sharedThroughStruct });
   const callVisitors = visitors.filter((v) => v.call);
   const derefVisitors = visitors.filter((v) => v.deref);
   const lockVisitors = visitors.filter((v) => v.lockOp);
@@ -462,7 +465,7 @@ function recordCallSite(a: Analysis, callSites: Map<AstNode, CallSite>, node: As
 
 /** The rules' view of each state at the function's exit. */
 function exitPaths(a: Analysis, exitStates: StateT[], macros: ReturnType<typeof configMacros>): ExitPath[] {
-  const { canonical, info, tf: transfer } = a;
+  const { canonical, info, transfer } = a;
   return exitStates.map((pathState) => ({
     state: viewOf(pathState, transfer),
     returnNode: (pathState.retNode as AstNode | null) ?? null,

@@ -19,8 +19,8 @@ export interface PrescanFunction {
   /**
    * What the function mentions that can matter: the names it calls (an identifier before `(`) and
    * the identifiers of the `wanted` set given to prescan() (the knowledge base's lock API, fields
-   * and types), comments, strings and preprocessor lines left out; `vm_start=` when `vm_start=`
-   * is wanted and the function assigns to a `vm_start`. Header identifiers only when wanted.
+   * and types), comments, strings and preprocessor lines left out; `vm_start=` (fieldWrite()) when
+   * `vm_start=` is wanted and the function assigns to a `vm_start`. Header identifiers only when wanted.
    */
   ids: string[];
   isStatic: boolean;
@@ -69,6 +69,11 @@ function isIdentStart(c: number): boolean {
 }
 function isIdentPart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || (c >= 48 && c <= 57);
+}
+
+/** How the prescan records an assignment to a field or variable (`vm_start = ...`: `vm_start=`), when that is wanted. */
+export function fieldWrite(field: string): string {
+  return `${field}=`;
 }
 
 /** Is there an assignment operator at `k` (`=`, `|=`, `+=`, ..., not `==`)? */
@@ -243,7 +248,8 @@ class Prescanner {
       else {
         const id = text.slice(i, j);
         if (wanted.has(id)) this.currentIds.add(intern(text, i, j));
-        if (isAssignment(text, k) && wanted.has(`${id}=`)) this.currentIds.add(intern(`${id}=`, 0, id.length + 1));
+        const written = fieldWrite(id);
+        if (isAssignment(text, k) && wanted.has(written)) this.currentIds.add(intern(written, 0, written.length));
       }
     } else if (this.inOther && this.sawEquals) {
       const id = text.slice(i, j);

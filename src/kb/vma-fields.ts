@@ -16,6 +16,12 @@ export interface VmaFields {
 const CONST_FLAGS: VmaFields = { readOnly: VMA_READONLY_FIELDS, mmapWrite: VMA_MMAP_WRITE_FIELDS };
 const PLAIN_FLAGS: VmaFields = { readOnly: [], mmapWrite: [...VMA_MMAP_WRITE_FIELDS, ...VMA_READONLY_FIELDS] };
 
+/**
+ * Every field vmaFieldsOf() names, whatever the tree: where vm_flags is a plain field, the mmap
+ * write lock's list holds them all (for the demand, which does not depend on the tree).
+ */
+export const VMA_FIELDS_OF_ANY_TREE: readonly string[] = PLAIN_FLAGS.mmapWrite;
+
 export function vmaFieldsOf(tree: Readonly<TreeFacts>): VmaFields {
   return tree.vmFlagsReadOnly ? CONST_FLAGS : PLAIN_FLAGS;
 }

@@ -1,5 +1,7 @@
-// The rule registry: every rule module, in a stable order (SARIF ruleIndex follows it).
+// The rule registry: every rule module, in a stable order (SARIF ruleIndex follows it), and the
+// names every rule declares for the demand (RuleMeta.demand).
 import type { Rule } from './rule.js';
+import type { DemandNames } from '../engine/demand.js';
 import { faultUnderMmapLock } from './fault-under-mmap-lock.js';
 import { uncheckedVmaLookup } from './unchecked-vma-lookup.js';
 import { findVmaRange } from './find-vma-range.js';
@@ -38,4 +40,13 @@ export function allRules(): readonly Rule[] {
 
 export function findRule(id: string): Rule | undefined {
   return rules.find((r) => r.meta.id === id);
+}
+
+/**
+ * What makes a function worth analysing for the rules (RuleMeta.demand): every rule's, not only
+ * the selected ones', so that the demand, and what a run finds, does not depend on --rule or on
+ * the rules a tree does not run.
+ */
+export function everyRuleDemand(): DemandNames[] {
+  return rules.flatMap((r) => (r.meta.demand ? [r.meta.demand] : []));
 }

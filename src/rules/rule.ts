@@ -6,6 +6,7 @@
 
 import type { Severity } from '../types.js';
 import type { TreeFacts, TreeFeature } from '../tree-facts.js';
+import type { DemandNames } from '../engine/demand.js';
 import type { CallEvent, DerefEvent, LockOpEvent, FunctionExitEvent, FileEvent, FindingInput, WriteEvent } from '../engine/events.js';
 
 export interface RuleDocs {
@@ -36,6 +37,15 @@ export interface RuleMeta {
    * match every comment the rule could report on.
    */
   textTrigger?: RegExp;
+  /**
+   * For a rule whose check reads a table of the knowledge base that no engine model reads (the
+   * page walks, the VMA fields a write needs a lock for): the names that make a function worth
+   * analysing for it (src/engine/demand.ts), a field write as `fieldWrite(field)`
+   * (src/engine/prescan.ts). Every rule's count, whichever rules the run selects
+   * (everyRuleDemand(), src/rules/index.ts). A name the lock API's entries or an engine model
+   * already make relevant need not be repeated.
+   */
+  demand?: DemandNames;
   /**
    * The kernel feature the rule checks: a tree without it (src/tree-facts.ts: 6.1 has no per-VMA
    * locks) does not run the rule.

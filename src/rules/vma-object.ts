@@ -1,9 +1,10 @@
 // Shared by the VMA write rules: is an expression a VMA (not a vm_region or anything else with a
 // vm_start field), is it one nothing else can reach yet, and how to explain the lock state found.
+// (Whether a callee may reach a VMA variable through a structure is the engine's:
+// EventBase.sharedThroughStruct.)
 import type { EventBase } from '../engine/events.js';
 import type { TraceStep } from '../types.js';
-import { VMA_POINTER_TYPE, lookupApi } from '../kb/lock-api.js';
-import { type AstNode, calleeName, callArgs, stripParens, walk } from '../parse/ast.js';
+import { VMA_POINTER_TYPE } from '../kb/lock-api.js';
 
 /** The expression's key names a VMA: declared `struct vm_area_struct *` here, or a VMA the engine tracks. */
 export function isVma(ev: EventBase, key: string | null): key is string {
@@ -70,67 +71,4 @@ export function vmaTrace(ev: EventBase, lockKey: string, vmaKey: string, last: T
     else steps.splice(at, 0, origin);
   }
   return [...steps, last];
-}
-
-/** The identifier an expression is rooted at: `vp` for `&vp`, `vp.vma`, `vmg->vma->vm_mm`, `(x)`. */
-function baseIdentifier(n: AstNode): string | null {
-  let cur: AstNode | null = stripParens(n);
-  while (cur) {
-    if (cur.type === 'identifier') return cur.text;
-    if (cur.type === 'field_expression' || cur.type === 'pointer_expression' || cur.type === 'subscript_expression') cur = cur.child('argument');
-    else if (cur.type === 'cast_expression') cur = cur.child('value');
-    else if (cur.type === 'parenthesized_expression') cur = stripParens(cur);
-    else return null;
-  }
-  return null;
-}
-
-const throughStructCache = new WeakMap<AstNode, ReadonlySet<string>>();
-
-/**
- * Variables of the function whose value is stored into a field of a structure (`vp.vma = vma;`) or
- * read from one (`vma = vmg->target;`), where that structure (or its address) is also handed to a
- * function the knowledge base does not describe: a computed summary or an unknown function. Such a
- * callee may write-lock the VMA through the structure (`vma_prepare(&vp)`), which the lock state
- * does not connect to the variable. Flow-insensitive, so conservative.
- */
-function reachedThroughPassedStruct(fn: AstNode): ReadonlySet<string> {
-  const hit = throughStructCache.get(fn);
-  if (hit) return hit;
-  const pairs: [string, string][] = [];
-  const passed = new Set<string>();
-  const note = (variable: AstNode | null, field: AstNode | null): void => {
-    const v = variable ? stripParens(variable) : null;
-    const f = field ? stripParens(field) : null;
-    if (v?.type !== 'identifier' || f?.type !== 'field_expression') return;
-    const base = baseIdentifier(f);
-    if (base && base !== v.text) pairs.push([v.text, base]);
-  };
-  walk(fn, (n) => {
-    if (n.type === 'assignment_expression') {
-      note(n.child('right'), n.child('left'));
-      note(n.child('left'), n.child('right'));
-    } else if (n.type === 'init_declarator') {
-      const d = n.child('declarator');
-      let id: AstNode | null = d;
-      while (id && id.type === 'pointer_declarator') id = id.child('declarator');
-      note(id, n.child('value'));
-    } else if (n.type === 'call_expression') {
-      const name = calleeName(n);
-      if (name && lookupApi(name)) return true;
-      for (const a of callArgs(n)) {
-        const b = baseIdentifier(a);
-        if (b) passed.add(b);
-      }
-    }
-    return true;
-  });
-  const out = new Set(pairs.filter(([, base]) => passed.has(base)).map(([v]) => v));
-  throughStructCache.set(fn, out);
-  return out;
-}
-
-/** The VMA variable is reachable through a structure handed to a callee the analysis does not follow precisely. */
-export function sharedThroughStruct(ev: EventBase, vmaKey: string): boolean {
-  return /^\w+$/.test(vmaKey) && reachedThroughPassedStruct(ev.fn.node).has(vmaKey);
 }

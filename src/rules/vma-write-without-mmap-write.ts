@@ -1,7 +1,8 @@
 // vma-write-without-mmap-write: a VMA modified while the mmap lock is held for read only (or not held),
 // and any direct write to vma->vm_flags.
 import type { Rule } from './rule.js';
-import { vmaFieldsOf } from '../kb/vma-fields.js';
+import { VMA_FIELDS_OF_ANY_TREE, vmaFieldsOf } from '../kb/vma-fields.js';
+import { fieldWrite } from '../engine/prescan.js';
 import { isFreshVma, isVma, lockWhere, vmaTrace } from './vma-object.js';
 import { modifiedVmaArgs } from '../engine/tree-macros.js';
 import type { CallEvent, EventBase } from '../engine/events.js';
@@ -36,6 +37,8 @@ export const vmaWriteWithoutMmapWrite: Rule = {
   meta: {
     id: 'vma-write-without-mmap-write',
     severity: 'error',
+    // A write to a field it checks, in any tree (the calls that modify a VMA are entries of the knowledge base).
+    demand: { names: VMA_FIELDS_OF_ANY_TREE.map(fieldWrite) },
     shortDescription: 'A VMA is modified while the mmap lock is held for read only, or not held.',
     fullDescription:
       'Reports vma_start_write(), vm_flags_set/clear/mod/reset() (and helpers whose summary says they modify a VMA ' +

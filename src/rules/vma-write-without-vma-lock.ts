@@ -3,13 +3,16 @@
 import type { Rule } from './rule.js';
 import { lockKeyFor } from '../engine/lock-keys.js';
 import { VMA_LOCKED_FIELDS } from '../kb/lock-api.js';
-import { isFreshVma, isVma, lockWhere, sharedThroughStruct, vmaTrace } from './vma-object.js';
+import { fieldWrite } from '../engine/prescan.js';
+import { isFreshVma, isVma, lockWhere, vmaTrace } from './vma-object.js';
 
 export const vmaWriteWithoutVmaLock: Rule = {
   meta: {
     id: 'vma-write-without-vma-lock',
     severity: 'error',
     treeFeature: 'perVmaLocks',
+    // A write to a field it checks.
+    demand: { names: VMA_LOCKED_FIELDS.map(fieldWrite) },
     shortDescription: 'A VMA field that per-VMA-lock readers depend on is written without vma_start_write().',
     fullDescription:
       'With the mmap write lock known held, reports a write to vm_policy, vm_page_prot, anon_vma, anon_name, ' +
@@ -39,7 +42,7 @@ export const vmaWriteWithoutVmaLock: Rule = {
         // VMA write lock came since; unknown (from the caller, or a callee that may have taken it) is quiet.
         if (ev.state.vmaWriteLock(ev.objectKey) !== 'none') return;
         // A callee given a structure that holds this VMA may have write-locked it: the state cannot tell.
-        if (sharedThroughStruct(ev, ev.objectKey)) return;
+        if (ev.sharedThroughStruct(ev.objectKey)) return;
         const target = `${ev.objectKey}->${ev.field}`;
         context.report({
           node: ev.node,

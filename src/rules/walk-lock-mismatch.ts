@@ -8,6 +8,8 @@ export const walkLockMismatch: Rule = {
   meta: {
     id: 'walk-lock-mismatch',
     severity: 'error',
+    // A page walk, and the ops whose `.walk_lock` it reads (a file-scope initializer naming one is read whole).
+    demand: { names: [...Object.keys(PAGE_WALKS), PAGE_WALK_LOCK_FIELD, ...Object.keys(PAGE_WALK_LOCKS)] },
     shortDescription: "A page walk's .walk_lock asks for more than the caller holds.",
     fullDescription:
       'Reports walk_page_range(), walk_page_range_novma(), walk_page_range_vma() and walk_page_vma() called with an ' +

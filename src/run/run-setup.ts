@@ -16,6 +16,7 @@ import type { CrossFileView } from '../cross-file-view.js';
 import { readSource } from '../parallel/file-task.js';
 import type { ResultCache } from '../cache.js';
 import type { Rule } from '../rules/rule.js';
+import { everyRuleDemand } from '../rules/index.js';
 import { openCache } from './run-cache.js';
 import type { RunSource } from './run-source.js';
 
@@ -79,8 +80,9 @@ export function setUpRun(given: readonly RunSource[], requested: AnalyzeOptions)
   };
   const analyzer = new FileAnalyzer(rules, options, stats, view);
   // What makes a function worth analysing: the lock API of the knowledge base and the
-  // configuration, the summaries of earlier runs (and, for the demand, of the headers).
-  const names = relevantNames([...allApis(), ...(options.config ?? [])]);
+  // configuration, the names the engine models and every rule declare (whichever rules run), the
+  // summaries of earlier runs (and, for the demand, of the headers).
+  const names = relevantNames([...allApis(), ...(options.config ?? [])], everyRuleDemand());
   for (const entry of crossFile.imported.values()) addEntry(names, entry);
   const triggers = rules.flatMap((r) => (r.meta.textTrigger ? [r.meta.textTrigger] : []));
   const factsConfig: FactsConfig = {

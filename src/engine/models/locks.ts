@@ -1,7 +1,8 @@
 // The lock model's transfer: what lock calls, their failures, callees that may drop a lock,
 // requirements and assignments do to the lock facts of a path (State.locks, State.lockAliases).
 // Lock keys and queries are in lock-queries.ts; the order in which a call's effects apply is in
-// src/engine/call-effects.ts.
+// src/engine/call-effects.ts. What makes a function worth analysing for the model, besides the
+// lock calls' entries, is `lockDemand()` (for src/engine/demand.ts).
 
 import type { AstNode } from '../../parse/ast.js';
 import type { ApiEntry, LockClass, LockEffect } from '../../kb/lock-api.js';
@@ -20,6 +21,7 @@ import { displayOf, lockKey, lockName, ownMmapLock } from './lock-queries.js';
 import { lockDisplayName } from '../../kb/lock-classes.js';
 import { forgottenKey, isLockOf, lockClassOf, lockInstanceOf, lockKeyFor, type LockKey } from '../lock-keys.js';
 import { LOCK_CLASS_DECLARATIONS, classesEndingWith, lockClass } from '../../kb/lock-classes.js';
+import type { DemandNames } from '../demand.js';
 
 /** One way a call may go: the state on it, the values returned on it, a lock on the returned pointer. */
 export interface CallVariant {
@@ -28,6 +30,24 @@ export interface CallVariant {
   lockOnRet?: LockOnReturn;
 }
 
+
+/**
+ * What makes a function worth analysing for the lock model, from the lock class declarations
+ * (src/kb/lock-classes.ts): a lock's rwsem field (`mm->mmap_lock`, older `mmap_sem`; the first
+ * field of `vma->vm_lock->lock`), on which a raw rwsem call or guard (`down_read`,
+ * `guard(rwsem_read)`) acts on the class; and the guard classes whose entry call changes the
+ * caller's lock state (`guard(mmap_read_lock)(mm)`). The lock calls themselves are entries of the
+ * knowledge base, which the demand reads directly.
+ */
+export function lockDemand(changesState: (call: string) => boolean): DemandNames {
+  const names: string[] = [];
+  for (const d of LOCK_CLASS_DECLARATIONS) {
+    names.push(...(d.rwsem?.fields ?? []));
+    if (d.rwsem?.path) names.push(d.rwsem.path[0]);
+    for (const [guard, calls] of Object.entries(d.guards ?? {})) if (changesState(calls.acquire)) names.push(guard);
+  }
+  return { names };
+}
 
 /** The call leaves the mm in argument `api.lastUser` without other users: its VMAs stay valid unlocked. */
 export function markLastUser(context: FunctionContext, api: ApiEntry, args: AstNode[], copy: () => State): void {

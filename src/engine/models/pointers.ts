@@ -1,9 +1,11 @@
 // The VMA pointer model: facts about pointers that came from a VMA lookup or an iterator
 // (State.ptrs): where they came from, which fields a branch tested, the locks that keep them
-// alive, whether they were stored where other code sees them.
+// alive, whether they were stored where other code sees them; and what makes a function worth
+// analysing for the model (`pointerDemand()`, for src/engine/demand.ts).
 
 import { AstNode, calleeName, callArgs, stripParens } from '../../parse/ast.js';
-import { VMA_ITERATORS, type ApiEntry } from '../../kb/lock-api.js';
+import { VMA_ITERATORS, VMA_STRUCT_TAG, type ApiEntry } from '../../kb/lock-api.js';
+import type { DemandNames } from '../demand.js';
 import { keyOf } from '../keys.js';
 import { mentions, type State, type PointerFact } from '../state.js';
 import { V_ZERO } from '../events.js';
@@ -11,6 +13,15 @@ import type { FunctionContext } from '../context.js';
 import { isStartBound } from '../start-bounds.js';
 import { NONZERO } from '../values.js';
 import { heldLockKeys } from './lock-queries.js';
+
+/**
+ * What makes a function worth analysing for the VMA pointer model: a VMA iterator (its cursor is
+ * a VMA the model tracks); and what makes it a function that takes a VMA (`vm_area_struct`), whose
+ * callers read which VMA arguments it dereferences.
+ */
+export function pointerDemand(): DemandNames {
+  return { names: Object.keys(VMA_ITERATORS), vmaNames: [VMA_STRUCT_TAG] };
+}
 
 /** The argument of an iterator macro that is its VMA cursor (`for_each_vma(vmi, vma)`: vma). */
 function vmaCursor(macro: AstNode, args: AstNode[]): AstNode | undefined {

@@ -1,6 +1,8 @@
 // Summary facts: what the analysis of a function learns for its callers beyond its exit states
 // (where it may fault, which parameters it dereferences or modifies, whose mmap lock it takes).
 // The models note them as the paths go; src/engine/summary.ts turns them into the summary.
+// `vmaModificationDemand()`: the writes that make a function worth analysing for its modified VMAs
+// (for src/engine/demand.ts).
 
 import { AstNode, stripParens } from '../../parse/ast.js';
 import type { ApiEntry } from '../../kb/lock-api.js';
@@ -11,6 +13,9 @@ import type { State } from '../state.js';
 import type { FunctionContext } from '../context.js';
 import { droppedCallersVmaLock, mmapLockOfVma } from './lock-queries.js';
 import { noteFault } from './faults.js';
+import { VMA_FIELDS_OF_ANY_TREE } from '../../kb/vma-fields.js';
+import { fieldWrite } from '../prescan.js';
+import type { DemandNames } from '../demand.js';
 
 export interface SummaryFacts {
   /** The first call that may fault with the caller's locks still in place: the chain down to the access. */
@@ -53,6 +58,15 @@ export function noteDeref(context: FunctionContext, key: string, state: State): 
   if (!context.facts || !/^\w+$/.test(key)) return;
   const i = context.params.indexOf(key);
   if (i >= 0 && !state.values.has(key)) context.facts.derefs.add(i);
+}
+
+/**
+ * What makes a function worth analysing for its summary's modified VMAs: a write to a VMA field
+ * whose writers need the mmap write lock (FunctionContext.vmaWriteFields, in any tree): its callers
+ * then need that lock too.
+ */
+export function vmaModificationDemand(): DemandNames {
+  return { names: VMA_FIELDS_OF_ANY_TREE.map(fieldWrite) };
 }
 
 /**
