@@ -8,11 +8,10 @@
 
 import { performance } from 'node:perf_hooks';
 import type { AnalyzeOptions, RunResult } from './types.js';
-import { initParser } from './parse/parser.js';
 import { calleesFirst } from './engine/callgraph.js';
 import { readSource } from './parallel/file-task.js';
 import { defaultJobs } from './parallel/pool.js';
-import { setUpRun, type RunSetup } from './run/run-setup.js';
+import { setUpRun, startAnalysis, type RunAnalysis, type RunSetup } from './run/run-setup.js';
 import { someInMemory, type RunSource } from './run/run-source.js';
 import { cachedRun, runEntryPlace, storeRun } from './run/run-cache.js';
 import { readAll, type FilesRead } from './run/read-files.js';
@@ -52,12 +51,12 @@ interface FilesAnalyzed {
 
 async function run(given: readonly RunSource[], requested: AnalyzeOptions): Promise<RunResult> {
   const start = performance.now();
-  await initParser();
-  const setup = setUpRun(given, requested);
-  const { cache, options, sources, stats } = setup;
-  const runEntry = cache ? runEntryPlace(cache, sources, { root: setup.root, options }) : null;
+  const ready = setUpRun(given, requested);
+  const { cache, options, sources, stats } = ready;
+  const runEntry = cache ? runEntryPlace(cache, sources, { root: ready.root, options }) : null;
   const earlier = cache && runEntry ? cachedRun(cache, runEntry, start) : null;
   if (earlier) return earlier;
+  const setup = await startAnalysis(ready);
   const phases = new PhaseLog(start);
   // Workers read the files and analyse them ahead of their turn (src/parallel/), started at
   // their first use: a run whose files all come from the cache starts no worker.
@@ -80,7 +79,7 @@ async function run(given: readonly RunSource[], requested: AnalyzeOptions): Prom
 }
 
 /** Everything between the pool's start and its end: read, summarise the headers, analyse in rounds. */
-async function readAndAnalyze(setup: RunSetup, pool: RunPool, phases: PhaseLog): Promise<FilesAnalyzed> {
+async function readAndAnalyze(setup: RunAnalysis, pool: RunPool, phases: PhaseLog): Promise<FilesAnalyzed> {
   const { sources, stats, crossFile } = setup;
   const read = await readAll(sources, crossFile, setup.factsConfig, pool.wanted && !someInMemory(sources) ? pool.get() : null);
   stats.parseMs += read.ms;

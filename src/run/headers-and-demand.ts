@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { FileNotification } from '../types.js';
 import { addEntry, Demand, type RelevantNames } from '../engine/demand.js';
 import { KERNEL_HEADERS, kernelHeaderDeclarations, summariseHeaders } from '../header-summaries.js';
-import type { RunSetup } from './run-setup.js';
+import type { RunAnalysis, RunSetup } from './run-setup.js';
 import type { FilesRead } from './read-files.js';
 
 /** What the step gives the analysis of the files. */
@@ -26,7 +26,7 @@ export interface HeadersAndDemand {
   functionsInRun: number;
 }
 
-export function summariseHeadersThenDemand(setup: RunSetup, read: FilesRead): HeadersAndDemand {
+export function summariseHeadersThenDemand(setup: RunAnalysis, read: FilesRead): HeadersAndDemand {
   const { root, crossFile, options } = setup;
   // The knowledge base as the tree declares its functions (before any analysis reads it).
   crossFile.apis.addHeader(kernelHeaderDeclarations(root));

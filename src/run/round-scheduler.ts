@@ -12,7 +12,7 @@ import { emptyOutcome, sameInputs, type FileOutcome } from '../file-analyzer.js'
 import type { OnlyFunctions } from '../file-analysis/parse-file.js';
 import { onlyThese } from '../header-summaries.js';
 import { analyzeSource, type FileTaskResult } from '../parallel/file-task.js';
-import type { RunSetup } from './run-setup.js';
+import type { RunAnalysis } from './run-setup.js';
 import type { FilesRead } from './read-files.js';
 import type { RunPool } from './run-pool.js';
 import { CachedAnalyses } from './run-cache.js';
@@ -60,7 +60,7 @@ export class RoundScheduler {
   private readonly cache: CachedAnalyses | null;
 
   constructor(
-    private readonly setup: RunSetup,
+    private readonly setup: RunAnalysis,
     private readonly read: FilesRead,
     private readonly demand: Demand | null,
     /** Does the tree change knowledge-base entries (then a task carries them)? */

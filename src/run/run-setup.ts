@@ -1,6 +1,7 @@
 // What a run is set up with before it reads anything: its sources (the files given and the
-// context files), its options with the tree's facts, the rules, the run's knowledge and the view
-// the analyzer reads it through, the names that make a function worth analysing, the cache.
+// context files), its options with the tree's facts, the rules, the cross-file facts and the view
+// the analyzer reads them through, the names that make a function worth analysing, the cache.
+// The parser and the main thread's analyzer come after the run-level cache missed (startAnalysis).
 
 import path from 'node:path';
 import type { AnalyzeOptions, FileNotification, RunStats } from '../types.js';
@@ -12,6 +13,7 @@ import { addEntry, relevantNames, type RelevantNames } from '../engine/demand.js
 import { readTreeFacts } from '../tree-facts.js';
 import type { FactsConfig } from '../parallel/file-facts.js';
 import { FileAnalyzer, selectRules } from '../file-analyzer.js';
+import { initParser } from '../parse/parser.js';
 import type { CrossFileView } from '../cross-file-view.js';
 import { readSource } from '../parallel/file-task.js';
 import type { ResultCache } from '../cache.js';
@@ -32,8 +34,6 @@ export interface RunSetup {
   stats: RunStats;
   crossFile: CrossFileFacts;
   view: CrossFileView;
-  /** The analyzer of the main thread. */
-  analyzer: FileAnalyzer;
   /** What makes a function worth analysing (src/engine/demand.ts), before the headers' summaries. */
   names: RelevantNames;
   useDemand: boolean;
@@ -78,7 +78,6 @@ export function setUpRun(given: readonly RunSource[], requested: AnalyzeOptions)
     initializer: (variable) => crossFile.initializers.get(variable),
     api: (name, file) => crossFile.apis.entryFor(name, file),
   };
-  const analyzer = new FileAnalyzer(rules, options, stats, view);
   // What makes a function worth analysing: the lock API of the knowledge base and the
   // configuration, the names the engine models and every rule declare (whichever rules run), the
   // summaries of earlier runs (and, for the demand, of the headers).
@@ -100,5 +99,19 @@ export function setUpRun(given: readonly RunSource[], requested: AnalyzeOptions)
     if (skipped.length) notes.push({ file: tree.file, level: 'note', message: `not run on this tree, which lacks what they check: ${skipped.join(', ')}` });
   }
   const useDemand = options.demand !== false;
-  return { sources, options, root, treeFile: tree.file, rules, stats, crossFile, view, analyzer, names, useDemand, factsConfig, cache, notes };
+  return { sources, options, root, treeFile: tree.file, rules, stats, crossFile, view, names, useDemand, factsConfig, cache, notes };
+}
+
+/** A run set up and about to analyse: with the main thread's analyzer (its parser initialised). */
+export interface RunAnalysis extends RunSetup {
+  analyzer: FileAnalyzer;
+}
+
+/**
+ * The step after the run-level cache missed: the parser (WebAssembly) initialised and the main
+ * thread's analyzer made. A run the cache answers whole does neither.
+ */
+export async function startAnalysis(setup: RunSetup): Promise<RunAnalysis> {
+  await initParser();
+  return { ...setup, analyzer: new FileAnalyzer(setup.rules, setup.options, setup.stats, setup.view) };
 }
