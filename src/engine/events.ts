@@ -56,6 +56,9 @@ export interface PointerFact {
  */
 export type Nullness = 'maybe-null' | 'null' | 'nonnull' | 'unknown';
 
+/** A pointer fact as a path sees it: with whether the pointer is NULL, non-NULL or either there. */
+export type PathPointer = PointerFact & { nullness: Nullness };
+
 export interface StateView {
   /** mmap locks known held on this path. */
   heldMmapLocks(): HeldLock[];
@@ -66,7 +69,7 @@ export interface StateView {
   /** True inside pagefault_disable() ... pagefault_enable(). */
   pagefaultDisabled(): boolean;
   /** Facts about a pointer expression (by its normalised key), when it came from a VMA lookup, with its nullness on this path. */
-  pointer(key: string): (PointerFact & { nullness: Nullness }) | undefined;
+  pointer(key: string): PathPointer | undefined;
   /** The steps on this path that concern any of the given keys (lock or pointer keys), in order. */
   trace(keys: string[]): TraceStep[];
   /**

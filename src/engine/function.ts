@@ -30,8 +30,7 @@ import {
   type FunctionInfo,
   type FunctionResult,
   type HeldLock,
-  type Nullness,
-  type PointerFact,
+  type PathPointer,
   type ReturnKind,
   type StateView,
 } from './events.js';
@@ -229,7 +228,7 @@ class View implements StateView {
     return this.pathState.pf > 0;
   }
 
-  pointer(key: string): (PointerFact & { nullness: Nullness }) | undefined {
+  pointer(key: string): PathPointer | undefined {
     const p = this.pathState.ptrs.get(key);
     return p ? { ...p, nullness: this.pathState.nullness(key) } : undefined;
   }

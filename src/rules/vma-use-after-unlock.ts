@@ -1,8 +1,6 @@
 // vma-use-after-unlock: a VMA pointer used after the lock it was obtained under was dropped.
 import type { Rule } from './rule.js';
-import type { Nullness, PointerFact } from '../engine/events.js';
-
-type ViewedPointer = PointerFact & { nullness: Nullness };
+import type { PathPointer } from '../engine/events.js';
 import type { TraceStep } from '../types.js';
 
 export const vmaUseAfterUnlock: Rule = {
@@ -28,7 +26,7 @@ export const vmaUseAfterUnlock: Rule = {
   create(context) {
     // One finding per pointer and unlock in a function: the first use shows the problem.
     const reported = new Set<string>();
-    const stale = (p: ViewedPointer | undefined): p is ViewedPointer & { staleSince: TraceStep } => !!p && !!p.staleSince && !p.fresh && p.nullness !== 'null';
+    const stale = (p: PathPointer | undefined): p is PathPointer & { staleSince: TraceStep } => !!p && !!p.staleSince && !p.fresh && p.nullness !== 'null';
     return {
       deref(ev) {
         const p = ev.state.pointer(ev.pointerKey);

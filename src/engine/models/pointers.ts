@@ -35,34 +35,32 @@ function cursorFact(context: FunctionContext, macro: AstNode, state: State): Poi
   return { api: name, addr: null, nullable: true, mayStartAbove: false, origin: context.step(macro, `${name}() leaves its cursor NULL when it runs out`, 'lookup'), tested: [], lockedBy: heldLockKeys(state), staleSince: null };
 }
 
-/** One iteration starts: the macro assigns its arguments; a VMA cursor is a VMA, not NULL. */
-export function iterationBegins(context: FunctionContext, macro: AstNode, args: AstNode[], state: State): State {
+/**
+ * An iterator macro assigns its arguments: each identifier argument gets `value` (or an unknown
+ * value, null), its VMA cursor `cursorValue` and the fact of a VMA from the iterator.
+ */
+function iteratorAssigns(context: FunctionContext, macro: AstNode, args: AstNode[], state: State, cursorValue: number, value: number | null): State {
   const next = state.clone();
   const cursor = vmaCursor(macro, args);
   for (const a of args) {
     const k = keyOf(a);
     if (!k || a.type !== 'identifier') continue;
     next.kill(k);
-    next.setVal(k, NONZERO);
+    const assigned = a === cursor ? cursorValue : value;
+    if (assigned !== null) next.setVal(k, assigned);
     if (a === cursor) next.setPtr(k, cursorFact(context, macro, next));
   }
   return next;
 }
 
+/** One iteration starts: the macro assigns its arguments; a VMA cursor is a VMA, not NULL. */
+export function iterationBegins(context: FunctionContext, macro: AstNode, args: AstNode[], state: State): State {
+  return iteratorAssigns(context, macro, args, state, NONZERO, NONZERO);
+}
+
 /** The loop ran out: a VMA cursor is NULL now; other arguments hold unknown values. */
 export function iterationEnds(context: FunctionContext, macro: AstNode, args: AstNode[], state: State): State {
-  const next = state.clone();
-  const cursor = vmaCursor(macro, args);
-  for (const a of args) {
-    const k = keyOf(a);
-    if (!k || a.type !== 'identifier') continue;
-    next.kill(k);
-    if (a === cursor) {
-      next.setVal(k, V_ZERO);
-      next.setPtr(k, cursorFact(context, macro, next));
-    }
-  }
-  return next;
+  return iteratorAssigns(context, macro, args, state, V_ZERO, null);
 }
 
 /**
