@@ -70,9 +70,9 @@ async function run(given: readonly RunSource[], requested: AnalyzeOptions): Prom
   }
   const notes = [...setup.notes, ...analyzed.notes];
   if (cache?.writeError) notes.push({ file: options.cacheDir!, level: 'warning', message: cache.writeError });
-  const collected = collectFindings({ sources, outcomes: analyzed.scheduler.outcomes, notes, suppressions: analyzed.read.suppressions, rules: setup.rules, stats });
+  const collected = collectFindings({ sources, outcomes: analyzed.scheduler.outcomes, notes, suppressions: analyzed.read.suppressions, rules: setup.rules, stats, lockOrder: setup.crossFile.runLockOrder() });
   collected.stats.totalMs = performance.now() - start;
-  const result: RunResult = { findings: collected.findings, notifications: collected.notifications, stats: collected.stats, summaries: exportedSummaries(setup.crossFile) };
+  const result: RunResult = { findings: collected.findings, notifications: collected.notifications, stats: collected.stats, summaries: exportedSummaries(setup.crossFile), lockOrder: setup.crossFile.codeLockOrder() };
   if (cache && runEntry) storeRun(cache, runEntry, new Set([...(setup.treeFile ? [setup.treeFile] : []), ...analyzed.headersRead]), result);
   phases.mark('end');
   return result;

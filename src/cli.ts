@@ -37,7 +37,7 @@ import type { AnalyzeOptions, FileNotification, RunResult } from './types.js';
 import { UsageError } from './usage-error.js';
 import { parseCommandLine, type AnalyzeArguments, type MergeArguments, type OutputFormat } from './cli-arguments.js';
 import { cacheDirectory } from './cache.js';
-import { ConfigError, findConfig, formatSummaries, loadConfig, loadSummaryFiles, type ProjectConfig } from './kb/config.js';
+import { ConfigError, findConfig, formatSummaries, loadConfig, loadLockOrder, loadSummaryFiles, type ProjectConfig } from './kb/config.js';
 import { minimatch } from 'minimatch';
 
 export const EXIT_CLEAN = 0;
@@ -172,7 +172,12 @@ async function runAnalyze(args: AnalyzeArguments, environment: CliEnvironment): 
     const configFile = args.config !== undefined ? path.resolve(environment.cwd, args.config) : findConfig(environment.cwd);
     if (configFile) project = loadConfig(configFile, allRules().map((rule) => rule.meta.id));
     if (args.summariesOut !== undefined) options.exportSummaries = true;
-    if (args.summariesIn.length) options.summariesIn = loadSummaryFiles(args.summariesIn.map((file) => path.resolve(environment.cwd, file)));
+    if (args.summariesIn.length) {
+      const files = args.summariesIn.map((file) => path.resolve(environment.cwd, file));
+      options.summariesIn = loadSummaryFiles(files);
+      const lockOrder = loadLockOrder(files);
+      if (lockOrder.length) options.lockOrderIn = lockOrder;
+    }
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(`${shownPath(environment.cwd, error.file)}: ${error.problem}`);
     throw error;
@@ -218,7 +223,7 @@ async function runAnalyze(args: AnalyzeArguments, environment: CliEnvironment): 
   // No absolute path in any report: a kernel header's, the cache's (src/changed-lines.ts).
   result = withConfiguredSeverity(relativeToWorkingDirectory(result, environment.cwd), rules);
 
-  if (args.summariesOut !== undefined) await writeReport(formatSummaries(result.summaries, toolInfo().version), args.summariesOut, environment);
+  if (args.summariesOut !== undefined) await writeReport(formatSummaries(result.summaries, toolInfo().version, result.lockOrder), args.summariesOut, environment);
   // The baseline written holds every finding of the run; the one read takes its findings out.
   const recorded = result.findings.length;
   if (args.writeBaseline !== undefined) await writeReport(formatBaseline(result.findings, environment.cwd, `vmalint ${toolInfo().version}`), args.writeBaseline, environment);

@@ -27,6 +27,7 @@ import { FileMemo } from './file-analysis/file-memo.js';
 import { FindingCollector } from './file-analysis/finding-collector.js';
 import { FunctionRunner } from './file-analysis/function-runner.js';
 import { FileSchedule } from './file-analysis/file-schedule.js';
+import { callbackOrderEdges } from './engine/lock-order.js';
 
 export { exactFingerprint, sameInputs, type FileInputs, type CrossFileView } from './cross-file-view.js';
 
@@ -186,6 +187,10 @@ export class FileAnalyzer {
       initializers: crossFileInitializers(parsed.initializers),
       lookedUp: resolver.lookedUp,
       lookedUpWhole: resolver.lookedUpWhole,
+      lockOrder: [
+        ...schedule.orderEdges.values(),
+        ...callbackOrderEdges(file.path, [...parsed.initializers].map(([variable, v]) => ({ variable, ...v })), resolver.resolveWhole),
+      ],
     };
     return { outcome, contribution, inputs: resolver.inputs, stateSummaries: schedule.stateSummaries, functions: [...memo.used.values()] };
   }

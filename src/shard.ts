@@ -102,7 +102,7 @@ export function runIdentity(parts: RunIdentityParts): string {
  * read (--summaries-in) are identified by their files' digests instead.
  */
 export function findingOptions(options: AnalyzeOptions): unknown {
-  const { cacheDir: _cacheDir, jobs: _jobs, onProgress: _onProgress, summariesIn: _summariesIn, kernelRoot, defines, undefines, ...rest } = options;
+  const { cacheDir: _cacheDir, jobs: _jobs, onProgress: _onProgress, summariesIn: _summariesIn, lockOrderIn: _lockOrderIn, kernelRoot, defines, undefines, ...rest } = options;
   return {
     ...rest,
     defines: [...(defines ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),

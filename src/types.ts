@@ -40,6 +40,20 @@ export interface TraceStep {
   kind?: TraceKind;
 }
 
+/**
+ * A lock-order fact, as lockdep's dependency graph has them: lock class `to` is taken while `from`
+ * is held (`mmap_lock` -> `struct snd_pcm_runtime::buffer_mutex`), with where that is seen: the
+ * kernel's documented order, or the code of the run.
+ */
+export interface LockOrderEdge {
+  from: string;
+  to: string;
+  /** One line for a message: where the order comes from. */
+  reason: string;
+  /** The steps that show it (the acquisition under the other lock, the callback that brings it there). */
+  evidence: TraceStep[];
+}
+
 export interface Finding {
   ruleId: string;
   severity: Severity;
@@ -56,6 +70,11 @@ export interface Finding {
   trace: TraceStep[];
   /** Text of the primary line with white space folded, used for stable fingerprints. */
   lineText: string;
+  /**
+   * A finding that holds only if the run knows the lock order `from` -> `to` (the other half of an
+   * ABBA deadlock, FindingInput.ifOrder): judged when the run knows every file's order facts.
+   */
+  ifOrder?: { from: string; to: string };
 }
 
 /** A file that could not be analysed (fully or at all). */
@@ -117,6 +136,8 @@ export interface RunResult {
   stats: RunStats;
   /** Summaries of the run's non-static functions (for --summaries-out), by name. */
   summaries: Record<string, SummaryRecord>;
+  /** The lock order the run's code shows (for --summaries-out: another run judges its findings with it). */
+  lockOrder?: LockOrderEdge[];
 }
 
 /**
@@ -141,6 +162,8 @@ export interface AnalyzeOptions {
   config?: import('./kb/lock-api.js').ApiEntry[];
   /** Summaries learnt by an earlier run (--summaries-in), used for functions this run does not define. */
   summariesIn?: Record<string, SummaryRecord>;
+  /** The lock order earlier runs showed (--summaries-in), for the findings that wait for one. */
+  lockOrderIn?: LockOrderEdge[];
   /**
    * Root of a kernel tree whose include/linux headers are summarised (mm.h, mmap_lock.h,
    * pagewalk.h, uaccess.h, highmem.h, highmem-internal.h) and whose features are read

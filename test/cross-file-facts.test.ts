@@ -12,6 +12,7 @@ const fileKnowledge = (exported: ApiEntry[]): FileContribution => ({
   initializers: new Map(),
   lookedUp: new Set(),
   lookedUpWhole: new Set(),
+  lockOrder: [],
 });
 
 test('cross-file facts: a file belongs to its architecture, or to every build', () => {

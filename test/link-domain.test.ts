@@ -14,6 +14,7 @@ const exporting = (...exported: ApiEntry[]): FileContribution => ({
   initializers: new Map(),
   lookedUp: new Set(),
   lookedUpWhole: new Set(),
+  lockOrder: [],
 });
 
 test('link domains: the kernel, and the programs of tools/, scripts/, samples/, usr/', () => {

@@ -5,7 +5,8 @@ import type { AstNode } from '../parse/ast.js';
 import type { ApiEntry, LockClass } from '../kb/lock-api.js';
 import type { TraceKind, TraceStep } from '../types.js';
 import type { State } from './state.js';
-import type { CallRequirement, LockOp } from './events.js';
+import type { CallRequirement, KernelLockEvent, LockOp } from './events.js';
+import type { LockOrderEdge } from '../types.js';
 import type { SummaryFacts } from './models/summary-facts.js';
 
 /** Receives what happens along a path during the reporting pass (null during the fixpoint). */
@@ -13,6 +14,8 @@ export interface EventSink {
   call(node: AstNode, callee: string | null, api: ApiEntry | undefined, args: AstNode[], state: State, requires: CallRequirement[]): void;
   deref(node: AstNode, pointer: AstNode, key: string, field: string | null, state: State): void;
   lockOp(op: LockOp, state: State): void;
+  /** A kernel lock (kb/kernel-locks.ts) is taken, with the state before it. */
+  kernelLock?(op: KernelLockEvent, state: State): void;
   /** `object->field = ...` (or `object.field`, compound assignments included). */
   write(node: AstNode, object: AstNode, objectKey: string | null, field: string, arrow: boolean, state: State): void;
 }
@@ -39,6 +42,10 @@ export interface FunctionContext {
   pointerParams: ReadonlySet<string>;
   /** Declared type of a parameter or local (`struct vb2_queue *`), when the function declares it. */
   typeOf(name: string): string | undefined;
+  /** The file's text (a static lock's class is the file's). */
+  source: { text: string };
+  /** The order facts the function's paths show (mmap_lock -> class), by `from\0to`; null when not collected. */
+  orderEdges: Map<string, LockOrderEdge> | null;
   /** VMA fields whose writers need the mmap write lock (`vm_flags` too where it is a plain field). */
   vmaWriteFields: readonly string[];
 }

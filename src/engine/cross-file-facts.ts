@@ -11,6 +11,8 @@ import { declarationScope, NoreturnIndex } from './noreturn.js';
 import { internName } from './prescan.js';
 import { KERNEL_PROGRAM, linkDomains, type LinkDomains } from './link-domain.js';
 import { TreeApis } from './tree-apis.js';
+import type { LockOrderEdge } from '../types.js';
+import { LockOrder, documentedOrderEdges } from './lock-order.js';
 
 /** Summaries of one file's functions and the names the file looked up outside itself. */
 export interface FileContribution {
@@ -24,6 +26,8 @@ export interface FileContribution {
   lookedUp: Set<string>;
   /** Names the file-level checks asked about (they read the whole summary). */
   lookedUpWhole: Set<string>;
+  /** The lock order its functions' paths and callback tables show (src/engine/lock-order.ts). */
+  lockOrder: LockOrderEdge[];
 }
 
 /** Knowledge-base entry and summary of one function merged: the KB is the contract where it speaks. */
@@ -107,6 +111,9 @@ export function archHeaderNames(file: string, text: string, root: string | null)
   ].map((m) => m[1]);
 }
 
+/** Where the lock order of --summaries-in is kept among the files' (sorted first). */
+const IMPORTED_ORDER = '\0summaries-in';
+
 /** Run-wide summary tables and their change history. */
 export class CrossFileFacts {
   /**
@@ -130,6 +137,8 @@ export class CrossFileFacts {
   readonly changedAt = new Map<string, number>();
   readonly wholeChangedAt = new Map<string, number>();
   generation = 0;
+  /** The lock order each file shows (the last analysis of each), and what earlier runs showed (--summaries-in). */
+  readonly lockOrder = new Map<string, readonly LockOrderEdge[]>();
 
   /**
    * Names an architecture's own headers (arch/X/include) define as a macro or a static inline:
@@ -245,5 +254,22 @@ export class CrossFileFacts {
     }
     for (const [name, entry] of k.statics) this.statics.set(`${file}#${name}`, entry);
     for (const [name, fields] of k.initializers) if (!this.initializers.has(name)) this.initializers.set(name, fields);
+    if (k.lockOrder?.length) this.lockOrder.set(file, k.lockOrder);
+    else this.lockOrder.delete(file);
+  }
+
+  /** The run's lock order: the kernel's documented one, then every file's. */
+  runLockOrder(): LockOrder {
+    return new LockOrder(documentedOrderEdges(this.root), this.lockOrder);
+  }
+
+  /** The order the run's own files show, each edge once (for --summaries-out). */
+  codeLockOrder(): LockOrderEdge[] {
+    return new LockOrder([], [...this.lockOrder].filter(([file]) => file !== IMPORTED_ORDER)).all();
+  }
+
+  /** The order earlier runs showed (--summaries-in). */
+  importLockOrder(edges: readonly LockOrderEdge[]): void {
+    if (edges.length) this.lockOrder.set(IMPORTED_ORDER, edges);
   }
 }

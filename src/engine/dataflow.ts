@@ -7,7 +7,7 @@
 
 import { performance } from 'node:perf_hooks';
 import type { Cfg, CfgNode } from './cfg.js';
-import { State, joinStates } from './state.js';
+import { State, joinKernelContext, joinStates, sameKernelContext } from './state.js';
 import type { Transfer } from './transfer.js';
 import { OutOfBudget } from './context.js';
 import type { DeadFactPruner } from './liveness.js';
@@ -38,7 +38,14 @@ class NodeStates {
     const k = this.keyFor(pathState);
     const existing = this.map.get(k);
     if (this.mode === 'precise') {
-      if (existing) return [];
+      // The kernel locks are not in the hash: a path that agrees on everything else joins them.
+      if (existing) {
+        if (sameKernelContext(existing, pathState)) return [];
+        const joined = joinKernelContext(existing, pathState);
+        if (sameKernelContext(joined, existing)) return [];
+        this.map.set(k, joined);
+        return [joined];
+      }
       this.map.set(k, pathState);
       if (this.map.size > MAX_PRECISE) return this.regroup('grouped');
       return [pathState];
@@ -49,7 +56,7 @@ class NodeStates {
       return [pathState];
     }
     const joined = joinStates(existing, pathState);
-    if (joined.hash() === existing.hash()) return [];
+    if (joined.hash() === existing.hash() && sameKernelContext(joined, existing)) return [];
     this.map.set(k, joined);
     return [joined];
   }

@@ -26,6 +26,7 @@ import type { ApiEntry } from '../kb/lock-api.js';
 import { lockDemand } from './models/locks.js';
 import { pointerDemand } from './models/pointers.js';
 import { vmaModificationDemand } from './models/summary-facts.js';
+import { kernelLockDemand } from './models/kernel-locks.js';
 
 /**
  * What a call of a function with this entry brings to its caller's checks: a change of the
@@ -56,6 +57,13 @@ export interface DemandNames {
   names?: readonly string[];
   /** Identifiers of a function that takes a VMA (`vm_area_struct`): its callers read which VMA arguments it dereferences. */
   vmaNames?: readonly string[];
+  /**
+   * Calls that take a kernel lock (a mutex, a spinlock: models/kernel-locks.ts) or enter an atomic
+   * section: a function that makes one matters where it may also fault or take the mmap lock (it
+   * holds the lock across), and as a callback the kernel calls with the mmap lock held (what it
+   * takes is ordered below mmap_lock), with its callees that take one.
+   */
+  kernelLockNames?: readonly string[];
 }
 
 /**
@@ -65,7 +73,7 @@ export interface DemandNames {
 export type ModelDemand = (changesState: (call: string) => boolean) => DemandNames;
 
 /** Each engine model's declaration: what it reads beyond the knowledge base's entries. */
-const MODEL_DEMANDS: readonly ModelDemand[] = [lockDemand, pointerDemand, vmaModificationDemand];
+const MODEL_DEMANDS: readonly ModelDemand[] = [lockDemand, pointerDemand, vmaModificationDemand, kernelLockDemand];
 
 export interface RelevantNames {
   /** Identifiers that make a function worth analysing by themselves. */
@@ -74,6 +82,10 @@ export interface RelevantNames {
   insideNames: Set<string>;
   /** Identifiers of a function that takes a VMA. */
   vmaNames: Set<string>;
+  /** Calls that take a kernel lock or enter an atomic section (DemandNames.kernelLockNames). */
+  kernelLockNames: Set<string>;
+  /** Calls that may fault on user memory (a subset of insideNames). */
+  faultNames: Set<string>;
 }
 
 /**
@@ -82,7 +94,7 @@ export interface RelevantNames {
  * engine models, and of the rules.
  */
 export function relevantNames(entries: Iterable<ApiEntry>, ruleDemands: readonly DemandNames[]): RelevantNames {
-  const names: RelevantNames = { lockNames: new Set(), insideNames: new Set(), vmaNames: new Set() };
+  const names: RelevantNames = { lockNames: new Set(), insideNames: new Set(), vmaNames: new Set(), kernelLockNames: new Set(), faultNames: new Set() };
   const byName = new Map<string, ApiEntry>();
   for (const e of entries) {
     byName.set(e.name, e);
@@ -95,6 +107,7 @@ export function relevantNames(entries: Iterable<ApiEntry>, ruleDemands: readonly
   for (const declared of [...MODEL_DEMANDS.map((model) => model(changesState)), ...ruleDemands]) {
     for (const name of declared.names ?? []) names.lockNames.add(name);
     for (const name of declared.vmaNames ?? []) names.vmaNames.add(name);
+    for (const name of declared.kernelLockNames ?? []) names.kernelLockNames.add(name);
   }
   return names;
 }
@@ -104,6 +117,9 @@ export function addEntry(names: RelevantNames, e: ApiEntry): void {
   const r = entryRelevance(e);
   if (r === 'state') names.lockNames.add(e.name);
   else if (r === 'inside') names.insideNames.add(e.name);
+  if (e.mayFault) names.faultNames.add(e.name);
+  // A wrapper that takes a kernel lock for its caller (a header's foo_lock()).
+  if (e.kernelLocks?.some((k) => k.op === 'acquire')) names.kernelLockNames.add(e.name);
 }
 
 /**
@@ -188,6 +204,12 @@ export class Demand {
   private readonly expanded: Uint8Array;
   private readonly inside: Uint8Array;
   private readonly takesVma: Uint8Array;
+  /** Takes a kernel lock somewhere down its calls. */
+  private readonly kernelLocking: Uint8Array;
+  /** May fault on user memory somewhere down its calls. */
+  private readonly faulting: Uint8Array;
+  /** Needed as a callback the kernel calls with the mmap lock held, or a kernel-locking callee of one: its kernel-locking callees are taken. */
+  private readonly lockDown: Uint8Array;
   private readonly activated = new Set<number>();
   private readonly neededInFile: number[];
   /** Files whose file-scope initializers name the lock API (`.walk_lock = PGWALK_WRLOCK`). */
@@ -239,6 +261,9 @@ export class Demand {
     // Functions that may fault or take the mmap lock somewhere down their calls.
     this.inside = this.upward(new Set([...names.insideNames, ...names.lockNames]));
     this.takesVma = new Uint8Array(count);
+    this.kernelLocking = this.upward(names.kernelLockNames);
+    this.faulting = this.upward(names.faultNames);
+    this.lockDown = new Uint8Array(count);
     this.needed = new Uint8Array(count);
     this.triggered = new Uint8Array(count);
     this.expanded = new Uint8Array(count);
@@ -266,10 +291,25 @@ export class Demand {
         this.triggered[id] = TRIGGER_DEPTH + 1;
         triggerSeeds.push(id);
       }
+      // Takes a kernel lock and may fault (down its calls): it may hold the lock across the fault.
+      if (!seed && this.faulting[id] && node.fn.ids.some((name) => names.kernelLockNames.has(name))) seed = true;
       if (seed) lockSeeds.push(id);
+    });
+    // Callbacks the kernel calls with the mmap lock held: what they take is ordered below it.
+    const callbackSeeds: number[] = [];
+    files.forEach((f, fileIndex) => {
+      if (f.context) return;
+      for (const name of f.scan.mmapCallbacks ?? []) {
+        for (const def of this.resolve(fileIndex, name)) {
+          if (!this.kernelLocking[def] || this.lockDown[def]) continue;
+          this.lockDown[def] = 1;
+          callbackSeeds.push(def);
+        }
+      }
     });
     if (exportSummaries) this.nodes.forEach((node, id) => !files[node.file].context && !node.fn.isStatic && (this.inside[id] || this.takesVma[id]) && lockSeeds.push(id));
     this.take(lockSeeds, true);
+    this.take(callbackSeeds, true);
     this.take(triggerSeeds, false);
   }
 
@@ -348,6 +388,12 @@ export class Demand {
           if (depth > 0) mark(def, false);
           if (!this.expanded[id]) continue;
           const sameFileStatic = this.nodes[def].fn.isStatic && this.nodes[def].file === node.file;
+          // A callback's helpers of its own file (what a driver's ->fault takes is mostly there).
+          if (this.lockDown[id] && this.kernelLocking[def] && !this.lockDown[def] && this.nodes[def].file === node.file) {
+            this.lockDown[def] = 1;
+            if (this.expanded[def]) work.push(def);
+            mark(def, true);
+          }
           if (this.inside[def] || this.takesVma[def] || sameFileStatic) mark(def, true);
         }
       }

@@ -21,6 +21,7 @@ import { mmapLockOfVma } from './models/lock-queries.js';
 import type { LockKey } from './lock-keys.js';
 import { assignPointer, markTestedFields } from './models/pointers.js';
 import { noteDeref, noteModify } from './models/summary-facts.js';
+import { applyKernelLockCall } from './models/kernel-locks.js';
 
 export abstract class Evaluator implements CallEvaluator {
   /** Wall-clock time (performance.now()) past which evaluation stops; set by the dataflow. */
@@ -370,12 +371,29 @@ export abstract class Evaluator implements CallEvaluator {
       if (states.length > MAX_EXPR_PATHS) states = collapseStates(states);
     }
     if (!api) {
-      return states.map((s) => {
+      return states.flatMap((s) => {
         if (this.context.sink) this.context.sink.call(n, name, undefined, args, s, []);
-        return { state: this.havocUnknownCall(n, name, args, s), value: ANY };
+        return this.withKernelLocks(name, undefined, n, args, [{ state: this.havocUnknownCall(n, name, args, s), value: ANY }]);
       });
     }
-    return states.flatMap((s) => this.applyCall(name!, api, n, args, s));
+    return states.flatMap((s) => this.withKernelLocks(name, api, n, args, this.applyCall(name!, api, n, args, s)));
+  }
+
+  /**
+   * The call's kernel-lock effects (models/kernel-locks.ts) on each way it went: a lock call that
+   * may fail (a trylock, `_killable`) splits each way by its returned value.
+   */
+  withKernelLocks(name: string | null, api: ApiEntry | undefined, n: AstNode, args: AstNode[], outs: Evaluated[]): Evaluated[] {
+    if (!name) return outs;
+    return outs.flatMap((o) => {
+      const ways = applyKernelLockCall(this.context, this.context.source, name, api, n, args, o.state);
+      if (!ways) return [o];
+      return ways.flatMap((w) => {
+        if (w.bits === undefined) return [{ state: w.state, value: o.value }];
+        const bits = o.value.bits & w.bits;
+        return bits ? [{ state: w.state, value: { ...o.value, bits } }] : [];
+      });
+    });
   }
 
   /** Applies a knowledge-base entry to a call whose arguments were evaluated (CALL_EFFECTS, in order). */

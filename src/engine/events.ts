@@ -4,6 +4,7 @@ import type { AstNode as Node } from '../parse/ast.js';
 import type { ApiEntry, LockClass } from '../kb/lock-api.js';
 import type { TraceStep } from '../types.js';
 import type { LockKey } from './lock-keys.js';
+import type { KernelLockKind } from '../kb/kernel-locks.js';
 
 export type { LockKey } from './lock-keys.js';
 
@@ -68,6 +69,13 @@ export interface StateView {
   lockState(key: LockKey): LockStateName;
   /** True inside pagefault_disable() ... pagefault_enable(). */
   pagefaultDisabled(): boolean;
+  /** Kernel locks (mutexes, spinlocks, the folio lock, ...: kb/kernel-locks.ts) held on this path, oldest first. */
+  heldKernelLocks(): HeldKernelLock[];
+  /**
+   * Why the path is in atomic context, if it is: a spinlock or rwlock held, or preemption or
+   * interrupts disabled (the step that made it so).
+   */
+  atomicContext(): { what: string; origin: TraceStep; traceKey: string } | null;
   /** Facts about a pointer expression (by its normalised key), when it came from a VMA lookup, with its nullness on this path. */
   pointer(key: string): PathPointer | undefined;
   /** The steps on this path that concern any of the given keys (lock or pointer keys), in order. */
@@ -189,6 +197,31 @@ export interface LockOp {
 
 export interface LockOpEvent extends EventBase, LockOp {}
 
+/** A kernel lock (kb/kernel-locks.ts) held on a path, as the rules see it. */
+export interface HeldKernelLock {
+  /** The lock object's key (`rt->buffer_mutex`; `i_rwsem@inode` for a class the call fixes). */
+  key: string;
+  /** The key of its steps in the path's trace (StateView.trace). */
+  traceKey: string;
+  /** Its lockdep-style class (`struct snd_pcm_runtime::buffer_mutex`, `i_rwsem`); null when not known. */
+  cls: string | null;
+  kind: KernelLockKind;
+  mode: 'read' | 'write';
+  trylock: boolean;
+  nested: boolean;
+  origin: TraceStep;
+  display: string;
+}
+
+/** A kernel lock taken on a path (the state is the one before). */
+export interface KernelLockEvent extends HeldKernelLock {
+  op: 'acquire';
+  /** The call that takes it (the lock call, or a callee that takes it for its caller). */
+  node: Node;
+}
+
+export interface KernelLockOpEvent extends EventBase, KernelLockEvent {}
+
 /** Abstract return value: bits of {zero/NULL/false, positive/valid/true, negative errno, ERR_PTR}. */
 export const V_ZERO = 1;
 export const V_POS = 2;
@@ -296,4 +329,10 @@ export interface FindingInput {
   trace: TraceStep[];
   /** Enclosing function name (null outside functions). */
   function: string | null;
+  /**
+   * Report it only if the run knows the lock order `from` -> `to` (from any of its files, or the
+   * kernel's documented order): the other half of an ABBA deadlock, whose evidence is then added
+   * to the trace. Judged once the run knows every file's order facts.
+   */
+  ifOrder?: { from: string; to: string };
 }

@@ -4,7 +4,9 @@
 // function (always, complete or not) and the summary.
 
 import { AstNode, stripParens } from '../parse/ast.js';
-import type { TraceKind, TraceStep } from '../types.js';
+import type { LockOrderEdge, TraceKind, TraceStep } from '../types.js';
+import { isAtomicKind } from '../kb/kernel-locks.js';
+import { ATOMIC_TRACE_KEY, kernelLockSummary, kernelLockTraceKey } from './models/kernel-locks.js';
 import type { RuleVisitor } from '../rules/rule.js';
 import { buildCfg, type Cfg, type PreprocessorChoices } from './cfg.js';
 import { runDataflow } from './dataflow.js';
@@ -30,6 +32,7 @@ import {
   type FunctionInfo,
   type FunctionResult,
   type HeldLock,
+  type HeldKernelLock,
   type PathPointer,
   type ReturnKind,
   type StateView,
@@ -49,6 +52,8 @@ export interface FunctionAnalysis {
   parseErrors: number;
   widened: boolean;
   budgetExceeded: boolean;
+  /** The lock-order facts its paths show (mmap_lock -> a class taken under it). */
+  orderEdges: LockOrderEdge[];
 }
 
 /** A lock held at a call, expressed on the callee's parameters. */
@@ -228,6 +233,16 @@ class View implements StateView {
     return this.pathState.pf > 0;
   }
 
+  heldKernelLocks(): HeldKernelLock[] {
+    return [...this.pathState.kernelLocks].map(([key, f]) => ({ key, traceKey: kernelLockTraceKey(key), ...f }));
+  }
+
+  atomicContext(): { what: string; origin: TraceStep; traceKey: string } | null {
+    for (const [key, f] of this.pathState.kernelLocks) if (isAtomicKind(f.kind)) return { what: `the ${f.kind} \`${f.display}\` is held`, origin: f.origin, traceKey: kernelLockTraceKey(key) };
+    const sections = this.pathState.atomicSections;
+    return sections.length ? { what: sections[0].message.replace(/ here \(.*$/, ''), origin: sections[0], traceKey: ATOMIC_TRACE_KEY } : null;
+  }
+
   pointer(key: string): PathPointer | undefined {
     const p = this.pathState.ptrs.get(key);
     return p ? { ...p, nullness: this.pathState.nullness(key) } : undefined;
@@ -338,6 +353,8 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     resolve: env.resolve,
     params: info.params,
     facts,
+    source: fn.file,
+    orderEdges: new Map(),
   };
   const transfer = new Transfer(context);
   const analysis: Analysis = { fn, file, info, canonical, step, types, context, transfer, env };
@@ -391,6 +408,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     parseErrors: cfg.parseErrors,
     widened: flow.widened,
     budgetExceeded: flow.budgetExceeded,
+    orderEdges: [...context.orderEdges!.values()],
   };
 }
 
@@ -410,6 +428,7 @@ function eventSink(a: Analysis, visitors: RuleVisitor[], callSites: Map<AstNode,
   const callVisitors = visitors.filter((v) => v.call);
   const derefVisitors = visitors.filter((v) => v.deref);
   const lockVisitors = visitors.filter((v) => v.lockOp);
+  const kernelLockVisitors = visitors.filter((v) => v.kernelLock);
   const writeVisitors = visitors.filter((v) => v.write);
   return {
     call(node, callee, api, args, pathState, requires) {
@@ -427,6 +446,11 @@ function eventSink(a: Analysis, visitors: RuleVisitor[], callSites: Map<AstNode,
       if (!lockVisitors.length) return;
       const ev = { ...base(pathState), ...op };
       for (const v of lockVisitors) v.lockOp!(ev);
+    },
+    kernelLock(op, pathState) {
+      if (!kernelLockVisitors.length) return;
+      const ev = { ...base(pathState), ...op };
+      for (const v of kernelLockVisitors) v.kernelLock!(ev);
     },
     write(node, object, objectKey, field, arrow, pathState) {
       if (!writeVisitors.length) return;
@@ -506,6 +530,7 @@ function functionSummary(
       : failureReturns.map((f) => ({ step: stepAt(file, f.node ?? fn, f.node ? `returns ${describeFailure(f.returned, info.returnKind)} here` : 'falls off the end', 'return'), returned: f.returned, when: f.when })),
     documentedNoFailure: failureReturns.length > 0 && documentedNoFailure(fn.file.text, fn.start),
   });
+  Object.assign(summary, kernelLockSummary(a.context, usable, facts));
   // No way out (every path ends in a noreturn call or loops forever): callers' paths end there.
   if (!budgetExceeded && exitStates.length === 0 && cfg.parseErrors === 0 && fn.child('body')) summary.noreturn = true;
   return summary;

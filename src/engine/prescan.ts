@@ -9,6 +9,7 @@
 // findings, as long as it errs towards "mentions more".
 
 import { definitionMacroName, isAttributeMacro } from './c-names.js';
+import { MMAP_CONTEXT_CALLBACKS } from '../kb/kernel-locks.js';
 
 export interface PrescanFunction {
   /** The name the engine gives it (SYSCALL_DEFINEn(name, ...) is sys_name, see c-names.ts). */
@@ -39,6 +40,23 @@ export interface FilePrescan {
   initializers: { start: number; end: number }[];
   /** Size of the file (UTF-8 bytes). */
   bytes: number;
+  /**
+   * Functions the file's callback tables give the kernel to call with the mmap lock held
+   * (`.fault = foo_fault` in a `struct vm_operations_struct`: kb MMAP_CONTEXT_CALLBACKS).
+   */
+  mmapCallbacks?: string[];
+}
+
+/** The functions an initializer's text (`static const struct vm_operations_struct x = {...}`) gives as mmap-context callbacks. */
+export function mmapContextCallbacks(text: string, start: number, end: number): string[] {
+  const brace = text.indexOf('{', start);
+  if (brace < 0 || brace >= end) return [];
+  const type = /\bstruct\s+(\w+)/.exec(text.slice(start, brace))?.[1];
+  const table = type ? MMAP_CONTEXT_CALLBACKS[`struct ${type}`] : undefined;
+  if (!table) return [];
+  const out: string[] = [];
+  for (const m of text.slice(brace, end).matchAll(/\.\s*(\w+)\s*=\s*&?\s*(\w+)/g)) if (table.fields.includes(m[1])) out.push(internName(m[2]));
+  return out;
 }
 
 const NOT_A_NAME = new Set(['if', 'while', 'for', 'switch', 'return', 'sizeof', 'typeof', '__typeof__', 'do', 'else']);
@@ -144,6 +162,7 @@ class Prescanner {
   private readonly functions: PrescanFunction[] = [];
   private readonly fileScopeIds = new Set<string>();
   private readonly initializers: { start: number; end: number }[] = [];
+  private readonly mmapCallbacks: string[] = [];
   private readonly n: number;
   /** Where the file-scope brace initializer being read starts (-1: none). */
   private initializerStart = -1;
@@ -226,7 +245,9 @@ class Prescanner {
       this.current.ids = [...this.currentIds];
       this.functions.push(this.current);
     }
-    return { functions: this.functions, fileScopeIds: this.fileScopeIds, initializers: this.initializers, bytes: Buffer.byteLength(text) };
+    const scan: FilePrescan = { functions: this.functions, fileScopeIds: this.fileScopeIds, initializers: this.initializers, bytes: Buffer.byteLength(text) };
+    if (this.mmapCallbacks.length) scan.mmapCallbacks = this.mmapCallbacks;
+    return scan;
   }
 
   private resetHeader(at: number): void {
@@ -300,7 +321,9 @@ class Prescanner {
     }
     if (this.inOther && this.initializerStart >= 0) {
       const end = skipBlanks(text, i + 1, n);
-      this.initializers.push({ start: this.initializerStart, end: text.charCodeAt(end) === 59 ? end + 1 : i + 1 });
+      const range = { start: this.initializerStart, end: text.charCodeAt(end) === 59 ? end + 1 : i + 1 };
+      this.initializers.push(range);
+      this.mmapCallbacks.push(...mmapContextCallbacks(text, range.start, range.end));
     }
     this.initializerStart = -1;
     this.inOther = false;

@@ -4,6 +4,7 @@
 // States are copy-on-write: transfer functions clone before they change anything.
 
 import type { TraceStep } from '../types.js';
+import type { KernelLockKind } from '../kb/kernel-locks.js';
 import { lockInstanceOf, type LockKey } from './lock-keys.js';
 import { ENTRY_SNAPSHOT, V_ANY, V_ZERO, type LockStateName, type Nullness, type PointerFact } from './events.js';
 
@@ -49,6 +50,23 @@ const NO_PARAMS: ReadonlySet<number> = new Set();
 const NO_LOCKS: ReadonlySet<LockKey> = new Set();
 const MAX_VALS = 128;
 
+/** A kernel lock (kb/kernel-locks.ts) held on a path: its class, kind, mode and where it was taken. */
+export interface KernelLockFact {
+  /** Its lockdep-style class; null when it cannot be named (it adds no order). */
+  cls: string | null;
+  kind: KernelLockKind;
+  mode: 'read' | 'write';
+  /** Taken by a trylock (held, but no order from taking it). */
+  trylock: boolean;
+  /** Taken with a nesting annotation (mutex_lock_nested). */
+  nested: boolean;
+  origin: TraceStep;
+  display: string;
+}
+
+const NO_KERNEL_LOCKS: ReadonlyMap<string, KernelLockFact> = new Map();
+const NO_SECTIONS: readonly TraceStep[] = [];
+
 export class State {
   locks: Map<LockKey, LockFact>;
   values: Map<string, number>;
@@ -91,6 +109,10 @@ export class State {
   trace: TraceLink | null;
   /** The function's parameters by name (their index): the first assignment of one keeps what was known of it. */
   params: ReadonlyMap<string, number>;
+  /** Kernel locks held (models/kernel-locks.ts), by lock object key; replaced, never changed in place. */
+  kernelLocks: ReadonlyMap<string, KernelLockFact>;
+  /** Atomic sections entered and not left (preempt_disable, local_irq_save), innermost last. */
+  atomicSections: readonly TraceStep[];
   private hashCache: string | null = null;
 
   constructor(from?: State) {
@@ -113,6 +135,8 @@ export class State {
       this.retKey = from.retKey;
       this.trace = from.trace;
       this.params = from.params;
+      this.kernelLocks = from.kernelLocks;
+      this.atomicSections = from.atomicSections;
     } else {
       this.locks = new Map();
       this.values = new Map();
@@ -132,7 +156,23 @@ export class State {
       this.retKey = null;
       this.trace = null;
       this.params = new Map();
+      this.kernelLocks = NO_KERNEL_LOCKS;
+      this.atomicSections = NO_SECTIONS;
     }
+  }
+
+  setKernelLock(key: string, fact: KernelLockFact | undefined): void {
+    if (!fact && !this.kernelLocks.has(key)) return;
+    const next = new Map(this.kernelLocks);
+    if (fact) next.set(key, fact);
+    else next.delete(key);
+    this.kernelLocks = next;
+    this.hashCache = null;
+  }
+
+  setAtomicSections(sections: readonly TraceStep[]): void {
+    this.atomicSections = sections;
+    this.hashCache = null;
   }
 
   clone(): State {
@@ -416,6 +456,27 @@ export function mentions(k: string, key: string, byValue = false): boolean {
   }
 }
 
+/** Do two states hold the same kernel locks and atomic sections (which State.hash() leaves out)? */
+export function sameKernelContext(a: State, b: State): boolean {
+  if (a.atomicSections.length !== b.atomicSections.length) return false;
+  if (a.kernelLocks === b.kernelLocks) return true;
+  if (a.kernelLocks.size !== b.kernelLocks.size) return false;
+  for (const [k, f] of a.kernelLocks) if (b.kernelLocks.get(k)?.mode !== f.mode) return false;
+  return true;
+}
+
+/**
+ * `a` holding only the kernel locks both hold, in the fewer atomic sections: two paths that agree
+ * on everything else are one state, in which a kernel lock is held only if both held it (each
+ * path's own events were seen on its way here).
+ */
+export function joinKernelContext(a: State, b: State): State {
+  const out = a.clone();
+  out.kernelLocks = new Map([...a.kernelLocks].filter(([k, f]) => b.kernelLocks.get(k)?.mode === f.mode));
+  if (b.atomicSections.length < a.atomicSections.length) out.atomicSections = b.atomicSections;
+  return out;
+}
+
 /** Joins two states whose lock signatures are equal: values and pointer facts that differ are dropped. */
 export function joinStates(a: State, b: State): State {
   const out = a.clone();
@@ -458,6 +519,9 @@ export function joinStates(a: State, b: State): State {
     }
   }
   for (const [k, m] of b.locks) if (!a.locks.has(k)) out.locks.set(k, { ...m, state: 'unknown', acquiredHere: false });
+  // A kernel lock is held after the join where both paths hold it (no finding from a maybe).
+  if (a.kernelLocks !== b.kernelLocks) out.kernelLocks = new Map([...a.kernelLocks].filter(([k, f]) => b.kernelLocks.get(k)?.mode === f.mode));
+  if (a.atomicSections.length !== b.atomicSections.length) out.atomicSections = a.atomicSections.length < b.atomicSections.length ? a.atomicSections : b.atomicSections;
   if (a.pf !== b.pf) out.pf = Math.min(a.pf, b.pf);
   if (a.ret !== b.ret) out.ret = a.ret < 0 || b.ret < 0 ? -1 : a.ret | b.ret;
   return out;

@@ -390,7 +390,7 @@ export function summarize(input: SummaryInput): ApiEntry {
  */
 export function summaryFingerprint(e: ApiEntry | undefined, part: 'all' | 'flow' = 'all'): string {
   if (!e) return '';
-  const { source: _s, name: _n, faultVia: _v, failureAt: _f, takesMmapLock, requires, ...all } = e;
+  const { source: _s, name: _n, faultVia: _v, failureAt: _f, takesMmapLock, requires, acquires, ...all } = e;
   const rest: Partial<ApiEntry> = all;
   if (part === 'flow') {
     delete rest.returns;
@@ -400,6 +400,11 @@ export function summaryFingerprint(e: ApiEntry | undefined, part: 'all' | 'flow'
   const shown: Record<string, unknown> = { ...rest };
   if (requires) shown.requires = requires.map(({ at: _a, ...r }) => r);
   if (takesMmapLock) shown.takesMmapLock = true;
+  // The classes taken inside grow up the call graph one file at a time: a caller analysed again for
+  // each would keep the cross-file fixed point from converging. They are best-effort (what the
+  // callees' summaries said at the caller's turn, which -j does not change) and do not make the
+  // callers' flow change.
+  if (acquires && part === 'all') shown.acquires = acquires.map((a) => a.cls);
   for (const k of Object.keys(shown)) if (shown[k] === undefined) delete shown[k];
   // An empty summary is what a caller assumed before there was one.
   return Object.keys(shown).length ? JSON.stringify(shown) : '';

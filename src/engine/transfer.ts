@@ -5,13 +5,14 @@
 
 import { AstNode, calleeName, callArgs, stripParens } from '../parse/ast.js';
 import { lookupApi, GUARD_CLASSES } from '../kb/lock-api.js';
+import { KERNEL_LOCK_CALLS, KERNEL_LOCK_GUARDS } from '../kb/kernel-locks.js';
 import type { State } from './state.js';
 import { keyOf, equalityKey, relationKey, isZeroLiteral } from './keys.js';
 import { knownCaseLabel, noLabelMatches } from './switch-cases.js';
 import { V_ANY, V_ERR, V_NEG, V_POS, V_ZERO } from './events.js';
 import type { GuardUse } from './cfg.js';
 import { Evaluator } from './evaluate.js';
-import { MAX_EXPR_PATHS, NONZERO, collapseStates, describeBits, oneLine, type Branches, type Value } from './values.js';
+import { ANY, MAX_EXPR_PATHS, NONZERO, collapseStates, describeBits, oneLine, type Branches, type Value } from './values.js';
 import { iterationBegins, iterationEnds } from './models/pointers.js';
 
 export { keyOf, equalityNames, applyPath } from './keys.js';
@@ -57,12 +58,17 @@ export class Transfer extends Evaluator {
   }
 
   guard(g: GuardUse, state: State, phase: 'acquire' | 'release'): State[] {
-    const cls = GUARD_CLASSES[g.cls];
+    const cls = GUARD_CLASSES[g.cls] ?? KERNEL_LOCK_GUARDS[g.cls];
     if (!cls) return [state];
     const name = phase === 'acquire' ? cls.acquire : cls.release;
     const api = lookupApi(name);
-    if (!api) return [state];
-    const outs = this.applyCall(name, api, g.node, g.args, state);
+    if (!api) {
+      // A guard of a kernel lock (guard(mutex)(&m)): the scope runs where the acquisition succeeded.
+      const outs = this.withKernelLocks(name, undefined, g.node, g.args, [{ state, value: ANY }]);
+      const when = phase === 'acquire' ? KERNEL_LOCK_CALLS.get(name)?.when : undefined;
+      return outs.filter((o) => !when || o.value.bits & (when === 'ret-zero' ? V_ZERO : V_POS)).map((o) => o.state);
+    }
+    const outs = this.withKernelLocks(name, api, g.node, g.args, this.applyCall(name, api, g.node, g.args, state));
     // A conditional guard whose lock attempt fails leaves its scope without running it.
     const conditional = phase === 'acquire' ? api.lock?.find((e) => e.when !== 'always') : undefined;
     if (!conditional) return outs.map((o) => o.state);

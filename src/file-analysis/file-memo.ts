@@ -56,8 +56,8 @@ export class FileMemo {
   /** Keeps a recorded analysis. */
   keep(recording: MemoRecording, analysis: FunctionAnalysis): void {
     const entry = recording.entry;
-    const { summary, callSites, parseErrors, widened, budgetExceeded } = analysis;
-    entry.analysis = { summary, callSites, parseErrors, widened, budgetExceeded };
+    const { summary, callSites, parseErrors, widened, budgetExceeded, orderEdges } = analysis;
+    entry.analysis = { summary, callSites, parseErrors, widened, budgetExceeded, orderEdges };
     entry.failureReturns = analysis.result.failureReturns.map((f) => ({ ...f, node: f.node && positionOf(f.node) }));
     this.memo.store(entry);
     this.used.set(entry.key, entry);

@@ -2,6 +2,8 @@
 // is summarised at any depth; recursive groups are iterated), then, callers first, each static
 // function again with the locks every caller holds at entry.
 
+import { orderKey } from '../engine/lock-order.js';
+import type { LockOrderEdge } from '../types.js';
 import type { AstNode } from '../parse/ast.js';
 import type { ApiEntry } from '../kb/lock-api.js';
 import type { CallSite, FunctionAnalysis } from '../engine/function.js';
@@ -40,6 +42,8 @@ export class FileSchedule {
   readonly statics = new Map<string, ApiEntry>();
   /** Functions whose summary changes their callers' state (src/engine/demand.ts). */
   readonly stateSummaries: string[] = [];
+  /** The lock order the file's functions' paths show (src/engine/lock-order.ts), first seen first. */
+  readonly orderEdges = new Map<string, LockOrderEdge>();
   /** Function results by name (the first definition of a name). */
   readonly results = new Map<string, FunctionResult>();
   /** Function results by definition. */
@@ -130,6 +134,7 @@ export class FileSchedule {
   /** A function's summary (for the first definition of its name) and its call sites. */
   private record(fn: AstNode, analysis: FunctionAnalysis): void {
     const name = analysis.info.name;
+    for (const e of analysis.orderEdges) if (!this.orderEdges.has(orderKey(e.from, e.to))) this.orderEdges.set(orderKey(e.from, e.to), e);
     if (analysis.summary && this.functions.byName.get(name) === fn) {
       if (entryRelevance(analysis.summary) === 'state') this.stateSummaries.push(name);
       this.resolver.setLocalSummary(name, analysis.summary);

@@ -86,6 +86,7 @@ export class FindingCollector {
         message: f.message,
         trace: f.trace,
         lineText: this.lineText(f.node.row),
+        ...(f.ifOrder ? { ifOrder: f.ifOrder } : {}),
       };
       if (relocation) this.relocate(finding, f, relocation);
       else this.add(finding);
@@ -113,7 +114,8 @@ export class FindingCollector {
   }
 
   private add(finding: Finding): void {
-    const key = `${finding.ruleId}|${finding.file}|${finding.line}|${finding.column}`;
+    // A finding waiting for a lock order is one per order: the run keeps those it knows (lock-order.ts).
+    const key = `${finding.ruleId}|${finding.file}|${finding.line}|${finding.column}${finding.ifOrder ? `|${finding.ifOrder.from}>${finding.ifOrder.to}` : ''}`;
     const at = this.seen.get(key);
     if (at === undefined) {
       this.seen.set(key, this.findings.length);

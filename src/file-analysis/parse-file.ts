@@ -28,6 +28,8 @@ export interface FileInitializer {
   fields: Map<string, string>;
   isStatic: boolean;
   type: string;
+  /** Line of the declaration (1-based). */
+  line: number;
 }
 
 /** What the analysis reads of a parsed file. */
@@ -126,7 +128,7 @@ function initializersOf(declarations: ReturnType<typeof topLevelItems>['initiali
     if (!name || !value) continue;
     const isStatic = decl.namedChildren.some((x) => x.type === 'storage_class_specifier' && x.text === 'static');
     const type = decl.child('type')?.text.replace(/\s+/g, ' ') ?? '';
-    if (!initializers.has(name)) initializers.set(name, { fields: initializerFields(value), isStatic, type });
+    if (!initializers.has(name)) initializers.set(name, { fields: initializerFields(value), isStatic, type, line: decl.row + 1 });
   }
   return initializers;
 }

@@ -9,9 +9,11 @@
 // the run (AnalyzeOptions.config), so that runs in one process never see each other's config.
 
 import { LOCK_CLASSES, classesEndingWith } from './lock-classes.js';
+import { KERNEL_LOCK_KINDS } from './kernel-locks.js';
+import type { LockOrderEdge } from '../types.js';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ApiEntry, FailureStyle, LockClass, LockCondition, LockEffect, LockMode, LockRequirement, LockTarget } from './lock-api.js';
+import type { ApiEntry, FailureStyle, KernelLockEffect, LockClass, LockCondition, LockEffect, LockMode, LockRequirement, LockTarget } from './lock-api.js';
 import { jsonErrorText } from '../json-error.js';
 
 export const CONFIG_FILE_NAME = '.vmalint.json';
@@ -299,10 +301,11 @@ export const SUMMARY_FILE_KIND = 'function-summaries';
  * The JSON text of a summaries file (--summaries-out). Only functions another run can call by
  * name are written (not `<anonymous>` definitions the parser could not name, not `file#name` statics).
  */
-export function formatSummaries(summaries: Record<string, ApiEntry>, version: string): string {
+export function formatSummaries(summaries: Record<string, ApiEntry>, version: string, lockOrder: readonly LockOrderEdge[] = []): string {
   const callable: Record<string, ApiEntry> = {};
   for (const [name, entry] of Object.entries(summaries)) if (C_NAME.test(name)) callable[name] = entry;
-  return `${JSON.stringify({ vmalint: version, kind: SUMMARY_FILE_KIND, summaries: callable }, null, 1)}\n`;
+  // The lock order the run's code shows (src/engine/lock-order.ts): a shard judges its findings with every shard's.
+  return `${JSON.stringify({ vmalint: version, kind: SUMMARY_FILE_KIND, summaries: callable, ...(lockOrder.length ? { lockOrder } : {}) }, null, 1)}\n`;
 }
 
 type Step = { file: string; line: number; column: number; message: string };
@@ -365,6 +368,15 @@ const REQUIREMENT_FIELDS: FieldChecks<LockRequirement> = {
   at: (c, v, at) => step(c, v, at),
 };
 
+const KERNEL_LOCK_EFFECT_FIELDS: FieldChecks<KernelLockEffect> = {
+  op: (c, v, at) => c.oneOf(v, at, ['acquire', 'release'] as const),
+  kind: (c, v, at) => c.oneOf(v, at, KERNEL_LOCK_KINDS),
+  mode: (c, v, at) => c.oneOf(v, at, ['read', 'write'] as const),
+  cls: (c, v, at) => (v === null ? null : c.string(v, at)),
+  target: (c, v, at) => (v === -1 ? -1 : c.index(v, at)),
+  path: (c, v, at) => c.string(v, at),
+};
+
 const ENTRY_FIELDS: FieldChecks<ApiEntry> = {
   name: (c, v, at) => {
     const name = c.string(v, at);
@@ -411,6 +423,14 @@ const ENTRY_FIELDS: FieldChecks<ApiEntry> = {
   },
   faultVia: (c, v, at) => steps(c, v, at),
   failureAt: (c, v, at) => steps(c, v, at),
+  acquires: (c, v, at) =>
+    c.array(v, at, 'acquired lock classes').map((a, i) => {
+      const where = `${at}[${i}]`;
+      const o = c.object(a, where);
+      c.keys(o, where, ['cls', 'via']);
+      return { cls: c.string(c.required(o, 'cls', where), child(where, 'cls')), via: steps(c, c.required(o, 'via', where), child(where, 'via')) };
+    }),
+  kernelLocks: (c, v, at) => c.array(v, at, 'kernel lock effects').map((e, i) => record(c, e, `${at}[${i}]`, KERNEL_LOCK_EFFECT_FIELDS, ['op', 'kind', 'mode', 'cls', 'target', 'path'])),
   source: (c, v, at) => {
     const o = c.object(v, at);
     c.keys(o, at, ['kind', 'file', 'line']);
@@ -468,7 +488,7 @@ export function loadSummaries(file: string): Record<string, ApiEntry> {
   const c = new Checker(file);
   const root = c.object(readJson(file), '');
   if (root['kind'] !== SUMMARY_FILE_KIND) c.fail('kind', `expected "${SUMMARY_FILE_KIND}" (a file written by vmalint --summaries-out), got ${describe(root['kind'])}`);
-  c.keys(root, '', ['vmalint', 'kind', 'summaries']);
+  c.keys(root, '', ['vmalint', 'kind', 'summaries', 'lockOrder']);
   c.string(c.required(root, 'vmalint', ''), 'vmalint');
   const summaries = c.object(c.required(root, 'summaries', ''), 'summaries');
   const out: Record<string, ApiEntry> = {};
@@ -488,4 +508,26 @@ export function loadSummaryFiles(files: readonly string[]): Record<string, ApiEn
   const merged: Record<string, ApiEntry> = {};
   for (const file of files) Object.assign(merged, loadSummaries(file));
   return merged;
+}
+
+/** The lock order of summaries files (their `lockOrder`), in file order. */
+export function loadLockOrder(files: readonly string[]): LockOrderEdge[] {
+  const edges: LockOrderEdge[] = [];
+  for (const file of files) {
+    const c = new Checker(file);
+    const root = c.object(readJson(file), '');
+    if (root['lockOrder'] === undefined) continue;
+    c.array(root['lockOrder'], 'lockOrder', 'lock-order edges').forEach((e, i) => {
+      const at = `lockOrder[${i}]`;
+      const o = c.object(e, at);
+      c.keys(o, at, ['from', 'to', 'reason', 'evidence']);
+      edges.push({
+        from: c.string(c.required(o, 'from', at), child(at, 'from')),
+        to: c.string(c.required(o, 'to', at), child(at, 'to')),
+        reason: c.string(c.required(o, 'reason', at), child(at, 'reason')),
+        evidence: steps(c, c.required(o, 'evidence', at), child(at, 'evidence')),
+      });
+    });
+  }
+  return edges;
 }

@@ -4,6 +4,8 @@
 // include/linux/mm.h, include/linux/pagewalk.h, include/linux/uaccess.h).
 
 import { LOCK_CLASS_DECLARATIONS, MMAP_LOCK, VMA_LOCK, classesEndingWith, type LockClass, type LockClassDeclaration, type LockMode, type RawForm } from './lock-classes.js';
+import type { KernelLockKind } from './kernel-locks.js';
+import type { TraceStep } from '../types.js';
 
 /**
  * Which lock an entry acts on: the mmap lock, a VMA's read lock, or a VMA's write lock (taken by
@@ -106,6 +108,20 @@ export type FailureStyle =
   | 'errptr-fail' // ERR_PTR = failure
   | 'null-or-errptr-fail';
 
+/**
+ * A kernel lock a function leaves taken or released for its caller: the lock object as an argument
+ * and a path from it (`$->lock`; `i_rwsem@$` for a class the call fixes), or a file-scope lock
+ * (target -1, path: its name).
+ */
+export interface KernelLockEffect {
+  op: 'acquire' | 'release';
+  kind: KernelLockKind;
+  mode: 'read' | 'write';
+  cls: string | null;
+  target: number;
+  path: string;
+}
+
 export interface ApiEntry {
   name: string;
   lock?: LockEffect[];
@@ -204,6 +220,14 @@ export interface ApiEntry {
   faultVia?: { file: string; line: number; column: number; message: string }[];
   /** Where its failure returns are (computed summaries), for explanations. */
   failureAt?: { file: string; line: number; column: number; message: string }[];
+  /**
+   * Lock classes other than the mm's (kb/kernel-locks.ts) it takes and waits for inside (not
+   * trylocks, not nesting annotations), each with the chain of calls down to the acquisition: a
+   * caller holding the mmap lock orders them below it (computed summaries).
+   */
+  acquires?: { cls: string; via: TraceStep[] }[];
+  /** Kernel locks it leaves taken or released for its caller (a wrapper of mutex_lock()). */
+  kernelLocks?: KernelLockEffect[];
   /** Where the entry comes from: the knowledge base, a config file, or a summary of a definition. */
   source?: { kind: 'kb' | 'config' | 'summary'; file?: string; line?: number };
 }

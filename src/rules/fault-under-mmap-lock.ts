@@ -1,6 +1,6 @@
 // fault-under-mmap-lock: a user-memory access that can fault while the mmap lock is held.
 import type { Rule } from './rule.js';
-import { mayFailWith } from '../engine/arg-conditions.js';
+import { userAccessAt } from './user-access.js';
 
 export const faultUnderMmapLock: Rule = {
   meta: {
@@ -39,20 +39,18 @@ export const faultUnderMmapLock: Rule = {
   create(context) {
     return {
       call(ev) {
-        if (!ev.api?.mayFault || ev.state.pagefaultDisabled() || !mayFailWith(ev.api.faultsWhen, ev.args)) return;
+        const access = userAccessAt(ev);
+        if (!access) return;
         const held = ev.state.heldMmapLocks();
         if (held.length === 0) return;
         const lock = held[0];
         const mode = lock.state === 'held' ? '' : `${lock.state} `;
         const where = lock.origin ? ` (taken at line ${lock.origin.line})` : '';
-        // Through a helper (its summary): the chain of calls down to the user access.
-        const via = ev.api.faultVia ?? [];
-        const access = via.length ? via[via.length - 1] : null;
-        const through = access ? ` (through ${access.message.replace(/ may fault on user memory$/, '')} at ${access.file === ev.file ? `line ${access.line}` : `${access.file}:${access.line}`})` : '';
+        const via = access.via;
         context.report({
           node: ev.node,
           function: ev.fn.name,
-          message: `${ev.callee}() can fault on user memory${through} while the mmap ${mode}lock of \`${lock.display}\` is held${where}: the fault handler takes that lock again`,
+          message: `${ev.callee}() can fault on user memory${access.through} while the mmap ${mode}lock of \`${lock.display}\` is held${where}: the fault handler takes that lock again`,
           trace: [...ev.state.trace([lock.key]), ev.step(ev.node, `${ev.callee}() may fault here with the lock held`), ...via],
         });
       },

@@ -13,7 +13,7 @@ export interface RuleRunRecord {
   spent(ms: number): void;
 }
 
-const HANDLERS = ['call', 'deref', 'lockOp', 'write', 'functionExit', 'file'] as const;
+const HANDLERS = ['call', 'deref', 'lockOp', 'kernelLock', 'write', 'functionExit', 'file'] as const;
 
 /**
  * VMALINT_INJECT_RULE_FAILURE=RULE makes that rule's handlers throw, for the test of the guard.

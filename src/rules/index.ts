@@ -16,6 +16,8 @@ import { walkLockMismatch } from './walk-lock-mismatch.js';
 import { lockRequirement } from './lock-requirement.js';
 import { rawMmapRwsem } from './raw-mmap-rwsem.js';
 import { unusedSuppression } from './unused-suppression.js';
+import { mmapLockInversion } from './mmap-lock-inversion.js';
+import { userAccessInAtomic } from './user-access-in-atomic.js';
 
 const rules: Rule[] = [
   faultUnderMmapLock,
@@ -32,6 +34,8 @@ const rules: Rule[] = [
   lockRequirement,
   rawMmapRwsem,
   unusedSuppression,
+  mmapLockInversion,
+  userAccessInAtomic,
 ];
 
 export function allRules(): readonly Rule[] {

@@ -7,7 +7,7 @@
 import type { Severity } from '../types.js';
 import type { TreeFacts, TreeFeature } from '../tree-facts.js';
 import type { DemandNames } from '../engine/demand.js';
-import type { CallEvent, DerefEvent, LockOpEvent, FunctionExitEvent, FileEvent, FindingInput, WriteEvent } from '../engine/events.js';
+import type { CallEvent, DerefEvent, KernelLockOpEvent, LockOpEvent, FunctionExitEvent, FileEvent, FindingInput, WriteEvent } from '../engine/events.js';
 
 export interface RuleDocs {
   /** What the rule reports, one paragraph. */
@@ -68,6 +68,8 @@ export interface RuleVisitor {
   deref?(event: DerefEvent): void;
   /** A lock operation from the knowledge base, with the state of that lock before it. */
   lockOp?(event: LockOpEvent): void;
+  /** A kernel lock (mutex, spinlock, folio lock, ...: src/kb/kernel-locks.ts) is taken, with the state before it. */
+  kernelLock?(event: KernelLockOpEvent): void;
   /** An assignment to a field (`p->f = v`, `s.f |= v`), with the state before it. */
   write?(event: WriteEvent): void;
   /** Once per function, with every state that reaches its exit. */

@@ -5,6 +5,7 @@ import type { FileNotification, Finding, RunStats } from '../types.js';
 import { compareFindingOrder } from '../report/order.js';
 import { KERNEL_PROGRAM } from '../engine/link-domain.js';
 import type { CrossFileFacts } from '../engine/cross-file-facts.js';
+import type { LockOrder } from '../engine/lock-order.js';
 import type { ApiEntry } from '../kb/lock-api.js';
 import { emptyOutcome, type FileOutcome } from '../file-analyzer.js';
 import { applySuppressions, type Suppression } from '../suppressions.js';
@@ -30,6 +31,8 @@ export function collectFindings(run: {
   suppressions: ReadonlyMap<string, Suppression[]>;
   rules: readonly Rule[];
   stats: Readonly<RunStats>;
+  /** The run's lock order, which judges the findings that wait for one (FindingInput.ifOrder). */
+  lockOrder: LockOrder;
 }): CollectedFindings {
   const stats: RunStats = { ...run.stats, ruleMs: { ...run.stats.ruleMs }, findingsByRule: { ...run.stats.findingsByRule } };
   const found: Finding[] = [];
@@ -54,7 +57,7 @@ export function collectFindings(run: {
     found.push(...outcome.findings);
     notifications.push(...outcome.notifications);
   }
-  const findings = applySuppressions(found, run.suppressions, new Set(run.rules.map((r) => r.meta.id)), new Set(allRules().map((r) => r.meta.id)));
+  const findings = applySuppressions(run.lockOrder.judge(found), run.suppressions, new Set(run.rules.map((r) => r.meta.id)), new Set(allRules().map((r) => r.meta.id)));
   findings.sort(compareFindingOrder);
   for (const f of findings) stats.findingsByRule[f.ruleId] = (stats.findingsByRule[f.ruleId] ?? 0) + 1;
   return { findings, notifications, stats };

@@ -70,7 +70,7 @@ export function summariseHeadersThenDemand(setup: RunAnalysis, read: FilesRead):
 /** The demand, with the names the headers' summaries make worth analysing. */
 function demandAfterHeaders(setup: RunSetup, read: FilesRead): Demand {
   const { crossFile } = setup;
-  const names: RelevantNames = { lockNames: new Set(setup.names.lockNames), insideNames: new Set(setup.names.insideNames), vmaNames: new Set(setup.names.vmaNames) };
+  const names: RelevantNames = { lockNames: new Set(setup.names.lockNames), insideNames: new Set(setup.names.insideNames), vmaNames: new Set(setup.names.vmaNames), kernelLockNames: new Set(setup.names.kernelLockNames), faultNames: new Set(setup.names.faultNames) };
   for (const entry of crossFile.headers.values()) addEntry(names, entry);
   for (const list of crossFile.localHeaders.values()) for (const h of list) addEntry(names, h.entry);
   const demand = new Demand(

@@ -29,7 +29,7 @@ export function runEntryPlace(cache: ResultCache, sources: readonly RunSource[],
   const stats = new Map<string, [string, number, number]>();
   for (const src of sources) stats.set(src.path, statOf(src.path) ?? [src.path, -1, -1]);
   const { root, options } = extra;
-  const key = runKey(cache, [...stats.values()].map(([f]) => f), { root, summariesIn: options.summariesIn ?? null, exportSummaries: !!options.exportSummaries, demand: options.demand !== false });
+  const key = runKey(cache, [...stats.values()].map(([f]) => f), { root, summariesIn: options.summariesIn ?? null, lockOrderIn: options.lockOrderIn ?? null, exportSummaries: !!options.exportSummaries, demand: options.demand !== false });
   return { key, sources: [...stats.values()] };
 }
 

@@ -71,6 +71,7 @@ export function setUpRun(given: readonly RunSource[], requested: AnalyzeOptions)
   const options: AnalyzeOptions = { ...requested, treeFacts: requested.treeFacts ?? tree.facts };
   const crossFile = new CrossFileFacts(root);
   for (const [name, entry] of Object.entries(options.summariesIn ?? {})) crossFile.imported.set(name, { ...entry, name });
+  crossFile.importLockOrder(options.lockOrderIn ?? []);
   const rules = selectRules(options);
   const view: CrossFileView = {
     summaryOf: (name, file) => crossFile.summaryOf(name, file),
@@ -85,7 +86,7 @@ export function setUpRun(given: readonly RunSource[], requested: AnalyzeOptions)
   for (const entry of crossFile.imported.values()) addEntry(names, entry);
   const triggers = rules.flatMap((r) => (r.meta.textTrigger ? [r.meta.textTrigger] : []));
   const factsConfig: FactsConfig = {
-    wanted: [...names.lockNames, ...names.insideNames, ...names.vmaNames],
+    wanted: [...names.lockNames, ...names.insideNames, ...names.vmaNames, ...names.kernelLockNames],
     triggers: triggers.map((t) => [t.source, t.flags]),
     root,
     hash: !!options.cacheDir,

@@ -4,6 +4,7 @@
 // `vmaModificationDemand()`: the writes that make a function worth analysing for its modified VMAs
 // (for src/engine/demand.ts).
 
+import type { KernelLockKind } from '../../kb/kernel-locks.js';
 import { AstNode, stripParens } from '../../parse/ast.js';
 import type { ApiEntry } from '../../kb/lock-api.js';
 import type { TraceStep } from '../../types.js';
@@ -37,6 +38,10 @@ export interface SummaryFacts {
    * does not know that lock, and where; the state marks the parameter modified on that path.
    */
   modifiesAt: Map<number, TraceStep>;
+  /** Kernel lock classes taken inside (models/kernel-locks.ts), with the chain down to the acquisition. */
+  acquires?: Map<string, TraceStep[]>;
+  /** Kernel locks released that the path did not hold: its caller's (by lock object key). */
+  kernelReleases?: Map<string, { kind: KernelLockKind; mode: 'read' | 'write'; cls: string | null }>;
 }
 
 export function emptySummaryFacts(): SummaryFacts {

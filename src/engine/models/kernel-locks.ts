@@ -1,0 +1,311 @@
+// The kernel-lock model: the locks other than the mm's (kb/kernel-locks.ts) a path holds, by lock
+// class as lockdep names them, and the atomic sections it is in (State.kernelLocks,
+// State.atomicSections); the order facts a path shows (a class taken while the mmap lock or a VMA
+// lock is held: mmap_lock -> class); and the summary facts callers read (the classes a function
+// takes inside, the locks it leaves taken or released: a wrapper of mutex_lock()).
+// The mm's own locks keep their model (locks.ts); this one never changes them.
+
+import { stripParens, type AstNode } from '../../parse/ast.js';
+import type { ApiEntry, KernelLockEffect } from '../../kb/lock-api.js';
+import { ATOMIC_SECTION_CALLS, DMA_RESV_CLASS, KERNEL_LOCK_CALLS, KERNEL_LOCK_GUARDS, type KernelLockCall } from '../../kb/kernel-locks.js';
+import type { DemandNames } from '../demand.js';
+import { LOCK_CLASS_DECLARATIONS } from '../../kb/lock-classes.js';
+import type { TraceStep } from '../../types.js';
+import { applyPath, keyOf } from '../keys.js';
+import { isLockOf } from '../lock-keys.js';
+import type { KernelLockFact, State } from '../state.js';
+import type { FunctionContext } from '../context.js';
+import { parametrize } from './summary-facts.js';
+
+/** The lock class lockdep's lock-order comments call the mmap lock; a VMA lock counts as it. */
+export const MMAP_LOCK_CLASS = 'mmap_lock';
+
+/** The trace key of the steps that concern a kernel lock (StateView.trace). */
+export function kernelLockTraceKey(key: string): string {
+  return `kernel:${key}`;
+}
+
+/** The trace key of the steps that enter an atomic section. */
+export const ATOMIC_TRACE_KEY = 'atomic-section';
+
+/** Classes a summary keeps (ApiEntry.acquires). */
+const MAX_ACQUIRED_CLASSES = 32;
+/** Steps of a chain down to an acquisition. */
+const MAX_CHAIN = 6;
+
+/** Fields that are the mm's own rwsems (`mm->mmap_lock`, `vma->vm_lock->lock`): those calls are the mmap and VMA classes'. */
+const MM_RWSEM_FIELDS = new Set(LOCK_CLASS_DECLARATIONS.flatMap((d) => [...(d.rwsem?.fields ?? []), ...(d.rwsem?.path?.slice(-1) ?? [])]));
+
+/** The static names of a file's text (`static DEFINE_MUTEX(m);`, `static struct mutex m;`): a static lock's class is the file's. */
+const staticNames = new WeakMap<object, Set<string>>();
+function fileStatics(file: { text: string }): Set<string> {
+  let names = staticNames.get(file);
+  if (!names) {
+    names = new Set();
+    for (const m of file.text.matchAll(/^static\s+(?:DEFINE_\w+\s*\(\s*(\w+)|[^;=(]*?\b(\w+)\s*(?:[;=[]))/gm)) names.add(m[1] ?? m[2]);
+    staticNames.set(file, names);
+  }
+  return names;
+}
+
+/** The lock object a lock argument names: `&x->lock` is `x->lock`, `lock` (a pointer) is `*lock`. */
+function lockObject(arg: AstNode, throughPointer: boolean): { object: AstNode | null; key: string } | null {
+  let a = stripParens(arg);
+  while (a.type === 'cast_expression') a = stripParens(a.child('value') ?? a);
+  if (a.type === 'pointer_expression' && a.operator === '&') {
+    const inner = a.child('argument');
+    const k = inner ? keyOf(inner) : null;
+    if (!inner || !k) return null;
+    return throughPointer ? { object: null, key: `*${k}` } : { object: stripParens(inner), key: k };
+  }
+  const k = keyOf(a);
+  return k ? { object: null, key: `*${k}` } : null;
+}
+
+/**
+ * The lockdep-style class of the lock object `object` (an expression of the lock itself), in the
+ * function of `context`: a field reached from a variable the function declares as `struct S *` or
+ * `struct S` is `struct S::field` (`struct snd_pcm_runtime::buffer_mutex`); a file-scope lock is
+ * its name, qualified by the file for a static one. Null when it cannot be named (a lock through a
+ * pointer variable, a field two pointers away): such a lock adds no order.
+ */
+export function lockClassOfObject(context: FunctionContext, fileText: { text: string }, object: AstNode): string | null {
+  const fields: string[] = [];
+  let n = stripParens(object);
+  let arrows = 0;
+  let lastArrow = false;
+  while (n.type === 'field_expression') {
+    fields.unshift(n.child('field')?.text ?? '?');
+    if (n.operator === '->') {
+      arrows++;
+      lastArrow = true;
+    } else lastArrow = false;
+    n = stripParens(n.child('argument') ?? n);
+  }
+  if (n.type !== 'identifier') return null;
+  const root = n.text;
+  const type = context.typeOf(root);
+  if (!fields.length) {
+    if (type !== undefined) return null;
+    return fileStatics(fileText).has(root) ? `${root} (${context.file})` : root;
+  }
+  if (type === undefined) {
+    // A file-scope structure: `foo_dev.lock`.
+    if (arrows) return null;
+    return fileStatics(fileText).has(root) ? `${root}.${fields.join('.')} (${context.file})` : `${root}.${fields.join('.')}`;
+  }
+  // Only the first hop's type is known: `p->a.b` is fine, `p->a->b` is not.
+  if (arrows > 1 || (arrows === 1 && !/\*\s*$/.test(type))) return null;
+  void lastArrow;
+  const struct = /\bstruct\s+(\w+)/.exec(type)?.[1];
+  return struct ? `struct ${struct}::${fields.join('.')}` : null;
+}
+
+/** Is `key` (a lock object) one of the mm's own rwsems, which the mmap and VMA lock models own? */
+function isMmRwsem(key: string): boolean {
+  const last = /(?:->|\.)(\w+)$/.exec(key)?.[1];
+  return !!last && MM_RWSEM_FIELDS.has(last);
+}
+
+/** The mmap or a VMA lock held on the path, with where it was taken: what makes an acquisition an order fact. */
+export function heldMmSide(state: State): TraceStep | null | undefined {
+  for (const [k, l] of state.locks) {
+    if (!(isLockOf(k, 'mmap') || isLockOf(k, 'vma')) || !(l.state === 'read' || l.state === 'write' || l.state === 'held')) continue;
+    return l.origin;
+  }
+  return undefined;
+}
+
+/** One kernel lock operation at a call: the object, its class, and how it may go. */
+interface KernelLockOp {
+  call: KernelLockCall;
+  key: string;
+  cls: string | null;
+  display: string;
+  /** The argument as written (`&rt->buffer_mutex`). */
+  argText: string;
+}
+
+function opOf(context: FunctionContext, fileText: { text: string }, name: string, args: AstNode[]): KernelLockOp | null {
+  const call = KERNEL_LOCK_CALLS.get(name);
+  if (!call) return null;
+  const arg = args[call.arg];
+  if (!arg) return null;
+  const object = lockObject(arg, !!call.throughPointer);
+  if (!object) return null;
+  if (!call.className && call.kind === 'rwsem' && isMmRwsem(object.key)) return null;
+  const key = context.canonical(object.key);
+  const cls = call.className ?? (call.kind === 'ww_mutex' && /^dma_resv/.test(name) ? DMA_RESV_CLASS : object.object ? lockClassOfObject(context, fileText, object.object) : null);
+  return { call, key: call.className ? `${call.className}@${key}` : key, cls, display: object.key.replace(/^\*/, ''), argText: stripParens(arg).text };
+}
+
+/** The ways a kernel lock call may go on `state`: its value, and the state. */
+export interface KernelLockOutcome {
+  state: State;
+  /** V_* bits the call returns on this way; undefined: what the call's entry says. */
+  bits?: number;
+}
+
+/**
+ * Applies a call's kernel-lock effects (the knowledge base's lock calls, an atomic section, or a
+ * summary's `kernelLocks`) to `state`, noting order facts and summary facts on the way. Returns
+ * null when the call does nothing here.
+ */
+export function applyKernelLockCall(
+  context: FunctionContext,
+  fileText: { text: string },
+  name: string,
+  api: ApiEntry | undefined,
+  n: AstNode,
+  args: AstNode[],
+  state: State,
+): KernelLockOutcome[] | null {
+  const section = ATOMIC_SECTION_CALLS.get(name);
+  if (section) {
+    const copy = state.clone();
+    if (section.op === 'enter') {
+      const step = context.step(n, `${section.what} here (${name}())`, 'acquire');
+      copy.setAtomicSections([...state.atomicSections, step]);
+      copy.addStep(step, [ATOMIC_TRACE_KEY]);
+    }
+    else if (state.atomicSections.length) copy.setAtomicSections(state.atomicSections.slice(0, -1));
+    return [{ state: copy }];
+  }
+  const op = opOf(context, fileText, name, args);
+  if (op) return applyOp(context, op, name, n, state);
+  noteCalleeAcquires(context, name, api, n, state);
+  if (!api?.kernelLocks?.length) return null;
+  let out = state;
+  for (const e of api.kernelLocks) {
+    const arg = e.target >= 0 ? args[e.target] : undefined;
+    if (e.target >= 0 && !arg) continue;
+    const argKey = arg ? keyOf(stripParens(arg)) : null;
+    if (e.target >= 0 && !argKey) continue;
+    const key = context.canonical(argKey ? applyPath(e.path, argKey) : e.path);
+    out = out === state ? state.clone() : out;
+    if (e.op === 'acquire') {
+      const step = context.step(n, `${e.cls ?? 'a lock'} taken here (${name}() takes \`${key}\`)`, 'acquire');
+      takeLock(context, out, key, { cls: e.cls, kind: e.kind, mode: e.mode, trylock: false, nested: false, origin: step, display: key }, step, n);
+    } else out.setKernelLock(key, undefined);
+  }
+  return [{ state: out }];
+}
+
+function applyOp(context: FunctionContext, op: KernelLockOp, name: string, n: AstNode, state: State): KernelLockOutcome[] {
+  const { call } = op;
+  if (call.op === 'release') {
+    if (!state.kernelLocks.has(op.key)) noteRelease(context, op);
+    const copy = state.clone();
+    copy.setKernelLock(op.key, undefined);
+    return [{ state: copy }];
+  }
+  const what = op.cls ?? `\`${op.display}\``;
+  const step = context.step(n, `${what} taken here (${name}(${op.argText}))`, 'acquire');
+  const fact: KernelLockFact = { cls: op.cls, kind: call.kind, mode: call.mode, trylock: !!call.trylock, nested: !!call.nested, origin: step, display: op.display };
+  const held = state.clone();
+  takeLock(context, held, op.key, fact, step, n);
+  if (!call.when) return [{ state: held }];
+  const failed = state.clone();
+  failed.addStep(context.step(n, `${name}() failed here: \`${op.display}\` is not taken`, 'failure'), []);
+  // V_ZERO = 1, V_POS = 2, V_NEG = 4 (events.ts).
+  return call.when === 'ret-zero'
+    ? [
+        { state: held, bits: 1 },
+        { state: failed, bits: 4 },
+      ]
+    : [
+        { state: held, bits: 2 },
+        { state: failed, bits: 1 },
+      ];
+}
+
+/** `copy` holds the lock from `step` on; a blocking acquisition of a known class is an order fact under the mmap lock, and a summary fact. */
+function takeLock(context: FunctionContext, copy: State, key: string, fact: KernelLockFact, step: TraceStep, n: AstNode): void {
+  if (context.sink) context.sink.kernelLock?.({ ...fact, key, traceKey: kernelLockTraceKey(key), op: 'acquire', node: n }, copy);
+  copy.setKernelLock(key, fact);
+  copy.addStep(step, [kernelLockTraceKey(key)]);
+  if (fact.cls && !fact.trylock && !fact.nested) noteAcquired(context, copy, fact.cls, [step]);
+}
+
+/** A class taken (and waited for) on this path, directly or inside a callee: a summary fact, and an order fact under the mmap lock. */
+function noteAcquired(context: FunctionContext, state: State, cls: string, chain: TraceStep[]): void {
+  const facts = context.facts;
+  if (facts) {
+    const acquires = (facts.acquires ??= new Map());
+    if (!acquires.has(cls)) acquires.set(cls, chain.slice(0, MAX_CHAIN));
+  }
+  const mm = heldMmSide(state);
+  if (mm === undefined || !context.orderEdges) return;
+  const edgeKey = `${MMAP_LOCK_CLASS}\0${cls}`;
+  if (context.orderEdges.has(edgeKey)) return;
+  const evidence = [...(mm ? [mm] : []), ...chain].slice(0, MAX_CHAIN + 1);
+  const at = chain[0];
+  context.orderEdges.set(edgeKey, {
+    from: MMAP_LOCK_CLASS,
+    to: cls,
+    reason: `${cls} is taken under mmap_lock at ${at.file}:${at.line}`,
+    evidence,
+  });
+}
+
+/** A callee that takes classes inside (its summary's `acquires`): taken on this path too. */
+function noteCalleeAcquires(context: FunctionContext, name: string, api: ApiEntry | undefined, n: AstNode, state: State): void {
+  if (!api?.acquires?.length) return;
+  if (!context.facts && (!context.orderEdges || heldMmSide(state) === undefined)) return;
+  const step = context.step(n, `${name}() is called here`, 'call');
+  for (const a of api.acquires) noteAcquired(context, state, a.cls, [step, ...a.via]);
+}
+
+/** A release of a lock this path does not hold: the function releases its caller's (a summary fact). */
+function noteRelease(context: FunctionContext, op: KernelLockOp): void {
+  const facts = context.facts;
+  if (!facts) return;
+  (facts.kernelReleases ??= new Map()).set(op.key, { kind: op.call.kind, mode: op.call.mode, cls: op.cls });
+}
+
+/**
+ * The kernel-lock part of a function's summary: the classes it takes inside, and the locks every
+ * way out leaves taken (held on each exit, of an object the caller names) or released.
+ */
+export function kernelLockSummary(context: FunctionContext, exits: readonly State[], facts: { acquires?: Map<string, TraceStep[]>; kernelReleases?: Map<string, { kind: KernelLockFact['kind']; mode: 'read' | 'write'; cls: string | null }> }): Pick<ApiEntry, 'acquires' | 'kernelLocks'> {
+  const out: Pick<ApiEntry, 'acquires' | 'kernelLocks'> = {};
+  // Sorted, then capped: the same classes give the same summary whatever order the paths found them in.
+  if (facts.acquires?.size) out.acquires = [...facts.acquires].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, MAX_ACQUIRED_CLASSES).map(([cls, via]) => ({ cls, via }));
+  const effects: KernelLockEffect[] = [];
+  if (exits.length) {
+    for (const [key, fact] of exits[0].kernelLocks) {
+      if (fact.trylock || !exits.every((s) => s.kernelLocks.get(key)?.cls === fact.cls && s.kernelLocks.has(key))) continue;
+      const where = nameForCaller(context, key);
+      if (where) effects.push({ op: 'acquire', kind: fact.kind, mode: fact.mode, cls: fact.cls, ...where });
+    }
+    for (const [key, r] of facts.kernelReleases ?? []) {
+      if (exits.some((s) => s.kernelLocks.has(key))) continue;
+      const where = nameForCaller(context, key);
+      if (where) effects.push({ op: 'release', kind: r.kind, mode: r.mode, cls: r.cls, ...where });
+    }
+  }
+  if (effects.length) out.kernelLocks = effects;
+  return out;
+}
+
+/** A lock object as its caller names it: a parameter and a path from it, or a file-scope lock. */
+function nameForCaller(context: FunctionContext, key: string): { target: number; path: string } | null {
+  const fixed = /^(.*)@(.*)$/.exec(key);
+  const object = fixed ? fixed[2] : key;
+  const p = parametrize(context, object);
+  if (p) return { target: p.target, path: fixed ? `${fixed[1]}@${p.path ?? '$'}` : (p.path ?? '$') };
+  // A file-scope lock (`&reading_mutex`): the same for every caller.
+  if (/^\w+(\.\w+)*$/.test(object) && context.typeOf(object.split('.')[0]) === undefined) return { target: -1, path: key };
+  return null;
+}
+
+/**
+ * What makes a function worth analysing for the kernel-lock model (src/engine/demand.ts): the calls
+ * that take a kernel lock (not the releases) or enter an atomic section, and the guard classes.
+ */
+export function kernelLockDemand(): DemandNames {
+  const names = [...KERNEL_LOCK_CALLS].filter(([, c]) => c.op === 'acquire').map(([name]) => name);
+  names.push(...[...ATOMIC_SECTION_CALLS].filter(([, c]) => c.op === 'enter').map(([name]) => name));
+  names.push(...Object.keys(KERNEL_LOCK_GUARDS));
+  return { kernelLockNames: names };
+}

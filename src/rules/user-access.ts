@@ -1,0 +1,27 @@
+// What several rules ask of a call: is it a user access that can fault here (directly, or through
+// a helper whose summary says so), and how to say where the access is.
+
+import type { CallEvent } from '../engine/events.js';
+import { mayFailWith } from '../engine/arg-conditions.js';
+import type { TraceStep } from '../types.js';
+
+export interface UserAccess {
+  /** ` (through helper() at line N)` for a helper's access, '' for a direct one. */
+  through: string;
+  /** The chain of calls down to the access (empty for a direct one). */
+  via: TraceStep[];
+}
+
+/** The call may fault on user memory here (page faults enabled, its arguments allowing it); null otherwise. */
+export function userAccessAt(ev: CallEvent): UserAccess | null {
+  if (!ev.api?.mayFault || ev.state.pagefaultDisabled() || !mayFailWith(ev.api.faultsWhen, ev.args)) return null;
+  const via = ev.api.faultVia ?? [];
+  const access = via.length ? via[via.length - 1] : null;
+  const through = access ? ` (through ${access.message.replace(/ may fault on user memory$/, '')} at ${access.file === ev.file ? `line ${access.line}` : `${access.file}:${access.line}`})` : '';
+  return { through, via };
+}
+
+/** `line N` in the same file, `file:N` elsewhere. */
+export function placeOf(step: TraceStep, file: string): string {
+  return step.file === file ? `line ${step.line}` : `${step.file}:${step.line}`;
+}
