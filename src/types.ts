@@ -14,22 +14,8 @@ export interface Position {
  * What a trace step is: a branch taken, a lock operation, a call, an assignment... Internal: the
  * reports show the message (JSON and SARIF copy the location and message only).
  */
-export type TraceKind =
-  | 'branch'
-  | 'acquire'
-  | 'release'
-  | 'downgrade'
-  | 'assert'
-  | 'requirement'
-  | 'forget'
-  | 'failure'
-  | 'assign'
-  | 'lookup'
-  | 'call'
-  | 'fault'
-  | 'modify'
-  | 'return'
-  | 'entry';
+export const TRACE_KINDS = ['branch', 'acquire', 'release', 'downgrade', 'assert', 'requirement', 'forget', 'failure', 'assign', 'lookup', 'call', 'fault', 'modify', 'return', 'entry'] as const;
+export type TraceKind = (typeof TRACE_KINDS)[number];
 
 export interface TraceStep {
   file: string;

@@ -452,3 +452,45 @@ test('config: --print-config shows the configuration in effect', async () => {
   assert.equal(shown.defines.CONFIG_B, '1');
   assert.deepEqual(shown.functions, ['drv_fetch']);
 });
+
+test('summaries: the lock order crosses runs: a .fault handler taking a mutex in one run judges a copy under it in another', async () => {
+  const root = await tree({
+    'drv/mmap.c': `struct dev_state;
+static vm_fault_t dev_fault(struct vm_fault *vmf)
+{
+	struct dev_state *st = vmf->vma->vm_private_data;
+
+	mutex_lock(&st->buf_mutex);
+	vmf->page = st->page;
+	mutex_unlock(&st->buf_mutex);
+	return 0;
+}
+
+static const struct vm_operations_struct dev_vm_ops = {
+	.fault = dev_fault,
+};
+`,
+    'drv/read.c': `struct dev_state;
+long dev_get(struct dev_state *st, void *ubuf)
+{
+	long ret = 0;
+
+	mutex_lock(&st->buf_mutex);
+	if (copy_to_user(ubuf, st->buf, st->len))
+		ret = -EFAULT;
+	mutex_unlock(&st->buf_mutex);
+	return ret;
+}
+`,
+  });
+  assert.equal((await run(['--summaries-out', 's.json', path.join(root, 'drv', 'mmap.c')], root)).status, 0);
+  const written = JSON.parse(await readFile(path.join(root, 's.json'), 'utf8')) as { lockOrder?: { from: string; to: string; evidence: { kind?: string }[] }[] };
+  assert.deepEqual(written.lockOrder?.map((e) => `${e.from} -> ${e.to}`), ['mmap_lock -> struct dev_state::buf_mutex']);
+  assert.ok(written.lockOrder![0].evidence.some((s) => s.kind === 'entry'), 'the steps keep their kinds');
+  // Alone, the copy under the mutex is no inversion: nothing takes the mutex under mmap_lock.
+  const alone = await run([path.join(root, 'drv', 'read.c')], root);
+  assert.equal(alone.status, 0, alone.stdout);
+  const judged = await run(['--summaries-in', 's.json', path.join(root, 'drv', 'read.c')], root);
+  assert.equal(judged.status, 1, judged.stderr);
+  assert.match(judged.stdout, /copy_to_user\(\) can fault on user memory.*struct dev_state::buf_mutex.*the other order: dev_fault\(\), the \.fault of `dev_vm_ops`.*\[mmap-lock-inversion\]/);
+});

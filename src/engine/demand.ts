@@ -64,6 +64,12 @@ export interface DemandNames {
    * takes is ordered below mmap_lock), with its callees that take one.
    */
   kernelLockNames?: readonly string[];
+  /** Of kernelLockNames, those that make the context atomic (a spinlock, preempt_disable()). */
+  atomicLockNames?: readonly string[];
+  /** Of kernelLockNames, those that take a class the documented mm lock order ranks below mmap_lock (folio_lock()). */
+  orderedLockNames?: readonly string[];
+  /** Calls that release a kernel lock: a helper that makes one may release its caller's. */
+  kernelReleaseNames?: readonly string[];
 }
 
 /**
@@ -84,6 +90,17 @@ export interface RelevantNames {
   vmaNames: Set<string>;
   /** Calls that take a kernel lock or enter an atomic section (DemandNames.kernelLockNames). */
   kernelLockNames: Set<string>;
+  /** Of those, the ones that make the context atomic (DemandNames.atomicLockNames). */
+  atomicLockNames: Set<string>;
+  /** Of those, the ones of a class the kernel's documented order ranks below mmap_lock (DemandNames.orderedLockNames). */
+  orderedLockNames: Set<string>;
+  /** Calls that release a kernel lock (DemandNames.kernelReleaseNames). */
+  kernelReleaseNames: Set<string>;
+  /**
+   * Locks (as prescan.lockedName() records them: `&buffer_mutex`) that earlier runs saw taken
+   * under mmap_lock (--summaries-in's lock order): a function holding one may invert.
+   */
+  lockedUnderMmap: Set<string>;
   /** Calls that may fault on user memory (a subset of insideNames). */
   faultNames: Set<string>;
 }
@@ -94,7 +111,7 @@ export interface RelevantNames {
  * engine models, and of the rules.
  */
 export function relevantNames(entries: Iterable<ApiEntry>, ruleDemands: readonly DemandNames[]): RelevantNames {
-  const names: RelevantNames = { lockNames: new Set(), insideNames: new Set(), vmaNames: new Set(), kernelLockNames: new Set(), faultNames: new Set() };
+  const names: RelevantNames = { lockNames: new Set(), insideNames: new Set(), vmaNames: new Set(), kernelLockNames: new Set(), atomicLockNames: new Set(), orderedLockNames: new Set(), kernelReleaseNames: new Set(), lockedUnderMmap: new Set(), faultNames: new Set() };
   const byName = new Map<string, ApiEntry>();
   for (const e of entries) {
     byName.set(e.name, e);
@@ -108,6 +125,9 @@ export function relevantNames(entries: Iterable<ApiEntry>, ruleDemands: readonly
     for (const name of declared.names ?? []) names.lockNames.add(name);
     for (const name of declared.vmaNames ?? []) names.vmaNames.add(name);
     for (const name of declared.kernelLockNames ?? []) names.kernelLockNames.add(name);
+    for (const name of declared.atomicLockNames ?? []) names.atomicLockNames.add(name);
+    for (const name of declared.orderedLockNames ?? []) names.orderedLockNames.add(name);
+    for (const name of declared.kernelReleaseNames ?? []) names.kernelReleaseNames.add(name);
   }
   return names;
 }
@@ -120,6 +140,7 @@ export function addEntry(names: RelevantNames, e: ApiEntry): void {
   if (e.mayFault) names.faultNames.add(e.name);
   // A wrapper that takes a kernel lock for its caller (a header's foo_lock()).
   if (e.kernelLocks?.some((k) => k.op === 'acquire')) names.kernelLockNames.add(e.name);
+  if (e.kernelLocks?.some((k) => k.op === 'acquire' && (k.kind === 'spinlock' || k.kind === 'rwlock'))) names.atomicLockNames.add(e.name);
 }
 
 /**
@@ -206,9 +227,11 @@ export class Demand {
   private readonly takesVma: Uint8Array;
   /** Takes a kernel lock somewhere down its calls. */
   private readonly kernelLocking: Uint8Array;
-  /** May fault on user memory somewhere down its calls. */
+  /** May fault on user memory itself or in a function it calls (one level: see nearby()). */
   private readonly faulting: Uint8Array;
-  /** Needed as a callback the kernel calls with the mmap lock held, or a kernel-locking callee of one: its kernel-locking callees are taken. */
+  /** Mentions a call that may fault on user memory. */
+  private faultsItself = new Uint8Array(0);
+  /** Needed as a callback the kernel calls with the mmap lock held, or a kernel-locking callee of one of its file (takeLockingHelpers()). */
   private readonly lockDown: Uint8Array;
   private readonly activated = new Set<number>();
   private readonly neededInFile: number[];
@@ -262,7 +285,7 @@ export class Demand {
     this.inside = this.upward(new Set([...names.insideNames, ...names.lockNames]));
     this.takesVma = new Uint8Array(count);
     this.kernelLocking = this.upward(names.kernelLockNames);
-    this.faulting = this.upward(names.faultNames);
+    this.faulting = this.nearby(names.faultNames);
     this.lockDown = new Uint8Array(count);
     this.needed = new Uint8Array(count);
     this.triggered = new Uint8Array(count);
@@ -274,6 +297,7 @@ export class Demand {
       for (const id of f.scan.fileScopeIds) if (names.lockNames.has(id)) this.fileScopeRelevant[i] = 1;
     });
     const lockSeeds: number[] = [];
+    const kernelSeeds: number[] = [];
     const triggerSeeds: number[] = [];
     this.nodes.forEach((node, id) => {
       if (files[node.file].context) {
@@ -291,9 +315,8 @@ export class Demand {
         this.triggered[id] = TRIGGER_DEPTH + 1;
         triggerSeeds.push(id);
       }
-      // Takes a kernel lock and may fault (down its calls): it may hold the lock across the fault.
-      if (!seed && this.faulting[id] && node.fn.ids.some((name) => names.kernelLockNames.has(name))) seed = true;
       if (seed) lockSeeds.push(id);
+      else if (this.faulting[id] && node.fn.ids.some((name) => names.kernelLockNames.has(name))) kernelSeeds.push(id);
     });
     // Callbacks the kernel calls with the mmap lock held: what they take is ordered below it.
     const callbackSeeds: number[] = [];
@@ -308,8 +331,22 @@ export class Demand {
       }
     });
     if (exportSummaries) this.nodes.forEach((node, id) => !files[node.file].context && !node.fn.isStatic && (this.inside[id] || this.takesVma[id]) && lockSeeds.push(id));
+    // Takes a kernel lock and may fault (itself or in a helper it calls): it may hold the lock
+    // across the fault. Worth it where that can be a finding: an atomic lock or section, a lock the
+    // kernel's documented order ranks below mmap_lock, or a lock (by its name) that a function of
+    // the run takes where it may hold the mmap lock (one that names the mm lock API, a callback
+    // the kernel calls with it, their helpers of the same file). Analysed with the helpers that
+    // fault, not expanded further down.
+    const underMmap = this.lockedNamesOf([...lockSeeds, ...callbackSeeds]);
+    for (const name of names.lockedUnderMmap) underMmap.add(name);
+    const worthIt = (name: string): boolean => names.atomicLockNames.has(name) || names.orderedLockNames.has(name) || underMmap.has(name);
     this.take(lockSeeds, true);
-    this.take(callbackSeeds, true);
+    const releases = (id: number): boolean => this.nodes[id].fn.ids.some((name) => names.kernelReleaseNames.has(name));
+    this.takeWithFaultingHelpers(
+      kernelSeeds.filter((id) => this.nodes[id].fn.ids.some(worthIt)),
+      releases,
+    );
+    this.takeLockingHelpers(callbackSeeds);
     this.take(triggerSeeds, false);
   }
 
@@ -325,6 +362,26 @@ export class Demand {
     let reached = byProgram.get(program);
     if (!reached) byProgram.set(program, (reached = defs.filter((d) => this.domains!.idLinks(program, this.programs[this.nodes[d].file]))));
     return reached;
+  }
+
+  /**
+   * Marks the functions that mention one of `base` or call a function that does: where a lock
+   * the function takes may be held across a user access (the access itself, or a helper of it).
+   * Deeper chains are left out: nearly every function of a whole tree reaches a user copy
+   * somewhere down, and nearly every one takes some lock.
+   */
+  private nearby(base: ReadonlySet<string>): Uint8Array {
+    const direct = new Uint8Array(this.nodes.length);
+    this.nodes.forEach((node, id) => {
+      if (node.fn.ids.some((name) => base.has(name))) direct[id] = 1;
+    });
+    this.faultsItself = direct;
+    const marked = direct.slice();
+    direct.forEach((d, id) => {
+      if (!d) return;
+      for (let c = this.callerStart[id]; c < this.callerStart[id + 1]; c++) marked[this.callerList[c]] = 1;
+    });
+    return marked;
   }
 
   /** Marks every function calling one of `base` (directly or not). */
@@ -350,6 +407,62 @@ export class Demand {
       }
     }
     return marked;
+  }
+
+  /** The locks (`&name`, prescan.lockedName()) the functions take, or their callees of the same file. */
+  private lockedNamesOf(ids: readonly number[]): Set<string> {
+    const out = new Set<string>();
+    const add = (id: number): void => {
+      for (const name of this.nodes[id].fn.ids) if (name.charCodeAt(0) === 38 /* & */) out.add(name);
+    };
+    for (const id of ids) {
+      add(id);
+      const node = this.nodes[id];
+      for (const name of node.fn.ids) for (const def of this.resolve(node.file, name)) if (this.nodes[def].file === node.file) add(def);
+    }
+    return out;
+  }
+
+  /**
+   * Marks functions needed with the callees that fault themselves (their summaries say so) or
+   * release a kernel lock (maybe the caller's: wq_sleep() drops its caller's spinlock), nothing
+   * further down.
+   */
+  private takeWithFaultingHelpers(ids: readonly number[], releases: (id: number) => boolean): void {
+    for (const id of ids) {
+      this.markNeeded(id);
+      const node = this.nodes[id];
+      for (const name of node.fn.ids) for (const def of this.resolve(node.file, name)) if (this.faultsItself[def] || releases(def)) this.markNeeded(def);
+    }
+  }
+
+  /**
+   * Marks callbacks the kernel calls with the mmap lock held needed, with their callees of the same
+   * file that take a kernel lock (down their calls), for what they take: nothing else below.
+   */
+  private takeLockingHelpers(ids: readonly number[]): void {
+    const work = [...ids];
+    while (work.length) {
+      const id = work.pop()!;
+      this.markNeeded(id);
+      const node = this.nodes[id];
+      for (const name of node.fn.ids) {
+        for (const def of this.resolve(node.file, name)) {
+          if (this.lockDown[def] || !this.kernelLocking[def] || this.nodes[def].file !== node.file) continue;
+          this.lockDown[def] = 1;
+          work.push(def);
+        }
+      }
+    }
+  }
+
+  /** Marks one function needed (nothing below it). */
+  private markNeeded(id: number): void {
+    if (this.needed[id]) return;
+    this.needed[id] = 1;
+    this.neededFunctions++;
+    this.neededInFile[this.nodes[id].file]++;
+    this.activated.add(this.nodes[id].file);
   }
 
   /**
@@ -388,12 +501,6 @@ export class Demand {
           if (depth > 0) mark(def, false);
           if (!this.expanded[id]) continue;
           const sameFileStatic = this.nodes[def].fn.isStatic && this.nodes[def].file === node.file;
-          // A callback's helpers of its own file (what a driver's ->fault takes is mostly there).
-          if (this.lockDown[id] && this.kernelLocking[def] && !this.lockDown[def] && this.nodes[def].file === node.file) {
-            this.lockDown[def] = 1;
-            if (this.expanded[def]) work.push(def);
-            mark(def, true);
-          }
           if (this.inside[def] || this.takesVma[def] || sameFileStatic) mark(def, true);
         }
       }

@@ -72,10 +72,10 @@ export interface StateView {
   /** Kernel locks (mutexes, spinlocks, the folio lock, ...: kb/kernel-locks.ts) held on this path, oldest first. */
   heldKernelLocks(): HeldKernelLock[];
   /**
-   * Why the path is in atomic context, if it is: a spinlock or rwlock held, or preemption or
-   * interrupts disabled (the step that made it so).
+   * Why the path is in atomic context, if it is: a spinlock or rwlock held (other than the keys
+   * `except` names), or preemption or interrupts disabled (the step that made it so).
    */
-  atomicContext(): { what: string; origin: TraceStep; traceKey: string } | null;
+  atomicContext(except?: ReadonlySet<string>): { what: string; origin: TraceStep; traceKey: string } | null;
   /** Facts about a pointer expression (by its normalised key), when it came from a VMA lookup, with its nullness on this path. */
   pointer(key: string): PathPointer | undefined;
   /** The steps on this path that concern any of the given keys (lock or pointer keys), in order. */
@@ -103,6 +103,8 @@ export interface FunctionInfo {
    * releases (`.start` of a seq_operations: `struct seq_operations.stop`): it may return with them held.
    */
   handsLocksTo?: string;
+  /** Its callers run it with page faults disabled, and why (models/faults.ts calledWithPagefaultsDisabled()). */
+  pagefaultsDisabledByCaller?: string;
 }
 
 export type ReturnKind = 'pointer' | 'bool' | 'int' | 'void' | 'other';
@@ -156,6 +158,8 @@ export interface CallEvent extends EventBase {
   args: Node[];
   /** What the callee needs held on entry, in this caller's lock keys. */
   requires: CallRequirement[];
+  /** Keys of the held kernel locks (HeldKernelLock.key) the callee releases or drops for a while (its summary says so). */
+  dropsKernelLocks: ReadonlySet<string>;
 }
 
 /** `object->field = value` (any assignment operator). */

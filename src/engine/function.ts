@@ -6,7 +6,7 @@
 import { AstNode, stripParens } from '../parse/ast.js';
 import type { LockOrderEdge, TraceKind, TraceStep } from '../types.js';
 import { isAtomicKind } from '../kb/kernel-locks.js';
-import { ATOMIC_TRACE_KEY, kernelLockSummary, kernelLockTraceKey } from './models/kernel-locks.js';
+import { ATOMIC_TRACE_KEY, kernelLockSummary, kernelLockTraceKey, kernelLocksDroppedBy } from './models/kernel-locks.js';
 import type { RuleVisitor } from '../rules/rule.js';
 import { buildCfg, type Cfg, type PreprocessorChoices } from './cfg.js';
 import { runDataflow } from './dataflow.js';
@@ -18,6 +18,7 @@ import { canonicalizer, collectAliases, collectLockFlags, collectPointerParams, 
 import { entryConditions } from './arg-conditions.js';
 import { Transfer, keyOf, declaredName, rwsemOwner, type EventSink, type FunctionContext, type SummaryFacts } from './transfer.js';
 import { emptySummaryFacts } from './models/summary-facts.js';
+import { calledWithPagefaultsDisabled } from './models/faults.js';
 import { forgottenKey, isLockOf, lockClassOf, lockInstanceOf, lockKeyFor, type LockKey } from './lock-keys.js';
 import { summarize } from './summary.js';
 import type { State as StateT } from './state.js';
@@ -182,6 +183,9 @@ function entryState(fn: AstNode, canonical: (k: string) => string, file: string,
   return pathState;
 }
 
+/** No kernel lock keys (a callee that drops none). */
+const NO_KEYS: ReadonlySet<string> = new Set();
+
 class View implements StateView {
   constructor(
     private readonly pathState: State,
@@ -237,8 +241,8 @@ class View implements StateView {
     return [...this.pathState.kernelLocks].map(([key, f]) => ({ key, traceKey: kernelLockTraceKey(key), ...f }));
   }
 
-  atomicContext(): { what: string; origin: TraceStep; traceKey: string } | null {
-    for (const [key, f] of this.pathState.kernelLocks) if (isAtomicKind(f.kind)) return { what: `the ${f.kind} \`${f.display}\` is held`, origin: f.origin, traceKey: kernelLockTraceKey(key) };
+  atomicContext(except?: ReadonlySet<string>): { what: string; origin: TraceStep; traceKey: string } | null {
+    for (const [key, f] of this.pathState.kernelLocks) if (isAtomicKind(f.kind) && !except?.has(key)) return { what: `the ${f.kind} \`${f.display}\` is held`, origin: f.origin, traceKey: kernelLockTraceKey(key) };
     const sections = this.pathState.atomicSections;
     return sections.length ? { what: sections[0].message.replace(/ here \(.*$/, ''), origin: sections[0], traceKey: ATOMIC_TRACE_KEY } : null;
   }
@@ -335,6 +339,8 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
   if (depth > MAX_NESTING) throw new Error(`its syntax is nested ${depth} levels deep (the analysis stops at ${MAX_NESTING})`);
   const info = functionInfo(fn);
   if (env.handsLocksTo) info.handsLocksTo = env.handsLocksTo;
+  const byCaller = calledWithPagefaultsDisabled(info.name, fn.file);
+  if (byCaller) info.pagefaultsDisabledByCaller = byCaller;
   const cfg: Cfg = buildCfg(fn, pp);
   const aliases = collectAliases(fn);
   const canonical = canonicalizer(aliases);
@@ -434,7 +440,8 @@ function eventSink(a: Analysis, visitors: RuleVisitor[], callSites: Map<AstNode,
     call(node, callee, api, args, pathState, requires) {
       if (callee && env.statics.has(callee)) recordCallSite(a, callSites, node, callee, args, pathState);
       if (!callVisitors.length) return;
-      const ev = { ...base(pathState), node, callee, api, args, requires };
+      const dropsKernelLocks = api?.kernelLocks ? kernelLocksDroppedBy(a.context, api, args) : NO_KEYS;
+      const ev = { ...base(pathState), node, callee, api, args, requires, dropsKernelLocks };
       for (const v of callVisitors) v.call!(ev);
     },
     deref(node, pointer, pointerKey, field, pathState) {

@@ -40,11 +40,11 @@ export function documentedOrderEdges(root: string | null): LockOrderEdge[] {
     const lines = linesOf(d.file);
     const index = lines ? lines.findIndex((l) => d.cite.test(l)) : -1;
     const file = root ? path.join(root, d.file) : d.file;
-    const line = index >= 0 ? index + 1 : 1;
+    const line = index + 1;
     const where = index >= 0 ? `${d.file}:${line}` : d.file;
     const step: TraceStep = { file, line, column: 1, message: `the kernel's documented lock order (${where}): ${d.from} -> ${d.to}`, kind: 'entry' };
-    // Outside a kernel tree the comment is not there to point at: the reason names the file.
-    return { from: d.from, to: d.to, reason: `the kernel's documented mm lock order takes ${d.to} under ${d.from} (${where})`, evidence: root ? [step] : [] };
+    // Where the tree has no such comment (no kernel tree, or one without it) there is nothing to point at: the reason names the file.
+    return { from: d.from, to: d.to, reason: `the kernel's documented mm lock order takes ${d.to} under ${d.from} (${where})`, evidence: index >= 0 ? [step] : [] };
   });
 }
 

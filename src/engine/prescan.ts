@@ -9,7 +9,7 @@
 // findings, as long as it errs towards "mentions more".
 
 import { definitionMacroName, isAttributeMacro } from './c-names.js';
-import { MMAP_CONTEXT_CALLBACKS } from '../kb/kernel-locks.js';
+import { KERNEL_LOCK_CALLS, MMAP_CONTEXT_CALLBACKS } from '../kb/kernel-locks.js';
 
 export interface PrescanFunction {
   /** The name the engine gives it (SYSCALL_DEFINEn(name, ...) is sys_name, see c-names.ts). */
@@ -45,6 +45,52 @@ export interface FilePrescan {
    * (`.fault = foo_fault` in a `struct vm_operations_struct`: kb MMAP_CONTEXT_CALLBACKS).
    */
   mmapCallbacks?: string[];
+}
+
+/** Kernel lock calls whose lock the prescan names (`mutex_lock(&rt->buffer_mutex)`: `&buffer_mutex`), and the guards. */
+const LOCK_ARGUMENT_CALLS: ReadonlySet<string> = new Set([...[...KERNEL_LOCK_CALLS].filter(([, c]) => c.op === 'acquire' && !c.className).map(([n]) => n), 'guard', 'scoped_guard']);
+
+/** How the prescan records a lock a function takes: `&` and the lock's last name (a field or a variable). */
+export function lockedName(name: string): string {
+  return `&${name}`;
+}
+
+/** The end of the argument starting at `from` (at a `,` or `)` of depth 0), or -1 past a bound. */
+function argumentEnd(text: string, from: number): number {
+  let depth = 0;
+  for (let k = from; k < text.length && k < from + 240; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 40) depth++;
+    else if (c === 41) {
+      if (depth === 0) return k;
+      depth--;
+    } else if (c === 44 && depth === 0) return k;
+  }
+  return -1;
+}
+
+/**
+ * The last name of the lock argument of a lock call whose `(` is at `open` (`&rt->buffer_mutex`:
+ * `buffer_mutex`); for `guard(mutex)(&m)` the second parenthesis, for `scoped_guard(mutex, &m)` the
+ * second argument.
+ */
+function lockArgumentName(text: string, open: number, call: string): string | null {
+  let start = open + 1;
+  if (call === 'guard' || call === 'scoped_guard') {
+    const first = argumentEnd(text, start);
+    if (first < 0) return null;
+    if (call === 'scoped_guard') {
+      if (text.charCodeAt(first) !== 44) return null;
+      start = first + 1;
+    } else {
+      const next = skipBlanks(text, first + 1, text.length);
+      if (text.charCodeAt(next) !== 40) return null;
+      start = next + 1;
+    }
+  }
+  const end = argumentEnd(text, start);
+  if (end < 0) return null;
+  return /([A-Za-z_]\w*)[\s)]*$/.exec(text.slice(start, end))?.[1] ?? null;
 }
 
 /** The functions an initializer's text (`static const struct vm_operations_struct x = {...}`) gives as mmap-context callbacks. */
@@ -265,8 +311,14 @@ class Prescanner {
     const { text, wanted } = this;
     if (this.current) {
       const k = skipBlanks(text, j, this.n);
-      if (text.charCodeAt(k) === 40 /* ( */) this.currentIds.add(intern(text, i, j));
-      else {
+      if (text.charCodeAt(k) === 40 /* ( */) {
+        const name = intern(text, i, j);
+        this.currentIds.add(name);
+        if (LOCK_ARGUMENT_CALLS.has(name)) {
+          const lock = lockArgumentName(text, k, name);
+          if (lock) this.currentIds.add(internName(lockedName(lock)));
+        }
+      } else {
         const id = text.slice(i, j);
         if (wanted.has(id)) this.currentIds.add(intern(text, i, j));
         const written = fieldWrite(id);

@@ -404,7 +404,7 @@ export function summaryFingerprint(e: ApiEntry | undefined, part: 'all' | 'flow'
   // each would keep the cross-file fixed point from converging. They are best-effort (what the
   // callees' summaries said at the caller's turn, which -j does not change) and do not make the
   // callers' flow change.
-  if (acquires && part === 'all') shown.acquires = acquires.map((a) => a.cls);
+  if (acquires && part === 'all') shown.acquires = acquires.map((a) => (a.when ? { cls: a.cls, when: a.when } : a.cls));
   for (const k of Object.keys(shown)) if (shown[k] === undefined) delete shown[k];
   // An empty summary is what a caller assumed before there was one.
   return Object.keys(shown).length ? JSON.stringify(shown) : '';

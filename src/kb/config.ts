@@ -10,7 +10,7 @@
 
 import { LOCK_CLASSES, classesEndingWith } from './lock-classes.js';
 import { KERNEL_LOCK_KINDS } from './kernel-locks.js';
-import type { LockOrderEdge } from '../types.js';
+import { TRACE_KINDS, type LockOrderEdge, type TraceKind } from '../types.js';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ApiEntry, FailureStyle, KernelLockEffect, LockClass, LockCondition, LockEffect, LockMode, LockRequirement, LockTarget } from './lock-api.js';
@@ -308,17 +308,19 @@ export function formatSummaries(summaries: Record<string, ApiEntry>, version: st
   return `${JSON.stringify({ vmalint: version, kind: SUMMARY_FILE_KIND, summaries: callable, ...(lockOrder.length ? { lockOrder } : {}) }, null, 1)}\n`;
 }
 
-type Step = { file: string; line: number; column: number; message: string };
+type Step = { file: string; line: number; column: number; message: string; kind?: TraceKind };
 
 function step(c: Checker, v: unknown, at: string): Step {
   const o = c.object(v, at);
-  c.keys(o, at, ['file', 'line', 'column', 'message']);
-  return {
+  c.keys(o, at, ['file', 'line', 'column', 'message', 'kind']);
+  const out: Step = {
     file: c.string(c.required(o, 'file', at), child(at, 'file')),
     line: c.integer(c.required(o, 'line', at), child(at, 'line'), 1),
     column: c.integer(c.required(o, 'column', at), child(at, 'column'), 1),
     message: c.string(c.required(o, 'message', at), child(at, 'message')),
   };
+  if (o['kind'] !== undefined) out.kind = c.oneOf(o['kind'], child(at, 'kind'), TRACE_KINDS);
+  return out;
 }
 
 function steps(c: Checker, v: unknown, at: string): Step[] {
@@ -369,7 +371,7 @@ const REQUIREMENT_FIELDS: FieldChecks<LockRequirement> = {
 };
 
 const KERNEL_LOCK_EFFECT_FIELDS: FieldChecks<KernelLockEffect> = {
-  op: (c, v, at) => c.oneOf(v, at, ['acquire', 'release'] as const),
+  op: (c, v, at) => c.oneOf(v, at, ['acquire', 'release', 'drop'] as const),
   kind: (c, v, at) => c.oneOf(v, at, KERNEL_LOCK_KINDS),
   mode: (c, v, at) => c.oneOf(v, at, ['read', 'write'] as const),
   cls: (c, v, at) => (v === null ? null : c.string(v, at)),
@@ -427,8 +429,9 @@ const ENTRY_FIELDS: FieldChecks<ApiEntry> = {
     c.array(v, at, 'acquired lock classes').map((a, i) => {
       const where = `${at}[${i}]`;
       const o = c.object(a, where);
-      c.keys(o, where, ['cls', 'via']);
-      return { cls: c.string(c.required(o, 'cls', where), child(where, 'cls')), via: steps(c, c.required(o, 'via', where), child(where, 'via')) };
+      c.keys(o, where, ['cls', 'via', 'when']);
+      const acquired = { cls: c.string(c.required(o, 'cls', where), child(where, 'cls')), via: steps(c, c.required(o, 'via', where), child(where, 'via')) };
+      return o['when'] === undefined ? acquired : { ...acquired, when: argumentConditions(c, o['when'], child(where, 'when')) };
     }),
   kernelLocks: (c, v, at) => c.array(v, at, 'kernel lock effects').map((e, i) => record(c, e, `${at}[${i}]`, KERNEL_LOCK_EFFECT_FIELDS, ['op', 'kind', 'mode', 'cls', 'target', 'path'])),
   source: (c, v, at) => {

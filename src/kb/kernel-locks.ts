@@ -7,6 +7,16 @@
 // Source of truth: include/linux/mutex.h, rwsem.h, spinlock.h, rwlock.h, pagemap.h, fs.h, mm.h,
 // rmap.h, hugetlb.h, dma-resv.h, ww_mutex.h, preempt.h, irqflags.h.
 
+/** dma_resv_lock(obj, ctx) locks `obj->lock`, a reservation object's ww_mutex. */
+const DMA_RESV_LOCK = { name: 'lock', cls: 'struct dma_resv::lock' };
+
+/**
+ * User accesses that do not call might_fault() (`__get_user()`, `__put_user()`, the `unsafe_`
+ * forms): used where the caller made the context atomic on purpose, their fault fails fast there
+ * instead of sleeping (faulthandler_disabled()).
+ */
+export const ATOMIC_SAFE_ACCESSES: ReadonlySet<string> = new Set(['__get_user', '__put_user', 'unsafe_get_user', 'unsafe_put_user', '__get_user_error', '__put_user_error', 'get_user_nofault', 'copy_from_user_nofault', 'copy_to_user_nofault']);
+
 /** What kind of lock it is: whether holding it makes the context atomic (no sleeping, no faulting). */
 export const KERNEL_LOCK_KINDS = ['mutex', 'rwsem', 'spinlock', 'rwlock', 'folio', 'ww_mutex', 'atomic'] as const;
 export type KernelLockKind = (typeof KERNEL_LOCK_KINDS)[number];
@@ -36,6 +46,11 @@ export interface KernelLockCall {
    * The argument points to a pointer to the lock (`pte_offset_map_lock(..., &ptl)`): the lock is `*ptl`.
    */
   throughPointer?: boolean;
+  /**
+   * The lock is this field of the object the argument points to, of this class
+   * (`dma_resv_lock(obj, ctx)` locks `obj->lock`, a `struct dma_resv::lock`).
+   */
+  field?: { name: string; cls: string };
 }
 
 /** Acquire and release forms of one lock family: `mode` and `kind` apply to all. */
@@ -105,14 +120,13 @@ export const KERNEL_LOCK_CALLS: ReadonlyMap<string, KernelLockCall> = new Map<st
   ['pte_offset_map_lock', { op: 'acquire', kind: 'spinlock', mode: 'write', arg: 3, className: 'page table lock', throughPointer: true }],
   ['pte_unmap_unlock', { op: 'release', kind: 'spinlock', mode: 'write', arg: 1, className: 'page table lock' }],
   // Reservation objects: ww_mutex_lock() and dma_resv_lock() return 0 when locked (-EDEADLK, -EALREADY otherwise).
-  ...calls('ww_mutex', 'write', ['ww_mutex_lock', 'ww_mutex_lock_interruptible', 'dma_resv_lock', 'dma_resv_lock_interruptible'], { when: 'ret-zero' }),
-  ...calls('ww_mutex', 'write', ['ww_mutex_trylock', 'dma_resv_trylock'], { trylock: true, when: 'ret-true' }),
+  ...calls('ww_mutex', 'write', ['ww_mutex_lock', 'ww_mutex_lock_interruptible'], { when: 'ret-zero' }),
+  ...calls('ww_mutex', 'write', ['ww_mutex_trylock'], { trylock: true, when: 'ret-true' }),
   ['ww_mutex_unlock', { op: 'release', kind: 'ww_mutex', mode: 'write', arg: 0 }],
-  ['dma_resv_unlock', { op: 'release', kind: 'ww_mutex', mode: 'write', arg: 0 }],
+  ...calls('ww_mutex', 'write', ['dma_resv_lock', 'dma_resv_lock_interruptible', 'dma_resv_lock_slow', 'dma_resv_lock_slow_interruptible'], { when: 'ret-zero', field: DMA_RESV_LOCK }),
+  ...calls('ww_mutex', 'write', ['dma_resv_trylock'], { trylock: true, when: 'ret-true', field: DMA_RESV_LOCK }),
+  ['dma_resv_unlock', { op: 'release', kind: 'ww_mutex', mode: 'write', arg: 0, field: DMA_RESV_LOCK }],
 ]);
-
-/** dma_resv_lock(obj, ctx) locks `obj->lock`: the class of a reservation object's lock. */
-export const DMA_RESV_CLASS = 'struct dma_resv::lock';
 
 /**
  * Calls that make the context atomic without a lock (preemption or interrupts off), and the calls
@@ -204,3 +218,10 @@ export const DOCUMENTED_ORDER: readonly DocumentedOrder[] = [
   { from: 'mmap_lock', to: 'anon_vma->rwsem', file: 'mm/rmap.c', cite: /^\s*\*\s+anon_vma->rwsem\s*$/ },
   { from: 'mmap_lock', to: 'page table lock', file: 'mm/rmap.c', cite: /mm->page_table_lock or pte_lock\s*$/ },
 ];
+
+/**
+ * Hooks the kernel calls with page faults disabled (kernel/futex/core.c: `pagefault_disable();
+ * ret = arch_futex_atomic_op_inuser(...)`): a function an architecture defines them as
+ * (`#define arch_futex_atomic_op_inuser(...) futex_atomic_op_inuser_local(...)`) runs that way.
+ */
+export const PAGEFAULT_DISABLED_HOOKS: readonly string[] = ['arch_futex_atomic_op_inuser', 'futex_atomic_cmpxchg_inatomic'];

@@ -114,7 +114,8 @@ export type FailureStyle =
  * (target -1, path: its name).
  */
 export interface KernelLockEffect {
-  op: 'acquire' | 'release';
+  /** 'drop': released and taken again inside (what happens in between is not under it). */
+  op: 'acquire' | 'release' | 'drop';
   kind: KernelLockKind;
   mode: 'read' | 'write';
   cls: string | null;
@@ -225,7 +226,7 @@ export interface ApiEntry {
    * trylocks, not nesting annotations), each with the chain of calls down to the acquisition: a
    * caller holding the mmap lock orders them below it (computed summaries).
    */
-  acquires?: { cls: string; via: TraceStep[] }[];
+  acquires?: { cls: string; via: TraceStep[]; when?: Record<number, number>[] }[];
   /** Kernel locks it leaves taken or released for its caller (a wrapper of mutex_lock()). */
   kernelLocks?: KernelLockEffect[];
   /** Where the entry comes from: the knowledge base, a config file, or a summary of a definition. */

@@ -12,6 +12,7 @@ import type { TraceStep } from '../types.js';
 import { DOCUMENTED_ORDER } from '../kb/kernel-locks.js';
 import { MMAP_LOCK_CLASS } from '../engine/models/kernel-locks.js';
 import { placeOf, userAccessAt } from './user-access.js';
+import { mayFailWith } from '../engine/arg-conditions.js';
 
 /** Classes the kernel's documented order ranks above mmap_lock (i_rwsem): held across a fault is their normal order. */
 const ABOVE_MMAP = new Set(DOCUMENTED_ORDER.filter((d) => d.to === MMAP_LOCK_CLASS).map((d) => d.from));
@@ -115,8 +116,10 @@ export const mmapLockInversion: Rule = {
   },
   create(context) {
     /** `what` happens at `node` while each held lock that could be below mmap_lock is held: one finding per class, if the run orders it below. */
-    const underHeld = (ev: EventBase, node: AstNode, what: string, steps: TraceStep[]): void => {
+    const underHeld = (ev: EventBase, node: AstNode, what: string, steps: TraceStep[], dropped?: ReadonlySet<string>): void => {
       for (const l of heldBelowCandidates(ev)) {
+        // A helper that releases the lock (or drops it for a while) may make its access without it.
+        if (dropped?.has(l.key)) continue;
         const where = ` (taken at ${placeOf(l.origin, ev.file)})`;
         context.report({
           node,
@@ -143,14 +146,17 @@ export const mmapLockInversion: Rule = {
     return {
       call(ev) {
         const access = userAccessAt(ev);
+        // In atomic context the fault handler takes no lock (faulthandler_disabled()): the access
+        // fails fast, or sleeps where it must not (user-access-in-atomic).
         if (access) {
-          underHeld(ev, ev.node, `${ev.callee}() can fault on user memory${access.through}, which takes mmap_lock,`, [ev.step(ev.node, `${ev.callee}() may fault here`), ...access.via]);
+          const atomic = ev.state.atomicContext(ev.dropsKernelLocks);
+          if (!atomic) underHeld(ev, ev.node, `${ev.callee}() can fault on user memory${access.through}, which takes mmap_lock,`, [ev.step(ev.node, `${ev.callee}() may fault here`), ...access.via], ev.dropsKernelLocks);
         } else if (ev.api?.takesMmapLock?.length) {
           const via = ev.api.takesMmapLock;
-          underHeld(ev, ev.node, `${ev.callee}() takes the mmap lock (${placeOf(via[via.length - 1], ev.file)})`, [ev.step(ev.node, `${ev.callee}() called here`), ...via]);
+          underHeld(ev, ev.node, `${ev.callee}() takes the mmap lock (${placeOf(via[via.length - 1], ev.file)})`, [ev.step(ev.node, `${ev.callee}() called here`), ...via], ev.dropsKernelLocks);
         }
         for (const a of ev.api?.acquires ?? []) {
-          if (!ABOVE_MMAP.has(a.cls)) continue;
+          if (!ABOVE_MMAP.has(a.cls) || !mayFailWith(a.when, ev.args)) continue;
           aboveUnderMm(ev, ev.node, a.cls, `${ev.callee}() takes ${a.cls} (${placeOf(a.via[a.via.length - 1], ev.file)})`, [ev.step(ev.node, `${ev.callee}() called here`), ...a.via]);
         }
       },

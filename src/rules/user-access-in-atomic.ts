@@ -40,8 +40,10 @@ export const userAccessInAtomic: Rule = {
     return {
       call(ev) {
         const access = userAccessAt(ev);
-        if (!access) return;
-        const atomic = ev.state.atomicContext();
+        // Its callers disable page faults (might_fault() then does not sleep) and handle -EFAULT.
+        if (!access?.mightSleep || ev.fn.pagefaultsDisabledByCaller) return;
+        // A helper that drops the lock around its access (spin_unlock(); copy_to_user(); spin_lock()) does not fault under it.
+        const atomic = ev.state.atomicContext(ev.dropsKernelLocks);
         if (!atomic) return;
         context.report({
           node: ev.node,

@@ -4,8 +4,14 @@
 import type { CallEvent } from '../engine/events.js';
 import { mayFailWith } from '../engine/arg-conditions.js';
 import type { TraceStep } from '../types.js';
+import { ATOMIC_SAFE_ACCESSES } from '../kb/kernel-locks.js';
 
 export interface UserAccess {
+  /**
+   * The access may sleep: it reaches might_fault() (not only `__get_user()`, `__put_user()` and
+   * the like, which code in atomic context uses on purpose: their fault fails fast there).
+   */
+  mightSleep: boolean;
   /** ` (through helper() at line N)` for a helper's access, '' for a direct one. */
   through: string;
   /** The chain of calls down to the access (empty for a direct one). */
@@ -18,7 +24,8 @@ export function userAccessAt(ev: CallEvent): UserAccess | null {
   const via = ev.api.faultVia ?? [];
   const access = via.length ? via[via.length - 1] : null;
   const through = access ? ` (through ${access.message.replace(/ may fault on user memory$/, '')} at ${access.file === ev.file ? `line ${access.line}` : `${access.file}:${access.line}`})` : '';
-  return { through, via };
+  const accesses = [ev.callee ?? '', ...via.map((s) => /^(\w+)\(\) may fault on user memory$/.exec(s.message)?.[1] ?? '')];
+  return { through, via, mightSleep: !accesses.some((name) => ATOMIC_SAFE_ACCESSES.has(name)) };
 }
 
 /** `line N` in the same file, `file:N` elsewhere. */

@@ -2,6 +2,9 @@
 // tree's declarations, the headers summarised (the kernel's wrappers of the lock API, the run's
 // own headers), then the demand (src/engine/demand.ts), which knows the headers' summaries.
 
+import type { LockOrderEdge } from '../types.js';
+import { MMAP_LOCK_CLASS } from '../engine/models/kernel-locks.js';
+import { lockedName } from '../engine/prescan.js';
 import path from 'node:path';
 import type { FileNotification } from '../types.js';
 import { addEntry, Demand, type RelevantNames } from '../engine/demand.js';
@@ -67,10 +70,23 @@ export function summariseHeadersThenDemand(setup: RunAnalysis, read: FilesRead):
   };
 }
 
+/**
+ * The locks earlier runs saw taken under mmap_lock, as the prescan names a lock a function takes:
+ * the last name of the class (`struct snd_pcm_runtime::buffer_mutex`: `&buffer_mutex`).
+ */
+function lockedUnderMmap(edges: readonly LockOrderEdge[]): Set<string> {
+  const out = new Set<string>();
+  for (const e of edges) {
+    const last = e.from === MMAP_LOCK_CLASS ? /(\w+)(?: \([^)]*\))?$/.exec(e.to)?.[1] : undefined;
+    if (last) out.add(lockedName(last));
+  }
+  return out;
+}
+
 /** The demand, with the names the headers' summaries make worth analysing. */
 function demandAfterHeaders(setup: RunSetup, read: FilesRead): Demand {
   const { crossFile } = setup;
-  const names: RelevantNames = { lockNames: new Set(setup.names.lockNames), insideNames: new Set(setup.names.insideNames), vmaNames: new Set(setup.names.vmaNames), kernelLockNames: new Set(setup.names.kernelLockNames), faultNames: new Set(setup.names.faultNames) };
+  const names: RelevantNames = { lockNames: new Set(setup.names.lockNames), insideNames: new Set(setup.names.insideNames), vmaNames: new Set(setup.names.vmaNames), kernelLockNames: new Set(setup.names.kernelLockNames), atomicLockNames: new Set(setup.names.atomicLockNames), orderedLockNames: new Set(setup.names.orderedLockNames), kernelReleaseNames: new Set(setup.names.kernelReleaseNames), lockedUnderMmap: lockedUnderMmap(setup.options.lockOrderIn ?? []), faultNames: new Set(setup.names.faultNames) };
   for (const entry of crossFile.headers.values()) addEntry(names, entry);
   for (const list of crossFile.localHeaders.values()) for (const h of list) addEntry(names, h.entry);
   const demand = new Demand(

@@ -7,6 +7,7 @@ import { entryConditions, mayFailWith } from '../arg-conditions.js';
 import type { State } from '../state.js';
 import type { FunctionContext } from '../context.js';
 import { droppedCallersMmapLock } from './lock-queries.js';
+import { PAGEFAULT_DISABLED_HOOKS } from '../../kb/kernel-locks.js';
 
 /** Distinct argument conditions a summary's faulting keeps (ApiEntry.faultsWhen). */
 const MAX_FAULT_CONDITIONS = 8;
@@ -33,4 +34,25 @@ export function noteFault(context: FunctionContext, name: string, api: ApiEntry,
     const known = facts.faultWhen ?? (facts.faultWhen = new Map());
     known.set(JSON.stringify(when), when);
   }
+}
+
+const byCallerCache = new WeakMap<object, Map<string, string | null>>();
+
+/**
+ * Why the function's callers run it with page faults disabled, if they do: its name says it runs in
+ * atomic context (the kernel's `_inatomic` convention: the caller disables page faults and handles
+ * -EFAULT), or it is what the file defines a hook the kernel calls that way as (kb
+ * PAGEFAULT_DISABLED_HOOKS). Null otherwise.
+ */
+export function calledWithPagefaultsDisabled(name: string, file: { text: string }): string | null {
+  if (/_inatomic(_|$)/.test(name)) return `${name}() runs in atomic context by the kernel's _inatomic convention: its callers disable page faults`;
+  let known = byCallerCache.get(file);
+  if (!known) byCallerCache.set(file, (known = new Map()));
+  let reason = known.get(name);
+  if (reason === undefined) {
+    const hook = PAGEFAULT_DISABLED_HOOKS.find((h) => new RegExp(`#\\s*define\\s+${h}\\s*\\([^)]*\\)[\\s\\\\]*${name}\\s*\\(`).test(file.text));
+    reason = hook ? `${name}() is this file's ${hook}(), which the kernel calls with page faults disabled` : null;
+    known.set(name, reason);
+  }
+  return reason;
 }

@@ -7,7 +7,7 @@
 
 import { stripParens, type AstNode } from '../../parse/ast.js';
 import type { ApiEntry, KernelLockEffect } from '../../kb/lock-api.js';
-import { ATOMIC_SECTION_CALLS, DMA_RESV_CLASS, KERNEL_LOCK_CALLS, KERNEL_LOCK_GUARDS, type KernelLockCall } from '../../kb/kernel-locks.js';
+import { ATOMIC_SECTION_CALLS, DOCUMENTED_ORDER, KERNEL_LOCK_CALLS, KERNEL_LOCK_GUARDS, isAtomicKind, type KernelLockCall } from '../../kb/kernel-locks.js';
 import type { DemandNames } from '../demand.js';
 import { LOCK_CLASS_DECLARATIONS } from '../../kb/lock-classes.js';
 import type { TraceStep } from '../../types.js';
@@ -15,7 +15,8 @@ import { applyPath, keyOf } from '../keys.js';
 import { isLockOf } from '../lock-keys.js';
 import type { KernelLockFact, State } from '../state.js';
 import type { FunctionContext } from '../context.js';
-import { parametrize } from './summary-facts.js';
+import { parametrize, type SummaryFacts } from './summary-facts.js';
+import { entryConditions, mayFailWith } from '../arg-conditions.js';
 
 /** The lock class lockdep's lock-order comments call the mmap lock; a VMA lock counts as it. */
 export const MMAP_LOCK_CLASS = 'mmap_lock';
@@ -134,9 +135,11 @@ function opOf(context: FunctionContext, fileText: { text: string }, name: string
   const object = lockObject(arg, !!call.throughPointer);
   if (!object) return null;
   if (!call.className && call.kind === 'rwsem' && isMmRwsem(object.key)) return null;
-  const key = context.canonical(object.key);
-  const cls = call.className ?? (call.kind === 'ww_mutex' && /^dma_resv/.test(name) ? DMA_RESV_CLASS : object.object ? lockClassOfObject(context, fileText, object.object) : null);
-  return { call, key: call.className ? `${call.className}@${key}` : key, cls, display: object.key.replace(/^\*/, ''), argText: stripParens(arg).text };
+  // A lock inside the object given (`dma_resv_lock(obj)`: `obj->lock`).
+  const named = call.field ? (object.key.startsWith('*') ? `${object.key.slice(1)}->${call.field.name}` : `${object.key}.${call.field.name}`) : object.key;
+  const key = context.canonical(named);
+  const cls = call.className ?? call.field?.cls ?? (object.object ? lockClassOfObject(context, fileText, object.object) : null);
+  return { call, key: call.className ? `${call.className}@${key}` : key, cls, display: named.replace(/^\*/, ''), argText: stripParens(arg).text };
 }
 
 /** The ways a kernel lock call may go on `state`: its value, and the state. */
@@ -173,15 +176,13 @@ export function applyKernelLockCall(
   }
   const op = opOf(context, fileText, name, args);
   if (op) return applyOp(context, op, name, n, state);
-  noteCalleeAcquires(context, name, api, n, state);
+  noteCalleeAcquires(context, name, api, n, args, state);
   if (!api?.kernelLocks?.length) return null;
   let out = state;
   for (const e of api.kernelLocks) {
-    const arg = e.target >= 0 ? args[e.target] : undefined;
-    if (e.target >= 0 && !arg) continue;
-    const argKey = arg ? keyOf(stripParens(arg)) : null;
-    if (e.target >= 0 && !argKey) continue;
-    const key = context.canonical(argKey ? applyPath(e.path, argKey) : e.path);
+    if (e.op === 'drop') continue;
+    const key = calleeLockKey(context, e, args);
+    if (key === null) continue;
     out = out === state ? state.clone() : out;
     if (e.op === 'acquire') {
       const step = context.step(n, `${e.cls ?? 'a lock'} taken here (${name}() takes \`${key}\`)`, 'acquire');
@@ -194,9 +195,9 @@ export function applyKernelLockCall(
 function applyOp(context: FunctionContext, op: KernelLockOp, name: string, n: AstNode, state: State): KernelLockOutcome[] {
   const { call } = op;
   if (call.op === 'release') {
-    if (!state.kernelLocks.has(op.key)) noteRelease(context, op);
     const copy = state.clone();
-    copy.setKernelLock(op.key, undefined);
+    copy.setKernelLock(heldKeyReleased(state, op) ?? op.key, undefined);
+    if (!state.kernelLocks.has(op.key) && copy.kernelLocks.size === state.kernelLocks.size) noteRelease(context, op);
     return [{ state: copy }];
   }
   const what = op.cls ?? `\`${op.display}\``;
@@ -219,6 +220,22 @@ function applyOp(context: FunctionContext, op: KernelLockOp, name: string, n: As
       ];
 }
 
+/**
+ * The held lock a release names by another name: the only one held of its class (`op->lock`
+ * taken in a loop, released as `cur_op->lock` after `cur_op = op`), as lockdep matches a release
+ * to the lock it held. Null when the release names a held lock, or none or several match.
+ */
+function heldKeyReleased(state: State, op: KernelLockOp): string | null {
+  if (state.kernelLocks.has(op.key) || !op.cls) return null;
+  let found: string | null = null;
+  for (const [key, f] of state.kernelLocks) {
+    if (f.cls !== op.cls) continue;
+    if (found !== null) return null;
+    found = key;
+  }
+  return found;
+}
+
 /** `copy` holds the lock from `step` on; a blocking acquisition of a known class is an order fact under the mmap lock, and a summary fact. */
 function takeLock(context: FunctionContext, copy: State, key: string, fact: KernelLockFact, step: TraceStep, n: AstNode): void {
   if (context.sink) context.sink.kernelLock?.({ ...fact, key, traceKey: kernelLockTraceKey(key), op: 'acquire', node: n }, copy);
@@ -227,12 +244,25 @@ function takeLock(context: FunctionContext, copy: State, key: string, fact: Kern
   if (fact.cls && !fact.trylock && !fact.nested) noteAcquired(context, copy, fact.cls, [step]);
 }
 
-/** A class taken (and waited for) on this path, directly or inside a callee: a summary fact, and an order fact under the mmap lock. */
+/** Distinct argument conditions an acquisition keeps (ApiEntry.acquires[].when), as for faults. */
+const MAX_ACQUIRE_CONDITIONS = 8;
+
+/**
+ * A class taken (and waited for) on this path, directly or inside a callee: a summary fact, under
+ * what the path knew of the parameters (`snd_pcm_oss_change_params(substream, trylock)` waits for
+ * the lock only with `trylock` false), and an order fact under the mmap lock.
+ */
 function noteAcquired(context: FunctionContext, state: State, cls: string, chain: TraceStep[]): void {
   const facts = context.facts;
   if (facts) {
     const acquires = (facts.acquires ??= new Map());
-    if (!acquires.has(cls)) acquires.set(cls, chain.slice(0, MAX_CHAIN));
+    let known = acquires.get(cls);
+    if (!known) acquires.set(cls, (known = { via: chain.slice(0, MAX_CHAIN), when: new Map() }));
+    if (known.when !== 'always') {
+      const when = entryConditions(state, context.params);
+      if (!Object.keys(when).length || known.when.size >= MAX_ACQUIRE_CONDITIONS) known.when = 'always';
+      else known.when.set(JSON.stringify(when), when);
+    }
   }
   const mm = heldMmSide(state);
   if (mm === undefined || !context.orderEdges) return;
@@ -249,11 +279,11 @@ function noteAcquired(context: FunctionContext, state: State, cls: string, chain
 }
 
 /** A callee that takes classes inside (its summary's `acquires`): taken on this path too. */
-function noteCalleeAcquires(context: FunctionContext, name: string, api: ApiEntry | undefined, n: AstNode, state: State): void {
+function noteCalleeAcquires(context: FunctionContext, name: string, api: ApiEntry | undefined, n: AstNode, args: AstNode[], state: State): void {
   if (!api?.acquires?.length) return;
   if (!context.facts && (!context.orderEdges || heldMmSide(state) === undefined)) return;
   const step = context.step(n, `${name}() is called here`, 'call');
-  for (const a of api.acquires) noteAcquired(context, state, a.cls, [step, ...a.via]);
+  for (const a of api.acquires) if (mayFailWith(a.when, args)) noteAcquired(context, state, a.cls, [step, ...a.via]);
 }
 
 /** A release of a lock this path does not hold: the function releases its caller's (a summary fact). */
@@ -267,10 +297,15 @@ function noteRelease(context: FunctionContext, op: KernelLockOp): void {
  * The kernel-lock part of a function's summary: the classes it takes inside, and the locks every
  * way out leaves taken (held on each exit, of an object the caller names) or released.
  */
-export function kernelLockSummary(context: FunctionContext, exits: readonly State[], facts: { acquires?: Map<string, TraceStep[]>; kernelReleases?: Map<string, { kind: KernelLockFact['kind']; mode: 'read' | 'write'; cls: string | null }> }): Pick<ApiEntry, 'acquires' | 'kernelLocks'> {
+export function kernelLockSummary(context: FunctionContext, exits: readonly State[], facts: Pick<SummaryFacts, 'acquires' | 'kernelReleases'>): Pick<ApiEntry, 'acquires' | 'kernelLocks'> {
   const out: Pick<ApiEntry, 'acquires' | 'kernelLocks'> = {};
   // Sorted, then capped: the same classes give the same summary whatever order the paths found them in.
-  if (facts.acquires?.size) out.acquires = [...facts.acquires].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, MAX_ACQUIRED_CLASSES).map(([cls, via]) => ({ cls, via }));
+  if (facts.acquires?.size) {
+    out.acquires = [...facts.acquires]
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .slice(0, MAX_ACQUIRED_CLASSES)
+      .map(([cls, { via, when }]) => (when === 'always' ? { cls, via } : { cls, via, when: [...when.values()] }));
+  }
   const effects: KernelLockEffect[] = [];
   if (exits.length) {
     for (const [key, fact] of exits[0].kernelLocks) {
@@ -279,12 +314,31 @@ export function kernelLockSummary(context: FunctionContext, exits: readonly Stat
       if (where) effects.push({ op: 'acquire', kind: fact.kind, mode: fact.mode, cls: fact.cls, ...where });
     }
     for (const [key, r] of facts.kernelReleases ?? []) {
-      if (exits.some((s) => s.kernelLocks.has(key))) continue;
       const where = nameForCaller(context, key);
-      if (where) effects.push({ op: 'release', kind: r.kind, mode: r.mode, cls: r.cls, ...where });
+      // Released for good, or dropped for a while and taken again (a fault made in between is not under it).
+      if (where) effects.push({ op: exits.some((s) => s.kernelLocks.has(key)) ? 'drop' : 'release', kind: r.kind, mode: r.mode, cls: r.cls, ...where });
     }
   }
   if (effects.length) out.kernelLocks = effects;
+  return out;
+}
+
+/** The caller's key of the lock a callee's effect is about (null when the argument is not a plain path). */
+function calleeLockKey(context: FunctionContext, e: KernelLockEffect, args: AstNode[]): string | null {
+  if (e.target < 0) return e.path;
+  const arg = args[e.target];
+  const argKey = arg ? keyOf(stripParens(arg)) : null;
+  return argKey ? context.canonical(applyPath(e.path, argKey)) : null;
+}
+
+/** The caller's kernel locks a callee releases or drops for a while (its summary's `kernelLocks`), by key. */
+export function kernelLocksDroppedBy(context: FunctionContext, api: ApiEntry | undefined, args: AstNode[]): Set<string> {
+  const out = new Set<string>();
+  for (const e of api?.kernelLocks ?? []) {
+    if (e.op === 'acquire') continue;
+    const key = calleeLockKey(context, e, args);
+    if (key !== null) out.add(key);
+  }
   return out;
 }
 
@@ -304,8 +358,14 @@ function nameForCaller(context: FunctionContext, key: string): { target: number;
  * that take a kernel lock (not the releases) or enter an atomic section, and the guard classes.
  */
 export function kernelLockDemand(): DemandNames {
-  const names = [...KERNEL_LOCK_CALLS].filter(([, c]) => c.op === 'acquire').map(([name]) => name);
-  names.push(...[...ATOMIC_SECTION_CALLS].filter(([, c]) => c.op === 'enter').map(([name]) => name));
-  names.push(...Object.keys(KERNEL_LOCK_GUARDS));
-  return { kernelLockNames: names };
+  const acquires = [...KERNEL_LOCK_CALLS].filter(([, c]) => c.op === 'acquire');
+  const sections = [...ATOMIC_SECTION_CALLS].filter(([, c]) => c.op === 'enter').map(([name]) => name);
+  const atomicGuards = Object.entries(KERNEL_LOCK_GUARDS).filter(([, g]) => ATOMIC_SECTION_CALLS.has(g.acquire) || isAtomicKind(KERNEL_LOCK_CALLS.get(g.acquire)?.kind ?? 'mutex'));
+  const below = new Set(DOCUMENTED_ORDER.filter((d) => d.from === MMAP_LOCK_CLASS).map((d) => d.to));
+  return {
+    kernelLockNames: [...acquires.map(([name]) => name), ...sections, ...Object.keys(KERNEL_LOCK_GUARDS)],
+    atomicLockNames: [...acquires.filter(([, c]) => isAtomicKind(c.kind)).map(([name]) => name), ...sections, ...atomicGuards.map(([name]) => name)],
+    orderedLockNames: acquires.filter(([, c]) => c.className && below.has(c.className)).map(([name]) => name),
+    kernelReleaseNames: [...KERNEL_LOCK_CALLS].filter(([, c]) => c.op === 'release').map(([name]) => name),
+  };
 }

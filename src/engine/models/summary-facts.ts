@@ -38,8 +38,11 @@ export interface SummaryFacts {
    * does not know that lock, and where; the state marks the parameter modified on that path.
    */
   modifiesAt: Map<number, TraceStep>;
-  /** Kernel lock classes taken inside (models/kernel-locks.ts), with the chain down to the acquisition. */
-  acquires?: Map<string, TraceStep[]>;
+  /**
+   * Kernel lock classes taken inside (models/kernel-locks.ts), with the chain down to the first
+   * acquisition and what the paths to them knew of the parameters ('always': nothing).
+   */
+  acquires?: Map<string, { via: TraceStep[]; when: Map<string, Record<number, number>> | 'always' }>;
   /** Kernel locks released that the path did not hold: its caller's (by lock object key). */
   kernelReleases?: Map<string, { kind: KernelLockKind; mode: 'read' | 'write'; cls: string | null }>;
 }
