@@ -27,6 +27,7 @@ import { lockDemand } from './models/locks.js';
 import { pointerDemand } from './models/pointers.js';
 import { vmaModificationDemand } from './models/summary-facts.js';
 import { kernelLockDemand } from './models/kernel-locks.js';
+import { MMAP_LOCK } from '../kb/lock-classes.js';
 
 /**
  * What a call of a function with this entry brings to its caller's checks: a change of the
@@ -101,7 +102,7 @@ export interface RelevantNames {
    * under mmap_lock (--summaries-in's lock order): a function holding one may invert.
    */
   lockedUnderMmap: Set<string>;
-  /** Calls that may fault on user memory (a subset of insideNames). */
+  /** Calls that may fault on user memory, and the mmap lock's blocking acquisitions: what takes mmap_lock. */
   faultNames: Set<string>;
 }
 
@@ -121,6 +122,8 @@ export function relevantNames(entries: Iterable<ApiEntry>, ruleDemands: readonly
     const e = byName.get(call);
     return !!e && entryRelevance(e) === 'state';
   };
+  // What takes mmap_lock, near a kernel lock: a fault, or an acquisition of the mmap lock itself.
+  for (const mode of MMAP_LOCK.modes) for (const name of [...(MMAP_LOCK.acquire?.[mode] ?? []), ...(MMAP_LOCK.killable?.[mode] ?? [])]) names.faultNames.add(name);
   for (const declared of [...MODEL_DEMANDS.map((model) => model(changesState)), ...ruleDemands]) {
     for (const name of declared.names ?? []) names.lockNames.add(name);
     for (const name of declared.vmaNames ?? []) names.vmaNames.add(name);
@@ -153,7 +156,8 @@ export function addEntry(names: RelevantNames, e: ApiEntry): void {
 export function headerFunctionsWorthSummarising(scan: FilePrescan, names: RelevantNames, triggeredCalls: ReadonlySet<string>): PrescanFunction[] {
   const byName = new Map<string, PrescanFunction[]>();
   for (const fn of scan.functions) byName.set(fn.name, [...(byName.get(fn.name) ?? []), fn]);
-  const relevant = (id: string): boolean => names.lockNames.has(id) || names.insideNames.has(id) || names.vmaNames.has(id);
+  // A kernel lock or atomic-section wrapper (local_irq_enable_exit_to_user()) too: its callers' paths need what it does.
+  const relevant = (id: string): boolean => names.lockNames.has(id) || names.insideNames.has(id) || names.vmaNames.has(id) || names.kernelLockNames.has(id) || names.kernelReleaseNames.has(id);
   const marked = new Set(scan.functions.filter((fn) => fn.ids.some(relevant) || triggeredCalls.has(fn.name)));
   // Up: the header's functions calling a marked one.
   for (let changed = true; changed; ) {

@@ -244,7 +244,7 @@ class View implements StateView {
   atomicContext(except?: ReadonlySet<string>): { what: string; origin: TraceStep; traceKey: string } | null {
     for (const [key, f] of this.pathState.kernelLocks) if (isAtomicKind(f.kind) && !except?.has(key)) return { what: `the ${f.kind} \`${f.display}\` is held`, origin: f.origin, traceKey: kernelLockTraceKey(key) };
     const sections = this.pathState.atomicSections;
-    return sections.length ? { what: sections[0].message.replace(/ here \(.*$/, ''), origin: sections[0], traceKey: ATOMIC_TRACE_KEY } : null;
+    return sections.length && !except?.has(ATOMIC_TRACE_KEY) ? { what: sections[0].message.replace(/ here \(.*$/, ''), origin: sections[0], traceKey: ATOMIC_TRACE_KEY } : null;
   }
 
   pointer(key: string): PathPointer | undefined {
@@ -440,7 +440,7 @@ function eventSink(a: Analysis, visitors: RuleVisitor[], callSites: Map<AstNode,
     call(node, callee, api, args, pathState, requires) {
       if (callee && env.statics.has(callee)) recordCallSite(a, callSites, node, callee, args, pathState);
       if (!callVisitors.length) return;
-      const dropsKernelLocks = api?.kernelLocks ? kernelLocksDroppedBy(a.context, api, args) : NO_KEYS;
+      const dropsKernelLocks = api?.kernelLocks || api?.atomicSection ? kernelLocksDroppedBy(a.context, api, args) : NO_KEYS;
       const ev = { ...base(pathState), node, callee, api, args, requires, dropsKernelLocks };
       for (const v of callVisitors) v.call!(ev);
     },

@@ -334,6 +334,8 @@ export function summarize(input: SummaryInput): ApiEntry {
   if (input.facts.takes) {
     entry.takesMmapLock = input.facts.takes.chain.map(summaryStep);
     entry.takesMmapLockOf = input.facts.takes.of;
+    const when = input.facts.takesWhen;
+    if (when && when !== 'always') entry.takesMmapLockWhen = [...when.values()];
   }
   if (input.facts.fault) {
     entry.mayFault = true;

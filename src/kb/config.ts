@@ -423,6 +423,7 @@ const ENTRY_FIELDS: FieldChecks<ApiEntry> = {
     const target = c.index(c.required(o, 'target', at), child(at, 'target'));
     return o['path'] === undefined ? { target } : { target, path: c.computedPath(o['path'], child(at, 'path')) };
   },
+  takesMmapLockWhen: (c, v, at) => argumentConditions(c, v, at),
   faultVia: (c, v, at) => steps(c, v, at),
   failureAt: (c, v, at) => steps(c, v, at),
   acquires: (c, v, at) =>
@@ -433,6 +434,7 @@ const ENTRY_FIELDS: FieldChecks<ApiEntry> = {
       const acquired = { cls: c.string(c.required(o, 'cls', where), child(where, 'cls')), via: steps(c, c.required(o, 'via', where), child(where, 'via')) };
       return o['when'] === undefined ? acquired : { ...acquired, when: argumentConditions(c, o['when'], child(where, 'when')) };
     }),
+  atomicSection: (c, v, at) => c.oneOf(v, at, ['enter', 'leave', 'drop'] as const),
   kernelLocks: (c, v, at) => c.array(v, at, 'kernel lock effects').map((e, i) => record(c, e, `${at}[${i}]`, KERNEL_LOCK_EFFECT_FIELDS, ['op', 'kind', 'mode', 'cls', 'target', 'path'])),
   source: (c, v, at) => {
     const o = c.object(v, at);

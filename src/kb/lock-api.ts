@@ -217,6 +217,8 @@ export interface ApiEntry {
   takesMmapLock?: { file: string; line: number; column: number; message: string }[];
   /** Whose mmap lock that is: an argument and the path from it (see LockEffect.path). */
   takesMmapLockOf?: { target: number; path?: string };
+  /** It takes it only when the arguments match one of these (as faultsWhen); absent: whatever the arguments. */
+  takesMmapLockWhen?: Record<number, number>[];
   /** How it comes to fault (for a computed summary: the chain of calls down to the user access). */
   faultVia?: { file: string; line: number; column: number; message: string }[];
   /** Where its failure returns are (computed summaries), for explanations. */
@@ -227,6 +229,11 @@ export interface ApiEntry {
    * caller holding the mmap lock orders them below it (computed summaries).
    */
   acquires?: { cls: string; via: TraceStep[]; when?: Record<number, number>[] }[];
+  /**
+   * What it does to its caller's atomic sections (preemption, interrupts off): 'enter' one on every
+   * way out, 'leave' one, or 'drop' it for a while and enter it again (computed summaries).
+   */
+  atomicSection?: 'enter' | 'leave' | 'drop';
   /** Kernel locks it leaves taken or released for its caller (a wrapper of mutex_lock()). */
   kernelLocks?: KernelLockEffect[];
   /** Where the entry comes from: the knowledge base, a config file, or a summary of a definition. */

@@ -151,7 +151,7 @@ export const mmapLockInversion: Rule = {
         if (access) {
           const atomic = ev.state.atomicContext(ev.dropsKernelLocks);
           if (!atomic) underHeld(ev, ev.node, `${ev.callee}() can fault on user memory${access.through}, which takes mmap_lock,`, [ev.step(ev.node, `${ev.callee}() may fault here`), ...access.via], ev.dropsKernelLocks);
-        } else if (ev.api?.takesMmapLock?.length) {
+        } else if (ev.api?.takesMmapLock?.length && mayFailWith(ev.api.takesMmapLockWhen, ev.args)) {
           const via = ev.api.takesMmapLock;
           underHeld(ev, ev.node, `${ev.callee}() takes the mmap lock (${placeOf(via[via.length - 1], ev.file)})`, [ev.step(ev.node, `${ev.callee}() called here`), ...via], ev.dropsKernelLocks);
         }

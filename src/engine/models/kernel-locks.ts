@@ -163,17 +163,8 @@ export function applyKernelLockCall(
   args: AstNode[],
   state: State,
 ): KernelLockOutcome[] | null {
-  const section = ATOMIC_SECTION_CALLS.get(name);
-  if (section) {
-    const copy = state.clone();
-    if (section.op === 'enter') {
-      const step = context.step(n, `${section.what} here (${name}())`, 'acquire');
-      copy.setAtomicSections([...state.atomicSections, step]);
-      copy.addStep(step, [ATOMIC_TRACE_KEY]);
-    }
-    else if (state.atomicSections.length) copy.setAtomicSections(state.atomicSections.slice(0, -1));
-    return [{ state: copy }];
-  }
+  const section = ATOMIC_SECTION_CALLS.get(name)?.op ?? api?.atomicSection;
+  if (section) return [{ state: atomicSectionCall(context, section, name, n, state) }];
   const op = opOf(context, fileText, name, args);
   if (op) return applyOp(context, op, name, n, state);
   noteCalleeAcquires(context, name, api, n, args, state);
@@ -190,6 +181,24 @@ export function applyKernelLockCall(
     } else out.setKernelLock(key, undefined);
   }
   return [{ state: out }];
+}
+
+/**
+ * Entering or leaving an atomic section (preempt_disable(), local_irq_restore(), or a wrapper whose
+ * summary says so); a callee that leaves its caller's section for a while ('drop'). Leaving a
+ * section the function did not enter is its caller's: a summary fact.
+ */
+function atomicSectionCall(context: FunctionContext, section: 'enter' | 'leave' | 'drop', name: string, n: AstNode, state: State): State {
+  const copy = state.clone();
+  if (section === 'enter') {
+    const what = ATOMIC_SECTION_CALLS.get(name)?.what ?? 'an atomic section entered';
+    const step = context.step(n, `${what} here (${name}())`, 'acquire');
+    copy.setAtomicSections([...state.atomicSections, step]);
+    copy.addStep(step, [ATOMIC_TRACE_KEY]);
+    if (context.facts) context.facts.entersAtomicSection = true;
+  } else if (section === 'leave' && state.atomicSections.length) copy.setAtomicSections(state.atomicSections.slice(0, -1));
+  else if (!state.atomicSections.length && context.facts) context.facts.dropsAtomicSection = true;
+  return copy;
 }
 
 function applyOp(context: FunctionContext, op: KernelLockOp, name: string, n: AstNode, state: State): KernelLockOutcome[] {
@@ -297,8 +306,8 @@ function noteRelease(context: FunctionContext, op: KernelLockOp): void {
  * The kernel-lock part of a function's summary: the classes it takes inside, and the locks every
  * way out leaves taken (held on each exit, of an object the caller names) or released.
  */
-export function kernelLockSummary(context: FunctionContext, exits: readonly State[], facts: Pick<SummaryFacts, 'acquires' | 'kernelReleases'>): Pick<ApiEntry, 'acquires' | 'kernelLocks'> {
-  const out: Pick<ApiEntry, 'acquires' | 'kernelLocks'> = {};
+export function kernelLockSummary(context: FunctionContext, exits: readonly State[], facts: Pick<SummaryFacts, 'acquires' | 'kernelReleases' | 'entersAtomicSection' | 'dropsAtomicSection'>): Pick<ApiEntry, 'acquires' | 'kernelLocks' | 'atomicSection'> {
+  const out: Pick<ApiEntry, 'acquires' | 'kernelLocks' | 'atomicSection'> = {};
   // Sorted, then capped: the same classes give the same summary whatever order the paths found them in.
   if (facts.acquires?.size) {
     out.acquires = [...facts.acquires]
@@ -320,6 +329,11 @@ export function kernelLockSummary(context: FunctionContext, exits: readonly Stat
     }
   }
   if (effects.length) out.kernelLocks = effects;
+  // Its atomic sections, for its caller: entered on every way out (a preempt_disable() wrapper),
+  // its caller's left (local_irq_enable_exit_to_user()), or left for a while and entered again.
+  const depths = new Set(exits.map((st) => st.atomicSections.length));
+  if (facts.dropsAtomicSection) out.atomicSection = !facts.entersAtomicSection && depths.size === 1 && depths.has(0) ? 'leave' : 'drop';
+  else if (exits.length && !depths.has(0) && depths.size === 1 && depths.has(1)) out.atomicSection = 'enter';
   return out;
 }
 
@@ -331,9 +345,13 @@ function calleeLockKey(context: FunctionContext, e: KernelLockEffect, args: AstN
   return argKey ? context.canonical(applyPath(e.path, argKey)) : null;
 }
 
-/** The caller's kernel locks a callee releases or drops for a while (its summary's `kernelLocks`), by key. */
+/**
+ * The caller's kernel locks a callee releases or drops for a while (its summary's `kernelLocks`), by
+ * key; ATOMIC_TRACE_KEY when it leaves its caller's atomic section (for a while).
+ */
 export function kernelLocksDroppedBy(context: FunctionContext, api: ApiEntry | undefined, args: AstNode[]): Set<string> {
   const out = new Set<string>();
+  if (api?.atomicSection === 'leave' || api?.atomicSection === 'drop') out.add(ATOMIC_TRACE_KEY);
   for (const e of api?.kernelLocks ?? []) {
     if (e.op === 'acquire') continue;
     const key = calleeLockKey(context, e, args);
@@ -366,6 +384,6 @@ export function kernelLockDemand(): DemandNames {
     kernelLockNames: [...acquires.map(([name]) => name), ...sections, ...Object.keys(KERNEL_LOCK_GUARDS)],
     atomicLockNames: [...acquires.filter(([, c]) => isAtomicKind(c.kind)).map(([name]) => name), ...sections, ...atomicGuards.map(([name]) => name)],
     orderedLockNames: acquires.filter(([, c]) => c.className && below.has(c.className)).map(([name]) => name),
-    kernelReleaseNames: [...KERNEL_LOCK_CALLS].filter(([, c]) => c.op === 'release').map(([name]) => name),
+    kernelReleaseNames: [...[...KERNEL_LOCK_CALLS].filter(([, c]) => c.op === 'release').map(([name]) => name), ...[...ATOMIC_SECTION_CALLS].filter(([, c]) => c.op === 'leave').map(([name]) => name)],
   };
 }

@@ -14,6 +14,7 @@ import type { State } from '../state.js';
 import type { FunctionContext } from '../context.js';
 import { droppedCallersVmaLock, mmapLockOfVma } from './lock-queries.js';
 import { noteFault } from './faults.js';
+import { entryConditions, mayFailWith } from '../arg-conditions.js';
 import { VMA_FIELDS_OF_ANY_TREE } from '../../kb/vma-fields.js';
 import { fieldWrite } from '../prescan.js';
 import type { DemandNames } from '../demand.js';
@@ -33,6 +34,8 @@ export interface SummaryFacts {
    * function let go of a VMA lock its caller held: the chain down to it, and whose lock.
    */
   takes?: { chain: TraceStep[]; of: { target: number; path?: string } } | null;
+  /** What the paths taking it knew of the parameters (ApiEntry.takesMmapLockWhen); 'always': nothing. */
+  takesWhen?: Map<string, Record<number, number>> | 'always';
   /**
    * Parameter indexes whose VMA a path modifies (needs the mmap write lock) while this function
    * does not know that lock, and where; the state marks the parameter modified on that path.
@@ -43,6 +46,10 @@ export interface SummaryFacts {
    * acquisition and what the paths to them knew of the parameters ('always': nothing).
    */
   acquires?: Map<string, { via: TraceStep[]; when: Map<string, Record<number, number>> | 'always' }>;
+  /** It enters an atomic section (preempt_disable(), a wrapper of one). */
+  entersAtomicSection?: boolean;
+  /** It leaves an atomic section it did not enter: its caller's. */
+  dropsAtomicSection?: boolean;
   /** Kernel locks released that the path did not hold: its caller's (by lock object key). */
   kernelReleases?: Map<string, { kind: KernelLockKind; mode: 'read' | 'write'; cls: string | null }>;
 }
@@ -93,10 +100,25 @@ export function noteModify(context: FunctionContext, vmaKey: string, state: Stat
 }
 
 /** The function takes (and waits for) the mmap lock of `lockedExpr`: the first such, for mmap-lock-under-vma-lock. */
-export function noteTakesMmapLock(context: FunctionContext, state: State, lockedExpr: string, chain: () => TraceStep[]): void {
-  if (!context.facts || context.facts.takes || droppedCallersVmaLock(state)) return;
+export function noteTakesMmapLock(context: FunctionContext, state: State, lockedExpr: string, chain: () => TraceStep[], happens = true): void {
+  if (!context.facts || droppedCallersVmaLock(state)) return;
   const of = parametrize(context, lockedExpr);
-  if (of) context.facts.takes = { chain: chain(), of };
+  if (!of) return;
+  context.facts.takes ??= { chain: chain(), of };
+  // Under what the paths knew of the parameters (amdgpu_hmm_range_get_pages(..., mmap_locked)
+  // takes it only with mmap_locked false), as for faults; a callee whose conditions this call's
+  // arguments do not meet adds none.
+  const facts = context.facts;
+  if (!happens) {
+    facts.takesWhen ??= new Map();
+    return;
+  }
+  if (facts.takesWhen === 'always') return;
+  const when = entryConditions(state, context.params);
+  const known: Map<string, Record<number, number>> = facts.takesWhen ?? new Map();
+  facts.takesWhen = known;
+  if (!Object.keys(when).length || known.size >= 8) facts.takesWhen = 'always';
+  else known.set(JSON.stringify(when), when);
 }
 
 /** Summary facts of a call: it may fault, it takes the mmap lock, it modifies a VMA the function was given (their indexes). */
@@ -107,7 +129,7 @@ export function noteCallFacts(context: FunctionContext, name: string, api: ApiEn
     const of = api.takesMmapLockOf;
     const arg = args[of.target];
     const k = arg ? keyOf(stripParens(arg)) : null;
-    if (k) noteTakesMmapLock(context, state, context.canonical(of.path ? applyPath(of.path, k) : k), () => [context.step(n, `${name}() takes the mmap lock`, 'call'), ...takes].slice(0, 8));
+    if (k) noteTakesMmapLock(context, state, context.canonical(of.path ? applyPath(of.path, k) : k), () => [context.step(n, `${name}() takes the mmap lock`, 'call'), ...takes].slice(0, 8), mayFailWith(api.takesMmapLockWhen, args));
   }
   const modified: number[] = [];
   for (const i of modifiedVmaArgs(api, args)) {
