@@ -71,6 +71,8 @@ export interface DemandNames {
   orderedLockNames?: readonly string[];
   /** Calls that release a kernel lock: a helper that makes one may release its caller's. */
   kernelReleaseNames?: readonly string[];
+  /** Calls that enter or leave an atomic section (preempt_disable(), local_irq_enable()): a header's wrapper of one is summarised. */
+  atomicSectionNames?: readonly string[];
 }
 
 /**
@@ -97,6 +99,8 @@ export interface RelevantNames {
   orderedLockNames: Set<string>;
   /** Calls that release a kernel lock (DemandNames.kernelReleaseNames). */
   kernelReleaseNames: Set<string>;
+  /** Calls that enter or leave an atomic section (DemandNames.atomicSectionNames). */
+  atomicSectionNames: Set<string>;
   /**
    * Locks (as prescan.lockedName() records them: `&buffer_mutex`) that earlier runs saw taken
    * under mmap_lock (--summaries-in's lock order): a function holding one may invert.
@@ -112,7 +116,7 @@ export interface RelevantNames {
  * engine models, and of the rules.
  */
 export function relevantNames(entries: Iterable<ApiEntry>, ruleDemands: readonly DemandNames[]): RelevantNames {
-  const names: RelevantNames = { lockNames: new Set(), insideNames: new Set(), vmaNames: new Set(), kernelLockNames: new Set(), atomicLockNames: new Set(), orderedLockNames: new Set(), kernelReleaseNames: new Set(), lockedUnderMmap: new Set(), faultNames: new Set() };
+  const names: RelevantNames = { lockNames: new Set(), insideNames: new Set(), vmaNames: new Set(), kernelLockNames: new Set(), atomicLockNames: new Set(), orderedLockNames: new Set(), kernelReleaseNames: new Set(), atomicSectionNames: new Set(), lockedUnderMmap: new Set(), faultNames: new Set() };
   const byName = new Map<string, ApiEntry>();
   for (const e of entries) {
     byName.set(e.name, e);
@@ -131,6 +135,7 @@ export function relevantNames(entries: Iterable<ApiEntry>, ruleDemands: readonly
     for (const name of declared.atomicLockNames ?? []) names.atomicLockNames.add(name);
     for (const name of declared.orderedLockNames ?? []) names.orderedLockNames.add(name);
     for (const name of declared.kernelReleaseNames ?? []) names.kernelReleaseNames.add(name);
+    for (const name of declared.atomicSectionNames ?? []) names.atomicSectionNames.add(name);
   }
   return names;
 }
@@ -156,8 +161,8 @@ export function addEntry(names: RelevantNames, e: ApiEntry): void {
 export function headerFunctionsWorthSummarising(scan: FilePrescan, names: RelevantNames, triggeredCalls: ReadonlySet<string>): PrescanFunction[] {
   const byName = new Map<string, PrescanFunction[]>();
   for (const fn of scan.functions) byName.set(fn.name, [...(byName.get(fn.name) ?? []), fn]);
-  // A kernel lock or atomic-section wrapper (local_irq_enable_exit_to_user()) too: its callers' paths need what it does.
-  const relevant = (id: string): boolean => names.lockNames.has(id) || names.insideNames.has(id) || names.vmaNames.has(id) || names.kernelLockNames.has(id) || names.kernelReleaseNames.has(id);
+  // An atomic-section wrapper (local_irq_enable_exit_to_user()) too: its callers' paths need what it does.
+  const relevant = (id: string): boolean => names.lockNames.has(id) || names.insideNames.has(id) || names.vmaNames.has(id) || names.atomicSectionNames.has(id);
   const marked = new Set(scan.functions.filter((fn) => fn.ids.some(relevant) || triggeredCalls.has(fn.name)));
   // Up: the header's functions calling a marked one.
   for (let changed = true; changed; ) {

@@ -392,7 +392,7 @@ export function summarize(input: SummaryInput): ApiEntry {
  */
 export function summaryFingerprint(e: ApiEntry | undefined, part: 'all' | 'flow' = 'all'): string {
   if (!e) return '';
-  const { source: _s, name: _n, faultVia: _v, failureAt: _f, takesMmapLock, requires, acquires, ...all } = e;
+  const { source: _s, name: _n, faultVia: _v, failureAt: _f, takesMmapLock, requires, acquires, takesMmapLockWhen, atomicSection, ...all } = e;
   const rest: Partial<ApiEntry> = all;
   if (part === 'flow') {
     delete rest.returns;
@@ -407,6 +407,11 @@ export function summaryFingerprint(e: ApiEntry | undefined, part: 'all' | 'flow'
   // callees' summaries said at the caller's turn, which -j does not change) and do not make the
   // callers' flow change.
   if (acquires && part === 'all') shown.acquires = acquires.map((a) => (a.when ? { cls: a.cls, when: a.when } : a.cls));
+  // Read by mmap-lock-inversion only, best-effort like `acquires`.
+  if (takesMmapLockWhen && part === 'all') shown.takesMmapLockWhen = takesMmapLockWhen;
+  // Atomic sections entered or left through a chain of wrappers climb the call graph one file at a
+  // time, like `acquires`: best-effort, and only the kernel-lock rules read them.
+  if (atomicSection && part === 'all') shown.atomicSection = atomicSection;
   for (const k of Object.keys(shown)) if (shown[k] === undefined) delete shown[k];
   // An empty summary is what a caller assumed before there was one.
   return Object.keys(shown).length ? JSON.stringify(shown) : '';

@@ -86,7 +86,7 @@ function lockedUnderMmap(edges: readonly LockOrderEdge[]): Set<string> {
 /** The demand, with the names the headers' summaries make worth analysing. */
 function demandAfterHeaders(setup: RunSetup, read: FilesRead): Demand {
   const { crossFile } = setup;
-  const names: RelevantNames = { lockNames: new Set(setup.names.lockNames), insideNames: new Set(setup.names.insideNames), vmaNames: new Set(setup.names.vmaNames), kernelLockNames: new Set(setup.names.kernelLockNames), atomicLockNames: new Set(setup.names.atomicLockNames), orderedLockNames: new Set(setup.names.orderedLockNames), kernelReleaseNames: new Set(setup.names.kernelReleaseNames), lockedUnderMmap: lockedUnderMmap(setup.options.lockOrderIn ?? []), faultNames: new Set(setup.names.faultNames) };
+  const names: RelevantNames = { lockNames: new Set(setup.names.lockNames), insideNames: new Set(setup.names.insideNames), vmaNames: new Set(setup.names.vmaNames), kernelLockNames: new Set(setup.names.kernelLockNames), atomicLockNames: new Set(setup.names.atomicLockNames), orderedLockNames: new Set(setup.names.orderedLockNames), kernelReleaseNames: new Set(setup.names.kernelReleaseNames), atomicSectionNames: new Set(setup.names.atomicSectionNames), lockedUnderMmap: lockedUnderMmap(setup.options.lockOrderIn ?? []), faultNames: new Set(setup.names.faultNames) };
   for (const entry of crossFile.headers.values()) addEntry(names, entry);
   for (const list of crossFile.localHeaders.values()) for (const h of list) addEntry(names, h.entry);
   const demand = new Demand(

@@ -385,5 +385,6 @@ export function kernelLockDemand(): DemandNames {
     atomicLockNames: [...acquires.filter(([, c]) => isAtomicKind(c.kind)).map(([name]) => name), ...sections, ...atomicGuards.map(([name]) => name)],
     orderedLockNames: acquires.filter(([, c]) => c.className && below.has(c.className)).map(([name]) => name),
     kernelReleaseNames: [...[...KERNEL_LOCK_CALLS].filter(([, c]) => c.op === 'release').map(([name]) => name), ...[...ATOMIC_SECTION_CALLS].filter(([, c]) => c.op === 'leave').map(([name]) => name)],
+    atomicSectionNames: [...ATOMIC_SECTION_CALLS.keys()],
   };
 }
