@@ -74,13 +74,9 @@ export function lockClassOfObject(context: FunctionContext, fileText: { text: st
   const fields: string[] = [];
   let n = stripParens(object);
   let arrows = 0;
-  let lastArrow = false;
   while (n.type === 'field_expression') {
     fields.unshift(n.child('field')?.text ?? '?');
-    if (n.operator === '->') {
-      arrows++;
-      lastArrow = true;
-    } else lastArrow = false;
+    if (n.operator === '->') arrows++;
     n = stripParens(n.child('argument') ?? n);
   }
   if (n.type !== 'identifier') return null;
@@ -97,7 +93,6 @@ export function lockClassOfObject(context: FunctionContext, fileText: { text: st
   }
   // Only the first hop's type is known: `p->a.b` is fine, `p->a->b` is not.
   if (arrows > 1 || (arrows === 1 && !/\*\s*$/.test(type))) return null;
-  void lastArrow;
   const struct = /\bstruct\s+(\w+)/.exec(type)?.[1];
   return struct ? `struct ${struct}::${fields.join('.')}` : null;
 }
