@@ -16,6 +16,7 @@ import { isLockOf } from '../lock-keys.js';
 import type { KernelLockFact, State } from '../state.js';
 import type { FunctionContext } from '../context.js';
 import { parametrize, type SummaryFacts } from './summary-facts.js';
+import { heldLockKeys } from './lock-queries.js';
 import { entryConditions, mayFailWith } from '../arg-conditions.js';
 
 /** The lock class lockdep's lock-order comments call the mmap lock; a VMA lock counts as it. */
@@ -105,11 +106,8 @@ function isMmRwsem(key: string): boolean {
 
 /** The mmap or a VMA lock held on the path, with where it was taken: what makes an acquisition an order fact. */
 export function heldMmSide(state: State): TraceStep | null | undefined {
-  for (const [k, l] of state.locks) {
-    if (!(isLockOf(k, 'mmap') || isLockOf(k, 'vma')) || !(l.state === 'read' || l.state === 'write' || l.state === 'held')) continue;
-    return l.origin;
-  }
-  return undefined;
+  const key = heldLockKeys(state).find((k) => isLockOf(k, 'mmap') || isLockOf(k, 'vma'));
+  return key === undefined ? undefined : (state.locks.get(key)?.origin ?? null);
 }
 
 /** One kernel lock operation at a call: the object, its class, and how it may go. */
