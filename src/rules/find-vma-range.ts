@@ -86,6 +86,10 @@ export const findVmaRange: Rule = {
           // Reading the bounds after a comparison: the lookup was range-checked on this path.
           const p = ev.state.pointer(ev.pointerKey);
           if (p?.tested.includes('vm_start')) checked.add(p.origin.line);
+          // `if (!vma || addr + len > vma->vm_end) goto out;` bounds the range from above only: the
+          // code goes on as if the VMA held it. Judged as a filter: only when the function never
+          // compares vm_start.
+          else if (ev.field === 'vm_end' && inIfCondition(ev.node)) check(pending, checked, context, ev, ev.node, ev.pointerKey, 'range-checked by its `vm_end` alone');
           return;
         }
         check(pending, checked, context, ev, ev.node, ev.pointerKey, 'used');
