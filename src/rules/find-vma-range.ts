@@ -18,6 +18,8 @@ interface Candidate {
   lookup: string;
   at: AstNode;
   filter: boolean;
+  /** A bound checked by vm_end alone: reported only when the lookup has no other use to report. */
+  endOnly: boolean;
   report: () => void;
 }
 
@@ -38,7 +40,7 @@ function inIfCondition(at: AstNode): boolean {
 /** Lookups (by the line of the call) some path of the function has range-checked. */
 type RangeChecked = Set<number>;
 
-function check(pending: Candidate[], checked: RangeChecked, context: RuleContext, ev: EventBase, at: AstNode, key: string, how: string): void {
+function check(pending: Candidate[], checked: RangeChecked, context: RuleContext, ev: EventBase, at: AstNode, key: string, how: string, endOnly = false): void {
   const p = ev.state.pointer(key);
   if (!p || !p.mayStartAbove || p.nullness !== 'nonnull' || p.staleSince) return;
   if (p.tested.includes('vm_start')) {
@@ -56,7 +58,7 @@ function check(pending: Candidate[], checked: RangeChecked, context: RuleContext
   // A test in an `if` before the range check (a filter that bails out, a choice between two range
   // checks) is not a use as "the VMA containing the address": judged at the end, by whether the
   // function checks at all.
-  pending.push({ key, originLine: p.origin.line, lookup: lookupId(key, p), at, filter: inIfCondition(at), report });
+  pending.push({ key, originLine: p.origin.line, lookup: lookupId(key, p), at, filter: inIfCondition(at), endOnly, report });
 }
 
 export const findVmaRange: Rule = {
@@ -89,7 +91,7 @@ export const findVmaRange: Rule = {
           // `if (!vma || addr + len > vma->vm_end) goto out;` bounds the range from above only: the
           // code goes on as if the VMA held it. Judged as a filter: only when the function never
           // compares vm_start.
-          else if (ev.field === 'vm_end' && inIfCondition(ev.node)) check(pending, checked, context, ev, ev.node, ev.pointerKey, 'range-checked by its `vm_end` alone');
+          else if (ev.field === 'vm_end' && inIfCondition(ev.node)) check(pending, checked, context, ev, ev.node, ev.pointerKey, 'range-checked by its `vm_end` alone', true);
           return;
         }
         check(pending, checked, context, ev, ev.node, ev.pointerKey, 'used');
@@ -117,7 +119,8 @@ export const findVmaRange: Rule = {
               })),
         );
         checked.clear();
-        for (const c of firstUsePerLookup(unchecked)) c.report();
+        const used = new Set(unchecked.filter((c) => !c.endOnly).map((c) => c.lookup));
+        for (const c of firstUsePerLookup(unchecked.filter((c) => !c.endOnly || !used.has(c.lookup)))) c.report();
       },
     };
   },
