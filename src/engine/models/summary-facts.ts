@@ -118,7 +118,8 @@ export function noteModify(context: FunctionContext, vmaKey: string, state: Stat
 export function noteVmaWriteNeeded(context: FunctionContext, vmaKey: string, mmapState: State, vmaState: State, at: () => TraceStep): void {
   if (!context.facts || !/^\w+$/.test(vmaKey)) return;
   const i = context.params.indexOf(vmaKey);
-  if (i < 0 || context.facts.needsVmaWrite?.has(i)) return;
+  // A parameter assigned on this path (`vma = vma_merge(...)`) no longer names the caller's VMA.
+  if (i < 0 || context.facts.needsVmaWrite?.has(i) || vmaState.paramEntry.has(i)) return;
   const mm = mmapLockOfVma(context, vmaKey, mmapState);
   const f = mm ? mmapState.locks.get(mm.key) : undefined;
   if (!f || f.state !== 'write' || f.acquiredHere) return;
