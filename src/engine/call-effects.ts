@@ -178,7 +178,8 @@ export const CALL_EFFECTS: readonly CallEffect[] = [
       for (const r of call.requires) {
         const arg = r.because === 'write' && !r.path ? call.args[r.target] : undefined;
         const k = arg ? keyOf(stripParens(arg)) : null;
-        if (k && r.at) noteVmaWriteNeeded(evaluator.context, k, call.state, call.before, () => r.at!);
+        const at = r.at;
+        if (k && at) noteVmaWriteNeeded(evaluator.context, k, call.state, call.before, () => ({ at, via: [evaluator.context.step(call.node, `${call.name}() called here with \`${k}\``, 'call'), ...(r.via ?? [])].slice(0, 8) }));
       }
     },
   },

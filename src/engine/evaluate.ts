@@ -322,7 +322,7 @@ export abstract class Evaluator implements CallEvaluator {
     return outs.map((o) => {
       if (this.context.sink) this.context.sink.write(n, object, objectKey, field, target.operator === '->', o.state);
       if (objectKey && target.operator === '->' && this.context.vmaLockedFields.includes(field)) {
-        noteVmaWriteNeeded(this.context, objectKey, o.state, o.state, () => this.context.step(n, `\`${oneLine(target.text)}\` written here with the mmap write lock held but no VMA write lock taken or asserted: page faults under the per-VMA lock read it`, 'modify'));
+        noteVmaWriteNeeded(this.context, objectKey, o.state, o.state, () => ({ at: this.context.step(n, `\`${oneLine(target.text)}\` written here with the mmap write lock held but no VMA write lock taken or asserted: page faults under the per-VMA lock read it`, 'modify'), via: [] }));
       }
       const i = objectKey && target.operator === '->' && this.context.vmaWriteFields.includes(field) ? noteModify(this.context, objectKey, o.state, n, `writes \`${oneLine(target.text)}\``) : -1;
       if (i < 0) return o;

@@ -149,6 +149,8 @@ export interface CallRequirement {
   path?: string;
   /** 'write': needed by a write the callee makes (`at`), not asserted (LockRequirement.because). */
   because?: 'write';
+  /** For `because`: the calls from the callee down to the write (LockRequirement.via). */
+  via?: TraceStep[];
 }
 
 export interface CallEvent extends EventBase {

@@ -275,8 +275,8 @@ function requirementOf(lock: LockClass, key: LockKey, where: { target: number; p
  */
 function writeRequirements(facts: SummaryFacts, requires: LockRequirement[]): LockRequirement[] {
   const out: LockRequirement[] = [];
-  for (const [target, at] of facts.needsVmaWrite ?? []) {
-    const r: LockRequirement = { lock: 'vma-write', mode: 'write', target, at: summaryStep(at), because: 'write' };
+  for (const [target, { at, via }] of facts.needsVmaWrite ?? []) {
+    const r: LockRequirement = { lock: 'vma-write', mode: 'write', target, at: summaryStep(at), because: 'write', ...(via.length ? { via: via.map(summaryStep) } : {}) };
     const i = requires.findIndex((q) => q.lock === 'vma-write' && q.target === target && !q.path);
     if (i >= 0) requires[i] = r;
     else out.push(r);
@@ -417,7 +417,7 @@ export function summaryFingerprint(e: ApiEntry | undefined, part: 'all' | 'flow'
     delete rest.derefsArgs;
   }
   const shown: Record<string, unknown> = { ...rest };
-  if (requires) shown.requires = requires.map(({ at: _a, ...r }) => r);
+  if (requires) shown.requires = requires.map(({ at: _a, via: _v, ...r }) => r);
   if (takesMmapLock) shown.takesMmapLock = true;
   // The classes taken inside grow up the call graph one file at a time: a caller analysed again for
   // each would keep the cross-file fixed point from converging. They are best-effort (what the

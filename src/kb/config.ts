@@ -369,6 +369,7 @@ const REQUIREMENT_FIELDS: FieldChecks<LockRequirement> = {
   path: (c, v, at) => c.computedPath(v, at),
   at: (c, v, at) => step(c, v, at),
   because: (c, v, at) => c.oneOf(v, at, ['write'] as const),
+  via: (c, v, at) => steps(c, v, at),
 };
 
 const KERNEL_LOCK_EFFECT_FIELDS: FieldChecks<KernelLockEffect> = {

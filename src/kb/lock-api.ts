@@ -104,6 +104,8 @@ export interface LockRequirement {
    * caller): `at` is that write.
    */
   because?: 'write';
+  /** For `because`: the calls from the callee down to the function that makes the write, when not the callee itself. */
+  via?: { file: string; line: number; column: number; message: string }[];
 }
 
 /** How a function reports failure, for branch refinement and for stale-cannot-fail. */

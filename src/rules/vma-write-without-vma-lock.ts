@@ -65,7 +65,7 @@ export const vmaWriteWithoutVmaLock: Rule = {
               `${ev.callee}() leaves the VMA write lock of \`${key}\` to its caller for a write to a field that page faults under the ` +
               `per-VMA lock read${where}, but \`${key}\` is not write-locked on this path (the mmap write lock of \`${mm.display}\` is ` +
               `held${lockWhere(ev, mm)} and no vma_start_write(${key}) came since, or it failed)`,
-            trace: vmaTrace(ev, mm.key, key, ev.step(ev.node, `${ev.callee}() called here without the VMA write lock of \`${key}\``), [lockKeyFor('vma-write', key)]).concat(r.at ? [r.at] : []),
+            trace: vmaTrace(ev, mm.key, key, ev.step(ev.node, `${ev.callee}() called here without the VMA write lock of \`${key}\``), [lockKeyFor('vma-write', key)]).concat(r.via ?? [], r.at ? [r.at] : []),
           });
         }
       },

@@ -45,10 +45,10 @@ export interface SummaryFacts {
   /**
    * Parameter indexes whose VMA a path writes a field of that per-VMA-lock readers read
    * (FunctionContext.vmaLockedFields), with the mmap write lock known held (not taken here) and
-   * nothing known of the VMA's write lock: the write needs it from the caller. The write (or, for
-   * a callee's such requirement passed on, the callee's write).
+   * nothing known of the VMA's write lock: the write needs it from the caller. The write, and for
+   * a callee's such requirement passed on, the calls down to it.
    */
-  needsVmaWrite?: Map<number, TraceStep>;
+  needsVmaWrite?: Map<number, { at: TraceStep; via: TraceStep[] }>;
   /**
    * Kernel lock classes taken inside (models/kernel-locks.ts), with the chain down to the first
    * acquisition and what the paths to them knew of the parameters ('always': nothing).
@@ -115,7 +115,7 @@ export function noteModify(context: FunctionContext, vmaKey: string, state: Stat
  * (not taken, not asserted, no callee that may have taken it). A function that took the mmap write
  * lock itself owns the VMA write lock too: the rules judge its write where it is.
  */
-export function noteVmaWriteNeeded(context: FunctionContext, vmaKey: string, mmapState: State, vmaState: State, at: () => TraceStep): void {
+export function noteVmaWriteNeeded(context: FunctionContext, vmaKey: string, mmapState: State, vmaState: State, at: () => { at: TraceStep; via: TraceStep[] }): void {
   if (!context.facts || !/^\w+$/.test(vmaKey)) return;
   const i = context.params.indexOf(vmaKey);
   // A parameter assigned on this path (`vma = vma_merge(...)`) no longer names the caller's VMA.
