@@ -6,7 +6,8 @@
 
 import { performance } from 'node:perf_hooks';
 import { AstNode, addressOperand, calleeName, callArgs, stripParens } from '../parse/ast.js';
-import { PLAIN_STORE_MACROS, type ApiEntry } from '../kb/lock-api.js';
+import type { ApiEntry } from '../kb/lock-api.js';
+import { PLAIN_STORE_MACROS } from '../kb/vma-fields.js';
 import { State, mentions } from './state.js';
 import { isNamedConstant } from './c-names.js';
 import { keyOf, equalityKey, isPureCondition, literalBits, isZeroLiteral } from './keys.js';

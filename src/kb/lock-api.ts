@@ -98,13 +98,9 @@ export interface LockRequirement {
   path?: string;
   /** Where the callee shows the requirement (an assertion, an unlock, the write that needs it). */
   at?: { file: string; line: number; column: number; message: string };
-  /**
-   * 'write': not asserted, but needed by a write the callee makes on some path (a field per-VMA-lock
-   * readers read, written with the mmap write lock asserted and the VMA's write lock left to its
-   * caller): `at` is that write.
-   */
+  /** 'write': not asserted but needed by a write on some path (a field per-VMA-lock readers read, `at`). */
   because?: 'write';
-  /** For `because`: the calls from the callee down to the function that makes the write, when not the callee itself. */
+  /** For `because`: the calls from the callee down to the function that makes the write. */
   via?: { file: string; line: number; column: number; message: string }[];
 }
 
@@ -522,13 +518,6 @@ export const VMA_LOCK_CONFIG = 'CONFIG_PER_VMA_LOCK';
 
 /** VMA fields that readers under the per-VMA lock depend on: writers also hold the VMA write lock. */
 export const VMA_LOCKED_FIELDS = ['vm_policy', 'vm_page_prot', 'anon_vma', 'anon_name', 'vm_userfaultfd_ctx', 'vm_start', 'vm_end', 'vm_pgoff'];
-
-/**
- * Macros that store their second argument into the first, as a plain store does: they keep the
- * compiler from tearing or fusing the store, but two racing writers still both store (the second
- * overwrites the first). Only the cmpxchg() family publishes atomically against a racing writer.
- */
-export const PLAIN_STORE_MACROS: readonly string[] = ['WRITE_ONCE', '__WRITE_ONCE', 'smp_store_release'];
 
 /** The VMA field that must never be written directly (`__vm_flags` is written through the helpers). */
 export const VMA_READONLY_FIELDS = ['vm_flags'];

@@ -33,3 +33,10 @@ export function vmaFieldsOf(tree: Readonly<TreeFacts>): VmaFields {
 export function vmaLockedFieldsOf(tree: Readonly<TreeFacts>): readonly string[] {
   return tree.perVmaLocks ? VMA_LOCKED_FIELDS : [];
 }
+
+/**
+ * Macros that store their second argument into the first, as a plain store does: they keep the
+ * compiler from tearing or fusing the store, but two racing writers still both store (the second
+ * overwrites the first). Only the cmpxchg() family publishes atomically against a racing writer.
+ */
+export const PLAIN_STORE_MACROS: readonly string[] = ['WRITE_ONCE', '__WRITE_ONCE', 'smp_store_release'];
