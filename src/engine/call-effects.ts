@@ -17,7 +17,7 @@ import { applyLockEffects, applyRequirement, forgetRepointed, markLastUser, reso
 import { applyPagefault } from './models/faults.js';
 import { failureVariants, returnedBits } from './models/failures.js';
 import { returnedPointer } from './models/pointers.js';
-import { noteCallFacts } from './models/summary-facts.js';
+import { noteCallFacts, noteVmaWriteNeeded } from './models/summary-facts.js';
 
 /** What the call effects need of the expression evaluator. */
 export interface CallEvaluator {
@@ -173,6 +173,14 @@ export const CALL_EFFECTS: readonly CallEffect[] = [
     name: 'requirements',
     run(evaluator, call) {
       for (const r of call.requires) applyRequirement(evaluator.context, copy(call), r, call.name, call.node);
+      // A callee's write that needs the VMA write lock of a VMA this function was given: its own
+      // caller's to take, when this function knows nothing of it (with the locks the callee needs held).
+      for (const r of call.requires) {
+        const arg = r.because === 'write' && !r.path ? call.args[r.target] : undefined;
+        const k = arg ? keyOf(stripParens(arg)) : null;
+        const at = r.at;
+        if (k && at) noteVmaWriteNeeded(evaluator.context, k, call.state, call.before, () => ({ at, via: [evaluator.context.step(call.node, `${call.name}() called here with \`${k}\``, 'call'), ...(r.via ?? [])].slice(0, 8) }));
+      }
     },
   },
   {

@@ -147,6 +147,10 @@ export interface CallRequirement {
   /** The callee's argument and path it is about (as in the summary). */
   target: number;
   path?: string;
+  /** 'write': needed by a write the callee makes (`at`), not asserted (LockRequirement.because). */
+  because?: 'write';
+  /** For `because`: the calls from the callee down to the write (LockRequirement.via). */
+  via?: TraceStep[];
 }
 
 export interface CallEvent extends EventBase {

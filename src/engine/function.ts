@@ -38,7 +38,7 @@ import {
   type ReturnKind,
   type StateView,
 } from './events.js';
-import { MMAP_RWSEM_FIELDS, VMA_MMAP_WRITE_FIELDS, VMA_STRUCT_TAG, type ApiEntry, type LockClass } from '../kb/lock-api.js';
+import { MMAP_RWSEM_FIELDS, VMA_LOCKED_FIELDS, VMA_MMAP_WRITE_FIELDS, VMA_STRUCT_TAG, type ApiEntry, type LockClass } from '../kb/lock-api.js';
 import { lockClass } from '../kb/lock-classes.js';
 import { DEFINITION_MACRO, definitionMacroName } from './c-names.js';
 import { documentedNoFailure } from './doc-claims.js';
@@ -107,6 +107,8 @@ export interface FunctionEnv {
   handsLocksTo?: string;
   /** VMA fields whose writers need the mmap write lock in this tree (default: the knowledge base's). */
   vmaWriteFields?: readonly string[];
+  /** VMA fields per-VMA-lock readers read, in this tree (default: the knowledge base's). */
+  vmaLockedFields?: readonly string[];
 }
 
 const MAX_TRACE = 10;
@@ -356,6 +358,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     pointerParams: collectPointerParams(fn),
     typeOf: (name) => types.get(name),
     vmaWriteFields: env.vmaWriteFields ?? VMA_MMAP_WRITE_FIELDS,
+    vmaLockedFields: env.vmaLockedFields ?? VMA_LOCKED_FIELDS,
     resolve: env.resolve,
     params: info.params,
     facts,

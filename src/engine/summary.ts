@@ -268,6 +268,22 @@ function requirementOf(lock: LockClass, key: LockKey, where: { target: number; p
   return { lock, ...(only === 'held' ? {} : { mode: only as LockMode }), target: where.target, ...(where.path ? { path: where.path } : {}), ...(at ? { at: summaryStep(at) } : {}) };
 }
 
+/**
+ * The VMA write lock a write needs of the caller (SummaryFacts.needsVmaWrite): on some path, not
+ * every one, so not a requirement of the exits. One the exits also show (a callee's such
+ * requirement on every path) says where the write is.
+ */
+function writeRequirements(facts: SummaryFacts, requires: LockRequirement[]): LockRequirement[] {
+  const out: LockRequirement[] = [];
+  for (const [target, { at, via }] of facts.needsVmaWrite ?? []) {
+    const r: LockRequirement = { lock: 'vma-write', mode: 'write', target, at: summaryStep(at), because: 'write', ...(via.length ? { via: via.map(summaryStep) } : {}) };
+    const i = requires.findIndex((q) => q.lock === 'vma-write' && q.target === target && !q.path);
+    if (i >= 0) requires[i] = r;
+    else out.push(r);
+  }
+  return out;
+}
+
 function failureStyle(kind: ReturnKind, failures: readonly { returned: number }[]): FailureStyle | undefined {
   if (failures.length === 0) return undefined;
   switch (kind) {
@@ -327,6 +343,7 @@ export function summarize(input: SummaryInput): ApiEntry {
     const r = where.target === 'current' ? null : requirementOf(cls, key, { target: where.target, path: where.path }, exits);
     if (r) requires.push(r);
   }
+  requires.push(...writeRequirements(input.facts, requires));
   if (input.returnKind === 'pointer') lock.push(...returnedVmaLock(exits));
   const entry: ApiEntry = { name: input.name, source: { kind: 'summary', file: input.file, line: input.line } };
   if (lock.length) entry.lock = lock;
@@ -400,7 +417,7 @@ export function summaryFingerprint(e: ApiEntry | undefined, part: 'all' | 'flow'
     delete rest.derefsArgs;
   }
   const shown: Record<string, unknown> = { ...rest };
-  if (requires) shown.requires = requires.map(({ at: _a, ...r }) => r);
+  if (requires) shown.requires = requires.map(({ at: _a, via: _v, ...r }) => r);
   if (takesMmapLock) shown.takesMmapLock = true;
   // The classes taken inside grow up the call graph one file at a time: a caller analysed again for
   // each would keep the cross-file fixed point from converging. They are best-effort (what the

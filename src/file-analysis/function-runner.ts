@@ -24,6 +24,7 @@ export interface FunctionRunnerSettings {
   /** The rules' visitors (none when the file's findings are not reported). */
   visitors: RuleVisitor[];
   vmaWriteFields: readonly string[];
+  vmaLockedFields: readonly string[];
 }
 
 export class FunctionRunner {
@@ -74,6 +75,7 @@ export class FunctionRunner {
           entry: callers?.locks,
           handsLocksTo: this.functions.handoffs.get(info.name),
           vmaWriteFields: this.settings.vmaWriteFields,
+          vmaLockedFields: this.settings.vmaLockedFields,
         }),
       );
       if (recording) this.memo.keep(recording, analysis);

@@ -368,6 +368,8 @@ const REQUIREMENT_FIELDS: FieldChecks<LockRequirement> = {
   target: (c, v, at) => c.index(v, at),
   path: (c, v, at) => c.computedPath(v, at),
   at: (c, v, at) => step(c, v, at),
+  because: (c, v, at) => c.oneOf(v, at, ['write'] as const),
+  via: (c, v, at) => steps(c, v, at),
 };
 
 const KERNEL_LOCK_EFFECT_FIELDS: FieldChecks<KernelLockEffect> = {

@@ -96,8 +96,12 @@ export interface LockRequirement {
   /** The argument (0-based) naming the object, and the path from it (see LockEffect.path). */
   target: number;
   path?: string;
-  /** Where the callee shows the requirement (an assertion, an unlock). */
+  /** Where the callee shows the requirement (an assertion, an unlock, the write that needs it). */
   at?: { file: string; line: number; column: number; message: string };
+  /** 'write': not asserted but needed by a write on some path (a field per-VMA-lock readers read, `at`). */
+  because?: 'write';
+  /** For `because`: the calls from the callee down to the function that makes the write. */
+  via?: { file: string; line: number; column: number; message: string }[];
 }
 
 /** How a function reports failure, for branch refinement and for stale-cannot-fail. */

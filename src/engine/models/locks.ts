@@ -248,7 +248,7 @@ export function resolveRequirements(context: FunctionContext, api: ApiEntry, arg
     const own = ownMmapLock(context, effect, target, state);
     const key = own?.key ?? lockKey(context, effect, target);
     if (!key) continue;
-    out.push({ lock: r.lock, mode: r.mode, key, display: own?.display ?? displayOf(effect, target), at: r.at ?? null, target: r.target, path: r.path });
+    out.push({ lock: r.lock, mode: r.mode, key, display: own?.display ?? displayOf(effect, target), at: r.at ?? null, target: r.target, path: r.path, ...(r.because ? { because: r.because } : {}), ...(r.via ? { via: r.via } : {}) });
   }
   return out;
 }
