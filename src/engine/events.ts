@@ -189,6 +189,8 @@ export interface LockOp {
   lock: LockClass;
   /** The call names the rwsem itself (`down_read(&mm->mmap_lock)`) rather than the mmap_* wrapper. */
   raw: boolean;
+  /** lockdep's might_lock*(): the call says the lock may be taken here, and takes nothing. */
+  annotation: boolean;
   mode: 'read' | 'write' | undefined;
   key: LockKey;
   display: string;

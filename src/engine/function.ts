@@ -60,8 +60,8 @@ export interface FunctionAnalysis {
 /** A lock held at a call, expressed on the callee's parameters. */
 export interface HeldAtCall {
   lock: LockClass;
-  /** Callee parameter index and path from it (`$->vm_mm`). */
-  target: number;
+  /** Callee parameter index and path from it (`$->vm_mm`); 'current': the current task, the same object in the callee. */
+  target: number | 'current';
   path?: string;
   state: 'read' | 'write' | 'held';
   origin: TraceStep | null;
@@ -81,7 +81,7 @@ export interface CallSite {
 /** A lock the function's callers hold on entry (from its call sites). */
 export interface EntryLock {
   lock: LockClass;
-  target: number;
+  target: number | 'current';
   path?: string;
   state: 'read' | 'write' | 'held';
   /** The step that says so (the call), shown in traces. */
@@ -159,7 +159,7 @@ function entryState(fn: AstNode, canonical: (k: string) => string, file: string,
   const pathState = new State();
   pathState.params = new Map(params.map((p, i) => [p, i]));
   for (const e of fromCallers) {
-    const name = params[e.target];
+    const name = e.target === 'current' ? 'current' : params[e.target];
     if (!name) continue;
     const expr = e.path ? e.path.replace('$', name) : name;
     const key = lockKeyFor(e.lock, canonical(expr.replace(/^\*&/, '')));
@@ -287,8 +287,10 @@ function isFailure(bits: number, kind: ReturnKind): boolean {
 }
 
 /** A held lock of the caller, expressed on the callee's parameters (null when no argument reaches it). */
-function heldOnParams(lockKey: LockKey, argKeys: readonly (string | null)[]): { target: number; path?: string } | null {
+function heldOnParams(lockKey: LockKey, argKeys: readonly (string | null)[]): { target: number | 'current'; path?: string } | null {
   const expr = lockInstanceOf(lockKey);
+  // The current task's mm (`current->mm`, also through a local `mm = current->mm`) is the callee's too.
+  if (expr.startsWith('current->')) return { target: 'current', path: `$${expr.slice('current'.length)}` };
   for (let i = 0; i < argKeys.length; i++) {
     const a = argKeys[i];
     if (!a) continue;

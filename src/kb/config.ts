@@ -346,6 +346,7 @@ const EFFECT_FIELDS: FieldChecks<LockEffect> = {
   when: (c, v, at) => c.oneOf(v, at, [...CONFIG_WHENS, 'ret-bits', 'flag-out']),
   rawRwsem: (c, v, at) => c.bool(v, at),
   trylock: (c, v, at) => c.bool(v, at),
+  annotation: (c, v, at) => c.bool(v, at),
   okBits: (c, v, at) => c.integer(v, at, 0, V_BITS_MAX),
   path: (c, v, at) => c.computedPath(v, at),
   endsVmaWriteLocks: (c, v, at) => c.bool(v, at),

@@ -6,6 +6,7 @@
 import { LOCK_CLASS_DECLARATIONS, MMAP_LOCK, VMA_LOCK, classesEndingWith, type LockClass, type LockClassDeclaration, type LockMode, type RawForm } from './lock-classes.js';
 import type { KernelLockKind } from './kernel-locks.js';
 import type { TraceStep } from '../types.js';
+import { SELF_LOCKING_ENTRIES } from './self-locking.js';
 
 /**
  * Which lock an entry acts on: the mmap lock, a VMA's read lock, or a VMA's write lock (taken by
@@ -52,6 +53,8 @@ export interface LockEffect {
   rawRwsem?: boolean;
   /** trylock forms never block, so taking them while holding other locks is not a deadlock. */
   trylock?: boolean;
+  /** lockdep's might_lock*(): says the lock may be taken here, takes nothing (kb/self-locking.ts). */
+  annotation?: boolean;
   /** With when = 'ret-bits': the returned values (V_* bits) on which the effect happens. */
   okBits?: number;
   /**
@@ -388,6 +391,7 @@ const entries: ApiEntry[] = [
   // internal caller expects GUP to manage the lock internally and the lock must be released when
   // this returns") and leaves the flag clear.
   { name: '__get_user_pages_locked', lock: [{ ...FORGET('mmap', 'all'), ifFlagSet: 4 }], flagStaysClear: [4] },
+  ...SELF_LOCKING_ENTRIES,
 
   // ---- VMA lookups ----
   { name: 'vma_lookup', returnsNullable: true, returnsVma: true, fails: 'null-fail' },
