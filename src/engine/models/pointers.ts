@@ -13,6 +13,7 @@ import type { FunctionContext } from '../context.js';
 import { isStartBound } from '../start-bounds.js';
 import { NONZERO } from '../values.js';
 import { heldLockKeys } from './lock-queries.js';
+import { addressKey, mentionsAddress } from '../addresses.js';
 
 /**
  * What makes a function worth analysing for the VMA pointer model: a VMA iterator (its cursor is
@@ -105,7 +106,7 @@ function markRangeChecked(context: FunctionContext, call: AstNode, state: State,
     const k = keyOf(stripParens(a));
     const p = k ? state.ptrs.get(k) : undefined;
     if (!k || !p) continue;
-    if ((api?.rangeCheck && a === args[0]) || (p.addr && args.some((b) => b !== a && mentions(b.text, p.addr!)))) mark(k, 'vm_start');
+    if ((api?.rangeCheck && a === args[0]) || (p.addr && args.some((b) => b !== a && mentionsAddress(b, p.addr!)))) mark(k, 'vm_start');
   }
 }
 
@@ -119,7 +120,7 @@ function markStartCompared(x: AstNode, state: State, mark: (k: string, field: st
     // (vm_start_gap(vma)); `vma->vm_end` alone says nothing about where it starts.
     const aboutStart = (side: AstNode): boolean =>
       mentions(side.text, `${k}->vm_start`) || new RegExp(`\\(\\s*${k.replace(/[^\w]/g, (c) => `\\${c}`)}\\s*[,)]`).test(side.text);
-    if (((aboutStart(l) || isStartBound(p, l)) && mentions(r.text, p.addr)) || ((aboutStart(r) || isStartBound(p, r)) && mentions(l.text, p.addr))) mark(k, 'vm_start');
+    if (((aboutStart(l) || isStartBound(p, l)) && mentionsAddress(r, p.addr)) || ((aboutStart(r) || isStartBound(p, r)) && mentionsAddress(l, p.addr))) mark(k, 'vm_start');
   }
 }
 
@@ -127,7 +128,8 @@ function markStartCompared(x: AstNode, state: State, mark: (k: string, field: st
 export function returnedPointer(context: FunctionContext, name: string, api: ApiEntry, n: AstNode, args: AstNode[], state: State): PointerFact | undefined {
   if (!api.returnsVma && !api.returnsNullable) return undefined;
   const addrArg = api.mayStartAbove ? args[1] : undefined;
-  const addr = addrArg ? keyOf(stripParens(addrArg)) : null;
+  // The address in any of its forms (`untagged_addr(addr) & PAGE_MASK`): the key of the address itself.
+  const addr = addrArg ? addressKey(addrArg) : null;
   const what = api.returnsNullable ? 'may return NULL' : api.freshVma ? 'returns a new VMA, not yet in the tree' : 'returns a VMA';
   return { api: name, addr, nullable: !!api.returnsNullable, mayStartAbove: !!api.mayStartAbove, origin: context.step(n, `${name}() ${what}`, 'lookup'), tested: [], lockedBy: heldLockKeys(state), staleSince: null, fresh: api.freshVma };
 }
