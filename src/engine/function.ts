@@ -14,7 +14,7 @@ import { deadFactPruner } from './liveness.js';
 import { State, type LockFact } from './state.js';
 import { outConstants, outFields, outFlagValues } from './out-values.js';
 import { configMacros, pathConfig } from './config-paths.js';
-import { canonicalizer, collectAliases, collectLockFlags, collectPointerParams, collectSharedThroughStruct, collectTypes } from './function-text.js';
+import { canonicalizer, collectAliases, collectLockFlags, collectPointerParams, collectSharedThroughStruct, collectTypes, takesMmOrVmaLock } from './function-text.js';
 import { entryConditions } from './arg-conditions.js';
 import { Transfer, keyOf, declaredName, rwsemOwner, type EventSink, type FunctionContext, type SummaryFacts } from './transfer.js';
 import { emptySummaryFacts } from './models/summary-facts.js';
@@ -289,8 +289,6 @@ function isFailure(bits: number, kind: ReturnKind): boolean {
 /** A held lock of the caller, expressed on the callee's parameters (null when no argument reaches it). */
 function heldOnParams(lockKey: LockKey, argKeys: readonly (string | null)[]): { target: number | 'current'; path?: string } | null {
   const expr = lockInstanceOf(lockKey);
-  // The current task's mm (`current->mm`, also through a local `mm = current->mm`) is the callee's too.
-  if (expr.startsWith('current->')) return { target: 'current', path: `$${expr.slice('current'.length)}` };
   for (let i = 0; i < argKeys.length; i++) {
     const a = argKeys[i];
     if (!a) continue;
@@ -302,6 +300,8 @@ function heldOnParams(lockKey: LockKey, argKeys: readonly (string | null)[]): { 
       if (expr.startsWith(`${inner}.`)) return { target: i, path: `$->${expr.slice(inner.length + 1)}` };
     }
   }
+  // The current task's mm (`current->mm`, also through a local `mm = current->mm`) is the callee's too.
+  if (expr.startsWith('current->')) return { target: 'current', path: `$${expr.slice('current'.length)}` };
   return null;
 }
 
@@ -349,6 +349,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
   const step = (node: AstNode, message: string, kind?: TraceKind): TraceStep => stepAt(file, node, message, kind);
   const facts: SummaryFacts | null = env.summarize ? emptySummaryFacts() : null;
   const types = collectTypes(fn);
+  let takesLocks: boolean | undefined;
   const context: FunctionContext = {
     file,
     canonical,
@@ -358,6 +359,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     pointerParams: collectPointerParams(fn),
     typeOf: (name) => types.get(name),
     vmaWriteFields: env.vmaWriteFields ?? VMA_MMAP_WRITE_FIELDS,
+    takesMmOrVmaLock: () => (takesLocks ??= takesMmOrVmaLock(fn, info.name, env.resolve)),
     resolve: env.resolve,
     params: info.params,
     facts,

@@ -400,6 +400,8 @@ const ENTRY_FIELDS: FieldChecks<ApiEntry> = {
   leavesFlags: (c, v, at) => c.array(v, at, 'flags').map((f, i) => fieldFlag(c, f, `${at}[${i}]`, 'bits', (x, a) => c.integer(x, a, 1, V_BITS_MAX))),
   noreturn: (c, v, at) => c.bool(v, at),
   pagefault: (c, v, at) => c.oneOf(v, at, ['disable', 'enable'] as const),
+  rcuRead: (c, v, at) => c.oneOf(v, at, ['enter', 'leave'] as const),
+  treeEntry: (c, v, at) => c.bool(v, at),
   assertsFalseArg: (c, v, at) => c.index(v, at),
   lastUser: (c, v, at) => c.index(v, at),
   transparent: (c, v, at) => c.bool(v, at),

@@ -25,3 +25,10 @@ export const VMA_FIELDS_OF_ANY_TREE: readonly string[] = PLAIN_FLAGS.mmapWrite;
 export function vmaFieldsOf(tree: Readonly<TreeFacts>): VmaFields {
   return tree.vmFlagsReadOnly ? CONST_FLAGS : PLAIN_FLAGS;
 }
+
+/**
+ * Fields the per-VMA lock protocol itself reads before the VMA lock is held, on a VMA found under
+ * RCU (vma_start_read(): the lock sequence, the reference count or the lock, the mm it belongs
+ * to, whether it is detached): a VMA's other fields are stable only under a lock.
+ */
+export const VMA_LOCK_PROTOCOL_FIELDS: readonly string[] = ['vm_lock_seq', 'vm_refcnt', 'vm_lock', 'vm_mm', 'detached'];
