@@ -15,6 +15,7 @@ import { fieldFlagSplit, flagKey, flagKnownClear, flagRefined, leaveFieldFlags }
 import { ANY, type Branches, type Evaluated } from './values.js';
 import { applyLockEffects, applyRequirement, forgetRepointed, markLastUser, resolveRequirements, type CallVariant } from './models/locks.js';
 import { applyPagefault } from './models/faults.js';
+import { applyRcuRead } from './models/rcu.js';
 import { failureVariants, returnedBits } from './models/failures.js';
 import { returnedPointer } from './models/pointers.js';
 import { noteCallFacts, noteVmaWriteNeeded } from './models/summary-facts.js';
@@ -155,6 +156,13 @@ export const CALL_EFFECTS: readonly CallEffect[] = [
     name: 'pagefault',
     run(_evaluator, call) {
       if (call.api.pagefault) applyPagefault(call.api, copy(call));
+    },
+  },
+  {
+    // rcu_read_lock()/rcu_read_unlock(): the sections the pointer model reads at a lookup below.
+    name: 'rcu read section',
+    run(evaluator, call) {
+      if (call.api.rcuRead) applyRcuRead(evaluator.context, call.name, call.api, call.node, copy(call));
     },
   },
   {

@@ -352,7 +352,7 @@ export abstract class Evaluator implements CallEvaluator {
     const rk = keyOf(rhs);
     if (/^\w+$/.test(key) && rk && rk !== key && (/^-?[0-9]\w*$/.test(rk) || isNamedConstant(rk.replace(/^-/, '')))) copy.setVal(equalityKey(key, rk), V_POS);
     assignLocks(this.context, copy, key, value, at);
-    if (value.ptr) assignPointer(copy, key, value.ptr);
+    if (value.ptr) assignPointer(this.context, copy, key, value.ptr);
     if (value.lockOnRet) assignReturnedLock(this.context, copy, key, value.lockOnRet, at);
     return copy;
   }

@@ -49,6 +49,14 @@ export interface PointerFact {
   nullnessMerged?: boolean;
   /** Variables holding a bound computed from its vm_start (`hole_end = min(end, vma->vm_start)`, start-bounds.ts). */
   startBounds?: readonly string[];
+  /**
+   * Found inside an RCU read-side section with neither the mmap lock nor a VMA lock held or possibly
+   * held (a walk of the VMA tree under rcu_read_lock() only): where that section began. Such a VMA
+   * is not stable until a VMA lock is taken on it (`lockedBy`) or the mmap lock is held.
+   */
+  rcuOnly?: TraceStep;
+  /** From a maple tree walk (ApiEntry.treeEntry): a VMA only where assigned to a VMA pointer. */
+  treeEntry?: boolean;
 }
 
 /**
@@ -193,6 +201,8 @@ export interface LockOp {
   lock: LockClass;
   /** The call names the rwsem itself (`down_read(&mm->mmap_lock)`) rather than the mmap_* wrapper. */
   raw: boolean;
+  /** lockdep's might_lock*(): the call says the lock may be taken here, and takes nothing. */
+  annotation: boolean;
   mode: 'read' | 'write' | undefined;
   key: LockKey;
   display: string;

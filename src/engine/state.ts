@@ -113,6 +113,8 @@ export class State {
   kernelLocks: ReadonlyMap<string, KernelLockFact>;
   /** Atomic sections entered and not left (preempt_disable, local_irq_save), innermost last. */
   atomicSections: readonly TraceStep[];
+  /** RCU read-side sections entered and not left (rcu_read_lock()), innermost last (models/rcu.ts). */
+  rcuSections: readonly TraceStep[];
   private hashCache: string | null = null;
 
   constructor(from?: State) {
@@ -137,6 +139,7 @@ export class State {
       this.params = from.params;
       this.kernelLocks = from.kernelLocks;
       this.atomicSections = from.atomicSections;
+      this.rcuSections = from.rcuSections;
     } else {
       this.locks = new Map();
       this.values = new Map();
@@ -158,6 +161,7 @@ export class State {
       this.params = new Map();
       this.kernelLocks = NO_KERNEL_LOCKS;
       this.atomicSections = NO_SECTIONS;
+      this.rcuSections = NO_SECTIONS;
     }
   }
 
@@ -172,6 +176,11 @@ export class State {
 
   setAtomicSections(sections: readonly TraceStep[]): void {
     this.atomicSections = sections;
+    this.hashCache = null;
+  }
+
+  setRcuSections(sections: readonly TraceStep[]): void {
+    this.rcuSections = sections;
     this.hashCache = null;
   }
 
@@ -456,9 +465,9 @@ export function mentions(k: string, key: string, byValue = false): boolean {
   }
 }
 
-/** Do two states hold the same kernel locks and atomic sections (which State.hash() leaves out)? */
+/** Do two states hold the same kernel locks, atomic and RCU read sections (which State.hash() leaves out)? */
 export function sameKernelContext(a: State, b: State): boolean {
-  if (a.atomicSections.length !== b.atomicSections.length) return false;
+  if (a.atomicSections.length !== b.atomicSections.length || a.rcuSections.length !== b.rcuSections.length) return false;
   if (a.kernelLocks === b.kernelLocks) return true;
   if (a.kernelLocks.size !== b.kernelLocks.size) return false;
   for (const [k, f] of a.kernelLocks) if (b.kernelLocks.get(k)?.mode !== f.mode) return false;
@@ -474,6 +483,7 @@ export function joinKernelContext(a: State, b: State): State {
   const out = a.clone();
   out.kernelLocks = new Map([...a.kernelLocks].filter(([k, f]) => b.kernelLocks.get(k)?.mode === f.mode));
   if (b.atomicSections.length < a.atomicSections.length) out.atomicSections = b.atomicSections;
+  if (b.rcuSections.length < a.rcuSections.length) out.rcuSections = b.rcuSections;
   return out;
 }
 
@@ -522,6 +532,7 @@ export function joinStates(a: State, b: State): State {
   // A kernel lock is held after the join where both paths hold it (no finding from a maybe).
   if (a.kernelLocks !== b.kernelLocks) out.kernelLocks = new Map([...a.kernelLocks].filter(([k, f]) => b.kernelLocks.get(k)?.mode === f.mode));
   if (a.atomicSections.length !== b.atomicSections.length) out.atomicSections = a.atomicSections.length < b.atomicSections.length ? a.atomicSections : b.atomicSections;
+  if (a.rcuSections.length !== b.rcuSections.length) out.rcuSections = a.rcuSections.length < b.rcuSections.length ? a.rcuSections : b.rcuSections;
   if (a.pf !== b.pf) out.pf = Math.min(a.pf, b.pf);
   if (a.ret !== b.ret) out.ret = a.ret < 0 || b.ret < 0 ? -1 : a.ret | b.ret;
   return out;

@@ -40,3 +40,10 @@ export function vmaLockedFieldsOf(tree: Readonly<TreeFacts>): readonly string[] 
  * overwrites the first). Only the cmpxchg() family publishes atomically against a racing writer.
  */
 export const PLAIN_STORE_MACROS: readonly string[] = ['WRITE_ONCE', '__WRITE_ONCE', 'smp_store_release'];
+
+/**
+ * Fields the per-VMA lock protocol itself reads before the VMA lock is held, on a VMA found under
+ * RCU (vma_start_read(): the lock sequence, the reference count or the lock, the mm it belongs
+ * to, whether it is detached): a VMA's other fields are stable only under a lock.
+ */
+export const VMA_LOCK_PROTOCOL_FIELDS: readonly string[] = ['vm_lock_seq', 'vm_refcnt', 'vm_lock', 'vm_mm', 'detached'];

@@ -13,7 +13,9 @@ export const mmapLockImbalance: Rule = {
       '(unless the return value says which: the lock-returning helper pattern, e.g. lock_mm_and_find_vma(); or the ' +
       'function is the .start of a seq_operations table, whose .stop releases the lock whatever .start returned), an unlock ' +
       'of a lock that is not held (including after a failed mmap_read_lock_killable() or mmap_read_trylock()), a read ' +
-      'unlock of a write-held lock or the reverse, and taking the lock again while it is held.',
+      'unlock of a write-held lock or the reverse, and taking the lock again while it is held, also by a call that takes ' +
+      'it itself (get_user_pages_unlocked(), pin_user_pages_unlocked(): current->mm\'s) or says it may (lockdep\'s ' +
+      'might_lock_read(&mm->mmap_lock), might_lock()).',
     docs: {
       what: 'The mmap lock is leaked on an error path, released twice or without being held, released with the wrong kind, or taken twice on one mm.',
       why:

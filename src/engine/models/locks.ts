@@ -64,6 +64,7 @@ function opInfo(state: State, effect: LockEffect, key: LockKey, callee: string, 
     op: effect.op === 'acquire' ? 'acquire' : effect.op === 'downgrade' ? 'downgrade' : 'release',
     lock: effect.lock,
     raw: !!effect.rawRwsem,
+    annotation: !!effect.annotation,
     mode: effect.mode,
     key,
     display,
@@ -280,7 +281,18 @@ export interface LockCall {
 /** The call's lock effects (ApiEntry.lock), each on every way the call may go. */
 export function applyLockEffects(context: FunctionContext, call: LockCall, variants: CallVariant[]): CallVariant[] {
   const { args, before } = call;
-  for (let effect of call.api.lock ?? []) {
+  const effects = call.api.lock ?? [];
+  for (let i = 0; i < effects.length; i++) {
+    let effect = effects[i];
+    const next = effects[i + 1];
+    if (next && takenAndReleased(effect, next)) {
+      // A lock the callee takes and releases before returning (get_user_pages_unlocked(),
+      // might_lock_read()): the rules see both operations, each with the lock as it was before
+      // it (held already: a self-deadlock); the path keeps its locks as they were.
+      for (const v of variants) applyLockEffect(context, call, next, applyLockEffect(context, call, effect, [v]));
+      i++;
+      continue;
+    }
     // GUP's `int *locked` protocol: a caller passing a flag it knows clear holds nothing the
     // callee could drop (see LockEffect.ifFlagSet).
     if (call.flagClear.has(effect)) continue;
@@ -297,6 +309,12 @@ export function applyLockEffects(context: FunctionContext, call: LockCall, varia
     variants = applyLockEffect(context, call, effect, variants);
   }
   return variants;
+}
+
+/** `take` then `release` of the same lock, unconditionally: the callee takes it and releases it before returning. */
+function takenAndReleased(take: LockEffect, release: LockEffect): boolean {
+  const plain = (e: LockEffect): boolean => e.when === 'always' && !e.ifFlag && e.ifFlagSet === undefined && e.flag === undefined && e.target !== 'ret' && e.target !== 'all';
+  return take.op === 'acquire' && release.op === 'release' && plain(take) && plain(release) && take.lock === release.lock && take.target === release.target && take.path === release.path && !!take.rawRwsem === !!release.rawRwsem;
 }
 
 /** One lock effect of a call, on every way the call may go. */
