@@ -194,9 +194,11 @@ export const CALL_EFFECTS: readonly CallEffect[] = [
   {
     // A function the run defines may write through its pointer arguments, like any other callee
     // (except a flag it leaves clear when it was clear): before the effects, which may set them.
+    // So may a known function that may drop a lock: it says so through `*locked`, `*unlocked`
+    // (faultin_page_range(), fixup_user_fault()), which the caller tests after it.
     name: 'writes through arguments',
     run(evaluator, call) {
-      if (call.api.source?.kind !== 'summary') return;
+      if (call.api.source?.kind !== 'summary' && !call.api.lock?.some((e) => e.op === 'forget')) return;
       for (const a of call.args) {
         const arg = stripParens(a);
         const addressed = addressOperand(arg);
