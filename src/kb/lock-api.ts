@@ -23,9 +23,13 @@ export type { LockClass, LockMode } from './lock-classes.js';
  * - ret-bits: only when the returned value is one of `okBits` (V_* bits; computed summaries use it);
  * - flag-out: only when the callee leaves the flag argument `flag` points to with a value in
  *   `flagBits`: a drop reported through an out-parameter, of either polarity (`bool *lock_dropped`
- *   set true, GUP's `int *locked` cleared); see LockEffect.flag.
+ *   set true, GUP's `int *locked` cleared); see LockEffect.flag;
+ * - either: on some of the callee's ways out and not on the others, and neither the returned value
+ *   nor a flag tells which (a computed summary's exit groups): a caller holding the lock goes on
+ *   as two paths, one where it happened and one where it did not (like Smatch's return states);
+ *   a caller that does not know the lock's state only learns that it may have changed.
  */
-export type LockCondition = 'always' | 'ret-zero' | 'ret-true' | 'ret-nonnull' | 'ret-bits' | 'flag-out';
+export type LockCondition = 'always' | 'ret-zero' | 'ret-true' | 'ret-nonnull' | 'ret-bits' | 'flag-out' | 'either';
 
 /**
  * Where the lock object comes from:
@@ -86,6 +90,11 @@ export interface LockEffect {
    * `exact`: and always does then (the paths without it all found the flag the other way).
    */
   ifFlag?: { target: number; path: string; set: boolean; exact?: boolean };
+  /**
+   * A computed summary's conditional effect: the callee's own steps on one way out where it
+   * happens (the branches before it, the lock call), which a caller's trace shows after the call.
+   */
+  via?: { file: string; line: number; column: number; message: string }[];
 }
 
 /** A lock state a function needs on entry (it asserts it, or releases a lock it did not take). */
