@@ -24,10 +24,8 @@ export type { LockClass, LockMode } from './lock-classes.js';
  * - flag-out: only when the callee leaves the flag argument `flag` points to with a value in
  *   `flagBits`: a drop reported through an out-parameter, of either polarity (`bool *lock_dropped`
  *   set true, GUP's `int *locked` cleared); see LockEffect.flag;
- * - either: on some of the callee's ways out and not on the others, and neither the returned value
- *   nor a flag tells which (a computed summary's exit groups): a caller holding the lock goes on
- *   as two paths, one where it happened and one where it did not (like Smatch's return states);
- *   a caller that does not know the lock's state only learns that it may have changed.
+ * - either: on some of a computed summary's ways out, nothing the caller sees telling which: a
+ *   caller holding the lock goes on both ways (else it may have changed; Smatch's return states).
  */
 export type LockCondition = 'always' | 'ret-zero' | 'ret-true' | 'ret-nonnull' | 'ret-bits' | 'flag-out' | 'either';
 
@@ -90,10 +88,7 @@ export interface LockEffect {
    * `exact`: and always does then (the paths without it all found the flag the other way).
    */
   ifFlag?: { target: number; path: string; set: boolean; exact?: boolean };
-  /**
-   * A computed summary's conditional effect: the callee's own steps on one way out where it
-   * happens (the branches before it, the lock call), which a caller's trace shows after the call.
-   */
+  /** A computed summary's conditional effect: the callee's steps to it, for a caller's trace. */
   via?: { file: string; line: number; column: number; message: string }[];
 }
 
