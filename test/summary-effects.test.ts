@@ -132,3 +132,28 @@ int scan_or_unlock(struct mm_struct *mm, unsigned long addr)
   const moved = { ...r.summaries['flush_or_unlock']!, lock: [{ ...lock('flush_or_unlock')!, via: [] }] };
   assert.equal(summaryFingerprint(moved), summaryFingerprint(r.summaries['flush_or_unlock']));
 });
+
+test('summary: its own lock, which two callee effects may each have dropped, is still its own when it releases it', async () => {
+  // ksm's break_cow(): around a callee that may drop every mmap lock and the VMA's mm's lock.
+  const text = `static int break_it(struct vm_area_struct *vma, unsigned long addr)
+{
+	mmap_assert_locked(vma->vm_mm);
+	handle_mm_fault(vma, addr, 0, NULL);
+	return 0;
+}
+
+void break_one(struct item *it)
+{
+	struct mm_struct *mm = it->mm;
+	struct vm_area_struct *vma;
+
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, it->addr);
+	if (vma)
+		break_it(vma, it->addr);
+	mmap_read_unlock(mm);
+}
+`;
+  const r = await analyzeSources([{ path: 'ksm.c', text }], { exportSummaries: true });
+  assert.equal(r.summaries['break_one']?.lock, undefined, JSON.stringify(r.summaries['break_one']));
+});

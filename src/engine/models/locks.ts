@@ -153,7 +153,8 @@ function forget(context: FunctionContext, copy: State, key: LockKey, callee: str
   }
   // A lock this function took itself stays its own (see forgetAll()).
   const forgottenOwn = prior.forgottenOwn || (prior.acquiredHere && !prior.releasedUnowned && !prior.required);
-  copy.setLock(key, { ...prior, state: 'unknown', acquiredHere: false, releasedUnowned: !!prior.releasedUnowned || !prior.acquiredHere, forgottenOwn });
+  // Forgotten again (a callee that may drop every mmap lock, then this one): still its own.
+  copy.setLock(key, { ...prior, state: 'unknown', acquiredHere: false, releasedUnowned: !!prior.releasedUnowned || (!prior.acquiredHere && !prior.forgottenOwn), forgottenOwn });
   copy.addStep(context.step(n, `${callee}() may release the ${what} of \`${display}\``, 'forget'), [key]);
 }
 
