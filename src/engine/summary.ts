@@ -135,6 +135,10 @@ function decidedByArgument(yes: readonly State[], no: readonly State[], params: 
   const entry = [...yes, ...no].map((pathState) => entryConditions(pathState, params));
   const bitsOf = (pathState: State, i: number, k: string): number => (k.startsWith('#') ? (entry[i]![Number(k.slice(1))] ?? V_ANY) : pathState.getVal(k));
   const all = [...params.map((_p, i) => `#${i}`), ...keys];
+  // Every way out with the effect tested something the caller passed (`switch (s->lock_mode)`):
+  // the caller may know which way it goes.
+  const knows = (pathState: State, i: number): boolean => all.some((k) => bitsOf(pathState, i, k) !== V_ANY) || [...pathState.consts.keys()].some(ofParam);
+  if (yes.every((pathState, i) => knows(pathState, i))) return true;
   return all.some((k) => {
     let a = 0;
     let b = 0;
