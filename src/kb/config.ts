@@ -343,7 +343,7 @@ const EFFECT_FIELDS: FieldChecks<LockEffect> = {
   mode: (c, v, at) => c.oneOf(v, at, MODES),
   // A computed summary may also act on the current task's mm (`current->mm`).
   target: (c, v, at) => (v === 'ret' || v === 'all' || v === 'current' ? v : c.index(v, at)),
-  when: (c, v, at) => c.oneOf(v, at, [...CONFIG_WHENS, 'ret-bits', 'flag-out']),
+  when: (c, v, at) => c.oneOf(v, at, [...CONFIG_WHENS, 'ret-bits', 'flag-out', 'either']),
   rawRwsem: (c, v, at) => c.bool(v, at),
   trylock: (c, v, at) => c.bool(v, at),
   annotation: (c, v, at) => c.bool(v, at),
@@ -361,6 +361,7 @@ const EFFECT_FIELDS: FieldChecks<LockEffect> = {
     const flag = fieldFlag(c, rest, at, 'set', (x, a) => c.bool(x, a));
     return exact === undefined ? flag : { ...flag, exact: c.bool(exact, child(at, 'exact')) };
   },
+  via: (c, v, at) => steps(c, v, at),
 };
 
 const REQUIREMENT_FIELDS: FieldChecks<LockRequirement> = {

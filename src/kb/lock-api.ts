@@ -25,9 +25,11 @@ export type { LockClass, LockMode } from './lock-classes.js';
  * - ret-bits: only when the returned value is one of `okBits` (V_* bits; computed summaries use it);
  * - flag-out: only when the callee leaves the flag argument `flag` points to with a value in
  *   `flagBits`: a drop reported through an out-parameter, of either polarity (`bool *lock_dropped`
- *   set true, GUP's `int *locked` cleared); see LockEffect.flag.
+ *   set true, GUP's `int *locked` cleared); see LockEffect.flag;
+ * - either: on some of a computed summary's ways out, nothing the caller sees telling which: a
+ *   caller holding the lock goes on both ways (else it may have changed; Smatch's return states).
  */
-export type LockCondition = 'always' | 'ret-zero' | 'ret-true' | 'ret-nonnull' | 'ret-bits' | 'flag-out';
+export type LockCondition = 'always' | 'ret-zero' | 'ret-true' | 'ret-nonnull' | 'ret-bits' | 'flag-out' | 'either';
 
 /**
  * Where the lock object comes from:
@@ -90,6 +92,8 @@ export interface LockEffect {
    * `exact`: and always does then (the paths without it all found the flag the other way).
    */
   ifFlag?: { target: number; path: string; set: boolean; exact?: boolean };
+  /** A computed summary's conditional effect: the callee's steps to it, for a caller's trace. */
+  via?: { file: string; line: number; column: number; message: string }[];
 }
 
 /** A lock state a function needs on entry (it asserts it, or releases a lock it did not take). */

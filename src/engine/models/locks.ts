@@ -154,7 +154,8 @@ function forget(context: FunctionContext, copy: State, key: LockKey, callee: str
   }
   // A lock this function took itself stays its own (see forgetAll()).
   const forgottenOwn = prior.forgottenOwn || (prior.acquiredHere && !prior.releasedUnowned && !prior.required);
-  copy.setLock(key, { ...prior, state: 'unknown', acquiredHere: false, releasedUnowned: !!prior.releasedUnowned || !prior.acquiredHere, forgottenOwn });
+  // Forgotten again (a callee that may drop every mmap lock, then this one): still its own.
+  copy.setLock(key, { ...prior, state: 'unknown', acquiredHere: false, releasedUnowned: !!prior.releasedUnowned || (!prior.acquiredHere && !prior.forgottenOwn), forgottenOwn });
   copy.addStep(context.step(n, `${callee}() may release the ${what} of \`${display}\``, 'forget'), [key]);
 }
 
@@ -345,6 +346,7 @@ function applyLockEffect(context: FunctionContext, call: LockCall, effect: LockE
       return { ...v, state: copy };
     });
   }
+  if (effect.when === 'either') return variants.flatMap((v) => eitherWay(context, call, effect, key, display, v));
   if (effect.when === 'flag-out') {
     // Told by the flag the callee leaves (`*lock_dropped = true`), or not known at all.
     return variants.flatMap((v) => {
@@ -362,11 +364,37 @@ function applyLockEffect(context: FunctionContext, call: LockCall, effect: LockE
     splitOnReturn(effect, v.bits).map((sp) => {
       const copy = v.state.clone();
       if (effect.flag !== undefined) refineFlag(effect, args, before, copy, sp.ok);
-      if (sp.ok) lockOp(context, copy, effect, key, name, n, display);
-      else if (effect.op === 'acquire') failedAcquire(context, copy, effect, key, name, n, display);
+      if (sp.ok) {
+        lockOp(context, copy, effect, key, name, n, display);
+        addVia(context, copy, effect, key, name);
+      } else if (effect.op === 'acquire') failedAcquire(context, copy, effect, key, name, n, display);
       return { ...v, state: copy, bits: sp.bits };
     }),
   );
+}
+
+/**
+ * An effect on some of the callee's ways out and not on others, nothing telling which
+ * (LockEffect.when 'either'): a caller holding the lock goes on both ways, one where the callee's
+ * path shows in the trace; a caller that does not know the lock's state learns it may have changed.
+ */
+function eitherWay(context: FunctionContext, call: LockCall, effect: LockEffect, key: LockKey, display: string, v: CallVariant): CallVariant[] {
+  const { name, node: n } = call;
+  const happened = v.state.clone();
+  const state = v.state.locks.get(v.state.lockKeyOf(key))?.state;
+  if (state !== 'read' && state !== 'write' && state !== 'held') {
+    lockOp(context, happened, { ...effect, op: 'forget' }, key, name, n, display);
+    return [{ ...v, state: happened }];
+  }
+  lockOp(context, happened, effect, key, name, n, display);
+  addVia(context, happened, effect, key, name);
+  return [{ ...v, state: happened }, v];
+}
+
+/** The callee's own steps to a conditional effect (LockEffect.via), after the call's step. */
+function addVia(context: FunctionContext, copy: State, effect: LockEffect, key: LockKey, callee: string): void {
+  const k = copy.lockKeyOf(key);
+  for (const step of effect.via ?? []) copy.addStep({ ...step, message: `in ${callee}(): ${step.message}`, kind: 'call' }, [k]);
 }
 
 /** A lock call that may fail, on the path where it failed: the lock is not taken. */
