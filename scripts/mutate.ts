@@ -8,8 +8,11 @@
 // sample of them (N per operator and release, at most 3 a file) is planted one at a time; vmalint
 // analyses the mutated file in the context of its tree (the tree's headers, the other files of its
 // directory as context files), and the mutant is found when one of the operator's rules reports
-// something the unmutated file does not. Recall per operator and release, and every missed mutant.
-// The mutants are not fixtures: nothing of the kernel is written anywhere.
+// something the unmutated file does not. A mutant whose function the unmutated tree already has a
+// finding of those rules for is masked (the rules report once per function or lookup) and left
+// out of the recall. Recall per operator and release, every missed mutant and every masked one.
+// The mutants are not fixtures: nothing of the kernel is written anywhere (--keep DIR writes the
+// missed mutants' text there, to look at them).
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -134,6 +137,12 @@ async function analyseInTree(tree: string, file: string, text: string): Promise<
 interface Verdict {
   mutant: Mutant;
   found: boolean;
+  /**
+   * Not found, but the function already has a finding of the operator's rules (the tree's own
+   * copy of the bug, or one like it, reported once per function or lookup): the mutant cannot be
+   * told from it, and is left out of the recall.
+   */
+  masked?: boolean;
   /** New findings of the operator's rules (found), or why it was not analysed. */
   detail: string;
 }
@@ -156,6 +165,8 @@ async function judge(tree: string, op: MutationOperator, m: Mutant, baseline: Ma
     else if (op.rules.includes(f.ruleId)) added.push(`${f.line} [${f.ruleId}] ${f.message}`);
   }
   if (added.length) return { mutant: m, found: true, detail: added[0]! };
+  const already = before.findings.find((f) => f.file === m.file && f.function === m.function && op.rules.includes(f.ruleId));
+  if (already) return { mutant: m, found: false, masked: true, detail: `masked by the tree's own finding at line ${already.line}: ${already.message}` };
   const failed = after.notifications.filter((n) => n.file === m.file && !before!.notifications.some((b) => b.file === n.file && b.message === n.message));
   return { mutant: m, found: false, detail: failed.length ? `not analysed: ${failed[0]!.message}` : 'no finding' };
 }
@@ -172,6 +183,8 @@ interface Row {
   sites: number;
   planted: number;
   found: number;
+  /** Mutants the tree's own findings mask (left out of the recall). */
+  masked: Verdict[];
   missed: Verdict[];
 }
 
@@ -194,17 +207,18 @@ async function runRelease(release: string, args: Arguments, parser: CParser): Pr
   for (const op of operators) {
     const all = sites.get(op.id)!;
     const planted = sample(all, args.perOperator, args.seed ^ hash(`${release}/${op.id}`));
-    const row: Row = { release, operator: op.id, sites: all.length, planted: planted.length, found: 0, missed: [] };
+    const row: Row = { release, operator: op.id, sites: all.length, planted: planted.length, found: 0, masked: [], missed: [] };
     for (const m of planted) {
       const v = await judge(tree, op, m, baseline);
       if (v.found) row.found++;
+      else if (v.masked) row.masked.push(v);
       else {
         row.missed.push(v);
         if (args.keep) keepMutant(args.keep, release, m);
       }
-      if (process.env['VMALINT_MUTATE_VERBOSE']) process.stderr.write(`${v.found ? 'found ' : 'MISSED'} ${release} ${op.id} ${m.relative}:${m.line} ${m.function}(): ${m.description} -- ${v.detail}\n`);
+      if (process.env['VMALINT_MUTATE_VERBOSE']) process.stderr.write(`${v.found ? 'found ' : v.masked ? 'masked' : 'MISSED'} ${release} ${op.id} ${m.relative}:${m.line} ${m.function}(): ${m.description} -- ${v.detail}\n`);
     }
-    process.stdout.write(`mutate ${release} ${op.id}: ${row.found}/${row.planted} found (${all.length} sites)\n`);
+    process.stdout.write(`mutate ${release} ${op.id}: ${row.found}/${row.planted - row.masked.length} found, ${row.masked.length} masked (${all.length} sites)\n`);
     rows.push(row);
   }
   return rows;
@@ -219,13 +233,17 @@ function report(rows: Row[]): void {
   const operators = [...new Set(rows.map((r) => r.operator))];
   const cell = (release: string, op: string): string => {
     const r = rows.find((x) => x.release === release && x.operator === op);
-    return r ? `${r.found}/${r.planted} (${percent(r.found, r.planted)})` : '-';
+    const judged = r ? r.planted - r.masked.length : 0;
+    return r ? `${r.found}/${judged} (${percent(r.found, judged)})${r.masked.length ? `, ${r.masked.length} masked` : ''}` : '-';
   };
   process.stdout.write(`\n| operator | ${releases.join(' | ')} |\n|---|${releases.map(() => '---').join('|')}|\n`);
   for (const op of operators) process.stdout.write(`| ${op} | ${releases.map((r) => cell(r, op)).join(' | ')} |\n`);
   const missed = rows.flatMap((r) => r.missed.map((v) => ({ r, v })));
   if (missed.length) process.stdout.write(`\nmissed (${missed.length}):\n`);
   for (const { r, v } of missed) process.stdout.write(`  ${r.release} ${r.operator} ${v.mutant.relative}:${v.mutant.line} ${v.mutant.function}(): ${v.mutant.description} -- ${v.detail}\n`);
+  const masked = rows.flatMap((r) => r.masked.map((v) => ({ r, v })));
+  if (masked.length) process.stdout.write(`\nmasked (${masked.length}, not counted):\n`);
+  for (const { r, v } of masked) process.stdout.write(`  ${r.release} ${r.operator} ${v.mutant.relative}:${v.mutant.line} ${v.mutant.function}(): ${v.mutant.description} -- ${v.detail}\n`);
 }
 
 const args = parseArguments(process.argv.slice(2));
@@ -240,4 +258,4 @@ try {
 }
 report(rows);
 process.stdout.write(`\nmutate: ${rows.reduce((n, r) => n + r.planted, 0)} mutants in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
-if (args.json) writeFileSync(args.json, `${JSON.stringify(rows.map((r) => ({ ...r, missed: r.missed.map((v) => ({ ...v, mutant: { ...v.mutant, text: undefined } })) })), null, 2)}\n`);
+if (args.json) writeFileSync(args.json, `${JSON.stringify(rows.map((r) => ({ ...r, missed: r.missed.map((v) => ({ ...v, mutant: { ...v.mutant, text: undefined } })), masked: r.masked.map((v) => ({ ...v, mutant: { ...v.mutant, text: undefined } })) })), null, 2)}\n`);

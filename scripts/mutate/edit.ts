@@ -1,5 +1,5 @@
 // Text edits of the recall benchmark's mutants. Every line stays where it was: an insertion goes
-// at the end of a line (or the start of one), a deletion leaves blanks, so findings keep their lines.
+// at the end of a line, a deletion leaves blanks, so findings keep their lines.
 
 /** The 1-based line of an offset. */
 export function lineOf(text: string, offset: number): number {
@@ -18,10 +18,4 @@ export function appendToLine(text: string, offset: number, code: string): string
   let eol = text.indexOf('\n', offset);
   if (eol < 0) eol = text.length;
   return text.slice(0, eol) + ' ' + code + text.slice(eol);
-}
-
-/** The text with `code` put at the start of the line holding `offset`. */
-export function prependToLine(text: string, offset: number, code: string): string {
-  const start = text.lastIndexOf('\n', offset - 1) + 1;
-  return text.slice(0, start) + code + ' ' + text.slice(start);
 }

@@ -5,7 +5,7 @@
 import type { AstNode } from '../../src/parse/ast.js';
 import { callShape, callStatement, ifCondition, ifOnlyLeaves, type FunctionShape, type ParsedFile } from './source.js';
 import type { Mutant, MutationOperator } from './operators.js';
-import { appendToLine, lineOf, prependToLine } from './edit.js';
+import { appendToLine, lineOf } from './edit.js';
 
 const SLEEPING_LOCKS = /^(mutex_lock|mutex_lock_interruptible|mutex_lock_killable|down_read|down_write|down_read_killable|down_write_killable)$/;
 const COPY = 'vmalint_mutant_left = copy_to_user(vmalint_mutant_ubuf, vmalint_mutant_kbuf, 1);';
@@ -74,7 +74,7 @@ export const copyUnderMmapHandlerLock: MutationOperator = {
             function: 'vmalint_mutant_ioctl',
             line: lineOf(file.text, h.node.start),
             description: `a new function copying to user memory under ${taken.lock}, which the ->mmap handler ${handler}() takes`,
-            text: prependToLine(file.text, h.node.start, fn),
+            text: appendToLine(file.text, h.node.end - 1, fn),
           });
         }
       }

@@ -4,7 +4,7 @@
 // in the mutated function.
 
 import type { AstNode } from '../../src/parse/ast.js';
-import { appendToLine, blank, lineOf, prependToLine } from './edit.js';
+import { appendToLine, blank, lineOf } from './edit.js';
 import { assignedCall, callShape, callStatement, ifCondition, ifOnlyLeaves, isExit, isNullTest, textAfter, textBefore, type FunctionShape, type ParsedFile } from './source.js';
 
 export interface Mutant {
@@ -107,7 +107,7 @@ const copyAfterLock: MutationOperator = {
   },
 };
 
-/** Helpers put at the start of the function's first line (lines stay where they were). */
+/** Helpers put after the function (lines stay where they were). */
 const FAULTING_HELPERS = [
   'static noinline int vmalint_mutant_fault(const void __user *p) { char c; return get_user(c, (const char __user *)p); }',
   'static int vmalint_mutant_copy(void *to, const void __user *from, size_t n) { if (copy_from_user(to, from, n)) return -EFAULT; return 0; } static int vmalint_mutant_fault(const void __user *p) { char buf[8]; return vmalint_mutant_copy(buf, p, sizeof(buf)); }',
@@ -125,8 +125,10 @@ const faultingHelperUnderLock: MutationOperator = {
         const lock = lockStatement(s);
         if (!lock) continue;
         const depth = out.length % FAULTING_HELPERS.length;
-        const withCall = appendToLine(file.text, s.end, 'vmalint_mutant_left = vmalint_mutant_fault(vmalint_mutant_ubuf);');
-        const text = prependToLine(withCall, fn.node.start, FAULTING_HELPERS[depth]!);
+        // The helper goes after the function's closing brace (on its line): before the function's
+        // first line it would break a definition macro (SYSCALL_DEFINEn) that must start its line.
+        const withHelper = appendToLine(file.text, fn.node.end - 1, FAULTING_HELPERS[depth]!);
+        const text = appendToLine(withHelper, s.end, 'vmalint_mutant_left = vmalint_mutant_fault(vmalint_mutant_ubuf);');
         out.push(mutant(this.id, file, fn, s, `a helper faulting ${depth ? 'two calls' : 'one call'} down, called after ${lock}()`, text));
       }
     }
