@@ -48,6 +48,8 @@ export interface FunctionContext {
   orderEdges: Map<string, LockOrderEdge> | null;
   /** VMA fields whose writers need the mmap write lock (`vm_flags` too where it is a plain field). */
   vmaWriteFields: readonly string[];
+  /** The value of a named integer constant (`#define`, enumerator) of the file or the tree, when known. */
+  constantValue?(name: string): bigint | undefined;
 }
 
 /** Thrown when one function's analysis is past its deadline, even inside one statement. */

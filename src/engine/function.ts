@@ -20,6 +20,7 @@ import { Transfer, keyOf, declaredName, rwsemOwner, type EventSink, type Functio
 import { emptySummaryFacts } from './models/summary-facts.js';
 import { calledWithPagefaultsDisabled } from './models/faults.js';
 import { forgottenKey, isLockOf, lockClassOf, lockInstanceOf, lockKeyFor, type LockKey } from './lock-keys.js';
+import { returnedConstant } from './bit-tests.js';
 import { summarize } from './summary.js';
 import type { State as StateT } from './state.js';
 import {
@@ -107,6 +108,8 @@ export interface FunctionEnv {
   handsLocksTo?: string;
   /** VMA fields whose writers need the mmap write lock in this tree (default: the knowledge base's). */
   vmaWriteFields?: readonly string[];
+  /** The value of a named integer constant of the file or the tree, when known. */
+  constantValue?(name: string): bigint | undefined;
 }
 
 const MAX_TRACE = 10;
@@ -356,6 +359,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     pointerParams: collectPointerParams(fn),
     typeOf: (name) => types.get(name),
     vmaWriteFields: env.vmaWriteFields ?? VMA_MMAP_WRITE_FIELDS,
+    constantValue: env.constantValue,
     resolve: env.resolve,
     params: info.params,
     facts,
@@ -500,6 +504,7 @@ function exitPaths(a: Analysis, exitStates: StateT[], macros: ReturnType<typeof 
     state: viewOf(pathState, transfer),
     returnNode: (pathState.retNode as AstNode | null) ?? null,
     returned: pathState.ret < 0 ? V_ANY : pathState.ret,
+    returnedConstant: returnedConstant(pathState, a.context.constantValue),
     outFlags: outFlagValues(pathState, canonical, info.params),
     outConstants: outConstants(pathState, canonical, info.params),
     outFields: outFields(pathState, canonical, info.params),

@@ -74,6 +74,7 @@ export class FunctionRunner {
           entry: callers?.locks,
           handsLocksTo: this.functions.handoffs.get(info.name),
           vmaWriteFields: this.settings.vmaWriteFields,
+          constantValue: recording?.constantValue ?? this.resolver.constantValue,
         }),
       );
       if (recording) this.memo.keep(recording, analysis);

@@ -21,11 +21,14 @@ export type { LockClass, LockMode } from './lock-classes.js';
  * - ret-true: only when it returns true/non-zero (trylock forms, vma_start_read);
  * - ret-nonnull: only when it returns a non-NULL pointer (lock_vma_under_rcu, lock_mm_and_find_vma);
  * - ret-bits: only when the returned value is one of `okBits` (V_* bits; computed summaries use it);
+ * - ret-mask: only when the returned value has a bit of the named constants `retMask`
+ *   (handle_mm_fault(): VM_FAULT_RETRY or VM_FAULT_COMPLETED); the caller's tests of those bits
+ *   on the variable it assigns the result to (`fault & VM_FAULT_RETRY`) tell the two apart;
  * - flag-out: only when the callee leaves the flag argument `flag` points to with a value in
  *   `flagBits`: a drop reported through an out-parameter, of either polarity (`bool *lock_dropped`
  *   set true, GUP's `int *locked` cleared); see LockEffect.flag.
  */
-export type LockCondition = 'always' | 'ret-zero' | 'ret-true' | 'ret-nonnull' | 'ret-bits' | 'flag-out';
+export type LockCondition = 'always' | 'ret-zero' | 'ret-true' | 'ret-nonnull' | 'ret-bits' | 'ret-mask' | 'flag-out';
 
 /**
  * Where the lock object comes from:
@@ -54,6 +57,24 @@ export interface LockEffect {
   trylock?: boolean;
   /** With when = 'ret-bits': the returned values (V_* bits) on which the effect happens. */
   okBits?: number;
+  /** With when = 'ret-mask': the named constants (bits) of the returned value on which the effect happens. */
+  retMask?: readonly string[];
+  /**
+   * The effect happens only where argument `arg` may have a bit of the named constants `mask`
+   * (handle_mm_fault() releases nothing unless its flags allow a retry, FAULT_FLAG_ALLOW_RETRY).
+   */
+  ifArgMayHave?: { arg: number; mask: readonly string[] };
+  /** With when = 'ret-mask': named constants (bits) the returned value never has where the effect happens. */
+  retMaskExcludes?: readonly string[];
+  /**
+   * The effect acts on the lock the caller holds (handle_mm_fault() releases the lock it was
+   * called with, the VMA lock or the mmap lock): it happens only when this lock is held at the
+   * call. When no `heldAtCall` lock of the entry is held, the entry's `unlessHeldAtCall` effects
+   * apply instead (the callee may release a lock its caller's caller holds).
+   */
+  heldAtCall?: boolean;
+  /** See heldAtCall: only when none of the entry's heldAtCall locks is held at the call. */
+  unlessHeldAtCall?: boolean;
   /**
    * The lock object relative to the target argument, `$` standing for it: `$->vm_mm` (the mm of a
    * VMA argument), `*$` (the VMA an out-parameter points to). Absent means the argument itself.
@@ -178,6 +199,12 @@ export interface ApiEntry {
   /** Function-like macro that returns its first argument (likely/unlikely, WARN_ON): transparent for conditions. */
   transparent?: boolean;
   /**
+   * The call returns true (non-zero) only when its argument `arg` has a bit of the named
+   * constants `mask` (fault_signal_pending(fault, regs): only with VM_FAULT_RETRY in fault): where
+   * it is true, the caller knows that bit test of the argument true.
+   */
+  trueOnlyWithBits?: { arg: number; mask: readonly string[] };
+  /**
    * A check macro whose condition (argument 0) states an invariant: 'debug' forms (VM_WARN_ON*,
    * VM_BUG_ON*) are not even evaluated without CONFIG_DEBUG_VM, 'evaluated' ones (WARN_ON*, BUG_ON)
    * are. A lock call inside a debug check, or inside any check whose value is discarded, takes no
@@ -266,6 +293,12 @@ const ASSERT = (lock: LockClass, mode: LockMode | undefined, extra: Partial<Lock
 });
 
 const FORGET = (lock: LockClass, target: LockTarget): LockEffect => ({ lock, op: 'forget', target, when: 'always' });
+/** The bits of a fault result that say handle_mm_fault() released the lock it was called with. */
+const FAULT_RELEASED = ['VM_FAULT_RETRY', 'VM_FAULT_COMPLETED'];
+/** A result that released the lock is no error (callers test VM_FAULT_ERROR before or after VM_FAULT_RETRY: mm/gup.c, arch/x86/mm/fault.c). */
+const FAULT_ERROR = ['VM_FAULT_ERROR'];
+/** Without FAULT_FLAG_ALLOW_RETRY in its flags (argument 2) the fault handler never drops the lock (mm/memory.c, include/linux/mm_types.h). */
+const ALLOW_RETRY = { arg: 2, mask: ['FAULT_FLAG_ALLOW_RETRY'] };
 
 /** Macros assumed defined unless -U says otherwise: the lock model is the MMU kernel's. */
 export const DEFAULT_DEFINES: ReadonlyMap<string, string> = new Map([['CONFIG_MMU', '1']]);
@@ -363,9 +396,24 @@ const entries: ApiEntry[] = [
   // New VMAs, not yet in the tree: nothing else can see them until they are inserted.
   { name: 'vm_area_alloc', returnsVma: true, freshVma: true },
   { name: 'vm_area_dup', returnsVma: true, freshVma: true },
-  // The fault handler may drop the VMA lock or the mmap lock (VM_FAULT_RETRY / VM_FAULT_COMPLETED):
-  // after it, the state of both is not known from the call alone.
-  { name: 'handle_mm_fault', lock: [FORGET('vma', 0), FORGET('mmap', 'all')], derefsArgs: [0] },
+  // The fault handler releases the lock it was called with (the VMA lock with FAULT_FLAG_VMA_LOCK,
+  // else the mmap lock of the VMA's mm) when its result has VM_FAULT_RETRY or VM_FAULT_COMPLETED
+  // (mm/memory.c, the comment above handle_mm_fault() in include/linux/mm_types.h's
+  // vm_fault_reason), and keeps it otherwise. Called with neither known held (a wrapper under its
+  // caller's lock), it may release either.
+  {
+    name: 'handle_mm_fault',
+    lock: [
+      { lock: 'vma', op: 'release', target: 0, when: 'ret-mask', retMask: FAULT_RELEASED, retMaskExcludes: FAULT_ERROR, ifArgMayHave: ALLOW_RETRY, heldAtCall: true },
+      { lock: 'mmap', op: 'release', target: 0, path: '$->vm_mm', when: 'ret-mask', retMask: FAULT_RELEASED, retMaskExcludes: FAULT_ERROR, ifArgMayHave: ALLOW_RETRY, heldAtCall: true },
+      { ...FORGET('vma', 0), unlessHeldAtCall: true, ifArgMayHave: ALLOW_RETRY },
+      { ...FORGET('mmap', 'all'), unlessHeldAtCall: true, ifArgMayHave: ALLOW_RETRY },
+    ],
+    derefsArgs: [0],
+  },
+  // True only when the fault result has VM_FAULT_RETRY (include/linux/sched/signal.h): after
+  // handle_mm_fault(), the lock was released where it is true.
+  { name: 'fault_signal_pending', trueOnlyWithBits: { arg: 0, mask: ['VM_FAULT_RETRY'] } },
   // Callees that may drop the mmap lock (and say so through `*locked`, `*unlocked`, their result
   // or an `unlock` argument): after them the lock state is not known from the call alone.
   ...[
