@@ -157,10 +157,9 @@ export function knownBitTest(state: State, variable: string, atoms: readonly str
     const held = /^\d/.test(assigned) ? (literalValue(assigned) !== undefined ? bitsOf(literalValue(assigned)!) : null) : isNamedConstant(assigned) ? atomsOfNames([assigned], value) : null;
     if (held && numeric(held) && numeric(atoms)) return held.some((a) => atoms.includes(a)) ? V_POS : V_ZERO;
   }
-  // None of the atoms it may have: a named flag is a bit of its own (flag constants of unknown
-  // value are distinct).
+  // None of the atoms it may have (values known: a name of unknown value may be composite).
   const possible = possibleBits(state, variable);
-  if (possible && !atoms.some((a) => possible.includes(a))) return V_ZERO;
+  if (possible && numeric(possible) && numeric(atoms) && !atoms.some((a) => possible.includes(a))) return V_ZERO;
   const prefix = `(${variable} & {`;
   const clear = new Set<string>();
   const someSet: { atoms: string[]; bits: number }[] = [];
@@ -214,11 +213,19 @@ export function returnedConstant(state: State, value?: ConstantValue): string | 
   return v === undefined ? k : `=${negative ? -v : v}`;
 }
 
-/** Whether the expression may have one of the named constants' bits on this path (false only when known clear). */
-export function mayHaveBits(e: AstNode, names: readonly string[], state: State, keyOf: (n: AstNode) => string | null, value?: ConstantValue): boolean {
+/**
+ * Whether the expression may have one of the named constants' bits on this path: 'yes' where the
+ * bits it may have are known (built from constants here) and include one, 'no' where they are
+ * known and include none, 'unknown' otherwise (a parameter; names of unknown value that differ
+ * from the mask's, which may be composite: FAULT_FLAG_DEFAULT holds FAULT_FLAG_ALLOW_RETRY).
+ */
+export function argumentHasBits(e: AstNode, names: readonly string[], state: State, keyOf: (n: AstNode) => string | null, value?: ConstantValue): 'yes' | 'no' | 'unknown' {
   const atoms = atomsOfNames(names, value);
-  const exact = expressionBits(e, state, keyOf, value);
-  if (exact) return atoms.some((a) => exact.includes(a));
-  const k = keyOf(stripParens(e));
-  return !k || knownBitTest(state, k, atoms, value) !== V_ZERO;
+  const possible = expressionBits(e, state, keyOf, value);
+  if (!possible) {
+    const k = keyOf(stripParens(e));
+    return k && knownBitTest(state, k, atoms, value) === V_ZERO ? 'no' : 'unknown';
+  }
+  if (atoms.some((a) => possible.includes(a))) return 'yes';
+  return numeric(atoms) && numeric(possible) ? 'no' : 'unknown';
 }

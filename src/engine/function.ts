@@ -41,7 +41,7 @@ import {
 } from './events.js';
 import { MMAP_RWSEM_FIELDS, VMA_MMAP_WRITE_FIELDS, VMA_STRUCT_TAG, type ApiEntry, type LockClass } from '../kb/lock-api.js';
 import { lockClass } from '../kb/lock-classes.js';
-import { DEFINITION_MACRO, definitionMacroName } from './c-names.js';
+import { DEFINITION_MACRO, definitionMacroName, isAttributeMacro } from './c-names.js';
 import { documentedNoFailure } from './doc-claims.js';
 
 export interface FunctionAnalysis {
@@ -140,7 +140,9 @@ export function functionInfo(fn: AstNode): FunctionInfo {
     name = defined;
     if (!rewritten) declared = declared.slice(1);
   }
-  const type = rewritten ? 'long' : (fn.child('type')?.text ?? '');
+  let type = rewritten ? 'long' : (fn.child('type')?.text ?? '');
+  // `asmlinkage void f(...)`: the grammar reads the attribute macro as the type and the type as an error.
+  if (isAttributeMacro(type)) type = fn.namedChildren.find((c) => c.type === 'ERROR')?.text.trim() ?? type;
   const isStatic = fn.namedChildren.some((c) => c.type === 'storage_class_specifier' && c.text === 'static');
   const params: string[] = [];
   for (const p of declared) {

@@ -358,10 +358,11 @@ const EFFECT_FIELDS: FieldChecks<LockEffect> = {
   okBits: (c, v, at) => c.integer(v, at, 0, V_BITS_MAX),
   retMask: (c, v, at) => constantNames(c, v, at),
   retMaskExcludes: (c, v, at) => constantNames(c, v, at),
-  ifArgMayHave: (c, v, at) => {
+  ifArgBits: (c, v, at) => {
     const o = c.object(v, at);
-    c.keys(o, at, ['arg', 'mask']);
-    return { arg: c.index(c.required(o, 'arg', at), child(at, 'arg')), mask: constantNames(c, c.required(o, 'mask', at), child(at, 'mask')) };
+    c.keys(o, at, ['arg', 'mask', 'known']);
+    const known = o['known'] === undefined ? {} : { known: c.bool(o['known'], child(at, 'known')) };
+    return { arg: c.index(c.required(o, 'arg', at), child(at, 'arg')), mask: constantNames(c, c.required(o, 'mask', at), child(at, 'mask')), ...known };
   },
   heldAtCall: (c, v, at) => c.bool(v, at),
   unlessHeldAtCall: (c, v, at) => c.bool(v, at),

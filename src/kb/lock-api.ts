@@ -60,17 +60,20 @@ export interface LockEffect {
   /** With when = 'ret-mask': the named constants (bits) of the returned value on which the effect happens. */
   retMask?: readonly string[];
   /**
-   * The effect happens only where argument `arg` may have a bit of the named constants `mask`
-   * (handle_mm_fault() releases nothing unless its flags allow a retry, FAULT_FLAG_ALLOW_RETRY).
+   * The effect depends on argument `arg` having a bit of the named constants `mask`
+   * (handle_mm_fault() releases nothing unless its flags allow a retry, FAULT_FLAG_ALLOW_RETRY):
+   * with `known`, it happens only where the argument is built from constants that may include
+   * one; without, also where that is not known. Never where it is known to have none.
    */
-  ifArgMayHave?: { arg: number; mask: readonly string[] };
+  ifArgBits?: { arg: number; mask: readonly string[]; known?: boolean };
   /** With when = 'ret-mask': named constants (bits) the returned value never has where the effect happens. */
   retMaskExcludes?: readonly string[];
   /**
    * The effect acts on the lock the caller holds (handle_mm_fault() releases the lock it was
    * called with, the VMA lock or the mmap lock): it happens only when this lock is held at the
-   * call. When no `heldAtCall` lock of the entry is held, the entry's `unlessHeldAtCall` effects
-   * apply instead (the callee may release a lock its caller's caller holds).
+   * call. When no `heldAtCall` effect of the entry happens (no such lock is held, or its argument
+   * condition is not met), the entry's `unlessHeldAtCall` effects apply instead (the callee may
+   * release a lock its caller's caller holds, or the call is not known to follow the protocol).
    */
   heldAtCall?: boolean;
   /** See heldAtCall: only when none of the entry's heldAtCall locks is held at the call. */
@@ -404,10 +407,10 @@ const entries: ApiEntry[] = [
   {
     name: 'handle_mm_fault',
     lock: [
-      { lock: 'vma', op: 'release', target: 0, when: 'ret-mask', retMask: FAULT_RELEASED, retMaskExcludes: FAULT_ERROR, ifArgMayHave: ALLOW_RETRY, heldAtCall: true },
-      { lock: 'mmap', op: 'release', target: 0, path: '$->vm_mm', when: 'ret-mask', retMask: FAULT_RELEASED, retMaskExcludes: FAULT_ERROR, ifArgMayHave: ALLOW_RETRY, heldAtCall: true },
-      { ...FORGET('vma', 0), unlessHeldAtCall: true, ifArgMayHave: ALLOW_RETRY },
-      { ...FORGET('mmap', 'all'), unlessHeldAtCall: true, ifArgMayHave: ALLOW_RETRY },
+      { lock: 'vma', op: 'release', target: 0, when: 'ret-mask', retMask: FAULT_RELEASED, retMaskExcludes: FAULT_ERROR, ifArgBits: { ...ALLOW_RETRY, known: true }, heldAtCall: true },
+      { lock: 'mmap', op: 'release', target: 0, path: '$->vm_mm', when: 'ret-mask', retMask: FAULT_RELEASED, retMaskExcludes: FAULT_ERROR, ifArgBits: { ...ALLOW_RETRY, known: true }, heldAtCall: true },
+      { ...FORGET('vma', 0), unlessHeldAtCall: true, ifArgBits: ALLOW_RETRY },
+      { ...FORGET('mmap', 'all'), unlessHeldAtCall: true, ifArgBits: ALLOW_RETRY },
     ],
     derefsArgs: [0],
   },

@@ -15,7 +15,7 @@ import type { CallRequirement, LockOp } from '../events.js';
 import { fieldFlagDecides, fieldFlagExcludes, flagOutSplit, refineFlag } from '../flags.js';
 import { isOutKey } from '../out-values.js';
 import { NONZERO, type LockOnReturn, type Value } from '../values.js';
-import { mayHaveBits, type BitFact } from '../bit-tests.js';
+import { argumentHasBits, type BitFact } from '../bit-tests.js';
 import { splitOnReturn } from './failures.js';
 import { noteTakesMmapLock } from './summary-facts.js';
 import { displayOf, lockKey, lockName, ownMmapLock } from './lock-queries.js';
@@ -304,12 +304,18 @@ function heldAtCall(context: FunctionContext, call: LockCall, effect: LockEffect
 export function applyLockEffects(context: FunctionContext, call: LockCall, variants: CallVariant[]): CallVariant[] {
   const { args, before } = call;
   const effects = call.api.lock ?? [];
+  // The argument a lock effect depends on (LockEffect.ifArgBits).
+  const argumentAllows = (e: LockEffect): boolean => {
+    const arg = e.ifArgBits ? args[e.ifArgBits.arg] : undefined;
+    if (!arg) return !e.ifArgBits?.known;
+    const has = argumentHasBits(arg, e.ifArgBits!.mask, before, keyOf, context.constantValue);
+    return has === 'yes' || (has === 'unknown' && !e.ifArgBits!.known);
+  };
   // A callee that releases the lock it is called with: only that lock, when the path holds one.
-  const holdsOne = effects.some((e) => e.heldAtCall && heldAtCall(context, call, e));
+  const applies = (e: LockEffect): boolean => argumentAllows(e) && (!e.heldAtCall || heldAtCall(context, call, e));
+  const holdsOne = effects.some((e) => e.heldAtCall && applies(e));
   for (let effect of effects) {
-    const arg = effect.ifArgMayHave ? args[effect.ifArgMayHave.arg] : undefined;
-    if (arg && !mayHaveBits(arg, effect.ifArgMayHave!.mask, before, keyOf, context.constantValue)) continue;
-    if (effect.heldAtCall && !heldAtCall(context, call, effect)) continue;
+    if ((effect.ifArgBits || effect.heldAtCall) && !applies(effect)) continue;
     if (effect.unlessHeldAtCall && holdsOne) continue;
     // GUP's `int *locked` protocol: a caller passing a flag it knows clear holds nothing the
     // callee could drop (see LockEffect.ifFlagSet).
