@@ -6,6 +6,7 @@
 import { LOCK_CLASS_DECLARATIONS, MMAP_LOCK, VMA_LOCK, classesEndingWith, type LockClass, type LockClassDeclaration, type LockMode, type RawForm } from './lock-classes.js';
 import type { KernelLockKind } from './kernel-locks.js';
 import type { TraceStep } from '../types.js';
+import { FAULT_PROTOCOL_APIS } from './fault-protocol.js';
 
 /**
  * Which lock an entry acts on: the mmap lock, a VMA's read lock, or a VMA's write lock (taken by
@@ -21,9 +22,7 @@ export type { LockClass, LockMode } from './lock-classes.js';
  * - ret-true: only when it returns true/non-zero (trylock forms, vma_start_read);
  * - ret-nonnull: only when it returns a non-NULL pointer (lock_vma_under_rcu, lock_mm_and_find_vma);
  * - ret-bits: only when the returned value is one of `okBits` (V_* bits; computed summaries use it);
- * - ret-mask: only when the returned value has a bit of the named constants `retMask`
- *   (handle_mm_fault(): VM_FAULT_RETRY or VM_FAULT_COMPLETED); the caller's tests of those bits
- *   on the variable it assigns the result to (`fault & VM_FAULT_RETRY`) tell the two apart;
+ * - ret-mask: only when the returned value has a bit of the named constants `retMask`;
  * - flag-out: only when the callee leaves the flag argument `flag` points to with a value in
  *   `flagBits`: a drop reported through an out-parameter, of either polarity (`bool *lock_dropped`
  *   set true, GUP's `int *locked` cleared); see LockEffect.flag.
@@ -57,27 +56,11 @@ export interface LockEffect {
   trylock?: boolean;
   /** With when = 'ret-bits': the returned values (V_* bits) on which the effect happens. */
   okBits?: number;
-  /** With when = 'ret-mask': the named constants (bits) of the returned value on which the effect happens. */
-  retMask?: readonly string[];
-  /**
-   * The effect depends on argument `arg` having a bit of the named constants `mask`
-   * (handle_mm_fault() releases nothing unless its flags allow a retry, FAULT_FLAG_ALLOW_RETRY):
-   * with `known`, it happens only where the argument is built from constants that may include
-   * one; without, also where that is not known. Never where it is known to have none.
-   */
+  /** With when = 'ret-mask' (kb/fault-protocol.ts): the named constants (bits) of the result on which it happens, and those it then never has. */
+  retMask?: readonly string[]; retMaskExcludes?: readonly string[];
+  /** Only where argument `arg` may have a bit of `mask`: with `known`, only where it is built from constants that may (never where known to have none). */
   ifArgBits?: { arg: number; mask: readonly string[]; known?: boolean };
-  /** With when = 'ret-mask': named constants (bits) the returned value never has where the effect happens. */
-  retMaskExcludes?: readonly string[];
-  /**
-   * The effect acts on the lock the caller holds (handle_mm_fault() releases the lock it was
-   * called with, the VMA lock or the mmap lock): it happens only when this lock is held at the
-   * call. When no `heldAtCall` effect of the entry happens (no such lock is held, or its argument
-   * condition is not met), the entry's `unlessHeldAtCall` effects apply instead (the callee may
-   * release a lock its caller's caller holds, or the call is not known to follow the protocol).
-   */
-  heldAtCall?: boolean;
-  /** See heldAtCall: only when none of the entry's heldAtCall locks is held at the call. */
-  unlessHeldAtCall?: boolean;
+  heldAtCall?: boolean; unlessHeldAtCall?: boolean; // the caller's lock: only when held at the call; else (none happens) the unlessHeldAtCall ones
   /**
    * The lock object relative to the target argument, `$` standing for it: `$->vm_mm` (the mm of a
    * VMA argument), `*$` (the VMA an out-parameter points to). Absent means the argument itself.
@@ -201,12 +184,7 @@ export interface ApiEntry {
   assertsFalseArg?: number;
   /** Function-like macro that returns its first argument (likely/unlikely, WARN_ON): transparent for conditions. */
   transparent?: boolean;
-  /**
-   * The call returns true (non-zero) only when its argument `arg` has a bit of the named
-   * constants `mask` (fault_signal_pending(fault, regs): only with VM_FAULT_RETRY in fault): where
-   * it is true, the caller knows that bit test of the argument true.
-   */
-  trueOnlyWithBits?: { arg: number; mask: readonly string[] };
+  trueOnlyWithBits?: { arg: number; mask: readonly string[] }; // true only when argument `arg` has a bit of `mask` (fault_signal_pending())
   /**
    * A check macro whose condition (argument 0) states an invariant: 'debug' forms (VM_WARN_ON*,
    * VM_BUG_ON*) are not even evaluated without CONFIG_DEBUG_VM, 'evaluated' ones (WARN_ON*, BUG_ON)
@@ -296,12 +274,6 @@ const ASSERT = (lock: LockClass, mode: LockMode | undefined, extra: Partial<Lock
 });
 
 const FORGET = (lock: LockClass, target: LockTarget): LockEffect => ({ lock, op: 'forget', target, when: 'always' });
-/** The bits of a fault result that say handle_mm_fault() released the lock it was called with. */
-const FAULT_RELEASED = ['VM_FAULT_RETRY', 'VM_FAULT_COMPLETED'];
-/** A result that released the lock is no error (callers test VM_FAULT_ERROR before or after VM_FAULT_RETRY: mm/gup.c, arch/x86/mm/fault.c). */
-const FAULT_ERROR = ['VM_FAULT_ERROR'];
-/** Without FAULT_FLAG_ALLOW_RETRY in its flags (argument 2) the fault handler never drops the lock (mm/memory.c, include/linux/mm_types.h). */
-const ALLOW_RETRY = { arg: 2, mask: ['FAULT_FLAG_ALLOW_RETRY'] };
 
 /** Macros assumed defined unless -U says otherwise: the lock model is the MMU kernel's. */
 export const DEFAULT_DEFINES: ReadonlyMap<string, string> = new Map([['CONFIG_MMU', '1']]);
@@ -399,24 +371,7 @@ const entries: ApiEntry[] = [
   // New VMAs, not yet in the tree: nothing else can see them until they are inserted.
   { name: 'vm_area_alloc', returnsVma: true, freshVma: true },
   { name: 'vm_area_dup', returnsVma: true, freshVma: true },
-  // The fault handler releases the lock it was called with (the VMA lock with FAULT_FLAG_VMA_LOCK,
-  // else the mmap lock of the VMA's mm) when its result has VM_FAULT_RETRY or VM_FAULT_COMPLETED
-  // (mm/memory.c, the comment above handle_mm_fault() in include/linux/mm_types.h's
-  // vm_fault_reason), and keeps it otherwise. Called with neither known held (a wrapper under its
-  // caller's lock), it may release either.
-  {
-    name: 'handle_mm_fault',
-    lock: [
-      { lock: 'vma', op: 'release', target: 0, when: 'ret-mask', retMask: FAULT_RELEASED, retMaskExcludes: FAULT_ERROR, ifArgBits: { ...ALLOW_RETRY, known: true }, heldAtCall: true },
-      { lock: 'mmap', op: 'release', target: 0, path: '$->vm_mm', when: 'ret-mask', retMask: FAULT_RELEASED, retMaskExcludes: FAULT_ERROR, ifArgBits: { ...ALLOW_RETRY, known: true }, heldAtCall: true },
-      { ...FORGET('vma', 0), unlessHeldAtCall: true, ifArgBits: ALLOW_RETRY },
-      { ...FORGET('mmap', 'all'), unlessHeldAtCall: true, ifArgBits: ALLOW_RETRY },
-    ],
-    derefsArgs: [0],
-  },
-  // True only when the fault result has VM_FAULT_RETRY (include/linux/sched/signal.h): after
-  // handle_mm_fault(), the lock was released where it is true.
-  { name: 'fault_signal_pending', trueOnlyWithBits: { arg: 0, mask: ['VM_FAULT_RETRY'] } },
+  ...FAULT_PROTOCOL_APIS, // handle_mm_fault(), fault_signal_pending()
   // Callees that may drop the mmap lock (and say so through `*locked`, `*unlocked`, their result
   // or an `unlock` argument): after them the lock state is not known from the call alone.
   ...[
