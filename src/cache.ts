@@ -74,7 +74,7 @@ export class ResultCache {
     } catch (err) {
       return { error: `cannot use the cache directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
     }
-    const { rules, defines, undefines, completeConfig, config, summaries, staticSummaries, treeFacts } = options;
+    const { rules, defines, undefines, completeConfig, config, summaries, staticSummaries, treeFacts, treeConstants } = options;
     const salt = createHash('sha256')
       .update(build())
       .update(
@@ -88,6 +88,7 @@ export class ResultCache {
           summaries: summaries !== false,
           staticSummaries: !!staticSummaries,
           treeFacts: treeFacts ?? null,
+          treeConstants: treeConstants ?? null,
         }),
       )
       .digest('hex');

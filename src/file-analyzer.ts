@@ -109,6 +109,8 @@ export class FileAnalyzer {
   /** VMA fields whose writers need the mmap write lock, in this tree. */
   private readonly vmaWriteFields: readonly string[];
   private readonly vmaLockedFields: readonly string[];
+  /** Named constants of the tree's mm headers (src/engine/named-constants.ts). */
+  private readonly treeConstants: ReadonlyMap<string, string>;
 
   constructor(
     private readonly rules: Rule[],
@@ -125,6 +127,7 @@ export class FileAnalyzer {
     this.tree = options.treeFacts ?? DEFAULT_TREE_FACTS;
     this.vmaWriteFields = vmaFieldsOf(this.tree).mmapWrite;
     this.vmaLockedFields = vmaLockedFieldsOf(this.tree);
+    this.treeConstants = new Map(Object.entries(options.treeConstants ?? {}));
   }
 
   /** A new parser for the next file (after a failure, whatever state the old one was left in). */
@@ -150,7 +153,7 @@ export class FileAnalyzer {
     for (const message of parsed.unparsed) collector.note('note', message);
     const visitors = opts.report ? collector.ruleVisitors(this.tree) : [];
     const functions = new FileFunctions(parsed.functions, file, parsed.initializers, opts.report);
-    const resolver = new FileResolver(file, this.view, this.config, this.useSummaries, functions.byName, parsed.initializers);
+    const resolver = new FileResolver(file, this.view, this.config, this.useSummaries, functions.byName, parsed.initializers, this.treeConstants);
     const memo = new FileMemo(this.memo, file.path, functions, resolver);
     const runner = new FunctionRunner(file.path, functions, resolver, memo, collector, { pp: this.pp, visitors, vmaWriteFields: this.vmaWriteFields, vmaLockedFields: this.vmaLockedFields }, this.stats);
     const schedule = new FileSchedule(functions, runner, resolver, collector, { all: !!opts.exportAll, statics: this.keepStatics }, opts.report);

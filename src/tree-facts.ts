@@ -10,6 +10,7 @@
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { readConstantDefinitions } from './engine/named-constants.js';
 
 export interface TreeFacts {
   /** `vma->vm_flags` is read-only (a const member): writes go through the vm_flags_*() helpers. */
@@ -29,6 +30,9 @@ export const TREE_FACTS_HEADER = 'include/linux/mm_types.h';
 
 /** Fields of struct vm_area_struct that are (part of) its own lock, in one kernel or another. */
 const VMA_LOCK_FIELDS = /\b(?:vm_lock|vm_lock_seq|vm_refcnt)\b/;
+
+/** The headers whose named integer constants (VM_FAULT_*, FOLL_*, VM_*) the dataflow may evaluate. */
+export const TREE_CONSTANT_HEADERS = ['include/linux/mm_types.h', 'include/linux/mm.h'];
 
 export interface TreeFactsRead {
   facts: TreeFacts;
@@ -56,6 +60,21 @@ export function readTreeFacts(root: string | null): TreeFactsRead {
   if (!facts.vmFlagsReadOnly) differences.push('`vm_flags` of struct vm_area_struct is a plain field: writing it directly needs the mmap write lock, like vm_start');
   if (!facts.perVmaLocks) differences.push('struct vm_area_struct has no lock of its own (no vm_lock, vm_lock_seq or vm_refcnt field): the tree has no per-VMA locks');
   return { facts, file, differences };
+}
+
+/** The named constants of the tree's mm headers (none where a header cannot be read). */
+export function readTreeConstants(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const header of TREE_CONSTANT_HEADERS) {
+    let text: string;
+    try {
+      text = readFileSync(path.join(root, header), 'latin1');
+    } catch {
+      continue;
+    }
+    for (const [name, value] of readConstantDefinitions(text)) if (!(name in out)) out[name] = value;
+  }
+  return out;
 }
 
 /** The facts a struct vm_area_struct body (comments and directives removed) shows. */

@@ -162,6 +162,11 @@ export interface AnalyzeOptions {
    */
   treeFacts?: import('./tree-facts.js').TreeFacts;
   /**
+   * Named integer constants of the tree's mm headers (src/engine/named-constants.ts), name ->
+   * definition text; undefined: read with the tree facts by the run.
+   */
+  treeConstants?: Record<string, string>;
+  /**
    * false: calls are known only from the knowledge base (and config), as in a purely
    * intra-procedural analysis; for measuring what summaries change.
    */

@@ -243,7 +243,7 @@ export const CALL_EFFECTS: readonly CallEffect[] = [
     name: 'returned pointer',
     run(evaluator, call) {
       const ptr = returnedPointer(evaluator.context, call.name, call.api, call.node, call.args, call.state);
-      call.result = call.variants.map((v) => ({ state: v.state, value: { bits: v.bits, key: null, ptr, lockOnRet: v.lockOnRet } }));
+      call.result = call.variants.map((v) => ({ state: v.state, value: { bits: v.bits, key: null, ptr, lockOnRet: v.lockOnRet, ...(v.bitFacts ? { bitFacts: v.bitFacts } : {}) } }));
     },
   },
 ];

@@ -52,6 +52,8 @@ export interface FunctionContext {
   vmaLockedFields: readonly string[];
   /** The function takes the mmap lock or a VMA lock itself somewhere (function-text.ts takesMmOrVmaLock()). */
   takesMmOrVmaLock(): boolean;
+  /** The value of a named integer constant (`#define`, enumerator) of the file or the tree, when known. */
+  constantValue?(name: string): bigint | undefined;
 }
 
 /** Thrown when one function's analysis is past its deadline, even inside one statement. */

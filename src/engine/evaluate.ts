@@ -11,12 +11,13 @@ import { PLAIN_STORE_MACROS } from '../kb/vma-fields.js';
 import { State, mentions } from './state.js';
 import { isNamedConstant } from './c-names.js';
 import { keyOf, equalityKey, isPureCondition, literalBits, isZeroLiteral } from './keys.js';
+import { atomsOfNames, bitFactKey, bitTestOf, expressionBits, knownBitTest, possibleBits, setPossibleBits } from './bit-tests.js';
 import { copyConstantFacts, isOutKey, snapshotField } from './out-values.js';
 import { noteStartBound } from './start-bounds.js';
 import { V_ANY, V_NEG, V_POS, V_ZERO, type LockStateName } from './events.js';
 import { OutOfBudget, type FunctionContext } from './context.js';
 import { applyCallEffects, type CallEvaluator } from './call-effects.js';
-import { ANY, MAX_EXPR_PATHS, collapseEvaluated, collapseStates, declaredName, oneLine, valueDiscarded, type Branches, type Evaluated, type Value } from './values.js';
+import { ANY, MAX_EXPR_PATHS, NONZERO, collapseEvaluated, collapseStates, declaredName, oneLine, valueDiscarded, type Branches, type Evaluated, type Value } from './values.js';
 import { assignLocks, assignReturnedLock, forgetRepointed, forgetThroughFlag, mayWriteLock } from './models/locks.js';
 import { mmapLockOfVma } from './models/lock-queries.js';
 import type { LockKey } from './lock-keys.js';
@@ -226,6 +227,12 @@ export abstract class Evaluator implements CallEvaluator {
     const outs = this.sequence([l, r], state);
     const op = n.operator ?? '';
     const comparison = ['==', '!=', '<', '>', '<=', '>=', '&&', '||'].includes(op);
+    // `fault & VM_FAULT_RETRY`: kept by mask (src/engine/bit-tests.ts), decided by other masks' facts.
+    const test = op === '&' && l && r ? bitTestOf(l, r, keyOf, this.context.constantValue) : null;
+    if (test) {
+      const factKey = bitFactKey(test.variable, test.atoms);
+      return outs.map((o) => ({ state: o.state, value: { bits: knownBitTest(o.state, test.variable, test.atoms, this.context.constantValue), key: factKey, display: keyOf(n) ?? oneLine(n.text) } }));
+    }
     const key = keyOf(n);
     return outs.map((o) => ({ state: o.state, value: { bits: comparison ? V_ZERO | V_POS : key ? o.state.getVal(key) : V_ANY, key } }));
   }
@@ -304,9 +311,13 @@ export abstract class Evaluator implements CallEvaluator {
     return outs.map((o) => {
       if (!key) return { state: o.state, value: ANY };
       if (op !== '=') {
+        // `flags |= FAULT_FLAG_WRITE`: the bits a variable built from constants may have stay known.
+        const was = op === '|=' && right ? possibleBits(o.state, key) : null;
+        const added = was && right ? expressionBits(right, o.state, keyOf, this.context.constantValue) : null;
         const copy = o.state.clone();
         snapshotField(copy, this.context.canonical(key), key, this.context.params);
         copy.kill(key);
+        if (was && added) setPossibleBits(copy, key, [...was, ...added]);
         return { state: copy, value: { bits: V_ANY, key } };
       }
       const assigned = this.assign(key, o.value, o.state, right ?? n);
@@ -339,6 +350,8 @@ export abstract class Evaluator implements CallEvaluator {
     snapshotField(copy, this.context.canonical(key), key, this.context.params);
     copy.kill(key);
     copy.setVal(key, value.bits);
+    setPossibleBits(copy, key, expressionBits(at, state, keyOf, this.context.constantValue));
+    for (const f of value.bitFacts ?? []) copy.setVal(bitFactKey(key, atomsOfNames(f.mask, this.context.constantValue)), f.set ? NONZERO : V_ZERO);
     if (/^\w+$/.test(key) && isPureCondition(at) && !mentions(at.text, key)) copy.setDef(key, at.text, at);
     const rhs = stripParens(at);
     noteStartBound(copy, key, rhs);

@@ -266,6 +266,11 @@ export interface ExitPath {
   returnNode: Node | null;
   /** Abstract value returned (V_* bits), V_ANY when unknown. */
   returned: number;
+  /**
+   * The constant returned, when the path returns one (src/engine/bit-tests.ts returnedConstant()):
+   * `=<value>` where its value is known, else its name (`VM_FAULT_SIGSEGV`, `-EACCES`).
+   */
+  returnedConstant?: string;
   /** Values the function left where its caller sees them (`*mmap_locked = true`, `ctx->mmap_locked = true`), by key. */
   outFlags: ReadonlyMap<string, number>;
   /** Named constants those places are known to hold or not (`s->lock_mode = MODE_READ`), by key. */

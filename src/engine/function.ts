@@ -20,6 +20,7 @@ import { Transfer, keyOf, declaredName, rwsemOwner, type EventSink, type Functio
 import { emptySummaryFacts } from './models/summary-facts.js';
 import { calledWithPagefaultsDisabled } from './models/faults.js';
 import { forgottenKey, isLockOf, lockClassOf, lockInstanceOf, lockKeyFor, type LockKey } from './lock-keys.js';
+import { returnedConstant } from './bit-tests.js';
 import { summarize } from './summary.js';
 import type { State as StateT } from './state.js';
 import {
@@ -40,7 +41,7 @@ import {
 } from './events.js';
 import { MMAP_RWSEM_FIELDS, VMA_LOCKED_FIELDS, VMA_MMAP_WRITE_FIELDS, VMA_STRUCT_TAG, type ApiEntry, type LockClass } from '../kb/lock-api.js';
 import { lockClass } from '../kb/lock-classes.js';
-import { DEFINITION_MACRO, definitionMacroName } from './c-names.js';
+import { DEFINITION_MACRO, definitionMacroName, isAttributeMacro } from './c-names.js';
 import { documentedNoFailure } from './doc-claims.js';
 
 export interface FunctionAnalysis {
@@ -109,6 +110,8 @@ export interface FunctionEnv {
   vmaWriteFields?: readonly string[];
   /** VMA fields per-VMA-lock readers read, in this tree (default: the knowledge base's). */
   vmaLockedFields?: readonly string[];
+  /** The value of a named integer constant of the file or the tree, when known. */
+  constantValue?(name: string): bigint | undefined;
 }
 
 const MAX_TRACE = 10;
@@ -139,7 +142,9 @@ export function functionInfo(fn: AstNode): FunctionInfo {
     name = defined;
     if (!rewritten) declared = declared.slice(1);
   }
-  const type = rewritten ? 'long' : (fn.child('type')?.text ?? '');
+  let type = rewritten ? 'long' : (fn.child('type')?.text ?? '');
+  // `asmlinkage void f(...)`: the grammar reads the attribute macro as the type and the type as an error.
+  if (isAttributeMacro(type)) type = fn.namedChildren.find((c) => c.type === 'ERROR')?.text.trim() ?? type;
   const isStatic = fn.namedChildren.some((c) => c.type === 'storage_class_specifier' && c.text === 'static');
   const params: string[] = [];
   for (const p of declared) {
@@ -363,6 +368,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     vmaWriteFields: env.vmaWriteFields ?? VMA_MMAP_WRITE_FIELDS,
     vmaLockedFields: env.vmaLockedFields ?? VMA_LOCKED_FIELDS,
     takesMmOrVmaLock: () => (takesLocks ??= takesMmOrVmaLock(fn, info.name, env.resolve)),
+    constantValue: env.constantValue,
     resolve: env.resolve,
     params: info.params,
     facts,
@@ -507,6 +513,7 @@ function exitPaths(a: Analysis, exitStates: StateT[], macros: ReturnType<typeof 
     state: viewOf(pathState, transfer),
     returnNode: (pathState.retNode as AstNode | null) ?? null,
     returned: pathState.ret < 0 ? V_ANY : pathState.ret,
+    returnedConstant: returnedConstant(pathState, a.context.constantValue),
     outFlags: outFlagValues(pathState, canonical, info.params),
     outConstants: outConstants(pathState, canonical, info.params),
     outFields: outFields(pathState, canonical, info.params),

@@ -7,6 +7,7 @@ import type { TraceStep } from '../types.js';
 import type { KernelLockKind } from '../kb/kernel-locks.js';
 import { lockInstanceOf, type LockKey } from './lock-keys.js';
 import { ENTRY_SNAPSHOT, V_ANY, V_ZERO, type LockStateName, type Nullness, type PointerFact } from './events.js';
+import { isPossibleBitsKey, joinPossibleBits } from './bit-tests.js';
 
 export type { PointerFact } from './events.js';
 
@@ -207,7 +208,7 @@ export class State {
       parts.push(`P${k}=${p.api}/${p.tested.join(',')}/${p.staleSince ? 's' : ''}${p.escaped ? 'e' : ''}${p.startBounds?.length ? `/b${p.startBounds.join(',')}` : ''}`);
     }
     for (const k of [...this.defs.keys()].sort()) parts.push(`D${k}=${this.defs.get(k)!.text}`);
-    for (const k of [...this.consts.keys()].sort()) parts.push(`C${k}=${this.consts.get(k)}`);
+    for (const k of [...this.consts.keys()].sort()) if (!isPossibleBitsKey(k)) parts.push(`C${k}=${this.consts.get(k)}`);
     for (const k of [...this.lockAliases.keys()].sort()) parts.push(`A${k}=${this.lockAliases.get(k)}`);
     parts.push(`pf${this.pf}`, `r${this.ret}`);
     this.hashCache = parts.join('|');
@@ -245,7 +246,7 @@ export class State {
     }
     // What a state variable was last assigned (`op = OP_FIRST;`), which a later switch or test
     // on it decides: joined, a path takes the other assignment's case too.
-    for (const [k, text] of this.consts) known.push(`${k}:=${text}`);
+    for (const [k, text] of this.consts) if (!isPossibleBitsKey(k)) known.push(`${k}:=${text}`);
     return known.length ? `${this.lockSignature()}|${known.sort().join('|')}` : this.lockSignature();
   }
 
@@ -467,6 +468,8 @@ export function mentions(k: string, key: string, byValue = false): boolean {
 
 /** Do two states hold the same kernel locks, atomic and RCU read sections (which State.hash() leaves out)? */
 export function sameKernelContext(a: State, b: State): boolean {
+  for (const [k, v] of a.consts) if (isPossibleBitsKey(k) && b.consts.get(k) !== v) return false;
+  for (const k of b.consts.keys()) if (isPossibleBitsKey(k) && !a.consts.has(k)) return false;
   if (a.atomicSections.length !== b.atomicSections.length || a.rcuSections.length !== b.rcuSections.length) return false;
   if (a.kernelLocks === b.kernelLocks) return true;
   if (a.kernelLocks.size !== b.kernelLocks.size) return false;
@@ -481,6 +484,13 @@ export function sameKernelContext(a: State, b: State): boolean {
  */
 export function joinKernelContext(a: State, b: State): State {
   const out = a.clone();
+  // The bits flags may have are not in the hash either: their union (src/engine/bit-tests.ts).
+  for (const [k, v] of a.consts) {
+    if (!isPossibleBitsKey(k)) continue;
+    const w = b.consts.get(k);
+    if (w === undefined) out.consts.delete(k);
+    else if (w !== v) out.consts.set(k, joinPossibleBits(v, w));
+  }
   out.kernelLocks = new Map([...a.kernelLocks].filter(([k, f]) => b.kernelLocks.get(k)?.mode === f.mode));
   if (b.atomicSections.length < a.atomicSections.length) out.atomicSections = b.atomicSections;
   if (b.rcuSections.length < a.rcuSections.length) out.rcuSections = b.rcuSections;
@@ -498,7 +508,11 @@ export function joinStates(a: State, b: State): State {
   }
   for (const [k, v] of out.values) if (v === V_ANY) out.values.delete(k);
   for (const [k, d] of a.defs) if (b.defs.get(k)?.text !== d.text) out.defs.delete(k);
-  for (const [k, v] of a.consts) if (b.consts.get(k) !== v) out.consts.delete(k);
+  for (const [k, v] of a.consts) {
+    const w = b.consts.get(k);
+    if (w !== undefined && w !== v && isPossibleBitsKey(k)) out.consts.set(k, joinPossibleBits(v, w));
+    else if (w !== v) out.consts.delete(k);
+  }
   for (const [k, p] of a.ptrs) {
     const q = b.ptrs.get(k);
     if (!q || q.api !== p.api) {
@@ -535,6 +549,7 @@ export function joinStates(a: State, b: State): State {
   if (a.rcuSections.length !== b.rcuSections.length) out.rcuSections = a.rcuSections.length < b.rcuSections.length ? a.rcuSections : b.rcuSections;
   if (a.pf !== b.pf) out.pf = Math.min(a.pf, b.pf);
   if (a.ret !== b.ret) out.ret = a.ret < 0 || b.ret < 0 ? -1 : a.ret | b.ret;
+  if (a.retKey !== b.retKey) out.retKey = null;
   return out;
 }
 

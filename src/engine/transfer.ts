@@ -8,6 +8,7 @@ import { lookupApi, GUARD_CLASSES } from '../kb/lock-api.js';
 import { KERNEL_LOCK_CALLS, KERNEL_LOCK_GUARDS } from '../kb/kernel-locks.js';
 import type { State } from './state.js';
 import { keyOf, equalityKey, relationKey, isZeroLiteral } from './keys.js';
+import { atomsOfNames, bitFactKey, knownBitTest } from './bit-tests.js';
 import { knownCaseLabel, noLabelMatches } from './switch-cases.js';
 import { V_ANY, V_ERR, V_NEG, V_POS, V_ZERO } from './events.js';
 import type { GuardUse } from './cfg.js';
@@ -214,7 +215,21 @@ export class Transfer extends Evaluator {
       const bad = api.errorTest === 'err' ? V_ERR : V_ERR | V_ZERO;
       return this.splitOn(this.expr(args[0], state), n, bad);
     }
+    if (api?.trueOnlyWithBits && args[api.trueOnlyWithBits.arg]) return this.bitsCondition(n, api.trueOnlyWithBits, args[api.trueOnlyWithBits.arg]!, state);
     return null;
+  }
+
+  /**
+   * A call true only when its argument has a bit of a mask (ApiEntry.trueOnlyWithBits,
+   * `fault_signal_pending(fault, regs)`): where it is true, so is that bit test of the argument.
+   */
+  private bitsCondition(n: AstNode, bits: { mask: readonly string[] }, arg: AstNode, state: State): Branches | null {
+    const variable = keyOf(stripParens(arg));
+    if (!variable) return null;
+    const atoms = atomsOfNames(bits.mask, this.context.constantValue);
+    const r = this.splitOn(this.expr(n, state), n, NONZERO);
+    const test = (s: State): Value => ({ bits: knownBitTest(s, variable, atoms, this.context.constantValue), key: bitFactKey(variable, atoms), display: `${oneLine(arg.text)} & ${bits.mask.join(' | ')}` });
+    return { t: r.t.map((s) => this.refine(s, test(s), NONZERO, n, true)).filter((s): s is State => s !== null), f: r.f };
   }
 
   /** The state where value `v` has bits within `bits`, or null when that is impossible. */
@@ -237,7 +252,7 @@ export class Transfer extends Evaluator {
       cond = this.negated.shown;
       truth = !truth;
     }
-    next.addStep(this.context.step(cond, `condition \`${oneLine(cond.text)}\` is ${truth ? 'true' : 'false'}: \`${v.key}\` ${describeBits(cur, pointer)}`, 'branch'), [v.key]);
+    next.addStep(this.context.step(cond, `condition \`${oneLine(cond.text)}\` is ${truth ? 'true' : 'false'}: \`${v.display ?? v.key}\` ${describeBits(cur, pointer)}`, 'branch'), [v.key]);
     return next;
   }
 }

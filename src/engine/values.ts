@@ -4,6 +4,7 @@
 import type { AstNode } from '../parse/ast.js';
 import type { LockEffect } from '../kb/lock-api.js';
 import type { TraceStep } from '../types.js';
+import type { BitFact } from './bit-tests.js';
 import { joinStates, type State, type PointerFact } from './state.js';
 import { V_ANY, V_ERR, V_NEG, V_POS, V_ZERO } from './events.js';
 
@@ -14,6 +15,10 @@ export interface Value {
   ptr?: PointerFact;
   /** The returned pointer carries a lock that the variable it is assigned to will name. */
   lockOnRet?: LockOnReturn;
+  /** How a branch on the value names it, where its key is not the expression (a bit test's). */
+  display?: string;
+  /** What a call's result has of masks of named constants (handle_mm_fault()'s VM_FAULT_RETRY): its variable learns it. */
+  bitFacts?: readonly BitFact[];
 }
 
 /** A lock a call takes on the pointer it returns (`lock_vma_under_rcu()`): applied when the pointer is assigned. */

@@ -13,6 +13,9 @@ import { exactFingerprint } from '../cross-file-view.js';
 import { placeOf, type FileFunctions } from './file-functions.js';
 import type { FileResolver } from './file-resolver.js';
 
+/** A memo entry's input naming a constant's value (beside the initializers it read): `#define NAME`. */
+const CONSTANT_INPUT = '#define ';
+
 /** The memo as one file's analysis uses it. */
 export class FileMemo {
   /** The memo entries of this analysis (what the cache keeps of the file's functions). */
@@ -72,7 +75,10 @@ export class FileMemo {
         if (exactFingerprint(this.resolver.resolve(name)) !== fp) return false;
       } else if (!definition || this.placeFreeFingerprint(this.resolver.resolve(name), placeOf(definition)) !== fp) return false;
     }
-    for (const [variable, fp] of e.initializers) if (exactFingerprint(this.resolver.initializer(variable)) !== fp) return false;
+    for (const [variable, fp] of e.initializers) {
+      const now = variable.startsWith(CONSTANT_INPUT) ? String(this.resolver.constantValue(variable.slice(CONSTANT_INPUT.length))) : exactFingerprint(this.resolver.initializer(variable));
+      if (now !== fp) return false;
+    }
     return true;
   }
 
@@ -112,6 +118,13 @@ export class MemoRecording {
     const fields = this.resolver.initializer(variable);
     if (!this.entry.initializers.has(variable)) this.entry.initializers.set(variable, exactFingerprint(fields));
     return fields;
+  };
+
+  /** The value of a named constant, recorded as an input of the entry. */
+  readonly constantValue = (name: string): bigint | undefined => {
+    const v = this.resolver.constantValue(name);
+    this.entry.initializers.set(`${CONSTANT_INPUT}${name}`, String(v));
+    return v;
   };
 
   /** A report of rule `ruleIndex`, kept to be given again when the entry is reused. */

@@ -10,6 +10,7 @@ import { mergeEntry } from '../engine/cross-file-facts.js';
 import { noreturnDeclarations } from '../engine/noreturn.js';
 import { exactFingerprint, treeApi, type FileInputs, type CrossFileView } from '../cross-file-view.js';
 import type { FileInitializer } from './parse-file.js';
+import { NamedConstants, readConstantDefinitions } from '../engine/named-constants.js';
 
 export class FileResolver {
   /** Every answer of the view this file's analysis used. */
@@ -32,6 +33,8 @@ export class FileResolver {
     /** The file's functions, by name. */
     private readonly definedHere: { has(name: string): boolean },
     private readonly initializers: ReadonlyMap<string, FileInitializer>,
+    /** Named constants of the tree's mm headers, name -> definition. */
+    private readonly treeConstants: ReadonlyMap<string, string> = new Map(),
   ) {
     this.declaredNoreturn = noreturnDeclarations(file.text);
   }
@@ -70,6 +73,17 @@ export class FileResolver {
     const other = this.view.initializer(variable);
     this.inputs.initializers.set(variable, exactFingerprint(other));
     return other;
+  };
+
+  private constants: NamedConstants | null = null;
+
+  /**
+   * The value of a named constant (src/engine/named-constants.ts): the file's own definitions
+   * first, then the tree's mm headers; read when a function first asks.
+   */
+  readonly constantValue = (name: string): bigint | undefined => {
+    this.constants ??= new NamedConstants([readConstantDefinitions(this.file.text), this.treeConstants]);
+    return this.constants.value(name);
   };
 
   private known(name: string): ApiEntry | undefined {

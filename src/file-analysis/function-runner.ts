@@ -76,6 +76,7 @@ export class FunctionRunner {
           handsLocksTo: this.functions.handoffs.get(info.name),
           vmaWriteFields: this.settings.vmaWriteFields,
           vmaLockedFields: this.settings.vmaLockedFields,
+          constantValue: recording?.constantValue ?? this.resolver.constantValue,
         }),
       );
       if (recording) this.memo.keep(recording, analysis);

@@ -328,6 +328,15 @@ function steps(c: Checker, v: unknown, at: string): Step[] {
 }
 
 const V_BITS_MAX = 15;
+
+/** Names of integer constants (a mask: `VM_FAULT_RETRY`, `VM_FAULT_COMPLETED`). */
+function constantNames(c: Checker, v: unknown, at: string): string[] {
+  return c.array(v, at, 'constant names').map((f, i) => {
+    const name = c.string(f, `${at}[${i}]`);
+    if (!C_NAME.test(name)) c.fail(`${at}[${i}]`, 'not a C name');
+    return name;
+  });
+}
 /** A failure condition's bits may also say the parameter selects a case (V_SELECTED = 32, see src/engine/events.ts). */
 const WHEN_BITS_MAX = V_BITS_MAX | 32;
 
@@ -343,11 +352,21 @@ const EFFECT_FIELDS: FieldChecks<LockEffect> = {
   mode: (c, v, at) => c.oneOf(v, at, MODES),
   // A computed summary may also act on the current task's mm (`current->mm`).
   target: (c, v, at) => (v === 'ret' || v === 'all' || v === 'current' ? v : c.index(v, at)),
-  when: (c, v, at) => c.oneOf(v, at, [...CONFIG_WHENS, 'ret-bits', 'flag-out', 'either']),
+  when: (c, v, at) => c.oneOf(v, at, [...CONFIG_WHENS, 'ret-bits', 'ret-mask', 'flag-out', 'either']),
   rawRwsem: (c, v, at) => c.bool(v, at),
   trylock: (c, v, at) => c.bool(v, at),
   annotation: (c, v, at) => c.bool(v, at),
   okBits: (c, v, at) => c.integer(v, at, 0, V_BITS_MAX),
+  retMask: (c, v, at) => constantNames(c, v, at),
+  retMaskExcludes: (c, v, at) => constantNames(c, v, at),
+  ifArgBits: (c, v, at) => {
+    const o = c.object(v, at);
+    c.keys(o, at, ['arg', 'mask', 'known']);
+    const known = o['known'] === undefined ? {} : { known: c.bool(o['known'], child(at, 'known')) };
+    return { arg: c.index(c.required(o, 'arg', at), child(at, 'arg')), mask: constantNames(c, c.required(o, 'mask', at), child(at, 'mask')), ...known };
+  },
+  heldAtCall: (c, v, at) => c.bool(v, at),
+  unlessHeldAtCall: (c, v, at) => c.bool(v, at),
   path: (c, v, at) => c.computedPath(v, at),
   endsVmaWriteLocks: (c, v, at) => c.bool(v, at),
   ifFlagSet: (c, v, at) => c.index(v, at),
@@ -408,6 +427,11 @@ const ENTRY_FIELDS: FieldChecks<ApiEntry> = {
   assertsFalseArg: (c, v, at) => c.index(v, at),
   lastUser: (c, v, at) => c.index(v, at),
   transparent: (c, v, at) => c.bool(v, at),
+  trueOnlyWithBits: (c, v, at) => {
+    const o = c.object(v, at);
+    c.keys(o, at, ['arg', 'mask']);
+    return { arg: c.index(c.required(o, 'arg', at), child(at, 'arg')), mask: constantNames(c, c.required(o, 'mask', at), child(at, 'mask')) };
+  },
   check: (c, v, at) => c.oneOf(v, at, ['debug', 'evaluated'] as const),
   errorTest: (c, v, at) => c.oneOf(v, at, ['err', 'err-or-null'] as const),
   rangeCheck: (c, v, at) => c.bool(v, at),

@@ -8,6 +8,7 @@ import type { KernelLockKind } from './kernel-locks.js';
 import type { TraceStep } from '../types.js';
 import { SELF_LOCKING_ENTRIES } from './self-locking.js';
 import { USER_ACCESS_ENTRIES } from './user-access.js';
+import { FAULT_PROTOCOL_APIS } from './fault-protocol.js';
 
 /**
  * Which lock an entry acts on: the mmap lock, a VMA's read lock, or a VMA's write lock (taken by
@@ -23,13 +24,14 @@ export type { LockClass, LockMode } from './lock-classes.js';
  * - ret-true: only when it returns true/non-zero (trylock forms, vma_start_read);
  * - ret-nonnull: only when it returns a non-NULL pointer (lock_vma_under_rcu, lock_mm_and_find_vma);
  * - ret-bits: only when the returned value is one of `okBits` (V_* bits; computed summaries use it);
+ * - ret-mask: only when the returned value has a bit of the named constants `retMask`;
  * - flag-out: only when the callee leaves the flag argument `flag` points to with a value in
  *   `flagBits`: a drop reported through an out-parameter, of either polarity (`bool *lock_dropped`
  *   set true, GUP's `int *locked` cleared); see LockEffect.flag;
  * - either: on some of a computed summary's ways out, nothing the caller sees telling which: a
  *   caller holding the lock goes on both ways (else it may have changed; Smatch's return states).
  */
-export type LockCondition = 'always' | 'ret-zero' | 'ret-true' | 'ret-nonnull' | 'ret-bits' | 'flag-out' | 'either';
+export type LockCondition = 'always' | 'ret-zero' | 'ret-true' | 'ret-nonnull' | 'ret-bits' | 'ret-mask' | 'flag-out' | 'either';
 
 /**
  * Where the lock object comes from:
@@ -60,6 +62,11 @@ export interface LockEffect {
   annotation?: boolean;
   /** With when = 'ret-bits': the returned values (V_* bits) on which the effect happens. */
   okBits?: number;
+  /** With when = 'ret-mask' (kb/fault-protocol.ts): the named constants (bits) of the result on which it happens, and those it then never has. */
+  retMask?: readonly string[]; retMaskExcludes?: readonly string[];
+  /** Only where argument `arg` may have a bit of `mask`: with `known`, only where it is built from constants that may (never where known to have none). */
+  ifArgBits?: { arg: number; mask: readonly string[]; known?: boolean };
+  heldAtCall?: boolean; unlessHeldAtCall?: boolean; // the caller's lock: only when held at the call; else (none happens) the unlessHeldAtCall ones
   /**
    * The lock object relative to the target argument, `$` standing for it: `$->vm_mm` (the mm of a
    * VMA argument), `*$` (the VMA an out-parameter points to). Absent means the argument itself.
@@ -196,6 +203,7 @@ export interface ApiEntry {
   assertsFalseArg?: number;
   /** Function-like macro that returns its first argument (likely/unlikely, WARN_ON): transparent for conditions. */
   transparent?: boolean;
+  trueOnlyWithBits?: { arg: number; mask: readonly string[] }; // true only when argument `arg` has a bit of `mask` (fault_signal_pending())
   /**
    * A check macro whose condition (argument 0) states an invariant: 'debug' forms (VM_WARN_ON*,
    * VM_BUG_ON*) are not even evaluated without CONFIG_DEBUG_VM, 'evaluated' ones (WARN_ON*, BUG_ON)
@@ -382,9 +390,7 @@ const entries: ApiEntry[] = [
   // New VMAs, not yet in the tree: nothing else can see them until they are inserted.
   { name: 'vm_area_alloc', returnsVma: true, freshVma: true },
   { name: 'vm_area_dup', returnsVma: true, freshVma: true },
-  // The fault handler may drop the VMA lock or the mmap lock (VM_FAULT_RETRY / VM_FAULT_COMPLETED):
-  // after it, the state of both is not known from the call alone.
-  { name: 'handle_mm_fault', lock: [FORGET('vma', 0), FORGET('mmap', 'all')], derefsArgs: [0] },
+  ...FAULT_PROTOCOL_APIS, // handle_mm_fault(), fault_signal_pending()
   // Callees that may drop the mmap lock (and say so through `*locked`, `*unlocked`, their result
   // or an `unlock` argument): after them the lock state is not known from the call alone.
   ...[

@@ -16,11 +16,11 @@ import { injectedFailure } from '../failure-injection.js';
 import { emptyOutcome, FileAnalyzer, selectRules, type AnalyzeFileOptions, type FileInputs, type FileOutcome, type CrossFileView } from '../file-analyzer.js';
 
 /** The options a runner needs (what can cross to a worker: no callbacks). */
-export type RunnerOptions = Pick<AnalyzeOptions, 'rules' | 'defines' | 'undefines' | 'completeConfig' | 'config' | 'summaries' | 'staticSummaries' | 'treeFacts'>;
+export type RunnerOptions = Pick<AnalyzeOptions, 'rules' | 'defines' | 'undefines' | 'completeConfig' | 'config' | 'summaries' | 'staticSummaries' | 'treeFacts' | 'treeConstants'>;
 
 export function runnerOptions(options: AnalyzeOptions): RunnerOptions {
-  const { rules, defines, undefines, completeConfig, config, summaries, staticSummaries, treeFacts } = options;
-  return { rules, defines, undefines, completeConfig, config, summaries, staticSummaries, treeFacts };
+  const { rules, defines, undefines, completeConfig, config, summaries, staticSummaries, treeFacts, treeConstants } = options;
+  return { rules, defines, undefines, completeConfig, config, summaries, staticSummaries, treeFacts, treeConstants };
 }
 
 export interface FileTask {

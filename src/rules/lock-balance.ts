@@ -26,6 +26,18 @@ function returnSaysHeld(held: number, free: number, kind: ReturnKind): boolean {
   return false;
 }
 
+/** Both exits return the same constant (`VM_FAULT_SIGSEGV` on both): a caller cannot tell them apart by it. */
+function sameConstant(a: ExitPath, b: ExitPath): boolean {
+  return a.returnedConstant !== undefined && a.returnedConstant === b.returnedConstant;
+}
+
+/** Both exits return constants of known, different values (`VM_FAULT_RETRY` and 0). */
+function constantsDiffer(a: ExitPath, b: ExitPath): boolean {
+  const x = a.returnedConstant;
+  const y = b.returnedConstant;
+  return x !== undefined && y !== undefined && x.startsWith('=') && y.startsWith('=') && x !== y;
+}
+
 /** Both return values are known, non-failure-free and different: a caller can tell the exits apart. */
 function returnDiffers(a: number, b: number): boolean {
   return a !== V_ANY && b !== V_ANY && a !== 0 && b !== 0 && (a & b) === 0;
@@ -162,7 +174,7 @@ export function lockBalanceVisitor(context: RuleContext, lockClass: 'mmap' | 'vm
         const told = (h: ExitPath, f: ExitPath): boolean =>
           // Exits of different configurations: a caller compiled with one never meets the other.
           otherBuild(h, f, key) ||
-          returnSaysHeld(h.returned, f.returned, kind) ||
+          (!sameConstant(h, f) && (returnSaysHeld(h.returned, f.returned, kind) || constantsDiffer(h, f))) ||
           [...h.outFlags].some(([k, bits]) => f.outFlags.has(k) && (f.outFlags.get(k)! & bits) === 0) ||
           // The lock mode recorded where the caller sees it (`s->lock_mode = MODE_READ`).
           outConstantsDiffer(h.outConstants, f.outConstants) ||
@@ -173,14 +185,17 @@ export function lockBalanceVisitor(context: RuleContext, lockClass: 'mmap' | 'vm
           // (`if (ctx->mmap_locked) return ...`): it returns the lock its caller holds. Or one that
           // touched neither the lock nor the flag the holding exit set: it returns both as they were.
           (!f.locks.has(key) && (reportsHeldAlike(h, f) || leavesFlagAlone(h, f)));
-        const breaking = held.filter((h) => (kind === 'void' || h.returned !== V_ANY) && free.some((f) => !told(h, f)));
+        // A held exit whose value is known: by its bits, or as the same constant another exit returns without the lock.
+        const breaking = held.filter((h) => free.some((f) => !told(h, f) && (kind === 'void' || h.returned !== V_ANY || sameConstant(h, f))));
         for (const exit of breaking) {
           const l = exit.locks.get(key)!;
           const taken = l.origin ? ` (taken at line ${l.origin.line})` : '';
           // Other paths either took the lock and released it, or never got it (a failed trylock).
           const released = free.some((f) => f.locks.get(key)?.acquiredHere);
           const others = released ? 'release it' : 'return without it';
-          const message = `${exit.returnNode ? 'returns' : 'falls off the end'} with the ${describe(l.state, what, l.display)} held${taken}, while other paths out of ${ev.fn.name}() ${others}`;
+          // The same constant returned with the lock and without it: say so, it is why the caller cannot tell.
+          const alike = exit.returnNode && free.some((f) => sameConstant(exit, f)) ? `, returning the same value (\`${exit.returnNode.text.replace(/^return\s+|;$/g, '')}\`)` : '';
+          const message = `${exit.returnNode ? 'returns' : 'falls off the end'} with the ${describe(l.state, what, l.display)} held${taken}, while other paths out of ${ev.fn.name}() ${others}${alike}`;
           const at = exit.returnNode;
           const last = at ? ev.step(at, 'leaves the function with the lock held') : ev.endStep('leaves the function with the lock held');
           const node = at && at.type !== 'return_statement' && at.parent?.type === 'return_statement' ? at.parent : at;

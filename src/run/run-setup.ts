@@ -10,7 +10,7 @@ import { CrossFileFacts } from '../engine/cross-file-facts.js';
 import { kernelTreeOf } from '../engine/link-domain.js';
 import { allApis } from '../kb/lock-api.js';
 import { addEntry, relevantNames, type RelevantNames } from '../engine/demand.js';
-import { readTreeFacts } from '../tree-facts.js';
+import { readTreeConstants, readTreeFacts } from '../tree-facts.js';
 import type { FactsConfig } from '../parallel/file-facts.js';
 import { FileAnalyzer, selectRules } from '../file-analyzer.js';
 import { initParser } from '../parse/parser.js';
@@ -68,7 +68,9 @@ export function setUpRun(given: readonly RunSource[], requested: AnalyzeOptions)
   const root = requested.kernelRoot === false ? null : requested.kernelRoot ?? findKernelRoot(sources.map((s) => s.path));
   // The tree's kernel features (src/tree-facts.ts): for the rules, the engine and the cache's key.
   const tree = readTreeFacts(requested.treeFacts ? null : root);
-  const options: AnalyzeOptions = { ...requested, treeFacts: requested.treeFacts ?? tree.facts };
+  // Named constants of its mm headers (VM_FAULT_*): their values decide bit tests and tell returns apart.
+  const treeConstants = requested.treeConstants ?? (root ? readTreeConstants(root) : {});
+  const options: AnalyzeOptions = { ...requested, treeFacts: requested.treeFacts ?? tree.facts, treeConstants };
   const crossFile = new CrossFileFacts(root);
   for (const [name, entry] of Object.entries(options.summariesIn ?? {})) crossFile.imported.set(name, { ...entry, name });
   crossFile.importLockOrder(options.lockOrderIn ?? []);

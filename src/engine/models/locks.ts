@@ -7,14 +7,15 @@
 import type { AstNode } from '../../parse/ast.js';
 import type { ApiEntry, LockClass, LockEffect } from '../../kb/lock-api.js';
 import type { TraceStep } from '../../types.js';
-import { applyPath } from '../keys.js';
+import { applyPath, keyOf } from '../keys.js';
 import type { State } from '../state.js';
 import { V_POS } from '../events.js';
 import type { FunctionContext } from '../context.js';
 import type { CallRequirement, LockOp } from '../events.js';
 import { fieldFlagDecides, fieldFlagExcludes, flagOutSplit, refineFlag } from '../flags.js';
 import { isOutKey } from '../out-values.js';
-import type { LockOnReturn, Value } from '../values.js';
+import { NONZERO, type LockOnReturn, type Value } from '../values.js';
+import { argumentHasBits, type BitFact } from '../bit-tests.js';
 import { splitOnReturn } from './failures.js';
 import { noteTakesMmapLock } from './summary-facts.js';
 import { displayOf, lockKey, lockName, ownMmapLock } from './lock-queries.js';
@@ -28,6 +29,8 @@ export interface CallVariant {
   state: State;
   bits: number;
   lockOnRet?: LockOnReturn;
+  /** What the returned value has of masks of named constants on this way (LockEffect.retMask). */
+  bitFacts?: readonly BitFact[];
 }
 
 
@@ -112,7 +115,9 @@ function acquire(context: FunctionContext, copy: State, effect: LockEffect, key:
 function release(context: FunctionContext, copy: State, effect: LockEffect, key: LockKey, callee: string, n: AstNode, display: string): void {
   const prior = copy.locks.get(key);
   if (context.sink) context.sink.lockOp(opInfo(copy, effect, key, callee, n, display), copy);
-  const step = context.step(n, `${lockName(effect)} of \`${display}\` released here (${callee}())`, 'release');
+  // A release on some results only (handle_mm_fault(): VM_FAULT_RETRY or VM_FAULT_COMPLETED) says on which.
+  const on = effect.when === 'ret-mask' && effect.retMask?.length ? ` when its result has ${effect.retMask.join(' or ')}` : '';
+  const step = context.step(n, `${lockName(effect)} of \`${display}\` released here (${callee}()${on})`, 'release');
   // Its own lock after a callee that may have released it (forgottenOwn) is still its own.
   const own = !!prior && (prior.forgottenOwn || (prior.state !== 'unknown' && prior.acquiredHere));
   const unowned = !own || !!prior.releasedUnowned;
@@ -279,12 +284,42 @@ export interface LockCall {
   check: string | null;
 }
 
+/** The lock an effect of a call acts on, and how it is shown; null when its argument names none. */
+function effectLock(context: FunctionContext, call: LockCall, effect: LockEffect): { key: LockKey; display: string } | null {
+  if (typeof effect.target !== 'number' && effect.target !== 'current') return null;
+  const target = effect.target === 'current' ? null : call.args[effect.target];
+  if (!target && effect.target !== 'current') return null;
+  const own = target ? ownMmapLock(context, effect, target, call.before) : null;
+  const key = own?.key ?? (target ? lockKey(context, effect, target) : lockKeyFor(effect.lock, context.canonical(applyPath(effect.path ?? '$', 'current'))));
+  if (!key) return null;
+  return { key, display: own?.display ?? (target ? displayOf(effect, target) : applyPath(effect.path ?? '$', 'current')) };
+}
+
+/** The effect acts on a lock the path holds at the call (LockEffect.heldAtCall). */
+function heldAtCall(context: FunctionContext, call: LockCall, effect: LockEffect): boolean {
+  const lock = effectLock(context, call, effect);
+  const state = lock ? call.before.locks.get(call.before.lockKeyOf(lock.key))?.state : undefined;
+  return state === 'read' || state === 'write' || state === 'held';
+}
+
 /** The call's lock effects (ApiEntry.lock), each on every way the call may go. */
 export function applyLockEffects(context: FunctionContext, call: LockCall, variants: CallVariant[]): CallVariant[] {
   const { args, before } = call;
   const effects = call.api.lock ?? [];
+  // The argument a lock effect depends on (LockEffect.ifArgBits).
+  const argumentAllows = (e: LockEffect): boolean => {
+    const arg = e.ifArgBits ? args[e.ifArgBits.arg] : undefined;
+    if (!arg) return !e.ifArgBits?.known;
+    const has = argumentHasBits(arg, e.ifArgBits!.mask, before, keyOf, context.constantValue);
+    return has === 'yes' || (has === 'unknown' && !e.ifArgBits!.known);
+  };
+  // A callee that releases the lock it is called with: only that lock, when the path holds one.
+  const applies = (e: LockEffect): boolean => argumentAllows(e) && (!e.heldAtCall || heldAtCall(context, call, e));
+  const holdsOne = effects.some((e) => e.heldAtCall && applies(e));
   for (let i = 0; i < effects.length; i++) {
     let effect = effects[i];
+    if ((effect.ifArgBits || effect.heldAtCall) && !applies(effect)) continue;
+    if (effect.unlessHeldAtCall && holdsOne) continue;
     const next = effects[i + 1];
     if (next && takenAndReleased(effect, next)) {
       // A lock the callee takes and releases before returning (get_user_pages_unlocked(),
@@ -333,12 +368,10 @@ function applyLockEffect(context: FunctionContext, call: LockCall, effect: LockE
       return { ...v, state: copy };
     });
   }
-  const target = effect.target === 'current' ? null : args[effect.target];
-  if (!target && effect.target !== 'current') return variants;
-  const own = target ? ownMmapLock(context, effect, target, before) : null;
-  const key = own?.key ?? (target ? lockKey(context, effect, target) : lockKeyFor(effect.lock, context.canonical(applyPath(effect.path ?? '$', 'current'))));
-  if (!key) return variants;
-  const display = own?.display ?? (target ? displayOf(effect, target) : applyPath(effect.path ?? '$', 'current'));
+  const lock = effectLock(context, call, effect);
+  if (!lock) return variants;
+  const { key, display } = lock;
+  if (effect.when === 'ret-mask') return splitOnMask(context, call, effect, key, display, variants);
   if (effect.when === 'always') {
     return variants.map((v) => {
       const copy = v.state.clone();
@@ -395,6 +428,26 @@ function eitherWay(context: FunctionContext, call: LockCall, effect: LockEffect,
 function addVia(context: FunctionContext, copy: State, effect: LockEffect, key: LockKey, callee: string): void {
   const k = copy.lockKeyOf(key);
   for (const step of effect.via ?? []) copy.addStep({ ...step, message: `in ${callee}(): ${step.message}`, kind: 'call' }, [k]);
+}
+
+/**
+ * An effect on the returned value's bits (LockEffect.retMask): a way where the value has one of
+ * them, with the effect, and one where it has none, without; a way that already knows the mask
+ * (another effect of the call split on it) goes on as it knows.
+ */
+function splitOnMask(context: FunctionContext, call: LockCall, effect: LockEffect, key: LockKey, display: string, variants: CallVariant[]): CallVariant[] {
+  const mask = effect.retMask ?? [];
+  const same = (f: BitFact): boolean => f.mask.length === mask.length && f.mask.every((m) => mask.includes(m));
+  return variants.flatMap((v) => {
+    const known = v.bitFacts?.find(same);
+    return (known ? [known.set] : [true, false]).map((set) => {
+      const copy = set ? v.state.clone() : v.state;
+      if (set) lockOp(context, copy, effect, key, call.name, call.node, display);
+      const excluded = set && effect.retMaskExcludes?.length ? [{ mask: effect.retMaskExcludes, set: false }] : [];
+      const bitFacts = known ? v.bitFacts : [...(v.bitFacts ?? []), { mask, set }, ...excluded];
+      return { ...v, state: copy, bits: set ? v.bits & NONZERO || v.bits : v.bits, bitFacts };
+    });
+  });
 }
 
 /** A lock call that may fail, on the path where it failed: the lock is not taken. */
