@@ -73,6 +73,7 @@ export class FunctionRunner {
           statics: this.functions.statics,
           entry: callers?.locks,
           handsLocksTo: this.functions.handoffs.get(info.name),
+          calledAs: this.functions.contexts.get(info.name),
           vmaWriteFields: this.settings.vmaWriteFields,
         }),
       );
