@@ -112,7 +112,8 @@ function judgeInContext(context: RuleContext, ev: ExitEvent, known: EntryContext
     const l = exit.locks.get(key);
     if (!l || l.aliasOf) continue;
     let message: string | null = null;
-    if (HELD.has(l.state) && l.acquiredHere && !entered) {
+    // A lock it may have been called with, taken again after releasing it: as it entered.
+    if (HELD.has(l.state) && l.acquiredHere && !entered && !oneOf) {
       const taken = l.origin ? ` (taken at line ${l.origin.line})` : '';
       message = `${exit.returnNode ? 'returns' : 'falls off the end'} with the ${describe(l.state, what, l.display)} held${taken}, but ${known.says}: nothing releases it after`;
     } else if (entered && (l.state === 'none' || (entered.state === 'write' && l.state === 'read'))) {
