@@ -77,6 +77,17 @@ export interface CallSite {
   /** Canonical keys of the arguments. */
   argKeys: (string | null)[];
   seen: Set<string>;
+  /**
+   * Lock classes of which no lock is held on any state that reaches the call, known from the
+   * caller's entry context (State.noneAtEntry), and what says so; null when none is.
+   */
+  free: { classes: LockClass[]; why: TraceStep } | null;
+}
+
+/** No lock of these classes is held on entry (every caller holds none: CallSite.free). */
+export interface EntryNone {
+  classes: readonly LockClass[];
+  step: TraceStep;
 }
 
 /** A lock the function's callers hold on entry (from its call sites). */
@@ -104,6 +115,8 @@ export interface FunctionEnv {
   statics: ReadonlySet<string>;
   /** Locks held at entry, from the callers. */
   entry?: readonly EntryLock[];
+  /** Lock classes none of which the callers hold (they run in a context that says so). */
+  entryNone?: EntryNone;
   /** The callback that releases the locks this function may return with (FunctionInfo.handsLocksTo). */
   handsLocksTo?: string;
   /** The context the kernel calls it in, from a registration of the file (a system call is found from its definition). */
@@ -160,9 +173,13 @@ export function functionInfo(fn: AstNode): FunctionInfo {
 }
 
 /** Lock facts at entry: sparse annotations after the declarator, and what every caller holds. */
-function entryState(fn: AstNode, canonical: (k: string) => string, file: string, params: readonly string[], fromCallers: readonly EntryLock[] = [], context?: EntryContext): State {
+function entryState(fn: AstNode, canonical: (k: string) => string, file: string, params: readonly string[], fromCallers: readonly EntryLock[] = [], context?: EntryContext, none?: EntryNone): State {
   const pathState = new State();
   pathState.params = new Map(params.map((p, i) => [p, i]));
+  if (none && !context) {
+    pathState.noneAtEntry = new Set(none.classes);
+    pathState.noneAtEntryStep = none.step;
+  }
   if (context) {
     if (context.none.length) {
       pathState.noneAtEntry = new Set(context.none);
@@ -385,7 +402,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
   const called = env.calledAs ?? syscallContext(fn);
   const entryContext = called && fitContext(called, info.name, info.params, canonical, { file, line: fn.row + 1, column: fn.col + 1 });
   if (entryContext) info.entryContext = entryContext;
-  const entry = entryState(fn, canonical, file, info.params, env.entry, entryContext);
+  const entry = entryState(fn, canonical, file, info.params, env.entry, entryContext, env.entryNone);
   const callSites = new Map<AstNode, CallSite>();
   // Rules see each state as the fixpoint computes it: every state a node receives is a real path
   // state (joins only happen past the path bound), and findings are de-duplicated downstream.
@@ -496,9 +513,13 @@ function recordCallSite(a: Analysis, callSites: Map<AstNode, CallSite>, node: As
       const k = keyOf(stripParens(arg));
       return k ? a.canonical(k) : null;
     });
-    site = { callee, step: a.step(node, `${a.info.name}() calls ${callee}() here`, 'call'), held: [], argKeys, seen: new Set() };
+    site = { callee, step: a.step(node, `${a.info.name}() calls ${callee}() here`, 'call'), held: [], argKeys, seen: new Set(), free: null };
     callSites.set(node, site);
   }
+  const free = freeClasses(pathState);
+  if (site.seen.size === 0) site.free = free;
+  else if (site.free) site.free = free && { ...site.free, classes: site.free.classes.filter((c) => free.classes.includes(c)) };
+  if (site.free && !site.free.classes.length) site.free = null;
   const held: HeldAtCall[] = [];
   let sig = '';
   for (const [key, l] of pathState.locks) {
@@ -512,6 +533,14 @@ function recordCallSite(a: Analysis, callSites: Map<AstNode, CallSite>, node: As
     site.seen.add(sig);
     site.held.push(held);
   }
+}
+
+/** The classes of which the path holds no lock, known from its entry (State.noneAtEntry); null when none. */
+function freeClasses(pathState: StateT): { classes: LockClass[]; why: TraceStep } | null {
+  const why = pathState.noneAtEntryStep;
+  if (!why) return null;
+  const classes = [...pathState.noneAtEntry].filter((c) => ![...pathState.locks].some(([k, l]) => l.state !== 'none' && lockClassOf(k) === c)) as LockClass[];
+  return classes.length ? { classes, why } : null;
 }
 
 /** The rules' view of each state at the function's exit. */
