@@ -8,7 +8,8 @@ import { ENTRY_CONTEXT_CALLBACKS, SYSCALL_CONTEXT, SYSCALL_DEFINITION, WALK_CALL
 import { PAGE_WALK_LOCK_FIELD } from '../kb/lock-api.js';
 import type { TraceStep } from '../types.js';
 import type { AstNode } from '../parse/ast.js';
-import { lockKeyFor, type LockKey } from './lock-keys.js';
+import { lockClassOf, lockKeyFor, type LockKey } from './lock-keys.js';
+import type { State } from './state.js';
 
 /** How the kernel calls a function: the declaration that applies and why (`the .mmap of foo_fops`). */
 export interface CalledAs {
@@ -115,4 +116,18 @@ export function fitContext(called: CalledAs, name: string, params: readonly stri
     oneOf: oneOf as EntryContextLock[],
     releaseResults: called.decl.releaseResults ?? [],
   };
+}
+
+/** No lock of these classes is held on entry (every caller holds none: CallSite.free). */
+export interface EntryNone {
+  classes: readonly LockClass[];
+  step: TraceStep;
+}
+
+/** The classes of which the path holds no lock, known from its entry (State.noneAtEntry); null when none. */
+export function freeClasses(pathState: State): { classes: LockClass[]; why: TraceStep } | null {
+  const why = pathState.noneAtEntryStep;
+  if (!why) return null;
+  const classes = [...pathState.noneAtEntry].filter((c) => ![...pathState.locks].some(([k, l]) => l.state !== 'none' && lockClassOf(k) === c)) as LockClass[];
+  return classes.length ? { classes, why } : null;
 }

@@ -42,7 +42,8 @@ import { MMAP_RWSEM_FIELDS, VMA_MMAP_WRITE_FIELDS, VMA_STRUCT_TAG, type ApiEntry
 import { lockClass } from '../kb/lock-classes.js';
 import { DEFINITION_MACRO, definitionMacroName } from './c-names.js';
 import { documentedNoFailure } from './doc-claims.js';
-import { fitContext, syscallContext, type CalledAs, type EntryContext } from './entry-context.js';
+import { fitContext, freeClasses, syscallContext, type CalledAs, type EntryContext, type EntryNone } from './entry-context.js';
+export type { EntryNone } from './entry-context.js';
 
 export interface FunctionAnalysis {
   info: FunctionInfo;
@@ -84,11 +85,6 @@ export interface CallSite {
   free: { classes: LockClass[]; why: TraceStep } | null;
 }
 
-/** No lock of these classes is held on entry (every caller holds none: CallSite.free). */
-export interface EntryNone {
-  classes: readonly LockClass[];
-  step: TraceStep;
-}
 
 /** A lock the function's callers hold on entry (from its call sites). */
 export interface EntryLock {
@@ -533,14 +529,6 @@ function recordCallSite(a: Analysis, callSites: Map<AstNode, CallSite>, node: As
     site.seen.add(sig);
     site.held.push(held);
   }
-}
-
-/** The classes of which the path holds no lock, known from its entry (State.noneAtEntry); null when none. */
-function freeClasses(pathState: StateT): { classes: LockClass[]; why: TraceStep } | null {
-  const why = pathState.noneAtEntryStep;
-  if (!why) return null;
-  const classes = [...pathState.noneAtEntry].filter((c) => ![...pathState.locks].some(([k, l]) => l.state !== 'none' && lockClassOf(k) === c)) as LockClass[];
-  return classes.length ? { classes, why } : null;
 }
 
 /** The rules' view of each state at the function's exit. */
