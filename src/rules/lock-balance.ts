@@ -112,8 +112,9 @@ function judgeInContext(context: RuleContext, ev: ExitEvent, known: EntryContext
     const l = exit.locks.get(key);
     if (!l || l.aliasOf) continue;
     let message: string | null = null;
-    // A lock it may have been called with, taken again after releasing it: as it entered.
-    if (HELD.has(l.state) && l.acquiredHere && !entered && !oneOf) {
+    // A lock it may have been called with (under another name: `current->mm` in a ->mmap), taken
+    // again after releasing it: as it entered.
+    if (HELD.has(l.state) && l.acquiredHere && !entered && !oneOf && !l.releasedUnowned) {
       const taken = l.origin ? ` (taken at line ${l.origin.line})` : '';
       message = `${exit.returnNode ? 'returns' : 'falls off the end'} with the ${describe(l.state, what, l.display)} held${taken}, but ${known.says}: nothing releases it after`;
     } else if (entered && (l.state === 'none' || (entered.state === 'write' && l.state === 'read'))) {
