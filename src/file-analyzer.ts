@@ -16,7 +16,7 @@ import { PreprocessorEvaluator, type PreprocessorChoices } from './engine/prepro
 import { CROSS_FILE_INITIALIZER_TYPES, DEFAULT_DEFINES, type ApiEntry } from './kb/lock-api.js';
 import { allRules } from './rules/index.js';
 import { DEFAULT_TREE_FACTS, type TreeFacts } from './tree-facts.js';
-import { vmaFieldsOf } from './kb/vma-fields.js';
+import { vmaFieldsOf, vmaLockedFieldsOf } from './kb/vma-fields.js';
 import type { Rule } from './rules/rule.js';
 import { FunctionMemo, type MemoEntry } from './function-memo.js';
 import type { FileInputs, CrossFileView } from './cross-file-view.js';
@@ -108,6 +108,7 @@ export class FileAnalyzer {
   private readonly tree: Readonly<TreeFacts>;
   /** VMA fields whose writers need the mmap write lock, in this tree. */
   private readonly vmaWriteFields: readonly string[];
+  private readonly vmaLockedFields: readonly string[];
 
   constructor(
     private readonly rules: Rule[],
@@ -123,6 +124,7 @@ export class FileAnalyzer {
     this.parser = new FileParser(new PreprocessorEvaluator(this.pp), stats);
     this.tree = options.treeFacts ?? DEFAULT_TREE_FACTS;
     this.vmaWriteFields = vmaFieldsOf(this.tree).mmapWrite;
+    this.vmaLockedFields = vmaLockedFieldsOf(this.tree);
   }
 
   /** A new parser for the next file (after a failure, whatever state the old one was left in). */
@@ -150,7 +152,7 @@ export class FileAnalyzer {
     const functions = new FileFunctions(parsed.functions, file, parsed.initializers, opts.report);
     const resolver = new FileResolver(file, this.view, this.config, this.useSummaries, functions.byName, parsed.initializers);
     const memo = new FileMemo(this.memo, file.path, functions, resolver);
-    const runner = new FunctionRunner(file.path, functions, resolver, memo, collector, { pp: this.pp, visitors, vmaWriteFields: this.vmaWriteFields }, this.stats);
+    const runner = new FunctionRunner(file.path, functions, resolver, memo, collector, { pp: this.pp, visitors, vmaWriteFields: this.vmaWriteFields, vmaLockedFields: this.vmaLockedFields }, this.stats);
     const schedule = new FileSchedule(functions, runner, resolver, collector, { all: !!opts.exportAll, statics: this.keepStatics }, opts.report);
     schedule.calleesFirst();
     if (opts.report && this.useSummaries) schedule.callersFirst();

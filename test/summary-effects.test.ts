@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyzeSources } from '../src/analyze.js';
+import { summaryFingerprint } from '../src/engine/summary.js';
 
 test('summary: VMA write locks feared under an mmap write lock the function takes and releases are not its callers\' business', async () => {
   // dup_mmap()'s shape: the callee given a VMA under the write lock may write-lock it, but the
@@ -77,4 +78,82 @@ test('summary: a lock flag handed to a callee forgets only the class of lock it 
   const r = await analyzeSources([{ path: 'gup.c', text }], { exportSummaries: true });
   const lock = r.summaries['fault_pages']?.lock ?? [];
   assert.ok(!lock.some((e) => e.lock === 'vma'), JSON.stringify(lock));
+});
+
+test('summary: a release on some ways out only is tied to the returned value, else "either" with the helper\'s path, else "may change"', async () => {
+  const text = `struct vm_area_struct *lookup_or_unlock(struct mm_struct *mm, unsigned long addr)
+{
+	struct vm_area_struct *vma = vma_lookup(mm, addr);
+
+	if (!vma) {
+		mmap_read_unlock(mm);
+		return NULL;
+	}
+	return vma;
+}
+
+void flush_or_unlock(struct mm_struct *mm, unsigned long addr)
+{
+	if (flush_pending(mm, addr)) {
+		mmap_read_unlock(mm);
+		return;
+	}
+	queue_flush(mm, addr);
+}
+
+void unlock_if_asked(struct mm_struct *mm, unsigned long addr, unsigned int flags)
+{
+	queue_flush(mm, addr);
+	if (flags & FLUSH_UNLOCK)
+		mmap_read_unlock(mm);
+}
+
+int scan_or_unlock(struct mm_struct *mm, unsigned long addr)
+{
+	int result = SCAN_DONE;
+
+	if (flush_pending(mm, addr)) {
+		mmap_read_unlock(mm);
+		result = SCAN_FAIL;
+	}
+	return result;
+}
+`;
+  const r = await analyzeSources([{ path: 'flush.c', text }], { exportSummaries: true });
+  const lock = (name: string) => r.summaries[name]?.lock?.[0];
+  assert.equal(lock('lookup_or_unlock')?.when, 'ret-bits', JSON.stringify(r.summaries['lookup_or_unlock']));
+  assert.deepEqual(lock('lookup_or_unlock')?.via?.map((s) => s.line), [5, 6]);
+  assert.equal(lock('flush_or_unlock')?.when, 'either', JSON.stringify(r.summaries['flush_or_unlock']));
+  assert.deepEqual(lock('flush_or_unlock')?.via?.map((s) => s.line), [15]);
+  // The caller's argument decides; a named constant returned may tell the caller: no split.
+  assert.equal(lock('unlock_if_asked')?.op, 'forget', JSON.stringify(r.summaries['unlock_if_asked']));
+  assert.equal(lock('scan_or_unlock')?.op, 'forget', JSON.stringify(r.summaries['scan_or_unlock']));
+  // Where the helper's steps are is no change for its callers.
+  const moved = { ...r.summaries['flush_or_unlock']!, lock: [{ ...lock('flush_or_unlock')!, via: [] }] };
+  assert.equal(summaryFingerprint(moved), summaryFingerprint(r.summaries['flush_or_unlock']));
+});
+
+test('summary: its own lock, which two callee effects may each have dropped, is still its own when it releases it', async () => {
+  // ksm's break_cow(): around a callee that may drop every mmap lock and the VMA's mm's lock.
+  const text = `static int break_it(struct vm_area_struct *vma, unsigned long addr)
+{
+	mmap_assert_locked(vma->vm_mm);
+	handle_mm_fault(vma, addr, 0, NULL);
+	return 0;
+}
+
+void break_one(struct item *it)
+{
+	struct mm_struct *mm = it->mm;
+	struct vm_area_struct *vma;
+
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, it->addr);
+	if (vma)
+		break_it(vma, it->addr);
+	mmap_read_unlock(mm);
+}
+`;
+  const r = await analyzeSources([{ path: 'ksm.c', text }], { exportSummaries: true });
+  assert.equal(r.summaries['break_one']?.lock, undefined, JSON.stringify(r.summaries['break_one']));
 });

@@ -15,9 +15,10 @@ import { fieldFlagSplit, flagKey, flagKnownClear, flagRefined, leaveFieldFlags }
 import { ANY, type Branches, type Evaluated } from './values.js';
 import { applyLockEffects, applyRequirement, forgetRepointed, markLastUser, resolveRequirements, type CallVariant } from './models/locks.js';
 import { applyPagefault } from './models/faults.js';
+import { applyRcuRead } from './models/rcu.js';
 import { failureVariants, returnedBits } from './models/failures.js';
 import { returnedPointer } from './models/pointers.js';
-import { noteCallFacts } from './models/summary-facts.js';
+import { noteCallFacts, noteVmaWriteNeeded } from './models/summary-facts.js';
 
 /** What the call effects need of the expression evaluator. */
 export interface CallEvaluator {
@@ -158,6 +159,13 @@ export const CALL_EFFECTS: readonly CallEffect[] = [
     },
   },
   {
+    // rcu_read_lock()/rcu_read_unlock(): the sections the pointer model reads at a lookup below.
+    name: 'rcu read section',
+    run(evaluator, call) {
+      if (call.api.rcuRead) applyRcuRead(evaluator.context, call.name, call.api, call.node, copy(call));
+    },
+  },
+  {
     // The summary facts read the locks as the call finds them (faulting under the caller's mmap
     // lock, taking the mmap lock under the caller's VMA lock): before requirements and effects.
     name: 'summary facts',
@@ -173,14 +181,24 @@ export const CALL_EFFECTS: readonly CallEffect[] = [
     name: 'requirements',
     run(evaluator, call) {
       for (const r of call.requires) applyRequirement(evaluator.context, copy(call), r, call.name, call.node);
+      // A callee's write that needs the VMA write lock of a VMA this function was given: its own
+      // caller's to take, when this function knows nothing of it (with the locks the callee needs held).
+      for (const r of call.requires) {
+        const arg = r.because === 'write' && !r.path ? call.args[r.target] : undefined;
+        const k = arg ? keyOf(stripParens(arg)) : null;
+        const at = r.at;
+        if (k && at) noteVmaWriteNeeded(evaluator.context, k, call.state, call.before, () => ({ at, via: [evaluator.context.step(call.node, `${call.name}() called here with \`${k}\``, 'call'), ...(r.via ?? [])].slice(0, 8) }));
+      }
     },
   },
   {
     // A function the run defines may write through its pointer arguments, like any other callee
     // (except a flag it leaves clear when it was clear): before the effects, which may set them.
+    // So may a known function that may drop a lock: it says so through `*locked`, `*unlocked`
+    // (faultin_page_range(), fixup_user_fault()), which the caller tests after it.
     name: 'writes through arguments',
     run(evaluator, call) {
-      if (call.api.source?.kind !== 'summary') return;
+      if (call.api.source?.kind !== 'summary' && !call.api.lock?.some((e) => e.op === 'forget')) return;
       for (const a of call.args) {
         const arg = stripParens(a);
         const addressed = addressOperand(arg);

@@ -48,6 +48,10 @@ export interface FunctionContext {
   orderEdges: Map<string, LockOrderEdge> | null;
   /** VMA fields whose writers need the mmap write lock (`vm_flags` too where it is a plain field). */
   vmaWriteFields: readonly string[];
+  /** VMA fields per-VMA-lock readers read (their writers need the VMA write lock); none without per-VMA locks. */
+  vmaLockedFields: readonly string[];
+  /** The function takes the mmap lock or a VMA lock itself somewhere (function-text.ts takesMmOrVmaLock()). */
+  takesMmOrVmaLock(): boolean;
 }
 
 /** Thrown when one function's analysis is past its deadline, even inside one statement. */

@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { AstNode, addressOperand, calleeName, callArgs, stripParens } from '../parse/ast.js';
 import type { ApiEntry } from '../kb/lock-api.js';
+import { PLAIN_STORE_MACROS } from '../kb/vma-fields.js';
 import { State, mentions } from './state.js';
 import { isNamedConstant } from './c-names.js';
 import { keyOf, equalityKey, isPureCondition, literalBits, isZeroLiteral } from './keys.js';
@@ -20,7 +21,7 @@ import { assignLocks, assignReturnedLock, forgetRepointed, forgetThroughFlag, ma
 import { mmapLockOfVma } from './models/lock-queries.js';
 import type { LockKey } from './lock-keys.js';
 import { assignPointer, markTestedFields } from './models/pointers.js';
-import { noteDeref, noteModify } from './models/summary-facts.js';
+import { noteDeref, noteModify, noteVmaWriteNeeded } from './models/summary-facts.js';
 import { applyKernelLockCall } from './models/kernel-locks.js';
 
 export abstract class Evaluator implements CallEvaluator {
@@ -321,6 +322,9 @@ export abstract class Evaluator implements CallEvaluator {
     const objectKey = keyOf(object);
     return outs.map((o) => {
       if (this.context.sink) this.context.sink.write(n, object, objectKey, field, target.operator === '->', o.state);
+      if (objectKey && target.operator === '->' && this.context.vmaLockedFields.includes(field)) {
+        noteVmaWriteNeeded(this.context, objectKey, o.state, o.state, () => ({ at: this.context.step(n, `\`${oneLine(target.text)}\` written here with the mmap write lock held but no VMA write lock taken or asserted: page faults under the per-VMA lock read it`, 'modify'), via: [] }));
+      }
       const i = objectKey && target.operator === '->' && this.context.vmaWriteFields.includes(field) ? noteModify(this.context, objectKey, o.state, n, `writes \`${oneLine(target.text)}\``) : -1;
       if (i < 0) return o;
       const copy = o.state.clone();
@@ -348,7 +352,7 @@ export abstract class Evaluator implements CallEvaluator {
     const rk = keyOf(rhs);
     if (/^\w+$/.test(key) && rk && rk !== key && (/^-?[0-9]\w*$/.test(rk) || isNamedConstant(rk.replace(/^-/, '')))) copy.setVal(equalityKey(key, rk), V_POS);
     assignLocks(this.context, copy, key, value, at);
-    if (value.ptr) assignPointer(copy, key, value.ptr);
+    if (value.ptr) assignPointer(this.context, copy, key, value.ptr);
     if (value.lockOnRet) assignReturnedLock(this.context, copy, key, value.lockOnRet, at);
     return copy;
   }
@@ -369,6 +373,14 @@ export abstract class Evaluator implements CallEvaluator {
     for (const a of args) {
       states = states.flatMap((s) => this.expr(a, s).map((o) => o.state));
       if (states.length > MAX_EXPR_PATHS) states = collapseStates(states);
+    }
+    const stored = name && PLAIN_STORE_MACROS.includes(name) && args[0] ? stripParens(args[0]) : null;
+    if (!api && stored?.type === 'field_expression') {
+      // WRITE_ONCE(vma->f, v): a store to the field, as `vma->f = v` is (the rules see the write).
+      return states.flatMap((s) => {
+        if (this.context.sink) this.context.sink.call(n, name, undefined, args, s, []);
+        return this.fieldWrite(n, stored, [{ state: this.havocUnknownCall(n, name, args, s), value: ANY }]);
+      });
     }
     if (!api) {
       return states.flatMap((s) => {

@@ -50,6 +50,14 @@ export interface PointerFact {
   nullnessMerged?: boolean;
   /** Variables holding a bound computed from its vm_start (`hole_end = min(end, vma->vm_start)`, start-bounds.ts). */
   startBounds?: readonly string[];
+  /**
+   * Found inside an RCU read-side section with neither the mmap lock nor a VMA lock held or possibly
+   * held (a walk of the VMA tree under rcu_read_lock() only): where that section began. Such a VMA
+   * is not stable until a VMA lock is taken on it (`lockedBy`) or the mmap lock is held.
+   */
+  rcuOnly?: TraceStep;
+  /** From a maple tree walk (ApiEntry.treeEntry): a VMA only where assigned to a VMA pointer. */
+  treeEntry?: boolean;
 }
 
 /**
@@ -150,6 +158,10 @@ export interface CallRequirement {
   /** The callee's argument and path it is about (as in the summary). */
   target: number;
   path?: string;
+  /** 'write': needed by a write the callee makes (`at`), not asserted (LockRequirement.because). */
+  because?: 'write';
+  /** For `because`: the calls from the callee down to the write (LockRequirement.via). */
+  via?: TraceStep[];
 }
 
 export interface CallEvent extends EventBase {
@@ -192,6 +204,8 @@ export interface LockOp {
   lock: LockClass;
   /** The call names the rwsem itself (`down_read(&mm->mmap_lock)`) rather than the mmap_* wrapper. */
   raw: boolean;
+  /** lockdep's might_lock*(): the call says the lock may be taken here, and takes nothing. */
+  annotation: boolean;
   mode: 'read' | 'write' | undefined;
   key: LockKey;
   display: string;

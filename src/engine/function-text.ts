@@ -239,3 +239,26 @@ export function collectSharedThroughStruct(fn: AstNode): Set<string> {
   });
   return new Set(pairs.filter(([, base]) => passed.has(base)).map(([v]) => v));
 }
+
+/**
+ * The function takes the mmap lock or a VMA lock itself somewhere (a call whose entry acquires one,
+ * a lockdep annotation and a raw rwsem call on another lock aside): where it does, it does not run
+ * under its caller's mmap lock (a blocking take would deadlock, a VMA lock is taken without it).
+ * Flow-insensitive: the whole function.
+ */
+export function takesMmOrVmaLock(fn: AstNode, name: string, resolve: (name: string) => ApiEntry | undefined): boolean {
+  const takes = (api: ApiEntry | undefined): boolean => !!api?.lock?.some((e) => e.op === 'acquire' && (e.lock === 'mmap' || e.lock === 'vma') && !e.annotation && !e.rawRwsem);
+  // Or the function is one the knowledge base knows to take one for its caller (lock_vma_under_rcu()).
+  let found = takes(resolve(name));
+  const body = fn.child('body');
+  if (body && !found) {
+    walk(body, (x) => {
+      if (found) return false;
+      if (x.type !== 'call_expression') return true;
+      const callee = calleeName(x);
+      found = !!callee && takes(resolve(callee));
+      return !found;
+    });
+  }
+  return found;
+}

@@ -14,7 +14,7 @@ import { deadFactPruner } from './liveness.js';
 import { State, type LockFact } from './state.js';
 import { outConstants, outFields, outFlagValues } from './out-values.js';
 import { configMacros, pathConfig } from './config-paths.js';
-import { canonicalizer, collectAliases, collectLockFlags, collectPointerParams, collectSharedThroughStruct, collectTypes } from './function-text.js';
+import { canonicalizer, collectAliases, collectLockFlags, collectPointerParams, collectSharedThroughStruct, collectTypes, takesMmOrVmaLock } from './function-text.js';
 import { entryConditions } from './arg-conditions.js';
 import { Transfer, keyOf, declaredName, rwsemOwner, type EventSink, type FunctionContext, type SummaryFacts } from './transfer.js';
 import { emptySummaryFacts } from './models/summary-facts.js';
@@ -38,7 +38,7 @@ import {
   type ReturnKind,
   type StateView,
 } from './events.js';
-import { MMAP_RWSEM_FIELDS, VMA_MMAP_WRITE_FIELDS, VMA_STRUCT_TAG, type ApiEntry, type LockClass } from '../kb/lock-api.js';
+import { MMAP_RWSEM_FIELDS, VMA_LOCKED_FIELDS, VMA_MMAP_WRITE_FIELDS, VMA_STRUCT_TAG, type ApiEntry, type LockClass } from '../kb/lock-api.js';
 import { lockClass } from '../kb/lock-classes.js';
 import { DEFINITION_MACRO, definitionMacroName } from './c-names.js';
 import { documentedNoFailure } from './doc-claims.js';
@@ -62,8 +62,8 @@ export interface FunctionAnalysis {
 /** A lock held at a call, expressed on the callee's parameters. */
 export interface HeldAtCall {
   lock: LockClass;
-  /** Callee parameter index and path from it (`$->vm_mm`). */
-  target: number;
+  /** Callee parameter index and path from it (`$->vm_mm`); 'current': the current task, the same object in the callee. */
+  target: number | 'current';
   path?: string;
   state: 'read' | 'write' | 'held';
   origin: TraceStep | null;
@@ -89,7 +89,7 @@ export interface CallSite {
 /** A lock the function's callers hold on entry (from its call sites). */
 export interface EntryLock {
   lock: LockClass;
-  target: number;
+  target: number | 'current';
   path?: string;
   state: 'read' | 'write' | 'held';
   /** The step that says so (the call), shown in traces. */
@@ -119,6 +119,8 @@ export interface FunctionEnv {
   calledAs?: CalledAs;
   /** VMA fields whose writers need the mmap write lock in this tree (default: the knowledge base's). */
   vmaWriteFields?: readonly string[];
+  /** VMA fields per-VMA-lock readers read, in this tree (default: the knowledge base's). */
+  vmaLockedFields?: readonly string[];
 }
 
 const MAX_TRACE = 10;
@@ -185,7 +187,7 @@ function entryState(fn: AstNode, canonical: (k: string) => string, file: string,
     if (context.held.length) pathState.addStep(context.step, context.held.map((l) => l.key));
   }
   for (const e of fromCallers) {
-    const name = params[e.target];
+    const name = e.target === 'current' ? 'current' : params[e.target];
     if (!name) continue;
     const expr = e.path ? e.path.replace('$', name) : name;
     const key = lockKeyFor(e.lock, canonical(expr.replace(/^\*&/, '')));
@@ -318,7 +320,7 @@ function isFailure(bits: number, kind: ReturnKind): boolean {
 }
 
 /** A held lock of the caller, expressed on the callee's parameters (null when no argument reaches it). */
-function heldOnParams(lockKey: LockKey, argKeys: readonly (string | null)[]): { target: number; path?: string } | null {
+function heldOnParams(lockKey: LockKey, argKeys: readonly (string | null)[]): { target: number | 'current'; path?: string } | null {
   const expr = lockInstanceOf(lockKey);
   for (let i = 0; i < argKeys.length; i++) {
     const a = argKeys[i];
@@ -331,6 +333,8 @@ function heldOnParams(lockKey: LockKey, argKeys: readonly (string | null)[]): { 
       if (expr.startsWith(`${inner}.`)) return { target: i, path: `$->${expr.slice(inner.length + 1)}` };
     }
   }
+  // The current task's mm (`current->mm`, also through a local `mm = current->mm`) is the callee's too.
+  if (expr.startsWith('current->')) return { target: 'current', path: `$${expr.slice('current'.length)}` };
   return null;
 }
 
@@ -378,6 +382,7 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
   const step = (node: AstNode, message: string, kind?: TraceKind): TraceStep => stepAt(file, node, message, kind);
   const facts: SummaryFacts | null = env.summarize ? emptySummaryFacts() : null;
   const types = collectTypes(fn);
+  let takesLocks: boolean | undefined;
   const context: FunctionContext = {
     file,
     canonical,
@@ -387,6 +392,8 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     pointerParams: collectPointerParams(fn),
     typeOf: (name) => types.get(name),
     vmaWriteFields: env.vmaWriteFields ?? VMA_MMAP_WRITE_FIELDS,
+    vmaLockedFields: env.vmaLockedFields ?? VMA_LOCKED_FIELDS,
+    takesMmOrVmaLock: () => (takesLocks ??= takesMmOrVmaLock(fn, info.name, env.resolve)),
     resolve: env.resolve,
     params: info.params,
     facts,

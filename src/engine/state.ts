@@ -121,6 +121,8 @@ export class State {
   noneAtEntry: ReadonlySet<string>;
   /** What says so (the entry context's step, for traces). */
   noneAtEntryStep: TraceStep | null;
+  /** RCU read-side sections entered and not left (rcu_read_lock()), innermost last (models/rcu.ts). */
+  rcuSections: readonly TraceStep[];
   private hashCache: string | null = null;
 
   constructor(from?: State) {
@@ -147,6 +149,7 @@ export class State {
       this.atomicSections = from.atomicSections;
       this.noneAtEntry = from.noneAtEntry;
       this.noneAtEntryStep = from.noneAtEntryStep;
+      this.rcuSections = from.rcuSections;
     } else {
       this.locks = new Map();
       this.values = new Map();
@@ -170,6 +173,7 @@ export class State {
       this.atomicSections = NO_SECTIONS;
       this.noneAtEntry = NO_CLASSES;
       this.noneAtEntryStep = null;
+      this.rcuSections = NO_SECTIONS;
     }
   }
 
@@ -184,6 +188,11 @@ export class State {
 
   setAtomicSections(sections: readonly TraceStep[]): void {
     this.atomicSections = sections;
+    this.hashCache = null;
+  }
+
+  setRcuSections(sections: readonly TraceStep[]): void {
+    this.rcuSections = sections;
     this.hashCache = null;
   }
 
@@ -482,9 +491,9 @@ export function mentions(k: string, key: string, byValue = false): boolean {
   }
 }
 
-/** Do two states hold the same kernel locks and atomic sections (which State.hash() leaves out)? */
+/** Do two states hold the same kernel locks, atomic and RCU read sections (which State.hash() leaves out)? */
 export function sameKernelContext(a: State, b: State): boolean {
-  if (a.atomicSections.length !== b.atomicSections.length) return false;
+  if (a.atomicSections.length !== b.atomicSections.length || a.rcuSections.length !== b.rcuSections.length) return false;
   if (a.kernelLocks === b.kernelLocks) return true;
   if (a.kernelLocks.size !== b.kernelLocks.size) return false;
   for (const [k, f] of a.kernelLocks) if (b.kernelLocks.get(k)?.mode !== f.mode) return false;
@@ -500,6 +509,7 @@ export function joinKernelContext(a: State, b: State): State {
   const out = a.clone();
   out.kernelLocks = new Map([...a.kernelLocks].filter(([k, f]) => b.kernelLocks.get(k)?.mode === f.mode));
   if (b.atomicSections.length < a.atomicSections.length) out.atomicSections = b.atomicSections;
+  if (b.rcuSections.length < a.rcuSections.length) out.rcuSections = b.rcuSections;
   return out;
 }
 
@@ -548,6 +558,7 @@ export function joinStates(a: State, b: State): State {
   // A kernel lock is held after the join where both paths hold it (no finding from a maybe).
   if (a.kernelLocks !== b.kernelLocks) out.kernelLocks = new Map([...a.kernelLocks].filter(([k, f]) => b.kernelLocks.get(k)?.mode === f.mode));
   if (a.atomicSections.length !== b.atomicSections.length) out.atomicSections = a.atomicSections.length < b.atomicSections.length ? a.atomicSections : b.atomicSections;
+  if (a.rcuSections.length !== b.rcuSections.length) out.rcuSections = a.rcuSections.length < b.rcuSections.length ? a.rcuSections : b.rcuSections;
   if (a.pf !== b.pf) out.pf = Math.min(a.pf, b.pf);
   if (a.ret !== b.ret) out.ret = a.ret < 0 || b.ret < 0 ? -1 : a.ret | b.ret;
   return out;

@@ -11,8 +11,9 @@
 // - which pointer parameters it dereferences, which VMA parameters it modifies.
 
 import type { ApiEntry, FailureStyle, LockClass, LockEffect, LockMode, LockRequirement } from '../kb/lock-api.js';
-import type { TraceStep } from '../types.js';
-import type { State, LockFact } from './state.js';
+import type { TraceKind, TraceStep } from '../types.js';
+import type { State, LockFact, TraceLink } from './state.js';
+import { entryConditions } from './arg-conditions.js';
 import type { SummaryFacts } from './models/summary-facts.js';
 import type { OutField } from './out-values.js';
 import { LOCK_CLASSES, lockClass } from '../kb/lock-classes.js';
@@ -81,6 +82,72 @@ function separating(yes: readonly State[], no: readonly State[]): number | null 
   return a;
 }
 
+/** How many of the callee's branches before its lock call a summary keeps for its callers' traces. */
+const VIA_BRANCHES = 3;
+
+/**
+ * The callee's steps on one way out that has the effect (LockEffect.via): the last branches taken
+ * before its lock call of that kind, and the call.
+ */
+function pathOf(pathState: State, key: LockKey, kind: TraceKind): TraceStep[] {
+  const chain: TraceLink[] = [];
+  for (let t = pathState.trace; t; t = t.prev) chain.push(t);
+  chain.reverse();
+  let at = -1;
+  chain.forEach((t, i) => {
+    if (t.step.kind === kind && t.keys.includes(key)) at = i;
+  });
+  if (at < 0) return [];
+  const branches = chain.slice(0, at).filter((t) => t.step.kind === 'branch').slice(-VIA_BRANCHES);
+  // A callee's own steps to it, which follow its call (addVia() in models/locks.ts).
+  let end = at + 1;
+  while (end < chain.length && end - at <= VIA_BRANCHES + 1 && chain[end]!.step.kind === 'call' && chain[end]!.keys.includes(key)) end++;
+  return [...branches, ...chain.slice(at, end)].map((t) => summaryStep(t.step));
+}
+
+/** The constant an exit returns (`0`, `NULL`, `-EAGAIN`, `SCAN_FAIL`, also through a variable assigned it), or null. */
+function returnedConstant(pathState: State): string | null {
+  const n = pathState.retNode as { type?: string; text?: string } | null;
+  if (!n?.text || n.type === 'return_statement') return null;
+  const text = (pathState.retKey ? pathState.consts.get(pathState.retKey) : undefined) ?? n.text.replace(/^\((.*)\)$/, '$1').replace(/\s+/g, '');
+  return /^(-?\d+[uUlL]*|NULL|true|false|-?[A-Z][A-Z0-9_]*)$/.test(text) ? text : null;
+}
+
+/** The returned value cannot tell a function's ways out apart: it returns nothing, or one constant on all of them. */
+function returnSaysNothing(kind: ReturnKind, exits: readonly State[]): boolean {
+  if (kind === 'void') return true;
+  const first = exits[0] ? returnedConstant(exits[0]) : null;
+  return first !== null && exits.every((pathState) => returnedConstant(pathState) === first);
+}
+
+/**
+ * A parameter's value, as tested on the paths, tells the `yes` exits from the `no` exits (`if
+ * (flags & UNLOCK)`, `if (!locked)`): what happens depends on the caller's arguments. The keys
+ * are the parameters and the expressions of them the paths tested (`flags & UNLOCK`, `vmf->flags`).
+ */
+function decidedByArgument(yes: readonly State[], no: readonly State[], params: readonly string[]): boolean {
+  const named = params.filter((p) => !!p);
+  if (!named.length) return false;
+  // Not a call of them (`addr_is_stale(mm, addr)`): what that returns, no caller knows either.
+  const ofParam = (k: string): boolean => !/\w\s*\(/.test(k) && named.some((p) => new RegExp(`(^|[^\\w.>])${p}(\\W|$)`).test(k));
+  const keys = new Set<string>();
+  for (const pathState of [...yes, ...no]) for (const k of pathState.values.keys()) if (ofParam(k)) keys.add(k);
+  const entry = [...yes, ...no].map((pathState) => entryConditions(pathState, params));
+  const bitsOf = (pathState: State, i: number, k: string): number => (k.startsWith('#') ? (entry[i]![Number(k.slice(1))] ?? V_ANY) : pathState.getVal(k));
+  const all = [...params.map((_p, i) => `#${i}`), ...keys];
+  // Every way out with the effect tested something the caller passed (`switch (s->lock_mode)`):
+  // the caller may know which way it goes.
+  const knows = (pathState: State, i: number): boolean => all.some((k) => bitsOf(pathState, i, k) !== V_ANY) || [...pathState.consts.keys()].some(ofParam);
+  if (yes.every((pathState, i) => knows(pathState, i))) return true;
+  return all.some((k) => {
+    let a = 0;
+    let b = 0;
+    yes.forEach((pathState, i) => (a |= bitsOf(pathState, i, k)));
+    no.forEach((pathState, i) => (b |= bitsOf(pathState, yes.length + i, k)));
+    return a !== V_ANY && b !== V_ANY && (a & b) === 0;
+  });
+}
+
 function modeOf(changes: { mode?: LockMode }[]): LockMode | undefined {
   const modes = new Set(changes.map((c) => c.mode));
   return modes.size === 1 ? [...modes][0] : undefined;
@@ -134,8 +201,18 @@ function lockEffects(lock: LockClass, key: LockKey, where: { target: number | 'c
       return w ? [{ ...base, op: 'acquire', mode: modeOf(get('acquired')), when: 'always', ...w }] : forget;
     }
     case 'released': {
+      const released = get('released').map((r) => r.st);
       const w = when(get('released'), same);
-      return w ? [{ ...base, op: 'release', mode: undefined, when: 'always', ...w }] : forget;
+      const via = same.length ? pathOf(released[0]!, key, 'release') : [];
+      const shown = via.length ? { via } : {};
+      if (w) return [{ ...base, op: 'release', mode: undefined, when: 'always', ...w, ...shown }];
+      // Nothing the caller sees tells the exits apart: the caller goes both ways, unless an
+      // argument decides (`if (flags & UNLOCK)`), which the summary cannot say: then "may change".
+      // So does a returned value the bits do not tell (named constants: `SCAN_SUCCEED`,
+      // `-EAGAIN`), which a caller may test: only a value that says nothing (void, or the same
+      // constant on every way out) makes the caller's two paths.
+      if (!returnSaysNothing(kind, exits) || decidedByArgument(released, same.map((x) => x.st), params)) return forget;
+      return [{ ...base, op: 'release', when: 'either', ...shown }];
     }
     case 'retaken': {
       if (same.length) return forget;
@@ -268,6 +345,22 @@ function requirementOf(lock: LockClass, key: LockKey, where: { target: number; p
   return { lock, ...(only === 'held' ? {} : { mode: only as LockMode }), target: where.target, ...(where.path ? { path: where.path } : {}), ...(at ? { at: summaryStep(at) } : {}) };
 }
 
+/**
+ * The VMA write lock a write needs of the caller (SummaryFacts.needsVmaWrite): on some path, not
+ * every one, so not a requirement of the exits. One the exits also show (a callee's such
+ * requirement on every path) says where the write is.
+ */
+function writeRequirements(facts: SummaryFacts, requires: LockRequirement[]): LockRequirement[] {
+  const out: LockRequirement[] = [];
+  for (const [target, { at, via }] of facts.needsVmaWrite ?? []) {
+    const r: LockRequirement = { lock: 'vma-write', mode: 'write', target, at: summaryStep(at), because: 'write', ...(via.length ? { via: via.map(summaryStep) } : {}) };
+    const i = requires.findIndex((q) => q.lock === 'vma-write' && q.target === target && !q.path);
+    if (i >= 0) requires[i] = r;
+    else out.push(r);
+  }
+  return out;
+}
+
 function failureStyle(kind: ReturnKind, failures: readonly { returned: number }[]): FailureStyle | undefined {
   if (failures.length === 0) return undefined;
   switch (kind) {
@@ -327,6 +420,7 @@ export function summarize(input: SummaryInput): ApiEntry {
     const r = where.target === 'current' ? null : requirementOf(cls, key, { target: where.target, path: where.path }, exits);
     if (r) requires.push(r);
   }
+  requires.push(...writeRequirements(input.facts, requires));
   if (input.returnKind === 'pointer') lock.push(...returnedVmaLock(exits));
   const entry: ApiEntry = { name: input.name, source: { kind: 'summary', file: input.file, line: input.line } };
   if (lock.length) entry.lock = lock;
@@ -400,7 +494,9 @@ export function summaryFingerprint(e: ApiEntry | undefined, part: 'all' | 'flow'
     delete rest.derefsArgs;
   }
   const shown: Record<string, unknown> = { ...rest };
-  if (requires) shown.requires = requires.map(({ at: _a, ...r }) => r);
+  // The callee's steps shown in its callers' traces: where, not what.
+  if (rest.lock?.some((l) => l.via)) shown.lock = rest.lock.map(({ via: _via, ...l }) => l);
+  if (requires) shown.requires = requires.map(({ at: _a, via: _v, ...r }) => r);
   if (takesMmapLock) shown.takesMmapLock = true;
   // The classes taken inside grow up the call graph one file at a time: a caller analysed again for
   // each would keep the cross-file fixed point from converging. They are best-effort (what the

@@ -26,6 +26,7 @@ export interface FunctionRunnerSettings {
   /** The rules' visitors (none when the file's findings are not reported). */
   visitors: RuleVisitor[];
   vmaWriteFields: readonly string[];
+  vmaLockedFields: readonly string[];
 }
 
 export class FunctionRunner {
@@ -78,6 +79,7 @@ export class FunctionRunner {
           handsLocksTo: this.functions.handoffs.get(info.name),
           calledAs: this.functions.contexts.get(info.name),
           vmaWriteFields: this.settings.vmaWriteFields,
+          vmaLockedFields: this.settings.vmaLockedFields,
         }),
       );
       if (recording) this.memo.keep(recording, analysis);

@@ -343,9 +343,10 @@ const EFFECT_FIELDS: FieldChecks<LockEffect> = {
   mode: (c, v, at) => c.oneOf(v, at, MODES),
   // A computed summary may also act on the current task's mm (`current->mm`).
   target: (c, v, at) => (v === 'ret' || v === 'all' || v === 'current' ? v : c.index(v, at)),
-  when: (c, v, at) => c.oneOf(v, at, [...CONFIG_WHENS, 'ret-bits', 'flag-out']),
+  when: (c, v, at) => c.oneOf(v, at, [...CONFIG_WHENS, 'ret-bits', 'flag-out', 'either']),
   rawRwsem: (c, v, at) => c.bool(v, at),
   trylock: (c, v, at) => c.bool(v, at),
+  annotation: (c, v, at) => c.bool(v, at),
   okBits: (c, v, at) => c.integer(v, at, 0, V_BITS_MAX),
   path: (c, v, at) => c.computedPath(v, at),
   endsVmaWriteLocks: (c, v, at) => c.bool(v, at),
@@ -360,6 +361,7 @@ const EFFECT_FIELDS: FieldChecks<LockEffect> = {
     const flag = fieldFlag(c, rest, at, 'set', (x, a) => c.bool(x, a));
     return exact === undefined ? flag : { ...flag, exact: c.bool(exact, child(at, 'exact')) };
   },
+  via: (c, v, at) => steps(c, v, at),
 };
 
 const REQUIREMENT_FIELDS: FieldChecks<LockRequirement> = {
@@ -368,6 +370,8 @@ const REQUIREMENT_FIELDS: FieldChecks<LockRequirement> = {
   target: (c, v, at) => c.index(v, at),
   path: (c, v, at) => c.computedPath(v, at),
   at: (c, v, at) => step(c, v, at),
+  because: (c, v, at) => c.oneOf(v, at, ['write'] as const),
+  via: (c, v, at) => steps(c, v, at),
 };
 
 const KERNEL_LOCK_EFFECT_FIELDS: FieldChecks<KernelLockEffect> = {
@@ -399,6 +403,8 @@ const ENTRY_FIELDS: FieldChecks<ApiEntry> = {
   leavesFlags: (c, v, at) => c.array(v, at, 'flags').map((f, i) => fieldFlag(c, f, `${at}[${i}]`, 'bits', (x, a) => c.integer(x, a, 1, V_BITS_MAX))),
   noreturn: (c, v, at) => c.bool(v, at),
   pagefault: (c, v, at) => c.oneOf(v, at, ['disable', 'enable'] as const),
+  rcuRead: (c, v, at) => c.oneOf(v, at, ['enter', 'leave'] as const),
+  treeEntry: (c, v, at) => c.bool(v, at),
   assertsFalseArg: (c, v, at) => c.index(v, at),
   lastUser: (c, v, at) => c.index(v, at),
   transparent: (c, v, at) => c.bool(v, at),

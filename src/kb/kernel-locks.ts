@@ -197,6 +197,23 @@ export function isAtomicKind(kind: KernelLockKind): boolean {
  */
 export const MMAP_CONTEXT_CALLBACKS: Readonly<Record<string, { fields: readonly string[]; held: string }>> = {
   'struct file_operations': { fields: ['mmap'], held: 'the mmap write lock' },
+  // The ->mmap of the tables a file's ->mmap hands the call to, still under the mmap write lock:
+  // sock_mmap(), v4l2_mmap(), fb_mmap(), dma_buf_mmap_internal(), snd_pcm_mmap_data(), uio_mmap(),
+  // kernfs_fop_mmap() (sysfs binary attributes), vfio_device_fops_mmap(), drm_gem_mmap_obj(),
+  // vb2_mmap(), ib_uverbs_mmap(), snd_hwdep_mmap().
+  'struct proto_ops': { fields: ['mmap'], held: 'the mmap write lock (from sock_mmap())' },
+  'struct v4l2_file_operations': { fields: ['mmap'], held: 'the mmap write lock (from v4l2_mmap())' },
+  'struct fb_ops': { fields: ['fb_mmap'], held: 'the mmap write lock (from fb_mmap())' },
+  'struct dma_buf_ops': { fields: ['mmap'], held: 'the mmap write lock (from the dma-buf file\'s ->mmap)' },
+  'struct snd_pcm_ops': { fields: ['mmap'], held: 'the mmap write lock (from snd_pcm_mmap())' },
+  'struct uio_info': { fields: ['mmap'], held: 'the mmap write lock (from uio_mmap())' },
+  'struct kernfs_ops': { fields: ['mmap'], held: 'the mmap write lock (from kernfs_fop_mmap())' },
+  'struct bin_attribute': { fields: ['mmap'], held: 'the mmap write lock (from kernfs_fop_mmap())' },
+  'struct vfio_device_ops': { fields: ['mmap'], held: 'the mmap write lock (from vfio_device_fops_mmap())' },
+  'struct drm_gem_object_funcs': { fields: ['mmap'], held: 'the mmap write lock (from drm_gem_mmap())' },
+  'struct vb2_mem_ops': { fields: ['mmap'], held: 'the mmap write lock (from vb2_mmap())' },
+  'struct ib_device_ops': { fields: ['mmap'], held: 'the mmap write lock (from ib_uverbs_mmap())' },
+  'struct snd_hwdep_ops': { fields: ['mmap'], held: 'the mmap write lock (from snd_hwdep_mmap())' },
   'struct vm_operations_struct': {
     fields: ['fault', 'huge_fault', 'page_mkwrite', 'pfn_mkwrite', 'map_pages', 'open', 'close', 'mremap', 'may_split'],
     held: 'the mmap lock or a VMA lock',

@@ -6,6 +6,8 @@
 import { LOCK_CLASS_DECLARATIONS, MMAP_LOCK, VMA_LOCK, classesEndingWith, type LockClass, type LockClassDeclaration, type LockMode, type RawForm } from './lock-classes.js';
 import type { KernelLockKind } from './kernel-locks.js';
 import type { TraceStep } from '../types.js';
+import { SELF_LOCKING_ENTRIES } from './self-locking.js';
+import { USER_ACCESS_ENTRIES } from './user-access.js';
 
 /**
  * Which lock an entry acts on: the mmap lock, a VMA's read lock, or a VMA's write lock (taken by
@@ -23,9 +25,11 @@ export type { LockClass, LockMode } from './lock-classes.js';
  * - ret-bits: only when the returned value is one of `okBits` (V_* bits; computed summaries use it);
  * - flag-out: only when the callee leaves the flag argument `flag` points to with a value in
  *   `flagBits`: a drop reported through an out-parameter, of either polarity (`bool *lock_dropped`
- *   set true, GUP's `int *locked` cleared); see LockEffect.flag.
+ *   set true, GUP's `int *locked` cleared); see LockEffect.flag;
+ * - either: on some of a computed summary's ways out, nothing the caller sees telling which: a
+ *   caller holding the lock goes on both ways (else it may have changed; Smatch's return states).
  */
-export type LockCondition = 'always' | 'ret-zero' | 'ret-true' | 'ret-nonnull' | 'ret-bits' | 'flag-out';
+export type LockCondition = 'always' | 'ret-zero' | 'ret-true' | 'ret-nonnull' | 'ret-bits' | 'flag-out' | 'either';
 
 /**
  * Where the lock object comes from:
@@ -52,6 +56,8 @@ export interface LockEffect {
   rawRwsem?: boolean;
   /** trylock forms never block, so taking them while holding other locks is not a deadlock. */
   trylock?: boolean;
+  /** lockdep's might_lock*(): says the lock may be taken here, takes nothing (kb/self-locking.ts). */
+  annotation?: boolean;
   /** With when = 'ret-bits': the returned values (V_* bits) on which the effect happens. */
   okBits?: number;
   /**
@@ -86,6 +92,8 @@ export interface LockEffect {
    * `exact`: and always does then (the paths without it all found the flag the other way).
    */
   ifFlag?: { target: number; path: string; set: boolean; exact?: boolean };
+  /** A computed summary's conditional effect: the callee's steps to it, for a caller's trace. */
+  via?: { file: string; line: number; column: number; message: string }[];
 }
 
 /** A lock state a function needs on entry (it asserts it, or releases a lock it did not take). */
@@ -96,8 +104,12 @@ export interface LockRequirement {
   /** The argument (0-based) naming the object, and the path from it (see LockEffect.path). */
   target: number;
   path?: string;
-  /** Where the callee shows the requirement (an assertion, an unlock). */
+  /** Where the callee shows the requirement (an assertion, an unlock, the write that needs it). */
   at?: { file: string; line: number; column: number; message: string };
+  /** 'write': not asserted but needed by a write on some path (a field per-VMA-lock readers read, `at`). */
+  because?: 'write';
+  /** For `because`: the calls from the callee down to the function that makes the write. */
+  via?: { file: string; line: number; column: number; message: string }[];
 }
 
 /** How a function reports failure, for branch refinement and for stale-cannot-fail. */
@@ -173,6 +185,13 @@ export interface ApiEntry {
   lastUser?: number;
   /** pagefault_disable / pagefault_enable. */
   pagefault?: 'disable' | 'enable';
+  /** rcu_read_lock / rcu_read_unlock: an RCU read-side section begins or ends (engine/models/rcu.ts). */
+  rcuRead?: 'enter' | 'leave';
+  /**
+   * Returns an entry of a maple tree walk (mas_walk(), mas_find()): a VMA when the tree is an mm's,
+   * which only the variable it is assigned to tells (declared `struct vm_area_struct *`).
+   */
+  treeEntry?: boolean;
   /** The condition argument is asserted false past this call: BUG_ON(c) ends the path when c is true. */
   assertsFalseArg?: number;
   /** Function-like macro that returns its first argument (likely/unlikely, WARN_ON): transparent for conditions. */
@@ -388,8 +407,12 @@ const entries: ApiEntry[] = [
   // internal caller expects GUP to manage the lock internally and the lock must be released when
   // this returns") and leaves the flag clear.
   { name: '__get_user_pages_locked', lock: [{ ...FORGET('mmap', 'all'), ifFlagSet: 4 }], flagStaysClear: [4] },
+  ...SELF_LOCKING_ENTRIES,
 
   // ---- VMA lookups ----
+  // The maple tree walks the VMA lookups are made of (include/linux/maple_tree.h): under
+  // rcu_read_lock() only they find a VMA that is not stable yet (lock_vma_under_rcu()).
+  ...['mas_walk', 'mas_find', 'mas_next', 'mas_prev', 'mas_find_rev'].map((name): ApiEntry => ({ name, returnsVma: true, treeEntry: true })),
   { name: 'vma_lookup', returnsNullable: true, returnsVma: true, fails: 'null-fail' },
   { name: 'find_vma', returnsNullable: true, returnsVma: true, mayStartAbove: true, fails: 'null-fail' },
   { name: 'find_vma_intersection', returnsNullable: true, returnsVma: true, fails: 'null-fail' },
@@ -407,54 +430,15 @@ const entries: ApiEntry[] = [
   { name: 'range_in_vma', rangeCheck: true },
   { name: 'vma_contains', rangeCheck: true },
 
-  // ---- user memory that can fault (include/linux/uaccess.h and friends) ----
-  ...[
-    'copy_from_user',
-    'copy_to_user',
-    '_copy_from_user',
-    '_copy_to_user',
-    '__copy_from_user',
-    '__copy_to_user',
-    'raw_copy_from_user',
-    'raw_copy_to_user',
-    'copy_in_user',
-    'get_user',
-    'put_user',
-    '__get_user',
-    '__put_user',
-    'clear_user',
-    '__clear_user',
-    'strncpy_from_user',
-    'strnlen_user',
-    'fault_in_readable',
-    'fault_in_writeable',
-    'fault_in_safe_writeable',
-    'fault_in_subpage_writeable',
-    'fault_in_iov_iter_readable',
-    'fault_in_iov_iter_writeable',
-    'copy_struct_from_user',
-    'check_zeroed_user',
-    'memdup_user',
-    'memdup_user_nul',
-    'vmemdup_user',
-    'strndup_user',
-    'memdup_array_user',
-    'vmemdup_array_user',
-    'copy_from_iter',
-    'copy_to_iter',
-    'copy_page_from_iter',
-    'copy_page_to_iter',
-    'import_iovec',
-    'import_single_range',
-    'import_ubuf',
-    'get_user_pages_fast',
-    'pin_user_pages_fast',
-  ].map((name): ApiEntry => ({ name, mayFault: true })),
+  // ---- user memory that can fault (kb/user-access.ts) ----
+  ...USER_ACCESS_ENTRIES,
 
   // ---- page fault disabling ----
   { name: 'pagefault_disable', pagefault: 'disable' },
   { name: 'mmu_notifier_release', lastUser: 0 },
   { name: 'pagefault_enable', pagefault: 'enable' },
+  { name: 'rcu_read_lock', rcuRead: 'enter' },
+  { name: 'rcu_read_unlock', rcuRead: 'leave' },
 
   // ---- paths that end ----
   ...['BUG', 'panic', 'do_exit', 'do_group_exit', 'make_task_dead', '__builtin_unreachable', 'unreachable', 'kthread_exit', 'machine_halt', 'emergency_restart'].map(

@@ -75,10 +75,20 @@ export function inEnabledRegion(node: Node, pre: PreprocessorEvaluator, file: So
   return true;
 }
 
-/** `.field = value` pairs of a brace initializer. */
+/**
+ * `.field = value` pairs of a brace initializer. A pair under `#ifdef` inside the braces, which
+ * the grammar cannot read there, comes out as an assignment to a field of the directive's last
+ * word (`CONFIG_X .mmap = m`): its field and value count all the same.
+ */
 export function initializerFields(list: AstNode): Map<string, string> {
   const out = new Map<string, string>();
   for (const pair of list.namedChildren) {
+    if (pair.type === 'assignment_expression' && pair.child('left')?.type === 'field_expression') {
+      const field = pair.child('left')!.child('field')?.text;
+      const value = pair.child('right');
+      if (field && value && !out.has(field)) out.set(field, value.text.replace(/\s+/g, ' ').trim());
+      continue;
+    }
     if (pair.type !== 'initializer_pair') continue;
     const designator = pair.namedChildren.find((c) => c.type === 'field_designator');
     const value = pair.child('value');

@@ -9,7 +9,8 @@ export const faultUnderMmapLock: Rule = {
     shortDescription: 'A user copy that can fault is reached while the mmap lock is held.',
     fullDescription:
       'Reports a call that may fault on user memory (copy_from_user, copy_to_user, get_user, put_user, clear_user, ' +
-      'strncpy_from_user, fault_in_*, memdup_user, copy_struct_from_user, ...) on a path where the mmap lock of some mm ' +
+      'strncpy_from_user, fault_in_*, memdup_user, copy_struct_from_user, ..., and might_fault(), the kernel\'s annotation ' +
+      'of one) on a path where the mmap lock of some mm ' +
       'is held for read or write, outside pagefault_disable(). The page-fault handler takes the mmap lock for read: ' +
       'with a writer queued in between, the task deadlocks against itself.',
     docs: {

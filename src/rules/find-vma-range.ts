@@ -3,6 +3,7 @@ import type { Rule, RuleContext } from './rule.js';
 import type { EventBase } from '../engine/events.js';
 import type { AstNode } from '../parse/ast.js';
 import { firstUsePerLookup, lookupId } from './first-use.js';
+import { addressKey } from '../engine/addresses.js';
 
 /** Fields that may be read to decide whether the VMA contains the address. */
 const BOUNDARY_FIELDS = new Set(['vm_start', 'vm_end']);
@@ -18,6 +19,8 @@ interface Candidate {
   lookup: string;
   at: AstNode;
   filter: boolean;
+  /** A bound checked by vm_end alone: reported only when the lookup has no other use to report. */
+  endOnly: boolean;
   report: () => void;
 }
 
@@ -35,10 +38,25 @@ function inIfCondition(at: AstNode): boolean {
   return false;
 }
 
+/**
+ * `start` (a `p->vm_start` read) is subtracted from the lookup's address, in any of its forms:
+ * `(addr & PAGE_MASK) - vma->vm_start`, the offset of the address in the VMA (fastrpc's DMA address).
+ */
+function offsetOfAddress(start: AstNode, addr: string): AstNode | null {
+  let child = start;
+  let p = start.parent;
+  while (p && p.type === 'parenthesized_expression') {
+    child = p;
+    p = p.parent;
+  }
+  const left = p?.type === 'binary_expression' && p.operator === '-' && p.child('right') === child ? p.child('left') : null;
+  return left && addressKey(left) === addr ? p : null;
+}
+
 /** Lookups (by the line of the call) some path of the function has range-checked. */
 type RangeChecked = Set<number>;
 
-function check(pending: Candidate[], checked: RangeChecked, context: RuleContext, ev: EventBase, at: AstNode, key: string, how: string): void {
+function check(pending: Candidate[], checked: RangeChecked, context: RuleContext, ev: EventBase, at: AstNode, key: string, how: string, endOnly = false): void {
   const p = ev.state.pointer(key);
   if (!p || !p.mayStartAbove || p.nullness !== 'nonnull' || p.staleSince) return;
   if (p.tested.includes('vm_start')) {
@@ -56,7 +74,7 @@ function check(pending: Candidate[], checked: RangeChecked, context: RuleContext
   // A test in an `if` before the range check (a filter that bails out, a choice between two range
   // checks) is not a use as "the VMA containing the address": judged at the end, by whether the
   // function checks at all.
-  pending.push({ key, originLine: p.origin.line, lookup: lookupId(key, p), at, filter: inIfCondition(at), report });
+  pending.push({ key, originLine: p.origin.line, lookup: lookupId(key, p), at, filter: inIfCondition(at), endOnly, report });
 }
 
 export const findVmaRange: Rule = {
@@ -66,8 +84,10 @@ export const findVmaRange: Rule = {
     shortDescription: 'A find_vma() result is used as the VMA containing the address without checking vm_start.',
     fullDescription:
       'find_vma(mm, addr) returns the first VMA whose vm_end is above addr; that VMA may start above addr. Reports a ' +
-      'use of the result (a field other than vm_start/vm_end, or passing it on) on a path where no condition compared ' +
-      'its vm_start, once per lookup (at its first such use). vma_lookup() returns only a VMA that contains addr.',
+      'use of the result (a field other than vm_start/vm_end, passing it on, or the offset of the address in it: ' +
+      '`(addr & PAGE_MASK) - vma->vm_start`) on a path where no condition compared its vm_start, once per lookup (at its ' +
+      'first such use). The address may be written in any form (masked to its page, untagged, rounded, cast, kept in a ' +
+      'field): all are the lookup\'s address. vma_lookup() returns only a VMA that contains addr.',
     docs: {
       what: 'The VMA returned by find_vma()/find_vma_prev() is used on a path where its vm_start was never compared with the address.',
       why:
@@ -86,6 +106,15 @@ export const findVmaRange: Rule = {
           // Reading the bounds after a comparison: the lookup was range-checked on this path.
           const p = ev.state.pointer(ev.pointerKey);
           if (p?.tested.includes('vm_start')) checked.add(p.origin.line);
+          // `addr - vma->vm_start`: the address's offset in the VMA, which assumes it contains it.
+          else if (ev.field === 'vm_start' && p?.addr) {
+            const offset = offsetOfAddress(ev.node, p.addr);
+            if (offset) check(pending, checked, context, ev, offset, ev.pointerKey, "used for the address's offset in it");
+          }
+          // `if (!vma || addr + len > vma->vm_end) goto out;` bounds the range from above only: the
+          // code goes on as if the VMA held it. Judged as a filter: only when the function never
+          // compares vm_start.
+          else if (ev.field === 'vm_end' && inIfCondition(ev.node)) check(pending, checked, context, ev, ev.node, ev.pointerKey, 'range-checked by its `vm_end` alone', true);
           return;
         }
         check(pending, checked, context, ev, ev.node, ev.pointerKey, 'used');
@@ -113,7 +142,8 @@ export const findVmaRange: Rule = {
               })),
         );
         checked.clear();
-        for (const c of firstUsePerLookup(unchecked)) c.report();
+        const used = new Set(unchecked.filter((c) => !c.endOnly).map((c) => c.lookup));
+        for (const c of firstUsePerLookup(unchecked.filter((c) => !c.endOnly || !used.has(c.lookup)))) c.report();
       },
     };
   },

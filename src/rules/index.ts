@@ -18,6 +18,7 @@ import { rawMmapRwsem } from './raw-mmap-rwsem.js';
 import { unusedSuppression } from './unused-suppression.js';
 import { mmapLockInversion } from './mmap-lock-inversion.js';
 import { userAccessInAtomic } from './user-access-in-atomic.js';
+import { vmaUseWithoutLock } from './vma-use-without-lock.js';
 
 const rules: Rule[] = [
   faultUnderMmapLock,
@@ -36,6 +37,7 @@ const rules: Rule[] = [
   unusedSuppression,
   mmapLockInversion,
   userAccessInAtomic,
+  vmaUseWithoutLock,
 ];
 
 export function allRules(): readonly Rule[] {

@@ -157,7 +157,12 @@ export function lockBalanceVisitor(context: RuleContext, lockClass: 'mmap' | 'vm
       if (ev.op === 'acquire') {
         if (HELD.has(ev.before) && !ev.trylock) {
           takenTwice.add(ev.key);
-          report(`${ev.callee}() takes the ${describe(ev.before, what, ev.display)} again while it is held${taken}: self-deadlock`, `taken again here`);
+          if (ev.annotation) {
+            // lockdep's might_lock*(): the code says it may take the lock here; lockdep reports the recursion.
+            report(`${ev.callee}() says the ${describe(ev.mode ?? ev.before, what, ev.display)} may be taken here, but it is held${taken}: self-deadlock (lockdep reports recursive locking)`, `may be taken again here`);
+          } else if (ev.mode && (ev.before === 'read' || ev.before === 'write') && ev.mode !== ev.before) {
+            report(`${ev.callee}() takes the ${describe(ev.mode, what, ev.display)} while it is held for ${ev.before}${taken}: self-deadlock`, `taken again here`);
+          } else report(`${ev.callee}() takes the ${describe(ev.before, what, ev.display)} again while it is held${taken}: self-deadlock`, `taken again here`);
         }
         return;
       }

@@ -13,7 +13,9 @@ export const mmapLockImbalance: Rule = {
       '(unless the return value says which: the lock-returning helper pattern, e.g. lock_mm_and_find_vma(); or the ' +
       'function is the .start of a seq_operations table, whose .stop releases the lock whatever .start returned), an unlock ' +
       'of a lock that is not held (including after a failed mmap_read_lock_killable() or mmap_read_trylock()), a read ' +
-      'unlock of a write-held lock or the reverse, and taking the lock again while it is held. A function the kernel calls ' +
+      'unlock of a write-held lock or the reverse, and taking the lock again while it is held, also by a call that takes ' +
+      'it itself (get_user_pages_unlocked(), pin_user_pages_unlocked(): current->mm\'s) or says it may (lockdep\'s ' +
+      'might_lock_read(&mm->mmap_lock), might_lock()). A function the kernel calls ' +
       'in a known lock context (a system call or a file_operations handler: no mmap lock; a file_operations .mmap: the mmap ' +
       'write lock; an mm_walk_ops callback: the lock its .walk_lock names) returns with exactly the locks it was called with, ' +
       'whatever it returns: a lock it took and kept on any path is reported, and so is one it was called with and gave up; a ' +

@@ -24,7 +24,8 @@ export const rawMmapRwsem: Rule = {
   create(context) {
     return {
       lockOp(ev) {
-        if (ev.lock !== 'mmap' || !ev.raw) return;
+        // lockdep's might_lock*(&mm->mmap_lock) takes nothing: an annotation has no wrapper.
+        if (ev.lock !== 'mmap' || !ev.raw || ev.annotation) return;
         // The wrappers themselves (include/linux/mmap_lock.h) are where the raw calls belong.
         if (lookupApi(ev.fn.name)?.lock?.some((e) => e.lock === 'mmap')) return;
         const raw = lookupApi(ev.callee);

@@ -5,7 +5,7 @@ import { VMA_FIELDS_OF_ANY_TREE, vmaFieldsOf } from '../kb/vma-fields.js';
 import { fieldWrite } from '../engine/prescan.js';
 import { isFreshVma, isVma, lockWhere, vmaTrace } from './vma-object.js';
 import { modifiedVmaArgs } from '../engine/tree-macros.js';
-import type { CallEvent, EventBase } from '../engine/events.js';
+import type { CallEvent, EventBase, WriteEvent } from '../engine/events.js';
 import type { AstNode } from '../parse/ast.js';
 import type { TraceStep } from '../types.js';
 import type { RuleContext } from './rule.js';
@@ -23,6 +23,29 @@ function check(context: RuleContext, ev: EventBase, node: AstNode, vmaKey: strin
     function: ev.fn.name,
     message: `${what} needs the mmap write lock, but the mmap lock of \`${lock.display}\` ${has} here${lockWhere(ev, lock)}`,
     trace: [...vmaTrace(ev, lock.key, vmaKey, ev.step(node, `${what} here, with the mmap lock ${lock.state === 'read' ? 'held for read' : 'not held'}`)), ...via],
+  });
+}
+
+/**
+ * Any other field of a VMA stored under the mmap read lock alone: every thread holding the read
+ * lock may store it at once (two faults lazily allocating `vma->numab_state` both store, and one
+ * allocation is lost). Quiet when some other lock is held exclusively: the analysis does not know
+ * which lock protects which field (`vma->anon_vma` is stored under the anon_vma lock and
+ * page_table_lock), so any may be the field's. cmpxchg() is a call, not a store: the atomic publish
+ * is right. WRITE_ONCE() is a store (src/engine/evaluate.ts): it stops tearing, not a racing writer.
+ */
+function racingStore(context: RuleContext, ev: WriteEvent, target: string): void {
+  const lock = ev.state.mmapLockOfVma(ev.objectKey!);
+  if (!lock || lock.state !== 'read') return;
+  if (ev.state.heldKernelLocks().some((k) => k.mode === 'write' && k.kind !== 'atomic')) return;
+  context.report({
+    node: ev.node,
+    function: ev.fn.name,
+    message:
+      `\`${target}\` is stored with the mmap lock of \`${lock.display}\` held for read only${lockWhere(ev, lock)} and no other lock held: ` +
+      `every thread holding the read lock may store it at the same time, and one store is lost (a leaked allocation, a stale value); ` +
+      `hold the lock that protects the field, or publish it atomically with cmpxchg()`,
+    trace: vmaTrace(ev, lock.key, ev.objectKey!, ev.step(ev.node, `\`${target}\` stored here under the mmap read lock alone`)),
   });
 }
 
@@ -48,7 +71,11 @@ export const vmaWriteWithoutMmapWrite: Rule = {
       'vma->vm_flags is always reported where the tree declares the field const (6.3 on): it is written through the ' +
       'vm_flags_*() helpers; where it is a plain field (6.1), writing it is a change like the others. A VMA is an ' +
       'expression declared `struct vm_area_struct *` or a pointer the analysis tracks from a VMA lookup (nommu\'s ' +
-      'struct vm_region also has vm_start/vm_end and is not one).',
+      'struct vm_region also has vm_start/vm_end and is not one). A store to any other field of a VMA (an assignment or ' +
+      'WRITE_ONCE(), which stops tearing but not a second writer) with the mmap lock held for read only and no other lock held ' +
+      'exclusively is a race between the threads holding the read lock (two lazily allocating vma->numab_state both store, ' +
+      'one allocation is lost): reported unless some other lock is held (the analysis does not know which lock protects which ' +
+      'field, so any may be the one) or the value is published atomically with cmpxchg().',
     docs: {
       what:
         'A change to a VMA (its range, offset or protection, its flags, or vma_start_write()) on a path where the mmap lock ' +
@@ -93,8 +120,9 @@ export const vmaWriteWithoutMmapWrite: Rule = {
           });
           return;
         }
-        if (!fields.mmapWrite.includes(ev.field) || isFreshVma(ev, ev.objectKey)) return;
-        check(context, ev, ev.node, ev.objectKey, `writing \`${target}\``, []);
+        if (isFreshVma(ev, ev.objectKey)) return;
+        if (fields.mmapWrite.includes(ev.field)) check(context, ev, ev.node, ev.objectKey, `writing \`${target}\``, []);
+        else racingStore(context, ev, target);
       },
     };
   },

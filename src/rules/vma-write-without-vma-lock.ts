@@ -5,6 +5,18 @@ import { lockKeyFor } from '../engine/lock-keys.js';
 import { VMA_LOCKED_FIELDS } from '../kb/lock-api.js';
 import { fieldWrite } from '../engine/prescan.js';
 import { isFreshVma, isVma, lockWhere, vmaTrace } from './vma-object.js';
+import type { EventBase } from '../engine/events.js';
+
+/** The mmap write lock of the VMA is held and the path shows the VMA not write-locked since. */
+function unlockedUnderMmapWrite(ev: EventBase, vmaKey: string): boolean {
+  const mm = ev.state.mmapLockOfVma(vmaKey);
+  if (!mm || mm.state !== 'write') return false;
+  // 'none' only when the path shows it: the mmap write lock was taken (or re-taken) here and no
+  // VMA write lock came since; unknown (from the caller, or a callee that may have taken it) is quiet.
+  if (ev.state.vmaWriteLock(vmaKey) !== 'none') return false;
+  // A callee given a structure that holds this VMA may have write-locked it: the state cannot tell.
+  return !ev.sharedThroughStruct(vmaKey);
+}
 
 export const vmaWriteWithoutVmaLock: Rule = {
   meta: {
@@ -20,7 +32,9 @@ export const vmaWriteWithoutVmaLock: Rule = {
       'vma_start_write(), vma_assert_write_locked() or vm_flags_set/clear/mod() on it since this function took the mmap ' +
       'write lock (or since the mmap write lock was last released or downgraded). A VMA that is new ' +
       '(vm_area_alloc()/vm_area_dup() in the same function) is exempt; a VMA handed to a function that may have ' +
-      'write-locked it, or one whose VMA lock state comes from the caller, is not judged.',
+      'write-locked it, or one whose VMA lock state comes from the caller, is not judged. A call to a function that writes such a ' +
+      'field of the VMA it is given with the mmap write lock asserted and no VMA write lock (its summary needs the VMA write ' +
+      'lock of its caller) is judged at the call like a write, with the callee\'s write in the trace.',
     docs: {
       what: 'A write to a VMA field read under the per-VMA lock, with the mmap write lock held but no VMA write lock on that VMA.',
       why:
@@ -34,15 +48,31 @@ export const vmaWriteWithoutVmaLock: Rule = {
   },
   create(context) {
     return {
+      // A callee that writes such a field of the VMA it is given, with the mmap write lock asserted
+      // and the VMA write lock left to its caller (its summary's requirement, `because: 'write'`).
+      call(ev) {
+        for (const r of ev.requires) {
+          if (r.lock !== 'vma-write' || r.because !== 'write' || r.path) continue;
+          const arg = ev.args[r.target];
+          const key = arg ? ev.keyOf(arg) : null;
+          if (!isVma(ev, key) || isFreshVma(ev, key) || !unlockedUnderMmapWrite(ev, key)) continue;
+          const mm = ev.state.mmapLockOfVma(key)!;
+          const where = r.at ? ` at ${r.at.file === ev.file ? `line ${r.at.line}` : `${r.at.file}:${r.at.line}`}` : '';
+          context.report({
+            node: ev.node,
+            function: ev.fn.name,
+            message:
+              `${ev.callee}() leaves the VMA write lock of \`${key}\` to its caller for a write to a field that page faults under the ` +
+              `per-VMA lock read${where}, but \`${key}\` is not write-locked on this path (the mmap write lock of \`${mm.display}\` is ` +
+              `held${lockWhere(ev, mm)} and no vma_start_write(${key}) came since, or it failed)`,
+            trace: vmaTrace(ev, mm.key, key, ev.step(ev.node, `${ev.callee}() called here without the VMA write lock of \`${key}\``), [lockKeyFor('vma-write', key)]).concat(r.via ?? [], r.at ? [r.at] : []),
+          });
+        }
+      },
       write(ev) {
         if (!ev.arrow || !VMA_LOCKED_FIELDS.includes(ev.field) || !isVma(ev, ev.objectKey) || isFreshVma(ev, ev.objectKey)) return;
-        const mm = ev.state.mmapLockOfVma(ev.objectKey);
-        if (!mm || mm.state !== 'write') return;
-        // 'none' only when the path shows it: the mmap write lock was taken (or re-taken) here and no
-        // VMA write lock came since; unknown (from the caller, or a callee that may have taken it) is quiet.
-        if (ev.state.vmaWriteLock(ev.objectKey) !== 'none') return;
-        // A callee given a structure that holds this VMA may have write-locked it: the state cannot tell.
-        if (ev.sharedThroughStruct(ev.objectKey)) return;
+        if (!unlockedUnderMmapWrite(ev, ev.objectKey)) return;
+        const mm = ev.state.mmapLockOfVma(ev.objectKey)!;
         const target = `${ev.objectKey}->${ev.field}`;
         context.report({
           node: ev.node,

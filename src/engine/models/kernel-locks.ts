@@ -50,6 +50,36 @@ function fileStatics(file: { text: string }): Set<string> {
   return names;
 }
 
+/**
+ * The structures a file's typedefs name (`typedef struct sg_fd { ... } Sg_fd;`,
+ * `typedef struct foo foo_t;`): a lock reached through `Sg_fd *sfp` has the class of
+ * `struct sg_fd`'s field, as through `struct sg_fd *sfp`.
+ */
+const typedefNames = new WeakMap<object, Map<string, string>>();
+function fileTypedefs(file: { text: string }): Map<string, string> {
+  let names = typedefNames.get(file);
+  if (!names) {
+    names = new Map();
+    const text = file.text;
+    for (const m of text.matchAll(/\btypedef\s+struct\s+(\w+)\s*([{\w])/g)) {
+      let at = m.index + m[0].length - 1;
+      if (m[2] === '{') {
+        // Past the body: its matching brace.
+        let depth = 0;
+        for (; at < text.length; at++) {
+          if (text[at] === '{') depth++;
+          else if (text[at] === '}' && --depth === 0) break;
+        }
+        at++;
+      }
+      const name = /^\s*(\w+)\s*;/.exec(text.slice(at, at + 200))?.[1];
+      if (name) names.set(name, m[1]);
+    }
+    typedefNames.set(file, names);
+  }
+  return names;
+}
+
 /** The lock object a lock argument names: `&x->lock` is `x->lock`, `lock` (a pointer) is `*lock`. */
 function lockObject(arg: AstNode, throughPointer: boolean): { object: AstNode | null; key: string } | null {
   let a = stripParens(arg);
@@ -94,7 +124,7 @@ export function lockClassOfObject(context: FunctionContext, fileText: { text: st
   }
   // Only the first hop's type is known: `p->a.b` is fine, `p->a->b` is not.
   if (arrows > 1 || (arrows === 1 && !/\*\s*$/.test(type))) return null;
-  const struct = /\bstruct\s+(\w+)/.exec(type)?.[1];
+  const struct = /\bstruct\s+(\w+)/.exec(type)?.[1] ?? fileTypedefs(fileText).get(/^(?:const\s+)?(\w+)/.exec(type.trim())?.[1] ?? '');
   return struct ? `struct ${struct}::${fields.join('.')}` : null;
 }
 

@@ -64,6 +64,7 @@ function opInfo(state: State, effect: LockEffect, key: LockKey, callee: string, 
     op: effect.op === 'acquire' ? 'acquire' : effect.op === 'downgrade' ? 'downgrade' : 'release',
     lock: effect.lock,
     raw: !!effect.rawRwsem,
+    annotation: !!effect.annotation,
     mode: effect.mode,
     key,
     display,
@@ -153,7 +154,8 @@ function forget(context: FunctionContext, copy: State, key: LockKey, callee: str
   }
   // A lock this function took itself stays its own (see forgetAll()).
   const forgottenOwn = prior.forgottenOwn || (prior.acquiredHere && !prior.releasedUnowned && !prior.required);
-  copy.setLock(key, { ...prior, state: 'unknown', acquiredHere: false, releasedUnowned: !!prior.releasedUnowned || !prior.acquiredHere, forgottenOwn });
+  // Forgotten again (a callee that may drop every mmap lock, then this one): still its own.
+  copy.setLock(key, { ...prior, state: 'unknown', acquiredHere: false, releasedUnowned: !!prior.releasedUnowned || (!prior.acquiredHere && !prior.forgottenOwn), forgottenOwn });
   copy.addStep(context.step(n, `${callee}() may release the ${what} of \`${display}\``, 'forget'), [key]);
 }
 
@@ -248,7 +250,7 @@ export function resolveRequirements(context: FunctionContext, api: ApiEntry, arg
     const own = ownMmapLock(context, effect, target, state);
     const key = own?.key ?? lockKey(context, effect, target);
     if (!key) continue;
-    out.push({ lock: r.lock, mode: r.mode, key, display: own?.display ?? displayOf(effect, target), at: r.at ?? null, target: r.target, path: r.path });
+    out.push({ lock: r.lock, mode: r.mode, key, display: own?.display ?? displayOf(effect, target), at: r.at ?? null, target: r.target, path: r.path, ...(r.because ? { because: r.because } : {}), ...(r.via ? { via: r.via } : {}) });
   }
   return out;
 }
@@ -280,7 +282,18 @@ export interface LockCall {
 /** The call's lock effects (ApiEntry.lock), each on every way the call may go. */
 export function applyLockEffects(context: FunctionContext, call: LockCall, variants: CallVariant[]): CallVariant[] {
   const { args, before } = call;
-  for (let effect of call.api.lock ?? []) {
+  const effects = call.api.lock ?? [];
+  for (let i = 0; i < effects.length; i++) {
+    let effect = effects[i];
+    const next = effects[i + 1];
+    if (next && takenAndReleased(effect, next)) {
+      // A lock the callee takes and releases before returning (get_user_pages_unlocked(),
+      // might_lock_read()): the rules see both operations, each with the lock as it was before
+      // it (held already: a self-deadlock); the path keeps its locks as they were.
+      for (const v of variants) applyLockEffect(context, call, next, applyLockEffect(context, call, effect, [v]));
+      i++;
+      continue;
+    }
     // GUP's `int *locked` protocol: a caller passing a flag it knows clear holds nothing the
     // callee could drop (see LockEffect.ifFlagSet).
     if (call.flagClear.has(effect)) continue;
@@ -297,6 +310,12 @@ export function applyLockEffects(context: FunctionContext, call: LockCall, varia
     variants = applyLockEffect(context, call, effect, variants);
   }
   return variants;
+}
+
+/** `take` then `release` of the same lock, unconditionally: the callee takes it and releases it before returning. */
+function takenAndReleased(take: LockEffect, release: LockEffect): boolean {
+  const plain = (e: LockEffect): boolean => e.when === 'always' && !e.ifFlag && e.ifFlagSet === undefined && e.flag === undefined && e.target !== 'ret' && e.target !== 'all';
+  return take.op === 'acquire' && release.op === 'release' && plain(take) && plain(release) && take.lock === release.lock && take.target === release.target && take.path === release.path && !!take.rawRwsem === !!release.rawRwsem;
 }
 
 /** One lock effect of a call, on every way the call may go. */
@@ -327,6 +346,7 @@ function applyLockEffect(context: FunctionContext, call: LockCall, effect: LockE
       return { ...v, state: copy };
     });
   }
+  if (effect.when === 'either') return variants.flatMap((v) => eitherWay(context, call, effect, key, display, v));
   if (effect.when === 'flag-out') {
     // Told by the flag the callee leaves (`*lock_dropped = true`), or not known at all.
     return variants.flatMap((v) => {
@@ -344,11 +364,37 @@ function applyLockEffect(context: FunctionContext, call: LockCall, effect: LockE
     splitOnReturn(effect, v.bits).map((sp) => {
       const copy = v.state.clone();
       if (effect.flag !== undefined) refineFlag(effect, args, before, copy, sp.ok);
-      if (sp.ok) lockOp(context, copy, effect, key, name, n, display);
-      else if (effect.op === 'acquire') failedAcquire(context, copy, effect, key, name, n, display);
+      if (sp.ok) {
+        lockOp(context, copy, effect, key, name, n, display);
+        addVia(context, copy, effect, key, name);
+      } else if (effect.op === 'acquire') failedAcquire(context, copy, effect, key, name, n, display);
       return { ...v, state: copy, bits: sp.bits };
     }),
   );
+}
+
+/**
+ * An effect on some of the callee's ways out and not on others, nothing telling which
+ * (LockEffect.when 'either'): a caller holding the lock goes on both ways, one where the callee's
+ * path shows in the trace; a caller that does not know the lock's state learns it may have changed.
+ */
+function eitherWay(context: FunctionContext, call: LockCall, effect: LockEffect, key: LockKey, display: string, v: CallVariant): CallVariant[] {
+  const { name, node: n } = call;
+  const happened = v.state.clone();
+  const state = v.state.locks.get(v.state.lockKeyOf(key))?.state;
+  if (state !== 'read' && state !== 'write' && state !== 'held') {
+    lockOp(context, happened, { ...effect, op: 'forget' }, key, name, n, display);
+    return [{ ...v, state: happened }];
+  }
+  lockOp(context, happened, effect, key, name, n, display);
+  addVia(context, happened, effect, key, name);
+  return [{ ...v, state: happened }, v];
+}
+
+/** The callee's own steps to a conditional effect (LockEffect.via), after the call's step. */
+function addVia(context: FunctionContext, copy: State, effect: LockEffect, key: LockKey, callee: string): void {
+  const k = copy.lockKeyOf(key);
+  for (const step of effect.via ?? []) copy.addStep({ ...step, message: `in ${callee}(): ${step.message}`, kind: 'call' }, [k]);
 }
 
 /** A lock call that may fail, on the path where it failed: the lock is not taken. */

@@ -4,7 +4,9 @@
 // analysing for the model (`pointerDemand()`, for src/engine/demand.ts).
 
 import { AstNode, calleeName, callArgs, stripParens } from '../../parse/ast.js';
-import { VMA_ITERATORS, VMA_STRUCT_TAG, type ApiEntry } from '../../kb/lock-api.js';
+import { VMA_ITERATORS, VMA_POINTER_TYPE, VMA_STRUCT_TAG, type ApiEntry } from '../../kb/lock-api.js';
+import type { TraceStep } from '../../types.js';
+import { isLockOf } from '../lock-keys.js';
 import type { DemandNames } from '../demand.js';
 import { keyOf } from '../keys.js';
 import { mentions, type State, type PointerFact } from '../state.js';
@@ -13,6 +15,7 @@ import type { FunctionContext } from '../context.js';
 import { isStartBound } from '../start-bounds.js';
 import { NONZERO } from '../values.js';
 import { heldLockKeys } from './lock-queries.js';
+import { addressKey, mentionsAddress } from '../addresses.js';
 
 /**
  * What makes a function worth analysing for the VMA pointer model: a VMA iterator (its cursor is
@@ -32,7 +35,27 @@ function vmaCursor(macro: AstNode, args: AstNode[]): AstNode | undefined {
 
 function cursorFact(context: FunctionContext, macro: AstNode, state: State): PointerFact {
   const name = calleeName(macro) ?? 'iterator';
-  return { api: name, addr: null, nullable: true, mayStartAbove: false, origin: context.step(macro, `${name}() leaves its cursor NULL when it runs out`, 'lookup'), tested: [], lockedBy: heldLockKeys(state), staleSince: null };
+  const rcuOnly = unlockedRcuSection(context, state);
+  return { api: name, addr: null, nullable: true, mayStartAbove: false, origin: context.step(macro, `${name}() leaves its cursor NULL when it runs out`, 'lookup'), tested: [], lockedBy: heldLockKeys(state), staleSince: null, ...(rcuOnly ? { rcuOnly } : {}) };
+}
+
+/**
+ * A VMA found here is found under RCU only: the path is in an RCU read-side section, holds no mmap
+ * or VMA lock nor may hold one it knows of (nothing unknown), and the function shows it runs
+ * without its caller's mmap lock: it takes the mmap lock or a VMA lock itself (the lockless fast
+ * path and its fallback), or the path knows an mmap lock not held. A helper that only enters an
+ * RCU section tells nothing of what its callers hold. The step where the innermost section began.
+ */
+function unlockedRcuSection(context: FunctionContext, state: State): TraceStep | undefined {
+  const section = state.rcuSections[state.rcuSections.length - 1];
+  if (!section) return undefined;
+  let knownFree = false;
+  for (const [k, l] of state.locks) {
+    if (!isLockOf(k, 'mmap') && !isLockOf(k, 'vma')) continue;
+    if (l.state !== 'none') return undefined;
+    if (isLockOf(k, 'mmap')) knownFree = true;
+  }
+  return knownFree || context.takesMmOrVmaLock() ? section : undefined;
 }
 
 /**
@@ -105,7 +128,7 @@ function markRangeChecked(context: FunctionContext, call: AstNode, state: State,
     const k = keyOf(stripParens(a));
     const p = k ? state.ptrs.get(k) : undefined;
     if (!k || !p) continue;
-    if ((api?.rangeCheck && a === args[0]) || (p.addr && args.some((b) => b !== a && mentions(b.text, p.addr!)))) mark(k, 'vm_start');
+    if ((api?.rangeCheck && a === args[0]) || (p.addr && args.some((b) => b !== a && mentionsAddress(b, p.addr!)))) mark(k, 'vm_start');
   }
 }
 
@@ -119,7 +142,7 @@ function markStartCompared(x: AstNode, state: State, mark: (k: string, field: st
     // (vm_start_gap(vma)); `vma->vm_end` alone says nothing about where it starts.
     const aboutStart = (side: AstNode): boolean =>
       mentions(side.text, `${k}->vm_start`) || new RegExp(`\\(\\s*${k.replace(/[^\w]/g, (c) => `\\${c}`)}\\s*[,)]`).test(side.text);
-    if (((aboutStart(l) || isStartBound(p, l)) && mentions(r.text, p.addr)) || ((aboutStart(r) || isStartBound(p, r)) && mentions(l.text, p.addr))) mark(k, 'vm_start');
+    if (((aboutStart(l) || isStartBound(p, l)) && mentionsAddress(r, p.addr)) || ((aboutStart(r) || isStartBound(p, r)) && mentionsAddress(l, p.addr))) mark(k, 'vm_start');
   }
 }
 
@@ -127,13 +150,30 @@ function markStartCompared(x: AstNode, state: State, mark: (k: string, field: st
 export function returnedPointer(context: FunctionContext, name: string, api: ApiEntry, n: AstNode, args: AstNode[], state: State): PointerFact | undefined {
   if (!api.returnsVma && !api.returnsNullable) return undefined;
   const addrArg = api.mayStartAbove ? args[1] : undefined;
-  const addr = addrArg ? keyOf(stripParens(addrArg)) : null;
+  // The address in any of its forms (`untagged_addr(addr) & PAGE_MASK`): the key of the address itself.
+  const addr = addrArg ? addressKey(addrArg) : null;
   const what = api.returnsNullable ? 'may return NULL' : api.freshVma ? 'returns a new VMA, not yet in the tree' : 'returns a VMA';
-  return { api: name, addr, nullable: !!api.returnsNullable, mayStartAbove: !!api.mayStartAbove, origin: context.step(n, `${name}() ${what}`, 'lookup'), tested: [], lockedBy: heldLockKeys(state), staleSince: null, fresh: api.freshVma };
+  // A lookup the knowledge base describes (a VMA a summary returns may come locked: not known).
+  const rcuOnly = api.source?.kind !== 'summary' && !api.freshVma ? unlockedRcuSection(context, state) : undefined;
+  return {
+    api: name,
+    addr,
+    nullable: !!api.returnsNullable,
+    mayStartAbove: !!api.mayStartAbove,
+    origin: context.step(n, `${name}() ${what}`, 'lookup'),
+    tested: [],
+    lockedBy: heldLockKeys(state),
+    staleSince: null,
+    fresh: api.freshVma,
+    ...(rcuOnly ? { rcuOnly } : {}),
+    ...(api.treeEntry ? { treeEntry: true } : {}),
+  };
 }
 
 /** `key = <a looked-up VMA>` on `copy`: key points to it now; stored where other code sees it, it escapes. */
-export function assignPointer(copy: State, key: string, ptr: PointerFact): void {
+export function assignPointer(context: FunctionContext, copy: State, key: string, ptr: PointerFact): void {
+  // An entry of a maple tree walk is a VMA only where the code says so by its type.
+  if (ptr.treeEntry && !VMA_POINTER_TYPE.test(context.typeOf(key)?.trim() ?? '')) return;
   const stored = /[.>*[]/.test(key);
   if (stored && ptr.nullable && !ptr.escaped) {
     // Stored where other code sees it: a NULL check may happen there, out of our sight.

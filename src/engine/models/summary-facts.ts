@@ -13,6 +13,7 @@ import { modifiedVmaArgs } from '../tree-macros.js';
 import type { State } from '../state.js';
 import type { FunctionContext } from '../context.js';
 import { droppedCallersVmaLock, mmapLockOfVma } from './lock-queries.js';
+import { forgottenKey, lockKeyFor } from '../lock-keys.js';
 import { noteFault } from './faults.js';
 import { entryConditions, mayFailWith } from '../arg-conditions.js';
 import { VMA_FIELDS_OF_ANY_TREE } from '../../kb/vma-fields.js';
@@ -41,6 +42,13 @@ export interface SummaryFacts {
    * does not know that lock, and where; the state marks the parameter modified on that path.
    */
   modifiesAt: Map<number, TraceStep>;
+  /**
+   * Parameter indexes whose VMA a path writes a field of that per-VMA-lock readers read
+   * (FunctionContext.vmaLockedFields), with the mmap write lock known held (not taken here) and
+   * nothing known of the VMA's write lock: the write needs it from the caller. The write, and for
+   * a callee's such requirement passed on, the calls down to it.
+   */
+  needsVmaWrite?: Map<number, { at: TraceStep; via: TraceStep[] }>;
   /**
    * Kernel lock classes taken inside (models/kernel-locks.ts), with the chain down to the first
    * acquisition and what the paths to them knew of the parameters ('always': nothing).
@@ -97,6 +105,28 @@ export function noteModify(context: FunctionContext, vmaKey: string, state: Stat
   if (mm && mm.state !== 'unknown') return -1;
   if (!context.facts.modifiesAt.has(i)) context.facts.modifiesAt.set(i, context.step(n, what, 'modify'));
   return i;
+}
+
+/**
+ * A write that needs the VMA write lock of the VMA parameter `vmaKey` from the caller: a field
+ * per-VMA-lock readers read, written (by this function, or by a callee whose requirement says so)
+ * where `mmapState` knows the mmap write lock of that VMA held but not taken here (asserted, or
+ * needed by a callee: the caller holds it), and `vmaState` knows nothing of the VMA's write lock
+ * (not taken, not asserted, no callee that may have taken it). A function that took the mmap write
+ * lock itself owns the VMA write lock too: the rules judge its write where it is.
+ */
+export function noteVmaWriteNeeded(context: FunctionContext, vmaKey: string, mmapState: State, vmaState: State, at: () => { at: TraceStep; via: TraceStep[] }): void {
+  if (!context.facts || !/^\w+$/.test(vmaKey)) return;
+  const i = context.params.indexOf(vmaKey);
+  // A parameter assigned on this path (`vma = vma_merge(...)`) no longer names the caller's VMA.
+  if (i < 0 || context.facts.needsVmaWrite?.has(i) || vmaState.paramEntry.has(i)) return;
+  const mm = mmapLockOfVma(context, vmaKey, mmapState);
+  const f = mm ? mmapState.locks.get(mm.key) : undefined;
+  if (!f || f.state !== 'write' || f.acquiredHere) return;
+  if (vmaState.locks.has(forgottenKey('vma-write'))) return;
+  const w = vmaState.locks.get(vmaState.lockKeyOf(lockKeyFor('vma-write', context.canonical(vmaKey))));
+  if (w && w.state !== 'unknown') return;
+  (context.facts.needsVmaWrite ??= new Map()).set(i, at());
 }
 
 /** The function takes (and waits for) the mmap lock of `lockedExpr`: the first such, for mmap-lock-under-vma-lock. */

@@ -1,0 +1,27 @@
+// Text edits of the recall benchmark's mutants. Every line stays where it was: an insertion goes
+// at the end of a line (or the start of one), a deletion leaves blanks, so findings keep their lines.
+
+/** The 1-based line of an offset. */
+export function lineOf(text: string, offset: number): number {
+  let n = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/** The text with [start, end) blanked (newlines kept). */
+export function blank(text: string, start: number, end: number): string {
+  return text.slice(0, start) + text.slice(start, end).replace(/[^\n]/g, ' ') + text.slice(end);
+}
+
+/** The text with `code` put at the end of the line holding `offset`. */
+export function appendToLine(text: string, offset: number, code: string): string {
+  let eol = text.indexOf('\n', offset);
+  if (eol < 0) eol = text.length;
+  return text.slice(0, eol) + ' ' + code + text.slice(eol);
+}
+
+/** The text with `code` put at the start of the line holding `offset`. */
+export function prependToLine(text: string, offset: number, code: string): string {
+  const start = text.lastIndexOf('\n', offset - 1) + 1;
+  return text.slice(0, start) + code + ' ' + text.slice(start);
+}

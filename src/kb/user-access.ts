@@ -1,0 +1,48 @@
+// User accesses that can fault, as knowledge-base entries (lock-api.ts spreads them into its
+// table): the fault handler takes the mmap lock for read (or a VMA lock). Source of truth:
+// include/linux/uaccess.h and friends, ../shared/lock-model.md rule 5.
+
+import type { ApiEntry } from './lock-api.js';
+
+export const USER_ACCESS_ENTRIES: readonly ApiEntry[] = [
+  'copy_from_user',
+  'copy_to_user',
+  '_copy_from_user',
+  '_copy_to_user',
+  '__copy_from_user',
+  '__copy_to_user',
+  'raw_copy_from_user',
+  'raw_copy_to_user',
+  'copy_in_user',
+  'get_user',
+  'put_user',
+  '__get_user',
+  '__put_user',
+  'clear_user',
+  '__clear_user',
+  'strncpy_from_user',
+  'strnlen_user',
+  'fault_in_readable',
+  'fault_in_writeable',
+  'fault_in_safe_writeable',
+  'fault_in_subpage_writeable',
+  'fault_in_iov_iter_readable',
+  'fault_in_iov_iter_writeable',
+  'copy_struct_from_user',
+  'check_zeroed_user',
+  'memdup_user',
+  'memdup_user_nul',
+  'vmemdup_user',
+  'strndup_user',
+  'memdup_array_user',
+  'vmemdup_array_user',
+  'copy_from_iter',
+  'copy_to_iter',
+  'copy_page_from_iter',
+  'copy_page_to_iter',
+  'import_iovec',
+  'import_single_range',
+  'import_ubuf',
+  'get_user_pages_fast',
+  'pin_user_pages_fast',
+].map((name): ApiEntry => ({ name, mayFault: true }));
