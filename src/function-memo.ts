@@ -73,8 +73,8 @@ export function positionOf(node: AstNode): AstNode {
  * changes it (the static functions it calls whose call sites are recorded, the callback table it
  * hands its locks to), and its text.
  */
-export function memoKey(file: string, withVisitors: boolean, staticsCalled: string, handsLocksTo: string | undefined, text: string): string {
-  return `${file}\0${withVisitors ? 1 : 0}\0${staticsCalled}\0${handsLocksTo ?? ''}\0${text}`;
+export function memoKey(file: string, withVisitors: boolean, staticsCalled: string, handsLocksTo: string | undefined, calledAs: string | undefined, text: string): string {
+  return `${file}\0${withVisitors ? 1 : 0}\0${staticsCalled}\0${handsLocksTo ?? ''}\0${calledAs ?? ''}\0${text}`;
 }
 
 /** A function of the file that moved: where it stood, where it stands. */

@@ -2,7 +2,7 @@
 // static function holds at the call (its entry state).
 
 import { calleeName, walk, type AstNode } from '../parse/ast.js';
-import type { CallSite, EntryLock, HeldAtCall } from './function.js';
+import type { CallSite, EntryLock, EntryNone, HeldAtCall } from './function.js';
 import type { FilePrescan, PrescanFunction } from './prescan.js';
 import type { LinkDomains } from './link-domain.js';
 
@@ -92,6 +92,21 @@ export function entryFromCallers(sites: readonly CallSite[], callee: string): En
     const step = { ...site.step, message: `${site.step.message.replace(/ here$/, '')} with the ${what} ${h.state === 'held' ? '' : `${h.state} `}lock of \`${h.display}\` held${taken}${sites.length > 1 ? `, as do its ${sites.length - 1} other call(s)` : ''}: ${callee}() starts with it held` };
     return { lock: h.lock, target: h.target, path: h.path, state: h.state, step, origin: h.origin, display: h.display };
   });
+}
+
+/**
+ * The lock classes no call of a static function holds any lock of, known from its callers' entry
+ * context (a helper of an ioctl, every call of which holds no mmap lock): it starts without them.
+ */
+export function noneFromCallers(sites: readonly CallSite[], callee: string): EntryNone | undefined {
+  if (!sites.length || sites.some((s) => !s.free)) return undefined;
+  const classes = sites[0].free!.classes.filter((c) => sites.every((s) => s.free!.classes.includes(c)));
+  if (!classes.length) return undefined;
+  const site = sites[0];
+  const what = classes.map((c) => (c === 'mmap' ? 'mmap lock' : c === 'vma' ? 'VMA lock' : 'VMA write lock')).join(' or ');
+  const others = sites.length > 1 ? `, as do its ${sites.length - 1} other call(s)` : '';
+  const message = `${site.step.message.replace(/ here$/, '')} here holding no ${what}${others} (${site.free!.why.message}): ${callee}() starts without them`;
+  return { classes, step: { ...site.step, message, kind: 'entry' } };
 }
 
 /**

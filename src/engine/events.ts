@@ -4,6 +4,7 @@ import type { AstNode as Node } from '../parse/ast.js';
 import type { ApiEntry, LockClass } from '../kb/lock-api.js';
 import type { TraceStep } from '../types.js';
 import type { LockKey } from './lock-keys.js';
+import type { EntryContext } from './entry-context.js';
 import type { KernelLockKind } from '../kb/kernel-locks.js';
 
 export type { LockKey } from './lock-keys.js';
@@ -111,6 +112,8 @@ export interface FunctionInfo {
    * releases (`.start` of a seq_operations: `struct seq_operations.stop`): it may return with them held.
    */
   handsLocksTo?: string;
+  /** The lock context the kernel calls it in (a system call, a file_operations or vm_operations_struct handler, a walk callback). */
+  entryContext?: EntryContext;
   /** Its callers run it with page faults disabled, and why (models/faults.ts calledWithPagefaultsDisabled()). */
   pagefaultsDisabledByCaller?: string;
 }

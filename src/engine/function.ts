@@ -43,6 +43,8 @@ import { MMAP_RWSEM_FIELDS, VMA_LOCKED_FIELDS, VMA_MMAP_WRITE_FIELDS, VMA_STRUCT
 import { lockClass } from '../kb/lock-classes.js';
 import { DEFINITION_MACRO, definitionMacroName, isAttributeMacro } from './c-names.js';
 import { documentedNoFailure } from './doc-claims.js';
+import { fitContext, freeClasses, syscallContext, type CalledAs, type EntryContext, type EntryNone } from './entry-context.js';
+export type { EntryNone } from './entry-context.js';
 
 export interface FunctionAnalysis {
   info: FunctionInfo;
@@ -77,7 +79,13 @@ export interface CallSite {
   /** Canonical keys of the arguments. */
   argKeys: (string | null)[];
   seen: Set<string>;
+  /**
+   * Lock classes of which no lock is held on any state that reaches the call, known from the
+   * caller's entry context (State.noneAtEntry), and what says so; null when none is.
+   */
+  free: { classes: LockClass[]; why: TraceStep } | null;
 }
+
 
 /** A lock the function's callers hold on entry (from its call sites). */
 export interface EntryLock {
@@ -104,8 +112,12 @@ export interface FunctionEnv {
   statics: ReadonlySet<string>;
   /** Locks held at entry, from the callers. */
   entry?: readonly EntryLock[];
+  /** Lock classes none of which the callers hold (they run in a context that says so). */
+  entryNone?: EntryNone;
   /** The callback that releases the locks this function may return with (FunctionInfo.handsLocksTo). */
   handsLocksTo?: string;
+  /** The context the kernel calls it in, from a registration of the file (a system call is found from its definition). */
+  calledAs?: CalledAs;
   /** VMA fields whose writers need the mmap write lock in this tree (default: the knowledge base's). */
   vmaWriteFields?: readonly string[];
   /** VMA fields per-VMA-lock readers read, in this tree (default: the knowledge base's). */
@@ -137,7 +149,9 @@ export function functionInfo(fn: AstNode): FunctionInfo {
   let declared = d?.child('parameters')?.namedChildren ?? [];
   const macro = /^\w+(?=\()/.exec(fn.text)?.[0];
   const rewritten = macro !== undefined && macro !== name && DEFINITION_MACRO.test(macro) ? macro : undefined;
-  const defined = rewritten ? definitionMacroName(rewritten, name) : definitionMacroName(name, declared[0]?.text);
+  // SYSCALL_DEFINE0(name) reads as `SYSCALL_DEFINE0 (name)`: a parenthesized declarator, no parameters.
+  const only = rewritten && !id ? /^\w+\s*\(\s*(\w+)\s*\)/.exec(fn.text)?.[1] : undefined;
+  const defined = rewritten ? definitionMacroName(rewritten, only ?? name) : definitionMacroName(name, declared[0]?.text);
   if (defined) {
     name = defined;
     if (!rewritten) declared = declared.slice(1);
@@ -162,9 +176,21 @@ export function functionInfo(fn: AstNode): FunctionInfo {
 }
 
 /** Lock facts at entry: sparse annotations after the declarator, and what every caller holds. */
-function entryState(fn: AstNode, canonical: (k: string) => string, file: string, params: readonly string[], fromCallers: readonly EntryLock[] = []): State {
+function entryState(fn: AstNode, canonical: (k: string) => string, file: string, params: readonly string[], fromCallers: readonly EntryLock[] = [], context?: EntryContext, none?: EntryNone): State {
   const pathState = new State();
   pathState.params = new Map(params.map((p, i) => [p, i]));
+  if (none && !context) {
+    pathState.noneAtEntry = new Set(none.classes);
+    pathState.noneAtEntryStep = none.step;
+  }
+  if (context) {
+    if (context.none.length) {
+      pathState.noneAtEntry = new Set(context.none);
+      pathState.noneAtEntryStep = context.step;
+    }
+    for (const l of context.held) pathState.setLock(l.key, { state: l.state, acquiredHere: false, origin: context.step, display: l.display });
+    if (context.held.length) pathState.addStep(context.step, context.held.map((l) => l.key));
+  }
   for (const e of fromCallers) {
     const name = e.target === 'current' ? 'current' : params[e.target];
     if (!name) continue;
@@ -267,6 +293,11 @@ class View implements StateView {
       chain.push({ step: t.step, relevant, branch: t.step.kind === 'branch' });
     }
     chain.reverse();
+    // A lock the path never touched, known not held from how the kernel calls the function: that says why.
+    const entry = this.pathState.noneAtEntryStep;
+    if (entry && keys.some((k) => !this.pathState.locks.has(this.pathState.lockKeyOf(k as LockKey)) && this.pathState.notHeldSinceEntry(this.pathState.lockKeyOf(k as LockKey)))) {
+      chain.unshift({ step: entry, relevant: true, branch: false });
+    }
     const firstRelevant = chain.findIndex((c) => c.relevant);
     if (firstRelevant < 0) return [];
     const picked = chain.filter((c, i) => c.relevant || (c.branch && i > firstRelevant)).map((c) => c.step);
@@ -377,7 +408,10 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
   };
   const transfer = new Transfer(context);
   const analysis: Analysis = { fn, file, info, canonical, step, types, context, transfer, env };
-  const entry = entryState(fn, canonical, file, info.params, env.entry);
+  const called = env.calledAs ?? syscallContext(fn);
+  const entryContext = called && fitContext(called, info.name, info.params, canonical, { file, line: fn.row + 1, column: fn.col + 1 });
+  if (entryContext) info.entryContext = entryContext;
+  const entry = entryState(fn, canonical, file, info.params, env.entry, entryContext, env.entryNone);
   const callSites = new Map<AstNode, CallSite>();
   // Rules see each state as the fixpoint computes it: every state a node receives is a real path
   // state (joins only happen past the path bound), and findings are de-duplicated downstream.
@@ -488,9 +522,13 @@ function recordCallSite(a: Analysis, callSites: Map<AstNode, CallSite>, node: As
       const k = keyOf(stripParens(arg));
       return k ? a.canonical(k) : null;
     });
-    site = { callee, step: a.step(node, `${a.info.name}() calls ${callee}() here`, 'call'), held: [], argKeys, seen: new Set() };
+    site = { callee, step: a.step(node, `${a.info.name}() calls ${callee}() here`, 'call'), held: [], argKeys, seen: new Set(), free: null };
     callSites.set(node, site);
   }
+  const free = freeClasses(pathState);
+  if (site.seen.size === 0) site.free = free;
+  else if (site.free) site.free = free && { ...site.free, classes: site.free.classes.filter((c) => free.classes.includes(c)) };
+  if (site.free && !site.free.classes.length) site.free = null;
   const held: HeldAtCall[] = [];
   let sig = '';
   for (const [key, l] of pathState.locks) {

@@ -5,7 +5,7 @@
 
 import type { TraceStep } from '../types.js';
 import type { KernelLockKind } from '../kb/kernel-locks.js';
-import { lockInstanceOf, type LockKey } from './lock-keys.js';
+import { isForgottenKey, lockClassOf, lockInstanceOf, type LockKey } from './lock-keys.js';
 import { ENTRY_SNAPSHOT, V_ANY, V_ZERO, type LockStateName, type Nullness, type PointerFact } from './events.js';
 import { isPossibleBitsKey, joinPossibleBits } from './bit-tests.js';
 
@@ -67,6 +67,7 @@ export interface KernelLockFact {
 
 const NO_KERNEL_LOCKS: ReadonlyMap<string, KernelLockFact> = new Map();
 const NO_SECTIONS: readonly TraceStep[] = [];
+const NO_CLASSES: ReadonlySet<string> = new Set();
 
 export class State {
   locks: Map<LockKey, LockFact>;
@@ -114,6 +115,13 @@ export class State {
   kernelLocks: ReadonlyMap<string, KernelLockFact>;
   /** Atomic sections entered and not left (preempt_disable, local_irq_save), innermost last. */
   atomicSections: readonly TraceStep[];
+  /**
+   * Lock classes of which the function's callers hold no lock at all (a system call, a
+   * file_operations handler: src/engine/entry-context.ts); the same on every path of the function.
+   */
+  noneAtEntry: ReadonlySet<string>;
+  /** What says so (the entry context's step, for traces). */
+  noneAtEntryStep: TraceStep | null;
   /** RCU read-side sections entered and not left (rcu_read_lock()), innermost last (models/rcu.ts). */
   rcuSections: readonly TraceStep[];
   private hashCache: string | null = null;
@@ -140,6 +148,8 @@ export class State {
       this.params = from.params;
       this.kernelLocks = from.kernelLocks;
       this.atomicSections = from.atomicSections;
+      this.noneAtEntry = from.noneAtEntry;
+      this.noneAtEntryStep = from.noneAtEntryStep;
       this.rcuSections = from.rcuSections;
     } else {
       this.locks = new Map();
@@ -162,6 +172,8 @@ export class State {
       this.params = new Map();
       this.kernelLocks = NO_KERNEL_LOCKS;
       this.atomicSections = NO_SECTIONS;
+      this.noneAtEntry = NO_CLASSES;
+      this.noneAtEntryStep = null;
       this.rcuSections = NO_SECTIONS;
     }
   }
@@ -265,7 +277,21 @@ export class State {
   }
 
   lockState(key: LockKey): LockStateName {
-    return this.locks.get(this.lockKeyOf(key))?.state ?? 'unknown';
+    const own = this.lockKeyOf(key);
+    return this.locks.get(own)?.state ?? (this.notHeldSinceEntry(own) ? 'none' : 'unknown');
+  }
+
+  /**
+   * A lock the path knows nothing of, of a class its callers hold none of (noneAtEntry), while the
+   * path holds (or may hold) no lock of that class either: it is not held. Once the path holds one,
+   * another name may be the same lock (`vma->vm_mm` and `mm`), so a name it does not know is unknown.
+   */
+  notHeldSinceEntry(key: LockKey): boolean {
+    if (!this.noneAtEntry.size || isForgottenKey(key)) return false;
+    const cls = lockClassOf(key);
+    if (!this.noneAtEntry.has(cls)) return false;
+    for (const [k, l] of this.locks) if (l.state !== 'none' && lockClassOf(k) === cls) return false;
+    return true;
   }
 
   /** The key a lock is tracked under (following lockAliases). */

@@ -1,6 +1,7 @@
 // The functions of a parsed file as the analysis schedules them: each definition's info, the
 // first definition of each name, the names each one calls, the static functions whose callers are
-// all in the file, and the callbacks that hand their locks to another callback of their table.
+// all in the file, the callbacks that hand their locks to another callback of their table, and the
+// callbacks the kernel calls in a known lock context.
 
 import type { AstNode, SourceFile } from '../parse/ast.js';
 import { functionInfo } from '../engine/function.js';
@@ -9,6 +10,7 @@ import type { FunctionInfo } from '../engine/events.js';
 import { LOCK_HANDOFF_CALLBACKS } from '../kb/lock-api.js';
 import type { FunctionPlace } from '../function-memo.js';
 import type { FileInitializer } from './parse-file.js';
+import { registeredContexts, type CalledAs } from '../engine/entry-context.js';
 
 export class FileFunctions {
   /** Each definition's name, parameters and storage class. */
@@ -24,6 +26,8 @@ export class FileFunctions {
   readonly statics = new Set<string>();
   /** Callbacks that hand their locks to another callback of the same table (seq_file .start/.stop), by name. */
   readonly handoffs = new Map<string, string>();
+  /** Callbacks the file registers where the kernel calls them in a known lock context (`.mmap = foo_mmap`), by name. */
+  readonly contexts: ReadonlyMap<string, CalledAs>;
   /** The names each function calls (one walk of its tree, for the call graph and the memo key). */
   private readonly calls = new Map<AstNode, Set<string>>();
   /** The static functions (of `statics`) each function calls, as the memo key writes them. */
@@ -36,6 +40,7 @@ export class FileFunctions {
     initializers: ReadonlyMap<string, FileInitializer>,
     findStatics: boolean,
   ) {
+    this.contexts = registeredContexts(initializers);
     for (const { fields, type } of initializers.values()) {
       const struct = /^struct (\w+)$/.exec(type)?.[1];
       for (const h of (struct && LOCK_HANDOFF_CALLBACKS[struct]) || []) {

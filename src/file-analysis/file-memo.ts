@@ -31,7 +31,7 @@ export class FileMemo {
   /** The key of a function's analysis without callers' locks at entry (with them, it is not memoised). */
   keyOf(fn: AstNode, withVisitors: boolean): string {
     const name = this.functions.infos.get(fn)!.name;
-    return memoKey(this.file, withVisitors, this.functions.staticsCalled(fn), this.functions.handoffs.get(name), fn.text);
+    return memoKey(this.file, withVisitors, this.functions.staticsCalled(fn), this.functions.handoffs.get(name), this.functions.contexts.get(name)?.how, fn.text);
   }
 
   /** The memo's entry for `key`, moved to where the file's functions stand now, when its answers hold. */

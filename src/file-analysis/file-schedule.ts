@@ -8,7 +8,7 @@ import type { AstNode } from '../parse/ast.js';
 import type { ApiEntry } from '../kb/lock-api.js';
 import type { CallSite, FunctionAnalysis } from '../engine/function.js';
 import type { FunctionResult } from '../engine/events.js';
-import { bottomUp, entryFromCallers } from '../engine/callgraph.js';
+import { bottomUp, entryFromCallers, noneFromCallers } from '../engine/callgraph.js';
 import { entryRelevance } from '../engine/demand.js';
 import { summaryFingerprint } from '../engine/summary.js';
 import type { FileFunctions } from './file-functions.js';
@@ -83,7 +83,10 @@ export class FileSchedule {
     }
   }
 
-  /** Callers first: a static function every one of whose calls holds a lock starts with it held. */
+  /**
+   * Callers first: a static function every one of whose calls holds a lock starts with it held; one
+   * none of whose calls holds any lock of a class, by the callers' entry context, starts without.
+   */
   callersFirst(): void {
     for (const scc of [...this.order].reverse()) {
       for (const name of scc) {
@@ -93,9 +96,11 @@ export class FileSchedule {
         const sites: CallSite[] = [];
         for (const [caller, list] of this.callSitesOf.get(name) ?? []) if (caller !== fn) sites.push(...list);
         const locks = entryFromCallers(sites, name);
-        if (!locks.length) continue;
-        const relocation = { site: sites[0], entrySteps: new Set(locks.map((e) => e.step)), callee: name, callers: sites.length };
-        const analysis = this.runner.analyze(fn, true, { locks, relocation });
+        // Or no lock of a class at all, in the callers' entry context (the helpers of an ioctl).
+        const none = noneFromCallers(sites, name);
+        if (!locks.length && !none) continue;
+        const relocation = { site: sites[0], entrySteps: new Set(locks.map((e) => e.step)), noneStep: none?.step, callee: name, callers: sites.length };
+        const analysis = this.runner.analyze(fn, true, { locks, none, relocation });
         if (analysis) {
           this.counts.functionsWithCallerEntry++;
           this.setCallSites(fn, analysis.callSites);

@@ -20,6 +20,8 @@ export interface Relocation {
   site: CallSite;
   /** The steps of the entry locks (the calls): a finding whose trace has none is not the callers'. */
   entrySteps: Set<TraceStep>;
+  /** The step that says no caller holds a lock of some classes (CallerEntry.none). */
+  noneStep?: TraceStep;
   callee: string;
   /** How many calls in the file. */
   callers: number;
@@ -95,7 +97,9 @@ export class FindingCollector {
 
   /** A finding made only because the callers hold a lock: reported at the call, where the lock is held. */
   private relocate(finding: Finding, f: FindingInput, r: Relocation): void {
-    if (!f.trace.some((s) => r.entrySteps.has(s))) return;
+    const held = f.trace.some((s) => r.entrySteps.has(s));
+    const free = !!r.noneStep && f.trace.includes(r.noneStep);
+    if (!held && !free) return;
     const call = r.site.step;
     // The caller's own analysis may have reported it at the call already, through the callee's summary.
     if (this.findings.some((o) => o.ruleId === finding.ruleId && o.file === call.file && o.line === call.line)) return;
@@ -107,8 +111,8 @@ export class FindingCollector {
       endLine: call.line,
       endColumn: call.column,
       function: r.site.step.message.replace(/\(\) calls .*$/, ''),
-      message: `in ${r.callee}() (line ${finding.line}), called here with the lock held${others}: ${finding.message}`,
-      trace: f.trace.map((s) => (r.entrySteps.has(s) ? call : s)),
+      message: `in ${r.callee}() (line ${finding.line}), called here ${held ? 'with the lock held' : 'without the lock'}${others}: ${finding.message}`,
+      trace: f.trace.map((s) => (r.entrySteps.has(s) ? call : s === r.noneStep ? { ...call, message: s.message } : s)),
       lineText: this.lineText(call.line - 1),
     });
   }

@@ -5,7 +5,7 @@
 import type { RunStats } from '../types.js';
 import type { AstNode } from '../parse/ast.js';
 import type { PreprocessorChoices } from '../engine/preprocessor.js';
-import { analyzeFunction, type EntryLock, type FunctionAnalysis } from '../engine/function.js';
+import { analyzeFunction, type EntryLock, type EntryNone, type FunctionAnalysis } from '../engine/function.js';
 import type { RuleVisitor } from '../rules/rule.js';
 import type { FileFunctions } from './file-functions.js';
 import type { FileResolver } from './file-resolver.js';
@@ -15,6 +15,8 @@ import type { FindingCollector, Relocation, ReportSink } from './finding-collect
 /** The locks every caller of a static function holds at entry, and where its findings are reported. */
 export interface CallerEntry {
   locks: EntryLock[];
+  /** Lock classes no caller holds any lock of. */
+  none?: EntryNone;
   relocation: Relocation;
 }
 
@@ -73,7 +75,9 @@ export class FunctionRunner {
           summarize: true,
           statics: this.functions.statics,
           entry: callers?.locks,
+          entryNone: callers?.none,
           handsLocksTo: this.functions.handoffs.get(info.name),
+          calledAs: this.functions.contexts.get(info.name),
           vmaWriteFields: this.settings.vmaWriteFields,
           vmaLockedFields: this.settings.vmaLockedFields,
           constantValue: recording?.constantValue ?? this.resolver.constantValue,

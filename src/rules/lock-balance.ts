@@ -9,6 +9,7 @@ import { isForgottenKey, isLockOf, lockClassOf, lockInstanceOf, forgottenKey, ty
 import { V_ANY, V_ERR, V_NEG, V_POS, V_ZERO, type ExitPath, type ReturnKind } from '../engine/events.js';
 import { configsConflict } from '../engine/config-paths.js';
 import { VMA_LOCK_CONFIG } from '../kb/lock-api.js';
+import type { EntryContext } from '../engine/entry-context.js';
 
 const HELD = new Set(['read', 'write', 'held']);
 
@@ -99,6 +100,57 @@ function describe(state: string, what: string, display: string): string {
   return `${what} ${mode}lock of \`${display}\``;
 }
 
+type ExitEvent = Parameters<NonNullable<RuleVisitor['functionExit']>>[0];
+
+/** The text of a return's value when it is made of constants only (`VM_FAULT_SIGBUS`, `VM_FAULT_NOPAGE | VM_FAULT_LOCKED`). */
+function constantReturn(exit: ExitPath): string | null {
+  let n = exit.returnNode;
+  if (n && n.type === 'return_statement') n = n.namedChildren[0] ?? null;
+  if (!n) return null;
+  const text = n.text.replace(/\s+/g, ' ').trim();
+  return /^[A-Z0-9_ |()]+$/.test(text) ? text : null;
+}
+
+/**
+ * A function the kernel calls in a known lock context (EntryContext) must return with the locks it
+ * was called with, no more, no fewer, whatever it returns: nothing after it releases a lock it
+ * took, and its caller goes on with the lock it held. A lock it was called with but does not know
+ * which (a fault handler's mmap or VMA read lock) it may release only with the result that says so.
+ */
+function judgeInContext(context: RuleContext, ev: ExitEvent, known: EntryContext, key: LockKey, what: string): void {
+  const entered = known.held.find((h) => h.key === key);
+  const oneOf = known.oneOf.some((h) => h.key === key);
+  for (const exit of ev.exits) {
+    const l = exit.locks.get(key);
+    if (!l || l.aliasOf) continue;
+    let message: string | null = null;
+    // A lock it may have been called with (under another name: `current->mm` in a ->mmap), taken
+    // again after releasing it: as it entered.
+    if (HELD.has(l.state) && l.acquiredHere && !entered && !oneOf && !l.releasedUnowned) {
+      const taken = l.origin ? ` (taken at line ${l.origin.line})` : '';
+      message = `${exit.returnNode ? 'returns' : 'falls off the end'} with the ${describe(l.state, what, l.display)} held${taken}, but ${known.says}: nothing releases it after`;
+    } else if (entered && (l.state === 'none' || (entered.state === 'write' && l.state === 'read'))) {
+      message = `${exit.returnNode ? 'returns' : 'falls off the end'} ${l.state === 'none' ? 'without' : 'with only the read lock of'} the ${describe(entered.state, what, entered.display)} it was called with, but ${known.says}`;
+    } else if (oneOf && l.state === 'none' && !l.acquiredHere && l.releasedUnowned) {
+      const returned = constantReturn(exit);
+      if (returned === null || known.releaseResults.some((r) => new RegExp(`\\b${r}\\b`).test(returned))) continue;
+      message = `returns ${returned} after releasing the ${what} lock of \`${l.display}\` it was called with, but ${known.says}`;
+    }
+    if (!message) continue;
+    const at = exit.returnNode;
+    const last = at ? ev.step(at, 'leaves the function here') : ev.endStep('leaves the function here');
+    const node = at && at.type !== 'return_statement' && at.parent?.type === 'return_statement' ? at.parent : at;
+    const body = ev.fn.node.child('body') ?? ev.fn.node;
+    const trace = exit.state.trace([key]);
+    context.report({
+      node: node ?? body.children[body.children.length - 1] ?? body,
+      function: ev.fn.name,
+      message,
+      trace: [...(trace.some((t) => t.kind === 'entry' && t.message === known.step.message) ? [] : [known.step]), ...trace, last],
+    });
+  }
+}
+
 export function lockBalanceVisitor(context: RuleContext, lockClass: 'mmap' | 'vma'): RuleVisitor {
   const what = lockClass === 'mmap' ? 'mmap' : 'VMA';
   // Locks of the current function already reported as taken twice: their exits are a consequence.
@@ -106,7 +158,7 @@ export function lockBalanceVisitor(context: RuleContext, lockClass: 'mmap' | 'vm
   return {
     lockOp(ev) {
       if (ev.lock !== lockClass) return;
-      const taken = ev.beforeOrigin ? ` (taken at line ${ev.beforeOrigin.line})` : '';
+      const taken = !ev.beforeOrigin ? '' : ev.beforeOrigin.kind === 'entry' ? ' (held on entry)' : ` (taken at line ${ev.beforeOrigin.line})`;
       const report = (message: string, note: string): void =>
         context.report({
           node: ev.node,
@@ -146,6 +198,11 @@ export function lockBalanceVisitor(context: RuleContext, lockClass: 'mmap' | 'vm
       const forgotten = forgottenKey(lockClass);
       const doubled = new Set(takenTwice);
       takenTwice.clear();
+      const known = ev.fn.entryContext;
+      if (known && !ev.fn.handsLocksTo) {
+        for (const key of keys) if (!doubled.has(key)) judgeInContext(context, ev, known, key, what);
+        return;
+      }
       for (const key of keys) {
         if (doubled.has(key)) continue;
         // When some path drops a lock it did not take (or lets a callee drop it), the function is

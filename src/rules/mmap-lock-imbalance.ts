@@ -15,7 +15,11 @@ export const mmapLockImbalance: Rule = {
       'of a lock that is not held (including after a failed mmap_read_lock_killable() or mmap_read_trylock()), a read ' +
       'unlock of a write-held lock or the reverse, and taking the lock again while it is held, also by a call that takes ' +
       'it itself (get_user_pages_unlocked(), pin_user_pages_unlocked(): current->mm\'s) or says it may (lockdep\'s ' +
-      'might_lock_read(&mm->mmap_lock), might_lock()).',
+      'might_lock_read(&mm->mmap_lock), might_lock()). A function the kernel calls ' +
+      'in a known lock context (a system call or a file_operations handler: no mmap lock; a file_operations .mmap: the mmap ' +
+      'write lock; an mm_walk_ops callback: the lock its .walk_lock names) returns with exactly the locks it was called with, ' +
+      'whatever it returns: a lock it took and kept on any path is reported, and so is one it was called with and gave up; a ' +
+      'vm_operations_struct fault handler may give up its lock only by returning VM_FAULT_RETRY or VM_FAULT_COMPLETED.',
     docs: {
       what: 'The mmap lock is leaked on an error path, released twice or without being held, released with the wrong kind, or taken twice on one mm.',
       why:

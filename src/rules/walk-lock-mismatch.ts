@@ -15,7 +15,9 @@ export const walkLockMismatch: Rule = {
       'Reports walk_page_range(), walk_page_range_novma(), walk_page_range_vma() and walk_page_vma() called with an ' +
       'mm_walk_ops whose .walk_lock (read from the ops initializer in the same file or elsewhere in the run; none means ' +
       'PGWALK_RDLOCK) asks for more than the caller holds: PGWALK_WRLOCK or PGWALK_WRLOCK_VERIFY with the mmap lock ' +
-      'held for read or not held, PGWALK_RDLOCK with the mmap lock not held. Unknown lock states are not reported.',
+      'held for read or not held, PGWALK_RDLOCK with the mmap lock not held. Unknown lock states are not reported; a ' +
+      'system call or a file_operations handler (an ioctl), and a static helper every call of which it makes holding no ' +
+      'mm lock, is known to start without the mmap lock.',
     docs: {
       what: 'A page walk whose ops say the mmap write lock is held (PGWALK_WRLOCK*) while the caller holds only the read lock, or any walk without the mmap lock.',
       why:

@@ -305,7 +305,8 @@ function noteAcquired(context: FunctionContext, state: State, cls: string, chain
   context.orderEdges.set(edgeKey, {
     from: MMAP_LOCK_CLASS,
     to: cls,
-    reason: `${cls} is taken under mmap_lock at ${at.file}:${at.line}`,
+    // Held since entry by how the kernel calls the function (a ->mmap handler): the entry says how.
+    reason: mm?.kind === 'entry' ? `${cls} is taken at ${at.file}:${at.line} under mmap_lock (${mm.message})` : `${cls} is taken under mmap_lock at ${at.file}:${at.line}`,
     evidence,
   });
 }

@@ -72,7 +72,7 @@ function opInfo(state: State, effect: LockEffect, key: LockKey, callee: string, 
     key,
     display,
     trylock: !!effect.trylock,
-    before: prior?.state ?? 'unknown',
+    before: state.lockState(key),
     beforeOrigin: prior?.origin ?? null,
   };
 }
