@@ -7,7 +7,8 @@
 
 import { performance } from 'node:perf_hooks';
 import type { Cfg, CfgNode } from './cfg.js';
-import { State, joinKernelContext, joinStates, sameKernelContext } from './state.js';
+import { State, joinStates } from './state.js';
+import { joinKernelContext, sameKernelContext } from './kernel-context.js';
 import type { Transfer } from './transfer.js';
 import { OutOfBudget } from './context.js';
 import type { DeadFactPruner } from './liveness.js';
