@@ -92,8 +92,13 @@ export function registeredContexts(initializers: ReadonlyMap<string, Initializer
 /** A system call's definition (`SYSCALL_DEFINE1(pkey_free, int, pkey)`). */
 export function syscallContext(fn: AstNode): CalledAs | undefined {
   const macro = /^\w+(?=\s*\()/.exec(fn.text)?.[0];
-  return macro && SYSCALL_DEFINITION.test(macro) ? { decl: SYSCALL_CONTEXT, how: 'a system call' } : undefined;
+  if (macro && SYSCALL_DEFINITION.test(macro)) return { decl: SYSCALL_CONTEXT, how: 'a system call' };
+  // An architecture's own system call, written out: `asmlinkage int sys_cacheflush(...)`.
+  return ASMLINKAGE_SYSCALL.test(fn.text.slice(0, 300)) ? { decl: SYSCALL_CONTEXT, how: 'a system call' } : undefined;
 }
+
+/** `asmlinkage <type> sys_name(`: a system call the architecture defines without SYSCALL_DEFINEn. */
+const ASMLINKAGE_SYSCALL = /^asmlinkage\b[^(;{]*?\bsys_\w+\s*\(/;
 
 /** The context fitted to a function: its entry locks as keys of its parameters (canonical). */
 export function fitContext(called: CalledAs, name: string, params: readonly string[], canonical: (key: string) => string, at: { file: string; line: number; column: number }): EntryContext | undefined {
