@@ -47,3 +47,11 @@ export const PLAIN_STORE_MACROS: readonly string[] = ['WRITE_ONCE', '__WRITE_ONC
  * to, whether it is detached): a VMA's other fields are stable only under a lock.
  */
 export const VMA_LOCK_PROTOCOL_FIELDS: readonly string[] = ['vm_lock_seq', 'vm_refcnt', 'vm_lock', 'vm_mm', 'detached'];
+
+/**
+ * A VMA's bounds, read under RCU alone as the address to look up under a lock next
+ * (kernel/bpf/task_iter.c: `start = vma->vm_start; ... lock_vma_under_rcu(mm, start)`): the
+ * locked lookup checks the address against the bounds again, and SLAB_TYPESAFE_BY_RCU keeps a
+ * freed VMA's memory readable, so a stale value costs a retry, not a wrong decision.
+ */
+export const VMA_RCU_HINT_FIELDS: readonly string[] = ['vm_start', 'vm_end'];

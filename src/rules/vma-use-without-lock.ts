@@ -1,6 +1,6 @@
 // vma-use-without-lock: a VMA found under rcu_read_lock() only, read before its VMA lock is taken.
 import type { Rule } from './rule.js';
-import { VMA_LOCK_PROTOCOL_FIELDS } from '../kb/vma-fields.js';
+import { VMA_LOCK_PROTOCOL_FIELDS, VMA_RCU_HINT_FIELDS } from '../kb/vma-fields.js';
 
 export const vmaUseWithoutLock: Rule = {
   meta: {
@@ -15,7 +15,8 @@ export const vmaUseWithoutLock: Rule = {
       'the mmap lock is not held. RCU keeps ' +
       'the memory from being freed, not the VMA from being changed: until vma_start_read() succeeds, a writer holding ' +
       'the mmap write lock may be splitting, merging or detaching it. The fields the lock protocol itself reads ' +
-      '(vm_lock_seq, vm_refcnt, vm_lock, vm_mm, detached) are not reported; a VMA found under the mmap lock is not either.',
+      '(vm_lock_seq, vm_refcnt, vm_lock, vm_mm, detached) are not reported, nor its bounds (vm_start, vm_end: the address a locked lookup ' +
+      'checks again, read as a hint); a VMA found under the mmap lock is not either.',
     docs: {
       what: 'A field of a VMA found under rcu_read_lock() alone (no mmap lock, no VMA lock) is read before vma_start_read() succeeded on it.',
       why:
@@ -52,7 +53,7 @@ export const vmaUseWithoutLock: Rule = {
     return {
       deref(ev) {
         const p = ev.state.pointer(ev.pointerKey);
-        if (!p?.rcuOnly || p.staleSince || p.nullness === 'null' || !ev.field || VMA_LOCK_PROTOCOL_FIELDS.includes(ev.field)) return;
+        if (!p?.rcuOnly || p.staleSince || p.nullness === 'null' || !ev.field || VMA_LOCK_PROTOCOL_FIELDS.includes(ev.field) || VMA_RCU_HINT_FIELDS.includes(ev.field)) return;
         // A VMA lock taken on it since (vma_start_read()), or the mmap lock held now: stable.
         if (p.lockedBy.length || ev.state.heldMmapLocks().length) return;
         const id = `${ev.fn.name}|${p.origin.line}|${p.origin.column}`;

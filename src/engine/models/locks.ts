@@ -15,7 +15,8 @@ import type { CallRequirement, LockOp } from '../events.js';
 import { fieldFlagDecides, fieldFlagExcludes, flagOutSplit, refineFlag } from '../flags.js';
 import { isOutKey } from '../out-values.js';
 import { NONZERO, type LockOnReturn, type Value } from '../values.js';
-import { argumentHasBits, type BitFact } from '../bit-tests.js';
+import { argumentHasBits, atomsOfNames, bitFactKey, type BitFact } from '../bit-tests.js';
+import { stripParens as stripParensOf } from '../../parse/ast.js';
 import { splitOnReturn } from './failures.js';
 import { noteTakesMmapLock } from './summary-facts.js';
 import { displayOf, lockKey, lockName, ownMmapLock } from './lock-queries.js';
@@ -313,13 +314,23 @@ export function applyLockEffects(context: FunctionContext, call: LockCall, varia
     const has = argumentHasBits(arg, e.ifArgBits!.mask, before, keyOf, context.constantValue);
     return has === 'yes' || (has === 'unknown' && !e.ifArgBits!.known);
   };
+  const argumentLacks = (e: LockEffect): boolean => {
+    const arg = e.ifArgBits ? args[e.ifArgBits.arg] : undefined;
+    return !!arg && argumentHasBits(arg, e.ifArgBits!.mask, before, keyOf, context.constantValue) === 'no';
+  };
   // A callee that releases the lock it is called with: only that lock, when the path holds one.
   const applies = (e: LockEffect): boolean => argumentAllows(e) && (!e.heldAtCall || heldAtCall(context, call, e));
   const holdsOne = effects.some((e) => e.heldAtCall && applies(e));
   for (let i = 0; i < effects.length; i++) {
     let effect = effects[i];
-    if ((effect.ifArgBits || effect.heldAtCall) && !applies(effect)) continue;
+    if ((effect.ifArgBits || effect.heldAtCall) && !applies(effect)) {
+      // Flags known without the bits the effect needs (nios2's `flags = FAULT_FLAG_WRITE` drops
+      // FAULT_FLAG_ALLOW_RETRY): the result never has the bits that would say it happened.
+      if (effect.when === 'ret-mask' && effect.retMask && argumentLacks(effect)) variants = variants.map((v) => ({ ...v, bitFacts: [...(v.bitFacts ?? []), { mask: effect.retMask!, set: false }] }));
+      continue;
+    }
     if (effect.unlessHeldAtCall && holdsOne) continue;
+    if (effect.ifArgBits) variants = assumeArgumentBits(context, call, effect.ifArgBits, variants);
     const next = effects[i + 1];
     if (next && takenAndReleased(effect, next)) {
       // A lock the callee takes and releases before returning (get_user_pages_unlocked(),
@@ -404,6 +415,24 @@ function applyLockEffect(context: FunctionContext, call: LockCall, effect: LockE
       return { ...v, state: copy, bits: sp.bits };
     }),
   );
+}
+
+/**
+ * An effect applied on its argument's bits, which the path knows only as bits it may have (`flags`
+ * built with `=` and `|=`, joined over paths) or not at all: the path goes on with the bits the
+ * effect assumed, so that a later test of them (`if ((fault & VM_FAULT_RETRY) && (flags &
+ * FAULT_FLAG_ALLOW_RETRY))`) agrees with the effect.
+ */
+function assumeArgumentBits(context: FunctionContext, call: LockCall, bits: NonNullable<LockEffect['ifArgBits']>, variants: CallVariant[]): CallVariant[] {
+  const arg = call.args[bits.arg];
+  const variable = arg ? keyOf(stripParensOf(arg)) : null;
+  if (!arg || !variable || argumentHasBits(arg, bits.mask, call.before, keyOf, context.constantValue) === 'no') return variants;
+  const key = bitFactKey(variable, atomsOfNames(bits.mask, context.constantValue));
+  return variants.map((v) => {
+    const state = v.state.clone();
+    state.setVal(key, NONZERO);
+    return { ...v, state };
+  });
 }
 
 /**
