@@ -1,13 +1,6 @@
 // Text edits of the recall benchmark's mutants. Every line stays where it was: an insertion goes
 // at the end of a line, a deletion leaves blanks, so findings keep their lines.
 
-/** The 1-based line of an offset. */
-export function lineOf(text: string, offset: number): number {
-  let n = 1;
-  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) n++;
-  return n;
-}
-
 /** The text with [start, end) blanked (newlines kept). */
 export function blank(text: string, start: number, end: number): string {
   return text.slice(0, start) + text.slice(start, end).replace(/[^\n]/g, ' ') + text.slice(end);

@@ -5,19 +5,22 @@
 import type { AstNode } from '../../src/parse/ast.js';
 import { callShape, callStatement, ifCondition, ifOnlyLeaves, type FunctionShape, type ParsedFile } from './source.js';
 import type { Mutant, MutationOperator } from './operators.js';
-import { appendToLine, lineOf } from './edit.js';
+import { lineAt } from '../../src/parse/ast.js';
+import { KERNEL_LOCK_CALLS } from '../../src/kb/kernel-locks.js';
+import { appendToLine } from './edit.js';
 
-const SLEEPING_LOCKS = /^(mutex_lock|mutex_lock_interruptible|mutex_lock_killable|down_read|down_write|down_read_killable|down_write_killable)$/;
+/** The knowledge base's blocking mutex and rwsem acquisitions (mutex_lock(), down_read_killable(), ...), not trylocks. */
+const SLEEPING_LOCKS: ReadonlySet<string> = new Set([...KERNEL_LOCK_CALLS].filter(([, c]) => c.op === 'acquire' && (c.kind === 'mutex' || c.kind === 'rwsem') && !c.trylock && !c.className && !c.nested).map(([name]) => name));
 const COPY = 'vmalint_mutant_left = copy_to_user(vmalint_mutant_ubuf, vmalint_mutant_kbuf, 1);';
 
 /** A statement taking a sleeping lock unconditionally (or leaving when interrupted): the lock's argument. */
 function takenLock(s: AstNode): { name: string; lock: string } | null {
   const call = callStatement(s);
-  if (call && SLEEPING_LOCKS.test(call.name) && call.args.length === 1) return { name: call.name, lock: call.args[0]!.replace(/\s+/g, '') };
+  if (call && SLEEPING_LOCKS.has(call.name) && call.args.length === 1) return { name: call.name, lock: call.args[0]!.replace(/\s+/g, '') };
   if (s.type === 'if_statement' && ifOnlyLeaves(s)) {
     const c = ifCondition(s);
     const k = c ? callShape(c) : null;
-    if (k && SLEEPING_LOCKS.test(k.name) && k.args.length === 1) return { name: k.name, lock: k.args[0]!.replace(/\s+/g, '') };
+    if (k && SLEEPING_LOCKS.has(k.name) && k.args.length === 1) return { name: k.name, lock: k.args[0]!.replace(/\s+/g, '') };
   }
   return null;
 }
@@ -57,7 +60,7 @@ export const copyUnderMmapHandlerLock: MutationOperator = {
               file: file.path,
               relative: file.relative,
               function: fn.name,
-              line: lineOf(file.text, other.at.start),
+              line: lineAt(file, other.at.start),
               description: `copy_to_user() under ${other.name}(${other.lock}), which the ->mmap handler ${handler}() takes`,
               text: appendToLine(file.text, other.at.end, COPY),
             });
@@ -72,7 +75,7 @@ export const copyUnderMmapHandlerLock: MutationOperator = {
             file: file.path,
             relative: file.relative,
             function: 'vmalint_mutant_ioctl',
-            line: lineOf(file.text, h.node.start),
+            line: lineAt(file, h.node.start),
             description: `a new function copying to user memory under ${taken.lock}, which the ->mmap handler ${handler}() takes`,
             text: appendToLine(file.text, h.node.end - 1, fn),
           });

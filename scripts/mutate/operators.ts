@@ -4,7 +4,8 @@
 // in the mutated function.
 
 import type { AstNode } from '../../src/parse/ast.js';
-import { appendToLine, blank, lineOf } from './edit.js';
+import { lineAt } from '../../src/parse/ast.js';
+import { appendToLine, blank } from './edit.js';
 import { assignedCall, callShape, callStatement, ifCondition, ifOnlyLeaves, isExit, isNullTest, textAfter, textBefore, type FunctionShape, type ParsedFile } from './source.js';
 
 export interface Mutant {
@@ -44,12 +45,20 @@ const KILLABLE_LOCKS = /^(mmap_read_lock_killable|mmap_write_lock_killable)$/;
 const LOOKUPS = /^(vma_lookup|find_vma|find_vma_intersection)$/;
 
 function mutant(op: string, file: ParsedFile, fn: FunctionShape, at: AstNode, description: string, text: string): Mutant {
-  return { operator: op, file: file.path, relative: file.relative, function: fn.name, line: lineOf(file.text, at.start), description, text };
+  return { operator: op, file: file.path, relative: file.relative, function: fn.name, line: lineAt(file, at.start), description, text };
 }
 
 /** Every statement of every block with its successor. */
 function* pairs(fn: FunctionShape): Generator<[AstNode, AstNode | undefined]> {
   for (const block of fn.blocks) for (let i = 0; i < block.length; i++) yield [block[i]!, block[i + 1]];
+}
+
+/** Each VMA lookup assigned to a variable (`vma = find_vma(mm, addr);`) with the statement after it. */
+function* lookupsWithNext(fn: FunctionShape): Generator<{ a: NonNullable<ReturnType<typeof assignedCall>>; s: AstNode; next: AstNode }> {
+  for (const [s, next] of pairs(fn)) {
+    const a = assignedCall(s);
+    if (a && LOOKUPS.test(a.name) && next) yield { a, s, next };
+  }
 }
 
 /** A statement that takes the mmap lock unconditionally: `mmap_read_lock(mm);` or `if (mmap_read_lock_killable(mm)) return ...;`. */
@@ -144,9 +153,7 @@ const dropNullCheck: MutationOperator = {
   mutants(file) {
     const out: Mutant[] = [];
     for (const fn of file.functions) {
-      for (const [s, next] of pairs(fn)) {
-        const a = assignedCall(s);
-        if (!a || !LOOKUPS.test(a.name) || !next) continue;
+      for (const { a, next } of lookupsWithNext(fn)) {
         if (!new RegExp(`\\b${a.variable}\\s*->`).test(textAfter(fn, next.end))) continue;
         const c = ifCondition(next);
         if (isNullTest(c, a.variable) && ifOnlyLeaves(next)) {
@@ -237,9 +244,7 @@ const writeUnderReadLock: MutationOperator = {
   mutants(file) {
     const out: Mutant[] = [];
     for (const fn of file.functions) {
-      for (const [s, next] of pairs(fn)) {
-        const a = assignedCall(s);
-        if (!a || !LOOKUPS.test(a.name) || !next) continue;
+      for (const { a, s, next } of lookupsWithNext(fn)) {
         const before = textBefore(fn, s.start);
         if (!/\bmmap_read_lock(_killable)?\s*\(/.test(before) || /\bmmap_write_lock/.test(fn.node.text)) continue;
         if (!isNullTest(ifCondition(next), a.variable) || !ifOnlyLeaves(next)) continue;

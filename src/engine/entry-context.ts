@@ -4,7 +4,7 @@
 // function's parameters as lock keys for its entry state and its exits.
 
 import type { LockClass } from '../kb/lock-classes.js';
-import { ENTRY_CONTEXT_CALLBACKS, SYSCALL_CONTEXT, SYSCALL_DEFINITION, WALK_CALLBACK_FIELDS, WALK_LOCK_CONTEXTS, type EntryContextDecl, type EntryLockDecl } from '../kb/entry-contexts.js';
+import { ASMLINKAGE_SYSCALL, ENTRY_CONTEXT_CALLBACKS, SYSCALL_CONTEXT, SYSCALL_DEFINITION, WALK_CALLBACK_FIELDS, WALK_LOCK_CONTEXTS, type EntryContextDecl, type EntryLockDecl } from '../kb/entry-contexts.js';
 import { PAGE_WALK_LOCK_FIELD } from '../kb/lock-api.js';
 import type { TraceStep } from '../types.js';
 import type { AstNode } from '../parse/ast.js';
@@ -96,9 +96,6 @@ export function syscallContext(fn: AstNode): CalledAs | undefined {
   // An architecture's own system call, written out: `asmlinkage int sys_cacheflush(...)`.
   return ASMLINKAGE_SYSCALL.test(fn.text.slice(0, 300)) ? { decl: SYSCALL_CONTEXT, how: 'a system call' } : undefined;
 }
-
-/** `asmlinkage <type> sys_name(`: a system call the architecture defines without SYSCALL_DEFINEn. */
-const ASMLINKAGE_SYSCALL = /^asmlinkage\b[^(;{]*?\bsys_\w+\s*\(/;
 
 /** The context fitted to a function: its entry locks as keys of its parameters (canonical). */
 export function fitContext(called: CalledAs, name: string, params: readonly string[], canonical: (key: string) => string, at: { file: string; line: number; column: number }): EntryContext | undefined {

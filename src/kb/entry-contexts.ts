@@ -32,6 +32,9 @@ export interface EntryContextDecl {
 /** Definition macros of system calls (`SYSCALL_DEFINE1(pkey_free, int, pkey)`): entered with no mm lock. */
 export const SYSCALL_DEFINITION = /^(?:COMPAT_)?SYSCALL_DEFINE[0-6]$/;
 
+/** `asmlinkage <type> sys_name(`: a system call an architecture defines without SYSCALL_DEFINEn (sh's, m68k's sys_cacheflush()). */
+export const ASMLINKAGE_SYSCALL = /^asmlinkage\b[^(;{]*?\bsys_\w+\s*\(/;
+
 const NO_MM_LOCK: EntryContextDecl = { says: 'without the mmap lock or any VMA lock', none: ['mmap', 'vma'] };
 
 export const SYSCALL_CONTEXT: EntryContextDecl = NO_MM_LOCK;

@@ -10,6 +10,7 @@ import { V_ANY, V_ERR, V_NEG, V_POS, V_ZERO, type ExitPath, type ReturnKind } fr
 import { configsConflict } from '../engine/config-paths.js';
 import { VMA_LOCK_CONFIG } from '../kb/lock-api.js';
 import type { EntryContext } from '../engine/entry-context.js';
+import type { TraceStep } from '../types.js';
 
 const HELD = new Set(['read', 'write', 'held']);
 
@@ -137,18 +138,18 @@ function judgeInContext(context: RuleContext, ev: ExitEvent, known: EntryContext
       message = `returns ${returned} after releasing the ${what} lock of \`${l.display}\` it was called with, but ${known.says}`;
     }
     if (!message) continue;
-    const at = exit.returnNode;
-    const last = at ? ev.step(at, 'leaves the function here') : ev.endStep('leaves the function here');
-    const node = at && at.type !== 'return_statement' && at.parent?.type === 'return_statement' ? at.parent : at;
-    const body = ev.fn.node.child('body') ?? ev.fn.node;
     const trace = exit.state.trace([key]);
-    context.report({
-      node: node ?? body.children[body.children.length - 1] ?? body,
-      function: ev.fn.name,
-      message,
-      trace: [...(trace.some((t) => t.kind === 'entry' && t.message === known.step.message) ? [] : [known.step]), ...trace, last],
-    });
+    reportAtExit(context, ev, exit, message, [...(trace.some((t) => t.kind === 'entry' && t.message === known.step.message) ? [] : [known.step]), ...trace], 'leaves the function here');
   }
+}
+
+/** Reports at an exit: its `return` statement, or the function's closing brace when it falls off the end. */
+function reportAtExit(context: RuleContext, ev: ExitEvent, exit: ExitPath, message: string, trace: TraceStep[], note: string): void {
+  const at = exit.returnNode;
+  const last = at ? ev.step(at, note) : ev.endStep(note);
+  const node = at && at.type !== 'return_statement' && at.parent?.type === 'return_statement' ? at.parent : at;
+  const body = ev.fn.node.child('body') ?? ev.fn.node;
+  context.report({ node: node ?? body.children[body.children.length - 1] ?? body, function: ev.fn.name, message, trace: [...trace, last] });
 }
 
 export function lockBalanceVisitor(context: RuleContext, lockClass: 'mmap' | 'vma'): RuleVisitor {
@@ -253,16 +254,7 @@ export function lockBalanceVisitor(context: RuleContext, lockClass: 'mmap' | 'vm
           // The same constant returned with the lock and without it: say so, it is why the caller cannot tell.
           const alike = exit.returnNode && free.some((f) => sameConstant(exit, f)) ? `, returning the same value (\`${exit.returnNode.text.replace(/^return\s+|;$/g, '')}\`)` : '';
           const message = `${exit.returnNode ? 'returns' : 'falls off the end'} with the ${describe(l.state, what, l.display)} held${taken}, while other paths out of ${ev.fn.name}() ${others}${alike}`;
-          const at = exit.returnNode;
-          const last = at ? ev.step(at, 'leaves the function with the lock held') : ev.endStep('leaves the function with the lock held');
-          const node = at && at.type !== 'return_statement' && at.parent?.type === 'return_statement' ? at.parent : at;
-          if (node) {
-            context.report({ node, function: ev.fn.name, message, trace: [...exit.state.trace([key]), last] });
-          } else {
-            const body = ev.fn.node.child('body') ?? ev.fn.node;
-            const closing = body.children[body.children.length - 1] ?? body;
-            context.report({ node: closing, function: ev.fn.name, message, trace: [...exit.state.trace([key]), last] });
-          }
+          reportAtExit(context, ev, exit, message, exit.state.trace([key]), 'leaves the function with the lock held');
         }
       }
     },
