@@ -6,6 +6,8 @@ import { stripParens, type AstNode } from '../parse/ast.js';
 import type { State } from './state.js';
 import { isNamedConstant } from './c-names.js';
 import { ENTRY_SNAPSHOT, V_ANY, V_POS, V_SELECTED, V_ZERO } from './events.js';
+import { knownBitTest } from './bit-tests.js';
+import { keyOf } from './keys.js';
 
 export { equalityKey, equalityNames } from './keys.js';
 import { equalityNames } from './keys.js';
@@ -24,6 +26,45 @@ export function entryConditions(pathState: State, params: readonly string[]): Re
     else if (snap === undefined && comparedEqualToConstant(pathState, name)) out[i] = V_ANY | V_SELECTED;
   });
   return out;
+}
+
+/** A parameter known to have one of some bits (ApiEntry.faultsWithBits), by its bit-test key. */
+export type ParameterBits = Map<string, { arg: number; atoms: string[] }>;
+
+const BIT_FACT = /^\((\w+) & \{([^{}]*)\}\)$/;
+
+/**
+ * The bit tests of parameters, as passed, that the path knows to have a bit set (`fault &
+ * VM_FAULT_RETRY` after `fault_signal_pending(fault, regs)` was true), by key.
+ */
+export function entryBitsSet(pathState: State, params: readonly string[]): ParameterBits {
+  const out: ParameterBits = new Map();
+  for (const [key, bits] of pathState.values) {
+    if (bits & V_ZERO || !bits) continue;
+    const m = BIT_FACT.exec(key);
+    const arg = m ? params.indexOf(m[1]!) : -1;
+    if (arg < 0 || pathState.paramEntry.has(arg) || !m![2]) continue;
+    out.set(key, { arg, atoms: m![2].split('|') });
+  }
+  return out;
+}
+
+/** Does the path know `variable & atoms` to be zero? */
+export type BitsKnownClear = (variable: string, atoms: readonly string[]) => boolean;
+
+/** The path's answer for BitsKnownClear. */
+export function bitsKnownClearOn(pathState: State): BitsKnownClear {
+  return (variable, atoms) => knownBitTest(pathState, variable, atoms) === V_ZERO;
+}
+
+/** Can a call with these arguments, on this path, have the bits a callee needs (faultsWithBits)? */
+export function mayHaveBits(needs: readonly { arg: number; atoms: readonly string[] }[] | undefined, args: readonly AstNode[], knownClear: BitsKnownClear): boolean {
+  if (!needs) return true;
+  return needs.every(({ arg, atoms }) => {
+    const e = args[arg];
+    const k = e ? keyOf(stripParens(e)) : null;
+    return !k || !knownClear(k, atoms);
+  });
 }
 
 /** Does the path know `name == CONSTANT` (a named constant, value unknown) to be true? */

@@ -96,6 +96,8 @@ export interface StateView {
   mmapLockOfVma(vmaKey: string): { key: LockKey; state: LockStateName; origin: TraceStep | null; display: string; acquiredHere: boolean } | null;
   /** The VMA write lock of a VMA (by the VMA's key); 'unknown' also when a callee may have taken it. */
   vmaWriteLock(vmaKey: string): LockStateName;
+  /** Does the path know `variable & atoms` to be zero (src/engine/bit-tests.ts)? */
+  bitsKnownClear(variable: string, atoms: readonly string[]): boolean;
 }
 
 export interface FunctionInfo {

@@ -15,7 +15,7 @@ import { State, type LockFact } from './state.js';
 import { outConstants, outFields, outFlagValues } from './out-values.js';
 import { configMacros, pathConfig } from './config-paths.js';
 import { canonicalizer, collectAliases, collectLockFlags, collectPointerParams, collectSharedThroughStruct, collectTypes, takesMmOrVmaLock } from './function-text.js';
-import { entryConditions } from './arg-conditions.js';
+import { bitsKnownClearOn, entryConditions } from './arg-conditions.js';
 import { Transfer, keyOf, declaredName, rwsemOwner, type EventSink, type FunctionContext, type SummaryFacts } from './transfer.js';
 import { emptySummaryFacts } from './models/summary-facts.js';
 import { calledWithPagefaultsDisabled } from './models/faults.js';
@@ -188,6 +188,10 @@ class View implements StateView {
     const mm = this.transfer?.mmapLockOfVma(vmaKey, this.pathState);
     const f = mm ? this.pathState.locks.get(mm.key) : undefined;
     return f && f.state === 'write' && f.acquiredHere ? ('none' as const) : ('unknown' as const);
+  }
+
+  bitsKnownClear(variable: string, atoms: readonly string[]): boolean {
+    return bitsKnownClearOn(this.pathState)(variable, atoms);
   }
 
   private held(lock: LockClass): HeldLock[] {

@@ -438,6 +438,7 @@ export function summarize(input: SummaryInput): ApiEntry {
     // others do not fault through it.
     const when = input.facts.faultWhen;
     if (when && when !== 'always') entry.faultsWhen = [...when.values()];
+    if (input.facts.faultBits?.size) entry.faultsWithBits = [...input.facts.faultBits.values()];
   }
   const pagefault = pagefaultEffect(exits);
   if (pagefault) entry.pagefault = pagefault;

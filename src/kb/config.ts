@@ -417,6 +417,14 @@ const ENTRY_FIELDS: FieldChecks<ApiEntry> = {
   documentedNoFailure: (c, v, at) => c.bool(v, at),
   failsWhen: (c, v, at) => argumentConditions(c, v, at),
   faultsWhen: (c, v, at) => argumentConditions(c, v, at),
+  faultsWithBits: (c, v, at) =>
+    c.array(v, at, 'argument bits').map((b, i) => {
+      const where = `${at}[${i}]`;
+      const o = c.object(b, where);
+      c.keys(o, where, ['arg', 'atoms']);
+      const atoms = c.array(c.required(o, 'atoms', where), child(where, 'atoms'), 'bits').map((a, j) => c.string(a, `${child(where, 'atoms')}[${j}]`));
+      return { arg: c.index(c.required(o, 'arg', where), child(where, 'arg')), atoms };
+    }),
   derefsArgs: (c, v, at) => c.indexes(v, at),
   flagStaysClear: (c, v, at) => c.indexes(v, at),
   leavesFlags: (c, v, at) => c.array(v, at, 'flags').map((f, i) => fieldFlag(c, f, `${at}[${i}]`, 'bits', (x, a) => c.integer(x, a, 1, V_BITS_MAX))),

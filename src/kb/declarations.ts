@@ -142,6 +142,7 @@ function moveArguments(entry: ApiEntry, to: (i: number) => number): ApiEntry {
   const moveKeys = (w: Record<number, number>): Record<number, number> => Object.fromEntries(Object.entries(w).map(([k, v]) => [to(Number(k)), v]));
   if (entry.failsWhen) out.failsWhen = entry.failsWhen.map(moveKeys);
   if (entry.faultsWhen) out.faultsWhen = entry.faultsWhen.map(moveKeys);
+  if (entry.faultsWithBits) out.faultsWithBits = entry.faultsWithBits.map((b) => ({ ...b, arg: to(b.arg) }));
   return out;
 }
 

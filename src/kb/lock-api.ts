@@ -152,6 +152,13 @@ export interface ApiEntry {
    * calls all depend on a parameter (`allow_pagefault`). Absent: whatever the arguments.
    */
   faultsWhen?: Record<number, number>[];
+  /**
+   * It faults only where each of these arguments has one of the bits: every path to the faulting
+   * call knew it (`if (fault_signal_pending(fault, regs)) no_context(...)` knows `fault &
+   * VM_FAULT_RETRY`). A caller whose path knows those bits clear does not fault through it. The
+   * bits are atoms as src/engine/bit-tests.ts makes them (`#10`, or a constant's name).
+   */
+  faultsWithBits?: { arg: number; atoms: string[] }[];
   /** The returned pointer may be NULL and must be checked before use. */
   returnsNullable?: boolean;
   /** Returns the first VMA ending above the address, which may start above it (find_vma semantics). */

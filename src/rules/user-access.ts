@@ -2,7 +2,7 @@
 // a helper whose summary says so), and how to say where the access is.
 
 import type { CallEvent } from '../engine/events.js';
-import { mayFailWith } from '../engine/arg-conditions.js';
+import { mayFaultWith } from '../engine/models/faults.js';
 import type { TraceStep } from '../types.js';
 import { ATOMIC_SAFE_ACCESSES } from '../kb/kernel-locks.js';
 
@@ -20,7 +20,7 @@ export interface UserAccess {
 
 /** The call may fault on user memory here (page faults enabled, its arguments allowing it); null otherwise. */
 export function userAccessAt(ev: CallEvent): UserAccess | null {
-  if (!ev.api?.mayFault || ev.state.pagefaultDisabled() || !mayFailWith(ev.api.faultsWhen, ev.args)) return null;
+  if (!ev.api?.mayFault || ev.state.pagefaultDisabled() || !mayFaultWith(ev.api, ev.args, (k, a) => ev.state.bitsKnownClear(k, a))) return null;
   const via = ev.api.faultVia ?? [];
   const access = via.length ? via[via.length - 1] : null;
   const through = access ? ` (through ${access.message.replace(/ may fault on user memory$/, '')} at ${access.file === ev.file ? `line ${access.line}` : `${access.file}:${access.line}`})` : '';

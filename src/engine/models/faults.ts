@@ -3,7 +3,7 @@
 
 import type { AstNode } from '../../parse/ast.js';
 import type { ApiEntry } from '../../kb/lock-api.js';
-import { entryConditions, mayFailWith } from '../arg-conditions.js';
+import { bitsKnownClearOn, entryBitsSet, entryConditions, mayFailWith, mayHaveBits, type BitsKnownClear } from '../arg-conditions.js';
 import type { State } from '../state.js';
 import type { FunctionContext } from '../context.js';
 import { droppedCallersMmapLock } from './lock-queries.js';
@@ -24,8 +24,11 @@ export function applyPagefault(api: ApiEntry, copy: State): void {
  */
 export function noteFault(context: FunctionContext, name: string, api: ApiEntry, n: AstNode, args: AstNode[], state: State): void {
   const facts = context.facts;
-  if (!facts || !api.mayFault || state.pf > 0 || droppedCallersMmapLock(state) || !mayFailWith(api.faultsWhen, args)) return;
+  if (!facts || !api.mayFault || state.pf > 0 || droppedCallersMmapLock(state) || !mayFaultWith(api, args, bitsKnownClearOn(state))) return;
   facts.fault ??= [context.step(n, `${name}() may fault on user memory`, 'fault'), ...(api.faultVia ?? [])].slice(0, 6);
+  const bits = entryBitsSet(state, context.params);
+  if (facts.faultBits) for (const k of [...facts.faultBits.keys()]) if (!bits.has(k)) facts.faultBits.delete(k);
+  facts.faultBits ??= bits;
   if (facts.faultWhen === 'always') return;
   const when = entryConditions(state, context.params);
   // Past a few conditions, the function is taken to fault whatever its arguments.
@@ -34,6 +37,11 @@ export function noteFault(context: FunctionContext, name: string, api: ApiEntry,
     const known = facts.faultWhen ?? (facts.faultWhen = new Map());
     known.set(JSON.stringify(when), when);
   }
+}
+
+/** Can a call of `api` with these arguments fault on this path (faultsWhen, faultsWithBits)? */
+export function mayFaultWith(api: ApiEntry, args: readonly AstNode[], knownClear: BitsKnownClear): boolean {
+  return mayFailWith(api.faultsWhen, args) && mayHaveBits(api.faultsWithBits, args, knownClear);
 }
 
 const byCallerCache = new WeakMap<object, Map<string, string | null>>();

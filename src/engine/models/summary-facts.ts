@@ -15,7 +15,7 @@ import type { FunctionContext } from '../context.js';
 import { droppedCallersVmaLock, mmapLockOfVma } from './lock-queries.js';
 import { forgottenKey, lockKeyFor } from '../lock-keys.js';
 import { noteFault } from './faults.js';
-import { entryConditions, mayFailWith } from '../arg-conditions.js';
+import { entryConditions, mayFailWith, type ParameterBits } from '../arg-conditions.js';
 import { VMA_FIELDS_OF_ANY_TREE } from '../../kb/vma-fields.js';
 import { fieldWrite } from '../prescan.js';
 import type { DemandNames } from '../demand.js';
@@ -28,6 +28,11 @@ export interface SummaryFacts {
    * per distinct condition; 'always' once one path knew nothing (see ApiEntry.faultsWhen).
    */
   faultWhen?: Map<string, Record<number, number>> | 'always';
+  /**
+   * The parameter bits every path reaching such a call knew set, by bit-test key (undefined before
+   * the first; empty once none is common): ApiEntry.faultsWithBits.
+   */
+  faultBits?: ParameterBits;
   /** Parameter indexes dereferenced before any test of them. */
   derefs: Set<number>;
   /**
