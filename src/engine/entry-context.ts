@@ -16,6 +16,15 @@ export interface CalledAs {
   decl: EntryContextDecl;
   /** `the .mmap of \`foo_fops\` (line 12)`, `a system call`. */
   how: string;
+  /** The operations table that registers it, when one does. */
+  table?: RegisteringTable;
+}
+
+/** An operations table that registers a handler: its variable, its struct, the methods it sets. */
+export interface RegisteringTable {
+  variable: string;
+  struct: string;
+  methods: readonly string[];
 }
 
 /** A lock on entry, fitted to the function: its key and how it reads there. */
@@ -37,6 +46,8 @@ export interface EntryContext {
   /** One of these is held on entry, not known which: released only by returning one of `releaseResults`. */
   oneOf: readonly EntryContextLock[];
   releaseResults: readonly string[];
+  /** The operations table that registers the function, when one does. */
+  table?: RegisteringTable;
 }
 
 /** A file-scope initializer as the file analysis reads it. */
@@ -60,19 +71,22 @@ function functionName(value: string): string | undefined {
 export function registeredContexts(initializers: ReadonlyMap<string, Initializer & { line: number }>): Map<string, CalledAs> {
   const out = new Map<string, CalledAs>();
   const conflicting = new Set<string>();
-  const add = (name: string, decl: EntryContextDecl, how: string): void => {
+  const add = (name: string, decl: EntryContextDecl, how: string, table: RegisteringTable): void => {
     const had = out.get(name);
     if (had && had.decl !== decl) conflicting.add(name);
-    else if (!had) out.set(name, { decl, how });
+    else if (!had) out.set(name, { decl, how, table });
+    // Two tables registering it: which one's methods go with the call is not known.
+    else if (had.table && had.table.variable !== table.variable) delete had.table;
   };
   for (const [variable, init] of initializers) {
     const table = tableOf(init.type);
     if (!table) continue;
+    const registering: RegisteringTable = { variable, struct: table, methods: [...init.fields.keys()] };
     const fields = ENTRY_CONTEXT_CALLBACKS[table];
     if (fields) {
       for (const [field, decl] of Object.entries(fields)) {
         const name = functionName(init.fields.get(field) ?? '');
-        if (name) add(name, decl, `the .${field} of \`${variable}\` (struct ${table}, line ${init.line})`);
+        if (name) add(name, decl, `the .${field} of \`${variable}\` (struct ${table}, line ${init.line})`, registering);
       }
     }
     if (table === 'mm_walk_ops') {
@@ -81,7 +95,7 @@ export function registeredContexts(initializers: ReadonlyMap<string, Initializer
       if (!decl) continue;
       for (const field of WALK_CALLBACK_FIELDS) {
         const name = functionName(init.fields.get(field) ?? '');
-        if (name) add(name, decl, `the .${field} of \`${variable}\` (struct mm_walk_ops, line ${init.line})`);
+        if (name) add(name, decl, `the .${field} of \`${variable}\` (struct mm_walk_ops, line ${init.line})`, registering);
       }
     }
   }
@@ -117,6 +131,7 @@ export function fitContext(called: CalledAs, name: string, params: readonly stri
     held: held as EntryContextLock[],
     oneOf: oneOf as EntryContextLock[],
     releaseResults: called.decl.releaseResults ?? [],
+    ...(called.table ? { table: called.table } : {}),
   };
 }
 

@@ -230,10 +230,18 @@ export interface DocumentedOrder {
   to: string;
   file: string;
   cite: RegExp;
+  /**
+   * The order holds for the class of the objects of a handler's table only where the table has
+   * one of these methods: lockdep keys i_rwsem by file system type, and the path that takes
+   * mmap_lock under it (generic_perform_write() faulting in the user buffer) is the file's write
+   * method. In a `.mmap` of a `file_operations` with neither `.write` nor `.write_iter`
+   * (hugetlbfs), the file's inode class has no such path.
+   */
+  onlyWithMethods?: { table: string; methods: readonly string[] };
 }
 
 export const DOCUMENTED_ORDER: readonly DocumentedOrder[] = [
-  { from: 'i_rwsem', to: 'mmap_lock', file: 'mm/filemap.c', cite: /->i_rwsem\s+\(generic_perform_write\)/ },
+  { from: 'i_rwsem', to: 'mmap_lock', file: 'mm/filemap.c', cite: /->i_rwsem\s+\(generic_perform_write\)/, onlyWithMethods: { table: 'file_operations', methods: ['write', 'write_iter'] } },
   { from: 'mmap_lock', to: 'invalidate_lock', file: 'mm/filemap.c', cite: /->invalidate_lock\s+\(filemap_fault\)/ },
   { from: 'mmap_lock', to: 'folio lock', file: 'mm/filemap.c', cite: /->lock_page\s+\(filemap_fault/ },
   { from: 'mmap_lock', to: 'i_mmap_rwsem', file: 'mm/rmap.c', cite: /^\s*\*\s+mapping->i_mmap_rwsem\s*$/ },

@@ -17,6 +17,17 @@ import { mayFailWith } from '../engine/arg-conditions.js';
 /** Classes the kernel's documented order ranks above mmap_lock (i_rwsem): held across a fault is their normal order. */
 const ABOVE_MMAP = new Set(DOCUMENTED_ORDER.filter((d) => d.to === MMAP_LOCK_CLASS).map((d) => d.from));
 
+/**
+ * Whether the documented order `cls` -> mmap_lock holds in this function: not where it is the
+ * handler of a table that lacks the methods the order comes from (DocumentedOrder.onlyWithMethods:
+ * i_rwsem in the .mmap of a file system that cannot be written).
+ */
+function documentedAboveHere(ev: EventBase, cls: string): boolean {
+  const table = ev.fn.entryContext?.table;
+  if (!table) return true;
+  return DOCUMENTED_ORDER.some((d) => d.from === cls && d.to === MMAP_LOCK_CLASS && (!d.onlyWithMethods || d.onlyWithMethods.table !== table.struct || d.onlyWithMethods.methods.some((m) => table.methods.includes(m))));
+}
+
 /** The held kernel locks whose class could be below mmap_lock (named, not ranked above it). */
 function heldBelowCandidates(ev: EventBase): HeldKernelLock[] {
   return ev.state.heldKernelLocks().filter((l) => l.cls !== null && !ABOVE_MMAP.has(l.cls));
@@ -47,7 +58,9 @@ export const mmapLockInversion: Rule = {
       'under mmap_lock: in a mmap_read_lock()/mmap_write_lock() region, in a ->mmap file operation or a ' +
       'vm_operations_struct callback (->fault, ->page_mkwrite, ...), or in their callees, in any file of the run, or by ' +
       "the kernel's documented mm lock order (mm/rmap.c, mm/filemap.c); and taking a lock the documented order ranks " +
-      'above mmap_lock (i_rwsem) while holding the mmap lock or a VMA lock. Lock classes are named as lockdep names ' +
+      'above mmap_lock (i_rwsem) while holding the mmap lock or a VMA lock (not in the ->mmap of a file_operations with ' +
+      'neither .write nor .write_iter: lockdep keys i_rwsem by file system, and the order comes from the write path). ' +
+      'Lock classes are named as lockdep names ' +
       'them: a lock reached through a pointer by structure type and field, a global lock by its name.',
     docs: {
       what:
@@ -133,7 +146,7 @@ export const mmapLockInversion: Rule = {
     /** A class ranked above mmap_lock taken while the mmap lock or a VMA lock is held. */
     const aboveUnderMm = (ev: EventBase, node: AstNode, cls: string, what: string, steps: TraceStep[]): void => {
       const mm = heldMmSide(ev);
-      if (!mm) return;
+      if (!mm || !documentedAboveHere(ev, cls)) return;
       const where = mm.origin ? ` (taken at ${placeOf(mm.origin, ev.file)})` : '';
       context.report({
         node,
