@@ -400,8 +400,11 @@ const entries: ApiEntry[] = [
   ...FAULT_PROTOCOL_APIS, // handle_mm_fault(), fault_signal_pending()
   // Callees that may drop the mmap lock (and say so through `*locked`, `*unlocked`, their result
   // or an `unlock` argument): after them the lock state is not known from the call alone.
+  // fixup_user_fault() (mm/gup.c): "mmap_lock must be held" on entry, and "this function will not
+  // return with an unlocked mmap_lock": given `unlocked`, it may drop the lock for the fault and
+  // take it again (read) before it returns.
+  { name: 'fixup_user_fault', lock: [ASSERT('mmap', undefined)], requires: [{ lock: 'mmap', target: 0 }] },
   ...[
-    'fixup_user_fault',
     'get_user_pages_remote',
     'pin_user_pages_remote',
     'get_user_page_vma_remote',
