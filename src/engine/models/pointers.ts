@@ -15,7 +15,7 @@ import type { FunctionContext } from '../context.js';
 import { isStartBound } from '../start-bounds.js';
 import { NONZERO } from '../values.js';
 import { heldLockKeys } from './lock-queries.js';
-import { addressKey, mentionsAddress } from '../addresses.js';
+import { addressBase, addressKey, mentionsAddress } from '../addresses.js';
 
 /**
  * What makes a function worth analysing for the VMA pointer model: a VMA iterator (its cursor is
@@ -146,10 +146,26 @@ function markStartCompared(x: AstNode, state: State, mark: (k: string, field: st
   }
 }
 
+/** An address that is a VMA's end or 0 (or a choice between such): where the next VMA starts from. */
+function isNextVmaAddress(e: AstNode): boolean {
+  const n = addressBase(e);
+  if (n.type === 'number_literal') return /^0+[uUlL]*$/.test(n.text);
+  if (n.type === 'field_expression') return n.child('field')?.text === 'vm_end';
+  if (n.type === 'conditional_expression') {
+    const a = n.child('consequence');
+    const b = n.child('alternative');
+    return !!a && !!b && isNextVmaAddress(a) && isNextVmaAddress(b);
+  }
+  return false;
+}
+
 /** The VMA a call returns (a lookup, an allocation), protected by the locks held before the call's own lock effects. */
 export function returnedPointer(context: FunctionContext, name: string, api: ApiEntry, n: AstNode, args: AstNode[], state: State): PointerFact | undefined {
   if (!api.returnsVma && !api.returnsNullable) return undefined;
-  const addrArg = api.mayStartAbove ? args[1] : undefined;
+  // At a VMA's end or at 0 the lookup asks for the next VMA (`next = find_vma(mm, vma->vm_end)`,
+  // `find_vma(mm, 0)`, the first one): one starting above the address is what it wants.
+  const walk = !!api.mayStartAbove && !!args[1] && isNextVmaAddress(args[1]);
+  const addrArg = api.mayStartAbove && !walk ? args[1] : undefined;
   // The address in any of its forms (`untagged_addr(addr) & PAGE_MASK`): the key of the address itself.
   const addr = addrArg ? addressKey(addrArg) : null;
   const what = api.returnsNullable ? 'may return NULL' : api.freshVma ? 'returns a new VMA, not yet in the tree' : 'returns a VMA';
@@ -159,7 +175,7 @@ export function returnedPointer(context: FunctionContext, name: string, api: Api
     api: name,
     addr,
     nullable: !!api.returnsNullable,
-    mayStartAbove: !!api.mayStartAbove,
+    mayStartAbove: !!api.mayStartAbove && !walk,
     origin: context.step(n, `${name}() ${what}`, 'lookup'),
     tested: [],
     lockedBy: heldLockKeys(state),
