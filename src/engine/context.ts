@@ -12,7 +12,7 @@ import type { SummaryFacts } from './models/summary-facts.js';
 /** Receives what happens along a path during the reporting pass (null during the fixpoint). */
 export interface EventSink {
   call(node: AstNode, callee: string | null, api: ApiEntry | undefined, args: AstNode[], state: State, requires: CallRequirement[]): void;
-  deref(node: AstNode, pointer: AstNode, key: string, field: string | null, state: State): void;
+  deref(node: AstNode, pointer: AstNode, key: string, field: string | null, state: State, debugOnly: boolean): void;
   lockOp(op: LockOp, state: State): void;
   /** A kernel lock (kb/kernel-locks.ts) is taken, with the state before it. */
   kernelLock?(op: KernelLockEvent, state: State): void;

@@ -66,6 +66,11 @@ export abstract class Evaluator implements CallEvaluator {
     }
   }
 
+  /** Inside the condition of a check compiled only with CONFIG_DEBUG_VM (VM_WARN_ON(), VM_BUG_ON()). */
+  private inDebugCheck(): boolean {
+    return this.check !== null && this.apiOf(this.check)?.check === 'debug';
+  }
+
   protected markTestedFields(n: AstNode, state: State): State {
     return markTestedFields(this.context, n, state);
   }
@@ -180,7 +185,7 @@ export abstract class Evaluator implements CallEvaluator {
     return this.expr(arg, state).map((o) => {
       const k = keyOf(arg);
       if (k) noteDeref(this.context, k, o.state);
-      if (k && this.context.sink) this.context.sink.deref(n, arg, k, null, o.state);
+      if (k && this.context.sink) this.context.sink.deref(n, arg, k, null, o.state, this.inDebugCheck());
       const key = keyOf(n);
       return { state: o.state, value: { bits: key ? o.state.getVal(key) : V_ANY, key } };
     });
@@ -193,7 +198,7 @@ export abstract class Evaluator implements CallEvaluator {
     if (idx) outs = outs.flatMap((o) => this.expr(idx, o.state));
     return outs.map((o) => {
       const k = arg ? keyOf(arg) : null;
-      if (k && arg && this.context.sink && !addressOnly) this.context.sink.deref(n, arg, k, null, o.state);
+      if (k && arg && this.context.sink && !addressOnly) this.context.sink.deref(n, arg, k, null, o.state, this.inDebugCheck());
       const key = keyOf(n);
       return { state: o.state, value: { bits: key ? o.state.getVal(key) : V_ANY, key } };
     });
@@ -288,7 +293,7 @@ export abstract class Evaluator implements CallEvaluator {
       if (arrow && !addressOnly) {
         const k = keyOf(arg);
         if (k) noteDeref(this.context, k, o.state);
-        if (k && this.context.sink) this.context.sink.deref(n, arg, k, field ? field.text : null, o.state);
+        if (k && this.context.sink) this.context.sink.deref(n, arg, k, field ? field.text : null, o.state, this.inDebugCheck());
       }
       const key = keyOf(n);
       return { state: o.state, value: { bits: key ? o.state.getVal(key) : V_ANY, key, ptr: key ? o.state.ptrs.get(key) : undefined } };

@@ -196,6 +196,11 @@ export interface DerefEvent extends EventBase {
   pointerKey: string;
   /** Field name for `p->field`, null for `*p` and `p[i]`. */
   field: string | null;
+  /**
+   * In the condition of a check that only CONFIG_DEBUG_VM builds evaluate (VM_WARN_ON(),
+   * VM_BUG_ON(): ApiEntry.check 'debug'): an assertion of an invariant, not run otherwise.
+   */
+  debugOnly: boolean;
 }
 
 /** A lock operation of a call, with the state of that lock before it. */

@@ -442,9 +442,9 @@ function eventSink(a: Analysis, visitors: RuleVisitor[], callSites: Map<AstNode,
       const ev = { ...base(pathState), node, callee, api, args, requires, dropsKernelLocks };
       for (const v of callVisitors) v.call!(ev);
     },
-    deref(node, pointer, pointerKey, field, pathState) {
+    deref(node, pointer, pointerKey, field, pathState, debugOnly) {
       if (!derefVisitors.length || !pathState.ptrs.has(pointerKey)) return;
-      const ev = { ...base(pathState), node, pointer, pointerKey, field };
+      const ev = { ...base(pathState), node, pointer, pointerKey, field, debugOnly };
       for (const v of derefVisitors) v.deref!(ev);
     },
     lockOp(op, pathState) {
