@@ -30,6 +30,9 @@ export interface FileContribution {
   lockOrder: LockOrderEdge[];
 }
 
+/** What an entry says of the VMA a function returns. */
+const RETURN_FACTS = ['returnsVma', 'returnsNullable', 'mayStartAbove', 'fails', 'freshVma', 'treeEntry'] as const;
+
 /** Knowledge-base entry and summary of one function merged: the KB is the contract where it speaks. */
 export function mergeEntry(summary: ApiEntry | undefined, kb: ApiEntry | undefined, definedHere: boolean): ApiEntry | undefined {
   if (!summary) {
@@ -41,8 +44,13 @@ export function mergeEntry(summary: ApiEntry | undefined, kb: ApiEntry | undefin
   if (!kb) return summary;
   if (definedHere) {
     // The file's own definition (nommu.c's find_vma()) says what it returns; lock effects and
-    // faulting stay the table's.
-    return { ...summary, lock: kb.lock ?? summary.lock, mayFault: !!(kb.mayFault || summary.mayFault) || undefined };
+    // faulting stay the table's. A body that says nothing of its result (mmap.c's find_vma():
+    // `return mt_find(...)`, a tree walk the table does not describe) leaves the table's word.
+    const own: ApiEntry = { ...summary, lock: kb.lock ?? summary.lock, mayFault: !!(kb.mayFault || summary.mayFault) || undefined };
+    if (!summary.returnsVma && kb.returnsVma) {
+      for (const k of RETURN_FACTS) if (kb[k] !== undefined) (own as unknown as Record<string, unknown>)[k] = kb[k];
+    }
+    return own;
   }
   const merged: ApiEntry = { ...summary, ...kb, mayFault: !!(kb.mayFault || summary.mayFault) || undefined, source: { kind: 'kb' } };
   // The table is the contract where it speaks: what it returns and what it needs are its own.
