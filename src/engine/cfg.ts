@@ -13,7 +13,7 @@ import { macroWithBody } from '../parse/macro-with-body.js';
 import { doIteratorCall } from '../parse/do-iterator.js';
 import { bodyMacro } from '../parse/macro-statement.js';
 import { lookupApi, ITERATOR_MACRO_PATTERN } from '../kb/lock-api.js';
-import { PreprocessorEvaluator, type PreprocessorChoices } from './preprocessor.js';
+import { PreprocessorEvaluator, PREPROC_CONDITIONALS, holdsCaseLabels, type PreprocessorChoices } from './preprocessor.js';
 
 export type { PreprocessorChoices } from './preprocessor.js';
 
@@ -465,14 +465,21 @@ export class CfgBuilder {
     const stmts = body ? body.namedChildren : [];
     // Flatten: case labels are markers in one statement sequence (fallthrough).
     const flat: ({ label: AstNode } | { stmt: AstNode })[] = [];
-    for (const pathState of stmts) {
-      if (pathState.type === 'case_statement') {
-        flat.push({ label: pathState });
-        for (const c of pathState.namedChildren) if (c.field !== 'value') flat.push({ stmt: c });
-      } else {
-        flat.push({ stmt: pathState });
+    const flatten = (items: readonly AstNode[]): void => {
+      for (const item of items) {
+        if (item.type === 'case_statement') {
+          flat.push({ label: item });
+          for (const c of item.namedChildren) if (c.field !== 'value') flat.push({ stmt: c });
+        } else if (PREPROC_CONDITIONALS.has(item.type) && holdsCaseLabels(item)) {
+          // `#ifdef CONFIG_X` around case labels: the labels of every half the build may compile
+          // are labels of this switch (a half -D/-U rules out is left out).
+          for (const half of this.pre.compiledHalves(item)) flatten(half);
+        } else {
+          flat.push({ stmt: item });
+        }
       }
-    }
+    };
+    flatten(stmts);
     const labels = flat.flatMap((it) => ('label' in it && it.label.child('value') ? [it.label.child('value')!.text] : []));
     // Build backwards, pairing macro bodies inside the sequence.
     const seq: AstNode[] = [];

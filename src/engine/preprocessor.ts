@@ -143,6 +143,18 @@ export class PreprocessorEvaluator {
         return null;
     }
   }
+
+  /** The bodies of a conditional chain's halves that may be compiled (the one -D/-U decides on, else every undecided one). */
+  compiledHalves(s: AstNode): AstNode[][] {
+    const out: AstNode[][] = [];
+    for (let cur: AstNode | null = s; cur; cur = cur.child('alternative')) {
+      const verdict = cur.type === 'preproc_else' ? true : this.decide(cur);
+      if (verdict === false) continue;
+      out.push(cur.namedChildren.filter((c) => c.field !== 'name' && c.field !== 'condition' && c.field !== 'alternative'));
+      if (verdict === true) break;
+    }
+    return out;
+  }
 }
 
 const COMPARISONS: Record<string, (a: number, b: number) => boolean> = {
@@ -164,3 +176,16 @@ function parseNumber(text: string): number | null {
 }
 
 export const CONDITIONAL_DIRECTIVES = new Set(['preproc_ifdef', 'preproc_if', 'preproc_elif', 'preproc_elifdef']);
+
+export const PREPROC_CONDITIONALS = new Set(['preproc_ifdef', 'preproc_if', 'preproc_elif', 'preproc_elifdef', 'preproc_else']);
+
+/** Does a conditional directive hold case labels of the switch around it (in any half)? */
+export function holdsCaseLabels(s: AstNode): boolean {
+  for (let cur: AstNode | null = s; cur; cur = cur.child('alternative')) {
+    for (const c of cur.namedChildren) {
+      if (c.field === 'alternative') continue;
+      if (c.type === 'case_statement' || (PREPROC_CONDITIONALS.has(c.type) && holdsCaseLabels(c))) return true;
+    }
+  }
+  return false;
+}
