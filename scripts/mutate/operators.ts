@@ -178,9 +178,13 @@ const lookupToFindVma: MutationOperator = {
   mutants(file) {
     const out: Mutant[] = [];
     for (const fn of file.functions) {
-      for (const [s] of pairs(fn)) {
+      for (const [s, next] of pairs(fn)) {
         const a = assignedCall(s);
         if (!a || a.name !== 'vma_lookup') continue;
+        // Unlocked right after the lookup: every use is after the unlock, on a VMA that may be gone
+        // (what vma-use-after-unlock reports), and where it starts is moot.
+        const unlock = next ? callStatement(next) : null;
+        if (unlock && /^mmap_(read|write)_unlock$/.test(unlock.name)) continue;
         const after = textAfter(fn, s.end);
         if (!new RegExp(`\\b${a.variable}\\s*->`).test(after)) continue;
         // Code that checks the start itself (`va != vma->vm_start`, range_in_vma()) does not rely on
