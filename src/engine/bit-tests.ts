@@ -11,6 +11,7 @@ import { AstNode, stripParens } from '../parse/ast.js';
 import { isNamedConstant } from './c-names.js';
 import { V_ANY, V_NEG, V_POS, V_ZERO, V_ERR } from './events.js';
 import type { State } from './state.js';
+import { equalityNames } from './keys.js';
 
 /** The value of a named constant of the file or the tree, when known. */
 export type ConstantValue = (name: string) => bigint | undefined;
@@ -228,4 +229,24 @@ export function argumentHasBits(e: AstNode, names: readonly string[], state: Sta
   }
   if (atoms.some((a) => possible.includes(a))) return 'yes';
   return numeric(atoms) && numeric(possible) ? 'no' : 'unknown';
+}
+
+/**
+ * What a path that returns a variable of unknown value knows of it against named constants
+ * (`!=SCAN_SUCCEED`, `==-EAGAIN`), sorted; undefined when it returns something else or knows
+ * nothing of the kind.
+ */
+export function returnedFacts(state: State): string | undefined {
+  const k = state.retKey;
+  if (k === null || !/^[A-Za-z_]\w*$/.test(k) || isNamedConstant(k) || state.consts.has(k)) return undefined;
+  const facts: string[] = [];
+  for (const [key, bits] of state.values) {
+    const sides = equalityNames(key);
+    if (!sides || bits === V_ANY) continue;
+    const other = sides[0] === k ? sides[1] : sides[1] === k ? sides[0] : null;
+    if (other === null || !isNamedConstant(other)) continue;
+    if (bits === V_ZERO) facts.push(`!=${other}`);
+    else if ((bits & V_ZERO) === 0) facts.push(`==${other}`);
+  }
+  return facts.length ? facts.sort().join(' ') : undefined;
 }

@@ -281,6 +281,14 @@ export interface ExitPath {
    * `=<value>` where its value is known, else its name (`VM_FAULT_SIGSEGV`, `-EACCES`).
    */
   returnedConstant?: string;
+  /**
+   * What the path knows of the variable it returns against named constants, when it returns a
+   * variable of unknown value (`!=SCAN_SUCCEED` after `if (result != SCAN_SUCCEED)`): two exits
+   * that know the same return values a caller cannot tell apart by the value.
+   */
+  returnedFacts?: string;
+  /** What the path knew of the parameters as passed (arg-conditions.ts entryConditions()). */
+  argumentsKnown: Readonly<Record<number, number>>;
   /** Values the function left where its caller sees them (`*mmap_locked = true`, `ctx->mmap_locked = true`), by key. */
   outFlags: ReadonlyMap<string, number>;
   /** Named constants those places are known to hold or not (`s->lock_mode = MODE_READ`), by key. */

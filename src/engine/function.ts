@@ -20,7 +20,7 @@ import { Transfer, keyOf, declaredName, rwsemOwner, type EventSink, type Functio
 import { emptySummaryFacts } from './models/summary-facts.js';
 import { calledWithPagefaultsDisabled } from './models/faults.js';
 import { forgottenKey, isLockOf, lockClassOf, lockInstanceOf, lockKeyFor, type LockKey } from './lock-keys.js';
-import { returnedConstant } from './bit-tests.js';
+import { returnedConstant, returnedFacts } from './bit-tests.js';
 import { summarize } from './summary.js';
 import type { State as StateT } from './state.js';
 import {
@@ -503,6 +503,8 @@ function exitPaths(a: Analysis, exitStates: StateT[], macros: ReturnType<typeof 
     returnNode: (pathState.retNode as AstNode | null) ?? null,
     returned: pathState.ret < 0 ? V_ANY : pathState.ret,
     returnedConstant: returnedConstant(pathState, a.context.constantValue),
+    returnedFacts: returnedFacts(pathState),
+    argumentsKnown: entryConditions(pathState, info.params),
     outFlags: outFlagValues(pathState, canonical, info.params),
     outConstants: outConstants(pathState, canonical, info.params),
     outFields: outFields(pathState, canonical, info.params),

@@ -33,6 +33,19 @@ function sameConstant(a: ExitPath, b: ExitPath): boolean {
   return a.returnedConstant !== undefined && a.returnedConstant === b.returnedConstant;
 }
 
+/**
+ * Both exits return a variable of unknown value of which they know the same (`result !=
+ * SCAN_SUCCEED` on both), and nothing of the parameters tells them apart: a caller cannot tell
+ * them apart by the value.
+ */
+function sameReturnFacts(a: ExitPath, b: ExitPath): boolean {
+  if (a.returnedFacts === undefined || a.returnedFacts !== b.returnedFacts) return false;
+  return !Object.entries(a.argumentsKnown).some(([i, bits]) => {
+    const other = b.argumentsKnown[Number(i)];
+    return other !== undefined && (other & bits) === 0;
+  });
+}
+
 /** Both exits return constants of known, different values (`VM_FAULT_RETRY` and 0). */
 function constantsDiffer(a: ExitPath, b: ExitPath): boolean {
   const x = a.returnedConstant;
@@ -232,7 +245,7 @@ export function lockBalanceVisitor(context: RuleContext, lockClass: 'mmap' | 'vm
         const told = (h: ExitPath, f: ExitPath): boolean =>
           // Exits of different configurations: a caller compiled with one never meets the other.
           otherBuild(h, f, key) ||
-          (!sameConstant(h, f) && (returnSaysHeld(h.returned, f.returned, kind) || constantsDiffer(h, f))) ||
+          (!sameConstant(h, f) && !sameReturnFacts(h, f) && (returnSaysHeld(h.returned, f.returned, kind) || constantsDiffer(h, f))) ||
           [...h.outFlags].some(([k, bits]) => f.outFlags.has(k) && (f.outFlags.get(k)! & bits) === 0) ||
           // The lock mode recorded where the caller sees it (`s->lock_mode = MODE_READ`).
           outConstantsDiffer(h.outConstants, f.outConstants) ||
@@ -244,7 +257,7 @@ export function lockBalanceVisitor(context: RuleContext, lockClass: 'mmap' | 'vm
           // touched neither the lock nor the flag the holding exit set: it returns both as they were.
           (!f.locks.has(key) && (reportsHeldAlike(h, f) || leavesFlagAlone(h, f)));
         // A held exit whose value is known: by its bits, or as the same constant another exit returns without the lock.
-        const breaking = held.filter((h) => free.some((f) => !told(h, f) && (kind === 'void' || h.returned !== V_ANY || sameConstant(h, f))));
+        const breaking = held.filter((h) => free.some((f) => !told(h, f) && (kind === 'void' || h.returned !== V_ANY || sameConstant(h, f) || sameReturnFacts(h, f))));
         for (const exit of breaking) {
           const l = exit.locks.get(key)!;
           const taken = l.origin ? ` (taken at line ${l.origin.line})` : '';
@@ -252,7 +265,7 @@ export function lockBalanceVisitor(context: RuleContext, lockClass: 'mmap' | 'vm
           const released = free.some((f) => f.locks.get(key)?.acquiredHere);
           const others = released ? 'release it' : 'return without it';
           // The same constant returned with the lock and without it: say so, it is why the caller cannot tell.
-          const alike = exit.returnNode && free.some((f) => sameConstant(exit, f)) ? `, returning the same value (\`${exit.returnNode.text.replace(/^return\s+|;$/g, '')}\`)` : '';
+          const alike = exit.returnNode && free.some((f) => sameConstant(exit, f) || sameReturnFacts(exit, f)) ? `, returning the same value (\`${exit.returnNode.text.replace(/^return\s+|;$/g, '')}\`${exit.returnedConstant === undefined && exit.returnedFacts ? `: ${exit.returnedFacts.replace(/!=(\w+)/g, 'not $1').replace(/==(\w+)/g, '$1').replace(/ /g, ', ')}` : ''})` : '';
           const message = `${exit.returnNode ? 'returns' : 'falls off the end'} with the ${describe(l.state, what, l.display)} held${taken}, while other paths out of ${ev.fn.name}() ${others}${alike}`;
           reportAtExit(context, ev, exit, message, exit.state.trace([key]), 'leaves the function with the lock held');
         }
