@@ -485,11 +485,12 @@ const entries: ApiEntry[] = [
   { name: 'IS_ERR', errorTest: 'err' },
   { name: 'IS_ERR_VALUE', errorTest: 'err' },
   { name: 'IS_ERR_OR_NULL', errorTest: 'err-or-null' },
-  { name: 'ERR_PTR', fails: 'errptr-fail' },
-  // The errno inside an ERR_PTR (V_NEG = 4; V_ZERO | V_NEG = 5, see src/engine/events.ts).
+  // An ERR_PTR and nothing else (V_ERR = 8, see src/engine/events.ts).
+  { name: 'ERR_PTR', fails: 'errptr-fail', returns: 8 },
+  // The errno inside an ERR_PTR (V_NEG = 4; V_ZERO | V_NEG = 5).
   { name: 'PTR_ERR', returns: 4 },
   { name: 'PTR_ERR_OR_ZERO', returns: 5 },
-  { name: 'ERR_CAST', fails: 'errptr-fail' },
+  { name: 'ERR_CAST', fails: 'errptr-fail', returns: 8 },
 ];
 
 export interface GuardClass {

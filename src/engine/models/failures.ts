@@ -30,7 +30,8 @@ export function returnedBits(api: ApiEntry): number {
     case 'null-fail':
       return V_ZERO | V_POS;
     case 'errptr-fail':
-      return V_ERR;
+      // A valid pointer, or an ERR_PTR on failure.
+      return V_POS | V_ERR;
     case 'null-or-errptr-fail':
       return V_ZERO | V_POS | V_ERR;
     default:
