@@ -18,8 +18,15 @@ export function flagKey(arg: AstNode): string | null {
   return k && (addressed ? k : `*${k}`);
 }
 
+/** `NULL` (or `0`) given for a flag pointer: the callee has no flag to read. */
+function isNullPointer(arg: AstNode): boolean {
+  return /^(?:NULL|0|\(\s*\w+\s*\*\s*\)\s*NULL)$/.test(stripParens(arg).text);
+}
+
 /** Is the flag an argument points to known clear (`&x` with x known 0, `p` with `*p` known 0)? */
 export function flagKnownClear(arg: AstNode, pathState: State): boolean {
+  // No flag at all (GUP's `locked` NULL: "the mmap_lock is held throughout and not dropped").
+  if (isNullPointer(arg)) return true;
   const k = flagKey(arg);
   return k !== null && pathState.getVal(k) === V_ZERO;
 }
@@ -29,6 +36,7 @@ export function flagKnownClear(arg: AstNode, pathState: State): boolean {
  * otherwise, the state itself when it knows already.
  */
 export function flagRefined(arg: AstNode, pathState: State, set: boolean): State | null {
+  if (isNullPointer(arg)) return set ? null : pathState;
   const k = flagKey(arg);
   if (!k) return null;
   const bits = pathState.getVal(k);

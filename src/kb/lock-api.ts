@@ -404,10 +404,11 @@ const entries: ApiEntry[] = [
   // return with an unlocked mmap_lock": given `unlocked`, it may drop the lock for the fault and
   // take it again (read) before it returns.
   { name: 'fixup_user_fault', lock: [ASSERT('mmap', undefined)], requires: [{ lock: 'mmap', target: 0 }] },
+  // GUP's remote forms: with `locked` NULL "the mmap_lock is held throughout and not dropped";
+  // given a flag, they may drop it (clearing the flag). get_user_page_vma_remote() (6.5 on) passes
+  // NULL: its header definition says so.
+  ...['get_user_pages_remote', 'pin_user_pages_remote'].map((name): ApiEntry => ({ name, lock: [{ ...FORGET('mmap', 'all'), ifFlagSet: 5 }] })),
   ...[
-    'get_user_pages_remote',
-    'pin_user_pages_remote',
-    'get_user_page_vma_remote',
     '__get_user_pages',
     'faultin_page',
     'faultin_page_range',
