@@ -127,11 +127,31 @@ function findingKey(f: RunResult['findings'][number]): string {
  */
 const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'vmalint-mutate-'));
 
-/** Analyses one version of a file in its tree, with the other files of its directory as context. */
-async function analyseInTree(tree: string, file: string, text: string): Promise<RunResult> {
+/** At most this many files of the directory that call the mutated function are analysed with it. */
+const MAX_CALLER_FILES = 4;
+
+/**
+ * The files of the mutated file's directory that call its function (not a static one, whose
+ * callers are in the file): a function that now returns with a lock held leaks it in its callers,
+ * where `vmalint DIR` reports it. They are analysed with the mutated file, their findings compared.
+ */
+function callerFiles(file: string, text: string, fn: string): string[] {
+  if (new RegExp(`\\bstatic\\b[^;{(]*\\b${fn}\\s*\\(`).test(text)) return [];
   const dir = path.dirname(file);
-  const context = readdirSync(dir).filter((n) => n.endsWith('.c') && path.join(dir, n) !== file).map((n) => path.join(dir, n));
-  return analyzeSources([{ path: file, text }], { kernelRoot: tree, contextFiles: context, jobs: 1, cacheDir });
+  const call = new RegExp(`\\b${fn}\\s*\\(`);
+  return readdirSync(dir)
+    .filter((n) => n.endsWith('.c') && path.join(dir, n) !== file)
+    .map((n) => path.join(dir, n))
+    .filter((f) => call.test(readFileSync(f, 'utf8')))
+    .slice(0, MAX_CALLER_FILES);
+}
+
+/** Analyses one version of a file in its tree (with the callers' files given), the other files of its directory as context. */
+async function analyseInTree(tree: string, file: string, text: string, callers: readonly string[]): Promise<RunResult> {
+  const dir = path.dirname(file);
+  const context = readdirSync(dir).filter((n) => n.endsWith('.c') && path.join(dir, n) !== file && !callers.includes(path.join(dir, n))).map((n) => path.join(dir, n));
+  const sources = [{ path: file, text }, ...callers.map((c) => ({ path: c, text: readFileSync(c, 'utf8') }))];
+  return analyzeSources(sources, { kernelRoot: tree, contextFiles: context, jobs: 1, cacheDir });
 }
 
 interface Verdict {
@@ -148,26 +168,31 @@ interface Verdict {
 }
 
 async function judge(tree: string, op: MutationOperator, m: Mutant, baseline: Map<string, RunResult>): Promise<Verdict> {
-  let before = baseline.get(m.file);
+  const original = readFileSync(m.file, 'utf8');
+  const callers = callerFiles(m.file, original, m.function);
+  const files = new Set([m.file, ...callers]);
+  const key = [...files].join('\0');
+  let before = baseline.get(key);
   if (!before) {
-    before = await analyseInTree(tree, m.file, readFileSync(m.file, 'utf8'));
-    baseline.set(m.file, before);
+    before = await analyseInTree(tree, m.file, original, callers);
+    baseline.set(key, before);
   }
-  const after = await analyseInTree(tree, m.file, m.text);
+  const after = await analyseInTree(tree, m.file, m.text, callers);
   const old = new Map<string, number>();
-  for (const f of before.findings) if (f.file === m.file) old.set(findingKey(f), (old.get(findingKey(f)) ?? 0) + 1);
+  const keyOf = (f: RunResult['findings'][number]): string => `${f.file}\0${findingKey(f)}`;
+  for (const f of before.findings) if (files.has(f.file)) old.set(keyOf(f), (old.get(keyOf(f)) ?? 0) + 1);
   const added: string[] = [];
   for (const f of after.findings) {
-    if (f.file !== m.file) continue;
-    const k = findingKey(f);
+    if (!files.has(f.file)) continue;
+    const k = keyOf(f);
     const left = old.get(k) ?? 0;
     if (left > 0) old.set(k, left - 1);
-    else if (op.rules.includes(f.ruleId)) added.push(`${f.line} [${f.ruleId}] ${f.message}`);
+    else if (op.rules.includes(f.ruleId)) added.push(`${f.file === m.file ? '' : `${path.relative(tree, f.file)}:`}${f.line} [${f.ruleId}] ${f.message}`);
   }
   if (added.length) return { mutant: m, found: true, detail: added[0]! };
   const already = before.findings.find((f) => f.file === m.file && f.function === m.function && op.rules.includes(f.ruleId));
   if (already) return { mutant: m, found: false, masked: true, detail: `masked by the tree's own finding at line ${already.line}: ${already.message}` };
-  const failed = after.notifications.filter((n) => n.file === m.file && !before!.notifications.some((b) => b.file === n.file && b.message === n.message));
+  const failed = after.notifications.filter((n) => files.has(n.file) && !before!.notifications.some((b) => b.file === n.file && b.message === n.message));
   return { mutant: m, found: false, detail: failed.length ? `not analysed: ${failed[0]!.message}` : 'no finding' };
 }
 
