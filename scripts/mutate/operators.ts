@@ -185,7 +185,11 @@ const lookupToFindVma: MutationOperator = {
         // (what vma-use-after-unlock reports), and where it starts is moot.
         const unlock = next ? callStatement(next) : null;
         if (unlock && /^mmap_(read|write)_unlock$/.test(unlock.name)) continue;
-        const after = textAfter(fn, s.end);
+        // What the function does with this lookup's result: up to where the variable is given
+        // another VMA (assigned, or passed as a callee's out-parameter).
+        const rest = textAfter(fn, s.end);
+        const reassigned = new RegExp(`(?:\\b${a.variable}\\s*=[^=]|&\\s*${a.variable}\\b)`).exec(rest);
+        const after = reassigned ? rest.slice(0, reassigned.index) : rest;
         if (!new RegExp(`\\b${a.variable}\\s*->`).test(after)) continue;
         // Code that checks the start itself (`va != vma->vm_start`, range_in_vma()) does not rely on
         // vma_lookup() for it: the same code with find_vma() is correct.
