@@ -3,7 +3,7 @@
 // step sees what the steps before it did, and a step that decides the call's result ends it.
 // The models (src/engine/models/) implement the steps; this file only orders them.
 
-import { addressOperand, stripParens, type AstNode } from '../parse/ast.js';
+import { addressOperand, dereferencedThrough, stripParens, type AstNode } from '../parse/ast.js';
 import type { ApiEntry, LockEffect } from '../kb/lock-api.js';
 import { keyOf } from './keys.js';
 import { lockKeyFor } from './lock-keys.js';
@@ -18,7 +18,7 @@ import { applyPagefault } from './models/faults.js';
 import { applyRcuRead } from './models/rcu.js';
 import { failureVariants, returnedBits } from './models/failures.js';
 import { returnedPointer } from './models/pointers.js';
-import { noteCallFacts, noteVmaWriteNeeded } from './models/summary-facts.js';
+import { noteCallFacts, noteDeref, noteVmaWriteNeeded } from './models/summary-facts.js';
 
 /** What the call effects need of the expression evaluator. */
 export interface CallEvaluator {
@@ -104,6 +104,13 @@ export const CALL_EFFECTS: readonly CallEffect[] = [
     run(evaluator, call) {
       call.requires = resolveRequirements(evaluator.context, call.api, call.args, call.before);
       evaluator.context.sink?.call(call.node, call.name, call.api, call.args, call.before, call.requires);
+      // A parameter the callee dereferences (passed on, or as the address of a field) is this
+      // function's dereference too: its callers must pass it valid.
+      for (const i of call.api.derefsArgs ?? []) {
+        const arg = call.args[i];
+        const k = arg ? keyOf(dereferencedThrough(arg)) : null;
+        if (k) noteDeref(evaluator.context, k, call.before);
+      }
     },
   },
   {

@@ -191,6 +191,20 @@ export function addressOperand(e: AstNode): AstNode | null {
   return e.type === 'pointer_expression' && e.operator === '&' ? e.child('argument') : null;
 }
 
+/**
+ * The pointer a callee dereferences when it dereferences this argument: the argument itself, or
+ * for the address of a field (`&vma->flags`, `&(p->f)`) the pointer the field is reached through
+ * (an offset from it: NULL there is as invalid).
+ */
+export function dereferencedThrough(arg: AstNode): AstNode {
+  let e = stripParens(arg);
+  while (e.type === 'cast_expression' && e.child('value')) e = stripParens(e.child('value')!);
+  const field = addressOperand(e);
+  const f = field ? stripParens(field) : null;
+  if (f?.type === 'field_expression' && f.operator === '->' && f.child('argument')) return stripParens(f.child('argument')!);
+  return e;
+}
+
 /** Strips parentheses (and comments inside them). */
 export function stripParens(n: AstNode): AstNode {
   let cur = n;

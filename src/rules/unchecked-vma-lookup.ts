@@ -1,5 +1,6 @@
 // unchecked-vma-lookup: a VMA lookup result used while it may be (or is) NULL.
 import type { Rule } from './rule.js';
+import { dereferencedThrough } from '../parse/ast.js';
 import type { EventBase } from '../engine/events.js';
 import type { AstNode } from '../parse/ast.js';
 import type { RuleContext } from './rule.js';
@@ -58,7 +59,7 @@ export const uncheckedVmaLookup: Rule = {
       call(ev) {
         for (const i of ev.api?.derefsArgs ?? []) {
           const arg = ev.args[i];
-          const key = arg ? ev.keyOf(arg) : null;
+          const key = arg ? ev.keyOf(dereferencedThrough(arg)) : null;
           if (arg && key) check(pending, context, ev, arg, key, `passed to ${ev.callee}(), which dereferences it`);
         }
       },

@@ -1,5 +1,6 @@
 // vma-use-after-unlock: a VMA pointer used after the lock it was obtained under was dropped.
 import type { Rule } from './rule.js';
+import { dereferencedThrough } from '../parse/ast.js';
 import type { PathPointer } from '../engine/events.js';
 import type { TraceStep } from '../types.js';
 
@@ -48,7 +49,7 @@ export const vmaUseAfterUnlock: Rule = {
           // A lock operation on it (vma_end_read() twice): the imbalance rules report that.
           if (ev.api?.lock?.some((e) => e.target === i)) continue;
           const arg = ev.args[i];
-          const key = arg ? ev.keyOf(arg) : null;
+          const key = arg ? ev.keyOf(dereferencedThrough(arg)) : null;
           const p = key ? ev.state.pointer(key) : undefined;
           if (!key || !stale(p)) continue;
           const id = `${ev.fn.name}|${key}|${p.origin.line}|${p.staleSince.line}`;
