@@ -20,12 +20,14 @@ import { findDeclarations, type Declaration } from './kb/declarations.js';
 import { addAllowedFlags } from './engine/tree-macros.js';
 
 /**
- * Summaries are computed for the kernel headers that wrap the lock API, and for those that
- * disable page faults around a mapping (kmap_atomic() in highmem-internal.h).
+ * Summaries are computed for the kernel headers that wrap the lock API, for those that disable
+ * page faults around a mapping (kmap_atomic() in highmem-internal.h), and for the VMA predicates
+ * every VMA user calls (is_vm_hugetlb_page() in hugetlb_inline.h: it dereferences its VMA).
  */
 export const KERNEL_HEADERS = [
   'include/linux/mmap_lock.h',
   'include/linux/mm.h',
+  'include/linux/hugetlb_inline.h',
   'include/linux/pagewalk.h',
   'include/linux/uaccess.h',
   'include/linux/highmem.h',
