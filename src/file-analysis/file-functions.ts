@@ -84,10 +84,17 @@ export class FileFunctions {
     return called;
   }
 
-  /** The calls between the file's functions, by name (each name one node: its first definition). */
+  /**
+   * The calls between the file's functions, by name: each name one node, with the calls of every
+   * definition of it (the #ifdef twins: the other build's definition calls its own helpers).
+   */
   callGraph(): Map<string, Set<string>> {
     const edges = new Map<string, Set<string>>();
-    for (const [name, fn] of this.byName) edges.set(name, new Set([...this.callsOf(fn)].filter((c) => this.byName.has(c))));
+    for (const name of this.byName.keys()) {
+      const out = new Set<string>();
+      for (const fn of this.twins.get(name) ?? []) for (const c of this.callsOf(fn)) if (this.byName.has(c)) out.add(c);
+      edges.set(name, out);
+    }
     return edges;
   }
 }
