@@ -21,6 +21,7 @@ import { emptySummaryFacts } from './models/summary-facts.js';
 import { calledWithPagefaultsDisabled } from './models/faults.js';
 import { forgottenKey, isLockOf, lockClassOf, lockInstanceOf, lockKeyFor, type LockKey } from './lock-keys.js';
 import { returnedConstant, returnedFacts } from './bit-tests.js';
+import { mayRangeCheckParameter } from './models/range-checks.js';
 import { summarize } from './summary.js';
 import type { State as StateT } from './state.js';
 import {
@@ -543,6 +544,7 @@ function functionSummary(
     documentedNoFailure: failureReturns.length > 0 && documentedNoFailure(fn.file.text, fn.start),
   });
   Object.assign(summary, kernelLockSummary(a.context, usable, facts));
+  if (mayRangeCheckParameter(fn, info.params, (name) => a.types.get(name), (name) => a.context.resolve(name))) summary.rangeCheck = true;
   // No way out (every path ends in a noreturn call or loops forever): callers' paths end there.
   if (!budgetExceeded && exitStates.length === 0 && cfg.parseErrors === 0 && fn.child('body')) summary.noreturn = true;
   return summary;
