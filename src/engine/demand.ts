@@ -37,7 +37,7 @@ import { MMAP_LOCK } from '../kb/lock-classes.js';
  * when its argument is the mm's rwsem, which the caller then names (`mmap_lock`).
  */
 export function entryRelevance(e: ApiEntry): 'state' | 'inside' | null {
-  if (e.lock?.some((l) => !l.rawRwsem) || e.requires?.length || e.returnsVma || e.modifiesVma?.length || e.rangeCheck || e.freshVma) return 'state';
+  if (e.lock?.some((l) => !l.rawRwsem) || e.requires?.length || e.returnsVma || e.modifiesVma?.length || (e.rangeCheck && e.source?.kind !== 'summary') || e.freshVma) return 'state';
   if (e.lastUser !== undefined) return 'state';
   // Page faults disabled or enabled matter where a lock is held or a call may fault: like a fault.
   if (e.mayFault || e.takesMmapLock?.length || e.pagefault) return 'inside';

@@ -120,7 +120,9 @@ export const findVmaRange: Rule = {
         check(pending, checked, context, ev, ev.node, ev.pointerKey, 'used');
       },
       call(ev) {
-        if (ev.api && (ev.api.transparent || ev.api.errorTest || ev.api.rangeCheck || ev.api.assertsFalseArg !== undefined)) return;
+        // A range check the knowledge base names (range_in_vma()) is no use of the VMA; a helper
+        // whose summary only may compare its start is judged with the address (models/pointers.ts).
+        if (ev.api && (ev.api.transparent || ev.api.errorTest || (ev.api.rangeCheck && ev.api.source?.kind !== 'summary') || ev.api.assertsFalseArg !== undefined)) return;
         for (const arg of ev.args) {
           const key = ev.keyOf(arg);
           if (key) check(pending, checked, context, ev, arg, key, `passed to ${ev.callee ?? 'a function'}()`);

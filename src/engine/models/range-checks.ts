@@ -11,7 +11,8 @@ import { keyOf } from '../keys.js';
 const COMPARISONS = new Set(['<', '<=', '>', '>=', '==', '!=']);
 
 /**
- * May the function compare the start of one of its VMA parameters with something: a comparison
+ * May the function compare the start of one of its VMA parameters with something (not inside an
+ * assertion: WARN_ON(), VM_BUG_ON()): a comparison
  * naming `vma->vm_start` (or a helper of it: vm_start_gap(vma)), a call given that VMA whose
  * callee range-checks (a knowledge-base range check, a summary that says so), or a callee not
  * known given the VMA and another parameter.
@@ -30,6 +31,9 @@ export function mayRangeCheckParameter(fn: AstNode, params: readonly string[], t
       const args = callArgs(x).map((a) => keyOf(stripParens(a)) ?? '');
       const name = calleeName(x);
       const api = name ? resolve(name) : undefined;
+      // An assertion (`WARN_ON_ONCE(addr < vma->vm_start || ...)`) states that the VMA holds the
+      // address: the function needs it so, it does not check it for its caller.
+      if (api?.check || api?.assertsFalseArg !== undefined) continue;
       // A range check given the VMA; a callee not known given the VMA and another parameter (the
       // address, maybe), which it may compare.
       if (args.some((a) => vmas.includes(a)) && (api?.rangeCheck || (!api && args.some((a) => a && !vmas.includes(a) && params.includes(a))))) return true;
