@@ -7,8 +7,9 @@
 // under the read lock, copy to user memory under a lock an ->mmap handler takes. A deterministic
 // sample of them (N per operator and release, at most 3 a file) is planted one at a time; vmalint
 // analyses the mutated file in the context of its tree (the tree's headers, the other files of its
-// directory as context files), and the mutant is found when one of the operator's rules reports
-// something the unmutated file does not. A mutant whose function the unmutated tree already has a
+// directory as context files; those of them that call the mutated function analysed with it), and
+// the mutant is found when one of the operator's rules reports something the unmutated files do
+// not. A mutant whose function the unmutated tree already has a
 // finding of those rules for is masked (the rules report once per function or lookup) and left
 // out of the recall. Recall per operator and release, every missed mutant and every masked one.
 // The mutants are not fixtures: nothing of the kernel is written anywhere (--keep DIR writes the
