@@ -76,7 +76,9 @@ function lockStatement(s: AstNode): string | null {
 const removeUnlock: MutationOperator = {
   id: 'unlock-removed',
   summary: 'remove an unlock right before a return or goto',
-  rules: ['mmap-lock-imbalance', 'vma-lock-imbalance'],
+  // The leak, or what it does where the lock is left held: a caller's user copy under it (a
+  // helper that now returns with the lock, whose callers go on as if it had released it).
+  rules: ['mmap-lock-imbalance', 'vma-lock-imbalance', 'fault-under-mmap-lock'],
   tokens: ['mmap_read_unlock', 'mmap_write_unlock', 'vma_end_read'],
   mutants(file) {
     const out: Mutant[] = [];
