@@ -94,6 +94,17 @@ async function runRelease(release: string): Promise<Outcome> {
   process.stdout.write(`real ${release}: ${files.length} files, ${result.stats.functions} functions, ${result.findings.length} findings, ${result.notifications.length} notifications, ${(result.stats.totalMs / 1000).toFixed(1)} s\n`);
   if (result.notifications.length <= 30) {
     for (const n of result.notifications) process.stdout.write(`  ${path.relative(tree, n.file)}: ${n.level}: ${n.message}\n`);
+  } else {
+    // Too many to list: how many of each kind (the message without its names and numbers), and a
+    // file of each.
+    const kinds = new Map<string, { count: number; example: string }>();
+    for (const n of result.notifications) {
+      const kind = `${n.level}: ${n.message.replace(/`[^`]*`/g, '`…`').replace(/\b\w*\d\w*\b/g, 'N').replace(/\b[a-z_]\w*\(\)/g, 'f()')}`;
+      const k = kinds.get(kind) ?? { count: 0, example: path.relative(tree, n.file) };
+      k.count++;
+      kinds.set(kind, k);
+    }
+    for (const [kind, k] of [...kinds].sort((a, b) => b[1].count - a[1].count)) process.stdout.write(`  ${k.count} × ${kind} (e.g. ${k.example})\n`);
   }
   for (const f of result.findings) process.stdout.write(`  ${path.relative(tree, f.file)}:${f.line} [${f.ruleId}] ${f.message}\n`);
   if (args.update) {
