@@ -129,8 +129,10 @@ function markRangeChecked(context: FunctionContext, call: AstNode, state: State,
     const p = k ? state.ptrs.get(k) : undefined;
     if (!k || !p) continue;
     // A helper analysed here whose body never compares its VMA's start does not check it for us.
-    const checksNothing = api?.source?.kind === 'summary' && !api.rangeCheck;
-    if ((api?.rangeCheck && a === args[0]) || (!checksNothing && p.addr && args.some((b) => b !== a && mentionsAddress(b, p.addr!)))) mark(k, 'vm_start');
+    // One whose summary may compare it checks it only against an address it is given (the
+    // lookup's); a knowledge-base range check (range_in_vma()) is one by its name.
+    const summary = api?.source?.kind === 'summary';
+    if ((api?.rangeCheck && !summary && a === args[0]) || ((!summary || api.rangeCheck) && p.addr && args.some((b) => b !== a && mentionsAddress(b, p.addr!)))) mark(k, 'vm_start');
   }
 }
 
