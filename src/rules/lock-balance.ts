@@ -46,6 +46,15 @@ function sameReturnFacts(a: ExitPath, b: ExitPath): boolean {
   });
 }
 
+/**
+ * Both exits return a value the analysis knows nothing of (`return ret;` after `ret = f(...)`,
+ * `return f(...);`): the releasing exit may return whatever the holding one does, so its value
+ * cannot tell the caller which happened.
+ */
+function bothAnyValue(a: ExitPath, b: ExitPath): boolean {
+  return a.returned === V_ANY && b.returned === V_ANY && !!a.returnNode && !!b.returnNode && a.returnedConstant === undefined && b.returnedConstant === undefined;
+}
+
 /** Both exits return constants of known, different values (`VM_FAULT_RETRY` and 0). */
 function constantsDiffer(a: ExitPath, b: ExitPath): boolean {
   const x = a.returnedConstant;
@@ -257,7 +266,7 @@ export function lockBalanceVisitor(context: RuleContext, lockClass: 'mmap' | 'vm
           // touched neither the lock nor the flag the holding exit set: it returns both as they were.
           (!f.locks.has(key) && (reportsHeldAlike(h, f) || leavesFlagAlone(h, f)));
         // A held exit whose value is known: by its bits, or as the same constant another exit returns without the lock.
-        const breaking = held.filter((h) => free.some((f) => !told(h, f) && (kind === 'void' || h.returned !== V_ANY || sameConstant(h, f) || sameReturnFacts(h, f))));
+        const breaking = held.filter((h) => free.some((f) => !told(h, f) && (kind === 'void' || h.returned !== V_ANY || sameConstant(h, f) || sameReturnFacts(h, f) || bothAnyValue(h, f))));
         for (const exit of breaking) {
           const l = exit.locks.get(key)!;
           const taken = l.origin ? ` (taken at line ${l.origin.line})` : '';
