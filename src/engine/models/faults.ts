@@ -44,7 +44,22 @@ export function mayFaultWith(api: ApiEntry, args: readonly AstNode[], knownClear
   return mayFailWith(api.faultsWhen, args) && mayHaveBits(api.faultsWithBits, args, knownClear);
 }
 
-const byCallerCache = new WeakMap<object, Map<string, string | null>>();
+/**
+ * The hooks the file being analysed defines a function as, by function name (the one file a worker
+ * analyses at a time: its text is searched once, not once a function).
+ */
+let hooksOfFile: { text: string; byName: Map<string, string> } | null = null;
+
+function hooksDefinedIn(text: string): Map<string, string> {
+  if (hooksOfFile?.text === text) return hooksOfFile.byName;
+  const byName = new Map<string, string>();
+  for (const hook of PAGEFAULT_DISABLED_HOOKS) {
+    if (!text.includes(hook)) continue;
+    for (const m of text.matchAll(new RegExp(`#\\s*define\\s+${hook}\\s*\\([^)]*\\)[\\s\\\\]*([A-Za-z_]\\w*)\\s*\\(`, 'g'))) if (!byName.has(m[1]!)) byName.set(m[1]!, hook);
+  }
+  hooksOfFile = { text, byName };
+  return byName;
+}
 
 /**
  * Why the function's callers run it with page faults disabled, if they do: its name says it runs in
@@ -54,13 +69,6 @@ const byCallerCache = new WeakMap<object, Map<string, string | null>>();
  */
 export function calledWithPagefaultsDisabled(name: string, file: { text: string }): string | null {
   if (/_inatomic(_|$)/.test(name)) return `${name}() runs in atomic context by the kernel's _inatomic convention: its callers disable page faults`;
-  let known = byCallerCache.get(file);
-  if (!known) byCallerCache.set(file, (known = new Map()));
-  let reason = known.get(name);
-  if (reason === undefined) {
-    const hook = PAGEFAULT_DISABLED_HOOKS.find((h) => new RegExp(`#\\s*define\\s+${h}\\s*\\([^)]*\\)[\\s\\\\]*${name}\\s*\\(`).test(file.text));
-    reason = hook ? `${name}() is this file's ${hook}(), which the kernel calls with page faults disabled` : null;
-    known.set(name, reason);
-  }
-  return reason;
+  const hook = hooksDefinedIn(file.text).get(name);
+  return hook ? `${name}() is this file's ${hook}(), which the kernel calls with page faults disabled` : null;
 }
