@@ -6,7 +6,7 @@ import { stripParens, type AstNode } from '../parse/ast.js';
 import type { State } from './state.js';
 import { isNamedConstant } from './c-names.js';
 import { ENTRY_SNAPSHOT, V_ANY, V_POS, V_SELECTED, V_ZERO } from './events.js';
-import { knownBitTest } from './bit-tests.js';
+import { knownBitTest, parseBitFactKey } from './bit-tests.js';
 import { keyOf } from './keys.js';
 
 export { equalityKey, equalityNames } from './keys.js';
@@ -31,8 +31,6 @@ export function entryConditions(pathState: State, params: readonly string[]): Re
 /** A parameter known to have one of some bits (ApiEntry.faultsWithBits), by its bit-test key. */
 export type ParameterBits = Map<string, { arg: number; atoms: string[] }>;
 
-const BIT_FACT = /^\((\w+) & \{([^{}]*)\}\)$/;
-
 /**
  * The bit tests of parameters, as passed, that the path knows to have a bit set (`fault &
  * VM_FAULT_RETRY` after `fault_signal_pending(fault, regs)` was true), by key.
@@ -41,10 +39,10 @@ export function entryBitsSet(pathState: State, params: readonly string[]): Param
   const out: ParameterBits = new Map();
   for (const [key, bits] of pathState.values) {
     if (bits & V_ZERO || !bits) continue;
-    const m = BIT_FACT.exec(key);
-    const arg = m ? params.indexOf(m[1]!) : -1;
-    if (arg < 0 || pathState.paramEntry.has(arg) || !m![2]) continue;
-    out.set(key, { arg, atoms: m![2].split('|') });
+    const fact = parseBitFactKey(key);
+    const arg = fact ? params.indexOf(fact.variable) : -1;
+    if (arg < 0 || pathState.paramEntry.has(arg) || !fact!.atoms.length) continue;
+    out.set(key, { arg, atoms: fact!.atoms });
   }
   return out;
 }

@@ -144,6 +144,12 @@ export function bitFactKey(variable: string, atoms: readonly string[]): string {
   return `(${variable} & {${atoms.join('|')}})`;
 }
 
+/** The variable and atoms of a key made by bitFactKey(), or null for another key. */
+export function parseBitFactKey(key: string): { variable: string; atoms: string[] } | null {
+  const m = FACT.exec(key);
+  return m ? { variable: m[1]!, atoms: m[2] ? m[2].split('|') : [] } : null;
+}
+
 /**
  * What the path knows of `variable & atoms`: V_ZERO, NONZERO, or V_ANY. From the facts of other
  * masks of the same variable, or from the constant the variable was last assigned.
@@ -166,9 +172,9 @@ export function knownBitTest(state: State, variable: string, atoms: readonly str
   const someSet: { atoms: string[]; bits: number }[] = [];
   for (const [k, bits] of state.values) {
     if (!k.startsWith(prefix)) continue;
-    const m = FACT.exec(k);
-    if (!m || m[1] !== variable) continue;
-    const known = m[2] ? m[2].split('|') : [];
+    const fact = parseBitFactKey(k);
+    if (!fact || fact.variable !== variable) continue;
+    const known = fact.atoms;
     if (bits === V_ZERO) for (const a of known) clear.add(a);
     else if ((bits & V_ZERO) === 0 && bits !== 0 && known.length > 0) someSet.push({ atoms: known, bits });
   }

@@ -8,6 +8,7 @@ import type { ApiEntry, LockEffect } from '../kb/lock-api.js';
 import { applyPath, keyOf } from './keys.js';
 import { snapshotField } from './out-values.js';
 import type { State } from './state.js';
+import { argumentBits } from './arg-conditions.js';
 import { V_ANY, V_ZERO } from './events.js';
 
 /** The key of the flag an argument points to: x for `&x`, `*p` for `p`. */
@@ -20,7 +21,7 @@ export function flagKey(arg: AstNode): string | null {
 
 /** `NULL` (or `0`) given for a flag pointer: the callee has no flag to read. */
 function isNullPointer(arg: AstNode): boolean {
-  return /^(?:NULL|0|\(\s*\w+\s*\*\s*\)\s*NULL)$/.test(stripParens(arg).text);
+  return argumentBits(arg) === V_ZERO;
 }
 
 /** Is the flag an argument points to known clear (`&x` with x known 0, `p` with `*p` known 0)? */
