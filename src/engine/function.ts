@@ -262,6 +262,10 @@ export function viewOf(pathState: State, transfer?: Transfer): StateView {
   return new View(pathState, transfer);
 }
 
+function returnPlace(pathState: StateT): number {
+  return (pathState.retNode as AstNode | null)?.start ?? Number.MAX_SAFE_INTEGER;
+}
+
 function isFailure(bits: number, kind: ReturnKind): boolean {
   if (bits === 0 || bits === V_ANY) return false;
   switch (kind) {
@@ -396,7 +400,8 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
     context.sink = null;
   }
 
-  const exitStates = flow.states.get(cfg.exit) ?? [];
+  // In the order of their returns in the text (a fall off the end last), whatever order the paths came in.
+  const exitStates = [...(flow.states.get(cfg.exit) ?? [])].sort((x, y) => returnPlace(x) - returnPlace(y));
   const exits = exitPaths(analysis, exitStates, configMacros(cfg));
   // Past its budget, the exits reached say nothing of the function's paths.
   endFunction(!flow.budgetExceeded, flow.budgetExceeded ? [] : exits);

@@ -27,8 +27,8 @@ export function joinKernelContext(a: State, b: State): State {
   for (const [k, v] of a.consts) {
     if (!isPossibleBitsKey(k)) continue;
     const w = b.consts.get(k);
-    if (w === undefined) out.consts.delete(k);
-    else if (w !== v) out.consts.set(k, joinPossibleBits(v, w));
+    if (w === undefined) out.deleteConst(k);
+    else if (w !== v) out.setConst(k, joinPossibleBits(v, w));
   }
   out.kernelLocks = new Map([...a.kernelLocks].filter(([k, f]) => b.kernelLocks.get(k)?.mode === f.mode));
   if (b.atomicSections.length < a.atomicSections.length) out.atomicSections = b.atomicSections;

@@ -7,7 +7,7 @@ import type { TraceStep } from '../types.js';
 import type { KernelLockKind } from '../kb/kernel-locks.js';
 import { isForgottenKey, lockClassOf, lockInstanceOf, type LockKey } from './lock-keys.js';
 import { ENTRY_SNAPSHOT, V_ANY, V_ZERO, type LockStateName, type Nullness, type PointerFact } from './events.js';
-import { isPossibleBitsKey, joinPossibleBits } from './bit-tests.js';
+import { isPossibleBitsKey } from './bit-tests.js';
 
 export type { PointerFact } from './events.js';
 
@@ -69,7 +69,8 @@ const NO_KERNEL_LOCKS: ReadonlyMap<string, KernelLockFact> = new Map();
 const NO_SECTIONS: readonly TraceStep[] = [];
 const NO_CLASSES: ReadonlySet<string> = new Set();
 
-export class State {
+/** The maps of a state, shared between copies until one of them writes (copy on write). */
+interface StateMaps {
   locks: Map<LockKey, LockFact>;
   values: Map<string, number>;
   ptrs: Map<string, PointerFact>;
@@ -85,6 +86,22 @@ export class State {
    * the lock is tracked under `*vmap` and the key of `vma` leads there.
    */
   lockAliases: Map<LockKey, LockKey>;
+}
+
+type MapName = keyof StateMaps;
+
+const MAP_BIT: Record<MapName, number> = { locks: 1, values: 2, ptrs: 4, defs: 8, consts: 16, lockAliases: 32 };
+
+/**
+ * A map's part of State.hash(), kept with the map while no state writes it: a map is written only
+ * by the state that owns it alone (State.edit() drops the part), so a part found here is current.
+ */
+const hashParts = new WeakMap<object, string>();
+
+export class State {
+  private maps: StateMaps;
+  /** The maps this state alone holds (MAP_BIT): the others are shared and copied before a write. */
+  private owned = 0;
   /**
    * What the path knew of parameter i's value when the function first assigned the parameter
    * (V_* bits with ENTRY_SNAPSHOT, so that "nothing known" is still a snapshot), by index; of what
@@ -128,12 +145,9 @@ export class State {
 
   constructor(from?: State) {
     if (from) {
-      this.locks = new Map(from.locks);
-      this.values = new Map(from.values);
-      this.ptrs = new Map(from.ptrs);
-      this.defs = new Map(from.defs);
-      this.consts = new Map(from.consts);
-      this.lockAliases = from.lockAliases.size ? new Map(from.lockAliases) : from.lockAliases;
+      // Both share the maps from here: the first of them to write one copies it.
+      this.maps = { ...from.maps };
+      from.owned = 0;
       this.paramEntry = from.paramEntry;
       this.pointeeEntry = from.pointeeEntry;
       this.fieldEntry = from.fieldEntry;
@@ -152,12 +166,8 @@ export class State {
       this.noneAtEntryStep = from.noneAtEntryStep;
       this.rcuSections = from.rcuSections;
     } else {
-      this.locks = new Map();
-      this.values = new Map();
-      this.ptrs = new Map();
-      this.defs = new Map();
-      this.consts = new Map();
-      this.lockAliases = new Map();
+      this.maps = { locks: new Map(), values: new Map(), ptrs: new Map(), defs: new Map(), consts: new Map(), lockAliases: new Map() };
+      this.owned = 63;
       this.paramEntry = NO_ENTRIES;
       this.pointeeEntry = NO_ENTRIES;
       this.fieldEntry = NO_FIELD_ENTRIES;
@@ -176,6 +186,41 @@ export class State {
       this.noneAtEntryStep = null;
       this.rcuSections = NO_SECTIONS;
     }
+  }
+
+  get locks(): ReadonlyMap<LockKey, LockFact> {
+    return this.maps.locks;
+  }
+
+  get values(): ReadonlyMap<string, number> {
+    return this.maps.values;
+  }
+
+  get ptrs(): ReadonlyMap<string, PointerFact> {
+    return this.maps.ptrs;
+  }
+
+  get defs(): ReadonlyMap<string, { text: string; node: unknown }> {
+    return this.maps.defs;
+  }
+
+  get consts(): ReadonlyMap<string, string> {
+    return this.maps.consts;
+  }
+
+  get lockAliases(): ReadonlyMap<LockKey, LockKey> {
+    return this.maps.lockAliases;
+  }
+
+  /** One of the maps, to write: this state's own copy (made now if it shared it), its hash forgotten. */
+  edit<K extends MapName>(name: K): StateMaps[K] {
+    const bit = MAP_BIT[name];
+    if (!(this.owned & bit)) {
+      this.maps[name] = new Map(this.maps[name] as Map<unknown, unknown>) as unknown as StateMaps[K];
+      this.owned |= bit;
+    } else hashParts.delete(this.maps[name]);
+    this.hashCache = null;
+    return this.maps[name];
   }
 
   setKernelLock(key: string, fact: KernelLockFact | undefined): void {
@@ -204,24 +249,13 @@ export class State {
   /** Identity of the state for the worklist: everything but the trace. */
   hash(): string {
     if (this.hashCache !== null) return this.hashCache;
-    const parts: string[] = [];
-    for (const k of [...this.locks.keys()].sort()) {
-      const l = this.locks.get(k)!;
-      parts.push(`L${k}=${l.state}${l.acquiredHere ? '+' : ''}${l.releasedUnowned ? '~' : ''}${l.forgottenOwn ? '?' : ''}${l.required ? `!${l.required}` : ''}`);
-    }
-    for (const k of [...this.values.keys()].sort()) parts.push(`V${k}=${this.values.get(k)}`);
+    const parts: string[] = [part(this.maps.locks, lockPart), part(this.maps.values, valuePart)];
     if (this.paramEntry.size) for (const [i, v] of [...this.paramEntry].sort((x, y) => x[0] - y[0])) parts.push(`E${i}=${v}`);
     if (this.pointeeEntry.size) for (const [i, v] of [...this.pointeeEntry].sort((x, y) => x[0] - y[0])) parts.push(`E*${i}=${v}`);
     if (this.fieldEntry.size) for (const k of [...this.fieldEntry.keys()].sort()) parts.push(`F${k}=${this.fieldEntry.get(k)}`);
     if (this.modified.size) for (const i of [...this.modified].sort((x, y) => x - y)) parts.push(`M${i}`);
     if (this.soleUser.size) for (const k of [...this.soleUser].sort()) parts.push(`S${k}`);
-    for (const k of [...this.ptrs.keys()].sort()) {
-      const p = this.ptrs.get(k)!;
-      parts.push(`P${k}=${p.api}/${p.tested.join(',')}/${p.staleSince ? 's' : ''}${p.escaped ? 'e' : ''}${p.startBounds?.length ? `/b${p.startBounds.join(',')}` : ''}`);
-    }
-    for (const k of [...this.defs.keys()].sort()) parts.push(`D${k}=${this.defs.get(k)!.text}`);
-    for (const k of [...this.consts.keys()].sort()) if (!isPossibleBitsKey(k)) parts.push(`C${k}=${this.consts.get(k)}`);
-    for (const k of [...this.lockAliases.keys()].sort()) parts.push(`A${k}=${this.lockAliases.get(k)}`);
+    parts.push(part(this.maps.ptrs, pointerPart), part(this.maps.defs, defPart), part(this.maps.consts, constPart), part(this.maps.lockAliases, aliasPart));
     parts.push(`pf${this.pf}`, `r${this.ret}`);
     this.hashCache = parts.join('|');
     return this.hashCache;
@@ -268,12 +302,11 @@ export class State {
   }
 
   setLock(key: LockKey, fact: LockFact): void {
-    this.locks.set(key, fact);
-    this.hashCache = null;
+    this.edit('locks').set(key, fact);
   }
 
   deleteLock(key: LockKey): void {
-    if (this.locks.delete(key)) this.hashCache = null;
+    if (this.maps.locks.has(key)) this.edit('locks').delete(key);
   }
 
   lockState(key: LockKey): LockStateName {
@@ -300,16 +333,13 @@ export class State {
   }
 
   setLockAlias(from: LockKey, to: LockKey): void {
-    if (this.lockAliases.size === 0) this.lockAliases = new Map();
-    for (const [k, v] of this.lockAliases) if (v === from) this.lockAliases.set(k, to);
-    this.lockAliases.set(from, to);
-    this.hashCache = null;
+    const aliases = this.edit('lockAliases');
+    for (const [k, v] of aliases) if (v === from) aliases.set(k, to);
+    aliases.set(from, to);
   }
 
   dropLockAlias(from: LockKey): void {
-    if (!this.lockAliases.has(from)) return;
-    this.lockAliases.delete(from);
-    this.hashCache = null;
+    if (this.maps.lockAliases.has(from)) this.edit('lockAliases').delete(from);
   }
 
   getVal(key: string): number {
@@ -317,26 +347,26 @@ export class State {
   }
 
   setVal(key: string, bits: number): void {
-    if (bits === V_ANY) this.values.delete(key);
-    else {
-      this.values.delete(key);
-      this.values.set(key, bits);
-      // Remembered values are a precision aid: past MAX_VALS the oldest are forgotten, so that a
-      // function of thousands of tests does not make every state thousands of facts long.
-      if (this.values.size > MAX_VALS) {
-        for (const k of this.values.keys()) {
-          this.values.delete(k);
-          break;
-        }
+    if (bits === V_ANY) {
+      if (this.maps.values.has(key)) this.edit('values').delete(key);
+      return;
+    }
+    const values = this.edit('values');
+    values.delete(key);
+    values.set(key, bits);
+    // Remembered values are a precision aid: past MAX_VALS the oldest are forgotten, so that a
+    // function of thousands of tests does not make every state thousands of facts long.
+    if (values.size > MAX_VALS) {
+      for (const k of values.keys()) {
+        values.delete(k);
+        break;
       }
     }
-    this.hashCache = null;
   }
 
   setPtr(key: string, fact: PointerFact | undefined): void {
-    if (fact) this.ptrs.set(key, fact);
-    else this.ptrs.delete(key);
-    this.hashCache = null;
+    if (fact) this.edit('ptrs').set(key, fact);
+    else if (this.maps.ptrs.has(key)) this.edit('ptrs').delete(key);
   }
 
   setPf(depth: number): void {
@@ -363,7 +393,7 @@ export class State {
     }
     const pointer = key.startsWith('*') ? this.params.get(key.slice(1)) : undefined;
     if (pointer !== undefined) this.snapshotPointee(pointer, key);
-    for (const k of [...this.values.keys()]) if (mentions(k, key, true)) this.values.delete(k);
+    for (const k of this.maps.values.keys()) if (mentions(k, key, true)) this.edit('values').delete(k);
     // The mm the name held has users or not: the name says nothing of another mm.
     for (const k of this.soleUser) {
       if (!mentions(lockInstanceOf(k), key, true)) continue;
@@ -371,11 +401,13 @@ export class State {
       rest.delete(k);
       this.soleUser = rest;
     }
-    for (const k of [...this.ptrs.keys()]) if (mentions(k, key, true)) this.ptrs.delete(k);
-    for (const [k, p] of [...this.ptrs]) if (p.startBounds?.includes(key)) this.ptrs.set(k, { ...p, startBounds: p.startBounds.filter((b) => b !== key) });
-    for (const [k, d] of [...this.defs]) if (mentions(k, key, true) || mentions(d.text, key, true)) this.defs.delete(k);
+    for (const [k, p] of this.maps.ptrs) {
+      if (mentions(k, key, true)) this.edit('ptrs').delete(k);
+      else if (p.startBounds?.includes(key)) this.edit('ptrs').set(k, { ...p, startBounds: p.startBounds.filter((b) => b !== key) });
+    }
+    for (const [k, d] of this.maps.defs) if (mentions(k, key, true) || mentions(d.text, key, true)) this.edit('defs').delete(k);
     // `s->mode = mode;` keeps `mode` as the field's value: it goes when either changes.
-    for (const [k, v] of [...this.consts]) if (mentions(k, key, true) || v === key) this.consts.delete(k);
+    for (const [k, v] of this.maps.consts) if (mentions(k, key, true) || v === key) this.edit('consts').delete(k);
     this.hashCache = null;
   }
 
@@ -422,13 +454,15 @@ export class State {
   }
 
   setConst(key: string, text: string): void {
-    this.consts.set(key, text);
-    this.hashCache = null;
+    this.edit('consts').set(key, text);
+  }
+
+  deleteConst(key: string): void {
+    if (this.maps.consts.has(key)) this.edit('consts').delete(key);
   }
 
   setDef(key: string, text: string, node: unknown): void {
-    this.defs.set(key, { text, node });
-    this.hashCache = null;
+    this.edit('defs').set(key, { text, node });
   }
 
   /**
@@ -441,7 +475,7 @@ export class State {
       for (const k of this[map].keys()) {
         if (!dead(k)) continue;
         out ??= this.clone();
-        out[map].delete(k);
+        out.edit(map).delete(k);
       }
     }
     return out ?? this;
@@ -456,8 +490,7 @@ export class State {
     for (const [k, p] of this.ptrs) {
       // Still kept alive by another lock it was obtained or locked under (its own VMA lock).
       if (p.lockedBy.includes(lockKey) && !p.staleSince && !p.lockedBy.some((o) => o !== lockKey && held(o))) {
-        this.ptrs.set(k, { ...p, staleSince: step });
-        this.hashCache = null;
+        this.edit('ptrs').set(k, { ...p, staleSince: step });
       }
     }
   }
@@ -470,6 +503,29 @@ export class State {
     return bits & V_ZERO ? 'maybe-null' : 'nonnull';
   }
 }
+
+/** A map's part of State.hash(), from hashParts or rendered now (its entries sorted by key). */
+function part<V>(map: ReadonlyMap<string, V>, render: (k: string, v: V) => string | null): string {
+  if (!map.size) return '';
+  let text = hashParts.get(map);
+  if (text === undefined) {
+    const out: string[] = [];
+    for (const k of [...map.keys()].sort()) {
+      const one = render(k, map.get(k)!);
+      if (one !== null) out.push(one);
+    }
+    text = out.join('|');
+    hashParts.set(map, text);
+  }
+  return text;
+}
+
+const lockPart = (k: string, l: LockFact): string => `L${k}=${l.state}${l.acquiredHere ? '+' : ''}${l.releasedUnowned ? '~' : ''}${l.forgottenOwn ? '?' : ''}${l.required ? `!${l.required}` : ''}`;
+const valuePart = (k: string, v: number): string => `V${k}=${v}`;
+const pointerPart = (k: string, p: PointerFact): string => `P${k}=${p.api}/${p.tested.join(',')}/${p.staleSince ? 's' : ''}${p.escaped ? 'e' : ''}${p.startBounds?.length ? `/b${p.startBounds.join(',')}` : ''}`;
+const defPart = (k: string, d: { text: string }): string => `D${k}=${d.text}`;
+const constPart = (k: string, v: string): string | null => (isPossibleBitsKey(k) ? null : `C${k}=${v}`);
+const aliasPart = (k: string, v: string): string => `A${k}=${v}`;
 
 /**
  * Does the expression key `k` mention the path `key` (as itself or as a prefix of a field path)?
@@ -490,90 +546,4 @@ export function mentions(k: string, key: string, byValue = false): boolean {
     }
     from = i + 1;
   }
-}
-
-/** Joins two states whose lock signatures are equal: values and pointer facts that differ are dropped. */
-export function joinStates(a: State, b: State): State {
-  const out = a.clone();
-  joinEntries(out, a, b);
-  for (const [k, v] of a.values) {
-    const w = b.values.get(k);
-    if (w !== undefined) out.values.set(k, v | w);
-    else out.values.delete(k);
-  }
-  for (const [k, v] of out.values) if (v === V_ANY) out.values.delete(k);
-  for (const [k, d] of a.defs) if (b.defs.get(k)?.text !== d.text) out.defs.delete(k);
-  for (const [k, v] of a.consts) {
-    const w = b.consts.get(k);
-    if (w !== undefined && w !== v && isPossibleBitsKey(k)) out.consts.set(k, joinPossibleBits(v, w));
-    else if (w !== v) out.consts.delete(k);
-  }
-  for (const [k, p] of a.ptrs) {
-    const q = b.ptrs.get(k);
-    if (!q || q.api !== p.api) {
-      out.ptrs.delete(k);
-      continue;
-    }
-    const tested = p.tested.filter((f) => q.tested.includes(f));
-    const startBounds = p.startBounds?.filter((f) => q.startBounds?.includes(f));
-    const va = a.getVal(k);
-    const vb = b.getVal(k);
-    if (va !== vb && va !== V_ANY && vb !== V_ANY && ((va === V_ZERO) !== (vb === V_ZERO))) {
-      out.ptrs.set(k, { ...p, tested, startBounds, staleSince: p.staleSince && q.staleSince ? p.staleSince : null, escaped: !!(p.escaped || q.escaped), nullnessMerged: true });
-      continue;
-    }
-    const staleSince = p.staleSince && q.staleSince ? p.staleSince : null;
-    const escaped = !!(p.escaped || q.escaped);
-    if (tested.length !== p.tested.length || staleSince !== p.staleSince || escaped !== !!p.escaped || startBounds?.length !== p.startBounds?.length) out.ptrs.set(k, { ...p, tested, startBounds, staleSince, escaped });
-  }
-  for (const [k, l] of a.locks) {
-    const m = b.locks.get(k);
-    if (!m) {
-      out.locks.set(k, { ...l, state: 'unknown', acquiredHere: false });
-    } else if (m.state !== l.state) {
-      out.locks.set(k, { ...l, state: 'unknown', acquiredHere: false, forgottenOwn: !!(l.forgottenOwn && m.forgottenOwn) });
-    } else if (m.acquiredHere !== l.acquiredHere || !!m.releasedUnowned !== !!l.releasedUnowned || m.required !== l.required || !!m.forgottenOwn !== !!l.forgottenOwn) {
-      const required = l.required === m.required ? l.required : l.required && m.required ? 'held' : undefined;
-      out.locks.set(k, { ...l, acquiredHere: l.acquiredHere && m.acquiredHere, releasedUnowned: !!(l.releasedUnowned || m.releasedUnowned), required, forgottenOwn: !!(l.forgottenOwn && m.forgottenOwn) });
-    }
-  }
-  for (const [k, m] of b.locks) if (!a.locks.has(k)) out.locks.set(k, { ...m, state: 'unknown', acquiredHere: false });
-  // A kernel lock is held after the join where both paths hold it (no finding from a maybe).
-  if (a.kernelLocks !== b.kernelLocks) out.kernelLocks = new Map([...a.kernelLocks].filter(([k, f]) => b.kernelLocks.get(k)?.mode === f.mode));
-  if (a.atomicSections.length !== b.atomicSections.length) out.atomicSections = a.atomicSections.length < b.atomicSections.length ? a.atomicSections : b.atomicSections;
-  if (a.rcuSections.length !== b.rcuSections.length) out.rcuSections = a.rcuSections.length < b.rcuSections.length ? a.rcuSections : b.rcuSections;
-  if (a.pf !== b.pf) out.pf = Math.min(a.pf, b.pf);
-  if (a.ret !== b.ret) out.ret = a.ret < 0 || b.ret < 0 ? -1 : a.ret | b.ret;
-  if (a.retKey !== b.retKey) out.retKey = null;
-  return out;
-}
-
-/** The entry snapshots and marks of two joined states, on `out` (a copy of `a`). */
-function joinEntries(out: State, a: State, b: State): void {
-  // A parameter (or what it points to) assigned on one side only: the other side's value of it is
-  // its value as passed.
-  for (const pointee of [false, true]) {
-    const ea = pointee ? a.pointeeEntry : a.paramEntry;
-    const eb = pointee ? b.pointeeEntry : b.paramEntry;
-    if (!ea.size && !eb.size) continue;
-    const joined = new Map<number, number>();
-    for (const [name, i] of a.params) {
-      const sa = ea.get(i);
-      const sb = eb.get(i);
-      if (sa === undefined && sb === undefined) continue;
-      const of = pointee ? `*${name}` : name;
-      joined.set(i, (sa ?? a.getVal(of) | ENTRY_SNAPSHOT) | (sb ?? b.getVal(of) | ENTRY_SNAPSHOT));
-    }
-    if (pointee) out.pointeeEntry = joined;
-    else out.paramEntry = joined;
-  }
-  // A field of a parameter's structure written on one side only: what it held on entry is not known.
-  if (a.fieldEntry.size || b.fieldEntry.size) {
-    const fields = new Map<string, number>();
-    for (const [k, v] of a.fieldEntry) fields.set(k, v | (b.fieldEntry.get(k) ?? V_ANY | ENTRY_SNAPSHOT));
-    for (const k of b.fieldEntry.keys()) if (!a.fieldEntry.has(k)) fields.set(k, V_ANY | ENTRY_SNAPSHOT);
-    out.fieldEntry = fields;
-  }
-  if (a.modified !== b.modified) out.modified = new Set([...a.modified].filter((i) => b.modified.has(i)));
-  if (a.soleUser !== b.soleUser) out.soleUser = new Set([...a.soleUser].filter((k) => b.soleUser.has(k)));
 }

@@ -5,7 +5,8 @@ import type { AstNode } from '../parse/ast.js';
 import type { LockEffect } from '../kb/lock-api.js';
 import type { TraceStep } from '../types.js';
 import type { BitFact } from './bit-tests.js';
-import { joinStates, type State, type PointerFact } from './state.js';
+import type { State, PointerFact } from './state.js';
+import { joinStates } from './state-join.js';
 import { V_ANY, V_ERR, V_NEG, V_POS, V_ZERO } from './events.js';
 
 export interface Value {

@@ -519,7 +519,7 @@ export function assignLocks(context: FunctionContext, copy: State, key: string, 
   const vmaKey = lockKeyFor('vma', context.canonical(key));
   copy.dropLockAlias(vmaKey);
   const old = copy.locks.get(vmaKey);
-  if (old && (old.state === 'none' || old.state === 'unknown') && !old.releasedUnowned) copy.locks.delete(vmaKey);
+  if (old && (old.state === 'none' || old.state === 'unknown') && !old.releasedUnowned) copy.deleteLock(vmaKey);
   // `*vmap = vma;` or `state->vma = vma;` with vma locked: stored where the caller sees it (an
   // out-parameter, a field of a structure it passed), the lock is handed to the caller, who will
   // know it by that name, and so does the rest of this function.
@@ -530,7 +530,7 @@ export function assignLocks(context: FunctionContext, copy: State, key: string, 
       if (isOutKey(lockInstanceOf(from), context.params)) {
         copy.setLockAlias(vmaKey, from);
       } else {
-        copy.locks.delete(from);
+        copy.deleteLock(from);
         copy.setLock(vmaKey, { ...f, display: key });
         copy.setLockAlias(from, vmaKey);
       }
@@ -544,7 +544,7 @@ export function assignReturnedLock(context: FunctionContext, copy: State, key: s
   const lockKeyOfVar = lockKeyFor(lockOnRet.effect.lock, context.canonical(key));
   // A new object: what was known of the lock of the one the variable named before is not about it.
   const prior = copy.locks.get(lockKeyOfVar);
-  if (prior && !prior.releasedUnowned && !prior.acquiredHere) copy.locks.delete(lockKeyOfVar);
+  if (prior && !prior.releasedUnowned && !prior.acquiredHere) copy.deleteLock(lockKeyOfVar);
   const display = lockOnRet.display || key;
   if (lockOnRet.ok) {
     lockOp(context, copy, lockOnRet.effect, lockKeyOfVar, lockOnRet.callee, at, display, lockOnRet.step);
