@@ -1,5 +1,5 @@
 // Worklist dataflow over a function's CFG with a set of states per node (path-sensitive up to a
-// bound), taking nodes in reverse postorder so that the paths into a node arrive before it goes on. When a node collects more than MAX_PRECISE distinct states, it keeps one joined state
+// bound). When a node collects more than MAX_PRECISE distinct states, it keeps one joined state
 // per lock signature and known nullness of lookup results (State.groupSignature(); values and
 // pointer facts that differ are dropped); past MAX_GROUPS such groups it keeps a single joined
 // state. The lattice is finite and joins only go up, so it terminates; a step budget bounds the
@@ -128,95 +128,10 @@ export function successors(cfg: Cfg, n: CfgNode, pathState: State, transfer: Tra
   return out;
 }
 
-/**
- * Reverse postorder of the CFG from its entry: a node's number is below its successors' except
- * along back edges. Nodes the entry does not reach come last.
- */
-function reversePostorder(cfg: Cfg): Int32Array {
-  const order = new Int32Array(cfg.nodes.length).fill(-1);
-  const post: number[] = [];
-  const seen = new Uint8Array(cfg.nodes.length);
-  const stack: [number, number][] = [[cfg.entry, 0]];
-  seen[cfg.entry] = 1;
-  while (stack.length) {
-    const top = stack[stack.length - 1];
-    const succs = cfg.nodes[top[0]].succs;
-    if (top[1] < succs.length) {
-      // The last successor first: the first one (a condition's true branch) is numbered before it.
-      const s = succs[succs.length - 1 - top[1]++];
-      if (!seen[s]) {
-        seen[s] = 1;
-        stack.push([s, 0]);
-      }
-    } else {
-      post.push(top[0]);
-      stack.pop();
-    }
-  }
-  let n = 0;
-  for (let i = post.length - 1; i >= 0; i--) order[post[i]] = n++;
-  for (let i = 0; i < order.length; i++) if (order[i] < 0) order[i] = n++;
-  return order;
-}
-
-/**
- * The pending [node, state] pairs, taken node by node in reverse postorder (states of one node in
- * the order they came): every path into a node where paths meet arrives before the node's states
- * go on, so a join is propagated once instead of once per arrival.
- */
-class Worklist {
-  private readonly heap: { rank: number; seq: number; id: number; state: State }[] = [];
-  private seq = 0;
-
-  constructor(private readonly order: Int32Array) {}
-
-  get size(): number {
-    return this.heap.length;
-  }
-
-  push(id: number, state: State): void {
-    const h = this.heap;
-    const item = { rank: this.order[id], seq: this.seq++, id, state };
-    let i = h.length;
-    h.push(item);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(item, h[parent])) break;
-      h[i] = h[parent];
-      i = parent;
-    }
-    h[i] = item;
-  }
-
-  pop(): [number, State] {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop()!;
-    if (h.length) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= h.length) break;
-        const r = l + 1;
-        const c = r < h.length && before(h[r], h[l]) ? r : l;
-        if (!before(h[c], last)) break;
-        h[i] = h[c];
-        i = c;
-      }
-      h[i] = last;
-    }
-    return [top.id, top.state];
-  }
-}
-
-function before(a: { rank: number; seq: number }, b: { rank: number; seq: number }): boolean {
-  return a.rank < b.rank || (a.rank === b.rank && a.seq < b.seq);
-}
-
 /** `pruner` drops facts about dead locals from each state where paths meet (src/engine/liveness.ts). */
 export function runDataflow(cfg: Cfg, transfer: Transfer, entry: State, pruner: DeadFactPruner | null = null): DataflowResult {
   const nodeStates = new Map<number, NodeStates>();
-  const work = new Worklist(reversePostorder(cfg));
+  const work: [number, State][] = [];
   let widened = false;
   const push = (id: number, pathState: State): void => {
     let ns = nodeStates.get(id);
@@ -225,20 +140,25 @@ export function runDataflow(cfg: Cfg, transfer: Transfer, entry: State, pruner: 
       nodeStates.set(id, ns);
     }
     const before = ns.mode;
-    for (const s of ns.insert(pruner ? pruner.prune(id, pathState) : pathState)) work.push(id, s);
+    for (const s of ns.insert(pruner ? pruner.prune(id, pathState) : pathState)) work.push([id, s]);
     if (ns.mode !== before) widened = true;
   };
   push(cfg.entry, entry);
   let steps = 0;
   let budgetExceeded = false;
+  let head = 0;
   const deadline = performance.now() + TIME_BUDGET_MS;
   transfer.deadline = deadline;
-  while (work.size) {
+  while (head < work.length) {
     if (++steps > STEP_BUDGET || ((steps & 255) === 0 && performance.now() > deadline)) {
       budgetExceeded = true;
       break;
     }
-    const [id, pathState] = work.pop();
+    const [id, pathState] = work[head++];
+    if (head > 4096 && head * 2 > work.length) {
+      work.splice(0, head);
+      head = 0;
+    }
     const ns = nodeStates.get(id)!;
     // A state that was replaced by a join in the meantime is not worth propagating.
     if (ns.mode !== 'precise' && ns.map.get(ns.keyFor(pathState)) !== pathState) continue;
