@@ -27,17 +27,51 @@ interface Dispatched {
   result: Promise<FileTaskResult>;
 }
 
-/** The state of one ordered list's analysis. */
+/**
+ * The state of one pass over files in the run's order. A file a commit makes dirty (a summary it
+ * used changed, or it needs more functions) joins the pass when its turn is still to come, so that
+ * a change travels down the order in one pass, not one round per file it reaches.
+ */
 class OrderedPass {
-  readonly position: Map<string, number>;
+  /** The pass's files; those from `next` on are to come, in the run's order. */
+  readonly list: RunSource[];
+  /** The files to come. */
+  readonly pending: Set<string>;
   readonly inflight = new Map<string, Dispatched>();
-  /** The files before it in the list each file's calls may depend on. */
+  /** The files before it in the run's order that each file's calls may depend on. */
   readonly deps = new Map<string, string[]>();
-  /** The last file whose result the run took. */
-  committed = -1;
+  /** The index in `list` of the file to take next. */
+  next = 0;
 
-  constructor(readonly list: readonly RunSource[]) {
-    this.position = new Map(list.map((src, i) => [src.path, i]));
+  constructor(
+    list: readonly RunSource[],
+    /** Every file's position in the run's order. */
+    readonly position: ReadonlyMap<string, number>,
+  ) {
+    this.list = [...list];
+    this.pending = new Set(list.map((src) => src.path));
+  }
+
+  /** Adds a file whose turn is to come (after the one being taken), in its place in the order. */
+  join(src: RunSource): void {
+    if (this.pending.has(src.path)) return;
+    const at = this.position.get(src.path)!;
+    let lo = this.next + 1;
+    let hi = this.list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.position.get(this.list[mid].path)! < at) lo = mid + 1;
+      else hi = mid;
+    }
+    this.list.splice(lo, 0, src);
+    this.pending.add(src.path);
+  }
+
+  /** The file at `next` is taken. */
+  take(): RunSource {
+    const src = this.list[this.next];
+    this.pending.delete(src.path);
+    return src;
   }
 }
 
@@ -58,6 +92,12 @@ export class RoundScheduler {
   private readonly inMemory = new Map<string, string>();
   /** The cache's analyses of the files (null without the cache). */
   private readonly cache: CachedAnalyses | null;
+  /** Each file's position in the run's order (callees' files first), and the files by path. */
+  private readonly position = new Map<string, number>();
+  private readonly byPath = new Map<string, RunSource>();
+  /** The files that looked up each name's summary (its flow, or the whole of it), as last analysed. */
+  private readonly readers = new Map<string, Set<string>>();
+  private readonly wholeReaders = new Map<string, Set<string>>();
 
   constructor(
     private readonly setup: RunAnalysis,
@@ -66,7 +106,13 @@ export class RoundScheduler {
     /** Does the tree change knowledge-base entries (then a task carries them)? */
     private readonly apisChanged: boolean,
     private readonly pool: RunPool,
+    /** Every file of the run in the order its rounds take them. */
+    ordered: readonly RunSource[],
   ) {
+    ordered.forEach((src, i) => {
+      this.position.set(src.path, i);
+      this.byPath.set(src.path, src);
+    });
     for (const [file, p] of read.prescans) {
       for (const fn of p.functions) {
         if (fn.isStatic) continue;
@@ -80,12 +126,18 @@ export class RoundScheduler {
   }
 
   /** The files of `list` analysed in their order, each seeing what the files before it published. */
-  async analyzeInOrder(list: readonly RunSource[]): Promise<void> {
+  /**
+   * The files of `list` (in the run's order) analysed in their order, each seeing what the files
+   * before it published, with the files after them that their results make dirty. Returns how
+   * many files the pass analysed.
+   */
+  async analyzeInOrder(list: readonly RunSource[]): Promise<number> {
     this.progress.total += list.length;
-    const pass = new OrderedPass(list);
-    for (let i = 0; i < list.length; i++) {
-      const src = list[i];
-      this.fill(pass, i);
+    const pass = new OrderedPass(list, this.position);
+    for (; pass.next < pass.list.length; pass.next++) {
+      const src = pass.take();
+      const at = this.position.get(src.path)!;
+      this.fill(pass, pass.next);
       const ahead = pass.inflight.get(src.path);
       pass.inflight.delete(src.path);
       if (this.demand && !this.demand.fileNeeded(src.path)) {
@@ -93,12 +145,37 @@ export class RoundScheduler {
         outcome.bytes = this.read.prescans.get(src.path)?.bytes ?? 0;
         this.outcomes.set(src.path, outcome);
       } else {
-        this.commit(src, await this.analyzeAtTurn(pass, src, i, ahead));
+        const changed = this.commit(src, await this.analyzeAtTurn(pass, src, at, ahead));
+        for (const file of this.readersOf(changed)) this.dirtied(pass, file, at);
       }
-      pass.committed = i;
       this.progress.done++;
       this.setup.options.onProgress?.({ ...this.progress });
     }
+    return pass.list.length;
+  }
+
+  /**
+   * A file made dirty while the file at `at` was taken: it joins the pass when its turn is to come;
+   * one before it waits for the next round (going back at once was measured: on 6.12 mm/, 52 files
+   * analysed again instead of 29, for the same fixed point).
+   */
+  private dirtied(pass: OrderedPass, file: string, at: number): void {
+    const src = this.byPath.get(file);
+    if (!src || file === pass.list[pass.next].path) return;
+    if ((this.position.get(file) ?? -1) < at) {
+      this.activated.add(file);
+      return;
+    }
+    if (!pass.pending.has(file)) this.progress.total++;
+    pass.join(src);
+  }
+
+  /** The files that used a summary among `changed` (flow names, whole names). */
+  private readersOf(changed: { flow: string[]; whole: string[] }): Set<string> {
+    const files = new Set<string>();
+    for (const name of changed.flow) for (const f of this.readers.get(name) ?? []) files.add(f);
+    for (const name of changed.whole) for (const f of this.wholeReaders.get(name) ?? []) files.add(f);
+    return files;
   }
 
   /** The files of `ordered` to analyse again: a summary they used changed since, or they need more functions. */
@@ -122,13 +199,13 @@ export class RoundScheduler {
     for (let j = from; j < list.length && j < from + LOOKAHEAD && inflight.size < 32 * this.pool.jobs; j++) {
       const src = list[j];
       if (inflight.has(src.path) || (this.demand && !this.demand.fileNeeded(src.path))) continue;
-      if (this.depsOf(pass, src, j).some((f) => position.get(f)! > pass.committed)) continue;
+      if (this.depsOf(pass, src, position.get(src.path)!).some((f) => pass.pending.has(f))) continue;
       if (this.cache && this.cache.analysesOf(src.path, this.onlyFor(src.path)).length) continue;
-      inflight.set(src.path, this.dispatch(src, j));
+      inflight.set(src.path, this.dispatch(src, position.get(src.path)!));
     }
   }
 
-  /** The files before `at` in the list that define what `src` calls, in its program. */
+  /** The files of the pass before `at` in the run's order that define what `src` calls, in its program. */
   private depsOf(pass: OrderedPass, src: RunSource, at: number): string[] {
     let deps = pass.deps.get(src.path);
     if (!deps) {
@@ -152,7 +229,7 @@ export class RoundScheduler {
       const result = await this.resultAtTurn(src, at, again === 0 ? ahead : undefined);
       for (const name of result.stateSummaries) this.demand?.activate(src.path, name);
       const more = this.demand?.takeActivated() ?? new Set<string>();
-      for (const p of more) if (p !== src.path && (pass.position.get(p) ?? -1) <= at) this.activated.add(p);
+      for (const p of more) if (p !== src.path) this.dirtied(pass, p, at);
       if (!more.has(src.path) || again >= 3) return result;
     }
   }
@@ -189,15 +266,32 @@ export class RoundScheduler {
     return result;
   }
 
-  /** A file's result taken: its outcome, and what it publishes for the files after it. */
-  private commit(src: RunSource, result: FileTaskResult): void {
+  /**
+   * A file's result taken: its outcome, and what it publishes for the files after it. Returns the
+   * names whose summary it changed (what flows into callers, and anything of it).
+   */
+  private commit(src: RunSource, result: FileTaskResult): { flow: string[]; whole: string[] } {
+    const changed = { flow: [] as string[], whole: [] as string[] };
     this.outcomes.set(src.path, result.outcome);
-    if (!result.contribution) return;
+    if (!result.contribution) return changed;
     const { crossFile } = this.setup;
-    this.lookedUp.set(src.path, { lookedUp: result.contribution.lookedUp, lookedUpWhole: result.contribution.lookedUpWhole });
-    crossFile.generation++;
+    const { lookedUp, lookedUpWhole, exported } = result.contribution;
+    const before = this.lookedUp.get(src.path);
+    if (before) {
+      for (const name of before.lookedUp) this.readers.get(name)?.delete(src.path);
+      for (const name of before.lookedUpWhole) this.wholeReaders.get(name)?.delete(src.path);
+    }
+    for (const name of lookedUp) addTo(this.readers, name, src.path);
+    for (const name of lookedUpWhole) addTo(this.wholeReaders, name, src.path);
+    this.lookedUp.set(src.path, { lookedUp, lookedUpWhole });
+    const generation = ++crossFile.generation;
     crossFile.publish(src.path, result.contribution);
+    for (const name of exported.keys()) {
+      if (crossFile.changedAt.get(name) === generation) changed.flow.push(name);
+      if (crossFile.wholeChangedAt.get(name) === generation) changed.whole.push(name);
+    }
     this.pool.publishInitializers();
+    return changed;
   }
 
   /** Which functions of a file to analyse now (null: all). */
@@ -259,6 +353,12 @@ export class RoundScheduler {
     if (!sameOnly(only, this.onlyFor(file))) return false;
     return !result.inputs || sameInputs(result.inputs, this.setup.view, file);
   }
+}
+
+function addTo(index: Map<string, Set<string>>, name: string, file: string): void {
+  const files = index.get(name);
+  if (files) files.add(file);
+  else index.set(name, new Set([file]));
 }
 
 function sameOnly(a: OnlyFunctions | null | undefined, b: OnlyFunctions | null | undefined): boolean {
