@@ -15,6 +15,7 @@ import { setUpRun, startAnalysis, type RunAnalysis, type RunSetup } from './run/
 import { someInMemory, type RunSource } from './run/run-source.js';
 import { cachedRun, runEntryPlace, storeRun } from './run/run-cache.js';
 import { readAll, type FilesRead } from './run/read-files.js';
+import { FactsCache } from './run/facts-cache.js';
 import { summariseHeadersThenDemand } from './run/headers-and-demand.js';
 import { RunPool } from './run/run-pool.js';
 import { RoundScheduler } from './run/round-scheduler.js';
@@ -85,8 +86,10 @@ async function run(given: readonly RunSource[], requested: AnalyzeOptions): Prom
 /** Everything between the pool's start and its end: read, summarise the headers, analyse in rounds. */
 async function readAndAnalyze(setup: RunAnalysis, pool: RunPool, phases: PhaseLog): Promise<FilesAnalyzed> {
   const { sources, stats, crossFile } = setup;
-  const read = await readAll(sources, crossFile, setup.factsConfig, pool.wanted && !someInMemory(sources) ? pool.get() : null);
+  const kept = setup.cache ? FactsCache.open(setup.cache, setup.factsConfig) : null;
+  const read = await readAll(sources, crossFile, setup.factsConfig, pool.wanted && !someInMemory(sources) ? pool.get() : null, kept);
   stats.parseMs += read.ms;
+  stats.factsFromCache = read.fromCache;
   phases.mark('read+prescan');
   const prepared = summariseHeadersThenDemand(setup, read);
   stats.kbEntriesNotMatching = prepared.kbEntriesNotMatching;

@@ -151,6 +151,19 @@ export class ResultCache {
     return this.key(file, '<functions>', null);
   }
 
+  /** A value stored under a key (src/run/facts-cache.ts), or null when there is none or it cannot be read. */
+  getValue(key: string): unknown {
+    try {
+      return deserialize(readFileSync(this.file(key)));
+    } catch {
+      return null;
+    }
+  }
+
+  putValue(key: string, value: unknown): void {
+    this.write(key, value);
+  }
+
   getRun(key: string): RunEntry | null {
     try {
       const entry = deserialize(readFileSync(this.file(key))) as RunEntry;

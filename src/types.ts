@@ -110,6 +110,8 @@ export interface RunStats {
   functionsReused: number;
   /** File analyses taken from the cache (src/cache.ts). */
   filesFromCache: number;
+  /** Files whose prescan facts came from the cache, unread (their stat unchanged: src/run/facts-cache.ts). */
+  factsFromCache: number;
   parseMs: number;
   analyzeMs: number;
   totalMs: number;

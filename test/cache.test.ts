@@ -82,6 +82,24 @@ test('cache: a change re-analyses the file and the files that used its summary, 
   assert.equal(comment.stats.filesFromCache, 1, 'caller.c');
 });
 
+test('cache: a file whose size and modification time are unchanged is not read again; a changed one is', async () => {
+  const { files, cache } = await tree();
+  const cold = await run(files, cache);
+  assert.equal(cold.stats.factsFromCache, 0);
+  // The same size, another modification time: read again (its content is what counts then).
+  await writeFile(files[2], OTHER.replace('unrelated', 'unrelatet'));
+  const touched = await run(files, cache);
+  assert.equal(touched.stats.factsFromCache, 2, 'helper.c and caller.c are not read');
+  assert.deepEqual(touched.findings, cold.findings);
+  // helper.c no longer faults: it is read, and caller.c's finding goes as in a run without the cache.
+  await writeFile(files[0], HELPER_BALANCED);
+  const changed = await run(files, cache);
+  assert.equal(changed.stats.factsFromCache, 2);
+  const fresh = await analyzeFiles(files, { jobs: 1, kernelRoot: false });
+  assert.deepEqual(changed.findings, fresh.findings);
+  assert.ok(!changed.findings.some((f) => f.file.endsWith('caller.c')), JSON.stringify(changed.findings));
+});
+
 test('cache: corrupt entries are misses, an unwritable directory is a warning', async () => {
   const { root, files, cache } = await tree();
   const cold = await run(files, cache);

@@ -88,6 +88,7 @@ function copyStats(stats: RunStats): JsonStats {
     filesAnalysedAgain: stats.filesAnalyzedAgain,
     functionsReused: stats.functionsReused,
     filesFromCache: stats.filesFromCache,
+    factsFromCache: stats.factsFromCache,
     parseMs: stats.parseMs,
     analyzeMs: stats.analyzeMs,
     totalMs: stats.totalMs,

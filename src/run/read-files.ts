@@ -11,6 +11,7 @@ import { fileFacts, type FactsConfig, type FileFacts } from '../parallel/file-fa
 import type { WorkerPool } from '../parallel/pool.js';
 import type { Suppression } from '../suppressions.js';
 import { someInMemory, type RunSource } from './run-source.js';
+import type { FactsCache } from './facts-cache.js';
 
 /** What reading the run's files gave. */
 export interface FilesRead {
@@ -23,29 +24,50 @@ export interface FilesRead {
   localHeaders: Set<string>;
   /** How long reading took. */
   ms: number;
+  /** Files whose facts came from the cache, neither read nor prescanned. */
+  fromCache: number;
 }
 
 /**
  * Reads the files (in `pool`'s workers when given, unless some are held in memory); a file that
- * cannot be read has no facts, and its analysis reports why.
+ * cannot be read has no facts, and its analysis reports why. With `kept`, a file on disk whose
+ * stat is unchanged takes its facts from the cache instead.
  */
-export async function readAll(sources: readonly RunSource[], crossFile: CrossFileFacts, config: FactsConfig, pool: WorkerPool | null): Promise<FilesRead> {
+export async function readAll(sources: readonly RunSource[], crossFile: CrossFileFacts, config: FactsConfig, pool: WorkerPool | null, kept: FactsCache | null = null): Promise<FilesRead> {
   const t0 = performance.now();
-  const read: FilesRead = { prescans: new Map(), hashes: new Map(), suppressions: new Map(), localHeaders: new Set(), ms: 0 };
+  const read: FilesRead = { prescans: new Map(), hashes: new Map(), suppressions: new Map(), localHeaders: new Set(), ms: 0, fromCache: 0 };
+  // In the files' order, whatever order the workers finish in.
+  const byFile = new Map<string, FileFacts>();
+  const toRead: RunSource[] = [];
+  for (const src of sources) {
+    const facts = kept && src.text === undefined ? kept.lookup(src.path) : null;
+    if (facts) byFile.set(src.path, facts);
+    else toRead.push(src);
+  }
+  read.fromCache = byFile.size;
+  const fresh = (facts: FileFacts): void => {
+    byFile.set(facts.path, facts);
+    kept?.remember(facts);
+  };
   const readHere = (src: RunSource): void => {
     const got = src.read();
-    if (!('error' in got)) merge(read, crossFile, fileFacts(src.path, got.text, config));
+    if (!('error' in got)) fresh(fileFacts(src.path, got.text, config));
   };
-  if (pool && !someInMemory(sources)) {
-    const byPath = new Map(sources.map((s) => [s.path, s]));
-    for (const batch of pool.facts(sources.map((s) => s.path), config)) {
+  if (pool && toRead.length && !someInMemory(toRead)) {
+    const byPath = new Map(toRead.map((s) => [s.path, s]));
+    for (const batch of pool.facts(toRead.map((s) => s.path), config)) {
       // A batch whose worker failed is read again here rather than left without facts.
       for (const facts of await batch) if ('error' in facts) readHere(byPath.get(facts.path)!);
-      else merge(read, crossFile, facts);
+      else fresh(facts);
     }
   } else {
-    for (const src of sources) readHere(src);
+    for (const src of toRead) readHere(src);
   }
+  for (const src of sources) {
+    const facts = byFile.get(src.path);
+    if (facts) merge(read, crossFile, facts);
+  }
+  kept?.save();
   read.ms = performance.now() - t0;
   return read;
 }

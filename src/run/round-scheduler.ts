@@ -42,6 +42,12 @@ class OrderedPass {
   readonly deps = new Map<string, string[]>();
   /** The index in `list` of the file to take next. */
   next = 0;
+  /**
+   * Files the pool need not analyse ahead (not needed when looked at, or in the cache), and the
+   * index in `list` before which every file is in flight or one of those (the look-ahead starts there).
+   */
+  readonly passedOver = new Set<string>();
+  decidedUpTo = 0;
 
   constructor(
     list: readonly RunSource[],
@@ -65,6 +71,7 @@ class OrderedPass {
     }
     this.list.splice(lo, 0, src);
     this.pending.add(src.path);
+    if (lo < this.decidedUpTo) this.decidedUpTo = lo;
   }
 
   /** The file at `next` is taken. */
@@ -195,14 +202,26 @@ export class RoundScheduler {
   /** Sends the pool the files ahead of `from` whose callees' files are settled. */
   private fill(pass: OrderedPass, from: number): void {
     if (!this.pool.wanted) return;
-    const { list, inflight, position } = pass;
-    for (let j = from; j < list.length && j < from + LOOKAHEAD && inflight.size < 32 * this.pool.jobs; j++) {
+    const { list, inflight, position, passedOver } = pass;
+    if (pass.decidedUpTo < from) pass.decidedUpTo = from;
+    for (let j = pass.decidedUpTo; j < list.length && j < from + LOOKAHEAD && inflight.size < 32 * this.pool.jobs; j++) {
       const src = list[j];
-      if (inflight.has(src.path) || (this.demand && !this.demand.fileNeeded(src.path))) continue;
-      if (this.depsOf(pass, src, position.get(src.path)!).some((f) => pass.pending.has(f))) continue;
-      if (this.cache && this.cache.analysesOf(src.path, this.onlyFor(src.path)).length) continue;
-      inflight.set(src.path, this.dispatch(src, position.get(src.path)!));
+      const decided = inflight.has(src.path) || passedOver.has(src.path) || this.passOver(pass, src);
+      if (!decided && !this.depsOf(pass, src, position.get(src.path)!).some((f) => pass.pending.has(f))) {
+        inflight.set(src.path, this.dispatch(src, position.get(src.path)!));
+      } else if (!decided) continue;
+      if (j === pass.decidedUpTo) pass.decidedUpTo++;
     }
+  }
+
+  /**
+   * Is `src` a file the pool need not analyse ahead: not needed now (one a summary makes needed
+   * later is analysed at its turn), or in the cache? Kept for the pass.
+   */
+  private passOver(pass: OrderedPass, src: RunSource): boolean {
+    const over = (this.demand && !this.demand.fileNeeded(src.path)) || (this.cache && this.cache.analysesOf(src.path, this.onlyFor(src.path)).length > 0);
+    if (over) pass.passedOver.add(src.path);
+    return !!over;
   }
 
   /** The files of the pass before `at` in the run's order that define what `src` calls, in its program. */

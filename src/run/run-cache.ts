@@ -37,7 +37,7 @@ export function runEntryPlace(cache: ResultCache, sources: readonly RunSource[],
 export function cachedRun(cache: ResultCache, place: RunEntryPlace, start: number): RunResult | null {
   const entry = cache.getRun(place.key);
   if (!entry || !runEntryHolds(entry)) return null;
-  const stats = { ...entry.result.stats, filesParsed: 0, filesFromCache: entry.result.stats.files, parseMs: 0, analyzeMs: 0, filesAnalyzedAhead: 0, filesAnalyzedAgain: 0, functionsReused: 0 };
+  const stats = { ...entry.result.stats, filesParsed: 0, filesFromCache: entry.result.stats.files, factsFromCache: entry.result.stats.files, parseMs: 0, analyzeMs: 0, filesAnalyzedAhead: 0, filesAnalyzedAgain: 0, functionsReused: 0 };
   stats.totalMs = performance.now() - start;
   return { ...entry.result, stats };
 }
@@ -94,8 +94,17 @@ export class CachedAnalyses {
     return this.cache.getFunctions(file);
   }
 
+  /** Each file's last key, with the functions it was for (a key is a digest: made once). */
+  private readonly keys = new Map<string, { ends: string; key: string }>();
+
   private key(file: string, only: OnlyFunctions | null | undefined): string | null {
     const hash = this.hashes.get(file);
-    return hash ? this.cache.key(file, hash, only?.ends ?? null) : null;
+    if (!hash) return null;
+    const ends = only ? only.ends.join(',') : '*';
+    const last = this.keys.get(file);
+    if (last?.ends === ends) return last.key;
+    const key = this.cache.key(file, hash, only?.ends ?? null);
+    this.keys.set(file, { ends, key });
+    return key;
   }
 }
