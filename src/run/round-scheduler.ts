@@ -35,7 +35,7 @@ interface Dispatched {
 class OrderedPass {
   /** The pass's files; those from `next` on are to come, in the run's order. */
   readonly list: RunSource[];
-  /** The files to come. */
+  /** The files to come, and the one being taken until its result is (a file after it waits for it). */
   readonly pending: Set<string>;
   readonly inflight = new Map<string, Dispatched>();
   /** The files before it in the run's order that each file's calls may depend on. */
@@ -74,11 +74,9 @@ class OrderedPass {
     if (lo < this.decidedUpTo) this.decidedUpTo = lo;
   }
 
-  /** The file at `next` is taken. */
-  take(): RunSource {
-    const src = this.list[this.next];
-    this.pending.delete(src.path);
-    return src;
+  /** The file at `next` is done: its result taken, what it publishes settled for the files after it. */
+  done(): void {
+    this.pending.delete(this.list[this.next].path);
   }
 }
 
@@ -142,7 +140,7 @@ export class RoundScheduler {
     this.progress.total += list.length;
     const pass = new OrderedPass(list, this.position);
     for (; pass.next < pass.list.length; pass.next++) {
-      const src = pass.take();
+      const src = pass.list[pass.next];
       const at = this.position.get(src.path)!;
       this.fill(pass, pass.next);
       const ahead = pass.inflight.get(src.path);
@@ -155,6 +153,7 @@ export class RoundScheduler {
         const changed = this.commit(src, await this.analyzeAtTurn(pass, src, at, ahead));
         for (const file of this.readersOf(changed)) this.dirtied(pass, file, at);
       }
+      pass.done();
       this.progress.done++;
       this.setup.options.onProgress?.({ ...this.progress });
     }
