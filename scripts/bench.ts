@@ -4,12 +4,13 @@
 // MB per second, and peak memory. Each vmalint run is a fresh process (`bin/vmalint`), as a
 // developer runs it; the floor is measured in this process, warmed up, on one thread.
 // Without directories it measures the real 6.12 mm/ that ../shared/get-kernel.sh provides;
-// --full measures the whole tree (about ten minutes). Then one file as a pre-commit hook runs it
+// --full adds the whole tree (about eight minutes more): cold, filling the cache, unchanged, and
+// after one comment line added to mm/mlock.c, in a mirror of hard links so that the tree is untouched. Then one file as a pre-commit hook runs it
 // (`--file F`, default mm/mlock.c of the tree): in a scratch copy of its directory beside the
 // tree's headers, after an edit at its top and unchanged, five times each.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -107,66 +108,153 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
+interface Row {
+  label: string;
+  m: Measured | null;
+  ms: number;
+}
+
+/** Rows as a table: wall, ratio to the floor (the first row), files and MB per second, peak RSS. */
+function printRows(rows: Row[], files: number, mb: number): void {
+  const floorMs = rows[0]!.ms;
+  const w = Math.max(...rows.map((r) => r.label.length));
+  console.log(`${'run'.padEnd(w)}  ${'wall'.padStart(8)}  ${'x floor'.padStart(7)}  ${'files/s'.padStart(8)}  ${'MB/s'.padStart(6)}  ${'peak RSS'.padStart(9)}`);
+  for (const r of rows) {
+    const sec = r.ms / 1000;
+    const rss = r.m ? (Number.isNaN(r.m.peakRssKb) ? 'n/a' : `${(r.m.peakRssKb / 1024).toFixed(0)} MB`) : '';
+    console.log(`${r.label.padEnd(w)}  ${`${sec.toFixed(2)} s`.padStart(8)}  ${`${(r.ms / floorMs).toFixed(2)}x`.padStart(7)}  ${(files / sec).toFixed(0).padStart(8)}  ${(mb / sec).toFixed(2).padStart(6)}  ${rss.padStart(9)}`);
+  }
+}
+
+function sameFindings(rows: Row[]): void {
+  const counts = rows.flatMap((r) => (r.m ? [r.m.findings] : []));
+  if (new Set(counts).size !== 1) throw new Error(`the runs disagree: ${counts.join(', ')} findings`);
+}
+
+/** The files of `roots` and their size, with the floor: their bare parse in one thread. */
+async function floorOf(roots: string[]): Promise<{ files: string[]; mb: number; floor: Row }> {
+  const { files } = await discoverFiles(roots);
+  const bytes = files.reduce((n, f) => n + readFileSync(f).length, 0);
+  bareParse(files.slice(0, 20)); // warm the parser up
+  return { files, mb: bytes / 1e6, floor: { label: 'bare parse, 1 thread (the floor)', m: null, ms: bareParse(files) } };
+}
+
+/** A directory (mm/ by default): one thread, the default pool without and with the cache, an unchanged re-run. */
+async function directoryRows(roots: string[], env: NodeJS.ProcessEnv, cores: number): Promise<string[]> {
+  const { files, mb, floor } = await floorOf(roots);
+  const one = await vmalint(roots, ['-j', '1', '--no-cache'], env);
+  const poolOnly = await vmalint(roots, ['--no-cache'], env);
+  const pool = await vmalint(roots, [], env);
+  const warm = await vmalint(roots, [], env);
+  const rows: Row[] = [
+    floor,
+    { label: 'vmalint, all rules, -j 1', m: one, ms: one.wallMs },
+    { label: `vmalint, all rules, default -j (${cores})`, m: poolOnly, ms: poolOnly.wallMs },
+    { label: `vmalint, default -j, filling the cache`, m: pool, ms: pool.wallMs },
+    { label: 'vmalint, unchanged re-run (warm cache)', m: warm, ms: warm.wallMs },
+  ];
+  sameFindings(rows);
+  const s = one.stats;
+  console.log(`input      ${roots.join(' ')}`);
+  console.log(`files      ${files.length} (${mb.toFixed(1)} MB); functions ${s['functionsInRun']} found, ${s['functions']} analysed; ${s['filesParsed']} parses`);
+  console.log(`findings   ${one.findings}`);
+  console.log(`machine    ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}`);
+  console.log('');
+  printRows(rows, files.length, mb);
+  console.log('');
+  console.log(`-j 1: prescan+parse+copy ${(s['parseMs'] / 1000).toFixed(2)} s, analysis ${(s['analyzeMs'] / 1000).toFixed(2)} s, ${s['summaryRounds']} summary rounds, ${s['fileReanalyses']} files analysed again, ${s['functionsReused']} function analyses reused`);
+  console.log(`default -j: ${(poolOnly.wallMs / one.wallMs).toFixed(2)}x the time of -j 1; ${pool.stats['filesAnalysedAhead']} files analysed ahead by workers (${pool.stats['filesAnalysedAgain']} done again); warm: ${warm.stats['filesFromCache']} analyses from the cache, ${warm.stats['filesParsed']} parses`);
+  return files;
+}
+
+/**
+ * A mirror of `tree`: its directories made anew, its files hard links to the tree's (one file can
+ * be replaced without touching the tree). Null when links cannot be made (another file system).
+ */
+function linkedMirror(tree: string): string | null {
+  const mirror = mkdtempSync(path.join(os.tmpdir(), 'vmalint-bench-mirror-'));
+  const walk = (from: string, to: string): void => {
+    for (const e of readdirSync(from, { withFileTypes: true })) {
+      const source = path.join(from, e.name);
+      const target = path.join(to, e.name);
+      if (e.isDirectory()) {
+        mkdirSync(target);
+        walk(source, target);
+      } else if (e.isSymbolicLink()) symlinkSync(readlinkSync(source), target);
+      else if (e.isFile()) linkSync(source, target);
+    }
+  };
+  try {
+    walk(tree, mirror);
+    return mirror;
+  } catch (err) {
+    rmSync(mirror, { recursive: true, force: true });
+    console.log(`whole tree: no mirror of hard links of ${tree} (${(err as NodeJS.ErrnoException).code ?? String(err)}): left out`);
+    return null;
+  }
+}
+
+/** The whole tree (in a mirror): cold without and with the cache, unchanged, after one comment line added to one file. */
+async function wholeTreeRows(tree: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const mirror = linkedMirror(tree);
+  if (!mirror) return;
+  try {
+    const { files, mb, floor } = await floorOf([mirror]);
+    const cold = await vmalint([mirror], ['--no-cache'], env);
+    const filling = await vmalint([mirror], [], env);
+    const unchanged = await vmalint([mirror], [], env);
+    const edited = path.join(mirror, 'mm', 'mlock.c');
+    const rows: Row[] = [floor, { label: 'vmalint, default -j, no cache', m: cold, ms: cold.wallMs }, { label: 'vmalint, default -j, filling the cache', m: filling, ms: filling.wallMs }, { label: 'vmalint, unchanged re-run', m: unchanged, ms: unchanged.wallMs }];
+    if (existsSync(edited)) {
+      // A new file in the mirror (the link removed first): the tree's own mm/mlock.c is untouched.
+      const original = readFileSync(edited, 'utf8');
+      unlinkSync(edited);
+      writeFileSync(edited, `/* a comment line added ${Date.now()} */\n${original}`);
+      const after = await vmalint([mirror], [], env);
+      rows.push({ label: 'vmalint, one comment line added to mm/mlock.c', m: after, ms: after.wallMs });
+    }
+    sameFindings(rows);
+    console.log('');
+    console.log(`whole tree ${tree}: ${files.length} files (${mb.toFixed(0)} MB), ${cold.findings} findings, ${cold.stats['summaryRounds']} summary rounds`);
+    printRows(rows, files.length, mb);
+    const last = rows[rows.length - 1]!.m!;
+    console.log(`the last run: ${last.stats['factsFromCache']} files unread (their facts from the cache), ${last.stats['filesFromCache']} analyses from the cache, ${last.stats['filesParsed']} parses`);
+  } finally {
+    rmSync(mirror, { recursive: true, force: true });
+  }
+}
+
+/** One file as a pre-commit hook runs it, five times after an edit and five times unchanged. */
+async function hookRows(hookFile: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const { changed, unchanged } = await oneFile(hookFile, env, 5);
+  console.log('');
+  console.log(`one file, as a pre-commit hook runs it: vmalint ${path.relative(findKernelRoot([hookFile]) ?? path.dirname(hookFile), hookFile)} (5 runs, from Node's start)`);
+  for (const [label, list] of [['after a line added at its top', changed], ['unchanged', unchanged]] as const) {
+    const walls = list.map((m) => m.wallMs);
+    const rss = Math.max(...list.map((m) => m.peakRssKb));
+    const s0 = list[0]!.stats;
+    const how = list === changed ? `the first run: ${s0['filesParsed']} parse(s), ${s0['functions']! - s0['functionsReused']!} of ${s0['functions']} functions analysed again` : `the first run: ${s0['filesParsed']} parses`;
+    console.log(`  ${label.padEnd(30)} median ${(median(walls) / 1000).toFixed(2)} s (${(Math.min(...walls) / 1000).toFixed(2)} to ${(Math.max(...walls) / 1000).toFixed(2)} s), peak RSS ${Number.isNaN(rss) ? 'n/a' : `${(rss / 1024).toFixed(0)} MB`}; ${how}`);
+  }
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const full = args.includes('--full');
   const fileAt = args.indexOf('--file');
   const fileArg = fileAt >= 0 ? args[fileAt + 1] : undefined;
   const given = args.filter((a, i) => !a.startsWith('--') && (fileAt < 0 || i !== fileAt + 1));
-  const roots = given.length ? given : [full ? kernelTree(true) : path.join(kernelTree(false), 'mm')];
-  const { files } = await discoverFiles(roots);
-  const bytes = files.reduce((n, f) => n + readFileSync(f).length, 0);
-  const mb = bytes / 1e6;
+  const tree = given.length ? null : kernelTree(full);
+  const roots = given.length ? given : [path.join(tree!, 'mm')];
   await initParser();
-  bareParse(files.slice(0, 20)); // warm the parser up
-  const floorMs = bareParse(files);
   const cores = os.availableParallelism?.() ?? os.cpus().length;
   const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'vmalint-bench-cache-'));
   const env = { ...process.env, VMALINT_CACHE_DIR: cacheDir };
   try {
-    const rows: { label: string; m: Measured | null; ms: number }[] = [{ label: 'bare parse, 1 thread (the floor)', m: null, ms: floorMs }];
-    const one = await vmalint(roots, ['-j', '1', '--no-cache'], env);
-    rows.push({ label: 'vmalint, all rules, -j 1', m: one, ms: one.wallMs });
-    const poolOnly = await vmalint(roots, ['-j', String(Math.max(2, cores)), '--no-cache'], env);
-    rows.push({ label: `vmalint, all rules, -j ${Math.max(2, cores)}`, m: poolOnly, ms: poolOnly.wallMs });
-    const pool = await vmalint(roots, ['-j', String(Math.max(2, cores))], env);
-    rows.push({ label: `vmalint, all rules, -j ${Math.max(2, cores)}, filling the cache`, m: pool, ms: pool.wallMs });
-    const warm = await vmalint(roots, ['-j', String(Math.max(2, cores))], env);
-    rows.push({ label: 'vmalint, unchanged re-run (warm cache)', m: warm, ms: warm.wallMs });
-    if (new Set([one.findings, poolOnly.findings, pool.findings, warm.findings]).size !== 1) throw new Error(`the runs disagree: ${one.findings}, ${poolOnly.findings}, ${pool.findings}, ${warm.findings} findings`);
-
-    const s = one.stats;
-    console.log(`input      ${roots.join(' ')}`);
-    console.log(`files      ${files.length} (${mb.toFixed(1)} MB); functions ${s['functionsInRun']} found, ${s['functions']} analysed; ${s['filesParsed']} parses`);
-    console.log(`findings   ${one.findings}`);
-    console.log(`machine    ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}`);
-    console.log('');
-    const w = Math.max(...rows.map((r) => r.label.length));
-    console.log(`${'run'.padEnd(w)}  ${'wall'.padStart(8)}  ${'x floor'.padStart(7)}  ${'files/s'.padStart(8)}  ${'MB/s'.padStart(6)}  ${'peak RSS'.padStart(9)}`);
-    for (const r of rows) {
-      const sec = r.ms / 1000;
-      const rss = r.m ? (Number.isNaN(r.m.peakRssKb) ? 'n/a' : `${(r.m.peakRssKb / 1024).toFixed(0)} MB`) : '';
-      console.log(
-        `${r.label.padEnd(w)}  ${`${sec.toFixed(2)} s`.padStart(8)}  ${`${(r.ms / floorMs).toFixed(2)}x`.padStart(7)}  ${(files.length / sec).toFixed(0).padStart(8)}  ${(mb / sec).toFixed(2).padStart(6)}  ${rss.padStart(9)}`,
-      );
-    }
-    console.log('');
-    console.log(`-j 1: prescan+parse+copy ${(s['parseMs'] / 1000).toFixed(2)} s, analysis ${(s['analyzeMs'] / 1000).toFixed(2)} s, ${s['summaryRounds']} summary rounds, ${s['fileReanalyses']} files analysed again, ${s['functionsReused']} function analyses reused`);
-    console.log(`-j ${Math.max(2, cores)}: ${pool.stats['filesAnalysedAhead']} files analysed ahead by workers (${pool.stats['filesAnalysedAgain']} done again); warm: ${warm.stats['filesFromCache']} analyses from the cache, ${warm.stats['filesParsed']} parses`);
-
+    const files = await directoryRows(roots, env, cores);
     const hookFile = fileArg ?? files.find((f) => f.endsWith(`${path.sep}mm${path.sep}mlock.c`)) ?? files.find((f) => f.endsWith('.c'));
-    if (hookFile) {
-      const { changed, unchanged } = await oneFile(hookFile, env, 5);
-      console.log('');
-      console.log(`one file, as a pre-commit hook runs it: vmalint ${path.relative(findKernelRoot([hookFile]) ?? path.dirname(hookFile), hookFile)} (5 runs, from Node's start)`);
-      for (const [label, list] of [['after a line added at its top', changed], ['unchanged', unchanged]] as const) {
-        const walls = list.map((m) => m.wallMs);
-        const rss = Math.max(...list.map((m) => m.peakRssKb));
-        const s0 = list[0]!.stats;
-        const how = list === changed ? `the first run: ${s0['filesParsed']} parse(s), ${s0['functions']! - s0['functionsReused']!} of ${s0['functions']} functions analysed again` : `the first run: ${s0['filesParsed']} parses`;
-        console.log(`  ${label.padEnd(30)} median ${(median(walls) / 1000).toFixed(2)} s (${(Math.min(...walls) / 1000).toFixed(2)} to ${(Math.max(...walls) / 1000).toFixed(2)} s), peak RSS ${Number.isNaN(rss) ? 'n/a' : `${(rss / 1024).toFixed(0)} MB`}; ${how}`);
-      }
-    }
+    if (hookFile) await hookRows(hookFile, env);
+    if (full && tree) await wholeTreeRows(tree, env);
   } finally {
     rmSync(cacheDir, { recursive: true, force: true });
   }
