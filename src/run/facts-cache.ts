@@ -12,12 +12,34 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { ResultCache } from '../cache.js';
 import type { FactsConfig, FileFacts } from '../parallel/file-facts.js';
+import { internName, type PrescanFunction } from '../engine/prescan.js';
 
-/** A file's facts with the stat they were read under: [size, mtimeMs, facts]. */
-type KeptFacts = [number, number, FileFacts];
+/**
+ * A file's facts as kept: its functions packed into numbers (name and identifiers as indices into
+ * the shard's strings, each string once per shard), so that a shard is read back quickly and its
+ * names interned once each, not once per mention.
+ */
+type PackedFacts = Omit<FileFacts, 'scan'> & { scan: Omit<FileFacts['scan'], 'functions'> & { functions: Int32Array } };
 
-/** One shard's value: facts by path. */
-type Shard = Map<string, KeptFacts>;
+/** A shard as stored: its strings, and each file's [path, size, mtimeMs, packed facts]. */
+interface StoredShard {
+  strings: string[];
+  files: [string, number, number, PackedFacts][];
+}
+
+/** A shard in memory: each file's stat, with its facts unpacked when the run asked for them. */
+interface Kept {
+  size: number;
+  mtimeMs: number;
+  packed: PackedFacts | null;
+  facts: FileFacts | null;
+}
+
+interface Shard {
+  /** The shard's strings, interned (src/engine/prescan.ts internName). */
+  strings: string[];
+  files: Map<string, Kept>;
+}
 
 /** Shards of a configuration's facts: the whole 6.12 tree's 143 MB make about 1 MB each. */
 const SHARDS = 128;
@@ -49,10 +71,12 @@ export class FactsCache {
       return null;
     }
     this.stats.set(file, now);
-    const kept = this.shard(shardOf(file)).get(file);
-    if (!kept || kept[0] !== now[0] || kept[1] !== now[1]) return null;
+    const shard = this.shard(shardOf(file));
+    const kept = shard.files.get(file);
+    if (!kept || kept.size !== now[0] || kept.mtimeMs !== now[1]) return null;
     this.hits++;
-    return kept[2];
+    kept.facts ??= unpack(kept.packed!, shard.strings);
+    return kept.facts;
   }
 
   /** Keeps the facts of a file read now (looked up first: its stat from before the read). */
@@ -60,21 +84,25 @@ export class FactsCache {
     const st = this.stats.get(facts.path);
     if (!st) return;
     const n = shardOf(facts.path);
-    this.shard(n).set(facts.path, [st[0], st[1], facts]);
+    this.shard(n).files.set(facts.path, { size: st[0], mtimeMs: st[1], packed: null, facts });
     this.changed.add(n);
   }
 
   /** Writes the shards where the run read a file. */
   save(): void {
-    for (const n of this.changed) this.cache.putValue(this.key(n), this.shards.get(n));
+    for (const n of this.changed) this.cache.putValue(this.key(n), pack(this.shards.get(n)!));
     this.changed.clear();
   }
 
   private shard(n: number): Shard {
     let shard = this.shards.get(n);
     if (!shard) {
-      const value = this.cache.getValue(this.key(n));
-      shard = value instanceof Map ? (value as Shard) : new Map();
+      const value = this.cache.getValue(this.key(n)) as StoredShard | null;
+      shard = { strings: [], files: new Map() };
+      if (value && Array.isArray(value.strings) && Array.isArray(value.files)) {
+        shard.strings = value.strings.map(internName);
+        for (const [file, size, mtimeMs, packed] of value.files) shard.files.set(file, { size, mtimeMs, packed, facts: null });
+      }
       this.shards.set(n, shard);
     }
     return shard;
@@ -83,6 +111,58 @@ export class FactsCache {
   private key(n: number): string {
     return this.cache.key('<facts>', `${this.configHash}/${n}`, null);
   }
+}
+
+/** Function flags in the packed form. */
+const STATIC = 1;
+const TRIGGERED = 2;
+const NOT_TRIGGERED = 4;
+
+/** A shard as stored: every file's facts packed against one table of strings. */
+function pack(shard: Shard): StoredShard {
+  const index = new Map<string, number>();
+  const strings: string[] = [];
+  const at = (text: string): number => {
+    let i = index.get(text);
+    if (i === undefined) {
+      i = strings.length;
+      strings.push(text);
+      index.set(text, i);
+    }
+    return i;
+  };
+  const files: StoredShard['files'] = [];
+  for (const [file, kept] of shard.files) {
+    const facts = kept.facts ?? unpack(kept.packed!, shard.strings);
+    const numbers: number[] = [];
+    for (const fn of facts.scan.functions) {
+      const flags = (fn.isStatic ? STATIC : 0) | (fn.triggered === true ? TRIGGERED : fn.triggered === false ? NOT_TRIGGERED : 0);
+      numbers.push(at(fn.name), fn.start, fn.end, flags, fn.ids.length);
+      for (const id of fn.ids) numbers.push(at(id));
+    }
+    files.push([file, kept.size, kept.mtimeMs, { ...facts, scan: { ...facts.scan, functions: Int32Array.from(numbers) } }]);
+  }
+  return { strings, files };
+}
+
+function unpack(packed: PackedFacts, strings: readonly string[]): FileFacts {
+  const functions: PrescanFunction[] = [];
+  const n = packed.scan.functions;
+  for (let i = 0; i < n.length; ) {
+    const name = strings[n[i]!]!;
+    const start = n[i + 1]!;
+    const end = n[i + 2]!;
+    const flags = n[i + 3]!;
+    const count = n[i + 4]!;
+    const ids = new Array<string>(count);
+    for (let k = 0; k < count; k++) ids[k] = strings[n[i + 5 + k]!]!;
+    const fn: PrescanFunction = { name, start, end, ids, isStatic: !!(flags & STATIC) };
+    if (flags & TRIGGERED) fn.triggered = true;
+    else if (flags & NOT_TRIGGERED) fn.triggered = false;
+    functions.push(fn);
+    i += 5 + count;
+  }
+  return { ...packed, scan: { ...packed.scan, functions } };
 }
 
 /** A file's shard: by its directory (FNV-1a), so that a directory's files share one. */

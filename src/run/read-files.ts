@@ -45,7 +45,9 @@ export async function readAll(sources: readonly RunSource[], crossFile: CrossFil
     else toRead.push(src);
   }
   read.fromCache = byFile.size;
+  const readNow = new Set<string>();
   const fresh = (facts: FileFacts): void => {
+    readNow.add(facts.path);
     byFile.set(facts.path, facts);
     kept?.remember(facts);
   };
@@ -65,18 +67,20 @@ export async function readAll(sources: readonly RunSource[], crossFile: CrossFil
   }
   for (const src of sources) {
     const facts = byFile.get(src.path);
-    if (facts) merge(read, crossFile, facts);
+    if (facts) merge(read, crossFile, facts, !readNow.has(src.path));
   }
   kept?.save();
   read.ms = performance.now() - t0;
   return read;
 }
 
-/** One file's facts: into what the read gives, and the run's knowledge. */
-function merge(read: FilesRead, crossFile: CrossFileFacts, facts: FileFacts): void {
-  for (const fn of facts.scan.functions) {
-    fn.name = internName(fn.name);
-    fn.ids = fn.ids.map(internName);
+/** One file's facts: into what the read gives, and the run's knowledge (`interned`: its names are already, from the cache). */
+function merge(read: FilesRead, crossFile: CrossFileFacts, facts: FileFacts, interned: boolean): void {
+  if (!interned) {
+    for (const fn of facts.scan.functions) {
+      fn.name = internName(fn.name);
+      fn.ids = fn.ids.map(internName);
+    }
   }
   read.prescans.set(facts.path, facts.scan);
   if (facts.hash) read.hashes.set(facts.path, facts.hash);
