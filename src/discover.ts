@@ -15,7 +15,9 @@ import { UsageError } from './usage-error.js';
 /** Patterns of the files a directory contributes. */
 export const C_SOURCE_PATTERNS = ['**/*.c', '**/*.h'];
 /** Directories never searched. */
-const IGNORED_DIRECTORIES = ['**/node_modules/**', '**/.git/**'];
+/** Directories whose contents are never sources (glob prunes them rather than matching each file below). */
+const IGNORED_DIRECTORIES = new Set(['node_modules', '.git']);
+const IGNORED = { ignored: (): boolean => false, childrenIgnored: (p: { name: string }): boolean => IGNORED_DIRECTORIES.has(p.name) };
 
 export interface Discovery {
   /** Files to analyse, as given on the command line or joined to the directory given, sorted. */
@@ -122,7 +124,7 @@ async function cFilesUnder(directory: string): Promise<Candidate[]> {
     nodir: true,
     follow: false,
     dot: false,
-    ignore: IGNORED_DIRECTORIES,
+    ignore: IGNORED,
     withFileTypes: true,
   });
   const out: Candidate[] = [];
