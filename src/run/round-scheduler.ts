@@ -130,7 +130,6 @@ export class RoundScheduler {
     this.cache = setup.cache ? new CachedAnalyses(setup.cache, read.hashes) : null;
   }
 
-  /** The files of `list` analysed in their order, each seeing what the files before it published. */
   /**
    * The files of `list` (in the run's order) analysed in their order, each seeing what the files
    * before it published, with the files after them that their results make dirty. Returns how
@@ -223,7 +222,7 @@ export class RoundScheduler {
     return !!over;
   }
 
-  /** The files of the pass before `at` in the run's order that define what `src` calls, in its program. */
+  /** The files before `at` in the run's order that define what `src` calls, in its program (unsettled while pending in the pass). */
   private depsOf(pass: OrderedPass, src: RunSource, at: number): string[] {
     let deps = pass.deps.get(src.path);
     if (!deps) {
