@@ -44,9 +44,12 @@ export function onlyThese(scan: FilePrescan, functions: readonly PrescanFunction
   return { ends: functions.map((f) => f.end), ranges, prescanned: scan.functions.map((f) => f.end) };
 }
 
-/** The kernel headers' declarations of the functions the knowledge base describes. */
-export function kernelHeaderDeclarations(root: string | null): Declaration[] {
-  const out: Declaration[] = [];
+/**
+ * The kernel headers' declarations of the functions the knowledge base describes; with a cache,
+ * kept there under the headers' content (finding them is most of a one-file run's work on headers).
+ */
+export function kernelHeaderDeclarations(root: string | null, cache: ResultCache | null = null): Declaration[] {
+  const texts: [string, string][] = [];
   for (const rel of root ? KERNEL_HEADERS : []) {
     const file = path.join(root!, rel);
     let text: string | null;
@@ -55,8 +58,14 @@ export function kernelHeaderDeclarations(root: string | null): Declaration[] {
     } catch {
       continue;
     }
-    if (text !== null) out.push(...findDeclarations(text, (name) => !!lookupApi(name), file));
+    if (text !== null) texts.push([file, text]);
   }
+  const key = cache && texts.length ? cache.key('<header-declarations>', contentHash(JSON.stringify(texts)), null) : null;
+  const kept = key ? cache!.getValue(key) : null;
+  if (Array.isArray(kept)) return kept as Declaration[];
+  const out: Declaration[] = [];
+  for (const [file, text] of texts) out.push(...findDeclarations(text, (name) => !!lookupApi(name), file));
+  if (key) cache!.putValue(key, out);
   return out;
 }
 

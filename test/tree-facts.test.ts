@@ -7,6 +7,11 @@ import { describeDeclaration, describeEntry, findDeclarations, fitEntry } from '
 import { lookupApi } from '../src/kb/lock-api.js';
 import { macroFunctions } from '../src/parse/macro-functions.js';
 import { analyzeSources } from '../src/analyze.js';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ResultCache } from '../src/cache.js';
+import { kernelHeaderDeclarations } from '../src/header-summaries.js';
 
 test('tree facts: vm_flags const or plain, per-VMA locks or none, from struct vm_area_struct', () => {
   const old = structBody('struct vm_area_struct {\n\tunsigned long vm_start;\n\tunsigned long vm_flags;\t/* Flags, see mm.h; vm_lock */\n};', 'vm_area_struct')!;
@@ -81,4 +86,21 @@ test('declarations: a mismatch is a note naming the entry and the declaration, a
     r.notifications.map((n) => `${n.level}: ${n.message}`),
     ['note: knowledge-base entry vma_start_read(vma) does not match the tree\'s vma_start_read(struct mm_struct *mm, struct vm_area_struct *vma) (lib/x.c:1): read from the source'],
   );
+});
+
+test('declarations: the kernel headers\' are kept in the cache under their content, found again when a header changes', async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'vmalint-decls-'));
+  await mkdir(path.join(root, 'include', 'linux'), { recursive: true });
+  const mm = path.join(root, 'include', 'linux', 'mm.h');
+  await writeFile(mm, 'static inline bool vma_start_read(struct vm_area_struct *vma)\n{\n\treturn true;\n}\n');
+  const cache = ResultCache.open(path.join(root, 'cache'), {});
+  assert.ok(cache instanceof ResultCache);
+  const first = kernelHeaderDeclarations(root, cache);
+  assert.deepEqual(first.map((d) => d.returns), ['bool']);
+  const stores = cache.stores;
+  assert.deepEqual(kernelHeaderDeclarations(root, cache), first, 'the same, from the cache');
+  assert.equal(cache.stores, stores, 'nothing found again, nothing stored');
+  await writeFile(mm, 'static inline struct vm_area_struct *vma_start_read(struct mm_struct *mm, struct vm_area_struct *vma)\n{\n\treturn vma;\n}\n');
+  assert.deepEqual(kernelHeaderDeclarations(root, cache).map((d) => d.returns), ['struct vm_area_struct *'], 'the changed header is read again');
+  assert.equal(cache.stores, stores + 1);
 });

@@ -32,7 +32,7 @@ export interface HeadersAndDemand {
 export function summariseHeadersThenDemand(setup: RunAnalysis, read: FilesRead): HeadersAndDemand {
   const { root, crossFile, options } = setup;
   // The knowledge base as the tree declares its functions (before any analysis reads it).
-  crossFile.apis.addHeader(kernelHeaderDeclarations(root));
+  crossFile.apis.addHeader(kernelHeaderDeclarations(root, setup.cache));
   const fitted = crossFile.apis.report();
   const notes = [...fitted.notes];
   /** What the run's triggered functions call (see headerFunctionsWorthSummarising). */
