@@ -87,7 +87,7 @@ async function run(given: readonly RunSource[], requested: AnalyzeOptions): Prom
 async function readAndAnalyze(setup: RunAnalysis, pool: RunPool, phases: PhaseLog): Promise<FilesAnalyzed> {
   const { sources, stats, crossFile } = setup;
   const kept = setup.cache ? FactsCache.open(setup.cache, setup.factsConfig) : null;
-  const read = await readAll(sources, crossFile, setup.factsConfig, pool.wanted && !someInMemory(sources) ? pool.get() : null, kept);
+  const read = await readAll(sources, crossFile, setup.factsConfig, pool.wanted && !someInMemory(sources) ? () => pool.get() : null, kept);
   stats.parseMs += read.ms;
   stats.factsFromCache = read.fromCache;
   phases.mark('read+prescan');
