@@ -279,17 +279,25 @@ export class Demand {
     const count = this.nodes.length;
     // Callers of each definition, packed (a whole tree has millions of call edges): the callers
     // of `d` are callerList[callerStart[d] .. callerStart[d + 1]).
+    // Each call resolved once: the edges in caller order, then bucketed by definition.
     const counts = new Int32Array(count + 1);
-    const eachEdge = (visit: (caller: number, def: number) => void): void =>
-      this.nodes.forEach((node, id) => {
-        for (const name of node.fn.ids) for (const def of this.resolve(node.file, name)) if (def !== id) visit(id, def);
-      });
-    eachEdge((_, def) => counts[def + 1]++);
+    const edgeCallers: number[] = [];
+    const edgeDefs: number[] = [];
+    this.nodes.forEach((node, id) => {
+      for (const name of node.fn.ids) {
+        for (const def of this.resolve(node.file, name)) {
+          if (def === id) continue;
+          edgeCallers.push(id);
+          edgeDefs.push(def);
+          counts[def + 1]++;
+        }
+      }
+    });
     for (let i = 0; i < count; i++) counts[i + 1] += counts[i];
     this.callerStart = counts;
     this.callerList = new Int32Array(counts[count]);
     const fillAt = counts.slice(0, count);
-    eachEdge((caller, def) => (this.callerList[fillAt[def]++] = caller));
+    for (let e = 0; e < edgeDefs.length; e++) this.callerList[fillAt[edgeDefs[e]]++] = edgeCallers[e];
     // Functions that may fault or take the mmap lock somewhere down their calls.
     this.inside = this.upward(new Set([...names.insideNames, ...names.lockNames]));
     this.takesVma = new Uint8Array(count);
