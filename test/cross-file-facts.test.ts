@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { archOf, CrossFileFacts, type FileContribution } from '../src/engine/cross-file-facts.js';
+import { quotedIncludes } from '../src/parallel/file-facts.js';
 import type { ApiEntry } from '../src/kb/lock-api.js';
 
 const ROOT = '/k';
@@ -42,4 +43,19 @@ test('cross-file facts: the first definition per architecture wins, and a re-ana
   assert.ok(k.summaryOf('f', '/k/mm/x.c')?.lock);
   k.publish('/k/mm/mmap.c', fileKnowledge([nothing('f', '/k/mm/mmap.c')]));
   assert.equal(k.summaryOf('f', '/k/mm/x.c')?.lock, undefined);
+});
+
+test('file facts: the headers a file includes with quotes, from directives at the start of a line only', () => {
+  const text = [
+    '#include <linux/mm.h>',
+    '#include "internal.h"',
+    '  #  include\t"sub/x.h" /* trailing */',
+    '/* #include "commented.h" */',
+    'int include_count; /* include "not.h" */',
+    '#include "no-extension"',
+    '#include "last.h"',
+  ].join('\n');
+  assert.deepEqual(quotedIncludes(text), ['internal.h', 'sub/x.h', 'last.h']);
+  assert.deepEqual(quotedIncludes('#include "only.h"'), ['only.h'], 'a directive on the last line without a newline');
+  assert.deepEqual(quotedIncludes(''), []);
 });

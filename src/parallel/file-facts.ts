@@ -44,8 +44,8 @@ export function fileFacts(file: string, text: string, config: FactsConfig): File
   const scan = prescan(text, compiled.wanted);
   markTriggered(scan, text, compiled.triggers);
   const includes: string[] = [];
-  for (const m of text.matchAll(/^[ \t]*#[ \t]*include[ \t]+"([^"]+\.h)"/gm)) {
-    const h = path.resolve(path.dirname(file), m[1]);
+  for (const name of quotedIncludes(text)) {
+    const h = path.resolve(path.dirname(file), name);
     if (existsSync(h)) includes.push(h);
   }
   return {
@@ -58,6 +58,28 @@ export function fileFacts(file: string, text: string, config: FactsConfig): File
     declarations: knowledgeBaseDefinitions(file, text, scan),
     hash: config.hash ? contentHash(text) : null,
   };
+}
+
+const QUOTED_INCLUDE = /^[ \t]*#[ \t]*include[ \t]+"([^"]+\.h)"/;
+
+/**
+ * The headers a text includes with `#include "x.h"` (a directive at the start of a line): each
+ * `include` found by indexOf and its line checked, which is several times faster over a large
+ * file than one multi-line regular expression trying every position.
+ */
+export function quotedIncludes(text: string): string[] {
+  const out: string[] = [];
+  for (let at = text.indexOf('include'); at >= 0; at = text.indexOf('include', at + 7)) {
+    const lineStart = text.lastIndexOf('\n', at) + 1;
+    const lineEnd = text.indexOf('\n', at);
+    const m = QUOTED_INCLUDE.exec(text.slice(lineStart, lineEnd < 0 ? text.length : lineEnd));
+    if (m) {
+      out.push(m[1]);
+      if (lineEnd < 0) break;
+      at = lineEnd - 7;
+    }
+  }
+  return out;
 }
 
 /**
