@@ -14,8 +14,7 @@ import { UsageError } from './usage-error.js';
 
 /** Patterns of the files a directory contributes. */
 export const C_SOURCE_PATTERNS = ['**/*.c', '**/*.h'];
-/** Directories never searched. */
-/** Directories whose contents are never sources (glob prunes them rather than matching each file below). */
+/** Directories never searched: their contents are never sources (glob prunes them rather than matching each file below). */
 const IGNORED_DIRECTORIES = new Set(['node_modules', '.git']);
 const IGNORED = { ignored: (): boolean => false, childrenIgnored: (p: { name: string }): boolean => IGNORED_DIRECTORIES.has(p.name) };
 

@@ -7,10 +7,8 @@
 // shards of its files' directories and writes again only those where it read a file. A file that
 // could not be read has no facts and is never kept.
 
-import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
 import path from 'node:path';
-import type { ResultCache } from '../cache.js';
+import { contentHash, statOf, type ResultCache } from '../cache.js';
 import type { FactsConfig, FileFacts } from '../parallel/file-facts.js';
 import { internName, type PrescanFunction } from '../engine/prescan.js';
 
@@ -49,8 +47,6 @@ export class FactsCache {
   private readonly changed = new Set<number>();
   /** The stat of each file looked up (taken before it is read, so that a write during the read is seen next time). */
   private readonly stats = new Map<string, [number, number]>();
-  /** Files whose facts came from the cache. */
-  hits = 0;
 
   private constructor(
     private readonly cache: ResultCache,
@@ -58,23 +54,18 @@ export class FactsCache {
   ) {}
 
   static open(cache: ResultCache, config: FactsConfig): FactsCache {
-    return new FactsCache(cache, createHash('sha256').update(JSON.stringify(config)).digest('hex'));
+    return new FactsCache(cache, contentHash(JSON.stringify(config)));
   }
 
   /** The facts of `file` when its size and modification time are those they were read under. */
   lookup(file: string): FileFacts | null {
-    let now: [number, number];
-    try {
-      const st = statSync(file);
-      now = [st.size, st.mtimeMs];
-    } catch {
-      return null;
-    }
+    const st = statOf(file);
+    if (!st) return null;
+    const now: [number, number] = [st[1], st[2]];
     this.stats.set(file, now);
     const shard = this.shard(shardOf(file));
     const kept = shard.files.get(file);
     if (!kept || kept.size !== now[0] || kept.mtimeMs !== now[1]) return null;
-    this.hits++;
     kept.facts ??= unpack(kept.packed!, shard.strings);
     return kept.facts;
   }
