@@ -66,7 +66,7 @@ async function run(given: readonly RunSource[], requested: AnalyzeOptions): Prom
   // Workers read the files and analyse them ahead of their turn (src/parallel/), started at
   // their first use: a run whose files all come from the cache starts no worker.
   const jobs = Math.max(1, options.jobs ?? defaultJobs());
-  const pool = new RunPool(jobs, jobs > 1 && setup.useDemand && sources.length > 1, options, setup.crossFile);
+  const pool = new RunPool(jobs, options.jobs !== undefined, jobs > 1 && setup.useDemand && sources.length > 1, options, setup.crossFile);
   let analyzed: FilesAnalyzed;
   try {
     analyzed = await readAndAnalyze(setup, pool, phases);
@@ -87,7 +87,7 @@ async function run(given: readonly RunSource[], requested: AnalyzeOptions): Prom
 async function readAndAnalyze(setup: RunAnalysis, pool: RunPool, phases: PhaseLog): Promise<FilesAnalyzed> {
   const { sources, stats, crossFile } = setup;
   const kept = setup.cache ? FactsCache.open(setup.cache, setup.factsConfig) : null;
-  const read = await readAll(sources, crossFile, setup.factsConfig, pool.wanted && !someInMemory(sources) ? () => pool.get() : null, kept);
+  const read = await readAll(sources, crossFile, setup.factsConfig, pool.wanted ? (filesToRead) => pool.forReading(filesToRead) : null, kept);
   stats.parseMs += read.ms;
   stats.factsFromCache = read.fromCache;
   phases.mark('read+prescan');
@@ -97,8 +97,11 @@ async function readAndAnalyze(setup: RunAnalysis, pool: RunPool, phases: PhaseLo
   stats.functionsInRun = prepared.functionsInRun;
   phases.mark('headers+demand');
   const { demand } = prepared;
+  // Workers that only read: their memory goes before the analysis.
+  const toAnalyse = demand ? sources.filter((src) => demand.fileNeeded(src.path)).length : sources.length;
+  if (!pool.analyseInWorkers(toAnalyse)) await pool.close();
   const ordered = calleesFirst(sources, read.prescans, (file) => (demand ? demand.neededIn(file) : null), crossFile.domains);
-  phases.mark('order');
+  phases.mark(`order (${toAnalyse} files to analyse)`);
   const scheduler = new RoundScheduler(setup, read, demand, prepared.apisChanged, pool, ordered);
   const rounds = await analyzeToFixedPoint(scheduler, ordered, phases);
   stats.summaryRounds = rounds.rounds;

@@ -30,7 +30,7 @@ export interface AnalyzeArguments {
   shard: Shard | undefined;
   /** --quiet: no progress line on stderr. */
   quiet: boolean;
-  /** -j N: worker threads (undefined: the cores available). */
+  /** -j N: worker threads (undefined: the default, src/run/run-pool.ts). */
   jobs: number | undefined;
   /** --no-cache: no cache of file analyses. */
   cache: boolean;
@@ -97,7 +97,7 @@ const ANALYZE_OPTIONS: OptionSpec[] = [
   { name: 'baseline', type: 'string', value: 'FILE', describe: 'Report only the findings the baseline FILE does not hold, and list its entries that match nothing any more' },
   { name: 'write-baseline', type: 'string', value: 'FILE', describe: "Write the run's findings to FILE as a baseline (keyed by rule, file, function and statement, not line)" },
   { name: 'compile-commands', aliases: ['p'], type: 'string', value: 'FILE', describe: "Analyse the C files of a compilation database (the kernel's make compile_commands.json), with its macros and the build's configuration (generated/autoconf.h); paths given restrict it" },
-  { name: 'jobs', aliases: ['j'], type: 'string', value: 'N', describe: 'Analyse with N worker threads (default: the cores available; 1: in this thread only). The report is the same for any N' },
+  { name: 'jobs', aliases: ['j'], type: 'string', value: 'N', describe: 'Read and analyse with N worker threads (1: in this thread only; default: the cores available, for a run of 1,000 files or more to read or to analyse, else this thread). The report is the same for any N' },
 ];
 
 /** vmalint's commands; each declares the options it reads, so that the others reject them. */

@@ -180,7 +180,7 @@ export interface AnalyzeOptions {
   demand?: boolean;
   /** Directory of the cache of file analyses (src/cache.ts); none when absent. */
   cacheDir?: string;
-  /** Worker threads analysing files ahead of their turn (-j); default: the cores available. 1: none. */
+  /** Worker threads reading files and analysing them ahead of their turn (-j); 1: none; default: the cores available for a run of 1,000 files or more to read or to analyse (src/run/run-pool.ts), else none. */
   jobs?: number;
   /**
    * The run's summaries are wanted (--summaries-out): every non-static function whose summary can

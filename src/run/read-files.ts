@@ -29,11 +29,11 @@ export interface FilesRead {
 }
 
 /**
- * Reads the files (in the workers of `pool`, started only when some file is to be read, unless some
- * are held in memory); a file that cannot be read has no facts, and its analysis reports why. With
+ * Reads the files (in the workers `pool` gives for that many files to read, if any, unless some are
+ * held in memory); a file that cannot be read has no facts, and its analysis reports why. With
  * `kept`, a file on disk whose stat is unchanged takes its facts from the cache instead.
  */
-export async function readAll(sources: readonly RunSource[], crossFile: CrossFileFacts, config: FactsConfig, pool: (() => WorkerPool) | null, kept: FactsCache | null = null): Promise<FilesRead> {
+export async function readAll(sources: readonly RunSource[], crossFile: CrossFileFacts, config: FactsConfig, pool: ((filesToRead: number) => WorkerPool | null) | null, kept: FactsCache | null = null): Promise<FilesRead> {
   const t0 = performance.now();
   const read: FilesRead = { prescans: new Map(), hashes: new Map(), suppressions: new Map(), localHeaders: new Set(), ms: 0, fromCache: 0 };
   // In the files' order, whatever order the workers finish in.
@@ -55,9 +55,10 @@ export async function readAll(sources: readonly RunSource[], crossFile: CrossFil
     const got = src.read();
     if (!('error' in got)) fresh(fileFacts(src.path, got.text, config));
   };
-  if (pool && toRead.length && !someInMemory(toRead)) {
+  const workers = toRead.length && !someInMemory(toRead) ? pool?.(toRead.length) : null;
+  if (workers) {
     const byPath = new Map(toRead.map((s) => [s.path, s]));
-    for (const batch of pool().facts(toRead.map((s) => s.path), config)) {
+    for (const batch of workers.facts(toRead.map((s) => s.path), config)) {
       // A batch whose worker failed is read again here rather than left without facts.
       for (const facts of await batch) if ('error' in facts) readHere(byPath.get(facts.path)!);
       else fresh(facts);
