@@ -13,7 +13,7 @@ import { readSource } from './parallel/file-task.js';
 import { defaultJobs } from './parallel/pool.js';
 import { setUpRun, startAnalysis, type RunAnalysis, type RunSetup } from './run/run-setup.js';
 import { someInMemory, type RunSource } from './run/run-source.js';
-import { cachedRun, runEntryPlace, storeRun } from './run/run-cache.js';
+import { cachedRun, runEntryPlace, storeRun, type RunEntryPlace } from './run/run-cache.js';
 import { readAll, type FilesRead } from './run/read-files.js';
 import { FactsCache } from './run/facts-cache.js';
 import { summariseHeadersThenDemand } from './run/headers-and-demand.js';
@@ -69,7 +69,7 @@ async function run(given: readonly RunSource[], requested: AnalyzeOptions): Prom
   const pool = new RunPool(jobs, options.jobs !== undefined, jobs > 1 && setup.useDemand && sources.length > 1, options, setup.crossFile);
   let analyzed: FilesAnalyzed;
   try {
-    analyzed = await readAndAnalyze(setup, pool, phases);
+    analyzed = await readAndAnalyze(setup, pool, phases, runEntry?.stats ?? null);
   } finally {
     await pool.close();
   }
@@ -84,9 +84,9 @@ async function run(given: readonly RunSource[], requested: AnalyzeOptions): Prom
 }
 
 /** Everything between the pool's start and its end: read, summarise the headers, analyse in rounds. */
-async function readAndAnalyze(setup: RunAnalysis, pool: RunPool, phases: PhaseLog): Promise<FilesAnalyzed> {
+async function readAndAnalyze(setup: RunAnalysis, pool: RunPool, phases: PhaseLog, statsTaken: RunEntryPlace['stats'] | null): Promise<FilesAnalyzed> {
   const { sources, stats, crossFile } = setup;
-  const kept = setup.cache ? FactsCache.open(setup.cache, setup.factsConfig) : null;
+  const kept = setup.cache ? FactsCache.open(setup.cache, setup.factsConfig, statsTaken) : null;
   const read = await readAll(sources, crossFile, setup.factsConfig, pool.wanted ? (filesToRead) => pool.forReading(filesToRead) : null, kept);
   stats.parseMs += read.ms;
   stats.factsFromCache = read.fromCache;

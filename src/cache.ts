@@ -232,9 +232,10 @@ export function runKey(cache: ResultCache, files: readonly string[], extra: unkn
   return cache.key('<run>', createHash('sha256').update(JSON.stringify([files, extra])).digest('hex'), null);
 }
 
-export function runEntryHolds(entry: RunEntry): boolean {
+/** Does every file of a run entry have the stat it had (`known`: stats this run took already)? */
+export function runEntryHolds(entry: RunEntry, known?: ReadonlyMap<string, readonly [string, number, number]>): boolean {
   return entry.files.every(([file, size, mtime]) => {
-    const now = statOf(file) ?? [file, -1, -1];
+    const now = known?.get(file) ?? statOf(file) ?? [file, -1, -1];
     return now[1] === size && now[2] === mtime;
   });
 }

@@ -10,7 +10,7 @@
 import path from 'node:path';
 import { contentHash, statOf, type ResultCache } from '../cache.js';
 import type { FactsConfig, FileFacts } from '../parallel/file-facts.js';
-import { internName, type PrescanFunction } from '../engine/prescan.js';
+import { internOwnedName, type PrescanFunction } from '../engine/prescan.js';
 
 /**
  * A file's facts as kept: its functions packed into numbers (name and identifiers as indices into
@@ -51,16 +51,18 @@ export class FactsCache {
   private constructor(
     private readonly cache: ResultCache,
     private readonly configHash: string,
+    /** Stats the run took already (before any read): a file is not stat'ed twice. */
+    private readonly statsTaken: ReadonlyMap<string, readonly [string, number, number]> | null,
   ) {}
 
-  static open(cache: ResultCache, config: FactsConfig): FactsCache {
-    return new FactsCache(cache, contentHash(JSON.stringify(config)));
+  static open(cache: ResultCache, config: FactsConfig, statsTaken: ReadonlyMap<string, readonly [string, number, number]> | null = null): FactsCache {
+    return new FactsCache(cache, contentHash(JSON.stringify(config)), statsTaken);
   }
 
   /** The facts of `file` when its size and modification time are those they were read under. */
   lookup(file: string): FileFacts | null {
-    const st = statOf(file);
-    if (!st) return null;
+    const st = this.statsTaken?.get(file) ?? statOf(file);
+    if (!st || st[1] < 0) return null;
     const now: [number, number] = [st[1], st[2]];
     this.stats.set(file, now);
     const shard = this.shard(shardOf(file));
@@ -91,7 +93,7 @@ export class FactsCache {
       const value = this.cache.getValue(this.key(n)) as StoredShard | null;
       shard = { strings: [], files: new Map() };
       if (value && Array.isArray(value.strings) && Array.isArray(value.files)) {
-        shard.strings = value.strings.map(internName);
+        shard.strings = value.strings.map(internOwnedName);
         for (const [file, size, mtimeMs, packed] of value.files) shard.files.set(file, { size, mtimeMs, packed, facts: null });
       }
       this.shards.set(n, shard);

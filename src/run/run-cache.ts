@@ -21,6 +21,8 @@ export function openCache(options: AnalyzeOptions): { cache: ResultCache | null;
 export interface RunEntryPlace {
   key: string;
   sources: [string, number, number][];
+  /** The same by path: the run stats each of its files once (the entry's check, the facts cache). */
+  stats: ReadonlyMap<string, readonly [string, number, number]>;
 }
 
 /** The run-level entry of a run of files read from disk (null for sources held in memory). */
@@ -30,13 +32,13 @@ export function runEntryPlace(cache: ResultCache, sources: readonly RunSource[],
   for (const src of sources) stats.set(src.path, statOf(src.path) ?? [src.path, -1, -1]);
   const { root, options } = extra;
   const key = runKey(cache, [...stats.values()].map(([f]) => f), { root, summariesIn: options.summariesIn ?? null, lockOrderIn: options.lockOrderIn ?? null, exportSummaries: !!options.exportSummaries, demand: options.demand !== false });
-  return { key, sources: [...stats.values()] };
+  return { key, sources: [...stats.values()], stats };
 }
 
 /** The report the last identical run made, when every file it read is as it was (its stats for this run's taking it). */
 export function cachedRun(cache: ResultCache, place: RunEntryPlace, start: number): RunResult | null {
   const entry = cache.getRun(place.key);
-  if (!entry || !runEntryHolds(entry)) return null;
+  if (!entry || !runEntryHolds(entry, place.stats)) return null;
   const stats = { ...entry.result.stats, filesParsed: 0, filesFromCache: entry.result.stats.files, factsFromCache: entry.result.stats.files, parseMs: 0, analyzeMs: 0, filesAnalyzedAhead: 0, filesAnalyzedAgain: 0, functionsReused: 0 };
   stats.totalMs = performance.now() - start;
   return { ...entry.result, stats };
