@@ -111,3 +111,49 @@ test('memo: a caller is analysed again when a function of the file it calls chan
   // second() only moved; fetch() changed and first() calls it.
   assert.equal(stats.functionsReused, 1);
 });
+
+// A static helper that takes the mmap lock itself, called with it held: the finding comes from the
+// helper's analysis with its caller's locks at entry, and is reported at the call.
+const CALLERS_HOLD = `struct mm_struct;
+static long fault_in_user_page(unsigned long start, struct page **page)
+{
+	return get_user_pages_unlocked(start, 1, page, FOLL_WRITE);
+}
+
+static long touch_user_page(unsigned long start, struct page **page)
+{
+	long ret;
+
+	mmap_read_lock(current->mm);
+	ret = fault_in_user_page(start, page);
+	mmap_read_unlock(current->mm);
+	return ret;
+}
+`;
+
+test('memo: a static function analysed with its callers\' locks at entry is taken from the memo when the callers moved, and its finding moves with them', async () => {
+  await initParser();
+  const recorded = new FileAnalyzer(selectRules({}), {}, emptyStats(), NOTHING).analyze({ path: 'callers.c', text: CALLERS_HOLD }, { report: true }).functions;
+  // Two lines above everything, one more between the helper and its caller: they move apart.
+  const after = { path: 'callers.c', text: `/* a comment\n   of two lines */\n${CALLERS_HOLD.replace('static long touch_user_page', '\nstatic long touch_user_page')}` };
+  const fresh = new FileAnalyzer(selectRules({}), {}, emptyStats(), NOTHING).analyze(after, { report: true }).outcome;
+  assert.ok(fresh.findings.some((f) => /called here with the lock held/.test(f.message) && f.line === 15), JSON.stringify(fresh.findings));
+  const stats = emptyStats();
+  const moved = new FileAnalyzer(selectRules({}), {}, stats, NOTHING).analyze(after, { report: true, functions: recorded }).outcome;
+  // The helper, its caller, and the helper with the caller's lock at entry.
+  assert.equal(stats.functionsReused, 3);
+  assert.deepEqual(moved.findings, fresh.findings);
+});
+
+test('memo: a static function is analysed again with its callers\' locks when the locks they hold change', async () => {
+  await initParser();
+  const recorded = new FileAnalyzer(selectRules({}), {}, emptyStats(), NOTHING).analyze({ path: 'callers.c', text: CALLERS_HOLD }, { report: true }).functions;
+  const writer = { path: 'callers.c', text: CALLERS_HOLD.replace('mmap_read_lock(current->mm);', 'mmap_write_lock(current->mm);').replace('mmap_read_unlock(current->mm);', 'mmap_write_unlock(current->mm);') };
+  const fresh = new FileAnalyzer(selectRules({}), {}, emptyStats(), NOTHING).analyze(writer, { report: true }).outcome;
+  assert.ok(fresh.findings.some((f) => /called here with the lock held/.test(f.message) && /write/.test(f.message)), JSON.stringify(fresh.findings));
+  const stats = emptyStats();
+  const out = new FileAnalyzer(selectRules({}), {}, stats, NOTHING).analyze(writer, { report: true, functions: recorded }).outcome;
+  // Only the helper's own analysis: its caller's text changed, and so did the lock at its entry.
+  assert.equal(stats.functionsReused, 1);
+  assert.deepEqual(out.findings, fresh.findings);
+});

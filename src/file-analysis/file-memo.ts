@@ -12,6 +12,7 @@ import { atOrigin, memoKey, moved, positionOf, type FunctionMemo, type FunctionP
 import { exactFingerprint } from '../cross-file-view.js';
 import { placeOf, type FileFunctions } from './file-functions.js';
 import type { FileResolver } from './file-resolver.js';
+import type { CallerEntry } from './function-runner.js';
 
 /** A memo entry's input naming a constant's value (beside the initializers it read): `#define NAME`. */
 const CONSTANT_INPUT = '#define ';
@@ -34,11 +35,34 @@ export class FileMemo {
     return memoKey(this.file, withVisitors, this.functions.staticsCalled(fn), this.functions.handoffs.get(name), this.functions.contexts.get(name)?.how, fn.text);
   }
 
+  /**
+   * The key of a function's analysis with its callers' locks at entry: keyOf()'s, and the entry
+   * (the locks, what says so, the first call, how many calls) with every place in the file told
+   * from the start of the function it lies in, so that it holds when functions move. Null when a
+   * place of the entry lies outside the file's functions (that analysis is not memoised).
+   */
+  callersKeyOf(fn: AstNode, callers: CallerEntry): { key: string; places: Map<string, FunctionPlace> } | null {
+    const entry = { locks: callers.locks, none: callers.none ?? null, site: callers.relocation.site.step, calls: callers.relocation.callers };
+    const places = new Map<string, FunctionPlace>();
+    for (const line of linesIn(entry, this.file)) {
+      const at = this.functions.nodes.find((f) => line >= f.row + 1 && line <= f.endRow + 1);
+      const name = at && this.functions.infos.get(at)?.name;
+      if (!at || !name || this.functions.byName.get(name) !== at) return null;
+      places.set(name, placeOf(at));
+    }
+    const toOrigin = [...places.values()].map((p) => ({ from: p, to: atOrigin(p) }));
+    const placeFree = moved(entry, this.file, toOrigin);
+    if (!placeFree) return null;
+    return { key: `${this.keyOf(fn, true)}\0callers\0${JSON.stringify(placeFree)}`, places };
+  }
+
   /** The memo's entry for `key`, moved to where the file's functions stand now, when its answers hold. */
   recall(key: string, fn: AstNode): MemoEntry | null {
     const stored = this.memo.get(key);
     if (!stored?.analysis || !this.answersHold(stored)) return null;
     const here = placeOf(fn);
+    // A function of the entry's places no longer defined: the key (naming it) does not match anyway.
+    if ([...stored.places.keys()].some((name) => !this.functions.byName.has(name))) return null;
     const moves = [{ from: stored.at, to: here }, ...[...stored.places].map(([name, from]) => ({ from, to: placeOf(this.functions.byName.get(name)!) }))];
     const hit = moved(stored, this.file, moves);
     if (!hit) return null;
@@ -47,10 +71,10 @@ export class FileMemo {
     return hit;
   }
 
-  /** Starts recording the analysis of `fn` under `key`. */
-  record(key: string, fn: AstNode): MemoRecording {
+  /** Starts recording the analysis of `fn` under `key` (`places`: of the file's functions its entry names). */
+  record(key: string, fn: AstNode, places?: ReadonlyMap<string, FunctionPlace>): MemoRecording {
     return new MemoRecording(
-      { key, at: placeOf(fn), deps: new Map(), places: new Map(), initializers: new Map(), reports: [], analysis: null, failureReturns: [] },
+      { key, at: placeOf(fn), deps: new Map(), places: new Map(places ?? []), initializers: new Map(), reports: [], analysis: null, failureReturns: [] },
       this.resolver,
       (name, entry) => this.dependency(name, entry),
     );
@@ -131,4 +155,23 @@ export class MemoRecording {
   report(ruleIndex: number, finding: FindingInput): void {
     this.entry.reports.push([ruleIndex, { ...finding, node: positionOf(finding.node) }]);
   }
+}
+
+/** The lines of `file` that places in `value` name ({ file, line } objects: trace steps). */
+function linesIn(value: unknown, file: string): Set<number> {
+  const lines = new Set<number>();
+  const seen = new Set<object>();
+  const walk = (item: unknown): void => {
+    if (!item || typeof item !== 'object' || seen.has(item)) return;
+    seen.add(item);
+    if (Array.isArray(item)) {
+      for (const x of item) walk(x);
+      return;
+    }
+    const o = item as Record<string, unknown>;
+    if (o['file'] === file && typeof o['line'] === 'number') lines.add(o['line']);
+    for (const k of Object.keys(o)) walk(o[k]);
+  };
+  walk(value);
+  return lines;
 }

@@ -18,7 +18,10 @@ export type ReportSink = (ruleIndex: number, finding: FindingInput) => void;
 export interface Relocation {
   /** The first call. */
   site: CallSite;
-  /** The steps of the entry locks (the calls): a finding whose trace has none is not the callers'. */
+  /**
+   * The steps of the entry locks (the calls): a finding whose trace has none is not the callers'.
+   * Compared by value (stepKey): a finding recalled from the memo holds copies of them.
+   */
   entrySteps: Set<TraceStep>;
   /** The step that says no caller holds a lock of some classes (CallerEntry.none). */
   noneStep?: TraceStep;
@@ -97,8 +100,12 @@ export class FindingCollector {
 
   /** A finding made only because the callers hold a lock: reported at the call, where the lock is held. */
   private relocate(finding: Finding, f: FindingInput, r: Relocation): void {
-    const held = f.trace.some((s) => r.entrySteps.has(s));
-    const free = !!r.noneStep && f.trace.includes(r.noneStep);
+    const entryKeys = new Set([...r.entrySteps].map(stepKey));
+    const isEntry = (s: TraceStep): boolean => entryKeys.has(stepKey(s));
+    const noneKey = r.noneStep && stepKey(r.noneStep);
+    const isNone = (s: TraceStep): boolean => !!noneKey && stepKey(s) === noneKey;
+    const held = f.trace.some(isEntry);
+    const free = f.trace.some(isNone);
     if (!held && !free) return;
     const call = r.site.step;
     // The caller's own analysis may have reported it at the call already, through the callee's summary.
@@ -112,7 +119,7 @@ export class FindingCollector {
       endColumn: call.column,
       function: r.site.step.message.replace(/\(\) calls .*$/, ''),
       message: `in ${r.callee}() (line ${finding.line}), called here ${held ? 'with the lock held' : 'without the lock'}${others}: ${finding.message}`,
-      trace: f.trace.map((s) => (r.entrySteps.has(s) ? call : s === r.noneStep ? { ...call, message: s.message } : s)),
+      trace: f.trace.map((s) => (isEntry(s) ? call : isNone(s) ? { ...call, message: s.message } : s)),
       lineText: this.lineText(call.line - 1),
     });
   }
@@ -151,4 +158,9 @@ export class FindingCollector {
       },
     };
   }
+}
+
+/** A trace step by value: where, and what it says. */
+function stepKey(s: TraceStep): string {
+  return `${s.file}\0${s.line}\0${s.column}\0${s.message}`;
 }

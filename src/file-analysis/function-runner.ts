@@ -47,20 +47,21 @@ export class FunctionRunner {
 
   /**
    * Analyses `fn` (`withVisitors`: the rules watch; `callers`: with the locks its callers hold at
-   * entry, not memoised). Null when its analysis threw, now or before.
+   * entry, the rules watching). Null when its analysis threw, now or before.
    */
   analyze(fn: AstNode, withVisitors: boolean, callers?: CallerEntry): FunctionAnalysis | null {
     if (this.failed.has(fn)) return null;
     const info = this.functions.infos.get(fn)!;
     const sink = this.collector.sinkFor(info.name, callers?.relocation ?? null);
-    const key = callers ? null : this.memo.keyOf(fn, withVisitors);
+    const withCallers = callers ? this.memo.callersKeyOf(fn, callers) : null;
+    const key = callers ? (withCallers?.key ?? null) : this.memo.keyOf(fn, withVisitors);
     const hit = key ? this.memo.recall(key, fn) : null;
     if (hit) {
       for (const [ruleIndex, f] of hit.reports) sink(ruleIndex, f);
       this.stats.functionsReused++;
       return { ...hit.analysis!, info, result: { info, failureReturns: hit.failureReturns } };
     }
-    const recording = key ? this.memo.record(key, fn) : null;
+    const recording = key ? this.memo.record(key, fn, withCallers?.places) : null;
     const recordingSink: ReportSink = recording
       ? (ruleIndex, f) => {
           recording.report(ruleIndex, f);
