@@ -1,27 +1,16 @@
-// Entry point of the analysis: files in, findings, notifications and stats out, in named steps:
-// set up (src/run/run-setup.ts), the run-level cache entry (src/run/run-cache.ts), read every
-// file once (src/run/read-files.ts), summarise the headers and compute the demand
-// (src/run/headers-and-demand.ts), analyse the files in rounds to the cross-file fixed point
-// (src/run/round-scheduler.ts), collect the findings (src/run/collect-findings.ts), then keep the
-// report in the cache. Per-file isolation: a file that cannot be read, parsed or analysed yields a
-// notification and the run goes on with the others.
+// Entry point of the analysis: files in, findings, notifications and stats out. The run is
+// prepared (src/run/run-prepare.ts: its sources, tree, options and cache), answered by the
+// run-level cache entry when it holds (src/run/run-cache.ts), else analysed by src/run/analysis-run.ts,
+// loaded only then with the engine.
 
 import { performance } from 'node:perf_hooks';
 import type { AnalyzeOptions, RunResult } from './types.js';
-import { calleesFirst } from './engine/callgraph.js';
-import { readSource } from './parallel/file-task.js';
-import { defaultJobs } from './parallel/pool.js';
-import { setUpRun, startAnalysis, type RunAnalysis, type RunSetup } from './run/run-setup.js';
-import { someInMemory, type RunSource } from './run/run-source.js';
-import { cachedRun, runEntryPlace, storeRun, type RunEntryPlace } from './run/run-cache.js';
-import { readAll, type FilesRead } from './run/read-files.js';
-import { FactsCache } from './run/facts-cache.js';
-import { summariseHeadersThenDemand } from './run/headers-and-demand.js';
-import { RunPool } from './run/run-pool.js';
-import { RoundScheduler } from './run/round-scheduler.js';
-import { collectFindings, exportedSummaries } from './run/collect-findings.js';
+import { readSource } from './read-source.js';
+import { prepareRun } from './run/run-prepare.js';
+import type { RunSource } from './run/run-source.js';
+import { cachedRun, runEntryPlace } from './run/run-cache.js';
 
-export { findKernelRoot } from './run/run-setup.js';
+export { findKernelRoot } from './run/run-prepare.js';
 
 /** A source given in memory (tests, editor buffers). */
 export interface SourceInput {
@@ -29,107 +18,16 @@ export interface SourceInput {
   text: string;
 }
 
-/**
- * Rounds of the cross-file fixed point: a file is analysed again when a summary it used changed.
- * A round is needed per change that goes back up the order (a cycle between files): the whole
- * 6.12 tree settles in 8 (kvm's and i915's cycles), mm/ in 3. A run that reaches the cap says so.
- */
-const MAX_ROUNDS = 16;
-
-/** With VMALINT_PHASES set, each phase's end on stderr: time since the run's start, memory. */
-class PhaseLog {
-  constructor(private readonly start: number) {}
-
-  mark(label: string): void {
-    if (process.env['VMALINT_PHASES']) process.stderr.write(`phase ${label}: ${((performance.now() - this.start) / 1000).toFixed(3)} s, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB\n`);
-  }
-}
-
-/** What analysing the files gave: each file's outcome, what reading them found, what the run said. */
-interface FilesAnalyzed {
-  scheduler: RoundScheduler;
-  read: FilesRead;
-  notes: RunSetup['notes'];
-  /** Headers the run read besides its files (the run-level cache entry checks them too). */
-  headersRead: Set<string>;
-}
-
 async function run(given: readonly RunSource[], requested: AnalyzeOptions): Promise<RunResult> {
   const start = performance.now();
-  const ready = setUpRun(given, requested);
-  const { cache, options, sources, stats } = ready;
+  const ready = prepareRun(given, requested);
+  const { cache, options, sources } = ready;
   const runEntry = cache ? runEntryPlace(cache, sources, { root: ready.root, options }) : null;
   const earlier = cache && runEntry ? cachedRun(cache, runEntry, start) : null;
   if (earlier) return earlier;
-  const setup = await startAnalysis(ready);
-  const phases = new PhaseLog(start);
-  // Workers read the files and analyse them ahead of their turn (src/parallel/), started at
-  // their first use: a run whose files all come from the cache starts no worker.
-  const jobs = Math.max(1, options.jobs ?? defaultJobs());
-  const pool = new RunPool(jobs, options.jobs !== undefined, jobs > 1 && setup.useDemand && sources.length > 1, options, setup.crossFile);
-  let analyzed: FilesAnalyzed;
-  try {
-    analyzed = await readAndAnalyze(setup, pool, phases, runEntry?.stats ?? null);
-  } finally {
-    await pool.close();
-  }
-  const notes = [...setup.notes, ...analyzed.notes];
-  if (cache?.writeError) notes.push({ file: options.cacheDir!, level: 'warning', message: cache.writeError });
-  const collected = collectFindings({ sources, outcomes: analyzed.scheduler.outcomes, notes, suppressions: analyzed.read.suppressions, rules: setup.rules, stats, lockOrder: setup.crossFile.runLockOrder() });
-  collected.stats.totalMs = performance.now() - start;
-  const result: RunResult = { findings: collected.findings, notifications: collected.notifications, stats: collected.stats, summaries: exportedSummaries(setup.crossFile), lockOrder: setup.crossFile.codeLockOrder() };
-  if (cache && runEntry) storeRun(cache, runEntry, new Set([...(setup.treeFile ? [setup.treeFile] : []), ...analyzed.headersRead]), result);
-  phases.mark('end');
-  return result;
-}
-
-/** Everything between the pool's start and its end: read, summarise the headers, analyse in rounds. */
-async function readAndAnalyze(setup: RunAnalysis, pool: RunPool, phases: PhaseLog, statsTaken: RunEntryPlace['stats'] | null): Promise<FilesAnalyzed> {
-  const { sources, stats, crossFile } = setup;
-  const kept = setup.cache ? FactsCache.open(setup.cache, setup.factsConfig, statsTaken) : null;
-  const read = await readAll(sources, crossFile, setup.factsConfig, pool.wanted ? (filesToRead) => pool.forReading(filesToRead) : null, kept);
-  stats.parseMs += read.ms;
-  stats.factsFromCache = read.fromCache;
-  phases.mark('read+prescan');
-  const prepared = summariseHeadersThenDemand(setup, read);
-  stats.kbEntriesNotMatching = prepared.kbEntriesNotMatching;
-  stats.kbEntriesMoved = prepared.kbEntriesMoved;
-  stats.functionsInRun = prepared.functionsInRun;
-  phases.mark('headers+demand');
-  const { demand } = prepared;
-  // Workers that only read: their memory goes before the analysis.
-  const toAnalyse = demand ? sources.filter((src) => demand.fileNeeded(src.path)).length : sources.length;
-  if (!pool.analyseInWorkers(toAnalyse)) await pool.close();
-  const ordered = calleesFirst(sources, read.prescans, (file) => (demand ? demand.neededIn(file) : null), crossFile.domains);
-  phases.mark(`order (${toAnalyse} files to analyse)`);
-  const scheduler = new RoundScheduler(setup, read, demand, prepared.apisChanged, pool, ordered);
-  const rounds = await analyzeToFixedPoint(scheduler, ordered, phases);
-  stats.summaryRounds = rounds.rounds;
-  stats.fileReanalyses = rounds.reanalyses;
-  const notes = [...prepared.notes];
-  if (rounds.unsettled) notes.push({ file: setup.root ?? '.', level: 'warning', message: `the summaries across files did not settle in ${MAX_ROUNDS} rounds: ${rounds.unsettled} file(s) used a summary that changed after their last analysis, so their findings may differ from a run to the fixed point` });
-  return { scheduler, read, notes, headersRead: prepared.headersRead };
-}
-
-/**
- * The files analysed in order, then those a changed summary makes dirty, round after round (at
- * most MAX_ROUNDS). A round takes with it the files after each one that its result makes dirty, so
- * a round is needed only for a change that goes back up the order (a cycle between files).
- */
-async function analyzeToFixedPoint(scheduler: RoundScheduler, ordered: readonly RunSource[], phases: PhaseLog): Promise<{ rounds: number; reanalyses: number; unsettled: number }> {
-  const first = await scheduler.analyzeInOrder(ordered);
-  phases.mark('round 1');
-  let rounds = 1;
-  let reanalyses = first - ordered.length;
-  for (;;) {
-    const dirty = scheduler.dirtyFiles(ordered);
-    if (!dirty.length) return { rounds, reanalyses, unsettled: 0 };
-    if (rounds >= MAX_ROUNDS) return { rounds, reanalyses, unsettled: dirty.length };
-    rounds++;
-    const taken = await scheduler.analyzeInOrder(dirty);
-    reanalyses += taken;
-    phases.mark(`round ${rounds} (${taken} files)`);
-  }
+  // The engine, loaded only now: a run the cache answers (a hook's run on unchanged files) does without.
+  const { analyzeRun } = await import('./run/analysis-run.js');
+  return analyzeRun(ready, runEntry, start);
 }
 
 /** Analyses files read from disk. Findings are sorted by file, line, column, rule. */

@@ -19,7 +19,7 @@ import { deserialize } from 'node:v8';
 import { prescan, type FilePrescan, type PrescanFunction } from './engine/prescan.js';
 import { lineAt } from './parse/ast.js';
 import { lookupApi } from './kb/lock-api.js';
-import { readSource } from './parallel/file-task.js';
+import { readSource } from './read-source.js';
 import { build, contentHash, writeSerialised } from './cache.js';
 import { sameProgram } from './engine/link-domain.js';
 

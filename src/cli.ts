@@ -15,7 +15,7 @@ import { analysisSetup, macroOptions, withConfiguredSeverity } from './project-o
 import { buildConfiguration, parseCompilerArguments, readCompileCommands, type CompilerCommand } from './kbuild.js';
 import { fileURLToPath } from 'node:url';
 import { onlyChangedLines, relativeToWorkingDirectory } from './changed-lines.js';
-import { decodeSource, readSource } from './parallel/file-task.js';
+import { decodeSource, readSource } from './read-source.js';
 import { calleeFiles } from './callee-files.js';
 import { relevantNames } from './engine/demand.js';
 import { allApis } from './kb/lock-api.js';

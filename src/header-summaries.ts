@@ -13,7 +13,7 @@ import type { FilePrescan, PrescanFunction } from './engine/prescan.js';
 import { entryRelevance, headerFunctionsWorthSummarising, type RelevantNames } from './engine/demand.js';
 import { fileFacts, type FactsConfig } from './parallel/file-facts.js';
 import { emptyOutcome, sameInputs, type AnalyzeFileOptions, type FileAnalyzer, type CrossFileView } from './file-analyzer.js';
-import { decodeSource } from './parallel/file-task.js';
+import { decodeSource } from './read-source.js';
 import { contentHash, type ResultCache } from './cache.js';
 import { macroFunctions } from './parse/macro-functions.js';
 import { findDeclarations, type Declaration } from './kb/declarations.js';

@@ -4,7 +4,6 @@
 // result carries what it produced and what it used (FileInputs), which the run checks before it
 // accepts a result computed ahead of its turn (src/run/round-scheduler.ts).
 
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { AnalyzeOptions, RunStats } from '../types.js';
 import { lookupApi, type ApiEntry } from '../kb/lock-api.js';
@@ -13,6 +12,7 @@ import type { MemoEntry } from '../function-memo.js';
 import { emptyStats } from '../stats.js';
 import { initParser } from '../parse/parser.js';
 import { injectedFailure } from '../failure-injection.js';
+import { readSource } from '../read-source.js';
 import { emptyOutcome, FileAnalyzer, selectRules, type AnalyzeFileOptions, type FileInputs, type FileOutcome, type CrossFileView } from '../file-analyzer.js';
 
 /** The options a runner needs (what can cross to a worker: no callbacks). */
@@ -55,42 +55,6 @@ export interface FileTaskResult {
   heapUsed: number;
   /** A failure the runner could not retry itself (its worker died): the main thread tries again. */
   retry?: boolean;
-}
-
-/** Decodes file bytes: UTF-8, or Latin-1 when they are not valid UTF-8. Null for binary files. */
-export function decodeSource(bytes: Buffer): string | null {
-  if (bytes.includes(0)) return null;
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return bytes.toString('latin1');
-  }
-}
-
-/**
- * Reads a C file of the run (an error message when it cannot be), blocking: the thread has nothing else to do meanwhile (a worker reading
- * its batch, the run's main thread), and tens of thousands of small files read one after the
- * other cost about four thread-pool round trips each when read asynchronously, more than the
- * reading itself (the whole tree's first phase: 37 s before).
- */
-export function readSource(file: string): { text: string } | { error: string } {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    return readError(err);
-  }
-  return sourceText(bytes);
-}
-
-function readError(err: unknown): { error: string } {
-  const code = (err as NodeJS.ErrnoException).code;
-  return { error: `cannot read: ${code === 'EACCES' ? 'permission denied' : code === 'ENOENT' ? 'no such file' : code ?? String(err)}` };
-}
-
-function sourceText(bytes: Buffer): { text: string } | { error: string } {
-  const text = decodeSource(bytes);
-  return text === null ? { error: 'binary file, not C source: skipped' } : { text };
 }
 
 /**

@@ -1,7 +1,8 @@
 // A worker thread of the pool (src/parallel/pool.ts): runs the tasks it is sent, one at a time:
 // a file's analysis, or the facts of files read before any analysis.
 import { parentPort, workerData } from 'node:worker_threads';
-import { FileTaskRunner, readSource, type FileTask, type RunnerOptions } from './file-task.js';
+import { FileTaskRunner, type FileTask, type RunnerOptions } from './file-task.js';
+import { readSource } from '../read-source.js';
 import { fileFacts, type FactsConfig } from './file-facts.js';
 
 const runner = new FileTaskRunner(workerData as RunnerOptions);
