@@ -30,13 +30,24 @@ export interface FileInputs {
   apis: Map<string, string>;
 }
 
+/**
+ * Fingerprints by object: a summary, a knowledge-base entry or an initializer is not changed once
+ * made (a changed one is a new object), and the same one is answered to many functions and files.
+ */
+const fingerprints = new WeakMap<object, string>();
+
 /** A fingerprint of everything in a summary (traces included): equal means the analysis saw the same. */
 export function exactFingerprint(e: ApiEntry | ReadonlyMap<string, string> | undefined): string {
   if (!e) return '';
-  // A digest: a file's inputs name hundreds of summaries, kept until the file's turn and cached.
-  return createHash('sha1')
-    .update(e instanceof Map ? JSON.stringify([...e]) : JSON.stringify(e))
-    .digest('base64');
+  let fp = fingerprints.get(e);
+  if (fp === undefined) {
+    // A digest: a file's inputs name hundreds of summaries, kept until the file's turn and cached.
+    fp = createHash('sha1')
+      .update(e instanceof Map ? JSON.stringify([...e]) : JSON.stringify(e))
+      .digest('base64');
+    fingerprints.set(e, fp);
+  }
+  return fp;
 }
 
 /** Do the answers `view` gives now equal those an analysis used? */

@@ -14,6 +14,9 @@ import { placeOf, type FileFunctions } from './file-functions.js';
 import type { FileResolver } from './file-resolver.js';
 import type { CallerEntry } from './function-runner.js';
 
+/** Place-free fingerprints of a summary of the file, by where its function stood (summaries are not changed once made). */
+const placeFree = new WeakMap<ApiEntry, Map<string, string>>();
+
 /** A memo entry's input naming a constant's value (beside the initializers it read): `#define NAME`. */
 const CONSTANT_INPUT = '#define ';
 
@@ -116,7 +119,13 @@ export class FileMemo {
 
   /** The fingerprint of what a function of this file says, wherever it stands (as if at the top of the file). */
   private placeFreeFingerprint(entry: ApiEntry | undefined, place: FunctionPlace): string {
-    return exactFingerprint(moved(entry, this.file, [{ from: place, to: atOrigin(place) }]) ?? entry);
+    if (!entry) return '';
+    const at = `${place.row}:${place.col}:${place.endRow}:${place.start}:${place.end}`;
+    let byPlace = placeFree.get(entry);
+    if (!byPlace) placeFree.set(entry, (byPlace = new Map()));
+    let fp = byPlace.get(at);
+    if (fp === undefined) byPlace.set(at, (fp = exactFingerprint(moved(entry, this.file, [{ from: place, to: atOrigin(place) }]) ?? entry)));
+    return fp;
   }
 }
 
