@@ -1,6 +1,7 @@
 // npm run bench [-- [--full] [--runs N] DIR...]: vmalint's wall time beside the bare tree-sitter
 // parse of the same files with the same parser (the floor), side by side: one thread, the worker
-// pool (without and with the cache), and a re-run over the unchanged files with the cache; their ratio to the floor, files and
+// pool, the default (which picks one of them by the run's size; without and with the cache), and
+// a re-run over the unchanged files with the cache; their ratio to the floor, files and
 // MB per second, and peak memory. Each vmalint run is a fresh process (`bin/vmalint`), as a
 // developer runs it; the floor is measured in this process, warmed up, on one thread.
 // Without directories it measures the real 6.12 mm/ that ../shared/get-kernel.sh provides;
@@ -143,13 +144,15 @@ async function floorOf(roots: string[]): Promise<{ files: string[]; mb: number; 
 async function directoryRows(roots: string[], env: NodeJS.ProcessEnv, cores: number): Promise<string[]> {
   const { files, mb, floor } = await floorOf(roots);
   const one = await vmalint(roots, ['-j', '1', '--no-cache'], env);
+  const workers = await vmalint(roots, ['-j', String(cores), '--no-cache'], env);
   const poolOnly = await vmalint(roots, ['--no-cache'], env);
   const pool = await vmalint(roots, [], env);
   const warm = await vmalint(roots, [], env);
   const rows: Row[] = [
     floor,
     { label: 'vmalint, all rules, -j 1', m: one, ms: one.wallMs },
-    { label: `vmalint, all rules, default -j (${cores})`, m: poolOnly, ms: poolOnly.wallMs },
+    { label: `vmalint, all rules, -j ${cores} (workers)`, m: workers, ms: workers.wallMs },
+    { label: `vmalint, all rules, default -j (workers from 1,000 files)`, m: poolOnly, ms: poolOnly.wallMs },
     { label: `vmalint, default -j, filling the cache`, m: pool, ms: pool.wallMs },
     { label: 'vmalint, unchanged re-run (warm cache)', m: warm, ms: warm.wallMs },
   ];
@@ -163,7 +166,7 @@ async function directoryRows(roots: string[], env: NodeJS.ProcessEnv, cores: num
   printRows(rows, files.length, mb);
   console.log('');
   console.log(`-j 1: prescan+parse+copy ${(s['parseMs'] / 1000).toFixed(2)} s, analysis ${(s['analyzeMs'] / 1000).toFixed(2)} s, ${s['summaryRounds']} summary rounds, ${s['fileReanalyses']} files analysed again, ${s['functionsReused']} function analyses reused`);
-  console.log(`default -j: ${(poolOnly.wallMs / one.wallMs).toFixed(2)}x the time of -j 1; ${pool.stats['filesAnalysedAhead']} files analysed ahead by workers (${pool.stats['filesAnalysedAgain']} done again); warm: ${warm.stats['filesFromCache']} analyses from the cache, ${warm.stats['filesParsed']} parses`);
+  console.log(`-j ${cores}: ${(workers.wallMs / one.wallMs).toFixed(2)}x the time of -j 1, ${workers.stats['filesAnalysedAhead']} files analysed ahead by workers (${workers.stats['filesAnalysedAgain']} done again); default -j: ${(poolOnly.wallMs / one.wallMs).toFixed(2)}x; warm: ${warm.stats['filesFromCache']} analyses from the cache, ${warm.stats['filesParsed']} parses`);
   return files;
 }
 
