@@ -236,7 +236,7 @@ async function hookRows(hookFile: string, env: NodeJS.ProcessEnv): Promise<void>
     const walls = list.map((m) => m.wallMs);
     const rss = Math.max(...list.map((m) => m.peakRssKb));
     const s0 = list[0]!.stats;
-    const how = list === changed ? `the first run: ${s0['filesParsed']} parse(s), ${s0['functions']! - s0['functionsReused']!} of ${s0['functions']} functions analysed again` : `the first run: ${s0['filesParsed']} parses`;
+    const how = list === changed ? `the first run: ${s0['filesParsed']} parse(s), ${s0['functions']} functions, ${s0['functionsReused']} analyses taken from the memo (with their callers' locks at entry too)` : `the first run: ${s0['filesParsed']} parses`;
     console.log(`  ${label.padEnd(30)} median ${(median(walls) / 1000).toFixed(2)} s (${(Math.min(...walls) / 1000).toFixed(2)} to ${(Math.max(...walls) / 1000).toFixed(2)} s), peak RSS ${Number.isNaN(rss) ? 'n/a' : `${(rss / 1024).toFixed(0)} MB`}; ${how}`);
   }
 }
