@@ -118,17 +118,6 @@ export function internName(name: string): string {
   return intern(name, 0, name.length);
 }
 
-/**
- * The one copy of a name held in a string of its own (read back from the cache by v8.deserialize):
- * kept as it is, not copied out of a larger string as a slice is.
- */
-export function internOwnedName(name: string): string {
-  const known = names.get(name);
-  if (known !== undefined) return known;
-  names.set(name, name);
-  return name;
-}
-
 function intern(text: string, start: number, end: number): string {
   const slice = text.slice(start, end);
   let name = names.get(slice);

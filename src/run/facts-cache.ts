@@ -10,12 +10,12 @@
 import path from 'node:path';
 import { contentHash, statOf, type ResultCache } from '../cache.js';
 import type { FactsConfig, FileFacts } from '../parallel/file-facts.js';
-import { internOwnedName, type PrescanFunction } from '../engine/prescan.js';
+import type { PrescanFunction } from '../engine/prescan.js';
 
 /**
  * A file's facts as kept: its functions packed into numbers (name and identifiers as indices into
- * the shard's strings, each string once per shard), so that a shard is read back quickly and its
- * names interned once each, not once per mention.
+ * the shard's strings, each string once per shard), so that a shard is read back quickly and each
+ * name is one string however often it is mentioned.
  */
 type PackedFacts = Omit<FileFacts, 'scan'> & { scan: Omit<FileFacts['scan'], 'functions'> & { functions: Int32Array } };
 
@@ -34,7 +34,11 @@ interface Kept {
 }
 
 interface Shard {
-  /** The shard's strings, interned (src/engine/prescan.ts internName). */
+  /**
+   * The shard's strings, as v8.deserialize made them: strings of their own, which hold no file's
+   * text (what src/engine/prescan.ts interns for). Interning them too cost the whole tree's
+   * one-line edit 0.4 s of its facts' reading and some memory (the table of every name).
+   */
   strings: string[];
   files: Map<string, Kept>;
 }
@@ -93,7 +97,7 @@ export class FactsCache {
       const value = this.cache.getValue(this.key(n)) as StoredShard | null;
       shard = { strings: [], files: new Map() };
       if (value && Array.isArray(value.strings) && Array.isArray(value.files)) {
-        shard.strings = value.strings.map(internOwnedName);
+        shard.strings = value.strings;
         for (const [file, size, mtimeMs, packed] of value.files) shard.files.set(file, { size, mtimeMs, packed, facts: null });
       }
       this.shards.set(n, shard);
