@@ -10,24 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { analyzeFiles } from '../src/analyze.js';
 import { cacheDirectory } from '../src/cache.js';
 import { runCli } from './support/run-cli.js';
+import { CALLER, HELPER } from './support/helper-and-caller.js';
 
-const HELPER = `int fetch(void *dst, const void *src)
-{
-	return copy_from_user(dst, src, 8);
-}
-`;
 const HELPER_BALANCED = `int fetch(void *dst, const void *src)
 {
 	memcpy(dst, src, 8);
-	return 0;
-}
-`;
-const CALLER = `struct mm_struct;
-int use(struct mm_struct *mm, void *dst, const void *src)
-{
-	mmap_read_lock(mm);
-	fetch(dst, src);
-	mmap_read_unlock(mm);
 	return 0;
 }
 `;

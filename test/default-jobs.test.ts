@@ -7,21 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { analyzeFiles } from '../src/analyze.js';
+import { CALLER, HELPER } from './support/helper-and-caller.js';
 
-const HELPER = `int fetch(void *dst, const void *src)
-{
-	return copy_from_user(dst, src, 8);
-}
-`;
-const CALLER = `struct mm_struct;
-int use(struct mm_struct *mm, void *dst, const void *src)
-{
-	mmap_read_lock(mm);
-	fetch(dst, src);
-	mmap_read_unlock(mm);
-	return 0;
-}
-`;
 const OTHER = `struct mm_struct;
 int other(struct mm_struct *mm)
 {
