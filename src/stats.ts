@@ -14,6 +14,7 @@ export function emptyStats(): RunStats {
     functionsWithParseErrors: 0,
     functionsWidened: 0,
     summaryRounds: 0,
+    summariesJoined: 0,
     fileReanalyses: 0,
     functionsWithCallerEntry: 0,
     headerSummaries: 0,

@@ -90,6 +90,8 @@ export interface RunStats {
   /** Rounds of the cross-file summary fixed point, and file analyses beyond the first per file. */
   summaryRounds: number;
   fileReanalyses: number;
+  /** Summaries that kept changing across rounds and were joined with what was published before (src/engine/summary-widening.ts). */
+  summariesJoined: number;
   /** Functions analysed with the locks their callers hold at entry. */
   functionsWithCallerEntry: number;
   /** Header functions summarised from the kernel tree's include/linux. */

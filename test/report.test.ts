@@ -59,6 +59,7 @@ function stats(overrides: Partial<RunStats> = {}): RunStats {
     functionsWidened: 0,
     summaryRounds: 1,
     fileReanalyses: 0,
+    summariesJoined: 0,
     functionsWithCallerEntry: 0,
     headerSummaries: 0,
     kbEntriesNotMatching: 0,

@@ -6,6 +6,7 @@
 
 import type { ApiEntry } from '../kb/lock-api.js';
 import { summaryFingerprint } from './summary.js';
+import { RAW_CHANGES, widenSummary } from './summary-widening.js';
 import path from 'node:path';
 import { declarationScope, NoreturnIndex } from './noreturn.js';
 import { internName } from './prescan.js';
@@ -145,6 +146,10 @@ export class CrossFileFacts {
   readonly changedAt = new Map<string, number>();
   readonly wholeChangedAt = new Map<string, number>();
   generation = 0;
+  /** How many times each definition's summary (by name, program and architecture) changed in the run. */
+  private readonly changes = new Map<string, number>();
+  /** How many publications were joined with the summary before them (summary-widening.ts). */
+  summariesJoined = 0;
   /** The lock order each file shows (the last analysis of each), and what earlier runs showed (--summaries-in). */
   readonly lockOrder = new Map<string, readonly LockOrderEdge[]>();
 
@@ -181,6 +186,40 @@ export class CrossFileFacts {
     }
   }
 
+  /**
+   * Every definition the run's files make of each name (by program and architecture), analysed yet
+   * or not (declareDefinitions()). A call whose answer depends on which definitions there are (one
+   * of each architecture, an architecture's own or the generic one) counts one not analysed yet as
+   * saying nothing, as the summary it will have when it is: the answer then changes only when a
+   * definition's summary changes, which is what the cross-file fixed point follows (changedAt).
+   * Otherwise the answer would depend on the order the files are analysed in: generic code calling
+   * show_stack() would take the first architecture's summary published as everyone's.
+   */
+  private readonly declared = new Map<string, { program: string; arch: string | null }[]>();
+
+  /** Records that `file` defines non-static functions `names` (whether or not they are ever analysed). */
+  declareDefinitions(file: string, names: Iterable<string>): void {
+    const program = this.domains.programOf(file);
+    const arch = archOf(file, this.root);
+    for (const name of names) {
+      const list = this.declared.get(name);
+      if (!list) this.declared.set(name, [{ program, arch }]);
+      else if (!list.some((d) => d.program === program && d.arch === arch)) list.push({ program, arch });
+    }
+  }
+
+  /** Does the run define `name` in a slot (program and architecture, or any architecture) that has no summary yet, visible from `program`? */
+  private unpublished(name: string, defs: readonly RunDefinition[], program: string, arch?: string | null): boolean {
+    const declared = this.declared.get(name);
+    if (!declared) return false;
+    const from = this.domains.idOf(program);
+    return declared.some(
+      (d) =>
+        (arch === undefined ? this.domains.idLinks(from, this.domains.idOf(d.program)) : d.program === program && d.arch === arch) &&
+        !defs.some((p) => p.program === d.program && p.arch === d.arch),
+    );
+  }
+
   /** The run's definitions of `name` that a call from `file` may reach: those of the file's program. */
   private visibleDefinitions(name: string, file: string): RunDefinition[] | undefined {
     const defs = this.run.get(name);
@@ -196,17 +235,20 @@ export class CrossFileFacts {
     const defs = this.visibleDefinitions(name, file);
     if (!defs) return undefined;
     // A program of tools/: its own definition, else its shared libraries' (no architectures there).
+    // A definition of the caller's own program or architecture that has no summary yet is the one
+    // the call reaches: nothing is known of it yet (see `declared`).
     const program = this.domains.programOf(file);
-    if (program !== KERNEL_PROGRAM) return defs.find((d) => d.program === program) ?? defs[0];
+    if (program !== KERNEL_PROGRAM) return defs.find((d) => d.program === program) ?? (this.unpublished(name, defs, program, null) ? undefined : defs[0]);
     const arch = archOf(file, this.root);
     if (arch && this.archProvided.get(arch)?.has(name)) return defs.find((d) => d.arch === arch);
-    if (arch !== null) return defs.find((d) => d.arch === arch) ?? defs.find((d) => d.arch === null);
+    if (arch !== null) return defs.find((d) => d.arch === arch) ?? (this.unpublished(name, defs, program, arch) ? undefined : defs.find((d) => d.arch === null));
     // Generic code: a function no architecture defines is the generic one. One that architectures
     // define (or provide as a macro or inline) depends on the build: a generic definition is then
     // only one configuration's (a __weak default, UML's ioremap()), and only a summary all the
-    // definitions share says anything.
+    // definitions share says anything (all of them: one not analysed yet says nothing).
     if (this.archProvidedAnywhere.has(name)) return undefined;
-    if (!defs.some((d) => d.arch !== null)) return defs[0];
+    if (!defs.some((d) => d.arch !== null) && !this.declared.get(name)?.some((d) => d.arch !== null)) return defs[0];
+    if (this.unpublished(name, defs, program)) return undefined;
     const first = summaryFingerprint(defs[0].entry, 'flow');
     return defs.every((d) => summaryFingerprint(d.entry, 'flow') === first) ? defs[0] : undefined;
   }
@@ -249,11 +291,22 @@ export class CrossFileFacts {
   publish(file: string, k: FileContribution): void {
     const arch = archOf(file, this.root);
     const program = this.domains.programOf(file);
-    for (const [name, entry] of k.exported) {
+    for (const [name, computed] of k.exported) {
       const defs = this.run.get(name) ?? [];
       const at = defs.findIndex((d) => d.arch === arch && d.program === program);
       const prior = at >= 0 ? defs[at] : undefined;
       if (prior && prior.file !== file) continue;
+      let entry = computed;
+      if (prior && summaryFingerprint(prior.entry) !== summaryFingerprint(entry)) {
+        // A summary that keeps changing is joined with what was published (summary-widening.ts).
+        const slot = `${name}\0${program}\0${arch ?? ''}`;
+        const changes = this.changes.get(slot) ?? 0;
+        if (changes >= RAW_CHANGES) {
+          entry = widenSummary(prior.entry, entry);
+          this.summariesJoined++;
+        }
+        this.changes.set(slot, changes + 1);
+      }
       if (summaryFingerprint(prior?.entry, 'flow') !== summaryFingerprint(entry, 'flow')) this.changedAt.set(name, this.generation);
       if (summaryFingerprint(prior?.entry) !== summaryFingerprint(entry)) this.wholeChangedAt.set(name, this.generation);
       if (at >= 0) defs[at] = { entry, file, program, arch };

@@ -78,6 +78,7 @@ function copyStats(stats: RunStats): JsonStats {
     functionsWidened: stats.functionsWidened,
     summaryRounds: stats.summaryRounds,
     fileReanalyses: stats.fileReanalyses,
+    summariesJoined: stats.summariesJoined,
     functionsWithCallerEntry: stats.functionsWithCallerEntry,
     headerSummaries: stats.headerSummaries,
     kbEntriesNotMatching: stats.kbEntriesNotMatching,

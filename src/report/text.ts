@@ -89,6 +89,7 @@ export function formatStatsTable(stats: RunStats): string {
     ['functions widened', String(stats.functionsWidened)],
     ['summary rounds', String(stats.summaryRounds)],
     ['files analysed again', String(stats.fileReanalyses)],
+    ['summaries joined with their earlier ones (kept changing)', String(stats.summariesJoined)],
     ['functions with callers\' locks at entry', String(stats.functionsWithCallerEntry)],
     ['header summaries', String(stats.headerSummaries)],
     ['knowledge-base entries not matching the tree (read from the source)', String(stats.kbEntriesNotMatching)],

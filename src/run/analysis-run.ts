@@ -97,6 +97,7 @@ async function readAndAnalyze(setup: RunAnalysis, pool: RunPool, phases: PhaseLo
   const rounds = await analyzeToFixedPoint(scheduler, ordered, phases);
   stats.summaryRounds = rounds.rounds;
   stats.fileReanalyses = rounds.reanalyses;
+  stats.summariesJoined = crossFile.summariesJoined;
   const notes = [...prepared.notes];
   if (rounds.unsettled) notes.push({ file: setup.root ?? '.', level: 'warning', message: `the summaries across files did not settle in ${MAX_ROUNDS} rounds: ${rounds.unsettled} file(s) used a summary that changed after their last analysis, so their findings may differ from a run to the fixed point` });
   return { scheduler, read, notes, headersRead: prepared.headersRead };

@@ -88,6 +88,11 @@ function merge(read: FilesRead, crossFile: CrossFileFacts, facts: FileFacts, int
   crossFile.noreturn.addNames(facts.path, facts.noreturn, crossFile.root);
   crossFile.addArchNames(facts.path, facts.archNames);
   crossFile.apis.addFile(facts.path, facts.declarations);
+  crossFile.declareDefinitions(facts.path, nonStaticNames(facts.scan.functions));
   for (const h of facts.includes) read.localHeaders.add(h);
   if (facts.suppressions.length) read.suppressions.set(facts.path, facts.suppressions);
+}
+
+function* nonStaticNames(functions: readonly { name: string; isStatic: boolean }[]): Generator<string> {
+  for (const fn of functions) if (!fn.isStatic) yield fn.name;
 }
