@@ -147,3 +147,15 @@ test('cross-file facts: a definition not analysed yet says nothing, whatever the
   assert.ok(k.summaryOf('halt', '/k/arch/alpha/mm/x.c')?.lock, 'alpha has none of its own: the generic one');
   assert.equal(k.summaryOf('halt', '/k/mm/x.c'), undefined, 'generic code: beta\'s may be the one linked');
 });
+
+test('cross-file facts: two files defining the same function for one build: the first in the run\'s order of files, whichever is analysed first', () => {
+  const k = new CrossFileFacts(ROOT);
+  k.declareDefinitions('/k/mm/mmap.c', ['exit_mmap']);
+  k.declareDefinitions('/k/mm/nommu.c', ['exit_mmap']);
+  k.publish('/k/mm/nommu.c', fileKnowledge([nothing('exit_mmap', '/k/mm/nommu.c')]));
+  assert.equal(k.summaryOf('exit_mmap', '/k/kernel/fork.c'), undefined, 'mmap.c\'s is still to come');
+  k.publish('/k/mm/mmap.c', fileKnowledge([releases('exit_mmap', '/k/mm/mmap.c')]));
+  assert.equal(k.summaryOf('exit_mmap', '/k/kernel/fork.c')?.source?.file, '/k/mm/mmap.c');
+  k.publish('/k/mm/nommu.c', fileKnowledge([nothing('exit_mmap', '/k/mm/nommu.c')]));
+  assert.equal(k.summaryOf('exit_mmap', '/k/kernel/fork.c')?.source?.file, '/k/mm/mmap.c');
+});

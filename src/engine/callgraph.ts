@@ -143,7 +143,51 @@ export function calleesFirst<S extends { path: string }>(
     edges.set(src.path, deps);
   }
   const byPath = new Map(sources.map((s) => [s.path, s]));
-  const first = bottomUp(analyzed.map((s) => s.path), edges).flat().map((p) => byPath.get(p)!);
+  const groups = bottomUp(analyzed.map((s) => s.path), edges);
+  // Files that call each other: those whose functions lie lower in the call graph first.
+  const rank = groups.some((g) => g.length > 1) ? functionRanks(analyzed, needed, prescans, definedIn) : null;
+  const first = groups
+    .map((g) => (g.length > 1 ? [...g].sort((a, b) => (rank!.get(a) ?? 0) - (rank!.get(b) ?? 0)) : g))
+    .flat()
+    .map((p) => byPath.get(p)!);
   const taken = new Set(first);
   return [...first, ...sources.filter((src) => !taken.has(src))];
+}
+
+/**
+ * Each file's place in a callees-first order of the functions themselves: the mean index, in
+ * Tarjan's order of the call graph of the needed non-static functions, of its functions. A group
+ * of files that call each other has no callees-first order of files, but its functions mostly do:
+ * a file whose functions come early there is mostly called by the others, and the others read
+ * fewer summaries still to come when it goes first (6.12 mm/: 18 files analysed again instead of
+ * 29; the mean height in the call graph, coarser, 26).
+ */
+function functionRanks<S extends { path: string }>(
+  analyzed: readonly S[],
+  needed: (file: string) => readonly PrescanFunction[] | null,
+  prescans: ReadonlyMap<string, FilePrescan>,
+  definedIn: ReadonlyMap<string, readonly string[]>,
+): Map<string, number> {
+  const calls = new Map<string, Set<string>>();
+  const namesOf = new Map<string, string[]>();
+  for (const src of analyzed) {
+    const names: string[] = [];
+    for (const fn of needed(src.path) ?? prescans.get(src.path)?.functions ?? []) {
+      if (fn.isStatic) continue;
+      names.push(fn.name);
+      let out = calls.get(fn.name);
+      if (!out) calls.set(fn.name, (out = new Set()));
+      for (const id of fn.ids) if (id !== fn.name && definedIn.has(id)) out.add(id);
+    }
+    namesOf.set(src.path, names);
+  }
+  const index = new Map<string, number>();
+  bottomUp([...calls.keys()], calls).forEach((scc, i) => {
+    for (const name of scc) index.set(name, i);
+  });
+  const rank = new Map<string, number>();
+  for (const [file, names] of namesOf) {
+    if (names.length) rank.set(file, names.reduce((sum, n) => sum + index.get(n)!, 0) / names.length);
+  }
+  return rank;
 }

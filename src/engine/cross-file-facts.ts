@@ -194,17 +194,19 @@ export class CrossFileFacts {
    * definition's summary changes, which is what the cross-file fixed point follows (changedAt).
    * Otherwise the answer would depend on the order the files are analysed in: generic code calling
    * show_stack() would take the first architecture's summary published as everyone's.
+   * Each slot's definition is the first file declaring it in the run's order of files (mm/mmap.c's
+   * exit_mmap(), not mm/nommu.c's), not the first analysed.
    */
-  private readonly declared = new Map<string, { program: string; arch: string | null }[]>();
+  private readonly declared = new Map<string, { program: string; arch: string | null; file: string }[]>();
 
-  /** Records that `file` defines non-static functions `names` (whether or not they are ever analysed). */
+  /** Records that `file` defines non-static functions `names` (whether or not they are ever analysed), in the run's order of files. */
   declareDefinitions(file: string, names: Iterable<string>): void {
     const program = this.domains.programOf(file);
     const arch = archOf(file, this.root);
     for (const name of names) {
       const list = this.declared.get(name);
-      if (!list) this.declared.set(name, [{ program, arch }]);
-      else if (!list.some((d) => d.program === program && d.arch === arch)) list.push({ program, arch });
+      if (!list) this.declared.set(name, [{ program, arch, file }]);
+      else if (!list.some((d) => d.program === program && d.arch === arch)) list.push({ program, arch, file });
     }
   }
 
@@ -295,7 +297,10 @@ export class CrossFileFacts {
       const defs = this.run.get(name) ?? [];
       const at = defs.findIndex((d) => d.arch === arch && d.program === program);
       const prior = at >= 0 ? defs[at] : undefined;
-      if (prior && prior.file !== file) continue;
+      // The slot's definition is its first declared (else its first published): another file's
+      // definition of the same name there is another configuration's.
+      const owner = this.declared.get(name)?.find((d) => d.program === program && d.arch === arch)?.file ?? prior?.file;
+      if (owner !== undefined && owner !== file) continue;
       let entry = computed;
       if (prior && summaryFingerprint(prior.entry) !== summaryFingerprint(entry)) {
         // A summary that keeps changing is joined with what was published (summary-widening.ts).

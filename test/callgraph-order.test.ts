@@ -1,0 +1,26 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { calleesFirst } from '../src/engine/callgraph.js';
+import { prescan, type FilePrescan } from '../src/engine/prescan.js';
+
+// Two files that call each other: z.c's helpers are what a.c's functions call, and one of z.c's
+// calls back into a.c. No order of the two files puts every callee first; the order of their
+// functions does (z_leaf*, a_mid, z_call, a_top): z.c, mostly called, goes first.
+const A = `void a_mid(void) { z_leaf1(); z_leaf2(); }
+void a_top(void) { z_call(); }
+`;
+const Z = `void z_leaf1(void) {}
+void z_leaf2(void) {}
+void z_call(void) { a_mid(); }
+`;
+
+test('callees first: files that call each other go in the order of their functions in the call graph', () => {
+  const prescans = new Map<string, FilePrescan>([
+    ['a.c', prescan(A, new Set())],
+    ['z.c', prescan(Z, new Set())],
+    ['other.c', prescan('void other(void) { a_top(); }\n', new Set())],
+  ]);
+  const order = (paths: string[]): string[] => calleesFirst(paths.map((path) => ({ path })), prescans, () => null).map((s) => s.path);
+  assert.deepEqual(order(['z.c', 'a.c', 'other.c']), ['z.c', 'a.c', 'other.c']);
+  assert.deepEqual(order(['other.c', 'a.c', 'z.c']), ['z.c', 'a.c', 'other.c'], 'whatever the order given');
+});
