@@ -18,6 +18,7 @@ import { contentHash, type ResultCache } from './cache.js';
 import { macroFunctions } from './parse/macro-functions.js';
 import { findDeclarations, type Declaration } from './kb/declarations.js';
 import { addAllowedFlags } from './engine/tree-macros.js';
+import type { FactsCache } from './run/facts-cache.js';
 
 /**
  * Summaries are computed for the kernel headers that wrap the lock API, for those that disable
@@ -87,6 +88,8 @@ export interface HeaderRun {
   crossFile: CrossFileFacts;
   /** Every header read (the run-level cache entry checks them). */
   used: Set<string>;
+  /** The run's facts cache: a run's own header whose stat is unchanged is not read to learn what it defines. */
+  facts?: FactsCache | null;
 }
 
 /** Summarises the headers into `run.crossFile` (headers, localHeaders). */
@@ -128,6 +131,16 @@ export function summariseHeaders(run: HeaderRun): void {
   for (let round = 0; round < 2; round++) {
     // The kernel headers call each other's helpers; a run's own header rarely calls another's.
     for (const file of round === 0 ? headerFiles : headerFiles.filter((f) => kernelHeaders.has(f))) {
+      // A run's own header: only the functions whose summaries can matter (with the demand), known
+      // from its facts (kept in the facts cache under its stat: most headers have none, and are
+      // then not read at all).
+      let scan = run.useDemand && !kernelHeaders.has(file) ? (run.prescans.get(file) ?? run.facts?.lookup(file)?.scan ?? null) : null;
+      let only: AnalyzeFileOptions['only'] = null;
+      if (scan) {
+        const worth = headerFunctionsWorthSummarising(scan, run.names, run.triggeredCalls);
+        if (!worth.length) continue;
+        only = onlyThese(scan, worth);
+      }
       let text: string | null;
       try {
         text = decodeSource(readFileSync(file));
@@ -136,13 +149,13 @@ export function summariseHeaders(run: HeaderRun): void {
       }
       if (text === null) continue;
       if (round === 0 && kernelHeaders.has(file)) kernelHeaderTexts.push(text);
-      // A run's own header: only the functions whose summaries can matter (with the demand).
-      let only: AnalyzeFileOptions['only'] = null;
-      if (run.useDemand && !kernelHeaders.has(file)) {
-        const p = run.prescans.get(file) ?? fileFacts(file, text, { ...run.factsConfig, hash: false }).scan;
-        const worth = headerFunctionsWorthSummarising(p, run.names, run.triggeredCalls);
+      if (run.useDemand && !kernelHeaders.has(file) && !scan) {
+        const facts = fileFacts(file, text, run.factsConfig);
+        run.facts?.remember(facts);
+        scan = facts.scan;
+        const worth = headerFunctionsWorthSummarising(scan, run.names, run.triggeredCalls);
         if (!worth.length) continue;
-        only = onlyThese(p, worth);
+        only = onlyThese(scan, worth);
       }
       const k = summarise(file, text, only, HEADER_KEY, round);
       if (!k) continue;

@@ -148,6 +148,22 @@ test('cache: the whole-run entry holds only while every file and header read is 
   assert.equal(changed.findings.filter((f) => f.ruleId === 'fault-under-mmap-lock').length, 0, JSON.stringify(changed.findings));
 });
 
+test('cache: a run\'s own header with nothing worth summarising is known so from the facts cache, until it changes', async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'vmalint-cache-'));
+  const cache = path.join(root, 'cache');
+  const header = path.join(root, 'src', 'helper.h');
+  const file = path.join(root, 'src', 'user.c');
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(header, 'static inline int fetch(void *d, const void *s)\n{\n\tmemcpy(d, s, 8);\n\treturn 0;\n}\n');
+  await writeFile(file, `#include "helper.h"\n${CALLER}`);
+  const cold = await analyzeFiles([file], { cacheDir: cache, jobs: 1, kernelRoot: false });
+  assert.equal(cold.findings.filter((f) => f.ruleId === 'fault-under-mmap-lock').length, 0, JSON.stringify(cold.findings));
+  // The header's facts (no function that matters) are kept under its stat: its change is seen.
+  await writeFile(header, 'static inline int fetch(void *d, const void *s)\n{\n\treturn copy_from_user(d, s, 8);\n}\n');
+  const changed = await analyzeFiles([file], { cacheDir: cache, jobs: 1, kernelRoot: false });
+  assert.equal(changed.findings.filter((f) => f.ruleId === 'fault-under-mmap-lock').length, 1, JSON.stringify(changed.findings));
+});
+
 test('cache: analyses made with other macros are not used (-D and -U are in the key)', async () => {
   const root = await mkdtemp(path.join(tmpdir(), 'vmalint-cache-macros-'));
   const file = path.join(root, 'gated.c');

@@ -86,8 +86,12 @@ export function archOf(file: string, root: string | null): string | null {
   const key = `${root}\0${file}`;
   let arch = archCache.get(key);
   if (arch === undefined) {
-    const rel = path.relative(path.resolve(root), path.resolve(file)).split(path.sep);
-    arch = rel[0] === 'arch' && rel.length > 2 ? `arch/${rel[1]}` : null;
+    // `<root>/arch/<name>/...` (string work on the resolved path: every file of a run is asked once).
+    let prefix = archDirectory.get(root);
+    if (prefix === undefined) archDirectory.set(root, (prefix = path.join(path.resolve(root), 'arch') + path.sep));
+    const abs = path.resolve(file);
+    const end = abs.startsWith(prefix) ? abs.indexOf(path.sep, prefix.length) : -1;
+    arch = end > prefix.length ? `arch/${abs.slice(prefix.length, end)}` : null;
     if (archCache.size > 100_000) archCache.clear();
     archCache.set(key, arch);
   }
@@ -95,6 +99,8 @@ export function archOf(file: string, root: string | null): string | null {
 }
 /** archOf() is asked about the same file for every call the file makes. */
 const archCache = new Map<string, string | null>();
+/** Each root's `arch/` directory, resolved, with a separator after it. */
+const archDirectory = new Map<string, string>();
 
 /** path.resolve() of a file, remembered (summaryOf() asks for every call). */
 function absolute(file: string): string {
@@ -175,8 +181,9 @@ export class CrossFileFacts {
 
   /** Records names an architecture's header provides (from archHeaderNames()). */
   addArchNames(file: string, found: readonly string[]): void {
+    if (!found.length) return;
     const arch = archOf(file, this.root);
-    if (!arch || !found.length) return;
+    if (!arch) return;
     let names = this.archProvided.get(arch);
     if (!names) this.archProvided.set(arch, (names = new Set()));
     for (const m of found) {

@@ -82,7 +82,7 @@ async function readAndAnalyze(setup: RunAnalysis, pool: RunPool, phases: PhaseLo
   stats.parseMs += read.ms;
   stats.factsFromCache = read.fromCache;
   phases.mark('read+prescan');
-  const prepared = summariseHeadersThenDemand(setup, read);
+  const prepared = summariseHeadersThenDemand(setup, read, kept);
   stats.kbEntriesNotMatching = prepared.kbEntriesNotMatching;
   stats.kbEntriesMoved = prepared.kbEntriesMoved;
   stats.functionsInRun = prepared.functionsInRun;

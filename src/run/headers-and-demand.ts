@@ -11,6 +11,7 @@ import { addEntry, Demand, type RelevantNames } from '../engine/demand.js';
 import { KERNEL_HEADERS, kernelHeaderDeclarations, summariseHeaders } from '../header-summaries.js';
 import type { RunAnalysis, RunSetup } from './run-setup.js';
 import type { FilesRead } from './read-files.js';
+import type { FactsCache } from './facts-cache.js';
 
 /** What the step gives the analysis of the files. */
 export interface HeadersAndDemand {
@@ -29,7 +30,7 @@ export interface HeadersAndDemand {
   functionsInRun: number;
 }
 
-export function summariseHeadersThenDemand(setup: RunAnalysis, read: FilesRead): HeadersAndDemand {
+export function summariseHeadersThenDemand(setup: RunAnalysis, read: FilesRead, facts: FactsCache | null = null): HeadersAndDemand {
   const { root, crossFile, options } = setup;
   // The knowledge base as the tree declares its functions (before any analysis reads it).
   crossFile.apis.addHeader(kernelHeaderDeclarations(root, setup.cache));
@@ -56,7 +57,9 @@ export function summariseHeadersThenDemand(setup: RunAnalysis, read: FilesRead):
       notes,
       crossFile,
       used: headersRead,
+      facts,
     });
+    facts?.save();
   } else for (const h of [...(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []), ...read.localHeaders]) headersRead.add(h);
   const demand = setup.useDemand ? demandAfterHeaders(setup, read) : null;
   return {
