@@ -26,6 +26,7 @@ export function emptyStats(): RunStats {
     filesAnalyzedAgain: 0,
     functionsReused: 0,
     filesFromCache: 0,
+    filesMoved: 0,
     factsFromCache: 0,
     parseMs: 0,
     analyzeMs: 0,

@@ -112,6 +112,8 @@ export interface RunStats {
   functionsReused: number;
   /** File analyses taken from the cache (src/cache.ts). */
   filesFromCache: number;
+  /** Of those, analyses that held but for where other files' functions stand, moved there (src/run/foreign-places.ts). */
+  filesMoved: number;
   /** Files whose prescan facts came from the cache, unread (their stat unchanged: src/run/facts-cache.ts). */
   factsFromCache: number;
   parseMs: number;

@@ -69,6 +69,29 @@ test('cache: a change re-analyses the file and the files that used its summary, 
   assert.equal(comment.stats.filesFromCache, 1, 'caller.c');
 });
 
+test('cache: lines added above a helper move its callers\' results in other files with it; they are not analysed again', async () => {
+  const { files, cache } = await tree();
+  const cold = await run(files, cache);
+  const through = (r: typeof cold): string[] => r.findings.filter((f) => f.file.endsWith('caller.c')).map((f) => `${f.line} ${f.message} ${f.trace.map((s) => `${path.basename(s.file)}:${s.line}`).join(' ')}`);
+  assert.match(through(cold).join('\n'), /helper\.c:3/, 'the finding names the helper\'s line');
+  await writeFile(files[0], `/* one */\n/* two */\n${HELPER}`);
+  const moved = await run(files, cache);
+  assert.equal(moved.stats.filesParsed, 1, 'helper.c only: caller.c\'s result moved with fetch()');
+  assert.equal(moved.stats.filesMoved, 1);
+  const fresh = await analyzeFiles(files, { jobs: 1, kernelRoot: false });
+  assert.deepEqual(moved.findings, fresh.findings);
+  assert.match(through(moved).join('\n'), /helper\.c:5/);
+  // The next run finds the moved result as it is.
+  const again = await run(files, cache);
+  assert.equal(again.stats.filesParsed, 0);
+  assert.deepEqual(again.findings, fresh.findings);
+  // The helper's body changes (a line inside it, above the call): caller.c is analysed again.
+  await writeFile(files[0], `/* one */\n/* two */\n${HELPER.replace('{\n', '{\n\t/* inside */\n')}`);
+  const inside = await run(files, cache);
+  assert.equal(inside.stats.filesMoved, 0);
+  assert.deepEqual(inside.findings, (await analyzeFiles(files, { jobs: 1, kernelRoot: false })).findings);
+});
+
 test('cache: a file whose size and modification time are unchanged is not read again; a changed one is', async () => {
   const { files, cache } = await tree();
   const cold = await run(files, cache);

@@ -70,6 +70,7 @@ function stats(overrides: Partial<RunStats> = {}): RunStats {
     filesAnalyzedAgain: 0,
     functionsReused: 0,
     filesFromCache: 0,
+    filesMoved: 0,
     factsFromCache: 0,
     parseMs: 10.4,
     analyzeMs: 20.6,

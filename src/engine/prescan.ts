@@ -25,6 +25,9 @@ export interface PrescanFunction {
    */
   ids: string[];
   isStatic: boolean;
+  /** The 0-based rows of `start` and `end` (where another file's results anchor their places in it: src/run/foreign-places.ts). */
+  startRow: number;
+  endRow: number;
   /** A rule's text trigger matches the function with the comments above it (set by the caller). */
   triggered?: boolean;
 }
@@ -203,6 +206,23 @@ export function prescan(text: string, wanted: ReadonlySet<string>): FilePrescan 
   return new Prescanner(text, wanted).scan();
 }
 
+/** Sets each function's startRow and endRow (the functions in the order of the text). */
+function setRows(text: string, functions: PrescanFunction[]): void {
+  let row = 0;
+  let at = 0;
+  const rowOf = (offset: number): number => {
+    for (let nl = text.indexOf('\n', at); nl !== -1 && nl < offset; nl = text.indexOf('\n', nl + 1)) {
+      row++;
+      at = nl + 1;
+    }
+    return row;
+  };
+  for (const fn of functions) {
+    fn.startRow = rowOf(fn.start);
+    fn.endRow = rowOf(fn.end);
+  }
+}
+
 /** The state of one file's prescan: where it is in the top-level item being read. */
 class Prescanner {
   private readonly functions: PrescanFunction[] = [];
@@ -291,6 +311,7 @@ class Prescanner {
       this.current.ids = [...this.currentIds];
       this.functions.push(this.current);
     }
+    setRows(text, this.functions);
     const scan: FilePrescan = { functions: this.functions, fileScopeIds: this.fileScopeIds, initializers: this.initializers, bytes: Buffer.byteLength(text) };
     if (this.mmapCallbacks.length) scan.mmapCallbacks = this.mmapCallbacks;
     return scan;
@@ -348,7 +369,7 @@ class Prescanner {
     if (this.depth === 0) {
       if (this.headerName && !this.sawEquals) {
         const name = definitionMacroName(this.headerName, this.headerFirstArg) ?? this.headerName;
-        this.current = { name, start: this.headerStart, end: i, ids: [], isStatic: this.headerIds.includes('static') };
+        this.current = { name, start: this.headerStart, end: i, ids: [], isStatic: this.headerIds.includes('static'), startRow: 0, endRow: 0 };
         this.currentIds = new Set(this.headerIds.filter((id) => this.wanted.has(id)));
         this.inOther = false;
       } else {

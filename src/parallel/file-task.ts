@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { AnalyzeOptions, RunStats } from '../types.js';
 import { lookupApi, type ApiEntry } from '../kb/lock-api.js';
 import type { FileContribution } from '../engine/cross-file-facts.js';
+import type { ForeignAnchors } from '../run/foreign-places.js';
 import type { MemoEntry } from '../function-memo.js';
 import { emptyStats } from '../stats.js';
 import { initParser } from '../parse/parser.js';
@@ -55,6 +56,12 @@ export interface FileTaskResult {
   heapUsed: number;
   /** A failure the runner could not retry itself (its worker died): the main thread tries again. */
   retry?: boolean;
+  /**
+   * Kept with the result in the cache (src/run/foreign-places.ts): the answers its analysis used,
+   * each told relative to the functions its places lie in, and those functions of other files.
+   */
+  placeFree?: Map<string, string>;
+  anchors?: ForeignAnchors;
 }
 
 /**

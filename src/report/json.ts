@@ -89,6 +89,7 @@ function copyStats(stats: RunStats): JsonStats {
     filesAnalysedAgain: stats.filesAnalyzedAgain,
     functionsReused: stats.functionsReused,
     filesFromCache: stats.filesFromCache,
+    filesMoved: stats.filesMoved,
     factsFromCache: stats.factsFromCache,
     parseMs: stats.parseMs,
     analyzeMs: stats.analyzeMs,

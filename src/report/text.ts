@@ -82,6 +82,7 @@ export function formatStatsTable(stats: RunStats): string {
     ['files analysed ahead by workers (kept / done again)', `${stats.filesAnalyzedAhead} / ${stats.filesAnalyzedAgain}`],
     ['function analyses reused', String(stats.functionsReused)],
     ['file analyses from the cache', String(stats.filesFromCache)],
+    ['of those, moved with other files\' functions', String(stats.filesMoved)],
     ['files unread (their facts from the cache)', String(stats.factsFromCache)],
     ['CFG give-ups', String(stats.cfgGiveUps)],
     ['rule errors', String(stats.ruleErrors)],

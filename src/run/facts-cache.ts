@@ -134,7 +134,7 @@ function pack(shard: Shard): StoredShard {
     const numbers: number[] = [];
     for (const fn of facts.scan.functions) {
       const flags = (fn.isStatic ? STATIC : 0) | (fn.triggered === true ? TRIGGERED : fn.triggered === false ? NOT_TRIGGERED : 0);
-      numbers.push(at(fn.name), fn.start, fn.end, flags, fn.ids.length);
+      numbers.push(at(fn.name), fn.start, fn.end, fn.startRow, fn.endRow, flags, fn.ids.length);
       for (const id of fn.ids) numbers.push(at(id));
     }
     files.push([file, kept.size, kept.mtimeMs, { ...facts, scan: { ...facts.scan, functions: Int32Array.from(numbers) } }]);
@@ -149,15 +149,17 @@ function unpack(packed: PackedFacts, strings: readonly string[]): FileFacts {
     const name = strings[n[i]!]!;
     const start = n[i + 1]!;
     const end = n[i + 2]!;
-    const flags = n[i + 3]!;
-    const count = n[i + 4]!;
+    const startRow = n[i + 3]!;
+    const endRow = n[i + 4]!;
+    const flags = n[i + 5]!;
+    const count = n[i + 6]!;
     const ids = new Array<string>(count);
-    for (let k = 0; k < count; k++) ids[k] = strings[n[i + 5 + k]!]!;
-    const fn: PrescanFunction = { name, start, end, ids, isStatic: !!(flags & STATIC) };
+    for (let k = 0; k < count; k++) ids[k] = strings[n[i + 7 + k]!]!;
+    const fn: PrescanFunction = { name, start, end, startRow, endRow, ids, isStatic: !!(flags & STATIC) };
     if (flags & TRIGGERED) fn.triggered = true;
     else if (flags & NOT_TRIGGERED) fn.triggered = false;
     functions.push(fn);
-    i += 5 + count;
+    i += 7 + count;
   }
   return { ...packed, scan: { ...packed.scan, functions } };
 }

@@ -8,7 +8,8 @@ import type { ApiEntry } from '../kb/lock-api.js';
 import { lookupApi } from '../kb/lock-api.js';
 import type { FileContribution } from '../engine/cross-file-facts.js';
 import type { Demand } from '../engine/demand.js';
-import { emptyOutcome, sameInputs, type FileOutcome } from '../file-analyzer.js';
+import { emptyOutcome, exactFingerprint, sameInputs, type FileOutcome } from '../file-analyzer.js';
+import { ForeignPlaces } from './foreign-places.js';
 import type { OnlyFunctions } from '../file-analysis/parse-file.js';
 import { onlyThese } from '../header-summaries.js';
 import { analyzeSource, type FileTaskResult } from '../parallel/file-task.js';
@@ -103,6 +104,8 @@ export class RoundScheduler {
   /** The files that looked up each name's summary (its flow, or the whole of it), as last analysed. */
   private readonly readers = new Map<string, Set<string>>();
   private readonly wholeReaders = new Map<string, Set<string>>();
+  /** Places in the run's files, for results that only moved (src/run/foreign-places.ts). */
+  private readonly places: ForeignPlaces;
 
   constructor(
     private readonly setup: RunAnalysis,
@@ -128,6 +131,7 @@ export class RoundScheduler {
     }
     for (const src of setup.sources) if (src.text !== undefined) this.inMemory.set(src.path, src.text);
     this.cache = setup.cache ? new CachedAnalyses(setup.cache, read.hashes) : null;
+    this.places = new ForeignPlaces(read.prescans);
   }
 
   /**
@@ -256,7 +260,8 @@ export class RoundScheduler {
     const { stats } = this.setup;
     const only = this.onlyFor(src.path);
     let result: FileTaskResult | null = null;
-    const fromCache = this.cache?.analysesOf(src.path, only).find((c) => this.holds(c, only, src.path)) ?? null;
+    const cached = this.cache?.analysesOf(src.path, only) ?? [];
+    const fromCache = cached.find((c) => this.holds(c, only, src.path)) ?? this.moved(cached, only, src.path);
     if (fromCache) {
       result = fromCache;
       stats.filesFromCache++;
@@ -279,8 +284,38 @@ export class RoundScheduler {
     // A worker that died or failed: this thread tries once more, with a fresh parser.
     if (result && result !== fromCache && result.outcome.failed === 'internal' && result.retry) result = null;
     if (!result) result = this.analyzeHere(src, only);
-    if (result !== fromCache) this.cache?.store(src.path, only, result);
+    // A result moved from the cache is kept as it is now, with its places.
+    if (result !== fromCache || (result.inputs && !result.anchors)) this.cache?.store(src.path, only, this.withPlaces(result, src.path));
     return result;
+  }
+
+  /**
+   * A cached result whose answers changed only in where other files' functions stand, moved to
+   * where they stand now (src/run/foreign-places.ts); null when there is none.
+   */
+  private moved(cached: readonly FileTaskResult[], only: OnlyFunctions | null, file: string): FileTaskResult | null {
+    const { view } = this.setup;
+    for (const c of cached) {
+      if (!c.placeFree || !c.anchors || !c.inputs || !sameOnly(only, this.onlyFor(file))) continue;
+      const { summaries, ...exact } = c.inputs;
+      if (!sameInputs({ ...exact, summaries: new Map() }, view, file)) continue;
+      if ([...summaries.keys()].some((name) => this.places.placeFree(view.summaryOf(name, file)) !== c.placeFree!.get(name))) continue;
+      const moved = this.places.relocate({ outcome: c.outcome, contribution: c.contribution }, file, c.anchors);
+      if (!moved) continue;
+      this.setup.stats.filesMoved++;
+      // What it used, as it is now: the next run finds it as it is.
+      const inputs = { ...c.inputs, summaries: new Map([...summaries.keys()].map((name) => [name, exactFingerprint(view.summaryOf(name, file))])) };
+      return { ...c, ...moved, inputs, anchors: undefined };
+    }
+    return null;
+  }
+
+  /** A result with what moving it later needs (with the cache). */
+  private withPlaces(result: FileTaskResult, file: string): FileTaskResult {
+    if (!result.inputs) return result;
+    const { view } = this.setup;
+    const placeFree = new Map([...result.inputs.summaries.keys()].map((name) => [name, this.places.placeFree(view.summaryOf(name, file))]));
+    return { ...result, placeFree, anchors: this.places.anchorsOf({ outcome: result.outcome, contribution: result.contribution }, file) };
   }
 
   /**
