@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import v8 from 'node:v8';
+import { allowHeapBound, BOUNDED_HEAP_FROM_FILES } from './run/heap-growth.js';
 import { analyzeFiles, analyzeSources, findKernelRoot, type SourceInput } from './analyze.js';
 import { changes, type ChangeBase } from './git.js';
 import { installHook } from './install-hook.js';
@@ -86,7 +87,7 @@ export async function main(argv: string[], environment: CliEnvironment = process
       case 'lsp': {
         // Loaded only for the server: the protocol library is not needed by the other commands.
         const { runLanguageServer } = await import('./lsp.js');
-        if (environment.ownsProcess) boundHeapGrowth();
+        if (environment.ownsProcess) boundHeapGrowth(true);
         runLanguageServer(environment.env);
         return await new Promise<number>(() => {});
       }
@@ -100,30 +101,18 @@ export async function main(argv: string[], environment: CliEnvironment = process
   }
 }
 
-/**
- * How much V8 lets a heap grow past what the last full collection kept, in percent. Its default
- * (up to four times the live size on a fast collector) takes a whole-tree run to 3.3 GB of RSS for
- * well under 1 GB of live data; 20% keeps it at 1.2 to 1.4 GB, for about 15% more time. Unlike a hard cap
- * (--max-old-space-size), it never ends the run: the heap still grows when the data does.
- */
-const HEAP_GROWING_PERCENT = 20;
-
-/**
- * A run of this many files or more bounds its heap's growth; a smaller one does not need to: 6.12
- * mm/ (about 200 files with its headers) takes 10.4 s and 277-302 MB unbounded, 11.0 s and 194 MB
- * bounded (three runs each).
- */
-const BOUNDED_HEAP_FROM_FILES = 1000;
-
 /** The flags the user gave node (on its command line or in NODE_OPTIONS). */
 function nodeFlagsGiven(): string[] {
   return [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
 }
 
-/** Bounds heap growth unless the user chose a heap setting of their own (node flags, NODE_OPTIONS). */
-function boundHeapGrowth(): void {
+/**
+ * Lets the run bound its heap's growth (src/run/heap-growth.ts) unless the user chose a heap
+ * setting of their own (node flags, NODE_OPTIONS); `now` for the language server.
+ */
+function boundHeapGrowth(now = false): void {
   if (nodeFlagsGiven().some((flag) => /^--(?:heap-growing-percent|heap_growing_percent|max-old-space-size|max_old_space_size|optimize-for-size)\b/.test(flag))) return;
-  v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  allowHeapBound(now);
 }
 
 /**
@@ -136,6 +125,7 @@ const SHORT_RUN_BYTES = 1_000_000;
 
 /** V8 set for the length of the run: a long one bounds its heap's growth, a short one keeps the parser at the baseline compiler. */
 function tuneForRunLength(files: readonly string[]): void {
+  // Bounded when the run reads or analyses that many files itself (src/run/heap-growth.ts).
   if (files.length >= BOUNDED_HEAP_FROM_FILES) boundHeapGrowth();
   compileParserForRunLength(files);
 }

@@ -12,6 +12,7 @@ import type { WorkerPool } from '../parallel/pool.js';
 import type { Suppression } from '../suppressions.js';
 import { someInMemory, type RunSource } from './run-source.js';
 import type { FactsCache } from './facts-cache.js';
+import { heapWork } from './heap-growth.js';
 
 /** What reading the run's files gave. */
 export interface FilesRead {
@@ -45,6 +46,7 @@ export async function readAll(sources: readonly RunSource[], crossFile: CrossFil
     else toRead.push(src);
   }
   read.fromCache = byFile.size;
+  heapWork(toRead.length);
   const readNow = new Set<string>();
   const fresh = (facts: FileFacts): void => {
     readNow.add(facts.path);

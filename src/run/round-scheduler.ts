@@ -10,6 +10,7 @@ import type { FileContribution } from '../engine/cross-file-facts.js';
 import type { Demand } from '../engine/demand.js';
 import { emptyOutcome, exactFingerprint, sameInputs, type FileOutcome } from '../file-analyzer.js';
 import { ForeignPlaces } from './foreign-places.js';
+import { heapWork } from './heap-growth.js';
 import type { OnlyFunctions } from '../file-analysis/parse-file.js';
 import { onlyThese } from '../header-summaries.js';
 import { analyzeSource, type FileTaskResult } from '../parallel/file-task.js';
@@ -104,6 +105,8 @@ export class RoundScheduler {
   /** The files that looked up each name's summary (its flow, or the whole of it), as last analysed. */
   private readonly readers = new Map<string, Set<string>>();
   private readonly wholeReaders = new Map<string, Set<string>>();
+  /** Files this run analysed (not from the cache), for src/run/heap-growth.ts. */
+  private analysedHere = 0;
   /** Places in the run's files, for results that only moved (src/run/foreign-places.ts). */
   private readonly places: ForeignPlaces;
 
@@ -284,6 +287,7 @@ export class RoundScheduler {
     // A worker that died or failed: this thread tries once more, with a fresh parser.
     if (result && result !== fromCache && result.outcome.failed === 'internal' && result.retry) result = null;
     if (!result) result = this.analyzeHere(src, only);
+    if (result !== fromCache) heapWork(++this.analysedHere);
     // A result moved from the cache is kept as it is now, with its places.
     if (result !== fromCache || (result.inputs && !result.anchors)) this.cache?.store(src.path, only, this.withPlaces(result, src.path));
     return result;
