@@ -126,6 +126,8 @@ export function archHeaderNames(file: string, text: string, root: string | null)
   ].map((m) => m[1]);
 }
 
+const NO_FILES: readonly string[] = [];
+
 /** Where the lock order of --summaries-in is kept among the files' (sorted first). */
 const IMPORTED_ORDER = '\0summaries-in';
 
@@ -204,17 +206,25 @@ export class CrossFileFacts {
    * Each slot's definition is the first file declaring it in the run's order of files (mm/mmap.c's
    * exit_mmap(), not mm/nommu.c's), not the first analysed.
    */
-  private readonly declared = new Map<string, { program: string; arch: string | null; file: string }[]>();
+  private readonly declared = new Map<string, string[]>();
 
   /** Records that `file` defines non-static functions `names` (whether or not they are ever analysed), in the run's order of files. */
   declareDefinitions(file: string, names: Iterable<string>): void {
-    const program = this.domains.programOf(file);
-    const arch = archOf(file, this.root);
     for (const name of names) {
-      const list = this.declared.get(name);
-      if (!list) this.declared.set(name, [{ program, arch, file }]);
-      else if (!list.some((d) => d.program === program && d.arch === arch)) list.push({ program, arch, file });
+      const files = this.declared.get(name);
+      if (!files) this.declared.set(name, [file]);
+      else if (files[files.length - 1] !== file) files.push(file);
     }
+  }
+
+  /** The files of the run that define `name` non-static, in the run's order (declareDefinitions()). */
+  definers(name: string): readonly string[] {
+    return this.declared.get(name) ?? NO_FILES;
+  }
+
+  /** The first file declaring `name` for a program and architecture (the one its calls reach). */
+  private owner(name: string, program: string, arch: string | null): string | undefined {
+    return this.declared.get(name)?.find((f) => this.domains.programOf(f) === program && archOf(f, this.root) === arch);
   }
 
   /** Does the run define `name` in a slot (program and architecture, or any architecture) that has no summary yet, visible from `program`? */
@@ -222,11 +232,11 @@ export class CrossFileFacts {
     const declared = this.declared.get(name);
     if (!declared) return false;
     const from = this.domains.idOf(program);
-    return declared.some(
-      (d) =>
-        (arch === undefined ? this.domains.idLinks(from, this.domains.idOf(d.program)) : d.program === program && d.arch === arch) &&
-        !defs.some((p) => p.program === d.program && p.arch === d.arch),
-    );
+    return declared.some((file) => {
+      const p = this.domains.programOf(file);
+      const a = archOf(file, this.root);
+      return (arch === undefined ? this.domains.idLinks(from, this.domains.idOf(p)) : p === program && a === arch) && !defs.some((d) => d.program === p && d.arch === a);
+    });
   }
 
   /** The run's definitions of `name` that a call from `file` may reach: those of the file's program. */
@@ -256,7 +266,7 @@ export class CrossFileFacts {
     // only one configuration's (a __weak default, UML's ioremap()), and only a summary all the
     // definitions share says anything (all of them: one not analysed yet says nothing).
     if (this.archProvidedAnywhere.has(name)) return undefined;
-    if (!defs.some((d) => d.arch !== null) && !this.declared.get(name)?.some((d) => d.arch !== null)) return defs[0];
+    if (!defs.some((d) => d.arch !== null) && !this.declared.get(name)?.some((f) => archOf(f, this.root) !== null)) return defs[0];
     if (this.unpublished(name, defs, program)) return undefined;
     const first = summaryFingerprint(defs[0].entry, 'flow');
     return defs.every((d) => summaryFingerprint(d.entry, 'flow') === first) ? defs[0] : undefined;
@@ -306,7 +316,7 @@ export class CrossFileFacts {
       const prior = at >= 0 ? defs[at] : undefined;
       // The slot's definition is its first declared (else its first published): another file's
       // definition of the same name there is another configuration's.
-      const owner = this.declared.get(name)?.find((d) => d.program === program && d.arch === arch)?.file ?? prior?.file;
+      const owner = this.owner(name, program, arch) ?? prior?.file;
       if (owner !== undefined && owner !== file) continue;
       let entry = computed;
       if (prior && summaryFingerprint(prior.entry) !== summaryFingerprint(entry)) {

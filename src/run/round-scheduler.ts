@@ -93,8 +93,6 @@ export class RoundScheduler {
   private readonly lookedUp = new Map<string, Pick<FileContribution, 'lookedUp' | 'lookedUpWhole'>>();
   /** Progress: files done of files to do (each round adds the files it analyses). */
   private readonly progress = { done: 0, total: 0 };
-  /** Non-static definitions by name: the files a call may depend on (for scheduling only; a call depends only on its own program's). */
-  private readonly definers = new Map<string, string[]>();
   /** The texts of the sources held in memory. */
   private readonly inMemory = new Map<string, string>();
   /** The cache's analyses of the files (null without the cache). */
@@ -124,14 +122,6 @@ export class RoundScheduler {
       this.position.set(src.path, i);
       this.byPath.set(src.path, src);
     });
-    for (const [file, p] of read.prescans) {
-      for (const fn of p.functions) {
-        if (fn.isStatic) continue;
-        const list = this.definers.get(fn.name);
-        if (!list) this.definers.set(fn.name, [file]);
-        else if (!list.includes(file)) list.push(file);
-      }
-    }
     for (const src of setup.sources) if (src.text !== undefined) this.inMemory.set(src.path, src.text);
     this.cache = setup.cache ? new CachedAnalyses(setup.cache, read.hashes) : null;
     this.places = new ForeignPlaces(read.prescans);
@@ -235,7 +225,8 @@ export class RoundScheduler {
     if (!deps) {
       const files = new Set<string>();
       for (const name of this.calledBy(src.path)) {
-        for (const f of this.definers.get(name) ?? []) if ((pass.position.get(f) ?? Infinity) < at && this.setup.crossFile.domains.links(src.path, f)) files.add(f);
+        // Non-static definitions: the files a call may depend on (for scheduling only; a call depends only on its own program's).
+        for (const f of this.setup.crossFile.definers(name)) if ((pass.position.get(f) ?? Infinity) < at && this.setup.crossFile.domains.links(src.path, f)) files.add(f);
       }
       pass.deps.set(src.path, (deps = [...files]));
     }
