@@ -88,12 +88,14 @@ async function readAndAnalyze(setup: RunAnalysis, pool: RunPool, phases: PhaseLo
   stats.functionsInRun = prepared.functionsInRun;
   phases.mark('headers+demand');
   const { demand } = prepared;
-  // Workers that only read: their memory goes before the analysis.
-  const toAnalyse = demand ? sources.filter((src) => demand.fileNeeded(src.path)).length : sources.length;
-  if (!pool.analyseInWorkers(toAnalyse)) await pool.close();
+  const needed = demand ? sources.filter((src) => demand.fileNeeded(src.path)) : sources;
   const ordered = calleesFirst(sources, read.prescans, (file) => (demand ? demand.neededIn(file) : null), crossFile.domains);
-  phases.mark(`order (${toAnalyse} files to analyse)`);
   const scheduler = new RoundScheduler(setup, read, demand, prepared.apisChanged, pool, ordered);
+  // Workers by how many files the run will likely analyse itself (those the cache has no analysis
+  // of); workers that only read: their memory goes before the analysis.
+  const toAnalyse = needed.length - scheduler.cachedAmong(needed);
+  if (!pool.analyseInWorkers(toAnalyse)) await pool.close();
+  phases.mark(`order (${needed.length} files to analyse, ${toAnalyse} not in the cache)`);
   const rounds = await analyzeToFixedPoint(scheduler, ordered, phases);
   stats.summaryRounds = rounds.rounds;
   stats.fileReanalyses = rounds.reanalyses;

@@ -341,6 +341,11 @@ export class RoundScheduler {
     return changed;
   }
 
+  /** How many of `files` the cache has an analysis of, for their content and the functions to analyse now (which may not hold at their turn). */
+  cachedAmong(files: readonly RunSource[]): number {
+    return this.cache ? files.filter((src) => this.cache!.analysesOf(src.path, this.onlyFor(src.path)).length > 0).length : 0;
+  }
+
   /** Which functions of a file to analyse now (null: all). */
   private onlyFor(file: string): OnlyFunctions | null {
     const needed = this.demand?.neededIn(file);
