@@ -92,6 +92,26 @@ test('cache: lines added above a helper move its callers\' results in other file
   assert.deepEqual(inside.findings, (await analyzeFiles(files, { jobs: 1, kernelRoot: false })).findings);
 });
 
+test('cache: the call graph of the last run is used only for the same calls', async () => {
+  const { root, files, cache } = await tree();
+  // use() calls relay(), which does not call fetch() yet: nothing down relay() may fault.
+  const relay = path.join(root, 'relay.c');
+  const all = [...files, relay];
+  await writeFile(files[1], CALLER.replace('fetch(dst, src)', 'relay(dst, src)'));
+  await writeFile(relay, 'int relay(void *dst, const void *src)\n{\n\treturn 0;\n}\n');
+  const before = await run(all, cache);
+  assert.ok(!before.findings.some((f) => f.file.endsWith('caller.c')), JSON.stringify(before.findings));
+  // A comment only: the same calls.
+  await writeFile(relay, '/* moved */\nint relay(void *dst, const void *src)\n{\n\treturn 0;\n}\n');
+  assert.deepEqual((await run(all, cache)).findings, before.findings);
+  // relay() now calls fetch(): only the new call graph says that relay() may fault (it names no
+  // user access itself), which makes it worth analysing for use()'s lock.
+  await writeFile(relay, 'int relay(void *dst, const void *src)\n{\n\treturn fetch(dst, src);\n}\n');
+  const after = await run(all, cache);
+  assert.deepEqual(after.findings, (await analyzeFiles(all, { jobs: 1, kernelRoot: false })).findings);
+  assert.ok(after.findings.some((f) => f.file.endsWith('caller.c') && f.ruleId === 'fault-under-mmap-lock'), JSON.stringify(after.findings));
+});
+
 test('cache: a file whose size and modification time are unchanged is not read again; a changed one is', async () => {
   const { files, cache } = await tree();
   const cold = await run(files, cache);

@@ -106,6 +106,14 @@ test('link domains: the demand follows a call into its own program only', async 
   assert.equal(onlyKernel.fileNeeded('/k/tools/perf/util/debug.c'), false, 'the kernel does not call perf\'s trace_state()');
   assert.equal(new Demand(files.slice(0, 2), names, false, null).fileNeeded('/k/tools/perf/util/debug.c'), true, 'without domains it did');
   assert.equal(new Demand(files, names, false, linkDomains(ROOT)).fileNeeded('/k/tools/perf/util/debug.c'), true, 'perf calls its own');
+  // The call graph given back (an earlier run's, the same files and calls) gives the same demand; one that does not fit is not used.
+  const fresh = new Demand(files, names, false, linkDomains(ROOT));
+  const again = new Demand(files, names, false, linkDomains(ROOT), fresh.callGraph());
+  const wrong = new Demand(files, names, false, linkDomains(ROOT), { start: new Int32Array(2), list: new Int32Array(0) });
+  for (const f of files) {
+    assert.deepEqual(again.neededIn(f.path), fresh.neededIn(f.path));
+    assert.deepEqual(wrong.neededIn(f.path), fresh.neededIn(f.path));
+  }
   // Defined in both programs: each call reaches its own program's definition.
   const kernelToo = file('/k/lib/trace.c', 'void trace_state(struct mm_struct *mm)\n{\n\tint v;\n\tget_user(v, (int *)mm);\n}\n');
   const both = new Demand([...files.slice(0, 2), kernelToo], names, false, linkDomains(ROOT));

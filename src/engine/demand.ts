@@ -187,6 +187,12 @@ export function headerFunctionsWorthSummarising(scan: FilePrescan, names: Releva
   return scan.functions.filter((fn) => marked.has(fn));
 }
 
+/** The callers of every function of a run, packed: those of `d` are list[start[d] .. start[d + 1]). */
+export interface CallGraph {
+  start: Int32Array;
+  list: Int32Array;
+}
+
 export interface DemandFile {
   path: string;
   scan: FilePrescan;
@@ -255,6 +261,8 @@ export class Demand {
     exportSummaries = false,
     /** The programs of the tree: a call resolves only within its own. */
     private readonly domains: LinkDomains | null = null,
+    /** The callers of every definition as an earlier run with the same files and calls found them (callGraph()). */
+    known: CallGraph | null = null,
   ) {
     this.programs = new Int32Array(files.length);
     if (domains?.root) files.forEach((f, i) => (this.programs[i] = domains.programId(f.path)));
@@ -279,25 +287,8 @@ export class Demand {
     const count = this.nodes.length;
     // Callers of each definition, packed (a whole tree has millions of call edges): the callers
     // of `d` are callerList[callerStart[d] .. callerStart[d + 1]).
-    // Each call resolved once: the edges in caller order, then bucketed by definition.
-    const counts = new Int32Array(count + 1);
-    const edgeCallers: number[] = [];
-    const edgeDefs: number[] = [];
-    this.nodes.forEach((node, id) => {
-      for (const name of node.fn.ids) {
-        for (const def of this.resolve(node.file, name)) {
-          if (def === id) continue;
-          edgeCallers.push(id);
-          edgeDefs.push(def);
-          counts[def + 1]++;
-        }
-      }
-    });
-    for (let i = 0; i < count; i++) counts[i + 1] += counts[i];
-    this.callerStart = counts;
-    this.callerList = new Int32Array(counts[count]);
-    const fillAt = counts.slice(0, count);
-    for (let e = 0; e < edgeDefs.length; e++) this.callerList[fillAt[edgeDefs[e]]++] = edgeCallers[e];
+    const fits = known && known.start.length === count + 1 && known.list.length === known.start[count];
+    [this.callerStart, this.callerList] = fits ? [known.start, known.list] : this.resolveCalls(count);
     // Functions that may fault or take the mmap lock somewhere down their calls.
     this.inside = this.upward(new Set([...names.insideNames, ...names.lockNames]));
     this.takesVma = new Uint8Array(count);
@@ -359,12 +350,34 @@ export class Demand {
     const worthIt = (name: string): boolean => names.atomicLockNames.has(name) || names.orderedLockNames.has(name) || underMmap.has(name);
     this.take(lockSeeds, true);
     const releases = (id: number): boolean => this.nodes[id].fn.ids.some((name) => names.kernelReleaseNames.has(name));
-    this.takeWithFaultingHelpers(
-      kernelSeeds.filter((id) => this.nodes[id].fn.ids.some(worthIt)),
-      releases,
-    );
+    this.takeWithFaultingHelpers(kernelSeeds.filter((id) => this.nodes[id].fn.ids.some(worthIt)), releases);
     this.takeLockingHelpers(callbackSeeds);
     this.take(triggerSeeds, false);
+  }
+
+  /** Every call resolved once: the edges in caller order, then bucketed by definition. */
+  private resolveCalls(count: number): [Int32Array, Int32Array] {
+    const counts = new Int32Array(count + 1);
+    const edgeCallers: number[] = [];
+    const edgeDefs: number[] = [];
+    this.nodes.forEach((node, id) => {
+      for (const name of node.fn.ids) {
+        for (const def of this.resolve(node.file, name)) {
+          if (def === id) continue;
+          edgeCallers.push(id), edgeDefs.push(def), counts[def + 1]++;
+        }
+      }
+    });
+    for (let i = 0; i < count; i++) counts[i + 1] += counts[i];
+    const list = new Int32Array(counts[count]);
+    const fillAt = counts.slice(0, count);
+    for (let e = 0; e < edgeDefs.length; e++) list[fillAt[edgeDefs[e]]++] = edgeCallers[e];
+    return [counts, list];
+  }
+
+  /** The callers of every definition (to give a later run with the same files and calls). */
+  callGraph(): CallGraph {
+    return { start: this.callerStart, list: this.callerList };
   }
 
   /** The definitions a call of `name` from a file reaches. */

@@ -34,6 +34,8 @@ export interface FileFacts {
   /** Its definitions of functions the knowledge base describes (src/engine/tree-apis.ts). */
   declarations: Declaration[];
   hash: string | null;
+  /** A digest of what the run's call graph reads of it (its functions' names, static or not, and calls), with the hash. */
+  calls?: string;
 }
 
 /** Compiled once per thread. */
@@ -57,6 +59,7 @@ export function fileFacts(file: string, text: string, config: FactsConfig): File
     suppressions: parseSuppressions(text),
     declarations: knowledgeBaseDefinitions(file, text, scan),
     hash: config.hash ? contentHash(text) : null,
+    ...(config.hash ? { calls: callsDigest(scan) } : {}),
   };
 }
 
@@ -96,4 +99,11 @@ function knowledgeBaseDefinitions(file: string, text: string, scan: FilePrescan)
     out.push(...findDeclarations(text.slice(fn.start, fn.end), fn.name, file, line));
   }
   return out;
+}
+
+/** What the call graph (src/engine/demand.ts) reads of a file's prescan, as a digest: unchanged by an edit that only moves its functions. */
+function callsDigest(scan: FilePrescan): string {
+  const parts: string[] = [];
+  for (const fn of scan.functions) parts.push(`${fn.isStatic ? 's' : ''}${fn.name}(${fn.ids.join(',')})`);
+  return contentHash(parts.join(';'));
 }

@@ -7,7 +7,8 @@ import { MMAP_LOCK_CLASS } from '../engine/models/kernel-locks.js';
 import { lockedName } from '../engine/prescan.js';
 import path from 'node:path';
 import type { FileNotification } from '../types.js';
-import { addEntry, Demand, type RelevantNames } from '../engine/demand.js';
+import { addEntry, Demand, type CallGraph, type RelevantNames } from '../engine/demand.js';
+import { contentHash } from '../cache.js';
 import { KERNEL_HEADERS, kernelHeaderDeclarations, summariseHeaders } from '../header-summaries.js';
 import type { RunAnalysis, RunSetup } from './run-setup.js';
 import type { FilesRead } from './read-files.js';
@@ -92,12 +93,19 @@ function demandAfterHeaders(setup: RunSetup, read: FilesRead): Demand {
   const names: RelevantNames = { lockNames: new Set(setup.names.lockNames), insideNames: new Set(setup.names.insideNames), vmaNames: new Set(setup.names.vmaNames), kernelLockNames: new Set(setup.names.kernelLockNames), atomicLockNames: new Set(setup.names.atomicLockNames), orderedLockNames: new Set(setup.names.orderedLockNames), kernelReleaseNames: new Set(setup.names.kernelReleaseNames), atomicSectionNames: new Set(setup.names.atomicSectionNames), lockedUnderMmap: lockedUnderMmap(setup.options.lockOrderIn ?? []), faultNames: new Set(setup.names.faultNames) };
   for (const entry of crossFile.headers.values()) addEntry(names, entry);
   for (const list of crossFile.localHeaders.values()) for (const h of list) addEntry(names, h.entry);
+  const files = setup.sources.filter((src) => read.prescans.has(src.path));
+  // The call graph of the same files with the same calls is the last run's (with the cache).
+  const key = setup.cache && files.every((src) => read.calls.has(src.path)) ? setup.cache.key('<call-graph>', contentHash(JSON.stringify([setup.root, files.map((src) => [src.path, read.calls.get(src.path)])])), null) : null;
+  const known = key ? setup.cache!.getValue(key) : null;
+  const graph = known && (known as CallGraph).start instanceof Int32Array && (known as CallGraph).list instanceof Int32Array ? (known as CallGraph) : null;
   const demand = new Demand(
-    setup.sources.filter((src) => read.prescans.has(src.path)).map((src) => ({ path: src.path, scan: read.prescans.get(src.path)!, context: src.context })),
+    files.map((src) => ({ path: src.path, scan: read.prescans.get(src.path)!, context: src.context })),
     names,
     !!setup.options.exportSummaries,
     crossFile.domains,
+    graph,
   );
+  if (key && !graph) setup.cache!.putValue(key, demand.callGraph());
   demand.takeActivated();
   return demand;
 }

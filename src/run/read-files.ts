@@ -19,6 +19,8 @@ export interface FilesRead {
   prescans: Map<string, FilePrescan>;
   /** Content hashes by file (with FactsConfig.hash). */
   hashes: Map<string, string>;
+  /** Digests of what the call graph reads of each file (with FactsConfig.hash; FileFacts.calls). */
+  calls: Map<string, string>;
   /** The files' `vmalint: ignore` comments, applied to the findings at the end (src/suppressions.ts). */
   suppressions: Map<string, Suppression[]>;
   /** The run's own headers its files include (`#include "internal.h"`), summarised before the files. */
@@ -36,7 +38,7 @@ export interface FilesRead {
  */
 export async function readAll(sources: readonly RunSource[], crossFile: CrossFileFacts, config: FactsConfig, pool: ((filesToRead: number) => WorkerPool | null) | null, kept: FactsCache | null = null): Promise<FilesRead> {
   const t0 = performance.now();
-  const read: FilesRead = { prescans: new Map(), hashes: new Map(), suppressions: new Map(), localHeaders: new Set(), ms: 0, fromCache: 0 };
+  const read: FilesRead = { prescans: new Map(), hashes: new Map(), calls: new Map(), suppressions: new Map(), localHeaders: new Set(), ms: 0, fromCache: 0 };
   // In the files' order, whatever order the workers finish in.
   const byFile = new Map<string, FileFacts>();
   const toRead: RunSource[] = [];
@@ -87,6 +89,7 @@ function merge(read: FilesRead, crossFile: CrossFileFacts, facts: FileFacts, int
   }
   read.prescans.set(facts.path, facts.scan);
   if (facts.hash) read.hashes.set(facts.path, facts.hash);
+  if (facts.calls) read.calls.set(facts.path, facts.calls);
   crossFile.noreturn.addNames(facts.path, facts.noreturn, crossFile.root);
   crossFile.addArchNames(facts.path, facts.archNames);
   crossFile.apis.addFile(facts.path, facts.declarations);
