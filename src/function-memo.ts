@@ -10,6 +10,7 @@
 import type { FindingInput, FunctionResult } from './engine/events.js';
 import type { FunctionAnalysis } from './engine/function.js';
 import type { AstNode } from './parse/ast.js';
+import { rewritePlaces } from './place-rewrite.js';
 
 /** Where a function stood when its entry was recorded. */
 export interface FunctionPlace {
@@ -102,39 +103,18 @@ export function moved<T>(value: T, file: string, moves: readonly Move[]): T | nu
     for (const m of shifts) if (line >= m.from.row + 1 && line <= m.from.endRow + 1) return m.to.row - m.from.row;
     return 0;
   };
-  const moveText = (text: string): string => (text.includes('line ') ? text.replace(/\bline (\d+)\b/g, (_, n: string) => `line ${Number(n) + lineShift(Number(n))}`) : text);
-  const copy = structuredClone(value);
-  const seen = new Set<object>();
-  const move = (item: unknown): unknown => {
-    if (typeof item === 'string') return moveText(item);
-    if (!item || typeof item !== 'object' || seen.has(item)) return item;
-    seen.add(item);
-    if (Array.isArray(item)) {
-      for (let i = 0; i < item.length; i++) item[i] = move(item[i]);
-      return item;
-    }
-    if (item instanceof Map) {
-      for (const [k, v] of item) item.set(k, move(v));
-      return item;
-    }
-    if (item instanceof Set) return item;
-    const o = item as Record<string, unknown>;
+  return rewritePlaces(structuredClone(value), {
+    // `line N` of a text about this file (another file's step speaks of its own lines).
+    text: (text, about) => (text.includes('line ') && (about === null || about === file) ? text.replace(/\bline (\d+)\b/g, (_, n: string) => `line ${Number(n) + lineShift(Number(n))}`) : text),
     // A place in this file: a trace step or a summary's source ({ file, line }).
-    if (o['file'] === file && typeof o['line'] === 'number') o['line'] = o['line'] + lineShift(o['line']);
-    // A node reduced to its position.
-    if (typeof o['row'] === 'number' && typeof o['endRow'] === 'number' && typeof o['start'] === 'number' && typeof o['end'] === 'number') {
-      const { start, end } = o as { start: number; end: number };
-      const m = shifts.find((x) => start >= x.from.start && end <= x.from.end);
-      if (m) {
-        o['row'] = o['row'] + m.to.row - m.from.row;
-        o['endRow'] = o['endRow'] + m.to.row - m.from.row;
-        o['start'] = start + m.to.start - m.from.start;
-        o['end'] = end + m.to.start - m.from.start;
-      }
-    }
-    // The memo key holds the function's text, which may say anything.
-    for (const k of Object.keys(o)) if (k !== 'file' && k !== 'key') o[k] = move(o[k]);
-    return o;
-  };
-  return move(copy) as T;
+    line: (at, line) => (at === file ? line + lineShift(line) : line),
+    node: (o) => {
+      const m = shifts.find((x) => o.start >= x.from.start && o.end <= x.from.end);
+      if (!m) return;
+      o.row += m.to.row - m.from.row;
+      o.endRow += m.to.row - m.from.row;
+      o.start += m.to.start - m.from.start;
+      o.end += m.to.start - m.from.start;
+    },
+  });
 }

@@ -11,6 +11,7 @@
 import type { ApiEntry } from '../kb/lock-api.js';
 import type { FilePrescan } from '../engine/prescan.js';
 import { createHash } from 'node:crypto';
+import { rewritePlaces } from '../place-rewrite.js';
 
 /** A function of another file that places of a result lie in: its key, and its first and last rows then. */
 export type Anchor = [key: string, startRow: number, endRow: number];
@@ -138,34 +139,13 @@ export class ForeignPlaces {
    * `<file>:<line>` in any text. Rewrites in place: callers pass a copy.
    */
   private rewrite<T>(value: T, own: string | null, map: LineMap): T {
-    const foreign = (file: unknown): file is string => typeof file === 'string' && file !== own && this.prescans.has(file);
-    const text = (s: string): string =>
-      s.includes(':') ? s.replace(FILE_LINE, (whole, file: string, n: string) => (foreign(file) ? `${file}:${map(file, Number(n)) ?? n}` : whole)) : s;
-    const seen = new Set<object>();
-    const walk = (item: unknown, about: string | null): unknown => {
-      if (typeof item === 'string') {
-        const t = text(item);
-        return about && t.includes('line ') ? t.replace(LINE_N, (_, n: string) => `line ${map(about, Number(n)) ?? n}`) : t;
-      }
-      if (!item || typeof item !== 'object' || seen.has(item)) return item;
-      seen.add(item);
-      if (Array.isArray(item)) {
-        for (let i = 0; i < item.length; i++) item[i] = walk(item[i], about);
-        return item;
-      }
-      if (item instanceof Map) {
-        for (const [k, v] of item) item.set(k, walk(v, about));
-        return item;
-      }
-      if (item instanceof Set) return item;
-      const o = item as Record<string, unknown>;
-      const file = o['file'];
-      // The texts of an object with a file are about that file.
-      const inner = typeof file === 'string' ? (foreign(file) ? file : null) : about;
-      for (const k of Object.keys(o)) if (k !== 'file' && k !== 'line') o[k] = walk(o[k], inner);
-      if (inner !== null && inner === file && typeof o['line'] === 'number') o['line'] = map(file, o['line'] as number) ?? o['line'];
-      return o;
-    };
-    return walk(value, null) as T;
+    const foreign = (file: string | null): file is string => file !== null && file !== own && this.prescans.has(file);
+    return rewritePlaces(value, {
+      text: (s, about) => {
+        const t = s.includes(':') ? s.replace(FILE_LINE, (whole, file: string, n: string) => (foreign(file) ? `${file}:${map(file, Number(n)) ?? n}` : whole)) : s;
+        return foreign(about) && t.includes('line ') ? t.replace(LINE_N, (_, n: string) => `line ${map(about, Number(n)) ?? n}`) : t;
+      },
+      line: (file, line) => (foreign(file) ? (map(file, line) ?? line) : line),
+    });
   }
 }
