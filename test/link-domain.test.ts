@@ -129,3 +129,10 @@ test('link domains: a summary read with --summaries-in applies where its file\'s
   assert.equal(k.summaryOf('trace_state', '/k/tools/perf/builtin-top.c')?.mayFault, true);
   assert.equal(k.summaryOf('from_config', '/k/mm/a.c')?.mayFault, true, 'no file: everywhere');
 });
+
+test('link domains: a run\'s domains tell each file\'s program as programOf() does, for paths inside and outside the tree', () => {
+  const domains = linkDomains(ROOT);
+  for (const file of ['/k/mm/memory.c', '/k/tools/perf/util/debug.c', '/k/tools/testing/selftests/bpf/progs/x.c', '/k/tools/lib/bpf/libbpf.c', '/k/samples/bpf/x.c', '/k/usr/gen_init_cpio.c', '/k/tools', '/elsewhere/tools/perf/x.c', '/kernel/tools/perf/x.c']) {
+    assert.equal(domains.programOf(file), programOf(ROOT, file), file);
+  }
+});

@@ -43,7 +43,12 @@ export const KERNEL_PROGRAM = 'kernel';
  * or one of the directories the tools/ programs share (`tools/lib`, `tools/include`, `tools/arch`).
  */
 export function programOf(root: string, file: string): string {
-  const parts = path.relative(root, file).split(path.sep);
+  return programOfRelative(path.relative(root, file));
+}
+
+/** programOf() of a path relative to the tree's root. */
+function programOfRelative(relative: string): string {
+  const parts = relative.split(path.sep);
   if (parts[0] === '..' || !SEPARATE_PROGRAMS.has(parts[0]!) || parts.length < 2) return KERNEL_PROGRAM;
   let depth = 2;
   if (parts[0] === 'tools' && parts[1] === 'testing') depth = parts[2] === 'selftests' ? 4 : 3;
@@ -77,14 +82,21 @@ export class LinkDomains {
   /** programLinks()'s answers, by pair of program numbers. */
   private readonly linkCache = new Map<number, boolean>();
 
-  constructor(readonly root: string | null) {}
+  /** The root resolved, with a separator after it. */
+  private readonly rootPrefix: string | null;
+
+  constructor(readonly root: string | null) {
+    this.rootPrefix = root ? path.join(path.resolve(root), path.sep) : null;
+  }
 
   /** The program of a file (see programOf()). */
   programOf(file: string): string {
     if (!this.root) return KERNEL_PROGRAM;
     let program = this.programs.get(file);
     if (program === undefined) {
-      program = programOf(this.root, file);
+      // Inside the root: the rest of its resolved path (path.relative() resolves both paths again).
+      const abs = path.resolve(file);
+      program = programOfRelative(abs.startsWith(this.rootPrefix!) ? abs.slice(this.rootPrefix!.length) : path.relative(this.root, abs));
       if (this.programs.size > 200_000) this.programs.clear();
       this.programs.set(file, program);
     }
