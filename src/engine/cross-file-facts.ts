@@ -10,7 +10,7 @@ import { RAW_CHANGES, widenSummary } from './summary-widening.js';
 import path from 'node:path';
 import { declarationScope, NoreturnIndex } from './noreturn.js';
 import { internName } from './prescan.js';
-import { KERNEL_PROGRAM, linkDomains, type LinkDomains } from './link-domain.js';
+import { insideRoot, KERNEL_PROGRAM, linkDomains, type LinkDomains } from './link-domain.js';
 import { TreeApis } from './tree-apis.js';
 import type { LockOrderEdge } from '../types.js';
 import { LockOrder, documentedOrderEdges } from './lock-order.js';
@@ -86,12 +86,9 @@ export function archOf(file: string, root: string | null): string | null {
   const key = `${root}\0${file}`;
   let arch = archCache.get(key);
   if (arch === undefined) {
-    // `<root>/arch/<name>/...` (string work on the resolved path: every file of a run is asked once).
-    let prefix = archDirectory.get(root);
-    if (prefix === undefined) archDirectory.set(root, (prefix = path.join(path.resolve(root), 'arch') + path.sep));
-    const abs = path.resolve(file);
-    const end = abs.startsWith(prefix) ? abs.indexOf(path.sep, prefix.length) : -1;
-    arch = end > prefix.length ? `arch/${abs.slice(prefix.length, end)}` : null;
+    // `<root>/arch/<name>/...`.
+    const rel = insideRoot(root, file)?.split(path.sep);
+    arch = rel && rel[0] === 'arch' && rel.length > 2 ? `arch/${rel[1]}` : null;
     if (archCache.size > 100_000) archCache.clear();
     archCache.set(key, arch);
   }
@@ -99,8 +96,6 @@ export function archOf(file: string, root: string | null): string | null {
 }
 /** archOf() is asked about the same file for every call the file makes. */
 const archCache = new Map<string, string | null>();
-/** Each root's `arch/` directory, resolved, with a separator after it. */
-const archDirectory = new Map<string, string>();
 
 /** path.resolve() of a file, remembered (summaryOf() asks for every call). */
 function absolute(file: string): string {

@@ -46,6 +46,19 @@ export function programOf(root: string, file: string): string {
   return programOfRelative(path.relative(root, file));
 }
 
+/**
+ * The path of `file` relative to `root` when it lies inside it, else null: by string work on the
+ * resolved path, the root resolved once (path.relative() resolves both paths again, and the run
+ * asks for every file of a whole tree).
+ */
+export function insideRoot(root: string, file: string): string | null {
+  let prefix = rootPrefixes.get(root);
+  if (prefix === undefined) rootPrefixes.set(root, (prefix = path.join(path.resolve(root), path.sep)));
+  const abs = path.resolve(file);
+  return abs.startsWith(prefix) ? abs.slice(prefix.length) : null;
+}
+const rootPrefixes = new Map<string, string>();
+
 /** programOf() of a path relative to the tree's root. */
 function programOfRelative(relative: string): string {
   const parts = relative.split(path.sep);
@@ -82,21 +95,14 @@ export class LinkDomains {
   /** programLinks()'s answers, by pair of program numbers. */
   private readonly linkCache = new Map<number, boolean>();
 
-  /** The root resolved, with a separator after it. */
-  private readonly rootPrefix: string | null;
-
-  constructor(readonly root: string | null) {
-    this.rootPrefix = root ? path.join(path.resolve(root), path.sep) : null;
-  }
+  constructor(readonly root: string | null) {}
 
   /** The program of a file (see programOf()). */
   programOf(file: string): string {
     if (!this.root) return KERNEL_PROGRAM;
     let program = this.programs.get(file);
     if (program === undefined) {
-      // Inside the root: the rest of its resolved path (path.relative() resolves both paths again).
-      const abs = path.resolve(file);
-      program = programOfRelative(abs.startsWith(this.rootPrefix!) ? abs.slice(this.rootPrefix!.length) : path.relative(this.root, abs));
+      program = programOfRelative(insideRoot(this.root, file) ?? path.relative(this.root, file));
       if (this.programs.size > 200_000) this.programs.clear();
       this.programs.set(file, program);
     }

@@ -43,36 +43,34 @@ const JOINS: Record<string, (a: ApiEntry, b: ApiEntry, out: Partial<ApiEntry>) =
   source: () => {},
   // May fault: either did; only under conditions when both that fault have them.
   mayFault: (a, b, out) => {
-    const faulting = [a, b].filter((e) => e.mayFault);
-    if (!faulting.length) return;
+    const f = either(a, b, (e) => !!e.mayFault);
+    if (!f) return;
     out.mayFault = true;
-    out.faultVia = (b.mayFault ? b : a).faultVia;
-    out.faultsWhen = unitedConditions(faulting.map((e) => e.faultsWhen));
-    const bits = faulting.map((e) => e.faultsWithBits);
-    out.faultsWithBits = bits.every((x) => x && same(x, bits[0])) ? bits[0] : undefined;
+    out.faultVia = f.newest.faultVia;
+    out.faultsWhen = unitedConditions(f.holders.map((e) => e.faultsWhen));
+    out.faultsWithBits = agreed(f.holders.map((e) => e.faultsWithBits));
   },
   faultVia: () => {},
   faultsWhen: () => {},
   faultsWithBits: () => {},
   // Takes the mmap lock inside: either did, on whose lock both agree on.
   takesMmapLock: (a, b, out) => {
-    const taking = [a, b].filter((e) => e.takesMmapLock);
-    if (!taking.length) return;
-    out.takesMmapLock = (b.takesMmapLock ?? a.takesMmapLock)!;
-    const of = taking.map((e) => e.takesMmapLockOf);
-    out.takesMmapLockOf = of.every((x) => same(x, of[0])) ? of[0] : undefined;
-    out.takesMmapLockWhen = unitedConditions(taking.map((e) => e.takesMmapLockWhen));
+    const f = either(a, b, (e) => !!e.takesMmapLock);
+    if (!f) return;
+    out.takesMmapLock = f.newest.takesMmapLock;
+    out.takesMmapLockOf = agreed(f.holders.map((e) => e.takesMmapLockOf));
+    out.takesMmapLockWhen = unitedConditions(f.holders.map((e) => e.takesMmapLockWhen));
   },
   takesMmapLockOf: () => {},
   takesMmapLockWhen: () => {},
   // Fails: either did, under the conditions of both.
   fails: (a, b, out) => {
-    const failing = [a, b].filter((e) => e.fails);
-    if (!failing.length) return;
-    out.fails = (b.fails ?? a.fails)!;
-    out.failureAt = (b.fails ? b : a).failureAt;
-    out.failsWhen = unitedConditions(failing.map((e) => e.failsWhen));
-    out.documentedNoFailure = failing.every((e) => e.documentedNoFailure) || undefined;
+    const f = either(a, b, (e) => !!e.fails);
+    if (!f) return;
+    out.fails = f.newest.fails;
+    out.failureAt = f.newest.failureAt;
+    out.failsWhen = unitedConditions(f.holders.map((e) => e.failsWhen));
+    out.documentedNoFailure = f.holders.every((e) => e.documentedNoFailure) || undefined;
   },
   failureAt: () => {},
   failsWhen: () => {},
@@ -139,6 +137,20 @@ function joinedLockEffects(a: readonly LockEffect[], b: readonly LockEffect[]): 
     }
   }
   return out.length ? out : undefined;
+}
+
+/**
+ * A may-fact (it may fault, take the mmap lock, fail) in either summary: the summaries that have
+ * it, and the newer of them (whose explanation is kept); null when neither has it.
+ */
+function either(a: ApiEntry, b: ApiEntry, has: (e: ApiEntry) => boolean): { holders: ApiEntry[]; newest: ApiEntry } | null {
+  const holders = [a, b].filter(has);
+  return holders.length ? { holders, newest: has(b) ? b : a } : null;
+}
+
+/** A value all of `values` agree on (undefined when one lacks it or they differ). */
+function agreed<V>(values: readonly (V | undefined)[]): V | undefined {
+  return values.every((x) => x !== undefined && same(x, values[0])) ? values[0] : undefined;
 }
 
 /** Conditions on the arguments under which either holds (undefined: whatever the arguments). */
