@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { onlyChangedLines, relativeToWorkingDirectory } from './changed-lines.js';
 import { decodeSource, readSource } from './read-source.js';
 import { calleeFiles } from './callee-files.js';
-import { relevantNames } from './engine/demand.js';
+import { relevantNames } from './engine/demand-names.js';
 import { allApis } from './kb/lock-api.js';
 import { discoverFiles, shownPath } from './discover.js';
 import { formatJson } from './report/json.js';

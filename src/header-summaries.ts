@@ -10,7 +10,7 @@ import type { FileContribution, CrossFileFacts } from './engine/cross-file-facts
 import { lookupApi } from './kb/lock-api.js';
 import { externFunctionNames } from './engine/c-names.js';
 import type { FilePrescan, PrescanFunction } from './engine/prescan.js';
-import { entryRelevance, headerFunctionsWorthSummarising, type RelevantNames } from './engine/demand.js';
+import { entryRelevance, headerFunctionsWorthSummarising, type RelevantNames } from './engine/demand-names.js';
 import { fileFacts, type FactsConfig } from './parallel/file-facts.js';
 import { emptyOutcome, sameInputs, type AnalyzeFileOptions, type FileAnalyzer, type CrossFileView } from './file-analyzer.js';
 import { decodeSource } from './read-source.js';

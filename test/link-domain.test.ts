@@ -90,7 +90,8 @@ test('link domains: a noreturn declaration holds in the programs that see it', (
 });
 
 test('link domains: the demand follows a call into its own program only', async () => {
-  const { Demand, relevantNames } = await import('../src/engine/demand.js');
+  const { Demand } = await import('../src/engine/demand.js');
+  const { relevantNames } = await import('../src/engine/demand-names.js');
   const { prescan } = await import('../src/engine/prescan.js');
   const { allApis } = await import('../src/kb/lock-api.js');
   const { everyRuleDemand } = await import('../src/rules/index.js');

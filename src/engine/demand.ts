@@ -14,178 +14,15 @@
 // VMA state (it returns with a lock held, needs one, returns a VMA), its callers are analysed too
 // (`activate()`).
 // This file knows no table of the knowledge base: the names are declared where the knowledge is
-// read, by each engine model (`MODEL_DEMANDS`) and by each rule whose check reads a table no model
-// owns (RuleMeta.demand, src/rules/rule.ts); `relevantNames()` only combines them with the entries.
+// read, by each engine model and by each rule whose check reads a table no model owns
+// (RuleMeta.demand, src/rules/rule.ts); src/engine/demand-names.ts combines them with the entries.
 // Calls resolve as the linker would, approximately: to the caller file's own static definition,
 // else to every non-static definition of the name in the caller's program (the architectures' too;
 // not a definition under tools/ for kernel code: src/engine/link-domain.ts).
 
 import type { FilePrescan, PrescanFunction } from './prescan.js';
 import type { LinkDomains } from './link-domain.js';
-import type { ApiEntry } from '../kb/lock-api.js';
-import { lockDemand } from './models/locks.js';
-import { pointerDemand } from './models/pointers.js';
-import { vmaModificationDemand } from './models/summary-facts.js';
-import { kernelLockDemand } from './models/kernel-locks.js';
-import { MMAP_LOCK } from '../kb/lock-classes.js';
-
-/**
- * What a call of a function with this entry brings to its caller's checks: a change of the
- * caller's lock or VMA state, or a requirement on it ('state'); something that matters only when
- * the caller holds a lock: a fault on user memory, taking the mmap lock inside ('inside'); or
- * nothing the checks look at. A raw rwsem operation (down_read()) is about the mmap lock only
- * when its argument is the mm's rwsem, which the caller then names (`mmap_lock`).
- */
-export function entryRelevance(e: ApiEntry): 'state' | 'inside' | null {
-  if (e.lock?.some((l) => !l.rawRwsem) || e.requires?.length || e.returnsVma || e.modifiesVma?.length || (e.rangeCheck && e.source?.kind !== 'summary') || e.freshVma) return 'state';
-  if (e.lastUser !== undefined) return 'state';
-  // Page faults disabled or enabled matter where a lock is held or a call may fault: like a fault.
-  if (e.mayFault || e.takesMmapLock?.length || e.pagefault) return 'inside';
-  return null;
-}
-
-/**
- * What makes a function worth analysing for one engine model or one rule: names the prescan
- * finds in its text (src/engine/prescan.ts).
- */
-export interface DemandNames {
-  /**
-   * Identifiers that make a function worth analysing by themselves: a field (`mmap_lock`), a
-   * macro, a constant; a write to a field as the prescan records it (`fieldWrite('vm_start')`:
-   * `vm_start=`). Also looked for in file-scope initializers (`.walk_lock = PGWALK_WRLOCK`): a
-   * file whose initializers name one is parsed whole.
-   */
-  names?: readonly string[];
-  /** Identifiers of a function that takes a VMA (`vm_area_struct`): its callers read which VMA arguments it dereferences. */
-  vmaNames?: readonly string[];
-  /**
-   * Calls that take a kernel lock (a mutex, a spinlock: models/kernel-locks.ts) or enter an atomic
-   * section: a function that makes one matters where it may also fault or take the mmap lock (it
-   * holds the lock across), and as a callback the kernel calls with the mmap lock held (what it
-   * takes is ordered below mmap_lock), with its callees that take one.
-   */
-  kernelLockNames?: readonly string[];
-  /** Of kernelLockNames, those that make the context atomic (a spinlock, preempt_disable()). */
-  atomicLockNames?: readonly string[];
-  /** Of kernelLockNames, those that take a class the documented mm lock order ranks below mmap_lock (folio_lock()). */
-  orderedLockNames?: readonly string[];
-  /** Calls that release a kernel lock: a helper that makes one may release its caller's. */
-  kernelReleaseNames?: readonly string[];
-  /** Calls that enter or leave an atomic section (preempt_disable(), local_irq_enable()): a header's wrapper of one is summarised. */
-  atomicSectionNames?: readonly string[];
-}
-
-/**
- * A model's declaration: its names, given which calls change their caller's lock or VMA state
- * (the run's knowledge-base and configuration entries: a guard class matters when its entry call does).
- */
-export type ModelDemand = (changesState: (call: string) => boolean) => DemandNames;
-
-/** Each engine model's declaration: what it reads beyond the knowledge base's entries. */
-const MODEL_DEMANDS: readonly ModelDemand[] = [lockDemand, pointerDemand, vmaModificationDemand, kernelLockDemand];
-
-export interface RelevantNames {
-  /** Identifiers that make a function worth analysing by themselves. */
-  lockNames: Set<string>;
-  /** Calls that matter only under a lock (they fault, or take the mmap lock inside). */
-  insideNames: Set<string>;
-  /** Identifiers of a function that takes a VMA. */
-  vmaNames: Set<string>;
-  /** Calls that take a kernel lock or enter an atomic section (DemandNames.kernelLockNames). */
-  kernelLockNames: Set<string>;
-  /** Of those, the ones that make the context atomic (DemandNames.atomicLockNames). */
-  atomicLockNames: Set<string>;
-  /** Of those, the ones of a class the kernel's documented order ranks below mmap_lock (DemandNames.orderedLockNames). */
-  orderedLockNames: Set<string>;
-  /** Calls that release a kernel lock (DemandNames.kernelReleaseNames). */
-  kernelReleaseNames: Set<string>;
-  /** Calls that enter or leave an atomic section (DemandNames.atomicSectionNames). */
-  atomicSectionNames: Set<string>;
-  /**
-   * Locks (as prescan.lockedName() records them: `&buffer_mutex`) that earlier runs saw taken
-   * under mmap_lock (--summaries-in's lock order): a function holding one may invert.
-   */
-  lockedUnderMmap: Set<string>;
-  /** Calls that may fault on user memory, and the mmap lock's blocking acquisitions: what takes mmap_lock. */
-  faultNames: Set<string>;
-}
-
-/**
- * The identifiers the demand looks for, given the entries the run knows (knowledge base,
- * configuration) and the rules' declarations (RuleMeta.demand): those of the entries, of the
- * engine models, and of the rules.
- */
-export function relevantNames(entries: Iterable<ApiEntry>, ruleDemands: readonly DemandNames[]): RelevantNames {
-  const names: RelevantNames = { lockNames: new Set(), insideNames: new Set(), vmaNames: new Set(), kernelLockNames: new Set(), atomicLockNames: new Set(), orderedLockNames: new Set(), kernelReleaseNames: new Set(), atomicSectionNames: new Set(), lockedUnderMmap: new Set(), faultNames: new Set() };
-  const byName = new Map<string, ApiEntry>();
-  for (const e of entries) {
-    byName.set(e.name, e);
-    addEntry(names, e);
-  }
-  const changesState = (call: string): boolean => {
-    const e = byName.get(call);
-    return !!e && entryRelevance(e) === 'state';
-  };
-  // What takes mmap_lock, near a kernel lock: a fault, or an acquisition of the mmap lock itself.
-  for (const mode of MMAP_LOCK.modes) for (const name of [...(MMAP_LOCK.acquire?.[mode] ?? []), ...(MMAP_LOCK.killable?.[mode] ?? [])]) names.faultNames.add(name);
-  for (const declared of [...MODEL_DEMANDS.map((model) => model(changesState)), ...ruleDemands]) {
-    for (const name of declared.names ?? []) names.lockNames.add(name);
-    for (const name of declared.vmaNames ?? []) names.vmaNames.add(name);
-    for (const name of declared.kernelLockNames ?? []) names.kernelLockNames.add(name);
-    for (const name of declared.atomicLockNames ?? []) names.atomicLockNames.add(name);
-    for (const name of declared.orderedLockNames ?? []) names.orderedLockNames.add(name);
-    for (const name of declared.kernelReleaseNames ?? []) names.kernelReleaseNames.add(name);
-    for (const name of declared.atomicSectionNames ?? []) names.atomicSectionNames.add(name);
-  }
-  return names;
-}
-
-/** Adds a known function (a header's summary, an imported one) to the names. */
-export function addEntry(names: RelevantNames, e: ApiEntry): void {
-  const r = entryRelevance(e);
-  if (r === 'state') names.lockNames.add(e.name);
-  else if (r === 'inside') names.insideNames.add(e.name);
-  if (e.mayFault) names.faultNames.add(e.name);
-  // A wrapper that takes a kernel lock for its caller (a header's foo_lock()).
-  if (e.kernelLocks?.some((k) => k.op === 'acquire')) names.kernelLockNames.add(e.name);
-  if (e.kernelLocks?.some((k) => k.op === 'acquire' && (k.kind === 'spinlock' || k.kind === 'rwlock'))) names.atomicLockNames.add(e.name);
-}
-
-/**
- * The functions of one header worth summarising for its includers: those that mention a name of
- * `names` (a lock, a fault, a VMA) or call such a function of the header, those a triggered
- * function of the run calls (`triggeredCalls`: a "cannot fail" claim needs the callee's failure
- * returns), and the header's functions they call. The others' summaries could only tell their
- * callers what they return.
- */
-export function headerFunctionsWorthSummarising(scan: FilePrescan, names: RelevantNames, triggeredCalls: ReadonlySet<string>): PrescanFunction[] {
-  const byName = new Map<string, PrescanFunction[]>();
-  for (const fn of scan.functions) byName.set(fn.name, [...(byName.get(fn.name) ?? []), fn]);
-  // An atomic-section wrapper (local_irq_enable_exit_to_user()) too: its callers' paths need what it does.
-  const relevant = (id: string): boolean => names.lockNames.has(id) || names.insideNames.has(id) || names.vmaNames.has(id) || names.atomicSectionNames.has(id);
-  const marked = new Set(scan.functions.filter((fn) => fn.ids.some(relevant) || triggeredCalls.has(fn.name)));
-  // Up: the header's functions calling a marked one.
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const fn of scan.functions) {
-      if (marked.has(fn) || !fn.ids.some((id) => byName.get(id)?.some((d) => marked.has(d)))) continue;
-      marked.add(fn);
-      changed = true;
-    }
-  }
-  // Down: what the marked ones call in the header.
-  const work = [...marked];
-  while (work.length) {
-    for (const id of work.pop()!.ids) {
-      for (const d of byName.get(id) ?? []) {
-        if (marked.has(d)) continue;
-        marked.add(d);
-        work.push(d);
-      }
-    }
-  }
-  return scan.functions.filter((fn) => marked.has(fn));
-}
+import type { RelevantNames } from './demand-names.js';
 
 /** The callers of every function of a run, packed: those of `d` are list[start[d] .. start[d + 1]). */
 export interface CallGraph {
@@ -200,14 +37,20 @@ export interface DemandFile {
   context?: boolean;
 }
 
-/** Marks the functions of a prescanned file that a rule's text trigger matches. */
-export function markTriggered(scan: FilePrescan, text: string, triggers: readonly RegExp[]): void {
-  if (!triggers.some((t) => t.test(text))) return;
-  for (const fn of scan.functions) {
-    const body = text.slice(fn.start, fn.end);
-    if (triggers.some((t) => t.test(body))) fn.triggered = true;
-  }
+/** Each name's MENTIONS_* bits. */
+function mentionBits(names: RelevantNames): Map<string, number> {
+  const bits = new Map<string, number>();
+  const add = (set: ReadonlySet<string>, bit: number): void => {
+    for (const name of set) bits.set(name, (bits.get(name) ?? 0) | bit);
+  };
+  add(names.insideNames, MENTIONS_INSIDE);
+  add(names.kernelLockNames, MENTIONS_KERNEL_LOCK);
+  add(names.faultNames, MENTIONS_FAULT);
+  add(names.lockNames, MENTIONS_LOCK);
+  add(names.vmaNames, MENTIONS_VMA);
+  return bits;
 }
+
 
 /**
  * How far down a triggered function's calls are analysed: what it calls, and what those call (a
@@ -217,13 +60,23 @@ const TRIGGER_DEPTH = 2;
 
 const NONE: readonly number[] = [];
 
-interface Definition {
-  file: number;
-  fn: PrescanFunction;
-}
+/** What a function mentions, as bits (one pass over its identifiers, shared by every marking). */
+const MENTIONS_INSIDE = 1;
+const MENTIONS_KERNEL_LOCK = 2;
+const MENTIONS_FAULT = 4;
+const MENTIONS_LOCK = 8;
+const MENTIONS_VMA = 16;
 
 export class Demand {
-  private readonly nodes: Definition[] = [];
+  /**
+   * The run's functions, numbered file by file in text order: function `id` is fnOf[id], of file
+   * fileOf[id]; those of file f are ids fileFirst[f] .. fileFirst[f + 1].
+   */
+  private readonly fnOf: PrescanFunction[] = [];
+  private readonly fileOf: Int32Array;
+  private readonly fileFirst: Int32Array;
+  /** What each function mentions (MENTIONS_*). */
+  private readonly mentions: Uint8Array;
   private readonly fileIndex = new Map<string, number>();
   private readonly globalDefs = new Map<string, number[]>();
   /** The program of each file (LinkDomains' numbers; all 0 without domains). */
@@ -233,7 +86,6 @@ export class Demand {
   private readonly staticDefs: Map<string, number[]>[] = [];
   private readonly callerStart: Int32Array;
   private readonly callerList: Int32Array;
-  private readonly byFile: Map<number, number>[] = [];
   private readonly needed: Uint8Array;
   private readonly triggered: Uint8Array;
   /** Needed for the lock checks (not only as a triggered function's callee): its callees were taken. */
@@ -266,34 +118,42 @@ export class Demand {
   ) {
     this.programs = new Int32Array(files.length);
     if (domains?.root) files.forEach((f, i) => (this.programs[i] = domains.programId(f.path)));
+    let count = 0;
+    for (const f of files) count += f.scan.functions.length;
+    this.fileOf = new Int32Array(count);
+    this.fileFirst = new Int32Array(files.length + 1);
+    this.mentions = new Uint8Array(count);
+    const bits = mentionBits(names);
     files.forEach((f, fileIndex) => {
       this.fileIndex.set(f.path, fileIndex);
       const statics = new Map<string, number[]>();
-      const ends = new Map<number, number>();
       this.staticDefs.push(statics);
-      this.byFile.push(ends);
+      this.fileFirst[fileIndex] = this.fnOf.length;
       for (const fn of f.scan.functions) {
-        const id = this.nodes.length;
-        this.nodes.push({ file: fileIndex, fn });
-        ends.set(fn.end, id);
+        const id = this.fnOf.length;
+        this.fnOf.push(fn);
+        this.fileOf[id] = fileIndex;
+        let mentions = 0;
+        for (const name of fn.ids) mentions |= bits.get(name) ?? 0;
+        this.mentions[id] = mentions;
         const table = fn.isStatic ? statics : this.globalDefs;
         const list = table.get(fn.name);
         if (list) {
           list.push(id);
-          if (!fn.isStatic && this.programs[this.nodes[list[0]].file] !== this.programs[fileIndex]) this.mixed.set(fn.name, new Map());
+          if (!fn.isStatic && this.programs[this.fileOf[list[0]]] !== this.programs[fileIndex]) this.mixed.set(fn.name, new Map());
         } else table.set(fn.name, [id]);
       }
     });
-    const count = this.nodes.length;
+    this.fileFirst[files.length] = count;
     // Callers of each definition, packed (a whole tree has millions of call edges): the callers
     // of `d` are callerList[callerStart[d] .. callerStart[d + 1]).
     const fits = known && known.start.length === count + 1 && known.list.length === known.start[count];
     [this.callerStart, this.callerList] = fits ? [known.start, known.list] : this.resolveCalls(count);
     // Functions that may fault or take the mmap lock somewhere down their calls.
-    this.inside = this.upward(new Set([...names.insideNames, ...names.lockNames]));
+    this.inside = this.upward(MENTIONS_INSIDE | MENTIONS_LOCK);
     this.takesVma = new Uint8Array(count);
-    this.kernelLocking = this.upward(names.kernelLockNames);
-    this.faulting = this.nearby(names.faultNames);
+    this.kernelLocking = this.upward(MENTIONS_KERNEL_LOCK);
+    this.faulting = this.nearby(MENTIONS_FAULT);
     this.lockDown = new Uint8Array(count);
     this.needed = new Uint8Array(count);
     this.triggered = new Uint8Array(count);
@@ -307,24 +167,19 @@ export class Demand {
     const lockSeeds: number[] = [];
     const kernelSeeds: number[] = [];
     const triggerSeeds: number[] = [];
-    this.nodes.forEach((node, id) => {
-      if (files[node.file].context) {
-        for (const name of node.fn.ids) if (names.vmaNames.has(name)) this.takesVma[id] = 1;
-        return;
-      }
-      let seed = false;
-      for (const name of node.fn.ids) {
-        if (names.lockNames.has(name)) seed = true;
-        if (names.vmaNames.has(name)) this.takesVma[id] = 1;
-      }
-      if (node.fn.triggered) {
+    this.fnOf.forEach((fn, id) => {
+      const mentions = this.mentions[id];
+      if (mentions & MENTIONS_VMA) this.takesVma[id] = 1;
+      if (files[this.fileOf[id]].context) return;
+      const seed = (mentions & MENTIONS_LOCK) !== 0;
+      if (fn.triggered) {
         // `triggered` counts the levels still to take below a function, itself included: a
         // claim's function is level 0, its callees 1, theirs TRIGGER_DEPTH.
         this.triggered[id] = TRIGGER_DEPTH + 1;
         triggerSeeds.push(id);
       }
       if (seed) lockSeeds.push(id);
-      else if (this.faulting[id] && node.fn.ids.some((name) => names.kernelLockNames.has(name))) kernelSeeds.push(id);
+      else if (this.faulting[id] && mentions & MENTIONS_KERNEL_LOCK) kernelSeeds.push(id);
     });
     // Callbacks the kernel calls with the mmap lock held: what they take is ordered below it.
     const callbackSeeds: number[] = [];
@@ -338,7 +193,7 @@ export class Demand {
         }
       }
     });
-    if (exportSummaries) this.nodes.forEach((node, id) => !files[node.file].context && !node.fn.isStatic && (this.inside[id] || this.takesVma[id]) && lockSeeds.push(id));
+    if (exportSummaries) this.fnOf.forEach((fn, id) => !files[this.fileOf[id]].context && !fn.isStatic && (this.inside[id] || this.takesVma[id]) && lockSeeds.push(id));
     // Takes a kernel lock and may fault (itself or in a helper it calls): it may hold the lock
     // across the fault. Worth it where that can be a finding: an atomic lock or section, a lock the
     // kernel's documented order ranks below mmap_lock, or a lock (by its name) that a function of
@@ -349,8 +204,8 @@ export class Demand {
     for (const name of names.lockedUnderMmap) underMmap.add(name);
     const worthIt = (name: string): boolean => names.atomicLockNames.has(name) || names.orderedLockNames.has(name) || underMmap.has(name);
     this.take(lockSeeds, true);
-    const releases = (id: number): boolean => this.nodes[id].fn.ids.some((name) => names.kernelReleaseNames.has(name));
-    this.takeWithFaultingHelpers(kernelSeeds.filter((id) => this.nodes[id].fn.ids.some(worthIt)), releases);
+    const releases = (id: number): boolean => this.fnOf[id].ids.some((name) => names.kernelReleaseNames.has(name));
+    this.takeWithFaultingHelpers(kernelSeeds.filter((id) => this.fnOf[id].ids.some(worthIt)), releases);
     this.takeLockingHelpers(callbackSeeds);
     this.take(triggerSeeds, false);
   }
@@ -360,9 +215,9 @@ export class Demand {
     const counts = new Int32Array(count + 1);
     const edgeCallers: number[] = [];
     const edgeDefs: number[] = [];
-    this.nodes.forEach((node, id) => {
-      for (const name of node.fn.ids) {
-        for (const def of this.resolve(node.file, name)) {
+    this.fnOf.forEach((fn, id) => {
+      for (const name of fn.ids) {
+        for (const def of this.resolve(this.fileOf[id], name)) {
           if (def === id) continue;
           edgeCallers.push(id), edgeDefs.push(def), counts[def + 1]++;
         }
@@ -388,9 +243,9 @@ export class Demand {
     if (!defs) return NONE;
     const program = this.programs[file];
     const byProgram = this.mixed.get(name);
-    if (!byProgram) return program === this.programs[this.nodes[defs[0]].file] || this.domains!.idLinks(program, this.programs[this.nodes[defs[0]].file]) ? defs : NONE;
+    if (!byProgram) return program === this.programs[this.fileOf[defs[0]]] || this.domains!.idLinks(program, this.programs[this.fileOf[defs[0]]]) ? defs : NONE;
     let reached = byProgram.get(program);
-    if (!reached) byProgram.set(program, (reached = defs.filter((d) => this.domains!.idLinks(program, this.programs[this.nodes[d].file]))));
+    if (!reached) byProgram.set(program, (reached = defs.filter((d) => this.domains!.idLinks(program, this.programs[this.fileOf[d]]))));
     return reached;
   }
 
@@ -400,10 +255,10 @@ export class Demand {
    * Deeper chains are left out: nearly every function of a whole tree reaches a user copy
    * somewhere down, and nearly every one takes some lock.
    */
-  private nearby(base: ReadonlySet<string>): Uint8Array {
-    const direct = new Uint8Array(this.nodes.length);
-    this.nodes.forEach((node, id) => {
-      if (node.fn.ids.some((name) => base.has(name))) direct[id] = 1;
+  private nearby(base: number): Uint8Array {
+    const direct = new Uint8Array(this.fnOf.length);
+    this.mentions.forEach((mentions, id) => {
+      if (mentions & base) direct[id] = 1;
     });
     this.faultsItself = direct;
     const marked = direct.slice();
@@ -415,17 +270,13 @@ export class Demand {
   }
 
   /** Marks every function calling one of `base` (directly or not). */
-  private upward(base: ReadonlySet<string>): Uint8Array {
-    const marked = new Uint8Array(this.nodes.length);
+  private upward(base: number): Uint8Array {
+    const marked = new Uint8Array(this.fnOf.length);
     const work: number[] = [];
-    this.nodes.forEach((node, id) => {
-      for (const name of node.fn.ids) {
-        if (base.has(name)) {
-          marked[id] = 1;
-          work.push(id);
-          break;
-        }
-      }
+    this.mentions.forEach((mentions, id) => {
+      if (!(mentions & base)) return;
+      marked[id] = 1;
+      work.push(id);
     });
     while (work.length) {
       const id = work.pop()!;
@@ -443,12 +294,12 @@ export class Demand {
   private lockedNamesOf(ids: readonly number[]): Set<string> {
     const out = new Set<string>();
     const add = (id: number): void => {
-      for (const name of this.nodes[id].fn.ids) if (name.charCodeAt(0) === 38 /* & */) out.add(name);
+      for (const name of this.fnOf[id].ids) if (name.charCodeAt(0) === 38 /* & */) out.add(name);
     };
     for (const id of ids) {
       add(id);
-      const node = this.nodes[id];
-      for (const name of node.fn.ids) for (const def of this.resolve(node.file, name)) if (this.nodes[def].file === node.file) add(def);
+      const file = this.fileOf[id];
+      for (const name of this.fnOf[id].ids) for (const def of this.resolve(file, name)) if (this.fileOf[def] === file) add(def);
     }
     return out;
   }
@@ -461,8 +312,7 @@ export class Demand {
   private takeWithFaultingHelpers(ids: readonly number[], releases: (id: number) => boolean): void {
     for (const id of ids) {
       this.markNeeded(id);
-      const node = this.nodes[id];
-      for (const name of node.fn.ids) for (const def of this.resolve(node.file, name)) if (this.faultsItself[def] || releases(def)) this.markNeeded(def);
+      for (const name of this.fnOf[id].ids) for (const def of this.resolve(this.fileOf[id], name)) if (this.faultsItself[def] || releases(def)) this.markNeeded(def);
     }
   }
 
@@ -475,10 +325,10 @@ export class Demand {
     while (work.length) {
       const id = work.pop()!;
       this.markNeeded(id);
-      const node = this.nodes[id];
-      for (const name of node.fn.ids) {
-        for (const def of this.resolve(node.file, name)) {
-          if (this.lockDown[def] || !this.kernelLocking[def] || this.nodes[def].file !== node.file) continue;
+      const file = this.fileOf[id];
+      for (const name of this.fnOf[id].ids) {
+        for (const def of this.resolve(file, name)) {
+          if (this.lockDown[def] || !this.kernelLocking[def] || this.fileOf[def] !== file) continue;
           this.lockDown[def] = 1;
           work.push(def);
         }
@@ -491,8 +341,8 @@ export class Demand {
     if (this.needed[id]) return;
     this.needed[id] = 1;
     this.neededFunctions++;
-    this.neededInFile[this.nodes[id].file]++;
-    this.activated.add(this.nodes[id].file);
+    this.neededInFile[this.fileOf[id]]++;
+    this.activated.add(this.fileOf[id]);
   }
 
   /**
@@ -507,8 +357,8 @@ export class Demand {
       if (!this.needed[id]) {
         this.needed[id] = 1;
         this.neededFunctions++;
-        this.neededInFile[this.nodes[id].file]++;
-        this.activated.add(this.nodes[id].file);
+        this.neededInFile[this.fileOf[id]]++;
+        this.activated.add(this.fileOf[id]);
         work.push(id);
       }
       if (expanding && !this.expanded[id]) {
@@ -519,9 +369,9 @@ export class Demand {
     for (const id of ids) mark(id, expand);
     while (work.length) {
       const id = work.pop()!;
-      const node = this.nodes[id];
-      for (const name of node.fn.ids) {
-        for (const def of this.resolve(node.file, name)) {
+      const file = this.fileOf[id];
+      for (const name of this.fnOf[id].ids) {
+        for (const def of this.resolve(file, name)) {
           const depth = this.triggered[id] - 1;
           if (depth > this.triggered[def]) {
             this.triggered[def] = depth;
@@ -530,7 +380,7 @@ export class Demand {
           }
           if (depth > 0) mark(def, false);
           if (!this.expanded[id]) continue;
-          const sameFileStatic = this.nodes[def].fn.isStatic && this.nodes[def].file === node.file;
+          const sameFileStatic = this.fnOf[def].isStatic && this.fileOf[def] === file;
           if (this.inside[def] || this.takesVma[def] || sameFileStatic) mark(def, true);
         }
       }
@@ -538,7 +388,7 @@ export class Demand {
   }
 
   get functions(): number {
-    return this.nodes.length;
+    return this.fnOf.length;
   }
 
   /** Does the file have something to analyse: a needed function, or a lock-relevant file-scope initializer? */
@@ -554,7 +404,9 @@ export class Demand {
   neededIn(path: string): PrescanFunction[] | null {
     const f = this.fileIndex.get(path);
     if (f === undefined || this.fileScopeRelevant[f]) return null;
-    return [...this.byFile[f].values()].filter((id) => this.needed[id]).map((id) => this.nodes[id].fn);
+    const out: PrescanFunction[] = [];
+    for (let id = this.fileFirst[f]; id < this.fileFirst[f + 1]; id++) if (this.needed[id]) out.push(this.fnOf[id]);
+    return out;
   }
 
   /**
@@ -564,8 +416,22 @@ export class Demand {
   isNeeded(path: string, end: number): boolean {
     const f = this.fileIndex.get(path);
     if (f === undefined) return true;
-    const id = this.byFile[f].get(end);
-    return id === undefined || this.needed[id] === 1;
+    const id = this.definitionEndingAt(f, end);
+    return id < 0 || this.needed[id] === 1;
+  }
+
+  /** The function of file `f` whose body ends at `end` (-1: none); the prescan lists them in text order. */
+  private definitionEndingAt(f: number, end: number): number {
+    let lo = this.fileFirst[f];
+    let hi = this.fileFirst[f + 1];
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.fnOf[mid].end < end) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < this.fileFirst[f + 1] && this.fnOf[lo].end === end) return lo;
+    for (let id = this.fileFirst[f]; id < this.fileFirst[f + 1]; id++) if (this.fnOf[id].end === end) return id;
+    return -1;
   }
 
   /**
@@ -575,13 +441,13 @@ export class Demand {
   activate(path: string, name: string): boolean {
     const f = this.fileIndex.get(path);
     if (f === undefined) return false;
-    const defs = (this.staticDefs[f].get(name) ?? []).concat((this.globalDefs.get(name) ?? []).filter((d) => this.nodes[d].file === f));
+    const defs = (this.staticDefs[f].get(name) ?? []).concat((this.globalDefs.get(name) ?? []).filter((d) => this.fileOf[d] === f));
     const callers: number[] = [];
     for (const def of defs) {
       for (let c = this.callerStart[def]; c < this.callerStart[def + 1]; c++) {
         const caller = this.callerList[c];
         // A context file's function matters only as a callee of the run's own.
-        if (!this.expanded[caller] && (!this.files[this.nodes[caller].file].context || this.needed[caller])) callers.push(caller);
+        if (!this.expanded[caller] && (!this.files[this.fileOf[caller]].context || this.needed[caller])) callers.push(caller);
       }
     }
     if (!callers.length) return false;

@@ -9,7 +9,7 @@ import type { ApiEntry } from '../kb/lock-api.js';
 import type { CallSite, FunctionAnalysis } from '../engine/function.js';
 import type { FunctionResult } from '../engine/events.js';
 import { bottomUp, entryFromCallers, noneFromCallers } from '../engine/callgraph.js';
-import { entryRelevance } from '../engine/demand.js';
+import { entryRelevance } from '../engine/demand-names.js';
 import { summaryFingerprint } from '../engine/summary.js';
 import type { FileFunctions } from './file-functions.js';
 import type { FileResolver } from './file-resolver.js';

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { prescan, type FilePrescan } from '../engine/prescan.js';
-import { markTriggered } from '../engine/demand.js';
+import { markTriggered } from '../engine/demand-names.js';
 import { noreturnDeclarations } from '../engine/noreturn.js';
 import { archHeaderNames } from '../engine/cross-file-facts.js';
 import { contentHash } from '../cache.js';

@@ -1,7 +1,7 @@
 // The rule registry: every rule module, in a stable order (SARIF ruleIndex follows it), and the
 // names every rule declares for the demand (RuleMeta.demand).
 import type { Rule } from './rule.js';
-import type { DemandNames } from '../engine/demand.js';
+import type { DemandNames } from '../engine/demand-names.js';
 import { faultUnderMmapLock } from './fault-under-mmap-lock.js';
 import { uncheckedVmaLookup } from './unchecked-vma-lookup.js';
 import { findVmaRange } from './find-vma-range.js';

@@ -6,7 +6,7 @@
 
 import type { Severity } from '../types.js';
 import type { TreeFacts, TreeFeature } from '../tree-facts.js';
-import type { DemandNames } from '../engine/demand.js';
+import type { DemandNames } from '../engine/demand-names.js';
 import type { CallEvent, DerefEvent, KernelLockOpEvent, LockOpEvent, FunctionExitEvent, FileEvent, FindingInput, WriteEvent } from '../engine/events.js';
 
 export interface RuleDocs {

@@ -6,7 +6,7 @@
 import type { PreparedRun } from './run-prepare.js';
 import { CrossFileFacts } from '../engine/cross-file-facts.js';
 import { allApis } from '../kb/lock-api.js';
-import { addEntry, relevantNames, type RelevantNames } from '../engine/demand.js';
+import { addEntry, relevantNames, type RelevantNames } from '../engine/demand-names.js';
 import type { FactsConfig } from '../parallel/file-facts.js';
 import { FileAnalyzer, selectRules } from '../file-analyzer.js';
 import { initParser } from '../parse/parser.js';

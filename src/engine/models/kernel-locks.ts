@@ -8,7 +8,7 @@
 import { stripParens, type AstNode } from '../../parse/ast.js';
 import type { ApiEntry, KernelLockEffect } from '../../kb/lock-api.js';
 import { ATOMIC_SECTION_CALLS, DOCUMENTED_ORDER, KERNEL_LOCK_CALLS, KERNEL_LOCK_GUARDS, isAtomicKind, type KernelLockCall } from '../../kb/kernel-locks.js';
-import type { DemandNames } from '../demand.js';
+import type { DemandNames } from '../demand-names.js';
 import { LOCK_CLASS_DECLARATIONS } from '../../kb/lock-classes.js';
 import type { TraceStep } from '../../types.js';
 import { applyPath, keyOf } from '../keys.js';

@@ -23,7 +23,7 @@ import { displayOf, lockKey, lockName, ownMmapLock } from './lock-queries.js';
 import { lockDisplayName } from '../../kb/lock-classes.js';
 import { forgottenKey, isLockOf, lockClassOf, lockInstanceOf, lockKeyFor, type LockKey } from '../lock-keys.js';
 import { LOCK_CLASS_DECLARATIONS, classesEndingWith, lockClass } from '../../kb/lock-classes.js';
-import type { DemandNames } from '../demand.js';
+import type { DemandNames } from '../demand-names.js';
 
 /** One way a call may go: the state on it, the values returned on it, a lock on the returned pointer. */
 export interface CallVariant {

@@ -7,7 +7,7 @@ import { AstNode, calleeName, callArgs, stripParens } from '../../parse/ast.js';
 import { VMA_ITERATORS, VMA_POINTER_TYPE, VMA_STRUCT_TAG, type ApiEntry } from '../../kb/lock-api.js';
 import type { TraceStep } from '../../types.js';
 import { isLockOf } from '../lock-keys.js';
-import type { DemandNames } from '../demand.js';
+import type { DemandNames } from '../demand-names.js';
 import { keyOf } from '../keys.js';
 import { mentions, type State, type PointerFact } from '../state.js';
 import { V_ZERO } from '../events.js';

@@ -18,7 +18,7 @@ import { noteFault } from './faults.js';
 import { entryConditions, mayFailWith, type ParameterBits } from '../arg-conditions.js';
 import { VMA_FIELDS_OF_ANY_TREE } from '../../kb/vma-fields.js';
 import { fieldWrite } from '../prescan.js';
-import type { DemandNames } from '../demand.js';
+import type { DemandNames } from '../demand-names.js';
 
 export interface SummaryFacts {
   /** The first call that may fault with the caller's locks still in place: the chain down to the access. */
