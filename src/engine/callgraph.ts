@@ -144,10 +144,10 @@ export function calleesFirst<S extends { path: string }>(
   }
   const byPath = new Map(sources.map((s) => [s.path, s]));
   const groups = bottomUp(analyzed.map((s) => s.path), edges);
-  // Files that call each other: those whose functions lie lower in the call graph first.
+  // Files that call each other: ordered so that few of their functions read a summary still to come.
   const rank = groups.some((g) => g.length > 1) ? functionRanks(analyzed, needed, prescans, definedIn) : null;
   const first = groups
-    .map((g) => (g.length > 1 ? [...g].sort((a, b) => (rank!.get(a) ?? 0) - (rank!.get(b) ?? 0)) : g))
+    .map((g) => (g.length > 1 ? fewestCallsAhead(g, callCounts(g, byPath, needed, prescans, definedIn, domains), rank!) : g))
     .flat()
     .map((p) => byPath.get(p)!);
   const taken = new Set(first);
@@ -190,4 +190,82 @@ function functionRanks<S extends { path: string }>(
     if (names.length) rank.set(file, names.reduce((sum, n) => sum + index.get(n)!, 0) / names.length);
   }
   return rank;
+}
+
+/**
+ * Within a group of files that call each other: for each file, how many of its functions call a
+ * function each other file of the group defines (one per caller and callee name), by file.
+ */
+function callCounts<S extends { path: string }>(
+  group: readonly string[],
+  byPath: ReadonlyMap<string, S>,
+  needed: (file: string) => readonly PrescanFunction[] | null,
+  prescans: ReadonlyMap<string, FilePrescan>,
+  definedIn: ReadonlyMap<string, readonly string[]>,
+  domains: LinkDomains | null,
+): Map<string, Map<string, number>> {
+  const inGroup = new Set(group);
+  const out = new Map<string, Map<string, number>>();
+  for (const file of group) {
+    const counts = new Map<string, number>();
+    out.set(file, counts);
+    if (!byPath.has(file)) continue;
+    for (const fn of needed(file) ?? prescans.get(file)?.functions ?? []) {
+      for (const name of new Set(fn.ids)) {
+        for (const f of definedIn.get(name) ?? []) {
+          if (f !== file && inGroup.has(f) && (!domains || domains.links(file, f))) counts.set(f, (counts.get(f) ?? 0) + 1);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * An order of a group of files that call each other where few calls go to a file still to come
+ * (Eades, Lin and Smyth's greedy ordering for a small feedback arc set, with each pair of files
+ * weighed by its calls): a file nothing left in the group calls goes last, one that calls nothing
+ * left goes first, else the file whose calls in from the rest outweigh most its calls out to them
+ * goes next (ties: the lower `rank`, then the path). Every call to a file still to come is a
+ * function analysed again when that file's summaries are known.
+ */
+function fewestCallsAhead(group: readonly string[], calls: ReadonlyMap<string, ReadonlyMap<string, number>>, rank: ReadonlyMap<string, number>): string[] {
+  // callers.get(v).get(u): how many of u's functions call v's; calls.get(u).get(v) the same.
+  const callers = new Map<string, Map<string, number>>(group.map((f) => [f, new Map()]));
+  const callsOut = new Map<string, number>();
+  const callsIn = new Map<string, number>();
+  for (const [u, counts] of calls) {
+    for (const [v, n] of counts) {
+      callers.get(v)!.set(u, n);
+      callsOut.set(u, (callsOut.get(u) ?? 0) + n);
+      callsIn.set(v, (callsIn.get(v) ?? 0) + n);
+    }
+  }
+  const left = new Set(group);
+  const remove = (f: string): void => {
+    left.delete(f);
+    for (const [v, n] of calls.get(f) ?? []) if (left.has(v)) callsIn.set(v, callsIn.get(v)! - n);
+    for (const [u, n] of callers.get(f)!) if (left.has(u)) callsOut.set(u, callsOut.get(u)! - n);
+  };
+  const before = (a: string, b: string): number => (rank.get(a) ?? 0) - (rank.get(b) ?? 0) || (a < b ? -1 : a > b ? 1 : 0);
+  const all = [...group].sort(before);
+  const head: string[] = [];
+  const tail: string[] = [];
+  while (left.size) {
+    const sorted = all.filter((f) => left.has(f));
+    // Called by nothing left: after the rest. Calling nothing left: before it.
+    const last = sorted.filter((f) => !callsIn.get(f));
+    const next = sorted.filter((f) => !callsOut.get(f) && callsIn.get(f));
+    if (last.length || next.length) {
+      for (const f of last) remove(f);
+      tail.unshift(...last.reverse());
+      for (const f of next) if (left.has(f)) remove(f), head.push(f);
+      continue;
+    }
+    let best = sorted[0];
+    for (const f of sorted) if ((callsIn.get(f) ?? 0) - (callsOut.get(f) ?? 0) > (callsIn.get(best) ?? 0) - (callsOut.get(best) ?? 0)) best = f;
+    remove(best);
+    head.push(best);
+  }
+  return [...head, ...tail];
 }
