@@ -59,3 +59,36 @@ test('architectures: generic code faults through a function only when every arch
   const both = await tree(FAULTING);
   assert.deepEqual(faults(await analyzeFiles(both.files, { kernelRoot: both.root })), ['report.c:5'], 'both architectures\' may fault');
 });
+
+// Each architecture's die() and its page fault handler calling it; alpha's files go before
+// beta's. beta's die() is summarised after alpha's fault handler read alpha's: that changes
+// nothing alpha's handler was answered, and it is not analysed again.
+const DIE = `void die(const char __user *p)
+{
+	char c;
+
+	if (copy_from_user(&c, p, 1))
+		return;
+}
+`;
+const FAULT_HANDLER = `struct mm_struct;
+int do_page_fault(struct mm_struct *mm, const char __user *p)
+{
+	mmap_read_lock(mm);
+	die(p);
+	mmap_read_unlock(mm);
+	return 0;
+}
+`;
+
+test('architectures: a file is not analysed again for a change of another architecture\'s definition of a name it calls', { timeout: 60_000 }, async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'vmalint-arch-'));
+  const rels = ['arch/alpha/kernel/traps.c', 'arch/alpha/mm/fault.c', 'arch/beta/kernel/traps.c', 'arch/beta/mm/fault.c'];
+  for (const rel of rels) {
+    await mkdir(path.dirname(path.join(root, rel)), { recursive: true });
+    await writeFile(path.join(root, rel), rel.endsWith('traps.c') ? DIE : FAULT_HANDLER);
+  }
+  const r = await analyzeFiles(rels.map((rel) => path.join(root, rel)), { kernelRoot: root, jobs: 1 });
+  assert.deepEqual(r.findings.filter((f) => f.ruleId === 'fault-under-mmap-lock').map((f) => path.relative(root, f.file)).sort(), ['arch/alpha/mm/fault.c', 'arch/beta/mm/fault.c']);
+  assert.equal(r.stats.fileReanalyses, 0);
+});

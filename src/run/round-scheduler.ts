@@ -9,6 +9,7 @@ import { lookupApi } from '../kb/lock-api.js';
 import type { FileContribution } from '../engine/cross-file-facts.js';
 import type { Demand } from '../engine/demand.js';
 import { emptyOutcome, exactFingerprint, sameInputs, type FileOutcome } from '../file-analyzer.js';
+import type { FileInputs } from '../cross-file-view.js';
 import { ForeignPlaces } from './foreign-places.js';
 import { heapWork } from './heap-growth.js';
 import type { OnlyFunctions } from '../file-analysis/parse-file.js';
@@ -89,8 +90,11 @@ export class RoundScheduler {
   private readonly activated = new Set<string>();
   /** The cross-file facts' generation when each file was last analysed. */
   private readonly analyzedAt = new Map<string, number>();
-  /** What each file looked up last time (for the next round's dirty check; the summaries themselves live in the cross-file facts). */
-  private readonly lookedUp = new Map<string, Pick<FileContribution, 'lookedUp' | 'lookedUpWhole'>>();
+  /**
+   * What each file looked up last time, and what it was answered (for the dirty checks; the
+   * summaries themselves live in the cross-file facts).
+   */
+  private readonly lookedUp = new Map<string, Pick<FileContribution, 'lookedUp' | 'lookedUpWhole'> & { inputs: FileInputs | null }>();
   /** Progress: files done of files to do (each round adds the files it analyses). */
   private readonly progress = { done: 0, total: 0 };
   /** The texts of the sources held in memory. */
@@ -175,9 +179,24 @@ export class RoundScheduler {
   /** The files that used a summary among `changed` (flow names, whole names). */
   private readersOf(changed: { flow: string[]; whole: string[] }): Set<string> {
     const files = new Set<string>();
-    for (const name of changed.flow) for (const f of this.readers.get(name) ?? []) files.add(f);
-    for (const name of changed.whole) for (const f of this.wholeReaders.get(name) ?? []) files.add(f);
+    for (const name of changed.flow) for (const f of this.readers.get(name) ?? []) if (this.answerChanged(f, name)) files.add(f);
+    for (const name of changed.whole) for (const f of this.wholeReaders.get(name) ?? []) if (this.answerChanged(f, name)) files.add(f);
     return files;
+  }
+
+  /**
+   * Is a summary a file looked up no longer what the file was answered? A name has a definition
+   * for each architecture or program: a change of one is none for a file that sees another
+   * (arch/loongarch's die() for arch/riscv/mm/fault.c: 73 files of the 6.12 tree analysed again).
+   */
+  private answerChanged(file: string, name: string): boolean {
+    const inputs = this.lookedUp.get(file)?.inputs;
+    const was = inputs?.summaries.get(name);
+    if (!inputs || was === undefined) return true;
+    const { view } = this.setup;
+    if (exactFingerprint(view.summaryOf(name, file)) !== was) return true;
+    const noreturn = inputs.noreturn.get(name);
+    return noreturn !== undefined && view.noreturn(name, file) !== noreturn;
   }
 
   /** The files of `ordered` to analyse again: a summary they used changed since, or they need more functions. */
@@ -188,8 +207,8 @@ export class RoundScheduler {
       const at = this.analyzedAt.get(src.path) ?? 0;
       const k = this.lookedUp.get(src.path);
       if (!k) return false;
-      for (const name of k.lookedUp) if ((crossFile.changedAt.get(name) ?? -1) > at) return true;
-      for (const name of k.lookedUpWhole) if ((crossFile.wholeChangedAt.get(name) ?? -1) > at) return true;
+      for (const name of k.lookedUp) if ((crossFile.changedAt.get(name) ?? -1) > at && this.answerChanged(src.path, name)) return true;
+      for (const name of k.lookedUpWhole) if ((crossFile.wholeChangedAt.get(name) ?? -1) > at && this.answerChanged(src.path, name)) return true;
       return false;
     });
   }
@@ -330,7 +349,7 @@ export class RoundScheduler {
     }
     for (const name of lookedUp) addTo(this.readers, name, src.path);
     for (const name of lookedUpWhole) addTo(this.wholeReaders, name, src.path);
-    this.lookedUp.set(src.path, { lookedUp, lookedUpWhole });
+    this.lookedUp.set(src.path, { lookedUp, lookedUpWhole, inputs: result.inputs });
     const generation = ++crossFile.generation;
     crossFile.publish(src.path, result.contribution);
     for (const name of exported.keys()) {
