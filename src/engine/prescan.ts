@@ -223,6 +223,37 @@ function setRows(text: string, functions: PrescanFunction[]): void {
   }
 }
 
+/**
+ * A quick test of whether a name of the text may be one of a set: its length with its first and
+ * last characters (a name longer than FILTER_LENGTH always may). Most of a body's names fail it.
+ */
+class NameFilter {
+  private static readonly made = new WeakMap<ReadonlySet<string>, NameFilter>();
+  private readonly bits = new Uint8Array((FILTER_LENGTH + 1) << 14);
+
+  private constructor(names: ReadonlySet<string>) {
+    for (const name of names) {
+      const first = name.charCodeAt(0);
+      const last = name.charCodeAt(name.length - 1);
+      if (name.length <= FILTER_LENGTH && first < 128 && last < 128) this.bits[(name.length << 14) | (first << 7) | last] = 1;
+    }
+  }
+
+  static of(names: ReadonlySet<string>): NameFilter {
+    let filter = NameFilter.made.get(names);
+    if (!filter) NameFilter.made.set(names, (filter = new NameFilter(names)));
+    return filter;
+  }
+
+  /** May the name text[i, j) (identifier characters) be in the set? */
+  mayHave(text: string, i: number, j: number): boolean {
+    const length = j - i;
+    return length > FILTER_LENGTH || this.bits[(length << 14) | (text.charCodeAt(i) << 7) | text.charCodeAt(j - 1)] === 1;
+  }
+}
+
+const FILTER_LENGTH = 63;
+
 /** The state of one file's prescan: where it is in the top-level item being read. */
 class Prescanner {
   private readonly functions: PrescanFunction[] = [];
@@ -248,11 +279,14 @@ class Prescanner {
   /** Inside a top-level brace that is not a function's body. */
   private inOther = false;
 
+  private readonly filter: NameFilter;
+
   constructor(
     private readonly text: string,
     private readonly wanted: ReadonlySet<string>,
   ) {
     this.n = text.length;
+    this.filter = NameFilter.of(wanted);
   }
 
   scan(): FilePrescan {
@@ -340,12 +374,16 @@ class Prescanner {
           if (lock) this.currentIds.add(internName(lockedName(lock)));
         }
       } else {
+        // Most names are neither wanted nor assigned: told without cutting them out of the text.
+        const assigned = isAssignment(text, k);
+        if (!assigned && !this.filter.mayHave(text, i, j)) return;
         const id = text.slice(i, j);
         if (wanted.has(id)) this.currentIds.add(intern(text, i, j));
+        if (!assigned) return;
         const written = fieldWrite(id);
-        if (isAssignment(text, k) && wanted.has(written)) this.currentIds.add(intern(written, 0, written.length));
+        if (wanted.has(written)) this.currentIds.add(intern(written, 0, written.length));
       }
-    } else if (this.inOther && this.sawEquals) {
+    } else if (this.inOther && this.sawEquals && this.filter.mayHave(text, i, j)) {
       const id = text.slice(i, j);
       if (wanted.has(id)) this.fileScopeIds.add(intern(text, i, j));
     }
