@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FileTaskRunner, type FileTask, type RunnerOptions } from './file-task.js';
 import { readSource } from '../read-source.js';
+import { forgetNames } from '../engine/prescan.js';
 import { fileFacts, type FactsConfig } from './file-facts.js';
 
 const runner = new FileTaskRunner(workerData as RunnerOptions);
@@ -25,5 +26,7 @@ async function facts(msg: { paths: string[]; config?: FactsConfig }): Promise<un
     const got = readSource(p);
     out.push('error' in got ? { path: p, error: got.error } : fileFacts(p, got.text, factsConfig!));
   }
+  // The facts go to the main thread as copies: the names this thread interned are of no more use here.
+  forgetNames();
   return out;
 }

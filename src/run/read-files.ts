@@ -6,7 +6,7 @@
 
 import { performance } from 'node:perf_hooks';
 import type { CrossFileFacts } from '../engine/cross-file-facts.js';
-import { internName, type FilePrescan } from '../engine/prescan.js';
+import { forgetNames, internName, type FilePrescan } from '../engine/prescan.js';
 import { fileFacts, type FactsConfig, type FileFacts } from '../parallel/file-facts.js';
 import type { WorkerPool } from '../parallel/pool.js';
 import type { Suppression } from '../suppressions.js';
@@ -75,6 +75,8 @@ export async function readAll(sources: readonly RunSource[], crossFile: CrossFil
     if (facts) merge(read, crossFile, facts, !readNow.has(src.path));
   }
   kept?.save();
+  // Every name of the run's files is held by their facts now: the table that made them one copy goes.
+  forgetNames();
   read.ms = performance.now() - t0;
   return read;
 }
