@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FileTaskRunner, type FileTask, type RunnerOptions } from './file-task.js';
 import { readSource } from '../read-source.js';
-import { forgetNames } from '../engine/prescan.js';
+import { withoutInterning } from '../engine/prescan.js';
 import { fileFacts, type FactsConfig } from './file-facts.js';
 
 const runner = new FileTaskRunner(workerData as RunnerOptions);
@@ -21,12 +21,11 @@ parentPort!.on('message', (msg: Message & { id: number }) => {
 
 async function facts(msg: { paths: string[]; config?: FactsConfig }): Promise<unknown[]> {
   if (msg.config) factsConfig = msg.config;
-  const out: unknown[] = [];
-  for (const p of msg.paths) {
-    const got = readSource(p);
-    out.push('error' in got ? { path: p, error: got.error } : fileFacts(p, got.text, factsConfig!));
-  }
-  // The facts go to the main thread as copies: the names this thread interned are of no more use here.
-  forgetNames();
-  return out;
+  // The facts go to the main thread as copies, which it interns: no table of names here.
+  return withoutInterning(() =>
+    msg.paths.map((p) => {
+      const got = readSource(p);
+      return 'error' in got ? { path: p, error: got.error } : fileFacts(p, got.text, factsConfig!);
+    }),
+  );
 }
