@@ -8,7 +8,7 @@ import type { AstNode } from '../parse/ast.js';
 import type { ApiEntry } from '../kb/lock-api.js';
 import type { FindingInput } from '../engine/events.js';
 import type { FunctionAnalysis } from '../engine/function.js';
-import { atOrigin, memoKey, moved, positionOf, type FunctionMemo, type FunctionPlace, type MemoEntry } from '../function-memo.js';
+import { atOrigin, memoDigest, memoKey, moved, positionOf, type FunctionMemo, type FunctionPlace, type MemoEntry } from '../function-memo.js';
 import { exactFingerprint } from '../cross-file-view.js';
 import { placeOf, type FileFunctions } from './file-functions.js';
 import type { FileResolver } from './file-resolver.js';
@@ -56,7 +56,7 @@ export class FileMemo {
     const toOrigin = [...places.values()].map((p) => ({ from: p, to: atOrigin(p) }));
     const placeFree = moved(entry, this.file, toOrigin);
     if (!placeFree) return null;
-    return { key: `${this.keyOf(fn, true)}\0callers\0${JSON.stringify(placeFree)}`, places };
+    return { key: memoDigest(`${this.keyOf(fn, true)}\0callers\0${JSON.stringify(placeFree)}`), places };
   }
 
   /** The memo's entry for `key`, moved to where the file's functions stand now, when its answers hold. */
