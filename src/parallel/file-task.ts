@@ -4,6 +4,7 @@
 // result carries what it produced and what it used (FileInputs), which the run checks before it
 // accepts a result computed ahead of its turn (src/run/round-scheduler.ts).
 
+import v8 from 'node:v8';
 import { performance } from 'node:perf_hooks';
 import type { AnalyzeOptions, RunStats } from '../types.js';
 import { lookupApi, type ApiEntry } from '../kb/lock-api.js';
@@ -159,7 +160,8 @@ export class FileTaskRunner {
         filesParsed: this.stats.filesParsed - before.filesParsed,
         functionsReused: this.stats.functionsReused - before.functionsReused,
       },
-      heapUsed: process.memoryUsage().heapUsed,
+      // The heap alone: process.memoryUsage() also reads the process's RSS (0.6 s of each worker's time on the whole 6.12 tree).
+      heapUsed: v8.getHeapStatistics().used_heap_size,
     };
   }
 }
