@@ -115,6 +115,15 @@ test('link domains: the demand follows a call into its own program only', async 
     assert.deepEqual(again.neededIn(f.path), fresh.neededIn(f.path));
     assert.deepEqual(wrong.neededIn(f.path), fresh.neededIn(f.path));
   }
+  assert.equal(again.mentionsKnown, true, 'what each function mentions is the earlier run\'s');
+  // Other names (get_user() no longer a fault): what the functions mention is read again, not taken.
+  const without = (set: Set<string>): Set<string> => new Set([...set].filter((n) => n !== 'get_user'));
+  const fewer = { ...names, insideNames: without(names.insideNames), faultNames: without(names.faultNames), lockNames: without(names.lockNames) };
+  const fewerAgain = new Demand(files, fewer, false, linkDomains(ROOT), fresh.callGraph());
+  const fewerFresh = new Demand(files, fewer, false, linkDomains(ROOT));
+  assert.equal(fewerAgain.mentionsKnown, false);
+  assert.equal(fewerFresh.fileNeeded('/k/tools/perf/util/debug.c'), false, 'trace_state() no longer matters to its callers');
+  for (const f of files) assert.deepEqual(fewerAgain.neededIn(f.path), fewerFresh.neededIn(f.path));
   // Defined in both programs: each call reaches its own program's definition.
   const kernelToo = file('/k/lib/trace.c', 'void trace_state(struct mm_struct *mm)\n{\n\tint v;\n\tget_user(v, (int *)mm);\n}\n');
   const both = new Demand([...files.slice(0, 2), kernelToo], names, false, linkDomains(ROOT));

@@ -22,12 +22,18 @@
 
 import type { FilePrescan, PrescanFunction } from './prescan.js';
 import type { LinkDomains } from './link-domain.js';
+import { createHash } from 'node:crypto';
 import type { RelevantNames } from './demand-names.js';
 
-/** The callers of every function of a run, packed: those of `d` are list[start[d] .. start[d + 1]). */
+/**
+ * The callers of every function of a run, packed: those of `d` are list[start[d] .. start[d + 1]);
+ * with what each function mentions (MENTIONS_* bits) for the names digested in `names`.
+ */
 export interface CallGraph {
   start: Int32Array;
   list: Int32Array;
+  mentions?: Uint8Array;
+  names?: string;
 }
 
 export interface DemandFile {
@@ -35,6 +41,13 @@ export interface DemandFile {
   scan: FilePrescan;
   /** Read for its functions' summaries only: needed only where a needed function reaches it. */
   context?: boolean;
+}
+
+/** A digest of the names mentionBits() reads (what a function's mentions depend on besides its identifiers). */
+function mentionNames(names: RelevantNames): string {
+  const digest = createHash('sha1');
+  for (const set of [names.insideNames, names.kernelLockNames, names.faultNames, names.lockNames, names.vmaNames]) digest.update([...set].sort().join(',')).update('\0');
+  return digest.digest('base64');
 }
 
 /** Each name's MENTIONS_* bits. */
@@ -75,8 +88,11 @@ export class Demand {
   private readonly fnOf: PrescanFunction[] = [];
   private readonly fileOf: Int32Array;
   private readonly fileFirst: Int32Array;
-  /** What each function mentions (MENTIONS_*). */
+  /** What each function mentions (MENTIONS_*), for the names digested in `mentionsOf`. */
   private readonly mentions: Uint8Array;
+  private readonly mentionsOf: string;
+  /** The mentions were the earlier run's (callGraph()): its files, calls and names were these. */
+  readonly mentionsKnown: boolean;
   private readonly fileIndex = new Map<string, number>();
   private readonly globalDefs = new Map<string, number[]>();
   /** The program of each file (LinkDomains' numbers; all 0 without domains). */
@@ -122,8 +138,12 @@ export class Demand {
     for (const f of files) count += f.scan.functions.length;
     this.fileOf = new Int32Array(count);
     this.fileFirst = new Int32Array(files.length + 1);
-    this.mentions = new Uint8Array(count);
-    const bits = mentionBits(names);
+    // What each function mentions: the earlier run's, when its files, calls and names were these.
+    this.mentionsOf = mentionNames(names);
+    const fits = known && known.start.length === count + 1 && known.list.length === known.start[count];
+    this.mentionsKnown = !!(fits && known.mentions?.length === count && known.names === this.mentionsOf);
+    this.mentions = this.mentionsKnown ? known!.mentions! : new Uint8Array(count);
+    const bits = this.mentionsKnown ? null : mentionBits(names);
     files.forEach((f, fileIndex) => {
       this.fileIndex.set(f.path, fileIndex);
       const statics = new Map<string, number[]>();
@@ -133,9 +153,11 @@ export class Demand {
         const id = this.fnOf.length;
         this.fnOf.push(fn);
         this.fileOf[id] = fileIndex;
-        let mentions = 0;
-        for (const name of fn.ids) mentions |= bits.get(name) ?? 0;
-        this.mentions[id] = mentions;
+        if (bits) {
+          let mentions = 0;
+          for (const name of fn.ids) mentions |= bits.get(name) ?? 0;
+          this.mentions[id] = mentions;
+        }
         const table = fn.isStatic ? statics : this.globalDefs;
         const list = table.get(fn.name);
         if (list) {
@@ -147,7 +169,6 @@ export class Demand {
     this.fileFirst[files.length] = count;
     // Callers of each definition, packed (a whole tree has millions of call edges): the callers
     // of `d` are callerList[callerStart[d] .. callerStart[d + 1]).
-    const fits = known && known.start.length === count + 1 && known.list.length === known.start[count];
     [this.callerStart, this.callerList] = fits ? [known.start, known.list] : this.resolveCalls(count);
     // Functions that may fault or take the mmap lock somewhere down their calls.
     this.inside = this.upward(MENTIONS_INSIDE | MENTIONS_LOCK);
@@ -232,7 +253,7 @@ export class Demand {
 
   /** The callers of every definition (to give a later run with the same files and calls). */
   callGraph(): CallGraph {
-    return { start: this.callerStart, list: this.callerList };
+    return { start: this.callerStart, list: this.callerList, mentions: this.mentions, names: this.mentionsOf };
   }
 
   /** The definitions a call of `name` from a file reaches. */

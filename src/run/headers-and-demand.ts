@@ -106,7 +106,7 @@ function demandAfterHeaders(setup: RunSetup, read: FilesRead): Demand {
     crossFile.domains,
     graph,
   );
-  if (key && !graph) setup.cache!.putValue(key, demand.callGraph());
+  if (key && (!graph || !demand.mentionsKnown)) setup.cache!.putValue(key, demand.callGraph());
   demand.takeActivated();
   return demand;
 }
