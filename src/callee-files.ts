@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { deserialize } from 'node:v8';
-import { prescan, type FilePrescan, type PrescanFunction } from './engine/prescan.js';
+import { prescan, withLocalCallees, type FilePrescan } from './engine/prescan.js';
 import { lineAt } from './parse/ast.js';
 import { lookupApi } from './kb/lock-api.js';
 import { readSource } from './read-source.js';
@@ -107,24 +107,6 @@ function currentIndex(root: string, cacheDir: string | null): { byName: Map<stri
     }
   }
   return { byName, scanned };
-}
-
-/** The functions `roots` and, down their calls, the same file's functions they reach. */
-function withLocalCallees(scan: FilePrescan, roots: readonly PrescanFunction[]): PrescanFunction[] {
-  const byName = new Map<string, PrescanFunction[]>();
-  for (const fn of scan.functions) byName.set(fn.name, [...(byName.get(fn.name) ?? []), fn]);
-  const taken = new Set(roots);
-  const work = [...roots];
-  while (work.length) {
-    for (const id of work.pop()!.ids) {
-      for (const d of byName.get(id) ?? []) {
-        if (taken.has(d)) continue;
-        taken.add(d);
-        work.push(d);
-      }
-    }
-  }
-  return [...taken];
 }
 
 /**

@@ -3,7 +3,7 @@
 // summaries the run knows; a header's functions worth summarising; the functions a rule's text
 // trigger matches.
 
-import type { FilePrescan, PrescanFunction } from './prescan.js';
+import { withLocalCallees, type FilePrescan, type PrescanFunction } from './prescan.js';
 import type { ApiEntry } from '../kb/lock-api.js';
 import { lockDemand } from './models/locks.js';
 import { pointerDemand } from './models/pointers.js';
@@ -156,17 +156,8 @@ export function headerFunctionsWorthSummarising(scan: FilePrescan, names: Releva
     }
   }
   // Down: what the marked ones call in the header.
-  const work = [...marked];
-  while (work.length) {
-    for (const id of work.pop()!.ids) {
-      for (const d of byName.get(id) ?? []) {
-        if (marked.has(d)) continue;
-        marked.add(d);
-        work.push(d);
-      }
-    }
-  }
-  return scan.functions.filter((fn) => marked.has(fn));
+  const taken = new Set(withLocalCallees(scan, [...marked]));
+  return scan.functions.filter((fn) => taken.has(fn));
 }
 
 /** Marks the functions of a prescanned file that a rule's text trigger matches. */

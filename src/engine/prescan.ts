@@ -485,6 +485,24 @@ class Prescanner {
   }
 }
 
+/** The functions `roots` and, down their calls, the same file's functions they reach. */
+export function withLocalCallees(scan: FilePrescan, roots: readonly PrescanFunction[]): PrescanFunction[] {
+  const byName = new Map<string, PrescanFunction[]>();
+  for (const fn of scan.functions) byName.set(fn.name, [...(byName.get(fn.name) ?? []), fn]);
+  const taken = new Set(roots);
+  const work = [...roots];
+  while (work.length) {
+    for (const id of work.pop()!.ids) {
+      for (const d of byName.get(id) ?? []) {
+        if (taken.has(d)) continue;
+        taken.add(d);
+        work.push(d);
+      }
+    }
+  }
+  return [...taken];
+}
+
 /**
  * The text the parser is given when only some functions of a file are analysed: everything else
  * blanked (newlines kept, so rows, columns and offsets stay those of the file), except the
