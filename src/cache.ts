@@ -37,7 +37,8 @@ let buildFingerprint: string | undefined;
 export function build(): string {
   if (buildFingerprint) return buildFingerprint;
   const hash = createHash('sha256').update(toolInfo().version);
-  // This module is dist/src/cache.js: every module of the tool is under dist/src.
+  // Every module of the tool is under this module's directory: dist/src/ (this is dist/src/cache.js)
+  // or the bundle's dist/bundle/ (bin/bundle-dist.mjs).
   const here = path.dirname(fileURLToPath(import.meta.url));
   const files: string[] = [];
   const walk = (dir: string): void => {

@@ -14,7 +14,6 @@ import { installHook } from './install-hook.js';
 import { applyBaseline, formatBaseline, loadBaseline } from './baseline.js';
 import { analysisSetup, macroOptions, withConfiguredSeverity } from './project-options.js';
 import { buildConfiguration, parseCompilerArguments, readCompileCommands, type CompilerCommand } from './kbuild.js';
-import { fileURLToPath } from 'node:url';
 import { onlyChangedLines, relativeToWorkingDirectory } from './changed-lines.js';
 import { decodeSource, readSource } from './read-source.js';
 import { calleeFiles } from './callee-files.js';
@@ -31,6 +30,7 @@ import type { SarifLog } from './report/sarif.js';
 import { mergeSarifLogs, readSarifInputs, SarifMergeError } from './report/sarif-merge.js';
 import { formatNotificationsText, formatStatsTable, formatText } from './report/text.js';
 import { toolInfo } from './report/tool-info.js';
+import { installRoot } from './install-root.js';
 import type { RuleMeta } from './rules/rule.js';
 import { allRules, everyRuleDemand } from './rules/index.js';
 import { selectShard, shardRun, type ShardRun } from './shard.js';
@@ -92,7 +92,7 @@ export async function main(argv: string[], environment: CliEnvironment = process
         return await new Promise<number>(() => {});
       }
       case 'install-hook':
-        environment.stdout.write(installHook(environment.cwd, command.force, process.execPath, fileURLToPath(new URL('../../bin/vmalint', import.meta.url))));
+        environment.stdout.write(installHook(environment.cwd, command.force, process.execPath, path.join(installRoot(), 'bin', 'vmalint')));
         return EXIT_CLEAN;
     }
   } catch (error) {

@@ -82,6 +82,8 @@ export class WorkerPool implements TaskExecutor {
   private readonly analyzedBy = new Map<string, number>();
   /** Workers replaced because their heap grew (for the statistics). */
   recycled = 0;
+  /** Why each worker that stopped on its own stopped (the run says so: its tasks were done again). */
+  readonly stopped: string[] = [];
 
   constructor(
     readonly width: number,
@@ -103,6 +105,7 @@ export class WorkerPool implements TaskExecutor {
       this.pump();
     });
     const died = (why: string): void => {
+      this.stopped.push(why);
       const busy = slot.busy;
       slot.busy = null;
       if (busy) busy.job.resolve(busy.job.failure(why));

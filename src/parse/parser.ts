@@ -8,32 +8,21 @@
 // analysis is retried with a fresh one.
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { Parser, Language, Query, type Tree } from 'web-tree-sitter';
 import { rewriteDefinitionMacros } from './definition-macros.js';
 import { rewriteDoIterators } from './do-iterator.js';
 import { rewriteAttributeMacros } from './attribute-macros.js';
+import { installRoot } from '../install-root.js';
 
 const require = createRequire(import.meta.url);
 let language: Language | null = null;
 let loading: Promise<void> | null = null;
 const queries = new Map<string, Query>();
 
-/** Directory of the project's .scm queries (next to src/ and dist/). */
+/** Directory of the project's .scm queries. */
 function queriesDir(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  // src/parse -> ../../queries; dist/src/parse -> ../../../queries
-  for (const up of ['../../queries', '../../../queries']) {
-    const dir = path.resolve(here, up);
-    try {
-      readFileSync(path.join(dir, 'comments.scm'));
-      return dir;
-    } catch {
-      // try the next layout
-    }
-  }
-  throw new Error('vmalint installation is incomplete: queries/ not found');
+  return path.join(installRoot(), 'queries');
 }
 
 /** Loads the WebAssembly runtime and the C grammar, once per thread, however many callers ask at once. */

@@ -1,6 +1,8 @@
 // Name, version and home of the tool, read once from the package's package.json so that the
 // version printed by --version, written in JSON and in SARIF is the one that was released.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { installRoot } from '../install-root.js';
 
 export interface ToolInfo {
   name: string;
@@ -15,8 +17,6 @@ interface PackageJson {
   homepage?: unknown;
 }
 
-// dist/src/report/tool-info.js and src/report/tool-info.ts both sit three levels below the root.
-const PACKAGE_JSON_URL = new URL('../../../package.json', import.meta.url);
 
 let cached: ToolInfo | undefined;
 
@@ -26,7 +26,7 @@ export function toolInfo(): ToolInfo {
 }
 
 function readToolInfo(): ToolInfo {
-  const manifest = JSON.parse(readFileSync(PACKAGE_JSON_URL, 'utf8')) as PackageJson;
+  const manifest = JSON.parse(readFileSync(path.join(installRoot(), 'package.json'), 'utf8')) as PackageJson;
   const name = typeof manifest.name === 'string' ? manifest.name : 'vmalint';
   const version = typeof manifest.version === 'string' ? manifest.version : '0.0.0';
   const informationUri =

@@ -64,6 +64,10 @@ export async function analyzeRun(ready: PreparedRun, runEntry: RunEntryPlace | n
     await pool.close();
   }
   const notes = [...setup.notes, ...analyzed.notes];
+  // A worker that stopped cost its tasks (done again in this thread): the results hold, but a
+  // worker that cannot start (a broken installation) must not only make every run slower.
+  const stopped = pool.workersStopped;
+  if (stopped.length) notes.push({ file: setup.root ?? '.', level: 'note', message: `${stopped.length} analysis worker(s) stopped (first: ${stopped[0]}); their files were read or analysed again in this thread` });
   if (cache?.writeError) notes.push({ file: options.cacheDir!, level: 'warning', message: cache.writeError });
   const collected = collectFindings({ sources, outcomes: analyzed.scheduler.outcomes, notes, suppressions: analyzed.read.suppressions, rules: setup.rules, stats, lockOrder: setup.crossFile.runLockOrder() });
   collected.stats.totalMs = performance.now() - start;

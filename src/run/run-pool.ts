@@ -30,6 +30,8 @@ export class RunPool {
   private pool: WorkerPool | null = null;
   /** Initializers sent to the pool. */
   private readonly published = new Set<string>();
+  /** Why each worker that stopped on its own stopped, over the pools of the run. */
+  readonly workersStopped: string[] = [];
 
   constructor(
     /** Threads (-j). */
@@ -80,6 +82,7 @@ export class RunPool {
     const pool = this.pool;
     this.pool = null;
     this.published.clear();
+    if (pool) this.workersStopped.push(...pool.stopped);
     await pool?.close();
   }
 }
