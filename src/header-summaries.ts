@@ -90,6 +90,8 @@ export interface HeaderRun {
   used: Set<string>;
   /** The run's facts cache: a run's own header whose stat is unchanged is not read to learn what it defines. */
   facts?: FactsCache | null;
+  /** Prescans of the run's own headers the workers read with the files (src/run/read-files.ts). */
+  headerScans?: ReadonlyMap<string, FilePrescan>;
 }
 
 /** Summarises the headers into `run.crossFile` (headers, localHeaders). */
@@ -134,7 +136,7 @@ export function summariseHeaders(run: HeaderRun): void {
       // A run's own header: only the functions whose summaries can matter (with the demand), known
       // from its facts (kept in the facts cache under its stat: most headers have none, and are
       // then not read at all).
-      let scan = run.useDemand && !kernelHeaders.has(file) ? (run.prescans.get(file) ?? run.facts?.lookup(file)?.scan ?? null) : null;
+      let scan = run.useDemand && !kernelHeaders.has(file) ? (run.prescans.get(file) ?? run.headerScans?.get(file) ?? run.facts?.lookup(file)?.scan ?? null) : null;
       let only: AnalyzeFileOptions['only'] = null;
       if (scan) {
         const worth = headerFunctionsWorthSummarising(scan, run.names, run.triggeredCalls);

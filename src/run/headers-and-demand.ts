@@ -60,6 +60,7 @@ export function summariseHeadersThenDemand(setup: RunAnalysis, read: FilesRead, 
       crossFile,
       used: headersRead,
       facts,
+      headerScans: read.headerScans,
     });
     facts?.save();
   } else for (const h of [...(root ? KERNEL_HEADERS.map((rel) => path.join(root, rel)) : []), ...read.localHeaders]) headersRead.add(h);
