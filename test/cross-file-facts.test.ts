@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { archOf, CrossFileFacts, type FileContribution } from '../src/engine/cross-file-facts.js';
 import { widenSummary } from '../src/engine/summary-widening.js';
 import { quotedIncludes } from '../src/parallel/file-facts.js';
+import { prescan } from '../src/engine/prescan.js';
+import { markTriggered } from '../src/engine/demand-names.js';
 import type { ApiEntry } from '../src/kb/lock-api.js';
 
 const ROOT = '/k';
@@ -158,4 +160,39 @@ test('cross-file facts: two files defining the same function for one build: the 
   assert.equal(k.summaryOf('exit_mmap', '/k/kernel/fork.c')?.source?.file, '/k/mm/mmap.c');
   k.publish('/k/mm/nommu.c', fileKnowledge([nothing('exit_mmap', '/k/mm/nommu.c')]));
   assert.equal(k.summaryOf('exit_mmap', '/k/kernel/fork.c')?.source?.file, '/k/mm/mmap.c');
+});
+
+test('file facts: a text trigger marks the functions whose text (header comment included) it matches, and only those', () => {
+  const CANNOT_FAIL = /\b(?:can\s?not|can'?t|never)[\s*/]+fails?\b/i;
+  const text = [
+    'int first(void)',
+    '{',
+    '\treturn 0;',
+    '}',
+    '/* This CANNOT fail. */',
+    'int second(void)',
+    '{',
+    '\treturn 1;',
+    '}',
+    'int third(void)',
+    '{',
+    '\t/* never',
+    '\t * fails */',
+    '\treturn 2;',
+    '}',
+    'int fourth(void)',
+    '{',
+    '\treturn cannotfail;',
+    '}',
+  ].join('\n');
+  const triggered = (triggers: RegExp[]): string[] => {
+    const scan = prescan(text, new Set());
+    markTriggered(scan, text, triggers);
+    return scan.functions.filter((fn) => fn.triggered).map((fn) => fn.name);
+  };
+  assert.deepEqual(triggered([CANNOT_FAIL]), ['second', 'third']);
+  assert.deepEqual(triggered([/return 0/, /return 2/]), ['first', 'third']);
+  // A match that starts in one function and ends in the next belongs to neither.
+  assert.deepEqual(triggered([/return 0;[^]*return 1/]), []);
+  assert.deepEqual(triggered([/nothing like this/]), []);
 });

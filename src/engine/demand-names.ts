@@ -160,11 +160,33 @@ export function headerFunctionsWorthSummarising(scan: FilePrescan, names: Releva
   return scan.functions.filter((fn) => taken.has(fn));
 }
 
-/** Marks the functions of a prescanned file that a rule's text trigger matches. */
+/** Each trigger with the global flag, to search from an index (made once per trigger). */
+const searching = new WeakMap<RegExp, RegExp>();
+
+/**
+ * Marks the functions of a prescanned file (its header comment included) that a rule's text
+ * trigger matches: one search of the text per trigger, from function to function, instead of a
+ * test of the whole text and then one of each function's text (twice the text, and a copy of
+ * each function: 0.8 s of a worker's 13 s of reading the whole 6.12 tree). A function's text
+ * starts after a non-word character (`}`, `;`, a line's end) or at 0, so `\b` reads the same there
+ * as at the start of its copy; a match that runs past its end is tested on the copy.
+ */
 export function markTriggered(scan: FilePrescan, text: string, triggers: readonly RegExp[]): void {
-  if (!triggers.some((t) => t.test(text))) return;
-  for (const fn of scan.functions) {
-    const body = text.slice(fn.start, fn.end);
-    if (triggers.some((t) => t.test(body))) fn.triggered = true;
+  const fns = scan.functions;
+  for (const trigger of triggers) {
+    let re = searching.get(trigger);
+    if (!re) searching.set(trigger, (re = new RegExp(trigger.source, trigger.flags.includes('g') ? trigger.flags : `${trigger.flags}g`)));
+    // The first match at or after the current function's start (null: none left).
+    let match: RegExpExecArray | null = null;
+    for (const fn of fns) {
+      if (fn.triggered) continue;
+      if (!match || match.index < fn.start) {
+        re.lastIndex = fn.start;
+        match = re.exec(text);
+        if (!match) break;
+      }
+      if (match.index >= fn.end) continue;
+      if (match.index + match[0].length <= fn.end || trigger.test(text.slice(fn.start, fn.end))) fn.triggered = true;
+    }
   }
 }
