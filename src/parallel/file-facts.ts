@@ -73,6 +73,10 @@ const QUOTED_INCLUDE = /^[ \t]*#[ \t]*include[ \t]+"([^"]+\.h)"/;
 export function quotedIncludes(text: string): string[] {
   const out: string[] = [];
   for (let at = text.indexOf('include'); at >= 0; at = text.indexOf('include', at + 7)) {
+    // Blanks then `"` after it, as the directive's needs: not a line to cut out (`#include <...>`).
+    let quote = at + 7;
+    while (text.charCodeAt(quote) === 32 || text.charCodeAt(quote) === 9) quote++;
+    if (quote === at + 7 || text.charCodeAt(quote) !== 34) continue;
     const lineStart = text.lastIndexOf('\n', at) + 1;
     const lineEnd = text.indexOf('\n', at);
     const m = QUOTED_INCLUDE.exec(text.slice(lineStart, lineEnd < 0 ? text.length : lineEnd));
