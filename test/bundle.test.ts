@@ -9,18 +9,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { FAULT_IN_ONE_FILE } from './support/helper-and-caller.js';
 
 const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-const SOURCE = `struct mm_struct;
-int use(struct mm_struct *mm, void *dst, const void *src)
-{
-	mmap_read_lock(mm);
-	copy_from_user(dst, src, 8);
-	mmap_read_unlock(mm);
-	return 0;
-}
-
+const SOURCE = `${FAULT_IN_ONE_FILE}
 int other(struct mm_struct *mm, unsigned long addr)
 {
 	struct vm_area_struct *vma;

@@ -9,16 +9,9 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { FAULT_IN_ONE_FILE } from './support/helper-and-caller.js';
 
-const SOURCE = `struct mm_struct;
-int use(struct mm_struct *mm, void *dst, const void *src)
-{
-	mmap_read_lock(mm);
-	copy_from_user(dst, src, 8);
-	mmap_read_unlock(mm);
-	return 0;
-}
-`;
+const SOURCE = FAULT_IN_ONE_FILE;
 
 test('a run the cache answers loads neither the engine nor the parser; a run it does not answer does', { timeout: 60_000 }, async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'vmalint-lazy-'));
