@@ -4,16 +4,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nearestAncestor } from './ancestors.js';
 
 let root: string | undefined;
 
 export function installRoot(): string {
-  if (root) return root;
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'queries'))) return (root = dir);
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('vmalint installation is incomplete: package.json and queries/ not found');
-    dir = up;
-  }
+  root ??= nearestAncestor(path.dirname(fileURLToPath(import.meta.url)), (dir) => (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'queries')) ? dir : null)) ?? undefined;
+  if (!root) throw new Error('vmalint installation is incomplete: package.json and queries/ not found');
+  return root;
 }

@@ -13,6 +13,7 @@ import { KERNEL_LOCK_KINDS } from './kernel-locks.js';
 import { TRACE_KINDS, type LockOrderEdge, type TraceKind } from '../types.js';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { nearestAncestor } from '../ancestors.js';
 import type { ApiEntry, FailureStyle, KernelLockEffect, LockClass, LockCondition, LockEffect, LockMode, LockRequirement, LockTarget } from './lock-api.js';
 import { jsonErrorText } from '../json-error.js';
 
@@ -32,14 +33,10 @@ export class ConfigError extends Error {
 
 /** The first `.vmalint.json` in `cwd` or one of its parents, or null. */
 export function findConfig(cwd: string): string | null {
-  let dir = path.resolve(cwd);
-  for (;;) {
+  return nearestAncestor(cwd, (dir) => {
     const candidate = path.join(dir, CONFIG_FILE_NAME);
-    if (existsSync(candidate)) return candidate;
-    const up = path.dirname(dir);
-    if (up === dir) return null;
-    dir = up;
-  }
+    return existsSync(candidate) ? candidate : null;
+  });
 }
 
 function readJson(file: string): unknown {

@@ -3,10 +3,10 @@
 // cache. That is all the run-level cache entry needs (src/run/run-cache.ts): a run it answers
 // loads nothing more (src/analyze.ts); the rest of the set-up is src/run/run-setup.ts.
 
-import path from 'node:path';
 import type { AnalyzeOptions, FileNotification, RunStats } from '../types.js';
 import { emptyStats } from '../stats.js';
 import { kernelTreeOf } from '../engine/link-domain.js';
+import { nearestAncestor } from '../ancestors.js';
 import { readTreeConstants, readTreeFacts } from '../tree-facts.js';
 import { readSource } from '../read-source.js';
 import type { ResultCache } from '../cache.js';
@@ -33,14 +33,8 @@ export interface PreparedRun {
  */
 export function findKernelRoot(paths: readonly string[]): string | null {
   for (const p of paths) {
-    let dir = path.resolve(p);
-    for (let i = 0; i < 64; i++) {
-      const tree = kernelTreeOf(dir);
-      if (tree) return tree;
-      const up = path.dirname(dir);
-      if (up === dir) break;
-      dir = up;
-    }
+    const tree = nearestAncestor(p, kernelTreeOf);
+    if (tree) return tree;
   }
   return null;
 }
