@@ -10,7 +10,7 @@ import type { AnalyzeOptions, RunStats } from '../types.js';
 import { lookupApi, type ApiEntry } from '../kb/lock-api.js';
 import type { FileContribution } from '../engine/cross-file-facts.js';
 import type { ForeignAnchors } from '../run/foreign-places.js';
-import type { MemoEntry } from '../function-memo.js';
+import { packMemo, unpackMemo, type MemoEntry } from '../function-memo.js';
 import { emptyStats } from '../stats.js';
 import { initParser } from '../parse/parser.js';
 import { injectedFailure } from '../failure-injection.js';
@@ -41,6 +41,8 @@ export interface FileTask {
   functions?: MemoEntry[];
   /** Give back the analyses of the file's functions (for the cache). */
   keepFunctions?: boolean;
+  /** The file's memo entries from its last analysis in this run (packMemo()), when another round analyses it again. */
+  memo?: Uint8Array;
 }
 
 export interface FileTaskResult {
@@ -52,6 +54,8 @@ export interface FileTaskResult {
   stateSummaries: string[];
   /** The analyses of the file's functions, when the task asked for them. */
   functions?: MemoEntry[];
+  /** The memo entries of this analysis, packed (packMemo()), for the file's next analysis in the run. */
+  memo?: Uint8Array;
   stats: Pick<RunStats, 'parseMs' | 'analyzeMs' | 'filesParsed' | 'functionsReused'>;
   /** The runner's heap after the task (a worker whose heap grows is replaced). */
   heapUsed: number;
@@ -76,8 +80,8 @@ export function analyzeSource(
   file: string,
   got: { text: string } | { error: string },
   only: AnalyzeFileOptions['only'],
-  functions?: { known: readonly MemoEntry[] | undefined; keep: boolean },
-): Pick<FileTaskResult, 'outcome' | 'contribution' | 'inputs' | 'stateSummaries' | 'functions'> {
+  functions?: { known: readonly MemoEntry[] | undefined; keep: boolean; pack?: boolean },
+): Pick<FileTaskResult, 'outcome' | 'contribution' | 'inputs' | 'stateSummaries' | 'functions' | 'memo'> {
   if ('error' in got) return failedOutcome(file, got.error, false);
   let firstError = '';
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -90,7 +94,14 @@ export function analyzeSource(
         continue;
       }
       const outcome = { ...r.outcome, bytes: Buffer.byteLength(got.text) };
-      return { outcome, contribution: r.contribution, inputs: r.inputs, stateSummaries: r.stateSummaries, ...(functions?.keep ? { functions: r.functions } : {}) };
+      return {
+        outcome,
+        contribution: r.contribution,
+        inputs: r.inputs,
+        stateSummaries: r.stateSummaries,
+        ...(functions?.keep ? { functions: r.functions } : {}),
+        ...(functions?.pack ? { memo: packMemo(r.functions) } : {}),
+      };
     } catch (err) {
       firstError ||= err instanceof Error ? err.message : String(err);
       analyzer.resetParser();
@@ -150,7 +161,8 @@ export class FileTaskRunner {
     const t0 = performance.now();
     const got = task.text !== undefined ? { text: task.text } : readSource(task.path);
     this.stats.parseMs += performance.now() - t0;
-    const r = analyzeSource(this.analyzer, task.path, got, task.only, { known: task.functions, keep: !!task.keepFunctions });
+    const known = task.memo ? [...unpackMemo(task.memo), ...(task.functions ?? [])] : task.functions;
+    const r = analyzeSource(this.analyzer, task.path, got, task.only, { known, keep: !!task.keepFunctions, pack: true });
     return {
       ...r,
       path: task.path,

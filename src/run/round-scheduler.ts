@@ -19,6 +19,7 @@ import type { RunAnalysis } from './run-setup.js';
 import type { FilesRead } from './read-files.js';
 import type { RunPool } from './run-pool.js';
 import { CachedAnalyses } from './run-cache.js';
+import { unpackMemo, type MemoEntry } from '../function-memo.js';
 import type { RunSource } from './run-source.js';
 
 /** How far ahead of the file being committed the pool may analyse files whose callees are settled. */
@@ -111,6 +112,12 @@ export class RoundScheduler {
   private analysedHere = 0;
   /** Places in the run's files, for results that only moved (src/run/foreign-places.ts). */
   private readonly places: ForeignPlaces;
+  /**
+   * Each file's memo entries from its last analysis (packMemo()): a later round that
+   * analyses it again reuses its unchanged functions, in whichever thread (on the whole 6.12 tree,
+   * round 2 analysed 4,800 functions again that round 1 had analysed, most of them unchanged).
+   */
+  private readonly memos = new Map<string, Uint8Array>();
 
   constructor(
     private readonly setup: RunAnalysis,
@@ -281,6 +288,8 @@ export class RoundScheduler {
     }
     if (!result && ahead) {
       const got = await ahead.result;
+      // Not kept or kept, its functions' analyses hold where their answers do.
+      if (got.memo) this.memos.set(src.path, got.memo);
       const kept = this.holds(got, ahead.only, src.path);
       this.countWorkerTask(got, kept);
       if (kept) {
@@ -297,6 +306,7 @@ export class RoundScheduler {
     // A worker that died or failed: this thread tries once more, with a fresh parser.
     if (result && result !== fromCache && result.outcome.failed === 'internal' && result.retry) result = null;
     if (!result) result = this.analyzeHere(src, only);
+    if (result.memo) this.memos.set(src.path, result.memo);
     if (result !== fromCache) heapWork(++this.analysedHere);
     // A result moved from the cache is kept as it is now, with its places.
     if (result !== fromCache || (result.inputs && !result.anchors)) this.cache?.store(src.path, only, this.withPlaces(result, src.path));
@@ -384,11 +394,18 @@ export class RoundScheduler {
   /** One file analysed in the main thread with what the run knows now. */
   private analyzeHere(src: RunSource, only: OnlyFunctions | null): FileTaskResult {
     return {
-      ...analyzeSource(this.setup.analyzer, src.path, src.read(), only, { known: this.cache?.earlierFunctions(src.path), keep: !!this.cache }),
+      ...analyzeSource(this.setup.analyzer, src.path, src.read(), only, { known: this.knownFunctions(src.path), keep: !!this.cache, pack: true }),
       path: src.path,
       stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0, functionsReused: 0 },
       heapUsed: 0,
     };
+  }
+
+  /** The analyses of a file's functions known before its analysis here: a worker's of this run, the cache's. */
+  private knownFunctions(file: string): MemoEntry[] | undefined {
+    const packed = this.memos.get(file);
+    const earlier = this.cache?.earlierFunctions(file);
+    return packed ? [...unpackMemo(packed), ...(earlier ?? [])] : earlier;
   }
 
   /** Sends a file to the pool with the answers it will ask for, ranked by its turn (`at`). */
@@ -405,7 +422,7 @@ export class RoundScheduler {
       const api = this.apisChanged ? crossFile.apis.entryFor(name, src.path) : undefined;
       if (this.apisChanged && api !== lookupApi(name)) apis.push([name, api ?? null]);
     }
-    const task = { path: src.path, text: this.inMemory.get(src.path), only, summaries, noreturn, apis, functions: this.cache?.earlierFunctions(src.path), keepFunctions: !!this.cache };
+    const task = { path: src.path, text: this.inMemory.get(src.path), only, summaries, noreturn, apis, functions: this.cache?.earlierFunctions(src.path), keepFunctions: !!this.cache, memo: this.memos.get(src.path) };
     return { only, result: this.pool.get().submit(task, at) };
   }
 

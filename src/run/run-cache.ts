@@ -79,7 +79,8 @@ export class CachedAnalyses {
   store(file: string, only: OnlyFunctions | null | undefined, r: FileTaskResult): void {
     const key = this.key(file, only);
     if (!key || r.outcome.failed || r.outcome.cfgGiveUps || r.outcome.ruleErrors) return;
-    const { functions, ...result } = r;
+    // The packed memo is the run's own (the functions go to the cache apart).
+    const { functions, memo, ...result } = r;
     this.cache.put(key, result);
     if (functions) this.cache.putFunctions(file, functions);
     this.loaded.delete(key);
