@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { Cfg, CfgNode } from './cfg.js';
 import type { State } from './state.js';
 import { joinStates } from './state-join.js';
+import { sameIdentity } from './state-identity.js';
 import { joinKernelContext, sameKernelContext } from './kernel-context.js';
 import type { Transfer } from './transfer.js';
 import { OutOfBudget } from './context.js';
@@ -24,56 +25,78 @@ type Mode = 'precise' | 'grouped' | 'single';
 
 class NodeStates {
   mode: Mode = 'precise';
-  map = new Map<string, State>();
+  /** The states in precise mode, in the order they came (a join takes its state's place). */
+  private precise: State[] = [];
+  /** Their places in `precise`, by State.identity(). */
+  private byIdentity = new Map<number, number[]>();
+  /** The states once grouped, by group signature (one key, '*', for the single state). */
+  groups = new Map<string, State>();
   /**
    * @param final The exit: nothing flows out of it, so its groups are never joined into one
    * (each return of a function keeps its own state for the summary).
    */
   constructor(private readonly final = false) {}
 
-  keyFor(pathState: State): string {
-    return this.mode === 'precise' ? pathState.hash() : this.mode === 'grouped' ? pathState.groupSignature() : '*';
+  private groupKey(pathState: State): string {
+    return this.mode === 'grouped' ? pathState.groupSignature() : '*';
+  }
+
+  /** The states here. */
+  states(): State[] {
+    return this.mode === 'precise' ? [...this.precise] : [...this.groups.values()];
+  }
+
+  /** Is `pathState` still a state here (not replaced by a join since it was added)? */
+  holds(pathState: State): boolean {
+    return this.mode === 'precise' || this.groups.get(this.groupKey(pathState)) === pathState;
   }
 
   /** Adds a state; returns the states that are new here (to propagate). */
   insert(pathState: State): State[] {
-    const k = this.keyFor(pathState);
-    const existing = this.map.get(k);
     if (this.mode === 'precise') {
-      // The kernel locks are not in the hash: a path that agrees on everything else joins them.
-      if (existing) {
+      const id = pathState.identity();
+      let places = this.byIdentity.get(id);
+      const at = places?.find((i) => sameIdentity(this.precise[i], pathState));
+      // The kernel locks are not in the identity: a path that agrees on everything else joins them.
+      if (at !== undefined) {
+        const existing = this.precise[at];
         if (sameKernelContext(existing, pathState)) return [];
         const joined = joinKernelContext(existing, pathState);
         if (sameKernelContext(joined, existing)) return [];
-        this.map.set(k, joined);
+        this.precise[at] = joined;
         return [joined];
       }
-      this.map.set(k, pathState);
-      if (this.map.size > MAX_PRECISE) return this.regroup('grouped');
+      if (!places) this.byIdentity.set(id, (places = []));
+      places.push(this.precise.length);
+      this.precise.push(pathState);
+      if (this.precise.length > MAX_PRECISE) return this.regroup('grouped', this.precise);
       return [pathState];
     }
+    const k = this.groupKey(pathState);
+    const existing = this.groups.get(k);
     if (!existing) {
-      this.map.set(k, pathState);
-      if (this.mode === 'grouped' && this.map.size > MAX_GROUPS && !this.final) return this.regroup('single');
+      this.groups.set(k, pathState);
+      if (this.mode === 'grouped' && this.groups.size > MAX_GROUPS && !this.final) return this.regroup('single', [...this.groups.values()]);
       return [pathState];
     }
     const joined = joinStates(existing, pathState);
-    if (joined.hash() === existing.hash() && sameKernelContext(joined, existing)) return [];
-    this.map.set(k, joined);
+    if (sameIdentity(joined, existing) && sameKernelContext(joined, existing)) return [];
+    this.groups.set(k, joined);
     return [joined];
   }
 
-  private regroup(mode: Mode): State[] {
-    const old = [...this.map.values()];
+  private regroup(mode: Mode, old: readonly State[]): State[] {
     this.mode = mode;
-    this.map = new Map();
+    this.precise = [];
+    this.byIdentity.clear();
+    this.groups = new Map();
     for (const pathState of old) {
-      const k = this.keyFor(pathState);
-      const ex = this.map.get(k);
-      this.map.set(k, ex ? joinStates(ex, pathState) : pathState);
+      const k = this.groupKey(pathState);
+      const ex = this.groups.get(k);
+      this.groups.set(k, ex ? joinStates(ex, pathState) : pathState);
     }
-    if (mode === 'grouped' && this.map.size > MAX_GROUPS && !this.final) return this.regroup('single');
-    return [...this.map.values()];
+    if (mode === 'grouped' && this.groups.size > MAX_GROUPS && !this.final) return this.regroup('single', [...this.groups.values()]);
+    return [...this.groups.values()];
   }
 }
 
@@ -161,7 +184,7 @@ export function runDataflow(cfg: Cfg, transfer: Transfer, entry: State, pruner: 
     }
     const ns = nodeStates.get(id)!;
     // A state that was replaced by a join in the meantime is not worth propagating.
-    if (ns.mode !== 'precise' && ns.map.get(ns.keyFor(pathState)) !== pathState) continue;
+    if (!ns.holds(pathState)) continue;
     let next: [number, State][];
     try {
       next = successors(cfg, cfg.nodes[id], pathState, transfer);
@@ -173,6 +196,6 @@ export function runDataflow(cfg: Cfg, transfer: Transfer, entry: State, pruner: 
     for (const [succ, s] of next) push(succ, s);
   }
   const states = new Map<number, State[]>();
-  for (const [id, ns] of nodeStates) states.set(id, [...ns.map.values()]);
+  for (const [id, ns] of nodeStates) states.set(id, ns.states());
   return { states, widened, budgetExceeded };
 }

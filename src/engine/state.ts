@@ -8,6 +8,7 @@ import type { KernelLockKind } from '../kb/kernel-locks.js';
 import { isForgottenKey, lockClassOf, lockInstanceOf, type LockKey } from './lock-keys.js';
 import { ENTRY_SNAPSHOT, V_ANY, V_ZERO, type LockStateName, type Nullness, type PointerFact } from './events.js';
 import { isPossibleBitsKey } from './bit-tests.js';
+import { forgetCollectionHash, identityHash } from './state-identity.js';
 
 export type { PointerFact } from './events.js';
 
@@ -92,12 +93,6 @@ type MapName = keyof StateMaps;
 
 const MAP_BIT: Record<MapName, number> = { locks: 1, values: 2, ptrs: 4, defs: 8, consts: 16, lockAliases: 32 };
 
-/**
- * A map's part of State.hash(), kept with the map while no state writes it: a map is written only
- * by the state that owns it alone (State.edit() drops the part), so a part found here is current.
- */
-const hashParts = new WeakMap<object, string>();
-
 export class State {
   private maps: StateMaps;
   /** The maps this state alone holds (MAP_BIT): the others are shared and copied before a write. */
@@ -141,7 +136,7 @@ export class State {
   noneAtEntryStep: TraceStep | null;
   /** RCU read-side sections entered and not left (rcu_read_lock()), innermost last (models/rcu.ts). */
   rcuSections: readonly TraceStep[];
-  private hashCache: string | null = null;
+  private identityCache: number | null = null;
 
   constructor(from?: State) {
     if (from) {
@@ -218,8 +213,8 @@ export class State {
     if (!(this.owned & bit)) {
       this.maps[name] = new Map(this.maps[name] as Map<unknown, unknown>) as unknown as StateMaps[K];
       this.owned |= bit;
-    } else hashParts.delete(this.maps[name]);
-    this.hashCache = null;
+    } else forgetCollectionHash(this.maps[name]);
+    this.identityCache = null;
     return this.maps[name];
   }
 
@@ -229,36 +224,26 @@ export class State {
     if (fact) next.set(key, fact);
     else next.delete(key);
     this.kernelLocks = next;
-    this.hashCache = null;
+    this.identityCache = null;
   }
 
   setAtomicSections(sections: readonly TraceStep[]): void {
     this.atomicSections = sections;
-    this.hashCache = null;
+    this.identityCache = null;
   }
 
   setRcuSections(sections: readonly TraceStep[]): void {
     this.rcuSections = sections;
-    this.hashCache = null;
+    this.identityCache = null;
   }
 
   clone(): State {
     return new State(this);
   }
 
-  /** Identity of the state for the worklist: everything but the trace. */
-  hash(): string {
-    if (this.hashCache !== null) return this.hashCache;
-    const parts: string[] = [part(this.maps.locks, lockPart), part(this.maps.values, valuePart)];
-    if (this.paramEntry.size) for (const [i, v] of [...this.paramEntry].sort((x, y) => x[0] - y[0])) parts.push(`E${i}=${v}`);
-    if (this.pointeeEntry.size) for (const [i, v] of [...this.pointeeEntry].sort((x, y) => x[0] - y[0])) parts.push(`E*${i}=${v}`);
-    if (this.fieldEntry.size) for (const k of [...this.fieldEntry.keys()].sort()) parts.push(`F${k}=${this.fieldEntry.get(k)}`);
-    if (this.modified.size) for (const i of [...this.modified].sort((x, y) => x - y)) parts.push(`M${i}`);
-    if (this.soleUser.size) for (const k of [...this.soleUser].sort()) parts.push(`S${k}`);
-    parts.push(part(this.maps.ptrs, pointerPart), part(this.maps.defs, defPart), part(this.maps.consts, constPart), part(this.maps.lockAliases, aliasPart));
-    parts.push(`pf${this.pf}`, `r${this.ret}`);
-    this.hashCache = parts.join('|');
-    return this.hashCache;
+  /** Identity of the state for the worklist (src/engine/state-identity.ts): equal for states sameIdentity() deems one. */
+  identity(): number {
+    return (this.identityCache ??= identityHash(this));
   }
 
   /**
@@ -372,7 +357,7 @@ export class State {
   setPf(depth: number): void {
     // Below 0: page faults enabled that a caller had disabled (__kunmap_atomic()).
     this.pf = Math.max(-PF_MAX, Math.min(PF_MAX, depth));
-    this.hashCache = null;
+    this.identityCache = null;
   }
 
   setRet(bits: number, node: unknown, ptr?: PointerFact, key: string | null = null): void {
@@ -380,7 +365,7 @@ export class State {
     this.retNode = node;
     this.retPtr = ptr;
     this.retKey = key;
-    this.hashCache = null;
+    this.identityCache = null;
   }
 
   /** Forgets every fact about `key` and about expressions built on it (after an assignment). */
@@ -408,7 +393,7 @@ export class State {
     for (const [k, d] of this.maps.defs) if (mentions(k, key, true) || mentions(d.text, key, true)) this.edit('defs').delete(k);
     // `s->mode = mode;` keeps `mode` as the field's value: it goes when either changes.
     for (const [k, v] of this.maps.consts) if (mentions(k, key, true) || v === key) this.edit('consts').delete(k);
-    this.hashCache = null;
+    this.identityCache = null;
   }
 
   /** Keeps what the path knows of `of` as what parameter `param` pointed to on entry, unless it has it already. */
@@ -422,27 +407,27 @@ export class State {
     const rest = new Map(this.pointeeEntry);
     rest.delete(param);
     this.pointeeEntry = rest;
-    this.hashCache = null;
+    this.identityCache = null;
   }
 
   /** Keeps what the path knew of a field of a parameter's structure (canonical key) before writing it: `bits`. */
   setFieldEntry(key: string, bits: number): void {
     this.fieldEntry = new Map(this.fieldEntry).set(key, bits);
-    this.hashCache = null;
+    this.identityCache = null;
   }
 
   /** The path modified the VMA of parameter `param` without knowing its mmap lock. */
   setModified(param: number): void {
     if (this.modified.has(param)) return;
     this.modified = new Set(this.modified).add(param);
-    this.hashCache = null;
+    this.identityCache = null;
   }
 
   /** The mm whose mmap lock is `key` has no users but this path. */
   setSoleUser(key: LockKey): void {
     if (this.soleUser.has(key)) return;
     this.soleUser = new Set(this.soleUser).add(key);
-    this.hashCache = null;
+    this.identityCache = null;
   }
 
   /**
@@ -503,29 +488,6 @@ export class State {
     return bits & V_ZERO ? 'maybe-null' : 'nonnull';
   }
 }
-
-/** A map's part of State.hash(), from hashParts or rendered now (its entries sorted by key). */
-function part<V>(map: ReadonlyMap<string, V>, render: (k: string, v: V) => string | null): string {
-  if (!map.size) return '';
-  let text = hashParts.get(map);
-  if (text === undefined) {
-    const out: string[] = [];
-    for (const k of [...map.keys()].sort()) {
-      const one = render(k, map.get(k)!);
-      if (one !== null) out.push(one);
-    }
-    text = out.join('|');
-    hashParts.set(map, text);
-  }
-  return text;
-}
-
-const lockPart = (k: string, l: LockFact): string => `L${k}=${l.state}${l.acquiredHere ? '+' : ''}${l.releasedUnowned ? '~' : ''}${l.forgottenOwn ? '?' : ''}${l.required ? `!${l.required}` : ''}`;
-const valuePart = (k: string, v: number): string => `V${k}=${v}`;
-const pointerPart = (k: string, p: PointerFact): string => `P${k}=${p.api}/${p.tested.join(',')}/${p.staleSince ? 's' : ''}${p.escaped ? 'e' : ''}${p.startBounds?.length ? `/b${p.startBounds.join(',')}` : ''}`;
-const defPart = (k: string, d: { text: string }): string => `D${k}=${d.text}`;
-const constPart = (k: string, v: string): string | null => (isPossibleBitsKey(k) ? null : `C${k}=${v}`);
-const aliasPart = (k: string, v: string): string => `A${k}=${v}`;
 
 /**
  * Does the expression key `k` mention the path `key` (as itself or as a prefix of a field path)?
