@@ -137,6 +137,7 @@ export class State {
   /** RCU read-side sections entered and not left (rcu_read_lock()), innermost last (models/rcu.ts). */
   rcuSections: readonly TraceStep[];
   private identityCache: number | null = null;
+  private groupCache: string | null = null;
 
   constructor(from?: State) {
     if (from) {
@@ -214,7 +215,7 @@ export class State {
       this.maps[name] = new Map(this.maps[name] as Map<unknown, unknown>) as unknown as StateMaps[K];
       this.owned |= bit;
     } else forgetCollectionHash(this.maps[name]);
-    this.identityCache = null;
+    this.forgetIdentity();
     return this.maps[name];
   }
 
@@ -224,21 +225,27 @@ export class State {
     if (fact) next.set(key, fact);
     else next.delete(key);
     this.kernelLocks = next;
-    this.identityCache = null;
+    this.forgetIdentity();
   }
 
   setAtomicSections(sections: readonly TraceStep[]): void {
     this.atomicSections = sections;
-    this.identityCache = null;
+    this.forgetIdentity();
   }
 
   setRcuSections(sections: readonly TraceStep[]): void {
     this.rcuSections = sections;
-    this.identityCache = null;
+    this.forgetIdentity();
   }
 
   clone(): State {
     return new State(this);
+  }
+
+  /** What identity() and groupSignature() were made of changed. */
+  private forgetIdentity(): void {
+    this.identityCache = null;
+    this.groupCache = null;
   }
 
   /** Identity of the state for the worklist (src/engine/state-identity.ts): equal for states sameIdentity() deems one. */
@@ -268,6 +275,10 @@ export class State {
    * test of the pointer would pick its NULL together with the other path's facts.
    */
   groupSignature(): string {
+    return (this.groupCache ??= this.groupText());
+  }
+
+  private groupText(): string {
     const known: string[] = [];
     for (const [k, p] of this.ptrs) {
       if (!p.nullable) continue;
@@ -357,7 +368,7 @@ export class State {
   setPf(depth: number): void {
     // Below 0: page faults enabled that a caller had disabled (__kunmap_atomic()).
     this.pf = Math.max(-PF_MAX, Math.min(PF_MAX, depth));
-    this.identityCache = null;
+    this.forgetIdentity();
   }
 
   setRet(bits: number, node: unknown, ptr?: PointerFact, key: string | null = null): void {
@@ -365,7 +376,7 @@ export class State {
     this.retNode = node;
     this.retPtr = ptr;
     this.retKey = key;
-    this.identityCache = null;
+    this.forgetIdentity();
   }
 
   /** Forgets every fact about `key` and about expressions built on it (after an assignment). */
@@ -393,7 +404,7 @@ export class State {
     for (const [k, d] of this.maps.defs) if (mentions(k, key, true) || mentions(d.text, key, true)) this.edit('defs').delete(k);
     // `s->mode = mode;` keeps `mode` as the field's value: it goes when either changes.
     for (const [k, v] of this.maps.consts) if (mentions(k, key, true) || v === key) this.edit('consts').delete(k);
-    this.identityCache = null;
+    this.forgetIdentity();
   }
 
   /** Keeps what the path knows of `of` as what parameter `param` pointed to on entry, unless it has it already. */
@@ -407,27 +418,27 @@ export class State {
     const rest = new Map(this.pointeeEntry);
     rest.delete(param);
     this.pointeeEntry = rest;
-    this.identityCache = null;
+    this.forgetIdentity();
   }
 
   /** Keeps what the path knew of a field of a parameter's structure (canonical key) before writing it: `bits`. */
   setFieldEntry(key: string, bits: number): void {
     this.fieldEntry = new Map(this.fieldEntry).set(key, bits);
-    this.identityCache = null;
+    this.forgetIdentity();
   }
 
   /** The path modified the VMA of parameter `param` without knowing its mmap lock. */
   setModified(param: number): void {
     if (this.modified.has(param)) return;
     this.modified = new Set(this.modified).add(param);
-    this.identityCache = null;
+    this.forgetIdentity();
   }
 
   /** The mm whose mmap lock is `key` has no users but this path. */
   setSoleUser(key: LockKey): void {
     if (this.soleUser.has(key)) return;
     this.soleUser = new Set(this.soleUser).add(key);
-    this.identityCache = null;
+    this.forgetIdentity();
   }
 
   /**
