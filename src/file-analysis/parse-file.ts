@@ -10,6 +10,7 @@ import { initializerFields, inEnabledRegion, topLevelItems } from '../parse/top-
 import type { PreprocessorEvaluator } from '../engine/preprocessor.js';
 import { declaredName } from '../engine/transfer.js';
 import { keepOnly } from '../engine/prescan.js';
+import { includedRanges } from '../parse/included-ranges.js';
 import type { CommentInfo } from '../engine/events.js';
 
 /**
@@ -92,7 +93,8 @@ export class FileParser {
    */
   private parseSelected(file: SourceFile, only: OnlyFunctions | null | undefined): { tree: Tree; analyzed: (end: number) => boolean } & ReturnType<typeof topLevelItems> {
     this.stats.filesParsed++;
-    const tree = this.parser.parse(only ? keepOnly(file.text, only.ranges) : file.text);
+    const blanked = only ? keepOnly(file.text, only.ranges) : null;
+    const tree = blanked !== null ? this.parser.parse(blanked, includedRanges(blanked, only!.ranges)) : this.parser.parse(file.text);
     const items = topLevelItems(tree.rootNode);
     if (!only) return { tree, analyzed: () => true, ...items };
     const needed = new Set(only.ends);

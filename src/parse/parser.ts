@@ -9,7 +9,7 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Parser, Language, Query, type Tree } from 'web-tree-sitter';
+import { Parser, Language, Query, type Range, type Tree } from 'web-tree-sitter';
 import { rewriteDefinitionMacros } from './definition-macros.js';
 import { rewriteDoIterators } from './do-iterator.js';
 import { rewriteAttributeMacros } from './attribute-macros.js';
@@ -43,14 +43,18 @@ export function initParser(): Promise<void> {
 export class CParser {
   private parser: Parser | null = null;
 
-  /** Parses C source; definition macros, `do { } iterator(...);` loops and attribute macros with arguments, which the grammar cannot read, are rewritten first (same length). */
-  parse(text: string): Tree {
+  /**
+   * Parses C source; definition macros, `do { } iterator(...);` loops and attribute macros with
+   * arguments, which the grammar cannot read, are rewritten first (same length). With `ranges`,
+   * only those parts of the text are read (src/parse/included-ranges.ts).
+   */
+  parse(text: string, ranges?: Range[]): Tree {
     if (!this.parser) {
       if (!language) throw new Error('parser not initialised');
       this.parser = new Parser();
       this.parser.setLanguage(language);
     }
-    const tree = this.parser.parse(rewriteAttributeMacros(rewriteDoIterators(rewriteDefinitionMacros(text))));
+    const tree = this.parser.parse(rewriteAttributeMacros(rewriteDoIterators(rewriteDefinitionMacros(text))), null, ranges ? { includedRanges: ranges } : undefined);
     if (!tree) throw new Error('tree-sitter returned no tree');
     return tree;
   }
