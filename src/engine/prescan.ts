@@ -503,17 +503,29 @@ export function withLocalCallees(scan: FilePrescan, roots: readonly PrescanFunct
   return [...taken];
 }
 
+/** A conditional directive's line (its first: it may go on over lines that end with a backslash). */
+const CONDITIONAL_LINE = /^[ \t]*#[ \t]*(?:if|ifdef|ifndef|elif|else|endif)\b/;
+
 /**
  * The text the parser is given when only some functions of a file are analysed: everything else
  * blanked (newlines kept, so rows, columns and offsets stay those of the file), except the
- * conditional directives, which decide whether a function is compiled.
+ * conditional directives, which decide whether a function is compiled, with the lines they go on
+ * over (`#if defined(A) && \`: blanked, the next line left the condition cut short, and the
+ * kept functions after it unreadable).
  */
 export function keepOnly(text: string, kept: readonly { start: number; end: number }[]): string {
   const parts: string[] = [];
   let at = 0;
   const blank = (from: number, to: number): void => {
     if (to <= from) return;
-    parts.push(text.slice(from, to).replace(/^([ \t]*#[ \t]*(?:if|ifdef|ifndef|elif|else|endif)\b.*)$|[^\n]+/gm, (line, directive: string | undefined) => directive ?? ' '.repeat(line.length)));
+    let continued = false;
+    const lines = text.slice(from, to).split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i];
+      if (continued || CONDITIONAL_LINE.test(line)) continued = /\\\r?$/.test(line);
+      else lines[i] = ' '.repeat(line.length);
+    }
+    parts.push(lines.join('\n'));
   };
   for (const r of kept) {
     if (r.start < at) continue;
