@@ -42,7 +42,10 @@ export interface MemoEntry {
   failureReturns: FunctionResult['failureReturns'];
 }
 
-/** Functions the memo keeps (the oldest go first). */
+/**
+ * Functions the memo keeps (the oldest go first). A file analysed again in a later round brings
+ * its own entries (packMemo()), so the memo only has to hold the run's latest files.
+ */
 const MEMO_LIMIT = 1_000;
 
 /** The memo of an analyzer: entries by memoKey(), the oldest dropped past MEMO_LIMIT. */
@@ -76,8 +79,9 @@ export function packMemo(entries: readonly MemoEntry[]): Uint8Array {
   return v8.serialize(entries);
 }
 
-export function unpackMemo(packed: Uint8Array | undefined): MemoEntry[] {
-  return packed ? (v8.deserialize(packed) as MemoEntry[]) : [];
+/** The entries a file's analysis starts from: its packed entries of this run, then an earlier run's (the cache's). */
+export function knownEntries(packed: Uint8Array | undefined, earlier: readonly MemoEntry[] | undefined): readonly MemoEntry[] | undefined {
+  return packed ? [...(v8.deserialize(packed) as MemoEntry[]), ...(earlier ?? [])] : earlier;
 }
 
 /** A node reduced to what a report reads of it: where it is. */

@@ -10,7 +10,7 @@ import type { AnalyzeOptions, RunStats } from '../types.js';
 import { lookupApi, type ApiEntry } from '../kb/lock-api.js';
 import type { FileContribution } from '../engine/cross-file-facts.js';
 import type { ForeignAnchors } from '../run/foreign-places.js';
-import { packMemo, unpackMemo, type MemoEntry } from '../function-memo.js';
+import { knownEntries, packMemo, type MemoEntry } from '../function-memo.js';
 import { emptyStats } from '../stats.js';
 import { initParser } from '../parse/parser.js';
 import { injectedFailure } from '../failure-injection.js';
@@ -80,7 +80,7 @@ export function analyzeSource(
   file: string,
   got: { text: string } | { error: string },
   only: AnalyzeFileOptions['only'],
-  functions?: { known: readonly MemoEntry[] | undefined; keep: boolean; pack?: boolean },
+  functions?: { known: readonly MemoEntry[] | undefined; keep: boolean },
 ): Pick<FileTaskResult, 'outcome' | 'contribution' | 'inputs' | 'stateSummaries' | 'functions' | 'memo'> {
   if ('error' in got) return failedOutcome(file, got.error, false);
   let firstError = '';
@@ -100,7 +100,7 @@ export function analyzeSource(
         inputs: r.inputs,
         stateSummaries: r.stateSummaries,
         ...(functions?.keep ? { functions: r.functions } : {}),
-        ...(functions?.pack ? { memo: packMemo(r.functions) } : {}),
+        memo: packMemo(r.functions),
       };
     } catch (err) {
       firstError ||= err instanceof Error ? err.message : String(err);
@@ -161,8 +161,7 @@ export class FileTaskRunner {
     const t0 = performance.now();
     const got = task.text !== undefined ? { text: task.text } : readSource(task.path);
     this.stats.parseMs += performance.now() - t0;
-    const known = task.memo ? [...unpackMemo(task.memo), ...(task.functions ?? [])] : task.functions;
-    const r = analyzeSource(this.analyzer, task.path, got, task.only, { known, keep: !!task.keepFunctions, pack: true });
+    const r = analyzeSource(this.analyzer, task.path, got, task.only, { known: knownEntries(task.memo, task.functions), keep: !!task.keepFunctions });
     return {
       ...r,
       path: task.path,

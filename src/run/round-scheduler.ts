@@ -19,7 +19,7 @@ import type { RunAnalysis } from './run-setup.js';
 import type { FilesRead } from './read-files.js';
 import type { RunPool } from './run-pool.js';
 import { CachedAnalyses } from './run-cache.js';
-import { unpackMemo, type MemoEntry } from '../function-memo.js';
+import { knownEntries } from '../function-memo.js';
 import type { RunSource } from './run-source.js';
 
 /** How far ahead of the file being committed the pool may analyse files whose callees are settled. */
@@ -394,18 +394,11 @@ export class RoundScheduler {
   /** One file analysed in the main thread with what the run knows now. */
   private analyzeHere(src: RunSource, only: OnlyFunctions | null): FileTaskResult {
     return {
-      ...analyzeSource(this.setup.analyzer, src.path, src.read(), only, { known: this.knownFunctions(src.path), keep: !!this.cache, pack: true }),
+      ...analyzeSource(this.setup.analyzer, src.path, src.read(), only, { known: knownEntries(this.memos.get(src.path), this.cache?.earlierFunctions(src.path)), keep: !!this.cache }),
       path: src.path,
       stats: { parseMs: 0, analyzeMs: 0, filesParsed: 0, functionsReused: 0 },
       heapUsed: 0,
     };
-  }
-
-  /** The analyses of a file's functions known before its analysis here: a worker's of this run, the cache's. */
-  private knownFunctions(file: string): MemoEntry[] | undefined {
-    const packed = this.memos.get(file);
-    const earlier = this.cache?.earlierFunctions(file);
-    return packed ? [...unpackMemo(packed), ...(earlier ?? [])] : earlier;
   }
 
   /** Sends a file to the pool with the answers it will ask for, ranked by its turn (`at`). */
