@@ -46,6 +46,12 @@ export function lineAt(file: SourceFile, offset: number): number {
   return rowAt(file, offset) + 1;
 }
 
+/** The 0-based row and column (UTF-16 code units) of an offset of a file's text, as tree-sitter's points count them. */
+export function pointAt(file: SourceFile, offset: number): { row: number; column: number } {
+  const row = rowAt(file, offset);
+  return { row, column: offset - lineStarts(file)[row] };
+}
+
 export class AstNode {
   readonly children: AstNode[] = [];
   parent: AstNode | null = null;

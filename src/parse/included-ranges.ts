@@ -8,6 +8,7 @@
 // blank lines between tokens mean nothing to the grammar, so the syntax trees are the same.
 
 import type { Range } from 'web-tree-sitter';
+import { pointAt } from './ast.js';
 
 /** The first character that is neither a space nor a line end (keepOnly() blanks with spaces). */
 const NOT_BLANK = /[^ \n]/g;
@@ -44,17 +45,6 @@ export function includedRanges(blanked: string, kept: readonly { start: number; 
     if (last && s[0] <= last[1]) last[1] = Math.max(last[1], s[1]);
     else if (s[1] > s[0]) merged.push([s[0], s[1]]);
   }
-  let row = 0;
-  let lineStart = 0;
-  let pos = 0;
-  const pointAt = (offset: number): { row: number; column: number } => {
-    for (; pos < offset; pos++) {
-      if (blanked.charCodeAt(pos) === 10) {
-        row++;
-        lineStart = pos + 1;
-      }
-    }
-    return { row, column: offset - lineStart };
-  };
-  return merged.map(([start, end]) => ({ startIndex: start, endIndex: end, startPosition: pointAt(start), endPosition: pointAt(end) }));
+  const file = { path: '', text: blanked };
+  return merged.map(([start, end]) => ({ startIndex: start, endIndex: end, startPosition: pointAt(file, start), endPosition: pointAt(file, end) }));
 }
