@@ -10,7 +10,7 @@
 // v8-serialised files under v1/, written atomically (a temporary file renamed).
 
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
@@ -37,9 +37,13 @@ let buildFingerprint: string | undefined;
 export function build(): string {
   if (buildFingerprint) return buildFingerprint;
   const hash = createHash('sha256').update(toolInfo().version);
-  // Every module of the tool is under this module's directory: dist/src/ (this is dist/src/cache.js)
-  // or the bundle's dist/bundle/ (bin/bundle-dist.mjs).
-  const here = path.dirname(fileURLToPath(import.meta.url));
+  // The bundle (dist/bundle/, bin/bundle-dist.mjs) names its build on its first line: a hash of
+  // its files, which hold every module.
+  const self = fileURLToPath(import.meta.url);
+  const buildLine = /^\/\* vmalint build ([0-9a-f]{64}) \*\//.exec(firstBytes(self));
+  if (buildLine) return (buildFingerprint = hash.update(buildLine[1]!).digest('hex'));
+  // Else every module of the tool is under this module's directory: dist/src/ (this is dist/src/cache.js).
+  const here = path.dirname(self);
   const files: string[] = [];
   const walk = (dir: string): void => {
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
@@ -52,6 +56,17 @@ export function build(): string {
   for (const f of files) hash.update(f.slice(here.length)).update(readFileSync(f));
   buildFingerprint = hash.digest('hex');
   return buildFingerprint;
+}
+
+/** The first bytes of a file. */
+function firstBytes(file: string): string {
+  const fd = openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(100);
+    return buffer.toString('latin1', 0, readSync(fd, buffer, 0, buffer.length, 0));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export class ResultCache {

@@ -1,9 +1,10 @@
 // The bundle (dist/bundle/, bin/bundle-dist.mjs): bin/vmalint runs it only when it is not older
-// than dist/src/cli.js, and it reports what dist/src reports, on one thread and with workers (its
-// second entry, worker.js, beside the chunks that start it).
+// than dist/src/cli.js, with the code cache made for it (and without one made for another build, or
+// one V8 rejects), and it reports what dist/src reports, on one thread and with workers (its second
+// file, worker.js).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,20 +27,36 @@ int other(struct mm_struct *mm, unsigned long addr)
 }
 `;
 
-/** A launcher beside two stand-in CLIs, each printing which it is; mtimes in seconds since 1970. */
-async function launcherWith(bundleAt: number | null, compiledAt: number | null): Promise<string> {
+/** A scratch installation: bin/vmalint and its loader, and stand-in CLIs, each printing which it is; mtimes in seconds since 1970. */
+async function installationWith(bundleAt: number | null, compiledAt: number | null): Promise<string> {
   const root = await mkdtemp(path.join(tmpdir(), 'vmalint-bundle-'));
   await mkdir(path.join(root, 'bin'));
   await writeFile(path.join(root, 'package.json'), '{ "type": "module" }\n');
-  await copyFile(path.join(REPOSITORY_ROOT, 'bin', 'vmalint'), path.join(root, 'bin', 'vmalint'));
+  for (const file of ['vmalint', 'bundle-loader.mjs']) await copyFile(path.join(REPOSITORY_ROOT, 'bin', file), path.join(root, 'bin', file));
   for (const [dir, at] of [['bundle', bundleAt], ['src', compiledAt]] as const) {
     if (at === null) continue;
     const cli = path.join(root, 'dist', dir, 'cli.js');
     await mkdir(path.dirname(cli), { recursive: true });
-    await writeFile(cli, `export async function runFromCommandLine() { process.stdout.write('${dir}\\n'); }\n`);
+    // The bundle is CommonJS with its build line (bin/bundle-dist.mjs); dist/src holds ES modules.
+    if (dir === 'bundle') {
+      await writeFile(path.join(root, 'dist', dir, 'package.json'), '{ "type": "commonjs" }\n');
+      await writeFile(cli, `/* vmalint build ${BUILD_ID} */\n"use strict";\nexports.runFromCommandLine = async function () { process.stdout.write('bundle\\n'); };\n`);
+    } else {
+      await writeFile(cli, `export async function runFromCommandLine() { process.stdout.write('src\\n'); }\n`);
+    }
     utimesSync(cli, at, at);
   }
-  return spawnSync(process.execPath, [path.join(root, 'bin', 'vmalint')], { encoding: 'utf8' }).stdout;
+  return root;
+}
+
+const BUILD_ID = 'a'.repeat(64);
+
+function launch(root: string): { stdout: string; stderr: string } {
+  return spawnSync(process.execPath, [path.join(root, 'bin', 'vmalint')], { encoding: 'utf8', env: { ...process.env, VMALINT_PHASES: '1' } });
+}
+
+async function launcherWith(bundleAt: number | null, compiledAt: number | null): Promise<string> {
+  return launch(await installationWith(bundleAt, compiledAt)).stdout;
 }
 
 test('bin/vmalint runs the bundle when it is not older than dist/src, else dist/src', async () => {
@@ -48,6 +65,44 @@ test('bin/vmalint runs the bundle when it is not older than dist/src, else dist/
   assert.equal(await launcherWith(1000, 2000), 'src\n', 'a tsc run after the bundle leaves it stale');
   assert.equal(await launcherWith(null, 1000), 'src\n');
   assert.equal(await launcherWith(1000, null), 'bundle\n');
+});
+
+test('bin/vmalint takes the code cache made for its bundle, and compiles the bundle when the cache is for another build or V8 rejects it', async () => {
+  const root = await installationWith(2000, 1000);
+  const cli = path.join(root, 'dist', 'bundle', 'cli.js');
+  const codeCache = `${cli}.v8cache`;
+  assert.match(launch(root).stderr, /code cache: none/);
+  // The cache as bin/train-code-cache.mjs writes it: the build id, then V8's data, made in a
+  // process of its own (as the build does) so that V8's flags are a fresh process's.
+  const make = path.join(root, 'make-cache.mjs');
+  writeFileSync(make, `import { writeFileSync } from 'node:fs';
+import { loadBundle } from ${JSON.stringify(pathToFileURL(path.join(root, 'bin', 'bundle-loader.mjs')).href)};
+const { script, buildId } = loadBundle(${JSON.stringify(cli)}, { withCache: false });
+writeFileSync(${JSON.stringify(codeCache)}, Buffer.concat([Buffer.from(buildId, 'latin1'), script.createCachedData()]));
+`);
+  assert.equal(spawnSync(process.execPath, [make]).status, 0);
+  const used = launch(root);
+  assert.equal(used.stdout, 'bundle\n');
+  assert.match(used.stderr, /code cache: used/);
+  const data = readFileSync(codeCache);
+  // Made for another build: not even offered to V8.
+  writeFileSync(codeCache, Buffer.concat([Buffer.from('b'.repeat(64), 'latin1'), data.subarray(64)]));
+  const other = launch(root);
+  assert.equal(other.stdout, 'bundle\n');
+  assert.match(other.stderr, /code cache: none/);
+  // For this build, but not V8's (another Node, a damaged file): V8 rejects it, the bundle compiles.
+  writeFileSync(codeCache, Buffer.concat([data.subarray(0, 64), Buffer.from('not bytecode')]));
+  const rejected = launch(root);
+  assert.equal(rejected.stdout, 'bundle\n');
+  assert.match(rejected.stderr, /code cache: rejected/);
+});
+
+test('npm run build makes the code cache, and V8 takes it', () => {
+  const bundled = path.join(REPOSITORY_ROOT, 'dist', 'bundle', 'cli.js');
+  assert.ok(existsSync(`${bundled}.v8cache`), 'npm run build makes dist/bundle/cli.js.v8cache');
+  const r = spawnSync(process.execPath, [path.join(REPOSITORY_ROOT, 'bin', 'vmalint'), '--version'], { encoding: 'utf8', env: { ...process.env, VMALINT_PHASES: '1' } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /code cache: used/);
 });
 
 test('the bundle reports what dist/src reports, with and without workers', { timeout: 60_000 }, async () => {
