@@ -8,7 +8,8 @@
 // --full adds the whole tree (about eight minutes more): cold, filling the cache, unchanged, and
 // after one comment line added to mm/mlock.c, in a mirror of hard links so that the tree is untouched. Then one file as a pre-commit hook runs it
 // (`--file F`, default mm/mlock.c of the tree): in a scratch copy of its directory beside the
-// tree's headers, after an edit at its top and unchanged, five times each.
+// tree's headers, after an edit at its top and unchanged, five times each, in the environment the
+// installed hook gives it (and the edit with this one's, when it sets what the hook takes out).
 
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { findKernelRoot } from '../src/analyze.js';
 import { discoverFiles } from '../src/discover.js';
 import { CParser, initParser } from '../src/parse/parser.js';
+import { HOOK_UNSET_ENVIRONMENT } from '../src/install-hook.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repository = path.resolve(here, '../..');
@@ -227,16 +229,25 @@ async function wholeTreeRows(tree: string, env: NodeJS.ProcessEnv): Promise<void
   }
 }
 
-/** One file as a pre-commit hook runs it, five times after an edit and five times unchanged. */
+/**
+ * One file as a pre-commit hook runs it, five times after an edit and five times unchanged, in the
+ * environment the installed hook gives it (src/install-hook.ts takes NODE_EXTRA_CA_CERTS out);
+ * when this environment sets what the hook takes out, the edit once more with it, for comparison.
+ */
 async function hookRows(hookFile: string, env: NodeJS.ProcessEnv): Promise<void> {
-  const { changed, unchanged } = await oneFile(hookFile, env, 5);
+  const hookEnv = { ...env };
+  for (const name of HOOK_UNSET_ENVIRONMENT) delete hookEnv[name];
+  const { changed, unchanged } = await oneFile(hookFile, hookEnv, 5);
   console.log('');
   console.log(`one file, as a pre-commit hook runs it: vmalint ${path.relative(findKernelRoot([hookFile]) ?? path.dirname(hookFile), hookFile)} (5 runs, from Node's start)`);
-  for (const [label, list] of [['after a line added at its top', changed], ['unchanged', unchanged]] as const) {
+  const rows: [string, Measured[]][] = [['after a line added at its top', changed], ['unchanged', unchanged]];
+  const unset = HOOK_UNSET_ENVIRONMENT.filter((name) => env[name] !== undefined);
+  if (unset.length) rows.push([`the edit, with ${unset.join(', ')} as set here`, (await oneFile(hookFile, env, 5)).changed]);
+  for (const [label, list] of rows) {
     const walls = list.map((m) => m.wallMs);
     const rss = Math.max(...list.map((m) => m.peakRssKb));
     const s0 = list[0]!.stats;
-    const how = list === changed ? `the first run: ${s0['filesParsed']} parse(s), ${s0['functions']} functions, ${s0['functionsReused']} analyses taken from the memo (with their callers' locks at entry too)` : `the first run: ${s0['filesParsed']} parses`;
+    const how = list !== unchanged ? `the first run: ${s0['filesParsed']} parse(s), ${s0['functions']} functions, ${s0['functionsReused']} analyses taken from the memo (with their callers' locks at entry too)` : `the first run: ${s0['filesParsed']} parses`;
     console.log(`  ${label.padEnd(30)} median ${(median(walls) / 1000).toFixed(2)} s (${(Math.min(...walls) / 1000).toFixed(2)} to ${(Math.max(...walls) / 1000).toFixed(2)} s), peak RSS ${Number.isNaN(rss) ? 'n/a' : `${(rss / 1024).toFixed(0)} MB`}; ${how}`);
   }
 }

@@ -73,6 +73,17 @@ test('install-hook: the hook fails closed: a staged file vmalint could not analy
   assert.match(missing.output, /warning: .*no-such-vmalint is not there.*committing without the check/);
 });
 
+test('install-hook: the hook runs vmalint without NODE_EXTRA_CA_CERTS (certificates Node reads at its start, which vmalint never uses)', { skip }, async () => {
+  const { dir, gitWith } = repository();
+  assert.equal((await runCli(['install-hook'], { cwd: dir })).status, 0);
+  // A stand-in vmalint that says what it was given.
+  const standIn = path.join(dir, 'stand-in.sh');
+  writeFileSync(standIn, '#!/bin/sh\necho "certificates: ${NODE_EXTRA_CA_CERTS-unset}; cache: $VMALINT_CACHE_DIR; args: $*"\nexit 0\n', { mode: 0o755 });
+  const r = gitWith({ VMALINT: standIn, NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt' })('commit', '-q', '--allow-empty', '-m', 'empty');
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.output, /certificates: unset; cache: \S+; args: --staged --quiet/);
+});
+
 test('install-hook: core.hooksPath is where the hook goes', { skip }, async () => {
   const { dir } = repository();
   execFileSync('git', ['config', 'core.hooksPath', 'githooks'], { cwd: dir });
