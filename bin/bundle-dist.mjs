@@ -9,7 +9,7 @@
 //
 // The bundle is made from dist/src, the JavaScript the tests run, with esbuild (a dependency: it
 // bundles ES modules into one file; web-tree-sitter stays outside, since it finds its WebAssembly
-// beside itself). bin/vmalint runs it only when it is newer than dist/src/cli.js (a `tsc` run after
+// beside itself: bundled, with its code under the cache, it made a hook's run no faster). bin/vmalint runs it only when it is newer than dist/src/cli.js (a `tsc` run after
 // the bundle leaves it stale, and then dist/src is run as before). Each file starts with the build
 // id, a hash of both files: the code cache and the result cache (src/cache.ts) answer only for it.
 import { spawnSync } from 'node:child_process';

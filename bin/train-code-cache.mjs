@@ -69,8 +69,13 @@ try {
   mkdirSync(path.join(tree, 'mm'));
   writeFileSync(path.join(tree, 'include', 'linux', 'mm.h'), HEADER);
   const file = path.join(tree, 'mm', 'train.c');
-  const sink = { write: () => true };
-  const run = (args) => cli.main([...args, '-j', '1', file], { stdout: sink, stderr: sink, env: { ...process.env, VMALINT_CACHE_DIR: path.join(tree, 'cache') }, cwd: tree });
+  // Each run must find the bugs of its file (exit status 1): a run that failed trained nothing.
+  const run = async (args) => {
+    let said = '';
+    const sink = { write: (text) => (said += text, true) };
+    const status = await cli.main([...args, '-j', '1', file], { stdout: sink, stderr: sink, env: { ...process.env, VMALINT_CACHE_DIR: path.join(tree, 'cache') }, cwd: tree });
+    if (status !== 1) throw new Error(`vmalint ${args.join(' ')} ended with exit status ${status}: ${said.slice(-500)}`);
+  };
   writeFileSync(file, SOURCE);
   await run(['--format', 'json']);
   writeFileSync(file, `/* edited */\n${SOURCE}`);

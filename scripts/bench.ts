@@ -243,12 +243,13 @@ async function hookRows(hookFile: string, env: NodeJS.ProcessEnv): Promise<void>
   const rows: [string, Measured[]][] = [['after a line added at its top', changed], ['unchanged', unchanged]];
   const unset = HOOK_UNSET_ENVIRONMENT.filter((name) => env[name] !== undefined);
   if (unset.length) rows.push([`the edit, with ${unset.join(', ')} as set here`, (await oneFile(hookFile, env, 5)).changed]);
+  const width = Math.max(...rows.map(([label]) => label.length));
   for (const [label, list] of rows) {
     const walls = list.map((m) => m.wallMs);
     const rss = Math.max(...list.map((m) => m.peakRssKb));
     const s0 = list[0]!.stats;
     const how = list !== unchanged ? `the first run: ${s0['filesParsed']} parse(s), ${s0['functions']} functions, ${s0['functionsReused']} analyses taken from the memo (with their callers' locks at entry too)` : `the first run: ${s0['filesParsed']} parses`;
-    console.log(`  ${label.padEnd(30)} median ${(median(walls) / 1000).toFixed(2)} s (${(Math.min(...walls) / 1000).toFixed(2)} to ${(Math.max(...walls) / 1000).toFixed(2)} s), peak RSS ${Number.isNaN(rss) ? 'n/a' : `${(rss / 1024).toFixed(0)} MB`}; ${how}`);
+    console.log(`  ${label.padEnd(width)} median ${median(walls).toFixed(0)} ms (${Math.min(...walls).toFixed(0)} to ${Math.max(...walls).toFixed(0)} ms), peak RSS ${Number.isNaN(rss) ? 'n/a' : `${(rss / 1024).toFixed(0)} MB`}; ${how}`);
   }
 }
 
