@@ -310,6 +310,20 @@ test('discover: symbolic links are not followed into loops, and a linked file is
   assert.deepEqual(files, [path.join(root, 'mm', 'a.c')]);
 });
 
+test('discover: the walk takes .c and .h files only, skips dot names and node_modules, a directory named like a source, and a link to one', async () => {
+  const root = await temporaryDirectory();
+  await writeFiles(root, {
+    'mm/a.c': '', 'mm/b.h': '', 'mm/c.cc': '', 'mm/d.S': '', 'mm/.hidden.c': '', '.git/x.c': '', 'mm/.cache/y.c': '',
+    'node_modules/z.c': '', 'lib/node_modules/w.c': '', 'dir.c/inner.c': '', 'mm/deep/er/e.h': '',
+  });
+  await symlink(path.join(root, 'dir.c'), path.join(root, 'mm', 'link-to-dir.h'));
+  await symlink(path.join(root, 'mm', 'gone'), path.join(root, 'mm', 'dangling.c'));
+  const { files } = await discoverFiles([root]);
+  const shown = files.map((f) => path.relative(root, f).split(path.sep).join('/'));
+  // A dangling link is taken (the analysis says it cannot be read); a directory never is.
+  assert.deepEqual(shown, ['dir.c/inner.c', 'mm/a.c', 'mm/b.h', 'mm/dangling.c', 'mm/deep/er/e.h']);
+});
+
 test('discover: a directory given twice, once through a symbolic link, gives its files once', async () => {
   const root = await temporaryDirectory();
   await writeFiles(root, { 'mm/a.c': '', 'mm/sub/b.h': '' });
