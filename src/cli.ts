@@ -216,12 +216,14 @@ async function runAnalyze(args: AnalyzeArguments, environment: CliEnvironment): 
     if (environment.ownsProcess) tuneForRunLength(files);
     result = files.length > 0 ? await analyzeWithProgress((onProgress) => analyzeFiles(files, { ...options, kernelRoot: findKernelRoot(files) ?? false, onProgress }), args.quiet, environment) : emptyRunResult();
   } else {
-    const found = await filesToAnalyze(args.paths, environment, args.allPrograms);
+    const { files: found, unlisted } = await filesToAnalyze(args.paths, environment, args.allPrograms);
     const discovered = keptByConfig(found, project, namedFiles(args.paths, environment.cwd));
     if (found.length && !discovered.length) environment.stderr.write(`vmalint: warning: every file found is left out by the include/exclude globs of ${shownPath(environment.cwd, project!.file)}\n`);
     const files = shardOf(discovered);
     if (environment.ownsProcess) tuneForRunLength(files);
     result = files.length > 0 ? await analyzeWithProgress((onProgress) => analyzeFiles(files, { ...options, onProgress }), args.quiet, environment) : emptyRunResult();
+    // Never silently clean: what could not be listed is in every format's report (not cached).
+    if (unlisted.length) result = { ...result, notifications: [...unlisted, ...result.notifications] };
   }
   // No absolute path in any report: a kernel header's, the cache's (src/changed-lines.ts).
   result = withConfiguredSeverity(relativeToWorkingDirectory(result, environment.cwd), rules);
@@ -409,14 +411,19 @@ async function analyzeChanges(args: AnalyzeArguments, options: AnalyzeOptions, p
   return relativeToWorkingDirectory(onlyChangedLines(result, lines, environment.cwd), environment.cwd);
 }
 
-async function filesToAnalyze(paths: string[], environment: CliEnvironment, allPrograms: boolean): Promise<string[]> {
+/** The files the paths given hold, and a notification for each directory under them that could not be listed. */
+async function filesToAnalyze(paths: string[], environment: CliEnvironment, allPrograms: boolean): Promise<{ files: string[]; unlisted: FileNotification[] }> {
   if (paths.length === 0) throw new UsageError('no files or directories given (try: vmalint ./linux/mm, or vmalint --help)');
   const discovery = await discoverFiles(paths, { allPrograms });
   for (const directory of discovery.directoriesWithoutCFiles) {
     environment.stderr.write(`vmalint: warning: ${directory}: no C files (*.c, *.h) in this directory\n`);
   }
-  if (discovery.files.length === 0) throw new UsageError('nothing to analyse: no C files found');
-  return discovery.files;
+  const unlisted = discovery.unreadableDirectories.map(({ directory, reason }): FileNotification => ({ file: directory, level: 'error', message: `directory could not be listed (${reason}): the C files in it were not analysed` }));
+  if (discovery.files.length === 0) {
+    const first = discovery.unreadableDirectories[0];
+    throw new UsageError(first ? `nothing to analyse: ${first.directory} could not be listed (${first.reason})` : 'nothing to analyse: no C files found');
+  }
+  return { files: discovery.files, unlisted };
 }
 
 /** Colour on a terminal, unless NO_COLOR is set to anything but the empty string. */

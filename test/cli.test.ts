@@ -341,7 +341,7 @@ test('discover: a missing path is a UsageError naming it; an empty directory is 
     return true;
   });
   const discovery = await discoverFiles([path.join(root, 'empty')]);
-  assert.deepEqual(discovery, { files: [], directoriesWithoutCFiles: [path.join(root, 'empty')], otherPrograms: [] });
+  assert.deepEqual(discovery, { files: [], directoriesWithoutCFiles: [path.join(root, 'empty')], otherPrograms: [], unreadableDirectories: [] });
 });
 
 // ---------------------------------------------------------------------------------------------
