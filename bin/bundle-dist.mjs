@@ -9,9 +9,12 @@
 //
 // The bundle is made from dist/src, the JavaScript the tests run, with esbuild (a dependency: it
 // bundles ES modules into one file; web-tree-sitter stays outside, since it finds its WebAssembly
-// beside itself: bundled, with its code under the cache, it made a hook's run no faster). bin/vmalint runs it only when it is newer than dist/src/cli.js (a `tsc` run after
-// the bundle leaves it stale, and then dist/src is run as before). Each file starts with the build
-// id, a hash of both files: the code cache and the result cache (src/cache.ts) answer only for it.
+// beside itself: bundled, with its code under the cache, it made a hook's run no faster).
+// bin/vmalint runs it only when it is newer than dist/src/cli.js (a `tsc` run after the bundle
+// leaves it stale, and then dist/src is run as before). Each file starts with the build id, a hash
+// of both files (`/* vmalint build <id> */`, read by bin/bundle-loader.mjs and src/cache.ts): the
+// code cache and the result cache answer only for it. A script compiled as bin/bundle-loader.mjs
+// compiles it cannot import() (Node 20 has no loader for it): the bundle must not (a test checks).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';

@@ -37,8 +37,8 @@ let buildFingerprint: string | undefined;
 export function build(): string {
   if (buildFingerprint) return buildFingerprint;
   const hash = createHash('sha256').update(toolInfo().version);
-  // The bundle (dist/bundle/, bin/bundle-dist.mjs) names its build on its first line: a hash of
-  // its files, which hold every module.
+  // The bundle (dist/bundle/, bin/bundle-dist.mjs) names its build on its first line, as
+  // bin/bundle-loader.mjs reads it too: a hash of its files, which hold every module.
   const self = fileURLToPath(import.meta.url);
   const buildLine = /^\/\* vmalint build ([0-9a-f]{64}) \*\//.exec(firstBytes(self));
   if (buildLine) return (buildFingerprint = hash.update(buildLine[1]!).digest('hex'));
