@@ -159,11 +159,16 @@ function intern(text: string, start: number, end: number): string {
   return name;
 }
 
-function isIdentStart(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
-}
-function isIdentPart(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || (c >= 48 && c <= 57);
+/** Character classes, by UTF-16 code unit (every one has an entry: no bound to test). */
+const IDENT_START = 1;
+const IDENT_PART = 2;
+const BLANK = 4;
+const CLASS = new Uint8Array(65536);
+for (let c = 0; c < 128; c++) {
+  const letter = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+  if (letter) CLASS[c] = IDENT_START | IDENT_PART;
+  else if (c >= 48 && c <= 57) CLASS[c] = IDENT_PART;
+  else if (c === 32 || c === 9 || c === 13 || c === 12 || c === 11) CLASS[c] = BLANK;
 }
 
 /** How the prescan records an assignment to a field or variable (`vm_start = ...`: `vm_start=`), when that is wanted. */
@@ -182,11 +187,8 @@ function isAssignment(text: string, k: number): boolean {
 
 /** The index after the `*\/` that closes a block comment whose body starts at `i`. */
 function skipBlockComment(text: string, i: number, n: number): number {
-  while (i < n) {
-    if (text.charCodeAt(i) === 42 && text.charCodeAt(i + 1) === 47) return i + 2;
-    i++;
-  }
-  return n;
+  const end = text.indexOf('*/', i);
+  return end < 0 || end + 2 > n ? n : end + 2;
 }
 
 /** The index after the spaces and tabs at `k`. */
@@ -278,6 +280,12 @@ class NameFilter {
     const length = j - i;
     return length > FILTER_LENGTH || this.bits[(length << 14) | (text.charCodeAt(i) << 7) | text.charCodeAt(j - 1)] === 1;
   }
+
+  /** May the name's assignment (fieldWrite(): the name and `=`) be in the set? */
+  mayHaveWritten(text: string, i: number, j: number): boolean {
+    const length = j - i + 1;
+    return length > FILTER_LENGTH || this.bits[(length << 14) | (text.charCodeAt(i) << 7) | 61] === 1;
+  }
 }
 
 const FILTER_LENGTH = 63;
@@ -328,15 +336,16 @@ class Prescanner {
         i++;
         continue;
       }
-      if (c === 32 || c === 9 || c === 13 || c === 12 || c === 11) {
+      const kind = CLASS[c]!;
+      if (kind & BLANK) {
         i++;
         continue;
       }
       const atLineStart = lineStart;
       lineStart = false;
-      if (isIdentStart(c)) {
+      if (kind & IDENT_START) {
         let j = i + 1;
-        while (j < n && isIdentPart(text.charCodeAt(j))) j++;
+        while (j < n && CLASS[text.charCodeAt(j)]! & IDENT_PART) j++;
         if (this.depth > 0) this.bodyIdentifier(i, j);
         else this.headerIdentifier(i, j);
         i = j;
@@ -402,12 +411,13 @@ class Prescanner {
           if (lock) this.currentIds.add(internName(lockedName(lock)));
         }
       } else {
-        // Most names are neither wanted nor assigned: told without cutting them out of the text.
-        const assigned = isAssignment(text, k);
-        if (!assigned && !this.filter.mayHave(text, i, j)) return;
+        // Most names are neither wanted nor a wanted assignment: told without cutting them out of the text.
+        const mayRead = this.filter.mayHave(text, i, j);
+        const mayWrite = this.filter.mayHaveWritten(text, i, j) && isAssignment(text, k);
+        if (!mayRead && !mayWrite) return;
         const id = text.slice(i, j);
-        if (wanted.has(id)) this.currentIds.add(intern(text, i, j));
-        if (!assigned) return;
+        if (mayRead && wanted.has(id)) this.currentIds.add(intern(text, i, j));
+        if (!mayWrite) return;
         const written = fieldWrite(id);
         if (wanted.has(written)) this.currentIds.add(intern(written, 0, written.length));
       }
