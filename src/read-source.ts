@@ -2,7 +2,7 @@
 // UTF-8; a binary file or one that cannot be read is an error message. Kept apart from the
 // analysis so that what only reads files (the CLI, the callee index) does not load the engine.
 
-import { readFile, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 /** Decodes file bytes: UTF-8, or Latin-1 when they are not valid UTF-8. Null for binary files. */
 export function decodeSource(bytes: Buffer): string | null {
@@ -15,10 +15,10 @@ export function decodeSource(bytes: Buffer): string | null {
 }
 
 /**
- * Reads a C file of the run (an error message when it cannot be), blocking: tens of thousands of
- * small files read one after the other cost about four thread-pool round trips each when read
- * asynchronously, more than the reading itself (the whole tree's first phase: 37 s before). The
- * workers read their batches ahead instead (readSourceAhead()), several files at a time.
+ * Reads a C file of the run (an error message when it cannot be), blocking: the thread has nothing else to do meanwhile (a worker reading
+ * its batch, the run's main thread), and tens of thousands of small files read one after the
+ * other cost about four thread-pool round trips each when read asynchronously, more than the
+ * reading itself (the whole tree's first phase: 37 s before).
  */
 export function readSource(file: string): { text: string } | { error: string } {
   let bytes: Buffer;
@@ -28,14 +28,6 @@ export function readSource(file: string): { text: string } | { error: string } {
     return readError(err);
   }
   return sourceText(bytes);
-}
-
-/**
- * readSource() without blocking: for reading ahead of the file being worked on, so that the disk
- * works while the thread does (src/parallel/worker.ts).
- */
-export function readSourceAhead(file: string): Promise<{ text: string } | { error: string }> {
-  return new Promise((resolve) => readFile(file, (err, bytes) => resolve(err ? readError(err) : sourceText(bytes))));
 }
 
 function readError(err: unknown): { error: string } {

@@ -1,6 +1,6 @@
-// The workers read a batch's files ahead of the one they prescan (src/parallel/worker.ts): a run
-// whose files the workers read (-j 2) reports what one thread's run reports, a file that cannot
-// be read, a binary file and a file after them in the batch included.
+// The workers read the run's files in batches (src/parallel/worker.ts): a run whose files the
+// workers read (-j 2) reports what one thread's run reports, a file that cannot be read, a binary
+// file and the files after them in the batch included.
 import assert from 'node:assert/strict';
 import { mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,10 +9,10 @@ import { test } from 'node:test';
 import { analyzeFiles } from '../src/analyze.js';
 import { CALLER, HELPER } from './support/helper-and-caller.js';
 
-test('workers reading ahead: the same findings and notifications as one thread, unreadable and binary files included', { timeout: 60_000 }, async () => {
+test('workers reading: the same findings and notifications as one thread, unreadable and binary files included', { timeout: 60_000 }, async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'vmalint-read-ahead-'));
   const files: string[] = [];
-  // More files than are read ahead (8), the unreadable ones among the first and the last.
+  // The unreadable ones among the first and the last of the batch.
   for (let i = 0; i < 20; i++) {
     const file = path.join(dir, `f${String(i).padStart(2, '0')}.c`);
     if (i === 3 || i === 19) await symlink(path.join(dir, 'gone'), file);
