@@ -7,6 +7,7 @@
 
 import { isPossibleBitsKey } from './bit-tests.js';
 import type { LockFact, PointerFact, State } from './state.js';
+import { fnv1a } from '../text-hash.js';
 
 /**
  * Each map's or set's hash, kept while nothing writes it: a state writes only maps it alone holds
@@ -18,11 +19,6 @@ export function forgetCollectionHash(collection: object): void {
   collectionHashes.delete(collection);
 }
 
-/** FNV-1a of a string, continuing from `h`. */
-function textHash(text: string, h = 0x811c9dc5): number {
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
 
 function mix(h: number, v: number): number {
   h = Math.imul(h ^ (v >>> 0), 0x85ebca6b);
@@ -56,17 +52,17 @@ function setHash<K>(set: ReadonlySet<K>, item: (k: K) => number): number {
 }
 
 const lockFlags = (l: LockFact): number => (l.acquiredHere ? 1 : 0) | (l.releasedUnowned ? 2 : 0) | (l.forgottenOwn ? 4 : 0);
-const lockEntry = (k: string, l: LockFact): number => mix(textHash(l.required ?? '', textHash(l.state, textHash(k))), lockFlags(l));
-const numberEntry = (k: string | number, v: number): number => mix(typeof k === 'number' ? mix(0x9e3779b9, k) : textHash(k), v);
+const lockEntry = (k: string, l: LockFact): number => mix(fnv1a(l.required ?? '', fnv1a(l.state, fnv1a(k))), lockFlags(l));
+const numberEntry = (k: string | number, v: number): number => mix(typeof k === 'number' ? mix(0x9e3779b9, k) : fnv1a(k), v);
 const pointerEntry = (k: string, p: PointerFact): number => {
-  let h = textHash(p.api, textHash(k));
-  for (const t of p.tested) h = textHash(t, mix(h, 1));
-  for (const b of p.startBounds ?? []) h = textHash(b, mix(h, 2));
+  let h = fnv1a(p.api, fnv1a(k));
+  for (const t of p.tested) h = fnv1a(t, mix(h, 1));
+  for (const b of p.startBounds ?? []) h = fnv1a(b, mix(h, 2));
   return mix(h, (p.staleSince ? 1 : 0) | (p.escaped ? 2 : 0));
 };
-const defEntry = (k: string, d: { text: string }): number => textHash(d.text, textHash(k));
-const constEntry = (k: string, v: string): number => (isPossibleBitsKey(k) ? -1 : textHash(v, textHash(k)));
-const textEntry = (k: string, v: string): number => textHash(v, textHash(k));
+const defEntry = (k: string, d: { text: string }): number => fnv1a(d.text, fnv1a(k));
+const constEntry = (k: string, v: string): number => (isPossibleBitsKey(k) ? -1 : fnv1a(v, fnv1a(k)));
+const textEntry = (k: string, v: string): number => fnv1a(v, fnv1a(k));
 
 export function identityHash(s: State): number {
   let h = mapHash(s.locks, lockEntry);
@@ -79,7 +75,7 @@ export function identityHash(s: State): number {
   h = mix(h, mapHash(s.pointeeEntry, numberEntry));
   h = mix(h, mapHash(s.fieldEntry, numberEntry));
   h = mix(h, setHash(s.modified, (i) => mix(0x27d4eb2f, i)));
-  h = mix(h, setHash(s.soleUser, (k) => textHash(k)));
+  h = mix(h, setHash(s.soleUser, (k) => fnv1a(k)));
   h = mix(h, s.pf + 8);
   return mix(h, s.ret);
 }

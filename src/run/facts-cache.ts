@@ -11,6 +11,7 @@ import path from 'node:path';
 import { contentHash, statOf, type ResultCache } from '../cache.js';
 import type { FactsConfig, FileFacts } from '../parallel/file-facts.js';
 import type { PrescanFunction } from '../engine/prescan.js';
+import { fnv1a } from '../text-hash.js';
 
 /**
  * A file's facts as kept: its functions packed into numbers (name and identifiers as indices into
@@ -166,8 +167,5 @@ function unpack(packed: PackedFacts, strings: readonly string[]): FileFacts {
 
 /** A file's shard: by its directory (FNV-1a), so that a directory's files share one. */
 function shardOf(file: string): number {
-  const dir = path.dirname(file);
-  let h = 0x811c9dc5;
-  for (let i = 0; i < dir.length; i++) h = Math.imul(h ^ dir.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % SHARDS;
+  return fnv1a(path.dirname(file)) % SHARDS;
 }
