@@ -49,3 +49,37 @@ test('callees first: files that call each other go so that fewest calls go to a 
   assert.deepEqual(order(['fault.c', 'traps.c']), ['traps.c', 'fault.c']);
   assert.deepEqual(order(['traps.c', 'fault.c']), ['traps.c', 'fault.c'], 'whatever the order given');
 });
+
+// A function not analysed now (the demand did not need it) calls a function another file
+// analyses: when that function's summary turns out to change its callers' state, the caller
+// becomes needed (Demand.activate()). Its file goes after the callee's, so that it is taken then,
+// at its turn, not in a second round.
+const CALLER = `void caller_now(void) { }
+void caller_later(void) { callee_fn(); }
+`;
+const CALLEE = `void callee_fn(void) { }
+`;
+
+test('callees first: a call from a function not needed yet orders its file after the callee\'s', () => {
+  const prescans = new Map<string, FilePrescan>([
+    ['caller.c', prescan(CALLER, new Set())],
+    ['callee.c', prescan(CALLEE, new Set())],
+  ]);
+  const needed = (file: string) => prescans.get(file)!.functions.filter((fn) => fn.name !== 'caller_later');
+  const order = (paths: string[]): string[] => calleesFirst(paths.map((path) => ({ path })), prescans, needed).map((s) => s.path);
+  assert.deepEqual(order(['caller.c', 'callee.c']), ['callee.c', 'caller.c']);
+  assert.deepEqual(order(['callee.c', 'caller.c']), ['callee.c', 'caller.c'], 'whatever the order given');
+});
+
+// A name two files define (each architecture its own): generic code calling it has an answer only
+// once every definition is analysed, so it goes after all of them, not only after the first.
+test('callees first: a call goes after every file defining its name', () => {
+  const def = 'void arch_hook(void) { }\n';
+  const prescans = new Map<string, FilePrescan>([
+    ['arch/a/hook.c', prescan(def, new Set())],
+    ['arch/b/hook.c', prescan(def, new Set())],
+    ['generic.c', prescan('void generic(void) { arch_hook(); }\n', new Set())],
+  ]);
+  const order = (paths: string[]): string[] => calleesFirst(paths.map((path) => ({ path })), prescans, () => null).map((s) => s.path);
+  assert.deepEqual(order(['arch/a/hook.c', 'generic.c', 'arch/b/hook.c']), ['arch/a/hook.c', 'arch/b/hook.c', 'generic.c']);
+});

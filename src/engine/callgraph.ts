@@ -111,7 +111,12 @@ export function noneFromCallers(sites: readonly CallSite[], callee: string): Ent
 
 /**
  * The files with something to analyse in an order where a file comes after the files defining
- * what its analysed functions call (as far as cycles allow): fewer files need a second analysis.
+ * what its functions call (as far as cycles allow): fewer files need a second analysis. Every
+ * function of the file counts, not only those analysed now: one a callee's summary makes needed
+ * later (Demand.activate()) is then taken at its file's turn, not in another round. Every
+ * definition a call may reach counts, not only the first: generic code's call of a function each
+ * architecture defines has its answer only once all of them are analysed. On the whole 6.12 tree,
+ * two workers: 65.0-66.1 s -> 58.7-59.9 s, the same findings.
  * The others follow in the order given (one of them is analysed only if a summary found on the way
  * makes a function of it needed).
  */
@@ -122,20 +127,20 @@ export function calleesFirst<S extends { path: string }>(
   domains: LinkDomains | null = null,
 ): S[] {
   const analyzed = sources.filter((src) => needed(src.path)?.length !== 0);
-  /** The first file defining each name, by program (a call reaches only its own program's). */
+  /** The files defining each name non-static among their analysed functions (a call reaches only its own program's: `domains`). */
   const definedIn = new Map<string, string[]>();
   for (const src of analyzed) {
     for (const fn of needed(src.path) ?? prescans.get(src.path)?.functions ?? []) {
       if (fn.isStatic) continue;
       const files = definedIn.get(fn.name);
       if (!files) definedIn.set(fn.name, [src.path]);
-      else if (domains?.root && !files.some((f) => domains.programOf(f) === domains.programOf(src.path))) files.push(src.path);
+      else if (files[files.length - 1] !== src.path) files.push(src.path);
     }
   }
   const edges = new Map<string, Set<string>>();
   for (const src of analyzed) {
     const deps = new Set<string>();
-    for (const fn of needed(src.path) ?? prescans.get(src.path)?.functions ?? []) {
+    for (const fn of prescans.get(src.path)?.functions ?? needed(src.path) ?? []) {
       for (const name of fn.ids) {
         for (const f of definedIn.get(name) ?? []) if (f !== src.path && (!domains || domains.links(src.path, f))) deps.add(f);
       }
