@@ -61,6 +61,9 @@ test('file facts: the headers a file includes with quotes, from directives at th
   assert.deepEqual(quotedIncludes(text), ['internal.h', 'sub/x.h', 'last.h']);
   assert.deepEqual(quotedIncludes('#include "only.h"'), ['only.h'], 'a directive on the last line without a newline');
   assert.deepEqual(quotedIncludes(''), []);
+  // Searched in the text's bytes (one per character): the same directives.
+  assert.deepEqual(quotedIncludes(text, Buffer.from(text, 'latin1')), ['internal.h', 'sub/x.h', 'last.h']);
+  assert.deepEqual(quotedIncludes('#include "only.h"', Buffer.from('#include "only.h"', 'latin1')), ['only.h']);
 });
 
 test('cross-file facts: a summary that keeps flipping is joined with what was published, so the changes stop', () => {

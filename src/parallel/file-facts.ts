@@ -41,19 +41,26 @@ export interface FileFacts {
 /** Compiled once per thread. */
 let compiled: { config: FactsConfig; wanted: Set<string>; triggers: RegExp[] } | null = null;
 
-export function fileFacts(file: string, text: string, config: FactsConfig): FileFacts {
+/**
+ * A file's facts from its text; `bytes`, the text's bytes when the caller has them: searched
+ * instead of the text where that is faster (a Buffer's search, in C++, against V8's string search:
+ * 6.12's 1.3 GB, one thread, `oreturn` 1.09 -> 0.42 s, every `include` 1.12 -> 0.65 s).
+ */
+export function fileFacts(file: string, text: string, config: FactsConfig, bytes?: Buffer): FileFacts {
   if (compiled?.config !== config) compiled = { config, wanted: new Set(config.wanted), triggers: config.triggers.map(([s, f]) => new RegExp(s, f)) };
   const scan = prescan(text, compiled.wanted);
   markTriggered(scan, text, compiled.triggers);
+  // One byte per character (ASCII, or Latin-1 read as such): a byte's offset is the character's.
+  const sameOffsets = bytes !== undefined && bytes.length === text.length ? bytes : undefined;
   const includes: string[] = [];
-  for (const name of quotedIncludes(text)) {
+  for (const name of quotedIncludes(text, sameOffsets)) {
     const h = path.resolve(path.dirname(file), name);
     if (existsSync(h)) includes.push(h);
   }
   return {
     path: file,
     scan,
-    noreturn: [...noreturnDeclarations(text)],
+    noreturn: bytes && !bytes.includes(NORETURN_MARK) ? [] : [...noreturnDeclarations(text)],
     archNames: archHeaderNames(file, text, config.root),
     includes,
     suppressions: parseSuppressions(text),
@@ -65,14 +72,19 @@ export function fileFacts(file: string, text: string, config: FactsConfig): File
 
 const QUOTED_INCLUDE = /^[ \t]*#[ \t]*include[ \t]+"([^"]+\.h)"/;
 
+/** What every spelling of a noreturn attribute holds (src/engine/noreturn.ts): a file without it declares none. */
+const NORETURN_MARK = 'oreturn';
+
 /**
  * The headers a text includes with `#include "x.h"` (a directive at the start of a line): each
  * `include` found by indexOf and its line checked, which is several times faster over a large
- * file than one multi-line regular expression trying every position.
+ * file than one multi-line regular expression trying every position. `bytes`: the text's bytes,
+ * one per character, searched instead.
  */
-export function quotedIncludes(text: string): string[] {
+export function quotedIncludes(text: string, bytes?: Buffer): string[] {
   const out: string[] = [];
-  for (let at = text.indexOf('include'); at >= 0; at = text.indexOf('include', at + 7)) {
+  const next = bytes ? (from: number) => bytes.indexOf('include', from, 'latin1') : (from: number) => text.indexOf('include', from);
+  for (let at = next(0); at >= 0; at = next(at + 7)) {
     // Blanks then `"` after it, as the directive's needs: not a line to cut out (`#include <...>`).
     let quote = at + 7;
     while (text.charCodeAt(quote) === 32 || text.charCodeAt(quote) === 9) quote++;

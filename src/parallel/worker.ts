@@ -25,7 +25,7 @@ async function facts(msg: { paths: string[]; config?: FactsConfig }): Promise<un
   return withoutInterning(() =>
     msg.paths.map((p) => {
       const got = readSource(p);
-      return 'error' in got ? { path: p, error: got.error } : fileFacts(p, got.text, factsConfig!);
+      return 'error' in got ? { path: p, error: got.error } : fileFacts(p, got.text, factsConfig!, got.bytes);
     }),
   );
 }

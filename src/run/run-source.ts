@@ -7,7 +7,8 @@ export interface RunSource {
   text?: string;
   /** Read for the summaries of its functions the run's files call (AnalyzeOptions.contextFiles). */
   context?: boolean;
-  read(): { text: string } | { error: string };
+  /** Its text (with its bytes when read from disk: valid until the thread's next read, src/read-source.ts). */
+  read(): { text: string; bytes?: Buffer } | { error: string };
 }
 
 /** Are some of the sources held in memory (the workers, which read from disk, cannot read them)? */
