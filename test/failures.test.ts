@@ -39,7 +39,8 @@ function project(): { dir: string; cache: string } {
 }
 
 function vmalint(args: string[], cwd: string, env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, VMALINT_INJECT_FAILURE: '', ...env } });
+  // A run that hangs is killed (status null), failing the test: spawnSync blocks the test's own timeout.
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout: 90_000, env: { ...process.env, VMALINT_INJECT_FAILURE: '', ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -114,4 +115,17 @@ static void copy_flags(struct mm_struct *mm, unsigned long addr, void *ubuf)
     delete process.env['VMALINT_INJECT_RULE_FAILURE'];
   }
   assert.ok(Object.keys(clean.stats.ruleMs).includes('fault-under-mmap-lock'), 'per-rule time');
+});
+
+test('failures: a worker that dies while reading loses neither its batch nor the one it was sent ahead', { timeout: 120_000 }, () => {
+  // 300 files read in batches of 64, each worker sent the next batch beside the one it reads: the
+  // worker reading f010.c dies with its batch (f000-f063) and the one after (f128-f191) sent.
+  const dir = mkdtempSync(path.join(tmpdir(), 'vmalint-failure-'));
+  const name = (i: number): string => `f${String(i).padStart(3, '0')}.c`;
+  for (let i = 0; i < 300; i++) writeFileSync(path.join(dir, name(i)), i === 150 || i === 299 ? FAULTS.replace('fetch', `fetch${i}`) : QUIET.replace('nothing', `nothing${i}`));
+  const r = vmalint(['-j', '2', '--no-cache', '--format', 'json', '.'], dir, { VMALINT_INJECT_FAILURE: 'exit-reading:f010.c' });
+  assert.equal(r.status, 1, r.stderr);
+  const out = JSON.parse(r.stdout) as { findings: { file: string; ruleId: string }[]; notifications: { message: string }[] };
+  assert.deepEqual(out.findings.map((f) => `${f.file} ${f.ruleId}`).sort(), ['f150.c fault-under-mmap-lock', 'f299.c fault-under-mmap-lock']);
+  assert.ok(out.notifications.some((n) => /analysis worker\(s\) stopped/.test(n.message)), JSON.stringify(out.notifications));
 });

@@ -51,6 +51,8 @@ export class InlineExecutor implements TaskExecutor {
 interface Job {
   /** Queue order: the lowest rank runs first, equal ranks in submission order. */
   rank: number;
+  /** A batch of files to read: a worker may have READ_AHEAD of them at once. */
+  readAhead?: boolean;
   message(slot: Slot): Record<string, unknown>;
   resolve(result: unknown): void;
   /** The answer when the worker fails. */
@@ -61,13 +63,18 @@ interface Slot {
   worker: Worker;
   /** Initializers of the log this worker has been sent. */
   seen: number;
-  busy: { id: number; job: Job } | null;
+  /** Its jobs sent and not answered, by id: one, or two read-ahead ones (Job.readAhead). */
+  running: Map<number, Job>;
+  /** Its heap grew past HEAP_LIMIT with a job still running: replaced once that is answered, sent nothing more. */
+  retiring: boolean;
 }
 
 /** A worker whose heap grows past this is replaced after its task (WASM and V8 heaps only grow). */
 const HEAP_LIMIT = 512 * 1024 * 1024;
 /** Files per facts job (the first pass over every file). */
 const FACTS_BATCH = 64;
+/** Facts jobs a worker may have at once (the one it reads, the next). */
+const READ_AHEAD = 2;
 
 /** Runs tasks in worker threads, each worker one task at a time. */
 export class WorkerPool implements TaskExecutor {
@@ -90,21 +97,24 @@ export class WorkerPool implements TaskExecutor {
 
   private spawn(): Slot {
     const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: this.options });
-    const slot: Slot = { worker, seen: 0, busy: null };
+    const slot: Slot = { worker, seen: 0, running: new Map(), retiring: false };
     worker.on('message', (msg: { id: number; result?: unknown; error?: string }) => {
-      const busy = slot.busy;
-      if (!busy || busy.id !== msg.id) return;
-      slot.busy = null;
-      busy.job.resolve(msg.error === undefined ? msg.result : busy.job.failure(msg.error));
+      const job = slot.running.get(msg.id);
+      if (!job) return;
+      slot.running.delete(msg.id);
+      job.resolve(msg.error === undefined ? msg.result : job.failure(msg.error));
       const heap = (msg.result as { heapUsed?: number } | undefined)?.heapUsed ?? 0;
-      if (heap > HEAP_LIMIT && !this.closed) this.replace(slot);
+      if ((heap > HEAP_LIMIT || slot.retiring) && !this.closed) {
+        if (slot.running.size) slot.retiring = true;
+        else this.replace(slot);
+      }
       this.pump();
     });
     const died = (why: string): void => {
       this.stopped.push(why);
-      const busy = slot.busy;
-      slot.busy = null;
-      if (busy) busy.job.resolve(busy.job.failure(why));
+      const jobs = [...slot.running.values()];
+      slot.running.clear();
+      for (const job of jobs) job.resolve(job.failure(why));
       if (!this.closed) this.replace(slot);
       this.pump();
     };
@@ -124,14 +134,20 @@ export class WorkerPool implements TaskExecutor {
   }
 
   private pump(): void {
-    for (const slot of this.slots) {
-      if (slot.busy || !this.queue.length) continue;
-      let at = 0;
-      for (let i = 1; i < this.queue.length; i++) if (this.queue[i].rank < this.queue[at].rank) at = i;
-      const job = this.queue.splice(at, 1)[0];
-      const id = this.nextId++;
-      slot.busy = { id, job };
-      slot.worker.postMessage({ ...job.message(slot), id });
+    // Every free worker a job first; then, reading, the next batch beside the one each reads: a
+    // worker starts it at once, not when this thread, busy merging, gets to its answer.
+    for (const limit of [1, READ_AHEAD]) {
+      for (const slot of this.slots) {
+        while (this.queue.length && slot.running.size < limit && !slot.retiring) {
+          let at = 0;
+          for (let i = 1; i < this.queue.length; i++) if (this.queue[i].rank < this.queue[at].rank) at = i;
+          if (slot.running.size && !(this.queue[at].readAhead && [...slot.running.values()].every((j) => j.readAhead))) break;
+          const job = this.queue.splice(at, 1)[0];
+          const id = this.nextId++;
+          slot.running.set(id, job);
+          slot.worker.postMessage({ ...job.message(slot), id });
+        }
+      }
     }
   }
 
@@ -169,6 +185,7 @@ export class WorkerPool implements TaskExecutor {
       batches.push(
         this.run({
           rank: 0,
+          readAhead: true,
           message: () => ({ kind: 'facts', paths: batch, config }),
           failure: (why) => batch.map((p) => ({ path: p, error: `could not be read: ${why}` })),
         }),

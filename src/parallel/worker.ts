@@ -5,6 +5,7 @@ import { FileTaskRunner, type FileTask, type RunnerOptions } from './file-task.j
 import { readSource } from '../read-source.js';
 import { withoutInterning } from '../engine/prescan.js';
 import { fileFacts, type FactsConfig } from './file-facts.js';
+import { injectedReadingFailure } from '../failure-injection.js';
 
 const runner = new FileTaskRunner(workerData as RunnerOptions);
 let factsConfig: FactsConfig | null = null;
@@ -24,6 +25,7 @@ async function facts(msg: { paths: string[]; config?: FactsConfig }): Promise<un
   // The facts go to the main thread as copies, which it interns: no table of names here.
   return withoutInterning(() =>
     msg.paths.map((p) => {
+      injectedReadingFailure(p);
       const got = readSource(p);
       return 'error' in got ? { path: p, error: got.error } : fileFacts(p, got.text, factsConfig!, got.bytes);
     }),
