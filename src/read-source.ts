@@ -19,25 +19,29 @@ export function decodeSource(bytes: Buffer): string | null {
 }
 
 /**
- * The thread's buffer that files are read into, grown to the largest file read: a new buffer per
- * file (readFileSync) is memory the kernel hands over and zero-fills page by page, for each of
- * tens of thousands of files.
+ * The thread's buffer that files are read into: a new buffer per file (readFileSync) is memory
+ * the kernel hands over and zero-fills page by page, for each of tens of thousands of files. It
+ * grows to the largest file read up to READ_BUFFER_KEPT; a larger file (the tree's register
+ * headers, up to 16 MB) is read into a buffer of its own, not kept by the thread.
  */
+const READ_BUFFER_KEPT = 4 << 20;
 let readBuffer = Buffer.allocUnsafe(1 << 20);
 
-/** A file's bytes, in the thread's read buffer: valid until the thread's next read. */
+/** A file's bytes, in the thread's read buffer when they fit it: valid until the thread's next read. */
 function readBytes(file: string): Buffer {
   const fd = openSync(file, 'r');
   try {
+    let buffer = readBuffer;
     let length = 0;
     for (;;) {
-      if (length === readBuffer.length) {
-        const larger = Buffer.allocUnsafe(readBuffer.length * 2);
-        readBuffer.copy(larger, 0, 0, length);
-        readBuffer = larger;
+      if (length === buffer.length) {
+        const larger = Buffer.allocUnsafe(buffer.length * 2);
+        buffer.copy(larger, 0, 0, length);
+        buffer = larger;
+        if (larger.length <= READ_BUFFER_KEPT) readBuffer = larger;
       }
-      const n = readSync(fd, readBuffer, length, readBuffer.length - length, null);
-      if (n === 0) return readBuffer.subarray(0, length);
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) return buffer.subarray(0, length);
       length += n;
     }
   } finally {

@@ -35,6 +35,11 @@ test('read source: files larger than the read buffer, and a small one after them
   const large = `${'x'.repeat(3 * 1024 * 1024 - 2)}\n;`;
   assert.equal(textOf(file('large.c', large)), large);
   assert.equal(textOf(file('short.c', 'int y;\n')), 'int y;\n');
+  // Past what the thread keeps (4 MiB): read into a buffer of its own, then the kept one again.
+  const larger = `${'y'.repeat(9 * 1024 * 1024 - 2)}\n;`;
+  assert.equal(textOf(file('larger.c', larger)), larger);
+  assert.equal(textOf(path.join(dir, 'short.c')), 'int y;\n');
+  assert.equal(textOf(path.join(dir, 'large.c')), large);
   const got = readSource(path.join(dir, 'short.c'));
   assert.ok(!('error' in got) && got.bytes.length === 7);
 });
