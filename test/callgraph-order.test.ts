@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { calleesFirst } from '../src/engine/callgraph.js';
-import { prescan, type FilePrescan } from '../src/engine/prescan.js';
+import { prescan, type FilePrescan, type PrescanFunction } from '../src/engine/prescan.js';
+
+/** calleesFirst() over files given as texts: the order it gives the paths listed (`needed`: the demand's functions, else all). */
+function orderer(texts: Record<string, string>, needed?: (fn: PrescanFunction) => boolean): (paths: string[]) => string[] {
+  const prescans = new Map<string, FilePrescan>(Object.entries(texts).map(([path, text]) => [path, prescan(text, new Set())]));
+  const neededIn = (file: string) => (needed ? prescans.get(file)!.functions.filter(needed) : null);
+  return (paths) => calleesFirst(paths.map((path) => ({ path })), prescans, neededIn).map((s) => s.path);
+}
 
 // Two files that call each other: z.c's helpers are what a.c's functions call, and one of z.c's
 // calls back into a.c. No order of the two files puts every callee first; the order of their
@@ -15,12 +22,7 @@ void z_call(void) { a_mid(); }
 `;
 
 test('callees first: files that call each other go in the order of their functions in the call graph', () => {
-  const prescans = new Map<string, FilePrescan>([
-    ['a.c', prescan(A, new Set())],
-    ['z.c', prescan(Z, new Set())],
-    ['other.c', prescan('void other(void) { a_top(); }\n', new Set())],
-  ]);
-  const order = (paths: string[]): string[] => calleesFirst(paths.map((path) => ({ path })), prescans, () => null).map((s) => s.path);
+  const order = orderer({ 'a.c': A, 'z.c': Z, 'other.c': 'void other(void) { a_top(); }\n' });
   assert.deepEqual(order(['z.c', 'a.c', 'other.c']), ['z.c', 'a.c', 'other.c']);
   assert.deepEqual(order(['other.c', 'a.c', 'z.c']), ['z.c', 'a.c', 'other.c'], 'whatever the order given');
 });
@@ -41,11 +43,7 @@ void no_context(void) { die(); }
 `;
 
 test('callees first: files that call each other go so that fewest calls go to a file still to come', () => {
-  const prescans = new Map<string, FilePrescan>([
-    ['fault.c', prescan(FAULT, new Set())],
-    ['traps.c', prescan(TRAPS, new Set())],
-  ]);
-  const order = (paths: string[]): string[] => calleesFirst(paths.map((path) => ({ path })), prescans, () => null).map((s) => s.path);
+  const order = orderer({ 'fault.c': FAULT, 'traps.c': TRAPS });
   assert.deepEqual(order(['fault.c', 'traps.c']), ['traps.c', 'fault.c']);
   assert.deepEqual(order(['traps.c', 'fault.c']), ['traps.c', 'fault.c'], 'whatever the order given');
 });
@@ -61,12 +59,7 @@ const CALLEE = `void callee_fn(void) { }
 `;
 
 test('callees first: a call from a function not needed yet orders its file after the callee\'s', () => {
-  const prescans = new Map<string, FilePrescan>([
-    ['caller.c', prescan(CALLER, new Set())],
-    ['callee.c', prescan(CALLEE, new Set())],
-  ]);
-  const needed = (file: string) => prescans.get(file)!.functions.filter((fn) => fn.name !== 'caller_later');
-  const order = (paths: string[]): string[] => calleesFirst(paths.map((path) => ({ path })), prescans, needed).map((s) => s.path);
+  const order = orderer({ 'caller.c': CALLER, 'callee.c': CALLEE }, (fn) => fn.name !== 'caller_later');
   assert.deepEqual(order(['caller.c', 'callee.c']), ['callee.c', 'caller.c']);
   assert.deepEqual(order(['callee.c', 'caller.c']), ['callee.c', 'caller.c'], 'whatever the order given');
 });
@@ -75,11 +68,6 @@ test('callees first: a call from a function not needed yet orders its file after
 // once every definition is analysed, so it goes after all of them, not only after the first.
 test('callees first: a call goes after every file defining its name', () => {
   const def = 'void arch_hook(void) { }\n';
-  const prescans = new Map<string, FilePrescan>([
-    ['arch/a/hook.c', prescan(def, new Set())],
-    ['arch/b/hook.c', prescan(def, new Set())],
-    ['generic.c', prescan('void generic(void) { arch_hook(); }\n', new Set())],
-  ]);
-  const order = (paths: string[]): string[] => calleesFirst(paths.map((path) => ({ path })), prescans, () => null).map((s) => s.path);
+  const order = orderer({ 'arch/a/hook.c': def, 'arch/b/hook.c': def, 'generic.c': 'void generic(void) { arch_hook(); }\n' });
   assert.deepEqual(order(['arch/a/hook.c', 'generic.c', 'arch/b/hook.c']), ['arch/a/hook.c', 'arch/b/hook.c', 'generic.c']);
 });
