@@ -5,6 +5,7 @@
 
 import type { Language, Tree, TreeCursor } from 'web-tree-sitter';
 import { repairMacroStatement } from './macro-statement.js';
+import { walkFrom, type TreeWalk } from './cursor-walk.js';
 
 export interface SourceFile {
   path: string;
@@ -132,29 +133,38 @@ function tablesOf(language: Language): NonNullable<typeof typeTable> {
 
 /**
  * Copies a tree-sitter tree or subtree into AstNodes. Iterative: the input controls the depth.
- * Each cursor property is a call into WASM: a node costs its type id, field id and offsets (names
- * and namedness come from the language's tables, lines and columns from the text when asked).
+ * Each question to the walk is a call into WASM (src/parse/cursor-walk.ts): a node costs its type
+ * id, field id and offsets (names and namedness come from the language's tables, lines and columns
+ * from the text when asked).
  */
 export function toAst(from: { walk(): TreeCursor; tree: Tree }, file: SourceFile): AstNode {
-  const cursor: TreeCursor = from.walk();
-  const { types, named: namedById, fields } = tablesOf(from.tree.language);
+  const walk = walkFrom(from.walk());
+  try {
+    return copyTree(walk, tablesOf(from.tree.language), file);
+  } finally {
+    walk.end();
+  }
+}
+
+function copyTree(cursor: TreeWalk, tables: NonNullable<typeof typeTable>, file: SourceFile): AstNode {
+  const { types, named: namedById, fields } = tables;
   const make = (inError: boolean): AstNode | null => {
-    const id = cursor.nodeTypeId;
+    const id = cursor.typeId();
     const type = types[id] || 'ERROR';
     const named = type === 'ERROR' || namedById[id];
-    const field = fields[cursor.currentFieldId] ?? null;
+    const field = fields[cursor.fieldId()] ?? null;
     if (!named && !field && !inError && !KEPT_TOKENS.has(type)) {
       // An anonymous token is kept only when the parser inserted it (a missing `;`).
-      if (!cursor.nodeIsMissing) return null;
-      return new AstNode(file, type, named, field, true, cursor.startIndex, cursor.endIndex);
+      if (!cursor.isMissing()) return null;
+      return new AstNode(file, type, named, field, true, cursor.startIndex(), cursor.endIndex());
     }
-    const start = cursor.startIndex;
-    const end = cursor.endIndex;
-    return new AstNode(file, type, named, field, start === end && cursor.nodeIsMissing, start, end);
+    const start = cursor.startIndex();
+    const end = cursor.endIndex();
+    return new AstNode(file, type, named, field, start === end && cursor.isMissing(), start, end);
   };
   const root = make(false)!;
   const stack: { node: AstNode; inError: boolean }[] = [{ node: root, inError: root.type === 'ERROR' }];
-  if (!cursor.gotoFirstChild()) return root;
+  if (!cursor.firstChild()) return root;
   /** ERROR nodes inside the copy, for repairs once it is whole. */
   const errors: AstNode[] = [];
   for (;;) {
@@ -165,14 +175,14 @@ export function toAst(from: { walk(): TreeCursor; tree: Tree }, file: SourceFile
       node.parent = top.node;
       top.node.children.push(node);
       if (node.type === 'ERROR') errors.push(node);
-      if (cursor.gotoFirstChild()) {
+      if (cursor.firstChild()) {
         stack.push({ node, inError: top.inError || node.type === 'ERROR' });
         descended = true;
       }
     }
     if (descended) continue;
-    while (!cursor.gotoNextSibling()) {
-      if (!cursor.gotoParent() || stack.length <= 1) {
+    while (!cursor.nextSibling()) {
+      if (!cursor.parent() || stack.length <= 1) {
         // A statement macro whose body the grammar read into one expression with it.
         for (const err of errors) repairMacroStatement(err);
         return root;

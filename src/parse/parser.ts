@@ -14,6 +14,7 @@ import { rewriteDefinitionMacros } from './definition-macros.js';
 import { rewriteDoIterators } from './do-iterator.js';
 import { rewriteAttributeMacros } from './attribute-macros.js';
 import { installRoot } from '../install-root.js';
+import { takeCursorCalls } from './cursor-walk.js';
 
 const require = createRequire(import.meta.url);
 let language: Language | null = null;
@@ -28,7 +29,10 @@ function queriesDir(): string {
 /** Loads the WebAssembly runtime and the C grammar, once per thread, however many callers ask at once. */
 export function initParser(): Promise<void> {
   loading ??= (async () => {
-    await Parser.init();
+    // The module object Parser.init() fills: the cursor walk calls its functions (src/parse/cursor-walk.ts).
+    const module: Record<string, unknown> = {};
+    await Parser.init(module as unknown as Parameters<typeof Parser.init>[0]);
+    takeCursorCalls(module);
     const wasm = require.resolve('tree-sitter-c/tree-sitter-c.wasm');
     language = await Language.load(wasm);
   })().catch((error: unknown) => {
