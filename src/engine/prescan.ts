@@ -561,16 +561,25 @@ const CONDITIONAL_LINE = /^[ \t]*#[ \t]*(?:if|ifdef|ifndef|elif|else|endif)\b/;
 export function keepOnly(text: string, kept: readonly { start: number; end: number }[]): string {
   const parts: string[] = [];
   let at = 0;
+  /** Each line of text[from, to) (a line cut by either end included) blanked or kept. */
   const blank = (from: number, to: number): void => {
     if (to <= from) return;
     let continued = false;
-    const lines = text.slice(from, to).split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i];
-      if (continued || CONDITIONAL_LINE.test(line)) continued = /\\\r?$/.test(line);
-      else lines[i] = ' '.repeat(line.length);
+    for (let i = from; ; ) {
+      let end = text.indexOf('\n', i);
+      if (end < 0 || end > to) end = to;
+      // Only a line whose first character after blanks is `#` can be a directive.
+      let c = i;
+      while (c < end && (text.charCodeAt(c) === 32 || text.charCodeAt(c) === 9)) c++;
+      if (continued || (c < end && text.charCodeAt(c) === 35 && CONDITIONAL_LINE.test(text.slice(i, end)))) {
+        const line = text.slice(i, end);
+        continued = /\\\r?$/.test(line);
+        parts.push(line);
+      } else if (end > i) parts.push(spaces(end - i));
+      if (end >= to) return;
+      parts.push('\n');
+      i = end + 1;
     }
-    parts.push(lines.join('\n'));
   };
   for (const r of kept) {
     if (r.start < at) continue;
@@ -580,4 +589,12 @@ export function keepOnly(text: string, kept: readonly { start: number; end: numb
   }
   blank(at, text.length);
   return parts.join('');
+}
+
+/** Blanks for keepOnly(): slices of one string of spaces, grown as needed. */
+let blanks = ' '.repeat(4096);
+
+function spaces(n: number): string {
+  while (blanks.length < n) blanks += blanks;
+  return blanks.slice(0, n);
 }
