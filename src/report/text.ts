@@ -103,7 +103,7 @@ export function formatStatsTable(stats: RunStats): string {
     rows.push([`findings: ${ruleId}`, String(count)]);
   }
   for (const [ruleId, ms] of Object.entries(stats.ruleMs).sort(([a], [b]) => compareCodeUnits(a, b))) {
-    rows.push([`rule time: ${ruleId}`, formatMilliseconds(ms)]);
+    rows.push([`rule time (estimated): ${ruleId}`, formatMilliseconds(ms)]);
   }
   const nameWidth = Math.max(...rows.map(([name]) => name.length));
   const valueWidth = Math.max(...rows.map(([, value]) => value.length));
