@@ -50,6 +50,11 @@ export function exactFingerprint(e: ApiEntry | ReadonlyMap<string, string> | und
   return fp;
 }
 
+/** The fingerprint of a copy of an object whose fingerprint was made (a summary sent to a worker). */
+export function knownFingerprint(e: object, fp: string): void {
+  fingerprints.set(e, fp);
+}
+
 /** Do the answers `view` gives now equal those an analysis used? */
 export function sameInputs(inputs: FileInputs, view: CrossFileView, file: string): boolean {
   for (const [name, fp] of inputs.summaries) if (exactFingerprint(view.summaryOf(name, file)) !== fp) return false;

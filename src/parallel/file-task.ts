@@ -15,6 +15,7 @@ import { emptyStats } from '../stats.js';
 import { initParser } from '../parse/parser.js';
 import { injectedFailure } from '../failure-injection.js';
 import { readSource } from '../read-source.js';
+import { knownFingerprint } from '../cross-file-view.js';
 import { emptyOutcome, FileAnalyzer, selectRules, type AnalyzeFileOptions, type FileInputs, type FileOutcome, type CrossFileView } from '../file-analyzer.js';
 
 /** The options a runner needs (what can cross to a worker: no callbacks). */
@@ -32,6 +33,11 @@ export interface FileTask {
   only: AnalyzeFileOptions['only'];
   /** Answers for the names the file's analysed functions call. */
   summaries: [string, ApiEntry][];
+  /**
+   * Their fingerprints (exactFingerprint()), in the same order, as the run made them: a copy's is
+   * the same, and is not made again from it (JSON and a digest of each summary, in every task).
+   */
+  summaryPrints?: string[];
   /** Knowledge-base entries that the tree changes for this file (null: none holds), by name. */
   apis?: [string, ApiEntry | null][];
   noreturn: string[];
@@ -154,6 +160,7 @@ export class FileTaskRunner {
     this.ready ??= initParser();
     await this.ready;
     this.view.summaries = new Map(task.summaries);
+    task.summaryPrints?.forEach((fp, i) => knownFingerprint(task.summaries[i][1], fp));
     this.view.apis = new Map(task.apis ?? []);
     this.view.noreturnNames = new Set(task.noreturn);
     for (const [name, fields] of task.initializers) if (!this.view.initializers.has(name)) this.view.initializers.set(name, new Map(fields));

@@ -406,16 +406,20 @@ export class RoundScheduler {
     const { crossFile } = this.setup;
     const only = this.onlyFor(src.path);
     const summaries: [string, ApiEntry][] = [];
+    const summaryPrints: string[] = [];
     const noreturn: string[] = [];
     const apis: [string, ApiEntry | null][] = [];
     for (const name of this.calledBy(src.path)) {
       const entry = crossFile.summaryOf(name, src.path);
-      if (entry) summaries.push([name, entry]);
+      if (entry) {
+        summaries.push([name, entry]);
+        summaryPrints.push(exactFingerprint(entry));
+      }
       if (crossFile.noreturn.holds(name, src.path)) noreturn.push(name);
       const api = this.apisChanged ? crossFile.apis.entryFor(name, src.path) : undefined;
       if (this.apisChanged && api !== lookupApi(name)) apis.push([name, api ?? null]);
     }
-    const task = { path: src.path, text: this.inMemory.get(src.path), only, summaries, noreturn, apis, functions: this.cache?.earlierFunctions(src.path), keepFunctions: !!this.cache, memo: this.memos.get(src.path) };
+    const task = { path: src.path, text: this.inMemory.get(src.path), only, summaries, summaryPrints, noreturn, apis, functions: this.cache?.earlierFunctions(src.path), keepFunctions: !!this.cache, memo: this.memos.get(src.path) };
     return { only, result: this.pool.get().submit(task, at) };
   }
 
