@@ -305,14 +305,19 @@ function heldOnParams(lockKey: LockKey, argKeys: readonly (string | null)[]): { 
  */
 const MAX_NESTING = 400;
 
-/** The depth of the deepest node (iterative). */
+/** The depth of the deepest node (iterative: the nodes to visit and their depths side by side, no pair allocated per node). */
 function nestingDepth(root: AstNode): number {
   let max = 0;
-  const stack: [AstNode, number][] = [[root, 1]];
-  while (stack.length) {
-    const [n, d] = stack.pop()!;
+  const nodes: AstNode[] = [root];
+  const depths: number[] = [1];
+  while (nodes.length) {
+    const n = nodes.pop()!;
+    const d = depths.pop()!;
     if (d > max) max = d;
-    for (const c of n.children) stack.push([c, d + 1]);
+    for (const c of n.children) {
+      nodes.push(c);
+      depths.push(d + 1);
+    }
   }
   return max;
 }
