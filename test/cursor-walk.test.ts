@@ -3,22 +3,10 @@
 // and on broken input (ERROR and MISSING nodes, repaired statement macros).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { CParser, initParser } from '../src/parse/parser.js';
 import { toAst, type AstNode } from '../src/parse/ast.js';
 import { directWalkInUse, useDirectWalk } from '../src/parse/cursor-walk.js';
-import { installRoot } from '../src/install-root.js';
-
-function cFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...cFiles(p));
-    else if (name.endsWith('.c') || name.endsWith('.h')) out.push(p);
-  }
-  return out;
-}
+import { fixtureTexts } from './support/fixture-texts.js';
 
 /** Everything the copy holds of a node and its subtree, as one string. */
 function dump(n: AstNode): string {
@@ -56,7 +44,7 @@ test('the direct walk is the one in use with this web-tree-sitter', async () => 
 
 test('the direct walk copies every fixture and broken input as the cursor does', async () => {
   await initParser();
-  const texts = cFiles(path.join(installRoot(), 'fixtures')).map((f) => readFileSync(f, 'utf8'));
+  const texts = fixtureTexts(true).map((f) => f.text);
   assert.ok(texts.length > 50, `fixtures found: ${texts.length}`);
   texts.push(...BROKEN);
   let nodes = 0;

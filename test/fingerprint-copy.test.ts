@@ -4,24 +4,12 @@
 // fixtures give (structured clone, as postMessage makes it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { analyzeSources } from '../src/analyze.js';
 import { exactFingerprint } from '../src/cross-file-view.js';
-import { installRoot } from '../src/install-root.js';
-
-function cFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...cFiles(p));
-    else if (name.endsWith('.c')) out.push(p);
-  }
-  return out;
-}
+import { fixtureTexts } from './support/fixture-texts.js';
 
 test("a summary's copy has the original's fingerprint, for every summary of the fixtures", async () => {
-  const sources = cFiles(path.join(installRoot(), 'fixtures')).map((p) => ({ path: p, text: readFileSync(p, 'utf8') }));
+  const sources = fixtureTexts();
   const r = await analyzeSources(sources, { exportSummaries: true });
   const entries = Object.values(r.summaries ?? {});
   assert.ok(entries.length > 50, `summaries: ${entries.length}`);

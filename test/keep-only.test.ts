@@ -3,10 +3,8 @@
 // on every fixture with ranges of every shape, and on directives cut by the ranges' ends.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { keepOnly } from '../src/engine/prescan.js';
-import { installRoot } from '../src/install-root.js';
+import { fixtureTexts } from './support/fixture-texts.js';
 
 const CONDITIONAL_LINE = /^[ \t]*#[ \t]*(?:if|ifdef|ifndef|elif|else|endif)\b/;
 
@@ -35,16 +33,6 @@ function splitting(text: string, kept: readonly { start: number; end: number }[]
   return parts.join('');
 }
 
-function cFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...cFiles(p));
-    else if (name.endsWith('.c')) out.push(p);
-  }
-  return out;
-}
-
 /** A deterministic generator (the test gives the same ranges each run). */
 function generator(seed: number): () => number {
   let x = seed;
@@ -64,7 +52,7 @@ const TRICKY = [
 ];
 
 test('keepOnly gives the text the line-splitting form gave, for fixtures and ranges of every shape', () => {
-  const texts = [...cFiles(path.join(installRoot(), 'fixtures')).map((f) => readFileSync(f, 'utf8')), ...TRICKY];
+  const texts = [...fixtureTexts().map((f) => f.text), ...TRICKY];
   assert.ok(texts.length > 50);
   const random = generator(22);
   let compared = 0;
