@@ -83,19 +83,23 @@ export interface RunDefinition {
  */
 export function archOf(file: string, root: string | null): string | null {
   if (!root) return null;
-  const key = `${root}\0${file}`;
-  let arch = archCache.get(key);
+  let byFile = archCache.get(root);
+  if (!byFile) archCache.set(root, (byFile = new Map()));
+  let arch = byFile.get(file);
   if (arch === undefined) {
     // `<root>/arch/<name>/...`.
     const rel = insideRoot(root, file)?.split(path.sep);
     arch = rel && rel[0] === 'arch' && rel.length > 2 ? `arch/${rel[1]}` : null;
-    if (archCache.size > 100_000) archCache.clear();
-    archCache.set(key, arch);
+    if (byFile.size > 100_000) byFile.clear();
+    byFile.set(file, arch);
   }
   return arch;
 }
-/** archOf() is asked about the same file for every call the file makes. */
-const archCache = new Map<string, string | null>();
+/**
+ * archOf() is asked about the same file for every call the file makes: by root, then by file (the
+ * strings asked with, whose hashes V8 keeps; a key joining them was a new string to hash each time).
+ */
+const archCache = new Map<string, Map<string, string | null>>();
 
 /** path.resolve() of a file, remembered (summaryOf() asks for every call). */
 function absolute(file: string): string {
