@@ -71,3 +71,17 @@ test('callees first: a call goes after every file defining its name', () => {
   const order = orderer({ 'arch/a/hook.c': def, 'arch/b/hook.c': def, 'generic.c': 'void generic(void) { arch_hook(); }\n' });
   assert.deepEqual(order(['arch/a/hook.c', 'generic.c', 'arch/b/hook.c']), ['arch/a/hook.c', 'arch/b/hook.c', 'generic.c']);
 });
+
+// The same shape, but traps.c's one caller is a long function and fault.c's three are short:
+// analysing the long one again costs more than the three short ones, so fault.c goes first.
+const LONG_TRAPS = `void die(void) { }
+void handler(void) {
+${'\tnoise();\n'.repeat(200)}\tdo_fault();
+}
+`;
+
+test('callees first: calls to a file still to come are weighed by the length of the functions making them', () => {
+  const order = orderer({ 'fault.c': FAULT, 'traps.c': LONG_TRAPS });
+  assert.deepEqual(order(['fault.c', 'traps.c']), ['fault.c', 'traps.c']);
+  assert.deepEqual(order(['traps.c', 'fault.c']), ['fault.c', 'traps.c'], 'whatever the order given');
+});
