@@ -130,6 +130,14 @@ export class FileAnalyzer {
     this.treeConstants = new Map(Object.entries(options.treeConstants ?? {}));
   }
 
+  /**
+   * Keeps this analyzer's parses for a file analysed again with the same functions (a later
+   * round), up to `bytes` of source (src/file-analysis/kept-parses.ts).
+   */
+  keepParses(bytes: number): void {
+    this.parser.keepParses(bytes);
+  }
+
   /** A new parser for the next file (after a failure, whatever state the old one was left in). */
   resetParser(): void {
     this.parser.reset();

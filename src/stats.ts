@@ -22,6 +22,7 @@ export function emptyStats(): RunStats {
     kbEntriesMoved: 0,
     functionsInRun: 0,
     filesParsed: 0,
+    parsesReused: 0,
     filesAnalyzedAhead: 0,
     filesAnalyzedAgain: 0,
     functionsReused: 0,

@@ -105,6 +105,8 @@ export interface RunStats {
   /** Functions the prescan found in the run's files, and files parsed (the others had nothing to check). */
   functionsInRun: number;
   filesParsed: number;
+  /** Parses of a file analysed again with the same functions given again instead of made (src/file-analysis/kept-parses.ts). */
+  parsesReused: number;
   /** Worker results kept (analysed ahead with what the run knew at the file's turn), and discarded. */
   filesAnalyzedAhead: number;
   filesAnalyzedAgain: number;

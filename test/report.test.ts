@@ -66,6 +66,7 @@ function stats(overrides: Partial<RunStats> = {}): RunStats {
     kbEntriesMoved: 0,
     functionsInRun: 12,
     filesParsed: 3,
+    parsesReused: 0,
     filesAnalyzedAhead: 0,
     filesAnalyzedAgain: 0,
     functionsReused: 0,

@@ -12,6 +12,7 @@ import { declaredName } from '../engine/transfer.js';
 import { keepOnly } from '../engine/prescan.js';
 import { includedRanges } from '../parse/included-ranges.js';
 import type { CommentInfo } from '../engine/events.js';
+import { KeptParses } from './kept-parses.js';
 
 /**
  * The functions of a file to analyse (the demand): their end offsets, the text ranges the parser
@@ -51,10 +52,18 @@ type Tree = ReturnType<CParser['parse']>;
 export class FileParser {
   private readonly parser = new CParser();
 
+  /** Parses kept for the same file and functions asked again (none: every parse is made). */
+  private kept: KeptParses | null = null;
+
   constructor(
     private readonly pre: PreprocessorEvaluator,
     private readonly stats: RunStats,
   ) {}
+
+  /** From now on, keeps parses (up to `bytes` of source) for the same file and functions asked again. */
+  keepParses(bytes: number): void {
+    this.kept ??= new KeptParses(bytes);
+  }
 
   /** A new parser for the next file (after a failure, whatever state the old one was left in). */
   reset(): void {
@@ -66,6 +75,17 @@ export class FileParser {
    * comments; `noteUnparsed`: say which needed functions the parser could not read.
    */
   parse(file: SourceFile, only: OnlyFunctions | null | undefined, readComments: boolean, noteUnparsed: boolean): ParsedFile {
+    const kept = this.kept?.get(file, only, readComments, noteUnparsed);
+    if (kept) {
+      this.stats.parsesReused++;
+      return kept;
+    }
+    const parsed = this.parseNow(file, only, readComments, noteUnparsed);
+    this.kept?.keep(file, only, readComments, noteUnparsed, parsed);
+    return parsed;
+  }
+
+  private parseNow(file: SourceFile, only: OnlyFunctions | null | undefined, readComments: boolean, noteUnparsed: boolean): ParsedFile {
     const { tree, analyzed, definitions, initialized } = this.parseSelected(file, only);
     // A needed function no parsed definition holds (src/parse/unparsed-functions.ts): said.
     const unparsed: string[] = [];

@@ -85,6 +85,7 @@ function copyStats(stats: RunStats): JsonStats {
     kbEntriesMoved: stats.kbEntriesMoved,
     functionsInRun: stats.functionsInRun,
     filesParsed: stats.filesParsed,
+    parsesReused: stats.parsesReused,
     filesAnalysedAhead: stats.filesAnalyzedAhead,
     filesAnalysedAgain: stats.filesAnalyzedAgain,
     functionsReused: stats.functionsReused,

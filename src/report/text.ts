@@ -79,6 +79,7 @@ export function formatStatsTable(stats: RunStats): string {
     ['functions', String(stats.functions)],
     ['functions found by the prescan', String(stats.functionsInRun)],
     ['files parsed', String(stats.filesParsed)],
+    ['parses reused (a file analysed again)', String(stats.parsesReused)],
     ['files analysed ahead by workers (kept / done again)', `${stats.filesAnalyzedAhead} / ${stats.filesAnalyzedAgain}`],
     ['function analyses reused', String(stats.functionsReused)],
     ['file analyses from the cache', String(stats.filesFromCache)],

@@ -39,7 +39,7 @@ export function runEntryPlace(cache: ResultCache, sources: readonly RunSource[],
 export function cachedRun(cache: ResultCache, place: RunEntryPlace, start: number): RunResult | null {
   const entry = cache.getRun(place.key);
   if (!entry || !runEntryHolds(entry, place.stats)) return null;
-  const stats = { ...entry.result.stats, filesParsed: 0, filesFromCache: entry.result.stats.files, filesMoved: 0, factsFromCache: entry.result.stats.files, parseMs: 0, analyzeMs: 0, filesAnalyzedAhead: 0, filesAnalyzedAgain: 0, functionsReused: 0 };
+  const stats = { ...entry.result.stats, filesParsed: 0, parsesReused: 0, filesFromCache: entry.result.stats.files, filesMoved: 0, factsFromCache: entry.result.stats.files, parseMs: 0, analyzeMs: 0, filesAnalyzedAhead: 0, filesAnalyzedAgain: 0, functionsReused: 0 };
   stats.totalMs = performance.now() - start;
   return { ...entry.result, stats };
 }
