@@ -132,7 +132,8 @@ export class FileAnalyzer {
 
   /**
    * Keeps this analyzer's parses for a file analysed again with the same functions (a later
-   * round), up to `bytes` of source (src/file-analysis/kept-parses.ts).
+   * round, the kernel headers' second pass), up to `bytes` of source
+   * (src/file-analysis/kept-parses.ts); 0: no more.
    */
   keepParses(bytes: number): void {
     this.parser.keepParses(bytes);

@@ -60,9 +60,9 @@ export class FileParser {
     private readonly stats: RunStats,
   ) {}
 
-  /** From now on, keeps parses (up to `bytes` of source) for the same file and functions asked again. */
+  /** From now on, keeps parses (up to `bytes` of source) for the same file and functions asked again; 0: no more (those kept are let go). */
   keepParses(bytes: number): void {
-    this.kept ??= new KeptParses(bytes);
+    this.kept = bytes > 0 ? (this.kept ?? new KeptParses(bytes)) : null;
   }
 
   /** A new parser for the next file (after a failure, whatever state the old one was left in). */

@@ -86,6 +86,8 @@ async function readAndAnalyze(setup: RunAnalysis, pool: RunPool, phases: PhaseLo
   stats.parseMs += read.ms;
   stats.factsFromCache = read.fromCache;
   phases.mark('read+prescan');
+  // The kernel headers are summarised twice (helpers calling helpers): parsed once.
+  setup.analyzer.keepParses(KEPT_PARSE_BYTES);
   const prepared = summariseHeadersThenDemand(setup, read, kept);
   stats.kbEntriesNotMatching = prepared.kbEntriesNotMatching;
   stats.kbEntriesMoved = prepared.kbEntriesMoved;
@@ -98,11 +100,10 @@ async function readAndAnalyze(setup: RunAnalysis, pool: RunPool, phases: PhaseLo
   // Workers by how many files the run will likely analyse itself (those the cache has no analysis
   // of); workers that only read: their memory goes before the analysis.
   const toAnalyse = needed.length - scheduler.cachedAmong(needed);
-  if (!pool.analyseInWorkers(toAnalyse)) {
-    await pool.close();
-    // This thread analyses the files: one a later round takes again is not parsed again.
-    setup.analyzer.keepParses(KEPT_PARSE_BYTES);
-  }
+  // Analysed in this thread, a file a later round takes again is not parsed again; in workers,
+  // this thread's kept parses (the headers') go.
+  if (!pool.analyseInWorkers(toAnalyse)) await pool.close();
+  else setup.analyzer.keepParses(0);
   phases.mark(`order (${needed.length} files to analyse, ${toAnalyse} not in the cache)`);
   const rounds = await analyzeToFixedPoint(scheduler, ordered, phases);
   stats.summaryRounds = rounds.rounds;
