@@ -11,9 +11,10 @@ import { runnerOptions } from '../parallel/file-task.js';
 /**
  * By default, a run with fewer files to analyse than this analyses them in this thread. Its files
  * wait for each other's summaries, and each thread analysing keeps its isolate's own threads busy
- * (compilation, garbage collection: 6.12 mm/ -j 1 takes 15.5 s of CPU in 10.8 s), so workers win
- * only where many files are independent. Measured on two cores (files to analyse when the demand
- * is known): 6.12 mm/ (76) 10.9 s in this thread, 11.9 s in two workers; fs/ (230) 6.0 and 6.1 s
+ * (compilation, garbage collection: 6.12 mm/ -j 1 takes 7.6-8.0 s of CPU in 5.6-5.9 s), so workers
+ * win only where many files are independent. Measured on two cores (files to analyse when the demand
+ * is known): 6.12 mm/ (76) 5.8 s in this thread, 6.2 s in two workers (10.9 and 11.9 s before
+ * issue 22's passes); earlier, fs/ (230) 6.0 and 6.1 s
  * of analysis; drivers/gpu/ (174) 3.7 and 3.9 s; the whole 6.12 tree (2,528) 115 s in this
  * thread, 97 s in two workers.
  */
