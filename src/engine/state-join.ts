@@ -25,7 +25,8 @@ export function joinStates(a: State, b: State): State {
       else if (w !== v) out.edit('consts').delete(k);
     }
   }
-  for (const [k, p] of a.ptrs) {
+  // Pointer facts differ only where the maps or the values (their nullness) do.
+  for (const [k, p] of a.ptrs === b.ptrs && a.values === b.values ? [] : a.ptrs) {
     const q = b.ptrs.get(k);
     if (!q || q.api !== p.api) {
       out.edit('ptrs').delete(k);
@@ -43,7 +44,7 @@ export function joinStates(a: State, b: State): State {
     const escaped = !!(p.escaped || q.escaped);
     if (tested.length !== p.tested.length || staleSince !== p.staleSince || escaped !== !!p.escaped || startBounds?.length !== p.startBounds?.length) out.edit('ptrs').set(k, { ...p, tested, startBounds, staleSince, escaped });
   }
-  for (const [k, l] of a.locks) {
+  for (const [k, l] of a.locks === b.locks ? [] : a.locks) {
     const m = b.locks.get(k);
     if (m === l) continue;
     if (!m) {
@@ -55,7 +56,7 @@ export function joinStates(a: State, b: State): State {
       out.edit('locks').set(k, { ...l, acquiredHere: l.acquiredHere && m.acquiredHere, releasedUnowned: !!(l.releasedUnowned || m.releasedUnowned), required, forgottenOwn: !!(l.forgottenOwn && m.forgottenOwn) });
     }
   }
-  for (const [k, m] of b.locks) if (!a.locks.has(k)) out.edit('locks').set(k, { ...m, state: 'unknown', acquiredHere: false });
+  if (a.locks !== b.locks) for (const [k, m] of b.locks) if (!a.locks.has(k)) out.edit('locks').set(k, { ...m, state: 'unknown', acquiredHere: false });
   // A kernel lock is held after the join where both paths hold it (no finding from a maybe).
   if (a.kernelLocks !== b.kernelLocks) out.kernelLocks = new Map([...a.kernelLocks].filter(([k, f]) => b.kernelLocks.get(k)?.mode === f.mode));
   if (a.atomicSections.length !== b.atomicSections.length) out.atomicSections = a.atomicSections.length < b.atomicSections.length ? a.atomicSections : b.atomicSections;
@@ -73,7 +74,8 @@ function joinEntries(out: State, a: State, b: State): void {
   for (const pointee of [false, true]) {
     const ea = pointee ? a.pointeeEntry : a.paramEntry;
     const eb = pointee ? b.pointeeEntry : b.paramEntry;
-    if (!ea.size && !eb.size) continue;
+    // The same snapshots on both sides (or none): a's, which `out` has.
+    if (ea === eb) continue;
     const joined = new Map<number, number>();
     for (const [name, i] of a.params) {
       const sa = ea.get(i);
@@ -82,16 +84,24 @@ function joinEntries(out: State, a: State, b: State): void {
       const of = pointee ? `*${name}` : name;
       joined.set(i, (sa ?? a.getVal(of) | ENTRY_SNAPSHOT) | (sb ?? b.getVal(of) | ENTRY_SNAPSHOT));
     }
+    if (sameEntries(joined, ea)) continue;
     if (pointee) out.pointeeEntry = joined;
     else out.paramEntry = joined;
   }
   // A field of a parameter's structure written on one side only: what it held on entry is not known.
-  if (a.fieldEntry.size || b.fieldEntry.size) {
+  if (a.fieldEntry !== b.fieldEntry) {
     const fields = new Map<string, number>();
     for (const [k, v] of a.fieldEntry) fields.set(k, v | (b.fieldEntry.get(k) ?? V_ANY | ENTRY_SNAPSHOT));
     for (const k of b.fieldEntry.keys()) if (!a.fieldEntry.has(k)) fields.set(k, V_ANY | ENTRY_SNAPSHOT);
-    out.fieldEntry = fields;
+    if (!sameEntries(fields, a.fieldEntry)) out.fieldEntry = fields;
   }
-  if (a.modified !== b.modified) out.modified = new Set([...a.modified].filter((i) => b.modified.has(i)));
-  if (a.soleUser !== b.soleUser) out.soleUser = new Set([...a.soleUser].filter((k) => b.soleUser.has(k)));
+  if (a.modified !== b.modified && [...a.modified].some((i) => !b.modified.has(i))) out.modified = new Set([...a.modified].filter((i) => b.modified.has(i)));
+  if (a.soleUser !== b.soleUser && [...a.soleUser].some((k) => !b.soleUser.has(k))) out.soleUser = new Set([...a.soleUser].filter((k) => b.soleUser.has(k)));
+}
+
+/** Do two snapshot maps hold the same entries? (A join keeps the side's own map then: no copy, and its hash.) */
+function sameEntries<K>(x: ReadonlyMap<K, number>, y: ReadonlyMap<K, number>): boolean {
+  if (x.size !== y.size) return false;
+  for (const [k, v] of x) if (y.get(k) !== v) return false;
+  return true;
 }

@@ -214,7 +214,10 @@ export class State {
     if (!(this.owned & bit)) {
       this.maps[name] = new Map(this.maps[name] as Map<unknown, unknown>) as unknown as StateMaps[K];
       this.owned |= bit;
-    } else forgetCollectionHash(this.maps[name]);
+    } else {
+      forgetCollectionHash(this.maps[name]);
+      if (name === 'locks') locksTexts.delete(this.maps.locks);
+    }
     this.forgetIdentity();
     return this.maps[name];
   }
@@ -261,10 +264,8 @@ export class State {
    * unless...", reads them).
    */
   lockSignature(): string {
-    const parts: string[] = [];
-    for (const k of [...this.locks.keys()].sort()) parts.push(`${k}=${this.locks.get(k)!.state}`);
-    parts.push(`pf${this.pf}`, `r${this.ret}@${(this.retNode as { start?: number } | null)?.start ?? ''}`);
-    return parts.join('|');
+    const rest = `pf${this.pf}|r${this.ret}@${(this.retNode as { start?: number } | null)?.start ?? ''}`;
+    return this.maps.locks.size ? `${locksText(this.maps.locks)}|${rest}` : rest;
   }
 
   /**
@@ -500,6 +501,19 @@ export class State {
   }
 }
 
+/** The locks' part of lockSignature(), by locks map: kept while nothing writes the map (State.edit() forgets it). */
+const locksTexts = new WeakMap<ReadonlyMap<LockKey, LockFact>, string>();
+
+function locksText(locks: ReadonlyMap<LockKey, LockFact>): string {
+  let text = locksTexts.get(locks);
+  if (text === undefined) {
+    const parts: string[] = [];
+    for (const k of [...locks.keys()].sort()) parts.push(`${k}=${locks.get(k)!.state}`);
+    locksTexts.set(locks, (text = parts.join('|')));
+  }
+  return text;
+}
+
 /**
  * Does the expression key `k` mention the path `key` (as itself or as a prefix of a field path)?
  * With `byValue`, only mentions whose value depends on `key`: `&key` (or `&key.f`) is an address,
@@ -511,12 +525,15 @@ export function mentions(k: string, key: string, byValue = false): boolean {
   for (;;) {
     const i = k.indexOf(key, from);
     if (i < 0) return false;
-    const before = i === 0 ? '' : k[i - 1];
-    const after = k[i + key.length] ?? '';
-    if (!/[A-Za-z0-9_]/.test(before) && !/[A-Za-z0-9_]/.test(after)) {
-      const addressOnly = byValue && before === '&' && !key.startsWith('*') && k.slice(i + key.length, i + key.length + 2) !== '->';
+    if (!isWordCode(k.charCodeAt(i - 1)) && !isWordCode(k.charCodeAt(i + key.length))) {
+      const addressOnly = byValue && k[i - 1] === '&' && !key.startsWith('*') && k.slice(i + key.length, i + key.length + 2) !== '->';
       if (!addressOnly) return true;
     }
     from = i + 1;
   }
+}
+
+/** Is the character code one of [A-Za-z0-9_] (NaN, past either end of a text, is not)? */
+function isWordCode(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
 }
