@@ -349,19 +349,28 @@ export function analyzeFunction(fn: AstNode, file: string, pp: PreprocessorChoic
   const facts: SummaryFacts | null = env.summarize ? emptySummaryFacts() : null;
   const types = collectTypes(fn);
   let takesLocks: boolean | undefined;
+  // A name's answer holds for the whole analysis (summaries are published between analyses): asked
+  // once, it is not merged again at each visit of each call of it.
+  const answers = new Map<string, ApiEntry | undefined>();
+  const resolve = (name: string): ApiEntry | undefined => {
+    if (answers.has(name)) return answers.get(name);
+    const answer = env.resolve(name);
+    answers.set(name, answer);
+    return answer;
+  };
   const context: FunctionContext = {
     file,
     canonical,
     step,
     sink: null,
-    lockFlags: collectLockFlags(fn, env.resolve),
+    lockFlags: collectLockFlags(fn, resolve),
     pointerParams: collectPointerParams(fn),
     typeOf: (name) => types.get(name),
     vmaWriteFields: env.vmaWriteFields ?? VMA_MMAP_WRITE_FIELDS,
     vmaLockedFields: env.vmaLockedFields ?? VMA_LOCKED_FIELDS,
-    takesMmOrVmaLock: () => (takesLocks ??= takesMmOrVmaLock(fn, info.name, env.resolve)),
+    takesMmOrVmaLock: () => (takesLocks ??= takesMmOrVmaLock(fn, info.name, resolve)),
     constantValue: env.constantValue,
-    resolve: env.resolve,
+    resolve,
     params: info.params,
     facts,
     source: fn.file,
