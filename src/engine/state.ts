@@ -94,9 +94,21 @@ type MapName = keyof StateMaps;
 const MAP_BIT: Record<MapName, number> = { locks: 1, values: 2, ptrs: 4, defs: 8, consts: 16, lockAliases: 32 };
 
 export class State {
-  private maps: StateMaps;
+  // The maps (StateMaps), each a field: a copy of the state copies six references, not an object.
+  private lockMap: StateMaps['locks'];
+  private valueMap: StateMaps['values'];
+  private ptrMap: StateMaps['ptrs'];
+  private defMap: StateMaps['defs'];
+  private constMap: StateMaps['consts'];
+  private aliasMap: StateMaps['lockAliases'];
   /** The maps this state alone holds (MAP_BIT): the others are shared and copied before a write. */
   private owned = 0;
+  /**
+   * Maps this state holds alone whose hash (and, for the locks, signature text) may be kept
+   * (identity(), lockSignature()): a write forgets those, and only those. A map it holds alone no
+   * other state has seen since it was copied, so no other state can have hashed it.
+   */
+  private hashed = 0;
   /**
    * What the path knew of parameter i's value when the function first assigned the parameter
    * (V_* bits with ENTRY_SNAPSHOT, so that "nothing known" is still a snapshot), by index; of what
@@ -142,8 +154,14 @@ export class State {
   constructor(from?: State) {
     if (from) {
       // Both share the maps from here: the first of them to write one copies it.
-      this.maps = { ...from.maps };
+      this.lockMap = from.lockMap;
+      this.valueMap = from.valueMap;
+      this.ptrMap = from.ptrMap;
+      this.defMap = from.defMap;
+      this.constMap = from.constMap;
+      this.aliasMap = from.aliasMap;
       from.owned = 0;
+      from.hashed = 0;
       this.paramEntry = from.paramEntry;
       this.pointeeEntry = from.pointeeEntry;
       this.fieldEntry = from.fieldEntry;
@@ -162,7 +180,12 @@ export class State {
       this.noneAtEntryStep = from.noneAtEntryStep;
       this.rcuSections = from.rcuSections;
     } else {
-      this.maps = { locks: new Map(), values: new Map(), ptrs: new Map(), defs: new Map(), consts: new Map(), lockAliases: new Map() };
+      this.lockMap = new Map();
+      this.valueMap = new Map();
+      this.ptrMap = new Map();
+      this.defMap = new Map();
+      this.constMap = new Map();
+      this.aliasMap = new Map();
       this.owned = 63;
       this.paramEntry = NO_ENTRIES;
       this.pointeeEntry = NO_ENTRIES;
@@ -185,41 +208,65 @@ export class State {
   }
 
   get locks(): ReadonlyMap<LockKey, LockFact> {
-    return this.maps.locks;
+    return this.lockMap;
   }
 
   get values(): ReadonlyMap<string, number> {
-    return this.maps.values;
+    return this.valueMap;
   }
 
   get ptrs(): ReadonlyMap<string, PointerFact> {
-    return this.maps.ptrs;
+    return this.ptrMap;
   }
 
   get defs(): ReadonlyMap<string, { text: string; node: unknown }> {
-    return this.maps.defs;
+    return this.defMap;
   }
 
   get consts(): ReadonlyMap<string, string> {
-    return this.maps.consts;
+    return this.constMap;
   }
 
   get lockAliases(): ReadonlyMap<LockKey, LockKey> {
-    return this.maps.lockAliases;
+    return this.aliasMap;
   }
 
   /** One of the maps, to write: this state's own copy (made now if it shared it), its hash forgotten. */
   edit<K extends MapName>(name: K): StateMaps[K] {
     const bit = MAP_BIT[name];
     if (!(this.owned & bit)) {
-      this.maps[name] = new Map(this.maps[name] as Map<unknown, unknown>) as unknown as StateMaps[K];
+      this.setMap(name, new Map(this.mapOf(name) as Map<unknown, unknown>) as unknown as StateMaps[K]);
       this.owned |= bit;
-    } else {
-      forgetCollectionHash(this.maps[name]);
-      if (name === 'locks') locksTexts.delete(this.maps.locks);
+    } else if (this.hashed & bit) {
+      const map = this.mapOf(name);
+      forgetCollectionHash(map);
+      if (name === 'locks') locksTexts.delete(this.lockMap);
+      this.hashed &= ~bit;
     }
     this.forgetIdentity();
-    return this.maps[name];
+    return this.mapOf(name);
+  }
+
+  private mapOf<K extends MapName>(name: K): StateMaps[K] {
+    switch (name) {
+      case 'locks': return this.lockMap as StateMaps[K];
+      case 'values': return this.valueMap as StateMaps[K];
+      case 'ptrs': return this.ptrMap as StateMaps[K];
+      case 'defs': return this.defMap as StateMaps[K];
+      case 'consts': return this.constMap as StateMaps[K];
+      default: return this.aliasMap as StateMaps[K];
+    }
+  }
+
+  private setMap<K extends MapName>(name: K, map: StateMaps[K]): void {
+    switch (name) {
+      case 'locks': this.lockMap = map as StateMaps['locks']; break;
+      case 'values': this.valueMap = map as StateMaps['values']; break;
+      case 'ptrs': this.ptrMap = map as StateMaps['ptrs']; break;
+      case 'defs': this.defMap = map as StateMaps['defs']; break;
+      case 'consts': this.constMap = map as StateMaps['consts']; break;
+      default: this.aliasMap = map as StateMaps['lockAliases'];
+    }
   }
 
   setKernelLock(key: string, fact: KernelLockFact | undefined): void {
@@ -253,7 +300,11 @@ export class State {
 
   /** Identity of the state for the worklist (src/engine/state-identity.ts): equal for states sameIdentity() deems one. */
   identity(): number {
-    return (this.identityCache ??= identityHash(this));
+    if (this.identityCache === null) {
+      this.identityCache = identityHash(this);
+      this.hashed = this.owned;
+    }
+    return this.identityCache;
   }
 
   /**
@@ -265,7 +316,9 @@ export class State {
    */
   lockSignature(): string {
     const rest = `pf${this.pf}|r${this.ret}@${(this.retNode as { start?: number } | null)?.start ?? ''}`;
-    return this.maps.locks.size ? `${locksText(this.maps.locks)}|${rest}` : rest;
+    if (!this.lockMap.size) return rest;
+    this.hashed |= this.owned & MAP_BIT.locks;
+    return `${locksText(this.lockMap)}|${rest}`;
   }
 
   /**
@@ -303,7 +356,7 @@ export class State {
   }
 
   deleteLock(key: LockKey): void {
-    if (this.maps.locks.has(key)) this.edit('locks').delete(key);
+    if (this.lockMap.has(key)) this.edit('locks').delete(key);
   }
 
   lockState(key: LockKey): LockStateName {
@@ -336,7 +389,7 @@ export class State {
   }
 
   dropLockAlias(from: LockKey): void {
-    if (this.maps.lockAliases.has(from)) this.edit('lockAliases').delete(from);
+    if (this.aliasMap.has(from)) this.edit('lockAliases').delete(from);
   }
 
   getVal(key: string): number {
@@ -345,7 +398,7 @@ export class State {
 
   setVal(key: string, bits: number): void {
     if (bits === V_ANY) {
-      if (this.maps.values.has(key)) this.edit('values').delete(key);
+      if (this.valueMap.has(key)) this.edit('values').delete(key);
       return;
     }
     const values = this.edit('values');
@@ -363,7 +416,7 @@ export class State {
 
   setPtr(key: string, fact: PointerFact | undefined): void {
     if (fact) this.edit('ptrs').set(key, fact);
-    else if (this.maps.ptrs.has(key)) this.edit('ptrs').delete(key);
+    else if (this.ptrMap.has(key)) this.edit('ptrs').delete(key);
   }
 
   setPf(depth: number): void {
@@ -390,7 +443,7 @@ export class State {
     }
     const pointer = key.startsWith('*') ? this.params.get(key.slice(1)) : undefined;
     if (pointer !== undefined) this.snapshotPointee(pointer, key);
-    for (const k of this.maps.values.keys()) if (mentions(k, key, true)) this.edit('values').delete(k);
+    for (const k of this.valueMap.keys()) if (mentions(k, key, true)) this.edit('values').delete(k);
     // The mm the name held has users or not: the name says nothing of another mm.
     for (const k of this.soleUser) {
       if (!mentions(lockInstanceOf(k), key, true)) continue;
@@ -398,13 +451,13 @@ export class State {
       rest.delete(k);
       this.soleUser = rest;
     }
-    for (const [k, p] of this.maps.ptrs) {
+    for (const [k, p] of this.ptrMap) {
       if (mentions(k, key, true)) this.edit('ptrs').delete(k);
       else if (p.startBounds?.includes(key)) this.edit('ptrs').set(k, { ...p, startBounds: p.startBounds.filter((b) => b !== key) });
     }
-    for (const [k, d] of this.maps.defs) if (mentions(k, key, true) || mentions(d.text, key, true)) this.edit('defs').delete(k);
+    for (const [k, d] of this.defMap) if (mentions(k, key, true) || mentions(d.text, key, true)) this.edit('defs').delete(k);
     // `s->mode = mode;` keeps `mode` as the field's value: it goes when either changes.
-    for (const [k, v] of this.maps.consts) if (mentions(k, key, true) || v === key) this.edit('consts').delete(k);
+    for (const [k, v] of this.constMap) if (mentions(k, key, true) || v === key) this.edit('consts').delete(k);
     this.forgetIdentity();
   }
 
@@ -455,7 +508,7 @@ export class State {
   }
 
   deleteConst(key: string): void {
-    if (this.maps.consts.has(key)) this.edit('consts').delete(key);
+    if (this.constMap.has(key)) this.edit('consts').delete(key);
   }
 
   setDef(key: string, text: string, node: unknown): void {
