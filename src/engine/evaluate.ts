@@ -389,7 +389,7 @@ export abstract class Evaluator implements CallEvaluator {
       return states.flatMap((s) => (asserts ? this.inCheck(name!, () => this.applyCall(name!, api, n, args, s)) : this.applyCall(name!, api, n, args, s)));
     }
     for (const a of args) {
-      states = states.flatMap((s) => this.expr(a, s).map((o) => o.state));
+      states = states.length === 1 ? statesOf(this.expr(a, states[0])) : states.flatMap((s) => statesOf(this.expr(a, s)));
       if (states.length > MAX_EXPR_PATHS) states = collapseStates(states);
     }
     const stored = name && PLAIN_STORE_MACROS.includes(name) && args[0] ? stripParens(args[0]) : null;
@@ -406,6 +406,7 @@ export abstract class Evaluator implements CallEvaluator {
         return this.withKernelLocks(name, undefined, n, args, [{ state: this.havocUnknownCall(n, name, args, s), value: ANY }]);
       });
     }
+    if (states.length === 1) return this.withKernelLocks(name, api, n, args, this.applyCall(name!, api, n, args, states[0]));
     return states.flatMap((s) => this.withKernelLocks(name, api, n, args, this.applyCall(name!, api, n, args, s)));
   }
 
@@ -415,14 +416,20 @@ export abstract class Evaluator implements CallEvaluator {
    */
   withKernelLocks(name: string | null, api: ApiEntry | undefined, n: AstNode, args: AstNode[], outs: Evaluated[]): Evaluated[] {
     if (!name) return outs;
-    return outs.flatMap((o) => {
-      const ways = applyKernelLockCall(this.context, this.context.source, name, api, n, args, o.state);
-      if (!ways) return [o];
-      return ways.flatMap((w) => {
+    const split = (o: Evaluated, ways: ReturnType<typeof applyKernelLockCall> & object): Evaluated[] =>
+      ways.flatMap((w) => {
         if (w.bits === undefined) return [{ state: w.state, value: o.value }];
         const bits = o.value.bits & w.bits;
         return bits ? [{ state: w.state, value: { ...o.value, bits } }] : [];
       });
+    // Most calls are no kernel lock's: the one way goes on as it came.
+    if (outs.length === 1) {
+      const ways = applyKernelLockCall(this.context, this.context.source, name, api, n, args, outs[0].state);
+      return ways ? split(outs[0], ways) : outs;
+    }
+    return outs.flatMap((o) => {
+      const ways = applyKernelLockCall(this.context, this.context.source, name, api, n, args, o.state);
+      return ways ? split(o, ways) : [o];
     });
   }
 
@@ -461,4 +468,9 @@ export abstract class Evaluator implements CallEvaluator {
     }
     return out;
   }
+}
+
+/** The states of evaluated ways. */
+function statesOf(outs: readonly Evaluated[]): State[] {
+  return outs.length === 1 ? [outs[0].state] : outs.map((o) => o.state);
 }
