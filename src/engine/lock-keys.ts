@@ -21,10 +21,19 @@ interface Parts {
 
 const parts = new Map<string, Parts>();
 
+/** The keys made, by class and instance: asked again, a key is found without building its text. */
+const keysByClass = new Map<LockClass, Map<string, LockKey>>();
+
 /** The key of the lock of class `lock` of the object `instance` names (canonical expression key). */
 export function lockKeyFor(lock: LockClass, instance: string): LockKey {
-  const key = `${lock}:${instance}` as LockKey;
-  if (!parts.has(key)) parts.set(key, { lock, instance });
+  let byInstance = keysByClass.get(lock);
+  if (!byInstance) keysByClass.set(lock, (byInstance = new Map()));
+  let key = byInstance.get(instance);
+  if (key === undefined) {
+    key = `${lock}:${instance}` as LockKey;
+    if (!parts.has(key)) parts.set(key, { lock, instance });
+    byInstance.set(instance, key);
+  }
   return key;
 }
 
