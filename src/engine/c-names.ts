@@ -54,3 +54,8 @@ export function externFunctionNames(text: string): Set<string> {
   }
   return names;
 }
+
+/** A character code of a C name, [A-Za-z0-9_] (what `\w` matches; NaN, past either end of a text, is not). */
+export function isWordChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+}

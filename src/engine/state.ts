@@ -9,6 +9,7 @@ import { isForgottenKey, lockClassOf, lockInstanceOf, type LockKey } from './loc
 import { ENTRY_SNAPSHOT, V_ANY, V_ZERO, type LockStateName, type Nullness, type PointerFact } from './events.js';
 import { isPossibleBitsKey } from './bit-tests.js';
 import { forgetCollectionHash, identityHash } from './state-identity.js';
+import { isWordChar } from './c-names.js';
 
 export type { PointerFact } from './events.js';
 
@@ -578,15 +579,10 @@ export function mentions(k: string, key: string, byValue = false): boolean {
   for (;;) {
     const i = k.indexOf(key, from);
     if (i < 0) return false;
-    if (!isWordCode(k.charCodeAt(i - 1)) && !isWordCode(k.charCodeAt(i + key.length))) {
+    if (!isWordChar(k.charCodeAt(i - 1)) && !isWordChar(k.charCodeAt(i + key.length))) {
       const addressOnly = byValue && k[i - 1] === '&' && !key.startsWith('*') && k.slice(i + key.length, i + key.length + 2) !== '->';
       if (!addressOnly) return true;
     }
     from = i + 1;
   }
-}
-
-/** Is the character code one of [A-Za-z0-9_] (NaN, past either end of a text, is not)? */
-function isWordCode(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
 }

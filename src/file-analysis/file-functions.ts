@@ -11,6 +11,7 @@ import { LOCK_HANDOFF_CALLBACKS } from '../kb/lock-api.js';
 import type { FunctionPlace } from '../function-memo.js';
 import type { FileInitializer } from './parse-file.js';
 import { registeredContexts, type CalledAs } from '../engine/entry-context.js';
+import { isWordChar } from '../engine/c-names.js';
 
 export class FileFunctions {
   /** Each definition's name, parameters and storage class. */
@@ -156,9 +157,4 @@ export function usesIn(text: string, names: ReadonlySet<string>, byWords = names
     i = j;
   }
   return uses;
-}
-
-/** [A-Za-z0-9_]: what `\w` matches. */
-function isWordChar(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
 }
